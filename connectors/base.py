@@ -1,0 +1,104 @@
+"""The one contract every platform connector implements (demo, X, Facebook, and the channels to come).
+
+Connectors never see the database: they turn platform payloads into :class:`core.models.Mention` objects and
+platform errors into :mod:`core.errors` (``AuthFailed``, ``RateLimited``, ``Unavailable``,
+``PermanentFailure``, ``MalformedPayload``), always with ``raise ... from err``. The shared contract suite
+(tests/connectors/test_contract.py) runs against every registered connector.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from core.models import Mention, Platform, Published
+
+
+class Capability(enum.StrEnum):
+    """What a connector can do besides fetching."""
+
+    REPLY = "reply"
+    PUBLISH = "publish"
+    HIDE = "hide"
+    UNHIDE = "unhide"
+    DELETE = "delete"
+    NATIVE_SCHEDULE = "native_schedule"
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorInfo:
+    """Static description of a connector (the analogue of a Home Assistant manifest)."""
+
+    platform: Platform
+    name: str
+    capabilities: frozenset[Capability]
+    settings_keys: tuple[str, ...] = ()  # environment variables it needs
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformChange:
+    """Something the platform shows changed on a mention we already have (deleted, hidden, unhidden)."""
+
+    uid: str
+    change: str
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """One fetch: normalised mentions, the cursor to pass back next time, and items skipped as malformed."""
+
+    mentions: Sequence[Mention]
+    cursor: str | None
+    skipped: Sequence[str] = ()  # human-readable reasons, one per malformed item
+    changes: Sequence[PlatformChange] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """What a connector knows about its own state (token valid, rate limits, last error)."""
+
+    ok: bool
+    account: str = ""
+    detail: str = ""
+    rate_limited_until: datetime | None = None
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """Every platform connector satisfies this protocol."""
+
+    info: ClassVar[ConnectorInfo]
+    name: str  # instance name, e.g. "demo", "x", "facebook"
+
+    def fetch(self, cursor: str | None) -> FetchResult:
+        """Return mentions newer than ``cursor`` (``None``: the first sync) and the next cursor."""
+        ...
+
+    def reply(self, mention: Mention, text: str) -> Published:
+        """Post ``text`` (already signed and checked) as a reply to ``mention``."""
+        ...
+
+    def publish(self, text: str, *, scheduled_at: datetime | None = None,
+                media: Sequence[dict[str, Any]] = ()) -> Published:
+        """Publish a post on the account (natively scheduled if ``scheduled_at`` and supported)."""
+        ...
+
+    def hide(self, mention: Mention) -> None:
+        """Hide a comment/reply on the account's content."""
+        ...
+
+    def unhide(self, mention: Mention) -> None:
+        """Undo :meth:`hide`."""
+        ...
+
+    def delete(self, platform_id: str) -> None:
+        """Delete one of our own posts or replies (or a comment on our content, where allowed)."""
+        ...
+
+    def health(self) -> Health:
+        """Check credentials and report rate-limit state; raises nothing."""
+        ...

@@ -1,0 +1,105 @@
+"""The one exception tree. Every class has a stable snake_case ``code`` that the UI maps to French text
+(console/messages.py). Expected failures are translated at the boundaries with ``raise ... from err``."""
+
+from __future__ import annotations
+
+
+class ParvisError(Exception):
+    """Base class of every error Parvis raises on purpose."""
+
+    code = "unknown"
+
+
+class ConfigError(ParvisError):
+    """A setting is missing, malformed or points at something unusable."""
+
+    code = "config_error"
+
+
+class StorageError(ParvisError):
+    """The database cannot be opened or used (path, permissions, corruption)."""
+
+    code = "storage_error"
+
+
+class SchemaTooNewError(StorageError):
+    """The database was written by a newer Parvis; we refuse to touch it."""
+
+    code = "schema_too_new"
+
+
+class NotFoundError(ParvisError):
+    """The object asked for does not exist."""
+
+    code = "not_found"
+
+
+class ValidationError(ParvisError):
+    """The caller's input is invalid (bad status, empty reply, bad import line...)."""
+
+    code = "invalid_input"
+
+
+class PermissionDenied(ParvisError):
+    """The acting agent's role does not allow this action."""
+
+    code = "permission_denied"
+
+
+class WorkflowError(ParvisError):
+    """The action is not allowed at this stage of the approval workflow."""
+
+    code = "workflow_forbidden"
+
+
+class AuthError(ParvisError):
+    """Sign-in failed (wrong password, locked account, expired session)."""
+
+    code = "auth_failed_login"
+
+
+class ConnectorError(ParvisError):
+    """A platform call failed."""
+
+    code = "connector_error"
+
+
+class AuthFailed(ConnectorError):
+    """The platform refused our credentials: the connector needs reconnecting."""
+
+    code = "auth_failed"
+
+
+class RateLimited(ConnectorError):
+    """The platform asks us to slow down until ``reset_at`` (epoch seconds)."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str = "", *, reset_at: float | None = None, endpoint: str = "") -> None:
+        super().__init__(message)
+        self.reset_at = reset_at
+        self.endpoint = endpoint
+
+
+class Unavailable(ConnectorError):
+    """Transient failure (timeout, 5xx): retry later."""
+
+    code = "unavailable"
+
+
+class PermanentFailure(ConnectorError):
+    """The platform rejected the request for good (4xx other than auth/rate limit)."""
+
+    code = "permanent_failure"
+
+
+class Unsupported(ConnectorError):
+    """The connector does not offer this capability."""
+
+    code = "unsupported"
+
+
+class MalformedPayload(ConnectorError):
+    """The platform answered something we cannot read."""
+
+    code = "malformed_payload"

@@ -1,0 +1,249 @@
+"""Domain model: frozen dataclasses and enums shared by every layer.
+
+Timestamps are timezone-aware datetimes in UTC; the UI converts them to Europe/Paris for display.
+See docs/decisions/0002-stdlib-dataclasses.md for why these are stdlib dataclasses, not pydantic.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class Platform(enum.StrEnum):
+    """A social network Parvis talks to. ``DEMO`` is the built-in offline sandbox."""
+
+    X = "x"
+    FACEBOOK = "facebook"
+    INSTAGRAM = "instagram"
+    MASTODON = "mastodon"
+    BLUESKY = "bluesky"
+    DEMO = "demo"
+
+
+class Status(enum.StrEnum):
+    """Where a mention stands in the shared inbox."""
+
+    NEW = "new"
+    ASSIGNED = "assigned"
+    WAITING = "waiting"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+    ESCALATED = "escalated"
+
+
+OPEN_STATUSES: frozenset[Status] = frozenset({Status.NEW, Status.ASSIGNED, Status.WAITING, Status.ESCALATED})
+
+
+class Role(enum.StrEnum):
+    """What an agent may do; enforced in services, not only hidden in the UI."""
+
+    COMMUNITY_MANAGER = "community_manager"
+    DIRECTOR = "director"
+    LEGAL = "legal"
+    ADMIN = "admin"
+
+
+class SignatureStyle(enum.StrEnum):
+    """How replies are signed (chosen by the director per agent)."""
+
+    FIRST_NAME = "first_name"  # "— Julie"
+    INITIALS = "initials"  # "^JD"
+    TEAM = "team"  # "L'équipe Propreté"
+
+
+class DraftState(enum.StrEnum):
+    """States of a reply or post in the approval workflow."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVED = "approved"
+    SCHEDULED = "scheduled"
+    PUBLISHING = "publishing"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TO_VERIFY = "to_verify"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Author:
+    """The person (or page) who wrote a mention, as the platform describes them."""
+
+    platform_id: str
+    handle: str
+    display_name: str = ""
+    followers: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mention:
+    """One inbound message, normalised across platforms.
+
+    ``uid`` is ``"<platform>:<platform id>"``: the storage key, so re-fetching is an idempotent upsert.
+    ``raw`` is the platform payload exactly as received, kept for the audit and the archive.
+    """
+
+    platform: Platform
+    platform_id: str
+    text: str
+    author: Author
+    created_at: datetime
+    account: str = ""
+    conversation_id: str | None = None
+    in_reply_to: str | None = None
+    lang: str | None = None
+    permalink: str | None = None
+    media: tuple[str, ...] = ()
+    kind: str = "mention"  # mention | comment | reply | tag | search
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def uid(self) -> str:
+        """Storage key ``"<platform>:<platform id>"``."""
+        return f"{self.platform}:{self.platform_id}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboxItem:
+    """A stored mention with the team's work on it (status, assignee, scores, tags)."""
+
+    mention: Mention
+    status: Status
+    assigned_to: int | None
+    ingested_at: datetime
+    sentiment: str | None = None
+    sentiment_confidence: float | None = None
+    risk_score: float = 0.0
+    risk_flags: tuple[dict[str, Any], ...] = ()
+    priority: float = 0.0
+    tags: tuple[str, ...] = ()
+    hidden: bool = False
+    edited_at: datetime | None = None
+    deleted_at: datetime | None = None
+
+    @property
+    def uid(self) -> str:
+        """Storage key of the underlying mention."""
+        return self.mention.uid
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Conversation:
+    """A thread: the mentions sharing a conversation id, oldest first."""
+
+    platform: Platform
+    conversation_id: str
+    items: tuple[InboxItem, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Agent:
+    """A member of the city's team who signs in to Parvis."""
+
+    id: int
+    email: str
+    name: str
+    initials: str
+    role: Role
+    signature_style: SignatureStyle = SignatureStyle.FIRST_NAME
+    team_signature: str = ""
+    needs_approval: bool = False
+    active: bool = True
+
+    @property
+    def first_name(self) -> str:
+        """The first word of the agent's name."""
+        return self.name.split()[0] if self.name.strip() else self.initials
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Assignment:
+    """Who holds a mention, and since when."""
+
+    mention_uid: str
+    agent_id: int | None
+    assigned_by: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tag:
+    """A free label on a mention (e.g. "voirie", "propreté")."""
+
+    mention_uid: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Note:
+    """An internal note on a mention; never published."""
+
+    id: int
+    mention_uid: str
+    agent_id: int
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Draft:
+    """A reply to a mention (``mention_uid`` set) going through writing, approval and sending."""
+
+    id: int
+    mention_uid: str | None
+    author_id: int
+    body: str
+    signed_text: str
+    platform: Platform
+    state: DraftState
+    created_at: datetime
+    updated_at: datetime
+    approver_id: int | None = None
+    comment: str = ""
+    charter_version: int | None = None
+    charter_result: tuple[dict[str, Any], ...] = ()
+    needs_approval: bool = False
+    platform_post_id: str | None = None
+    permalink: str | None = None
+    sent_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Post:
+    """A scheduled publication on one or more accounts."""
+
+    id: int
+    author_id: int
+    text: str
+    accounts: tuple[str, ...]
+    scheduled_at: datetime
+    state: DraftState
+    created_at: datetime
+    updated_at: datetime
+    variants: dict[str, str] = field(default_factory=dict)
+    approver_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Published:
+    """What a platform answered after a reply or post: its id and public link."""
+
+    platform_id: str
+    permalink: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectorHealth:
+    """Last known state of a connector, shown on the "Connexions" page."""
+
+    name: str
+    status: str  # ok | error | reconnect_needed | rate_limited | never
+    last_sync_at: datetime | None = None
+    last_error: str | None = None
+    rate_limited_until: datetime | None = None
+    cursor: str | None = None
+    fetched_total: int = 0

@@ -1,0 +1,323 @@
+"""THE schema: every table, index, trigger and migration of Parvis lives here (DDL only).
+
+``open_db`` opens a file in WAL mode with a busy timeout, refuses databases written by a newer Parvis,
+reports unreadable or corrupt files clearly, and applies pending migrations. Migrations are append-only:
+never edit one that has been released; add ``mNNN_<what>`` below instead.
+DML lives in ``core/repo.py`` and ``core/audit.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from core.errors import SchemaTooNewError, StorageError
+
+MIGRATION_SET = "parvis"
+migrations = Migrations(MIGRATION_SET)
+BUSY_TIMEOUT_S = 10.0
+
+
+def schema_version() -> int:
+    """The number of migrations this version of Parvis knows (stored as ``PRAGMA user_version``)."""
+    return len(migrations._migrations)  # noqa: SLF001 - sqlite-utils exposes no public count
+
+
+def _check_path(path: Path) -> None:
+    directory = path.parent
+    if not directory.exists():
+        raise StorageError(
+            f"the data directory {directory} does not exist: create it (mkdir -p {directory}) "
+            f"or run `python -m console init --db {path}`, or point PARVIS_DB elsewhere")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise StorageError(
+            f"the data directory {directory} is not writable by this user: fix its permissions "
+            "or point PARVIS_DB / PARVIS_DATA_DIR at a writable directory")
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise StorageError(f"the database {path} is not readable and writable by this user: fix its permissions")
+
+
+def open_db(path: str | Path, *, migrate: bool = True) -> Database:
+    """Open (and migrate) the Parvis database at ``path``; ``":memory:"`` works for tests.
+
+    :raises StorageError: missing/unwritable directory, corrupt file (nothing is overwritten).
+    :raises SchemaTooNewError: the file comes from a newer Parvis.
+    """
+    memory = str(path) == ":memory:"
+    if not memory:
+        path = Path(path).expanduser()
+        _check_path(path)
+    try:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+        db = Database(conn)
+        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        db.execute("PRAGMA foreign_keys = ON")
+        found = db.execute("PRAGMA user_version").fetchone()[0]
+        if found > schema_version():
+            conn.close()
+            raise SchemaTooNewError(
+                f"the database {path} was written by a newer Parvis (schema {found}, this version knows "
+                f"{schema_version()}): upgrade Parvis, or point PARVIS_DB at another file; nothing was changed")
+        if not memory:
+            db.enable_wal()
+            db.execute("PRAGMA synchronous = NORMAL")
+        if migrate:
+            migrations.apply(db)
+            db.execute(f"PRAGMA user_version = {schema_version()}")
+    except sqlite3.DatabaseError as err:
+        raise StorageError(
+            f"the database {path} cannot be used ({err}): it may be corrupt or not a Parvis database. "
+            "Nothing was overwritten; restore a backup or point PARVIS_DB at another file") from err
+    return db
+
+
+# --------------------------------------------------------------------------------------------------
+# m001-m009: foundation (mentions, agents, inbox work, drafts, connector state, audit log)
+# --------------------------------------------------------------------------------------------------
+
+@migrations()
+def m001_mentions(db: Database) -> None:
+    """Mentions with the team's work on them, their revisions, tags, notes and full-text index."""
+    db.executescript("""
+    CREATE TABLE mentions (
+        uid TEXT PRIMARY KEY,
+        platform TEXT NOT NULL,
+        platform_id TEXT NOT NULL,
+        account TEXT NOT NULL DEFAULT '',
+        kind TEXT NOT NULL DEFAULT 'mention',
+        conversation_id TEXT,
+        in_reply_to TEXT,
+        author_id TEXT NOT NULL,
+        author_handle TEXT NOT NULL,
+        author_name TEXT NOT NULL DEFAULT '',
+        author_followers INTEGER,
+        text TEXT NOT NULL,
+        lang TEXT,
+        created_at TEXT NOT NULL,
+        permalink TEXT,
+        media TEXT NOT NULL DEFAULT '[]',
+        raw TEXT NOT NULL DEFAULT '{}',
+        ingested_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'new',
+        assigned_to INTEGER,
+        sentiment TEXT,
+        sentiment_confidence REAL,
+        sentiment_source TEXT,
+        risk_score REAL NOT NULL DEFAULT 0,
+        risk_flags TEXT NOT NULL DEFAULT '[]',
+        priority REAL NOT NULL DEFAULT 0,
+        model_version TEXT,
+        hidden INTEGER NOT NULL DEFAULT 0,
+        edited_at TEXT,
+        deleted_at TEXT,
+        first_response_at TEXT
+    );
+    CREATE INDEX idx_mentions_open_priority ON mentions (priority DESC, created_at DESC)
+        WHERE status IN ('new', 'assigned', 'waiting', 'escalated');
+    CREATE INDEX idx_mentions_open_created ON mentions (created_at DESC)
+        WHERE status IN ('new', 'assigned', 'waiting', 'escalated');
+    CREATE INDEX idx_mentions_created ON mentions (created_at DESC);
+    CREATE INDEX idx_mentions_platform_status ON mentions (platform, status, created_at DESC);
+    CREATE INDEX idx_mentions_assigned ON mentions (assigned_to, status, created_at DESC);
+    CREATE INDEX idx_mentions_conversation ON mentions (platform, conversation_id, created_at);
+    CREATE INDEX idx_mentions_author ON mentions (platform, author_id, created_at DESC);
+
+    CREATE VIRTUAL TABLE mentions_fts USING fts5 (
+        text, author_handle, author_name,
+        content='mentions', content_rowid='rowid',
+        tokenize='unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER mentions_fts_ai AFTER INSERT ON mentions BEGIN
+        INSERT INTO mentions_fts (rowid, text, author_handle, author_name)
+        VALUES (new.rowid, new.text, new.author_handle, new.author_name);
+    END;
+    CREATE TRIGGER mentions_fts_ad AFTER DELETE ON mentions BEGIN
+        INSERT INTO mentions_fts (mentions_fts, rowid, text, author_handle, author_name)
+        VALUES ('delete', old.rowid, old.text, old.author_handle, old.author_name);
+    END;
+    CREATE TRIGGER mentions_fts_au AFTER UPDATE OF text, author_handle, author_name ON mentions BEGIN
+        INSERT INTO mentions_fts (mentions_fts, rowid, text, author_handle, author_name)
+        VALUES ('delete', old.rowid, old.text, old.author_handle, old.author_name);
+        INSERT INTO mentions_fts (rowid, text, author_handle, author_name)
+        VALUES (new.rowid, new.text, new.author_handle, new.author_name);
+    END;
+
+    CREATE TABLE mention_revisions (
+        id INTEGER PRIMARY KEY,
+        mention_uid TEXT NOT NULL REFERENCES mentions(uid),
+        seen_at TEXT NOT NULL,
+        change TEXT NOT NULL,
+        old_text TEXT,
+        new_text TEXT,
+        raw TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX idx_revisions_mention ON mention_revisions (mention_uid, id);
+
+    CREATE TABLE mention_tags (
+        mention_uid TEXT NOT NULL REFERENCES mentions(uid),
+        tag TEXT NOT NULL,
+        PRIMARY KEY (mention_uid, tag)
+    ) WITHOUT ROWID;
+    CREATE INDEX idx_tags_tag ON mention_tags (tag, mention_uid);
+    """)
+
+
+@migrations()
+def m002_agents_and_work(db: Database) -> None:
+    """Agents, internal notes, presence (collision warning), reply drafts."""
+    db.executescript("""
+    CREATE TABLE agents (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        name TEXT NOT NULL,
+        initials TEXT NOT NULL,
+        role TEXT NOT NULL,
+        signature_style TEXT NOT NULL DEFAULT 'first_name',
+        team_signature TEXT NOT NULL DEFAULT '',
+        needs_approval INTEGER NOT NULL DEFAULT 0,
+        active INTEGER NOT NULL DEFAULT 1,
+        password_hash TEXT,
+        failed_logins INTEGER NOT NULL DEFAULT 0,
+        locked_until TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE notes (
+        id INTEGER PRIMARY KEY,
+        mention_uid TEXT NOT NULL REFERENCES mentions(uid),
+        agent_id INTEGER NOT NULL REFERENCES agents(id),
+        text TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX idx_notes_mention ON notes (mention_uid, id);
+    CREATE TABLE presence (
+        mention_uid TEXT NOT NULL,
+        agent_id INTEGER NOT NULL REFERENCES agents(id),
+        seen_at TEXT NOT NULL,
+        PRIMARY KEY (mention_uid, agent_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE drafts (
+        id INTEGER PRIMARY KEY,
+        mention_uid TEXT REFERENCES mentions(uid),
+        author_id INTEGER NOT NULL REFERENCES agents(id),
+        body TEXT NOT NULL,
+        signed_text TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        state TEXT NOT NULL,
+        approver_id INTEGER REFERENCES agents(id),
+        comment TEXT NOT NULL DEFAULT '',
+        charter_version INTEGER,
+        charter_result TEXT NOT NULL DEFAULT '[]',
+        needs_approval INTEGER NOT NULL DEFAULT 0,
+        platform_post_id TEXT,
+        permalink TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        sent_at TEXT
+    );
+    CREATE INDEX idx_drafts_mention ON drafts (mention_uid, id);
+    CREATE INDEX idx_drafts_state ON drafts (state, updated_at);
+    """)
+
+
+@migrations()
+def m003_connectors_and_worker(db: Database) -> None:
+    """Per-connector cursor and health; worker heartbeat."""
+    db.executescript("""
+    CREATE TABLE connector_state (
+        name TEXT PRIMARY KEY,
+        platform TEXT NOT NULL,
+        cursor TEXT,
+        status TEXT NOT NULL DEFAULT 'never',
+        last_sync_at TEXT,
+        last_error TEXT,
+        rate_limited_until TEXT,
+        fetched_total INTEGER NOT NULL DEFAULT 0,
+        last_counts TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE worker_heartbeat (
+        name TEXT PRIMARY KEY,
+        pid INTEGER NOT NULL,
+        started_at TEXT NOT NULL,
+        beat_at TEXT NOT NULL,
+        info TEXT NOT NULL DEFAULT '{}'
+    );
+    """)
+
+
+@migrations()
+def m004_audit_log(db: Database) -> None:
+    """Append-only, hash-chained audit log (UPDATE and DELETE refused by triggers)."""
+    db.executescript("""
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        role TEXT NOT NULL DEFAULT '',
+        event TEXT NOT NULL,
+        subject TEXT NOT NULL DEFAULT '',
+        properties TEXT NOT NULL DEFAULT '{}',
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE INDEX idx_audit_subject ON audit_log (subject, id);
+    CREATE INDEX idx_audit_event ON audit_log (event, id);
+    CREATE INDEX idx_audit_actor ON audit_log (actor, id);
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+    """)
+
+
+# --------------------------------------------------------------------------------------------------
+# m010-m019: moderation (issue #4) — add migrations here
+# --------------------------------------------------------------------------------------------------
+
+# --------------------------------------------------------------------------------------------------
+# m020-m029: editorial, sign-in, approvals (issue #5) — add migrations here
+# --------------------------------------------------------------------------------------------------
+
+# --------------------------------------------------------------------------------------------------
+# m030-m039: audit trail and legal archive (issue #7) — add migrations here
+# --------------------------------------------------------------------------------------------------
+
+# --------------------------------------------------------------------------------------------------
+# m040-m049: connectors and worker (issue #3) — add migrations here
+# --------------------------------------------------------------------------------------------------
+
+# --------------------------------------------------------------------------------------------------
+# m050-m059: publishing calendar (issue #6) — add migrations here
+# --------------------------------------------------------------------------------------------------
+
+
+# --------------------------------------------------------------------------------------------------
+# Transactions
+# --------------------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def write_transaction(db: Database) -> Iterator[Database]:
+    """A write transaction taken with ``BEGIN IMMEDIATE`` (nested calls use savepoints).
+
+    Immediate, because the UI and the worker write to the same file: a deferred transaction that read
+    the audit chain head and then tries to write would fail with SQLITE_BUSY instead of waiting.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    else:
+        db.conn.execute("COMMIT")
