@@ -1,0 +1,99 @@
+"""``python -m console``: the command-line entry point (click, which ships with Streamlit).
+
+Commands live in ``console/commands/*.py``; each module attaches its commands to the groups defined here
+(``cli``, ``bench``, ``eval``, ``train``, ``audit``, ``users``...), and :func:`main` imports them all.
+Every command takes ``--db PATH`` (default: ``PARVIS_DB``, else ``<data dir>/parvis.db``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from core.config import Settings
+from core.errors import ParvisError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def db_option(func: F) -> F:
+    """The ``--db PATH`` option every subcommand accepts."""
+    return click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help="Database file (default: $PARVIS_DB, else <data dir>/parvis.db).")(func)
+
+
+def load_settings(db_path: Path | None) -> Settings:
+    """Settings with ``--db`` applied; config errors become a clean CLI error."""
+    try:
+        return Settings.load(db_path=db_path)
+    except ParvisError as err:
+        raise click.ClickException(str(err)) from err
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+def cli(verbose: bool) -> None:
+    """Parvis: the community-management console of a municipality."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@cli.group()
+def bench() -> None:
+    """Benchmarks: each prints one JSON object (see BENCHMARKS.md)."""
+
+
+@cli.group(name="eval")
+def eval_group() -> None:
+    """Measure model quality on labelled data."""
+
+
+@cli.group()
+def train() -> None:
+    """Rebuild the shipped models reproducibly."""
+
+
+@cli.group()
+def audit() -> None:
+    """Audit trail: verify the hash chain, export."""
+
+
+@cli.group()
+def users() -> None:
+    """Manage agents (accounts, roles, signatures)."""
+
+
+def _load_commands() -> None:
+    package = importlib.import_module("console.commands")
+    for mod in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        importlib.import_module(f"console.commands.{mod.name}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; ParvisError becomes a one-line message and exit code 1."""
+    _load_commands()
+    try:
+        cli.main(args=argv, prog_name="python -m console", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 1
+    except click.ClickException as err:
+        err.show()
+        return err.exit_code
+    except ParvisError as err:
+        click.echo(f"Error: {err}", err=True)
+        return 1
+    except SystemExit as err:  # ctx.exit(n) inside commands
+        return int(err.code or 0)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Foundation commands: init, demo, import, sync, worker."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import click
+
+from console.cli import cli, db_option, load_settings
+from core.clock import utcnow
+from core.storage import open_db
+from services import assembly, demo as demo_service
+from services.importer import import_file
+from services.ingest import sync_connector
+
+
+@cli.command()
+@db_option
+def init(db_path: Path | None) -> None:
+    """Create the data directory and the database (or migrate an existing one)."""
+    settings = load_settings(db_path)
+    settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+    db = open_db(settings.db_path)
+    db.close()
+    click.echo(f"Database ready: {settings.db_path}")
+
+
+@cli.command()
+@db_option
+@click.option("--days", default=30, show_default=True, help="Days of demo history to generate.")
+def demo(db_path: Path | None, days: int) -> None:
+    """Load the built-in demo city (agents + mentions); safe to run again."""
+    settings = load_settings(db_path)
+    settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+    db = open_db(settings.db_path)
+    try:
+        report = demo_service.load_demo(db, settings, now=utcnow(), days=days)
+    finally:
+        db.close()
+    click.echo(f"Demo ready in {settings.db_path}: {report.agents} agent(s), {report.inserted} new mention(s) "
+               f"({report.total} in total).")
+
+
+@cli.command(name="import")
+@db_option
+@click.argument("file", type=click.Path(exists=False, dir_okay=False, path_type=Path))
+def import_cmd(db_path: Path | None, file: Path) -> None:
+    """Import mentions from a JSONL or CSV export (bad lines are reported and skipped)."""
+    settings = load_settings(db_path)
+    db = open_db(settings.db_path)
+    try:
+        report = import_file(db, file, now=utcnow(), score=assembly.score_fn(settings))
+    finally:
+        db.close()
+    for line, reason in report.errors:
+        click.echo(f"{file}:{line}: skipped: {reason}", err=True)
+    click.echo(f"Imported {report.inserted} new and {report.updated} known mention(s) from {file}; "
+               f"{len(report.errors)} line(s) skipped.")
+
+
+@cli.command()
+@db_option
+@click.option("--connector", "names", multiple=True, help="Only this connector (repeatable).")
+def sync(db_path: Path | None, names: tuple[str, ...]) -> None:
+    """Run one sync pass of the enabled connectors by hand."""
+    settings = load_settings(db_path)
+    connectors = assembly.enabled_connectors(settings, only=names)
+    db = open_db(settings.db_path)
+    failed = False
+    try:
+        for connector in connectors:
+            res = sync_connector(db, connector, now=utcnow(), score=assembly.score_fn(settings))
+            if res.error_code:
+                failed = True
+                click.echo(f"{res.connector}: {res.status}: {res.error}", err=True)
+            else:
+                click.echo(f"{res.connector}: fetched {res.fetched}, new {res.inserted}, updated {res.updated}, "
+                           f"revised {res.revised}, skipped {res.skipped} ({res.seconds:.2f} s)")
+    finally:
+        db.close()
+    if failed:
+        raise SystemExit(1)
+
+
+@cli.command()
+@db_option
+@click.option("--once", is_flag=True, help="Run every job once and exit (for cron or checks).")
+def worker(db_path: Path | None, once: bool) -> None:
+    """Run the background worker: sync connectors, publish due posts, housekeeping (Ctrl-C / SIGTERM stops)."""
+    from console import worker as worker_mod
+
+    settings = load_settings(db_path)
+    settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+    open_db(settings.db_path).close()
+    stop = threading.Event()
+    worker_mod.install_signal_handlers(stop)
+    if once:
+        stop.set()
+    worker_mod.run(settings, assembly.enabled_connectors(settings), stop=stop, score=assembly.score_fn(settings))

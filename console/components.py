@@ -1,0 +1,44 @@
+"""Small UI pieces shared by pages. Residents' text is always shown as plain text, never HTML or Markdown."""
+
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+from console.messages import PLATFORM_LABELS, SENTIMENT_LABELS, STATUS_LABELS
+from core.clock import format_paris
+from core.models import InboxItem
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def md_escape(text: str) -> str:
+    """Escape Markdown/HTML-significant characters so untrusted text renders literally inside Markdown."""
+    return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", " ")
+
+
+def resident_text(text: str) -> None:
+    """Show a resident's message verbatim (st.text: no Markdown, no HTML)."""
+    st.text(text)
+
+
+def risk_summary(item: InboxItem) -> str:
+    """Short French summary of an item's risk flags, e.g. "menace, données perso"."""
+    return ", ".join(sorted({str(f.get("label") or f.get("kind", "")) for f in item.risk_flags if f})) or ""
+
+
+def item_header(item: InboxItem) -> str:
+    """One-line header (safe for Markdown): platform, author, time, status."""
+    m = item.mention
+    return (f"**{PLATFORM_LABELS.get(str(m.platform), str(m.platform))}** · {md_escape(m.author.display_name or '')} "
+            f"@{md_escape(m.author.handle)} · {format_paris(m.created_at)} · "
+            f"{STATUS_LABELS.get(str(item.status), str(item.status))}")
+
+
+def sentiment_label(item: InboxItem) -> str:
+    """French sentiment label with confidence."""
+    if not item.sentiment:
+        return "—"
+    label = SENTIMENT_LABELS.get(item.sentiment, item.sentiment)
+    return f"{label} ({item.sentiment_confidence:.0%})" if item.sentiment_confidence is not None else label

@@ -1,0 +1,44 @@
+"""Assemble the runtime pieces from settings: the enabled connectors and the moderation scorer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from functools import cache
+
+from connectors.base import Connector
+from core.config import Settings
+from core.errors import ConfigError
+from services.ingest import ScoreFn
+
+log = logging.getLogger(__name__)
+
+
+def enabled_connectors(settings: Settings, *, only: Sequence[str] = ()) -> list[Connector]:
+    """Connectors configured in ``settings`` (the demo one always); ``only`` filters by name."""
+    from connectors import registry
+
+    connectors = registry.build_enabled(settings)
+    if only:
+        names = {c.name for c in connectors}
+        unknown = sorted(set(only) - names)
+        if unknown:
+            raise ConfigError(f"unknown or unconfigured connector(s): {', '.join(unknown)}; "
+                              f"enabled: {', '.join(sorted(names))}")
+        connectors = [c for c in connectors if c.name in only]
+    return connectors
+
+
+@cache
+def _moderator(backend: str, model: str, target_h: float):  # type: ignore[no-untyped-def]
+    from moderation.scoring import Moderator
+
+    return Moderator.from_settings(backend=backend, model=model, response_target_h=target_h)
+
+
+def score_fn(settings: Settings) -> ScoreFn:
+    """The scoring function ingest uses (offline model by default; transformers when configured)."""
+    moderator = _moderator(str(settings.get("PARVIS_SENTIMENT_BACKEND", "offline")),
+                           str(settings.get("PARVIS_SENTIMENT_MODEL", "")),
+                           settings.get_float("PARVIS_RESPONSE_TARGET_H", 4.0))
+    return moderator.score
