@@ -296,8 +296,8 @@ def list_inbox(db: Database, q: InboxQuery) -> list[InboxItem]:
     return _items(db, rows)
 
 
-def count_inbox(db: Database, q: InboxQuery) -> int:
-    """How many mentions match ``q`` (ignores limit/offset)."""
+def count_inbox(db: Database, q: InboxQuery, *, cap: int | None = None) -> int:
+    """How many mentions match ``q`` (ignores limit/offset); stops counting at ``cap`` when given."""
     clauses, params = _where(q)
     if q.search.strip():
         match = fts_query(q.search)
@@ -306,6 +306,9 @@ def count_inbox(db: Database, q: InboxQuery) -> int:
         clauses.insert(0, "m.rowid IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
         params.insert(0, match)
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    if cap is not None:
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM mentions m {where} LIMIT ?)"
+        return int(db.execute(sql, [*params, cap]).fetchone()[0])
     return int(db.execute(f"SELECT count(*) FROM mentions m {where}", params).fetchone()[0])
 
 
@@ -388,6 +391,12 @@ def notes_for(db: Database, uid: str) -> list[Note]:
 def mention_count(db: Database) -> int:
     """Total stored mentions."""
     return int(db.execute("SELECT count(*) FROM mentions").fetchone()[0])
+
+
+def simulate_team_work(db: Database, agent_id: int) -> None:
+    """Benchmark setup only: close a third of the mentions and assign a seventh, as a busy team would."""
+    db.execute("UPDATE mentions SET status = 'closed' WHERE rowid % 3 = 0")
+    db.execute("UPDATE mentions SET status = 'assigned', assigned_to = ? WHERE rowid % 7 = 1", (agent_id,))
 
 
 def status_counts(db: Database) -> dict[str, int]:

@@ -297,6 +297,12 @@ def m004_audit_log(db: Database) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
+def optimize(db: Database) -> None:
+    """Refresh the query planner's statistics (run after bulk loads and periodically by the worker)."""
+    db.execute("ANALYZE")
+    db.execute("PRAGMA optimize")
+
+
 # --------------------------------------------------------------------------------------------------
 # Transactions
 # --------------------------------------------------------------------------------------------------

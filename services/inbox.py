@@ -43,11 +43,16 @@ class InboxPage:
 
     items: list[InboxItem]
     total: int
+    capped: bool = False  # True when there are at least COUNT_CAP matches (shown as "10 000+")
+
+
+COUNT_CAP = 10_000
 
 
 def list_items(db: Database, query: repo.InboxQuery) -> InboxPage:
     """The inbox list with filters, full-text search and ordering (priority first by default)."""
-    return InboxPage(items=repo.list_inbox(db, query), total=repo.count_inbox(db, query))
+    total = repo.count_inbox(db, query, cap=COUNT_CAP)
+    return InboxPage(items=repo.list_inbox(db, query), total=total, capped=total >= COUNT_CAP)
 
 
 @dataclass(frozen=True, slots=True)

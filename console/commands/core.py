@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from pathlib import Path
 
@@ -98,3 +99,35 @@ def worker(db_path: Path | None, once: bool) -> None:
     if once:
         stop.set()
     worker_mod.run(settings, assembly.enabled_connectors(settings), stop=stop, score=assembly.score_fn(settings))
+
+
+@cli.command()
+@db_option
+@click.option("--port", default=8501, show_default=True, help="Port of the web console.")
+@click.option("--address", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--no-worker", is_flag=True, help="Start only the web console.")
+def up(db_path: Path | None, port: int, address: str, no_worker: bool) -> None:
+    """Start the web console and its worker together (Ctrl-C stops both)."""
+    import os
+    import subprocess
+
+    settings = load_settings(db_path)
+    env = {**os.environ, "PARVIS_DB": str(settings.db_path)}
+    root = Path(__file__).resolve().parents[2]
+    worker_proc = None
+    if not no_worker:
+        worker_proc = subprocess.Popen([sys.executable, "-m", "console", "worker"], cwd=root, env=env)
+    click.echo(f"Parvis: http://{address}:{port}  (database {settings.db_path})")
+    try:
+        subprocess.run([sys.executable, "-m", "streamlit", "run", str(root / "streamlit_app.py"),
+                        "--server.port", str(port), "--server.address", address,
+                        "--browser.gatherUsageStats", "false"], cwd=root, env=env, check=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if worker_proc is not None:
+            worker_proc.terminate()
+            try:
+                worker_proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker_proc.kill()

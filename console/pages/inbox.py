@@ -56,7 +56,8 @@ except ParvisError as err:
     st.error(message_for(err))
     st.stop()
 
-st.caption(f"{result.total} message(s) · page {int(page_no)} / {max(1, -(-result.total // PAGE_SIZE))}")
+shown_total = f"{result.total:,}".replace(",", "\u202f") + ("+" if result.capped else "")
+st.caption(f"{shown_total} message(s) · page {int(page_no)}")
 rows = [{
     "Priorité": round(it.priority, 1),
     "Plateforme": PLATFORM_LABELS.get(str(it.mention.platform), str(it.mention.platform)),

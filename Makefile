@@ -1,0 +1,42 @@
+# Parvis — the two commands of the README:
+#   make run   set up (once) and start the console on the built-in demo data, with its worker
+#   make test  set up (once) and run the whole test suite, browser tests included
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+PORT   ?= 8501
+
+.PHONY: run test setup setup-dev browser bench clean
+
+$(VENV)/.installed: requirements.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Parvis needs $(PYTHON) (set PYTHON=python3 if that is 3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed
+setup-dev: $(VENV)/.installed-dev
+
+# Debian's Chromium for the browser tests (never `playwright install`: no download of browsers).
+browser:
+	@test -x /usr/bin/chromium || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+run: setup
+	$(PY) -m console demo
+	$(PY) -m console up --port $(PORT)
+
+test: setup-dev browser
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m pytest -q --e2e
+
+bench: setup-dev
+	$(PY) -m console bench storage --mentions 1000000 --json
+
+clean:
+	rm -rf $(VENV) .pytest_cache
