@@ -6,6 +6,7 @@ rather than cached, because Streamlit serves sessions on several threads.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -22,14 +23,15 @@ from core.storage import open_db
 AGENT_KEY = "auth_agent_id"
 
 
-@st.cache_resource(max_entries=4)
-def _settings_for(db_override: str) -> Settings:
+@st.cache_resource(max_entries=8)
+def _settings_for(db_env: str, config_env: str, data_env: str) -> Settings:
     return Settings.load()
 
 
 def settings() -> Settings:
-    """Settings, loaded once per process."""
-    return _settings_for("")
+    """Settings, loaded once per process (and again if PARVIS_DB / PARVIS_CONFIG / PARVIS_DATA_DIR change)."""
+    return _settings_for(os.environ.get("PARVIS_DB", ""), os.environ.get("PARVIS_CONFIG", ""),
+                         os.environ.get("PARVIS_DATA_DIR", ""))
 
 
 @contextmanager

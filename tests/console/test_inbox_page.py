@@ -1,0 +1,97 @@
+"""The inbox page through Streamlit's AppTest: list, filters, search, detail, actions; text shown verbatim."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import repo
+from core.models import Status
+from tests.conftest import make_mention
+
+ENTRYPOINT = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+
+
+@pytest.fixture
+def app(db_path, db, agents, now, monkeypatch):
+    monkeypatch.setenv("PARVIS_DB", str(db_path))
+    mentions = [
+        make_mention("Très déçu, la collecte n'est pas passée rue des Lilas", pid="m1", author="camille",
+                     conversation_id="m1"),
+        make_mention("Moi non plus, 3 semaines !", pid="m2", author="lea", conversation_id="m1", in_reply_to="m1"),
+        make_mention("<script>alert(1)</script> **gras** [lien](http://evil.example)", pid="m3", author="troll"),
+        make_mention("Merci pour le marché de Noël 🎄", pid="m4", author="paul",
+                     created_at=now - timedelta(days=2)),
+    ]
+    repo.upsert_mentions(db, mentions, now=now,
+                         scores=[repo.Scores(priority=p) for p in (8, 3, 5, 1)])
+    at = AppTest.from_file(ENTRYPOINT, default_timeout=30)
+    return at
+
+
+def test_inbox_lists_open_mentions_by_priority(app):
+    app.run()
+    assert not app.exception
+    assert app.title[0].value == "Boîte de réception"
+    table = app.dataframe[0].value
+    assert list(table["Auteur"]) == ["@camille", "@troll", "@lea", "@paul"]
+    assert "4 message(s)" in app.caption[0].value
+
+
+def test_search_without_accents(app):
+    app.run()
+    app.text_input(key="inbox_search").input("decu").run()
+    assert list(app.dataframe[0].value["Auteur"]) == ["@camille"]
+
+
+def test_status_filter_and_empty_state(app, db, agents, now):
+    repo.set_status(db, "x:m4", Status.CLOSED, now=now)
+    app.run()
+    assert "@paul" not in list(app.dataframe[0].value["Auteur"])
+    app.multiselect(key="inbox_statuses").select("closed").run()
+    assert list(app.dataframe[0].value["Auteur"]) == ["@paul"]
+    app.text_input(key="inbox_search").input("introuvablemotzz").run()
+    assert any("Aucun message" in i.value for i in app.info)
+
+
+def test_detail_pane_assign_tag_note(app, db, agents):
+    app.run()
+    app.selectbox(key="sidebar_agent").select(agents["julie"].id).run()
+    app.session_state["inbox_selected"] = "x:m1"
+    app.run()
+    assert not app.exception
+    texts = [t.value for t in app.text]
+    assert "Très déçu, la collecte n'est pas passée rue des Lilas" in texts
+    assert "Moi non plus, 3 semaines !" in texts  # the thread
+    app.button(key="assign_me_x:m1").click().run()
+    item = repo.get_item(db, "x:m1")
+    assert item.assigned_to == agents["julie"].id and item.status is Status.ASSIGNED
+    app.text_input(key="tag_x:m1").input("propreté").run()
+    assert repo.get_item(db, "x:m1").tags == ("propreté",)
+    app.text_area(key="note_x:m1").input("Vu avec le service propreté").run()
+    app.button(key="add_note_x:m1").click().run()
+    assert [n.text for n in repo.notes_for(db, "x:m1")] == ["Vu avec le service propreté"]
+    assert any("Note interne ajoutée" in s.value for s in app.success)
+
+
+def test_resident_text_is_never_rendered_as_markup(app):
+    app.run()
+    app.session_state["inbox_selected"] = "x:m3"
+    app.run()
+    raw = "<script>alert(1)</script> **gras** [lien](http://evil.example)"
+    assert raw in [t.value for t in app.text]  # st.text: shown verbatim
+    for md in app.markdown:
+        assert "<script>" not in md.value and "**gras**" not in md.value
+
+
+def test_legal_role_cannot_act(app, agents, db):
+    app.run()
+    app.selectbox(key="sidebar_agent").select(agents["marc"].id).run()
+    app.session_state["inbox_selected"] = "x:m1"
+    app.run()
+    app.button(key="assign_me_x:m1").click().run()
+    assert any("rôle ne permet pas" in e.value for e in app.error)
+    assert repo.get_item(db, "x:m1").assigned_to is None
