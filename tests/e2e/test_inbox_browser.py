@@ -1,0 +1,119 @@
+"""End-to-end: the real server in headless Chromium (Debian's package, driven by Playwright).
+
+Benchmark mode: ``PARVIS_PAGE_BENCH=100000 pytest tests/e2e --e2e -k render -s`` fills a database with that many
+mentions and prints the inbox page's render time as JSON (see BENCHMARKS.md); it asserts no timing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from core import repo
+from core.models import Role, Status
+from core.storage import open_db, write_transaction
+from tests.conftest import NOW, make_mention
+from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, console_server
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} missing: run `make browser` (installs Debian's chromium)")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _seed(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    db = open_db(db_path)
+    with write_transaction(db):
+        repo.create_agent(db, email="julie@valmont.fr", name="Julie Martin", initials="JM",
+                          role=Role.COMMUNITY_MANAGER, now=NOW)
+        repo.upsert_mentions(db, [
+            make_mention("Arbre tombé sur la chaussée avenue Foch, danger !", pid="e1", author="camille"),
+            make_mention("Très déçu par la cantine <b>aujourd'hui</b>", pid="e2", author="lea"),
+            make_mention("Merci pour le feu d'artifice", pid="e3", author="paul",
+                         created_at=NOW - timedelta(days=1)),
+        ], now=NOW, scores=[repo.Scores(priority=p) for p in (9, 5, 1)])
+    db.close()
+
+
+def _click_first_row(page) -> None:
+    grid = page.locator("[data-testid='stDataFrame']").first
+    grid.wait_for(timeout=30_000)
+    box = grid.bounding_box()
+    # The selection column is on the left; the header is ~35 px high, rows ~35 px.
+    page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)
+
+
+def test_inbox_assign_and_note_in_browser(browser, tmp_path):
+    db_path = tmp_path / "parvis.db"
+    _seed(db_path)
+    with console_server(db_path) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(url, wait_until="domcontentloaded")
+        page.get_by_text("Boîte de réception", exact=True).first.wait_for(timeout=30_000)
+        page.get_by_text("3 message(s)").wait_for(timeout=30_000)
+        page.get_by_label("Recherche").fill("decu")
+        page.get_by_label("Recherche").press("Enter")
+        page.get_by_text("1 message(s)").wait_for(timeout=30_000)
+        _click_first_row(page)
+        page.get_by_role("button", name="M'assigner").click()
+        page.get_by_text("Assigné à vous.").wait_for(timeout=30_000)
+        # the resident's HTML is shown as text, not interpreted
+        page.get_by_text("Très déçu par la cantine <b>aujourd'hui</b>").first.wait_for(timeout=10_000)
+        page.screenshot(path=str(tmp_path / "inbox.png"), full_page=True)
+        page.close()
+    db = open_db(db_path)
+    item = repo.get_item(db, "x:e2")
+    assert item.status is Status.ASSIGNED and item.assigned_to == 1
+    db.close()
+
+
+@pytest.mark.skipif(not os.environ.get("PARVIS_PAGE_BENCH"), reason="benchmark mode: set PARVIS_PAGE_BENCH=N")
+def test_inbox_render_benchmark(browser, tmp_path):
+    n = int(os.environ["PARVIS_PAGE_BENCH"])
+    db_path = tmp_path / "parvis.db"
+    _seed(db_path)
+    from connectors.demo.generator import bulk
+
+    db = open_db(db_path)
+    batch = []
+    for m in bulk(n, seed=3, end=NOW):
+        batch.append(m)
+        if len(batch) == 5000:
+            with write_transaction(db):
+                repo.upsert_mentions(db, batch, now=NOW)
+            batch.clear()
+    if batch:
+        with write_transaction(db):
+            repo.upsert_mentions(db, batch, now=NOW)
+    total = repo.mention_count(db)
+    db.close()
+    timings = []
+    with console_server(db_path) as url:
+        for _ in range(5):
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            start = time.perf_counter()
+            page.goto(url, wait_until="domcontentloaded")
+            page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=60_000)
+            page.get_by_text("message(s)").first.wait_for(timeout=60_000)
+            timings.append(time.perf_counter() - start)
+            page.close()
+    result = {"mentions": total, "render_s_first": round(timings[0], 2),
+              "render_s_median": round(sorted(timings)[len(timings) // 2], 2), "render_s_max": round(max(timings), 2)}
+    print(json.dumps(result))
+    out = os.environ.get("PARVIS_PAGE_BENCH_OUT")
+    if out:
+        Path(out).write_text(json.dumps(result))
