@@ -55,6 +55,7 @@ class FetchResult:
     cursor: str | None
     skipped: Sequence[str] = ()  # human-readable reasons, one per malformed item
     changes: Sequence[PlatformChange] = ()
+    has_more: bool = False  # the connector stopped at its page budget: fetch again with ``cursor`` to go on
 
 
 @dataclass(frozen=True, slots=True)

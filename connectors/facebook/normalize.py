@@ -1,0 +1,136 @@
+"""Pure functions: Graph API Page payloads (``/{page-id}/feed`` with comments, ``/{post-id}/comments``,
+``/{page-id}/tagged``) → Mention. No SDK import, no network.
+
+Shapes: a post is ``{id, message, created_time, updated_time, from{id,name}, permalink_url, comments{data,
+paging}}``; a comment read with ``filter=stream`` is flat, and a reply to a comment carries ``parent{id}``
+(Facebook threads are two levels deep). Times look like ``2026-01-05T08:12:00+0000``.
+``raw`` keeps the item without its nested ``comments``/``paging``: Graph paging links embed the access token,
+which must never reach the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from core.models import Author, Mention, Platform
+
+WEB = "https://www.facebook.com"
+POST_FIELDS = "id,message,story,created_time,updated_time,from{id,name},permalink_url"
+COMMENT_FIELDS = "id,message,created_time,from{id,name},parent{id},is_hidden,permalink_url,attachment{type,url,media}"
+
+
+def feed_fields(comment_limit: int) -> str:
+    """``fields=`` for the feed: posts with the newest comments (replies included, flat) embedded."""
+    return (f"{POST_FIELDS},comments.filter(stream).order(reverse_chronological).limit({comment_limit})"
+            f"{{{COMMENT_FIELDS}}}")
+
+
+class MalformedItem(ValueError):
+    """One item of a page cannot be read; the rest of the page is kept."""
+
+
+def parse_time(value: Any) -> datetime:
+    """Parse Graph's ``2026-01-05T08:12:00+0000`` into an aware UTC datetime."""
+    if not isinstance(value, str) or not value:
+        raise MalformedItem(f"bad created_time {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as err:
+        raise MalformedItem(f"bad created_time {value!r}") from err
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def item_time(item: Mapping[str, Any]) -> datetime:
+    """``created_time`` of a post or comment; raises :class:`MalformedItem` when absent or unreadable."""
+    return parse_time(item.get("created_time"))
+
+
+def fingerprint(item: Mapping[str, Any]) -> str:
+    """A short hash of the visible text, to notice edits without keeping the text in the cursor."""
+    return hashlib.sha1(str(item.get("message") or "").encode("utf-8")).hexdigest()[:10]  # noqa: S324
+
+
+def author_id(item: Mapping[str, Any]) -> str:
+    """The ``from.id`` of an item ("" when Graph did not return the author)."""
+    author = item.get("from")
+    return str(author.get("id") or "") if isinstance(author, Mapping) else ""
+
+
+def _author(item: Mapping[str, Any]) -> Author:
+    author = item.get("from") if isinstance(item.get("from"), Mapping) else {}
+    name = str(author.get("name") or "")
+    return Author(platform_id=str(author.get("id") or ""), handle=name, display_name=name)
+
+
+def _clean(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k not in ("comments", "paging")}
+
+
+def _media(item: Mapping[str, Any]) -> tuple[str, ...]:
+    attachment = item.get("attachment")
+    if not isinstance(attachment, Mapping):
+        return ()
+    image = ((attachment.get("media") or {}).get("image") or {}) if isinstance(attachment.get("media"),
+                                                                                 Mapping) else {}
+    url = image.get("src") if isinstance(image, Mapping) else None
+    url = url or attachment.get("url")
+    return (url,) if isinstance(url, str) and url else ()
+
+
+def _check(item: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(item, Mapping):
+        raise MalformedItem(f"{what} is a {type(item).__name__}, not an object")
+    if not isinstance(item.get("id"), str) or not item["id"]:
+        raise MalformedItem(f"{what} without id")
+    if item.get("message") is not None and not isinstance(item.get("message"), str):
+        raise MalformedItem(f"{what} {item['id']}: message is not text")
+    return item
+
+
+def post_permalink(post_id: str) -> str:
+    """Public link of a Page post id ``<page>_<post>``."""
+    page, _, post = post_id.partition("_")
+    return f"{WEB}/{page}/posts/{post}" if post else f"{WEB}/{post_id}"
+
+
+def post_to_mention(post: Any, *, account: str = "", kind: str = "mention") -> Mention:
+    """A visitor post on the Page (``kind="mention"``) or a post the Page is tagged in (``kind="tag"``)."""
+    post = _check(post, "post")
+    text = post.get("message") or post.get("story") or ""
+    return Mention(platform=Platform.FACEBOOK, platform_id=post["id"], text=str(text), author=_author(post),
+                   created_at=item_time(post), account=account, conversation_id=post["id"],
+                   permalink=post.get("permalink_url") or post_permalink(post["id"]), kind=kind,
+                   raw=_clean(post))
+
+
+def comment_to_mention(comment: Any, *, post_id: str, account: str = "") -> Mention:
+    """A comment on a Page post (``kind="comment"``) or a reply to a comment (``kind="reply"``)."""
+    comment = _check(comment, "comment")
+    parent = comment.get("parent")
+    parent_id = str(parent.get("id")) if isinstance(parent, Mapping) and parent.get("id") else None
+    return Mention(platform=Platform.FACEBOOK, platform_id=comment["id"], text=str(comment.get("message") or ""),
+                   author=_author(comment), created_at=item_time(comment), account=account,
+                   conversation_id=post_id, in_reply_to=parent_id or post_id,
+                   permalink=comment.get("permalink_url") or f"{WEB}/{comment['id']}", media=_media(comment),
+                   kind="reply" if parent_id else "comment", raw=_clean(comment))
+
+
+def page_items(page: Mapping[str, Any], what: str) -> list[Any]:
+    """``data`` of a Graph list answer; raises :class:`MalformedItem` when it is not a list."""
+    data = page.get("data", [])
+    if not isinstance(data, list):
+        raise MalformedItem(f"{what}: 'data' is not a list")
+    return data
+
+
+def next_after(page: Mapping[str, Any]) -> str | None:
+    """The ``after`` cursor when Graph says there is a next page (``paging.next`` present), else None."""
+    paging = page.get("paging")
+    if not isinstance(paging, Mapping) or not paging.get("next"):
+        return None
+    cursors = paging.get("cursors")
+    after = cursors.get("after") if isinstance(cursors, Mapping) else None
+    return str(after) if after else None

@@ -1,0 +1,106 @@
+"""The HTTP seam shared by the real-platform connectors: host rewrite, timeouts, token hygiene, read retries.
+
+Client libraries (tweepy, pyfacebook) accept a ``requests.Session``; :class:`ConnectorSession` is the one we
+give them. It points the library at a configurable base URL (a fake server in tests, a proxy in staging),
+puts a default timeout on every call (tweepy sets none), remembers the last response's headers (rate-limit
+usage) and can move a query-string token into the ``Authorization`` header so that it never appears in a URL,
+an exception message or a log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import requests
+
+from core.errors import ConfigError, Unavailable
+
+T = TypeVar("T")
+
+# Libraries that log credentials at DEBUG level (tweepy logs request headers, oauthlib the signed params).
+_CHATTY_LOGGERS = ("tweepy", "oauthlib", "requests_oauthlib")
+
+
+def quiet_secret_loggers() -> None:
+    """Keep libraries that log tokens at DEBUG from doing so, even when the root logger is at DEBUG."""
+    for name in _CHATTY_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET or logger.level < logging.INFO:
+            logger.setLevel(logging.INFO)
+
+
+class ConnectorSession(requests.Session):
+    """A ``requests.Session`` that rewrites a library's hard-coded host and applies our transport rules."""
+
+    def __init__(self, *, default_host: str, base_url: str | None = None, timeout: float = 20.0,
+                 token_param: str | None = None) -> None:
+        super().__init__()
+        self.default_host = default_host.rstrip("/")
+        self.base_url = (base_url or default_host).rstrip("/")
+        self.timeout = timeout
+        self.token_param = token_param  # e.g. "access_token": moved from params/body to a Bearer header
+        self.last_headers: Mapping[str, str] = {}
+        self.last_status: int | None = None
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        """Send one request through the configured host, with a timeout and no token in the URL."""
+        url = url.decode() if isinstance(url, bytes) else url
+        if self.base_url != self.default_host and url.startswith(self.default_host):
+            url = self.base_url + url[len(self.default_host):]
+        kwargs.setdefault("timeout", self.timeout)
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        if self.token_param:
+            token = None
+            for key in ("params", "data"):
+                values = kwargs.get(key)
+                if isinstance(values, dict) and self.token_param in values:
+                    values = dict(values)
+                    token = values.pop(self.token_param) or token
+                    kwargs[key] = {k: v for k, v in values.items() if v is not None}
+            if token:
+                headers = dict(kwargs.get("headers") or {})
+                headers["Authorization"] = f"Bearer {token}"
+                kwargs["headers"] = headers
+        response = super().request(method, url, *args, **kwargs)
+        self.last_headers = response.headers
+        self.last_status = response.status_code
+        return response
+
+
+TRANSPORT_KEYS = ("PARVIS_CONNECTOR_RETRIES", "PARVIS_CONNECTOR_BACKOFF_S", "PARVIS_HTTP_TIMEOUT_S")
+
+
+def transport_settings(get: Callable[[str], Any]) -> dict[str, Any]:
+    """``retries`` (default 2), ``backoff`` seconds (1.0) and ``timeout`` seconds (20) from the settings."""
+    out: dict[str, Any] = {}
+    for key, arg, kind in zip(TRANSPORT_KEYS, ("retries", "backoff", "timeout"), (int, float, float), strict=True):
+        value = get(key)
+        if value is None:
+            continue
+        try:
+            out[arg] = kind(value)
+        except (TypeError, ValueError) as err:
+            raise ConfigError(f"setting {key} must be a number, got {value!r}") from err
+    return out
+
+
+def with_read_retries(call: Callable[[], T], *, retries: int, backoff: float,
+                      sleep: Callable[[float], None] = time.sleep) -> T:
+    """Run an idempotent read, retrying ``Unavailable`` up to ``retries`` times with exponential backoff.
+
+    Writes are never retried here: after a timeout the platform may have published, and only the caller
+    (the publishing worker) can decide to verify before trying again.
+    """
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except Unavailable:
+            if attempt >= retries:
+                raise
+            sleep(backoff * (2 ** attempt))
+            attempt += 1

@@ -1,0 +1,140 @@
+"""Which connectors exist, which are configured, and building the enabled ones from :class:`core.config.Settings`.
+
+The demo connector is a normal entry, always enabled (set ``PARVIS_DEMO=0`` to leave it out, e.g. in production).
+X is enabled by ``PARVIS_X_BEARER_TOKEN`` + ``PARVIS_X_USER_ID`` (the user id may also be read from the prefix of
+``PARVIS_X_ACCESS_TOKEN``); Facebook by ``PARVIS_FB_PAGE_ID`` + ``PARVIS_FB_PAGE_TOKEN``. :func:`entries` feeds the
+"Connexions" page: names, settings keys and what is missing, never the secret values.
+Platform SDKs are imported only when their connector is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from connectors.base import Capability, Connector
+from core.config import Settings
+from core.errors import ConfigError
+from core.models import Platform
+
+_OFF = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectorEntry:
+    """One connector as the "Connexions" page shows it."""
+
+    name: str
+    platform: Platform
+    label: str
+    settings_keys: tuple[str, ...]  # every setting it reads (secrets included: names only)
+    required: tuple[str, ...]  # what must be set for it to be enabled
+    missing: tuple[str, ...]  # required settings not set
+    optional_missing: tuple[str, ...] = ()  # e.g. X write keys: reading works without them
+    capabilities: frozenset[Capability] = frozenset()
+    enabled: bool = False
+
+    @property
+    def configured(self) -> bool:
+        """All required settings are present."""
+        return not self.missing
+
+
+@dataclass(frozen=True, slots=True)
+class _Spec:
+    name: str
+    platform: Platform
+    required: tuple[str, ...]
+    build: Callable[[Settings], Connector]
+    info: Callable[[], Any]
+    optional: tuple[str, ...] = ()
+    can_disable: str = ""  # a PARVIS_* flag that turns an always-on connector off
+
+
+def _demo(settings: Settings) -> Connector:
+    from connectors.demo.connector import DemoConnector
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return DemoConnector(state_dir=settings.data_dir)
+
+
+def _demo_info() -> Any:
+    from connectors.demo.connector import DemoConnector
+
+    return DemoConnector.info
+
+
+def _x(settings: Settings) -> Connector:
+    from connectors.x.connector import from_settings
+
+    return from_settings(settings.get)
+
+
+def _x_info() -> Any:
+    from connectors.x.connector import XConnector
+
+    return XConnector.info
+
+
+def _facebook(settings: Settings) -> Connector:
+    from connectors.facebook.connector import from_settings
+
+    return from_settings(settings.get)
+
+
+def _facebook_info() -> Any:
+    from connectors.facebook.connector import FacebookConnector
+
+    return FacebookConnector.info
+
+
+SPECS: tuple[_Spec, ...] = (
+    _Spec("demo", Platform.DEMO, (), _demo, _demo_info, can_disable="PARVIS_DEMO"),
+    _Spec("x", Platform.X, ("PARVIS_X_BEARER_TOKEN", "PARVIS_X_USER_ID"), _x, _x_info,
+          optional=("PARVIS_X_CONSUMER_KEY", "PARVIS_X_CONSUMER_SECRET", "PARVIS_X_ACCESS_TOKEN",
+                    "PARVIS_X_ACCESS_TOKEN_SECRET")),
+    _Spec("facebook", Platform.FACEBOOK, ("PARVIS_FB_PAGE_ID", "PARVIS_FB_PAGE_TOKEN"), _facebook, _facebook_info),
+)
+
+
+def _missing(spec: _Spec, settings: Settings) -> tuple[str, ...]:
+    missing = tuple(k for k in spec.required if settings.get(k) is None)
+    if spec.name == "x" and missing == ("PARVIS_X_USER_ID",) and settings.get("PARVIS_X_ACCESS_TOKEN"):
+        return ()  # the user id is the prefix of the user-context access token
+    return missing
+
+
+def _enabled(spec: _Spec, settings: Settings) -> bool:
+    if spec.can_disable and str(settings.get(spec.can_disable, "1")).strip().lower() in _OFF:
+        return False
+    return not _missing(spec, settings)
+
+
+def entries(settings: Settings) -> list[ConnectorEntry]:
+    """Every known connector, configured or not, for the "Connexions" page."""
+    out = []
+    for spec in SPECS:
+        info = spec.info()
+        out.append(ConnectorEntry(
+            name=spec.name, platform=spec.platform, label=info.name,
+            settings_keys=tuple(info.settings_keys), required=spec.required, missing=_missing(spec, settings),
+            optional_missing=tuple(k for k in spec.optional if settings.get(k) is None),
+            capabilities=frozenset(info.capabilities), enabled=_enabled(spec, settings)))
+    return out
+
+
+def build(settings: Settings, name: str) -> Connector:
+    """Build connector ``name``; raises ConfigError naming the settings to set when it is not configured."""
+    for spec in SPECS:
+        if spec.name == name:
+            missing = _missing(spec, settings)
+            if missing:
+                raise ConfigError(f"connector {name!r} is not configured: set {', '.join(missing)}")
+            return spec.build(settings)
+    raise ConfigError(f"unknown connector {name!r}; known: {', '.join(s.name for s in SPECS)}")
+
+
+def build_enabled(settings: Settings) -> list[Connector]:
+    """The connectors the settings enable, demo first."""
+    return [spec.build(settings) for spec in SPECS if _enabled(spec, settings)]

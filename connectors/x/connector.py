@@ -1,0 +1,278 @@
+"""X (Twitter) connector: tweepy 4.17 ``Client`` on the X API v2.
+
+Reading uses the app's bearer token: the mentions timeline of the city's account and, when
+``PARVIS_X_SEARCH_QUERY`` is set, recent search (deduplicated against the mentions). Writing (reply, post,
+hide/unhide a reply, delete our own post) uses OAuth 1.0a user-context keys of the city's account.
+
+Exemption (quality-scale style): X has no native scheduling, so ``Capability.NATIVE_SCHEDULE`` is absent and
+the publishing worker posts at the scheduled time. Media upload is not supported yet.
+
+The cursor is JSON holding, per stream (``mentions``, ``search``), the ``since_id`` and, while a pagination
+walk is cut short by the page budget, the walk's ``next_token`` and ``newest_id`` (``FetchResult.has_more``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import requests
+import tweepy
+
+from connectors.base import Capability, ConnectorInfo, FetchResult, Health, PlatformChange
+from connectors.http import ConnectorSession, quiet_secret_loggers, transport_settings, with_read_retries
+from connectors.x import normalize as nz
+from connectors.x.errors import translate
+from core.clock import Clock, utcnow
+from core.errors import AuthFailed, ConnectorError, MalformedPayload, RateLimited, Unsupported
+from core.models import Mention, Platform, Published
+
+log = logging.getLogger(__name__)
+
+TWEEPY_HOST = "https://api.twitter.com"  # hard-coded in tweepy's BaseClient.request (research-notes §2)
+DEFAULT_BASE = "https://api.x.com"
+WRITE_KEYS = ("PARVIS_X_CONSUMER_KEY", "PARVIS_X_CONSUMER_SECRET", "PARVIS_X_ACCESS_TOKEN",
+              "PARVIS_X_ACCESS_TOKEN_SECRET")
+SETTINGS_KEYS = ("PARVIS_X_BEARER_TOKEN", "PARVIS_X_USER_ID", "PARVIS_X_SEARCH_QUERY", *WRITE_KEYS,
+                 "PARVIS_X_API_BASE")
+_STREAMS = {"mentions": "GET /2/users/:id/mentions", "search": "GET /2/tweets/search/recent"}
+
+
+class XConnector:
+    """Mentions and search in, replies/posts/moderation out, for one X account."""
+
+    info: ClassVar[ConnectorInfo] = ConnectorInfo(
+        platform=Platform.X, name="X (Twitter)",
+        capabilities=frozenset({Capability.REPLY, Capability.PUBLISH, Capability.HIDE, Capability.UNHIDE,
+                                Capability.DELETE}),
+        settings_keys=SETTINGS_KEYS)
+
+    def __init__(self, *, bearer_token: str, user_id: str, search_query: str = "",
+                 consumer_key: str | None = None, consumer_secret: str | None = None,
+                 access_token: str | None = None, access_token_secret: str | None = None,
+                 base_url: str | None = None, name: str = "x", page_size: int = 100, max_pages: int = 10,
+                 retries: int = 2, backoff: float = 1.0, timeout: float = 20.0,
+                 sleep: Callable[[float], None] = time.sleep, clock: Clock = utcnow) -> None:
+        quiet_secret_loggers()
+        self.name = name
+        self.user_id = str(user_id)
+        self.search_query = search_query.strip()
+        self.page_size = max(5, min(100, page_size))  # the API accepts 5..100 (search: 10..100)
+        self.max_pages = max(1, max_pages)
+        self.retries, self.backoff, self._sleep, self._clock = retries, backoff, sleep, clock
+        self.can_write = all((consumer_key, consumer_secret, access_token, access_token_secret))
+        self._client = tweepy.Client(bearer_token=bearer_token, consumer_key=consumer_key,
+                                     consumer_secret=consumer_secret, access_token=access_token,
+                                     access_token_secret=access_token_secret, return_type=dict,
+                                     wait_on_rate_limit=False)
+        self._client.session = ConnectorSession(default_host=TWEEPY_HOST, base_url=base_url or DEFAULT_BASE,
+                                                timeout=timeout)
+        self._limited: dict[str, datetime] = {}  # endpoint -> rate-limited until
+
+    def __repr__(self) -> str:
+        return f"XConnector(name={self.name!r}, user_id={self.user_id!r})"
+
+    # ---- plumbing ----------------------------------------------------------------------------------
+
+    def _call(self, endpoint: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        try:
+            answer = fn(*args, **kwargs)
+        except (tweepy.TweepyException, requests.RequestException, ValueError) as err:
+            translated = translate(err, endpoint, now=self._clock())
+            if isinstance(translated, RateLimited) and translated.reset_at:
+                self._limited[endpoint] = datetime.fromtimestamp(translated.reset_at, UTC)
+            raise translated from err
+        if not isinstance(answer, dict):
+            raise MalformedPayload(f"{endpoint}: expected a JSON object")
+        self._limited.pop(endpoint, None)
+        return answer
+
+    def _read(self, endpoint: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return with_read_retries(lambda: self._call(endpoint, fn, *args, **kwargs), retries=self.retries,
+                                 backoff=self.backoff, sleep=self._sleep)
+
+    def _need_write(self) -> None:
+        if not self.can_write:
+            raise AuthFailed("X write access needs user-context keys: set " + ", ".join(WRITE_KEYS))
+
+    # ---- reading -----------------------------------------------------------------------------------
+
+    def _walk(self, stream: str, state: Mapping[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any], bool]:
+        """Page through one stream from its state; returns ``(pages, new state, more left)``."""
+        endpoint = _STREAMS[stream]
+        since, token, newest = state.get("since_id"), state.get("next_token"), state.get("newest_id")
+        params: dict[str, Any] = {"max_results": max(self.page_size, 10 if stream == "search" else 5),
+                                  "expansions": list(nz.EXPANSIONS), "tweet_fields": list(nz.TWEET_FIELDS),
+                                  "user_fields": list(nz.USER_FIELDS), "media_fields": list(nz.MEDIA_FIELDS)}
+        if since:
+            params["since_id"] = since
+        pages: list[dict[str, Any]] = []
+        for _ in range(self.max_pages):
+            if token:
+                params["pagination_token" if stream == "mentions" else "next_token"] = token
+            if stream == "mentions":
+                page = self._read(endpoint, self._client.get_users_mentions, self.user_id, **params)
+            else:
+                page = self._read(endpoint, self._client.search_recent_tweets, self.search_query, **params)
+            meta = page.get("meta") if isinstance(page.get("meta"), dict) else {}
+            if not token and meta.get("newest_id"):
+                newest = str(meta["newest_id"])  # first page of a walk: the newest post of the whole walk
+            if page.get("data") is not None and not isinstance(page.get("data"), list):
+                raise MalformedPayload(f"{endpoint}: 'data' is not a list")
+            pages.append(page)
+            token = meta.get("next_token")
+            if not token:
+                return pages, {"since_id": newest or since}, False
+        return pages, {"since_id": since, "newest_id": newest, "next_token": token}, True
+
+    @staticmethod
+    def _load(cursor: str | None) -> dict[str, Any]:
+        if not cursor:
+            return {}
+        try:
+            state = json.loads(cursor)
+        except ValueError:
+            return {"mentions": {"since_id": cursor}} if cursor.isdigit() else {}
+        return state if isinstance(state, dict) else {}
+
+    def fetch(self, cursor: str | None) -> FetchResult:
+        """Mentions (and search hits) newer than ``cursor``; see the module docstring for the cursor."""
+        state = self._load(cursor)
+        now = self._clock()
+        pages, mention_state, more = self._walk("mentions", state.get("mentions") or {})
+        mentions: dict[str, Mention] = {}
+        skipped: list[str] = []
+        changes: dict[str, PlatformChange] = {}
+
+        def take(page: dict[str, Any], kind: str) -> None:
+            found, bad = nz.mentions_from_page(page, account=self.name, kind=kind, exclude_authors=[self.user_id])
+            skipped.extend(bad)
+            for mention in found:
+                mentions.setdefault(mention.uid, mention)  # a mention wins over the same post found by search
+            for post_id, error in nz.deleted_references(page):
+                uid = f"{Platform.X}:{post_id}"
+                changes.setdefault(uid, PlatformChange(uid=uid, change="deleted", raw=error))
+
+        for page in pages:
+            take(page, "mention")
+        new_state: dict[str, Any] = {"v": 1, "mentions": mention_state}
+        if self.search_query:
+            search_state = state.get("search") if state.get("query") == self.search_query else None
+            search_state = search_state or {}
+            limited = self._limited.get(_STREAMS["search"])
+            if limited and limited > now:
+                new_state["search"] = search_state  # honour the search window; mentions go on meanwhile
+            else:
+                try:
+                    pages, search_state, search_more = self._walk("search", search_state)
+                except RateLimited as err:
+                    log.warning("x search rate limited until %s; mentions still synced", err.reset_at)
+                    pages, search_more = [], False
+                for page in pages:
+                    take(page, "search")
+                new_state["search"] = search_state
+                more = more or search_more
+            new_state["query"] = self.search_query
+        return FetchResult(mentions=list(mentions.values()), cursor=json.dumps(new_state, sort_keys=True),
+                           skipped=skipped, changes=list(changes.values()), has_more=more)
+
+    # ---- writing -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _target(mention: Mention) -> str:
+        return str(mention.raw.get("id") or mention.platform_id)  # the latest version of an edited post
+
+    def _created(self, answer: Mapping[str, Any], endpoint: str) -> Published:
+        data = answer.get("data")
+        if not isinstance(data, Mapping) or not data.get("id"):
+            raise MalformedPayload(f"{endpoint}: no id in the answer")
+        return Published(platform_id=str(data["id"]), permalink=nz.permalink(str(data["id"])))
+
+    def reply(self, mention: Mention, text: str) -> Published:
+        """Reply to the mention's post (its latest version) as the city's account."""
+        self._need_write()
+        endpoint = "POST /2/tweets"
+        answer = self._call(endpoint, self._client.create_tweet, text=text,
+                            in_reply_to_tweet_id=self._target(mention), user_auth=True)
+        return self._created(answer, endpoint)
+
+    def publish(self, text: str, *, scheduled_at: datetime | None = None,
+                media: Any = ()) -> Published:
+        """Post now; X has no native scheduling (the worker posts at the scheduled time)."""
+        if scheduled_at is not None:
+            raise Unsupported("X has no native scheduling: the publishing worker posts at the scheduled time")
+        if media:
+            raise Unsupported("media upload to X is not supported yet")
+        self._need_write()
+        endpoint = "POST /2/tweets"
+        return self._created(self._call(endpoint, self._client.create_tweet, text=text, user_auth=True), endpoint)
+
+    def _set_hidden(self, mention: Mention, hidden: bool) -> None:
+        self._need_write()
+        endpoint = "PUT /2/tweets/:id/hidden"
+        fn = self._client.hide_reply if hidden else self._client.unhide_reply
+        answer = self._call(endpoint, fn, self._target(mention), user_auth=True)
+        data = answer.get("data")
+        if not isinstance(data, Mapping) or data.get("hidden") is not hidden:
+            raise MalformedPayload(f"{endpoint}: X did not confirm hidden={hidden}")
+
+    def hide(self, mention: Mention) -> None:
+        """Hide a reply in a conversation the city's account started."""
+        self._set_hidden(mention, True)
+
+    def unhide(self, mention: Mention) -> None:
+        """Unhide a reply hidden with :meth:`hide`."""
+        self._set_hidden(mention, False)
+
+    def delete(self, platform_id: str) -> None:
+        """Delete one of the city's own posts."""
+        self._need_write()
+        endpoint = "DELETE /2/tweets/:id"
+        answer = self._call(endpoint, self._client.delete_tweet, platform_id, user_auth=True)
+        data = answer.get("data")
+        if not isinstance(data, Mapping) or data.get("deleted") is not True:
+            raise MalformedPayload(f"{endpoint}: X did not confirm the deletion")
+
+    # ---- health ------------------------------------------------------------------------------------
+
+    def rate_limited_until(self) -> datetime | None:
+        """The latest reset time among endpoints currently rate limited."""
+        now = self._clock()
+        active = [until for until in self._limited.values() if until > now]
+        return max(active) if active else None
+
+    def health(self) -> Health:
+        """Look the account up with the bearer token; never raises."""
+        until = self.rate_limited_until()
+        try:
+            answer = self._call("GET /2/users/:id", self._client.get_user, id=self.user_id,
+                                user_fields=["username", "name"])
+        except RateLimited:
+            return Health(ok=True, account=self.user_id, detail="rate limited",
+                          rate_limited_until=self.rate_limited_until())
+        except ConnectorError as err:
+            return Health(ok=False, account=self.user_id, detail=f"{err.code}: {err}", rate_limited_until=until)
+        data = answer.get("data") if isinstance(answer.get("data"), Mapping) else {}
+        if not data.get("username"):
+            return Health(ok=False, account=self.user_id, detail="account not found: check PARVIS_X_USER_ID",
+                          rate_limited_until=until)
+        account = f"@{data['username']}"
+        detail = "read and write" if self.can_write else "read only: user-context keys missing"
+        if until:
+            detail += f"; rate limited until {until.isoformat()}"
+        return Health(ok=True, account=account, detail=detail, rate_limited_until=until)
+
+
+def from_settings(get: Callable[[str], Any], *, name: str = "x") -> XConnector:
+    """Build from settings (``get`` returns a value or None); PARVIS_X_USER_ID may come from the access token."""
+    user_id = get("PARVIS_X_USER_ID") or str(get("PARVIS_X_ACCESS_TOKEN") or "").partition("-")[0]
+    return XConnector(
+        bearer_token=str(get("PARVIS_X_BEARER_TOKEN")), user_id=str(user_id),
+        search_query=str(get("PARVIS_X_SEARCH_QUERY") or ""), consumer_key=get("PARVIS_X_CONSUMER_KEY"),
+        consumer_secret=get("PARVIS_X_CONSUMER_SECRET"), access_token=get("PARVIS_X_ACCESS_TOKEN"),
+        access_token_secret=get("PARVIS_X_ACCESS_TOKEN_SECRET"), base_url=get("PARVIS_X_API_BASE") or None,
+        name=name, **transport_settings(get))

@@ -1,0 +1,143 @@
+"""Pure functions: X API v2 JSON pages (``GET /2/users/:id/mentions``, ``GET /2/tweets/search/recent``) → Mention.
+
+No tweepy import, no network: the connector asks tweepy for ``return_type=dict`` so these functions see exactly
+what the recorded fixtures in tests/fixtures/x/ contain.
+
+Identity across edits: an edited post gets a new id, and its ``edit_history_tweet_ids`` starts with the original
+id. The mention's ``platform_id`` is that original id, so a new version upserts onto the same mention and the
+store records the edit (old text kept); ``raw["id"]`` is the latest version, the one replies and hides target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from core.models import Author, Mention, Platform
+
+WEB = "https://x.com"
+TWEET_FIELDS = ("attachments", "author_id", "conversation_id", "created_at", "edit_history_tweet_ids",
+                "in_reply_to_user_id", "lang", "note_tweet", "public_metrics", "referenced_tweets")
+EXPANSIONS = ("attachments.media_keys", "author_id", "referenced_tweets.id")
+USER_FIELDS = ("name", "public_metrics", "username")
+MEDIA_FIELDS = ("preview_image_url", "type", "url")
+_REQUIRED = ("id", "text", "author_id", "created_at")
+
+
+class MalformedItem(ValueError):
+    """One item of a page cannot be read; the rest of the page is kept."""
+
+
+def parse_time(value: Any) -> datetime:
+    """Parse X's ``2026-01-05T08:12:00.000Z`` into an aware UTC datetime."""
+    if not isinstance(value, str) or not value:
+        raise MalformedItem(f"bad created_at {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as err:
+        raise MalformedItem(f"bad created_at {value!r}") from err
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def permalink(tweet_id: str, username: str | None = None) -> str:
+    """Public link of a post (``/i/web/status/<id>`` works without the author's handle)."""
+    return f"{WEB}/{username}/status/{tweet_id}" if username else f"{WEB}/i/web/status/{tweet_id}"
+
+
+def stable_id(tweet: Mapping[str, Any]) -> str:
+    """The id that stays the same across edits: the first of ``edit_history_tweet_ids`` (else ``id``)."""
+    history = tweet.get("edit_history_tweet_ids")
+    if isinstance(history, list) and history and isinstance(history[0], str) and history[0]:
+        return history[0]
+    return str(tweet["id"])
+
+
+def _replied_to(tweet: Mapping[str, Any]) -> str | None:
+    for ref in tweet.get("referenced_tweets") or ():
+        if isinstance(ref, Mapping) and ref.get("type") == "replied_to" and ref.get("id"):
+            return str(ref["id"])
+    return None
+
+
+def _author(author_id: str, user: Mapping[str, Any] | None) -> Author:
+    if not user:  # author absent from includes.users: keep the mention, with the id as handle
+        return Author(platform_id=author_id, handle=author_id)
+    metrics = user.get("public_metrics") if isinstance(user.get("public_metrics"), Mapping) else {}
+    followers = metrics.get("followers_count") if metrics else None
+    return Author(platform_id=author_id, handle=str(user.get("username") or author_id),
+                  display_name=str(user.get("name") or ""),
+                  followers=followers if isinstance(followers, int) else None)
+
+
+def _media_urls(tweet: Mapping[str, Any], media: Mapping[str, Mapping[str, Any]]) -> tuple[str, ...]:
+    keys = (tweet.get("attachments") or {}).get("media_keys") or ()
+    urls = []
+    for key in keys:
+        item = media.get(key) or {}
+        url = item.get("url") or item.get("preview_image_url")
+        if isinstance(url, str) and url:
+            urls.append(url)
+    return tuple(urls)
+
+
+def tweet_to_mention(tweet: Any, *, users: Mapping[str, Mapping[str, Any]],
+                     media: Mapping[str, Mapping[str, Any]] | None = None, account: str = "",
+                     kind: str = "mention") -> Mention:
+    """Normalise one post; raises :class:`MalformedItem` when a required field is missing or unreadable."""
+    if not isinstance(tweet, Mapping):
+        raise MalformedItem(f"post is a {type(tweet).__name__}, not an object")
+    missing = [name for name in _REQUIRED if not isinstance(tweet.get(name), str) or
+               (name != "text" and not tweet.get(name))]
+    if missing:
+        raise MalformedItem(f"post {tweet.get('id', '?')}: missing {', '.join(missing)}")
+    note = tweet.get("note_tweet")
+    text = note["text"] if isinstance(note, Mapping) and isinstance(note.get("text"), str) else tweet["text"]
+    user = users.get(tweet["author_id"])
+    return Mention(
+        platform=Platform.X, platform_id=stable_id(tweet), text=text, author=_author(tweet["author_id"], user),
+        created_at=parse_time(tweet["created_at"]), account=account,
+        conversation_id=tweet.get("conversation_id") or None, in_reply_to=_replied_to(tweet),
+        lang=tweet.get("lang") or None, permalink=permalink(tweet["id"], user.get("username") if user else None),
+        media=_media_urls(tweet, media or {}), kind=kind, raw=dict(tweet))
+
+
+def _index(items: Any, key: str) -> dict[str, Mapping[str, Any]]:
+    if not isinstance(items, list):
+        return {}
+    return {str(i[key]): i for i in items if isinstance(i, Mapping) and i.get(key)}
+
+
+def mentions_from_page(page: Mapping[str, Any], *, account: str = "", kind: str = "mention",
+                       exclude_authors: Iterable[str] = ()) -> tuple[list[Mention], list[str]]:
+    """Normalise every post of a page; returns ``(mentions, skipped reasons)``.
+
+    Posts written by ``exclude_authors`` (the account itself: our own replies) are left out, not skipped.
+    """
+    includes = page.get("includes") if isinstance(page.get("includes"), Mapping) else {}
+    users = _index(includes.get("users"), "id")
+    media = _index(includes.get("media"), "media_key")
+    excluded = set(exclude_authors)
+    mentions: list[Mention] = []
+    skipped: list[str] = []
+    for tweet in page.get("data") or ():
+        if isinstance(tweet, Mapping) and tweet.get("author_id") in excluded:
+            continue
+        try:
+            mentions.append(tweet_to_mention(tweet, users=users, media=media, account=account, kind=kind))
+        except MalformedItem as err:
+            skipped.append(f"x {kind}: {err}")
+    return mentions, skipped
+
+
+def deleted_references(page: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Posts the page reports as gone (``errors[]`` of type resource-not-found): ``[(id, error), ...]``."""
+    gone = []
+    for error in page.get("errors") or ():
+        if not isinstance(error, Mapping):
+            continue
+        kind = str(error.get("type", ""))
+        if kind.endswith("/resource-not-found") and error.get("resource_type") == "tweet" and error.get(
+                "resource_id"):
+            gone.append((str(error["resource_id"]), dict(error)))
+    return gone

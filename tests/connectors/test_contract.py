@@ -1,0 +1,116 @@
+"""One behavioural contract, run against every connector (demo offline, X and Facebook on their fakes).
+
+Adding a connector: add a ``make_<name>`` builder below and its name to ``CONNECTORS`` (docs/connectors.md).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from connectors.base import Capability, Connector, ConnectorInfo, FetchResult, Health
+from core.errors import Unsupported
+from core.models import Platform, Published
+from tests.connectors.conftest import X_KEYS
+from tests.fakes import FakeGraphApi, FakeXApi
+
+CONNECTORS = ["demo", "x", "facebook"]
+SIGNED = "Merci pour votre message, nous transmettons au service concerné. — Julie, Ville de Test"
+
+
+def make_demo(httpserver, tmp_path) -> Connector:
+    from connectors.demo.connector import DemoConnector
+
+    return DemoConnector(state_dir=tmp_path, history_days=2)
+
+
+def make_x(httpserver, tmp_path) -> Connector:
+    from connectors.x.connector import XConnector
+
+    fake = FakeXApi()
+    base = fake.install(httpserver)
+    for i in range(7):
+        fake.add_tweet(f"@VilleDeTest question n°{i} 🚲")
+    return XConnector(bearer_token=fake.bearer, user_id=fake.user_id, base_url=base, page_size=5, backoff=0,
+                      **X_KEYS)
+
+
+def make_facebook(httpserver, tmp_path) -> Connector:
+    from connectors.facebook.connector import FacebookConnector
+
+    fake = FakeGraphApi(start=datetime.now(UTC) - timedelta(hours=3))
+    base = fake.install(httpserver)
+    post = fake.add_post("Fermeture du pont pour travaux")
+    for i in range(4):
+        fake.add_comment(post, f"Commentaire {i} 🚧", author=(f"61000{i}", f"Habitant {i}"))
+    return FacebookConnector(page_id=fake.page_id, page_token=fake.token, base_url=base, backoff=0)
+
+
+@pytest.fixture(params=CONNECTORS)
+def connector(request, httpserver, tmp_path) -> Connector:
+    return {"demo": make_demo, "x": make_x, "facebook": make_facebook}[request.param](httpserver, tmp_path)
+
+
+def test_satisfies_the_protocol_and_declares_itself(connector):
+    assert isinstance(connector, Connector)
+    assert isinstance(connector.info, ConnectorInfo) and isinstance(connector.info.platform, Platform)
+    assert connector.name and isinstance(connector.name, str)
+    assert connector.info.capabilities <= frozenset(Capability)
+
+
+def test_fetch_returns_normalised_mentions_and_a_cursor(connector):
+    result = connector.fetch(None)
+    assert isinstance(result, FetchResult) and result.mentions and result.cursor
+    for mention in result.mentions:
+        assert mention.uid == f"{mention.platform}:{mention.platform_id}"
+        if connector.info.platform is not Platform.DEMO:
+            assert mention.platform is connector.info.platform
+        assert mention.created_at.tzinfo is not None and mention.created_at.utcoffset() == timedelta(0)
+        assert isinstance(mention.text, str) and mention.author.platform_id is not None
+    assert len({m.uid for m in result.mentions}) == len(result.mentions)
+
+
+def test_refetching_with_the_cursor_brings_nothing_already_seen(connector):
+    first = connector.fetch(None)
+    while first.has_more:  # a connector may stop at its page budget
+        more = connector.fetch(first.cursor)
+        first = FetchResult(mentions=[*first.mentions, *more.mentions], cursor=more.cursor, has_more=more.has_more)
+    again = connector.fetch(first.cursor)
+    assert not {m.uid for m in again.mentions} & {m.uid for m in first.mentions}
+
+
+def test_reply_returns_the_platform_id(connector):
+    mention = connector.fetch(None).mentions[0]
+    if Capability.REPLY not in connector.info.capabilities:
+        pytest.skip("no reply capability")
+    published = connector.reply(mention, SIGNED)
+    assert isinstance(published, Published) and published.platform_id
+
+
+def test_publish_and_native_scheduling_as_declared(connector):
+    published = connector.publish("Le marché de Noël ouvre samedi 🎄")
+    assert isinstance(published, Published) and published.platform_id
+    later = datetime.now(UTC) + timedelta(days=2)
+    if Capability.NATIVE_SCHEDULE in connector.info.capabilities:
+        assert connector.publish("Rappel : marché de Noël", scheduled_at=later).platform_id
+    else:
+        with pytest.raises(Unsupported):
+            connector.publish("Rappel : marché de Noël", scheduled_at=later)
+
+
+def test_hide_unhide_and_delete_as_declared(connector):
+    mention = connector.fetch(None).mentions[0]
+    caps = connector.info.capabilities
+    if Capability.HIDE in caps:
+        assert connector.hide(mention) is None
+    if Capability.UNHIDE in caps:
+        assert connector.unhide(mention) is None
+    if Capability.DELETE in caps:
+        own = connector.publish("Message à supprimer")
+        assert connector.delete(own.platform_id) is None
+
+
+def test_health_never_raises(connector):
+    health = connector.health()
+    assert isinstance(health, Health) and health.ok and health.account
