@@ -12,5 +12,6 @@ def pages_for(agent: Agent | None) -> list[st.Page]:
     pages = [
         st.Page("console/pages/inbox.py", title="Boîte de réception", icon=":material/inbox:", default=True,
                 url_path="inbox"),
+        st.Page("console/pages/connections.py", title="Connexions", icon=":material/hub:", url_path="connexions"),
     ]
     return pages

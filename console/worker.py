@@ -27,6 +27,7 @@ from services.ingest import ScoreFn, sync_connector
 
 log = logging.getLogger("parvis.worker")
 HEARTBEAT_S = 5
+REQUESTS_S = 2
 WORKER_NAME = "worker"
 
 # (name, interval seconds, job(settings, now)) — appended by other modules (publishing, retention, ...).
@@ -69,10 +70,30 @@ def heartbeat_job(settings: Settings, started_at: datetime, *, clock: Clock = ut
     return _guarded("heartbeat", run)
 
 
+def sync_requests_job(settings: Settings, connectors: Sequence[Connector], *, clock: Clock = utcnow,
+                      score: ScoreFn | None = None) -> Callable[[], None]:
+    """A job that runs the "sync now" requests made from the console."""
+    by_name = {c.name: c for c in connectors}
+
+    def run() -> None:
+        db = open_db(settings.db_path)
+        try:
+            with write_transaction(db):
+                names = repo.take_sync_requests(db)
+            for name in names:
+                if name in by_name:
+                    sync_connector(db, by_name[name], now=clock(), score=score)
+        finally:
+            db.close()
+    return _guarded("sync-requests", run)
+
+
 def build_scheduler(settings: Settings, connectors: Sequence[Connector], *, clock: Clock = utcnow,
                     score: ScoreFn | None = None) -> schedule.Scheduler:
     """A scheduler with one sync job per connector, the heartbeat, and the registered extra jobs."""
     scheduler = schedule.Scheduler()
+    scheduler.every(REQUESTS_S).seconds.do(sync_requests_job(settings, connectors, clock=clock, score=score)).tag(
+        "sync-requests")
     default = settings.get_int("PARVIS_SYNC_INTERVAL_S", 60)
     for connector in connectors:
         every = settings.get_int(f"PARVIS_SYNC_INTERVAL_{connector.name.upper()}_S", default)

@@ -17,6 +17,7 @@ from sqlite_utils import Database
 
 from core.clock import from_iso, to_iso
 from core.errors import NotFoundError, ValidationError
+from core.storage import write_transaction
 from core.models import (
     OPEN_STATUSES,
     Agent,
@@ -65,16 +66,25 @@ class UpsertResult:
     revised: list[tuple[str, str, str | None, str | None]] = field(default_factory=list)  # uid, change, old, new
 
 
-def _mention_row(m: Mention, now_iso: str) -> dict[str, Any]:
-    return {
-        "uid": m.uid, "platform": str(m.platform), "platform_id": m.platform_id, "account": m.account,
-        "kind": m.kind, "conversation_id": m.conversation_id, "in_reply_to": m.in_reply_to,
-        "author_id": m.author.platform_id, "author_handle": m.author.handle, "author_name": m.author.display_name,
-        "author_followers": m.author.followers, "text": m.text, "lang": m.lang, "created_at": to_iso(m.created_at),
-        "permalink": m.permalink, "media": json.dumps(list(m.media), ensure_ascii=False),
-        "raw": json.dumps(m.raw, ensure_ascii=False, sort_keys=True, default=str),
-        "ingested_at": now_iso, "updated_at": now_iso,
-    }
+_INSERT_COLS = (
+    "uid", "platform", "platform_id", "account", "kind", "conversation_id", "in_reply_to", "author_id",
+    "author_handle", "author_name", "author_followers", "text", "lang", "created_at", "permalink", "media", "raw",
+    "ingested_at", "updated_at", "sentiment", "sentiment_confidence", "sentiment_source", "risk_score", "risk_flags",
+    "priority", "model_version",
+)
+_INSERT_SQL = f"INSERT INTO mentions ({', '.join(_INSERT_COLS)}) VALUES ({', '.join('?' * len(_INSERT_COLS))})"
+
+
+def _mention_row(m: Mention, now_iso: str, sc: Scores) -> tuple[Any, ...]:
+    return (
+        m.uid, str(m.platform), m.platform_id, m.account, m.kind, m.conversation_id, m.in_reply_to,
+        m.author.platform_id, m.author.handle, m.author.display_name, m.author.followers, m.text, m.lang,
+        to_iso(m.created_at), m.permalink, json.dumps(list(m.media), ensure_ascii=False) if m.media else "[]",
+        json.dumps(m.raw, ensure_ascii=False, default=str), now_iso, now_iso,
+        sc.sentiment, sc.sentiment_confidence, "model" if sc.sentiment else None, sc.risk_score,
+        json.dumps(list(sc.risk_flags), ensure_ascii=False) if sc.risk_flags else "[]", sc.priority,
+        sc.model_version,
+    )
 
 
 def upsert_mentions(db: Database, mentions: Sequence[Mention], *, now: datetime,
@@ -83,10 +93,17 @@ def upsert_mentions(db: Database, mentions: Sequence[Mention], *, now: datetime,
 
     Never touches the team's work (status, assignee, tags, notes). A changed text is an *edit*: the old text is
     kept in ``mention_revisions`` and ``edited_at`` set, so nothing is silently overwritten.
-    Duplicates inside ``mentions`` are collapsed (last wins).
+    Duplicates inside ``mentions`` are collapsed (last wins). New rows are added to the full-text index in one
+    statement (much cheaper than a per-row trigger), inside the same transaction.
     """
     if scores is not None and len(scores) != len(mentions):
         raise ValueError("scores must align with mentions")
+    with write_transaction(db):
+        return _upsert(db, mentions, now=now, scores=scores)
+
+
+def _upsert(db: Database, mentions: Sequence[Mention], *, now: datetime,
+            scores: Sequence[Scores] | None) -> UpsertResult:
     now_iso = to_iso(now)
     by_uid: dict[str, tuple[Mention, Scores | None]] = {}
     for i, m in enumerate(mentions):
@@ -98,22 +115,14 @@ def upsert_mentions(db: Database, mentions: Sequence[Mention], *, now: datetime,
         chunk = uids[start:start + 500]
         marks = ",".join("?" * len(chunk))
         existing.update(db.execute(f"SELECT uid, text FROM mentions WHERE uid IN ({marks})", chunk).fetchall())
-    new_rows = []
-    for uid, (m, sc) in by_uid.items():
-        if uid in existing:
-            continue
-        row = _mention_row(m, now_iso)
-        sc = sc or Scores()
-        row.update(sentiment=sc.sentiment, sentiment_confidence=sc.sentiment_confidence,
-                   sentiment_source="model" if sc.sentiment else None, risk_score=sc.risk_score,
-                   risk_flags=json.dumps(list(sc.risk_flags), ensure_ascii=False), priority=sc.priority,
-                   model_version=sc.model_version)
-        new_rows.append(row)
-        result.inserted.append(uid)
+    empty = Scores()
+    new_rows = [_mention_row(m, now_iso, sc or empty) for uid, (m, sc) in by_uid.items() if uid not in existing]
     if new_rows:
-        cols = list(new_rows[0])
-        db.conn.executemany(
-            f"INSERT INTO mentions ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})", new_rows)
+        before = db.execute("SELECT coalesce(max(rowid), 0) FROM mentions").fetchone()[0]
+        db.conn.executemany(_INSERT_SQL, new_rows)
+        db.execute("INSERT INTO mentions_fts (rowid, text, author_handle, author_name) "
+                   "SELECT rowid, text, author_handle, author_name FROM mentions WHERE rowid > ?", (before,))
+        result.inserted.extend(r[0] for r in new_rows)
     for uid, old_text in existing.items():
         m, _ = by_uid[uid]
         if m.text != old_text:
@@ -124,10 +133,12 @@ def upsert_mentions(db: Database, mentions: Sequence[Mention], *, now: datetime,
             db.execute("UPDATE mentions SET text = ?, edited_at = ?, updated_at = ? WHERE uid = ?",
                        (m.text, now_iso, now_iso, uid))
             result.revised.append((uid, "edited", old_text, m.text))
-        db.execute(
+        db.execute(  # only when something changed: an update of the author fires the FTS trigger
             "UPDATE mentions SET author_handle = ?, author_name = ?, author_followers = ?, permalink = "
-            "COALESCE(?, permalink), updated_at = ? WHERE uid = ?",
-            (m.author.handle, m.author.display_name, m.author.followers, m.permalink, now_iso, uid))
+            "COALESCE(?, permalink), updated_at = ? WHERE uid = ? AND (author_handle IS NOT ? OR author_name IS NOT ? "
+            "OR author_followers IS NOT ? OR (? IS NOT NULL AND permalink IS NOT ?))",
+            (m.author.handle, m.author.display_name, m.author.followers, m.permalink, now_iso, uid, m.author.handle,
+             m.author.display_name, m.author.followers, m.permalink, m.permalink))
         result.updated.append(uid)
     return result
 
@@ -507,7 +518,11 @@ def set_agent_credentials(db: Database, agent_id: int, *, password_hash: str | N
 
 _DRAFT_COLS = ("id, mention_uid, author_id, body, signed_text, platform, state, approver_id, comment, "
                "charter_version, charter_result, needs_approval, platform_post_id, permalink, created_at, "
-               "updated_at, sent_at")
+               "updated_at, sent_at, scheduled_at, submitted_at, approved_at, approved_text, approval_reasons, media")
+
+
+def _opt_iso(value: datetime | None) -> str | None:
+    return to_iso(value) if value else None
 
 
 def _draft(r: Sequence[Any]) -> Draft:
@@ -515,7 +530,10 @@ def _draft(r: Sequence[Any]) -> Draft:
                  state=DraftState(r[6]), approver_id=r[7], comment=r[8], charter_version=r[9],
                  charter_result=tuple(json.loads(r[10] or "[]")), needs_approval=bool(r[11]),
                  platform_post_id=r[12], permalink=r[13], created_at=from_iso(r[14]),  # type: ignore[arg-type]
-                 updated_at=from_iso(r[15]), sent_at=from_iso(r[16]))  # type: ignore[arg-type]
+                 updated_at=from_iso(r[15]), sent_at=from_iso(r[16]),  # type: ignore[arg-type]
+                 scheduled_at=from_iso(r[17]), submitted_at=from_iso(r[18]), approved_at=from_iso(r[19]),
+                 approved_text=r[20], approval_reasons=tuple(json.loads(r[21] or "[]")),
+                 media=tuple(json.loads(r[22] or "[]")))
 
 
 def create_draft(db: Database, *, mention_uid: str | None, author_id: int, body: str, signed_text: str,
@@ -543,12 +561,15 @@ def save_draft(db: Database, draft: Draft) -> None:
     """Write back every mutable field of ``draft``."""
     db.execute(
         "UPDATE drafts SET body = ?, signed_text = ?, state = ?, approver_id = ?, comment = ?, charter_version = ?, "
-        "charter_result = ?, needs_approval = ?, platform_post_id = ?, permalink = ?, updated_at = ?, sent_at = ? "
+        "charter_result = ?, needs_approval = ?, platform_post_id = ?, permalink = ?, updated_at = ?, sent_at = ?, "
+        "scheduled_at = ?, submitted_at = ?, approved_at = ?, approved_text = ?, approval_reasons = ?, media = ? "
         "WHERE id = ?",
         (draft.body, draft.signed_text, str(draft.state), draft.approver_id, draft.comment, draft.charter_version,
          json.dumps(list(draft.charter_result), ensure_ascii=False), int(draft.needs_approval),
          draft.platform_post_id, draft.permalink, to_iso(draft.updated_at),
-         to_iso(draft.sent_at) if draft.sent_at else None, draft.id))
+         to_iso(draft.sent_at) if draft.sent_at else None, _opt_iso(draft.scheduled_at),
+         _opt_iso(draft.submitted_at), _opt_iso(draft.approved_at), draft.approved_text,
+         json.dumps(list(draft.approval_reasons)), json.dumps(list(draft.media), ensure_ascii=False), draft.id))
 
 
 def drafts_for(db: Database, mention_uid: str) -> list[Draft]:
@@ -597,6 +618,26 @@ def save_connector_state(db: Database, name: str, *, platform: str, status: str,
          json.dumps(counts or {}), name))
 
 
+def request_sync(db: Database, name: str, platform: str, *, now: datetime) -> None:
+    """Ask the worker to sync connector ``name`` at its next tick."""
+    db.execute("INSERT OR IGNORE INTO connector_state (name, platform) VALUES (?, ?)", (name, platform))
+    db.execute("UPDATE connector_state SET sync_requested_at = ? WHERE name = ?", (to_iso(now), name))
+
+
+def take_sync_requests(db: Database) -> list[str]:
+    """Names of connectors with a pending "sync now" request; clears the requests."""
+    names = [r[0] for r in db.execute("SELECT name FROM connector_state WHERE sync_requested_at IS NOT NULL")]
+    if names:
+        db.execute("UPDATE connector_state SET sync_requested_at = NULL WHERE sync_requested_at IS NOT NULL")
+    return names
+
+
+def connector_counts(db: Database, name: str) -> dict[str, int]:
+    """Counts of the last sync of connector ``name``."""
+    row = db.execute("SELECT last_counts FROM connector_state WHERE name = ?", (name,)).fetchone()
+    return json.loads(row[0]) if row and row[0] else {}
+
+
 def beat(db: Database, name: str, *, pid: int, started_at: datetime, now: datetime,
          info: dict[str, Any] | None = None) -> None:
     """Record that worker ``name`` is alive."""
@@ -610,3 +651,138 @@ def last_beat(db: Database, name: str = "worker") -> datetime | None:
     """When worker ``name`` last reported, or None."""
     row = db.execute("SELECT beat_at FROM worker_heartbeat WHERE name = ?", (name,)).fetchone()
     return from_iso(row[0]) if row else None
+
+
+# ---- editorial: charters, sessions, saved replies, approvals (issue #5) ---------------------------------
+
+def latest_charter(db: Database) -> dict[str, Any] | None:
+    """The charter version in force (highest version), or None if none was ever saved."""
+    row = db.execute("SELECT version, name, data, yaml, sha256, comment, created_by, created_at FROM charters "
+                     "ORDER BY version DESC LIMIT 1").fetchone()
+    return _charter_row(row) if row else None
+
+
+def get_charter(db: Database, version: int) -> dict[str, Any]:
+    """One stored charter version, or NotFoundError."""
+    row = db.execute("SELECT version, name, data, yaml, sha256, comment, created_by, created_at FROM charters "
+                     "WHERE version = ?", (version,)).fetchone()
+    if row is None:
+        raise NotFoundError(f"no charter version {version}")
+    return _charter_row(row)
+
+
+def _charter_row(r: Sequence[Any]) -> dict[str, Any]:
+    return {"version": r[0], "name": r[1], "data": json.loads(r[2]), "yaml": r[3], "sha256": r[4],
+            "comment": r[5], "created_by": r[6], "created_at": from_iso(r[7])}
+
+
+def list_charters(db: Database, *, limit: int = 100) -> list[dict[str, Any]]:
+    """Charter versions, newest first (without their YAML)."""
+    return [{"version": r[0], "name": r[1], "sha256": r[2], "comment": r[3], "created_by": r[4],
+             "created_at": from_iso(r[5])}
+            for r in db.execute("SELECT version, name, sha256, comment, created_by, created_at FROM charters "
+                                "ORDER BY version DESC LIMIT ?", (limit,))]
+
+
+def insert_charter(db: Database, *, name: str, data: dict[str, Any], yaml_text: str, sha256: str, comment: str,
+                   created_by: str, now: datetime) -> int:
+    """Append a new charter version (previous + 1) and return its number."""
+    row = db.execute("SELECT COALESCE(MAX(version), 0) FROM charters").fetchone()
+    version = int(row[0]) + 1
+    db.execute("INSERT INTO charters (version, name, data, yaml, sha256, comment, created_by, created_at) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+               (version, name, json.dumps(data, ensure_ascii=False, sort_keys=True), yaml_text, sha256, comment,
+                created_by, to_iso(now)))
+    return version
+
+
+def create_session(db: Database, *, token_hash: str, agent_id: int, method: str, now: datetime,
+                   expires_at: datetime) -> None:
+    """Store a new sign-in session (the token itself is never stored)."""
+    db.execute("INSERT INTO sessions (token_hash, agent_id, method, created_at, last_seen_at, expires_at) "
+               "VALUES (?, ?, ?, ?, ?, ?)", (token_hash, agent_id, method, to_iso(now), to_iso(now),
+                                             to_iso(expires_at)))
+
+
+def get_session(db: Database, token_hash: str) -> dict[str, Any] | None:
+    """A session by token hash, or None."""
+    r = db.execute("SELECT token_hash, agent_id, method, created_at, last_seen_at, expires_at, revoked_at "
+                   "FROM sessions WHERE token_hash = ?", (token_hash,)).fetchone()
+    if r is None:
+        return None
+    return {"token_hash": r[0], "agent_id": r[1], "method": r[2], "created_at": from_iso(r[3]),
+            "last_seen_at": from_iso(r[4]), "expires_at": from_iso(r[5]), "revoked_at": from_iso(r[6])}
+
+
+def touch_session(db: Database, token_hash: str, *, now: datetime) -> None:
+    """Record activity on a session (idle timeout restarts)."""
+    db.execute("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", (to_iso(now), token_hash))
+
+
+def revoke_sessions(db: Database, *, now: datetime, token_hash: str | None = None,
+                    agent_id: int | None = None) -> int:
+    """Revoke one session, or every open session of an agent; return how many."""
+    if token_hash is not None:
+        cur = db.execute("UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+                         (to_iso(now), token_hash))
+    else:
+        cur = db.execute("UPDATE sessions SET revoked_at = ? WHERE agent_id = ? AND revoked_at IS NULL",
+                         (to_iso(now), agent_id))
+    return cur.rowcount
+
+
+def count_agents(db: Database, *, role: Role | None = None) -> int:
+    """Active agents (with ``role`` if given)."""
+    if role is None:
+        return int(db.execute("SELECT count(*) FROM agents WHERE active = 1").fetchone()[0])
+    return int(db.execute("SELECT count(*) FROM agents WHERE active = 1 AND role = ?", (str(role),)).fetchone()[0])
+
+
+_SAVED_COLS = "id, title, body, active, created_by, created_at, updated_at"
+
+
+def _saved(r: Sequence[Any]) -> dict[str, Any]:
+    return {"id": r[0], "title": r[1], "body": r[2], "active": bool(r[3]), "created_by": r[4],
+            "created_at": from_iso(r[5]), "updated_at": from_iso(r[6])}
+
+
+def create_saved_reply(db: Database, *, title: str, body: str, created_by: int, now: datetime) -> int:
+    """Store a saved reply; ValidationError if an active one has the same title."""
+    if db.execute("SELECT 1 FROM saved_replies WHERE active = 1 AND title = ? COLLATE NOCASE", (title,)).fetchone():
+        raise ValidationError(f"un modèle nommé « {title} » existe déjà")
+    cur = db.execute("INSERT INTO saved_replies (title, body, created_by, created_at, updated_at) "
+                     "VALUES (?, ?, ?, ?, ?)", (title, body, created_by, to_iso(now), to_iso(now)))
+    return int(cur.lastrowid or 0)
+
+
+def update_saved_reply(db: Database, reply_id: int, *, title: str, body: str, active: bool, now: datetime) -> None:
+    """Change a saved reply's title/body, or deactivate it."""
+    db.execute("UPDATE saved_replies SET title = ?, body = ?, active = ?, updated_at = ? WHERE id = ?",
+               (title, body, int(active), to_iso(now), reply_id))
+
+
+def get_saved_reply(db: Database, reply_id: int) -> dict[str, Any]:
+    """One saved reply, or NotFoundError."""
+    r = db.execute(f"SELECT {_SAVED_COLS} FROM saved_replies WHERE id = ?", (reply_id,)).fetchone()
+    if r is None:
+        raise NotFoundError(f"no saved reply {reply_id}")
+    return _saved(r)
+
+
+def list_saved_replies(db: Database, *, active_only: bool = True) -> list[dict[str, Any]]:
+    """Saved replies by title."""
+    where = "WHERE active = 1" if active_only else ""
+    return [_saved(r) for r in db.execute(f"SELECT {_SAVED_COLS} FROM saved_replies {where} ORDER BY title")]
+
+
+def drafts_due(db: Database, *, now: datetime, limit: int = 50) -> list[Draft]:
+    """Scheduled drafts whose time has come, oldest first (for the worker)."""
+    return [_draft(r) for r in db.execute(
+        f"SELECT {_DRAFT_COLS} FROM drafts WHERE state = 'scheduled' AND scheduled_at <= ? "
+        "ORDER BY scheduled_at LIMIT ?", (to_iso(now), limit))]
+
+
+def count_sent_between(db: Database, start: datetime, end: datetime) -> int:
+    """Replies sent in ``[start, end)``."""
+    return int(db.execute("SELECT count(*) FROM drafts WHERE state = 'sent' AND sent_at >= ? AND sent_at < ?",
+                          (to_iso(start), to_iso(end))).fetchone()[0])

@@ -278,6 +278,20 @@ def m004_audit_log(db: Database) -> None:
     """)
 
 
+@migrations()
+def m005_sync_requests(db: Database) -> None:
+    """A "sync now" asked from the console, picked up by the worker."""
+    db.executescript("""
+    ALTER TABLE connector_state ADD COLUMN sync_requested_at TEXT;
+    """)
+
+
+@migrations()
+def m006_bulk_fts_insert(db: Database) -> None:
+    """New mentions enter the full-text index in one statement per batch (core.repo.upsert_mentions), not per row."""
+    db.executescript("DROP TRIGGER mentions_fts_ai;")
+
+
 # --------------------------------------------------------------------------------------------------
 # m010-m019: moderation (issue #4) — add migrations here
 # --------------------------------------------------------------------------------------------------
@@ -285,6 +299,75 @@ def m004_audit_log(db: Database) -> None:
 # --------------------------------------------------------------------------------------------------
 # m020-m029: editorial, sign-in, approvals (issue #5) — add migrations here
 # --------------------------------------------------------------------------------------------------
+
+@migrations()
+def m020_charters(db: Database) -> None:
+    """Versioned editorial charters: append-only, the highest version is the one in force."""
+    db.executescript("""
+    CREATE TABLE charters (
+        version INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        data TEXT NOT NULL,
+        yaml TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        comment TEXT NOT NULL DEFAULT '',
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TRIGGER charters_no_update BEFORE UPDATE ON charters
+    BEGIN SELECT RAISE(ABORT, 'charter versions are append-only'); END;
+    CREATE TRIGGER charters_no_delete BEFORE DELETE ON charters
+    BEGIN SELECT RAISE(ABORT, 'charter versions are append-only'); END;
+    """)
+
+
+@migrations()
+def m021_sessions(db: Database) -> None:
+    """Sign-in sessions: only the SHA-256 of the token is stored; idle and absolute expiry."""
+    db.executescript("""
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        agent_id INTEGER NOT NULL REFERENCES agents(id),
+        method TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    CREATE INDEX idx_sessions_agent ON sessions (agent_id, expires_at);
+    """)
+
+
+@migrations()
+def m022_saved_replies(db: Database) -> None:
+    """Saved replies (modèles de réponse) with {prenom} {service} {lien} variables."""
+    db.executescript("""
+    CREATE TABLE saved_replies (
+        id INTEGER PRIMARY KEY,
+        title TEXT NOT NULL,
+        body TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1,
+        created_by INTEGER NOT NULL REFERENCES agents(id),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX idx_saved_replies_title ON saved_replies (title COLLATE NOCASE) WHERE active = 1;
+    """)
+
+
+@migrations()
+def m023_draft_review(db: Database) -> None:
+    """Approval details on drafts: desired time, why approval is needed, what was approved, attachments."""
+    db.executescript("""
+    ALTER TABLE drafts ADD COLUMN scheduled_at TEXT;
+    ALTER TABLE drafts ADD COLUMN submitted_at TEXT;
+    ALTER TABLE drafts ADD COLUMN approved_at TEXT;
+    ALTER TABLE drafts ADD COLUMN approved_text TEXT;
+    ALTER TABLE drafts ADD COLUMN approval_reasons TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE drafts ADD COLUMN media TEXT NOT NULL DEFAULT '[]';
+    CREATE INDEX idx_drafts_scheduled ON drafts (state, scheduled_at);
+    """)
+
 
 # --------------------------------------------------------------------------------------------------
 # m030-m039: audit trail and legal archive (issue #7) — add migrations here
@@ -410,6 +493,238 @@ def m031_legal_holds_retention_rgpd(db: Database) -> None:
 # --------------------------------------------------------------------------------------------------
 # m050-m059: publishing calendar (issue #6) — add migrations here
 # --------------------------------------------------------------------------------------------------
+
+@migrations()
+def m050_posts_outbox(db: Database) -> None:
+    """Posts, their per-account outbox rows, the publish attempts log and recurring posts."""
+    db.executescript("""
+    CREATE TABLE recurrences (
+        id INTEGER PRIMARY KEY,
+        author_id INTEGER NOT NULL REFERENCES agents(id),
+        text TEXT NOT NULL,
+        variants TEXT NOT NULL DEFAULT '{}',
+        media TEXT NOT NULL DEFAULT '[]',
+        accounts TEXT NOT NULL,
+        native_schedule INTEGER NOT NULL DEFAULT 0,
+        freq TEXT NOT NULL CHECK (freq IN ('daily', 'weekly')),
+        every_n INTEGER NOT NULL DEFAULT 1 CHECK (every_n >= 1),
+        weekdays TEXT NOT NULL DEFAULT '[]',
+        local_time TEXT NOT NULL,
+        start_date TEXT NOT NULL,
+        until_date TEXT,
+        exceptions TEXT NOT NULL DEFAULT '[]',
+        state TEXT NOT NULL,
+        revision INTEGER NOT NULL DEFAULT 1,
+        content_hash TEXT NOT NULL,
+        approved_hash TEXT,
+        approver_id INTEGER REFERENCES agents(id),
+        submitted_at TEXT,
+        approved_at TEXT,
+        comment TEXT NOT NULL DEFAULT '',
+        materialized_until TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX idx_recurrences_state ON recurrences (state);
+
+    CREATE TABLE posts (
+        id INTEGER PRIMARY KEY,
+        author_id INTEGER NOT NULL REFERENCES agents(id),
+        text TEXT NOT NULL,
+        variants TEXT NOT NULL DEFAULT '{}',
+        media TEXT NOT NULL DEFAULT '[]',
+        scheduled_at TEXT NOT NULL,
+        state TEXT NOT NULL,
+        native_schedule INTEGER NOT NULL DEFAULT 0,
+        content_hash TEXT NOT NULL,
+        approved_hash TEXT,
+        approver_id INTEGER REFERENCES agents(id),
+        submitted_at TEXT,
+        approved_at TEXT,
+        comment TEXT NOT NULL DEFAULT '',
+        hold_reason TEXT NOT NULL DEFAULT '',
+        recurrence_id INTEGER REFERENCES recurrences(id),
+        recurrence_revision INTEGER,
+        occurrence_date TEXT,
+        charter_version INTEGER,
+        charter_result TEXT NOT NULL DEFAULT '[]',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX idx_posts_scheduled ON posts (scheduled_at);
+    CREATE INDEX idx_posts_state ON posts (state, scheduled_at);
+    CREATE UNIQUE INDEX idx_posts_occurrence ON posts (recurrence_id, recurrence_revision, occurrence_date)
+        WHERE recurrence_id IS NOT NULL;
+
+    CREATE TABLE post_targets (
+        id INTEGER PRIMARY KEY,
+        post_id INTEGER NOT NULL REFERENCES posts(id),
+        account TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        due_at TEXT,
+        not_before TEXT,
+        deadline_at TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        needs_check INTEGER NOT NULL DEFAULT 0,
+        claim_token TEXT,
+        claimed_by TEXT,
+        claimed_at TEXT,
+        sent_text TEXT,
+        platform_id TEXT,
+        permalink TEXT,
+        published_at TEXT,
+        error_code TEXT NOT NULL DEFAULT '',
+        error TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL,
+        UNIQUE (post_id, account)
+    );
+    CREATE INDEX idx_targets_due ON post_targets (state, not_before);
+    CREATE UNIQUE INDEX idx_targets_platform_id ON post_targets (platform, account, platform_id)
+        WHERE platform_id IS NOT NULL;
+
+    CREATE TABLE publish_attempts (
+        id INTEGER PRIMARY KEY,
+        target_id INTEGER NOT NULL REFERENCES post_targets(id),
+        post_id INTEGER NOT NULL REFERENCES posts(id),
+        attempt INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        worker TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        outcome TEXT NOT NULL DEFAULT 'started',
+        error_code TEXT NOT NULL DEFAULT '',
+        error TEXT NOT NULL DEFAULT '',
+        platform_id TEXT
+    );
+    CREATE INDEX idx_attempts_target ON publish_attempts (target_id, id);
+    """)
+
+
+@migrations()
+def m051_worker_leases(db: Database) -> None:
+    """A lease row per singleton job, so that two workers on one database never both publish."""
+    db.executescript("""
+    CREATE TABLE worker_leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        token INTEGER NOT NULL,
+        acquired_at TEXT NOT NULL,
+        renewed_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    """)
+
+
+# --------------------------------------------------------------------------------------------------
+# m060-m069: dashboard (issue #9)
+# --------------------------------------------------------------------------------------------------
+
+# Kinds of a mention's risk flags (objects {"kind": ...} or plain strings), each counted once per mention.
+_DASH_KINDS = """SELECT DISTINCT CASE j.type WHEN 'object' THEN json_extract(j.value, '$.kind')
+    WHEN 'text' THEN j.value END AS kind
+    FROM json_each(CASE WHEN json_valid({m}.risk_flags) THEN {m}.risk_flags ELSE '[]' END) AS j"""
+_DASH_ADD = """
+    INSERT INTO dash_hourly (hour, platform, account, sentiment, n, answered, flagged)
+    VALUES (substr(new.created_at, 1, 13), new.platform, new.account, COALESCE(new.sentiment, ''), 1,
+            new.first_response_at IS NOT NULL, new.risk_flags NOT IN ('[]', ''))
+    ON CONFLICT (hour, platform, account, sentiment) DO UPDATE SET n = n + 1,
+        answered = answered + excluded.answered, flagged = flagged + excluded.flagged;
+    INSERT INTO dash_risk_hourly (hour, platform, account, kind, n)
+    SELECT substr(new.created_at, 1, 13), new.platform, new.account, k.kind, 1
+    FROM (""" + _DASH_KINDS.format(m="new") + """) AS k WHERE k.kind IS NOT NULL
+    ON CONFLICT (hour, platform, account, kind) DO UPDATE SET n = n + 1;"""
+_DASH_REMOVE = """
+    UPDATE dash_hourly SET n = n - 1, answered = answered - (old.first_response_at IS NOT NULL),
+        flagged = flagged - (old.risk_flags NOT IN ('[]', ''))
+    WHERE hour = substr(old.created_at, 1, 13) AND platform = old.platform AND account = old.account
+        AND sentiment = COALESCE(old.sentiment, '');
+    UPDATE dash_risk_hourly SET n = n - 1
+    WHERE hour = substr(old.created_at, 1, 13) AND platform = old.platform AND account = old.account
+        AND kind IN (SELECT kind FROM (""" + _DASH_KINDS.format(m="old") + """));"""
+
+# A reply sent from Parvis is a response: remember its author (per-agent response times) and make sure the
+# mention's first_response_at is set (never moved: the first response wins).
+_DASH_SENT = """
+    INSERT INTO first_responses (mention_uid, agent_id, draft_id, sent_at)
+    VALUES (new.mention_uid, new.author_id, new.id, COALESCE(new.sent_at, new.updated_at))
+    ON CONFLICT (mention_uid) DO UPDATE SET agent_id = excluded.agent_id, draft_id = excluded.draft_id,
+        sent_at = excluded.sent_at WHERE excluded.sent_at < first_responses.sent_at;
+    UPDATE mentions SET first_response_at = COALESCE(new.sent_at, new.updated_at)
+    WHERE uid = new.mention_uid AND first_response_at IS NULL;"""
+
+
+@migrations()
+def m060_dashboard_rollups(db: Database) -> None:
+    """Hourly roll-ups for the dashboard (kept exact by triggers), first responders, response-time index."""
+    db.executescript("""
+    CREATE TABLE dash_hourly (
+        hour TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        account TEXT NOT NULL,
+        sentiment TEXT NOT NULL,
+        n INTEGER NOT NULL DEFAULT 0,
+        answered INTEGER NOT NULL DEFAULT 0,
+        flagged INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (hour, platform, account, sentiment)
+    ) WITHOUT ROWID;
+    CREATE TABLE dash_risk_hourly (
+        hour TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        account TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        n INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (hour, platform, account, kind)
+    ) WITHOUT ROWID;
+    CREATE TABLE first_responses (
+        mention_uid TEXT PRIMARY KEY,
+        agent_id INTEGER,
+        draft_id INTEGER,
+        sent_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX idx_mentions_responded ON mentions (created_at, platform, account, first_response_at, assigned_to, uid)
+        WHERE first_response_at IS NOT NULL;
+    CREATE INDEX idx_mentions_open_backlog ON mentions (created_at, status, platform, account)
+        WHERE status IN ('new', 'assigned', 'waiting', 'escalated');
+    """)
+    db.executescript(f"""
+    CREATE TRIGGER dash_mentions_ai AFTER INSERT ON mentions BEGIN {_DASH_ADD} END;
+    CREATE TRIGGER dash_mentions_ad AFTER DELETE ON mentions BEGIN {_DASH_REMOVE} END;
+    CREATE TRIGGER dash_mentions_au AFTER UPDATE OF created_at, platform, account, sentiment, first_response_at,
+        risk_flags ON mentions
+    WHEN old.created_at IS NOT new.created_at OR old.platform IS NOT new.platform OR old.account IS NOT new.account
+        OR old.sentiment IS NOT new.sentiment OR old.risk_flags IS NOT new.risk_flags
+        OR (old.first_response_at IS NULL) IS NOT (new.first_response_at IS NULL)
+    BEGIN {_DASH_REMOVE} {_DASH_ADD} END;
+    CREATE TRIGGER dash_drafts_sent_ai AFTER INSERT ON drafts
+    WHEN new.state = 'sent' AND new.mention_uid IS NOT NULL BEGIN {_DASH_SENT} END;
+    CREATE TRIGGER dash_drafts_sent_au AFTER UPDATE OF state ON drafts
+    WHEN new.state = 'sent' AND old.state IS NOT 'sent' AND new.mention_uid IS NOT NULL BEGIN {_DASH_SENT} END;
+    """)
+    rebuild_dashboard_rollups(db)
+
+
+def rebuild_dashboard_rollups(db: Database) -> None:
+    """Recompute the dashboard roll-ups and first responders from the mentions and drafts (idempotent)."""
+    db.executescript("""
+    DELETE FROM dash_hourly;
+    DELETE FROM dash_risk_hourly;
+    DELETE FROM first_responses;
+    INSERT INTO dash_hourly (hour, platform, account, sentiment, n, answered, flagged)
+    SELECT substr(created_at, 1, 13), platform, account, COALESCE(sentiment, ''), count(*),
+           sum(first_response_at IS NOT NULL), sum(risk_flags NOT IN ('[]', ''))
+    FROM mentions GROUP BY 1, 2, 3, 4;
+    INSERT INTO dash_risk_hourly (hour, platform, account, kind, n)
+    SELECT hour, platform, account, kind, count(DISTINCT rid) FROM (
+        SELECT substr(m.created_at, 1, 13) AS hour, m.platform, m.account, m.rowid AS rid,
+               CASE j.type WHEN 'object' THEN json_extract(j.value, '$.kind') WHEN 'text' THEN j.value END AS kind
+        FROM mentions AS m, json_each(CASE WHEN json_valid(m.risk_flags) THEN m.risk_flags ELSE '[]' END) AS j
+        WHERE m.risk_flags NOT IN ('[]', '')
+    ) WHERE kind IS NOT NULL GROUP BY 1, 2, 3, 4;
+    INSERT INTO first_responses (mention_uid, agent_id, draft_id, sent_at)
+    SELECT mention_uid, author_id, id, min(COALESCE(sent_at, updated_at)) FROM drafts
+    WHERE state = 'sent' AND mention_uid IS NOT NULL GROUP BY mention_uid;
+    """)
 
 
 def optimize(db: Database) -> None:

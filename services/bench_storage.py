@@ -41,7 +41,7 @@ def _timed(fn: Callable[[], Any], runs: int) -> list[float]:
 def _mentions(n: int, seed: int, end: datetime) -> Iterator[Mention]:
     from connectors.demo.generator import bulk
 
-    yield from bulk(n, seed=seed, end=end)
+    yield from bulk(n, seed=seed, start=end - timedelta(days=365), days=365)
 
 
 def run(mentions: int, *, db_path: Path | None = None, batch: int = 5_000, queries: int = 200,

@@ -90,7 +90,7 @@ def test_inbox_render_benchmark(browser, tmp_path):
 
     db = open_db(db_path)
     batch = []
-    for m in bulk(n, seed=3, end=NOW):
+    for m in bulk(n, seed=3, start=NOW - timedelta(days=365), days=365):
         batch.append(m)
         if len(batch) == 5000:
             with write_transaction(db):

@@ -1,0 +1,78 @@
+"""The "Connexions" page's use cases: each connector's state, the worker's heartbeat, "sync now"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from connectors import registry
+from core import audit, repo
+from core.config import Settings
+from core.errors import NotFoundError, PermissionDenied
+from core.models import Agent, ConnectorHealth, Role
+from core.storage import write_transaction
+
+WORKER_STALE_S = 30
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorStatus:
+    """A connector as the page shows it: configuration, health and last counts."""
+
+    entry: registry.ConnectorEntry
+    health: ConnectorHealth
+    counts: dict[str, int]
+    last_sync_age_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """All connectors plus the worker's liveness."""
+
+    connectors: list[ConnectorStatus]
+    worker_beat_age_s: float | None
+
+    @property
+    def worker_alive(self) -> bool:
+        """The worker wrote a heartbeat recently."""
+        return self.worker_beat_age_s is not None and self.worker_beat_age_s <= WORKER_STALE_S
+
+
+def overview(db: Database, settings: Settings, *, now: datetime) -> Overview:
+    """State of every known connector (configured or not) and of the worker."""
+    out = []
+    for entry in registry.entries(settings):
+        health = repo.connector_health(db, entry.name)
+        age = (now - health.last_sync_at).total_seconds() if health.last_sync_at else None
+        out.append(ConnectorStatus(entry=entry, health=health, counts=repo.connector_counts(db, entry.name),
+                                   last_sync_age_s=age))
+    beat = repo.last_beat(db)
+    return Overview(connectors=out, worker_beat_age_s=(now - beat).total_seconds() if beat else None)
+
+
+def request_sync(db: Database, settings: Settings, name: str, *, actor: Agent, now: datetime) -> None:
+    """Ask the worker to sync ``name`` at its next tick (legal staff are read-only)."""
+    if actor.role is Role.LEGAL:
+        raise PermissionDenied(f"{actor.email} ({actor.role}) cannot trigger a sync")
+    entry = next((e for e in registry.entries(settings) if e.name == name), None)
+    if entry is None or not entry.enabled:
+        raise NotFoundError(f"connector {name} is not enabled")
+    with write_transaction(db):
+        repo.request_sync(db, name, str(entry.platform), now=now)
+        audit.record(db, audit.SyncRequested(actor=actor.email, role=actor.role, subject=f"connector:{name}",
+                                             connector=name), at=now)
+
+
+def format_age(seconds: float | None) -> str:
+    """French "il y a 12 s / 3 min / 2 h" text, or "jamais"."""
+    if seconds is None:
+        return "jamais"
+    if seconds < 90:
+        return f"il y a {max(0, int(seconds))} s"
+    if seconds < 5400:
+        return f"il y a {int(seconds // 60)} min"
+    if seconds < 2 * 86400:
+        return f"il y a {int(seconds // 3600)} h"
+    return f"il y a {int(seconds // 86400)} j"
