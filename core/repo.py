@@ -209,6 +209,11 @@ def _items(db: Database, rows: list[Sequence[Any]]) -> list[InboxItem]:
     return [_row_to_item(r, tags.get(r[0], ())) for r in rows]
 
 
+def mention_exists(db: Database, uid: str) -> bool:
+    """Whether a mention with this uid is stored."""
+    return db.execute("SELECT 1 FROM mentions WHERE uid = ?", (uid,)).fetchone() is not None
+
+
 def get_item(db: Database, uid: str) -> InboxItem:
     """One stored mention with the team's work, or NotFoundError."""
     row = db.execute(f"SELECT {MENTION_COLUMNS} FROM mentions WHERE uid = ?", (uid,)).fetchone()

@@ -34,7 +34,8 @@ def seed_agents(db: Database, *, now: datetime) -> int:
                 agent = repo.create_agent(
                     db, email=spec["email"], name=spec["name"], initials=spec["initials"], role=Role(spec["role"]),
                     signature_style=SignatureStyle(spec.get("signature_style", "first_name")),
-                    team_signature=spec.get("team_signature", ""), now=now)
+                    team_signature=spec.get("team_signature", ""),
+                    needs_approval=bool(spec.get("needs_approval", False)), now=now)
                 audit.record(db, audit.AgentCreated(actor=audit.SYSTEM_CLI, subject=f"agent:{agent.id}",
                                                     email=agent.email, agent_role=str(agent.role)), at=now)
     return len(repo.list_agents(db))

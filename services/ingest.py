@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
-from connectors.base import Connector
+from connectors.base import Connector, PlatformChange
 from core import audit, repo
 from core.errors import AuthFailed, ConnectorError, RateLimited
 from core.models import Mention
@@ -55,8 +55,12 @@ def store_mentions(db: Database, mentions: Sequence[Mention], *, now: datetime,
 
 
 def sync_connector(db: Database, connector: Connector, *, now: datetime | None = None,
-                   score: ScoreFn | None = None) -> SyncResult:
-    """Run one sync pass of ``connector`` against ``db``; returns counts, never raises ConnectorError."""
+                   score: ScoreFn | None = None, max_rounds: int = 20) -> SyncResult:
+    """Run one sync pass of ``connector`` against ``db``; returns counts, never raises ConnectorError.
+
+    A pass fetches again while the connector says it stopped at its page budget (``has_more``), up to
+    ``max_rounds`` fetches; each round stores its mentions and advances the cursor in one transaction.
+    """
     now = now or datetime.now(UTC)
     started = time.perf_counter()
     name = connector.name
@@ -65,45 +69,66 @@ def sync_connector(db: Database, connector: Connector, *, now: datetime | None =
     if health.rate_limited_until and health.rate_limited_until > now:
         return SyncResult(connector=name, status="rate_limited", error_code="rate_limited",
                           error=f"waiting until {health.rate_limited_until.isoformat()}")
-    try:
-        fetched = connector.fetch(health.cursor)
-    except ConnectorError as err:
-        status = "reconnect_needed" if isinstance(err, AuthFailed) else (
-            "rate_limited" if isinstance(err, RateLimited) else "error")
-        until = None
-        if isinstance(err, RateLimited) and err.reset_at:
-            until = datetime.fromtimestamp(err.reset_at, UTC)
+    totals = {"fetched": 0, "inserted": 0, "updated": 0, "revised": 0, "skipped": 0}
+    inserted_uids: list[str] = []
+    cursor = health.cursor
+    for _ in range(max(1, max_rounds)):
+        try:
+            fetched = connector.fetch(cursor)
+        except ConnectorError as err:
+            return _failed(db, connector, err, now=now, started=started, totals=totals)
+        for reason in fetched.skipped:
+            log.warning("sync %s: skipped a malformed item: %s", name, reason)
         with write_transaction(db):
-            repo.save_connector_state(db, name, platform=platform, status=status, now=now,
-                                      last_error=f"{err.code}: {err}", rate_limited_until=until)
+            stored = store_mentions(db, fetched.mentions, now=now, score=score)
+            applied = _apply_changes(db, fetched.changes, now=now)
+            counts = {"fetched": len(fetched.mentions), "inserted": len(stored.inserted),
+                      "updated": len(stored.updated), "revised": len(stored.revised) + applied,
+                      "skipped": len(fetched.skipped)}
+            for key, value in counts.items():
+                totals[key] += value
+            repo.save_connector_state(db, name, platform=platform, status="ok", now=now, cursor=fetched.cursor,
+                                      fetched=len(fetched.mentions), counts=totals,
+                                      last_error=(f"{totals['skipped']} malformed item(s) skipped"
+                                                  if totals["skipped"] else None))
             audit.record(db, audit.SyncCompleted(actor=audit.SYSTEM_WORKER, subject=f"connector:{name}",
-                                                 connector=name, fetched=0, inserted=0, updated=0,
-                                                 error=err.code), at=now)
-        log.warning("sync %s failed: %s (%s)", name, err, err.code)
-        return SyncResult(connector=name, status=status, error_code=err.code, error=str(err),
-                          seconds=time.perf_counter() - started)
-    for reason in fetched.skipped:
-        log.warning("sync %s: skipped a malformed item: %s", name, reason)
-    with write_transaction(db):
-        stored = store_mentions(db, fetched.mentions, now=now, score=score)
-        for change in fetched.changes:
-            try:
-                repo.get_item(db, change.uid)
-            except Exception:  # noqa: BLE001 - a change on a mention we never stored is ignored
-                continue
-            repo.record_platform_change(db, change.uid, change.change, now=now, raw=change.raw)
-            audit.record(db, audit.MentionRevised(actor=audit.SYSTEM_WORKER, subject=change.uid,
-                                                  change=change.change), at=now)
-        counts = {"fetched": len(fetched.mentions), "inserted": len(stored.inserted),
-                  "updated": len(stored.updated), "revised": len(stored.revised) + len(fetched.changes),
-                  "skipped": len(fetched.skipped)}
-        repo.save_connector_state(db, name, platform=platform, status="ok", now=now, cursor=fetched.cursor,
-                                  fetched=len(fetched.mentions), counts=counts,
-                                  last_error=(f"{len(fetched.skipped)} malformed item(s) skipped"
-                                              if fetched.skipped else None))
-        audit.record(db, audit.SyncCompleted(actor=audit.SYSTEM_WORKER, subject=f"connector:{name}",
-                                             connector=name, **counts), at=now)
+                                                 connector=name, **counts), at=now)
+        inserted_uids.extend(stored.inserted)
+        cursor = fetched.cursor
+        if not getattr(fetched, "has_more", False):
+            break
     seconds = time.perf_counter() - started
     log.info("sync %s: fetched=%d inserted=%d updated=%d revised=%d skipped=%d in %.2fs", name,
-             counts["fetched"], counts["inserted"], counts["updated"], counts["revised"], counts["skipped"], seconds)
-    return SyncResult(connector=name, seconds=seconds, inserted_uids=list(stored.inserted), **counts)
+             totals["fetched"], totals["inserted"], totals["updated"], totals["revised"], totals["skipped"], seconds)
+    return SyncResult(connector=name, seconds=seconds, inserted_uids=inserted_uids, **totals)
+
+
+def _apply_changes(db: Database, changes: Sequence[PlatformChange], *, now: datetime) -> int:
+    """Record deletions/hides seen on the platform for mentions we have; return how many applied."""
+    applied = 0
+    for change in changes:
+        if not repo.mention_exists(db, change.uid):
+            continue  # a change on a mention we never stored
+        repo.record_platform_change(db, change.uid, change.change, now=now, raw=change.raw)
+        audit.record(db, audit.MentionRevised(actor=audit.SYSTEM_WORKER, subject=change.uid,
+                                              change=change.change), at=now)
+        applied += 1
+    return applied
+
+
+def _failed(db: Database, connector: Connector, err: ConnectorError, *, now: datetime, started: float,
+            totals: dict[str, int]) -> SyncResult:
+    """Record a failed fetch on the connector's health (the cursor stays where it was)."""
+    name = connector.name
+    status = "reconnect_needed" if isinstance(err, AuthFailed) else (
+        "rate_limited" if isinstance(err, RateLimited) else "error")
+    until = datetime.fromtimestamp(err.reset_at, UTC) if isinstance(err, RateLimited) and err.reset_at else None
+    with write_transaction(db):
+        repo.save_connector_state(db, name, platform=str(connector.info.platform), status=status, now=now,
+                                  last_error=f"{err.code}: {err}", rate_limited_until=until)
+        audit.record(db, audit.SyncCompleted(actor=audit.SYSTEM_WORKER, subject=f"connector:{name}",
+                                             connector=name, fetched=0, inserted=0, updated=0,
+                                             error=err.code), at=now)
+    log.warning("sync %s failed: %s (%s)", name, err, err.code)
+    return SyncResult(connector=name, status=status, error_code=err.code, error=str(err),
+                      seconds=time.perf_counter() - started, **totals)
