@@ -1,0 +1,108 @@
+"""``bench sync``: the full ingest path (HTTP → normalise → score → store) against local fake platform APIs.
+
+The fake servers are the ones the tests use (``tests/fakes``), run on 127.0.0.1 in this process; this command
+therefore needs the repository checkout (it is a developer tool, like the tests).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from console.cli import bench, db_option
+
+
+def _timed_http() -> tuple[list[float], Any]:
+    """Wrap ConnectorSession.request to add up the time spent waiting on HTTP."""
+    from connectors.http import ConnectorSession
+
+    spent = [0.0]
+    original = ConnectorSession.request
+
+    def request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - start
+
+    ConnectorSession.request = request  # type: ignore[method-assign]
+    return spent, original
+
+
+def _run_one(name: str, n: int, settings: Any, work: Path) -> dict[str, Any]:
+    from datetime import UTC, datetime, timedelta
+
+    from connectors.facebook.connector import FacebookConnector
+    from connectors.x.connector import XConnector
+    from core.storage import open_db
+    from services.assembly import score_fn
+    from services.ingest import sync_connector
+    from tests.fakes import FakeGraphApi, FakeXApi
+    from tests.fakes.base import serve
+
+    start_at = datetime.now(UTC) - timedelta(days=2)
+    if name == "x":
+        fake: Any = FakeXApi(start=start_at)
+        for i in range(n):
+            fake.add_tweet(f"@VilleDeTest message {i} : le lampadaire de la rue {i % 97} est éteint depuis hier 💡")
+    else:
+        fake = FakeGraphApi(start=start_at)
+        posts = [fake.add_post(f"Publication {p} de la Ville") for p in range(max(1, n // 100))]
+        for i in range(n):
+            fake.add_comment(posts[i % len(posts)], f"Commentaire {i} : quand la piscine rouvre-t-elle ? 🏊")
+    db_path = work / f"bench-{name}.db"
+    db = open_db(db_path)
+    score = score_fn(settings)
+    spent, original = _timed_http()
+    try:
+        with serve(fake) as (_, base_url):
+            if name == "x":
+                connector: Any = XConnector(bearer_token=fake.bearer, user_id=fake.user_id, base_url=base_url,
+                                            page_size=100, max_pages=100, backoff=0)
+            else:
+                connector = FacebookConnector(page_id=fake.page_id, page_token=fake.token, base_url=base_url,
+                                              version=fake.version, backoff=0)
+            t0 = time.perf_counter()
+            result = sync_connector(db, connector, score=score, max_rounds=1000)
+            total = time.perf_counter() - t0
+    finally:
+        from connectors.http import ConnectorSession
+
+        ConnectorSession.request = original  # type: ignore[method-assign]
+        db.close()
+    return {"connector": name, "mentions": result.inserted, "seconds": round(total, 2),
+            "mentions_per_s": round(result.inserted / total) if total else None,
+            "http_s": round(spent[0], 2), "overhead_pct": round(100 * (total - spent[0]) / total, 1),
+            "error": result.error or None}
+
+
+@bench.command("sync")
+@click.option("--mentions", default=10_000, show_default=True, help="Mentions served by each fake platform.")
+@click.option("--connector", "names", multiple=True, default=("x", "facebook"), show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@db_option
+def bench_sync(mentions: int, names: tuple[str, ...], as_json: bool, db_path: Path | None) -> None:
+    """Ingest N mentions per connector from local fake APIs (pages of 100) through the full sync path."""
+    import logging
+
+    from console.cli import load_settings
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("services.ingest").setLevel(logging.WARNING)
+    settings = load_settings(db_path)
+    with tempfile.TemporaryDirectory(prefix="parvis-bench-sync-") as tmp:
+        runs = [_run_one(name, mentions, settings, Path(tmp)) for name in names]
+    total_n = sum(r["mentions"] for r in runs)
+    total_s = sum(r["seconds"] for r in runs)
+    http_s = sum(r["http_s"] for r in runs)
+    out = {"mentions": total_n, "mentions_per_s": round(total_n / total_s) if total_s else None,
+           "overhead_pct": round(100 * (total_s - http_s) / total_s, 1) if total_s else None,
+           "page_size": 100, "scorer": str(settings.get("PARVIS_SENTIMENT_BACKEND", "offline")),
+           "connectors": runs}
+    click.echo(json.dumps(out) if as_json else json.dumps(out, indent=2))
