@@ -19,6 +19,7 @@ MESSAGES = {
     "permanent_failure": "La plateforme a refusé la demande",
     "unsupported": "Cette plateforme ne permet pas cette action",
     "malformed_payload": "Réponse illisible de la plateforme",
+    "integrity_broken": "Intégrité du journal d'audit rompue : prévenir le service juridique",
 }
 
 STATUS_LABELS = {

@@ -15,7 +15,7 @@ import gc
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -40,10 +40,16 @@ class AuditEvent:
 
     def properties(self) -> dict[str, Any]:
         """Event-specific fields (everything but actor, role and subject)."""
-        data = asdict(self)
-        for key in ("actor", "role", "subject"):
-            data.pop(key)
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _BASE_FIELDS}
+        if not all(isinstance(v, _SCALARS) for v in data.values()):
+            data = asdict(self)  # containers may hold dataclasses: convert them (slower, rarely needed)
+            for key in _BASE_FIELDS:
+                data.pop(key)
         return data
+
+
+_BASE_FIELDS = frozenset({"actor", "role", "subject"})
+_SCALARS = (str, int, float, bool, type(None), datetime)
 
 
 # ---- foundation events ------------------------------------------------------------------------------

@@ -35,13 +35,14 @@ def redact(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: ("***" if _is_secret(k) and v else v) for k, v in values.items()}
 
 
-def _resolve(key: str, value: Any) -> Any:
+def _resolve(key: str, value: Any, env: Mapping[str, str] | None = None) -> Any:
     """Resolve ``{"$env": NAME}`` / ``{"$file": PATH}`` pointers; raise ConfigError naming what is missing."""
     if isinstance(value, dict) and "$env" in value:
         name = value["$env"]
-        if name not in os.environ:
+        env = os.environ if env is None else env
+        if name not in env:
             raise ConfigError(f"setting {key!r} points at environment variable {name!r}, which is not set")
-        return os.environ[name]
+        return env[name]
     if isinstance(value, dict) and "$file" in value:
         path = Path(value["$file"]).expanduser()
         try:
@@ -61,17 +62,17 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path} cannot be read: {err}") from err
 
 
-def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def _flatten(data: Mapping[str, Any], prefix: str = "", env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """``{"x": {"bearer_token": ..}}`` -> ``{"PARVIS_X_BEARER_TOKEN": ..}``; top-level PARVIS_* kept as is."""
     out: dict[str, Any] = {}
     for key, value in data.items():
         if isinstance(value, dict) and not ({"$env", "$file"} & value.keys()):
-            out.update(_flatten(value, f"{prefix}{key}_"))
+            out.update(_flatten(value, f"{prefix}{key}_", env))
             continue
         name = f"{prefix}{key}".upper()
         if not name.startswith("PARVIS_"):
             name = f"PARVIS_{name}"
-        out[name] = _resolve(name, value)
+        out[name] = _resolve(name, value, env)
     return out
 
 
@@ -125,10 +126,10 @@ class Settings:
         if env.get("PARVIS_CONFIG") and not config_path.is_file():
             raise ConfigError(f"PARVIS_CONFIG points at {config_path}, which does not exist")
         if config_path.is_file():
-            values.update(_flatten(_read_toml(config_path)))
+            values.update(_flatten(_read_toml(config_path), env=env))
         secrets_path = cwd / ".streamlit" / "secrets.toml"
         if secrets_path.is_file():
-            values.update({k: _resolve(k, v) for k, v in _read_toml(secrets_path).items()
+            values.update({k: _resolve(k, v, env) for k, v in _read_toml(secrets_path).items()
                            if k.startswith("PARVIS_")})
         values.update({k: v for k, v in env.items() if k.startswith("PARVIS_")})
         data_dir = Path(values.get("PARVIS_DATA_DIR") or DEFAULT_DATA_DIR).expanduser()

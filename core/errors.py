@@ -103,3 +103,31 @@ class MalformedPayload(ConnectorError):
     """The platform answered something we cannot read."""
 
     code = "malformed_payload"
+
+
+class IntegrityError(ParvisError):
+    """The audit chain or the legal archive does not verify: a record was altered outside Parvis."""
+
+    code = "integrity_broken"
+
+
+class AccountLocked(AuthError):
+    """Too many failed sign-ins: the account is locked for a while."""
+
+    code = "account_locked"
+
+
+class SessionExpired(AuthError):
+    """The session is unknown, revoked, idle for too long or past its maximum age: sign in again."""
+
+    code = "session_expired"
+
+
+class CharterBlocked(ValidationError):
+    """The editorial charter blocks this message; ``findings`` says where and why."""
+
+    code = "charter_blocked"
+
+    def __init__(self, message: str = "", *, findings: tuple[dict[str, object], ...] = ()) -> None:
+        super().__init__(message)
+        self.findings = findings
