@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 
@@ -210,6 +210,12 @@ class Draft:
     platform_post_id: str | None = None
     permalink: str | None = None
     sent_at: datetime | None = None
+    scheduled_at: datetime | None = None  # desired publication time (None: as soon as allowed)
+    submitted_at: datetime | None = None
+    approved_at: datetime | None = None
+    approved_text: str | None = None  # the signed text a director approved (for the diff after an edit)
+    approval_reasons: tuple[str, ...] = ()  # why approval is needed: risk, charter_warnings, reserve, agent
+    media: tuple[dict[str, Any], ...] = ()  # attachments: {"kind", "name", "alt"}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -226,6 +232,21 @@ class Post:
     updated_at: datetime
     variants: dict[str, str] = field(default_factory=dict)
     approver_id: int | None = None
+    # Publishing calendar (issue #6): ``state`` is the approval state until the worker starts, then the
+    # aggregate of the targets' outbox states (see services/publishing.py and docs/publishing.md).
+    media: tuple[dict[str, Any], ...] = ()  # images: {"kind", "name", "alt"}; alt text is mandatory
+    native_schedule: bool = False  # let platforms that can (Facebook) publish at the time themselves
+    content_hash: str = ""  # SHA-256 of what would be published (texts, variants, media, accounts)
+    approved_hash: str | None = None  # content_hash at approval: publishing requires the two to match
+    submitted_at: datetime | None = None
+    approved_at: datetime | None = None
+    comment: str = ""  # the director's comment when changes are requested
+    hold_reason: str = ""  # why an approved post waits for a new time: "late" or "approved_late"
+    recurrence_id: int | None = None
+    occurrence_date: date | None = None  # local (Paris) date of a recurring occurrence
+    charter_version: int | None = None
+    charter_result: tuple[dict[str, Any], ...] = ()
+    targets: tuple[PostTarget, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -247,3 +268,74 @@ class ConnectorHealth:
     rate_limited_until: datetime | None = None
     cursor: str | None = None
     fetched_total: int = 0
+
+
+# ---- publishing calendar (issue #6) ---------------------------------------------------------------------
+
+class TargetState(enum.StrEnum):
+    """Where one account's copy of a post stands in the outbox (see docs/publishing.md)."""
+
+    PENDING = "pending"  # waiting for its time, or for its next retry
+    PUBLISHING = "publishing"  # claimed by a worker: the platform call may be in flight
+    HANDED_OFF = "handed_off"  # natively scheduled on the platform; verified after the time
+    SENT = "sent"  # published: platform id and permalink recorded
+    FAILED = "failed"  # definitely not published; the reason is recorded; a person may retry
+    TO_VERIFY = "to_verify"  # Parvis cannot tell whether it was published: a person checks ("à vérifier")
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PostTarget:
+    """One account a post goes to: its outbox row (claim, attempts, platform id once published)."""
+
+    id: int
+    post_id: int
+    account: str
+    platform: Platform
+    state: TargetState
+    due_at: datetime | None = None  # when it was meant to go out (lateness and deadline are counted from it)
+    not_before: datetime | None = None  # next attempt (None: at ``due_at``)
+    deadline_at: datetime | None = None  # retries stop here
+    attempts: int = 0
+    needs_check: bool = False  # the last call ended ambiguously: look on the platform before calling again
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
+    claim_token: str | None = None
+    sent_text: str | None = None  # the exact text sent (or being sent)
+    platform_id: str | None = None
+    permalink: str | None = None
+    published_at: datetime | None = None
+    error_code: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recurrence:
+    """A recurring post ("every Monday at 9:00"): approved once, materialised as posts ahead of time."""
+
+    id: int
+    author_id: int
+    text: str
+    accounts: tuple[str, ...]
+    platforms: dict[str, Platform]
+    freq: str  # "daily" | "weekly"
+    every: int  # every N days / weeks
+    weekdays: tuple[int, ...]  # 0 = Monday (weekly rules)
+    local_time: str  # "HH:MM", Europe/Paris wall-clock time
+    start_date: date
+    state: DraftState
+    created_at: datetime
+    updated_at: datetime
+    until_date: date | None = None
+    exceptions: tuple[date, ...] = ()  # local dates skipped
+    variants: dict[str, str] = field(default_factory=dict)
+    media: tuple[dict[str, Any], ...] = ()
+    native_schedule: bool = False
+    revision: int = 1
+    content_hash: str = ""
+    approved_hash: str | None = None
+    approver_id: int | None = None
+    submitted_at: datetime | None = None
+    approved_at: datetime | None = None
+    comment: str = ""
+    materialized_until: date | None = None

@@ -1,0 +1,114 @@
+"""The charter in force: load (compiled, cached per version), save a new version, YAML export/import.
+
+Versions are append-only rows; every save is audited (``charter-changed``) in the same transaction. Until the
+director saves one, the built-in default (version 0, editorial/data/default_charter.yaml) applies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, time, timedelta
+
+from sqlite_utils import Database
+
+from core import audit, repo
+from core.clock import PARIS
+from core.models import Agent
+from core.storage import write_transaction
+from editorial.charter import Charter
+from editorial.charter_yaml import charter_from_dict, charter_to_dict, default_charter, dump_yaml, load_yaml
+from editorial.engine import CompiledCharter
+from editorial.reserve import VolumeCheck, same_period_last_year, volume_check
+from services.permissions import Action, require
+
+_CACHE: dict[tuple[int, str], CompiledCharter] = {}
+_CACHE_MAX = 8
+
+
+def _compiled(charter: Charter, key: tuple[int, str]) -> CompiledCharter:
+    found = _CACHE.get(key)
+    if found is None:
+        if len(_CACHE) >= _CACHE_MAX:
+            _CACHE.pop(next(iter(_CACHE)))
+        found = _CACHE[key] = CompiledCharter(charter)
+    return found
+
+
+def current(db: Database) -> CompiledCharter:
+    """The charter in force, precompiled (cached per version and content hash)."""
+    row = repo.latest_charter(db)
+    if row is None:
+        charter = default_charter()
+        return _compiled(charter, (0, "default"))
+    key = (row["version"], row["sha256"])
+    if key in _CACHE:
+        return _CACHE[key]
+    return _compiled(charter_from_dict(row["data"], version=row["version"]), key)
+
+
+def _digest(data: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def save(db: Database, actor: Agent, charter: Charter, *, now: datetime, comment: str = "",
+         source: str = "ui") -> Charter:
+    """Store ``charter`` as the next version (director only); returns it with its version number."""
+    require(actor, Action.CHARTER_EDIT)
+    return _store(db, actor.email, str(actor.role), charter, now=now, comment=comment, source=source)
+
+
+def _store(db: Database, actor: str, role: str, charter: Charter, *, now: datetime, comment: str,
+           source: str) -> Charter:
+    data = charter_to_dict(charter)
+    data.pop("version", None)
+    digest = _digest(data)
+    with write_transaction(db):
+        saved = charter_from_dict(data, version=_next_version(db))
+        version = repo.insert_charter(db, name=saved.name, data=data, yaml_text=dump_yaml(saved), sha256=digest,
+                                      comment=comment, created_by=actor, now=now)
+        audit.record(db, audit.CharterChanged(actor=actor, role=role, subject=f"charter:{version}", version=version,
+                                              sha256=digest, source=source, comment=comment), at=now)
+    return saved
+
+
+def _next_version(db: Database) -> int:
+    row = repo.latest_charter(db)
+    return (row["version"] if row else 0) + 1
+
+
+def export_yaml(db: Database, actor: Agent | None = None, *, version: int | None = None) -> str:
+    """The charter in force (or ``version``) as YAML; anyone who can read the charter may export it."""
+    if actor is not None:
+        require(actor, Action.CHARTER_READ)
+    if version is not None:
+        row = repo.get_charter(db, version)
+        return str(row["yaml"])
+    return dump_yaml(current(db).charter)
+
+
+def import_yaml(db: Database, actor: Agent | None, text: str, *, now: datetime, comment: str = "") -> Charter:
+    """Validate ``text`` and save it as the next version. ``actor=None`` is the command line (shell access)."""
+    charter = load_yaml(text)
+    if actor is None:
+        return _store(db, audit.SYSTEM_CLI, "", charter, now=now, comment=comment or "import YAML", source="cli")
+    require(actor, Action.CHARTER_EDIT)
+    return _store(db, actor.email, str(actor.role), charter, now=now, comment=comment or "import YAML",
+                  source="import")
+
+
+def reserve_volume(db: Database, *, now: datetime) -> VolumeCheck | None:
+    """During the période de réserve: replies sent since the window opened vs the same dates a year earlier."""
+    cc = current(db)
+    status = cc.reserve_at(now)
+    if not status.active or status.window_start is None:
+        return None
+    start = datetime.combine(status.window_start, time(0, 0), tzinfo=PARIS)
+    today = now.astimezone(PARIS).date()
+    prev_start_d, prev_end_d = same_period_last_year(status.window_start, today)
+    prev_start = datetime.combine(prev_start_d, time(0, 0), tzinfo=PARIS)
+    prev_end = datetime.combine(prev_end_d, time(0, 0), tzinfo=PARIS) + (now - datetime.combine(
+        today, time(0, 0), tzinfo=PARIS))
+    return volume_check(repo.count_sent_between(db, start, now + timedelta(microseconds=1)),
+                        repo.count_sent_between(db, prev_start, prev_end),
+                        tolerance=cc.charter.reserve.volume_tolerance)
