@@ -1,12 +1,164 @@
-"""Reply composer in the inbox detail pane (wired to services.replies once the editorial workflow lands)."""
+"""Reply composer in the inbox detail pane: saved replies, live charter check, signed preview, send or submit."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import streamlit as st
 
-from core.models import Agent, InboxItem
+from console import deps
+from console.inbox_actions import FLASH_KEY
+from console.messages import message_for
+from core import repo
+from core.errors import ParvisError
+from core.models import Agent, DraftState, InboxItem
+from editorial.lengths import counts_by_platform
+from editorial.workflow import APPROVAL_REASONS_FR, state_label
+from services import assembly, permissions, replies, saved_replies
+
+OPEN_DRAFT_STATES = {DraftState.DRAFT, DraftState.SUBMITTED, DraftState.CHANGES_REQUESTED, DraftState.APPROVED,
+                     DraftState.FAILED}
+SEVERITY_FR = {"block": "⛔ Bloquant", "warn": "⚠️ Avertissement"}
+
+
+def _flash(kind: str, text: str) -> None:
+    st.session_state[FLASH_KEY] = (kind, text)
+
+
+def _guard(fn: Callable[[], str]) -> None:
+    try:
+        _flash("ok", fn())
+    except ParvisError as err:
+        _flash("error", message_for(err))
+
+
+def _send_new(uid: str, agent: Agent, key: str) -> None:
+    """Create the draft, then send it, or submit it when it needs a director's approval."""
+    def run() -> str:
+        body = st.session_state.get(key, "")
+        with deps.db() as db:
+            now = deps.now()
+            draft = replies.create_draft(db, agent, mention_uid=uid, body=body, now=now)
+            if draft.needs_approval:
+                replies.submit(db, agent, draft.id, now=now)
+                st.session_state[key] = ""
+                return "Réponse soumise à la validation de la direction."
+            connector = assembly.connector_for(deps.settings(), repo.get_item(db, uid).mention)
+            replies.send(db, agent, draft.id, connector, now=now)
+        st.session_state[key] = ""
+        return "Réponse envoyée."
+    _guard(run)
+
+
+def _save_draft(uid: str, agent: Agent, key: str) -> None:
+    def run() -> str:
+        with deps.db() as db:
+            replies.create_draft(db, agent, mention_uid=uid, body=st.session_state.get(key, ""), now=deps.now())
+        st.session_state[key] = ""
+        return "Brouillon enregistré."
+    _guard(run)
+
+
+def _draft_action(action: str, draft_id: int, agent: Agent, key: str | None = None) -> None:
+    def run() -> str:
+        with deps.db() as db:
+            now = deps.now()
+            draft = repo.get_draft(db, draft_id)
+            if action == "send":
+                connector = assembly.connector_for(deps.settings(), repo.get_item(db, draft.mention_uid or "").mention)
+                replies.send(db, agent, draft_id, connector, now=now)
+                return "Réponse envoyée."
+            if action == "submit":
+                if key is not None:
+                    replies.edit(db, agent, draft_id, body=st.session_state.get(key, draft.body), now=now)
+                replies.submit(db, agent, draft_id, now=now)
+                return "Réponse soumise à la validation."
+            replies.cancel(db, agent, draft_id, now=now)
+            return "Réponse annulée."
+    _guard(run)
+
+
+def _use_saved(agent: Agent, item: InboxItem, key: str, pick_key: str) -> None:
+    reply_id = st.session_state.get(pick_key)
+    if not reply_id:
+        return
+    try:
+        with deps.db() as db:
+            st.session_state[key] = saved_replies.fill(db, agent, int(reply_id), item=item)
+    except ParvisError as err:
+        _flash("error", message_for(err))
+
+
+def _findings(result: Any) -> None:
+    for f in result.findings:
+        line = f"{SEVERITY_FR.get(str(f.severity), str(f.severity))} — {f.message}"
+        if f.suggestion:
+            line += f" → suggestion : « {f.suggestion} »"
+        (st.error if str(f.severity) == "block" else st.warning)(line)
+
+
+def _existing(db: Any, item: InboxItem, agent: Agent) -> None:
+    drafts = [d for d in repo.drafts_for(db, item.uid) if d.state in OPEN_DRAFT_STATES or d.state is DraftState.SENT]
+    for d in drafts:
+        author = repo.get_agent(db, d.author_id)
+        with st.container(border=True):
+            st.caption(f"{author.name} · {state_label(d.state)}")
+            st.text(d.signed_text)
+            if d.comment:
+                st.info(f"Demande de la direction : {d.comment}")
+            if d.state is DraftState.SENT and d.permalink:
+                st.caption(f"Publié : {d.permalink}")
+            if d.author_id != agent.id or d.state is DraftState.SENT:
+                continue
+            cols = st.columns(3)
+            if d.state in (DraftState.APPROVED, DraftState.FAILED):
+                cols[0].button("Envoyer", key=f"send_draft_{d.id}", on_click=_draft_action, args=("send", d.id, agent))
+            if d.state in (DraftState.DRAFT, DraftState.CHANGES_REQUESTED):
+                edit_key = f"edit_draft_{d.id}"
+                st.text_area("Modifier", value=d.body, key=edit_key)
+                cols[0].button("Soumettre", key=f"submit_draft_{d.id}", on_click=_draft_action,
+                               args=("submit", d.id, agent, edit_key))
+            cols[2].button("Annuler", key=f"cancel_draft_{d.id}", on_click=_draft_action, args=("cancel", d.id, agent))
 
 
 def composer(item: InboxItem, agent: Agent) -> None:
-    """Write a reply to ``item`` as ``agent``."""
-    st.caption("Réponse : bientôt disponible.")
+    """Write a reply to ``item`` as ``agent``: checked live, signed, sent or submitted for approval."""
+    uid = item.uid
+    key = f"reply_body_{uid}"
+    with deps.db() as db:
+        _existing(db, item, agent)
+        try:
+            saved = saved_replies.list_saved(db, agent)
+        except ParvisError:
+            saved = []
+    if not permissions.can(agent, permissions.Action.REPLY_COMPOSE):
+        return
+    st.markdown("**Répondre**")
+    if saved:
+        pick_key = f"saved_pick_{uid}"
+        st.selectbox("Modèle de réponse", [0, *[s.id for s in saved]], key=pick_key,
+                     format_func=lambda i: "—" if not i else next(s.title for s in saved if s.id == i),
+                     on_change=_use_saved, args=(agent, item, key, pick_key))
+    body = st.text_area("Votre réponse", key=key, height=120, placeholder="Bonjour, …")
+    if not body.strip():
+        return
+    try:
+        with deps.db() as db:
+            composed = replies.compose(db, agent, body=body, platform=item.mention.platform, now=deps.now(),
+                                       mention_uid=uid)
+    except ParvisError as err:
+        st.error(message_for(err))
+        return
+    st.caption("Aperçu tel que publié :")
+    st.text(composed.signed_text)
+    counts = counts_by_platform(composed.signed_text)
+    st.caption(" · ".join(f"{p}: {c.length}/{c.limit}" for p, c in counts.items()))
+    _findings(composed.result)
+    if composed.needs_approval:
+        st.info("Validation requise : " + ", ".join(APPROVAL_REASONS_FR.get(r, r) for r in composed.reasons))
+    c1, c2 = st.columns(2)
+    label = "Soumettre pour validation" if composed.needs_approval else "Envoyer"
+    c1.button(label, key=f"send_reply_{uid}", type="primary", disabled=composed.blocked, on_click=_send_new,
+              args=(uid, agent, key))
+    c2.button("Enregistrer le brouillon", key=f"save_reply_{uid}", on_click=_save_draft, args=(uid, agent, key))

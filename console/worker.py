@@ -88,6 +88,21 @@ def sync_requests_job(settings: Settings, connectors: Sequence[Connector], *, cl
     return _guarded("sync-requests", run)
 
 
+def replies_job(settings: Settings, *, clock: Clock = utcnow) -> Callable[[], None]:
+    """A job that sends the scheduled replies whose time has come (demo data to the sandbox)."""
+    from services import approvals, assembly
+
+    def run() -> None:
+        db = open_db(settings.db_path)
+        try:
+            def choose(draft):  # type: ignore[no-untyped-def]
+                return assembly.connector_for(settings, repo.get_item(db, draft.mention_uid).mention)
+            approvals.publish_due(db, choose, now=clock())
+        finally:
+            db.close()
+    return _guarded("publish-replies", run)
+
+
 def build_scheduler(settings: Settings, connectors: Sequence[Connector], *, clock: Clock = utcnow,
                     score: ScoreFn | None = None) -> schedule.Scheduler:
     """A scheduler with one sync job per connector, the heartbeat, and the registered extra jobs."""
@@ -99,6 +114,8 @@ def build_scheduler(settings: Settings, connectors: Sequence[Connector], *, cloc
         every = settings.get_int(f"PARVIS_SYNC_INTERVAL_{connector.name.upper()}_S", default)
         scheduler.every(max(1, every)).seconds.do(sync_job(settings, connector, clock=clock, score=score)).tag(
             f"sync:{connector.name}")
+    tick = max(1, settings.get_int("PARVIS_PUBLISH_TICK_S", 15))
+    scheduler.every(tick).seconds.do(replies_job(settings, clock=clock)).tag("publish-replies")
     scheduler.every(HEARTBEAT_S).seconds.do(
         heartbeat_job(settings, clock(), clock=clock, names=[c.name for c in connectors])).tag("heartbeat")
     for name, interval, job in EXTRA_JOBS:

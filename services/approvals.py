@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -59,11 +59,16 @@ class DueResult:
     error_code: str = ""
 
 
-def publish_due(db: Database, connectors: Mapping[Platform, Connector], *, now: datetime) -> list[DueResult]:
-    """Send every scheduled reply whose time has come (called by the worker loop)."""
+def publish_due(db: Database, connectors: Mapping[Platform, Connector] | Callable[[Draft], Connector | None], *,
+                now: datetime) -> list[DueResult]:
+    """Send every scheduled reply whose time has come (called by the worker loop).
+
+    ``connectors`` maps a platform to its connector, or is a function choosing the connector for a draft
+    (the worker routes demo data to the sandbox that way).
+    """
     results = []
     for draft in repo.drafts_due(db, now=now):
-        connector = connectors.get(draft.platform)
+        connector = connectors(draft) if callable(connectors) else connectors.get(draft.platform)
         if connector is None:
             results.append(DueResult(draft.id, False, "no_connector"))
             continue

@@ -9,6 +9,7 @@ from functools import cache
 from connectors.base import Connector
 from core.config import Settings
 from core.errors import ConfigError
+from core.models import Mention, Platform
 from services.ingest import ScoreFn
 
 log = logging.getLogger(__name__)
@@ -42,3 +43,24 @@ def score_fn(settings: Settings) -> ScoreFn:
                            str(settings.get("PARVIS_SENTIMENT_MODEL", "")),
                            settings.get_float("PARVIS_RESPONSE_TARGET_H", 4.0))
     return moderator.score
+
+
+_connector_cache: dict[tuple[int, str], Connector] = {}
+
+
+def connector_name_for(mention: Mention) -> str:
+    """Which connector answers ``mention``: demo data (``account == "demo"``) goes to the sandbox, never a real API."""
+    if mention.account == "demo" or mention.platform is Platform.DEMO:
+        return "demo"
+    return str(mention.platform)
+
+
+def connector_for(settings: Settings, mention: Mention) -> Connector:
+    """The connector that replies to / moderates ``mention`` (built once per process and settings)."""
+    from connectors import registry
+
+    name = connector_name_for(mention)
+    key = (id(settings), name)
+    if key not in _connector_cache:
+        _connector_cache[key] = registry.build(settings, name)
+    return _connector_cache[key]

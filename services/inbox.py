@@ -15,6 +15,7 @@ from core import audit, repo
 from core.errors import PermissionDenied, ValidationError
 from core.models import Agent, InboxItem, Note, Role, Status
 from core.storage import write_transaction
+from services.permissions import Action, require
 
 MAX_NOTE_LEN = 5_000
 MAX_TAG_LEN = 40
@@ -32,9 +33,10 @@ _TRANSITIONS: dict[Status, frozenset[Status]] = {
 
 
 def _require_writer(actor: Agent) -> None:
-    """Legal staff read and audit; they do not work the inbox."""
-    if actor.role is Role.LEGAL or not actor.active:
-        raise PermissionDenied(f"{actor.email} ({actor.role}) cannot change inbox items: read-only role")
+    """Community managers and directors work the inbox; legal staff and administrators only read it."""
+    if not actor.active:
+        raise PermissionDenied(f"{actor.email} is deactivated")
+    require(actor, Action.INBOX_TRIAGE)
 
 
 @dataclass(frozen=True, slots=True)

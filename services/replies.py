@@ -27,6 +27,7 @@ from editorial.workflow import Action as Step
 from editorial.workflow import after_approval, approval_reasons, next_state
 from services import charter as charters
 from services.permissions import Action, can, require
+from services import archive
 from services.users import signatures_of_others
 
 MAX_BODY = 10_000
@@ -314,6 +315,8 @@ def send(db: Database, agent: Agent | None, draft_id: int, connector: Connector,
         audit.record(db, audit.ReplySent(**_event_base(agent, claimed), draft_id=sent.id, text=sent.signed_text,
                                          platform=str(sent.platform), platform_id=published.platform_id,
                                          permalink=published.permalink), at=now)
+        archive.archive_draft(db, sent, published, now=now, account=mention.account,
+                              actor=agent.email if agent else audit.SYSTEM_WORKER)
         before = repo.set_status(db, mention.uid, Status.ANSWERED, now=now)
         if before is not Status.ANSWERED:
             audit.record(db, audit.StatusChanged(**_event_base(agent, claimed), before=str(before),

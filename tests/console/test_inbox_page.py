@@ -95,3 +95,33 @@ def test_legal_role_cannot_act(app, agents, db):
     app.button(key="assign_me_x:m1").click().run()
     assert any("rôle ne permet pas" in e.value for e in app.error)
     assert repo.get_item(db, "x:m1").assigned_to is None
+
+
+@pytest.fixture
+def demo_app(db_path, db, agents, now, monkeypatch):
+    monkeypatch.setenv("PARVIS_DB", str(db_path))
+    monkeypatch.setenv("PARVIS_DATA_DIR", str(db_path.parent))
+    from dataclasses import replace
+    m = replace(make_mention("La piscine est-elle ouverte dimanche ?", pid="demo-x-1"), account="demo")
+    repo.upsert_mentions(db, [m], now=now)
+    return AppTest.from_file(ENTRYPOINT, default_timeout=30)
+
+
+def test_reply_is_checked_signed_and_sent_to_the_demo_outbox(demo_app, db, agents, db_path):
+    import json
+    app = demo_app
+    app.run()
+    app.selectbox(key="sidebar_agent").select(agents["julie"].id).run()
+    app.session_state["inbox_selected"] = "x:demo-x-1"
+    app.run()
+    app.text_area(key="reply_body_x:demo-x-1").input("Appelez-moi au 06 12 34 56 78").run()
+    assert any("Bloquant" in e.value for e in app.error)
+    assert app.button(key="send_reply_x:demo-x-1").disabled
+    app.text_area(key="reply_body_x:demo-x-1").input("Bonjour, oui de 9 h à 18 h.").run()
+    preview = [t.value for t in app.text]
+    assert any(t.startswith("Bonjour, oui de 9 h à 18 h.") and "Julie" in t for t in preview)
+    app.button(key="send_reply_x:demo-x-1").click().run()
+    assert any("Réponse envoyée" in s.value for s in app.success), [e.value for e in app.error]
+    outbox = [json.loads(line) for line in (db_path.parent / "demo-outbox.jsonl").read_text().splitlines()]
+    assert outbox[-1]["text"].startswith("Bonjour, oui de 9 h à 18 h.") and "Julie" in outbox[-1]["text"]
+    assert repo.get_item(db, "x:demo-x-1").status.value == "answered"
