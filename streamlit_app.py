@@ -1,36 +1,47 @@
-"""Parvis console: the router. Sets up the page, identifies the agent, shows the pages their role allows."""
+"""Parvis console: the router. Identifies the agent, then shows the pages their role allows."""
 
 import streamlit as st
 
-from console import deps, nav
+from console import deps, nav, session
 from console.messages import ROLE_LABELS, message_for
-from core import repo
 from core.errors import ParvisError
 
 st.set_page_config(page_title="Parvis", page_icon=":material/forum:", layout="wide")
 
 try:
     with deps.db() as database:
-        agent = deps.current_agent(database)
-        agents = repo.list_agents(database)
+        mode = session.mode(database)
+        agent = session.signed_in_agent(database, mode)
+        team = session.agents(database) if mode == "open" else []
 except ParvisError as err:
     st.error(message_for(err))
     st.stop()
 
 with st.sidebar:
     st.markdown("### Parvis")
-    if agents:
-        ids = [a.id for a in agents]
-        labels = {a.id: f"{a.name} — {ROLE_LABELS.get(a.role, a.role)}" for a in agents}
-        current = agent.id if agent else ids[0]
-        chosen = st.selectbox("Agent", ids, index=ids.index(current) if current in ids else 0,
-                              format_func=labels.__getitem__, key="sidebar_agent")
-        if chosen != (agent.id if agent else None):
-            deps.set_current_agent(chosen)
-            with deps.db() as database:
-                agent = deps.current_agent(database)
-    else:
-        st.warning("Aucun agent. Lancez `python -m console demo` ou `python -m console users add`.")
+    if mode == "open":
+        st.warning("Mode démonstration : sans authentification. Créez un administrateur "
+                   "(`python -m console users add --role admin`) pour exiger la connexion.")
+        if team:
+            ids = [a.id for a in team]
+            labels = {a.id: f"{a.name} — {ROLE_LABELS.get(a.role, a.role)}" for a in team}
+            current = agent.id if agent else ids[0]
+            chosen = st.selectbox("Agent", ids, index=ids.index(current) if current in ids else 0,
+                                  format_func=labels.__getitem__, key="sidebar_agent")
+            if chosen != (agent.id if agent else None):
+                deps.set_current_agent(chosen)
+                with deps.db() as database:
+                    agent = deps.current_agent(database)
+        else:
+            st.info("Aucun agent. Lancez `python -m console demo` ou `python -m console users add`.")
+    elif agent is not None:
+        st.caption(f"{agent.name} — {ROLE_LABELS.get(agent.role, agent.role)}")
+        st.button("Se déconnecter", key="sidebar_signout", on_click=session.sign_out)
 
-page = st.navigation(nav.pages_for(agent))
+if mode != "open":  # pages read the agent through deps.current_agent: keep it in step with the session
+    deps.set_current_agent(agent.id if agent else None)
+if mode != "open" and agent is None:
+    page = st.navigation([st.Page("console/pages/sign_in.py", title="Connexion", icon=":material/login:")])
+else:
+    page = st.navigation(nav.pages_for(agent))
 page.run()

@@ -497,6 +497,11 @@ def update_agent(db: Database, agent_id: int, **changes: Any) -> Agent:
     return get_agent(db, agent_id)
 
 
+def count_agents_with_password(db: Database) -> int:
+    """Active agents who can sign in with a password."""
+    return int(db.execute("SELECT count(*) FROM agents WHERE active = 1 AND password_hash IS NOT NULL").fetchone()[0])
+
+
 def agent_credentials(db: Database, email: str) -> dict[str, Any] | None:
     """Password hash and lockout counters for sign-in, or None."""
     row = db.execute("SELECT id, password_hash, failed_logins, locked_until, active FROM agents WHERE email = ?",

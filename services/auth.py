@@ -20,7 +20,7 @@ from sqlite_utils import Database
 from core import audit, repo
 from core.clock import format_paris
 from core.config import Settings
-from core.errors import AccountLocked, AuthError, SessionExpired, ValidationError
+from core.errors import ConfigError, AccountLocked, AuthError, SessionExpired, ValidationError
 from core.models import Agent
 from core.storage import write_transaction
 from services.permissions import Action, require
@@ -224,3 +224,17 @@ def set_password(db: Database, actor: Agent | None, agent_id: int, password: str
         audit.record(db, audit.PasswordChanged(actor=actor.email if actor else audit.SYSTEM_CLI,
                                                role=str(actor.role) if actor else "", subject=f"agent:{target.id}",
                                                agent_id=target.id), at=now)
+
+
+AUTH_MODES = ("open", "local", "sso")
+
+
+def auth_mode(db: Database, settings: Settings) -> str:
+    """How the console identifies agents: ``PARVIS_AUTH`` (open | local | sso), else ``local`` as soon as one
+    active agent has a password, else ``open`` (the demo: pick an agent, with a visible warning)."""
+    forced = str(settings.get("PARVIS_AUTH", "")).strip().lower()
+    if forced:
+        if forced not in AUTH_MODES:
+            raise ConfigError(f"PARVIS_AUTH must be one of {', '.join(AUTH_MODES)}, got {forced!r}")
+        return forced
+    return "local" if repo.count_agents_with_password(db) else "open"

@@ -1,0 +1,67 @@
+"""Sign-in in the console: open demo mode, local passwords with lockout, SSO through st.user (mocked)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import audit, repo
+from services import auth
+
+ENTRYPOINT = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+
+
+@pytest.fixture
+def app(db_path, db, agents, monkeypatch):
+    monkeypatch.setenv("PARVIS_DB", str(db_path))
+    return AppTest.from_file(ENTRYPOINT, default_timeout=30)
+
+
+def test_open_mode_without_passwords_shows_the_picker_and_a_warning(app):
+    app.run()
+    assert not app.exception
+    assert any("Mode démonstration" in w.value for w in app.sidebar.warning)
+    assert app.title[0].value == "Boîte de réception"
+
+
+def test_local_mode_requires_sign_in_and_locks_out(app, db, agents, now):
+    repo.set_agent_credentials(db, agents["julie"].id, password_hash=auth.hash_password("correct horse battery 9"))
+    app.run()
+    assert app.title[0].value == "Connexion à Parvis"
+    for _ in range(5):
+        app.text_input(key="signin_email").input("julie@valmont.fr")
+        app.text_input(key="signin_password").input("wrong password")
+        app.button[0].click().run()
+    assert app.error and app.title[0].value == "Connexion à Parvis"
+    app.text_input(key="signin_password").input("correct horse battery 9")
+    app.button[0].click().run()
+    assert app.title[0].value == "Connexion à Parvis"  # locked out after 5 failures, even with the right password
+    assert "sign-in-failed" in audit.event_names(db)
+
+
+def test_local_sign_in_then_sign_out(app, db, agents):
+    repo.set_agent_credentials(db, agents["julie"].id, password_hash=auth.hash_password("correct horse battery 9"))
+    app.run()
+    app.text_input(key="signin_email").input("julie@valmont.fr")
+    app.text_input(key="signin_password").input("correct horse battery 9")
+    app.button[0].click().run()
+    assert app.title[0].value == "Boîte de réception"
+    assert "Julie Martin" in app.sidebar.caption[0].value
+    app.button(key="sidebar_signout").click().run()
+    assert app.title[0].value == "Connexion à Parvis"
+
+
+def test_sso_user_is_mapped_to_an_existing_agent(app, db, agents, monkeypatch, tmp_path):
+    monkeypatch.setenv("PARVIS_AUTH", "sso")
+    monkeypatch.setattr("console.session.sso_configured", lambda: True)
+    app.user = {"is_logged_in": True, "email": "sophie@valmont.fr", "name": "Sophie"}
+    app.run()
+    assert app.title[0].value == "Boîte de réception"
+    assert "Sophie Laurent" in app.sidebar.caption[0].value
+    app2 = AppTest.from_file(ENTRYPOINT, default_timeout=30)
+    app2.user = {"is_logged_in": True, "email": "stranger@example.org"}
+    app2.run()
+    assert app2.title[0].value == "Connexion à Parvis"
+    assert any("Aucun compte Parvis" in e.value for e in app2.error)
