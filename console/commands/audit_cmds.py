@@ -22,12 +22,13 @@ from sqlite_utils import Database
 from console.cli import audit, bench, db_option, load_settings
 from core import audit as chain
 from core import repo
-from core.clock import PARIS, from_iso, to_iso, utcnow
+from core.clock import PARIS, from_iso, utcnow
 from core.errors import ValidationError
 from core.storage import open_db, write_transaction
 from services import archive as archive_service
 from services import exports
 from services.archive import Actor
+from services.audit_trail import head_text
 
 EXIT_CHAIN, EXIT_HEAD, EXIT_ARCHIVE, EXIT_GUARDS = 3, 4, 5, 6
 _HEX64 = re.compile(r"\b[0-9a-fA-F]{64}\b")
@@ -153,24 +154,6 @@ def audit_verify(db_path: Path | None, head: str | None, as_json: bool) -> None:
         click.echo(f"WARNING: append-only trigger(s) missing: {', '.join(guards)} (dropped outside Parvis)", err=True)
     if code:
         raise SystemExit(code)
-
-
-def head_text(head: dict[str, object], db_file: Path, printed_at: datetime) -> str:
-    """The head as a short text to print, sign and file (or e-mail to the archivist)."""
-    digest = str(head["hash"])
-    grouped = " ".join(digest[i:i + 8] for i in range(0, 64, 8))
-    at = from_iso(str(head["at"]))
-    assert at is not None
-    return (f"Parvis — tête de la chaîne d'audit / audit chain head\n"
-            f"database: {db_file}\n"
-            f"id: {head['id']}\n"
-            f"time: {to_iso(at)} ({at.astimezone(PARIS):%d/%m/%Y %H:%M:%S} Paris)\n"
-            f"event: {head['event']}\n"
-            f"hash: {digest}\n"
-            f"hash (groupé pour lecture): {grouped}\n"
-            f"printed: {to_iso(printed_at)}\n"
-            f"Vérifier / verify: python -m console audit verify --head <this file or the hash>\n"
-            f"Signature et date du contre-signataire / countersigned by:\n\n")
 
 
 @audit.command("head")
