@@ -727,6 +727,60 @@ def rebuild_dashboard_rollups(db: Database) -> None:
     """)
 
 
+# First responses as a compact fact table ordered by creation time, epoch seconds already computed: the
+# response-time charts read one range of it instead of joining mentions and first_responses row by row.
+_DASH_RESPONSE_ADD = """
+    INSERT OR REPLACE INTO dash_responses (created_s, mention_uid, platform, account, responded_s, agent_id)
+    SELECT unixepoch(new.created_at), new.uid, new.platform, new.account, unixepoch(new.first_response_at),
+           COALESCE((SELECT agent_id FROM first_responses WHERE mention_uid = new.uid), new.assigned_to)
+    WHERE new.first_response_at IS NOT NULL;"""
+
+
+@migrations()
+def m061_dashboard_responses(db: Database) -> None:
+    """Response facts (creation, first response, responder) kept exact by triggers, for response-time charts."""
+    db.executescript(f"""
+    CREATE TABLE dash_responses (
+        created_s INTEGER NOT NULL,
+        mention_uid TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        account TEXT NOT NULL,
+        responded_s INTEGER NOT NULL,
+        agent_id INTEGER,
+        PRIMARY KEY (created_s, mention_uid)
+    ) WITHOUT ROWID;
+    CREATE UNIQUE INDEX idx_dash_responses_uid ON dash_responses (mention_uid);
+    CREATE TRIGGER dash_responses_ai AFTER INSERT ON mentions WHEN new.first_response_at IS NOT NULL
+    BEGIN {_DASH_RESPONSE_ADD} END;
+    CREATE TRIGGER dash_responses_au AFTER UPDATE OF created_at, platform, account, first_response_at, assigned_to
+        ON mentions
+    BEGIN
+        DELETE FROM dash_responses WHERE mention_uid = old.uid;
+        {_DASH_RESPONSE_ADD}
+    END;
+    CREATE TRIGGER dash_responses_ad AFTER DELETE ON mentions BEGIN
+        DELETE FROM dash_responses WHERE mention_uid = old.uid;
+        DELETE FROM first_responses WHERE mention_uid = old.uid;
+    END;
+    CREATE TRIGGER dash_responders_ai AFTER INSERT ON first_responses
+    BEGIN UPDATE dash_responses SET agent_id = new.agent_id WHERE mention_uid = new.mention_uid; END;
+    CREATE TRIGGER dash_responders_au AFTER UPDATE ON first_responses
+    BEGIN UPDATE dash_responses SET agent_id = new.agent_id WHERE mention_uid = new.mention_uid; END;
+    """)
+    rebuild_dashboard_responses(db)
+
+
+def rebuild_dashboard_responses(db: Database) -> None:
+    """Recompute the response facts from the mentions and first responders (idempotent)."""
+    db.executescript("""
+    DELETE FROM dash_responses;
+    INSERT INTO dash_responses (created_s, mention_uid, platform, account, responded_s, agent_id)
+    SELECT unixepoch(m.created_at), m.uid, m.platform, m.account, unixepoch(m.first_response_at),
+           COALESCE(fr.agent_id, m.assigned_to)
+    FROM mentions m LEFT JOIN first_responses fr ON fr.mention_uid = m.uid WHERE m.first_response_at IS NOT NULL;
+    """)
+
+
 def optimize(db: Database) -> None:
     """Refresh the query planner's statistics (run after bulk loads and periodically by the worker)."""
     db.execute("ANALYZE")

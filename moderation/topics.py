@@ -1,0 +1,256 @@
+"""Topic grouping of residents' messages: near-duplicate detection and clustering of similar requests.
+
+Pure functions over texts (no database). Each message becomes a TF-IDF vector of its content words (accents,
+case, stop words and greetings removed, plural ``s``/``x`` dropped) joined with a TF-IDF
+vector of character 3-5-grams (robust to typos and missing accents). Groups are an average-linkage
+agglomerative clustering on cosine distance, cut at ``threshold``; beyond ``max_fit`` messages the rest are
+assigned to the nearest group centre. Why this design: docs/decisions/0060-topics-clustering.md.
+scikit-learn is imported lazily (only when grouping runs).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+DEFAULT_THRESHOLD = 0.9  # cosine distance at which two groups stop merging (tuned on tests/dashboard data)
+DUPLICATE_SIMILARITY = 0.8  # character n-gram cosine above which two messages are near-copies
+MAX_FIT = 3000
+MAX_DUPLICATE_SCAN = 500  # near-copies are counted among a group's 500 most central messages
+
+STOPWORDS = frozenset("""
+a ai aie aient aies ait alors as au aucun aucune aupres aussi autre aux avaient avais avait avec avez aviez avoir
+avons ayant bah ben bien bon c ca car ce ceci cela celle celles celui cependant ces cet cette ceux chez ci comme
+d dans de deja des deux devrait dit doit donc dont du elle elles en encore entre es est et etaient etais etait
+ete etes etre eu eux fait faire fais faut ici il ils j je jusqu jusque l la le les leur leurs lui m ma mais me
+meme memes mes moi mon n ne ni nos notre nous on ont ou par parce pas peu peut peuvent plus pour pourquoi qu
+quand que quel quelle quelles quels qui quoi s sa sans se sera ses si sien son sont sous soyez suis sur t ta te
+tes toi ton tous tout toute toutes tres tu un une unes uns vers voila vos votre vous vu y c est ya
+bonjour bonsoir bjr slt salut merci mrc cordialement madame monsieur svp stp plait sil vous
+ville equipe oui non ok encore toujours depuis jour jours semaine fois normal quelqu quelqun savez
+""".split())
+_SMS = {"rdv": "rendez-vous", "pk": "pourquoi", "qd": "quand", "tjrs": "toujours", "bcp": "beaucoup"}
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_HANDLE = re.compile(r"@\w+")
+_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_COMPOUNDS = ((re.compile(r"\bnids? de poule\b"), "nid-de-poule"), (re.compile(r"\brendez vous\b"), "rendez-vous"))
+
+
+def fold(text: str) -> str:
+    """Lowercase without accents, links or @handles (for comparing texts)."""
+    text = _HANDLE.sub(" ", _URL.sub(" ", text.lower()))
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 4 and word[-1] in "sx" else word
+
+
+def content_words(text: str, surfaces: dict[str, Counter[str]] | None = None) -> list[str]:
+    """Stemmed content words of ``text``; records each stem's original spellings in ``surfaces``."""
+    out = []
+    lowered = _HANDLE.sub(" ", _URL.sub(" ", text.lower()))
+    for pattern, compound in _COMPOUNDS:
+        lowered = pattern.sub(compound, lowered)
+    originals = re.findall(r"\w+(?:-\w+)*", lowered)
+    for original in originals:
+        for word in _WORD.findall(fold(original)):
+            for part in _SMS.get(word, word).split():
+                if part in STOPWORDS or len(part) < 2 or part.isdigit() and len(part) > 2:
+                    continue
+                stem = _stem(part)
+                out.append(stem)
+                if surfaces is not None:
+                    surfaces.setdefault(stem, Counter())[original if fold(original) == word else part] += 1
+    return out
+
+
+def _identity(words: list[str]) -> list[str]:
+    return words
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TopicGroup:
+    """A group of similar messages; ``members`` index the input texts, closest to the centre first."""
+
+    label: str
+    terms: tuple[str, ...]
+    members: tuple[int, ...]
+    duplicates: int
+    cohesion: float
+
+    @property
+    def size(self) -> int:
+        """How many messages the group holds."""
+        return len(self.members)
+
+
+class _Space:
+    """The fitted vector space of one grouping run."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.surfaces: dict[str, Counter[str]] = {}
+        self._cache: dict[str, list[str]] = {}
+        for t in dict.fromkeys(texts):
+            self._cache[t] = content_words(t, self.surfaces)
+        words = self.tokens_of(texts)
+        self.tokens = words
+        self.words = TfidfVectorizer(analyzer=_identity, sublinear_tf=True)
+        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+        self.word_matrix = self.words.fit_transform(words)
+        self.char_matrix = self.chars.fit_transform([" ".join(w) or fold(t) for w, t in zip(words, texts,
+                                                                                              strict=True)])
+
+    def tokens_of(self, texts: Sequence[str]) -> list[list[str]]:
+        """Content words of each text (computed once per distinct text)."""
+        out = []
+        for t in texts:
+            words = self._cache.get(t)
+            if words is None:
+                words = self._cache[t] = content_words(t)
+            out.append(words)
+        return out
+
+    def vectors(self, texts: Sequence[str] | None = None) -> Any:
+        """Joined, L2-normalised vectors of ``texts`` (default: the fitted texts)."""
+        from scipy.sparse import hstack
+        from sklearn.preprocessing import normalize
+
+        if texts is None:
+            return normalize(hstack([self.word_matrix * 0.75 ** 0.5, self.char_matrix * 0.25 ** 0.5]).tocsr())
+        unique = list(dict.fromkeys(texts))  # campaigns repeat the same text: vectorise it once
+        words = self.tokens_of(unique)
+        w = self.words.transform(words)
+        c = self.chars.transform([" ".join(ws) or fold(t) for ws, t in zip(words, unique, strict=True)])
+        row = {t: i for i, t in enumerate(unique)}
+        return normalize(hstack([w * 0.75 ** 0.5, c * 0.25 ** 0.5]).tocsr())[[row[t] for t in texts]]
+
+
+def cluster_labels(texts: Sequence[str], *, threshold: float = DEFAULT_THRESHOLD,
+                   max_fit: int = MAX_FIT) -> list[int]:
+    """A group number for every text (each unmatched text gets its own), in input order."""
+    labels, _space, _x = _cluster(texts, threshold=threshold, max_fit=max_fit)
+    return labels
+
+
+def _cluster(texts: Sequence[str], *, threshold: float, max_fit: int) -> tuple[list[int], _Space | None, Any]:
+    import numpy as np
+
+    if len(texts) < 2:
+        return list(range(len(texts))), None, None
+    fit = list(texts[:max_fit])
+    space = _Space(fit)
+    x = space.vectors()
+    from sklearn.cluster import AgglomerativeClustering
+
+    distance = np.clip(1.0 - (x @ x.T).toarray(), 0.0, 1.0)
+    model = AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage="average",
+                                    distance_threshold=threshold)
+    labels = [int(v) for v in model.fit_predict(distance)]
+    if len(texts) > max_fit:
+        labels += _assign(space, x, labels, list(texts[max_fit:]), threshold)
+    return labels, space, x
+
+
+def _assign(space: _Space, x: Any, labels: list[int], rest: list[str], threshold: float) -> list[int]:
+    """Attach texts beyond ``max_fit`` to the nearest group centre, or give each its own group."""
+    import numpy as np
+    from sklearn.preprocessing import normalize
+
+    groups = sorted(set(labels))
+    member = np.array(labels)
+    centres = normalize(np.vstack([np.asarray(x[member == g].mean(axis=0)) for g in groups]))
+    out, fresh = [], max(groups) + 1
+    for start in range(0, len(rest), 2000):
+        sims = np.asarray(space.vectors(rest[start:start + 2000]) @ centres.T)
+        best = sims.argmax(axis=1)
+        for i, b in enumerate(best):
+            if sims[i, b] >= 1.0 - threshold:
+                out.append(groups[b])
+            else:
+                out.append(fresh)
+                fresh += 1
+    return out
+
+
+def _label(space: _Space, rows: Sequence[int], x_words: Any) -> tuple[str, tuple[str, ...]]:
+    import numpy as np
+
+    sub = x_words[list(rows)]
+    df = np.asarray((sub > 0).sum(axis=0)).ravel()
+    weight = np.asarray(sub.sum(axis=0)).ravel()
+    names = space.words.get_feature_names_out()
+    order = sorted(np.nonzero(df)[0], key=lambda j: (-df[j], -weight[j]))[:8]
+
+    def surface(feature: str) -> str:
+        return " ".join(space.surfaces.get(s, Counter({s: 1})).most_common(1)[0][0] for s in feature.split())
+
+    terms = tuple(surface(names[j]) for j in order)
+    common = [j for j in order if df[j] >= max(2, 0.4 * len(rows))][:2]
+    if len(common) == 2 and _after(space, rows, names[common[0]], names[common[1]]):
+        common.reverse()  # "nid de poule", not "poule nid": keep the residents' word order
+    return " ".join(surface(names[j]) for j in common) or terms[0], terms[:5]
+
+
+def _after(space: _Space, rows: Sequence[int], first: str, second: str) -> bool:
+    """True when ``first`` usually comes after ``second`` in the members' texts."""
+    votes = 0
+    for i in rows:
+        words = space.tokens[i]
+        if first in words and second in words:
+            votes += 1 if words.index(first) > words.index(second) else -1
+    return votes > 0
+
+
+def group_topics(texts: Sequence[str], *, threshold: float = DEFAULT_THRESHOLD, min_size: int = 2,
+                 max_fit: int = MAX_FIT, top: int | None = None) -> list[TopicGroup]:
+    """The ``top`` largest groups of at least ``min_size`` similar texts (give the newest texts first)."""
+    import numpy as np
+
+    labels, space, x = _cluster(texts, threshold=threshold, max_fit=max_fit)
+    if space is None:
+        return []
+    counts = Counter(labels)
+    wanted = [g for g, n in counts.most_common() if n >= min_size][:top]
+    all_x = x if len(texts) <= max_fit else space.vectors(list(texts))
+    x_words = space.word_matrix
+    if len(texts) > max_fit:
+        space.tokens = space.tokens_of(texts)
+        x_words = space.words.transform(space.tokens)
+    groups = []
+    for g in wanted:
+        rows = [i for i, v in enumerate(labels) if v == g]
+        vecs = all_x[rows]
+        centre = np.asarray(vecs.mean(axis=0)).ravel()
+        sims = np.asarray(vecs @ centre).ravel() / max(float(np.linalg.norm(centre)), 1e-12)
+        ranked = tuple(rows[i] for i in np.argsort(-sims, kind="stable"))
+        label, terms = _label(space, rows, x_words)
+        dups = sum(len(d) for d in near_duplicates([texts[i] for i in ranked[:MAX_DUPLICATE_SCAN]]))
+        groups.append(TopicGroup(label=label, terms=terms, members=ranked, duplicates=dups,
+                                 cohesion=round(float(sims.mean()), 3)))
+    return groups
+
+
+def near_duplicates(texts: Sequence[str], *, similarity: float = DUPLICATE_SIMILARITY) -> list[tuple[int, ...]]:
+    """Sets of near-identical texts (copy-paste, light edits), as index tuples of 2 or more."""
+    if len(texts) < 2:
+        return []
+    from scipy.sparse.csgraph import connected_components
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    folded = [fold(t) for t in texts]
+    unique = list(dict.fromkeys(folded))  # identical texts are trivially near-copies: compare each once
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).fit_transform(unique)
+    graph = (chars @ chars.T) >= similarity
+    _n, comp = connected_components(graph, directed=False)
+    row = {t: i for i, t in enumerate(unique)}
+    members: dict[int, list[int]] = {}
+    for i, f in enumerate(folded):
+        members.setdefault(int(comp[row[f]]), []).append(i)
+    return [tuple(v) for v in members.values() if len(v) > 1]
