@@ -296,6 +296,27 @@ def m006_bulk_fts_insert(db: Database) -> None:
 # m010-m019: moderation (issue #4) — add migrations here
 # --------------------------------------------------------------------------------------------------
 
+@migrations()
+def m010_sentiment_feedback(db: Database) -> None:
+    """Agents' sentiment corrections, kept for retraining (``train sentiment --with-feedback``).
+
+    No copy of the text: training reads it from ``mentions``, so retention / erasure of a mention also removes
+    what its correction could teach (ON DELETE CASCADE).
+    """
+    db.executescript("""
+    CREATE TABLE sentiment_feedback (
+        id INTEGER PRIMARY KEY,
+        mention_uid TEXT NOT NULL REFERENCES mentions(uid) ON DELETE CASCADE,
+        label TEXT NOT NULL CHECK (label IN ('negative', 'neutral', 'positive')),
+        previous_label TEXT,
+        model_version TEXT,
+        agent_id INTEGER REFERENCES agents(id),
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX idx_sentiment_feedback_mention ON sentiment_feedback (mention_uid, id);
+    """)
+
+
 # --------------------------------------------------------------------------------------------------
 # m020-m029: editorial, sign-in, approvals (issue #5) — add migrations here
 # --------------------------------------------------------------------------------------------------

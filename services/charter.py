@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from sqlite_utils import Database
 
 from core import audit, repo
 from core.clock import PARIS
-from core.models import Agent
+from core.models import Agent, Platform
 from core.storage import write_transaction
 from editorial.charter import Charter
 from editorial.charter_yaml import charter_from_dict, charter_to_dict, default_charter, dump_yaml, load_yaml
-from editorial.engine import CompiledCharter
+from editorial.engine import CharterResult, CheckContext, CompiledCharter
 from editorial.reserve import VolumeCheck, same_period_last_year, volume_check
+from editorial.signatures import sign, signature_for
 from services.permissions import Action, require
+from services.users import signatures_of_others
 
 _CACHE: dict[tuple[int, str], CompiledCharter] = {}
 _CACHE_MAX = 8
@@ -39,8 +43,10 @@ def current(db: Database) -> CompiledCharter:
     """The charter in force, precompiled (cached per version and content hash)."""
     row = repo.latest_charter(db)
     if row is None:
-        charter = default_charter()
-        return _compiled(charter, (0, "default"))
+        key0 = (0, "default")
+        if key0 not in _CACHE:  # parsing the built-in YAML costs ~40 ms: do it once per process
+            return _compiled(default_charter(), key0)
+        return _CACHE[key0]
     key = (row["version"], row["sha256"])
     if key in _CACHE:
         return _CACHE[key]
@@ -112,3 +118,33 @@ def reserve_volume(db: Database, *, now: datetime) -> VolumeCheck | None:
     return volume_check(repo.count_sent_between(db, start, now + timedelta(microseconds=1)),
                         repo.count_sent_between(db, prev_start, prev_end),
                         tolerance=cc.charter.reserve.volume_tolerance)
+
+
+def history(db: Database, actor: Agent, *, limit: int = 100) -> list[dict[str, Any]]:
+    """Saved charter versions, newest first, then the built-in default (version 0); anyone who reads the charter."""
+    require(actor, Action.CHARTER_READ)
+    default = default_charter()
+    return [*repo.list_charters(db, limit=limit),
+            {"version": 0, "name": default.name, "sha256": "", "comment": "charte par défaut intégrée",
+             "created_by": "", "created_at": None}]
+
+
+def version_yaml(db: Database, actor: Agent, version: int) -> str:
+    """The YAML of one version (0: the built-in default), for the history's comparison and download."""
+    require(actor, Action.CHARTER_READ)
+    return dump_yaml(default_charter()) if version == 0 else export_yaml(db, actor, version=version)
+
+
+def try_text(db: Database, actor: Agent, text: str, *, platform: Platform, now: datetime,
+             signed: bool = True) -> tuple[str, CharterResult]:
+    """Check ``text`` as ``actor`` would send it (signed unless ``signed=False``); the charter page's test box."""
+    require(actor, Action.CHARTER_READ)
+    if signed:
+        signature = signature_for(actor)
+        final = sign(text, signature)
+        ctx = CheckContext(platform=platform, now=now, signature=signature,
+                           other_signatures=signatures_of_others(db, actor))
+    else:
+        final = unicodedata.normalize("NFC", text)
+        ctx = CheckContext(platform=platform, now=now)
+    return final, current(db).check(final, ctx)

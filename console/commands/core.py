@@ -98,7 +98,14 @@ def worker(db_path: Path | None, once: bool) -> None:
     worker_mod.install_signal_handlers(stop)
     if once:
         stop.set()
-    worker_mod.run(settings, assembly.enabled_connectors(settings), stop=stop, score=assembly.score_fn(settings))
+    from console import publishing_jobs
+    from core.clock import utcnow as _now
+
+    publishing_jobs.register_jobs(settings)
+    try:
+        worker_mod.run(settings, assembly.enabled_connectors(settings), stop=stop, score=assembly.score_fn(settings))
+    finally:
+        publishing_jobs.release(settings, _now())
 
 
 @cli.command()

@@ -1,0 +1,35 @@
+"""``bench publish``: the publishing worker's lateness and exactly-once counts (see BENCHMARKS.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from console.cli import bench, db_option
+
+
+@bench.command("publish")
+@click.option("--posts", default=10_000, show_default=True, help="How many posts to schedule.")
+@click.option("--accounts", default=1, show_default=True, help="Demo accounts each post targets.")
+@click.option("--tick", "tick_s", default=15, show_default=True, help="Worker tick in seconds (simulated).")
+@click.option("--window", "window_s", type=float, default=None,
+              help="Seconds over which the posts are spread (default: max(600, 2 × posts)).")
+@click.option("--fault-rate", default=0.0, show_default=True,
+              help="Share of platform calls that fail (half 429, half 503 after the post was created).")
+@click.option("--seed", default=7, show_default=True, help="Random seed (jitter, faults).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@db_option
+def bench_publish(posts: int, accounts: int, tick_s: int, window_s: float | None, fault_rate: float, seed: int,
+                  as_json: bool, db_path: Path | None) -> None:
+    """Schedule N approved posts on local fake accounts and run the worker in simulated time (temporary DB)."""
+    from services import bench_publishing
+
+    result = bench_publishing.run(posts=posts, accounts=accounts, tick_s=tick_s, window_s=window_s,
+                                  fault_rate=fault_rate, seed=seed)
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        for key, value in result.items():
+            click.echo(f"{key:>18}: {value}")
