@@ -260,3 +260,9 @@ def _occurrence(db: Database, rule: Recurrence, day: date, *, now: datetime, pol
                                        variants=post.variants, media=post.media, recurrence_id=rule.id), at=now)
     release(db, None, post, now=now, policy=policy)
     return [post_id]
+
+
+def list_recurrences(db: Database, *, include_cancelled: bool = False) -> list[Recurrence]:
+    """Recurring rules for the calendar page, oldest first (cancelled ones only if asked)."""
+    states = [s for s in S if include_cancelled or s is not S.CANCELLED]
+    return recurrence_repo.in_states(db, states)

@@ -1,0 +1,71 @@
+"""What the "Calendrier" page's forms need: the accounts one can publish to, and stored image uploads.
+
+Uploaded images are kept under ``<data dir>/media/`` with a content-addressed name (the SHA-256 of the bytes), so
+uploading the same file twice stores it once and a post's media entry never points at a file that changed.
+Only PNG, JPEG, GIF and WebP are accepted (checked on the bytes, not the file name), up to 5 MB (X's limit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from connectors import registry
+from connectors.base import Capability
+from core.config import Settings
+from core.errors import StorageError, ValidationError
+from core.models import Platform
+
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PublishAccount:
+    """An account a post can target, as the form lists it."""
+
+    name: str
+    platform: Platform
+    label: str
+    enabled: bool
+    native: bool  # the platform can schedule natively (Facebook, demo)
+
+
+def publish_accounts(settings: Settings) -> list[PublishAccount]:
+    """Every account whose connector can publish, enabled (configured) or not."""
+    return [PublishAccount(name=e.name, platform=e.platform, label=e.label, enabled=e.enabled,
+                           native=Capability.NATIVE_SCHEDULE in e.capabilities)
+            for e in registry.entries(settings) if Capability.PUBLISH in e.capabilities]
+
+
+def _image_type(data: bytes) -> str | None:
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def store_image(data_dir: Path, name: str, data: bytes) -> dict[str, str]:
+    """Save an uploaded image; returns its media entry (``kind``, ``name``, ``path``) without the alt text."""
+    label = Path(name).name or "image"
+    if len(data) > MAX_IMAGE_BYTES:
+        raise ValidationError(f"L'image « {label} » dépasse 5 Mo.")
+    kind = _image_type(data)
+    if kind is None:
+        raise ValidationError(f"« {label} » n'est pas une image PNG, JPEG, GIF ou WebP.")
+    folder = data_dir / "media"
+    path = folder / f"{hashlib.sha256(data).hexdigest()}.{kind}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            tmp = path.with_suffix(".part")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+    except OSError as err:
+        raise StorageError(f"Impossible d'enregistrer l'image « {label} » : {err.strerror}") from err
+    return {"kind": "image", "name": label, "path": str(path)}
