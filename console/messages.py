@@ -11,6 +11,7 @@ MESSAGES = {
     "invalid_input": "Saisie invalide",
     "permission_denied": "Votre rôle ne permet pas cette action",
     "workflow_forbidden": "Action impossible à ce stade du circuit de validation",
+    "charter_blocked": "Refusé par la charte éditoriale",
     "auth_failed_login": "Connexion refusée",
     "connector_error": "Erreur de la plateforme",
     "auth_failed": "Identifiants de la plateforme refusés : reconnexion nécessaire (prévenir l'administrateur)",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core.models import Agent
+from services.archive import AUDIT_READERS
+from services.permissions import Action, can
 
 
 def pages_for(agent: Agent | None) -> list[st.Page]:
@@ -14,4 +16,19 @@ def pages_for(agent: Agent | None) -> list[st.Page]:
                 url_path="inbox"),
         st.Page("console/pages/connections.py", title="Connexions", icon=":material/hub:", url_path="connexions"),
     ]
+    if agent is not None and can(agent, Action.REPLY_APPROVE):  # issue 5: directors' approvals
+        pages.append(st.Page("console/pages/approvals.py", title="Approbations", icon=":material/approval:",
+                             url_path="approbations"))
+    if agent is not None and can(agent, Action.CHARTER_READ):  # issue 5: editorial charter (edit: directors)
+        pages.append(st.Page("console/pages/charter.py", title="Charte éditoriale", icon=":material/menu_book:",
+                             url_path="charte"))
+    if agent is not None and can(agent, Action.POST_CREATE):  # issue 6: publishing calendar (CMs, directors)
+        pages.append(st.Page("console/pages/calendar.py", title="Calendrier", icon=":material/calendar_month:",
+                             url_path="calendrier"))
+    if agent is not None and can(agent, Action.INBOX_READ):  # issue 9: dashboard (aggregates the inbox)
+        pages.append(st.Page("console/pages/dashboard.py", title="Tableau de bord", icon=":material/monitoring:",
+                             url_path="tableau-de-bord"))
+    if agent is not None and agent.role in AUDIT_READERS:  # issue 7: legal archive and audit trail
+        pages.append(st.Page("console/pages/audit.py", title="Audit et archives", icon=":material/gavel:",
+                             url_path="audit"))
     return pages

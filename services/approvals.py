@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from connectors.base import Connector
-from core import repo
+from core import audit, repo
 from core.errors import ParvisError
 from core.models import Agent, Draft, DraftState, InboxItem, Platform
 from services import replies
@@ -48,6 +48,20 @@ def queue(db: Database, director: Agent, *, limit: int = 100) -> list[ApprovalIt
         out.append(ApprovalItem(draft, item, repo.get_agent(db, draft.author_id),
                                 diff_lines(draft.approved_text, draft.signed_text)))
     return out
+
+
+def baseline(db: Database, draft: Draft) -> tuple[str, str | None]:
+    """What a director compares the reply with: ``("approved", text)`` once approved before, else
+    ``("submitted", text)`` for the last differing submission (after changes were requested), else ``("", None)``."""
+    if draft.approved_text is not None:
+        return "approved", draft.approved_text
+    subject = draft.mention_uid or f"draft:{draft.id}"
+    texts = [str(e["properties"].get("text", "")) for e in audit.events_for(db, subject)
+             if e["event"] == "reply-submitted" and e["properties"].get("draft_id") == draft.id]
+    for text in reversed(texts):
+        if text != draft.signed_text:
+            return "submitted", text
+    return "", None
 
 
 @dataclass(frozen=True, slots=True)

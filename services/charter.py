@@ -123,16 +123,21 @@ def reserve_volume(db: Database, *, now: datetime) -> VolumeCheck | None:
 def history(db: Database, actor: Agent, *, limit: int = 100) -> list[dict[str, Any]]:
     """Saved charter versions, newest first, then the built-in default (version 0); anyone who reads the charter."""
     require(actor, Action.CHARTER_READ)
-    default = default_charter()
     return [*repo.list_charters(db, limit=limit),
-            {"version": 0, "name": default.name, "sha256": "", "comment": "charte par défaut intégrée",
+            {"version": 0, "name": _default().name, "sha256": "", "comment": "charte par défaut intégrée",
              "created_by": "", "created_at": None}]
+
+
+def _default() -> Charter:
+    """The built-in charter (parsed once per process, shared with :func:`current`)."""
+    key0 = (0, "default")
+    return (_CACHE[key0] if key0 in _CACHE else _compiled(default_charter(), key0)).charter
 
 
 def version_yaml(db: Database, actor: Agent, version: int) -> str:
     """The YAML of one version (0: the built-in default), for the history's comparison and download."""
     require(actor, Action.CHARTER_READ)
-    return dump_yaml(default_charter()) if version == 0 else export_yaml(db, actor, version=version)
+    return dump_yaml(_default()) if version == 0 else export_yaml(db, actor, version=version)
 
 
 def try_text(db: Database, actor: Agent, text: str, *, platform: Platform, now: datetime,
