@@ -28,6 +28,7 @@ from services.ingest import ScoreFn, sync_connector
 log = logging.getLogger("parvis.worker")
 HEARTBEAT_S = 5
 REQUESTS_S = 2
+REPRIORITIZE_S = 600
 WORKER_NAME = "worker"
 
 # (name, interval seconds, job(settings, now)) — appended by other modules (publishing, retention, ...).
@@ -103,6 +104,23 @@ def replies_job(settings: Settings, *, clock: Clock = utcnow) -> Callable[[], No
     return _guarded("publish-replies", run)
 
 
+def reprioritize_job(settings: Settings, *, clock: Clock = utcnow) -> Callable[[], None]:
+    """A job that raises the priority of open items as they wait (the waiting time is part of the priority)."""
+    from core import moderation_repo
+    from services import assembly
+
+    def run() -> None:
+        db = open_db(settings.db_path)
+        try:
+            items = repo.list_inbox(db, repo.InboxQuery(order="oldest", limit=5_000))
+            changes = assembly.moderator(settings).reprioritize(items, clock())
+            with write_transaction(db):
+                moderation_repo.update_priorities(db, changes)
+        finally:
+            db.close()
+    return _guarded("reprioritize", run)
+
+
 def build_scheduler(settings: Settings, connectors: Sequence[Connector], *, clock: Clock = utcnow,
                     score: ScoreFn | None = None) -> schedule.Scheduler:
     """A scheduler with one sync job per connector, the heartbeat, and the registered extra jobs."""
@@ -116,6 +134,7 @@ def build_scheduler(settings: Settings, connectors: Sequence[Connector], *, cloc
             f"sync:{connector.name}")
     tick = max(1, settings.get_int("PARVIS_PUBLISH_TICK_S", 15))
     scheduler.every(tick).seconds.do(replies_job(settings, clock=clock)).tag("publish-replies")
+    scheduler.every(REPRIORITIZE_S).seconds.do(reprioritize_job(settings, clock=clock)).tag("reprioritize")
     scheduler.every(HEARTBEAT_S).seconds.do(
         heartbeat_job(settings, clock(), clock=clock, names=[c.name for c in connectors])).tag("heartbeat")
     for name, interval, job in EXTRA_JOBS:

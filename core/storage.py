@@ -802,6 +802,73 @@ def rebuild_dashboard_responses(db: Database) -> None:
     """)
 
 
+# --------------------------------------------------------------------------------------------------
+# m080-m089: moderation queue (issue #4: actions, author marks, director confirmations)
+# --------------------------------------------------------------------------------------------------
+
+@migrations()
+def m080_moderation_queue(db: Database) -> None:
+    """Authors marked elected / opposition, decisions with their time to action, pending director confirmations."""
+    db.executescript("""
+    CREATE TABLE author_marks (
+        platform TEXT NOT NULL,
+        author_platform_id TEXT NOT NULL,
+        mark TEXT NOT NULL CHECK (mark IN ('elected', 'opposition')),
+        handle TEXT NOT NULL DEFAULT '',
+        marked_by INTEGER REFERENCES agents(id),
+        marked_at TEXT NOT NULL,
+        PRIMARY KEY (platform, author_platform_id)
+    );
+    CREATE TABLE moderation_decisions (
+        id INTEGER PRIMARY KEY,
+        mention_uid TEXT NOT NULL REFERENCES mentions(uid) ON DELETE CASCADE,
+        action TEXT NOT NULL,
+        ground TEXT,
+        detail TEXT NOT NULL DEFAULT '',
+        unlawful INTEGER NOT NULL DEFAULT 0,
+        flagged_at TEXT NOT NULL,
+        decided_at TEXT NOT NULL,
+        seconds_to_action INTEGER NOT NULL,
+        agent_id INTEGER REFERENCES agents(id)
+    );
+    CREATE INDEX idx_moderation_decisions_mention ON moderation_decisions (mention_uid, id);
+    CREATE TABLE moderation_requests (
+        id INTEGER PRIMARY KEY,
+        mention_uid TEXT NOT NULL REFERENCES mentions(uid) ON DELETE CASCADE,
+        action TEXT NOT NULL,
+        ground TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        requested_by INTEGER REFERENCES agents(id),
+        requested_at TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'confirmed', 'refused')),
+        decided_by INTEGER REFERENCES agents(id),
+        decided_at TEXT
+    );
+    CREATE INDEX idx_moderation_requests_state ON moderation_requests (state, id);
+    """)
+
+
+# --------------------------------------------------------------------------------------------------
+# m070-m079: more channels (issue #8)
+# --------------------------------------------------------------------------------------------------
+
+@migrations()
+def m070_x_usage(db: Database) -> None:
+    """Billable X API usage per month, account and kind (units and estimated cost at the prices of the time)."""
+    db.executescript("""
+    CREATE TABLE x_usage (
+        month TEXT NOT NULL,
+        account TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        units INTEGER NOT NULL DEFAULT 0,
+        calls INTEGER NOT NULL DEFAULT 0,
+        cost_usd REAL NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (month, account, kind)
+    );
+    """)
+
+
 def optimize(db: Database) -> None:
     """Refresh the query planner's statistics (run after bulk loads and periodically by the worker)."""
     db.execute("ANALYZE")

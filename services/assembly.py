@@ -31,18 +31,24 @@ def enabled_connectors(settings: Settings, *, only: Sequence[str] = ()) -> list[
 
 
 @cache
-def _moderator(backend: str, model: str, target_h: float):  # type: ignore[no-untyped-def]
+def _moderator(backend: str, model: str, target_h: float, protected: str):  # type: ignore[no-untyped-def]
     from moderation.scoring import Moderator
 
-    return Moderator.from_settings(backend=backend, model=model, response_target_h=target_h)
+    return Moderator.from_settings(backend=backend, model=model, response_target_h=target_h,
+                                   protected_names=protected or None)
+
+
+def moderator(settings: Settings):  # type: ignore[no-untyped-def]
+    """The moderation scorer configured by the settings (built once per process and configuration)."""
+    return _moderator(str(settings.get("PARVIS_SENTIMENT_BACKEND", "offline")),
+                      str(settings.get("PARVIS_SENTIMENT_MODEL", "")),
+                      settings.get_float("PARVIS_RESPONSE_TARGET_H", 4.0),
+                      str(settings.get("PARVIS_PROTECTED_NAMES", "")))
 
 
 def score_fn(settings: Settings) -> ScoreFn:
     """The scoring function ingest uses (offline model by default; transformers when configured)."""
-    moderator = _moderator(str(settings.get("PARVIS_SENTIMENT_BACKEND", "offline")),
-                           str(settings.get("PARVIS_SENTIMENT_MODEL", "")),
-                           settings.get_float("PARVIS_RESPONSE_TARGET_H", 4.0))
-    return moderator.score
+    return moderator(settings).score  # type: ignore[no-any-return]
 
 
 _connector_cache: dict[tuple[int, str], Connector] = {}

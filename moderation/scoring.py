@@ -1,0 +1,70 @@
+"""The one entry point ingest calls: :class:`Moderator` scores mentions into ``core.repo.Scores``.
+
+Per mention: sentiment (offline model or transformers), risk flags with spans and reasons, the overall risk
+score, and the priority (moderation/priority.py). Batched: one sentiment call and one toxicity call per batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from core.models import InboxItem, Mention
+from core.repo import Scores
+from moderation import priority as prio
+from moderation.risk import RiskScorer, protected_names_from, risk_score
+from moderation.sentiment import SentimentBackend, load_backend
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Moderator:
+    """Sentiment backend + risk scorer + priority settings."""
+
+    sentiment: SentimentBackend
+    risk: RiskScorer = field(default_factory=RiskScorer)
+    response_target_h: float = prio.DEFAULT_TARGET_H
+    weights: prio.PriorityWeights = field(default_factory=prio.PriorityWeights)
+
+    @classmethod
+    def from_settings(cls, *, backend: str = "offline", model: str = "", response_target_h: float = 4.0,
+                      protected_names: str | Sequence[str] | None = None, toxicity: bool = True) -> Moderator:
+        """Build from setting values (``PARVIS_SENTIMENT_BACKEND``, ``PARVIS_SENTIMENT_MODEL``, ...)."""
+        tox = None
+        if toxicity:
+            from moderation.toxicity import DEFAULT_TOXICITY_PATH, ToxicityModel
+
+            if DEFAULT_TOXICITY_PATH.exists():
+                tox = ToxicityModel()
+        risk = RiskScorer(protected_names=protected_names_from(protected_names), toxicity=tox)
+        return cls(sentiment=load_backend(backend, model), risk=risk, response_target_h=response_target_h)
+
+    @property
+    def model_version(self) -> str:
+        """What produced the scores, stored with them."""
+        return self.sentiment.version
+
+    def score(self, mentions: Sequence[Mention], now: datetime) -> list[Scores]:
+        """Scores for each mention, in order."""
+        if not mentions:
+            return []
+        texts = [m.text or "" for m in mentions]
+        sentiments = self.sentiment.predict(texts)
+        all_flags = self.risk.flags(texts)
+        version = self.model_version
+        out = []
+        for mention, sent, flags in zip(mentions, sentiments, all_flags, strict=True):
+            risk = risk_score(flags)
+            value = prio.priority(risk=risk, p_negative=sent.probabilities.get("negative", 0.0),
+                                  created_at=mention.created_at, now=now, followers=mention.author.followers,
+                                  target_h=self.response_target_h, weights=self.weights)
+            out.append(Scores(sentiment=sent.label, sentiment_confidence=sent.confidence, risk_score=round(risk, 4),
+                              risk_flags=tuple(f.as_dict() for f in flags), priority=value, model_version=version))
+        return out
+
+    def reprioritize(self, items: Sequence[InboxItem], now: datetime) -> list[tuple[str, float]]:
+        """New priorities of open items whose waiting time changed them (store with repo.update_priorities)."""
+        return prio.reprioritize(items, now, target_h=self.response_target_h, weights=self.weights)
