@@ -25,7 +25,8 @@ with st.sidebar:
         if team:
             ids = [a.id for a in team]
             labels = {a.id: f"{a.name} — {ROLE_LABELS.get(a.role, a.role)}" for a in team}
-            current = agent.id if agent else ids[0]
+            workers = [a.id for a in team if a.role == "community_manager"]
+            current = agent.id if agent else (workers or ids)[0]
             chosen = st.selectbox("Agent", ids, index=ids.index(current) if current in ids else 0,
                                   format_func=labels.__getitem__, key="sidebar_agent")
             if chosen != (agent.id if agent else None):

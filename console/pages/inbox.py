@@ -27,9 +27,9 @@ with st.expander("Filtres", expanded=True):
     c1, c2, c3, c4 = st.columns(4)
     search = c1.text_input("Recherche", key="inbox_search", placeholder="mots, @auteur…")
     platforms = c2.multiselect("Plateforme", list(PLATFORM_LABELS), format_func=PLATFORM_LABELS.get,
-                               key="inbox_platforms")
+                               key="inbox_platforms", placeholder="Toutes")
     statuses = c3.multiselect("Statut (vide : ouverts)", list(STATUS_LABELS), format_func=STATUS_LABELS.get,
-                              key="inbox_statuses")
+                              key="inbox_statuses", placeholder="Ouverts")
     assignee_opts = ["all", "me", "none", *[str(a.id) for a in agents]]
     assignee_labels = {"all": "Tous", "me": "Moi", "none": "Non assignés", **{str(a.id): a.name for a in agents}}
     assignee = c4.selectbox("Assigné à", assignee_opts, format_func=assignee_labels.get, key="inbox_assignee")
