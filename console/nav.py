@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.models import Agent
+from core.models import Agent, Role
 from services.archive import AUDIT_READERS
 from services.permissions import Action, can
 
@@ -28,6 +28,9 @@ def pages_for(agent: Agent | None) -> list[st.Page]:
     if agent is not None and can(agent, Action.INBOX_READ):  # issue 9: dashboard (aggregates the inbox)
         pages.append(st.Page("console/pages/dashboard.py", title="Tableau de bord", icon=":material/monitoring:",
                              url_path="tableau-de-bord"))
+    if agent is not None and (can(agent, Action.MODERATE) or agent.role is Role.LEGAL):  # issue 4: moderation
+        pages.append(st.Page("console/pages/moderation.py", title="Modération", icon=":material/shield:",
+                             url_path="moderation"))
     if agent is not None and agent.role in AUDIT_READERS:  # issue 7: legal archive and audit trail
         pages.append(st.Page("console/pages/audit.py", title="Audit et archives", icon=":material/gavel:",
                              url_path="audit"))

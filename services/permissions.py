@@ -32,15 +32,19 @@ class Action(enum.StrEnum):
     CONNECTORS_MANAGE = "connectors.manage"
     AUDIT_READ = "audit.read"
     AUDIT_EXPORT = "audit.export"  # audit CSV, legal archive, data exports
+    MODERATE = "moderation.act"  # hide/unhide, spam, escalate, forward, dismiss, mark authors (issue #4)
+    MODERATE_CONFIRM = "moderation.confirm"  # confirm hiding/banning an elected official (issue #4)
 
 
 A = Action
 _READ = {A.INBOX_READ, A.CHARTER_READ}
 MATRIX: dict[Role, frozenset[Action]] = {
-    Role.COMMUNITY_MANAGER: frozenset(_READ | {A.INBOX_TRIAGE, A.REPLY_COMPOSE, A.POST_CREATE, A.SAVED_REPLY_USE}),
+    Role.COMMUNITY_MANAGER: frozenset(_READ | {A.INBOX_TRIAGE, A.REPLY_COMPOSE, A.POST_CREATE, A.SAVED_REPLY_USE,
+                                              A.MODERATE}),
     Role.DIRECTOR: frozenset(_READ | {A.INBOX_TRIAGE, A.REPLY_COMPOSE, A.REPLY_APPROVE, A.POST_CREATE,
                                       A.POST_APPROVE, A.CHARTER_EDIT, A.SAVED_REPLY_USE, A.SAVED_REPLY_EDIT,
-                                      A.SIGNATURE_SET, A.AUDIT_READ}),
+                                      A.SIGNATURE_SET, A.AUDIT_READ, A.MODERATE,
+                                      A.MODERATE_CONFIRM}),
     Role.LEGAL: frozenset(_READ | {A.AUDIT_READ, A.AUDIT_EXPORT}),
     Role.ADMIN: frozenset(_READ | {A.USERS_MANAGE, A.ROLES_CHANGE, A.CONNECTORS_MANAGE, A.AUDIT_READ}),
 }
@@ -60,6 +64,7 @@ ACTION_LABELS: dict[Action, str] = {
     A.SIGNATURE_SET: "choisir les signatures des agents", A.USERS_MANAGE: "gérer les comptes",
     A.ROLES_CHANGE: "changer les rôles", A.CONNECTORS_MANAGE: "gérer les connexions aux réseaux",
     A.AUDIT_READ: "consulter le journal d'audit", A.AUDIT_EXPORT: "exporter le journal et les archives",
+    A.MODERATE: "modérer les messages", A.MODERATE_CONFIRM: "confirmer la modération d'un élu",
 }
 
 

@@ -15,10 +15,10 @@ from services.permissions import MATRIX, Action, can, require
 
 EXPECTED = {
     Role.COMMUNITY_MANAGER: {"inbox.read", "inbox.triage", "reply.compose", "post.create", "charter.read",
-                             "saved_reply.use"},
+                             "saved_reply.use", "moderation.act"},
     Role.DIRECTOR: {"inbox.read", "inbox.triage", "reply.compose", "reply.approve", "post.create", "post.approve",
                     "charter.read", "charter.edit", "saved_reply.use", "saved_reply.edit", "signature.set",
-                    "audit.read"},
+                    "audit.read", "moderation.act", "moderation.confirm"},
     Role.LEGAL: {"inbox.read", "charter.read", "audit.read", "audit.export"},
     Role.ADMIN: {"inbox.read", "charter.read", "users.manage", "roles.change", "connectors.manage", "audit.read"},
 }

@@ -1,0 +1,130 @@
+"""The Modération page through AppTest: roles, queue with flagged spans, hide with a ground on a demo mention (demo
+outbox + audit), elected authors' second confirmation, self-harm routed to help, crisis banner."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from console.deps import AGENT_KEY
+from core import audit, repo
+from services import moderation_actions
+from tests.conftest import make_mention
+
+ROOT = Path(__file__).resolve().parents[2]
+ENTRYPOINT = str(ROOT / "streamlit_app.py")
+PAGE = "console/pages/moderation.py"
+UID = "x:demo-1"
+INSULT_TEXT = "Bande de crétins <b>incompétents</b> à la mairie"
+FLAGS = ({"kind": "insult", "score": 0.9, "spans": [[9, 16]], "reason": "Propos injurieux"},)
+
+
+@pytest.fixture
+def setup(db_path, db, agents, now, monkeypatch):
+    monkeypatch.setenv("PARVIS_DB", str(db_path))
+    monkeypatch.setenv("PARVIS_DATA_DIR", str(db_path.parent))
+    monkeypatch.setenv("PARVIS_MUNICIPAL_SERVICES", "Voirie=voirie@ville.fr")
+    monkeypatch.setattr("console.deps.now", lambda: now)
+    demo = [replace(make_mention(INSULT_TEXT, pid="demo-1"), account="demo"),
+            replace(make_mention("Je n'en peux plus, je veux en finir", pid="demo-2", author="anon"), account="demo"),
+            replace(make_mention("Merci pour le marché", pid="demo-3", author="paul"), account="demo")]
+    scores = [repo.Scores(risk_score=0.9, risk_flags=FLAGS, priority=90),
+              repo.Scores(risk_score=0.95, risk_flags=({"kind": "self_harm", "score": 0.95, "spans": [[24, 34]]},),
+                          priority=95),
+              repo.Scores(risk_score=0.0, priority=10)]
+    repo.upsert_mentions(db, demo, now=now - timedelta(minutes=30), scores=scores)
+    return db
+
+
+def open_as(agent) -> AppTest:
+    page = AppTest.from_file(str(ROOT / PAGE), default_timeout=30)
+    page.session_state[AGENT_KEY] = agent.id
+    page.run()
+    assert not page.exception, page.exception
+    return page
+
+
+def texts(elements) -> list[str]:
+    return [str(e.value).replace("\\", "") for e in elements]
+
+
+@pytest.mark.parametrize("who", ["julie", "sophie", "marc"])
+def test_page_renders_for_allowed_roles(setup, agents, who):
+    page = open_as(agents[who])
+    assert page.title[0].value == "Modération"
+    shown = [t.value for t in page.text]
+    assert INSULT_TEXT in shown and "« crétins » (insulte)" in shown
+    assert "Merci pour le marché" not in shown  # below the threshold
+    assert all("<b>" not in m.value for m in page.markdown)
+    assert any("3114" in i for i in texts(page.info))
+    assert bool(page.button) is (who != "marc")  # legal staff read only
+
+
+def test_admin_is_refused(setup, agents):
+    page = open_as(agents["admin"])
+    assert any("Accès refusé" in e for e in texts(page.error)) and not page.text
+
+
+def test_navigation_lists_the_page(setup, agents):
+    app = AppTest.from_file(ENTRYPOINT, default_timeout=30)
+    app.run()
+    app.selectbox(key="sidebar_agent").select(agents["julie"].id).run()
+    app.switch_page(PAGE).run()
+    assert not app.exception and app.title[0].value == "Modération"
+
+
+def test_hide_needs_a_ground_then_reaches_demo_outbox_and_audit(setup, db, db_path, agents):
+    page = open_as(agents["julie"])
+    assert page.selectbox(key=f"moderation_ground_{UID}").value == "insult_defamation"  # suggested by the flag
+    page.selectbox(key=f"moderation_ground_{UID}").select("").run()
+    page.button(key=f"hide_{UID}").click().run()
+    assert any("a legal ground is required" in e for e in texts(page.error))
+    assert not repo.get_item(db, UID).hidden
+    page.selectbox(key=f"moderation_ground_{UID}").select("insult_defamation").run()
+    page.button(key=f"hide_{UID}").click().run()
+    assert any("masqué" in s for s in texts(page.success)), texts(page.error)
+    assert repo.get_item(db, UID).hidden
+    outbox = [json.loads(line) for line in (db_path.parent / "demo-outbox.jsonl").read_text().splitlines()]
+    assert outbox[-1]["kind"] == "hide" and outbox[-1]["mention_uid"] == UID
+    [event] = [e for e in audit.events_for(db, UID) if e["event"] == "mention-hidden"]
+    assert event["properties"]["ground"] == "insult_defamation"
+    assert INSULT_TEXT in [t.value for t in page.text]  # now in "Messages masqués", with the unhide button
+    page.button(key=f"unhide_{UID}").click().run()
+    assert not repo.get_item(db, UID).hidden
+
+
+def test_elected_author_goes_through_director_confirmation(setup, db, agents, now):
+    moderation_actions.mark_author(db, UID, "opposition", actor=agents["julie"], now=now)
+    page = open_as(agents["julie"])
+    assert any("L.2121-27-1" in w for w in texts(page.warning))
+    page.button(key=f"hide_{UID}").click().run()
+    assert any("direction de la communication" in s for s in texts(page.success))
+    assert not repo.get_item(db, UID).hidden
+    director = open_as(agents["sophie"])
+    request = director.button(key="confirm_1")
+    request.click().run()
+    assert any("confirmée" in s for s in texts(director.success)), texts(director.error)
+    assert repo.get_item(db, UID).hidden
+
+
+def test_dismiss_and_forward(setup, db, agents):
+    page = open_as(agents["julie"])
+    page.button(key=f"forward_{UID}").click().run()
+    assert any("voirie@ville.fr" in s for s in texts(page.success))
+    page.selectbox(key=f"moderation_reason_{UID}").select("criticism").run()
+    page.button(key=f"dismiss_{UID}").click().run()
+    assert INSULT_TEXT not in [t.value for t in page.text]
+    assert [e["properties"]["reason"] for e in audit.events_for(db, UID) if e["event"] == "dismissed"] == ["criticism"]
+
+
+def test_crisis_banner(setup, db, agents, now):
+    burst = [make_mention(f"Honte à la mairie {i}", pid=f"c{i}", created_at=now - timedelta(minutes=i + 1))
+             for i in range(8)]
+    repo.upsert_mentions(db, burst, now=now, scores=[repo.Scores(sentiment="negative")] * 8)
+    page = open_as(agents["julie"])
+    assert any(e.startswith("Alerte") for e in texts(page.error))
