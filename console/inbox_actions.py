@@ -8,11 +8,11 @@ from typing import Any
 import streamlit as st
 
 from console import components, deps
-from console.messages import STATUS_LABELS, message_for
+from console.messages import SENTIMENT_LABELS, STATUS_LABELS, message_for
 from core.clock import format_paris
 from core.errors import ParvisError
 from core.models import Agent
-from services import inbox
+from services import inbox, moderation_actions
 
 FLASH_KEY = "inbox_flash"
 
@@ -50,6 +50,13 @@ def _tag(uid: str, actor: Agent, key: str) -> None:
     if value:
         _run(inbox.add_tag, f"Étiquette « {value} » ajoutée.", uid=uid, tag=value, actor=actor)
         st.session_state[key] = ""
+
+
+def _sentiment(uid: str, actor: Agent, key: str) -> None:
+    label = st.session_state.get(key)
+    if label:
+        _run(moderation_actions.correct_sentiment, "Sentiment corrigé (servira au prochain entraînement).",
+             uid=uid, label=label, actor=actor)
 
 
 def _note(uid: str, actor: Agent, key: str) -> None:
@@ -99,6 +106,9 @@ def detail_pane(uid: str, agent: Agent, agents: list[Agent]) -> None:
         choices = [item.status, *inbox.allowed_statuses(item.status)]
         c2.selectbox("Statut", [str(s) for s in choices], format_func=STATUS_LABELS.get, key=f"status_{uid}",
                      on_change=_status, args=(uid, agent, f"status_{uid}"))
+        c2.selectbox("Corriger le sentiment", ["", *SENTIMENT_LABELS], key=f"sentiment_{uid}",
+                     format_func=lambda v: SENTIMENT_LABELS.get(v, "—"), on_change=_sentiment,
+                     args=(uid, agent, f"sentiment_{uid}"))
         c2.text_input("Ajouter une étiquette", key=f"tag_{uid}", on_change=_tag, args=(uid, agent, f"tag_{uid}"),
                       placeholder="voirie, propreté…")
         reply_box = st.container()

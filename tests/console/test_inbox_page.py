@@ -125,3 +125,14 @@ def test_reply_is_checked_signed_and_sent_to_the_demo_outbox(demo_app, db, agent
     outbox = [json.loads(line) for line in (db_path.parent / "demo-outbox.jsonl").read_text().splitlines()]
     assert outbox[-1]["text"].startswith("Bonjour, oui de 9 h à 18 h.") and "Julie" in outbox[-1]["text"]
     assert repo.get_item(db, "x:demo-x-1").status.value == "answered"
+
+
+def test_agent_corrects_the_sentiment_label(app, db, agents):
+    from core import moderation_repo
+    app.run()
+    app.selectbox(key="sidebar_agent").select(agents["julie"].id).run()
+    app.session_state["inbox_selected"] = "x:m4"
+    app.run()
+    app.selectbox(key="sentiment_x:m4").select("negative").run()
+    assert repo.get_item(db, "x:m4").sentiment == "negative"
+    assert [f.label for f in moderation_repo.sentiment_feedback(db)] == ["negative"]
