@@ -122,6 +122,7 @@ def _upsert(db: Database, mentions: Sequence[Mention], *, now: datetime,
         db.conn.executemany(_INSERT_SQL, new_rows)
         db.execute("INSERT INTO mentions_fts (rowid, text, author_handle, author_name) "
                    "SELECT rowid, text, author_handle, author_name FROM mentions WHERE rowid > ?", (before,))
+        _rollup_new_mentions(db, before)
         result.inserted.extend(r[0] for r in new_rows)
     for uid, old_text in existing.items():
         m, _ = by_uid[uid]
@@ -141,6 +142,32 @@ def _upsert(db: Database, mentions: Sequence[Mention], *, now: datetime,
              m.author.display_name, m.author.followers, m.permalink, m.permalink))
         result.updated.append(uid)
     return result
+
+
+def _rollup_new_mentions(db: Database, after_rowid: int) -> None:
+    """Add the mentions inserted after ``after_rowid`` to the dashboard's hourly roll-ups (one statement each;
+    updates and deletes are kept exact by the triggers of storage m060)."""
+    db.execute(
+        "INSERT INTO dash_hourly (hour, platform, account, sentiment, n, answered, flagged) "
+        "SELECT substr(created_at, 1, 13), platform, account, COALESCE(sentiment, ''), count(*), "
+        "sum(first_response_at IS NOT NULL), sum(risk_flags NOT IN ('[]', '')) FROM mentions WHERE rowid > ? "
+        "GROUP BY 1, 2, 3, 4 "
+        "ON CONFLICT (hour, platform, account, sentiment) DO UPDATE SET n = n + excluded.n, "
+        "answered = answered + excluded.answered, flagged = flagged + excluded.flagged", (after_rowid,))
+    db.execute(
+        "INSERT INTO dash_risk_hourly (hour, platform, account, kind, n) "
+        "SELECT hour, platform, account, kind, count(DISTINCT rid) FROM ("
+        " SELECT substr(m.created_at, 1, 13) AS hour, m.platform, m.account, m.rowid AS rid,"
+        " CASE j.type WHEN 'object' THEN json_extract(j.value, '$.kind') WHEN 'text' THEN j.value END AS kind"
+        " FROM mentions AS m, json_each(CASE WHEN json_valid(m.risk_flags) THEN m.risk_flags ELSE '[]' END) AS j"
+        " WHERE m.rowid > ? AND m.risk_flags NOT IN ('[]', '')"
+        ") WHERE kind IS NOT NULL GROUP BY 1, 2, 3, 4 "
+        "ON CONFLICT (hour, platform, account, kind) DO UPDATE SET n = n + excluded.n", (after_rowid,))
+    db.execute(  # mentions imported with a first response already known (storage m061)
+        "INSERT OR REPLACE INTO dash_responses (created_s, mention_uid, platform, account, responded_s, agent_id) "
+        "SELECT unixepoch(m.created_at), m.uid, m.platform, m.account, unixepoch(m.first_response_at), "
+        "COALESCE((SELECT agent_id FROM first_responses WHERE mention_uid = m.uid), m.assigned_to) "
+        "FROM mentions AS m WHERE m.rowid > ? AND m.first_response_at IS NOT NULL", (after_rowid,))
 
 
 def record_platform_change(db: Database, uid: str, change: str, *, now: datetime,

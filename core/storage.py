@@ -802,6 +802,12 @@ def rebuild_dashboard_responses(db: Database) -> None:
     """)
 
 
+@migrations()
+def m062_batch_dashboard_insert(db: Database) -> None:
+    """New mentions enter the hourly roll-ups in one statement per batch (core.repo.upsert_mentions), not per row."""
+    db.executescript("DROP TRIGGER dash_mentions_ai; DROP TRIGGER dash_responses_ai;")
+
+
 # --------------------------------------------------------------------------------------------------
 # m080-m089: moderation queue (issue #4: actions, author marks, director confirmations)
 # --------------------------------------------------------------------------------------------------
