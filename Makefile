@@ -35,8 +35,8 @@ run: setup
 test: setup-dev browser
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m pytest -q --e2e
 
-bench: setup-dev
-	$(PY) -m console bench storage --mentions 1000000 --json
+bench: setup-dev browser
+	PY=$(PY) scripts/bench_all.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache

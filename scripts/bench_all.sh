@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Run every benchmark at the sizes the issues set, one JSON line each, into bench-out/ (see BENCHMARKS.md).
+# Takes about 15 minutes on the 2-core reference machine; run it on a quiet machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+OUT=${OUT:-bench-out}
+mkdir -p "$OUT"
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+run() { local name=$1; shift; echo "== $name: $*" >&2; "$PY" -m console bench "$@" --json | tee "$OUT/$name.json"; }
+run storage storage --mentions 1000000
+run sync sync --mentions 10000
+run score score
+run charter charter
+run audit audit --events 1000000
+run publish publish --posts 10000
+run dashboard dashboard --mentions 1000000
+PARVIS_PAGE_BENCH=100000 PARVIS_PAGE_BENCH_OUT="$OUT/page.json" "$PY" -m pytest -q --e2e -s \
+  tests/e2e/test_inbox_browser.py -k render_benchmark >&2
+cat "$OUT/page.json"; echo
