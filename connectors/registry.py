@@ -2,7 +2,10 @@
 
 The demo connector is a normal entry, always enabled (set ``PARVIS_DEMO=0`` to leave it out, e.g. in production).
 X is enabled by ``PARVIS_X_BEARER_TOKEN`` + ``PARVIS_X_USER_ID`` (the user id may also be read from the prefix of
-``PARVIS_X_ACCESS_TOKEN``); Facebook by ``PARVIS_FB_PAGE_ID`` + ``PARVIS_FB_PAGE_TOKEN``. :func:`entries` feeds the
+``PARVIS_X_ACCESS_TOKEN``); Facebook by ``PARVIS_FB_PAGE_ID`` + ``PARVIS_FB_PAGE_TOKEN``; Mastodon by
+``PARVIS_MASTODON_BASE_URL`` + ``PARVIS_MASTODON_ACCESS_TOKEN``; Bluesky by ``PARVIS_BLUESKY_HANDLE`` +
+``PARVIS_BLUESKY_APP_PASSWORD`` (its session is kept under the data directory); Instagram by ``PARVIS_IG_USER_ID`` +
+``PARVIS_IG_ACCESS_TOKEN``. :func:`entries` feeds the
 "Connexions" page: names, settings keys and what is missing, never the secret values.
 Platform SDKs are imported only when their connector is built.
 """
@@ -89,12 +92,54 @@ def _facebook_info() -> Any:
     return FacebookConnector.info
 
 
+def _mastodon(settings: Settings) -> Connector:
+    from connectors.mastodon.connector import from_settings
+
+    return from_settings(settings.get)
+
+
+def _mastodon_info() -> Any:
+    from connectors.mastodon.connector import MastodonConnector
+
+    return MastodonConnector.info
+
+
+def _bluesky(settings: Settings) -> Connector:
+    from connectors.bluesky.connector import from_settings
+
+    return from_settings(settings.get, data_dir=settings.data_dir)
+
+
+def _bluesky_info() -> Any:
+    from connectors.bluesky.connector import BlueskyConnector
+
+    return BlueskyConnector.info
+
+
+def _instagram(settings: Settings) -> Connector:
+    from connectors.instagram.connector import from_settings
+
+    return from_settings(settings.get)
+
+
+def _instagram_info() -> Any:
+    from connectors.instagram.connector import InstagramConnector
+
+    return InstagramConnector.info
+
+
 SPECS: tuple[_Spec, ...] = (
     _Spec("demo", Platform.DEMO, (), _demo, _demo_info, can_disable="PARVIS_DEMO"),
     _Spec("x", Platform.X, ("PARVIS_X_BEARER_TOKEN", "PARVIS_X_USER_ID"), _x, _x_info,
           optional=("PARVIS_X_CONSUMER_KEY", "PARVIS_X_CONSUMER_SECRET", "PARVIS_X_ACCESS_TOKEN",
                     "PARVIS_X_ACCESS_TOKEN_SECRET")),
     _Spec("facebook", Platform.FACEBOOK, ("PARVIS_FB_PAGE_ID", "PARVIS_FB_PAGE_TOKEN"), _facebook, _facebook_info),
+    _Spec("mastodon", Platform.MASTODON, ("PARVIS_MASTODON_BASE_URL", "PARVIS_MASTODON_ACCESS_TOKEN"), _mastodon,
+          _mastodon_info),
+    _Spec("bluesky", Platform.BLUESKY, ("PARVIS_BLUESKY_HANDLE", "PARVIS_BLUESKY_APP_PASSWORD"), _bluesky,
+          _bluesky_info),
+    _Spec("instagram", Platform.INSTAGRAM, ("PARVIS_IG_USER_ID", "PARVIS_IG_ACCESS_TOKEN"), _instagram,
+          _instagram_info),
 )
 
 

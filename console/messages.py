@@ -20,6 +20,7 @@ MESSAGES = {
     "permanent_failure": "La plateforme a refusé la demande",
     "unsupported": "Cette plateforme ne permet pas cette action",
     "malformed_payload": "Réponse illisible de la plateforme",
+    "budget_exceeded": "Budget mensuel X atteint",
     "integrity_broken": "Intégrité du journal d'audit rompue : prévenir le service juridique",
 }
 

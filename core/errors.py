@@ -105,6 +105,12 @@ class MalformedPayload(ConnectorError):
     code = "malformed_payload"
 
 
+class BudgetExceeded(ConnectorError):
+    """A configured monthly spending cap of a pay-per-use API (X) is reached: this kind of call is stopped."""
+
+    code = "budget_exceeded"
+
+
 class IntegrityError(ParvisError):
     """The audit chain or the legal archive does not verify: a record was altered outside Parvis."""
 

@@ -19,7 +19,7 @@ def enabled_connectors(settings: Settings, *, only: Sequence[str] = ()) -> list[
     """Connectors configured in ``settings`` (the demo one always); ``only`` filters by name."""
     from connectors import registry
 
-    connectors = registry.build_enabled(settings)
+    connectors = [_with_budget(c, settings) for c in registry.build_enabled(settings)]
     if only:
         names = {c.name for c in connectors}
         unknown = sorted(set(only) - names)
@@ -68,5 +68,15 @@ def connector_for(settings: Settings, mention: Mention) -> Connector:
     name = connector_name_for(mention)
     key = (id(settings), name)
     if key not in _connector_cache:
-        _connector_cache[key] = registry.build(settings, name)
+        _connector_cache[key] = _with_budget(registry.build(settings, name), settings)
     return _connector_cache[key]
+
+
+def _with_budget(connector: Connector, settings: Settings) -> Connector:
+    """Give the X connector its usage counter and monthly budget gate (X is billed per call)."""
+    if hasattr(connector, "usage_hook") and hasattr(connector, "budget_gate"):
+        from core.storage import open_db
+        from services import x_budget
+
+        x_budget.wire(connector, open_db(settings.db_path), settings.get)
+    return connector

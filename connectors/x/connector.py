@@ -7,6 +7,10 @@ hide/unhide a reply, delete our own post) uses OAuth 1.0a user-context keys of t
 Exemption (quality-scale style): X has no native scheduling, so ``Capability.NATIVE_SCHEDULE`` is absent and
 the publishing worker posts at the scheduled time. Media upload is not supported yet.
 
+Usage billing: every successful billable call is reported to ``usage_hook`` and every billable call is first
+submitted to ``budget_gate`` (both injectable callables, see connectors/x/usage.py and services/x_budget.py), so
+the monthly X bill can be counted and capped without the connector seeing the database.
+
 The cursor is JSON holding, per stream (``mentions``, ``search``), the ``since_id`` and, while a pagination
 walk is cut short by the page budget, the walk's ``next_token`` and ``newest_id`` (``FetchResult.has_more``).
 """
@@ -27,8 +31,9 @@ from connectors.base import Capability, ConnectorInfo, FetchResult, Health, Plat
 from connectors.http import ConnectorSession, quiet_secret_loggers, transport_settings, with_read_retries
 from connectors.x import normalize as nz
 from connectors.x.errors import translate
+from connectors.x.usage import Billable, BudgetGate, UsageHook, create_kind, read_units
 from core.clock import Clock, utcnow
-from core.errors import AuthFailed, ConnectorError, MalformedPayload, RateLimited, Unsupported
+from core.errors import AuthFailed, BudgetExceeded, ConnectorError, MalformedPayload, RateLimited, Unsupported
 from core.models import Mention, Platform, Published
 
 log = logging.getLogger(__name__)
@@ -40,6 +45,9 @@ WRITE_KEYS = ("PARVIS_X_CONSUMER_KEY", "PARVIS_X_CONSUMER_SECRET", "PARVIS_X_ACC
 SETTINGS_KEYS = ("PARVIS_X_BEARER_TOKEN", "PARVIS_X_USER_ID", "PARVIS_X_SEARCH_QUERY", *WRITE_KEYS,
                  "PARVIS_X_API_BASE")
 _STREAMS = {"mentions": "GET /2/users/:id/mentions", "search": "GET /2/tweets/search/recent"}
+_BILLED = {"GET /2/users/:id/mentions": Billable.POST_READ, "GET /2/tweets/search/recent": Billable.POST_READ,
+           "GET /2/users/:id": Billable.USER_READ, "PUT /2/tweets/:id/hidden": Billable.MANAGE,
+           "DELETE /2/tweets/:id": Billable.DELETE}
 
 
 class XConnector:
@@ -56,9 +64,12 @@ class XConnector:
                  access_token: str | None = None, access_token_secret: str | None = None,
                  base_url: str | None = None, name: str = "x", page_size: int = 100, max_pages: int = 10,
                  retries: int = 2, backoff: float = 1.0, timeout: float = 20.0,
-                 sleep: Callable[[float], None] = time.sleep, clock: Clock = utcnow) -> None:
+                 sleep: Callable[[float], None] = time.sleep, clock: Clock = utcnow,
+                 usage_hook: UsageHook | None = None, budget_gate: BudgetGate | None = None) -> None:
         quiet_secret_loggers()
         self.name = name
+        self.usage_hook = usage_hook  # told (kind, units) after each successful billable call
+        self.budget_gate = budget_gate  # asked before each billable call; raises BudgetExceeded to stop it
         self.user_id = str(user_id)
         self.search_query = search_query.strip()
         self.page_size = max(5, min(100, page_size))  # the API accepts 5..100 (search: 10..100)
@@ -78,7 +89,26 @@ class XConnector:
 
     # ---- plumbing ----------------------------------------------------------------------------------
 
+    def _bill(self, endpoint: str, kwargs: Mapping[str, Any]) -> Billable | None:
+        """The billable kind of a call (X bills every endpoint Parvis uses)."""
+        if endpoint == "POST /2/tweets":
+            return create_kind(str(kwargs.get("text") or ""))
+        return _BILLED.get(endpoint)
+
+    def _report(self, kind: Billable, answer: Mapping[str, Any]) -> None:
+        if self.usage_hook is None:
+            return
+        if kind is Billable.POST_READ:
+            for read_kind, units in read_units(answer).items():
+                if units:
+                    self.usage_hook(read_kind, units)
+        else:
+            self.usage_hook(kind, 1)
+
     def _call(self, endpoint: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        kind = self._bill(endpoint, kwargs)
+        if kind is not None and self.budget_gate is not None:
+            self.budget_gate(kind)  # BudgetExceeded: nothing is sent
         try:
             answer = fn(*args, **kwargs)
         except (tweepy.TweepyException, requests.RequestException, ValueError) as err:
@@ -89,6 +119,8 @@ class XConnector:
         if not isinstance(answer, dict):
             raise MalformedPayload(f"{endpoint}: expected a JSON object")
         self._limited.pop(endpoint, None)
+        if kind is not None:
+            self._report(kind, answer)
         return answer
 
     def _read(self, endpoint: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -254,6 +286,8 @@ class XConnector:
         except RateLimited:
             return Health(ok=True, account=self.user_id, detail="rate limited",
                           rate_limited_until=self.rate_limited_until())
+        except BudgetExceeded as err:
+            return Health(ok=True, account=self.user_id, detail=str(err), rate_limited_until=until)
         except ConnectorError as err:
             return Health(ok=False, account=self.user_id, detail=f"{err.code}: {err}", rate_limited_until=until)
         data = answer.get("data") if isinstance(answer.get("data"), Mapping) else {}

@@ -6,7 +6,7 @@ from console import deps
 from console.messages import message_for
 from core.clock import format_paris
 from core.errors import ParvisError
-from services import connections
+from services import connections, x_budget
 
 STATUS = {"ok": "✅ OK", "error": "⚠️ Erreur", "reconnect_needed": "🔑 Reconnexion nécessaire",
           "rate_limited": "⏳ Limite d'appels atteinte", "never": "— jamais synchronisé"}
@@ -61,4 +61,7 @@ for cs in ov.connectors:
             c1.text(f"Dernière erreur : {h.last_error}")
         if e.optional_missing:
             c1.caption("Lecture seule : pour répondre et publier, définir " + ", ".join(e.optional_missing))
+        if e.name == "x":
+            with deps.db() as db:
+                c1.caption(x_budget.budget_status(db, deps.settings().get, now=deps.now()).label)
         c2.button("Synchroniser maintenant", key=f"sync_{e.name}", on_click=_sync_now, args=(e.name,))

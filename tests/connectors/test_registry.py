@@ -55,8 +55,10 @@ def test_defaults_point_at_the_real_hosts(tmp_path):
 def test_build_names_what_is_missing(tmp_path):
     with pytest.raises(ConfigError, match="PARVIS_FB_PAGE_TOKEN"):
         registry.build(_settings(tmp_path, PARVIS_FB_PAGE_ID="1"), "facebook")
-    with pytest.raises(ConfigError, match="unknown connector 'mastodon'"):
-        registry.build(_settings(tmp_path), "mastodon")
+    with pytest.raises(ConfigError, match="PARVIS_MASTODON_ACCESS_TOKEN"):
+        registry.build(_settings(tmp_path, PARVIS_MASTODON_BASE_URL="https://mastodon.example"), "mastodon")
+    with pytest.raises(ConfigError, match="unknown connector 'myspace'"):
+        registry.build(_settings(tmp_path), "myspace")
 
 
 def test_entries_never_expose_secret_values(tmp_path):

@@ -11,7 +11,11 @@ Install it on a pytest-httpserver ``HTTPServer``:
 """
 
 from tests.fakes.base import Failure, FakeBase, json_response, serve
+from tests.fakes.bluesky_api import FakeBlueskyApi
 from tests.fakes.graph_api import FakeGraphApi
+from tests.fakes.instagram_api import FakeInstagramApi
+from tests.fakes.mastodon_api import FakeMastodonApi
 from tests.fakes.x_api import FakeXApi
 
-__all__ = ["Failure", "FakeBase", "FakeGraphApi", "FakeXApi", "json_response", "serve"]
+__all__ = ["Failure", "FakeBase", "FakeBlueskyApi", "FakeGraphApi", "FakeInstagramApi", "FakeMastodonApi", "FakeXApi",
+           "json_response", "serve"]

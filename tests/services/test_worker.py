@@ -115,3 +115,18 @@ def test_a_crashing_job_does_not_stop_the_worker(settings, monkeypatch, caplog):
     stop = threading.Event()
     worker.run(settings, registry.build_enabled(settings), stop=stop, max_loops=1)
     assert calls and "crashed" in caplog.text
+
+
+def test_x_calls_are_counted_against_the_monthly_budget(settings, fake_x, fake_graph):
+    from services import assembly, x_budget
+
+    for i in range(3):
+        fake_x.add_tweet(f"@VilleDeTest question {i}")
+    connectors = assembly.enabled_connectors(settings, only=("x",))
+    worker.build_scheduler(settings, connectors).run_all()
+    db = open_db(settings.db_path)
+    try:
+        status = x_budget.budget_status(db, settings.get)
+        assert status.spent_usd > 0 and sum(r.units for r in status.rows) >= 3
+    finally:
+        db.close()

@@ -1,0 +1,308 @@
+"""Bluesky connector: the ``atproto`` SDK (0.0.73) on the account's PDS, with an app password.
+
+Reads ``mention``, ``reply`` and ``quote`` notifications (``app.bsky.notification.listNotifications``, newest
+first, older pages through its ``cursor``); replies and posts with link and mention facets
+(``com.atproto.repo.createRecord``); deletes our own posts; hides replies under the city's own posts through the
+thread gate (``app.bsky.feed.threadgate`` ``hiddenReplies``, hide and unhide). Calls go through the SDK's raw
+XRPC methods so that one malformed notification is skipped instead of failing the page's model.
+
+Sessions: the SDK's session string is written to ``session_path`` (under the data directory, mode 0600) on
+every sign-in and refresh, and reused at start, so the account's sign-in limits (30 per 5 minutes, 300 per day)
+are never reached by restarts. Write points (create 3, update 2, delete 1; 5,000 an hour, 35,000 a day) are
+counted and a write that would pass them raises ``RateLimited`` before it is sent.
+
+Exemptions: no native scheduling (the publisher posts at the time); image upload not supported yet.
+The cursor is JSON: ``since`` (the newest ``indexedAt`` taken) and, while a walk is cut short by the page
+budget, the walk's ``cursor`` and ``newest`` (``FetchResult.has_more``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+from atproto_client import Client
+from atproto_client.client.session import SessionEvent
+from atproto_client.exceptions import AtProtocolError
+from atproto_client.models.dot_dict import DotDict
+from atproto_client.request import Request
+
+from connectors.base import Capability, ConnectorInfo, FetchResult, Health
+from connectors.bluesky import normalize as nz
+from connectors.bluesky.errors import translate
+from connectors.http import transport_settings, with_read_retries
+from core.clock import Clock, utcnow
+from core.errors import (AuthFailed, ConnectorError, MalformedPayload, PermanentFailure, RateLimited,
+                         Unsupported)
+from core.models import Mention, Platform, Published
+
+DEFAULT_BASE = "https://bsky.social"
+SETTINGS_KEYS = ("PARVIS_BLUESKY_HANDLE", "PARVIS_BLUESKY_APP_PASSWORD", "PARVIS_BLUESKY_BASE_URL")
+POINTS = {"create": 3, "update": 2, "delete": 1}
+LIMITS = ((timedelta(hours=1), 5000), (timedelta(days=1), 35000))
+POST, GATE = "app.bsky.feed.post", "app.bsky.feed.threadgate"
+
+
+class BlueskyConnector:
+    """Mentions, replies and quotes in; replies, posts, deletions and hidden replies out, for one account."""
+
+    info: ClassVar[ConnectorInfo] = ConnectorInfo(
+        platform=Platform.BLUESKY, name="Bluesky",
+        capabilities=frozenset({Capability.REPLY, Capability.PUBLISH, Capability.HIDE, Capability.UNHIDE,
+                                Capability.DELETE}),
+        settings_keys=SETTINGS_KEYS)
+
+    def __init__(self, *, handle: str, app_password: str, base_url: str | None = None, name: str = "bluesky",
+                 session_path: Path | None = None, page_size: int = 50, max_pages: int = 10, lang: str = "fr",
+                 retries: int = 2, backoff: float = 1.0, timeout: float = 20.0,
+                 sleep: Callable[[float], None] = time.sleep, clock: Clock = utcnow) -> None:
+        if logging.getLogger("httpx").level in (logging.NOTSET, logging.DEBUG, logging.INFO):
+            logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request otherwise
+        self.name, self.handle, self.lang = name, handle.lstrip("@"), lang
+        self._password = app_password
+        self.base_url = (base_url or DEFAULT_BASE).rstrip("/")
+        self.session_path = session_path
+        self.page_size, self.max_pages = max(1, min(100, page_size)), max(1, max_pages)
+        self.retries, self.backoff, self._sleep, self._clock = retries, backoff, sleep, clock
+        self._client = Client(self.base_url, request=Request(timeout=httpx.Timeout(timeout)))
+        self._client.on_session_change(self._session_changed)
+        self.did: str | None = None
+        self._writes: deque[tuple[datetime, int]] = deque()
+        self._limited_until: datetime | None = None
+
+    def __repr__(self) -> str:
+        return f"BlueskyConnector(name={self.name!r}, handle={self.handle!r})"
+
+    # ---- session -----------------------------------------------------------------------------------
+
+    def _session_changed(self, event: SessionEvent, session: Any) -> None:
+        self.did = session.did
+        if self.session_path is None or event is SessionEvent.IMPORT:
+            return
+        self.session_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.session_path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(self._client.export_session_string())
+        tmp.replace(self.session_path)
+
+    def _forget_session(self) -> None:
+        """Drop a refused session so that the next call signs in with the app password."""
+        self.did = None
+        if self.session_path is not None:
+            self.session_path.unlink(missing_ok=True)
+
+    def _login(self) -> None:
+        """Reuse the stored session when there is one; sign in with the app password otherwise."""
+        if self.did:
+            return
+        stored = self.session_path.read_text(encoding="utf-8").strip() if self.session_path and \
+            self.session_path.is_file() else ""
+        if stored:
+            try:
+                self._client.login(session_string=stored, fetch_bsky_profile=False)
+                return
+            except (AtProtocolError, ValueError):
+                self.did = None  # expired or revoked: sign in again below
+        try:
+            self._client.login(self.handle, self._password, fetch_bsky_profile=False)
+        except (AtProtocolError, ValueError, httpx.HTTPError) as err:
+            raise translate(err, "com.atproto.server.createSession", now=self._clock()) from err
+
+    def _call(self, endpoint: str, fn: Callable[[], Any]) -> Any:
+        now = self._clock()
+        if self._limited_until and self._limited_until > now:
+            raise RateLimited(f"{endpoint}: rate limited", reset_at=self._limited_until.timestamp(),
+                              endpoint=endpoint)
+        self._login()
+        try:
+            response = fn()
+        except (AtProtocolError, ValueError, httpx.HTTPError) as err:
+            translated = translate(err, endpoint, now=now)
+            if isinstance(translated, RateLimited) and translated.reset_at:
+                self._limited_until = datetime.fromtimestamp(translated.reset_at, UTC)
+            if isinstance(translated, AuthFailed):
+                self._forget_session()
+            raise translated from err
+        content = response.content
+        if not isinstance(content, dict):
+            raise MalformedPayload(f"{endpoint}: expected a JSON object")
+        return content
+
+    def _query(self, nsid: str, **params: Any) -> dict[str, Any]:
+        call = lambda: self._call(nsid, lambda: self._client.invoke_query(  # noqa: E731
+            nsid, params=DotDict({k: v for k, v in params.items() if v is not None})))
+        return with_read_retries(call, retries=self.retries, backoff=self.backoff, sleep=self._sleep)
+
+    def _procedure(self, nsid: str, data: dict[str, Any], *, points: int = 0) -> dict[str, Any]:
+        if points:
+            self._spend(points, nsid)
+        return self._call(nsid, lambda: self._client.invoke_procedure(nsid, data=DotDict(data),
+                                                                      input_encoding="application/json"))
+
+    def _spend(self, points: int, endpoint: str) -> None:
+        """Count write points; refuse a write that would pass the hourly or daily budget."""
+        now = self._clock()
+        while self._writes and self._writes[0][0] <= now - LIMITS[-1][0]:
+            self._writes.popleft()
+        for window, budget in LIMITS:
+            used = sum(p for at, p in self._writes if at > now - window)
+            if used + points > budget:
+                oldest = next(at for at, _ in self._writes if at > now - window)
+                raise RateLimited(f"{endpoint}: write points used up ({used}/{budget})",
+                                  reset_at=(oldest + window).timestamp(), endpoint=endpoint)
+        self._writes.append((now, points))
+
+    # ---- reading -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _load(cursor: str | None) -> dict[str, Any]:
+        try:
+            state = json.loads(cursor) if cursor else {}
+        except ValueError:
+            return {}
+        return state if isinstance(state, dict) else {}
+
+    def fetch(self, cursor: str | None) -> FetchResult:
+        """Mentions, replies and quotes newer than ``cursor`` (see the module docstring)."""
+        state = self._load(cursor)
+        since, walk, newest = state.get("since"), state.get("cursor"), state.get("newest")
+        nsid = "app.bsky.notification.listNotifications"
+        mentions: dict[str, Mention] = {}
+        skipped: list[str] = []
+        for _ in range(self.max_pages):
+            page = self._query(nsid, limit=self.page_size, cursor=walk)
+            try:
+                found, bad = nz.mentions_from_page(page, account=self.name, exclude_did=self.did or "")
+            except nz.MalformedItem as err:
+                raise MalformedPayload(f"{nsid}: {err}") from err
+            times = [n["indexedAt"] for n in page["notifications"]
+                     if isinstance(n, dict) and isinstance(n.get("indexedAt"), str)]
+            if times and not walk:
+                newest = max(times)  # first page of a walk: the newest notification of the whole walk
+            fresh = {n["uri"] for n in page["notifications"] if isinstance(n, dict) and
+                     (since is None or str(n.get("indexedAt", "")) > since)}
+            for mention in found:
+                if mention.platform_id in fresh:
+                    mentions.setdefault(mention.uid, mention)
+            skipped.extend(bad)
+            walk = page.get("cursor")
+            if not walk or not times or (since is not None and min(times) <= since):
+                out = {"v": 1, "since": newest or since}
+                return FetchResult(mentions=list(mentions.values()), cursor=json.dumps(out, sort_keys=True),
+                                   skipped=skipped)
+        out = {"v": 1, "since": since, "cursor": walk, "newest": newest}
+        return FetchResult(mentions=list(mentions.values()), cursor=json.dumps(out, sort_keys=True),
+                           skipped=skipped, has_more=True)
+
+    # ---- writing -----------------------------------------------------------------------------------
+
+    def _resolve(self, handle: str) -> str | None:
+        try:
+            return str(self._query("com.atproto.identity.resolveHandle", handle=handle).get("did") or "") or None
+        except PermanentFailure:
+            return None  # an unknown handle stays plain text
+
+    def _post(self, text: str, reply: dict[str, Any] | None = None) -> Published:
+        self._login()
+        record: dict[str, Any] = {"$type": POST, "text": text, "createdAt": _at_time(self._clock()),
+                                  "langs": [self.lang]}
+        found = nz.facets(text, self._resolve)
+        if found:
+            record["facets"] = found
+        if reply:
+            record["reply"] = reply
+        answer = self._procedure("com.atproto.repo.createRecord",
+                                 {"repo": self.did, "collection": POST, "record": record}, points=POINTS["create"])
+        if not isinstance(answer.get("uri"), str):
+            raise MalformedPayload("com.atproto.repo.createRecord: no uri in the answer")
+        return Published(platform_id=answer["uri"], permalink=nz.permalink(answer["uri"], self.handle))
+
+    def reply(self, mention: Mention, text: str) -> Published:
+        """Reply to the mention's post, in its thread (root and parent references)."""
+        parent = {"uri": mention.raw.get("uri") or mention.platform_id, "cid": mention.raw.get("cid")}
+        if not parent["cid"]:
+            raise PermanentFailure("cannot reply: the mention has no cid (re-sync it)")
+        return self._post(text, {"root": mention.raw.get("root") or parent, "parent": parent})
+
+    def publish(self, text: str, *, scheduled_at: datetime | None = None,
+                media: Sequence[dict[str, Any]] = ()) -> Published:
+        """Post now (Bluesky has no native scheduling; the publisher posts at the time)."""
+        if scheduled_at is not None:
+            raise Unsupported("Bluesky has no native scheduling: the publishing worker posts at the scheduled time")
+        if media:
+            raise Unsupported("image upload to Bluesky is not supported yet")
+        return self._post(text)
+
+    def delete(self, platform_id: str) -> None:
+        """Delete one of our posts (``at://`` URI)."""
+        did, collection, rkey = nz.split_uri(platform_id)
+        self._login()
+        if did != self.did:
+            raise PermanentFailure("only the city's own posts can be deleted on Bluesky")
+        self._procedure("com.atproto.repo.deleteRecord", {"repo": did, "collection": collection, "rkey": rkey},
+                        points=POINTS["delete"])
+
+    def _set_hidden(self, mention: Mention, hidden: bool) -> None:
+        root = (mention.raw.get("root") or {}).get("uri") or mention.conversation_id or ""
+        self._login()
+        did, _, rkey = nz.split_uri(root)
+        if did != self.did or root == mention.platform_id:
+            raise PermanentFailure("Bluesky only lets the city hide replies under its own posts")
+        try:
+            gate = self._query("com.atproto.repo.getRecord", repo=did, collection=GATE, rkey=rkey).get("value")
+        except PermanentFailure:
+            gate = None  # no thread gate yet
+        record = dict(gate) if isinstance(gate, dict) else {"$type": GATE, "post": root,
+                                                            "createdAt": _at_time(self._clock())}
+        hidden_uris = [u for u in record.get("hiddenReplies") or [] if u != mention.platform_id]
+        if hidden:
+            hidden_uris.append(mention.platform_id)
+        record["hiddenReplies"] = hidden_uris[-300:]  # the lexicon allows 300
+        self._procedure("com.atproto.repo.putRecord", {"repo": did, "collection": GATE, "rkey": rkey,
+                                                       "record": record},
+                        points=POINTS["update"] if gate else POINTS["create"])
+
+    def hide(self, mention: Mention) -> None:
+        """Hide a reply under one of the city's posts (thread gate ``hiddenReplies``)."""
+        self._set_hidden(mention, True)
+
+    def unhide(self, mention: Mention) -> None:
+        """Take a reply out of the thread gate's ``hiddenReplies``."""
+        self._set_hidden(mention, False)
+
+    # ---- health ------------------------------------------------------------------------------------
+
+    def health(self) -> Health:
+        """Sign in (or reuse the session) and read the profile; never raises."""
+        until = self._limited_until if self._limited_until and self._limited_until > self._clock() else None
+        try:
+            profile = self._query("app.bsky.actor.getProfile", actor=self.did or self.handle)
+        except RateLimited:
+            return Health(ok=True, account=f"@{self.handle}", detail="rate limited", rate_limited_until=until)
+        except ConnectorError as err:
+            return Health(ok=False, account=f"@{self.handle}", detail=f"{err.code}: {err}", rate_limited_until=until)
+        return Health(ok=True, account=f"@{profile.get('handle') or self.handle}",
+                      detail=f"PDS {self.base_url}", rate_limited_until=until)
+
+
+def _at_time(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def from_settings(get: Callable[[str], Any], *, data_dir: Path | None = None,
+                  name: str = "bluesky") -> BlueskyConnector:
+    """Build from settings; the session string is kept in ``<data_dir>/bluesky-<name>.session``."""
+    return BlueskyConnector(handle=str(get("PARVIS_BLUESKY_HANDLE")),
+                            app_password=str(get("PARVIS_BLUESKY_APP_PASSWORD")),
+                            base_url=get("PARVIS_BLUESKY_BASE_URL") or None, name=name,
+                            session_path=(data_dir / f"bluesky-{name}.session") if data_dir else None,
+                            **transport_settings(get))

@@ -1,0 +1,123 @@
+"""Pure functions: Bluesky XRPC payloads (``app.bsky.notification.listNotifications``) → Mention, and rich text.
+
+No SDK import, no network. A notification is ``{uri, cid, author{did, handle, displayName}, reason, record,
+isRead, indexedAt}``; for ``mention``, ``reply`` and ``quote`` the record is the ``app.bsky.feed.post`` that
+notified us: ``{$type, text, createdAt, langs, facets, reply{root{uri,cid}, parent{uri,cid}}, embed}``.
+Facets index the UTF-8 bytes of the text (``byteStart``/``byteEnd``), not characters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from core.models import Author, Mention, Platform
+
+WEB = "https://bsky.app"
+REASONS = {"mention": "mention", "reply": "reply", "quote": "mention"}
+_URL = re.compile(rb"https?://[^\s<>\"')\]]+[^\s<>\"')\].,;:!?]")
+_HANDLE = re.compile(rb"(?:^|(?<=[\s(]))@([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
+                     rb"(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+)")
+
+
+class MalformedItem(ValueError):
+    """One item of a page cannot be read; the rest of the page is kept."""
+
+
+def parse_time(value: Any) -> datetime:
+    """An aware UTC datetime from an AT Protocol datetime (``2026-01-05T08:12:00.000Z``)."""
+    if not isinstance(value, str) or not value:
+        raise MalformedItem(f"bad createdAt {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as err:
+        raise MalformedItem(f"bad createdAt {value!r}") from err
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def split_uri(uri: str) -> tuple[str, str, str]:
+    """``at://did/collection/rkey`` → ``(did, collection, rkey)``."""
+    if not isinstance(uri, str) or not uri.startswith("at://"):
+        raise MalformedItem(f"bad AT URI {uri!r}")
+    parts = uri[5:].split("/")
+    if len(parts) != 3 or not all(parts):
+        raise MalformedItem(f"bad AT URI {uri!r}")
+    return parts[0], parts[1], parts[2]
+
+
+def permalink(uri: str, handle: str | None = None) -> str:
+    """The bsky.app link of a post URI."""
+    did, _, rkey = split_uri(uri)
+    return f"{WEB}/profile/{handle or did}/post/{rkey}"
+
+
+def _ref(value: Any) -> dict[str, str] | None:
+    if isinstance(value, Mapping) and isinstance(value.get("uri"), str) and isinstance(value.get("cid"), str):
+        return {"uri": value["uri"], "cid": value["cid"]}
+    return None
+
+
+def notification_to_mention(item: Any, *, account: str = "") -> Mention:
+    """Normalise one ``mention``/``reply``/``quote`` notification; raises :class:`MalformedItem`."""
+    if not isinstance(item, Mapping):
+        raise MalformedItem(f"notification is a {type(item).__name__}, not an object")
+    author, record = item.get("author"), item.get("record")
+    if not isinstance(item.get("uri"), str) or not isinstance(item.get("cid"), str):
+        raise MalformedItem("notification without uri/cid")
+    if not isinstance(author, Mapping) or not author.get("did"):
+        raise MalformedItem(f"notification {item['uri']}: missing author")
+    if not isinstance(record, Mapping) or not isinstance(record.get("text"), str):
+        raise MalformedItem(f"notification {item['uri']}: missing post record")
+    split_uri(item["uri"])
+    reply = record.get("reply") if isinstance(record.get("reply"), Mapping) else {}
+    parent, root = _ref(reply.get("parent")), _ref(reply.get("root"))
+    langs = record.get("langs")
+    handle = str(author.get("handle") or author["did"])
+    raw = {"uri": item["uri"], "cid": item["cid"], "reason": item.get("reason"), "record": dict(record),
+           "root": root or {"uri": item["uri"], "cid": item["cid"]}, "parent": parent}
+    return Mention(
+        platform=Platform.BLUESKY, platform_id=item["uri"], text=record["text"],
+        author=Author(platform_id=str(author["did"]), handle=handle,
+                      display_name=str(author.get("displayName") or "")),
+        created_at=parse_time(record.get("createdAt") or item.get("indexedAt")), account=account,
+        conversation_id=(root or {}).get("uri") or item["uri"], in_reply_to=(parent or {}).get("uri"),
+        lang=langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None,
+        permalink=permalink(item["uri"], handle), kind=REASONS.get(str(item.get("reason")), "mention"), raw=raw)
+
+
+def mentions_from_page(page: Any, *, account: str = "", exclude_did: str = "") -> tuple[list[Mention], list[str]]:
+    """Normalise the mention/reply/quote notifications of a page; returns ``(mentions, skipped reasons)``."""
+    if not isinstance(page, Mapping) or not isinstance(page.get("notifications"), list):
+        raise MalformedItem("listNotifications answer has no 'notifications' list")
+    found: list[Mention] = []
+    skipped: list[str] = []
+    for item in page["notifications"]:
+        if isinstance(item, Mapping) and item.get("reason") not in REASONS:
+            continue  # likes, reposts, follows
+        if isinstance(item, Mapping) and isinstance(item.get("author"), Mapping) and \
+                item["author"].get("did") == exclude_did:
+            continue
+        try:
+            found.append(notification_to_mention(item, account=account))
+        except MalformedItem as err:
+            skipped.append(f"bluesky: {err}")
+    return found, skipped
+
+
+def facets(text: str, resolve: Callable[[str], str | None]) -> list[dict[str, Any]]:
+    """Link and mention facets of ``text`` (UTF-8 byte offsets); ``resolve`` maps a handle to a DID or None."""
+    data = text.encode("utf-8")
+    out: list[dict[str, Any]] = []
+    for match in _URL.finditer(data):
+        out.append({"$type": "app.bsky.richtext.facet",
+                    "index": {"byteStart": match.start(), "byteEnd": match.end()},
+                    "features": [{"$type": "app.bsky.richtext.facet#link", "uri": match.group().decode("utf-8")}]})
+    for match in _HANDLE.finditer(data):
+        did = resolve(match.group(1).decode("utf-8"))
+        if did:
+            out.append({"$type": "app.bsky.richtext.facet",
+                        "index": {"byteStart": match.start(), "byteEnd": match.end()},
+                        "features": [{"$type": "app.bsky.richtext.facet#mention", "did": did}]})
+    return sorted(out, key=lambda f: f["index"]["byteStart"])

@@ -1,0 +1,66 @@
+"""Pure functions: Instagram Graph API payloads (``/{ig-media-id}/comments`` with ``replies``) → Mention.
+
+No SDK import, no network. A comment is ``{id, text, timestamp, username, from{id, username}, hidden, like_count,
+parent_id, replies{data, paging}}``; the ``comments`` edge lists top-level comments, their replies come in the
+``replies`` field (Instagram threads are two levels deep and only top-level comments can be answered).
+Times look like ``2026-01-05T08:12:00+0000``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from connectors.facebook.normalize import MalformedItem, parse_time
+from core.models import Author, Mention, Platform
+
+MEDIA_FIELDS = "id,caption,timestamp,permalink,comments_count,media_type"
+REPLY_FIELDS = "id,text,timestamp,username,from{id,username},hidden,like_count,parent_id"
+COMMENT_FIELDS = f"{REPLY_FIELDS},replies.limit(50){{{REPLY_FIELDS}}}"
+
+__all__ = ["COMMENT_FIELDS", "MEDIA_FIELDS", "MalformedItem", "comment_to_mention", "fingerprint", "flatten"]
+
+
+def fingerprint(item: Mapping[str, Any]) -> str:
+    """A short hash of the visible text, to notice edits without keeping the text in the cursor."""
+    return hashlib.sha1(str(item.get("text") or "").encode("utf-8")).hexdigest()[:10]  # noqa: S324
+
+
+def _author(comment: Mapping[str, Any]) -> Author:
+    who = comment.get("from") if isinstance(comment.get("from"), Mapping) else {}
+    handle = str(who.get("username") or comment.get("username") or "")
+    return Author(platform_id=str(who.get("id") or handle), handle=handle)
+
+
+def comment_to_mention(comment: Any, *, media: Mapping[str, Any], account: str = "") -> Mention:
+    """A comment on one of the account's media (``comment``) or a reply to one (``reply``)."""
+    if not isinstance(comment, Mapping) or not isinstance(comment.get("id"), str) or not comment["id"]:
+        raise MalformedItem("comment without id")
+    if not isinstance(comment.get("text"), str):
+        raise MalformedItem(f"comment {comment['id']}: text missing")
+    parent = comment.get("parent_id")
+    media_id = str(media.get("id") or "")
+    link = media.get("permalink") if isinstance(media.get("permalink"), str) else None
+    raw = {k: v for k, v in comment.items() if k not in ("replies", "paging")}
+    raw["media_id"] = media_id
+    return Mention(platform=Platform.INSTAGRAM, platform_id=comment["id"], text=comment["text"],
+                   author=_author(comment), created_at=parse_time(comment.get("timestamp")), account=account,
+                   conversation_id=media_id, in_reply_to=str(parent) if parent else media_id,
+                   permalink=link, kind="reply" if parent else "comment", raw=raw)
+
+
+def flatten(comments: Any, what: str) -> list[Any]:
+    """Top-level comments of a page followed by their embedded replies (``parent_id`` filled in)."""
+    if not isinstance(comments, list):
+        raise MalformedItem(f"{what}: 'data' is not a list")
+    out: list[Any] = []
+    for comment in comments:
+        out.append(comment)
+        replies = comment.get("replies") if isinstance(comment, Mapping) else None
+        data = replies.get("data") if isinstance(replies, Mapping) else None
+        for reply in data if isinstance(data, list) else ():
+            if isinstance(reply, Mapping) and not reply.get("parent_id"):
+                reply = {**reply, "parent_id": comment.get("id")}
+            out.append(reply)
+    return out

@@ -1,0 +1,162 @@
+"""Pure functions: Mastodon REST payloads (``GET /api/v1/notifications?types[]=mention``, status context) → Mention.
+
+No SDK import, no network. Mastodon.py hands back dict subclasses whose times are already ``datetime``
+objects; the functions accept those or the plain JSON (ISO strings), and :func:`plain` turns either into
+JSON-safe data for ``raw``.
+
+Shapes (docs.joinmastodon.org/entities): a Notification is ``{id, type, created_at, account, status}``; a Status
+is ``{id, uri, url, created_at, content (HTML), account{id, username, acct, display_name, followers_count, url},
+in_reply_to_id, in_reply_to_account_id, language, visibility, spoiler_text, media_attachments[], edited_at}``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from html.parser import HTMLParser
+from typing import Any
+
+from core.models import Author, Mention, Platform
+
+_REQUIRED = ("id", "created_at", "account")
+
+
+class MalformedItem(ValueError):
+    """One item of a page cannot be read; the rest of the page is kept."""
+
+
+class _Text(HTMLParser):
+    """Mastodon ``content`` HTML → plain text (paragraphs and ``<br>`` become line breaks)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self.parts.append("\n")
+        elif tag == "p" and self.parts:
+            self.parts.append("\n\n")
+        elif tag == "span" and ("class", "invisible") in attrs:
+            self._hidden += 1  # link prefixes/suffixes Mastodon hides ("https://", the rest of a long URL)
+        elif tag == "span" and self._hidden:
+            self._hidden += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "span" and self._hidden:
+            self._hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def html_to_text(content: Any) -> str:
+    """Plain text of a status's HTML ``content``."""
+    if not isinstance(content, str):
+        raise MalformedItem("content is not text")
+    parser = _Text()
+    parser.feed(content)
+    parser.close()
+    return re.sub(r"\n{3,}", "\n\n", html.unescape("".join(parser.parts))).strip()
+
+
+def parse_time(value: Any) -> datetime:
+    """An aware UTC datetime from Mastodon's ``2026-01-05T08:12:00.000Z`` (or an already parsed datetime)."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str) and value:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as err:
+            raise MalformedItem(f"bad created_at {value!r}") from err
+    else:
+        raise MalformedItem(f"bad created_at {value!r}")
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def plain(value: Any) -> Any:
+    """JSON-safe copy: datetimes as ISO strings, dict subclasses as dicts, tuples as lists."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _author(account: Any) -> Author:
+    if not isinstance(account, Mapping) or not account.get("id"):
+        raise MalformedItem("status without account id")
+    followers = account.get("followers_count")
+    return Author(platform_id=str(account["id"]), handle=str(account.get("acct") or account.get("username") or ""),
+                  display_name=str(account.get("display_name") or ""),
+                  followers=followers if isinstance(followers, int) else None)
+
+
+def _media(status: Mapping[str, Any]) -> tuple[str, ...]:
+    urls = []
+    for item in status.get("media_attachments") or ():
+        if isinstance(item, Mapping):
+            url = item.get("url") or item.get("preview_url")
+            if isinstance(url, str) and url:
+                urls.append(url)
+    return tuple(urls)
+
+
+def status_to_mention(status: Any, *, account: str = "", kind: str | None = None) -> Mention:
+    """Normalise one status; raises :class:`MalformedItem` when a required field is missing or unreadable."""
+    if not isinstance(status, Mapping):
+        raise MalformedItem(f"status is a {type(status).__name__}, not an object")
+    missing = [name for name in _REQUIRED if not status.get(name)]
+    if missing:
+        raise MalformedItem(f"status {status.get('id', '?')}: missing {', '.join(missing)}")
+    text = html_to_text(status.get("content", ""))
+    warning = status.get("spoiler_text")
+    if isinstance(warning, str) and warning:
+        text = f"[CW: {warning}] {text}"
+    reply_to = status.get("in_reply_to_id")
+    lang = status.get("language")
+    return Mention(
+        platform=Platform.MASTODON, platform_id=str(status["id"]), text=text, author=_author(status["account"]),
+        created_at=parse_time(status["created_at"]), account=account,
+        in_reply_to=str(reply_to) if reply_to else None, lang=lang if isinstance(lang, str) and lang else None,
+        permalink=str(status.get("url") or status.get("uri") or "") or None, media=_media(status),
+        kind=kind or ("reply" if reply_to else "mention"), raw=plain(status))
+
+
+def mentions_from_notifications(page: Any, *, account: str = "") -> tuple[list[Mention], list[str]]:
+    """Normalise the statuses of a page of ``mention`` notifications; returns ``(mentions, skipped reasons)``."""
+    if not isinstance(page, list):
+        raise MalformedItem("notifications answer is not a list")
+    mentions: list[Mention] = []
+    skipped: list[str] = []
+    for item in page:
+        try:
+            if not isinstance(item, Mapping):
+                raise MalformedItem(f"notification is a {type(item).__name__}, not an object")
+            if item.get("type") != "mention":
+                continue
+            mentions.append(status_to_mention(item.get("status"), account=account))
+        except MalformedItem as err:
+            ident = item.get("id", "?") if isinstance(item, Mapping) else "?"
+            skipped.append(f"mastodon notification {ident}: {err}")
+    return mentions, skipped
+
+
+def thread_from_context(context: Any, *, account: str = "") -> tuple[list[Mention], list[str]]:
+    """Ancestors then descendants of a status (``GET /api/v1/statuses/:id/context``), oldest first."""
+    if not isinstance(context, Mapping):
+        raise MalformedItem("context answer is not an object")
+    found: list[Mention] = []
+    skipped: list[str] = []
+    for status in [*(context.get("ancestors") or ()), *(context.get("descendants") or ())]:
+        try:
+            found.append(status_to_mention(status, account=account))
+        except MalformedItem as err:
+            skipped.append(f"mastodon context: {err}")
+    return sorted(found, key=lambda m: m.created_at), skipped

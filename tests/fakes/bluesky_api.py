@@ -1,0 +1,180 @@
+"""A stateful fake of the Bluesky PDS XRPC endpoints Parvis uses (shapes from the atproto lexicons).
+
+Routes (names for :meth:`FakeBase.fail`): ``createSession``, ``refreshSession``, ``listNotifications`` (newest
+first, opaque ``cursor``), ``getProfile``, ``resolveHandle``, ``createRecord``, ``deleteRecord``, ``getRecord``,
+``putRecord`` — the last segment of the NSID. Tokens are unsigned JWTs with an ``exp`` claim (the SDK reads it
+to decide when to refresh). ``sign_ins`` counts createSession calls.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from werkzeug import Request, Response
+
+from tests.fakes.base import FakeBase, json_response
+
+
+def at_time(dt: datetime) -> str:
+    """AT Protocol datetime: ``2026-01-05T08:12:00.000Z``."""
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+_issued = iter(range(1, 10**9))
+
+
+def jwt(sub: str, scope: str, ttl: timedelta) -> str:
+    """An unsigned JWT-shaped token (a unique ``jti`` each time)."""
+    now = datetime.now(UTC)
+    return ".".join([_b64({"typ": "at+jwt", "alg": "ES256K"}),
+                     _b64({"scope": scope, "sub": sub, "iat": int(now.timestamp()), "jti": str(next(_issued)),
+                           "exp": int((now + ttl).timestamp()), "aud": "did:web:fake.pds"}), "c2ln"])
+
+
+def xrpc_error(name: str, message: str, status: int = 400) -> Response:
+    """An XRPC error answer."""
+    return json_response({"error": name, "message": message}, status)
+
+
+class FakeBlueskyApi(FakeBase):
+    """State: the city's account, other accounts, posts (records), notifications, thread gates."""
+
+    def __init__(self, *, handle: str = "ville-test.bsky.social", password: str = "app-pass-1234",
+                 start: datetime | None = None) -> None:
+        super().__init__()
+        self.account_handle, self.password, self.did = handle, password, "did:plc:villetest0000000000000"
+        self.accounts = {handle: self.did, "camille.bsky.social": "did:plc:camille00000000000000000"}
+        self.records: dict[str, dict[str, Any]] = {}  # uri -> {"uri", "cid", "value"}
+        self.notifications: list[dict[str, Any]] = []  # oldest first
+        self.sign_ins = 0
+        self.access_ttl = timedelta(hours=2)
+        self.tokens: set[str] = set()
+        self._n = 0
+        self._clock = start or datetime.now(UTC) - timedelta(hours=2)
+
+    def _rkey(self) -> str:
+        self._n += 1
+        return f"3lf{self._n:010d}"
+
+    def _cid(self) -> str:
+        self._n += 1
+        return f"bafyreib{self._n:050d}"
+
+    def add_record(self, did: str, collection: str, value: dict[str, Any], rkey: str | None = None) -> dict:
+        """Store a record; returns ``{"uri", "cid", "value"}``."""
+        uri = f"at://{did}/{collection}/{rkey or self._rkey()}"
+        self.records[uri] = {"uri": uri, "cid": self._cid(), "value": value}
+        return self.records[uri]
+
+    def post(self, text: str, *, by: str = "camille.bsky.social", reply_to: str | None = None,
+             reason: str | None = "mention", **extra: Any) -> dict[str, Any]:
+        """A post by ``by``; a notification to the city with ``reason`` (mention, reply, quote, or None)."""
+        self._clock += timedelta(seconds=13)
+        value: dict[str, Any] = {"$type": "app.bsky.feed.post", "text": text, "createdAt": at_time(self._clock),
+                                 "langs": ["fr"], **extra}
+        if reply_to:
+            parent = self.records[reply_to]
+            root = (parent["value"].get("reply") or {}).get("root") or {"uri": parent["uri"], "cid": parent["cid"]}
+            value["reply"] = {"root": root, "parent": {"uri": parent["uri"], "cid": parent["cid"]}}
+        record = self.add_record(self.accounts.get(by, f"did:plc:{by[:20]}"), "app.bsky.feed.post", value)
+        if reason:
+            self.notifications.append({
+                "uri": record["uri"], "cid": record["cid"],
+                "author": {"did": self.accounts.get(by, f"did:plc:{by[:20]}"), "handle": by,
+                           "displayName": by.split(".")[0].title(), "avatar": "https://cdn.bsky.app/a.jpg",
+                           "labels": [], "createdAt": "2023-05-01T00:00:00.000Z"},
+                "reason": reason, "record": value, "isRead": False, "indexedAt": at_time(self._clock),
+                "labels": []})
+        return record
+
+    def own_post(self, text: str) -> dict[str, Any]:
+        """A post by the city's account (no notification)."""
+        return self.post(text, by=self.account_handle, reason=None)
+
+    def like(self, uri: str) -> None:
+        """A ``like`` notification (must be ignored)."""
+        self._clock += timedelta(seconds=5)
+        self.notifications.append({"uri": f"at://did:plc:dom/app.bsky.feed.like/{self._rkey()}",
+                                   "cid": self._cid(),
+                                   "author": {"did": "did:plc:dom", "handle": "dom.bsky.social"}, "reason": "like",
+                                   "reasonSubject": uri, "record": {"$type": "app.bsky.feed.like"},
+                                   "isRead": False, "indexedAt": at_time(self._clock)})
+
+    def gate(self, post_uri: str) -> dict[str, Any] | None:
+        """The thread gate record of one of the city's posts."""
+        rkey = post_uri.rsplit("/", 1)[-1]
+        found = self.records.get(f"at://{self.did}/app.bsky.feed.threadgate/{rkey}")
+        return found["value"] if found else None
+
+    # ---- HTTP --------------------------------------------------------------------------------------
+
+    def _session(self) -> Response:
+        access = jwt(self.did, "com.atproto.appPass", self.access_ttl)
+        refresh = jwt(self.did, "com.atproto.refresh", timedelta(days=60))
+        self.tokens |= {access}
+        return json_response({"did": self.did, "handle": self.account_handle, "accessJwt": access,
+                              "refreshJwt": refresh, "active": True})
+
+    def handle(self, request: Request) -> Response:
+        """Route one XRPC request."""
+        match = re.fullmatch(r"/xrpc/([\w.]+)", request.path)
+        if not match:
+            return xrpc_error("MethodNotImplemented", "Method Not Implemented", 501)
+        nsid = match[1]
+        route = nsid.rsplit(".", 1)[-1]
+        failure = self._failure(route)
+        if failure:
+            return failure
+        if nsid == "com.atproto.server.createSession":
+            body = request.get_json(silent=True) or {}
+            self.sign_ins += 1
+            if body.get("identifier") not in (self.account_handle, self.did) or body.get("password") != self.password:
+                return xrpc_error("AuthenticationRequired", "Invalid identifier or password", 401)
+            return self._session()
+        bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if nsid == "com.atproto.server.refreshSession":
+            return self._session()
+        if bearer not in self.tokens:
+            return xrpc_error("ExpiredToken", "Token has expired", 400)
+        args = request.args
+        if nsid == "app.bsky.notification.listNotifications":
+            ordered = list(reversed(self.notifications))
+            start = int(args.get("cursor") or 0)
+            limit = int(args.get("limit", 50))
+            chunk = ordered[start:start + limit]
+            body: dict[str, Any] = {"notifications": chunk, "priority": False, "seenAt": at_time(self._clock)}
+            if start + limit < len(ordered):
+                body["cursor"] = str(start + limit)
+            return json_response(body)
+        if nsid == "app.bsky.actor.getProfile":
+            return json_response({"did": self.did, "handle": self.account_handle, "displayName": "Ville de Test",
+                                  "followersCount": 1500, "followsCount": 20, "postsCount": 300})
+        if nsid == "com.atproto.identity.resolveHandle":
+            did = self.accounts.get(args.get("handle", ""))
+            return json_response({"did": did}) if did else xrpc_error("InvalidRequest", "Unable to resolve handle")
+        body = request.get_json(silent=True) or {}
+        if nsid == "com.atproto.repo.createRecord":
+            if body.get("repo") != self.did:
+                return xrpc_error("InvalidRequest", "repo does not match the session", 400)
+            record = self.add_record(self.did, body["collection"], body["record"])
+            return json_response({"uri": record["uri"], "cid": record["cid"],
+                                  "commit": {"cid": self._cid(), "rev": self._rkey()}, "validationStatus": "valid"})
+        if nsid == "com.atproto.repo.putRecord":
+            record = self.add_record(self.did, body["collection"], body["record"], rkey=body["rkey"])
+            return json_response({"uri": record["uri"], "cid": record["cid"]})
+        if nsid == "com.atproto.repo.deleteRecord":
+            self.records.pop(f"at://{body['repo']}/{body['collection']}/{body['rkey']}", None)
+            return json_response({"commit": {"cid": self._cid(), "rev": self._rkey()}})
+        if nsid == "com.atproto.repo.getRecord":
+            uri = f"at://{args.get('repo')}/{args.get('collection')}/{args.get('rkey')}"
+            found = self.records.get(uri)
+            return json_response(found) if found else xrpc_error("RecordNotFound", f"Could not locate record: {uri}")
+        return xrpc_error("MethodNotImplemented", "Method Not Implemented", 501)

@@ -1,0 +1,224 @@
+"""A stateful fake of the Mastodon REST endpoints Parvis uses (shapes from docs.joinmastodon.org/entities).
+
+Routes (names for :meth:`FakeBase.fail`): ``notifications`` GET /api/v1/notifications (``types[]``, ``since_id``,
+``max_id``, ``limit``; ``Link`` header with ``next``/``prev``), ``context`` GET /api/v1/statuses/:id/context,
+``history`` GET /api/v1/statuses/:id/history, ``post`` POST /api/v1/statuses (``Idempotency-Key``: the same
+key answers the status already created; ``scheduled_at`` answers a ScheduledStatus), ``delete`` DELETE
+/api/v1/statuses/:id, ``unschedule`` DELETE /api/v1/scheduled_statuses/:id, ``verify`` GET
+/api/v1/accounts/verify_credentials, ``block``/``mute`` POST /api/v1/accounts/:id/{block,mute}.
+Every answer carries ``X-RateLimit-Limit/-Remaining/-Reset`` (ISO time); ``remaining`` sets the budget.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from werkzeug import Request, Response
+
+from tests.fakes.base import FakeBase, json_response
+
+
+def masto_time(dt: datetime) -> str:
+    """Mastodon's timestamp format: ``2026-01-05T08:12:00.000Z``."""
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+class FakeMastodonApi(FakeBase):
+    """State: accounts, statuses, mention notifications, what was posted, scheduled, deleted, blocked, muted."""
+
+    def __init__(self, *, token: str = "MASTO-TOKEN", host: str = "social.ville-test.fr",
+                 start: datetime | None = None, limit: int = 300) -> None:
+        super().__init__()
+        self.token, self.host = token, host
+        self.me = self._account("109000", "villedetest", "Ville de Test")
+        self.statuses: dict[str, dict[str, Any]] = {}
+        self.notifications: dict[str, dict[str, Any]] = {}
+        self.scheduled: dict[str, dict[str, Any]] = {}
+        self.posted: list[dict[str, Any]] = []  # request bodies of POST /api/v1/statuses that created something
+        self.keys: dict[str, dict[str, Any]] = {}  # Idempotency-Key -> answer
+        self.deleted: list[str] = []
+        self.blocked: list[str] = []
+        self.muted: list[str] = []
+        self.history: dict[str, list[dict[str, Any]]] = {}
+        self.limit, self.remaining = limit, limit
+        self.lose_answers = 0  # the next N created statuses answer 503 (an ambiguous failure)
+        self.base = ""
+        self._n = 110000000000000000
+        self._clock = start or datetime.now(UTC) - timedelta(hours=2)
+
+    def _id(self) -> str:
+        self._n += 1
+        return str(self._n)
+
+    def _account(self, account_id: str, username: str, name: str) -> dict[str, Any]:
+        return {"id": account_id, "username": username, "acct": username, "display_name": name,
+                "locked": False, "bot": False, "created_at": "2022-11-05T00:00:00.000Z", "note": "",
+                "url": f"https://{self.host}/@{username}", "avatar": f"https://{self.host}/avatars/{account_id}.png",
+                "followers_count": 1200, "following_count": 80, "statuses_count": 420, "emojis": [], "fields": []}
+
+    def status(self, text: str, *, author: tuple[str, str, str] | None = None, reply_to: str | None = None,
+               visibility: str = "public", created_at: datetime | None = None, **extra: Any) -> dict[str, Any]:
+        """A status (by ``author`` = (id, acct, name), by default a resident of another instance)."""
+        self._clock = created_at or self._clock + timedelta(seconds=9)
+        acct = author or ("209001", "camille@mastodon.example", "Camille Martin")
+        account = self._account(*acct)
+        account["acct"] = acct[1]
+        status_id = self._id()
+        content = "<p>" + "<br />".join(html.escape(line) for line in text.split("\n")) + "</p>"
+        status: dict[str, Any] = {
+            "id": status_id, "uri": f"https://{self.host}/users/{acct[1]}/statuses/{status_id}",
+            "url": f"https://{self.host}/@{acct[1]}/{status_id}", "created_at": masto_time(self._clock),
+            "account": account, "content": content, "visibility": visibility, "sensitive": False,
+            "spoiler_text": "", "media_attachments": [], "mentions": [], "tags": [], "emojis": [],
+            "reblogs_count": 0, "favourites_count": 0, "replies_count": 0, "in_reply_to_id": reply_to,
+            "in_reply_to_account_id": self.statuses[reply_to]["account"]["id"] if reply_to in self.statuses
+            else None, "reblog": None, "poll": None, "card": None, "language": "fr", "text": None,
+            "edited_at": None, "application": None}
+        status.update(extra)
+        self.statuses[status_id] = status
+        return status
+
+    def mention(self, text: str, **kwargs: Any) -> dict[str, Any]:
+        """A resident mentions the city's account: a status and its ``mention`` notification."""
+        status = self.status(f"@{self.me['acct']} {text}", **kwargs)
+        note_id = str(len(self.notifications) + 1 + 500)
+        self.notifications[note_id] = {"id": note_id, "type": "mention", "created_at": status["created_at"],
+                                       "account": status["account"], "status": status}
+        return status
+
+    def favourite(self, status_id: str) -> None:
+        """A ``favourite`` notification (must be filtered out by ``types[]=mention``)."""
+        note_id = str(len(self.notifications) + 1 + 500)
+        self.notifications[note_id] = {"id": note_id, "type": "favourite", "created_at": masto_time(self._clock),
+                                       "account": self._account("209002", "dom", "Dom"),
+                                       "status": self.statuses.get(status_id)}
+
+    # ---- HTTP --------------------------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        reset = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
+        return {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(max(self.remaining, 0)),
+                "X-RateLimit-Reset": masto_time(reset)}
+
+    def _json(self, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+        return json_response(body, status, {**self._headers(), **(headers or {})})
+
+    def _notifications(self, request: Request) -> Response:
+        args = request.args
+        types = args.getlist("types[]")
+        limit = min(int(args.get("limit", 40)), 80)
+        since, below = int(args.get("since_id", 0) or 0), args.get("max_id")
+        ids = sorted((int(i) for i, n in self.notifications.items()
+                      if (not types or n["type"] in types) and int(i) > since), reverse=True)
+        if below:
+            ids = [i for i in ids if i < int(below)]
+        chunk = [self.notifications[str(i)] for i in ids[:limit]]
+        headers = {}
+        if chunk:
+            path = f"{self.base}/api/v1/notifications"
+            headers["Link"] = (f'<{path}?max_id={chunk[-1]["id"]}>; rel="next", '
+                               f'<{path}?min_id={chunk[0]["id"]}>; rel="prev"')
+        return self._json(chunk, headers=headers)
+
+    def _post(self, request: Request) -> Response:
+        key = request.headers.get("Idempotency-Key")
+        if key and key in self.keys:
+            return self._json(self.keys[key])
+        form = request.get_json(silent=True) or dict(request.form.items())
+        text = str(form.get("status", ""))
+        if len(text) > 500:
+            return self._json({"error": "Validation failed: Text character limit of 500 exceeded"}, 422)
+        if form.get("scheduled_at"):
+            when = datetime.fromisoformat(str(form["scheduled_at"]).replace("Z", "+00:00"))
+            if when < datetime.now(UTC) + timedelta(minutes=5):
+                return self._json({"error": "Validation failed: Scheduled at The scheduled date must be in the "
+                                            "future"}, 422)
+            sched_id = self._id()
+            answer: dict[str, Any] = {"id": sched_id, "scheduled_at": masto_time(when), "media_attachments": [],
+                                      "params": {"text": text, "visibility": form.get("visibility", "public"),
+                                                 "scheduled_at": None, "in_reply_to_id": None,
+                                                 "idempotency": key}}
+            self.scheduled[sched_id] = answer
+        else:
+            answer = self.status(text, author=(self.me["id"], self.me["acct"], self.me["display_name"]),
+                                 reply_to=form.get("in_reply_to_id") or None,
+                                 visibility=str(form.get("visibility") or "public"))
+        self.posted.append(dict(form))
+        if key:
+            self.keys[key] = answer
+        if self.lose_answers:  # the status exists, but the answer never reaches the client
+            self.lose_answers -= 1
+            return self._json({"error": "Bad gateway"}, 503)
+        return self._json(answer)
+
+    def handle(self, request: Request) -> Response:
+        """Route one request."""
+        self.remaining -= 1
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return self._json({"error": "The access token is invalid"}, 401)
+        path, method = request.path, request.method
+        if self.remaining < 0:
+            return self._json({"error": "Too many requests"}, 429)
+        if method == "GET" and path == "/api/v1/notifications":
+            return self._failure("notifications") or self._notifications(request)
+        if method == "GET" and path == "/api/v1/accounts/verify_credentials":
+            return self._failure("verify") or self._json({**self.me, "source": {"privacy": "public"}})
+        if method == "GET" and (m := re.fullmatch(r"/api/v1/accounts/(\d+)/statuses", path)):
+            return self._failure("statuses") or self._statuses(m[1], request)
+        if m := re.fullmatch(r"/api/v1/statuses/(\d+)/context", path):
+            return self._failure("context") or self._context(m[1])
+        if m := re.fullmatch(r"/api/v1/statuses/(\d+)/history", path):
+            return self._failure("history") or self._json(self.history.get(m[1], [
+                {k: self.statuses[m[1]][k] for k in ("content", "spoiler_text", "sensitive", "created_at",
+                                                      "account", "media_attachments", "emojis")}]))
+        if method == "POST" and path == "/api/v1/statuses":
+            return self._failure("post") or self._post(request)
+        if method == "DELETE" and (m := re.fullmatch(r"/api/v1/statuses/(\d+)", path)):
+            failure = self._failure("delete")
+            if failure:
+                return failure
+            status = self.statuses.get(m[1])
+            if status is None or status["account"]["id"] != self.me["id"]:
+                return self._json({"error": "Record not found"}, 404)
+            self.deleted.append(m[1])
+            return self._json({**self.statuses.pop(m[1]), "text": "deleted"})
+        if method == "DELETE" and (m := re.fullmatch(r"/api/v1/scheduled_statuses/(\d+)", path)):
+            if self.scheduled.pop(m[1], None) is None:
+                return self._json({"error": "Record not found"}, 404)
+            self.deleted.append(f"scheduled:{m[1]}")
+            return self._json({})
+        if method == "POST" and (m := re.fullmatch(r"/api/v1/accounts/(\d+)/(block|mute)", path)):
+            (self.blocked if m[2] == "block" else self.muted).append(m[1])
+            return self._json({"id": m[1], "blocking": m[2] == "block", "muting": m[2] == "mute"})
+        return self._json({"error": "Record not found"}, 404)
+
+    def _statuses(self, account_id: str, request: Request) -> Response:
+        ids = sorted((int(i) for i, s in self.statuses.items() if s["account"]["id"] == account_id), reverse=True)
+        if request.args.get("max_id"):
+            ids = [i for i in ids if i < int(request.args["max_id"])]
+        chunk = [self.statuses[str(i)] for i in ids[:int(request.args.get("limit", 20))]]
+        headers = {"Link": f'<{self.base}{request.path}?max_id={chunk[-1]["id"]}>; rel="next"'} if chunk else {}
+        return self._json(chunk, headers=headers)
+
+    def _context(self, status_id: str) -> Response:
+        if status_id not in self.statuses:
+            return self._json({"error": "Record not found"}, 404)
+        ancestors, cur = [], self.statuses[status_id].get("in_reply_to_id")
+        while cur and cur in self.statuses:
+            ancestors.insert(0, self.statuses[cur])
+            cur = self.statuses[cur].get("in_reply_to_id")
+        descendants, frontier = [], [status_id]
+        while frontier:
+            parent = frontier.pop(0)
+            kids = [s for s in self.statuses.values() if s.get("in_reply_to_id") == parent]
+            descendants.extend(kids)
+            frontier.extend(k["id"] for k in kids)
+        return self._json({"ancestors": ancestors, "descendants": descendants})
+
+    def install(self, server: Any) -> str:
+        """Answer every request ``server`` receives; returns the base URL (the instance)."""
+        self.base = super().install(server)
+        return self.base
