@@ -35,39 +35,91 @@ def _timed_http() -> tuple[list[float], Any]:
     return spent, original
 
 
-def _run_one(name: str, n: int, settings: Any, work: Path) -> dict[str, Any]:
-    from datetime import UTC, datetime, timedelta
+def _timed_httpx(spent: list[float]) -> Any:
+    """Add the time spent in ``httpx.Client.send`` (the Bluesky SDK's transport) to ``spent``."""
+    import httpx
 
-    from connectors.facebook.connector import FacebookConnector
-    from connectors.x.connector import XConnector
-    from core.storage import open_db
-    from services.assembly import score_fn
-    from services.ingest import sync_connector
-    from tests.fakes import FakeGraphApi, FakeXApi
-    from tests.fakes.base import serve
+    original = httpx.Client.send
 
-    start_at = datetime.now(UTC) - timedelta(days=2)
+    def send(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - start
+
+    httpx.Client.send = send  # type: ignore[method-assign]
+    return original
+
+
+def _fake_for(name: str, n: int, start_at: Any) -> Any:
+    """A fake platform holding ``n`` mentions for connector ``name``."""
+    from tests.fakes import FakeBlueskyApi, FakeGraphApi, FakeMastodonApi, FakeXApi
+
     if name == "x":
         fake: Any = FakeXApi(start=start_at)
         for i in range(n):
             fake.add_tweet(f"@VilleDeTest message {i} : le lampadaire de la rue {i % 97} est éteint depuis hier 💡")
-    else:
+    elif name == "mastodon":
+        fake = FakeMastodonApi(start=start_at, limit=10**9)
+        for i in range(n):
+            fake.mention(f"message {i} : le lampadaire de la rue {i % 97} est éteint depuis hier 💡")
+    elif name == "bluesky":
+        fake = FakeBlueskyApi(start=start_at)
+        for i in range(n):
+            fake.post(f"@ville-test.bsky.social message {i} : le lampadaire de la rue {i % 97} est éteint 💡")
+    elif name == "facebook":
         fake = FakeGraphApi(start=start_at)
         posts = [fake.add_post(f"Publication {p} de la Ville") for p in range(max(1, n // 100))]
         for i in range(n):
             fake.add_comment(posts[i % len(posts)], f"Commentaire {i} : quand la piscine rouvre-t-elle ? 🏊")
+    else:
+        raise click.BadParameter(f"no fake for {name!r}; known: x, facebook, mastodon, bluesky")
+    return fake
+
+
+def _connector_for(name: str, fake: Any, base_url: str, work: Path) -> Any:
+    """The real connector for ``name`` pointed at ``fake``, with pages of 100 (80 on Mastodon, its maximum)."""
+    if name == "x":
+        from connectors.x.connector import XConnector
+
+        return XConnector(bearer_token=fake.bearer, user_id=fake.user_id, base_url=base_url, page_size=100,
+                          max_pages=100, backoff=0)
+    if name == "mastodon":
+        from connectors.mastodon.connector import MastodonConnector
+
+        return MastodonConnector(base_url=base_url, access_token=fake.token, page_size=80, max_pages=200, backoff=0)
+    if name == "bluesky":
+        from connectors.bluesky.connector import BlueskyConnector
+
+        return BlueskyConnector(handle=fake.account_handle, app_password=fake.password, base_url=base_url,
+                                page_size=100, max_pages=200, session_path=work / "bluesky.session", backoff=0)
+    from connectors.facebook.connector import FacebookConnector
+
+    return FacebookConnector(page_id=fake.page_id, page_token=fake.token, base_url=base_url, version=fake.version,
+                             backoff=0)
+
+
+def _run_one(name: str, n: int, settings: Any, work: Path) -> dict[str, Any]:
+    from datetime import UTC, datetime, timedelta
+
+    import httpx
+
+    from core.storage import open_db
+    from services.assembly import score_fn
+    from services.ingest import sync_connector
+    from tests.fakes.base import serve
+
+    start_at = datetime.now(UTC) - timedelta(days=2)
+    fake = _fake_for(name, n, start_at)
     db_path = work / f"bench-{name}.db"
     db = open_db(db_path)
     score = score_fn(settings)
     spent, original = _timed_http()
+    original_send = _timed_httpx(spent)
     try:
         with serve(fake) as (_, base_url):
-            if name == "x":
-                connector: Any = XConnector(bearer_token=fake.bearer, user_id=fake.user_id, base_url=base_url,
-                                            page_size=100, max_pages=100, backoff=0)
-            else:
-                connector = FacebookConnector(page_id=fake.page_id, page_token=fake.token, base_url=base_url,
-                                              version=fake.version, backoff=0)
+            connector = _connector_for(name, fake, base_url, work)
             t0 = time.perf_counter()
             result = sync_connector(db, connector, score=score, max_rounds=1000)
             total = time.perf_counter() - t0
@@ -75,6 +127,7 @@ def _run_one(name: str, n: int, settings: Any, work: Path) -> dict[str, Any]:
         from connectors.http import ConnectorSession
 
         ConnectorSession.request = original  # type: ignore[method-assign]
+        httpx.Client.send = original_send  # type: ignore[method-assign]
         db.close()
     return {"connector": name, "mentions": result.inserted, "seconds": round(total, 2),
             "mentions_per_s": round(result.inserted / total) if total else None,
@@ -84,7 +137,8 @@ def _run_one(name: str, n: int, settings: Any, work: Path) -> dict[str, Any]:
 
 @bench.command("sync")
 @click.option("--mentions", default=10_000, show_default=True, help="Mentions served by each fake platform.")
-@click.option("--connector", "names", multiple=True, default=("x", "facebook"), show_default=True)
+@click.option("--connector", "names", multiple=True, default=("x", "facebook", "mastodon", "bluesky"),
+              show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @db_option
 def bench_sync(mentions: int, names: tuple[str, ...], as_json: bool, db_path: Path | None) -> None:
