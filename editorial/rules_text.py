@@ -5,20 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-try:
-    from core.personal_data import find_personal_data
-except ImportError:  # TODO(issue #4): delete this fallback once core/personal_data.py ships
-    _FALLBACK = (
-        ("email", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
-        ("phone", re.compile(r"(?<!\d)(?:\+33\s?|0)[1-9](?:[\s.-]?\d{2}){4}(?!\d)")),
-        ("iban", re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b")),
-        ("nir", re.compile(r"(?<!\d)[12]\s?\d{2}\s?\d{2}\s?(?:\d{2}|2[AB])\s?\d{3}\s?\d{3}(?:\s?\d{2})?(?!\d)")),
-    )
-
-    def find_personal_data(text: str) -> list[tuple[int, int, str]]:  # type: ignore[misc]
-        """Minimal stand-in for the moderation detector: e-mails, French phones, IBANs, NIRs."""
-        found = [(m.start(), m.end(), kind) for kind, rx in _FALLBACK for m in rx.finditer(text)]
-        return sorted(found)
+from core.personal_data import find_personal_data
 from editorial.charter import Finding, Severity, Term
 from editorial.lengths import count_for
 from editorial.links import find_links, host_allowed
