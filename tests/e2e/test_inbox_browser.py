@@ -18,20 +18,9 @@ from core import repo
 from core.models import Role, Status
 from core.storage import open_db, write_transaction
 from tests.conftest import NOW, make_mention
-from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, console_server
+from tests.e2e.server import console_server
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} missing: run `make browser` (installs Debian's chromium)")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _seed(db_path: Path) -> None:

@@ -9,29 +9,19 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from core import audit, repo
 from core.models import DraftState, Role
 from core.storage import open_db, write_transaction
 from tests.conftest import NOW, make_mention
-from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, console_server
+from tests.e2e.server import console_server
 
 pytestmark = pytest.mark.e2e
 
 BLOCKED = "Bonjour, appelez Mme Durand au 06 12 34 56 78 pour la piscine."
 FIXED = "Bonjour, la piscine est ouverte dimanche de 9 h à 18 h."
 WAIT = 30_000
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} missing: run `make browser` (installs Debian's chromium)")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _seed(db_path: Path) -> None:
@@ -87,14 +77,14 @@ def test_reply_blocked_fixed_approved_and_sent_signed(browser, tmp_path):
         # the charter blocks a resident's phone number: the send button stays disabled
         _type_reply(page, BLOCKED)
         page.get_by_text("Bloquant", exact=False).first.wait_for(timeout=WAIT)
-        assert page.get_by_role("button", name="Soumettre pour validation").is_disabled()
+        expect(page.get_by_role("button", name="Soumettre pour validation")).to_be_disabled(timeout=WAIT)
 
         # fixed: no more blocking finding, and her replies go to approval
         _type_reply(page, FIXED)
         page.get_by_text("Validation requise", exact=False).first.wait_for(timeout=WAIT)
         page.get_by_text("Bloquant", exact=False).first.wait_for(state="detached", timeout=WAIT)
         submit = page.get_by_role("button", name="Soumettre pour validation")
-        assert submit.is_enabled()
+        expect(submit).to_be_enabled(timeout=WAIT)  # auto-waits while Streamlit re-renders the composer
         submit.click()
         page.get_by_text("Réponse soumise à la validation de la direction.").wait_for(timeout=WAIT)
         assert not (db_path.parent / "demo-outbox.jsonl").exists() or FIXED not in (
