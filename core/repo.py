@@ -17,7 +17,7 @@ from sqlite_utils import Database
 
 from core.clock import from_iso, to_iso
 from core.errors import NotFoundError, ValidationError
-from core.storage import write_transaction
+from core.storage import RISK_FLAGS_EACH, RISK_KIND, write_transaction
 from core.models import (
     OPEN_STATUSES,
     Agent,
@@ -158,8 +158,7 @@ def _rollup_new_mentions(db: Database, after_rowid: int) -> None:
         "INSERT INTO dash_risk_hourly (hour, platform, account, kind, n) "
         "SELECT hour, platform, account, kind, count(DISTINCT rid) FROM ("
         " SELECT substr(m.created_at, 1, 13) AS hour, m.platform, m.account, m.rowid AS rid,"
-        " CASE j.type WHEN 'object' THEN json_extract(j.value, '$.kind') WHEN 'text' THEN j.value END AS kind"
-        " FROM mentions AS m, json_each(CASE WHEN json_valid(m.risk_flags) THEN m.risk_flags ELSE '[]' END) AS j"
+        f" {RISK_KIND} AS kind FROM mentions AS m, {RISK_FLAGS_EACH}"
         " WHERE m.rowid > ? AND m.risk_flags NOT IN ('[]', '')"
         ") WHERE kind IS NOT NULL GROUP BY 1, 2, 3, 4 "
         "ON CONFLICT (hour, platform, account, kind) DO UPDATE SET n = n + excluded.n", (after_rowid,))

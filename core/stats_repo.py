@@ -17,7 +17,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from core.clock import to_iso
-from core.storage import rebuild_dashboard_responses, rebuild_dashboard_rollups
+from core.storage import RISK_FLAGS_EACH, RISK_KIND, rebuild_dashboard_responses, rebuild_dashboard_rollups
 
 _OPEN = "('new', 'assigned', 'waiting', 'escalated')"
 # Accounts are summed (the account filter selects them): the account field of these rows is ''.
@@ -117,8 +117,7 @@ def hourly_risk(db: Database, scope: StatsScope, *, rollup: bool | None = None) 
         where = _mention_where(scope, params)
         sql = ("SELECT hour, platform, '', kind, count(DISTINCT rid) FROM ("
                "SELECT substr(m.created_at, 1, 13) AS hour, m.platform, m.account, m.rowid AS rid, "
-               "CASE j.type WHEN 'object' THEN json_extract(j.value, '$.kind') WHEN 'text' THEN j.value END AS kind "
-               "FROM mentions m, json_each(CASE WHEN json_valid(m.risk_flags) THEN m.risk_flags ELSE '[]' END) j "
+               f"{RISK_KIND} AS kind FROM mentions m, {RISK_FLAGS_EACH} "
                f"WHERE m.risk_flags NOT IN ('[]', '') AND {where}) WHERE kind IS NOT NULL GROUP BY 1, 2, 4")
     return db.execute(sql, params).fetchall()
 

@@ -641,6 +641,10 @@ def m051_worker_leases(db: Database) -> None:
 # m060-m069: dashboard (issue #9)
 # --------------------------------------------------------------------------------------------------
 
+# The risk-flag kinds of a mention ``m`` (objects {"kind": ...} or plain strings), shared by every roll-up query.
+RISK_FLAGS_EACH = "json_each(CASE WHEN json_valid(m.risk_flags) THEN m.risk_flags ELSE '[]' END) AS j"
+RISK_KIND = "CASE j.type WHEN 'object' THEN json_extract(j.value, '$.kind') WHEN 'text' THEN j.value END"
+
 # Kinds of a mention's risk flags (objects {"kind": ...} or plain strings), each counted once per mention.
 _DASH_KINDS = """SELECT DISTINCT CASE j.type WHEN 'object' THEN json_extract(j.value, '$.kind')
     WHEN 'text' THEN j.value END AS kind
@@ -738,8 +742,8 @@ def rebuild_dashboard_rollups(db: Database) -> None:
     INSERT INTO dash_risk_hourly (hour, platform, account, kind, n)
     SELECT hour, platform, account, kind, count(DISTINCT rid) FROM (
         SELECT substr(m.created_at, 1, 13) AS hour, m.platform, m.account, m.rowid AS rid,
-               CASE j.type WHEN 'object' THEN json_extract(j.value, '$.kind') WHEN 'text' THEN j.value END AS kind
-        FROM mentions AS m, json_each(CASE WHEN json_valid(m.risk_flags) THEN m.risk_flags ELSE '[]' END) AS j
+               """ + RISK_KIND + """ AS kind
+        FROM mentions AS m, """ + RISK_FLAGS_EACH + """
         WHERE m.risk_flags NOT IN ('[]', '')
     ) WHERE kind IS NOT NULL GROUP BY 1, 2, 3, 4;
     INSERT INTO first_responses (mention_uid, agent_id, draft_id, sent_at)
