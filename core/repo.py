@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from core import mention_keys
 from core.clock import from_iso, to_iso
 from core.errors import NotFoundError, ValidationError
 from core.storage import RISK_FLAGS_EACH, RISK_KIND, write_transaction
@@ -72,7 +73,9 @@ _INSERT_COLS = (
     "ingested_at", "updated_at", "sentiment", "sentiment_confidence", "sentiment_source", "risk_score", "risk_flags",
     "priority", "model_version",
 )
-_INSERT_SQL = f"INSERT INTO mentions ({', '.join(_INSERT_COLS)}) VALUES ({', '.join('?' * len(_INSERT_COLS))})"
+_INSERT_SQL = (f"INSERT INTO mentions (rowid, {', '.join(_INSERT_COLS)}) "
+               f"VALUES (?, {', '.join('?' * len(_INSERT_COLS))})")
+_IN_KEYS = "(SELECT value FROM json_each(?))"  # a JSON array of rowids, bound as one parameter
 
 
 def _mention_row(m: Mention, now_iso: str, sc: Scores) -> tuple[Any, ...]:
@@ -118,11 +121,13 @@ def _upsert(db: Database, mentions: Sequence[Mention], *, now: datetime,
     empty = Scores()
     new_rows = [_mention_row(m, now_iso, sc or empty) for uid, (m, sc) in by_uid.items() if uid not in existing]
     if new_rows:
-        before = db.execute("SELECT coalesce(max(rowid), 0) FROM mentions").fetchone()[0]
-        db.conn.executemany(_INSERT_SQL, new_rows)
+        keys = free_mention_keys(db, [mention_keys.block_start(by_uid[r[0]][0].created_at) for r in new_rows])
+        db.conn.executemany(_INSERT_SQL, [(k, *r) for k, r in zip(keys, new_rows, strict=True)])
+        new_keys = json.dumps(keys)
         db.execute("INSERT INTO mentions_fts (rowid, text, author_handle, author_name) "
-                   "SELECT rowid, text, author_handle, author_name FROM mentions WHERE rowid > ?", (before,))
-        _rollup_new_mentions(db, before)
+                   f"SELECT rowid, text, author_handle, author_name FROM mentions WHERE rowid IN {_IN_KEYS}",
+                   (new_keys,))
+        _rollup_new_mentions(db, new_keys)
         result.inserted.extend(r[0] for r in new_rows)
     for uid, old_text in existing.items():
         m, _ = by_uid[uid]
@@ -144,29 +149,49 @@ def _upsert(db: Database, mentions: Sequence[Mention], *, now: datetime,
     return result
 
 
-def _rollup_new_mentions(db: Database, after_rowid: int) -> None:
-    """Add the mentions inserted after ``after_rowid`` to the dashboard's hourly roll-ups (one statement each;
-    updates and deletes are kept exact by the triggers of storage m060)."""
+def free_mention_keys(db: Database, blocks: list[int]) -> list[int]:
+    """Time-ordered rowids for new mentions, given each one's millisecond block (core/mention_keys.py): the
+    next slot after the block's highest stored one, in the order given."""
+    top: dict[int, int | None] = {}
+    distinct = sorted(set(blocks))
+    for start in range(0, len(distinct), 5000):
+        chunk = json.dumps(distinct[start:start + 5000])
+        top.update(db.execute("SELECT value, (SELECT max(rowid) FROM mentions WHERE rowid >= value AND rowid < "
+                              "value + ?) FROM json_each(?)", (mention_keys.SLOTS, chunk)).fetchall())
+    keys: list[int] = []
+    for block in blocks:
+        last = top.get(block)
+        key = block if last is None else last + 1
+        if key >= block + mention_keys.SLOTS:
+            raise ValidationError("more than a million mentions in one millisecond: refusing the batch")
+        top[block] = key
+        keys.append(key)
+    return keys
+
+
+def _rollup_new_mentions(db: Database, new_keys: str) -> None:
+    """Add the new mentions (``new_keys``: their rowids as a JSON array) to the dashboard's hourly roll-ups (one
+    statement each; updates and deletes are kept exact by the triggers of storage m060)."""
     db.execute(
         "INSERT INTO dash_hourly (hour, platform, account, sentiment, n, answered, flagged) "
         "SELECT substr(created_at, 1, 13), platform, account, COALESCE(sentiment, ''), count(*), "
-        "sum(first_response_at IS NOT NULL), sum(risk_flags NOT IN ('[]', '')) FROM mentions WHERE rowid > ? "
-        "GROUP BY 1, 2, 3, 4 "
+        "sum(first_response_at IS NOT NULL), sum(risk_flags NOT IN ('[]', '')) FROM mentions "
+        f"WHERE rowid IN {_IN_KEYS} GROUP BY 1, 2, 3, 4 "
         "ON CONFLICT (hour, platform, account, sentiment) DO UPDATE SET n = n + excluded.n, "
-        "answered = answered + excluded.answered, flagged = flagged + excluded.flagged", (after_rowid,))
+        "answered = answered + excluded.answered, flagged = flagged + excluded.flagged", (new_keys,))
     db.execute(
         "INSERT INTO dash_risk_hourly (hour, platform, account, kind, n) "
         "SELECT hour, platform, account, kind, count(DISTINCT rid) FROM ("
         " SELECT substr(m.created_at, 1, 13) AS hour, m.platform, m.account, m.rowid AS rid,"
         f" {RISK_KIND} AS kind FROM mentions AS m, {RISK_FLAGS_EACH}"
-        " WHERE m.rowid > ? AND m.risk_flags NOT IN ('[]', '')"
+        f" WHERE m.rowid IN {_IN_KEYS} AND m.risk_flags NOT IN ('[]', '')"
         ") WHERE kind IS NOT NULL GROUP BY 1, 2, 3, 4 "
-        "ON CONFLICT (hour, platform, account, kind) DO UPDATE SET n = n + excluded.n", (after_rowid,))
+        "ON CONFLICT (hour, platform, account, kind) DO UPDATE SET n = n + excluded.n", (new_keys,))
     db.execute(  # mentions imported with a first response already known (storage m061)
         "INSERT OR REPLACE INTO dash_responses (created_s, mention_uid, platform, account, responded_s, agent_id) "
         "SELECT unixepoch(m.created_at), m.uid, m.platform, m.account, unixepoch(m.first_response_at), "
         "COALESCE((SELECT agent_id FROM first_responses WHERE mention_uid = m.uid), m.assigned_to) "
-        "FROM mentions AS m WHERE m.rowid > ? AND m.first_response_at IS NOT NULL", (after_rowid,))
+        f"FROM mentions AS m WHERE m.rowid IN {_IN_KEYS} AND m.first_response_at IS NOT NULL", (new_keys,))
 
 
 def record_platform_change(db: Database, uid: str, change: str, *, now: datetime,
@@ -330,11 +355,36 @@ def list_inbox(db: Database, q: InboxQuery) -> list[InboxItem]:
         match = fts_query(q.search)
         if not match:
             return []
+        if q.order in _TIME_ORDERS:
+            return _search_in_time_order(db, q, match, clauses, params, cols)
         clauses.insert(0, "m.rowid IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
         params.insert(0, match)
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
     sql = f"SELECT {cols} FROM mentions m {where} ORDER BY {order} LIMIT ? OFFSET ?"
     rows = db.execute(sql, [*params, q.limit, q.offset]).fetchall()
+    return _items(db, rows)
+
+
+_TIME_ORDERS = {"newest": "DESC", "oldest": "ASC"}
+
+
+def _search_in_time_order(db: Database, q: InboxQuery, match: str, clauses: list[str], params: list[Any],
+                          cols: str) -> list[InboxItem]:
+    """Full-text search, newest or oldest first: the index hands over its matches in rowid order, which is time
+    order (core/mention_keys.py), so one page costs a few dozen matches, not a sort of all of them; the date
+    filters also bound the rowids the index walks."""
+    bounds: list[str] = ["f.mentions_fts MATCH ?"]
+    values: list[Any] = [match]
+    if q.since:
+        bounds.append("f.rowid >= ?")
+        values.append(mention_keys.block_start(q.since))
+    if q.until:  # up to the end of the millisecond; the exact created_at filter stays in ``clauses``
+        bounds.append("f.rowid < ?")
+        values.append(mention_keys.block_start(q.until) + mention_keys.SLOTS)
+    where = " AND ".join(bounds + clauses)
+    sql = (f"SELECT {cols} FROM mentions_fts AS f JOIN mentions AS m ON m.rowid = f.rowid WHERE {where} "
+           f"ORDER BY f.rowid {_TIME_ORDERS[q.order]} LIMIT ? OFFSET ?")
+    rows = db.execute(sql, [*values, *params, q.limit, q.offset]).fetchall()
     return _items(db, rows)
 
 

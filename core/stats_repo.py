@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
 
-from core.clock import to_iso
+from core import mention_keys
+from core.clock import from_iso, to_iso
+from core.repo import free_mention_keys
 from core.storage import RISK_FLAGS_EACH, RISK_KIND, rebuild_dashboard_responses, rebuild_dashboard_rollups
 
 _OPEN = "('new', 'assigned', 'waiting', 'escalated')"
@@ -231,9 +233,11 @@ def bench_insert(db: Database, mentions: Iterable[Sequence[Any]], drafts: Iterab
 
     Draft rows are ``(mention_uid, author_id, body, platform, sent_at)``.
     """
+    rows = list(mentions)
+    keys = free_mention_keys(db, [mention_keys.block_start(from_iso(r[7]) or datetime.now(UTC)) for r in rows])
     cols = ", ".join(BENCH_MENTION_COLS)
-    db.conn.executemany(f"INSERT INTO mentions ({cols}) VALUES ({', '.join('?' * len(BENCH_MENTION_COLS))})",
-                        mentions)
+    db.conn.executemany(f"INSERT INTO mentions (rowid, {cols}) VALUES (?, {', '.join('?' * len(BENCH_MENTION_COLS))})",
+                        [(k, *r) for k, r in zip(keys, rows, strict=True)])
     db.conn.executemany(
         "INSERT INTO drafts (mention_uid, author_id, body, signed_text, platform, state, created_at, updated_at, "
         "sent_at) VALUES (?1, ?2, ?3, ?3, ?4, 'sent', ?5, ?5, ?5)", drafts)

@@ -12,16 +12,20 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from core import mention_keys
+from core.clock import from_iso
 from core.errors import SchemaTooNewError, StorageError
 
 MIGRATION_SET = "parvis"
 migrations = Migrations(MIGRATION_SET)
 BUSY_TIMEOUT_S = 10.0
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def schema_version() -> int:
@@ -290,6 +294,26 @@ def m005_sync_requests(db: Database) -> None:
 def m006_bulk_fts_insert(db: Database) -> None:
     """New mentions enter the full-text index in one statement per batch (core.repo.upsert_mentions), not per row."""
     db.executescript("DROP TRIGGER mentions_fts_ai;")
+
+
+@migrations()
+def m007_time_ordered_mention_keys(db: Database) -> None:
+    """Renumber mentions so that rowid follows created_at (core/mention_keys.py), then rebuild the full-text
+    index, which shares those rowids."""
+    rows = db.execute("SELECT rowid, created_at FROM mentions ORDER BY rowid").fetchall()
+    if not rows:
+        return
+    shift = 1 << 62  # above every time key: old and new rowids never meet while renumbering
+    db.execute("UPDATE mentions SET rowid = rowid + ?", (shift,))
+    top: dict[int, int] = {}
+    moves = []
+    for rowid, created_at in rows:  # in arrival order, so that ties keep it
+        block = mention_keys.block_start(from_iso(created_at) or _EPOCH)
+        key = top[block] + 1 if block in top else block
+        top[block] = key
+        moves.append((key, rowid + shift))
+    db.conn.executemany("UPDATE mentions SET rowid = ? WHERE rowid = ?", moves)
+    db.execute("INSERT INTO mentions_fts (mentions_fts) VALUES ('rebuild')")
 
 
 # --------------------------------------------------------------------------------------------------
