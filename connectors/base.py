@@ -36,6 +36,7 @@ class ConnectorInfo:
     name: str
     capabilities: frozenset[Capability]
     settings_keys: tuple[str, ...] = ()  # environment variables it needs
+    publish_needs_image: bool = False  # the platform refuses text-only posts (Instagram)
 
 
 @dataclass(frozen=True, slots=True)
