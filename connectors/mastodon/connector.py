@@ -8,11 +8,8 @@ instance refuses times less than 5 minutes ahead; the publisher then posts itsel
 (and scheduled ones, ids ``scheduled:<id>``); blocks and mutes accounts (moderation extras, not part of the
 contract); reads a thread through the status context and a status's edit history.
 
-Edits: a mention whose status arrives with ``edited_at`` set gets its edit history read (one call per edited
-status, at most ``max_history`` a fetch, the rest carried in the cursor's ``history_due``) and each edit comes
-back as an ``edited`` :class:`PlatformChange` (text before/after), stored as a revision like X's and Facebook's
-edits. Statuses never edited cost nothing more. An edit made *after* the mention was synced is not seen:
-notifications are read once (``since_id``) and Mastodon notifies edits only to those who boosted the status.
+Edits: a mention arriving with ``edited_at`` set gets its edit history read (connectors/mastodon/history.py),
+each edit returned as an ``edited`` :class:`PlatformChange`; an edit made after the sync is not seen.
 
 Posts carry up to 4 images with their alt text (connectors/mastodon/media.py; scope ``write:media``); replies
 stay text-only. Exemptions: Mastodon has no way to hide someone else's reply, so ``HIDE``/``UNHIDE`` are absent. Rate limits: the instance's ``X-RateLimit-Remaining``/``-Reset`` headers are honoured
@@ -30,21 +27,21 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlsplit
 
 import requests
 from mastodon import Mastodon
-from mastodon.errors import (MastodonAPIError, MastodonError, MastodonRatelimitError, MastodonServerError,
-                             MastodonUnauthorizedError)
+from mastodon.errors import MastodonError
 
-from connectors.base import Capability, ConnectorInfo, FetchResult, Health, PlatformChange
+from connectors.base import Capability, ConnectorInfo, FetchResult, Health
 from connectors.http import ConnectorSession, transport_settings, with_read_retries
 from connectors.mastodon import normalize as nz
 from connectors.mastodon.errors import remaining, reset_epoch, translate
+from connectors.mastodon.history import edit_changes
 from connectors.mastodon.media import MAX_IMAGES, upload_images
+from connectors.mastodon.pages import notification_page
 from connectors.media import describe, load_images
 from core.clock import Clock, utcnow
-from core.errors import ConnectorError, MalformedPayload, PermanentFailure, RateLimited, Unavailable, Unsupported
+from core.errors import ConnectorError, MalformedPayload, RateLimited, Unavailable, Unsupported
 from core.models import Mention, Platform, Published
 
 SETTINGS_KEYS = ("PARVIS_MASTODON_BASE_URL", "PARVIS_MASTODON_ACCESS_TOKEN")
@@ -160,55 +157,21 @@ class MastodonConnector:
         """The fetch's answer, with the edit history of the edited statuses among the mentions."""
         due = [str(i) for i in state.get("history_due") or () if isinstance(i, str | int)]
         edited = [m.platform_id for m in mentions.values() if m.raw.get("edited_at")]
-        changes, left = self._edit_changes(list(dict.fromkeys([*due, *edited])))
+        changes, left = edit_changes(self.history, list(dict.fromkeys([*due, *edited])), limit=self.max_history)
         if left:
             new_state["history_due"] = left[:MAX_HISTORY_DUE]
         return FetchResult(mentions=list(mentions.values()), cursor=json.dumps(new_state, sort_keys=True),
                            skipped=skipped, changes=changes, has_more=has_more)
 
-    def _edit_changes(self, ids: list[str]) -> tuple[list[PlatformChange], list[str]]:
-        """Each edit of the statuses ``ids`` (``GET /api/v1/statuses/:id/history``: one call per edited status,
-        ``max_history`` a fetch) as ``edited`` changes; returns them and the ids left for the next fetch."""
-        changes: list[PlatformChange] = []
-        for n, status_id in enumerate(ids[:self.max_history]):
-            try:
-                history = self.history(status_id)
-            except (RateLimited, Unavailable):
-                return changes, ids[n:]  # try again at the next fetch
-            except (PermanentFailure, MalformedPayload):
-                continue  # deleted since, or unreadable: the mention keeps the text it has
-            uid = f"{Platform.MASTODON}:{status_id}"
-            changes.extend(PlatformChange(uid=uid, change="edited", old_text=old, new_text=new, raw=version)
-                           for old, new, version in nz.edit_steps(history))
-        return changes, ids[self.max_history:]
-
     def _notifications(self, since: str | None, max_id: str | None) -> tuple[Any, str | None]:
-        """One page of mention notifications as plain JSON, and the ``max_id`` of the ``Link: rel="next"``.
-
-        This hot read goes through the same session without Mastodon.py's typed objects: casting each
-        notification into them costs about 7 ms (measured with ``bench sync``), ten times the rest of the path.
-        """
+        """One page of mention notifications as plain JSON, and the ``max_id`` of its ``Link: rel="next"``."""
         params: dict[str, Any] = {"types[]": "mention", "limit": self.page_size}
         if since:
             params["since_id"] = since
         if max_id:
             params["max_id"] = max_id
-        response = self._session.get(f"{self.base_url}/api/v1/notifications", params=params,
-                                     headers={"Authorization": f"Bearer {self._api.access_token}"})
-        if response.status_code == 429:
-            raise MastodonRatelimitError("Hit rate limit.")
-        if not response.ok:
-            try:
-                body = response.json()
-            except ValueError:
-                body = {}
-            error = body.get("error") if isinstance(body, dict) else None
-            kind = MastodonUnauthorizedError if response.status_code == 401 else (
-                MastodonServerError if response.status_code >= 500 else MastodonAPIError)
-            raise kind("Mastodon API returned error", response.status_code, response.reason, error)
-        following = response.links.get("next", {}).get("url", "")
-        found = parse_qs(urlsplit(following).query).get("max_id") if following else None
-        return response.json(), (found[0] if found else None)
+        return notification_page(self._session, f"{self.base_url}/api/v1/notifications", params,
+                                 token=self._api.access_token)
 
     def thread(self, mention: Mention) -> list[Mention]:
         """The conversation around a mention (ancestors and descendants), oldest first."""
