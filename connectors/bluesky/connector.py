@@ -42,7 +42,7 @@ from connectors.base import Capability, ConnectorInfo, FetchResult, Health
 from connectors.bluesky import normalize as nz
 from connectors.bluesky.errors import translate
 from connectors.http import transport_settings, with_read_retries
-from connectors.media import load_images
+from connectors.media import Image, load_images
 from core.clock import Clock, utcnow
 from core.errors import (AuthFailed, ConnectorError, MalformedPayload, PermanentFailure, RateLimited,
                          Unsupported)
@@ -225,11 +225,15 @@ class BlueskyConnector:
                 raise PermanentFailure(f"« {image.name} » weighs {image.size / 1e6:.1f} MB: Bluesky accepts images "
                                        f"up to {MAX_IMAGE_BYTES / 1e6:.0f} MB ({MAX_IMAGE_BYTES:,} bytes); use a "
                                        "lighter version")
+        nsid = "com.atproto.repo.uploadBlob"
+
+        def upload(image: Image) -> Callable[[], Any]:
+            return lambda: self._client.invoke_procedure(nsid, content=image.data, input_encoding=image.mime,
+                                                         output_encoding="application/json")
+
         embedded = []
         for image in images:
-            nsid = "com.atproto.repo.uploadBlob"
-            answer = self._call(nsid, lambda image=image: self._client.invoke_procedure(  # type: ignore[misc]
-                nsid, content=image.data, input_encoding=image.mime, output_encoding="application/json"))
+            answer = self._call(nsid, upload(image))  # raw bytes go as ``content`` (httpx deprecates bytes ``data``)
             blob = answer.get("blob")
             if not isinstance(blob, dict) or not isinstance(blob.get("ref"), dict):
                 raise MalformedPayload(f"{nsid}: no blob reference in the answer")

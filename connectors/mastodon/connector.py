@@ -12,8 +12,9 @@ Edits: a mention arriving with ``edited_at`` set gets its edit history read (con
 each edit returned as an ``edited`` :class:`PlatformChange`; an edit made after the sync is not seen.
 
 Posts carry up to 4 images with their alt text (connectors/mastodon/media.py; scope ``write:media``); replies
-stay text-only. Exemptions: Mastodon has no way to hide someone else's reply, so ``HIDE``/``UNHIDE`` are absent. Rate limits: the instance's ``X-RateLimit-Remaining``/``-Reset`` headers are honoured
-(a call is not even sent while the window is used up) and a 429 raises ``RateLimited`` with the reset time.
+stay text-only. Exemptions: Mastodon has no way to hide someone else's reply, so ``HIDE``/``UNHIDE`` are absent.
+Rate limits: the instance's ``X-RateLimit-Remaining``/``-Reset`` headers are honoured (a call is not even sent
+while the window is used up) and a 429 raises ``RateLimited`` with the reset time.
 
 The cursor is JSON: ``since_id`` (newest notification taken) and, while a walk is cut short by the page budget,
 the walk's ``max_id`` and ``newest_id`` (``FetchResult.has_more``).
