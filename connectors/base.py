@@ -36,15 +36,22 @@ class ConnectorInfo:
     name: str
     capabilities: frozenset[Capability]
     settings_keys: tuple[str, ...] = ()  # environment variables it needs
+    publish_needs_image: bool = False  # the platform refuses text-only posts (Instagram)
 
 
 @dataclass(frozen=True, slots=True)
 class PlatformChange:
-    """Something the platform shows changed on a mention we already have (deleted, hidden, unhidden)."""
+    """Something the platform shows changed on a mention we already have (deleted, hidden, unhidden, edited).
+
+    An ``edited`` change is one step of an edit history the platform keeps (Mastodon): the text before and after,
+    ``raw`` being that version as the platform shows it. The store skips steps it already recorded.
+    """
 
     uid: str
     change: str
     raw: dict[str, Any] = field(default_factory=dict)
+    old_text: str | None = None
+    new_text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ X is enabled by ``PARVIS_X_BEARER_TOKEN`` + ``PARVIS_X_USER_ID`` (the user id ma
 ``PARVIS_X_ACCESS_TOKEN``); Facebook by ``PARVIS_FB_PAGE_ID`` + ``PARVIS_FB_PAGE_TOKEN``; Mastodon by
 ``PARVIS_MASTODON_BASE_URL`` + ``PARVIS_MASTODON_ACCESS_TOKEN``; Bluesky by ``PARVIS_BLUESKY_HANDLE`` +
 ``PARVIS_BLUESKY_APP_PASSWORD`` (its session is kept under the data directory); Instagram by ``PARVIS_IG_USER_ID`` +
-``PARVIS_IG_ACCESS_TOKEN``. :func:`entries` feeds the
+``PARVIS_IG_ACCESS_TOKEN`` (publishing to Instagram also needs ``PARVIS_MEDIA_BASE_URL``). :func:`entries` feeds the
 "Connexions" page: names, settings keys and what is missing, never the secret values.
 Platform SDKs are imported only when their connector is built.
 """
@@ -119,7 +119,7 @@ def _bluesky_info() -> Any:
 def _instagram(settings: Settings) -> Connector:
     from connectors.instagram.connector import from_settings
 
-    return from_settings(settings.get)
+    return from_settings(settings.get, media_base_url=settings.media_base_url)
 
 
 def _instagram_info() -> Any:
@@ -139,7 +139,7 @@ SPECS: tuple[_Spec, ...] = (
     _Spec("bluesky", Platform.BLUESKY, ("PARVIS_BLUESKY_HANDLE", "PARVIS_BLUESKY_APP_PASSWORD"), _bluesky,
           _bluesky_info),
     _Spec("instagram", Platform.INSTAGRAM, ("PARVIS_IG_USER_ID", "PARVIS_IG_ACCESS_TOKEN"), _instagram,
-          _instagram_info),
+          _instagram_info, optional=("PARVIS_MEDIA_BASE_URL",)),  # publishing needs it; reading does not
 )
 
 

@@ -112,6 +112,18 @@ class Settings:
         except (TypeError, ValueError) as err:
             raise ConfigError(f"setting {key} must be a number, got {value!r}") from err
 
+    @property
+    def media_base_url(self) -> str | None:
+        """``PARVIS_MEDIA_BASE_URL``: the public address where ``<data dir>/media/`` is served (Instagram fetches
+        the images of a post from ``<this>/<file name>``), without a trailing slash; None when unset."""
+        value = self.get("PARVIS_MEDIA_BASE_URL")
+        if value is None:
+            return None
+        url = str(value).strip().rstrip("/")
+        if not url.startswith(("https://", "http://")) or "?" in url or "#" in url:
+            raise ConfigError(f"setting PARVIS_MEDIA_BASE_URL must be an http(s) address without query, got {url!r}")
+        return url
+
     def __repr__(self) -> str:
         return f"Settings(data_dir={self.data_dir!s}, db_path={self.db_path!s}, values={redact(self.values)})"
 

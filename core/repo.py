@@ -195,17 +195,33 @@ def _rollup_new_mentions(db: Database, new_keys: str) -> None:
 
 
 def record_platform_change(db: Database, uid: str, change: str, *, now: datetime,
-                           raw: dict[str, Any] | None = None) -> None:
-    """Record that the platform shows ``uid`` deleted / hidden / unhidden (appended, never overwritten)."""
+                           raw: dict[str, Any] | None = None, old_text: str | None = None,
+                           new_text: str | None = None) -> None:
+    """Record that the platform shows ``uid`` deleted / hidden / unhidden / edited (appended, never overwritten).
+
+    An ``edited`` change is a step of the platform's own edit history: the mention's text is not touched (the
+    sync already stores the current version), ``edited_at`` is set.
+    """
     now_iso = to_iso(now)
-    db.execute("INSERT INTO mention_revisions (mention_uid, seen_at, change, raw) VALUES (?, ?, ?, ?)",
-               (uid, now_iso, change, json.dumps(raw or {}, ensure_ascii=False, default=str)))
-    if change == "deleted":
+    db.execute("INSERT INTO mention_revisions (mention_uid, seen_at, change, old_text, new_text, raw) "
+               "VALUES (?, ?, ?, ?, ?, ?)",
+               (uid, now_iso, change, old_text, new_text, json.dumps(raw or {}, ensure_ascii=False, default=str)))
+    if change == "edited":
+        db.execute("UPDATE mentions SET edited_at = COALESCE(edited_at, ?), updated_at = ? WHERE uid = ?",
+                   (now_iso, now_iso, uid))
+    elif change == "deleted":
         db.execute("UPDATE mentions SET deleted_at = COALESCE(deleted_at, ?), updated_at = ? WHERE uid = ?",
                    (now_iso, now_iso, uid))
     elif change in ("hidden", "unhidden"):
         db.execute("UPDATE mentions SET hidden = ?, updated_at = ? WHERE uid = ?",
                    (1 if change == "hidden" else 0, now_iso, uid))
+
+
+def edits_recorded(db: Database, uid: str) -> list[tuple[str | None, str | None]]:
+    """``(old text, new text)`` of every ``edited`` revision of a mention, oldest first."""
+    rows = db.execute("SELECT old_text, new_text FROM mention_revisions WHERE mention_uid = ? AND change = 'edited' "
+                      "ORDER BY id", (uid,)).fetchall()
+    return [(r[0], r[1]) for r in rows]
 
 
 def revisions(db: Database, uid: str) -> list[dict[str, Any]]:

@@ -45,6 +45,7 @@ RULES: tuple[RuleInfo, ...] = (
     RuleInfo("too_many_emoji", Severity.WARN, "Trop d'emoji (accessibilité)"),
     RuleInfo("decorative_unicode", Severity.BLOCK, "Lettres Unicode décoratives (accessibilité)"),
     RuleInfo("image_alt_missing", Severity.BLOCK, "Texte alternatif des images (accessibilité)"),
+    RuleInfo("platform_media", Severity.BLOCK, "Images acceptées par la plateforme (nombre, poids, format)"),
     RuleInfo("reserve_bilan", Severity.WARN, "Période de réserve : valorisation du bilan"),
     RuleInfo("reserve_candidate", Severity.WARN, "Période de réserve : noms de candidats"),
     RuleInfo("reserve_theme", Severity.WARN, "Période de réserve : thèmes de campagne"),
@@ -137,3 +138,5 @@ class Media:
     kind: str = "image"
     name: str = ""
     alt: str = ""
+    size: int = 0  # bytes (0: unknown)
+    mime: str = ""  # e.g. "image/jpeg" ("": unknown)

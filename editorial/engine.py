@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from core.models import Platform
-from editorial import lengths, links, rules_a11y, rules_text
+from editorial import lengths, links, rules_a11y, rules_media, rules_text
 from editorial.charter import Charter, Finding, Media, Severity
 from editorial.lengths import count_for
 from editorial.reserve import ReserveStatus, reserve_status
@@ -33,6 +33,7 @@ class CheckContext:
     signature: str | None = None  # the author's signature; None skips the signature rules (e.g. a template)
     other_signatures: tuple[str, ...] = ()  # every other agent's signature (impersonation check)
     media: tuple[Media, ...] = ()
+    is_post: bool = False  # a post of the calendar (some platforms need an image), not a reply
     _words: dict[str, list[tuple[str, int, int]]] = field(default_factory=dict, repr=False, compare=False)
 
     def words(self, text: str) -> list[tuple[str, int, int]]:
@@ -121,7 +122,8 @@ def signature_rule(text: str, ctx: CheckContext, cc: CompiledCharter) -> list[Fi
 RULES_IN_ORDER: tuple[Rule, ...] = (
     rules_text.length_rule, rules_text.terms_rule, rules_text.caps_rule, rules_text.punctuation_rule,
     rules_text.personal_data_rule, rules_text.links_rule, rules_a11y.decorative_rule, rules_a11y.hashtag_rule,
-    rules_a11y.position_rule, rules_a11y.emoji_count_rule, rules_a11y.alt_text_rule, reserve_rule, signature_rule,
+    rules_a11y.position_rule, rules_a11y.emoji_count_rule, rules_a11y.alt_text_rule, rules_media.platform_media_rule,
+    reserve_rule, signature_rule,
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -104,14 +105,27 @@ def sync_connector(db: Database, connector: Connector, *, now: datetime | None =
 
 
 def _apply_changes(db: Database, changes: Sequence[PlatformChange], *, now: datetime) -> int:
-    """Record deletions/hides seen on the platform for mentions we have; return how many applied."""
+    """Record deletions/hides/edit-history steps seen on the platform for mentions we have; return how many.
+
+    Edit-history steps already stored (by an earlier sync, or as the text change the upsert just noticed) are
+    skipped, counting repeats: the same history read twice adds nothing.
+    """
     applied = 0
+    known: dict[str, Counter[tuple[str | None, str | None]]] = {}
     for change in changes:
         if not repo.mention_exists(db, change.uid):
             continue  # a change on a mention we never stored
-        repo.record_platform_change(db, change.uid, change.change, now=now, raw=change.raw)
-        audit.record(db, audit.MentionRevised(actor=audit.SYSTEM_WORKER, subject=change.uid,
-                                              change=change.change), at=now)
+        if change.change == "edited":
+            if change.uid not in known:
+                known[change.uid] = Counter(repo.edits_recorded(db, change.uid))
+            step = (change.old_text, change.new_text)
+            if known[change.uid][step] > 0:
+                known[change.uid][step] -= 1
+                continue
+        repo.record_platform_change(db, change.uid, change.change, now=now, raw=change.raw,
+                                    old_text=change.old_text, new_text=change.new_text)
+        audit.record(db, audit.MentionRevised(actor=audit.SYSTEM_WORKER, subject=change.uid, change=change.change,
+                                              old_text=change.old_text, new_text=change.new_text), at=now)
         applied += 1
     return applied
 

@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
@@ -115,10 +116,22 @@ def refresh_state(db: Database, post_id: int, *, now: datetime) -> DraftState:
     return state
 
 
+_MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+         ".webp": "image/webp"}
+
+
 def media_of(items: Sequence[Mapping[str, Any]]) -> tuple[Media, ...]:
-    """Stored attachments as charter Media."""
-    return tuple(Media(kind=str(m.get("kind", "image")), name=str(m.get("name", "")), alt=str(m.get("alt", "")))
-                 for m in items)
+    """Stored attachments as charter Media (size and type from the stored file, whose name ends with its type)."""
+    out = []
+    for m in items:
+        path = Path(str(m.get("path") or ""))
+        try:
+            size = path.stat().st_size if m.get("path") else 0
+        except OSError:
+            size = 0
+        out.append(Media(kind=str(m.get("kind", "image")), name=str(m.get("name", "")), alt=str(m.get("alt", "")),
+                         size=size, mime=_MIME.get(path.suffix.lower(), "")))
+    return tuple(out)
 
 
 # (db, text, platform, media, now) -> the charter's verdict; the default is the charter in force.
@@ -140,7 +153,7 @@ def charter_check(db: Database, text: str, platform: Platform, media: Sequence[M
     from services import charter  # local import: the charter service pulls the YAML machinery
 
     compiled = _default_charter() if repo.latest_charter(db) is None else charter.current(db)
-    return compiled.check(text, CheckContext(platform=platform, now=now, media=media_of(media)))
+    return compiled.check(text, CheckContext(platform=platform, now=now, media=media_of(media), is_post=True))
 
 
 def blocking_messages(result: CharterResult) -> list[str]:

@@ -8,9 +8,11 @@ Reads the comments and replies on the account's recent media (``/{ig-user-id}/me
 Instagram's rules are checked on the live comment before replying: no reply to a reply, no reply to a hidden
 comment (``PermanentFailure`` with a clear message, nothing sent).
 
-Exemptions: publishing is not offered (an Instagram post needs an image at a public URL, which Parvis does not
-host yet), so ``PUBLISH``/``NATIVE_SCHEDULE`` are absent; @mentions and photo tags of the account
-(``mentioned_comment``/``tags``) are not read yet.
+Publishing (connectors/instagram/publish.py): an image post or a carousel with alt text; Instagram fetches the
+images from ``PARVIS_MEDIA_BASE_URL`` (the public address of ``<data dir>/media/``) and refuses text-only posts
+(``ConnectorInfo.publish_needs_image``). Exemptions: no native scheduling (``NATIVE_SCHEDULE`` absent; the
+publisher posts at the time); @mentions and photo tags of the account (``mentioned_comment``/``tags``) are not
+read yet.
 
 The cursor is JSON: ``seen`` maps each comment of the lookback window to ``[fingerprint, created]`` (edits and
 hide/unhide done on Instagram come back as revisions/changes); a comment not in ``seen`` is new.
@@ -29,12 +31,13 @@ from connectors.facebook.connector import DEFAULT_VERSION, FacebookConnector
 from connectors.facebook.normalize import next_after
 from connectors.http import transport_settings, with_read_retries
 from connectors.instagram import normalize as nz
+from connectors.instagram.publish import InstagramPublisher
 from core.clock import Clock, utcnow
 from core.errors import ConnectorError, MalformedPayload, PermanentFailure, RateLimited, Unsupported
 from core.models import Mention, Platform, Published
 
 SETTINGS_KEYS = ("PARVIS_IG_USER_ID", "PARVIS_IG_ACCESS_TOKEN", "PARVIS_GRAPH_API_BASE",
-                 "PARVIS_GRAPH_API_VERSION", "PARVIS_IG_LOOKBACK_DAYS")
+                 "PARVIS_GRAPH_API_VERSION", "PARVIS_IG_LOOKBACK_DAYS", "PARVIS_MEDIA_BASE_URL")
 MAX_SEEN = 5000
 
 
@@ -43,13 +46,16 @@ class InstagramConnector:
 
     info: ClassVar[ConnectorInfo] = ConnectorInfo(
         platform=Platform.INSTAGRAM, name="Instagram (professionnel)",
-        capabilities=frozenset({Capability.REPLY, Capability.HIDE, Capability.UNHIDE, Capability.DELETE}),
-        settings_keys=SETTINGS_KEYS)
+        capabilities=frozenset({Capability.REPLY, Capability.PUBLISH, Capability.HIDE, Capability.UNHIDE,
+                                Capability.DELETE}),
+        settings_keys=SETTINGS_KEYS, publish_needs_image=True)
 
     def __init__(self, *, ig_user_id: str, access_token: str, version: str = DEFAULT_VERSION,
                  base_url: str | None = None, name: str = "instagram", lookback_days: float = 7.0,
                  media_limit: int = 25, max_pages: int = 10, retries: int = 2, backoff: float = 1.0,
-                 timeout: float = 20.0, sleep: Callable[[float], None] = time.sleep, clock: Clock = utcnow) -> None:
+                 timeout: float = 20.0, sleep: Callable[[float], None] = time.sleep, clock: Clock = utcnow,
+                 media_base_url: str | None = None, container_polls: int = 10,
+                 container_poll_interval: float = 3.0) -> None:
         self.name, self.ig_user_id = name, str(ig_user_id)
         self.lookback, self.media_limit = timedelta(days=lookback_days), media_limit
         self.max_pages = max(1, max_pages)
@@ -59,6 +65,9 @@ class InstagramConnector:
                                         base_url=base_url, name=name, retries=retries, backoff=backoff,
                                         timeout=timeout, sleep=sleep, clock=clock)
         self.username = ""
+        self._publisher = InstagramPublisher(self._graph, self.ig_user_id, media_base_url=media_base_url,
+                                             sleep=sleep, clock=clock, polls=container_polls,
+                                             interval=container_poll_interval)
 
     def __repr__(self) -> str:
         return f"InstagramConnector(name={self.name!r}, ig_user_id={self.ig_user_id!r})"
@@ -165,8 +174,14 @@ class InstagramConnector:
 
     def publish(self, text: str, *, scheduled_at: datetime | None = None,
                 media: Sequence[dict[str, Any]] = ()) -> Published:
-        """Not offered yet: an Instagram post needs an image at a public URL."""
-        raise Unsupported("publishing to Instagram is not supported yet (a post needs an image at a public URL)")
+        """Publish an image post (or a carousel) with its alt text; see connectors/instagram/publish.py."""
+        if scheduled_at is not None:
+            raise Unsupported("Instagram has no native scheduling here: the publishing worker posts at the time")
+        return self._publisher.publish(text, media)
+
+    def find_published(self, text: str, since: datetime) -> Published | None:
+        """Our post whose caption is exactly ``text``, published since ``since`` (the publisher's lookup)."""
+        return self._publisher.find_published(text, since)
 
     def _set_hidden(self, mention: Mention, hidden: bool) -> None:
         answer = self._graph._write("POST /{id} hide", mention.platform_id, None,  # noqa: SLF001
@@ -205,11 +220,13 @@ class InstagramConnector:
                       rate_limited_until=self._graph.rate_limited_until())
 
 
-def from_settings(get: Callable[[str], Any], *, name: str = "instagram") -> InstagramConnector:
-    """Build from settings (``get`` returns a value or None)."""
+def from_settings(get: Callable[[str], Any], *, name: str = "instagram",
+                  media_base_url: str | None = None) -> InstagramConnector:
+    """Build from settings (``get`` returns a value or None; ``media_base_url`` as checked by Settings)."""
     return InstagramConnector(ig_user_id=str(get("PARVIS_IG_USER_ID")),
                               access_token=str(get("PARVIS_IG_ACCESS_TOKEN")),
                               version=str(get("PARVIS_GRAPH_API_VERSION") or DEFAULT_VERSION),
                               base_url=get("PARVIS_GRAPH_API_BASE") or None,
                               lookback_days=float(get("PARVIS_IG_LOOKBACK_DAYS") or 7), name=name,
+                              media_base_url=media_base_url or get("PARVIS_MEDIA_BASE_URL") or None,
                               **transport_settings(get))

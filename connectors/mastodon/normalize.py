@@ -108,6 +108,31 @@ def _media(status: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(urls)
 
 
+def status_text(status: Mapping[str, Any]) -> str:
+    """Plain text of a status or of one version of it: the content warning (if any) then the content."""
+    text = html_to_text(status.get("content", ""))
+    warning = status.get("spoiler_text")
+    return f"[CW: {warning}] {text}" if isinstance(warning, str) and warning else text
+
+
+def edit_steps(history: Any) -> list[tuple[str, str, dict[str, Any]]]:
+    """``(text before, text after, version)`` for each edit of a status history (oldest version first).
+
+    Every edit is kept, also one that changed only the images or the sensitive flag (same text before and after):
+    the version's JSON says what changed. Versions that cannot be read are left out.
+    """
+    if not isinstance(history, list):
+        raise MalformedItem("history answer is not a list")
+    versions: list[tuple[str, dict[str, Any]]] = []
+    for version in history:
+        try:
+            if isinstance(version, Mapping):
+                versions.append((status_text(version), plain(version)))
+        except MalformedItem:
+            continue
+    return [(before[0], after[0], after[1]) for before, after in zip(versions, versions[1:], strict=False)]
+
+
 def status_to_mention(status: Any, *, account: str = "", kind: str | None = None) -> Mention:
     """Normalise one status; raises :class:`MalformedItem` when a required field is missing or unreadable."""
     if not isinstance(status, Mapping):
@@ -115,10 +140,7 @@ def status_to_mention(status: Any, *, account: str = "", kind: str | None = None
     missing = [name for name in _REQUIRED if not status.get(name)]
     if missing:
         raise MalformedItem(f"status {status.get('id', '?')}: missing {', '.join(missing)}")
-    text = html_to_text(status.get("content", ""))
-    warning = status.get("spoiler_text")
-    if isinstance(warning, str) and warning:
-        text = f"[CW: {warning}] {text}"
+    text = status_text(status)
     reply_to = status.get("in_reply_to_id")
     lang = status.get("language")
     return Mention(

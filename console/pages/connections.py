@@ -59,7 +59,10 @@ for cs in ov.connectors:
             c1.caption(f"Appels suspendus jusqu'à {format_paris(h.rate_limited_until)}")
         if h.last_error:
             c1.text(f"Dernière erreur : {h.last_error}")
-        if e.optional_missing:
+        if e.optional_missing == ("PARVIS_MEDIA_BASE_URL",):
+            c1.caption("Publication impossible : Instagram lit les images à une adresse publique ; définir "
+                       "PARVIS_MEDIA_BASE_URL (adresse où le dossier media/ des données est servi)")
+        elif e.optional_missing:
             c1.caption("Lecture seule : pour répondre et publier, définir " + ", ".join(e.optional_missing))
         if e.name == "x":
             with deps.db() as db:

@@ -167,6 +167,35 @@ def test_publish_delete_and_no_native_scheduling(fake, tmp_path):
         connector.publish("Plus tard", scheduled_at=datetime.now(UTC) + timedelta(days=1))
 
 
+def test_images_are_uploaded_as_blobs_and_embedded_with_alt_text_and_facets(fake, tmp_path, image):
+    poster, plan = image("affiche.png"), image("plan.jpg", alt="Plan des stands du marché de Noël")
+    connector = connect(fake, tmp_path)
+    published = connector.publish("Marché de Noël : programme sur https://ville-test.fr/noel", media=[poster, plan])
+    uploads = fake.calls("uploadBlob", "POST")
+    assert [c.headers["Content-Type"] for c in uploads] == ["image/png", "image/jpeg"]
+    assert uploads[0].body == open(poster["path"], "rb").read()
+    record = fake.records[published.platform_id]["value"]
+    embed = record["embed"]
+    assert embed["$type"] == "app.bsky.embed.images"
+    assert [i["alt"] for i in embed["images"]] == [poster["alt"], "Plan des stands du marché de Noël"]
+    assert [i["image"]["ref"]["$link"] for i in embed["images"]] == list(fake.blobs)
+    assert embed["images"][0]["image"]["mimeType"] == "image/png" and embed["images"][0]["image"]["size"] > 0
+    assert record["facets"][0]["features"][0]["uri"] == "https://ville-test.fr/noel"
+
+
+def test_too_heavy_or_too_many_images_are_refused_before_anything_is_sent(fake, tmp_path, image):
+    connector = connect(fake, tmp_path)
+    light = image("leger.png", size=2_000_000)
+    heavy = image("lourd.jpg", alt="Photo aérienne du centre-ville", size=2_000_001)
+    with pytest.raises(PermanentFailure, match="lourd.jpg") as info:
+        connector.publish("Vue aérienne", media=[light, heavy])
+    assert "2,000,000" in str(info.value)
+    with pytest.raises(PermanentFailure, match="4"):
+        connector.publish("Cinq photos", media=[image() for _ in range(5)])
+    assert not fake.calls("uploadBlob") and not fake.calls("createRecord")
+    assert connector.publish("Juste à la limite", media=[light]).platform_id in fake.records
+
+
 def test_facets_use_utf8_byte_offsets():
     text = "Été 🌞 @a.bsky.social https://x.fr/é"
     found = nz.facets(text, lambda handle: "did:plc:a")

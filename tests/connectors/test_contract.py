@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from connectors.base import Capability, Connector, ConnectorInfo, FetchResult, Health
-from core.errors import Unsupported
+from core.errors import PermanentFailure, Unsupported
 from core.models import Platform, Published
 from tests.connectors.conftest import X_KEYS
 from tests.fakes import FakeBlueskyApi, FakeGraphApi, FakeInstagramApi, FakeMastodonApi, FakeXApi
@@ -77,7 +77,8 @@ def make_instagram(httpserver, tmp_path) -> Connector:
     media = fake.add_media("Marché de Noël 🎄")
     for i in range(3):
         fake.add_comment(media, f"Commentaire {i} ✨", by=(f"1784140000000{i}", f"habitant{i}"))
-    return InstagramConnector(ig_user_id=fake.ig_user_id, access_token=fake.token, base_url=base, backoff=0)
+    return InstagramConnector(ig_user_id=fake.ig_user_id, access_token=fake.token, base_url=base, backoff=0,
+                              media_base_url="https://www.ville-test.fr/parvis-media")
 
 
 @pytest.fixture(params=CONNECTORS)
@@ -123,19 +124,24 @@ def test_reply_returns_the_platform_id(connector):
     assert isinstance(published, Published) and published.platform_id
 
 
-def test_publish_and_native_scheduling_as_declared(connector):
+def test_publish_and_native_scheduling_as_declared(connector, image):
     if Capability.PUBLISH not in connector.info.capabilities:
         with pytest.raises(Unsupported):
             connector.publish("Le marché de Noël ouvre samedi 🎄")
         return
-    published = connector.publish("Le marché de Noël ouvre samedi 🎄")
+    media = []
+    if connector.info.publish_needs_image:  # e.g. Instagram: a text-only post is refused, nothing sent
+        with pytest.raises(PermanentFailure):
+            connector.publish("Le marché de Noël ouvre samedi 🎄")
+        media = [image("marche.jpg", alt="Les chalets du marché de Noël illuminés, place de l'Hôtel-de-Ville")]
+    published = connector.publish("Le marché de Noël ouvre samedi 🎄", media=media)
     assert isinstance(published, Published) and published.platform_id
     later = datetime.now(UTC) + timedelta(days=2)
     if Capability.NATIVE_SCHEDULE in connector.info.capabilities:
-        assert connector.publish("Rappel : marché de Noël", scheduled_at=later).platform_id
+        assert connector.publish("Rappel : marché de Noël", scheduled_at=later, media=media).platform_id
     else:
         with pytest.raises(Unsupported):
-            connector.publish("Rappel : marché de Noël", scheduled_at=later)
+            connector.publish("Rappel : marché de Noël", scheduled_at=later, media=media)
 
 
 def test_hide_unhide_and_delete_as_declared(connector):
@@ -145,7 +151,7 @@ def test_hide_unhide_and_delete_as_declared(connector):
         assert connector.hide(mention) is None
     if Capability.UNHIDE in caps:
         assert connector.unhide(mention) is None
-    if Capability.DELETE in caps and Capability.PUBLISH in caps:
+    if Capability.DELETE in caps and Capability.PUBLISH in caps and not connector.info.publish_needs_image:
         own = connector.publish("Message à supprimer")
         assert connector.delete(own.platform_id) is None
     elif Capability.DELETE in caps:  # e.g. Instagram: deleting a comment on the account's media

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -125,12 +126,77 @@ def test_a_malformed_comment_is_skipped(fake):
     assert list(by_text(result)) == ["Bien"] and len(result.skipped) == 1
 
 
-def test_publishing_is_not_offered(fake):
+PUBLIC = "https://www.ville-test.fr/parvis-media"
+
+
+def publisher(fake: FakeInstagramApi, **kwargs) -> InstagramConnector:
+    return connect(fake, media_base_url=PUBLIC + "/", sleep=lambda _s: None, **kwargs)
+
+
+def test_an_image_post_goes_through_a_container_with_alt_text(fake, image):
+    photo = image("marche.jpg", alt="Les chalets du marché de Noël illuminés")
+    photo["user_tags"] = [{"username": "comite.des.fetes", "x": 0.4, "y": 0.6}]
+    fake.processing_polls = 2
+    published = publisher(fake).publish("Le marché de Noël ouvre samedi ! Merci @comite.des.fetes", media=[photo])
+    container = fake.published[0]
+    assert container["image_url"] == f"{PUBLIC}/{photo['path'].rsplit('/', 1)[-1]}"
+    assert container["alt_text"] == "Les chalets du marché de Noël illuminés"
+    assert container["caption"] == "Le marché de Noël ouvre samedi ! Merci @comite.des.fetes"
+    assert json.loads(container["user_tags"]) == [{"username": "comite.des.fetes", "x": 0.4, "y": 0.6}]
+    assert len(fake.calls(r"/\d+$", "GET")) >= 3  # polled while IN_PROGRESS, then FINISHED, then the permalink
+    assert published.platform_id in fake.media
+    assert published.permalink == fake.media[published.platform_id]["permalink"]
+
+
+def test_several_images_become_a_carousel_each_with_its_alt_text(fake, image):
+    photos = [image("a.jpg", alt="La façade de la médiathèque rénovée"), image("b.jpg", alt="La salle de lecture")]
+    publisher(fake).publish("La médiathèque rouvre", media=photos)
+    parent = fake.published[0]
+    children = [fake.containers[c] for c in parent["children"].split(",")]
+    assert parent["media_type"] == "CAROUSEL" and parent["caption"] == "La médiathèque rouvre"
+    assert [(c["is_carousel_item"], c["alt_text"]) for c in children] == [
+        ("true", "La façade de la médiathèque rénovée"), ("true", "La salle de lecture")]
+
+
+def test_what_instagram_cannot_publish_is_refused_clearly_before_any_call(fake, image):
+    with pytest.raises(PermanentFailure, match="text-only"):
+        publisher(fake).publish("Juste du texte")
+    with pytest.raises(PermanentFailure, match="PARVIS_MEDIA_BASE_URL"):
+        connect(fake).publish("Photo", media=[image("a.jpg")])
+    with pytest.raises(PermanentFailure, match="affiche.png.*JPEG"):
+        publisher(fake).publish("Photo", media=[image("affiche.png")])
     with pytest.raises(Unsupported):
-        connect(fake).publish("Photo du jour")
+        publisher(fake).publish("Plus tard", media=[image("a.jpg")], scheduled_at=datetime.now(UTC))
+    assert not fake.requests
+
+
+def test_a_failed_or_expired_container_is_a_permanent_failure(fake, image):
+    fake.final_status = "ERROR"
+    with pytest.raises(PermanentFailure, match="ERROR"):
+        publisher(fake).publish("Photo", media=[image("a.jpg")])
+    assert not fake.published
+
+
+def test_the_publishing_quota_is_read_and_respected(fake, image):
+    fake.quota_total = 1
+    connector = publisher(fake)
+    connector.publish("Première", media=[image("a.jpg")])
+    with pytest.raises(RateLimited, match="1/1"):
+        connector.publish("Seconde", media=[image("a.jpg")])
+    assert len(fake.containers) == 1  # no container created once the quota is used up
+
+
+def test_a_lost_publish_answer_is_found_by_its_caption(fake, image):
+    connector = publisher(fake)
+    since = datetime.now(UTC) - timedelta(days=1)
+    assert connector.find_published("Fête de la musique", since) is None
+    published = connector.publish("Fête de la musique", media=[image("a.jpg")])
+    assert connector.find_published("Fête de la musique", since) == published
 
 
 def test_from_settings():
-    values = {"PARVIS_IG_USER_ID": "178", "PARVIS_IG_ACCESS_TOKEN": "tok", "PARVIS_IG_LOOKBACK_DAYS": "3"}
+    values = {"PARVIS_IG_USER_ID": "178", "PARVIS_IG_ACCESS_TOKEN": "tok", "PARVIS_IG_LOOKBACK_DAYS": "3",
+              "PARVIS_MEDIA_BASE_URL": "https://example.fr/media"}
     connector = from_settings(values.get)
     assert connector.lookback.days == 3 and "tok" not in repr(connector)
+    assert connector._publisher.media_base_url == "https://example.fr/media"

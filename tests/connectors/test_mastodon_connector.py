@@ -8,7 +8,10 @@ import pytest
 
 from connectors.mastodon import normalize as nz
 from connectors.mastodon.connector import MastodonConnector, from_settings
-from core.errors import AuthFailed, MalformedPayload, PermanentFailure, RateLimited, Unsupported
+from core.errors import AuthFailed, MalformedPayload, PermanentFailure, RateLimited, Unavailable, Unsupported
+from core import repo
+from core.storage import write_transaction
+from services.ingest import _apply_changes, store_mentions, sync_connector
 from tests.fakes import FakeMastodonApi
 
 
@@ -157,14 +160,60 @@ def test_native_scheduling_and_cancelling(fake):
         connector.publish("Trop tôt", scheduled_at=datetime.now(UTC) + timedelta(minutes=1))
 
 
-def test_too_long_text_is_a_permanent_failure_and_media_unsupported(fake):
+def test_too_long_text_is_a_permanent_failure_and_hide_unsupported(fake):
     connector = connect(fake)
     with pytest.raises(PermanentFailure):
         connector.publish("é" * 501)
     with pytest.raises(Unsupported):
-        connector.publish("Photo", media=[{"kind": "image", "name": "a.png", "alt": "Une photo"}])
-    with pytest.raises(Unsupported):
         connector.hide(nz.status_to_mention(fake.status("x")))
+
+
+def test_images_are_uploaded_with_their_alt_text_then_attached(fake, image):
+    poster, plan = image("affiche.png"), image("plan.jpg", alt="Plan du parcours de la course des Foulées")
+    published = connect(fake).publish("Fête de la musique samedi", media=[poster, plan])
+    assert [(u["description"], u["mimetype"]) for u in fake.uploads] == [
+        (poster["alt"], "image/png"), ("Plan du parcours de la course des Foulées", "image/jpeg")]
+    assert fake.uploads[0]["size"] == len(open(poster["path"], "rb").read())
+    status = fake.statuses[published.platform_id]
+    assert [a["description"] for a in status["media_attachments"]] == [poster["alt"], plan["alt"]]
+    assert fake.posted[0]["media_ids"] == [u["id"] for u in fake.uploads]
+
+
+def test_a_202_upload_is_polled_until_processed_and_the_wait_is_bounded(fake, image):
+    fake.processing_polls = 2
+    naps: list[float] = []
+    connector = MastodonConnector(base_url=fake.base, access_token=fake.token, backoff=0, sleep=naps.append,
+                                  media_polls=5, media_poll_interval=2.0)
+    published = connector.publish("Travaux", media=[image()])
+    assert len(fake.calls(r"/api/v1/media/\d+", "GET")) == 3 and naps == [2.0, 2.0, 2.0]
+    assert fake.statuses[published.platform_id]["media_attachments"][0]["url"]
+    fake.processing_polls = 50
+    slow = MastodonConnector(base_url=fake.base, access_token=fake.token, backoff=0, sleep=lambda _s: None,
+                             media_polls=3)
+    with pytest.raises(Unavailable):  # still processing: nothing posted, the publisher retries later
+        slow.publish("Autre annonce", media=[image()])
+    assert len(fake.posted) == 1
+
+
+def test_the_idempotency_key_covers_the_images(fake, image):
+    connector = connect(fake)
+    first = connector.publish("Annonce", media=[image()])
+    again = connector.publish("Annonce", media=[image()])  # a blind retry: same text, same image, same alt
+    other = connector.publish("Annonce", media=[image(alt="Une autre description de l'affiche")])
+    assert first == again and other.platform_id != first.platform_id
+    assert len([s for s in fake.statuses.values() if s["account"]["id"] == fake.me["id"]]) == 2
+
+
+def test_unpublishable_images_fail_permanently_naming_the_file(fake, image):
+    connector = connect(fake)
+    with pytest.raises(PermanentFailure, match="au plus|at most"):
+        connector.publish("Cinq photos", media=[image() for _ in range(5)])
+    with pytest.raises(PermanentFailure, match="plan.png"):
+        connector.publish("Sans description", media=[image("plan.png", alt=" ")])
+    missing = {**image("perdu.png"), "path": "/nonexistent/perdu.png"}
+    with pytest.raises(PermanentFailure, match="perdu.png"):
+        connector.publish("Fichier perdu", media=[missing])
+    assert not fake.uploads and not fake.posted
 
 
 def test_thread_block_and_mute(fake):
@@ -196,3 +245,49 @@ def test_from_settings():
     values = {"PARVIS_MASTODON_BASE_URL": "https://mastodon.example/", "PARVIS_MASTODON_ACCESS_TOKEN": "tok"}
     connector = from_settings(values.get)
     assert connector.base_url == "https://mastodon.example" and "tok" not in repr(connector)
+
+
+def _version(fake: FakeMastodonApi, status: dict, text: str, at: str) -> dict:
+    return {"content": f"<p>{text}</p>", "spoiler_text": "", "sensitive": False, "created_at": at,
+            "account": status["account"], "poll": None, "media_attachments": [], "emojis": []}
+
+
+def test_an_edited_mention_brings_its_edit_history_as_revisions(fake, db):
+    fake.mention("Rien à signaler")
+    status = fake.mention("La fontaine fuit", edited_at="2026-01-05T09:00:00.000Z")
+    fake.statuses[status["id"]]["content"] = "<p>@villedetest La fontaine du parc fuit encore</p>"
+    fake.history[status["id"]] = [
+        _version(fake, status, "@villedetest La fontaine fuit", status["created_at"]),
+        _version(fake, status, "@villedetest La fontaine du parc fuit", "2026-01-05T08:30:00.000Z"),
+        _version(fake, status, "@villedetest La fontaine du parc fuit encore", "2026-01-05T09:00:00.000Z")]
+    connector = connect(fake)
+    result = sync_connector(db, connector)
+    assert result.status == "ok" and result.inserted == 2
+    uid = f"mastodon:{status['id']}"
+    steps = [(r["old_text"], r["new_text"]) for r in repo.revisions(db, uid)]
+    assert steps == [("@villedetest La fontaine fuit", "@villedetest La fontaine du parc fuit"),
+                     ("@villedetest La fontaine du parc fuit", "@villedetest La fontaine du parc fuit encore")]
+    assert len(fake.calls(r"/history$")) == 1  # only the edited status costs a call
+    assert db.execute("SELECT edited_at IS NOT NULL FROM mentions WHERE uid = ?", (uid,)).fetchone()[0] == 1
+    events = db.execute("SELECT count(*) FROM audit_log WHERE event = 'mention-revised'").fetchone()[0]
+    assert events == 2
+    again = connector.fetch(None)  # the same history read twice (a re-walk) adds nothing
+    with write_transaction(db):
+        store_mentions(db, again.mentions, now=datetime.now(UTC))
+        assert _apply_changes(db, again.changes, now=datetime.now(UTC)) == 0
+    assert len(repo.revisions(db, uid)) == 2
+
+
+def test_edit_histories_left_by_a_rate_limit_wait_in_the_cursor(fake):
+    status = fake.mention("Texte corrigé", edited_at="2026-01-05T09:00:00.000Z")
+    fake.history[status["id"]] = [_version(fake, status, "Texte", status["created_at"]),
+                                  _version(fake, status, "Texte corrigé", "2026-01-05T09:00:00.000Z")]
+    fake.fail("history", 429, {"error": "Too many requests"})
+    connector = connect(fake)
+    first = connector.fetch(None)
+    assert [m.platform_id for m in first.mentions] == [status["id"]] and not first.changes
+    connector._limited_until = None  # the window reopened
+    second = connector.fetch(first.cursor)
+    assert not second.mentions and [(c.uid, c.old_text, c.new_text) for c in second.changes] == [
+        (f"mastodon:{status['id']}", "Texte", "Texte corrigé")]
+    assert "history_due" not in second.cursor

@@ -77,3 +77,14 @@ def test_settings_loaded_from_the_environment_reach_the_connectors(tmp_path):
     assert fb.lookback.days == 2 and fb.retries == 0
     with pytest.raises(ConfigError, match="PARVIS_CONNECTOR_RETRIES"):
         registry.build(Settings.load(env={**env, "PARVIS_CONNECTOR_RETRIES": "deux"}, cwd=tmp_path), "x")
+
+
+def test_the_public_media_address_is_checked_and_reaches_instagram(tmp_path):
+    env = {"PARVIS_DATA_DIR": str(tmp_path), "PARVIS_IG_USER_ID": "178", "PARVIS_IG_ACCESS_TOKEN": "tok"}
+    entry = next(e for e in registry.entries(Settings.load(env=env, cwd=tmp_path)) if e.name == "instagram")
+    assert entry.enabled and entry.optional_missing == ("PARVIS_MEDIA_BASE_URL",)
+    settings = Settings.load(env={**env, "PARVIS_MEDIA_BASE_URL": "https://ville.fr/media/"}, cwd=tmp_path)
+    assert settings.media_base_url == "https://ville.fr/media"
+    assert registry.build(settings, "instagram")._publisher.media_base_url == "https://ville.fr/media"
+    with pytest.raises(ConfigError, match="PARVIS_MEDIA_BASE_URL"):
+        _ = Settings.load(env={**env, "PARVIS_MEDIA_BASE_URL": "/srv/media"}, cwd=tmp_path).media_base_url

@@ -123,6 +123,27 @@ def test_images_need_alt_text():
     assert len(found) == 2 and "plan.png" in found[0].message and result.blocked
 
 
+def test_platform_media_rules_tell_the_author_before_approval():
+    photo = Media(name="marche.jpg", alt="Les chalets du marché", size=300_000, mime="image/jpeg")
+    post = CompiledCharter(default_charter())
+
+    def codes(platform, media, *, is_post=True):
+        ctx = CheckContext(platform=platform, now=NOW, media=media, is_post=is_post)
+        return [f for f in post.check("Le marché ouvre samedi.", ctx).findings if f.code == "platform_media"]
+
+    (text_only,) = codes(Platform.INSTAGRAM, ())
+    assert "sans image" in text_only.message and text_only.severity is Severity.BLOCK
+    assert codes(Platform.INSTAGRAM, ((photo,))) == [] and codes(Platform.INSTAGRAM, (), is_post=False) == []
+    (png,) = codes(Platform.INSTAGRAM, (Media(name="affiche.png", alt="Affiche", mime="image/png"),))
+    assert "affiche.png" in png.message and "JPEG" in png.message
+    heavy = Media(name="vue.jpg", alt="Vue aérienne", size=2_000_001, mime="image/jpeg")
+    (too_heavy,) = codes(Platform.BLUESKY, (heavy,))
+    assert "vue.jpg" in too_heavy.message and "2 Mo" in too_heavy.message
+    assert codes(Platform.MASTODON, (heavy,)) == [] and codes(Platform.FACEBOOK, ()) == []
+    (too_many,) = codes(Platform.MASTODON, (photo,) * 5)
+    assert "4 images au plus" in too_many.message
+
+
 def test_signature_missing_and_impersonation():
     missing = only(check("Bonjour, c'est noté."), "signature_missing")[0]
     assert missing.suggestion == "\n— Julie" and missing.severity is Severity.BLOCK

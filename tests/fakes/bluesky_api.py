@@ -2,7 +2,10 @@
 
 Routes (names for :meth:`FakeBase.fail`): ``createSession``, ``refreshSession``, ``listNotifications`` (newest
 first, opaque ``cursor``), ``getProfile``, ``resolveHandle``, ``createRecord``, ``deleteRecord``, ``getRecord``,
-``putRecord`` — the last segment of the NSID. Tokens are unsigned JWTs with an ``exp`` claim (the SDK reads it
+``putRecord``, ``uploadBlob`` (raw bytes, ``Content-Type`` the MIME type; answers ``{"blob": {"$type": "blob",
+"ref": {"$link": cid}, "mimeType", "size"}}``) — the last segment of the NSID. A post's
+``app.bsky.embed.images`` is validated like the PDS does against the lexicon: 4 images at most, each with ``alt``
+and a blob uploaded before, of 2,000,000 bytes at most. Tokens are unsigned JWTs with an ``exp`` claim (the SDK reads it
 to decide when to refresh). ``sign_ins`` counts createSession calls.
 """
 
@@ -57,6 +60,7 @@ class FakeBlueskyApi(FakeBase):
         self.sign_ins = 0
         self.access_ttl = timedelta(hours=2)
         self.tokens: set[str] = set()
+        self.blobs: dict[str, dict[str, Any]] = {}  # cid -> {"mimeType", "size", "data"}
         self._n = 0
         self._clock = start or datetime.now(UTC) - timedelta(hours=2)
 
@@ -160,10 +164,20 @@ class FakeBlueskyApi(FakeBase):
         if nsid == "com.atproto.identity.resolveHandle":
             did = self.accounts.get(args.get("handle", ""))
             return json_response({"did": did}) if did else xrpc_error("InvalidRequest", "Unable to resolve handle")
+        if nsid == "com.atproto.repo.uploadBlob":
+            data = request.get_data()
+            cid = f"bafkrei{self._n:052d}"
+            self._n += 1
+            self.blobs[cid] = {"mimeType": request.headers.get("Content-Type", ""), "size": len(data), "data": data}
+            return json_response({"blob": {"$type": "blob", "ref": {"$link": cid},
+                                           "mimeType": self.blobs[cid]["mimeType"], "size": len(data)}})
         body = request.get_json(silent=True) or {}
         if nsid == "com.atproto.repo.createRecord":
             if body.get("repo") != self.did:
                 return xrpc_error("InvalidRequest", "repo does not match the session", 400)
+            problem = self._embed_problem((body.get("record") or {}).get("embed"))
+            if problem:
+                return xrpc_error("InvalidRequest", problem, 400)
             record = self.add_record(self.did, body["collection"], body["record"])
             return json_response({"uri": record["uri"], "cid": record["cid"],
                                   "commit": {"cid": self._cid(), "rev": self._rkey()}, "validationStatus": "valid"})
@@ -178,3 +192,20 @@ class FakeBlueskyApi(FakeBase):
             found = self.records.get(uri)
             return json_response(found) if found else xrpc_error("RecordNotFound", f"Could not locate record: {uri}")
         return xrpc_error("MethodNotImplemented", "Method Not Implemented", 501)
+
+    def _embed_problem(self, embed: Any) -> str:
+        """Why the PDS would refuse this ``app.bsky.embed.images`` embed ("" when it is valid)."""
+        if not isinstance(embed, dict) or embed.get("$type") != "app.bsky.embed.images":
+            return ""
+        images = embed.get("images") or []
+        if len(images) > 4:
+            return "Invalid app.bsky.feed.post record: embed/images must not have more than 4 elements"
+        for n, item in enumerate(images):
+            if not isinstance(item.get("alt"), str):
+                return f'Invalid app.bsky.feed.post record: embed/images/{n} must have the property "alt"'
+            blob = self.blobs.get(((item.get("image") or {}).get("ref") or {}).get("$link", ""))
+            if blob is None:
+                return "Could not find blob"
+            if blob["size"] > 2_000_000:
+                return "BlobTooLarge: This file is too large. It is 2.0MB but the maximum size is 2.0MB."
+        return ""

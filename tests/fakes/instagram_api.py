@@ -3,8 +3,13 @@
 Routes (names for :meth:`FakeBase.fail`): ``media`` GET /{ig-user}/media, ``comments`` GET /{media}/comments
 (top-level comments, each with ``replies`` embedded), ``user`` GET /{ig-user}, ``comment`` GET /{comment},
 ``reply`` POST /{comment}/replies (refused with Graph code 100 for a reply or a hidden comment, like Instagram),
-``hide`` POST /{comment} (``hide``), ``delete`` DELETE /{comment}. The token must come as ``Authorization:
-Bearer``.
+``hide`` POST /{comment} (``hide``), ``delete`` DELETE /{comment}; content publishing: ``container`` POST
+/{ig-user}/media (``image_url``, ``caption``, ``alt_text``, ``user_tags``, ``is_carousel_item``; ``media_type=
+CAROUSEL`` with ``children``), ``status`` GET /{container}?fields=status_code (``IN_PROGRESS`` for the first
+``processing_polls`` reads, then ``FINISHED``, or ``final_status``), ``media_publish`` POST
+/{ig-user}/media_publish (``creation_id``), ``limit`` GET /{ig-user}/content_publishing_limit (``quota_usage``
+counts posts published here, ``config.quota_total`` is ``quota_total``), GET /{media}?fields=permalink. The token
+must come as ``Authorization: Bearer``.
 """
 
 from __future__ import annotations
@@ -39,6 +44,11 @@ class FakeInstagramApi(FakeBase):
         self.comments: dict[str, dict[str, Any]] = {}
         self.replies: list[tuple[str, str]] = []  # (comment id, message)
         self.deleted: list[str] = []
+        self.containers: dict[str, dict[str, Any]] = {}  # form of POST /{ig-user}/media, plus "_status", "_left"
+        self.published: list[dict[str, Any]] = []  # containers published, in order
+        self.processing_polls = 0
+        self.final_status = "FINISHED"
+        self.quota_total = 100
         self.base = ""
         self._n = 18000000000000000
         self._clock = start or datetime.now(UTC) - timedelta(hours=2)
@@ -114,6 +124,9 @@ class FakeInstagramApi(FakeBase):
                 self._paged(self._top_level(obj), args, f"{obj}/comments"))
         if method == "GET" and obj == self.ig_user_id and not edge:
             return self._failure("user") or json_response({"id": obj, "username": self.username})
+        publishing = self._publishing(method, obj, edge, args, form)
+        if publishing is not None:
+            return publishing
         if method == "GET" and obj in self.comments and not edge:
             return self._failure("comment") or json_response(self._public(self.comments[obj]))
         if method == "POST" and edge == "replies":
@@ -141,6 +154,58 @@ class FakeInstagramApi(FakeBase):
             self.deleted.append(obj)
             return json_response({"success": True})
         return json_response(graph_error(100, "Unsupported request", kind="GraphMethodException"), 400)
+
+    # ---- content publishing ------------------------------------------------------------------------
+
+    def _publishing(self, method: str, obj: str, edge: str | None, args: dict[str, str],
+                    form: dict[str, str]) -> Response | None:
+        """Answer a content-publishing request (None: not one)."""
+        if method == "POST" and obj == self.ig_user_id and edge == "media":
+            return self._failure("container") or self._create_container(form)
+        if method == "GET" and obj in self.containers and not edge:
+            return self._failure("status") or json_response(self._container_status(obj, args))
+        if method == "POST" and obj == self.ig_user_id and edge == "media_publish":
+            return self._failure("media_publish") or self._publish(form.get("creation_id", ""))
+        if method == "GET" and obj == self.ig_user_id and edge == "content_publishing_limit":
+            return self._failure("limit") or json_response({"data": [{
+                "quota_usage": len(self.published), "config": {"quota_total": self.quota_total,
+                                                               "quota_duration": 86400}}]})
+        if method == "GET" and obj in self.media and not edge:
+            return json_response({k: v for k, v in self.media[obj].items() if k in args.get("fields", "id")
+                                  .split(",") or k == "id"})
+        return None
+
+    def _create_container(self, form: dict[str, str]) -> Response:
+        if form.get("media_type") == "CAROUSEL":
+            children = [c for c in form.get("children", "").split(",") if c]
+            if not 2 <= len(children) <= 10 or any(c not in self.containers for c in children):
+                return json_response(graph_error(100, "Invalid parameter", kind="OAuthException"), 400)
+        elif not str(form.get("image_url", "")).startswith(("http://", "https://")):
+            return json_response(graph_error(9004, "Only photo or video can be accepted as media type.",
+                                             subcode=2207052), 400)
+        container_id = self._id()
+        self.containers[container_id] = {**form, "_status": "IN_PROGRESS", "_left": self.processing_polls}
+        return json_response({"id": container_id})
+
+    def _container_status(self, container_id: str, args: dict[str, str]) -> dict[str, Any]:
+        container = self.containers[container_id]
+        if container["_status"] == "IN_PROGRESS":
+            if container["_left"] > 0:
+                container["_left"] -= 1
+            else:
+                container["_status"] = self.final_status
+        return {"status_code": container["_status"], "id": container_id}
+
+    def _publish(self, creation_id: str) -> Response:
+        container = self.containers.get(creation_id)
+        if container is None or container["_status"] not in ("FINISHED",):
+            return json_response(graph_error(9007, "Media ID is not available", subcode=2207027), 400)
+        if len(self.published) >= self.quota_total:
+            return json_response(graph_error(9, "Application request limit reached", subcode=2207042), 400)
+        container["_status"] = "PUBLISHED"
+        self.published.append(container)
+        media_id = self.add_media(container.get("caption", ""))
+        return json_response({"id": media_id})
 
     def install(self, server: Any) -> str:
         """Answer every request ``server`` receives; returns the base URL."""

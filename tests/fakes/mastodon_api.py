@@ -5,7 +5,11 @@ Routes (names for :meth:`FakeBase.fail`): ``notifications`` GET /api/v1/notifica
 ``history`` GET /api/v1/statuses/:id/history, ``post`` POST /api/v1/statuses (``Idempotency-Key``: the same
 key answers the status already created; ``scheduled_at`` answers a ScheduledStatus), ``delete`` DELETE
 /api/v1/statuses/:id, ``unschedule`` DELETE /api/v1/scheduled_statuses/:id, ``verify`` GET
-/api/v1/accounts/verify_credentials, ``block``/``mute`` POST /api/v1/accounts/:id/{block,mute}.
+/api/v1/accounts/verify_credentials, ``block``/``mute`` POST /api/v1/accounts/:id/{block,mute}, ``upload`` POST
+/api/v2/media (multipart ``file`` + ``description``; 200 with ``url`` set, or 202 with ``url: null`` while the
+next ``processing_polls`` reads of GET /api/v1/media/:id, route ``media``, answer 206), ``instance`` GET
+/api/v{1,2}/instance (Mastodon.py reads the version once before choosing the media endpoint). A status refuses
+unknown or still-processing ``media_ids[]`` (422) like the instance does.
 Every answer carries ``X-RateLimit-Limit/-Remaining/-Reset`` (ISO time); ``remaining`` sets the budget.
 """
 
@@ -43,6 +47,10 @@ class FakeMastodonApi(FakeBase):
         self.blocked: list[str] = []
         self.muted: list[str] = []
         self.history: dict[str, list[dict[str, Any]]] = {}
+        self.media: dict[str, dict[str, Any]] = {}  # uploaded attachments (with "_left": polls before processed)
+        self.uploads: list[dict[str, Any]] = []  # {"id", "description", "filename", "mimetype", "size"}
+        self.processing_polls = 0  # uploads answer 202 and stay processing for this many GET /api/v1/media/:id
+        self.version = "4.3.2"
         self.limit, self.remaining = limit, limit
         self.lose_answers = 0  # the next N created statuses answer 503 (an ambiguous failure)
         self.base = ""
@@ -131,13 +139,24 @@ class FakeMastodonApi(FakeBase):
         text = str(form.get("status", ""))
         if len(text) > 500:
             return self._json({"error": "Validation failed: Text character limit of 500 exceeded"}, 422)
+        media_ids = request.form.getlist("media_ids[]") or list(form.get("media_ids") or [])
+        if len(media_ids) > 4:
+            return self._json({"error": "Validation failed: Media attachments cannot attach more than 4 files"}, 422)
+        if any(m not in self.media for m in media_ids):
+            return self._json({"error": "Record not found"}, 404)
+        if any(self.media[m]["_left"] > 0 for m in media_ids):
+            return self._json({"error": "Validation failed: Cannot attach files that have not finished processing. "
+                                        "Try again in a moment!"}, 422)
+        attachments = [self._attachment(self.media[m]) for m in media_ids]
+        form = {**form, "media_ids": media_ids}
         if form.get("scheduled_at"):
             when = datetime.fromisoformat(str(form["scheduled_at"]).replace("Z", "+00:00"))
             if when < datetime.now(UTC) + timedelta(minutes=5):
                 return self._json({"error": "Validation failed: Scheduled at The scheduled date must be in the "
                                             "future"}, 422)
             sched_id = self._id()
-            answer: dict[str, Any] = {"id": sched_id, "scheduled_at": masto_time(when), "media_attachments": [],
+            answer: dict[str, Any] = {"id": sched_id, "scheduled_at": masto_time(when),
+                                      "media_attachments": attachments,
                                       "params": {"text": text, "visibility": form.get("visibility", "public"),
                                                  "scheduled_at": None, "in_reply_to_id": None,
                                                  "idempotency": key}}
@@ -145,7 +164,7 @@ class FakeMastodonApi(FakeBase):
         else:
             answer = self.status(text, author=(self.me["id"], self.me["acct"], self.me["display_name"]),
                                  reply_to=form.get("in_reply_to_id") or None,
-                                 visibility=str(form.get("visibility") or "public"))
+                                 visibility=str(form.get("visibility") or "public"), media_attachments=attachments)
         self.posted.append(dict(form))
         if key:
             self.keys[key] = answer
@@ -176,6 +195,12 @@ class FakeMastodonApi(FakeBase):
                                                       "account", "media_attachments", "emojis")}]))
         if method == "POST" and path == "/api/v1/statuses":
             return self._failure("post") or self._post(request)
+        if method == "GET" and path.rstrip("/") in ("/api/v1/instance", "/api/v2/instance"):
+            return self._failure("instance") or self._json(self._instance(path))
+        if method == "POST" and path == "/api/v2/media":
+            return self._failure("upload") or self._upload(request)
+        if method == "GET" and (m := re.fullmatch(r"/api/v1/media/(\d+)", path)):
+            return self._failure("media") or self._media(m[1])
         if method == "DELETE" and (m := re.fullmatch(r"/api/v1/statuses/(\d+)", path)):
             failure = self._failure("delete")
             if failure:
@@ -194,6 +219,54 @@ class FakeMastodonApi(FakeBase):
             (self.blocked if m[2] == "block" else self.muted).append(m[1])
             return self._json({"id": m[1], "blocking": m[2] == "block", "muting": m[2] == "mute"})
         return self._json({"error": "Record not found"}, 404)
+
+    # ---- media -------------------------------------------------------------------------------------
+
+    def _attachment(self, media: dict[str, Any]) -> dict[str, Any]:
+        """A MediaAttachment as the API shows it (``url`` null while processing)."""
+        files = f"https://files.{self.host}/media_attachments/files/{media['id']}"
+        return {"id": media["id"], "type": "image",
+                "url": None if media["_left"] > 0 else f"{files}/original/{media['_name']}",
+                "preview_url": f"{files}/small/{media['_name']}", "remote_url": None,
+                "text_url": f"https://{self.host}/media/{media['id']}",
+                "meta": {"original": {"width": 640, "height": 480, "size": "640x480", "aspect": 1.3333333333333333},
+                         "small": {"width": 461, "height": 346, "size": "461x346", "aspect": 1.3323699421965318}},
+                "description": media["description"], "blurhash": "UFBWY:8_0Jxv4mx]t8t64.%M-:IUWGWAt6M}"}
+
+    def _upload(self, request: Request) -> Response:
+        upload = request.files.get("file")
+        if upload is None or not upload.mimetype:
+            return self._json({"error": "Validation failed: File content type is invalid, File is invalid"}, 422)
+        data = upload.read()
+        media_id = self._id()
+        self.media[media_id] = {"id": media_id, "description": request.form.get("description"),
+                                "_left": self.processing_polls, "_name": f"{media_id}.{upload.mimetype[6:]}"}
+        self.uploads.append({"id": media_id, "description": request.form.get("description"),
+                             "filename": upload.filename, "mimetype": upload.mimetype, "size": len(data)})
+        return self._json(self._attachment(self.media[media_id]), 202 if self.processing_polls else 200)
+
+    def _media(self, media_id: str) -> Response:
+        media = self.media.get(media_id)
+        if media is None:
+            return self._json({"error": "Record not found"}, 404)
+        if media["_left"] > 0:
+            media["_left"] -= 1
+            return self._json(self._attachment({**media, "_left": 1}), 206)
+        return self._json(self._attachment(media))
+
+    def _instance(self, path: str) -> dict[str, Any]:
+        """The instance document (v1 or v2), with the version Mastodon.py reads."""
+        body: dict[str, Any] = {"title": "Ville de Test", "version": self.version, "languages": ["fr"],
+                                "description": "Instance de test", "registrations": False}
+        if path.startswith("/api/v2"):
+            body.update({"domain": self.host, "source_url": "https://github.com/mastodon/mastodon",
+                         "api_versions": {"mastodon": 2},
+                         "configuration": {"statuses": {"max_characters": 500, "max_media_attachments": 4},
+                                           "media_attachments": {"image_size_limit": 16777216,
+                                                                 "description_limit": 1500}}})
+        else:
+            body.update({"uri": self.host, "short_description": "", "email": "admin@ville-test.fr"})
+        return body
 
     def _statuses(self, account_id: str, request: Request) -> Response:
         ids = sorted((int(i) for i, s in self.statuses.items() if s["account"]["id"] == account_id), reverse=True)

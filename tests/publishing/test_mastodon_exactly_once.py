@@ -81,3 +81,36 @@ def test_a_retry_with_the_same_key_is_refused_as_a_duplicate_by_the_instance(mas
         connector.publish(TEXT)
     again = connector.publish(TEXT)  # a blind retry: same Idempotency-Key
     assert len(own_statuses(fake)) == 1 and again.platform_id == own_statuses(fake)[0]["id"]
+
+
+@pytest.fixture
+def poster(tmp_path) -> dict:
+    from services.calendar_inputs import store_image
+
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+    return {**store_image(tmp_path, "encombrants.png", png),
+            "alt": "Camion de collecte des encombrants devant un immeuble du quartier Nord"}
+
+
+@pytest.mark.parametrize("crash_at", ["called", "recorded"])
+def test_a_post_with_an_image_is_published_once_with_its_alt_text(db, clock, make_post, masto, poster, crash_at):
+    fake, connector = masto
+    fake.processing_polls = 1  # the instance answers 202 and processes the image in the background
+    connector._sleep = lambda _s: None
+    post = make_post(TEXT, media=(poster,))
+    run(db, clock, connector, crash_at=crash_at)
+    target = posts_repo.get_post(db, post.id).targets[0]
+    (status,) = own_statuses(fake)
+    assert target.state is TargetState.SENT and target.platform_id == status["id"]
+    assert [a["description"] for a in status["media_attachments"]] == [poster["alt"]]
+    assert len(fake.calls("/api/v1/statuses$", "POST")) == 1
+
+
+def test_a_lost_answer_with_an_image_is_found_not_reposted(db, clock, make_post, masto, poster):
+    fake, connector = masto
+    fake.lose_answers = 1
+    post = make_post(TEXT, media=(poster,))
+    run(db, clock, connector)
+    target = posts_repo.get_post(db, post.id).targets[0]
+    assert len(own_statuses(fake)) == 1 and target.state is TargetState.SENT
+    assert len(fake.calls("/api/v1/statuses$", "POST")) == 1 and len(fake.uploads) == 1
