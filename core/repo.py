@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from core import mention_keys
+from core import json_text, mention_keys
 from core.clock import from_iso, to_iso
 from core.errors import NotFoundError, ValidationError
 from core.storage import RISK_FLAGS_EACH, RISK_KIND, write_transaction
@@ -82,10 +82,10 @@ def _mention_row(m: Mention, now_iso: str, sc: Scores) -> tuple[Any, ...]:
     return (
         m.uid, str(m.platform), m.platform_id, m.account, m.kind, m.conversation_id, m.in_reply_to,
         m.author.platform_id, m.author.handle, m.author.display_name, m.author.followers, m.text, m.lang,
-        to_iso(m.created_at), m.permalink, json.dumps(list(m.media), ensure_ascii=False) if m.media else "[]",
-        json.dumps(m.raw, ensure_ascii=False, default=str), now_iso, now_iso,
+        to_iso(m.created_at), m.permalink, json_text.dumps(list(m.media)) if m.media else "[]",
+        json_text.dumps(m.raw), now_iso, now_iso,
         sc.sentiment, sc.sentiment_confidence, "model" if sc.sentiment else None, sc.risk_score,
-        json.dumps(list(sc.risk_flags), ensure_ascii=False) if sc.risk_flags else "[]", sc.priority,
+        json_text.dumps(list(sc.risk_flags)) if sc.risk_flags else "[]", sc.priority,
         sc.model_version,
     )
 
@@ -135,7 +135,7 @@ def _upsert(db: Database, mentions: Sequence[Mention], *, now: datetime,
             db.execute(
                 "INSERT INTO mention_revisions (mention_uid, seen_at, change, old_text, new_text, raw) "
                 "VALUES (?, ?, 'edited', ?, ?, ?)",
-                (uid, now_iso, old_text, m.text, json.dumps(m.raw, ensure_ascii=False, default=str)))
+                (uid, now_iso, old_text, m.text, json_text.dumps(m.raw)))
             db.execute("UPDATE mentions SET text = ?, edited_at = ?, updated_at = ? WHERE uid = ?",
                        (m.text, now_iso, now_iso, uid))
             result.revised.append((uid, "edited", old_text, m.text))

@@ -316,6 +316,13 @@ def m007_time_ordered_mention_keys(db: Database) -> None:
     db.execute("INSERT INTO mentions_fts (mentions_fts) VALUES ('rebuild')")
 
 
+@migrations()
+def m008_drop_redundant_open_index(db: Database) -> None:
+    """Open items newest first are served by idx_mentions_open_backlog (created_at first, same partial WHERE);
+    one index fewer to maintain on every insert."""
+    db.executescript("DROP INDEX IF EXISTS idx_mentions_open_created;")
+
+
 # --------------------------------------------------------------------------------------------------
 # m010-m019: moderation (issue #4) — add migrations here
 # --------------------------------------------------------------------------------------------------

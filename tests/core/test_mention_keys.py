@@ -77,3 +77,16 @@ def test_older_database_is_renumbered_and_still_searchable(db_path, now):
     assert keys[newer.uid] // mention_keys.SLOTS == mention_keys.millis(newer.created_at)
     assert _search(db, "cantine", order="newest") == ["cantine froide", "cantine bruyante"]
     db.close()
+
+
+def test_newest_first_search_does_not_sort_all_matches(db, now):
+    repo.upsert_mentions(db, [make_mention(f"travaux rue {i}", created_at=now - timedelta(hours=i))
+                              for i in range(1, 30)], now=now)
+    seen: list[str] = []
+    db.conn.set_trace_callback(seen.append)
+    repo.list_inbox(db, repo.InboxQuery(search="travaux", platforms=("x",), since=now - timedelta(days=7),
+                                        order="newest"))
+    db.conn.set_trace_callback(None)
+    sql = next(s for s in seen if "mentions_fts" in s)
+    plan = " ".join(str(r) for r in db.execute("EXPLAIN QUERY PLAN " + sql).fetchall())
+    assert "TEMP B-TREE" not in plan  # matches come from the index in time order; SQLite stops after a page
