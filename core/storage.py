@@ -73,7 +73,7 @@ def open_db(path: str | Path, *, migrate: bool = True) -> Database:
         if not memory:
             db.enable_wal()
             db.execute("PRAGMA synchronous = NORMAL")
-        if migrate:
+        if migrate and found < schema_version():  # up to date: skip sqlite-utils' per-migration checks
             migrations.apply(db)
             db.execute(f"PRAGMA user_version = {schema_version()}")
     except sqlite3.DatabaseError as err:

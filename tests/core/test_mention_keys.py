@@ -70,6 +70,7 @@ def test_older_database_is_renumbered_and_still_searchable(db_path, now):
     db.execute("UPDATE mentions SET rowid = 2 WHERE uid = ?", (older.uid,))
     db.execute("INSERT INTO mentions_fts (mentions_fts) VALUES ('rebuild')")
     db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm007_time_ordered_mention_keys'")
+    db.execute("PRAGMA user_version = 6")  # m001-m006 applied
     db.close()
     db = open_db(db_path)
     keys = dict(db.execute("SELECT uid, rowid FROM mentions").fetchall())
