@@ -6,7 +6,8 @@ the target and the text unless given), so a retry after a timeout returns the st
 of a duplicate (the instance keeps keys for about an hour); native scheduling with ``scheduled_at`` (the
 instance refuses times less than 5 minutes ahead; the publisher then posts itself); deletes our own statuses
 (and scheduled ones, ids ``scheduled:<id>``); blocks and mutes accounts (moderation extras, not part of the
-contract; the moderation queue's ban and unban are block and unblock); reads a thread through the status context and a status's edit history.
+contract; the moderation queue's ban and unban are block and unblock); reads a thread through the status
+context and a status's edit history.
 
 Edits: a mention arriving with ``edited_at`` set gets its edit history read (connectors/mastodon/history.py),
 each edit returned as an ``edited`` :class:`PlatformChange`; an edit made after the sync is not seen.

@@ -5,8 +5,9 @@ embedded, flat ``filter=stream`` order), ``comments`` GET /{post}/comments, ``ta
 ``page`` GET /{page}, ``reply`` POST /{id}/comments, ``hide`` POST /{id} (is_hidden), ``delete`` DELETE /{id},
 ``publish`` POST /{page}/feed, ``block`` POST /{page}/blocked (``user``; answers ``{"<id>": true}``), ``unblock``
 DELETE /{page}/blocked (``user``; ``{"success": true}``, error #100 when the person is not blocked),
-``blocked`` GET /{page}/blocked (Profile nodes, ``user`` filters). The token must come as ``Authorization: Bearer``; like the real Graph API the
-``paging.next`` links carry ``access_token=`` (the connector must never store them).
+``blocked`` GET /{page}/blocked (Profile nodes, ``user`` filters). The token must come as ``Authorization:
+Bearer``; like the real Graph API the ``paging.next`` links carry ``access_token=`` (the connector must never
+store them).
 """
 
 from __future__ import annotations
