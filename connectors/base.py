@@ -26,6 +26,8 @@ class Capability(enum.StrEnum):
     UNHIDE = "unhide"
     DELETE = "delete"
     NATIVE_SCHEDULE = "native_schedule"
+    BAN = "ban"  # ``ban(author)``: block the author from the account/page (moderation extra, not in the Protocol)
+    UNBAN = "unban"  # ``unban(author)``: lift that block
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""The moderation page's pieces: one queue item (text, flagged spans, time to action, actions) and callbacks."""
+"""The moderation page's pieces: one queue item (text, flagged spans, time to action, actions), hidden messages,
+banned authors, and the callbacks."""
 
 from __future__ import annotations
 
@@ -8,20 +9,24 @@ from typing import Any
 import streamlit as st
 
 from console import components, deps
-from console.messages import message_for
+from console.messages import PLATFORM_LABELS, message_for
+from core.clock import format_paris
 from core.config import Settings
 from core.errors import ParvisError
 from core.models import Agent
 from moderation import legal
-from services import assembly, moderation_actions
+from services import assembly, moderation_actions, moderation_bans
 from services.moderation_queue import FLAG_LABELS_FR, SELF_HARM_HELP_FR, QueueItem
 from services.permissions import Action, can
 
 FLASH_KEY = "moderation_flash"
+BAN_HELP = ("Bloque l'auteur sur le compte de la ville (Facebook : bannissement de la Page ; Mastodon, Bluesky : "
+            "blocage du compte). Ses anciens messages restent en ligne.")
 GROUND_LABELS = {g.code.value: g.label_fr for g in legal.GROUNDS}
 MARK_LABELS = {"": "Aucune", "elected": "Élu(e)", "opposition": "Élu(e) d'opposition"}
 ACTION_FR = {"hide": "masquer", "delete": "supprimer", "ban": "bannir l'auteur"}
 ACTION_DONE = {"hide": "Message masqué.", "delete": "Message supprimé.", "ban": "Auteur banni de la page."}
+UNBANNED = "Bannissement levé : l'auteur peut de nouveau interagir avec le compte de la ville."
 PENDING = "Demande envoyée à la direction de la communication : un élu ne peut être modéré sans sa confirmation."
 
 
@@ -92,7 +97,7 @@ def _actions(item: QueueItem, agent: Agent, settings: Settings, services: dict[s
     if not item.self_harm:
         codes = [g.code.value for g in item.grounds] + [c for c in GROUND_LABELS if c not in
                                                          {g.code.value for g in item.grounds}]
-        st.selectbox("Motif légal (obligatoire pour masquer ou supprimer)", ["", *codes],
+        st.selectbox("Motif légal (obligatoire pour masquer, supprimer ou bannir)", ["", *codes],
                      format_func=lambda c: GROUND_LABELS.get(c, "— choisir un motif —"),
                      key=f"moderation_ground_{uid}", index=1 if item.grounds else 0)  # strongest flag's ground
         if item.author_mark and can(agent, Action.MODERATE_CONFIRM):
@@ -101,8 +106,11 @@ def _actions(item: QueueItem, agent: Agent, settings: Settings, services: dict[s
         cols = st.columns(3)
         for col, action, label in zip(cols, ("hide", "delete", "ban"), ("Masquer", "Supprimer", "Bannir l'auteur"),
                                       strict=True):
-            if action in allowed:
-                col.button(label, key=f"{action}_{uid}", on_click=_restrict, args=(uid, action, agent))
+            if action in allowed and not (action == "ban" and item.author_banned):
+                col.button(label, key=f"{action}_{uid}", on_click=_restrict, args=(uid, action, agent),
+                           help=BAN_HELP if action == "ban" else None)
+        if item.author_banned:
+            st.caption("Auteur déjà banni depuis Parvis (voir « Auteurs bannis »).")
         if not allowed:
             st.caption("La plateforme de ce message ne permet pas de le masquer depuis Parvis.")
         st.button("Marquer comme spam", key=f"spam_{uid}", on_click=lambda: run(
@@ -141,3 +149,21 @@ def show_hidden(item: QueueItem, agent: Agent, settings: Settings) -> None:
             st.button("Rendre visible", key=f"unhide_{item.uid}", on_click=lambda: run(
                 moderation_actions.unhide, "Message de nouveau visible.", settings=settings, uid=item.uid,
                 actor=agent))
+
+
+def show_banned(banned: moderation_bans.BannedAuthor, agent: Agent, settings: Settings) -> None:
+    """A banned author: ground, date, the message behind the ban, and the unban button where allowed."""
+    ban = banned.ban
+    with st.container(border=True):
+        st.markdown(f"**{PLATFORM_LABELS.get(ban.platform, ban.platform)}** · "
+                    f"@{components.md_escape(ban.handle or ban.author_platform_id)} · banni le "
+                    f"{format_paris(ban.banned_at)} · motif « {GROUND_LABELS.get(ban.ground, ban.ground)} »")
+        if banned.item is not None:
+            components.resident_text(banned.item.mention.text)
+        if can(agent, Action.MODERATE) and banned.can_unban:
+            st.button("Lever le bannissement", key=f"unban_{ban.platform}_{ban.author_platform_id}",
+                      on_click=lambda: run(moderation_bans.unban, UNBANNED, settings=settings, platform=ban.platform,
+                                           author_platform_id=ban.author_platform_id, actor=agent))
+        elif can(agent, Action.MODERATE):
+            st.caption("Le bannissement ne peut pas être levé depuis Parvis pour ce compte : le lever sur la "
+                       "plateforme.")

@@ -749,6 +749,19 @@ class AuthorBanned(AuditEvent):
     connector: str
     author: str
     confirmed_by: str = ""
+    author_id: str = ""  # the platform's id of the author (handles change; Facebook's is a display name)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuthorUnbanned(AuditEvent):
+    """A ban was lifted (``subject``: the message that led to the ban)."""
+
+    name: ClassVar[str] = "author-unbanned"
+    connector: str
+    author: str
+    author_id: str
+    ground: str  # the ground of the ban being lifted
+    note: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -893,6 +893,24 @@ def m080_moderation_queue(db: Database) -> None:
     """)
 
 
+@migrations()
+def m081_author_bans(db: Database) -> None:
+    """Authors banned from a page/account through Parvis (one row while the ban lasts), with the ground."""
+    db.executescript("""
+    CREATE TABLE author_bans (
+        platform TEXT NOT NULL,
+        author_platform_id TEXT NOT NULL,
+        handle TEXT NOT NULL DEFAULT '',
+        mention_uid TEXT NOT NULL,
+        ground TEXT NOT NULL,
+        connector TEXT NOT NULL DEFAULT '',
+        banned_by INTEGER REFERENCES agents(id),
+        banned_at TEXT NOT NULL,
+        PRIMARY KEY (platform, author_platform_id)
+    );
+    """)
+
+
 # --------------------------------------------------------------------------------------------------
 # m070-m079: more channels (issue #8)
 # --------------------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 Each change is written with its audit event in one write transaction. Hide, delete and ban need a ground from
 moderation/legal.GROUNDS; on an elected official's message they need the director's confirmation (a community
 manager's request waits in ``moderation_requests``). The platform call comes first, outside the transaction:
-the mention is marked hidden/deleted, and the decision stored, only once the platform said yes.
+the mention is marked hidden/deleted (the author banned, core/author_bans_repo.py), and the decision stored, only
+once the platform said yes. Lifting a ban: services/moderation_bans.py.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from connectors.base import Capability, Connector
-from core import audit, author_marks_repo, moderation_actions_repo, moderation_repo, repo
+from core import audit, author_bans_repo, author_marks_repo, moderation_actions_repo, moderation_repo, repo
 from core.config import Settings
 from core.errors import Unsupported, ValidationError
 from core.models import Agent, Status
@@ -27,7 +28,6 @@ from services.permissions import Action, can, require
 ESCALATION_TARGETS = {"director": "Direction de la communication", "legal": "Service juridique"}
 MAX_NOTE_LEN = 2_000
 _EVENTS = {"hide": audit.MentionHidden, "delete": audit.MentionDeleted, "ban": audit.AuthorBanned}
-_CAPABILITY = {"hide": Capability.HIDE, "delete": Capability.DELETE}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,13 +56,14 @@ def _decide(db: Database, uid: str, action: str, *, ground: str | None, detail: 
 
 
 def can_do(connector: Connector, action: str) -> bool:
-    """Whether ``connector`` supports ``action`` (hide, unhide, delete, ban)."""
-    if action == "ban":
-        return callable(getattr(connector, "ban", None))
-    return Capability(action) in connector.info.capabilities
+    """Whether ``connector`` supports ``action`` (hide, unhide, delete, ban, unban)."""
+    if Capability(action) not in connector.info.capabilities:
+        return False
+    return action not in ("ban", "unban") or callable(getattr(connector, action, None))  # extras, not in Protocol
 
 
-def _platform_call(connector: Connector, action: str, mention) -> None:  # type: ignore[no-untyped-def]
+def platform_call(connector: Connector, action: str, mention) -> None:  # type: ignore[no-untyped-def]
+    """Do ``action`` on the platform (ban/unban: on the mention's author); Unsupported where it cannot."""
     if not can_do(connector, action):
         raise Unsupported(f"{connector.name} cannot {action} on {mention.platform}")
     if action == "hide":
@@ -71,8 +72,10 @@ def _platform_call(connector: Connector, action: str, mention) -> None:  # type:
         connector.unhide(mention)
     elif action == "delete":
         connector.delete(mention.platform_id)
-    else:
+    elif action == "ban":
         connector.ban(mention.author)  # type: ignore[attr-defined]
+    else:
+        connector.unban(mention.author)  # type: ignore[attr-defined]
 
 
 def restrict(db: Database, settings: Settings, uid: str, action: str, ground: str | None, *, actor: Agent,
@@ -88,6 +91,8 @@ def restrict(db: Database, settings: Settings, uid: str, action: str, ground: st
     m = item.mention
     if item.deleted_at is not None or (action == "hide" and item.hidden):
         raise ValidationError(f"{uid} is already {'deleted' if item.deleted_at else 'hidden'}")
+    if action == "ban" and author_bans_repo.ban_of(db, str(m.platform), m.author.platform_id) is not None:
+        raise ValidationError(f"{m.author.handle or m.author.platform_id} is already banned")
     elected = author_marks_repo.mark_of(db, str(m.platform), m.author.platform_id) is not None
     confirmed_by = ""
     if legal.needs_director_confirmation(action, author_is_elected=elected):
@@ -107,13 +112,17 @@ def restrict(db: Database, settings: Settings, uid: str, action: str, ground: st
             raise ValidationError(legal.OPPOSITION_WARNING_FR)
         confirmed_by = actor.email
     connector = assembly.connector_for(settings, m)
-    _platform_call(connector, action, m)  # raises ConnectorError: nothing is marked
+    platform_call(connector, action, m)  # raises ConnectorError: nothing is marked
     with write_transaction(db):
         if action == "hide":
             repo.set_hidden(db, uid, True, now=now)
         elif action == "delete":
             repo.record_platform_change(db, uid, "deleted", now=now, raw={"by": actor.email, "ground": code})
-        extra = {"author": m.author.handle} if action == "ban" else {}
+        elif action == "ban":
+            author_bans_repo.add_ban(db, author_bans_repo.Ban(
+                platform=str(m.platform), author_platform_id=m.author.platform_id, handle=m.author.handle,
+                mention_uid=uid, ground=code, connector=connector.name, banned_by=actor.id, banned_at=now))
+        extra = {"author": m.author.handle, "author_id": m.author.platform_id} if action == "ban" else {}
         audit.record(db, _EVENTS[action](actor=actor.email, role=actor.role, subject=uid, ground=code,
                                          connector=connector.name, confirmed_by=confirmed_by, **extra), at=now)
         _decide(db, uid, action, ground=code, detail=_note(note, required=False), actor=actor, now=now)
@@ -133,7 +142,7 @@ def unhide(db: Database, settings: Settings, uid: str, *, actor: Agent, now: dat
     if not item.hidden:
         raise ValidationError(f"{uid} is not hidden")
     connector = assembly.connector_for(settings, item.mention)
-    _platform_call(connector, "unhide", item.mention)
+    platform_call(connector, "unhide", item.mention)
     with write_transaction(db):
         repo.set_hidden(db, uid, False, now=now)
         audit.record(db, audit.MentionUnhidden(actor=actor.email, role=actor.role, subject=uid,

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from core import author_marks_repo, moderation_actions_repo, moderation_repo, repo
+from core import author_bans_repo, author_marks_repo, moderation_actions_repo, moderation_repo, repo
 from core.config import Settings
 from core.errors import ConfigError
 from core.models import Agent, InboxItem
@@ -62,6 +62,7 @@ class QueueItem:
     waited: timedelta
     within_target: bool
     decisions: tuple[moderation_actions_repo.Decision, ...] = ()
+    author_banned: bool = False  # already banned through Parvis (services/moderation_bans.py)
 
     @property
     def uid(self) -> str:
@@ -110,15 +111,17 @@ def is_unlawful(flags: tuple[dict[str, Any], ...]) -> bool:
 
 
 def build_item(db: Database, item: InboxItem, now: datetime, target: timedelta) -> QueueItem:
-    """A queue item for ``item``, with spans, grounds, author mark and time to action."""
+    """A queue item for ``item``, with spans, grounds, author mark and ban, and time to action."""
     flags = tuple(item.risk_flags)
+    author = (str(item.mention.platform), item.mention.author.platform_id)
     decisions = tuple(moderation_actions_repo.decisions_for(db, item.uid))
     final = next((d for d in decisions if d.action in FINAL_ACTIONS), None)
     decided_at = final.decided_at if final else None
     return QueueItem(
         item=item, flags=flags, spans=spans_of(item), grounds=tuple(legal.suggested_grounds(flags)),
         unlawful=is_unlawful(flags), self_harm=any(f.get("kind") == "self_harm" for f in flags),
-        author_mark=author_marks_repo.mark_of(db, str(item.mention.platform), item.mention.author.platform_id),
+        author_mark=author_marks_repo.mark_of(db, *author),
+        author_banned=author_bans_repo.ban_of(db, *author) is not None,
         waited=legal.time_to_action(item.ingested_at, decided_at or now),
         within_target=legal.within_target(item.ingested_at, decided_at, now, target=target), decisions=decisions)
 

@@ -3,7 +3,8 @@
 Reads ``mention``, ``reply`` and ``quote`` notifications (``app.bsky.notification.listNotifications``, newest
 first, older pages through its ``cursor``); replies and posts with link and mention facets
 (``com.atproto.repo.createRecord``); deletes our own posts; hides replies under the city's own posts through the
-thread gate (``app.bsky.feed.threadgate`` ``hiddenReplies``, hide and unhide). Calls go through the SDK's raw
+thread gate (``app.bsky.feed.threadgate`` ``hiddenReplies``, hide and unhide); bans (blocks) an author and lifts
+the block (connectors/bluesky/blocks.py). Calls go through the SDK's raw
 XRPC methods so that one malformed notification is skipped instead of failing the page's model.
 
 Sessions: the SDK's session string is written to ``session_path`` (under the data directory, mode 0600) on
@@ -39,6 +40,7 @@ from atproto_client.models.dot_dict import DotDict
 from atproto_client.request import Request
 
 from connectors.base import Capability, ConnectorInfo, FetchResult, Health
+from connectors.bluesky import blocks
 from connectors.bluesky import normalize as nz
 from connectors.bluesky.errors import translate
 from connectors.http import transport_settings, with_read_retries
@@ -46,7 +48,7 @@ from connectors.media import Image, load_images
 from core.clock import Clock, utcnow
 from core.errors import (AuthFailed, ConnectorError, MalformedPayload, PermanentFailure, RateLimited,
                          Unsupported)
-from core.models import Mention, Platform, Published
+from core.models import Author, Mention, Platform, Published
 
 DEFAULT_BASE = "https://bsky.social"
 SETTINGS_KEYS = ("PARVIS_BLUESKY_HANDLE", "PARVIS_BLUESKY_APP_PASSWORD", "PARVIS_BLUESKY_BASE_URL")
@@ -63,7 +65,7 @@ class BlueskyConnector:
     info: ClassVar[ConnectorInfo] = ConnectorInfo(
         platform=Platform.BLUESKY, name="Bluesky",
         capabilities=frozenset({Capability.REPLY, Capability.PUBLISH, Capability.HIDE, Capability.UNHIDE,
-                                Capability.DELETE}),
+                                Capability.DELETE, Capability.BAN, Capability.UNBAN}),
         settings_keys=SETTINGS_KEYS)
 
     def __init__(self, *, handle: str, app_password: str, base_url: str | None = None, name: str = "bluesky",
@@ -307,6 +309,30 @@ class BlueskyConnector:
     def unhide(self, mention: Mention) -> None:
         """Take a reply out of the thread gate's ``hiddenReplies``."""
         self._set_hidden(mention, False)
+
+    def ban(self, author: Author) -> None:
+        """Block the author (an ``app.bsky.graph.block`` record; nothing new if already blocked)."""
+        did = blocks.subject(author)
+        self._login()
+        if blocks.find(self._query, str(self.did), did) is not None:
+            return
+        record = blocks.block_record(did, _at_time(self._clock()))
+        self._procedure("com.atproto.repo.createRecord", {"repo": self.did, "collection": blocks.BLOCK,
+                                                          "record": record}, points=POINTS["create"])
+
+    def unban(self, author: Author) -> None:
+        """Delete the city's block of the author (nothing to do if there is none)."""
+        did = blocks.subject(author)
+        self._login()
+        uri = blocks.find(self._query, str(self.did), did)
+        if uri is None:
+            return
+        try:
+            _, collection, rkey = nz.split_uri(uri)
+        except nz.MalformedItem as err:
+            raise MalformedPayload(f"com.atproto.repo.listRecords: {err}") from err
+        self._procedure("com.atproto.repo.deleteRecord", {"repo": self.did, "collection": collection,
+                                                          "rkey": rkey}, points=POINTS["delete"])
 
     # ---- health ------------------------------------------------------------------------------------
 

@@ -1,9 +1,9 @@
 """The demo connector: an offline sandbox city that keeps producing mentions and records what Parvis "sends".
 
 ``fetch`` generates the stream up to ``clock()`` (simulated time: inject a clock to move faster);
-``reply``/``publish``/``hide``/``unhide``/``delete`` append to ``<state_dir>/demo-outbox.jsonl`` (in memory when
-``state_dir`` is None) and answer with fake ids and permalinks. Residents sometimes answer the city's replies in
-a later fetch, so threads continue.
+``reply``/``publish``/``hide``/``unhide``/``delete``/``ban``/``unban`` append to ``<state_dir>/demo-outbox.jsonl``
+(in memory when ``state_dir`` is None) and answer with fake ids and permalinks. Residents sometimes answer the
+city's replies in a later fetch, so threads continue.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from connectors.demo.outbox import FILENAME, Outbox
 from connectors.demo.payloads import BASE_URL, fb_permalink, x_permalink
 from core.clock import Clock, from_iso, to_iso, utcnow
 from core.errors import PermanentFailure
-from core.models import Mention, Platform, Published
+from core.models import Author, Mention, Platform, Published
 
 log = logging.getLogger(__name__)
 TEXT_LIMITS = {"x": 280, "facebook": 8000}
@@ -172,3 +172,11 @@ class DemoConnector:
     def delete(self, platform_id: str) -> None:
         """Record the deletion of one of our posts or replies."""
         self._moderate("delete", platform_id)
+
+    def ban(self, author: Author) -> None:
+        """Record that ``author`` is banned from the sandbox page."""
+        self._moderate("ban", author.platform_id)
+
+    def unban(self, author: Author) -> None:
+        """Record that the ban of ``author`` is lifted."""
+        self._moderate("unban", author.platform_id)

@@ -3,7 +3,9 @@
 Reads the Page feed (visitor posts, comments and replies on the Page's posts) and the posts the Page is tagged
 in (see :mod:`connectors.facebook.sync` for how a pass decides what is new); replies to comments, hides and
 unhides them, deletes, and publishes Page posts, natively scheduled with ``published=false`` +
-``scheduled_publish_time``. Everything uses one Page access token (``PARVIS_FB_PAGE_TOKEN``).
+``scheduled_publish_time``; bans a comment's author from the Page and lifts the ban (the Page's ``blocked`` edge:
+``POST``/``DELETE /{page-id}/blocked`` with ``user``). Everything uses one Page access token
+(``PARVIS_FB_PAGE_TOKEN``).
 
 The token travels in an ``Authorization: Bearer`` header, never in a URL (``ConnectorSession``), so it cannot
 leak through an exception message, a log line or a stored paging link. Graph errors (connectors.facebook.errors):
@@ -31,7 +33,7 @@ from connectors.facebook.sync import PageSync
 from connectors.http import ConnectorSession, quiet_secret_loggers, transport_settings, with_read_retries
 from core.clock import Clock, utcnow
 from core.errors import ConnectorError, MalformedPayload, PermanentFailure, RateLimited, Unavailable, Unsupported
-from core.models import Mention, Platform, Published
+from core.models import Author, Mention, Platform, Published
 
 DEFAULT_BASE = "https://graph.facebook.com"
 DEFAULT_VERSION = "v24.0"
@@ -46,7 +48,7 @@ class FacebookConnector:
     info: ClassVar[ConnectorInfo] = ConnectorInfo(
         platform=Platform.FACEBOOK, name="Facebook (Page)",
         capabilities=frozenset({Capability.REPLY, Capability.PUBLISH, Capability.HIDE, Capability.UNHIDE,
-                                Capability.DELETE, Capability.NATIVE_SCHEDULE}),
+                                Capability.DELETE, Capability.NATIVE_SCHEDULE, Capability.BAN, Capability.UNBAN}),
         settings_keys=SETTINGS_KEYS)
 
     def __init__(self, *, page_id: str, page_token: str, version: str = DEFAULT_VERSION,
@@ -186,6 +188,51 @@ class FacebookConnector:
         answer = self._call("DELETE /{id}", self._api.delete_object, platform_id)
         if answer.get("success") is not True:
             raise MalformedPayload("DELETE /{id}: Facebook did not confirm the deletion")
+
+    def ban(self, author: Author) -> None:
+        """Block the author from the Page (``POST /{page}/blocked``, ``user``; Graph answers ``{"<id>": true}``).
+
+        A blocked person can no longer comment on, react to or message the Page; their past comments stay.
+        """
+        user = self._user_id(author)
+        answer = self._write("POST /{page}/blocked", self.page_id, "blocked", {"user": user})
+        if answer.get(user) is True or answer.get("success") is True:
+            return
+        if answer.get(user) is False:
+            raise PermanentFailure(f"POST /{{page}}/blocked: Facebook did not block {author.handle or 'this person'} "
+                                   "(already blocked, or a profile the Page cannot block)")
+        raise MalformedPayload("POST /{page}/blocked: Facebook did not confirm the ban")
+
+    def unban(self, author: Author) -> None:
+        """Lift a ban (``DELETE /{page}/blocked``, ``user``; Graph answers ``{"success": true}``)."""
+        user = self._user_id(author)
+        try:
+            answer = self._call("DELETE /{page}/blocked", self._api.delete_object, self.page_id, "blocked",
+                                args={"user": user})
+        except PermanentFailure:
+            # Graph refuses (#100) to unblock someone who is not blocked (e.g. unblocked in Meta Business Suite
+            # meanwhile): read the blocked list to tell that apart from a real refusal.
+            if self._is_blocked(user) is False:
+                return
+            raise
+        if answer.get("success") is not True:
+            raise MalformedPayload("DELETE /{page}/blocked: Facebook did not confirm lifting the ban")
+
+    def _is_blocked(self, user: str) -> bool | None:
+        """Whether ``user`` is on the Page's blocked list (``GET /{page}/blocked?user=``); None if it cannot tell."""
+        try:
+            data = self._get(self.page_id, "blocked", {"user": user, "fields": "id"}).get("data")
+        except ConnectorError:
+            return None
+        return bool(data) if isinstance(data, list) else None
+
+    @staticmethod
+    def _user_id(author: Author) -> str:
+        user = str(author.platform_id or "").strip()
+        if not _ID.fullmatch(user):
+            raise PermanentFailure("this comment carries no Facebook user id (Graph hides `from` without the "
+                                   "MODERATE task on the Page): the author cannot be banned from Parvis")
+        return user
 
     # ---- health ------------------------------------------------------------------------------------
 

@@ -3,7 +3,8 @@
 Codes (developers.facebook.com/docs/graph-api/guides/error-handling): 190 (expired/revoked token, any subcode)
 and 102 (session) → AuthFailed; 4, 17, 32, 341, 613 and 80001 (Pages Business Use Case limit) → RateLimited;
 1 and 2 (temporary) and HTTP 5xx → Unavailable; anything else (10 and 200-299 permissions, 100 invalid
-parameter, 368 policy block, 506 duplicate post) → PermanentFailure.
+parameter, 368 policy block, 506 duplicate post) → PermanentFailure. A permissions error on an endpoint listed in
+:data:`PERMISSION_HINTS` says which permission the Page token lacks.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from core.errors import AuthFailed, ConnectorError, PermanentFailure, RateLimite
 AUTH_CODES = frozenset({102, 190})
 RATE_CODES = frozenset({4, 17, 32, 341, 613, 80001})
 TRANSIENT_CODES = frozenset({1, 2})
+PERMISSION_CODES = frozenset({10, *range(200, 300)})
+_BAN_HINT = ("banning needs a Page access token with pages_manage_engagement (and pages_read_engagement), "
+             "issued by someone who can do the MODERATE task on the Page")
+PERMISSION_HINTS = {"POST /{page}/blocked": _BAN_HINT, "DELETE /{page}/blocked": _BAN_HINT}
 DEFAULT_RESET_S = 15 * 60  # Graph gives no reset time for app-level limits (rolling one-hour window)
 
 
@@ -59,4 +64,6 @@ def graph_error(status: int, body: Any, headers: Mapping[str, str], endpoint: st
         return RateLimited(message, reset_at=now.timestamp() + (regain or DEFAULT_RESET_S), endpoint=endpoint)
     if code in TRANSIENT_CODES or status >= 500:
         return Unavailable(message)
+    if (code in PERMISSION_CODES or status == 403) and endpoint in PERMISSION_HINTS:
+        return PermanentFailure(f"{message} — {PERMISSION_HINTS[endpoint]}")
     return PermanentFailure(message)

@@ -6,7 +6,8 @@ the target and the text unless given), so a retry after a timeout returns the st
 of a duplicate (the instance keeps keys for about an hour); native scheduling with ``scheduled_at`` (the
 instance refuses times less than 5 minutes ahead; the publisher then posts itself); deletes our own statuses
 (and scheduled ones, ids ``scheduled:<id>``); blocks and mutes accounts (moderation extras, not part of the
-contract); reads a thread through the status context and a status's edit history.
+contract; the moderation queue's ban and unban are block and unblock); reads a thread through the status
+context and a status's edit history.
 
 Edits: a mention arriving with ``edited_at`` set gets its edit history read (connectors/mastodon/history.py),
 each edit returned as an ``edited`` :class:`PlatformChange`; an edit made after the sync is not seen.
@@ -43,7 +44,7 @@ from connectors.mastodon.pages import notification_page
 from connectors.media import describe, load_images
 from core.clock import Clock, utcnow
 from core.errors import ConnectorError, MalformedPayload, RateLimited, Unavailable, Unsupported
-from core.models import Mention, Platform, Published
+from core.models import Author, Mention, Platform, Published
 
 SETTINGS_KEYS = ("PARVIS_MASTODON_BASE_URL", "PARVIS_MASTODON_ACCESS_TOKEN")
 SCHEDULED = "scheduled:"
@@ -61,7 +62,7 @@ class MastodonConnector:
     info: ClassVar[ConnectorInfo] = ConnectorInfo(
         platform=Platform.MASTODON, name="Mastodon",
         capabilities=frozenset({Capability.REPLY, Capability.PUBLISH, Capability.DELETE,
-                                Capability.NATIVE_SCHEDULE}),
+                                Capability.NATIVE_SCHEDULE, Capability.BAN, Capability.UNBAN}),
         settings_keys=SETTINGS_KEYS)
 
     def __init__(self, *, base_url: str, access_token: str, name: str = "mastodon", page_size: int = 40,
@@ -282,6 +283,18 @@ class MastodonConnector:
     def block(self, account_id: str) -> None:
         """Block an account (it can no longer mention or follow the city's account)."""
         self._call("POST /api/v1/accounts/:id/block", self._api.account_block, account_id)
+
+    def unblock(self, account_id: str) -> None:
+        """Lift a block (the instance answers the relationship; unblocking twice is harmless)."""
+        self._call("POST /api/v1/accounts/:id/unblock", self._api.account_unblock, account_id)
+
+    def ban(self, author: Author) -> None:
+        """The moderation queue's ban: block the author's account."""
+        self.block(author.platform_id)
+
+    def unban(self, author: Author) -> None:
+        """Lift :meth:`ban` (unblock the account)."""
+        self.unblock(author.platform_id)
 
     def mute(self, account_id: str, *, duration_s: int | None = None) -> None:
         """Mute an account (its posts and notifications are hidden from the city's account)."""

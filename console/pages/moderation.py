@@ -1,5 +1,6 @@
 """Modération: crisis banner, flagged messages above the threshold (highest priority first) with the reasons,
-actions with their legal ground, director confirmations for elected officials, time to action against the target.
+actions with their legal ground, director confirmations for elected officials, time to action against the target,
+hidden messages and banned authors (unhide, lift a ban where the platform allows it).
 
 Community managers and directors act; legal staff read (escalations reach them); administrators are refused.
 The services check the roles again.
@@ -16,7 +17,7 @@ from console.messages import message_for
 from core.errors import ParvisError
 from core.models import Role
 from moderation import legal
-from services import moderation_actions, moderation_queue
+from services import moderation_actions, moderation_bans, moderation_queue
 from services.permissions import Action, can
 
 REFUSAL = "Accès refusé : votre rôle ne permet pas de consulter la file de modération."
@@ -41,6 +42,7 @@ try:
         crisis = moderation_queue.crisis(db, now, settings)
         items = moderation_queue.queue(db, threshold, now, target=target)
         hidden = moderation_queue.hidden_items(db, now, target=target)
+        banned = moderation_bans.banned_authors(db, settings, viewer=agent)
         pending = moderation_queue.pending_confirmations(db, viewer=agent)
         report = moderation_queue.time_to_action_report(db, now - timedelta(days=30), target=target)
 except ParvisError as err:
@@ -91,3 +93,8 @@ if hidden:
     st.subheader("Messages masqués")
     for item in hidden[:SHOWN]:
         view.show_hidden(item, agent, settings)
+
+if banned:
+    st.subheader("Auteurs bannis")
+    for entry in banned[:SHOWN]:
+        view.show_banned(entry, agent, settings)

@@ -158,6 +158,17 @@ def test_hide_unhide_and_delete_as_declared(connector):
         assert connector.delete(mention.platform_id) is None
 
 
+def test_ban_and_unban_as_declared(connector):
+    caps = connector.info.capabilities
+    for cap in (Capability.BAN, Capability.UNBAN):  # declared if and only if the method exists
+        assert (cap in caps) is callable(getattr(connector, cap.value, None))
+    author = connector.fetch(None).mentions[0].author
+    if Capability.BAN in caps:
+        assert connector.ban(author) is None
+    if Capability.UNBAN in caps:
+        assert connector.unban(author) is None
+
+
 def test_health_never_raises(connector):
     health = connector.health()
     assert isinstance(health, Health) and health.ok and health.account

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from console.deps import AGENT_KEY
 from core import audit, repo
+from core.config import Settings
 from services import moderation_actions
 from tests.conftest import make_mention
 
@@ -128,3 +129,34 @@ def test_crisis_banner(setup, db, agents, now):
     repo.upsert_mentions(db, burst, now=now, scores=[repo.Scores(sentiment="negative")] * 8)
     page = open_as(agents["julie"])
     assert any(e.startswith("Alerte") for e in texts(page.error))
+
+
+def test_ban_with_a_ground_reaches_demo_outbox_then_can_be_lifted(setup, db, db_path, agents):
+    page = open_as(agents["julie"])
+    page.selectbox(key=f"moderation_ground_{UID}").select("").run()
+    page.button(key=f"ban_{UID}").click().run()
+    assert any("a legal ground is required" in e for e in texts(page.error))
+    page.selectbox(key=f"moderation_ground_{UID}").select("insult_defamation").run()
+    page.button(key=f"ban_{UID}").click().run()
+    assert any("banni" in s for s in texts(page.success)), texts(page.error)
+    author_id = repo.get_item(db, UID).mention.author.platform_id
+    outbox = [json.loads(line) for line in (db_path.parent / "demo-outbox.jsonl").read_text().splitlines()]
+    assert (outbox[-1]["kind"], outbox[-1]["target"]) == ("ban", author_id)
+    [event] = [e for e in audit.events_for(db, UID) if e["event"] == "author-banned"]
+    assert event["properties"]["ground"] == "insult_defamation"
+    assert "Auteurs bannis" in [h.value for h in page.subheader] and INSULT_TEXT in [t.value for t in page.text]
+    assert not any(b.key == f"ban_{UID}" for b in page.button)  # out of the queue
+    page.button(key=f"unban_x_{author_id}").click().run()
+    assert any("levé" in s for s in texts(page.success)), texts(page.error)
+    outbox = [json.loads(line) for line in (db_path.parent / "demo-outbox.jsonl").read_text().splitlines()]
+    assert (outbox[-1]["kind"], outbox[-1]["target"]) == ("unban", author_id)
+    assert "Auteurs bannis" not in [h.value for h in page.subheader]
+    assert [e["event"] for e in audit.events_for(db, UID)][-1] == "author-unbanned"
+
+
+def test_legal_staff_see_bans_without_the_unban_button(setup, db, db_path, agents, now):
+    settings = Settings(data_dir=db_path.parent, db_path=db_path)
+    moderation_actions.restrict(db, settings, UID, "ban", "threat", actor=agents["julie"], now=now)
+    page = open_as(agents["marc"])
+    assert "Auteurs bannis" in [h.value for h in page.subheader]
+    assert not any(str(b.key).startswith("unban_") for b in page.button)

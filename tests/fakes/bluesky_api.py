@@ -2,8 +2,9 @@
 
 Routes (names for :meth:`FakeBase.fail`): ``createSession``, ``refreshSession``, ``listNotifications`` (newest
 first, opaque ``cursor``), ``getProfile``, ``resolveHandle``, ``createRecord``, ``deleteRecord``, ``getRecord``,
-``putRecord``, ``uploadBlob`` (raw bytes, ``Content-Type`` the MIME type; answers ``{"blob": {"$type": "blob",
-"ref": {"$link": cid}, "mimeType", "size"}}``) — the last segment of the NSID. A post's
+``putRecord``, ``listRecords`` (newest first, ``limit``, opaque ``cursor``), ``uploadBlob`` (raw bytes,
+``Content-Type`` the MIME type; answers ``{"blob": {"$type": "blob", "ref": {"$link": cid}, "mimeType",
+"size"}}``) — the last segment of the NSID. A ``app.bsky.graph.block`` record needs a DID ``subject``. A post's
 ``app.bsky.embed.images`` is validated like the PDS does against the lexicon: 4 images at most, each with ``alt``
 and a blob uploaded before, of 2,000,000 bytes at most. Tokens are unsigned JWTs with an ``exp`` claim (the SDK reads it
 to decide when to refresh). ``sign_ins`` counts createSession calls.
@@ -175,6 +176,9 @@ class FakeBlueskyApi(FakeBase):
         if nsid == "com.atproto.repo.createRecord":
             if body.get("repo") != self.did:
                 return xrpc_error("InvalidRequest", "repo does not match the session", 400)
+            if body.get("collection") == "app.bsky.graph.block" and \
+                    not str((body.get("record") or {}).get("subject", "")).startswith("did:"):
+                return xrpc_error("InvalidRequest", "Invalid app.bsky.graph.block record: subject must be a did", 400)
             problem = self._embed_problem((body.get("record") or {}).get("embed"))
             if problem:
                 return xrpc_error("InvalidRequest", problem, 400)
@@ -187,6 +191,14 @@ class FakeBlueskyApi(FakeBase):
         if nsid == "com.atproto.repo.deleteRecord":
             self.records.pop(f"at://{body['repo']}/{body['collection']}/{body['rkey']}", None)
             return json_response({"commit": {"cid": self._cid(), "rev": self._rkey()}})
+        if nsid == "com.atproto.repo.listRecords":
+            prefix = f"at://{args.get('repo')}/{args.get('collection')}/"
+            found = [r for uri, r in reversed(self.records.items()) if uri.startswith(prefix)]
+            start, limit = int(args.get("cursor") or 0), int(args.get("limit", 50))
+            listed: dict[str, Any] = {"records": found[start:start + limit]}
+            if start + limit < len(found):
+                listed["cursor"] = str(start + limit)
+            return json_response(listed)
         if nsid == "com.atproto.repo.getRecord":
             uri = f"at://{args.get('repo')}/{args.get('collection')}/{args.get('rkey')}"
             found = self.records.get(uri)

@@ -3,8 +3,11 @@
 Routes (names for :meth:`FakeBase.fail`): ``feed`` GET /{page}/feed (posts with their newest comments
 embedded, flat ``filter=stream`` order), ``comments`` GET /{post}/comments, ``tagged`` GET /{page}/tagged,
 ``page`` GET /{page}, ``reply`` POST /{id}/comments, ``hide`` POST /{id} (is_hidden), ``delete`` DELETE /{id},
-``publish`` POST /{page}/feed. The token must come as ``Authorization: Bearer``; like the real Graph API the
-``paging.next`` links carry ``access_token=`` (the connector must never store them).
+``publish`` POST /{page}/feed, ``block`` POST /{page}/blocked (``user``; answers ``{"<id>": true}``), ``unblock``
+DELETE /{page}/blocked (``user``; ``{"success": true}``, error #100 when the person is not blocked),
+``blocked`` GET /{page}/blocked (Profile nodes, ``user`` filters). The token must come as ``Authorization:
+Bearer``; like the real Graph API the ``paging.next`` links carry ``access_token=`` (the connector must never
+store them).
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ class FakeGraphApi(FakeBase):
         self.replies: list[tuple[str, str]] = []  # (target id, message) of POST /{id}/comments
         self.hidden_ops: list[tuple[str, bool]] = []
         self.deleted: list[str] = []
+        self.blocked: dict[str, str] = {}  # user id -> name, the Page's blocked list
         self.base = ""
         self._n = 100
         self._clock = start or datetime.now(UTC) - timedelta(hours=2)
@@ -201,6 +205,8 @@ class FakeGraphApi(FakeBase):
             if obj in self.comments:
                 self.comments[obj]["is_hidden"] = hidden
             return json_response({"success": True})
+        if obj == self.page_id and edge == "blocked":
+            return self._blocked(method, args, form)
         if method == "DELETE" and not edge:
             failure = self._failure("delete")
             if failure:
@@ -209,6 +215,33 @@ class FakeGraphApi(FakeBase):
             self.remove(obj)
             return json_response({"success": True})
         return json_response(graph_error(100, f"Unsupported {method} request.", kind="GraphMethodException"), 400)
+
+    def _names(self) -> dict[str, str]:
+        people = [c["from"] for c in self.comments.values()] + [p["from"] for p in self.posts.values()]
+        return {p["id"]: p["name"] for p in people}
+
+    def _blocked(self, method: str, args: dict[str, str], form: dict[str, str]) -> Response:
+        """The Page's ``blocked`` edge: read (``user`` filters), block (POST), unblock (DELETE, query string)."""
+        user = (form if method == "POST" else args).get("user", "")
+        if method == "GET":
+            rows = [{"id": i, "name": n} for i, n in self.blocked.items() if not user or i == user]
+            return self._failure("blocked") or json_response(self._paged(rows, args, 25, f"{self.page_id}/blocked"))
+        failure = self._failure("block" if method == "POST" else "unblock")
+        if failure:
+            return failure
+        if not user:
+            return json_response(graph_error(100, "(#100) The parameter user is required", kind="OAuthException"),
+                                 400)
+        if method == "POST":
+            if user not in self._names():
+                return json_response(graph_error(100, "(#100) Invalid user id", kind="OAuthException"), 400)
+            self.blocked[user] = self._names()[user]
+            return json_response({user: True})
+        if user not in self.blocked:
+            return json_response(graph_error(100, "Unsupported delete request.", subcode=33,
+                                             kind="GraphMethodException"), 400)
+        del self.blocked[user]
+        return json_response({"success": True})
 
     def install(self, server: Any) -> str:
         """Answer every request ``server`` receives; returns the base URL (no version) for the connector."""

@@ -5,9 +5,10 @@ Routes (names for :meth:`FakeBase.fail`): ``notifications`` GET /api/v1/notifica
 ``history`` GET /api/v1/statuses/:id/history, ``post`` POST /api/v1/statuses (``Idempotency-Key``: the same
 key answers the status already created; ``scheduled_at`` answers a ScheduledStatus), ``delete`` DELETE
 /api/v1/statuses/:id, ``unschedule`` DELETE /api/v1/scheduled_statuses/:id, ``verify`` GET
-/api/v1/accounts/verify_credentials, ``block``/``mute`` POST /api/v1/accounts/:id/{block,mute}, ``upload`` POST
-/api/v2/media (multipart ``file`` + ``description``; 200 with ``url`` set, or 202 with ``url: null`` while the
-next ``processing_polls`` reads of GET /api/v1/media/:id, route ``media``, answer 206), ``instance`` GET
+/api/v1/accounts/verify_credentials, ``block``/``unblock``/``mute``/``unmute`` POST
+/api/v1/accounts/:id/{block,unblock,mute,unmute} (a Relationship; idempotent), ``upload`` POST /api/v2/media
+(multipart ``file`` + ``description``; 200 with ``url`` set, or 202 with ``url: null`` while the next
+``processing_polls`` reads of GET /api/v1/media/:id, route ``media``, answer 206), ``instance`` GET
 /api/v{1,2}/instance (Mastodon.py reads the version once before choosing the media endpoint). A status refuses
 unknown or still-processing ``media_ids[]`` (422) like the instance does.
 Every answer carries ``X-RateLimit-Limit/-Remaining/-Reset`` (ISO time); ``remaining`` sets the budget.
@@ -215,9 +216,16 @@ class FakeMastodonApi(FakeBase):
                 return self._json({"error": "Record not found"}, 404)
             self.deleted.append(f"scheduled:{m[1]}")
             return self._json({})
-        if method == "POST" and (m := re.fullmatch(r"/api/v1/accounts/(\d+)/(block|mute)", path)):
-            (self.blocked if m[2] == "block" else self.muted).append(m[1])
-            return self._json({"id": m[1], "blocking": m[2] == "block", "muting": m[2] == "mute"})
+        if method == "POST" and (m := re.fullmatch(r"/api/v1/accounts/(\d+)/(un)?(block|mute)", path)):
+            failure = self._failure(f"{m[2] or ''}{m[3]}")
+            if failure:
+                return failure
+            kept = self.blocked if m[3] == "block" else self.muted
+            kept[:] = [a for a in kept if a != m[1]] + ([] if m[2] else [m[1]])  # idempotent, like the instance
+            return self._json({"id": m[1], "following": False, "showing_reblogs": False, "notifying": False,
+                               "followed_by": False, "blocking": m[1] in self.blocked, "blocked_by": False,
+                               "muting": m[1] in self.muted, "muting_notifications": m[1] in self.muted,
+                               "requested": False, "domain_blocking": False, "endorsed": False, "note": ""})
         return self._json({"error": "Record not found"}, 404)
 
     # ---- media -------------------------------------------------------------------------------------

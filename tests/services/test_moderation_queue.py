@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -112,6 +113,9 @@ def test_delete_and_ban(db, agents, now, fake, settings):
     with pytest.raises(Unsupported):  # the fake connector has no ban
         actions.restrict(db, settings, other, "ban", "spam", actor=agents["julie"], now=now)
     fake.ban = lambda author: fake.calls.append(("ban", author.handle))
+    with pytest.raises(Unsupported):  # a method alone is not enough: the connector must declare the capability
+        actions.restrict(db, settings, other, "ban", "spam", actor=agents["julie"], now=now)
+    fake.info = replace(fake.info, capabilities=fake.info.capabilities | {Capability.BAN})
     actions.restrict(db, settings, other, "ban", "spam", actor=agents["julie"], now=now)
     [event] = _props(db, other, "author-banned")
     assert event["properties"]["ground"] == "spam" and event["properties"]["author"] == "camille"
