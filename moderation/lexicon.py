@@ -20,12 +20,12 @@ from moderation.text import fold, fold_with_offsets
 
 LEXICON_PATH = Path(__file__).with_name("lexicon_fr.toml")
 STRONG, WEAK = "strong", "weak"
-_SEPARATOR = r"[\s'\-]+"
+_SEPARATOR = r"[\s'’\-]+"  # typographic apostrophe too ("m’attarde")
 
 
 def _term_pattern(term: str) -> str:
     """Regex for one folded entry: repeated letters tolerated, ``*`` = any ending, flexible separators."""
-    words = [w for w in re.split(r"[\s'\-]+", fold(term).strip()) if w]
+    words = [w for w in re.split(_SEPARATOR, fold(term).strip()) if w]
     parts = []
     for word in words:
         star = word.endswith("*")

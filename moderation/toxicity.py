@@ -1,8 +1,12 @@
 """The compact toxicity classifier (trained on MLMA French tweets) that backs the ``insult`` risk flag.
 
-Same linear model as the offline sentiment (moderation/sentiment_model.py) with two classes. Its probability is
-re-centred so that the decision threshold chosen by cross-validation on the training split maps to 0.5:
-``p' = σ(logit(p) − logit(threshold))``; 0.5 is then the "toxic" line everywhere (flags, eval, queue).
+Same linear model as the offline sentiment (moderation/sentiment_model.py) with two classes, plus seven
+caller-computed features (:func:`toxicity_features`): risk-lexicon hit counts and how many @handles and links
+the message carries. Texts are first written the way the training tweets were (:func:`normalise`: lowercase, links and
+@handles as ``@url`` / ``@user``), so that a city's mentions reach the model in the form it learnt from. Why:
+docs/decisions/0011-toxicity-model.md. Its probability is re-centred so that the decision threshold chosen by
+cross-validation on the training split maps to 0.5: ``p' = σ(logit(p) − logit(threshold))``; 0.5 is then the
+"toxic" line everywhere (flags, eval, queue).
 """
 
 from __future__ import annotations
@@ -14,10 +18,13 @@ from pathlib import Path
 
 from moderation.lexicon import STRONG, RiskLexicon
 from moderation.sentiment_model import MODEL_DIR, LinearTextModel
-from moderation.text import fold_with_offsets
+from moderation.text import HANDLE, URL, fold_with_offsets
 
 DEFAULT_TOXICITY_PATH = MODEL_DIR / "toxicity_offline.npz"
 _WORD = re.compile(r"[a-z0-9]+")
+USER, LINK = "@user", "@url"  # MLMA's placeholders for a handle and a link
+EXTRA_V1 = "risk_lexicon_counts_v1"  # model 1: 6 lexicon counts on the raw text
+EXTRA_V2 = "normalised+risk_lexicon_counts_v1+handles_links_v1"  # model 2: normalised text, 6 counts + 1
 
 
 LEXICON_KINDS = ("insult", "hate", "threat")
@@ -29,6 +36,21 @@ def lexicon_features(text: str, lexicon: RiskLexicon) -> tuple[float, ...]:
     strong = [sum(1 for h in hits.get(k, []) if h.strength == STRONG) for k in LEXICON_KINDS]
     weak = [sum(1 for h in hits.get(k, []) if h.strength != STRONG) for k in LEXICON_KINDS]
     return tuple(math.log1p(c) for c in strong + weak)
+
+
+def normalise(text: str) -> str:
+    """The text as the training tweets are written: links -> ``@url``, @handles -> ``@user``, lowercase."""
+    return HANDLE.sub(lambda m: m.group(0) if m.group(0).lower() == LINK else USER, URL.sub(LINK, text)).lower()
+
+
+def handles_and_links(text: str) -> float:
+    """log(1 + number of @handles and links) of a normalised text (both are ``@…`` tokens there)."""
+    return math.log1p(len(HANDLE.findall(text)))
+
+
+def toxicity_features(text: str, lexicon: RiskLexicon) -> tuple[float, ...]:
+    """The model's caller-computed features of a normalised text: lexicon counts, then handles and links (7)."""
+    return (*lexicon_features(text, lexicon), handles_and_links(text))
 
 
 def _logit(p: float) -> float:
@@ -50,9 +72,16 @@ class ToxicityModel:
         if self._model is None:
             model = LinearTextModel.load(self.path)
             lexicon = self.lexicon or RiskLexicon.load()
-            model.extra_fn = lambda text: lexicon_features(text, lexicon)
+            if self._v1(model):  # a model trained before normalisation and the handles feature
+                model.extra_fn = lambda text: lexicon_features(text, lexicon)
+            else:
+                model.extra_fn = lambda text: toxicity_features(text, lexicon)
             self._model = model
         return self._model
+
+    @staticmethod
+    def _v1(model: LinearTextModel) -> bool:
+        return model.meta.get("extra", EXTRA_V1) == EXTRA_V1
 
     @property
     def threshold(self) -> float:
@@ -70,7 +99,7 @@ class ToxicityModel:
             return []
         model = self.model
         column = list(model.labels).index("toxic")
-        raw = model.predict_proba(texts)[:, column]
+        raw = model.predict_proba(list(texts) if self._v1(model) else [normalise(t) for t in texts])[:, column]
         shift = _logit(self.threshold)
         return [1.0 / (1.0 + math.exp(-(_logit(float(p)) - shift))) for p in raw]
 

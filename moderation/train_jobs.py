@@ -3,7 +3,9 @@
 Sentiment: trained on ``xlmt-fr/train.jsonl`` and ``xlmt-en/train.jsonl`` (+ agents' corrections with
 ``--with-feedback``); hyper-parameters were chosen by 5-fold cross-validation on the French training rows
 (``--search`` reruns the grid); the ``val.jsonl`` files are only reported. Toxicity: ``mlma-fr/train.jsonl`` is split 80/20 (stratified, seed 7); the decision threshold
-is chosen by cross-validation on the 80 % and the 20 % is held out for ``eval risk``. Same inputs, same
+is chosen by cross-validation on the 80 % (for the classifier together with the lexicon, as ``eval risk`` counts
+it) and the 20 % is held out for ``eval risk``; the positive and neutral tweets of ``xlmt-fr/train.jsonl`` join
+every fit as non-toxic rows (docs/decisions/0011-toxicity-model.md). Same inputs, same
 seeds, same file.
 """
 
@@ -21,7 +23,7 @@ from moderation.evaluation import binary_report, classification_report
 from moderation.features import LEXICON_PATH, Lexicon
 from moderation.lexicon import RiskLexicon
 from moderation.sentiment_model import DEFAULT_MODEL_PATH, LABELS
-from moderation.toxicity import DEFAULT_TOXICITY_PATH, lexicon_features
+from moderation.toxicity import DEFAULT_TOXICITY_PATH, EXTRA_V2, normalise, toxicity_features
 from moderation.training import (
     SEED,
     Featurized,
@@ -39,6 +41,9 @@ log = logging.getLogger(__name__)
 DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data"  # the labelled data sets beside the checkout
 SENTIMENT_PARAMS = Params(C=3.0, min_df=2, vec_scale=4.0)  # 5-fold CV macro-F1 0.671 on xlmt-fr/train
 TOXICITY_PARAMS = Params(C=0.3, min_df=2, class_weight="balanced", use_chars=True)
+# Ordinary tweets (xlmt-fr positive/neutral) join every toxicity fit as non-toxic rows at this weight, so that
+# plain text does not sit on MLMA's 80 %-toxic prior; 0.3 costs no CV on MLMA, 1.0 does (decisions/0011)
+ORDINARY_WEIGHT = 0.3
 SEARCH_GRID = (Params(), Params(vec_scale=2.0), Params(vec_scale=6.0), Params(C=1.0), Params(C=10.0),
                Params(use_chars=False), Params(dense_scale=0.0))
 
@@ -120,9 +125,39 @@ def split_toxicity(rows: Sequence[dict[str, Any]]) -> tuple[list[int], list[int]
     return sorted(fit), sorted(held)
 
 
+def lexicon_flags_toxic(texts: Sequence[str]) -> list[bool]:
+    """Whether the risk lexicon alone (no classifier) flags each text as toxic, as ``eval risk`` counts it."""
+    from moderation.risk import RiskScorer, is_toxic
+
+    return [is_toxic(f) for f in RiskScorer(toxicity=None).flags(list(texts))]
+
+
+def _ordinary_rows(data_dir: Path) -> tuple[list[str], list[Path]]:
+    """Positive and neutral French tweets of ``xlmt-fr/train.jsonl`` (normalised), if that file is there."""
+    path = data_dir / "xlmt-fr" / "train.jsonl"
+    if not path.exists():
+        return [], []
+    return [normalise(r["text"]) for r in read_jsonl(path) if r["label"] in ("positive", "neutral")], [path]
+
+
+def benign_flag_rate(model_path: Path, n: int = 600, seed: int = 4) -> float:
+    """Share of the generated city messages of ``eval personal-data`` (none toxic) that ``is_toxic`` flags."""
+    from moderation.personal_data_eval import generate_cases
+    from moderation.risk import RiskScorer, is_toxic
+    from moderation.toxicity import ToxicityModel
+
+    flags = RiskScorer(toxicity=ToxicityModel(model_path)).flags([c.text for c in generate_cases(n, seed)])
+    return round(sum(map(is_toxic, flags)) / len(flags), 4)
+
+
 def train_toxicity(data_dir: Path, *, out: Path = DEFAULT_TOXICITY_PATH,
                    params: Params = TOXICITY_PARAMS) -> dict[str, Any]:
-    """Train and save the toxicity model; the threshold comes from 5-fold CV on the fit part only."""
+    """Train and save the toxicity model; the threshold comes from 5-fold CV on the fit part only.
+
+    A text is toxic for the product when the classifier says so *or* a strong insult, threat or hate entry of
+    the lexicon fires (``risk.is_toxic``), so the threshold is chosen for that combined decision. Ordinary
+    tweets (:func:`_ordinary_rows`) are added to every fit as non-toxic rows; they are never scored.
+    """
     import numpy as np
     from sklearn.model_selection import StratifiedKFold
 
@@ -130,26 +165,52 @@ def train_toxicity(data_dir: Path, *, out: Path = DEFAULT_TOXICITY_PATH,
     rows = read_jsonl(path)
     fit_idx, held_idx = split_toxicity(rows)
     lists = _lexicon_lists()
-    data = Featurized([r["text"] for r in rows], Lexicon.from_lists(lists))
+    lexicon = Lexicon.from_lists(lists)
+    texts = [normalise(r["text"]) for r in rows]
+    data = Featurized(texts, lexicon)
+    ordinary, ordinary_paths = _ordinary_rows(data_dir)
+    plain = Featurized(ordinary, lexicon)
     risk_lexicon = RiskLexicon.load()
-    extra = np.array([lexicon_features(r["text"], risk_lexicon) for r in rows])
+    extra = np.array([toxicity_features(t, risk_lexicon) for t in texts])
+    plain_extra = np.array([toxicity_features(t, risk_lexicon) for t in ordinary]).reshape(len(ordinary),
+                                                                                         extra.shape[1])
     y = np.array(["toxic" if r["toxic"] else "non_toxic" for r in rows])
     fit = np.array(fit_idx)
+    lexicon_toxic = np.array(lexicon_flags_toxic([rows[i]["text"] for i in fit_idx]))
+
+    def train(idx: Any, meta: dict[str, Any] | None = None) -> Any:
+        return fit_linear(data.subset(idx) + plain.feats, list(y[idx]) + ["non_toxic"] * len(ordinary),
+                          params=params, lexicon_lists=lists, meta=meta, extra=np.vstack([extra[idx], plain_extra]),
+                          sample_weight=[1.0] * len(idx) + [ORDINARY_WEIGHT] * len(ordinary))
+
     probs = np.zeros(len(rows))
-    for a, b in StratifiedKFold(5, shuffle=True, random_state=SEED).split(fit, y[fit]):
-        model = fit_linear(data.subset(fit[a]), list(y[fit[a]]), params=params, lexicon_lists=lists,
-                           extra=extra[fit[a]])
+    folds = list(StratifiedKFold(5, shuffle=True, random_state=SEED).split(fit, y[fit]))
+    for a, b in folds:
+        model = train(fit[a])
         probs[fit[b]] = proba_feats(model, data.subset(fit[b]), extra[fit[b]])[:, list(model.labels).index("toxic")]
-    truth = list(y[fit] == "toxic")
+    truth = y[fit] == "toxic"
+    oof = probs[fit]
+
+    def f1(t: float, part: Any = slice(None), with_lexicon: bool = True) -> float:
+        decided = (oof[part] >= t) | (lexicon_toxic[part] if with_lexicon else False)
+        return binary_report(list(truth[part]), list(decided))["macro_f1"]
+
     grid = [round(t, 3) for t in np.arange(0.2, 0.8, 0.02)]
-    threshold = max(grid, key=lambda t: binary_report(truth, list(probs[fit] >= t))["macro_f1"])
-    cv_f1 = binary_report(truth, list(probs[fit] >= threshold))["macro_f1"]
-    digest = file_digest([path])
-    meta = {"version": f"offline-toxicity-1+{digest[:8]}", "trained_on": {"mlma-fr/train.jsonl": digest},
-            "threshold": threshold, "cv_macro_f1": cv_f1, "seed": SEED, "task": "toxicity",
-            "trained_hashes": sorted(text_hash(rows[i]["text"]) for i in fit_idx), "extra": "risk_lexicon_counts_v1"}
-    model = fit_linear(data.subset(fit), list(y[fit]), params=params, lexicon_lists=lists, meta=meta,
-                       extra=extra[fit])
+    threshold = max(grid, key=f1)
+    cv_f1 = round(f1(threshold), 4)
+    per_fold = [round(f1(threshold, b), 4) for _, b in folds]
+    digest = file_digest([path, *ordinary_paths])
+    meta = {"version": f"offline-toxicity-2+{digest[:8]}",
+            "trained_on": {str(p.relative_to(data_dir)): file_digest([p]) for p in [path, *ordinary_paths]},
+            "ordinary_rows": len(ordinary), "ordinary_weight": ORDINARY_WEIGHT,
+            "threshold": threshold, "cv_macro_f1": cv_f1, "cv_macro_f1_folds": per_fold,
+            "cv_macro_f1_model_only": round(f1(threshold, with_lexicon=False), 4), "seed": SEED, "task": "toxicity",
+            "trained_hashes": sorted(text_hash(rows[i]["text"]) for i in fit_idx), "extra": EXTRA_V2}
+    model = train(fit, meta)
     model.save(out)
     return {"path": str(out), "size_bytes": out.stat().st_size, "version": model.version, "threshold": threshold,
-            "cv_macro_f1": cv_f1, "fit_rows": len(fit_idx), "held_out_rows": len(held_idx)}
+            "cv_macro_f1": cv_f1, "cv_macro_f1_mean": round(float(np.mean(per_fold)), 4),
+            "cv_macro_f1_std": round(float(np.std(per_fold)), 4),
+            "cv_macro_f1_model_only": meta["cv_macro_f1_model_only"], "fit_rows": len(fit_idx),
+            "held_out_rows": len(held_idx), "ordinary_rows": len(ordinary),
+            "benign_city_flag_rate": benign_flag_rate(out)}

@@ -64,7 +64,7 @@ def train_sentiment_cmd(data_dir: Path | None, with_feedback: bool, vectors_path
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @db_option
 def train_toxicity_cmd(data_dir: Path | None, out: Path | None, as_json: bool, db_path: Path | None) -> None:
-    """Rebuild the toxicity model from ../shared/data/mlma-fr (80 % fit, 20 % held out, seed 7)."""
+    """Rebuild the toxicity model from ../shared/data/mlma-fr (80 % fit, 20 % held out, seed 7) + xlmt-fr."""
     from moderation.toxicity import DEFAULT_TOXICITY_PATH
     from moderation.train_jobs import DEFAULT_DATA_DIR, train_toxicity
 

@@ -21,6 +21,8 @@ def _kinds(scorer, text):
     ("Bande de connards à la mairie", "insult", "connards"),
     ("t'es qu'un c0nn4rd", "insult", "c0nn4rd"),
     ("espèce d'abrutiiiii", "insult", "abrutiiiii"),
+    ("ce type est un attardé mental", "insult", "attardé"),
+    ("you retard", "insult", "you retard"),
     ("Je sais où tu habites, fais gaffe", "threat", "Je sais où tu habites"),
     ("on va bruler la mairie ce soir", "threat", "on va bruler"),
     ("sale arabe retourne dans ton pays", "hate", "sale arabe"),
@@ -49,6 +51,11 @@ def test_flag_kind_and_span(scorer, text, kind, trigger):
     "Les migrants accueillis au gymnase ont besoin de couvertures",
     "Quels sont les horaires de la piscine ?",
     "Ce n'est pas urgent, mais le banc est abîmé",
+    "Le feu d’artifice du 14 juillet était superbe",  # typographic apostrophe
+    "Le rapport s'attarde sur le budget des écoles",  # the verb "s'attarder", not the insult "attardé"
+    "je m’attarde sur les détails du plan local d'urbanisme",
+    "Ne vous attardez pas sur le parvis pendant les travaux",
+    "Le bus 12 est encore en retard ce matin",  # French "retard" (delay), not the English slur
 ])
 def test_benign_texts_raise_no_flag(scorer, text):
     assert scorer.flags([text]) == [[]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import json
 import subprocess
 import sys
@@ -56,3 +57,61 @@ def test_scoring_does_not_import_heavy_libraries():
             "heavy = [x for x in ('torch', 'transformers', 'sklearn', 'scipy') if x in sys.modules]; "
             "assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
+
+
+def _mlma(tmp_path: Path, with_ordinary: bool = True) -> Path:
+    """A small MLMA-shaped data set: insults addressed to someone are toxic, shared news links are not."""
+    ordinary = tmp_path / "data" / "xlmt-fr"
+    ordinary.mkdir(parents=True)
+    if with_ordinary:
+            (ordinary / "train.jsonl").write_text("\n".join(json.dumps({"text": t, "label": label}, ensure_ascii=False)
+                                                      for t, label in ROWS), encoding="utf-8")
+    toxic = ["@user t'es qu'un connard", "@user @user bande de débiles", "rt @user ferme ta gueule abruti",
+             "@user espèce d'imbécile", "@user quel bouffon celui-là"]
+    normal = ["le marché du samedi est ouvert @url", "nouvelle piste cyclable inaugurée @url",
+              "merci pour le concert de ce soir", "la piscine rouvre lundi @url", "bonne journée à tous"]
+    rows = [{"text": f"{t} {i}", "toxic": True, "labels": ["offensive"]} for i in range(8) for t in toxic]
+    rows += [{"text": f"{t} {i}", "toxic": False, "labels": ["normal"]} for i in range(4) for t in normal]
+    folder = tmp_path / "data" / "mlma-fr"
+    folder.mkdir(parents=True)
+    (folder / "train.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    return tmp_path / "data"
+
+
+def test_toxicity_training_is_reproducible_and_records_its_cross_validation(tmp_path):
+    from moderation.toxicity import EXTRA_V2, ToxicityModel
+    from moderation.train_jobs import train_toxicity
+
+    data = _mlma(tmp_path)
+    first, second = tmp_path / "t1.npz", tmp_path / "t2.npz"
+    report = train_toxicity(data, out=first)
+    train_toxicity(data, out=second)
+    assert first.read_bytes() == second.read_bytes()
+    assert report["fit_rows"] + report["held_out_rows"] == 60
+    assert report["ordinary_rows"] == sum(1 for _, label in ROWS if label != "negative")
+    assert 0.0 <= report["cv_macro_f1_std"] <= report["cv_macro_f1_mean"] <= 1.0
+    model = ToxicityModel(first)
+    meta = model.model.meta
+    assert meta["extra"] == EXTRA_V2 and meta["threshold"] == report["threshold"]
+    assert meta["cv_macro_f1"] == report["cv_macro_f1"] and len(meta["cv_macro_f1_folds"]) == 5
+    insult, news = model.probabilities(["@user t'es qu'un gros connard", "la médiathèque rouvre mardi @url"])
+    assert insult > 0.5 > news
+
+
+def test_toxicity_trains_on_mlma_alone_when_no_ordinary_tweets_are_there(tmp_path):
+    from moderation.toxicity import ToxicityModel
+    from moderation.train_jobs import train_toxicity
+
+    report = train_toxicity(_mlma(tmp_path, with_ordinary=False), out=tmp_path / "t.npz")
+    assert report["ordinary_rows"] == 0
+    assert ToxicityModel(tmp_path / "t.npz").probabilities(["@user espèce de connard"])[0] > 0.5
+
+
+def test_toxicity_text_is_written_like_the_training_tweets():
+    from moderation.toxicity import handles_and_links, normalise
+
+    text = normalise("RT @Marie_L @mairie Regardez https://example.org/x et www.ville.fr")
+    assert text == "rt @user @user regardez @url et @url"
+    assert normalise("la piscine rouvre @url") == "la piscine rouvre @url"  # MLMA's placeholder stays a link
+    assert handles_and_links(text) == math.log(5)
+    assert handles_and_links(normalise("Merci !")) == 0.0
