@@ -88,6 +88,17 @@ def transport_settings(get: Callable[[str], Any]) -> dict[str, Any]:
     return out
 
 
+def number_setting(get: Callable[[str], Any], key: str, kind: Callable[[Any], T], default: T) -> T:
+    """The setting ``key`` read as a number with ``kind`` (``default`` when unset); ConfigError when unreadable."""
+    value = get(key)
+    if value is None or value == "":
+        return default
+    try:
+        return kind(value)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"setting {key} must be a number, got {value!r}") from err
+
+
 def with_read_retries(call: Callable[[], T], *, retries: int, backoff: float,
                       sleep: Callable[[float], None] = time.sleep) -> T:
     """Run an idempotent read, retrying ``Unavailable`` up to ``retries`` times with exponential backoff.

@@ -199,8 +199,9 @@ def record_platform_change(db: Database, uid: str, change: str, *, now: datetime
                            new_text: str | None = None) -> None:
     """Record that the platform shows ``uid`` deleted / hidden / unhidden / edited (appended, never overwritten).
 
-    An ``edited`` change is a step of the platform's own edit history: the mention's text is not touched (the
-    sync already stores the current version), ``edited_at`` is set.
+    An ``edited`` change is a step of the platform's own edit history: ``edited_at`` is set, and the mention's
+    text follows the step only when it is the step's text before (an edit found after the mention was stored,
+    Mastodon's re-check); a mention stored with its current version keeps it.
     """
     now_iso = to_iso(now)
     db.execute("INSERT INTO mention_revisions (mention_uid, seen_at, change, old_text, new_text, raw) "
@@ -209,6 +210,8 @@ def record_platform_change(db: Database, uid: str, change: str, *, now: datetime
     if change == "edited":
         db.execute("UPDATE mentions SET edited_at = COALESCE(edited_at, ?), updated_at = ? WHERE uid = ?",
                    (now_iso, now_iso, uid))
+        if old_text is not None and new_text is not None and old_text != new_text:
+            db.execute("UPDATE mentions SET text = ? WHERE uid = ? AND text = ?", (new_text, uid, old_text))
     elif change == "deleted":
         db.execute("UPDATE mentions SET deleted_at = COALESCE(deleted_at, ?), updated_at = ? WHERE uid = ?",
                    (now_iso, now_iso, uid))

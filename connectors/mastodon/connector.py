@@ -10,7 +10,8 @@ contract; the moderation queue's ban and unban are block and unblock); reads a t
 context and a status's edit history.
 
 Edits: a mention arriving with ``edited_at`` set gets its edit history read (connectors/mastodon/history.py),
-each edit returned as an ``edited`` :class:`PlatformChange`; an edit made after the sync is not seen.
+each edit returned as an ``edited`` :class:`PlatformChange`. Edits and deletions made after the sync are found by
+a bounded re-check of the statuses taken in the last days (connectors/mastodon/recheck.py).
 
 Posts carry up to 4 images with their alt text (connectors/mastodon/media.py; scope ``write:media``); replies
 stay text-only. Exemptions: Mastodon has no way to hide someone else's reply, so ``HIDE``/``UNHIDE`` are absent.
@@ -18,7 +19,8 @@ Rate limits: the instance's ``X-RateLimit-Remaining``/``-Reset`` headers are hon
 while the window is used up) and a 429 raises ``RateLimited`` with the reset time.
 
 The cursor is JSON: ``since_id`` (newest notification taken) and, while a walk is cut short by the page budget,
-the walk's ``max_id`` and ``newest_id`` (``FetchResult.has_more``).
+the walk's ``max_id`` and ``newest_id`` (``FetchResult.has_more``); ``history_due`` (edit histories still to
+read), ``recent`` and ``multi_retry_at`` (the re-check's state).
 """
 
 from __future__ import annotations
@@ -27,26 +29,29 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 import requests
 from mastodon import Mastodon
 from mastodon.errors import MastodonError
 
 from connectors.base import Capability, ConnectorInfo, FetchResult, Health
-from connectors.http import ConnectorSession, transport_settings, with_read_retries
+from connectors.http import ConnectorSession, number_setting, transport_settings, with_read_retries
 from connectors.mastodon import normalize as nz
 from connectors.mastodon.errors import remaining, reset_epoch, translate
 from connectors.mastodon.history import edit_changes
 from connectors.mastodon.media import MAX_IMAGES, upload_images
-from connectors.mastodon.pages import notification_page
+from connectors.mastodon.pages import get_json, notification_page
+from connectors.mastodon.recheck import recheck_pass
 from connectors.media import describe, load_images
 from core.clock import Clock, utcnow
 from core.errors import ConnectorError, MalformedPayload, RateLimited, Unavailable, Unsupported
 from core.models import Author, Mention, Platform, Published
 
-SETTINGS_KEYS = ("PARVIS_MASTODON_BASE_URL", "PARVIS_MASTODON_ACCESS_TOKEN")
+SETTINGS_KEYS = ("PARVIS_MASTODON_BASE_URL", "PARVIS_MASTODON_ACCESS_TOKEN", "PARVIS_MASTODON_RECHECK_DAYS",
+                 "PARVIS_MASTODON_RECHECK_PER_PASS")
 SCHEDULED = "scheduled:"
 MAX_HISTORY_DUE = 200  # edited statuses whose history waits for the next fetch (rate limit, outage)
 
@@ -68,9 +73,13 @@ class MastodonConnector:
     def __init__(self, *, base_url: str, access_token: str, name: str = "mastodon", page_size: int = 40,
                  max_pages: int = 10, visibility: str = "public", retries: int = 2, backoff: float = 1.0,
                  timeout: float = 20.0, sleep: Callable[[float], None] = time.sleep, clock: Clock = utcnow,
-                 media_polls: int = 10, media_poll_interval: float = 1.0, max_history: int = 20) -> None:
+                 media_polls: int = 10, media_poll_interval: float = 1.0, max_history: int = 20,
+                 recheck_days: float = 7.0, recheck_per_pass: int = 40,
+                 recheck_interval: timedelta = timedelta(minutes=10)) -> None:
         self.name = name
         self.max_history = max(0, max_history)
+        self.recheck_window, self.recheck_per_pass = timedelta(days=max(0.0, recheck_days)), max(0, recheck_per_pass)
+        self.recheck_interval = recheck_interval
         self.media_polls, self.media_poll_interval = media_polls, media_poll_interval
         self.base_url = base_url.rstrip("/")
         self.page_size = max(1, min(80, page_size))  # the API caps notifications at 80 a page
@@ -156,14 +165,21 @@ class MastodonConnector:
 
     def _result(self, mentions: dict[str, Mention], skipped: list[str], new_state: dict[str, Any],
                 state: dict[str, Any], *, has_more: bool = False) -> FetchResult:
-        """The fetch's answer, with the edit history of the edited statuses among the mentions."""
+        """The fetch's answer, with the edit history of the edited statuses among the mentions and, once a walk is
+        complete, the re-check of recent statuses (edited or deleted since taken)."""
         due = [str(i) for i in state.get("history_due") or () if isinstance(i, str | int)]
         edited = [m.platform_id for m in mentions.values() if m.raw.get("edited_at")]
-        changes, left = edit_changes(self.history, list(dict.fromkeys([*due, *edited])), limit=self.max_history)
+        check = recheck_pass(state, new_state, mentions.values(), many=self._statuses, one=self._status,
+                             now=self._clock(), window=self.recheck_window, per_pass=self.recheck_per_pass,
+                             interval=self.recheck_interval, run=not has_more)
+        rechecked = check.edited if check else []
+        changes, left = edit_changes(self.history, list(dict.fromkeys([*due, *edited, *rechecked])),
+                                     limit=self.max_history)
         if left:
             new_state["history_due"] = left[:MAX_HISTORY_DUE]
         return FetchResult(mentions=list(mentions.values()), cursor=json.dumps(new_state, sort_keys=True),
-                           skipped=skipped, changes=changes, has_more=has_more)
+                           skipped=skipped, changes=[*changes, *(check.deleted if check else ())],
+                           has_more=has_more)
 
     def _notifications(self, since: str | None, max_id: str | None) -> tuple[Any, str | None]:
         """One page of mention notifications as plain JSON, and the ``max_id`` of its ``Link: rel="next"``."""
@@ -174,6 +190,21 @@ class MastodonConnector:
             params["max_id"] = max_id
         return notification_page(self._session, f"{self.base_url}/api/v1/notifications", params,
                                  token=self._api.access_token)
+
+    def _statuses(self, ids: list[str]) -> list[Any] | None:
+        """Several statuses as plain JSON (``GET /api/v1/statuses?id[]=``, 4.3+); None where the instance lacks it."""
+        endpoint = "GET /api/v1/statuses"
+        answer = self._read(endpoint, get_json, self._session, f"{self.base_url}/api/v1/statuses", {"id[]": ids},
+                            token=self._api.access_token, absent=(404, 405))
+        if answer is not None and not isinstance(answer, list):
+            raise MalformedPayload(f"{endpoint}: expected a list")
+        return answer
+
+    def _status(self, status_id: str) -> Any:
+        """One status as plain JSON (``GET /api/v1/statuses/:id``); None when it is gone (404, 410)."""
+        return self._read("GET /api/v1/statuses/:id", get_json, self._session,
+                          f"{self.base_url}/api/v1/statuses/{quote(status_id, safe='')}", token=self._api.access_token,
+                          absent=(404, 410))
 
     def thread(self, mention: Mention) -> list[Mention]:
         """The conversation around a mention (ancestors and descendants), oldest first."""
@@ -335,4 +366,7 @@ def from_settings(get: Callable[[str], Any], *, name: str = "mastodon") -> Masto
     """Build from settings (``get`` returns a value or None)."""
     return MastodonConnector(base_url=str(get("PARVIS_MASTODON_BASE_URL")),
                              access_token=str(get("PARVIS_MASTODON_ACCESS_TOKEN")), name=name,
+                             recheck_days=number_setting(get, "PARVIS_MASTODON_RECHECK_DAYS", float, 7.0),
+                             recheck_per_pass=number_setting(get, "PARVIS_MASTODON_RECHECK_PER_PASS", int, 40),
                              **transport_settings(get))
+

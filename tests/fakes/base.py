@@ -39,6 +39,7 @@ class Call:
     headers: dict[str, str]
     form: dict[str, str]
     body: bytes
+    query: str = ""  # the raw query string (``args`` keeps one value per key)
 
     def json(self) -> Any:
         """The request body parsed as JSON (None if it is not JSON)."""
@@ -53,17 +54,20 @@ class FakeBase:
 
     def __init__(self) -> None:
         self.requests: list[Call] = []
-        self._failures: dict[str, list[Failure]] = {}
+        self._failures: dict[str, list[Failure | None]] = {}  # None: answer that call normally
 
     def fail(self, route: str, status: int, body: Any = None, *, headers: dict[str, str] | None = None,
-             times: int = 1, raw: bytes | None = None) -> None:
-        """Make the next ``times`` calls to ``route`` answer ``status`` with ``body`` (or ``raw`` bytes)."""
-        self._failures.setdefault(route, []).extend(
-            Failure(status=status, body=body, headers=dict(headers or {}), raw=raw) for _ in range(times))
+             times: int = 1, raw: bytes | None = None, after: int = 0) -> None:
+        """Make ``times`` calls to ``route`` answer ``status`` with ``body`` (or ``raw`` bytes), once ``after``
+        calls have been answered normally."""
+        queue = self._failures.setdefault(route, [])
+        queue.extend([None] * after)
+        queue.extend(Failure(status=status, body=body, headers=dict(headers or {}), raw=raw) for _ in range(times))
 
     def _failure(self, route: str) -> Response | None:
         queue = self._failures.get(route)
-        return queue.pop(0).response() if queue else None
+        failure = queue.pop(0) if queue else None
+        return failure.response() if failure else None
 
     def calls(self, route_pattern: str, method: str | None = None) -> list[Call]:
         """Logged requests whose path matches ``route_pattern`` (a regex)."""
@@ -77,7 +81,7 @@ class FakeBase:
         body = request.get_data(cache=True, parse_form_data=True)
         self.requests.append(Call(method=request.method, path=request.path, args=dict(request.args.items()),
                                   headers=dict(request.headers.items()), form=dict(request.form.items()),
-                                  body=body))
+                                  body=body, query=request.query_string.decode("latin-1")))
         return self.handle(request)
 
     def install(self, server: HTTPServer) -> str:

@@ -2,7 +2,10 @@
 
 Routes (names for :meth:`FakeBase.fail`): ``notifications`` GET /api/v1/notifications (``types[]``, ``since_id``,
 ``max_id``, ``limit``; ``Link`` header with ``next``/``prev``), ``context`` GET /api/v1/statuses/:id/context,
-``history`` GET /api/v1/statuses/:id/history, ``post`` POST /api/v1/statuses (``Idempotency-Key``: the same
+``history`` GET /api/v1/statuses/:id/history, ``status`` GET /api/v1/statuses/:id (404 once deleted),
+``lookup`` GET /api/v1/statuses?id[]= (Mastodon 4.3+: ``version`` below 4.3 answers 404 like an older instance;
+more than 20 ids 422; statuses missing, deleted, or by accounts the city blocks or mutes, are left out),
+``post`` POST /api/v1/statuses (``Idempotency-Key``: the same
 key answers the status already created; ``scheduled_at`` answers a ScheduledStatus), ``delete`` DELETE
 /api/v1/statuses/:id, ``unschedule`` DELETE /api/v1/scheduled_statuses/:id, ``verify`` GET
 /api/v1/accounts/verify_credentials, ``block``/``unblock``/``mute``/``unmute`` POST
@@ -97,6 +100,29 @@ class FakeMastodonApi(FakeBase):
         self.notifications[note_id] = {"id": note_id, "type": "mention", "created_at": status["created_at"],
                                        "account": status["account"], "status": status}
         return status
+
+    def _version(self, status: dict[str, Any], at: str) -> dict[str, Any]:
+        """One StatusEdit of a status's history, as the instance shows it."""
+        return {"content": status["content"], "spoiler_text": status["spoiler_text"],
+                "sensitive": status["sensitive"], "created_at": at, "account": status["account"], "poll": None,
+                "media_attachments": status["media_attachments"], "emojis": status["emojis"]}
+
+    def edit(self, status_id: str, text: str) -> dict[str, Any]:
+        """The author edits a status: new content and ``edited_at``, the new version added to its history."""
+        status = self.statuses[status_id]
+        versions = self.history.setdefault(status_id, [self._version(status, status["created_at"])])
+        self._clock += timedelta(minutes=1)
+        status["content"] = "<p>" + "<br />".join(html.escape(line) for line in text.split("\n")) + "</p>"
+        status["edited_at"] = masto_time(self._clock)
+        versions.append(self._version(status, status["edited_at"]))
+        return status
+
+    def remove(self, status_id: str) -> None:
+        """The author deletes a status (its notifications go with it, as on the instance)."""
+        self.statuses.pop(status_id)
+        self.history.pop(status_id, None)
+        for note_id in [k for k, n in self.notifications.items() if (n.get("status") or {}).get("id") == status_id]:
+            del self.notifications[note_id]
 
     def favourite(self, status_id: str) -> None:
         """A ``favourite`` notification (must be filtered out by ``types[]=mention``)."""
@@ -194,6 +220,12 @@ class FakeMastodonApi(FakeBase):
             return self._failure("history") or self._json(self.history.get(m[1], [
                 {k: self.statuses[m[1]][k] for k in ("content", "spoiler_text", "sensitive", "created_at",
                                                       "account", "media_attachments", "emojis")}]))
+        if method == "GET" and path == "/api/v1/statuses":
+            return self._failure("lookup") or self._lookup(request)
+        if method == "GET" and (m := re.fullmatch(r"/api/v1/statuses/(\d+)", path)):
+            found = self.statuses.get(m[1])
+            return self._failure("status") or (self._json(found) if found else self._json(
+                {"error": "Record not found"}, 404))
         if method == "POST" and path == "/api/v1/statuses":
             return self._failure("post") or self._post(request)
         if method == "GET" and path.rstrip("/") in ("/api/v1/instance", "/api/v2/instance"):
@@ -283,6 +315,18 @@ class FakeMastodonApi(FakeBase):
         chunk = [self.statuses[str(i)] for i in ids[:int(request.args.get("limit", 20))]]
         headers = {"Link": f'<{self.base}{request.path}?max_id={chunk[-1]["id"]}>; rel="next"'} if chunk else {}
         return self._json(chunk, headers=headers)
+
+    def _lookup(self, request: Request) -> Response:
+        """GET /api/v1/statuses?id[]=…: what the city's account may see of them, in no promised order."""
+        if tuple(int(p) for p in self.version.split(".")[:2]) < (4, 3):
+            return self._json({"error": "Record not found"}, 404)  # the route does not exist before 4.3
+        ids = list(dict.fromkeys(request.args.getlist("id[]")))
+        if len(ids) > 20:
+            return self._json({"error": "Validation failed"}, 422)
+        hidden = set(self.blocked) | set(self.muted)
+        found = [self.statuses[i] for i in ids if i in self.statuses
+                 and self.statuses[i]["account"]["id"] not in hidden]
+        return self._json(found[::-1])
 
     def _context(self, status_id: str) -> Response:
         if status_id not in self.statuses:

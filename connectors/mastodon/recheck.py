@@ -1,0 +1,164 @@
+"""Bounded re-check of recently taken Mastodon statuses: edits and deletions made after Parvis read a mention.
+
+Mastodon notifies the mentioned account of a mention once, never of a later edit or deletion. So the cursor keeps
+the statuses taken in the last days (``recent``: id -> ``[edited_at seen, created epoch, last checked epoch]``,
+at most :data:`MAX_TRACKED`, the newest kept), and each fetch re-reads a bounded slice of them, the longest
+unchecked first and none checked less than ``interval`` ago:
+
+* ``GET /api/v1/statuses?id[]=…`` (Mastodon 4.3 and later, 20 ids a call): a status whose ``edited_at`` moved
+  is handed back to have its edit history read; a status missing from the answer is not taken as deleted
+  (the instance also leaves out statuses of accounts the city blocks or mutes) but confirmed with
+  ``GET /api/v1/statuses/:id``;
+* an instance without it (404: older than 4.3) is read one ``GET /api/v1/statuses/:id`` at a time, a smaller
+  slice (a quarter of the budget), and asked again for the multi-get a day later;
+* a 404 (or 410) on the single read means the status is gone for the city's account: a ``deleted`` change.
+
+A rate limit or an outage stops the re-check for this pass; what was not checked keeps its place (the longest
+unchecked comes first next time), so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from connectors.base import PlatformChange
+from connectors.mastodon import normalize as nz
+from core.errors import ConnectorError, MalformedPayload, PermanentFailure, RateLimited, Unavailable
+from core.models import Mention, Platform
+
+log = logging.getLogger(__name__)
+
+MULTI_MAX = 20  # ids per GET /api/v1/statuses: the instance refuses more (422)
+MAX_TRACKED = 300  # statuses remembered in the cursor for the re-check (the newest kept)
+MULTI_RETRY = timedelta(days=1)  # an instance without the multi-get is asked again after this
+
+Many = Callable[[list[str]], list[Any] | None]  # ids -> statuses found, None: the endpoint is not offered
+One = Callable[[str], Any]  # id -> the status, None: gone (404/410)
+
+
+def edited_mark(status: Any) -> str:
+    """The status's ``edited_at`` as a comparable ISO string ("" when never edited or unreadable)."""
+    value = status.get("edited_at") if isinstance(status, dict) else None
+    try:
+        return nz.parse_time(value).isoformat() if value else ""
+    except nz.MalformedItem:
+        return ""
+
+
+def load_recent(state: dict[str, Any]) -> dict[str, list[Any]]:
+    """The ``recent`` part of a decoded cursor, malformed entries dropped."""
+    recent = state.get("recent")
+    if not isinstance(recent, dict):
+        return {}
+    return {str(k): list(v) for k, v in recent.items()
+            if isinstance(v, list) and len(v) == 3 and isinstance(v[0], str)
+            and all(isinstance(x, int | float) for x in v[1:])}
+
+
+def track(recent: dict[str, list[Any]], mentions: Iterable[Mention], *, now: datetime,
+          window: timedelta) -> dict[str, list[Any]]:
+    """Remember the statuses just taken (checked now), forget those older than ``window``, keep the newest."""
+    stamp = int(now.timestamp())
+    for mention in mentions:
+        recent.setdefault(mention.platform_id, [edited_mark(mention.raw), int(mention.created_at.timestamp()), stamp])
+    start = (now - window).timestamp()
+    kept = sorted(((k, v) for k, v in recent.items() if v[1] >= start), key=lambda kv: -kv[1][1])
+    return dict(kept[:MAX_TRACKED])
+
+
+@dataclass(slots=True)
+class Recheck:
+    """One re-check pass over ``recent`` (updated in place): the deletions seen and the ids whose edit moved."""
+
+    many: Many
+    one: One
+    now: datetime
+    per_pass: int
+    interval: timedelta
+    multi: bool = True  # False: the instance does not offer the multi-get (the cursor says until when)
+    deleted: list[PlatformChange] = field(default_factory=list)
+    edited: list[str] = field(default_factory=list)
+
+    def due(self, recent: dict[str, list[Any]]) -> list[str]:
+        """Ids not checked for ``interval``, the longest unchecked (then the oldest) first, at most ``per_pass``."""
+        limit = (self.now - self.interval).timestamp()
+        waiting = sorted((v[2], v[1], k) for k, v in recent.items() if v[2] <= limit)
+        return [k for _, _, k in waiting[:self.per_pass]]
+
+    def run(self, recent: dict[str, list[Any]]) -> None:
+        """Check the due statuses; stops quietly (keeping the rest) at a rate limit, an outage or a refusal."""
+        due = self.due(recent)
+        if not due:
+            return
+        singles = max(1, self.per_pass // 4)
+        try:
+            missing = self._many(recent, due) if self.multi else None
+            for status_id in (due if missing is None else missing)[:singles]:
+                try:
+                    status = self.one(status_id)
+                except (PermanentFailure, MalformedPayload) as err:  # this status only: checked, unchanged
+                    log.warning("mastodon re-check of %s: %s", status_id, err)
+                    status = {}
+                self._note(recent, status_id, status)
+        except (RateLimited, Unavailable) as err:
+            log.info("mastodon re-check stopped for this pass: %s", err)
+        except ConnectorError as err:  # a token without read:statuses, a refused call: mentions still flow
+            log.warning("mastodon re-check stopped for this pass: %s (%s)", err, err.code)
+
+    def _many(self, recent: dict[str, list[Any]], due: Sequence[str]) -> list[str] | None:
+        """Multi-get ``due`` 20 at a time; returns the ids missing from the answers (None: no multi-get here)."""
+        missing: list[str] = []
+        for start in range(0, len(due), MULTI_MAX):
+            chunk = list(due[start:start + MULTI_MAX])
+            answer = self.many(chunk)
+            if answer is None:
+                self.multi = False
+                return None
+            found = {str(s["id"]): s for s in answer if isinstance(s, dict) and s.get("id")}
+            for status_id in chunk:
+                if status_id in found:
+                    self._note(recent, status_id, found[status_id])
+                else:
+                    missing.append(status_id)
+        return missing
+
+    def _note(self, recent: dict[str, list[Any]], status_id: str, status: Any) -> None:
+        """Record what one read showed: gone, edited since last seen, or unchanged."""
+        entry = recent.get(status_id)
+        if entry is None:
+            return
+        if status is None:
+            del recent[status_id]
+            self.deleted.append(PlatformChange(uid=f"{Platform.MASTODON}:{status_id}", change="deleted",
+                                               raw={"id": status_id, "checked_at": self.now.isoformat()}))
+            return
+        mark = edited_mark(status)  # "" for an unreadable answer too: checked, nothing concluded
+        if mark and mark != entry[0]:
+            self.edited.append(status_id)
+        entry[0], entry[2] = mark or entry[0], int(self.now.timestamp())
+
+
+def recheck_pass(state: dict[str, Any], new_state: dict[str, Any], mentions: Iterable[Mention], *, many: Many,
+                 one: One, now: datetime, window: timedelta, per_pass: int, interval: timedelta,
+                 run: bool = True) -> Recheck | None:
+    """Track ``mentions``, re-check the due statuses (when ``run``) and write ``recent`` into ``new_state``.
+
+    None when the re-check is switched off (no window or no budget). ``multi_retry_at`` in the cursor says until
+    when the instance is taken not to offer the multi-get.
+    """
+    if per_pass <= 0 or window <= timedelta(0):
+        return None
+    recent = track(load_recent(state), mentions, now=now, window=window)
+    retry = state.get("multi_retry_at")
+    retry = retry if isinstance(retry, int | float) and retry > now.timestamp() else None
+    check = Recheck(many=many, one=one, now=now, per_pass=per_pass, interval=interval, multi=retry is None)
+    if run:
+        check.run(recent)
+    new_state["recent"] = recent
+    if not check.multi:
+        new_state["multi_retry_at"] = retry or int((now + MULTI_RETRY).timestamp())
+    return check
