@@ -19,7 +19,7 @@ from sqlite_utils import Database
 from connectors.base import Connector, PlatformChange
 from core import audit, repo
 from core.errors import AuthFailed, ConnectorError, RateLimited
-from core.models import Mention
+from core.models import InboxItem, Mention
 from core.storage import write_transaction
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,16 @@ def sync_connector(db: Database, connector: Connector, *, now: datetime | None =
     return SyncResult(connector=name, seconds=seconds, inserted_uids=inserted_uids, **totals)
 
 
+_STATE_CHANGES = ("deleted", "hidden", "unhidden")
+
+
+def _already(item: InboxItem, change: str) -> bool:
+    """Whether the stored mention already shows the state ``change`` would record."""
+    if change == "deleted":
+        return item.deleted_at is not None
+    return item.hidden == (change == "hidden")
+
+
 def _apply_changes(db: Database, changes: Sequence[PlatformChange], *, now: datetime) -> int:
     """Record deletions/hides/edit-history steps seen on the platform for mentions we have; return how many.
 
@@ -115,6 +125,8 @@ def _apply_changes(db: Database, changes: Sequence[PlatformChange], *, now: date
     for change in changes:
         if not repo.mention_exists(db, change.uid):
             continue  # a change on a mention we never stored
+        if change.change in _STATE_CHANGES and _already(repo.get_item(db, change.uid), change.change):
+            continue  # seen again (e.g. a pass that failed after finding it): the state is already recorded
         if change.change == "edited":
             if change.uid not in known:
                 known[change.uid] = Counter(repo.edits_recorded(db, change.uid))
