@@ -170,8 +170,8 @@ class ReplyWorker:
             if send.needs_check:
                 if send.not_before is not None and send.not_before > now:
                     continue
-            elif not (send.claimed_by == self.worker_id or (
-                    send.claimed_at is not None and send.claimed_at <= now - self.policy.stale_after)):
+            elif not (send.claimed_by == self.worker_id or send.claimed_at is None  # stuck before m052
+                      or send.claimed_at <= now - self.policy.stale_after):
                 continue  # a live call (ours in another process, or a person's): leave it alone
             outcome, found, why = self.look_up(send)
             now = self.clock()

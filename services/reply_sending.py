@@ -17,7 +17,7 @@ import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 
@@ -54,7 +54,8 @@ def can_look_up(connector: Connector | None) -> bool:
 def deadline(send: ReplySend, policy: PublishPolicy) -> datetime:
     """When automatic retries and lookups stop: ``retry_window`` after the scheduled time (worker) or the click."""
     base = send.scheduled_at if (send.scheduled_at and not send.by_person) else send.claimed_at
-    assert base is not None
+    if base is None:  # left "publishing" before claims were recorded (m052): nothing left to wait for
+        return datetime.min.replace(tzinfo=UTC)
     return base + policy.retry_window
 
 

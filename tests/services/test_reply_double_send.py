@@ -135,3 +135,13 @@ def test_an_uncertain_send_is_checked_by_the_worker_before_anything_else(db, age
     ReplyWorker(db, {Platform.X: platform}, clock=lambda: clock_now[0], policy=POLICY, worker_id="w").tick()
     assert repo.get_draft(db, draft.id).state is DraftState.SENT and platform.calls == ["ambig_after"]
     assert platform.count(mention) == 1
+
+
+def test_a_reply_stuck_sending_from_before_the_claims_were_recorded_goes_to_a_person(db, agents, now, mention):
+    from dataclasses import replace
+
+    platform = FakeReplyPlatform(clock=lambda: now)
+    draft = replies.create_draft(db, agents["julie"], mention_uid=mention.uid, body=CLEAN, now=now)
+    repo.save_draft(db, replace(draft, state=DraftState.PUBLISHING))  # no claim columns: an older Parvis
+    ReplyWorker(db, {Platform.X: platform}, clock=lambda: now, policy=POLICY, worker_id="w").tick()
+    assert repo.get_draft(db, draft.id).state is DraftState.TO_VERIFY and platform.calls == []
