@@ -10,15 +10,16 @@ import streamlit as st
 from console import deps
 from console.inbox_actions import FLASH_KEY
 from console.messages import message_for
-from core import repo
+from core import reply_outbox_repo, repo
 from core.errors import ParvisError
 from core.models import Agent, DraftState, InboxItem
 from editorial.lengths import counts_by_platform
 from editorial.workflow import APPROVAL_REASONS_FR, state_label
-from services import assembly, permissions, replies, saved_replies
+from services import assembly, permissions, replies, reply_sending, saved_replies
 
 OPEN_DRAFT_STATES = {DraftState.DRAFT, DraftState.SUBMITTED, DraftState.CHANGES_REQUESTED, DraftState.APPROVED,
                      DraftState.FAILED}
+SHOWN_STATES = {DraftState.SENT, DraftState.PUBLISHING, DraftState.TO_VERIFY}
 SEVERITY_FR = {"block": "⛔ Bloquant", "warn": "⚠️ Avertissement"}
 
 
@@ -98,8 +99,36 @@ def _findings(result: Any) -> None:
         (st.error if str(f.severity) == "block" else st.warning)(line)
 
 
+def _verify(draft_id: int, agent: Agent, published: bool, link_key: str) -> None:
+    def run() -> str:
+        with deps.db() as db:
+            reply_sending.verify(db, agent, draft_id, published=published, now=deps.now(),
+                                 link=st.session_state.get(link_key, "") if published else "")
+        return ("Réponse marquée publiée." if published
+                else "Réponse marquée non publiée : vous pouvez la renvoyer.")
+    _guard(run)
+
+
+def _uncertain(db: Any, d: Any, agent: Agent) -> None:
+    """A reply being sent or checked (wait), or « à vérifier » (a person looks on the platform)."""
+    send = reply_outbox_repo.get_send(db, d.id)
+    if d.state is DraftState.PUBLISHING:
+        st.caption("Envoi en cours" + (f" — vérification sur la plateforme ({send.error})" if send.needs_check
+                                        else "") + " : elle ne peut pas être renvoyée pour l'instant.")
+        return
+    st.warning(f"À vérifier : {send.error} Ouvrez la conversation sur la plateforme : la réponse y est-elle ?")
+    if d.author_id != agent.id and not permissions.can(agent, permissions.Action.REPLY_APPROVE):
+        return
+    link_key = f"verify_link_{d.id}"
+    st.text_input("Lien de la réponse publiée", key=link_key)
+    cols = st.columns(2)
+    cols[0].button("Elle est publiée", key=f"verify_yes_{d.id}", on_click=_verify, args=(d.id, agent, True, link_key))
+    cols[1].button("Elle n'est pas publiée", key=f"verify_no_{d.id}", on_click=_verify,
+                   args=(d.id, agent, False, link_key))
+
+
 def _existing(db: Any, item: InboxItem, agent: Agent) -> None:
-    drafts = [d for d in repo.drafts_for(db, item.uid) if d.state in OPEN_DRAFT_STATES or d.state is DraftState.SENT]
+    drafts = [d for d in repo.drafts_for(db, item.uid) if d.state in OPEN_DRAFT_STATES or d.state in SHOWN_STATES]
     for d in drafts:
         author = repo.get_agent(db, d.author_id)
         with st.container(border=True):
@@ -109,6 +138,9 @@ def _existing(db: Any, item: InboxItem, agent: Agent) -> None:
                 st.info(f"Demande de la direction : {d.comment}")
             if d.state is DraftState.SENT and d.permalink:
                 st.caption(f"Publié : {d.permalink}")
+            if d.state in (DraftState.PUBLISHING, DraftState.TO_VERIFY):
+                _uncertain(db, d, agent)
+                continue
             if d.author_id != agent.id or d.state is DraftState.SENT:
                 continue
             cols = st.columns(3)

@@ -90,15 +90,20 @@ def sync_requests_job(settings: Settings, connectors: Sequence[Connector], *, cl
 
 
 def replies_job(settings: Settings, *, clock: Clock = utcnow) -> Callable[[], None]:
-    """A job that sends the scheduled replies whose time has come (demo data to the sandbox)."""
+    """A job that sends the scheduled replies whose time has come (demo data to the sandbox), exactly once:
+    under the same ``publisher`` lease and worker identity as the posts' job (console/publishing_jobs.py)."""
+    from console.publishing_jobs import WORKER_ID
     from services import approvals, assembly
+    from services.outbox import PublishPolicy
+
+    policy = PublishPolicy.from_settings(settings)
 
     def run() -> None:
         db = open_db(settings.db_path)
         try:
             def choose(draft):  # type: ignore[no-untyped-def]
                 return assembly.connector_for(settings, repo.get_item(db, draft.mention_uid).mention)
-            approvals.publish_due(db, choose, now=clock())
+            approvals.publish_due(db, choose, now=clock(), clock=clock, worker_id=WORKER_ID, policy=policy)
         finally:
             db.close()
     return _guarded("publish-replies", run)

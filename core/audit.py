@@ -160,6 +160,7 @@ class ReplySent(AuditEvent):
     platform: str
     platform_id: str
     permalink: str | None = None
+    via: str = "api"  # api | lookup (found on the platform after an interruption) | person | api-after-takeover
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -357,6 +358,49 @@ class ReplyBlocked(AuditEvent):
     name: ClassVar[str] = "reply-blocked"
     draft_id: int
     findings: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplySending(AuditEvent):
+    """A reply was claimed for sending (by a person or the worker): the platform call is about to start."""
+
+    name: ClassVar[str] = "reply-sending"
+    draft_id: int
+    attempt: int
+    by: str
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplyRetryScheduled(AuditEvent):
+    """A scheduled reply was not sent yet (rate limit, interrupted or uncertain call): next try at ``next_at``."""
+
+    name: ClassVar[str] = "reply-retry-scheduled"
+    draft_id: int
+    attempt: int
+    error_code: str
+    error: str
+    next_at: datetime
+    check_first: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplyToVerify(AuditEvent):
+    """Parvis cannot tell whether a reply went out: a person must check ("à vérifier"); never resent by itself."""
+
+    name: ClassVar[str] = "reply-to-verify"
+    draft_id: int
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplyVerified(AuditEvent):
+    """A person checked a reply left "à vérifier" on the platform: published (with its id) or not."""
+
+    name: ClassVar[str] = "reply-verified"
+    draft_id: int
+    published: bool
+    platform_id: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

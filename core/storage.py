@@ -547,7 +547,7 @@ def m031_legal_holds_retention_rgpd(db: Database) -> None:
 # --------------------------------------------------------------------------------------------------
 
 # --------------------------------------------------------------------------------------------------
-# m050-m059: publishing calendar (issue #6) — add migrations here
+# m050-m059: publishing calendar (issue #6); m052_reply_outbox is registered at the end of the file
 # --------------------------------------------------------------------------------------------------
 
 @migrations()
@@ -929,6 +929,29 @@ def m070_x_usage(db: Database) -> None:
         updated_at TEXT NOT NULL,
         PRIMARY KEY (month, account, kind)
     );
+    """)
+
+
+# --------------------------------------------------------------------------------------------------
+# m052: publishing calendar, continued (issue #6 follow-up). Registered here, after m070, because
+# migrations run in registration order and databases already carry m060-m080.
+# --------------------------------------------------------------------------------------------------
+
+@migrations()
+def m052_reply_outbox(db: Database) -> None:
+    """Claim columns on drafts, so that a reply goes out once: the same claim/record/reconcile as posts."""
+    db.executescript("""
+    ALTER TABLE drafts ADD COLUMN claim_token TEXT;
+    ALTER TABLE drafts ADD COLUMN claimed_by TEXT;
+    ALTER TABLE drafts ADD COLUMN claimed_at TEXT;
+    ALTER TABLE drafts ADD COLUMN send_attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE drafts ADD COLUMN not_before TEXT;
+    ALTER TABLE drafts ADD COLUMN needs_check INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE drafts ADD COLUMN sent_text TEXT;
+    ALTER TABLE drafts ADD COLUMN send_error_code TEXT NOT NULL DEFAULT '';
+    ALTER TABLE drafts ADD COLUMN send_error TEXT NOT NULL DEFAULT '';
+    CREATE INDEX idx_drafts_claimed ON drafts (claimed_at) WHERE state = 'publishing';
+    CREATE INDEX idx_drafts_platform_post ON drafts (platform, platform_post_id) WHERE platform_post_id IS NOT NULL;
     """)
 
 

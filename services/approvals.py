@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,12 +11,15 @@ from sqlite_utils import Database
 
 from connectors.base import Connector
 from core import audit, repo
-from core.errors import ParvisError
+from core.clock import Clock
 from core.models import Agent, Draft, DraftState, InboxItem, Platform
-from services import replies
+from services.outbox import DEFAULT_POLICY, PublishPolicy
 from services.permissions import Action, require
+from services.publishing import worker_identity
+from services.reply_outbox import DueResult, ReplyWorker
 
-log = logging.getLogger(__name__)
+__all__ = ["ApprovalItem", "DueResult", "baseline", "diff_lines", "publish_due", "queue"]
+_PROCESS_WORKER = worker_identity()  # one lease holder's name per process when the caller gives none
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,32 +66,16 @@ def baseline(db: Database, draft: Draft) -> tuple[str, str | None]:
     return "", None
 
 
-@dataclass(frozen=True, slots=True)
-class DueResult:
-    """Outcome of one scheduled reply the worker tried to publish."""
-
-    draft_id: int
-    ok: bool
-    error_code: str = ""
-
-
 def publish_due(db: Database, connectors: Mapping[Platform, Connector] | Callable[[Draft], Connector | None], *,
-                now: datetime) -> list[DueResult]:
-    """Send every scheduled reply whose time has come (called by the worker loop).
+                now: datetime, worker_id: str | None = None, policy: PublishPolicy = DEFAULT_POLICY,
+                clock: Clock | None = None) -> list[DueResult]:
+    """Send every scheduled reply whose time has come, exactly once (called by the worker loop each tick).
 
     ``connectors`` maps a platform to its connector, or is a function choosing the connector for a draft
-    (the worker routes demo data to the sandbox that way).
+    (the worker routes demo data to the sandbox that way). The worker must hold the ``publisher`` lease
+    (shared with the posts; ``worker_id`` names the holder, default: this process); interrupted or uncertain
+    sends are looked for on the platform before anything else (:mod:`services.reply_outbox`).
     """
-    results = []
-    for draft in repo.drafts_due(db, now=now):
-        connector = connectors(draft) if callable(connectors) else connectors.get(draft.platform)
-        if connector is None:
-            results.append(DueResult(draft.id, False, "no_connector"))
-            continue
-        try:
-            replies.send(db, None, draft.id, connector, now=now)
-            results.append(DueResult(draft.id, True))
-        except ParvisError as err:  # recorded in the audit by send(); the next draft still goes out
-            log.warning("scheduled reply %s not sent: %s", draft.id, err)
-            results.append(DueResult(draft.id, False, err.code))
-    return results
+    worker = ReplyWorker(db, connectors, clock=clock or (lambda: now), policy=policy,
+                         worker_id=worker_id or _PROCESS_WORKER)
+    return worker.tick().results

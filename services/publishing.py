@@ -60,6 +60,17 @@ def classify(err: BaseException) -> str:
     return "ambiguous"  # timeouts, 5xx, unreadable answers, unknown errors: the post may exist
 
 
+def acquire_publisher_lease(db: Database, worker_id: str, *, now: datetime, ttl: timedelta) -> bool:
+    """Take or renew the ``publisher`` lease (posts and scheduled replies); False if another worker holds it."""
+    with write_transaction(db):
+        got = lease_repo.acquire(db, LEASE, worker_id, now=now, until=now + ttl)
+        if got is not None and got["new"]:
+            audit.record(db, audit.PublisherLeaseTaken(actor=audit.SYSTEM_WORKER, subject=f"lease:{LEASE}",
+                                                       holder=worker_id, token=got["token"],
+                                                       previous=got["previous"]), at=now)
+    return got is not None
+
+
 def worker_identity() -> str:
     """A unique name for this worker process (host, pid, random suffix)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -82,15 +93,9 @@ class Publisher(OutcomeRecorder):
 
     def acquire_lease(self) -> bool:
         """Take or renew the ``publisher`` lease; False if another live worker holds it."""
-        now = self.clock()
-        with write_transaction(self.db):
-            got = lease_repo.acquire(self.db, LEASE, self.worker_id, now=now, until=now + self.policy.lease_ttl)
-            if got is not None and got["new"]:
-                audit.record(self.db, audit.PublisherLeaseTaken(actor=audit.SYSTEM_WORKER, subject=f"lease:{LEASE}",
-                                                                holder=self.worker_id, token=got["token"],
-                                                                previous=got["previous"]), at=now)
-        self._lease_lost = got is None
-        return got is not None
+        got = acquire_publisher_lease(self.db, self.worker_id, now=self.clock(), ttl=self.policy.lease_ttl)
+        self._lease_lost = not got
+        return got
 
     def release_lease(self) -> None:
         """Give the lease back (graceful stop) so that another worker can take over at once."""

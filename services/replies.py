@@ -1,9 +1,10 @@
 """Replies: compose (sign + charter check), draft, submit, approve, request changes, edit, schedule, send.
 
 Each step loads the draft, applies the pure state machine (editorial/workflow.py), re-runs the charter check
-server-side, and writes the draft with its audit record in one ``write_transaction``. Sending records the
-exact text sent, the platform id and the permalink; the platform call itself happens between two
-transactions (claim as ``publishing``, then ``sent`` or ``failed``), so a slow network never holds a lock.
+server-side, and writes the draft with its audit record in one ``write_transaction``. Sending
+(:mod:`services.reply_sending`) records the exact text sent, the platform id and the permalink; the platform
+call happens between two transactions (claim as ``publishing``, then ``sent``, ``failed`` or checked), so a
+slow network never holds a lock and a reply goes out once.
 """
 
 from __future__ import annotations
@@ -260,65 +261,17 @@ def cancel(db: Database, agent: Agent, draft_id: int, *, now: datetime) -> Draft
     return done
 
 
-def send(db: Database, agent: Agent | None, draft_id: int, connector: Connector, *, now: datetime) -> Draft:
-    """Publish a reply through ``connector`` (``agent=None``: the worker, for a scheduled reply that is due).
+def send(db: Database, agent: Agent, draft_id: int, connector: Connector, *, now: datetime) -> Draft:
+    """A person sends a reply now through ``connector`` (scheduled replies go out through the worker:
+    :func:`services.approvals.publish_due`).
 
     The charter is checked once more at publish time (the eve-of-ballot blackout applies here); a block is
-    audited as ``reply-blocked`` and nothing goes out. Success records ``reply-sent`` with the exact text,
-    the platform id and the permalink, and marks the mention answered; a platform error records
-    ``reply-failed`` and is raised again.
+    audited as ``reply-blocked`` and nothing goes out. The reply is claimed (state checked inside the write
+    transaction) before the platform is called, so a second click or a second tab is refused cleanly; success
+    records ``reply-sent`` with the exact text, the platform id and the permalink, and marks the mention
+    answered; a platform error is recorded (``reply-failed``, or checked on the platform when the outcome is
+    uncertain) and raised again (:mod:`services.reply_sending`).
     """
-    error: Exception | None = None
-    with write_transaction(db):
-        draft = repo.get_draft(db, draft_id)
-        if agent is not None:
-            _may_handle(agent, draft)
-        elif draft.state is not DraftState.SCHEDULED or not draft.scheduled_at or draft.scheduled_at > now:
-            raise WorkflowError("Le robot n'envoie que les réponses programmées dont l'heure est venue.")
-        if draft.mention_uid is None:
-            raise ValidationError("Ce message n'est pas une réponse : il se publie depuis le calendrier.")
-        checked, composed = _recheck(db, draft, now)
-        if composed.blocked:
-            audit.record(db, audit.ReplyBlocked(**_event_base(agent, draft), draft_id=draft.id,
-                                                findings=tuple(f.code for f in composed.result.findings
-                                                               if f.severity == "block")), at=now)
-            error = _blocked(composed.result)
-            if agent is None:  # the worker: park it as failed so it is not retried on every pass
-                publishing = next_state(draft.state, Step.SEND, needs_approval=False)
-                repo.save_draft(db, replace(checked, state=next_state(publishing, Step.MARK_FAILED,
-                                                                      needs_approval=False), updated_at=now))
-        else:
-            approved = draft.approver_id is not None and draft.approved_text == checked.signed_text
-            target = next_state(draft.state, Step.SEND, needs_approval=composed.needs_approval and not approved)
-            if draft.state is DraftState.FAILED and composed.needs_approval and not approved:
-                raise WorkflowError("Ce message doit d'abord être validé par la direction.")
-            claimed = replace(checked, state=target, updated_at=now)
-            repo.save_draft(db, claimed)
-    if error:
-        raise error
-    mention = repo.get_item(db, claimed.mention_uid or "").mention
-    try:
-        published = connector.reply(mention, claimed.signed_text)
-    except ConnectorError as err:
-        with write_transaction(db):
-            failed = replace(claimed, state=next_state(claimed.state, Step.MARK_FAILED, needs_approval=False),
-                             updated_at=now)
-            repo.save_draft(db, failed)
-            audit.record(db, audit.ReplyFailed(**_event_base(agent, claimed), draft_id=claimed.id,
-                                               error_code=err.code, error=str(err)), at=now)
-        raise
-    with write_transaction(db):
-        sent = replace(claimed, state=next_state(claimed.state, Step.MARK_SENT, needs_approval=False),
-                       platform_post_id=published.platform_id, permalink=published.permalink, sent_at=now,
-                       updated_at=now)
-        repo.save_draft(db, sent)
-        audit.record(db, audit.ReplySent(**_event_base(agent, claimed), draft_id=sent.id, text=sent.signed_text,
-                                         platform=str(sent.platform), platform_id=published.platform_id,
-                                         permalink=published.permalink), at=now)
-        archive.archive_draft(db, sent, published, now=now, account=mention.account,
-                              actor=agent.email if agent else audit.SYSTEM_WORKER)
-        before = repo.set_status(db, mention.uid, Status.ANSWERED, now=now)
-        if before is not Status.ANSWERED:
-            audit.record(db, audit.StatusChanged(**_event_base(agent, claimed), before=str(before),
-                                                 after=str(Status.ANSWERED)), at=now)
-    return sent
+    from services import reply_sending  # it builds on this module's helpers
+
+    return reply_sending.send_now(db, agent, draft_id, connector, now=now)

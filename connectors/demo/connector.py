@@ -126,7 +126,7 @@ class DemoConnector:
         rec = self._outbox.append(build)
         return Published(platform_id=rec["platform_id"], permalink=rec["permalink"])
 
-    # ---- optional lookups used by the publishing worker (services/publishing_reconcile.py, issue #6) ----
+    # ---- optional lookups used by the publishing worker (services/publishing_reconcile.py, reply_outbox.py) ----
     def _visible_posts(self) -> list[dict[str, Any]]:
         """Posts on the sandbox timeline now: not deleted, natively scheduled ones only once their time came."""
         records = self._outbox.read()
@@ -146,6 +146,19 @@ class DemoConnector:
         wanted = " ".join(text.split())
         for rec in reversed(self._visible_posts()):
             if rec["visible_at"] >= since and " ".join(str(rec.get("text", "")).split()) == wanted:
+                return Published(platform_id=rec["platform_id"], permalink=rec.get("permalink"))
+        return None
+
+    def find_reply(self, mention: Mention, text: str, since: datetime) -> Published | None:
+        """Our reply to ``mention`` with exactly ``text`` (spaces normalised) made since ``since``, or None."""
+        wanted = " ".join(text.split())
+        records = self._outbox.read()
+        deleted = {r.get("target") for r in records if r.get("kind") == "delete"}
+        for rec in reversed(records):
+            at = from_iso(rec.get("at"))
+            if (rec.get("kind") == "reply" and rec.get("in_reply_to") == mention.platform_id and at is not None
+                    and at >= since and rec.get("platform_id") not in deleted
+                    and " ".join(str(rec.get("text", "")).split()) == wanted):
                 return Published(platform_id=rec["platform_id"], permalink=rec.get("permalink"))
         return None
 

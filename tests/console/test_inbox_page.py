@@ -127,6 +127,32 @@ def test_reply_is_checked_signed_and_sent_to_the_demo_outbox(demo_app, db, agent
     assert repo.get_item(db, "x:demo-x-1").status.value == "answered"
 
 
+def test_a_reply_left_to_verify_is_settled_from_the_inbox(app, db, agents, now):
+    from core.errors import Unavailable
+    from core.models import DraftState
+    from services import replies
+
+    class Down:  # a timeout: the reply may be out, and this connector cannot search the conversation
+        def reply(self, mention, text):
+            raise Unavailable("délai dépassé")
+
+    draft = replies.create_draft(db, agents["julie"], mention_uid="x:m1", body="Bonjour, la collecte passe ce soir.",
+                                 now=now)
+    with pytest.raises(Unavailable):
+        replies.send(db, agents["julie"], draft.id, Down(), now=now)
+    app.run()
+    app.selectbox(key="sidebar_agent").select(agents["julie"].id).run()
+    app.session_state["inbox_selected"] = "x:m1"
+    app.run()
+    assert any("À vérifier" in w.value for w in app.warning)
+    assert not [b for b in app.button if b.key == f"send_draft_{draft.id}"]  # no blind "send again"
+    app.text_input(key=f"verify_link_{draft.id}").input("https://x.com/valmont/status/777").run()
+    app.button(key=f"verify_yes_{draft.id}").click().run()
+    assert any("marquée publiée" in s.value for s in app.success), [e.value for e in app.error]
+    sent = repo.get_draft(db, draft.id)
+    assert sent.state is DraftState.SENT and sent.platform_post_id == "777"
+
+
 def test_agent_corrects_the_sentiment_label(app, db, agents):
     from core import moderation_repo
     app.run()

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 
 from core import audit, repo
-from core.errors import CharterBlocked, PermissionDenied, Unavailable, WorkflowError
+from core.errors import CharterBlocked, PermissionDenied, RateLimited, Unavailable, WorkflowError
 from core.models import DraftState, Mention, Published, Status
 from editorial.charter import Election
 from editorial.charter_yaml import default_charter
-from services import approvals, replies, users
+from services import approvals, replies, reply_sending, users
 from services import charter as charters
 
 
@@ -25,8 +25,9 @@ class FakeConnector:
 
     def reply(self, mention: Mention, text: str) -> Published:
         if self.fail_next:
+            error = self.fail_next if isinstance(self.fail_next, Exception) else Unavailable("timeout")
             self.fail_next = False
-            raise Unavailable("timeout")
+            raise error
         self.sent.append((mention.uid, text))
         n = len(self.sent)
         return Published(platform_id=f"r{n}", permalink=f"https://x.com/valmont/status/r{n}")
@@ -69,9 +70,9 @@ def test_direct_send_records_exact_text_platform_id_permalink(db, agents, now, m
     assert sent.state is DraftState.SENT and sent.platform_post_id == "r1"
     assert connector.sent == [(mention.uid, CLEAN + "\n— Julie")]
     rows = audit.events_for(db, mention.uid)
-    assert [r["event"] for r in rows] == ["reply-drafted", "reply-sent", "status-changed"]
-    props = rows[1]["properties"]
-    assert props["text"] == CLEAN + "\n— Julie" and props["platform_id"] == "r1"
+    assert [r["event"] for r in rows] == ["reply-drafted", "reply-sending", "reply-sent", "status-changed"]
+    props = rows[2]["properties"]
+    assert props["text"] == CLEAN + "\n— Julie" and props["platform_id"] == "r1" and props["via"] == "api"
     assert props["permalink"] == "https://x.com/valmont/status/r1"
     assert repo.get_item(db, mention.uid).status is Status.ANSWERED
     assert audit.verify_chain(db).ok
@@ -101,7 +102,7 @@ def test_charter_block_then_fix_then_approval_then_send(db, agents, now, mention
     assert sent.state is DraftState.SENT and connector.sent[0][1].endswith("\n— Julie")
     names = [r["event"] for r in audit.events_for(db, mention.uid)]
     assert names == ["reply-drafted", "reply-blocked", "reply-drafted", "reply-submitted", "reply-approved",
-                     "reply-sent", "status-changed"]
+                     "reply-sending", "reply-sent", "status-changed"]
 
 
 def test_high_risk_mention_needs_approval_and_author_cannot_approve(db, agents, now, risky, connector):
@@ -172,10 +173,42 @@ def test_approval_before_the_scheduled_time_schedules_it(db, agents, now, risky,
     assert [r.ok for r in due] == [True]
 
 
-def test_connector_failure_is_recorded_and_retry_works(db, agents, now, mention, connector):
+def test_an_uncertain_failure_is_never_sent_again_blindly(db, agents, now, mention, connector):
+    draft = replies.create_draft(db, agents["julie"], mention_uid=mention.uid, body=CLEAN, now=now)
+    connector.fail_next = True  # a timeout: the reply may be on the platform, and this one cannot be searched
+    with pytest.raises(Unavailable):
+        replies.send(db, agents["julie"], draft.id, connector, now=now)
+    assert repo.get_draft(db, draft.id).state is DraftState.TO_VERIFY
+    with pytest.raises(WorkflowError, match="incertain"):
+        replies.send(db, agents["julie"], draft.id, connector, now=now)
+    assert connector.sent == []
+    assert "reply-to-verify" in [r["event"] for r in audit.events_for(db, mention.uid)]
+    # the person looked: it is not there -> failed, and it may be sent again
+    assert reply_sending.verify(db, agents["julie"], draft.id, published=False, now=now).state is DraftState.FAILED
+    assert replies.send(db, agents["julie"], draft.id, connector, now=now).state is DraftState.SENT
+    assert len(connector.sent) == 1
+
+
+def test_a_reply_left_to_verify_that_is_on_the_platform_is_recorded_with_its_link(db, agents, now, mention,
+                                                                                   connector):
     draft = replies.create_draft(db, agents["julie"], mention_uid=mention.uid, body=CLEAN, now=now)
     connector.fail_next = True
     with pytest.raises(Unavailable):
+        replies.send(db, agents["julie"], draft.id, connector, now=now)
+    with pytest.raises(PermissionDenied):
+        reply_sending.verify(db, agents["karim"], draft.id, published=True, link="https://x.com/v/status/9", now=now)
+    done = reply_sending.verify(db, agents["julie"], draft.id, published=True, link="https://x.com/v/status/9",
+                                now=now)
+    assert done.state is DraftState.SENT and done.platform_post_id == "9"
+    sent = [r for r in audit.events_for(db, mention.uid) if r["event"] == "reply-sent"]
+    assert [e["properties"]["via"] for e in sent] == ["person"]
+    assert repo.get_item(db, mention.uid).status is Status.ANSWERED
+
+
+def test_a_rate_limited_send_certainly_did_not_go_out_and_can_be_sent_again(db, agents, now, mention, connector):
+    draft = replies.create_draft(db, agents["julie"], mention_uid=mention.uid, body=CLEAN, now=now)
+    connector.fail_next = RateLimited("429 too many requests")
+    with pytest.raises(RateLimited):
         replies.send(db, agents["julie"], draft.id, connector, now=now)
     assert repo.get_draft(db, draft.id).state is DraftState.FAILED
     assert "reply-failed" in [r["event"] for r in audit.events_for(db, mention.uid)]
