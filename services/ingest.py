@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
-from connectors.base import Connector, PlatformChange
+from connectors.base import Connector, FetchResult, PlatformChange
 from core import audit, repo
 from core.errors import AuthFailed, ConnectorError, RateLimited
 from core.models import InboxItem, Mention
@@ -158,3 +158,20 @@ def _failed(db: Database, connector: Connector, err: ConnectorError, *, now: dat
     log.warning("sync %s failed: %s (%s)", name, err, err.code)
     return SyncResult(connector=name, status=status, error_code=err.code, error=str(err),
                       seconds=time.perf_counter() - started, **totals)
+
+
+def store_pushed(db: Database, connector_name: str, fetched: FetchResult, *, now: datetime,
+                 score: ScoreFn | None = None) -> SyncResult:
+    """Store mentions a platform pushed (a webhook read by the connector); the connector's cursor is untouched."""
+    started = time.perf_counter()
+    for reason in fetched.skipped:
+        log.warning("push %s: skipped: %s", connector_name, reason)
+    with write_transaction(db):
+        stored = store_mentions(db, fetched.mentions, now=now, score=score)
+        audit.record(db, audit.SyncCompleted(actor=audit.SYSTEM_WORKER, subject=f"connector:{connector_name}",
+                                             connector=connector_name, fetched=len(fetched.mentions),
+                                             inserted=len(stored.inserted), updated=len(stored.updated),
+                                             revised=len(stored.revised), skipped=len(fetched.skipped)), at=now)
+    return SyncResult(connector=connector_name, fetched=len(fetched.mentions), inserted=len(stored.inserted),
+                      updated=len(stored.updated), revised=len(stored.revised), skipped=len(fetched.skipped),
+                      seconds=time.perf_counter() - started, inserted_uids=list(stored.inserted))

@@ -3,7 +3,8 @@ connector's transport (pyfacebook ``GraphAPI``, ``ConnectorSession`` with the to
 codes translated by connectors.facebook.errors).
 
 Reads the comments and replies on the account's recent media (``/{ig-user-id}/media`` then
-``/{ig-media-id}/comments`` with ``replies`` embedded); replies to a **top-level** comment
+``/{ig-media-id}/comments`` with ``replies`` embedded) and the other accounts' media where the account is tagged
+(``/{ig-user-id}/tags``, kind ``tag``; see connectors/instagram/mentions.py); replies to a **top-level** comment
 (``POST /{ig-comment-id}/replies``), hides/unhides (``POST /{ig-comment-id}?hide=``) and deletes comments.
 Instagram's rules are checked on the live comment before replying: no reply to a reply, no reply to a hidden
 comment (``PermanentFailure`` with a clear message, nothing sent).
@@ -11,11 +12,14 @@ comment (``PermanentFailure`` with a clear message, nothing sent).
 Publishing (connectors/instagram/publish.py): an image post or a carousel with alt text; Instagram fetches the
 images from ``PARVIS_MEDIA_BASE_URL`` (the public address of ``<data dir>/media/``) and refuses text-only posts
 (``ConnectorInfo.publish_needs_image``). Exemptions: no native scheduling (``NATIVE_SCHEDULE`` absent; the
-publisher posts at the time); @mentions and photo tags of the account (``mentioned_comment``/``tags``) are not
-read yet.
+publisher posts at the time); a tag cannot be answered, hidden or deleted through the API (``Unsupported``: the
+Instagram app does it). @mentions in other accounts' captions and comments have no list endpoint: Meta pushes
+them by webhook only, and :meth:`InstagramConnector.mentions_from_webhook` reads what such a payload points to
+(``python -m console instagram-mention``); they are answered through ``POST /{ig-user-id}/mentions``.
 
-The cursor is JSON: ``seen`` maps each comment of the lookback window to ``[fingerprint, created]`` (edits and
-hide/unhide done on Instagram come back as revisions/changes); a comment not in ``seen`` is new.
+The cursor is JSON: ``seen`` maps each comment of the lookback window to ``[fingerprint, hidden, created]`` (edits
+and hide/unhide done on Instagram come back as revisions/changes); a comment not in ``seen`` is new. ``tags`` maps
+each tagged media already read to its time.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from connectors.base import Capability, ConnectorInfo, FetchResult, Health, Plat
 from connectors.facebook.connector import DEFAULT_VERSION, FacebookConnector
 from connectors.facebook.normalize import next_after
 from connectors.http import transport_settings, with_read_retries
-from connectors.instagram import normalize as nz
+from connectors.instagram import mentions as igm, normalize as nz
 from connectors.instagram.publish import InstagramPublisher
 from core.clock import Clock, utcnow
 from core.errors import ConnectorError, MalformedPayload, PermanentFailure, RateLimited, Unsupported
@@ -64,7 +68,7 @@ class InstagramConnector:
         self._graph = FacebookConnector(page_id=self.ig_user_id, page_token=access_token, version=version,
                                         base_url=base_url, name=name, retries=retries, backoff=backoff,
                                         timeout=timeout, sleep=sleep, clock=clock)
-        self.username = ""
+        self.username, self.tags_note = "", ""
         self._publisher = InstagramPublisher(self._graph, self.ig_user_id, media_base_url=media_base_url,
                                              sleep=sleep, clock=clock, polls=container_polls,
                                              interval=container_poll_interval)
@@ -85,16 +89,16 @@ class InstagramConnector:
                 return
 
     @staticmethod
-    def _load(cursor: str | None) -> dict[str, list[Any]]:
+    def _load(cursor: str | None, key: str = "seen") -> dict[str, Any]:
         try:
             state = json.loads(cursor) if cursor else {}
         except ValueError:
             return {}
-        seen = state.get("seen") if isinstance(state, dict) else None
+        seen = state.get(key) if isinstance(state, dict) else None
         return seen if isinstance(seen, dict) else {}
 
     def fetch(self, cursor: str | None) -> FetchResult:
-        """New, edited, hidden or unhidden comments on the media of the lookback window."""
+        """New, edited, hidden or unhidden comments on the media of the lookback window, and new photo tags."""
         seen = self._load(cursor)
         window_start = int((self._clock() - self.lookback).timestamp())
         mentions: dict[str, Mention] = {}
@@ -118,10 +122,32 @@ class InstagramConnector:
                 self._comments(media, seen, mentions, changes, skipped)
             if oldest is None or oldest < window_start:
                 break
+        tags = self._load(cursor, "tags")
+        self.tags_note = ""
+        try:
+            tags = igm.read_tags(self, tags, window_start, mentions, skipped)
+        except PermanentFailure as err:  # e.g. a permission missing: the comments still sync
+            self.tags_note = f"tags not read: {err.code}"
         kept = sorted(((k, v) for k, v in seen.items() if isinstance(v, list) and len(v) == 3 and
                        v[2] >= window_start - 30 * 86400), key=lambda kv: kv[1][2])[-MAX_SEEN:]
-        return FetchResult(mentions=list(mentions.values()), cursor=json.dumps({"v": 1, "seen": dict(kept)}),
-                           skipped=skipped, changes=changes)
+        return FetchResult(mentions=list(mentions.values()), skipped=skipped, changes=changes,
+                           cursor=json.dumps({"v": 1, "seen": dict(kept), "tags": tags}))
+
+    def mentions_from_webhook(self, payload: Any) -> FetchResult:
+        """The @mentions a ``mentions`` webhook payload points to, read from the Graph API (no cursor)."""
+        found: dict[str, Mention] = {}
+        skipped: list[str] = []
+        for item in igm.webhook_mentions(payload, self.ig_user_id):
+            if isinstance(item, str):
+                skipped.append(f"instagram webhook: {item}")
+                continue
+            try:
+                mention = igm.fetch_mentioned(self, *item)
+            except (nz.MalformedItem, PermanentFailure) as err:  # deleted since, comments disabled, malformed
+                skipped.append(f"instagram @mention {item[0] or item[1]}: {err}")
+                continue
+            found[mention.uid] = mention
+        return FetchResult(mentions=list(found.values()), cursor=None, skipped=skipped)
 
     def _comments(self, media: Mapping[str, Any], seen: dict[str, list[Any]], mentions: dict[str, Mention],
                   changes: list[PlatformChange], skipped: list[str]) -> None:
@@ -156,7 +182,9 @@ class InstagramConnector:
     # ---- writing -----------------------------------------------------------------------------------
 
     def reply(self, mention: Mention, text: str) -> Published:
-        """Reply to a top-level comment; refuses replies to replies and to hidden comments (Instagram rules)."""
+        """Reply to a top-level comment or an @mention; refuses replies to replies, to hidden comments, to tags."""
+        if mention.kind in ("tag", "mention"):
+            return igm.reply(self, mention, text)
         try:
             live = self._object(mention.platform_id, "id,hidden,parent_id")
         except PermanentFailure:
@@ -184,6 +212,9 @@ class InstagramConnector:
         return self._publisher.find_published(text, since)
 
     def _set_hidden(self, mention: Mention, hidden: bool) -> None:
+        if mention.kind in ("tag", "mention"):
+            raise Unsupported("Instagram only allows hiding comments on the account's own posts: a tag or an "
+                              "@mention on another account's post is handled in the Instagram app")
         answer = self._graph._write("POST /{id} hide", mention.platform_id, None,  # noqa: SLF001
                                     {"hide": "true" if hidden else "false"})
         if answer.get("success") is not True:

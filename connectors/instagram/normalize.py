@@ -9,6 +9,7 @@ Times look like ``2026-01-05T08:12:00+0000``.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,7 +20,15 @@ MEDIA_FIELDS = "id,caption,timestamp,permalink,comments_count,media_type"
 REPLY_FIELDS = "id,text,timestamp,username,from{id,username},hidden,like_count,parent_id"
 COMMENT_FIELDS = f"{REPLY_FIELDS},replies.limit(50){{{REPLY_FIELDS}}}"
 
-__all__ = ["COMMENT_FIELDS", "MEDIA_FIELDS", "MalformedItem", "comment_to_mention", "fingerprint", "flatten"]
+# Another account's media (``GET /{ig-user-id}/tags``, ``mentioned_media``); ``username`` is the media owner's.
+TAG_FIELDS = "id,caption,timestamp,username,permalink,media_type,media_url,comments_count"
+MENTIONED_MEDIA_FIELDS = "id,caption,timestamp,username,media_type,media_url,comments_count,like_count"
+# ``mentioned_comment`` exposes no author: Meta does not say who wrote a comment that @mentions the account.
+MENTIONED_COMMENT_FIELDS = "id,text,timestamp,like_count,media"
+
+__all__ = ["COMMENT_FIELDS", "MEDIA_FIELDS", "MENTIONED_COMMENT_FIELDS", "MENTIONED_MEDIA_FIELDS", "TAG_FIELDS",
+           "MalformedItem", "comment_to_mention", "fingerprint", "flatten", "media_to_mention",
+           "mentioned_comment_to_mention"]
 
 
 def fingerprint(item: Mapping[str, Any]) -> str:
@@ -64,3 +73,39 @@ def flatten(comments: Any, what: str) -> list[Any]:
                 reply = {**reply, "parent_id": comment.get("id")}
             out.append(reply)
     return out
+
+
+def _time(item: Mapping[str, Any]) -> datetime:
+    try:
+        return parse_time(item.get("timestamp"))
+    except MalformedItem as err:
+        raise MalformedItem(f"{item.get('id')}: {err}") from err
+
+
+def media_to_mention(media: Any, *, kind: str, account: str = "") -> Mention:
+    """Another account's media where the account is tagged (``tag``) or @mentioned in the caption (``mention``)."""
+    if not isinstance(media, Mapping) or not isinstance(media.get("id"), str) or not media["id"]:
+        raise MalformedItem("media without id")
+    caption = media.get("caption")
+    if caption is not None and not isinstance(caption, str):
+        raise MalformedItem(f"media {media['id']}: caption is not text")
+    owner = media.get("username") if isinstance(media.get("username"), str) else ""
+    link = media.get("permalink") if isinstance(media.get("permalink"), str) else None
+    return Mention(platform=Platform.INSTAGRAM, platform_id=media["id"], text=caption or "",
+                   author=Author(platform_id=owner, handle=owner), created_at=_time(media),
+                   account=account, conversation_id=media["id"], permalink=link, kind=kind,
+                   raw={**media, "media_id": media["id"]})
+
+
+def mentioned_comment_to_mention(comment: Any, *, media_id: str, account: str = "") -> Mention:
+    """A comment on another account's media that @mentions the account (``mentioned_comment``)."""
+    if not isinstance(comment, Mapping) or not isinstance(comment.get("id"), str) or not comment["id"]:
+        raise MalformedItem("mentioned comment without id")
+    if not isinstance(comment.get("text"), str):
+        raise MalformedItem(f"mentioned comment {comment['id']}: text missing")
+    media = comment.get("media")
+    media_id = str(media.get("id") or media_id) if isinstance(media, Mapping) else str(media or media_id)
+    return Mention(platform=Platform.INSTAGRAM, platform_id=comment["id"], text=comment["text"],
+                   author=Author(platform_id="", handle=""), created_at=_time(comment),
+                   account=account, conversation_id=media_id, in_reply_to=media_id, kind="mention",
+                   raw={**comment, "media_id": media_id, "comment_id": comment["id"]})

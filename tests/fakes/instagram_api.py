@@ -8,8 +8,12 @@ Routes (names for :meth:`FakeBase.fail`): ``media`` GET /{ig-user}/media, ``comm
 CAROUSEL`` with ``children``), ``status`` GET /{container}?fields=status_code (``IN_PROGRESS`` for the first
 ``processing_polls`` reads, then ``FINISHED``, or ``final_status``), ``media_publish`` POST
 /{ig-user}/media_publish (``creation_id``), ``limit`` GET /{ig-user}/content_publishing_limit (``quota_usage``
-counts posts published here, ``config.quota_total`` is ``quota_total``), GET /{media}?fields=permalink. The token
-must come as ``Authorization: Bearer``.
+counts posts published here, ``config.quota_total`` is ``quota_total``), GET /{media}?fields=permalink; tags and
+@mentions of the account on other accounts' media: ``tags`` GET /{ig-user}/tags (newest first, cursor paging),
+``mentioned`` GET /{ig-user}?fields=mentioned_comment.comment_id(ID){...} or mentioned_media.media_id(ID){...}
+(Graph code 100 for an unknown id), ``mention_reply`` POST /{ig-user}/mentions (``media_id``, ``comment_id``,
+``message``; code 100 for a media where the account is only tagged). The token must come as
+``Authorization: Bearer``.
 """
 
 from __future__ import annotations
@@ -44,6 +48,9 @@ class FakeInstagramApi(FakeBase):
         self.comments: dict[str, dict[str, Any]] = {}
         self.replies: list[tuple[str, str]] = []  # (comment id, message)
         self.deleted: list[str] = []
+        self.tagged: dict[str, dict[str, Any]] = {}  # other accounts' media where the account is tagged
+        self.mentioned: dict[str, dict[str, Any]] = {}  # comments and media @mentioning it (ids from webhooks)
+        self.mention_replies: list[dict[str, str]] = []  # forms of POST /{ig-user}/mentions
         self.containers: dict[str, dict[str, Any]] = {}  # form of POST /{ig-user}/media, plus "_status", "_left"
         self.published: list[dict[str, Any]] = []  # containers published, in order
         self.processing_polls = 0
@@ -65,6 +72,45 @@ class FakeInstagramApi(FakeBase):
                                 "timestamp": graph_time(self._clock),
                                 "permalink": f"https://www.instagram.com/p/C{media_id[-6:]}/"}
         return media_id
+
+    def add_tag(self, caption: str | None, *, owner: str = "asso.quartier", **extra: Any) -> str:
+        """A photo posted by ``owner`` where the account is tagged (returned by the ``tags`` edge)."""
+        self._clock += timedelta(seconds=30)
+        media_id = self._id()
+        media = {"id": media_id, "media_type": "IMAGE", "timestamp": graph_time(self._clock), "username": owner,
+                 "permalink": f"https://www.instagram.com/p/T{media_id[-6:]}/", "comments_count": 0,
+                 "media_url": f"https://scontent.cdninstagram.com/v/t51/{media_id}.jpg"}
+        if caption is not None:
+            media["caption"] = caption
+        media.update(extra)
+        self.tagged[media_id] = media
+        return media_id
+
+    def add_mention(self, text: str, *, in_comment: bool = True, owner: str = "journal.local") -> dict[str, str]:
+        """An @mention of the account in another account's caption, or in a comment on it; returns the webhook
+        value Meta would send (``{"media_id", "comment_id"}``, no ``comment_id`` for a caption)."""
+        self._clock += timedelta(seconds=17)
+        media_id = self._id()
+        self.mentioned[media_id] = {"id": media_id, "caption": "" if in_comment else text, "media_type": "IMAGE",
+                                    "timestamp": graph_time(self._clock), "username": owner, "comments_count": 1,
+                                    "like_count": 3}
+        if not in_comment:
+            return {"media_id": media_id}
+        comment_id = self._id()
+        self.mentioned[comment_id] = {"id": comment_id, "text": text, "timestamp": graph_time(self._clock),
+                                      "like_count": 0, "media": {"id": media_id}}
+        return {"media_id": media_id, "comment_id": comment_id}
+
+    def _mentioned(self, fields: str) -> Response:
+        match = re.fullmatch(r"mentioned_(comment|media)\.(?:comment|media)_id\((\w+)\)(?:\{([\w,{}]*)\})?", fields)
+        if not match:
+            return json_response({"id": self.ig_user_id, "username": self.username})
+        node = self.mentioned.get(match[2])
+        if node is None or ("text" in node) != (match[1] == "comment"):
+            return json_response(graph_error(100, "Invalid parameter", kind="OAuthException"), 400)
+        wanted = set((match[3] or "id").split(","))
+        return json_response({f"mentioned_{match[1]}": {k: v for k, v in node.items() if k in wanted or k == "id"},
+                              "id": self.ig_user_id})
 
     def add_comment(self, media_id: str, text: str, *, by: tuple[str, str] = ("17841400000000777", "camille.m"),
                     parent: str | None = None, hidden: bool = False, **extra: Any) -> str:
@@ -122,8 +168,22 @@ class FakeInstagramApi(FakeBase):
         if method == "GET" and edge == "comments" and obj in self.media:
             return self._failure("comments") or json_response(
                 self._paged(self._top_level(obj), args, f"{obj}/comments"))
+        if method == "GET" and obj == self.ig_user_id and edge == "tags":
+            tags = list(reversed(self.tagged.values()))  # newest first (added in time order)
+            return self._failure("tags") or json_response(self._paged(tags, args, f"{obj}/tags"))
+        if method == "GET" and obj == self.ig_user_id and not edge and "mentioned_" in args.get("fields", ""):
+            return self._failure("mentioned") or self._mentioned(args["fields"])
         if method == "GET" and obj == self.ig_user_id and not edge:
             return self._failure("user") or json_response({"id": obj, "username": self.username})
+        if method == "POST" and obj == self.ig_user_id and edge == "mentions":
+            failure = self._failure("mention_reply")
+            if failure:
+                return failure
+            target = form.get("comment_id") or form.get("media_id", "")
+            if target not in self.mentioned:  # e.g. a media the account is only tagged in
+                return json_response(graph_error(100, "Invalid parameter", kind="OAuthException"), 400)
+            self.mention_replies.append(form)
+            return json_response({"id": self._id()})
         publishing = self._publishing(method, obj, edge, args, form)
         if publishing is not None:
             return publishing

@@ -1,0 +1,48 @@
+"""``python -m console instagram-mention``: ingest an Instagram ``mentions`` webhook payload.
+
+Meta pushes @mentions of the account (in other accounts' captions and comments) only by webhook; a city's webhook
+relay saves the JSON body it received and runs this command, which reads the mentioned comment or caption through
+the Graph API and stores it in the inbox like a sync would.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from console.cli import cli, db_option, load_settings
+from core.clock import utcnow
+from core.storage import open_db
+from services import assembly
+from services.ingest import store_pushed
+
+
+@cli.command(name="instagram-mention")
+@db_option
+@click.option("--payload", "payload_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON body of the webhook ('-' reads standard input).")
+@click.option("--connector", "name", default="instagram", show_default=True, help="Instagram connector name.")
+def instagram_mention(db_path: Path | None, payload_file: Path, name: str) -> None:
+    """Read the @mentions an Instagram 'mentions' webhook payload points to and add them to the inbox."""
+    settings = load_settings(db_path)
+    try:
+        text = click.get_text_stream("stdin").read() if str(payload_file) == "-" else payload_file.read_text("utf-8")
+        payload = json.loads(text)
+    except (OSError, ValueError) as err:
+        raise click.ClickException(f"cannot read the webhook payload {payload_file}: {err}") from err
+    connector = assembly.enabled_connectors(settings, only=(name,))[0]
+    reader = getattr(connector, "mentions_from_webhook", None)
+    if reader is None:
+        raise click.ClickException(f"connector {name!r} does not read Instagram webhook payloads")
+    fetched = reader(payload)
+    db = open_db(settings.db_path)
+    try:
+        res = store_pushed(db, connector.name, fetched, now=utcnow(), score=assembly.score_fn(settings))
+    finally:
+        db.close()
+    for reason in fetched.skipped:
+        click.echo(f"skipped: {reason}", err=True)
+    click.echo(f"{res.connector}: {res.fetched} @mention(s) read, new {res.inserted}, updated {res.updated}, "
+               f"skipped {res.skipped}")
