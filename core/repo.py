@@ -122,7 +122,9 @@ def _upsert(db: Database, mentions: Sequence[Mention], *, now: datetime,
     new_rows = [_mention_row(m, now_iso, sc or empty) for uid, (m, sc) in by_uid.items() if uid not in existing]
     if new_rows:
         keys = free_mention_keys(db, [mention_keys.block_start(by_uid[r[0]][0].created_at) for r in new_rows])
-        db.conn.executemany(_INSERT_SQL, [(k, *r) for k, r in zip(keys, new_rows, strict=True)])
+        # In key (= time) order: pages often come newest first, and appending keeps the table's pages full.
+        db.conn.executemany(_INSERT_SQL, sorted(((k, *r) for k, r in zip(keys, new_rows, strict=True)),
+                                                key=lambda row: row[0]))
         new_keys = json.dumps(keys)
         db.execute("INSERT INTO mentions_fts (rowid, text, author_handle, author_name) "
                    f"SELECT rowid, text, author_handle, author_name FROM mentions WHERE rowid IN {_IN_KEYS}",

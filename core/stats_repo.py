@@ -237,7 +237,7 @@ def bench_insert(db: Database, mentions: Iterable[Sequence[Any]], drafts: Iterab
     keys = free_mention_keys(db, [mention_keys.block_start(from_iso(r[7]) or datetime.now(UTC)) for r in rows])
     cols = ", ".join(BENCH_MENTION_COLS)
     db.conn.executemany(f"INSERT INTO mentions (rowid, {cols}) VALUES (?, {', '.join('?' * len(BENCH_MENTION_COLS))})",
-                        [(k, *r) for k, r in zip(keys, rows, strict=True)])
+                        sorted(((k, *r) for k, r in zip(keys, rows, strict=True)), key=lambda row: row[0]))
     db.conn.executemany(
         "INSERT INTO drafts (mention_uid, author_id, body, signed_text, platform, state, created_at, updated_at, "
         "sent_at) VALUES (?1, ?2, ?3, ?3, ?4, 'sent', ?5, ?5, ?5)", drafts)
