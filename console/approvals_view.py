@@ -52,8 +52,8 @@ def _approve(director: Agent, draft_id: int, seen_text: str, send: bool) -> None
                 connector = assembly.connector_for(deps.settings(),
                                                    repo.get_item(db, draft.mention_uid or "").mention)
                 replies.send(db, director, draft_id, connector, now=now)
-            except ParvisError as err:  # the approval stands: sending can be retried from the inbox
-                st.session_state[FLASH_KEY] = ("error", "Réponse validée, mais l'envoi a échoué : "
+            except ParvisError as err:  # the approval stands; the message says whether to retry or to check
+                st.session_state[FLASH_KEY] = ("error", "Réponse validée, mais l'envoi n'a pas abouti : "
                                                + md_escape(message_for(err)))
                 return
     except ParvisError as err:

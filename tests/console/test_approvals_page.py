@@ -208,7 +208,7 @@ def test_a_failed_send_keeps_the_approval_and_says_so(app, db, agents, setup, mo
     monkeypatch.setattr("services.assembly.connector_for", lambda settings, mention: Down())
     open_as(app, agents["sophie"])
     app.button(key=f"approve_{setup.id}").click().run()
-    assert any("validée, mais l'envoi a échoué" in e and "sandbox en panne" in e for e in texts(app.error))
+    assert any("validée, mais l'envoi n'a pas abouti" in e and "sandbox en panne" in e for e in texts(app.error))
     draft = repo.get_draft(db, setup.id)
     # an outage is an uncertain outcome (the reply may be out): never resent blindly, a person checks
     assert draft.state is DraftState.TO_VERIFY and draft.approver_id == agents["sophie"].id
