@@ -13,6 +13,7 @@ from pathlib import Path
 
 from connectors import registry
 from connectors.base import Capability
+from connectors.media import image_mime
 from core.config import Settings
 from core.errors import StorageError, ValidationError
 from core.models import Platform
@@ -38,16 +39,12 @@ def publish_accounts(settings: Settings) -> list[PublishAccount]:
             for e in registry.entries(settings) if Capability.PUBLISH in e.capabilities]
 
 
+_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}
+
+
 def _image_type(data: bytes) -> str | None:
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpg"
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "gif"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    return None
+    """The file extension for an uploaded image, judged from its bytes (connectors.media.image_mime)."""
+    return _EXTENSIONS.get(image_mime(data) or "")
 
 
 def store_image(data_dir: Path, name: str, data: bytes) -> dict[str, str]:
