@@ -1,4 +1,4 @@
-"""Audit trail commands: ``audit verify|head|export`` and ``bench audit`` (logic in core/audit.py, services/).
+"""Audit trail commands: ``audit verify|head|export`` and ``bench audit`` (logic in core/audit/, services/).
 
 Exit codes of ``audit verify``: 0 intact; 3 the chain is broken (a row edited, deleted, inserted or
 reordered); 4 the chain does not contain the countersigned head given with ``--head`` (rewritten or

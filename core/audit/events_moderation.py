@@ -1,0 +1,134 @@
+"""Audit events of the moderation queue: hide, delete, ban, spam, escalation, author marks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from core.audit.base import AuditEvent
+
+
+@dataclass(frozen=True, kw_only=True)
+class MentionHidden(AuditEvent):
+    """A mention was hidden on its platform, with its legal ground."""
+
+    name: ClassVar[str] = "mention-hidden"
+    ground: str
+    connector: str
+    confirmed_by: str = ""  # the director who confirmed hiding an elected official's message
+
+
+@dataclass(frozen=True, kw_only=True)
+class MentionUnhidden(AuditEvent):
+    """A hidden mention was made visible again."""
+
+    name: ClassVar[str] = "mention-unhidden"
+    connector: str
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MentionDeleted(AuditEvent):
+    """A comment was deleted on its platform, with its legal ground."""
+
+    name: ClassVar[str] = "mention-deleted"
+    ground: str
+    connector: str
+    confirmed_by: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuthorBanned(AuditEvent):
+    """A mention's author was banned from the page, with its legal ground."""
+
+    name: ClassVar[str] = "author-banned"
+    ground: str
+    connector: str
+    author: str
+    confirmed_by: str = ""
+    author_id: str = ""  # the platform's id of the author (handles change; Facebook's is a display name)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuthorUnbanned(AuditEvent):
+    """A ban was lifted (``subject``: the message that led to the ban)."""
+
+    name: ClassVar[str] = "author-unbanned"
+    connector: str
+    author: str
+    author_id: str
+    ground: str  # the ground of the ban being lifted
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarkedSpam(AuditEvent):
+    """A mention was marked as spam (closed, not hidden)."""
+
+    name: ClassVar[str] = "marked-spam"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Escalated(AuditEvent):
+    """A mention was escalated to the communication director or legal, with a note."""
+
+    name: ClassVar[str] = "escalated"
+    to: str
+    note: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ForwardedToService(AuditEvent):
+    """An urgent report was forwarded to a municipal service (name and e-mail address)."""
+
+    name: ClassVar[str] = "forwarded-to-service"
+    service: str
+    email: str
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dismissed(AuditEvent):
+    """A flagged mention was dismissed from the moderation queue, with a reason."""
+
+    name: ClassVar[str] = "dismissed"
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuthorMarked(AuditEvent):
+    """An author was marked as an elected official or opposition councillor (or unmarked: ``mark`` empty)."""
+
+    name: ClassVar[str] = "author-marked"
+    platform: str
+    author_id: str
+    mark: str
+    before: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModerationConfirmationRequested(AuditEvent):
+    """Hiding, deleting or banning an elected official's message waits for the director's confirmation."""
+
+    name: ClassVar[str] = "moderation-confirmation-requested"
+    request_id: int
+    action: str
+    ground: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModerationConfirmationRefused(AuditEvent):
+    """The director refused a pending hide/delete/ban of an elected official's message."""
+
+    name: ClassVar[str] = "moderation-confirmation-refused"
+    request_id: int
+    action: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SentimentCorrected(AuditEvent):
+    """An agent corrected a mention's sentiment label (kept for retraining)."""
+
+    name: ClassVar[str] = "sentiment-corrected"
+    before: str | None
+    after: str
