@@ -3,7 +3,7 @@
 ``open_db`` opens a file in WAL mode with a busy timeout, refuses databases written by a newer Parvis,
 reports unreadable or corrupt files clearly, and applies pending migrations. Migrations are append-only:
 never edit one that has been released; add ``mNNN_<what>`` below instead.
-DML lives in ``core/*repo.py`` and ``core/audit/chain.py``.
+DML lives in ``core/repo/``, the ``core/*_repo.py`` modules and ``core/audit/chain.py``.
 """
 
 from __future__ import annotations
