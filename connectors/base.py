@@ -65,6 +65,7 @@ class FetchResult:
     skipped: Sequence[str] = ()  # human-readable reasons, one per malformed item
     changes: Sequence[PlatformChange] = ()
     has_more: bool = False  # the connector stopped at its page budget: fetch again with ``cursor`` to go on
+    notes: Sequence[str] = ()  # what could not be read this pass though the rest was (e.g. a missing permission)
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,6 +80,8 @@ def sync_connector(db: Database, connector: Connector, *, now: datetime | None =
             return _failed(db, connector, err, now=now, started=started, totals=totals)
         for reason in fetched.skipped:
             log.warning("sync %s: skipped a malformed item: %s", name, reason)
+        for note in fetched.notes:
+            log.warning("sync %s: %s", name, note)
         with write_transaction(db):
             stored = store_mentions(db, fetched.mentions, now=now, score=score)
             applied = _apply_changes(db, fetched.changes, now=now)
@@ -88,10 +90,11 @@ def sync_connector(db: Database, connector: Connector, *, now: datetime | None =
                       "skipped": len(fetched.skipped)}
             for key, value in counts.items():
                 totals[key] += value
+            problems = [*fetched.notes, *([f"{totals['skipped']} malformed item(s) skipped"]
+                                           if totals["skipped"] else [])]
             repo.save_connector_state(db, name, platform=platform, status="ok", now=now, cursor=fetched.cursor,
                                       fetched=len(fetched.mentions), counts=totals,
-                                      last_error=(f"{totals['skipped']} malformed item(s) skipped"
-                                                  if totals["skipped"] else None))
+                                      last_error="; ".join(problems) or None)
             audit.record(db, audit.SyncCompleted(actor=audit.SYSTEM_WORKER, subject=f"connector:{name}",
                                                  connector=name, **counts), at=now)
         inserted_uids.extend(stored.inserted)

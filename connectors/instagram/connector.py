@@ -127,11 +127,12 @@ class InstagramConnector:
         try:
             tags = igm.read_tags(self, tags, window_start, mentions, skipped)
         except PermanentFailure as err:  # e.g. a permission missing: the comments still sync
-            self.tags_note = f"tags not read: {err.code}"
+            self.tags_note = f"photo tags not read ({err.code}: {err}); comments are synced"
         kept = sorted(((k, v) for k, v in seen.items() if isinstance(v, list) and len(v) == 3 and
                        v[2] >= window_start - 30 * 86400), key=lambda kv: kv[1][2])[-MAX_SEEN:]
         return FetchResult(mentions=list(mentions.values()), skipped=skipped, changes=changes,
-                           cursor=json.dumps({"v": 1, "seen": dict(kept), "tags": tags}))
+                           cursor=json.dumps({"v": 1, "seen": dict(kept), "tags": tags}),
+                           notes=(self.tags_note,) if self.tags_note else ())
 
     def mentions_from_webhook(self, payload: Any) -> FetchResult:
         """The @mentions a ``mentions`` webhook payload points to, read from the Graph API (no cursor)."""
