@@ -85,15 +85,23 @@ def _tag_clause(uid_column: str, tags: Sequence[str], params: list[Any]) -> str:
             + _in("t.tag", tags, params) + ")")
 
 
+def _use_rollup(scope: StatsScope, rollup: bool | None) -> bool:
+    """Whether the hourly roll-ups can answer (they hold no tags); ``rollup=False`` forces the mentions."""
+    return (rollup is None or rollup) and not scope.tag_groups
+
+
+def _rollup_where(scope: StatsScope, params: list[Any]) -> str:
+    """The WHERE of a roll-up table (alias ``h``): the window's hours and the channel filters."""
+    lo, hi = scope.hour_bounds
+    params += [lo, hi]
+    return " AND ".join(["h.hour >= ?", "h.hour < ?", *_channel_where(scope, "h", params)])
+
+
 def hourly(db: Database, scope: StatsScope, *, rollup: bool | None = None) -> list[HourRow]:
     """Mentions per UTC hour, channel, account and sentiment label: count, answered, flagged."""
     params: list[Any] = []
-    if rollup is None:
-        rollup = not scope.tag_groups
-    if rollup and not scope.tag_groups:
-        lo, hi = scope.hour_bounds
-        params += [lo, hi]
-        where = " AND ".join(["h.hour >= ?", "h.hour < ?", *_channel_where(scope, "h", params)])
+    if _use_rollup(scope, rollup):
+        where = _rollup_where(scope, params)
         sql = ("SELECT hour, platform, '', sentiment, sum(n), sum(answered), sum(flagged) FROM dash_hourly h "
                f"WHERE {where} GROUP BY hour, platform, sentiment HAVING sum(n) > 0")
     else:
@@ -107,12 +115,8 @@ def hourly(db: Database, scope: StatsScope, *, rollup: bool | None = None) -> li
 def hourly_risk(db: Database, scope: StatsScope, *, rollup: bool | None = None) -> list[RiskRow]:
     """Mentions carrying each risk-flag kind per UTC hour, channel and account (a mention counts once per kind)."""
     params: list[Any] = []
-    if rollup is None:
-        rollup = not scope.tag_groups
-    if rollup and not scope.tag_groups:
-        lo, hi = scope.hour_bounds
-        params += [lo, hi]
-        where = " AND ".join(["h.hour >= ?", "h.hour < ?", *_channel_where(scope, "h", params)])
+    if _use_rollup(scope, rollup):
+        where = _rollup_where(scope, params)
         sql = ("SELECT hour, platform, '', kind, sum(n) FROM dash_risk_hourly h "
                f"WHERE {where} GROUP BY hour, platform, kind HAVING sum(n) > 0")
     else:
