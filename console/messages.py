@@ -7,6 +7,7 @@ MESSAGES = {
     "config_error": "Configuration invalide",
     "storage_error": "Base de données inutilisable",
     "schema_too_new": "Base de données écrite par une version plus récente de Parvis",
+    "database_busy": "La base est occupée par une autre écriture (un import en masse ?) ; réessayez dans un instant",
     "not_found": "Élément introuvable (supprimé entre-temps ?)",
     "invalid_input": "Saisie invalide",
     "permission_denied": "Votre rôle ne permet pas cette action",

@@ -19,7 +19,9 @@ def to_iso(dt: datetime) -> str:
     """Serialise an aware datetime as fixed-width UTC ISO text (sorts lexicographically)."""
     if dt.tzinfo is None:
         raise ValueError(f"naive datetime {dt!r}: Parvis stores timezone-aware times only")
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    # isoformat writes the same text as strftime("%Y-%m-%dT%H:%M:%S.%f+00:00"), ten times faster (bulk ingest
+    # formats one per mention), and pads years below 1000 to four digits where strftime does not.
+    return (dt if dt.tzinfo is UTC else dt.astimezone(UTC)).isoformat(timespec="microseconds")
 
 
 def from_iso(text: str | None) -> datetime | None:

@@ -28,6 +28,12 @@ class SchemaTooNewError(StorageError):
     code = "schema_too_new"
 
 
+class DatabaseBusy(StorageError):
+    """Another connection held the write lock longer than the busy timeout (e.g. a bulk import)."""
+
+    code = "database_busy"
+
+
 class NotFoundError(ParvisError):
     """The object asked for does not exist."""
 

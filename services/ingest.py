@@ -45,10 +45,14 @@ class SyncResult:
 
 
 def store_mentions(db: Database, mentions: Sequence[Mention], *, now: datetime,
-                   score: ScoreFn | None = None) -> repo.UpsertResult:
-    """Score (if a scorer is given) and upsert ``mentions``; record platform edits in the audit log."""
+                   score: ScoreFn | None = None, into: repo.BulkLoad | None = None) -> repo.UpsertResult:
+    """Score (if a scorer is given) and upsert ``mentions`` (as part of the bulk load ``into`` when given);
+    record platform edits in the audit log."""
     scores = list(score(mentions, now)) if score is not None and mentions else None
-    result = repo.upsert_mentions(db, mentions, now=now, scores=scores)
+    if into is not None:
+        result = into.add(mentions, now=now, scores=scores)
+    else:
+        result = repo.upsert_mentions(db, mentions, now=now, scores=scores)
     for uid, change, old, new in result.revised:
         audit.record(db, audit.MentionRevised(actor=audit.SYSTEM_WORKER, subject=uid, change=change,
                                               old_text=old, new_text=new), at=now)

@@ -46,12 +46,16 @@ def demo(db_path: Path | None, days: int) -> None:
 @cli.command(name="import")
 @db_option
 @click.argument("file", type=click.Path(exists=False, dir_okay=False, path_type=Path))
-def import_cmd(db_path: Path | None, file: Path) -> None:
+@click.option("--bulk", is_flag=True,
+              help="Load the whole file as one bulk load: much faster for a large history (indexes rebuilt "
+                   "once), all or nothing; the console stays readable but other writes (worker, agents) wait "
+                   "until it ends.")
+def import_cmd(db_path: Path | None, file: Path, bulk: bool) -> None:
     """Import mentions from a JSONL or CSV export (bad lines are reported and skipped)."""
     settings = load_settings(db_path)
     db = open_db(settings.db_path)
     try:
-        report = import_file(db, file, now=utcnow(), score=assembly.score_fn(settings))
+        report = import_file(db, file, now=utcnow(), score=assembly.score_fn(settings), bulk=bulk)
     finally:
         db.close()
     for line, reason in report.errors:

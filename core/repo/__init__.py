@@ -15,6 +15,7 @@ from core.repo.mention_writes import (
     Scores, UpsertResult, upsert_mentions, free_mention_keys, record_platform_change, edits_recorded, revisions,
     update_scores,
 )
+from core.repo.mention_bulk import BulkLoad, bulk_load, secondary_indexes
 from core.repo.inbox import (
     MENTION_COLUMNS, _OPEN_SQL, mention_exists, get_item, InboxQuery, fts_query, list_inbox, count_inbox,
     conversation, author_history, set_status, set_assignee, set_hidden, set_agent_sentiment, add_tag,

@@ -76,8 +76,32 @@ def upsert_mentions(db: Database, mentions: Sequence[Mention], *, now: datetime,
         return _upsert(db, mentions, now=now, scores=scores)
 
 
+class DeferredIndexing:
+    """New mentions whose full-text and roll-up entries are added later, in a few large statements
+    (:mod:`core.repo.mention_bulk`); ``keys`` are their rowids."""
+
+    def __init__(self) -> None:
+        self.keys: list[int] = []
+
+    def flush(self, db: Database, chunk: int = 100_000) -> None:
+        """Add the pending mentions to the full-text index and the roll-ups, in rowid order."""
+        self.keys.sort()
+        for start in range(0, len(self.keys), chunk):
+            index_new_mentions(db, json.dumps(self.keys[start:start + chunk]))
+        self.keys.clear()
+
+
+def index_new_mentions(db: Database, new_keys: str) -> None:
+    """Add just-inserted mentions (``new_keys``: their rowids as a JSON array) to the full-text index and the
+    dashboard roll-ups, one statement each."""
+    db.execute("INSERT INTO mentions_fts (rowid, text, author_handle, author_name) "
+               f"SELECT rowid, text, author_handle, author_name FROM mentions WHERE rowid IN {_IN_KEYS}",
+               (new_keys,))
+    _rollup_new_mentions(db, new_keys)
+
+
 def _upsert(db: Database, mentions: Sequence[Mention], *, now: datetime,
-            scores: Sequence[Scores] | None) -> UpsertResult:
+            scores: Sequence[Scores] | None, deferred: DeferredIndexing | None = None) -> UpsertResult:
     now_iso = to_iso(now)
     by_uid: dict[str, tuple[Mention, Scores | None]] = {}
     for i, m in enumerate(mentions):
@@ -96,12 +120,15 @@ def _upsert(db: Database, mentions: Sequence[Mention], *, now: datetime,
         # In key (= time) order: pages often come newest first, and appending keeps the table's pages full.
         db.conn.executemany(_INSERT_SQL, sorted(((k, *r) for k, r in zip(keys, new_rows, strict=True)),
                                                 key=lambda row: row[0]))
-        new_keys = json.dumps(keys)
-        db.execute("INSERT INTO mentions_fts (rowid, text, author_handle, author_name) "
-                   f"SELECT rowid, text, author_handle, author_name FROM mentions WHERE rowid IN {_IN_KEYS}",
-                   (new_keys,))
-        _rollup_new_mentions(db, new_keys)
+        if deferred is None:
+            index_new_mentions(db, json.dumps(keys))
+        else:
+            deferred.keys.extend(keys)
         result.inserted.extend(r[0] for r in new_rows)
+    if existing and deferred is not None:
+        # The updates below fire the full-text and roll-up triggers, which must find earlier rows of the load
+        # already indexed (an FTS5 'delete' of a row never added corrupts the index).
+        deferred.flush(db)
     for uid, old_text in existing.items():
         m, _ = by_uid[uid]
         if m.text != old_text:
