@@ -27,9 +27,10 @@ migrations = Migrations(MIGRATION_SET)
 BUSY_TIMEOUT_S = 10.0
 WAL_AUTOCHECKPOINT_BYTES = 40_000_000
 JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
-# 16 KB pages for new databases (SQLite's default is 4 KB): a mention row is ~0.8 KB, and a bulk load of a
-# million mentions writes, sorts and checkpoints fewer, fuller pages (about 14 % faster, BENCHMARKS.md).
-PAGE_SIZE = 16_384
+# 8 KB pages for new databases (SQLite's default is 4 KB): a mention row is ~0.8 KB, and a bulk load of a
+# million mentions runs ~12 % faster; small transactions (one audit event each) pay ~25 % for writing bigger
+# pages; 16 KB would halve them (docs/decisions/0005-bulk-load.md, BENCHMARKS.md).
+PAGE_SIZE = 8_192
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

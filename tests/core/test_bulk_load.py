@@ -163,7 +163,7 @@ def test_a_writer_blocked_by_a_bulk_load_gets_a_clear_error(db_path, monkeypatch
     other.close()
 
 
-def test_new_databases_use_16k_pages_and_old_ones_keep_theirs(tmp_path):
+def test_new_databases_use_8k_pages_and_old_ones_keep_theirs(tmp_path):
     fresh = open_db(tmp_path / "new.db")
     assert fresh.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
     fresh.close()
