@@ -25,13 +25,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def console_server(db_path: Path, *, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """Run `streamlit run streamlit_app.py` against ``db_path``; yield its base URL."""
+def console_server(db_path: Path, *, extra_env: dict[str, str] | None = None,
+                   app: Path = ROOT / "streamlit_app.py") -> Iterator[str]:
+    """Run `streamlit run streamlit_app.py` (or another ``app``) against ``db_path``; yield its base URL."""
     port = free_port()
     env = {**os.environ, "PARVIS_DB": str(db_path), "PARVIS_DATA_DIR": str(db_path.parent), **(extra_env or {})}
     log = open(db_path.parent / "streamlit.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
