@@ -1,8 +1,10 @@
 """What each platform accepts as images on a post, checked before approval rather than discovered at publish time.
 
 Instagram: at least one image (no text-only post), at most 10 (a carousel), JPEG only. Bluesky: at most 4 images
-of 2,000,000 bytes each (``app.bsky.embed.images`` lexicon). Mastodon and X: at most 4 images. The "needs an
-image" rule applies to posts only (``CheckContext.is_post``): replies are text.
+of 2,000,000 bytes each (``app.bsky.embed.images`` lexicon). Mastodon: at most 4 images. X and Facebook: none
+yet, because Parvis's connectors do not upload media there (the platforms would take 4 and more); the publisher
+would refuse the post at its hour otherwise. The "needs an image" rule applies to posts only
+(``CheckContext.is_post``): replies are text.
 """
 
 from __future__ import annotations
@@ -31,9 +33,11 @@ IMAGE_RULES: dict[Platform, ImageRules] = {
     Platform.INSTAGRAM: ImageRules(needs_image=True, max_images=10, mime_types=frozenset({"image/jpeg"})),
     Platform.BLUESKY: ImageRules(max_images=4, max_bytes=2_000_000),
     Platform.MASTODON: ImageRules(max_images=4),
-    Platform.X: ImageRules(max_images=4),
+    Platform.X: ImageRules(max_images=0),  # connectors/x: media upload not built yet
+    Platform.FACEBOOK: ImageRules(max_images=0),  # connectors/facebook: media upload not built yet
 }
-_NAMES = {Platform.INSTAGRAM: "Instagram", Platform.BLUESKY: "Bluesky", Platform.MASTODON: "Mastodon", Platform.X: "X"}
+_NAMES = {Platform.INSTAGRAM: "Instagram", Platform.BLUESKY: "Bluesky", Platform.MASTODON: "Mastodon", Platform.X: "X",
+          Platform.FACEBOOK: "Facebook"}
 
 
 def platform_media_rule(text: str, ctx: CheckContext, cc: CompiledCharter) -> list[Finding]:
@@ -48,7 +52,10 @@ def platform_media_rule(text: str, ctx: CheckContext, cc: CompiledCharter) -> li
     if rules.needs_image and ctx.is_post and not images:
         out.append(f"{name} ne publie pas de message sans image : ajoutez au moins une image (avec son texte "
                    "alternatif).")
-    if rules.max_images is not None and len(images) > rules.max_images:
+    if rules.max_images == 0 and images:
+        out.append(f"Parvis ne publie pas encore d'images sur {name} : retirez l'image de cette publication, "
+                   "ou publiez-la sur une plateforme qui les accepte (Mastodon, Bluesky, Instagram).")
+    elif rules.max_images is not None and len(images) > rules.max_images:
         out.append(f"{name} accepte {rules.max_images} images au plus par publication ({len(images)} jointes).")
     for image in images:
         if rules.max_bytes is not None and image.size > rules.max_bytes:

@@ -142,6 +142,10 @@ def test_platform_media_rules_tell_the_author_before_approval():
     assert codes(Platform.MASTODON, (heavy,)) == [] and codes(Platform.FACEBOOK, ()) == []
     (too_many,) = codes(Platform.MASTODON, (photo,) * 5)
     assert "4 images au plus" in too_many.message
+    for platform in (Platform.X, Platform.FACEBOOK):  # their connectors do not upload images: say so now
+        (no_upload,) = codes(platform, (photo,))
+        assert "pas encore d'images" in no_upload.message and no_upload.severity is Severity.BLOCK
+        assert codes(platform, ()) == []
 
 
 def test_signature_missing_and_impersonation():
