@@ -7,6 +7,7 @@ MESSAGES = {
     "config_error": "Configuration invalide",
     "storage_error": "Base de données inutilisable",
     "schema_too_new": "Base de données écrite par une version plus récente de Parvis",
+    "reply_impossible": "Réponse impossible depuis Parvis",
     "database_busy": "La base est occupée par une autre écriture (un import en masse ?) ; réessayez dans un instant",
     "not_found": "Élément introuvable (supprimé entre-temps ?)",
     "invalid_input": "Saisie invalide",
@@ -59,3 +60,9 @@ def message_for(err: Exception) -> str:
     base = MESSAGES.get(code, MESSAGES["unknown"])
     detail = str(err).strip()
     return f"{base} : {detail}" if detail and code != "unknown" else base
+
+REPLY_IMPOSSIBLE = {
+    "instagram_tag": "Instagram ne permet pas de répondre par son API à une publication d'un autre compte où la "
+                     "Ville est seulement identifiée sur la photo : répondez depuis l'application Instagram "
+                     "(une mention @ dans une légende ou un commentaire, elle, peut recevoir une réponse ici).",
+}

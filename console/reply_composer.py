@@ -9,7 +9,7 @@ import streamlit as st
 
 from console import deps
 from console.inbox_actions import FLASH_KEY
-from console.messages import message_for
+from console.messages import REPLY_IMPOSSIBLE, message_for
 from core import reply_outbox_repo, repo
 from core.errors import ParvisError
 from core.models import Agent, DraftState, InboxItem
@@ -167,6 +167,10 @@ def composer(item: InboxItem, agent: Agent) -> None:
     if not permissions.can(agent, permissions.Action.REPLY_COMPOSE):
         return
     st.markdown("**Répondre**")
+    impossible = replies.reply_impossible(item.mention)
+    if impossible:
+        st.info(REPLY_IMPOSSIBLE[impossible])
+        return
     if saved:
         pick_key = f"saved_pick_{uid}"
         st.selectbox("Modèle de réponse", [0, *[s.id for s in saved]], key=pick_key,

@@ -19,7 +19,7 @@ from sqlite_utils import Database
 from connectors.base import Connector
 from core import audit, repo
 from core.errors import CharterBlocked, ConnectorError, PermissionDenied, ValidationError, WorkflowError
-from core.models import Agent, Draft, DraftState, Platform, Status
+from core.models import Agent, Draft, DraftState, Mention, Platform, Status
 from core.storage import write_transaction
 from editorial.charter import Media
 from editorial.engine import CharterResult, CheckContext
@@ -94,10 +94,26 @@ def _event_base(agent: Agent | None, draft: Draft) -> dict[str, Any]:
             "subject": draft.mention_uid or f"draft:{draft.id}"}
 
 
+class ReplyImpossible(ValidationError):
+    """The platform offers no way to answer this message from Parvis (e.g. an Instagram photo tag)."""
+
+    code = "reply_impossible"
+
+
+def reply_impossible(mention: Mention) -> str | None:
+    """Why ``mention`` cannot be answered from Parvis, or None: Instagram's API has no comment on a post of
+    another account where the city is only tagged (an @mention in a caption or comment can be answered)."""
+    if mention.platform is Platform.INSTAGRAM and mention.kind == "tag":
+        return "instagram_tag"
+    return None
+
+
 def create_draft(db: Database, agent: Agent, *, mention_uid: str, body: str, now: datetime,
                  media: Sequence[Media | dict[str, Any]] = (), scheduled_at: datetime | None = None) -> Draft:
     """Save a new reply draft on ``mention_uid`` (signed and checked)."""
     item = repo.get_item(db, mention_uid)
+    if reply_impossible(item.mention):
+        raise ReplyImpossible("Instagram offers no reply to a photo tag through its API: answer in the Instagram app")
     composed = compose(db, agent, body=body, platform=item.mention.platform, now=now, mention_uid=mention_uid,
                        media=media)
     with write_transaction(db):

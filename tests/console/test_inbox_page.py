@@ -162,3 +162,28 @@ def test_agent_corrects_the_sentiment_label(app, db, agents):
     app.selectbox(key="sentiment_x:m4").select("negative").run()
     assert repo.get_item(db, "x:m4").sentiment == "negative"
     assert [f.label for f in moderation_repo.sentiment_feedback(db)] == ["negative"]
+
+
+def test_an_instagram_photo_tag_offers_no_reply_box(app, db, agents, now):
+    from dataclasses import replace
+
+    from core.models import Platform
+    from services import replies
+
+    tag = replace(make_mention("Super journée au parc avec @villedevalmont", pid="ig-tag-1", author="ines"),
+                  platform=Platform.INSTAGRAM, kind="tag")
+    answerable = replace(make_mention("@villedevalmont la piscine ouvre quand ?", pid="ig-men-1", author="ines"),
+                         platform=Platform.INSTAGRAM, kind="mention")
+    repo.upsert_mentions(db, [tag, answerable], now=now)
+    app.run()
+    app.selectbox(key="sidebar_agent").select(agents["julie"].id).run()
+    app.session_state["inbox_selected"] = "instagram:ig-tag-1"
+    app.run()
+    assert not app.exception
+    assert any("application Instagram" in i.value for i in app.info)
+    assert "reply_body_instagram:ig-tag-1" not in [t.key for t in app.text_area]
+    with pytest.raises(replies.ReplyImpossible):  # and the service refuses it whatever the page shows
+        replies.create_draft(db, agents["julie"], mention_uid="instagram:ig-tag-1", body="Merci !", now=now)
+    app.session_state["inbox_selected"] = "instagram:ig-men-1"
+    app.run()
+    assert "reply_body_instagram:ig-men-1" in [t.key for t in app.text_area]  # an @mention can be answered
