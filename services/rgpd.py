@@ -19,6 +19,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from core import archive_repo as arch
+from core import author_bans_repo as bans_repo
+from core import author_marks_repo as marks_repo
 from core import audit, repo
 from core import retention_repo as ret
 from core.clock import to_iso
@@ -29,7 +31,9 @@ RECORD_KEPT = (
     "The record is kept: the messages this person sent to the city and the city's published answers, "
     "moderation decisions and approvals are public archives (Code du patrimoine L.211-1 and L.211-4), kept "
     "for archiving purposes in the public interest (RGPD art. 17(3)(d)) and to comply with a legal obligation "
-    "(art. 17(3)(b)); the audit log is append-only and keeps what it recorded.")
+    "(art. 17(3)(b)); the audit log is append-only and keeps what it recorded. A ban of this person from the "
+    "city's page, and their mark as an elected or opposition councillor (which protects their speech from "
+    "moderation, CGCT L.2121-27-1), are moderation decisions and stay with the record.")
 HELD_KEPT = ("Working data under a legal hold was not erased (RGPD art. 17(3)(e), establishment, exercise or "
              "defence of legal claims); it will be erasable once the hold is lifted.")
 
@@ -68,7 +72,8 @@ def access_document(db: Database, authors: list[tuple[str, str, str]]) -> dict[s
     holds = [h for p, a, _ in authors for h in ret.holds_covering(db, p, [a])]
     return {
         "identities": [{"platform": p, "author_id": a, "handle": h} for p, a, h in authors],
-        "record": {"messages_received": messages, "city_replies": replies, "audit_events": events},
+        "record": {"messages_received": messages, "city_replies": replies, "audit_events": events,
+                   "moderation_of_author": _moderation_of(db, pairs)},
         "working_data": ret.working_data(db, uids),
         "legal_holds": [{"id": h.id, "scope": h.scope, "reason": h.reason, "set_at": to_iso(h.set_at)}
                         for h in {h.id: h for h in holds}.values()],
@@ -105,6 +110,20 @@ def access_request(db: Database, query: str, *, out_dir: Path | None, actor: Act
                                           authors=tuple(f"{p}:{a}" for p, a, _ in authors), file_sha256=digest,
                                           items=items), at=now)
     return AccessResult(request_id=request_id, authors=authors, path=path, sha256=digest, items=items)
+
+
+def _moderation_of(db: Database, pairs: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """The author's current ban and councillor mark, per identity (decisions about the person, hence theirs to see)."""
+    out = []
+    for platform, author_id in pairs:
+        ban = bans_repo.ban_of(db, platform, author_id)
+        mark = marks_repo.mark_of(db, platform, author_id)
+        if ban is None and mark is None:
+            continue
+        out.append({"platform": platform, "author_id": author_id, "councillor_mark": mark,
+                    "ban": None if ban is None else {"banned_at": to_iso(ban.banned_at), "ground": ban.ground,
+                                                     "because_of": ban.mention_uid, "through": ban.connector}})
+    return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

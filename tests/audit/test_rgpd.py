@@ -53,3 +53,22 @@ def test_unknown_resident_is_recorded_with_no_data(db, agents, now):
     assert result.authors == [] and "no data" in result.outcome
     assert rgpd.requests(db)[0]["query"] == "@personne"
     assert audit.count_events(db, events=("rgpd-erasure",)) == 1
+
+
+def test_access_shows_a_ban_and_a_councillor_mark_and_erasure_keeps_them(db, published, agents, tmp_path, now):
+    from core import author_bans_repo, author_marks_repo
+
+    mention, _ = published
+    author_bans_repo.add_ban(db, author_bans_repo.Ban(
+        platform="x", author_platform_id="u-camille", handle="camille", mention_uid=mention.uid,
+        ground="insult", connector="x", banned_by=agents["sophie"].id, banned_at=now))
+    author_marks_repo.set_mark(db, "x", "u-camille", "opposition", handle="camille", agent_id=agents["sophie"].id,
+                               now=now)
+    result = rgpd.access_request(db, "@camille", out_dir=tmp_path, actor=agents["marc"], now=now)
+    (moderation,) = json.loads(result.path.read_text(encoding="utf-8"))["record"]["moderation_of_author"]
+    assert moderation["councillor_mark"] == "opposition"
+    assert moderation["ban"]["ground"] == "insult" and moderation["ban"]["because_of"] == mention.uid
+    erased = rgpd.erasure_request(db, "@camille", actor=agents["marc"], now=now)
+    assert "ban" in erased.kept and "L.2121-27-1" in erased.kept
+    assert author_bans_repo.ban_of(db, "x", "u-camille") is not None  # lifting it is a moderation act, not erasure
+    assert author_marks_repo.mark_of(db, "x", "u-camille") == "opposition"
