@@ -132,7 +132,8 @@ def _own(agent: Agent, draft: Draft) -> None:
                                "modifications).")
 
 
-def _recheck(db: Database, draft: Draft, now: datetime, *, body: str | None = None) -> tuple[Draft, Composed]:
+def recheck_draft(db: Database, draft: Draft, now: datetime, *, body: str | None = None) -> tuple[Draft, Composed]:
+    """Sign and check ``draft`` (or ``body`` in its place) again against today's charter, as its author."""
     author = repo.get_agent(db, draft.author_id)
     signed = sign(draft.body if body is None else body, signature_for(author))
     result, reasons = _check(db, author, signed, draft.platform, draft.mention_uid, _media(draft.media), now)
@@ -140,7 +141,8 @@ def _recheck(db: Database, draft: Draft, now: datetime, *, body: str | None = No
     return _with_check(draft, composed), composed
 
 
-def _blocked(result: CharterResult) -> CharterBlocked:
+def blocked_error(result: CharterResult) -> CharterBlocked:
+    """The error that refuses a message the charter blocks, naming its first blocking finding."""
     first = next(f for f in result.findings if f.severity == "block")
     return CharterBlocked(f"La charte bloque ce message : {first.message}", findings=result.records())
 
@@ -153,7 +155,7 @@ def edit(db: Database, agent: Agent, draft_id: int, *, body: str, now: datetime,
         _own(agent, draft)
         if media is not None:
             draft = replace(draft, media=tuple({"kind": m.kind, "name": m.name, "alt": m.alt} for m in _media(media)))
-        checked, composed = _recheck(db, draft, now, body=body)
+        checked, composed = recheck_draft(db, draft, now, body=body)
         was_approved = draft.approver_id is not None
         target = next_state(draft.state, Step.EDIT, needs_approval=was_approved)
         checked = replace(checked, state=target, updated_at=now)
@@ -177,9 +179,9 @@ def submit(db: Database, agent: Agent, draft_id: int, *, now: datetime) -> Draft
     with write_transaction(db):
         draft = repo.get_draft(db, draft_id)
         _own(agent, draft)
-        checked, composed = _recheck(db, draft, now)
+        checked, composed = recheck_draft(db, draft, now)
         if composed.blocked:
-            error = _blocked(composed.result)
+            error = blocked_error(composed.result)
         else:
             target = next_state(draft.state, Step.SUBMIT, needs_approval=composed.needs_approval)
             checked = replace(checked, state=target, submitted_at=now, updated_at=now, comment="")
@@ -204,9 +206,9 @@ def approve(db: Database, director: Agent, draft_id: int, *, now: datetime, seen
             raise WorkflowError("Le message a changé depuis son ouverture : relisez-le avant de valider.")
         target = next_state(draft.state, Step.APPROVE, needs_approval=True, author_id=draft.author_id,
                             actor_id=director.id)
-        checked, composed = _recheck(db, draft, now)
+        checked, composed = recheck_draft(db, draft, now)
         if composed.blocked:
-            error = _blocked(composed.result)
+            error = blocked_error(composed.result)
         else:
             after = after_approval(draft.scheduled_at, now)
             state = after.state if target is DraftState.APPROVED else target
@@ -241,7 +243,8 @@ def request_changes(db: Database, director: Agent, draft_id: int, *, comment: st
     return draft2
 
 
-def _may_handle(agent: Agent, draft: Draft) -> None:
+def require_may_handle(agent: Agent, draft: Draft) -> None:
+    """Only the draft's author or a director may schedule, send or cancel it."""
     if draft.author_id != agent.id and not can(agent, Action.REPLY_APPROVE):
         raise PermissionDenied("Seuls l'auteur et la direction peuvent programmer, envoyer ou annuler cette réponse.")
     require(agent, Action.REPLY_COMPOSE)
@@ -253,8 +256,8 @@ def schedule(db: Database, agent: Agent, draft_id: int, *, at: datetime, now: da
         raise ValidationError("L'heure de publication doit être dans le futur.")
     with write_transaction(db):
         draft = repo.get_draft(db, draft_id)
-        _may_handle(agent, draft)
-        checked, composed = _recheck(db, draft, now)
+        require_may_handle(agent, draft)
+        checked, composed = recheck_draft(db, draft, now)
         needs = composed.needs_approval and draft.state is DraftState.DRAFT
         target = next_state(draft.state, Step.SCHEDULE, needs_approval=needs)
         checked = replace(checked if draft.state is DraftState.DRAFT else draft, state=target, scheduled_at=at,
@@ -268,7 +271,7 @@ def cancel(db: Database, agent: Agent, draft_id: int, *, now: datetime) -> Draft
     """Abandon a reply that has not gone out."""
     with write_transaction(db):
         draft = repo.get_draft(db, draft_id)
-        _may_handle(agent, draft)
+        require_may_handle(agent, draft)
         target = next_state(draft.state, Step.CANCEL, needs_approval=draft.needs_approval)
         done = replace(draft, state=target, updated_at=now)
         repo.save_draft(db, done)

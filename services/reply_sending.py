@@ -33,7 +33,7 @@ from editorial.workflow import next_state
 from services import archive
 from services.outbox import DEFAULT_POLICY, PublishPolicy
 from services.publishing import LEASE, classify
-from services.replies import _blocked, _may_handle, _recheck
+from services.replies import blocked_error, recheck_draft, require_may_handle
 
 S = DraftState
 Hook = Callable[[str], None]
@@ -90,20 +90,20 @@ def claim(db: Database, agent: Agent | None, draft_id: int, *, now: datetime, wo
     with write_transaction(db):
         draft = repo.get_draft(db, draft_id)
         if agent is not None:
-            _may_handle(agent, draft)
+            require_may_handle(agent, draft)
             if draft.state in ALREADY_FR:
                 raise WorkflowError(ALREADY_FR[draft.state])
         elif draft.state is not S.SCHEDULED or not draft.scheduled_at or draft.scheduled_at > now:
             return None  # changed since it was listed as due (cancelled, edited, sent by a person)
         if draft.mention_uid is None:
             raise ValidationError("Ce message n'est pas une réponse : il se publie depuis le calendrier.")
-        checked, composed = _recheck(db, draft, now)
+        checked, composed = recheck_draft(db, draft, now)
         base = {"actor": agent.email if agent else audit.SYSTEM_WORKER, "role": str(agent.role) if agent else "",
                 "subject": draft.mention_uid}
         if composed.blocked:
             audit.record(db, audit.ReplyBlocked(**base, draft_id=draft.id, findings=tuple(
                 f.code for f in composed.result.findings if f.severity == "block")), at=now)
-            error = _blocked(composed.result)
+            error = blocked_error(composed.result)
             if agent is None:  # the worker: park it as failed so that it is not retried on every pass
                 repo.save_draft(db, replace(checked, state=S.FAILED, updated_at=now))
                 outbox_repo.update_send(db, draft.id, now=now, send_error_code="charter_blocked",
@@ -282,7 +282,7 @@ def verify(db: Database, agent: Agent, draft_id: int, *, published: bool, now: d
     not -> ``failed`` (it may then be sent again)."""
     with write_transaction(db):
         draft = repo.get_draft(db, draft_id)
-        _may_handle(agent, draft)
+        require_may_handle(agent, draft)
         next_state(draft.state, Step.MARK_SENT if published else Step.MARK_FAILED, needs_approval=False)
         platform_id = link.strip().rstrip("/").rsplit("/", 1)[-1] if published else ""
         if published and not platform_id:
