@@ -4,7 +4,8 @@ Reads ``mention``, ``reply`` and ``quote`` notifications (``app.bsky.notificatio
 first, older pages through its ``cursor``); replies and posts with link and mention facets
 (``com.atproto.repo.createRecord``); deletes our own posts; hides replies under the city's own posts through the
 thread gate (``app.bsky.feed.threadgate`` ``hiddenReplies``, hide and unhide); bans (blocks) an author and lifts
-the block (connectors/bluesky/blocks.py). Calls go through the SDK's raw
+the block (connectors/bluesky/blocks.py); after an uncertain reply, looks for it in the city's repository
+(``find_reply``, connectors/bluesky/lookups.py). Calls go through the SDK's raw
 XRPC methods so that one malformed notification is skipped instead of failing the page's model.
 
 Sessions: the SDK's session string is written to ``session_path`` (under the data directory, mode 0600) on
@@ -40,7 +41,7 @@ from atproto_client.models.dot_dict import DotDict
 from atproto_client.request import Request
 
 from connectors.base import Capability, ConnectorInfo, FetchResult, Health
-from connectors.bluesky import blocks
+from connectors.bluesky import blocks, lookups
 from connectors.bluesky import normalize as nz
 from connectors.bluesky.errors import translate
 from connectors.http import transport_settings, with_read_retries
@@ -261,10 +262,17 @@ class BlueskyConnector:
 
     def reply(self, mention: Mention, text: str) -> Published:
         """Reply to the mention's post, in its thread (root and parent references)."""
-        parent = {"uri": mention.raw.get("uri") or mention.platform_id, "cid": mention.raw.get("cid")}
+        parent = {"uri": lookups.parent_uri(mention), "cid": mention.raw.get("cid")}
         if not parent["cid"]:
             raise PermanentFailure("cannot reply: the mention has no cid (re-sync it)")
         return self._post(text, {"root": mention.raw.get("root") or parent, "parent": parent})
+
+    def find_reply(self, mention: Mention, text: str, since: datetime, *, max_pages: int = 3) -> Published | None:
+        """Our reply to ``mention`` with ``text`` made since ``since`` (None: certainly absent; ``Unavailable``:
+        cannot tell), read from the city's repository (connectors/bluesky/lookups.py)."""
+        self._login()
+        return lookups.find_reply(self._query, str(self.did), self.handle, mention, text, since,
+                                  max_pages=max_pages)
 
     def publish(self, text: str, *, scheduled_at: datetime | None = None,
                 media: Sequence[dict[str, Any]] = ()) -> Published:

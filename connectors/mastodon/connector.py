@@ -7,7 +7,8 @@ of a duplicate (the instance keeps keys for about an hour); native scheduling wi
 instance refuses times less than 5 minutes ahead; the publisher then posts itself); deletes our own statuses
 (and scheduled ones, ids ``scheduled:<id>``); blocks and mutes accounts (moderation extras, not part of the
 contract; the moderation queue's ban and unban are block and unblock); reads a thread through the status
-context and a status's edit history.
+context and a status's edit history. After an uncertain write, our statuses are searched for the post
+(``find_published``) or the reply (``find_reply``) that may have gone out (connectors/mastodon/lookups.py).
 
 Edits: a mention arriving with ``edited_at`` set gets its edit history read (connectors/mastodon/history.py),
 each edit returned as an ``edited`` :class:`PlatformChange`. Edits and deletions made after the sync are found by
@@ -39,6 +40,7 @@ from mastodon.errors import MastodonError
 
 from connectors.base import Capability, ConnectorInfo, FetchResult, Health
 from connectors.http import ConnectorSession, number_setting, transport_settings, with_read_retries
+from connectors.mastodon import lookups
 from connectors.mastodon import normalize as nz
 from connectors.mastodon.errors import remaining, reset_epoch, translate
 from connectors.mastodon.history import edit_changes
@@ -47,7 +49,7 @@ from connectors.mastodon.pages import get_json, notification_page
 from connectors.mastodon.recheck import recheck_pass
 from connectors.media import describe, load_images
 from core.clock import Clock, utcnow
-from core.errors import ConnectorError, MalformedPayload, RateLimited, Unavailable, Unsupported
+from core.errors import ConnectorError, MalformedPayload, RateLimited, Unsupported
 from core.models import Author, Mention, Platform, Published
 
 SETTINGS_KEYS = ("PARVIS_MASTODON_BASE_URL", "PARVIS_MASTODON_ACCESS_TOKEN", "PARVIS_MASTODON_RECHECK_DAYS",
@@ -233,26 +235,12 @@ class MastodonConnector:
 
     def find_published(self, text: str, since: datetime, *, max_pages: int = 3) -> Published | None:
         """Our status with exactly ``text`` created at or after ``since`` (for the publisher's reconciliation)."""
-        endpoint = "GET /api/v1/accounts/:id/statuses"
-        account, max_id = self._account_id(), None
-        for _ in range(max_pages):
-            page = self._read(endpoint, self._api.account_statuses, account, max_id=max_id, limit=40)
-            if not isinstance(page, list):
-                raise MalformedPayload(f"{endpoint}: expected a list")
-            for status in page:
-                try:
-                    mention = nz.status_to_mention(status)
-                except nz.MalformedItem:
-                    continue
-                if mention.created_at < since:
-                    return None  # newest first: everything further is older
-                if mention.text == text.strip():
-                    return Published(platform_id=mention.platform_id, permalink=mention.permalink)
-            following = getattr(page, "_pagination_next", None)
-            max_id = following.get("max_id") if isinstance(following, dict) else None
-            if not page or not max_id:
-                return None
-        raise Unavailable(f"{endpoint}: not found within {max_pages} pages; cannot tell")
+        return lookups.find_published(self, text, since, max_pages=max_pages)
+
+    def find_reply(self, mention: Mention, text: str, since: datetime, *, max_pages: int = 3) -> Published | None:
+        """Our reply to ``mention`` with ``text`` made since ``since`` (None: certainly absent; ``Unavailable``:
+        cannot tell), for the reply outbox's reconciliation (connectors/mastodon/lookups.py)."""
+        return lookups.find_reply(self, mention, text, since, max_pages=max_pages)
 
     # ---- writing -----------------------------------------------------------------------------------
 

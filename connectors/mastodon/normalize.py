@@ -30,13 +30,20 @@ class MalformedItem(ValueError):
 class _Text(HTMLParser):
     """Mastodon ``content`` HTML → plain text (paragraphs and ``<br>`` become line breaks)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, links: bool = False) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._hidden = 0
+        self._links, self._in_link = links, False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br":
+        if tag == "a" and self._links:
+            found = dict(attrs)
+            href, classes = found.get("href"), (found.get("class") or "").split()
+            if href and "mention" not in classes and "hashtag" not in classes:
+                self.parts.append(href)  # a plain link, whole (its text may be cut: <span class="ellipsis">)
+                self._in_link = True
+        elif tag == "br":
             self.parts.append("\n")
         elif tag == "p" and self.parts:
             self.parts.append("\n\n")
@@ -48,17 +55,19 @@ class _Text(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "span" and self._hidden:
             self._hidden -= 1
+        elif tag == "a":
+            self._in_link = False
 
     def handle_data(self, data: str) -> None:
-        if not self._hidden:
+        if not self._hidden and not self._in_link:
             self.parts.append(data)
 
 
-def html_to_text(content: Any) -> str:
-    """Plain text of a status's HTML ``content``."""
+def html_to_text(content: Any, *, links: bool = False) -> str:
+    """Plain text of a status's HTML ``content``; with ``links``, each plain link is its whole ``href``."""
     if not isinstance(content, str):
         raise MalformedItem("content is not text")
-    parser = _Text()
+    parser = _Text(links=links)
     parser.feed(content)
     parser.close()
     return re.sub(r"\n{3,}", "\n\n", html.unescape("".join(parser.parts))).strip()
