@@ -4,8 +4,8 @@ Reads the Page feed (visitor posts, comments and replies on the Page's posts) an
 in (see :mod:`connectors.facebook.sync` for how a pass decides what is new); replies to comments, hides and
 unhides them, deletes, and publishes Page posts, natively scheduled with ``published=false`` +
 ``scheduled_publish_time``; bans a comment's author from the Page and lifts the ban (the Page's ``blocked`` edge:
-``POST``/``DELETE /{page-id}/blocked`` with ``user``). Everything uses one Page access token
-(``PARVIS_FB_PAGE_TOKEN``).
+``POST``/``DELETE /{page-id}/blocked`` with ``user``). After an uncertain reply, ``find_reply`` looks for it
+under the mention (connectors/facebook/lookups.py). Everything uses one Page access token (``PARVIS_FB_PAGE_TOKEN``).
 
 The token travels in an ``Authorization: Bearer`` header, never in a URL (``ConnectorSession``), so it cannot
 leak through an exception message, a log line or a stored paging link. Graph errors (connectors.facebook.errors):
@@ -27,6 +27,7 @@ from pyfacebook import GraphAPI
 from pyfacebook.exceptions import PyFacebookException
 
 from connectors.base import Capability, ConnectorInfo, FetchResult, Health
+from connectors.facebook import lookups
 from connectors.facebook import normalize as nz
 from connectors.facebook.errors import graph_error, usage_percent
 from connectors.facebook.sync import PageSync
@@ -149,11 +150,15 @@ class FacebookConnector:
 
     def reply(self, mention: Mention, text: str) -> Published:
         """Comment under the mention; a reply to a reply goes to its thread (Facebook nests two levels)."""
-        target = mention.in_reply_to if mention.kind == "reply" and mention.in_reply_to else mention.platform_id
-        answer = self._write("POST /{id}/comments", target, "comments", {"message": text})
+        answer = self._write("POST /{id}/comments", lookups.reply_target(mention), "comments", {"message": text})
         if not answer.get("id"):
             raise MalformedPayload("POST /{id}/comments: no id in the answer")
         return Published(platform_id=str(answer["id"]), permalink=f"{nz.WEB}/{answer['id']}")
+
+    def find_reply(self, mention: Mention, text: str, since: datetime, *, max_pages: int = 3) -> Published | None:
+        """Our reply to ``mention`` with ``text`` made since ``since`` (None: certainly absent; ``Unavailable``:
+        cannot tell), read under the object ``reply`` commented on (connectors/facebook/lookups.py)."""
+        return lookups.find_reply(self._get, self.page_id, mention, text, since, max_pages=max_pages)
 
     def publish(self, text: str, *, scheduled_at: datetime | None = None, media: Any = ()) -> Published:
         """Publish a Page post now, or let Facebook publish it at ``scheduled_at`` (native scheduling)."""

@@ -1,13 +1,16 @@
 """A stateful fake of the Graph API Page endpoints Parvis uses (shapes as in tests/fixtures/facebook/).
 
 Routes (names for :meth:`FakeBase.fail`): ``feed`` GET /{page}/feed (posts with their newest comments
-embedded, flat ``filter=stream`` order), ``comments`` GET /{post}/comments, ``tagged`` GET /{page}/tagged,
+embedded, flat ``filter=stream`` order), ``comments`` GET /{post}/comments (top-level comments; all of them, replies
+flat, with ``filter=stream``) and GET /{comment}/comments (its replies), oldest first unless
+``order=reverse_chronological`` (Graph's default is chronological), ``tagged`` GET /{page}/tagged,
 ``page`` GET /{page}, ``reply`` POST /{id}/comments, ``hide`` POST /{id} (is_hidden), ``delete`` DELETE /{id},
 ``publish`` POST /{page}/feed, ``block`` POST /{page}/blocked (``user``; answers ``{"<id>": true}``), ``unblock``
 DELETE /{page}/blocked (``user``; ``{"success": true}``, error #100 when the person is not blocked),
 ``blocked`` GET /{page}/blocked (Profile nodes, ``user`` filters). The token must come as ``Authorization:
 Bearer``; like the real Graph API the ``paging.next`` links carry ``access_token=`` (the connector must never
-store them).
+store them). ``lose_answers`` = N: the next N ``reply`` calls create the comment but answer a transient error
+(HTTP 500, code 2), as when the answer is lost on the way.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ class FakeGraphApi(FakeBase):
         self.hidden_ops: list[tuple[str, bool]] = []
         self.deleted: list[str] = []
         self.blocked: dict[str, str] = {}  # user id -> name, the Page's blocked list
+        self.lose_answers = 0  # the next N replies are created but answer a transient error
         self.base = ""
         self._n = 100
         self._clock = start or datetime.now(UTC) - timedelta(hours=2)
@@ -139,6 +143,16 @@ class FakeGraphApi(FakeBase):
         items.sort(key=lambda c: (c["created_time"], c["id"]), reverse=True)
         return [{k: v for k, v in c.items() if k != "_post"} for c in items]
 
+    def _edge(self, obj: str, args: dict[str, str]) -> list[dict[str, Any]]:
+        """GET /{obj}/comments: a comment's replies, or a post's top-level comments (all with filter=stream)."""
+        if obj in self.comments:
+            items = [c for c in self._stream(self.comments[obj]["_post"]) if c.get("parent", {}).get("id") == obj]
+        else:
+            items = self._stream(obj)
+            if args.get("filter") != "stream":
+                items = [c for c in items if "parent" not in c]
+        return items if args.get("order") == "reverse_chronological" else items[::-1]
+
     def _feed(self, args: dict[str, str]) -> dict[str, Any]:
         posts = sorted(self.posts.values(), key=lambda p: (p["created_time"], p["id"]), reverse=True)
         page = self._paged(posts, args, int(args.get("limit", 25)), f"{self.page_id}/feed")
@@ -169,7 +183,7 @@ class FakeGraphApi(FakeBase):
             return self._failure("feed") or json_response(self._feed(args))
         if method == "GET" and edge == "comments":
             return self._failure("comments") or json_response(
-                self._paged(self._stream(obj), args, int(args.get("limit", 25)), f"{obj}/comments"))
+                self._paged(self._edge(obj, args), args, int(args.get("limit", 25)), f"{obj}/comments"))
         if method == "GET" and obj == self.page_id and edge == "tagged":
             tagged = sorted(self.tagged.values(), key=lambda p: p["created_time"], reverse=True)
             return self._failure("tagged") or json_response(
@@ -194,8 +208,13 @@ class FakeGraphApi(FakeBase):
                 return json_response(graph_error(100, "Unsupported post request.", kind="GraphMethodException"), 400)
             self.replies.append((obj, form.get("message", "")))
             parent = obj if obj in self.comments else None
-            return json_response({"id": self.add_comment(post_id, form.get("message", ""), parent=parent,
-                                                         author=(self.page_id, self.page_name))})
+            created = self.add_comment(post_id, form.get("message", ""), parent=parent,
+                                       author=(self.page_id, self.page_name))
+            if self.lose_answers:  # the comment exists, but the answer never reaches the client
+                self.lose_answers -= 1
+                return json_response(graph_error(2, "An unexpected error has occurred. Please retry your request "
+                                                    "later."), 500)
+            return json_response({"id": created})
         if method == "POST" and not edge and "is_hidden" in form:
             failure = self._failure("hide")
             if failure:

@@ -1,0 +1,88 @@
+"""Looking for one of our replies on a Page after an uncertain write (``find_reply``, for the reply outbox).
+
+``reply`` comments on :func:`reply_target`: the mention itself (a comment, a visitor post, a post the Page is
+tagged in), or for a reply to a comment the thread's first comment (Facebook nests two levels). The lookup reads
+that object's ``comments`` edge (``GET /{object-id}/comments``, default ``filter=toplevel``: the post's own
+comments, or the comment's replies; ``order=reverse_chronological``, newest first, 100 a page, older pages through
+``paging.cursors.after`` while ``paging.next`` is there) with the connector's Graph transport (its error mapping:
+190 → ``AuthFailed``, 4/17/32/613 → ``RateLimited``, 5xx → ``Unavailable``). A comment matches when its
+``from.id`` is the Page and its ``message`` is the text sent (spacing ignored). The walk stops at the first
+comment created before ``since`` (None: certainly absent). It raises ``Unavailable`` (cannot tell) when the page
+budget runs out first, when a comment on the way cannot be read (no id or time, or our text with no author: it
+might have been ours), or when Graph does not answer newest first (the order is what makes "absent" certain); an
+answer that is not a list of comments is a ``MalformedPayload``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from connectors.facebook import normalize as nz
+from core.errors import MalformedPayload, Unavailable
+from core.models import Mention, Published
+
+ENDPOINT = "GET /{id}/comments"
+FIELDS = "id,message,created_time,from{id,name},permalink_url"
+PAGE = 100
+Get = Callable[[str, str, dict[str, Any]], dict[str, Any]]  # (object id, edge, params) -> answer
+
+
+def reply_target(mention: Mention) -> str:
+    """The object ``reply`` comments on: the mention, or for a reply to a comment its thread's first comment."""
+    return mention.in_reply_to if mention.kind == "reply" and mention.in_reply_to else mention.platform_id
+
+
+def comparable(text: str) -> str:
+    """``text`` with single spaces: what Facebook keeps of a comment's message."""
+    return " ".join(text.split())
+
+
+def find_reply(get: Get, page_id: str, mention: Mention, text: str, since: datetime, *,
+               max_pages: int = 3) -> Published | None:
+    """Our comment answering ``mention`` with ``text`` created at or after ``since`` (see the module docstring)."""
+    target, wanted = reply_target(mention), comparable(text)
+    params: dict[str, Any] = {"fields": FIELDS, "order": "reverse_chronological", "limit": PAGE}
+    after, unreadable, newest_seen = None, 0, None
+    for _ in range(max(1, max_pages)):
+        page = get(target, "comments", {**params, **({"after": after} if after else {})})
+        if "data" not in page:
+            raise MalformedPayload(f"{ENDPOINT}: no data in the answer")
+        try:
+            comments = nz.page_items(page, ENDPOINT)
+        except nz.MalformedItem as err:
+            raise MalformedPayload(f"{ENDPOINT}: {err}") from err
+        for comment in comments:
+            if not isinstance(comment, Mapping) or not isinstance(comment.get("id"), str):
+                unreadable += 1
+                continue
+            try:
+                created = nz.item_time(comment)
+            except nz.MalformedItem:
+                unreadable += 1
+                continue
+            if newest_seen is not None and created > newest_seen:
+                raise Unavailable(f"{ENDPOINT}: the comments are not newest first; cannot tell")
+            newest_seen = created
+            if created < since:
+                return _absent(unreadable)  # newest first: everything further is older
+            message = comment.get("message")
+            same = isinstance(message, str) and comparable(message) == wanted
+            author = nz.author_id(comment)
+            if same and author == page_id:
+                return Published(platform_id=comment["id"],
+                                 permalink=str(comment.get("permalink_url") or f"{nz.WEB}/{comment['id']}"))
+            if same and not author:
+                unreadable += 1  # our text, author not shown: it might be ours
+        after = nz.next_after(page)
+        if not comments or not after:
+            return _absent(unreadable)
+    raise Unavailable(f"{ENDPOINT}: not found within {max_pages} pages; cannot tell")
+
+
+def _absent(unreadable: int) -> None:
+    """None (certainly absent), unless a comment could not be read: it might have been the one (cannot tell)."""
+    if unreadable:
+        raise Unavailable(f"{ENDPOINT}: {unreadable} unreadable comment(s) on the way; cannot tell")
+    return None
