@@ -4,18 +4,16 @@ it as sent, without a second comment."""
 
 from __future__ import annotations
 
-import random
 from datetime import timedelta
 
 from connectors.facebook.connector import FacebookConnector
 from core import audit, repo
 from core.models import DraftState, Platform, Role
 from core.storage import open_db
-from services import replies
-from services.reply_outbox import ReplyWorker
 from tests.fakes import FakeGraphApi
 from tests.publishing.fakes import FakeClock
-from tests.publishing.test_reply_exactly_once import FAST, T0
+from tests.publishing.reply_lookup_steps import send_with_a_lost_answer
+from tests.publishing.test_reply_exactly_once import T0
 
 
 def test_a_lost_answer_is_found_under_the_comment_and_recorded_without_a_second_send(httpserver, tmp_path):
@@ -29,21 +27,7 @@ def test_a_lost_answer_is_found_under_the_comment_and_recorded_without_a_second_
     comment = fake.add_comment(fake.add_post("Collecte des encombrants"), "Quand passe la collecte rue Hoche ?",
                                author=("6100001", "Camille Martin"))
     (mention,) = connector.fetch(None).mentions
-    repo.upsert_mentions(db, [mention], now=clock())
-    draft = replies.create_draft(db, julie, mention_uid=mention.uid, now=clock(),
-                                 body="Bonjour, la collecte passe mardi matin.")
-    replies.schedule(db, julie, draft.id, at=T0, now=clock())
-    fake.lose_answers = 1  # Graph creates the comment, the answer never arrives
-    worker = ReplyWorker(db, {Platform.FACEBOOK: connector}, clock=clock, policy=FAST, worker_id="w",
-                         rng=random.Random(0))
-    clock.now = T0
-    for _ in range(20):
-        worker.tick()
-        if repo.get_draft(db, draft.id).state is not DraftState.PUBLISHING:
-            break
-        clock.advance(seconds=20)
-
-    draft = repo.get_draft(db, draft.id)
+    draft = send_with_a_lost_answer(db, julie, mention, connector, fake, clock, Platform.FACEBOOK)
     ours = [c["id"] for c in fake.comments.values() if c["from"]["id"] == fake.page_id]
     assert draft.state is DraftState.SENT and ours == [draft.platform_post_id]
     assert [target for target, _ in fake.replies] == [comment]  # sent once: found, not sent again

@@ -3,18 +3,16 @@ answer was lost (a 503); the worker finds it with ``find_reply`` and records it 
 
 from __future__ import annotations
 
-import random
 from datetime import timedelta
 
 from connectors.mastodon.connector import MastodonConnector
 from core import audit, repo
 from core.models import DraftState, Platform, Role
 from core.storage import open_db
-from services import replies
-from services.reply_outbox import ReplyWorker
 from tests.fakes import FakeMastodonApi
 from tests.publishing.fakes import FakeClock
-from tests.publishing.test_reply_exactly_once import FAST, T0
+from tests.publishing.reply_lookup_steps import send_with_a_lost_answer
+from tests.publishing.test_reply_exactly_once import T0
 
 
 def test_a_lost_answer_is_found_on_the_instance_and_recorded_without_a_second_send(httpserver, tmp_path):
@@ -27,21 +25,7 @@ def test_a_lost_answer_is_found_on_the_instance_and_recorded_without_a_second_se
                               now=clock())
     fake.mention("Quand passe la collecte rue Hoche ?")
     mention = connector.fetch(None).mentions[0]
-    repo.upsert_mentions(db, [mention], now=clock())
-    draft = replies.create_draft(db, julie, mention_uid=mention.uid, now=clock(),
-                                 body="Bonjour, la collecte passe mardi matin.")
-    replies.schedule(db, julie, draft.id, at=T0, now=clock())
-    fake.lose_answers = 1  # the instance creates the status, the answer never arrives
-    worker = ReplyWorker(db, {Platform.MASTODON: connector}, clock=clock, policy=FAST, worker_id="w",
-                         rng=random.Random(0))
-    clock.now = T0
-    for _ in range(20):
-        worker.tick()
-        if repo.get_draft(db, draft.id).state is not DraftState.PUBLISHING:
-            break
-        clock.advance(seconds=20)
-
-    draft = repo.get_draft(db, draft.id)
+    draft = send_with_a_lost_answer(db, julie, mention, connector, fake, clock, Platform.MASTODON)
     ours = [s for s in fake.statuses.values() if s["account"]["id"] == fake.me["id"]]
     assert draft.state is DraftState.SENT and [s["id"] for s in ours] == [draft.platform_post_id]
     assert len(fake.calls(r"^/api/v1/statuses$", "POST")) == 1  # sent once: found, not sent again
