@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from console import deps, nav, session
+from console.ui import deps
+from console.ui import nav
+from console.ui import session
 from console.messages import ROLE_LABELS, message_for
 from core.errors import ParvisError
 
@@ -42,7 +44,7 @@ with st.sidebar:
 if mode != "open":  # pages read the agent through deps.current_agent: keep it in step with the session
     deps.set_current_agent(agent.id if agent else None)
 if mode != "open" and agent is None:
-    page = st.navigation([st.Page("console/pages/sign_in.py", title="Connexion", icon=":material/login:")])
+    page = st.navigation([st.Page("console/ui/pages/sign_in.py", title="Connexion", icon=":material/login:")])
 else:
     page = st.navigation(nav.pages_for(agent))
 page.run()

@@ -23,7 +23,7 @@ from core import repo
 from core.clock import Clock, utcnow
 from core.config import Settings
 from core.storage import open_db, write_transaction
-from services.ingest import ScoreFn, sync_connector
+from services.connections.ingest import ScoreFn, sync_connector
 
 log = logging.getLogger("parvis.worker")
 HEARTBEAT_S = 5
@@ -91,10 +91,11 @@ def sync_requests_job(settings: Settings, connectors: Sequence[Connector], *, cl
 
 def replies_job(settings: Settings, *, clock: Clock = utcnow) -> Callable[[], None]:
     """A job that sends the scheduled replies whose time has come (demo data to the sandbox), exactly once:
-    under the same ``publisher`` lease and worker identity as the posts' job (console/publishing_jobs.py)."""
-    from console.publishing_jobs import WORKER_ID
-    from services import approvals, assembly
-    from services.outbox import PublishPolicy
+    under the same ``publisher`` lease and worker identity as the posts' job (console/jobs/publishing.py)."""
+    from console.jobs.publishing import WORKER_ID
+    from services.publishing import approvals
+    from services.connections import assembly
+    from services.publishing.content import PublishPolicy
 
     policy = PublishPolicy.from_settings(settings)
 
@@ -111,8 +112,8 @@ def replies_job(settings: Settings, *, clock: Clock = utcnow) -> Callable[[], No
 
 def reprioritize_job(settings: Settings, *, clock: Clock = utcnow) -> Callable[[], None]:
     """A job that raises the priority of open items as they wait (the waiting time is part of the priority)."""
-    from core import moderation_repo
-    from services import assembly
+    from core.repo import moderation as moderation_repo
+    from services.connections import assembly
 
     def run() -> None:
         db = open_db(settings.db_path)

@@ -233,7 +233,7 @@ class Post:
     variants: dict[str, str] = field(default_factory=dict)
     approver_id: int | None = None
     # Publishing calendar (issue #6): ``state`` is the approval state until the worker starts, then the
-    # aggregate of the targets' outbox states (see services/publishing.py and docs/publishing.md).
+    # aggregate of the targets' outbox states (see services/publishing/posts.py and docs/publishing.md).
     media: tuple[dict[str, Any], ...] = ()  # images: {"kind", "name", "alt"}; alt text is mandatory
     native_schedule: bool = False  # let platforms that can (Facebook) publish at the time themselves
     content_hash: str = ""  # SHA-256 of what would be published (texts, variants, media, accounts)

@@ -126,7 +126,7 @@ class DemoConnector:
         rec = self._outbox.append(build)
         return Published(platform_id=rec["platform_id"], permalink=rec["permalink"])
 
-    # ---- optional lookups used by the publishing worker (services/publishing_reconcile.py, reply_outbox.py) ----
+    # ---- optional lookups used by the publishing worker (services/publishing/reconcile.py, reply_outbox.py) ----
     def _visible_posts(self) -> list[dict[str, Any]]:
         """Posts on the sandbox timeline now: not deleted, natively scheduled ones only once their time came."""
         records = self._outbox.read()

@@ -8,7 +8,7 @@ Exemption (quality-scale style): X has no native scheduling, so ``Capability.NAT
 the publishing worker posts at the scheduled time. Media upload is not supported yet.
 
 Usage billing: every successful billable call is reported to ``usage_hook`` and every billable call is first
-submitted to ``budget_gate`` (both injectable callables, see connectors/x/usage.py and services/x_budget.py), so
+submitted to ``budget_gate`` (both injectable callables, see connectors/x/usage.py and services/connections/x_budget.py), so
 the monthly X bill can be counted and capped without the connector seeing the database.
 
 The cursor is JSON holding, per stream (``mentions``, ``search``), the ``since_id`` and, while a pagination

@@ -3,7 +3,7 @@
 X bills reads per resource returned (each post, each user) and writes per request, with a much higher price for
 a post containing a URL (docs.x.com/x-api/getting-started/pricing). The connector reports every successful
 billable call to an injectable ``UsageHook`` and asks an injectable ``BudgetGate`` before sending one; both are
-plain callables (the service behind them keeps the counts in the database: services/x_budget.py).
+plain callables (the service behind them keeps the counts in the database: services/connections/x_budget.py).
 """
 
 from __future__ import annotations

@@ -19,10 +19,13 @@ from console.commands.audit_cmds import (
     print_export,
     resolve_actor,
 )
-from core.archive_repo import STATUSES, ArchiveFilter
+from core.repo.archive import STATUSES, ArchiveFilter
 from core.clock import format_paris, utcnow
-from services import archive as archive_service
-from services import exports, retention, rgpd, transfer
+from services.archive import published as archive_service
+from services.archive import exports
+from services.archive import retention
+from services.archive import rgpd
+from services.archive import transfer
 
 if not any(name == "retention-purge" for name, _, _ in worker.EXTRA_JOBS):
     worker.EXTRA_JOBS.append(("retention-purge", retention.PURGE_INTERVAL_S, retention.purge_job))

@@ -25,10 +25,10 @@ from core import repo
 from core.clock import PARIS, from_iso, utcnow
 from core.errors import ValidationError
 from core.storage import open_db, write_transaction
-from services import archive as archive_service
-from services import exports
-from services.archive import Actor
-from services.audit_trail import head_text
+from services.archive import published as archive_service
+from services.archive import exports
+from services.archive.published import Actor
+from services.archive.audit_trail import head_text
 
 EXIT_CHAIN, EXIT_HEAD, EXIT_ARCHIVE, EXIT_GUARDS = 3, 4, 5, 6
 _HEX64 = re.compile(r"\b[0-9a-fA-F]{64}\b")

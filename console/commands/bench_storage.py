@@ -17,7 +17,7 @@ from console.cli import bench, db_option
 @db_option
 def bench_storage(mentions: int, queries: int, as_json: bool, db_path: Path | None) -> None:
     """Bulk ingest N mentions into a fresh database, then time the inbox and search queries."""
-    from services import bench_storage as bench_mod
+    from console.bench import storage as bench_mod
 
     result = bench_mod.run(mentions, db_path=db_path, queries=queries)
     if as_json:

@@ -106,8 +106,8 @@ def _run_one(name: str, n: int, settings: Any, work: Path) -> dict[str, Any]:
     import httpx
 
     from core.storage import open_db
-    from services.assembly import score_fn
-    from services.ingest import sync_connector
+    from services.connections.assembly import score_fn
+    from services.connections.ingest import sync_connector
     from tests.fakes.base import serve
 
     start_at = datetime.now(UTC) - timedelta(days=2)
@@ -148,7 +148,7 @@ def bench_sync(mentions: int, names: tuple[str, ...], as_json: bool, db_path: Pa
     from console.cli import load_settings
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    logging.getLogger("services.ingest").setLevel(logging.WARNING)
+    logging.getLogger("services.connections.ingest").setLevel(logging.WARNING)
     settings = load_settings(db_path)
     with tempfile.TemporaryDirectory(prefix="parvis-bench-sync-") as tmp:
         runs = [_run_one(name, mentions, settings, Path(tmp)) for name in names]

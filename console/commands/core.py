@@ -11,9 +11,10 @@ import click
 from console.cli import cli, db_option, load_settings
 from core.clock import utcnow
 from core.storage import open_db
-from services import assembly, demo as demo_service
-from services.importer import import_file
-from services.ingest import sync_connector
+from services.connections import assembly
+from services.connections import demo as demo_service
+from services.connections.importer import import_file
+from services.connections.ingest import sync_connector
 
 
 @cli.command()
@@ -102,7 +103,7 @@ def worker(db_path: Path | None, once: bool) -> None:
     worker_mod.install_signal_handlers(stop)
     if once:
         stop.set()
-    from console import publishing_jobs
+    from console.jobs import publishing as publishing_jobs
     from core.clock import utcnow as _now
 
     publishing_jobs.register_jobs(settings)

@@ -45,7 +45,7 @@ def _read_password(from_stdin: bool) -> str:
 def users_add(email: str, name: str, role: str, initials: str, signature_style: str, team_signature: str,
               needs_approval: bool, password_stdin: bool, no_password: bool, db_path: Path | None) -> None:
     """Create an account; the first administrator is created this way (shell access is the trust anchor)."""
-    from services import users as users_service
+    from services.accounts import users as users_service
 
     password = None if no_password else _read_password(password_stdin)
     db = _db(db_path)
@@ -89,7 +89,7 @@ def _agent_id(db, email: str) -> int:  # type: ignore[no-untyped-def]
 @db_option
 def users_set_role(email: str, role: str, db_path: Path | None) -> None:
     """Change an account's role (audited as role-changed)."""
-    from services import users as users_service
+    from services.accounts import users as users_service
 
     db = _db(db_path)
     agent = users_service.set_role(db, None, _agent_id(db, email), Role(role), now=utcnow())
@@ -102,7 +102,7 @@ def users_set_role(email: str, role: str, db_path: Path | None) -> None:
 @db_option
 def users_set_password(email: str, password_stdin: bool, db_path: Path | None) -> None:
     """Set an account's password; unlocks it and closes its sessions."""
-    from services import auth
+    from services.accounts import auth
 
     db = _db(db_path)
     agent_id = _agent_id(db, email)
@@ -121,7 +121,7 @@ def charter() -> None:
 @db_option
 def charter_export(output: Path | None, version: int | None, db_path: Path | None) -> None:
     """Print (or write) the charter in force as YAML."""
-    from services import charter as charter_service
+    from services.editorial import charter as charter_service
 
     text = charter_service.export_yaml(_db(db_path), version=version)
     if output:
@@ -137,7 +137,7 @@ def charter_export(output: Path | None, version: int | None, db_path: Path | Non
 @db_option
 def charter_import(file: Path, comment: str, db_path: Path | None) -> None:
     """Validate a YAML charter and save it as the next version."""
-    from services import charter as charter_service
+    from services.editorial import charter as charter_service
 
     saved = charter_service.import_yaml(_db(db_path), None, file.read_text(encoding="utf-8"), now=utcnow(),
                                         comment=comment)
@@ -150,7 +150,7 @@ def charter_import(file: Path, comment: str, db_path: Path | None) -> None:
 @db_option
 def bench_charter(runs: int, as_json: bool, db_path: Path | None) -> None:
     """Charter check latency: a 280-character draft against a 500-term charter (target p95 <= 5 ms)."""
-    from services import bench_charter as bench_mod
+    from console.bench import charter as bench_mod
 
     result = bench_mod.run(runs)
     if as_json:

@@ -15,8 +15,8 @@ import click
 from console.cli import cli, db_option, load_settings
 from core.clock import utcnow
 from core.storage import open_db
-from services import assembly
-from services.ingest import store_pushed
+from services.connections import assembly
+from services.connections.ingest import store_pushed
 
 
 @cli.command(name="instagram-mention")

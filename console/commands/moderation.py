@@ -45,7 +45,7 @@ def train_sentiment_cmd(data_dir: Path | None, with_feedback: bool, vectors_path
 
     feedback: list[tuple[str, str]] = []
     if with_feedback:
-        from core.moderation_repo import sentiment_feedback
+        from core.repo.moderation import sentiment_feedback
         from core.storage import open_db
 
         settings = load_settings(db_path)

@@ -24,7 +24,7 @@ from console.cli import bench, db_option
 def bench_publish(posts: int, accounts: int, tick_s: int, window_s: float | None, fault_rate: float, seed: int,
                   as_json: bool, db_path: Path | None) -> None:
     """Schedule N approved posts on local fake accounts and run the worker in simulated time (temporary DB)."""
-    from services import bench_publishing
+    from console.bench import publishing as bench_publishing
 
     result = bench_publishing.run(posts=posts, accounts=accounts, tick_s=tick_s, window_s=window_s,
                                   fault_rate=fault_rate, seed=seed)

@@ -42,7 +42,8 @@ _TO = click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=Non
 def report(start: datetime | None, end: datetime | None, fmt: str, out: Path | None, platforms: tuple[str, ...],
            accounts: tuple[str, ...], tags: tuple[str, ...], service: str | None, db_path: Path | None) -> None:
     """Write the activity report (volumes, response times, sentiment, topics, moderation, posts) for a period."""
-    from services import dashboard, reports
+    from services.reports import dashboard
+    from services.reports import weekly as reports
 
     settings = load_settings(db_path)
     first, last = _days(start, end)
@@ -71,8 +72,8 @@ def report(start: datetime | None, end: datetime | None, fmt: str, out: Path | N
 def faq(start: datetime | None, end: datetime | None, fmt: str, out: Path | None, max_entries: int,
         db_path: Path | None) -> None:
     """Export « Questions fréquentes »: frequent questions and the team's answers, personal data removed."""
-    from services import dashboard
-    from services.faq import build_faq, faq_html, faq_markdown
+    from services.reports import dashboard
+    from services.reports.faq import build_faq, faq_html, faq_markdown
 
     settings = load_settings(db_path)
     first, last = _days(start, end)
@@ -101,7 +102,7 @@ def faq(start: datetime | None, end: datetime | None, fmt: str, out: Path | None
 def bench_dashboard(mentions: int, days: int, queries: int, no_topics: bool, as_json: bool,
                     db_path: Path | None) -> None:
     """Generate N mentions in a fresh database, then time the dashboard page over a 30-day window (p95_ms)."""
-    from services import bench_dashboard as bench_mod
+    from console.bench import dashboard as bench_mod
 
     result = bench_mod.run(mentions, days=days, queries=queries, db_path=db_path, topics=not no_topics)
     if as_json:

@@ -11,7 +11,7 @@ import pytest
 
 from core import audit, repo
 from core.models import Published, Status
-from services import archive
+from services.archive import published as archive
 from tests.conftest import make_mention
 
 GUARDS = """

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 
 from core import audit
-from core.archive_repo import ArchiveFilter
+from core.repo.archive import ArchiveFilter
 from core.errors import PermissionDenied, ValidationError
-from services import archive
+from services.archive import published as archive
 from tests.audit.conftest import tamper
 
 
@@ -110,7 +110,7 @@ def test_archive_tampering_is_detected(db, db_path, published):
 
 
 def test_archive_row_resealed_by_attacker_still_differs_from_the_chain(db, db_path, published):
-    from core import archive_repo as arch
+    from core.repo import archive as arch
 
     row = {f: getattr(published[1], f) for f in arch.MESSAGE_FIELDS}
     row.update(text="Nous ne ferons rien.", published_at=row["published_at"].isoformat(),

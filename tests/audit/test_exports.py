@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 
 from core import audit
-from core.archive_repo import ArchiveFilter
+from core.repo.archive import ArchiveFilter
 from core.errors import IntegrityError, ValidationError
-from services import exports, transfer
+from services.archive import exports
+from services.archive import transfer
 from tests.audit.conftest import tamper
 
 
@@ -102,7 +103,7 @@ def test_unknown_format_is_refused(chain, tmp_path, now):
 
 
 def test_pdf_without_a_unicode_font_still_renders(monkeypatch, now):
-    from services import pdf_report
+    from services.archive import pdf_report
 
     monkeypatch.setenv("PARVIS_PDF_FONT", "/nonexistent/font.ttf")
     event = {"id": 1, "at": "2026-11-23T10:00:00.000000+00:00", "actor": "julie@valmont.fr", "role": "cm",

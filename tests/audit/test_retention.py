@@ -11,7 +11,7 @@ from core.config import Settings
 from core.errors import PermissionDenied, ValidationError
 from core.models import Status
 from core.repo import Scores
-from services import retention
+from services.archive import retention
 from tests.conftest import make_mention
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from core import audit, repo
-from services import retention, rgpd
+from services.archive import retention
+from services.archive import rgpd
 
 
 def test_access_request_exports_everything_and_is_audited(db, published, agents, tmp_path, now):
@@ -30,7 +31,7 @@ def test_erasure_erases_working_data_and_keeps_the_record(db, published, agents,
     item = repo.get_item(db, mention.uid)
     assert repo.notes_for(db, mention.uid) == [] and item.mention.author.display_name == ""
     assert item.mention.text == mention.text and item.mention.raw  # the message received is kept
-    from services import archive
+    from services.archive import published as archive
     assert archive.history(db, message.id).message.text == message.text  # the city's answer is kept
     (event,) = audit.select_events(db, events=("rgpd-erasure",))
     assert "17(3)(d)" in event["properties"]
@@ -56,7 +57,8 @@ def test_unknown_resident_is_recorded_with_no_data(db, agents, now):
 
 
 def test_access_shows_a_ban_and_a_councillor_mark_and_erasure_keeps_them(db, published, agents, tmp_path, now):
-    from core import author_bans_repo, author_marks_repo
+    from core.repo import author_bans as author_bans_repo
+    from core.repo import author_marks as author_marks_repo
 
     mention, _ = published
     author_bans_repo.add_ban(db, author_bans_repo.Ban(

@@ -11,7 +11,7 @@ import pytest
 
 from connectors.facebook.connector import FacebookConnector
 from connectors.x.connector import XConnector
-from services.calendar_inputs import store_image
+from services.editorial.calendar_inputs import store_image
 from tests.fakes import FakeGraphApi, FakeXApi
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -83,7 +83,7 @@ def test_a_tag_cannot_be_answered_hidden_or_deleted_through_the_api(fake):
 
 def test_comments_still_sync_when_tags_are_refused(fake, db):
     from core import repo
-    from services.ingest import sync_connector
+    from services.connections.ingest import sync_connector
 
     media = fake.add_media("Photo")
     fake.add_comment(media, "Bonjour")

@@ -11,7 +11,7 @@ import pytest
 from connectors.mastodon.connector import MastodonConnector, from_settings
 from core import repo
 from core.errors import ConfigError
-from services.ingest import sync_connector
+from services.connections.ingest import sync_connector
 from tests.fakes import FakeMastodonApi
 
 LATER = timedelta(minutes=11)  # past the re-check interval (10 minutes)

@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from console.deps import AGENT_KEY
+from console.ui.deps import AGENT_KEY
 from core import audit, repo
 from core.models import DraftState
-from services import replies
+from services.inbox import replies
 from tests.conftest import make_mention
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = str(ROOT / "streamlit_app.py")
-PAGE = "console/pages/approvals.py"
+PAGE = "console/ui/pages/approvals.py"
 UID = "x:demo-1"
 RESIDENT = "Les poubelles débordent rue des Lilas, c'est <b>honteux</b> !!"
 BODY = "Bonjour, désolé pour ce problème : le service propreté passe demain matin."
@@ -30,7 +30,7 @@ def setup(db_path, db, agents, now, monkeypatch):
     """Julie (needs approval) has submitted a reply to a risky demo mention."""
     monkeypatch.setenv("PARVIS_DB", str(db_path))
     monkeypatch.setenv("PARVIS_DATA_DIR", str(db_path.parent))
-    monkeypatch.setattr("console.deps.now", lambda: now)
+    monkeypatch.setattr("console.ui.deps.now", lambda: now)
     repo.upsert_mentions(db, [replace(make_mention(RESIDENT, pid="demo-1"), account="demo")], now=now,
                          scores=[repo.Scores(risk_score=0.85, risk_flags=({"kind": "insult", "label": "insulte"},),
                                              priority=8)])
@@ -205,7 +205,7 @@ def test_a_failed_send_keeps_the_approval_and_says_so(app, db, agents, setup, mo
         def reply(self, mention, text):
             raise Unavailable("sandbox en panne")
 
-    monkeypatch.setattr("services.assembly.connector_for", lambda settings, mention: Down())
+    monkeypatch.setattr("services.connections.assembly.connector_for", lambda settings, mention: Down())
     open_as(app, agents["sophie"])
     app.button(key=f"approve_{setup.id}").click().run()
     assert any("validée, mais l'envoi n'a pas abouti" in e and "sandbox en panne" in e for e in texts(app.error))

@@ -14,16 +14,17 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from console.deps import AGENT_KEY
+from console.ui.deps import AGENT_KEY
 from core import audit, repo
 from core.models import Published, Status
-from services import archive, retention
+from services.archive import published as archive
+from services.archive import retention
 from tests.audit.conftest import tamper
 from tests.conftest import make_mention
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = str(ROOT / "streamlit_app.py")
-PAGE = "console/pages/audit.py"
+PAGE = "console/ui/pages/audit.py"
 
 
 def _publish(db, agents, now, *, pid: str, text: str, body: str, author: str, approver: str):

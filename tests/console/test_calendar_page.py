@@ -11,18 +11,20 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from console.deps import AGENT_KEY
-from core import posts_repo
+from console.ui.deps import AGENT_KEY
+from core.repo import posts as posts_repo
 from core.clock import PARIS, utcnow
 from core.models import DraftState, Platform, TargetState
-from services import calendar, post_review, recurrence
-from services.outbox import PublishPolicy
-from services.publishing import Publisher
+from services.editorial import calendar
+from services.editorial import post_review
+from services.editorial import recurrence
+from services.publishing.content import PublishPolicy
+from services.publishing.posts import Publisher
 from tests.publishing.fakes import FakeClock, FakePlatform
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = str(ROOT / "streamlit_app.py")
-PAGE = "console/pages/calendar.py"
+PAGE = "console/ui/pages/calendar.py"
 S, T = DraftState, TargetState
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 

@@ -9,19 +9,19 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from console.deps import AGENT_KEY
+from console.ui.deps import AGENT_KEY
 from core import audit, repo
 from editorial.charter_yaml import load_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = str(ROOT / "streamlit_app.py")
-PAGE = "console/pages/charter.py"
+PAGE = "console/ui/pages/charter.py"
 
 
 @pytest.fixture
 def app(db_path, db, agents, now, monkeypatch):
     monkeypatch.setenv("PARVIS_DB", str(db_path))
-    monkeypatch.setattr("console.deps.now", lambda: now)  # the période de réserve depends on the date
+    monkeypatch.setattr("console.ui.deps.now", lambda: now)  # the période de réserve depends on the date
     return AppTest.from_file(ENTRYPOINT, default_timeout=30)
 
 
@@ -204,7 +204,7 @@ def test_draft_tester_shows_spans_and_suggestions(app, agents):
 
 def test_director_cannot_edit_a_version_that_changed_meanwhile(app, db, agents, now):
     from editorial.charter_yaml import default_charter
-    from services import charter as charters
+    from services.editorial import charter as charters
 
     open_as(app, agents["sophie"])
     charters.save(db, agents["sophie"], default_charter(), now=now, comment="autre session")

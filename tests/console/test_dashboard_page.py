@@ -16,14 +16,16 @@ from streamlit.testing.v1 import AppTest
 from core import audit, repo
 from core.models import DraftState, Platform, Role, Status
 from core.storage import write_transaction
-from services import dashboard, permissions, saved_replies
-from services.topics import topics_for
+from services.reports import dashboard
+from services.accounts import permissions
+from services.inbox import saved_replies
+from services.reports.topics import topics_for
 from tests.conftest import NOW, make_mention
 from tests.dashboard.topics_data import GROUPS
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = str(ROOT / "streamlit_app.py")
-PAGE = "console/pages/dashboard.py"
+PAGE = "console/ui/pages/dashboard.py"
 TODAY = date(2026, 11, 23)  # NOW in Paris
 CHART_TABLES = ("volume", "reponses_par_canal", "delais_par_canal", "delais_par_agent", "backlog", "sentiment",
                 "risques")
@@ -86,7 +88,7 @@ def city(db, agents):
 def app(db_path, city, monkeypatch):
     monkeypatch.setenv("PARVIS_DB", str(db_path))
     monkeypatch.setenv("PARVIS_DATA_DIR", str(db_path.parent))
-    monkeypatch.setattr("console.deps.now", lambda: NOW)
+    monkeypatch.setattr("console.ui.deps.now", lambda: NOW)
     return AppTest.from_file(ENTRYPOINT, default_timeout=60)
 
 

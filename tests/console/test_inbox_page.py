@@ -130,7 +130,7 @@ def test_reply_is_checked_signed_and_sent_to_the_demo_outbox(demo_app, db, agent
 def test_a_reply_left_to_verify_is_settled_from_the_inbox(app, db, agents, now):
     from core.errors import Unavailable
     from core.models import DraftState
-    from services import replies
+    from services.inbox import replies
 
     class Down:  # a timeout: the reply may be out, and this connector cannot search the conversation
         def reply(self, mention, text):
@@ -154,7 +154,7 @@ def test_a_reply_left_to_verify_is_settled_from_the_inbox(app, db, agents, now):
 
 
 def test_agent_corrects_the_sentiment_label(app, db, agents):
-    from core import moderation_repo
+    from core.repo import moderation as moderation_repo
     app.run()
     app.selectbox(key="sidebar_agent").select(agents["julie"].id).run()
     app.session_state["inbox_selected"] = "x:m4"
@@ -168,7 +168,7 @@ def test_an_instagram_photo_tag_offers_no_reply_box(app, db, agents, now):
     from dataclasses import replace
 
     from core.models import Platform
-    from services import replies
+    from services.inbox import replies
 
     tag = replace(make_mention("Super journée au parc avec @villedevalmont", pid="ig-tag-1", author="ines"),
                   platform=Platform.INSTAGRAM, kind="tag")

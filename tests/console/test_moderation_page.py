@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from console.deps import AGENT_KEY
+from console.ui.deps import AGENT_KEY
 from core import audit, repo
 from core.config import Settings
-from services import moderation_actions
+from services.moderation import actions as moderation_actions
 from tests.conftest import make_mention
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = str(ROOT / "streamlit_app.py")
-PAGE = "console/pages/moderation.py"
+PAGE = "console/ui/pages/moderation.py"
 UID = "x:demo-1"
 INSULT_TEXT = "Bande de crétins <b>incompétents</b> à la mairie"
 FLAGS = ({"kind": "insult", "score": 0.9, "spans": [[9, 16]], "reason": "Propos injurieux"},)
@@ -30,7 +30,7 @@ def setup(db_path, db, agents, now, monkeypatch):
     monkeypatch.setenv("PARVIS_DB", str(db_path))
     monkeypatch.setenv("PARVIS_DATA_DIR", str(db_path.parent))
     monkeypatch.setenv("PARVIS_MUNICIPAL_SERVICES", "Voirie=voirie@ville.fr")
-    monkeypatch.setattr("console.deps.now", lambda: now)
+    monkeypatch.setattr("console.ui.deps.now", lambda: now)
     demo = [replace(make_mention(INSULT_TEXT, pid="demo-1"), account="demo"),
             replace(make_mention("Je n'en peux plus, je veux en finir", pid="demo-2", author="anon"), account="demo"),
             replace(make_mention("Merci pour le marché", pid="demo-3", author="paul"), account="demo")]

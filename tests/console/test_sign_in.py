@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import audit, repo
-from services import auth
+from services.accounts import auth
 
 ENTRYPOINT = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 
@@ -55,7 +55,7 @@ def test_local_sign_in_then_sign_out(app, db, agents):
 
 def test_sso_user_is_mapped_to_an_existing_agent(app, db, agents, monkeypatch, tmp_path):
     monkeypatch.setenv("PARVIS_AUTH", "sso")
-    monkeypatch.setattr("console.session.sso_configured", lambda: True)
+    monkeypatch.setattr("console.ui.session.sso_configured", lambda: True)
     app.user = {"is_logged_in": True, "email": "sophie@valmont.fr", "name": "Sophie"}
     app.run()
     assert app.title[0].value == "Boîte de réception"

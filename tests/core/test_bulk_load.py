@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from core import repo, stats_repo
+from core import repo
+from core.repo import stats as stats_repo
 from core.models import Platform, Status
 from core.storage import PAGE_SIZE, open_db, write_transaction
 from tests.conftest import NOW, make_mention

@@ -11,7 +11,7 @@ from core import repo
 from core.clock import PARIS
 from core.models import DraftState, Platform, Status
 from core.storage import write_transaction
-from services.dashboard import period
+from services.reports.dashboard import period
 from tests.conftest import make_mention
 
 NOW = datetime(2026, 4, 10, 12, 0, tzinfo=PARIS)

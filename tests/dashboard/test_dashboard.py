@@ -11,8 +11,9 @@ from datetime import UTC, date, timedelta
 
 import pytest
 
-from core import repo, stats_repo
-from services.dashboard import DashboardConfig, DashboardFilters, load_dashboard, parse_services, to_csv
+from core import repo
+from core.repo import stats as stats_repo
+from services.reports.dashboard import DashboardConfig, DashboardFilters, load_dashboard, parse_services, to_csv
 from core.models import Status
 from tests.dashboard.conftest import NOW, SINCE, UNTIL, add_mention, add_reply, paris
 
@@ -152,7 +153,7 @@ def test_csv_download_of_each_chart(city):
 
 
 def test_filter_choices_and_default_period(city):
-    from services.dashboard import default_period, filter_choices
+    from services.reports.dashboard import default_period, filter_choices
 
     choices = filter_choices(city)
     assert choices["platforms"] == ["facebook", "x"] and choices["tags"] == ["piscine", "voirie"]

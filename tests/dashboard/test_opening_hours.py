@@ -9,7 +9,7 @@ import pytest
 from core.clock import PARIS
 from core.config import Settings
 from core.errors import ConfigError
-from services.opening_hours import OpeningHours, easter_sunday, french_holidays
+from services.inbox.opening_hours import OpeningHours, easter_sunday, french_holidays
 
 
 def paris(*args: int) -> datetime:

@@ -14,10 +14,10 @@ from pypdf.generic import ContentStream
 from core import repo
 from core.models import DraftState, Platform
 from core.storage import write_transaction
-from services.archive import archive_published
-from services.dashboard import DashboardConfig
-from services.faq import build_faq, faq_html, faq_markdown, is_question
-from services.reports import build_report, moderation_actions, render
+from services.archive.published import archive_published
+from services.reports.dashboard import DashboardConfig
+from services.reports.faq import build_faq, faq_html, faq_markdown, is_question
+from services.reports.weekly import build_report, moderation_actions, render
 from tests.dashboard.conftest import NOW, SINCE, UNTIL, add_mention, paris
 
 PHONE = "06 12 34 56 78"
@@ -69,7 +69,7 @@ def test_pdf_report_page_by_page_has_text_and_charts(reported):
 
 
 def test_topic_examples_have_personal_data_and_names_removed(db):
-    from services.topics import topics_for
+    from services.reports.topics import topics_for
 
     messages = [{"uid": f"x:{i}", "platform": "x", "account": "", "author_handle": f"jdupont{i}",
                  "author_name": "Jean Dupont", "text": f"Piscine fermée ? Jean Dupont, appelez le {PHONE} ou "

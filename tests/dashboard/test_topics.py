@@ -12,8 +12,8 @@ from core.errors import PermissionDenied
 from core.models import Status
 from core.storage import write_transaction
 from moderation.topics import cluster_labels, group_topics, near_duplicates
-from services.dashboard import DashboardConfig, DashboardFilters
-from services.topics import answer_group, topics_for
+from services.reports.dashboard import DashboardConfig, DashboardFilters
+from services.reports.topics import answer_group, topics_for
 from tests.conftest import make_mention
 from tests.dashboard.topics_data import GROUPS, labelled
 

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from core import moderation_repo, repo
+from core import repo
+from core.repo import moderation as moderation_repo
 from core.errors import ValidationError
 from core.models import Status
 from moderation import legal

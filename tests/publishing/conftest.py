@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core import posts_repo
+from core.repo import posts as posts_repo
 from core.models import Platform
-from services import calendar, post_review
-from services.outbox import PublishPolicy
-from services.publishing import Publisher
+from services.editorial import calendar
+from services.editorial import post_review
+from services.publishing.content import PublishPolicy
+from services.publishing.posts import Publisher
 from tests.publishing.fakes import FakeClock, FakePlatform
 
 T0 = datetime(2026, 6, 15, 7, 0, tzinfo=UTC)  # a Monday, 09:00 in Paris

@@ -10,8 +10,8 @@ from sqlite_utils import Database
 from connectors.base import Connector
 from core import repo
 from core.models import Agent, Draft, DraftState, Mention, Platform
-from services import replies
-from services.reply_outbox import ReplyWorker
+from services.inbox import replies
+from services.publishing.reply_outbox import ReplyWorker
 from tests.publishing.fakes import FakeClock
 from tests.publishing.test_reply_exactly_once import FAST, T0
 

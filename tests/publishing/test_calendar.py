@@ -6,11 +6,14 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from core import audit, posts_repo
+from core import audit
+from core.repo import posts as posts_repo
 from core.errors import CharterBlocked, PermissionDenied, ValidationError, WorkflowError
 from core.models import DraftState, Platform, TargetState
-from services import calendar, calendar_views, post_review
-from services.publishing import Publisher
+from services.editorial import calendar
+from services.editorial import calendar_views
+from services.editorial import post_review
+from services.publishing.posts import Publisher
 from tests.publishing.conftest import POLICY, T0
 
 S, T = DraftState, TargetState

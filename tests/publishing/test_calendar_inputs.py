@@ -6,7 +6,7 @@ import pytest
 
 from core.config import Settings
 from core.errors import ValidationError
-from services import calendar_inputs
+from services.editorial import calendar_inputs
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 

@@ -6,11 +6,14 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from core import posts_repo
+from core.repo import posts as posts_repo
 from core.errors import ValidationError
 from core.models import DraftState, Platform, TargetState
-from services import calendar, calendar_time, calendar_views, recurrence
-from services.publishing import Publisher
+from services.editorial import calendar
+from services.editorial import calendar_time
+from services.editorial import calendar_views
+from services.editorial import recurrence
+from services.publishing.posts import Publisher
 from tests.publishing.conftest import POLICY
 from tests.publishing.fakes import FakeClock, FakePlatform
 

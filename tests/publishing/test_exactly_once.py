@@ -15,12 +15,14 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from core import audit, posts_repo, repo
+from core import audit, repo
+from core.repo import posts as posts_repo
 from core.models import DraftState, Platform, Role, TargetState
 from core.storage import open_db
-from services import calendar, post_review
-from services.outbox import PublishPolicy
-from services.publishing import Publisher
+from services.editorial import calendar
+from services.editorial import post_review
+from services.publishing.content import PublishPolicy
+from services.publishing.posts import Publisher
 from tests.publishing.fakes import FakeClock, FakePlatform, SimulatedCrash
 
 S, T = DraftState, TargetState

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 
 from connectors.mastodon.connector import MastodonConnector
-from core import posts_repo
+from core.repo import posts as posts_repo
 from core.models import TargetState
-from services.publishing import Publisher
+from services.publishing.posts import Publisher
 from tests.fakes import FakeMastodonApi
 from tests.publishing.conftest import POLICY, T0
 from tests.publishing.fakes import SimulatedCrash
@@ -85,7 +85,7 @@ def test_a_retry_with_the_same_key_is_refused_as_a_duplicate_by_the_instance(mas
 
 @pytest.fixture
 def poster(tmp_path) -> dict:
-    from services.calendar_inputs import store_image
+    from services.editorial.calendar_inputs import store_image
 
     png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
     return {**store_image(tmp_path, "encombrants.png", png),

@@ -17,14 +17,15 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from core import audit, lease_repo, repo
-from core import reply_outbox_repo as outbox_repo
+from core import audit, repo
+from core.repo import leases as lease_repo
+from core.repo import reply_outbox as outbox_repo
 from core.models import DraftState, Platform, Role
 from core.storage import open_db, write_transaction
-from services import replies
-from services.outbox import PublishPolicy
-from services.publishing import LEASE
-from services.reply_outbox import ReplyReport, ReplyWorker
+from services.inbox import replies
+from services.publishing.content import PublishPolicy
+from services.publishing.posts import LEASE
+from services.publishing.reply_outbox import ReplyReport, ReplyWorker
 from tests.conftest import make_mention
 from tests.publishing.fakes import FakeClock, SimulatedCrash
 from tests.publishing.reply_fakes import FakeReplyPlatform

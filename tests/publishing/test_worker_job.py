@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from connectors.demo.connector import DemoConnector
-from console import publishing_jobs, worker
-from core import lease_repo, posts_repo
+from console import worker
+from console.jobs import publishing as publishing_jobs
+from core.repo import leases as lease_repo
+from core.repo import posts as posts_repo
 from core.config import Settings
 from core.models import TargetState
-from services.publishing import LEASE
+from services.publishing.posts import LEASE
 from tests.publishing.conftest import T0
 
 

@@ -10,7 +10,8 @@ from argon2 import PasswordHasher
 from core import audit, repo
 from core.errors import AccountLocked, AuthError, SessionExpired, ValidationError
 from core.models import Role
-from services import auth, users
+from services.accounts import auth
+from services.accounts import users
 
 POLICY = auth.AuthPolicy(max_failures=3, lockout=timedelta(minutes=15), idle_timeout=timedelta(minutes=30),
                          max_age=timedelta(hours=8), hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from core.models import Platform
 from editorial.charter_yaml import default_charter, dump_yaml
-from services import approvals, replies
-from services import charter as charters
+from services.publishing import approvals
+from services.inbox import replies
+from services.editorial import charter as charters
 from tests.conftest import make_mention
 
 

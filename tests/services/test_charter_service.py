@@ -13,8 +13,8 @@ from core.errors import CharterBlocked, ValidationError
 from core.models import Platform
 from editorial.charter import Election, Term
 from editorial.charter_yaml import default_charter, load_yaml
-from services import charter as charters
-from services import saved_replies
+from services.editorial import charter as charters
+from services.inbox import saved_replies
 
 
 def test_default_until_saved_then_versions_are_append_only(db, agents, now):

@@ -9,9 +9,13 @@ import pytest
 from core.errors import PermissionDenied
 from core.models import Agent, Role, SignatureStyle
 from editorial.charter_yaml import default_charter
-from services import approvals, auth, replies, saved_replies, users
-from services import charter as charters
-from services.permissions import MATRIX, Action, can, require
+from services.publishing import approvals
+from services.accounts import auth
+from services.inbox import replies
+from services.inbox import saved_replies
+from services.accounts import users
+from services.editorial import charter as charters
+from services.accounts.permissions import MATRIX, Action, can, require
 
 EXPECTED = {
     Role.COMMUNITY_MANAGER: {"inbox.read", "inbox.triage", "reply.compose", "post.create", "charter.read",

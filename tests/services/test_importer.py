@@ -8,7 +8,7 @@ import pytest
 
 from core import audit, repo
 from core.errors import ValidationError
-from services.importer import import_file
+from services.connections.importer import import_file
 
 
 def _line(**kw):

@@ -9,7 +9,7 @@ import pytest
 from core import audit, repo
 from core.errors import PermissionDenied, ValidationError
 from core.models import Status
-from services import inbox
+from services.inbox import triage as inbox
 from tests.conftest import make_mention
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from connectors.base import ConnectorInfo, FetchResult, PlatformChange
 from core import audit, repo
 from core.models import Platform
-from services.ingest import sync_connector
+from services.connections.ingest import sync_connector
 from tests.conftest import make_mention
 
 

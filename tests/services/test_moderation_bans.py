@@ -9,14 +9,16 @@ from pathlib import Path
 import pytest
 
 from connectors.base import Capability, ConnectorInfo
-from core import audit, author_bans_repo, moderation_actions_repo, repo
+from core import audit, repo
+from core.repo import author_bans as author_bans_repo
+from core.repo import moderation_actions as moderation_actions_repo
 from core.config import Settings
 from core.errors import PermissionDenied, Unavailable, ValidationError
 from core.models import Platform
 from moderation.legal import OPPOSITION_WARNING_FR
-from services import moderation_actions as actions
-from services import moderation_bans as bans
-from services import moderation_queue as mq
+from services.moderation import actions
+from services.moderation import bans
+from services.moderation import queue as mq
 from tests.conftest import make_mention
 
 INSULT = {"kind": "insult", "score": 0.9, "spans": [[0, 6]], "reason": "Propos injurieux"}
@@ -48,7 +50,7 @@ class BanningConnector:
 @pytest.fixture
 def fake(monkeypatch) -> BanningConnector:
     conn = BanningConnector()
-    monkeypatch.setattr("services.assembly.connector_for", lambda settings, mention: conn)
+    monkeypatch.setattr("services.connections.assembly.connector_for", lambda settings, mention: conn)
     return conn
 
 

@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 from connectors.base import Capability, ConnectorInfo
-from core import audit, moderation_actions_repo, repo
+from core import audit, repo
+from core.repo import moderation_actions as moderation_actions_repo
 from core.config import Settings
 from core.errors import PermissionDenied, Unavailable, Unsupported, ValidationError
 from core.models import Platform, Status
 from moderation.legal import OPPOSITION_WARNING_FR
-from services import moderation_actions as actions
-from services import moderation_queue as mq
+from services.moderation import actions
+from services.moderation import queue as mq
 from tests.conftest import make_mention
 
 INSULT = {"kind": "insult", "score": 0.9, "spans": [[0, 6]], "reason": "Propos injurieux"}
@@ -47,7 +48,7 @@ class FakeConnector:
 @pytest.fixture
 def fake(monkeypatch):
     conn = FakeConnector()
-    monkeypatch.setattr("services.assembly.connector_for", lambda settings, mention: conn)
+    monkeypatch.setattr("services.connections.assembly.connector_for", lambda settings, mention: conn)
     return conn
 
 

@@ -12,9 +12,10 @@ from core import audit, repo
 from core.errors import WorkflowError
 from core.models import DraftState, Platform
 from core.storage import open_db
-from services import replies, reply_sending
-from services.outbox import PublishPolicy
-from services.reply_outbox import ReplyWorker
+from services.inbox import replies
+from services.publishing import reply_sending
+from services.publishing.content import PublishPolicy
+from services.publishing.reply_outbox import ReplyWorker
 from tests.publishing.reply_fakes import FakeReplyPlatform
 
 CLEAN = "Bonjour, merci pour votre signalement : la collecte passe demain matin rue Hoche."

@@ -8,10 +8,10 @@ import pytest
 
 from connectors.x.connector import XConnector
 from connectors.x.usage import Billable, has_link, read_units
-from core import usage_repo
+from core.repo import usage as usage_repo
 from core.errors import BudgetExceeded, ConfigError
-from services.ingest import sync_connector
-from services.x_budget import budget_status, config_from_settings, wire
+from services.connections.ingest import sync_connector
+from services.connections.x_budget import budget_status, config_from_settings, wire
 from tests.connectors.conftest import X_KEYS
 from tests.fakes import FakeXApi
 

@@ -1,0 +1,1 @@
+"""The worker's jobs (no Streamlit): each module exposes what ``console.worker`` registers explicitly."""

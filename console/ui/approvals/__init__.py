@@ -1,0 +1,1 @@
+"""View modules of the Approbations page."""

@@ -1,0 +1,1 @@
+"""View modules of the Audit et archives page."""

@@ -1,0 +1,66 @@
+"""Audit page, the audit log: filter events by date, actor, event and object; export the selection."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from console.ui import deps
+from console.ui.audit.common import download_block, period_bounds, run_action, stale_note
+from console.ui.components import md_escape
+from console.messages import ROLE_LABELS, message_for
+from core.clock import format_paris, from_iso
+from core.errors import ParvisError
+from core.models import Agent
+from services.archive import audit_trail
+from services.archive.exports import AuditSelection
+
+PAGE_SIZE = 100
+EXPORT_KEY = "audit_export_events"
+SYSTEM_ACTORS = ("system:worker", "system:cli")
+
+
+def _selection(agents: list[Agent]) -> tuple[AuditSelection, int]:
+    c1, c2, c3 = st.columns(3)
+    period = c1.date_input("Période", value=(), key="audit_ev_period", format="DD/MM/YYYY")
+    labels = {a.email: f"{a.name} ({a.email})" for a in agents}
+    labels.update({s: f"Système ({s})" for s in SYSTEM_ACTORS})
+    actors = c2.multiselect("Acteur", list(labels), format_func=labels.get, key="audit_ev_actors")
+    events = c3.multiselect("Événement", audit_trail.event_names(), key="audit_ev_events")
+    c4, c5 = st.columns([3, 1])
+    subject = c4.text_input("Objet (ex. x:1790012, archive:12, draft:5)", key="audit_ev_subject")
+    page_no = c5.number_input("Page", min_value=1, value=1, step=1, key="audit_ev_page")
+    since, until = period_bounds(period)
+    return (AuditSelection(since=since, until=until, actors=tuple(actors), events=tuple(events),
+                           subject=subject.strip() or None), int(page_no))
+
+
+def _export(agent: Agent, selection: AuditSelection, allow_broken: bool) -> None:
+    run_action(lambda db: (audit_trail.audit_download(db, selection, actor=agent, now=deps.now(),
+                                                      allow_broken=allow_broken), selection),
+               lambda v: f"Export préparé : {v[0].result.items} événement(s) (audité : export-created).",
+               store=EXPORT_KEY)
+
+
+def events_tab(agent: Agent, agents: list[Agent], allow_broken: bool) -> None:
+    """Filters, one page of events (newest first) with their fingerprints, and the export of the selection."""
+    selection, page_no = _selection(agents)
+    try:
+        with deps.db() as db:
+            rows, total = audit_trail.search_events(db, selection, actor=agent, limit=PAGE_SIZE,
+                                                    offset=(page_no - 1) * PAGE_SIZE)
+    except ParvisError as err:
+        st.error(md_escape(message_for(err)))
+        return
+    st.caption(f"{total} événement(s) · page {page_no} · du plus récent au plus ancien")
+    if rows:
+        st.dataframe([{"N°": r["id"], "Date": format_paris(from_iso(r["at"]), "%d/%m/%Y %H:%M:%S"),
+                       "Acteur": r["actor"], "Rôle": ROLE_LABELS.get(r["role"], r["role"]), "Événement": r["event"],
+                       "Objet": r["subject"], "Détails": r["properties"][:300], "Empreinte": r["hash"][:16] + "…"}
+                      for r in rows], hide_index=True, width="stretch", key="audit_ev_table")
+    else:
+        st.info("Aucun événement ne correspond à ces filtres.")
+    st.button("Préparer l'export de la sélection (CSV, JSON, PDF)", key="export_audit", on_click=_export,
+              args=(agent, selection, allow_broken),
+              help="Toute la sélection, sans pagination ; l'export est audité.")
+    stale_note(EXPORT_KEY, selection)
+    download_block(EXPORT_KEY, "le journal")

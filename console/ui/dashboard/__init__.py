@@ -1,0 +1,1 @@
+"""View modules of the Tableau de bord page."""

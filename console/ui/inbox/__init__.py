@@ -1,0 +1,1 @@
+"""View modules of the Boîte de réception page."""

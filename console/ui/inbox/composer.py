@@ -1,0 +1,205 @@
+"""Reply composer in the inbox detail pane: saved replies, live charter check, signed preview, send or submit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from console.ui import deps
+from console.ui.inbox.detail import FLASH_KEY
+from console.messages import REPLY_IMPOSSIBLE, message_for
+from core import repo
+from core.repo import reply_outbox as reply_outbox_repo
+from core.errors import ParvisError
+from core.models import Agent, DraftState, InboxItem
+from editorial.lengths import counts_by_platform
+from editorial.workflow import APPROVAL_REASONS_FR, state_label
+from services.connections import assembly
+from services.accounts import permissions
+from services.inbox import replies
+from services.publishing import reply_sending
+from services.inbox import saved_replies
+
+OPEN_DRAFT_STATES = {DraftState.DRAFT, DraftState.SUBMITTED, DraftState.CHANGES_REQUESTED, DraftState.APPROVED,
+                     DraftState.FAILED}
+SHOWN_STATES = {DraftState.SENT, DraftState.PUBLISHING, DraftState.TO_VERIFY}
+SEVERITY_FR = {"block": "⛔ Bloquant", "warn": "⚠️ Avertissement"}
+
+
+def _flash(kind: str, text: str) -> None:
+    st.session_state[FLASH_KEY] = (kind, text)
+
+
+def _guard(fn: Callable[[], str]) -> None:
+    try:
+        _flash("ok", fn())
+    except ParvisError as err:
+        _flash("error", message_for(err))
+
+
+def _send_new(uid: str, agent: Agent, key: str) -> None:
+    """Create the draft, then send it, or submit it when it needs a director's approval."""
+    def run() -> str:
+        body = st.session_state.get(key, "")
+        with deps.db() as db:
+            now = deps.now()
+            draft = replies.create_draft(db, agent, mention_uid=uid, body=body, now=now)
+            if draft.needs_approval:
+                replies.submit(db, agent, draft.id, now=now)
+                st.session_state[key] = ""
+                return "Réponse soumise à la validation de la direction."
+            connector = assembly.connector_for(deps.settings(), repo.get_item(db, uid).mention)
+            replies.send(db, agent, draft.id, connector, now=now)
+        st.session_state[key] = ""
+        return "Réponse envoyée."
+    _guard(run)
+
+
+def _save_draft(uid: str, agent: Agent, key: str) -> None:
+    def run() -> str:
+        with deps.db() as db:
+            replies.create_draft(db, agent, mention_uid=uid, body=st.session_state.get(key, ""), now=deps.now())
+        st.session_state[key] = ""
+        return "Brouillon enregistré."
+    _guard(run)
+
+
+def _draft_action(action: str, draft_id: int, agent: Agent, key: str | None = None) -> None:
+    def run() -> str:
+        with deps.db() as db:
+            now = deps.now()
+            draft = repo.get_draft(db, draft_id)
+            if action == "send":
+                connector = assembly.connector_for(deps.settings(), repo.get_item(db, draft.mention_uid or "").mention)
+                replies.send(db, agent, draft_id, connector, now=now)
+                return "Réponse envoyée."
+            if action == "submit":
+                if key is not None:
+                    replies.edit(db, agent, draft_id, body=st.session_state.get(key, draft.body), now=now)
+                replies.submit(db, agent, draft_id, now=now)
+                return "Réponse soumise à la validation."
+            replies.cancel(db, agent, draft_id, now=now)
+            return "Réponse annulée."
+    _guard(run)
+
+
+def _use_saved(agent: Agent, item: InboxItem, key: str, pick_key: str) -> None:
+    reply_id = st.session_state.get(pick_key)
+    if not reply_id:
+        return
+    try:
+        with deps.db() as db:
+            st.session_state[key] = saved_replies.fill(db, agent, int(reply_id), item=item)
+    except ParvisError as err:
+        _flash("error", message_for(err))
+
+
+def _findings(result: Any) -> None:
+    for f in result.findings:
+        line = f"{SEVERITY_FR.get(str(f.severity), str(f.severity))} — {f.message}"
+        if f.suggestion:
+            line += f" → suggestion : « {f.suggestion} »"
+        (st.error if str(f.severity) == "block" else st.warning)(line)
+
+
+def _verify(draft_id: int, agent: Agent, published: bool, link_key: str) -> None:
+    def run() -> str:
+        with deps.db() as db:
+            reply_sending.verify(db, agent, draft_id, published=published, now=deps.now(),
+                                 link=st.session_state.get(link_key, "") if published else "")
+        return ("Réponse marquée publiée." if published
+                else "Réponse marquée non publiée : vous pouvez la renvoyer.")
+    _guard(run)
+
+
+def _uncertain(db: Any, d: Any, agent: Agent) -> None:
+    """A reply being sent or checked (wait), or « à vérifier » (a person looks on the platform)."""
+    send = reply_outbox_repo.get_send(db, d.id)
+    if d.state is DraftState.PUBLISHING:
+        st.caption("Envoi en cours" + (f" — vérification sur la plateforme ({send.error})" if send.needs_check
+                                        else "") + " : elle ne peut pas être renvoyée pour l'instant.")
+        return
+    st.warning(f"À vérifier : {send.error} Ouvrez la conversation sur la plateforme : la réponse y est-elle ?")
+    if d.author_id != agent.id and not permissions.can(agent, permissions.Action.REPLY_APPROVE):
+        return
+    link_key = f"verify_link_{d.id}"
+    st.text_input("Lien de la réponse publiée", key=link_key)
+    cols = st.columns(2)
+    cols[0].button("Elle est publiée", key=f"verify_yes_{d.id}", on_click=_verify, args=(d.id, agent, True, link_key))
+    cols[1].button("Elle n'est pas publiée", key=f"verify_no_{d.id}", on_click=_verify,
+                   args=(d.id, agent, False, link_key))
+
+
+def _existing(db: Any, item: InboxItem, agent: Agent) -> None:
+    drafts = [d for d in repo.drafts_for(db, item.uid) if d.state in OPEN_DRAFT_STATES or d.state in SHOWN_STATES]
+    for d in drafts:
+        author = repo.get_agent(db, d.author_id)
+        with st.container(border=True):
+            st.caption(f"{author.name} · {state_label(d.state)}")
+            st.text(d.signed_text)
+            if d.comment:
+                st.info(f"Demande de la direction : {d.comment}")
+            if d.state is DraftState.SENT and d.permalink:
+                st.caption(f"Publié : {d.permalink}")
+            if d.state in (DraftState.PUBLISHING, DraftState.TO_VERIFY):
+                _uncertain(db, d, agent)
+                continue
+            if d.author_id != agent.id or d.state is DraftState.SENT:
+                continue
+            cols = st.columns(3)
+            if d.state in (DraftState.APPROVED, DraftState.FAILED):
+                cols[0].button("Envoyer", key=f"send_draft_{d.id}", on_click=_draft_action, args=("send", d.id, agent))
+            if d.state in (DraftState.DRAFT, DraftState.CHANGES_REQUESTED):
+                edit_key = f"edit_draft_{d.id}"
+                st.text_area("Modifier", value=d.body, key=edit_key)
+                cols[0].button("Soumettre", key=f"submit_draft_{d.id}", on_click=_draft_action,
+                               args=("submit", d.id, agent, edit_key))
+            cols[2].button("Annuler", key=f"cancel_draft_{d.id}", on_click=_draft_action, args=("cancel", d.id, agent))
+
+
+def composer(item: InboxItem, agent: Agent) -> None:
+    """Write a reply to ``item`` as ``agent``: checked live, signed, sent or submitted for approval."""
+    uid = item.uid
+    key = f"reply_body_{uid}"
+    with deps.db() as db:
+        _existing(db, item, agent)
+        try:
+            saved = saved_replies.list_saved(db, agent)
+        except ParvisError:
+            saved = []
+    if not permissions.can(agent, permissions.Action.REPLY_COMPOSE):
+        return
+    st.markdown("**Répondre**")
+    impossible = replies.reply_impossible(item.mention)
+    if impossible:
+        st.info(REPLY_IMPOSSIBLE[impossible])
+        return
+    if saved:
+        pick_key = f"saved_pick_{uid}"
+        st.selectbox("Modèle de réponse", [0, *[s.id for s in saved]], key=pick_key,
+                     format_func=lambda i: "—" if not i else next(s.title for s in saved if s.id == i),
+                     on_change=_use_saved, args=(agent, item, key, pick_key))
+    body = st.text_area("Votre réponse", key=key, height=120, placeholder="Bonjour, …")
+    if not body.strip():
+        return
+    try:
+        with deps.db() as db:
+            composed = replies.compose(db, agent, body=body, platform=item.mention.platform, now=deps.now(),
+                                       mention_uid=uid)
+    except ParvisError as err:
+        st.error(message_for(err))
+        return
+    st.caption("Aperçu tel que publié :")
+    st.text(composed.signed_text)
+    counts = counts_by_platform(composed.signed_text)
+    st.caption(" · ".join(f"{p}: {c.length}/{c.limit}" for p, c in counts.items()))
+    _findings(composed.result)
+    if composed.needs_approval:
+        st.info("Validation requise : " + ", ".join(APPROVAL_REASONS_FR.get(r, r) for r in composed.reasons))
+    c1, c2 = st.columns(2)
+    label = "Soumettre pour validation" if composed.needs_approval else "Envoyer"
+    c1.button(label, key=f"send_reply_{uid}", type="primary", disabled=composed.blocked, on_click=_send_new,
+              args=(uid, agent, key))
+    c2.button("Enregistrer le brouillon", key=f"save_reply_{uid}", on_click=_save_draft, args=(uid, agent, key))

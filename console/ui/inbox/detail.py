@@ -1,0 +1,138 @@
+"""The inbox detail pane: conversation, author history, notes, and the actions (each calls a service)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from console.ui import components
+from console.ui import deps
+from console.messages import SENTIMENT_LABELS, STATUS_LABELS, message_for
+from core.clock import format_paris
+from core.errors import ParvisError
+from core.models import Agent
+from services.inbox import triage as inbox
+from services.moderation import actions as moderation_actions
+
+FLASH_KEY = "inbox_flash"
+
+
+def show_flash() -> None:
+    """Show (once) the result of the last action."""
+    flash = st.session_state.pop(FLASH_KEY, None)
+    if flash:
+        kind, text = flash
+        (st.success if kind == "ok" else st.error)(text)
+
+
+def _run(action: Callable[..., Any], ok_text: str, **kwargs: Any) -> None:
+    """Run a service call in a callback; store a French success or error message."""
+    try:
+        with deps.db() as db:
+            action(db, now=deps.now(), **kwargs)
+        st.session_state[FLASH_KEY] = ("ok", ok_text)
+    except ParvisError as err:
+        st.session_state[FLASH_KEY] = ("error", message_for(err))
+
+
+def _assign(uid: str, actor: Agent, key: str) -> None:
+    value = st.session_state.get(key)
+    _run(inbox.assign, "Assignation enregistrée.", uid=uid, agent_id=None if value in (None, 0) else int(value),
+         actor=actor)
+
+
+def _status(uid: str, actor: Agent, key: str) -> None:
+    _run(inbox.change_status, "Statut modifié.", uid=uid, status=st.session_state[key], actor=actor)
+
+
+def _tag(uid: str, actor: Agent, key: str) -> None:
+    value = (st.session_state.get(key) or "").strip()
+    if value:
+        _run(inbox.add_tag, f"Étiquette « {value} » ajoutée.", uid=uid, tag=value, actor=actor)
+        st.session_state[key] = ""
+
+
+def _sentiment(uid: str, actor: Agent, key: str) -> None:
+    label = st.session_state.get(key)
+    if label:
+        _run(moderation_actions.correct_sentiment, "Sentiment corrigé (servira au prochain entraînement).",
+             uid=uid, label=label, actor=actor)
+
+
+def _note(uid: str, actor: Agent, key: str) -> None:
+    _run(inbox.add_note, "Note interne ajoutée.", uid=uid, text=st.session_state.get(key, ""), actor=actor)
+    st.session_state[key] = ""
+
+
+def detail_pane(uid: str, agent: Agent, agents: list[Agent]) -> None:
+    """Render the selected mention with its thread, history, notes and action widgets."""
+    try:
+        with deps.db() as db:
+            d = inbox.detail(db, uid, viewer=agent, now=deps.now())
+    except ParvisError as err:
+        st.error(message_for(err))
+        return
+    item = d.item
+    if d.other_viewers:
+        st.warning("Également ouvert par : " + ", ".join(a.name for a in d.other_viewers))
+    if d.assignee and d.assignee.id != agent.id:
+        st.warning(f"Assigné à {d.assignee.name}")
+    st.markdown(components.item_header(item))
+    components.resident_text(item.mention.text)
+    meta = [f"Sentiment : {components.sentiment_label(item)}", f"Priorité : {item.priority:.1f}"]
+    if item.risk_flags:
+        meta.append("Risques : " + components.risk_summary(item))
+    if item.tags:
+        meta.append("Étiquettes : " + ", ".join(item.tags))
+    st.caption(components.md_escape(" · ".join(meta)))
+    if item.mention.permalink and item.mention.permalink.startswith("https://"):
+        st.link_button("Voir sur la plateforme", item.mention.permalink)
+    if item.edited_at or item.deleted_at or d.revisions:
+        with st.expander("Modifications vues sur la plateforme"):
+            for rev in d.revisions:
+                st.text(f"{format_paris(rev['seen_at'])} — {rev['change']}: {rev.get('old_text') or ''}")
+
+    tabs = st.tabs(["Actions", f"Fil ({len(d.thread)})", f"Historique de l'auteur ({len(d.author_history)})",
+                    f"Notes ({len(d.notes)})"])
+    with tabs[0]:
+        ids = [0, *[a.id for a in agents if a.role != "legal"]]
+        label = {0: "— personne —", **{a.id: a.name for a in agents}}
+        c1, c2 = st.columns(2)
+        c1.button("M'assigner", key=f"assign_me_{uid}", on_click=_run, args=(inbox.assign, "Assigné à vous."),
+                  kwargs={"uid": uid, "agent_id": agent.id, "actor": agent}, width="stretch")
+        c1.selectbox("Assigner à", ids, index=ids.index(item.assigned_to) if item.assigned_to in ids else 0,
+                     format_func=label.get, key=f"assignee_{uid}", on_change=_assign,
+                     args=(uid, agent, f"assignee_{uid}"))
+        choices = [item.status, *inbox.allowed_statuses(item.status)]
+        c2.selectbox("Statut", [str(s) for s in choices], format_func=STATUS_LABELS.get, key=f"status_{uid}",
+                     on_change=_status, args=(uid, agent, f"status_{uid}"))
+        c2.selectbox("Corriger le sentiment", ["", *SENTIMENT_LABELS], key=f"sentiment_{uid}",
+                     format_func=lambda v: SENTIMENT_LABELS.get(v, "—"), on_change=_sentiment,
+                     args=(uid, agent, f"sentiment_{uid}"))
+        c2.text_input("Ajouter une étiquette", key=f"tag_{uid}", on_change=_tag, args=(uid, agent, f"tag_{uid}"),
+                      placeholder="voirie, propreté…")
+        reply_box = st.container()
+        from console.ui.inbox import composer as reply_composer  # composer lives with the editorial workflow
+
+        with reply_box:
+            reply_composer.composer(item, agent)
+    with tabs[1]:
+        for it in d.thread:
+            marker = "➡️ " if it.uid == uid else ""
+            st.markdown(marker + components.item_header(it))
+            components.resident_text(it.mention.text)
+    with tabs[2]:
+        if not d.author_history:
+            st.caption("Aucun autre message de cet auteur.")
+        for it in d.author_history:
+            st.markdown(components.item_header(it))
+            components.resident_text(it.mention.text)
+    with tabs[3]:
+        names = {a.id: a.name for a in agents}
+        for note in d.notes:
+            st.caption(f"{names.get(note.agent_id, '?')} · {format_paris(note.created_at)}")
+            st.text(note.text)
+        st.text_area("Nouvelle note interne", key=f"note_{uid}", max_chars=inbox.MAX_NOTE_LEN)
+        st.button("Ajouter la note", key=f"add_note_{uid}", on_click=_note, args=(uid, agent, f"note_{uid}"))

@@ -1,0 +1,172 @@
+"""The moderation page's pieces: one queue item (text, flagged spans, time to action, actions), hidden messages,
+banned authors, and the callbacks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from console.ui import components
+from console.ui import deps
+from console.messages import PLATFORM_LABELS, message_for
+from core.clock import format_paris
+from core.config import Settings
+from core.errors import ParvisError
+from core.models import Agent
+from moderation import legal
+from services.connections import assembly
+from services.moderation import actions as moderation_actions
+from services.moderation import bans as moderation_bans
+from services.moderation.queue import FLAG_LABELS_FR, SELF_HARM_HELP_FR, QueueItem
+from services.accounts.permissions import Action, can
+
+FLASH_KEY = "moderation_flash"
+BAN_HELP = ("Bloque l'auteur sur le compte de la ville (Facebook : bannissement de la Page ; Mastodon, Bluesky : "
+            "blocage du compte). Ses anciens messages restent en ligne.")
+GROUND_LABELS = {g.code.value: g.label_fr for g in legal.GROUNDS}
+MARK_LABELS = {"": "Aucune", "elected": "Élu(e)", "opposition": "Élu(e) d'opposition"}
+ACTION_FR = {"hide": "masquer", "delete": "supprimer", "ban": "bannir l'auteur"}
+ACTION_DONE = {"hide": "Message masqué.", "delete": "Message supprimé.", "ban": "Auteur banni de la page."}
+UNBANNED = "Bannissement levé : l'auteur peut de nouveau interagir avec le compte de la ville."
+PENDING = "Demande envoyée à la direction de la communication : un élu ne peut être modéré sans sa confirmation."
+
+
+def show_flash() -> None:
+    """Show (once) the result of the last action."""
+    flash = st.session_state.pop(FLASH_KEY, None)
+    if flash:
+        kind, text = flash
+        (st.success if kind == "ok" else st.error)(components.md_escape(text))
+
+
+def run(call: Callable[..., Any], ok_text: str | Callable[[Any], str], **kwargs: Any) -> None:
+    """Run a service call in a callback; store a French success or error message."""
+    try:
+        with deps.db() as db:
+            result = call(db, now=deps.now(), **kwargs)
+        st.session_state[FLASH_KEY] = ("ok", ok_text(result) if callable(ok_text) else ok_text)
+    except ParvisError as err:
+        st.session_state[FLASH_KEY] = ("error", message_for(err))
+
+
+def _restrict(uid: str, action: str, actor: Agent) -> None:
+    ground = st.session_state.get(f"moderation_ground_{uid}") or None
+    confirm = bool(st.session_state.get(f"moderation_confirm_{uid}"))
+    run(moderation_actions.restrict, lambda out: ACTION_DONE[action] if out.done else PENDING,
+        settings=deps.settings(), uid=uid, action=action, ground=ground, actor=actor, confirm_elected=confirm)
+
+
+def available(settings: Settings, item: QueueItem) -> set[str]:
+    """Which platform actions the mention's connector allows (none if it is not configured)."""
+    try:
+        connector = assembly.connector_for(settings, item.item.mention)
+    except ParvisError:
+        return set()
+    return {a for a in ("hide", "unhide", "delete", "ban") if moderation_actions.can_do(connector, a)}
+
+
+def show_item(item: QueueItem, agent: Agent, settings: Settings, services: dict[str, str], target_min: float) -> None:
+    """One queue item: header, verbatim text, flagged spans, reasons, time to action, actions."""
+    uid = item.uid
+    with st.container(border=True):
+        st.markdown(components.item_header(item.item) + f" · priorité {item.item.priority:.0f}")
+        components.resident_text(item.item.mention.text)
+        for span in item.spans:
+            st.text(span.label_fr())
+        kinds = ", ".join(dict.fromkeys(FLAG_LABELS_FR.get(str(f.get("kind")), str(f.get("kind")))
+                                        for f in item.flags))
+        st.caption(f"Risque {item.item.risk_score:.2f} : {components.md_escape(kinds)}")
+        if item.unlawful:
+            minutes = item.waited.total_seconds() / 60
+            text = f"Délai depuis le signalement : {minutes:.0f} min (objectif {target_min:.0f} min)"
+            (st.caption if item.within_target else st.warning)(text)
+        if item.author_mark:
+            st.warning(f"Auteur marqué « {MARK_LABELS[item.author_mark]} ». {legal.OPPOSITION_WARNING_FR}")
+        if item.self_harm:
+            st.info("Orienter vers une aide (3114) plutôt que modérer. " + SELF_HARM_HELP_FR)
+        if item.decisions:
+            st.caption("Déjà fait : " + ", ".join(components.md_escape(f"{d.action} ({d.detail})" if d.detail
+                                                                          else d.action) for d in item.decisions))
+        if can(agent, Action.MODERATE):
+            with st.expander("Actions"):
+                _actions(item, agent, settings, services)
+
+
+def _actions(item: QueueItem, agent: Agent, settings: Settings, services: dict[str, str]) -> None:
+    uid = item.uid
+    allowed = available(settings, item)
+    if not item.self_harm:
+        codes = [g.code.value for g in item.grounds] + [c for c in GROUND_LABELS if c not in
+                                                         {g.code.value for g in item.grounds}]
+        st.selectbox("Motif légal (obligatoire pour masquer, supprimer ou bannir)", ["", *codes],
+                     format_func=lambda c: GROUND_LABELS.get(c, "— choisir un motif —"),
+                     key=f"moderation_ground_{uid}", index=1 if item.grounds else 0)  # strongest flag's ground
+        if item.author_mark and can(agent, Action.MODERATE_CONFIRM):
+            st.checkbox("Je confirme, en tant que direction de la communication, la modération de ce compte d'élu",
+                        key=f"moderation_confirm_{uid}")
+        cols = st.columns(3)
+        for col, action, label in zip(cols, ("hide", "delete", "ban"), ("Masquer", "Supprimer", "Bannir l'auteur"),
+                                      strict=True):
+            if action in allowed and not (action == "ban" and item.author_banned):
+                col.button(label, key=f"{action}_{uid}", on_click=_restrict, args=(uid, action, agent),
+                           help=BAN_HELP if action == "ban" else None)
+        if item.author_banned:
+            st.caption("Auteur déjà banni depuis Parvis (voir « Auteurs bannis »).")
+        if not allowed:
+            st.caption("La plateforme de ce message ne permet pas de le masquer depuis Parvis.")
+        st.button("Marquer comme spam", key=f"spam_{uid}", on_click=lambda: run(
+            moderation_actions.mark_spam, "Marqué comme spam.", uid=uid, actor=agent))
+    c1, c2 = st.columns(2)
+    c1.selectbox("Escalader vers", list(moderation_actions.ESCALATION_TARGETS),
+                 format_func=moderation_actions.ESCALATION_TARGETS.get, key=f"moderation_to_{uid}")
+    c2.text_input("Note d'escalade", key=f"moderation_note_{uid}")
+    st.button("Escalader", key=f"escalate_{uid}", on_click=lambda: run(
+        moderation_actions.escalate, "Message escaladé.", uid=uid, to=st.session_state[f"moderation_to_{uid}"],
+        note=st.session_state.get(f"moderation_note_{uid}", ""), actor=agent))
+    if services:
+        st.selectbox("Service municipal", list(services), format_func=lambda s: f"{s} ({services[s]})",
+                     key=f"moderation_service_{uid}")
+        st.button("Transmettre au service", key=f"forward_{uid}", on_click=lambda: run(
+            moderation_actions.forward, lambda email: f"Transmission enregistrée ({email}).", settings=settings,
+            uid=uid, service=st.session_state[f"moderation_service_{uid}"], actor=agent))
+    st.selectbox("Motif de classement", list(legal.DISMISS_REASONS_FR), format_func=legal.DISMISS_REASONS_FR.get,
+                 key=f"moderation_reason_{uid}")
+    st.button("Classer sans suite", key=f"dismiss_{uid}", on_click=lambda: run(
+        moderation_actions.dismiss, "Signalement classé.", uid=uid,
+        reason=st.session_state[f"moderation_reason_{uid}"], actor=agent))
+    st.selectbox("Marquer l'auteur", list(MARK_LABELS), format_func=MARK_LABELS.get,
+                 index=list(MARK_LABELS).index(item.author_mark or ""), key=f"moderation_mark_{uid}")
+    st.button("Enregistrer la marque", key=f"mark_{uid}", on_click=lambda: run(
+        moderation_actions.mark_author, "Auteur marqué.", uid=uid,
+        mark=st.session_state[f"moderation_mark_{uid}"] or None, actor=agent))
+
+
+def show_hidden(item: QueueItem, agent: Agent, settings: Settings) -> None:
+    """A hidden message, with the unhide button where the platform allows it."""
+    with st.container(border=True):
+        st.markdown(components.item_header(item.item))
+        components.resident_text(item.item.mention.text)
+        if can(agent, Action.MODERATE) and "unhide" in available(settings, item):
+            st.button("Rendre visible", key=f"unhide_{item.uid}", on_click=lambda: run(
+                moderation_actions.unhide, "Message de nouveau visible.", settings=settings, uid=item.uid,
+                actor=agent))
+
+
+def show_banned(banned: moderation_bans.BannedAuthor, agent: Agent, settings: Settings) -> None:
+    """A banned author: ground, date, the message behind the ban, and the unban button where allowed."""
+    ban = banned.ban
+    with st.container(border=True):
+        st.markdown(f"**{PLATFORM_LABELS.get(ban.platform, ban.platform)}** · "
+                    f"@{components.md_escape(ban.handle or ban.author_platform_id)} · banni le "
+                    f"{format_paris(ban.banned_at)} · motif « {GROUND_LABELS.get(ban.ground, ban.ground)} »")
+        if banned.item is not None:
+            components.resident_text(banned.item.mention.text)
+        if can(agent, Action.MODERATE) and banned.can_unban:
+            st.button("Lever le bannissement", key=f"unban_{ban.platform}_{ban.author_platform_id}",
+                      on_click=lambda: run(moderation_bans.unban, UNBANNED, settings=settings, platform=ban.platform,
+                                           author_platform_id=ban.author_platform_id, actor=agent))
+        elif can(agent, Action.MODERATE):
+            st.caption("Le bannissement ne peut pas être levé depuis Parvis pour ce compte : le lever sur la "
+                       "plateforme.")

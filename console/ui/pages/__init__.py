@@ -1,0 +1,1 @@
+"""Page scripts given to ``st.navigation`` (one file per page)."""

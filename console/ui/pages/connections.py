@@ -1,0 +1,71 @@
+"""Connexions: each connector's state (configured, last sync, counts, last error), the worker, "sync now"."""
+
+import streamlit as st
+
+from console.ui import deps
+from console.messages import message_for
+from core.clock import format_paris
+from core.errors import ParvisError
+from services.connections import status as connections
+from services.connections import x_budget
+
+STATUS = {"ok": "✅ OK", "error": "⚠️ Erreur", "reconnect_needed": "🔑 Reconnexion nécessaire",
+          "rate_limited": "⏳ Limite d'appels atteinte", "never": "— jamais synchronisé"}
+
+st.title("Connexions")
+
+
+def _sync_now(name: str) -> None:
+    try:
+        with deps.db() as db:
+            agent = deps.current_agent(db)
+            if agent is None:
+                raise ParvisError("aucun agent")
+            connections.request_sync(db, deps.settings(), name, actor=agent, now=deps.now())
+        st.session_state["connections_flash"] = ("ok", f"Synchronisation de « {name} » demandée au worker.")
+    except ParvisError as err:
+        st.session_state["connections_flash"] = ("error", message_for(err))
+
+
+if flash := st.session_state.pop("connections_flash", None):
+    (st.success if flash[0] == "ok" else st.error)(flash[1])
+
+with deps.db() as db:
+    ov = connections.overview(db, deps.settings(), now=deps.now())
+
+if ov.worker_alive:
+    st.success(f"Worker actif — dernier signe de vie {connections.format_age(ov.worker_beat_age_s)}.")
+else:
+    st.warning("Le worker ne tourne pas (dernier signe de vie : "
+               f"{connections.format_age(ov.worker_beat_age_s)}). Lancez `python -m console worker` : "
+               "sans lui, ni synchronisation ni publication programmée.")
+
+for cs in ov.connectors:
+    e, h = cs.entry, cs.health
+    with st.container(border=True):
+        c1, c2 = st.columns([3, 1])
+        c1.subheader(e.label)
+        if not e.configured:
+            c1.info("Non configuré. Variables à définir : " + ", ".join(f"`{k}`" for k in e.missing))
+            continue
+        if not e.enabled:
+            c1.caption("Désactivé.")
+            continue
+        c1.markdown(f"**État :** {STATUS.get(h.status, h.status)} · **Dernière synchro :** "
+                    f"{connections.format_age(cs.last_sync_age_s)}"
+                    + (f" ({format_paris(h.last_sync_at)})" if h.last_sync_at else ""))
+        if cs.counts:
+            c1.caption(" · ".join(f"{k} : {v}" for k, v in cs.counts.items()) + f" · total reçu : {h.fetched_total}")
+        if h.rate_limited_until:
+            c1.caption(f"Appels suspendus jusqu'à {format_paris(h.rate_limited_until)}")
+        if h.last_error:
+            c1.text(f"Dernière erreur : {h.last_error}")
+        if e.optional_missing == ("PARVIS_MEDIA_BASE_URL",):
+            c1.caption("Publication impossible : Instagram lit les images à une adresse publique ; définir "
+                       "PARVIS_MEDIA_BASE_URL (adresse où le dossier media/ des données est servi)")
+        elif e.optional_missing:
+            c1.caption("Lecture seule : pour répondre et publier, définir " + ", ".join(e.optional_missing))
+        if e.name == "x":
+            with deps.db() as db:
+                c1.caption(x_budget.budget_status(db, deps.settings().get, now=deps.now()).label)
+        c2.button("Synchroniser maintenant", key=f"sync_{e.name}", on_click=_sync_now, args=(e.name,))

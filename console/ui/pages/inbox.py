@@ -1,0 +1,94 @@
+"""Boîte de réception: the shared inbox — filters, search, list, and the detail pane with actions."""
+
+from datetime import UTC, datetime, time, timedelta
+
+import streamlit as st
+
+from console.ui import components
+from console.ui import deps
+from console.ui.inbox import detail as inbox_actions
+from console.messages import PLATFORM_LABELS, STATUS_LABELS, message_for
+from core import repo
+from core.clock import PARIS, format_paris
+from core.errors import ParvisError
+from services.inbox import triage as inbox
+
+PAGE_SIZE = 50
+ORDERS = {"priority": "Priorité", "newest": "Plus récents", "oldest": "Plus anciens"}
+
+st.title("Boîte de réception")
+inbox_actions.show_flash()
+
+with deps.db() as db:
+    agent = deps.current_agent(db)
+    agents = repo.list_agents(db)
+    tags = repo.all_tags(db)
+names = {a.id: a.name for a in agents}
+
+with st.expander("Filtres", expanded=True):
+    c1, c2, c3, c4 = st.columns(4)
+    search = c1.text_input("Recherche", key="inbox_search", placeholder="mots, @auteur…")
+    platforms = c2.multiselect("Plateforme", list(PLATFORM_LABELS), format_func=PLATFORM_LABELS.get,
+                               key="inbox_platforms", placeholder="Toutes")
+    statuses = c3.multiselect("Statut (vide : ouverts)", list(STATUS_LABELS), format_func=STATUS_LABELS.get,
+                              key="inbox_statuses", placeholder="Ouverts")
+    assignee_opts = ["all", "me", "none", *[str(a.id) for a in agents]]
+    assignee_labels = {"all": "Tous", "me": "Moi", "none": "Non assignés", **{str(a.id): a.name for a in agents}}
+    assignee = c4.selectbox("Assigné à", assignee_opts, format_func=assignee_labels.get, key="inbox_assignee")
+    c5, c6, c7, c8 = st.columns(4)
+    tag = c5.selectbox("Étiquette", ["", *tags], format_func=lambda t: t or "Toutes", key="inbox_tag")
+    period = c6.date_input("Période", value=(), key="inbox_period", format="DD/MM/YYYY")
+    order = c7.selectbox("Tri", list(ORDERS), format_func=ORDERS.get, key="inbox_order")
+    page_no = c8.number_input("Page", min_value=1, value=1, step=1, key="inbox_page")
+
+since = until = None
+if isinstance(period, tuple | list) and len(period) >= 1:
+    since = datetime.combine(period[0], time.min, tzinfo=PARIS).astimezone(UTC)
+    last = period[1] if len(period) == 2 else period[0]
+    until = datetime.combine(last + timedelta(days=1), time.min, tzinfo=PARIS).astimezone(UTC)
+query = repo.InboxQuery(
+    platforms=tuple(platforms), statuses=tuple(statuses), open_only=not statuses,
+    assigned_to=(agent.id if assignee == "me" and agent else int(assignee) if assignee.isdigit() else None),
+    unassigned=assignee == "none", tag=tag or None, since=since, until=until, search=search, order=order,
+    limit=PAGE_SIZE, offset=(int(page_no) - 1) * PAGE_SIZE)
+try:
+    with deps.db() as db:
+        result = inbox.list_items(db, query)
+except ParvisError as err:
+    st.error(message_for(err))
+    st.stop()
+
+shown_total = f"{result.total:,}".replace(",", "\u202f") + ("+" if result.capped else "")
+st.caption(f"{shown_total} message(s) · page {int(page_no)}")
+rows = [{
+    "Priorité": round(it.priority, 1),
+    "Plateforme": PLATFORM_LABELS.get(str(it.mention.platform), str(it.mention.platform)),
+    "Auteur": f"@{it.mention.author.handle}",
+    "Message": it.mention.text[:140],
+    "Reçu": format_paris(it.mention.created_at),
+    "Statut": STATUS_LABELS.get(str(it.status), str(it.status)),
+    "Assigné": names.get(it.assigned_to, "") if it.assigned_to else "",
+    "Risques": components.risk_summary(it),
+    "Sentiment": components.sentiment_label(it),
+} for it in result.items]
+left, right = st.columns([3, 2], gap="medium")
+with left:
+    if not rows:
+        st.info("Aucun message ne correspond à ces filtres.")
+        selected_uid = None
+    else:
+        event = st.dataframe(rows, hide_index=True, on_select="rerun", selection_mode="single-row",
+                             key="inbox_table", width="stretch", height=560)
+        picked = event.selection.rows if event and event.selection else []
+        selected_uid = result.items[picked[0]].uid if picked else st.session_state.get("inbox_selected")
+        if selected_uid not in {it.uid for it in result.items}:
+            selected_uid = None
+        st.session_state["inbox_selected"] = selected_uid
+
+with right:
+    if selected_uid is None:
+        st.info("Sélectionnez un message dans la liste pour voir la conversation et agir.")
+    elif agent is None:
+        st.warning("Choisissez votre nom d'agent dans la barre latérale.")
+    else:
+        inbox_actions.detail_pane(selected_uid, agent, agents)

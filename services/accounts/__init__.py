@@ -1,0 +1,1 @@
+"""Accounts and access: sign-in and sessions, agent accounts, the role matrix."""

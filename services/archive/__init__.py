@@ -1,0 +1,1 @@
+"""The record for legal staff: legal archive, audit-trail views, exports, retention, RGPD, transfer."""

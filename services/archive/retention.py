@@ -1,0 +1,170 @@
+"""Retention of working data and legal holds.
+
+Working data about residents (scores, assignments, internal notes, author profiles) expires after a number of
+months per data class: ``PARVIS_RETENTION_MONTHS`` (default 13) for every class, overridden per class by
+``PARVIS_RETENTION_<CLASS>_MONTHS`` (e.g. ``PARVIS_RETENTION_NOTES_MONTHS=6``); 0 keeps that class forever.
+The worker runs :func:`purge_job` daily; a mention under a legal hold (on its conversation or its author) is
+skipped until the hold is lifted. Every run, hold and lift is audited. The record (messages received and
+published, the legal archive, the audit log) is never purged here: it follows the archival policy.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from core import audit, repo
+from core.repo import retention as ret
+from core.config import Settings
+from core.errors import ValidationError
+from core.repo.retention import WORKING_CLASSES, LegalHold
+from core.storage import open_db, write_transaction
+from services.archive.published import Actor, actor_identity, require_audit_reader
+
+log = logging.getLogger("parvis.retention")
+DEFAULT_MONTHS = 13
+PURGE_INTERVAL_S = 24 * 3600
+ACTIONS = {
+    "scores": "sentiment, risk score and flags, priority and model version cleared",
+    "assignments": "assignee cleared on closed or answered mentions; presence forgotten",
+    "notes": "internal notes deleted",
+    "author_profiles": "author display name and follower count removed (the handle stays in the record)",
+}
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """``moment`` minus whole calendar months (the day is clamped to the month's last day)."""
+    index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetentionPolicy:
+    """Months each working-data class is kept (0 = kept until erased by hand)."""
+
+    months: dict[str, int] = field(default_factory=lambda: dict.fromkeys(WORKING_CLASSES, DEFAULT_MONTHS))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetentionPolicy:
+        """Read ``PARVIS_RETENTION_MONTHS`` and the per-class ``PARVIS_RETENTION_<CLASS>_MONTHS``."""
+        default = settings.get_int("PARVIS_RETENTION_MONTHS", DEFAULT_MONTHS)
+        months = {c: settings.get_int(f"PARVIS_RETENTION_{c.upper()}_MONTHS", default) for c in WORKING_CLASSES}
+        bad = {c: m for c, m in months.items() if m < 0}
+        if bad:
+            raise ValidationError(f"retention months cannot be negative: {bad}")
+        return cls(months=months)
+
+    def cutoffs(self, now: datetime) -> dict[str, datetime]:
+        """The date before which each purged class expires (classes kept forever are absent)."""
+        return {c: months_before(now, m) for c, m in self.months.items() if m > 0}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PurgeReport:
+    """What a retention run did (or would do, for a dry run)."""
+
+    counts: dict[str, int]
+    held: dict[str, int]
+    cutoffs: dict[str, datetime]
+    dry_run: bool
+    run_id: int | None = None
+
+    @property
+    def total(self) -> int:
+        """Items purged over every class."""
+        return sum(self.counts.values())
+
+
+def purge(db: Database, policy: RetentionPolicy, *, now: datetime, actor: str = audit.SYSTEM_WORKER,
+          dry_run: bool = False) -> PurgeReport:
+    """Purge expired working data except under legal hold; log and audit the run (a dry run only counts)."""
+    cutoffs = policy.cutoffs(now)
+    counts: dict[str, int] = {}
+    held: dict[str, int] = {}
+    with write_transaction(db):
+        for cls, cutoff in cutoffs.items():
+            counts[cls], held[cls] = ret.purge_class(db, cls, cutoff=cutoff, dry_run=dry_run)
+        if "assignments" in cutoffs:
+            counts["presence"] = ret.purge_presence(db, cutoff=cutoffs["assignments"], dry_run=dry_run)
+        if dry_run:
+            return PurgeReport(counts=counts, held=held, cutoffs=cutoffs, dry_run=True)
+        iso = {c: d.isoformat() for c, d in cutoffs.items()}
+        run_id = ret.insert_run(db, at=now, actor=actor, policy={"months": policy.months, "cutoffs": iso},
+                                counts=counts, held=held)
+        audit.record(db, audit.RetentionPurged(actor=actor, role="system", subject=f"retention-run:{run_id}",
+                                               run_id=run_id, counts=counts, held=held, cutoffs=iso), at=now)
+    log.info("retention run %d: purged %s, held back %s", run_id, counts, held)
+    return PurgeReport(counts=counts, held=held, cutoffs=cutoffs, dry_run=False, run_id=run_id)
+
+
+def purge_job(settings: Settings, now: datetime) -> None:
+    """The worker's daily retention job (register in console.worker.EXTRA_JOBS)."""
+    db = open_db(settings.db_path)
+    try:
+        purge(db, RetentionPolicy.from_settings(settings), now=now)
+    finally:
+        db.close()
+
+
+# ---- legal holds -----------------------------------------------------------------------------------
+
+def _hold_subject(scope: str, platform: str, key: str) -> str:
+    return f"{scope}:{platform}:{key}"
+
+
+def set_hold(db: Database, *, scope: str, platform: str, key: str, reason: str, actor: Actor,
+             now: datetime) -> LegalHold:
+    """Put a legal hold on a conversation or an author (legal staff, directors, admins). Audited."""
+    require_audit_reader(actor, "set legal holds")
+    if not reason.strip():
+        raise ValidationError("a legal hold needs a reason (e.g. the case reference)")
+    if not key.strip() or not platform.strip():
+        raise ValidationError("a legal hold needs a platform and a conversation or author id")
+    who, role = actor_identity(actor)
+    with write_transaction(db):
+        hold = ret.insert_hold(db, scope=scope, platform=platform, key=key.strip(), reason=reason.strip(),
+                               set_by=who, now=now)
+        audit.record(db, audit.LegalHoldSet(actor=who, role=role, subject=_hold_subject(scope, platform, hold.key),
+                                            hold_id=hold.id, scope=scope, platform=platform, key=hold.key,
+                                            reason=hold.reason), at=now)
+    return hold
+
+
+def hold_mention(db: Database, uid: str, *, scope: str, reason: str, actor: Actor, now: datetime) -> LegalHold:
+    """Put a hold on the conversation or the author of mention ``uid``."""
+    mention = repo.get_item(db, uid).mention
+    if scope == "conversation":
+        key = mention.conversation_id or mention.platform_id
+    elif scope == "author":
+        key = mention.author.platform_id
+    else:
+        raise ValidationError(f"unknown legal-hold scope {scope!r} (expected conversation or author)")
+    return set_hold(db, scope=scope, platform=str(mention.platform), key=key, reason=reason, actor=actor, now=now)
+
+
+def lift_hold(db: Database, hold_id: int, *, reason: str, actor: Actor, now: datetime) -> LegalHold:
+    """Lift a legal hold (the next retention run purges what it protected). Audited."""
+    require_audit_reader(actor, "lift legal holds")
+    if not reason.strip():
+        raise ValidationError("lifting a legal hold needs a reason")
+    who, role = actor_identity(actor)
+    with write_transaction(db):
+        hold = ret.get_hold(db, hold_id)
+        if not hold.active:
+            raise ValidationError(f"legal hold {hold_id} was already lifted on {hold.lifted_at:%Y-%m-%d}")
+        hold = ret.lift_hold(db, hold_id, lifted_by=who, reason=reason.strip(), now=now)
+        audit.record(db, audit.LegalHoldLifted(actor=who, role=role,
+                                               subject=_hold_subject(hold.scope, hold.platform, hold.key),
+                                               hold_id=hold_id, reason=reason.strip()), at=now)
+    return hold
+
+
+def holds(db: Database, *, active_only: bool = True) -> list[LegalHold]:
+    """Legal holds, newest first."""
+    return ret.list_holds(db, active_only=active_only)

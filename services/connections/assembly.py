@@ -1,0 +1,82 @@
+"""Assemble the runtime pieces from settings: the enabled connectors and the moderation scorer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from functools import cache
+
+from connectors.base import Connector
+from core.config import Settings
+from core.errors import ConfigError
+from core.models import Mention, Platform
+from services.connections.ingest import ScoreFn
+
+log = logging.getLogger(__name__)
+
+
+def enabled_connectors(settings: Settings, *, only: Sequence[str] = ()) -> list[Connector]:
+    """Connectors configured in ``settings`` (the demo one always); ``only`` filters by name."""
+    from connectors import registry
+
+    connectors = [_with_budget(c, settings) for c in registry.build_enabled(settings)]
+    if only:
+        names = {c.name for c in connectors}
+        unknown = sorted(set(only) - names)
+        if unknown:
+            raise ConfigError(f"unknown or unconfigured connector(s): {', '.join(unknown)}; "
+                              f"enabled: {', '.join(sorted(names))}")
+        connectors = [c for c in connectors if c.name in only]
+    return connectors
+
+
+@cache
+def _moderator(backend: str, model: str, target_h: float, protected: str):  # type: ignore[no-untyped-def]
+    from moderation.scoring import Moderator
+
+    return Moderator.from_settings(backend=backend, model=model, response_target_h=target_h,
+                                   protected_names=protected or None)
+
+
+def moderator(settings: Settings):  # type: ignore[no-untyped-def]
+    """The moderation scorer configured by the settings (built once per process and configuration)."""
+    return _moderator(str(settings.get("PARVIS_SENTIMENT_BACKEND", "offline")),
+                      str(settings.get("PARVIS_SENTIMENT_MODEL", "")),
+                      settings.get_float("PARVIS_RESPONSE_TARGET_H", 4.0),
+                      str(settings.get("PARVIS_PROTECTED_NAMES", "")))
+
+
+def score_fn(settings: Settings) -> ScoreFn:
+    """The scoring function ingest uses (offline model by default; transformers when configured)."""
+    return moderator(settings).score  # type: ignore[no-any-return]
+
+
+_connector_cache: dict[tuple[int, str], Connector] = {}
+
+
+def connector_name_for(mention: Mention) -> str:
+    """Which connector answers ``mention``: demo data (``account == "demo"``) goes to the sandbox, never a real API."""
+    if mention.account == "demo" or mention.platform is Platform.DEMO:
+        return "demo"
+    return str(mention.platform)
+
+
+def connector_for(settings: Settings, mention: Mention) -> Connector:
+    """The connector that replies to / moderates ``mention`` (built once per process and settings)."""
+    from connectors import registry
+
+    name = connector_name_for(mention)
+    key = (id(settings), name)
+    if key not in _connector_cache:
+        _connector_cache[key] = _with_budget(registry.build(settings, name), settings)
+    return _connector_cache[key]
+
+
+def _with_budget(connector: Connector, settings: Settings) -> Connector:
+    """Give the X connector its usage counter and monthly budget gate (X is billed per call)."""
+    if hasattr(connector, "usage_hook") and hasattr(connector, "budget_gate"):
+        from core.storage import open_db
+        from services.connections import x_budget
+
+        x_budget.wire(connector, open_db(settings.db_path), settings.get)
+    return connector

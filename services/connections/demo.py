@@ -1,0 +1,52 @@
+"""Load the built-in demo city: its team (agents) and 30 days of mentions from the demo connector."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from core import audit, repo
+from core.config import Settings
+from core.models import Role, SignatureStyle
+from core.storage import write_transaction
+from services.connections.assembly import score_fn
+from services.connections.ingest import sync_connector
+
+
+@dataclass(frozen=True, slots=True)
+class DemoReport:
+    """What :func:`load_demo` did."""
+
+    agents: int
+    inserted: int
+    total: int
+
+
+def seed_agents(db: Database, *, now: datetime) -> int:
+    """Create the demo team if absent; return how many agents exist."""
+    from connectors.demo.generator import demo_agents
+
+    with write_transaction(db):
+        for spec in demo_agents():
+            if repo.agent_by_email(db, spec["email"]) is None:
+                agent = repo.create_agent(
+                    db, email=spec["email"], name=spec["name"], initials=spec["initials"], role=Role(spec["role"]),
+                    signature_style=SignatureStyle(spec.get("signature_style", "first_name")),
+                    team_signature=spec.get("team_signature", ""),
+                    needs_approval=bool(spec.get("needs_approval", False)), now=now)
+                audit.record(db, audit.AgentCreated(actor=audit.SYSTEM_CLI, subject=f"agent:{agent.id}",
+                                                    email=agent.email, agent_role=str(agent.role)), at=now)
+    return len(repo.list_agents(db))
+
+
+def load_demo(db: Database, settings: Settings, *, now: datetime, days: int = 30) -> DemoReport:
+    """Seed the demo agents and sync the demo connector once (idempotent)."""
+    from connectors.demo.connector import DemoConnector
+
+    agents = seed_agents(db, now=now)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    connector = DemoConnector(state_dir=settings.data_dir, history_days=days)
+    result = sync_connector(db, connector, now=now, score=score_fn(settings))
+    return DemoReport(agents=agents, inserted=result.inserted, total=repo.mention_count(db))

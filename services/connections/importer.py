@@ -1,0 +1,173 @@
+"""Import mentions from a JSONL or CSV export (a city's history, or test data).
+
+Each line/row holds the normalised fields (see docs/import-format.md). A bad line is reported with its line
+number and skipped; the good lines are stored (idempotently: importing the same file twice duplicates nothing).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from core import audit, repo
+from core.clock import from_iso
+from core.errors import ValidationError
+from core.models import Author, Mention, Platform
+from core.storage import write_transaction
+from services.connections.ingest import ScoreFn, store_mentions
+
+REQUIRED = ("platform", "platform_id", "text", "author_id", "created_at")
+MAX_TEXT = 100_000
+BATCH = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """Outcome of an import: counts and ``(line number, reason)`` for each rejected line."""
+
+    file: str
+    inserted: int = 0
+    updated: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+def mention_from_record(rec: Mapping[str, Any]) -> Mention:
+    """Build a Mention from one normalised record; ValidationError says what is wrong."""
+    missing = [k for k in REQUIRED if not str(rec.get(k) or "").strip()]
+    if missing:
+        raise ValidationError(f"missing field(s): {', '.join(missing)}")
+    try:
+        platform = Platform(str(rec["platform"]).strip().lower())
+    except ValueError as err:
+        raise ValidationError(f"unknown platform {rec['platform']!r}") from err
+    try:
+        created = from_iso(str(rec["created_at"]).strip())
+    except ValueError as err:
+        raise ValidationError(f"created_at {rec['created_at']!r} is not an ISO-8601 date") from err
+    text = str(rec["text"])
+    if len(text) > MAX_TEXT:
+        raise ValidationError(f"text longer than {MAX_TEXT} characters")
+    followers = rec.get("author_followers")
+    try:
+        followers_n = int(followers) if followers not in (None, "") else None
+    except (TypeError, ValueError) as err:
+        raise ValidationError(f"author_followers {followers!r} is not a number") from err
+    media = rec.get("media") or []
+    if isinstance(media, str):
+        media = [m for m in media.split("|") if m]
+    raw = rec.get("raw") or {}
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw) if raw.strip() else {}
+        except json.JSONDecodeError as err:
+            raise ValidationError(f"raw is not JSON: {err}") from err
+
+    def opt(key: str) -> str | None:
+        value = rec.get(key)
+        return str(value) if value not in (None, "") else None
+
+    assert created is not None
+    return Mention(
+        platform=platform, platform_id=str(rec["platform_id"]).strip(), text=text,
+        author=Author(platform_id=str(rec["author_id"]).strip(),
+                      handle=str(rec.get("author_handle") or rec["author_id"]).strip(),
+                      display_name=str(rec.get("author_name") or ""), followers=followers_n),
+        created_at=created, account=str(rec.get("account") or ""), conversation_id=opt("conversation_id"),
+        in_reply_to=opt("in_reply_to"), lang=opt("lang"), permalink=opt("permalink"),
+        media=tuple(str(m) for m in media), kind=str(rec.get("kind") or "mention"),
+        raw=raw if isinstance(raw, dict) else {"value": raw})
+
+
+def _records(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
+    """Yield (line number, record or None, error) for a .jsonl/.json-lines or .csv file."""
+    suffix = path.suffix.lower()
+    with path.open(encoding="utf-8", newline="") as fh:
+        if suffix == ".csv":
+            reader = csv.DictReader(fh)
+            for row in reader:
+                yield reader.line_num, dict(row), ""
+            return
+        for n, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as err:
+                yield n, None, f"not valid JSON ({err.msg})"
+                continue
+            if not isinstance(rec, dict):
+                yield n, None, "not a JSON object"
+                continue
+            yield n, rec, ""
+
+
+def import_file(db: Database, path: Path, *, actor: str = audit.SYSTEM_CLI, now: datetime,
+                score: ScoreFn | None = None, bulk: bool = False) -> ImportReport:
+    """Import ``path`` (JSONL or CSV); bad lines are reported and skipped, good ones stored in batches.
+
+    Batches are committed one by one; with ``bulk`` the whole file is one bulk load instead
+    (:func:`core.repo.bulk_load`: much faster for a large history, all or nothing, other writers wait).
+    """
+    if not path.is_file():
+        raise ValidationError(f"{path} does not exist or is not a file")
+    if path.suffix.lower() not in (".jsonl", ".ndjson", ".json", ".csv"):
+        raise ValidationError(f"{path}: use a .jsonl or .csv file")
+    errors: list[tuple[int, str]] = []
+    inserted = updated = 0
+    batch: list[Mention] = []
+    load: repo.BulkLoad | None = None
+
+    def flush() -> None:
+        nonlocal inserted, updated
+        if not batch:
+            return
+        with write_transaction(db):
+            res = store_mentions(db, batch, now=now, score=score, into=load)
+        inserted += len(res.inserted)
+        updated += len(res.updated)
+        batch.clear()
+
+    try:
+        with contextlib.ExitStack() as stack:
+            if bulk:
+                load = stack.enter_context(repo.bulk_load(db, expected=_count_lines(path)))
+            _read(path, batch, errors, flush)
+    except UnicodeDecodeError as err:
+        raise ValidationError(f"{path} is not UTF-8 text ({err.reason} at byte {err.start})") from err
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    with write_transaction(db):
+        audit.record(db, audit.MentionsImported(actor=actor, subject=f"file:{path.name}", file=str(path),
+                                                sha256=digest, inserted=inserted, updated=updated,
+                                                rejected_lines=tuple(n for n, _ in errors)), at=now)
+    return ImportReport(file=str(path), inserted=inserted, updated=updated, errors=errors)
+
+
+def _count_lines(path: Path) -> int:
+    """Lines in ``path`` (about the number of records: what a bulk load needs to choose its plan)."""
+    with path.open("rb") as fh:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+
+
+def _read(path: Path, batch: list[Mention], errors: list[tuple[int, str]], flush: Callable[[], None]) -> None:
+    """Parse ``path`` into ``batch``, calling ``flush`` every BATCH mentions and at the end."""
+    for line_no, rec, err in _records(path):
+        if rec is None:
+            errors.append((line_no, err))
+            continue
+        try:
+            batch.append(mention_from_record(rec))
+        except ValidationError as verr:
+            errors.append((line_no, str(verr)))
+            continue
+        if len(batch) >= BATCH:
+            flush()
+    flush()

@@ -1,0 +1,249 @@
+"""The publishing calendar: write, edit, reschedule, duplicate and cancel posts (approval is in
+:mod:`services.editorial.post_review`, the views in :mod:`services.editorial.calendar_views`, recurring posts in
+:mod:`services.editorial.recurrence`).
+
+A post targets one or more accounts (connector names: ``demo``, ``x``, ``facebook``...) with a shared text and
+optional variants keyed by account or platform; images need alternative text; its time is entered in Paris
+wall-clock time and stored in UTC (:mod:`services.editorial.calendar_time`). Every change is audited in the same
+transaction. Editing the content of an approved or scheduled post sends it back to approval; moving it in
+time does not (the approved content is unchanged), but a post can only be moved to a future time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from connectors.base import Connector
+from core import audit
+from core.repo import posts as posts_repo
+from core.repo import recurrence as recurrence_repo
+from core.errors import ConnectorError, ValidationError, WorkflowError
+from core.models import Agent, DraftState, Platform, Post, TargetState
+from core.storage import write_transaction
+from editorial.workflow import Action as Flow
+from editorial.workflow import next_state
+from services.editorial.calendar_time import paris_to_utc
+from services.publishing.content import PublishPolicy, content_hash, hash_of
+from services.accounts.permissions import Action, require
+
+S, T = DraftState, TargetState
+# Posts whose content or time may still change (nothing has gone out or is going out).
+_NOT_STARTED = {T.PENDING, T.CANCELLED, T.FAILED}
+
+
+def subject(post_id: int) -> str:
+    """Audit subject of a post."""
+    return f"post:{post_id}"
+
+
+def _who(agent: Agent) -> dict[str, str]:
+    return {"actor": agent.email, "role": str(agent.role)}
+
+
+def resolve_accounts(accounts: Sequence[str], platforms: Mapping[str, Platform] | None = None
+                     ) -> list[tuple[str, Platform]]:
+    """``[(account, platform)]`` for the accounts chosen; an account named like a platform needs no mapping."""
+    out: list[tuple[str, Platform]] = []
+    for account in dict.fromkeys(a.strip() for a in accounts if a.strip()):
+        platform = (platforms or {}).get(account)
+        if platform is None:
+            try:
+                platform = Platform(account.split(":")[0])
+            except ValueError:
+                raise ValidationError(f"Compte inconnu : « {account} ».") from None
+        out.append((account, platform))
+    if not out:
+        raise ValidationError("Choisissez au moins un compte où publier.")
+    return out
+
+
+def _check_content(text: str, targets: Sequence[tuple[str, Platform]], variants: Mapping[str, str],
+                   media: Sequence[Mapping[str, Any]]) -> None:
+    keys = {a for a, _ in targets} | {str(p) for _, p in targets}
+    unknown = sorted(set(variants) - keys)
+    if unknown:
+        raise ValidationError(f"Variante pour un compte non choisi : {', '.join(unknown)}.")
+    for account, platform in targets:
+        if not (variants.get(account) or variants.get(str(platform)) or text).strip():
+            raise ValidationError(f"Le texte publié sur « {account} » est vide.")
+    for i, item in enumerate(media, 1):
+        if item.get("kind", "image") == "image" and not str(item.get("alt", "")).strip():
+            label = item.get("name") or f"n° {i}"
+            raise ValidationError(f"L'image « {label} » n'a pas de texte alternatif : il est obligatoire (RGAA).")
+
+
+def _future_utc(at: datetime, now: datetime, fold: int) -> datetime:
+    when = paris_to_utc(at, fold=fold)
+    if when <= now:
+        raise ValidationError("Cette heure est déjà passée : choisissez une heure à venir.")
+    return when
+
+
+def _clean_media(media: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [{"kind": str(m.get("kind", "image")), "name": str(m.get("name", "")), "alt": str(m.get("alt", "")).strip(),
+             **({"path": str(m["path"])} if m.get("path") else {})} for m in media]
+
+
+def create_post(db: Database, agent: Agent, *, text: str, accounts: Sequence[str], at: datetime, now: datetime,
+                variants: Mapping[str, str] | None = None, media: Sequence[Mapping[str, Any]] = (),
+                native_schedule: bool = False, platforms: Mapping[str, Platform] | None = None,
+                fold: int = 0, source_post_id: int | None = None) -> Post:
+    """Write a draft post for ``at`` (naive = Paris wall-clock time; ``fold=1``: second 02:xx in October)."""
+    require(agent, Action.POST_CREATE)
+    targets = resolve_accounts(accounts, platforms)
+    variants = {k: v for k, v in (variants or {}).items() if v.strip()}
+    clean = _clean_media(media)
+    _check_content(text, targets, variants, clean)
+    when = _future_utc(at, now, fold)
+    digest = content_hash(text=text.strip(), variants=variants, media=clean, accounts=[a for a, _ in targets],
+                          native_schedule=native_schedule)
+    with write_transaction(db):
+        post_id = posts_repo.insert_post(db, author_id=agent.id, text=text.strip(), scheduled_at=when, state=S.DRAFT,
+                                         content_hash=digest, targets=targets, now=now, variants=variants,
+                                         media=clean, native_schedule=native_schedule)
+        assert post_id is not None
+        audit.record(db, audit.PostCreated(**_who(agent), subject=subject(post_id), post_id=post_id,
+                                           text=text.strip(), accounts=tuple(a for a, _ in targets),
+                                           scheduled_at=when, variants=variants, media=tuple(clean),
+                                           source_post_id=source_post_id), at=now)
+    return posts_repo.get_post(db, post_id)
+
+
+def _not_started(post: Post, what: str) -> None:
+    busy = [t.account for t in post.targets if t.state not in _NOT_STARTED]
+    if busy:
+        raise WorkflowError(f"Impossible de {what} : la publication est déjà partie ou en cours d'envoi sur "
+                            f"{', '.join(busy)}. Dupliquez-la pour en préparer une nouvelle.")
+
+
+def edit_post(db: Database, agent: Agent, post_id: int, *, now: datetime, text: str | None = None,
+              accounts: Sequence[str] | None = None, variants: Mapping[str, str] | None = None,
+              media: Sequence[Mapping[str, Any]] | None = None, native_schedule: bool | None = None,
+              platforms: Mapping[str, Platform] | None = None) -> Post:
+    """Change a post's content; an approved or scheduled post goes back to approval (nothing if unchanged)."""
+    require(agent, Action.POST_CREATE)
+    with write_transaction(db):
+        post = posts_repo.get_post(db, post_id)
+        _not_started(post, "modifier cette publication")
+        new_text = post.text if text is None else text.strip()
+        current = [(t.account, t.platform) for t in post.targets]
+        targets = current if accounts is None else resolve_accounts(accounts, {**dict(current), **(platforms or {})})
+        new_variants = dict(post.variants) if variants is None else {k: v for k, v in variants.items() if v.strip()}
+        new_media = list(post.media) if media is None else _clean_media(media)
+        native = post.native_schedule if native_schedule is None else native_schedule
+        _check_content(new_text, targets, new_variants, new_media)
+        digest = content_hash(text=new_text, variants=new_variants, media=new_media,
+                              accounts=[a for a, _ in targets], native_schedule=native)
+        if digest == hash_of(post):
+            return post
+        state = next_state(post.state, Flow.EDIT, needs_approval=True)
+        reopened = post.state in (S.APPROVED, S.SCHEDULED, S.FAILED)
+        changes: dict[str, Any] = {"text": new_text, "variants": new_variants, "media": new_media,
+                                   "native_schedule": native, "content_hash": digest, "state": state}
+        if reopened:
+            changes.update(approved_hash=None, approved_at=None, approver_id=None, hold_reason="")
+        posts_repo.update_post(db, post_id, now=now, **changes)
+        new_accounts = {a for a, _ in targets}
+        posts_repo.remove_targets(db, post_id, [a for a, _ in current if a not in new_accounts])
+        posts_repo.add_targets(db, post_id, [(a, p) for a, p in targets if a not in dict(current)], now=now)
+        _park_targets(db, post_id, now=now)
+        audit.record(db, audit.PostEdited(**_who(agent), subject=subject(post_id), post_id=post_id, text=new_text,
+                                          accounts=tuple(sorted(new_accounts)), variants=new_variants,
+                                          media=tuple(new_media), reopened=reopened), at=now)
+    return posts_repo.get_post(db, post_id)
+
+
+def _park_targets(db: Database, post_id: int, *, now: datetime) -> None:
+    """Targets of a post that is not released: pending, not due, attempts and errors cleared."""
+    posts_repo.update_post_targets(db, post_id, states=[T.PENDING, T.FAILED], now=now, state=T.PENDING,
+                                   due_at=None, not_before=None, deadline_at=None, attempts=0, needs_check=False,
+                                   error_code="", error="", claim_token=None, claimed_by=None, claimed_at=None)
+
+
+def reschedule(db: Database, agent: Agent, post_id: int, *, at: datetime, now: datetime, fold: int = 0,
+               policy: PublishPolicy | None = None) -> Post:
+    """Move a post to a new (future) time; a post held for lateness or late approval is scheduled again."""
+    from services.editorial.post_review import release  # the approval side owns "release to the worker"
+
+    require(agent, Action.POST_CREATE)
+    when = _future_utc(at, now, fold)
+    with write_transaction(db):
+        post = posts_repo.get_post(db, post_id)
+        if post.state is S.CANCELLED:
+            raise WorkflowError("Publication annulée : dupliquez-la pour la reprogrammer.")
+        _not_started(post, "déplacer cette publication")
+        posts_repo.update_post(db, post_id, scheduled_at=when, hold_reason="", now=now)
+        audit.record(db, audit.PostRescheduled(**_who(agent), subject=subject(post_id), post_id=post_id,
+                                               before=post.scheduled_at, after=when), at=now)
+        if post.state in (S.APPROVED, S.SCHEDULED, S.FAILED):
+            release(db, agent, posts_repo.get_post(db, post_id), now=now, policy=policy)
+    return posts_repo.get_post(db, post_id)
+
+
+def duplicate(db: Database, agent: Agent, post_id: int, *, now: datetime, at: datetime | None = None,
+              fold: int = 0) -> Post:
+    """A new draft with the same content and accounts, at ``at`` (default: the original time, if still ahead)."""
+    source = posts_repo.get_post(db, post_id)
+    when = at if at is not None else source.scheduled_at
+    return create_post(db, agent, text=source.text, accounts=list(source.accounts), at=when, now=now,
+                       variants=source.variants, media=source.media, native_schedule=source.native_schedule,
+                       platforms={t.account: t.platform for t in source.targets}, fold=fold, source_post_id=post_id)
+
+
+def _not_busy(post: Post) -> None:
+    busy = [t.account for t in post.targets if t.state in (T.PUBLISHING, T.TO_VERIFY)]
+    if busy:
+        raise WorkflowError(f"Envoi en cours ou à vérifier sur {', '.join(busy)} : réessayez après vérification.")
+
+
+def cancel_post(db: Database, agent: Agent, post_id: int, *, now: datetime, reason: str = "",
+                connectors: Mapping[str, Connector] | None = None) -> Post:
+    """Cancel what has not gone out; a post natively scheduled on a platform is withdrawn there first."""
+    require(agent, Action.POST_CREATE)
+    post = posts_repo.get_post(db, post_id)
+    if post.state is S.CANCELLED:
+        return post
+    _not_busy(post)
+    for target in post.targets:
+        if target.state is T.HANDED_OFF and target.platform_id:
+            connector = (connectors or {}).get(target.account)
+            if connector is None:
+                raise WorkflowError(f"La publication est programmée sur {target.account} : connexion requise "
+                                    "pour la retirer de la plateforme.")
+            try:
+                connector.delete(target.platform_id)
+            except ConnectorError as err:
+                raise WorkflowError(f"Impossible de retirer la publication programmée sur {target.account} : "
+                                    f"{err}") from err
+    with write_transaction(db):
+        post = posts_repo.get_post(db, post_id)
+        _not_busy(post)
+        live = [t for t in post.targets if t.state in (T.PENDING, T.FAILED, T.HANDED_OFF)]
+        sent = [t for t in post.targets if t.state is T.SENT]
+        if not live and sent:
+            raise WorkflowError("Cette publication est déjà entièrement publiée.")
+        for target in live:
+            if not posts_repo.update_target(db, target.id, now=now, expect_state=target.state, state=T.CANCELLED,
+                                            not_before=None):
+                raise WorkflowError(f"L'envoi sur {target.account} vient de commencer : réessayez dans un instant.")
+        state = S.SENT if sent else S.CANCELLED
+        posts_repo.update_post(db, post_id, state=state, now=now)
+        audit.record(db, audit.PostCancelled(**_who(agent), subject=subject(post_id), post_id=post_id,
+                                             reason=reason), at=now)
+        if post.recurrence_id is not None and post.occurrence_date is not None:
+            _skip_occurrence(db, agent, post, now=now)
+    return posts_repo.get_post(db, post_id)
+
+
+def _skip_occurrence(db: Database, agent: Agent, post: Post, *, now: datetime) -> None:
+    """A cancelled occurrence of a recurring post becomes an exception of its rule (never re-created)."""
+    assert post.recurrence_id is not None and post.occurrence_date is not None
+    rule = recurrence_repo.get(db, post.recurrence_id)
+    recurrence_repo.update(db, rule.id, now=now, exceptions=sorted({*rule.exceptions, post.occurrence_date}))
+    audit.record(db, audit.RecurrenceExceptionAdded(**_who(agent), subject=f"recurrence:{rule.id}",
+                                                    recurrence_id=rule.id, day=post.occurrence_date.isoformat(),
+                                                    cancelled_post_id=post.id), at=now)

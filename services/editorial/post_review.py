@@ -1,0 +1,192 @@
+"""Approval of posts and the person's side of the outbox: submit, approve (four eyes), request changes,
+release to the worker, retry what failed, and settle what is "à vérifier".
+
+A post is released to the publishing worker (state ``scheduled``) only when a director other than its author
+approved exactly its current content before its time. Approved after its time, it stays ``approved`` with
+``hold_reason="approved_late"`` and waits for a new time (:func:`services.editorial.calendar.reschedule`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from core import audit
+from core.repo import posts as posts_repo
+from core.errors import CharterBlocked, NotFoundError, ValidationError, WorkflowError
+from core.models import Agent, DraftState, Post, Published, TargetState
+from core.storage import write_transaction
+from editorial.workflow import Action as Flow
+from editorial.workflow import after_approval, next_state
+from services.editorial.calendar import subject
+from services.publishing.content import (
+    DEFAULT_POLICY,
+    CharterCheck,
+    PublishPolicy,
+    charter_check,
+    hash_of,
+    refresh_state,
+    text_for,
+)
+from services.accounts.permissions import Action, require
+from services.publishing.outcomes import archive_post
+
+S, T = DraftState, TargetState
+
+
+def _who(agent: Agent) -> dict[str, str]:
+    return {"actor": agent.email, "role": str(agent.role)}
+
+
+def submit_post(db: Database, agent: Agent, post_id: int, *, now: datetime,
+                check: CharterCheck = charter_check) -> Post:
+    """Send a draft to approval after the charter check of every account's text (a blocking finding refuses)."""
+    require(agent, Action.POST_CREATE)
+    with write_transaction(db):
+        post = posts_repo.get_post(db, post_id)
+        state = next_state(post.state, Flow.SUBMIT, needs_approval=True)
+        records: list[dict[str, Any]] = []
+        blocked: list[str] = []
+        warnings: list[str] = []
+        version = None
+        for target in post.targets:
+            result = check(db, text_for(post, target.account, target.platform), target.platform, post.media, now)
+            version = result.charter_version
+            records.extend({**r, "account": target.account} for r in result.records())
+            warnings.extend(f.code for f in result.warnings)
+            if result.blocked:
+                blocked.extend(f"{target.account} : {f.message}" for f in result.findings
+                               if str(f.severity) == "block")
+        if blocked:
+            raise CharterBlocked("La charte éditoriale bloque cette publication : " + " ; ".join(blocked),
+                                 findings=tuple(records))
+        posts_repo.update_post(db, post_id, state=state, submitted_at=now, charter_version=version,
+                               charter_result=records, comment="", now=now)
+        audit.record(db, audit.PostSubmitted(**_who(agent), subject=subject(post_id), post_id=post_id,
+                                             content_hash=post.content_hash, charter_version=version,
+                                             warnings=tuple(dict.fromkeys(warnings))), at=now)
+    return posts_repo.get_post(db, post_id)
+
+
+def approve_post(db: Database, director: Agent, post_id: int, *, now: datetime, seen_hash: str | None = None,
+                 policy: PublishPolicy = DEFAULT_POLICY) -> Post:
+    """Approve a submitted post (not one's own); scheduled if still ahead of its time, else it waits."""
+    require(director, Action.POST_APPROVE)
+    with write_transaction(db):
+        post = posts_repo.get_post(db, post_id)
+        next_state(post.state, Flow.APPROVE, needs_approval=True, author_id=post.author_id, actor_id=director.id)
+        if seen_hash is not None and seen_hash != post.content_hash:
+            raise WorkflowError("La publication a été modifiée pendant votre relecture : relisez-la à nouveau.")
+        outcome = after_approval(post.scheduled_at, now)
+        posts_repo.update_post(db, post_id, state=S.APPROVED, approver_id=director.id, approved_at=now,
+                               approved_hash=hash_of(post), hold_reason="approved_late" if outcome.schedule_missed
+                               else "", now=now)
+        audit.record(db, audit.PostApproved(**_who(director), subject=subject(post_id), post_id=post_id,
+                                            approver=director.email, content_hash=hash_of(post),
+                                            scheduled=not outcome.schedule_missed), at=now)
+        if outcome.schedule_missed:
+            audit.record(db, audit.PostHeld(**_who(director), subject=subject(post_id), post_id=post_id,
+                                            reason="approved_late", scheduled_at=post.scheduled_at), at=now)
+        else:
+            release(db, director, posts_repo.get_post(db, post_id), now=now, policy=policy)
+    return posts_repo.get_post(db, post_id)
+
+
+def request_changes(db: Database, director: Agent, post_id: int, *, comment: str, now: datetime) -> Post:
+    """Send a submitted post back to its author with a comment."""
+    require(director, Action.POST_APPROVE)
+    with write_transaction(db):
+        post = posts_repo.get_post(db, post_id)
+        state = next_state(post.state, Flow.REQUEST_CHANGES, needs_approval=True, author_id=post.author_id,
+                           actor_id=director.id, comment=comment)
+        posts_repo.update_post(db, post_id, state=state, comment=comment.strip(), now=now)
+        audit.record(db, audit.PostChangesRequested(**_who(director), subject=subject(post_id), post_id=post_id,
+                                                    comment=comment.strip()), at=now)
+    return posts_repo.get_post(db, post_id)
+
+
+def release(db: Database, actor: Agent | None, post: Post, *, now: datetime,
+            policy: PublishPolicy | None = None) -> None:
+    """Hand an approved post to the worker: targets pending from its time (call inside a transaction)."""
+    policy = policy or DEFAULT_POLICY
+    if post.approved_at is None or post.approved_hash != hash_of(post):
+        raise WorkflowError("Cette publication doit être validée (dans sa version actuelle) avant d'être programmée.")
+    if post.scheduled_at <= now:
+        raise WorkflowError("Cette heure est déjà passée : choisissez une nouvelle heure.")
+    first_try = post.scheduled_at - policy.native_lead if post.native_schedule else post.scheduled_at
+    posts_repo.update_post_targets(
+        db, post.id, states=[T.PENDING, T.FAILED], now=now, state=T.PENDING, due_at=post.scheduled_at,
+        not_before=max(first_try, now), deadline_at=post.scheduled_at + policy.retry_window, attempts=0,
+        needs_check=False, error_code="", error="", claim_token=None, claimed_by=None, claimed_at=None)
+    posts_repo.update_post(db, post.id, state=S.SCHEDULED, hold_reason="", now=now)
+    who = _who(actor) if actor is not None else {"actor": audit.SYSTEM_WORKER}
+    audit.record(db, audit.PostScheduled(**who, subject=subject(post.id), post_id=post.id,
+                                         scheduled_at=post.scheduled_at), at=now)
+
+
+def retry_failed(db: Database, agent: Agent, post_id: int, *, now: datetime,
+                 policy: PublishPolicy = DEFAULT_POLICY) -> Post:
+    """Publish again, now, on the accounts where the post failed (its approved content is unchanged)."""
+    require(agent, Action.POST_CREATE)
+    with write_transaction(db):
+        post = posts_repo.get_post(db, post_id)
+        failed = [t for t in post.targets if t.state is T.FAILED]
+        if not failed:
+            raise WorkflowError("Aucun envoi en échec à relancer pour cette publication.")
+        if post.approved_at is None or post.approved_hash != hash_of(post):
+            raise WorkflowError("La publication a changé depuis sa validation : elle doit être validée à nouveau.")
+        for target in failed:
+            posts_repo.update_target(db, target.id, now=now, expect_state=T.FAILED, state=T.PENDING, due_at=now,
+                                     not_before=now, deadline_at=now + policy.retry_window, attempts=0,
+                                     needs_check=False, error_code="", error="")
+        posts_repo.update_post(db, post_id, state=S.SCHEDULED, hold_reason="", now=now)
+        audit.record(db, audit.PostRetried(**_who(agent), subject=subject(post_id), post_id=post_id,
+                                           accounts=tuple(t.account for t in failed)), at=now)
+    return posts_repo.get_post(db, post_id)
+
+
+def verify_target(db: Database, agent: Agent, post_id: int, account: str, *, published: bool, now: datetime,
+                  platform_id: str | None = None, permalink: str | None = None) -> Post:
+    """Settle a target "à vérifier": a person looked on the platform and says whether the post is there."""
+    require(agent, Action.POST_CREATE)
+    if published and not (platform_id or permalink):
+        raise ValidationError("Indiquez le lien (ou l'identifiant) de la publication trouvée sur la plateforme.")
+    with write_transaction(db):
+        post = posts_repo.get_post(db, post_id)
+        target = next((t for t in post.targets if t.account == account), None)
+        if target is None:
+            raise NotFoundError(f"La publication {post_id} ne vise pas le compte {account}.")
+        if target.state is not T.TO_VERIFY:
+            raise WorkflowError("Cet envoi n'est pas « à vérifier ».")
+        if published:
+            posts_repo.update_target(db, target.id, now=now, expect_state=T.TO_VERIFY, state=T.SENT,
+                                     platform_id=platform_id, permalink=permalink, published_at=now, error_code="",
+                                     error="")
+        else:
+            posts_repo.update_target(db, target.id, now=now, expect_state=T.TO_VERIFY, state=T.FAILED,
+                                     error_code="verified_absent",
+                                     error="Vérifié par une personne : la publication n'est pas sur la plateforme.")
+        posts_repo.finish_attempts(db, target.id, outcome="verified", now=now, platform_id=platform_id)
+        audit.record(db, audit.PostVerified(**_who(agent), subject=subject(post_id), post_id=post_id, account=account,
+                                            published=published, platform_id=platform_id, permalink=permalink),
+                     at=now)
+        if published:
+            audit.record(db, audit.PostPublished(**_who(agent), subject=subject(post_id), post_id=post_id,
+                                                 account=account, platform=str(target.platform),
+                                                 text=target.sent_text or text_for(post, account, target.platform),
+                                                 platform_id=platform_id or "", permalink=permalink,
+                                                 attempt=target.attempts, via="person"), at=now)
+            if platform_id:
+                archive_post(db, post, target, Published(platform_id=platform_id, permalink=permalink),
+                             target.sent_text or text_for(post, account, target.platform), now=now, actor=agent.email)
+        refresh_state(db, post_id, now=now)
+    return posts_repo.get_post(db, post_id)
+
+
+def pending_review(db: Database, director: Agent, *, limit: int = 100) -> Sequence[Post]:
+    """Posts waiting for a director's approval, oldest time first."""
+    require(director, Action.POST_APPROVE)
+    return posts_repo.posts_in_states(db, [S.SUBMITTED], limit=limit)

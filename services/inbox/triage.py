@@ -1,0 +1,180 @@
+"""Shared-inbox use cases: list and search, assign, change status, tag, note, presence.
+
+Each change is written together with its audit record in one write transaction. Role checks happen here, in
+the core, not only in the UI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlite_utils import Database
+
+from core import audit, repo
+from core.errors import PermissionDenied, ValidationError
+from core.models import Agent, InboxItem, Note, Role, Status
+from core.storage import write_transaction
+from services.accounts.permissions import Action, require
+
+MAX_NOTE_LEN = 5_000
+MAX_TAG_LEN = 40
+PRESENCE_WINDOW = timedelta(minutes=5)
+
+# Allowed status changes from the inbox (replying sets ANSWERED through services.inbox.replies).
+_TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.NEW: frozenset({Status.ASSIGNED, Status.WAITING, Status.ANSWERED, Status.CLOSED, Status.ESCALATED}),
+    Status.ASSIGNED: frozenset({Status.NEW, Status.WAITING, Status.ANSWERED, Status.CLOSED, Status.ESCALATED}),
+    Status.WAITING: frozenset({Status.ASSIGNED, Status.ANSWERED, Status.CLOSED, Status.ESCALATED, Status.NEW}),
+    Status.ANSWERED: frozenset({Status.CLOSED, Status.WAITING, Status.ASSIGNED}),
+    Status.CLOSED: frozenset({Status.NEW, Status.ASSIGNED}),  # reopen
+    Status.ESCALATED: frozenset({Status.ASSIGNED, Status.ANSWERED, Status.CLOSED, Status.WAITING}),
+}
+
+
+def _require_writer(actor: Agent) -> None:
+    """Community managers and directors work the inbox; legal staff and administrators only read it."""
+    if not actor.active:
+        raise PermissionDenied(f"{actor.email} is deactivated")
+    require(actor, Action.INBOX_TRIAGE)
+
+
+@dataclass(frozen=True, slots=True)
+class InboxPage:
+    """One page of the inbox and the total count for the same filters."""
+
+    items: list[InboxItem]
+    total: int
+    capped: bool = False  # True when there are at least COUNT_CAP matches (shown as "10 000+")
+
+
+COUNT_CAP = 10_000
+
+
+def list_items(db: Database, query: repo.InboxQuery) -> InboxPage:
+    """The inbox list with filters, full-text search and ordering (priority first by default)."""
+    total = repo.count_inbox(db, query, cap=COUNT_CAP)
+    return InboxPage(items=repo.list_inbox(db, query), total=total, capped=total >= COUNT_CAP)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDetail:
+    """Everything the detail pane shows about one mention."""
+
+    item: InboxItem
+    thread: list[InboxItem]
+    author_history: list[InboxItem]
+    notes: list[Note]
+    revisions: list[dict[str, object]]
+    other_viewers: list[Agent]
+    assignee: Agent | None
+
+
+def detail(db: Database, uid: str, *, viewer: Agent | None = None, now: datetime) -> ItemDetail:
+    """The whole conversation thread, the author's earlier messages, notes, and who else has it open.
+
+    When ``viewer`` is given, their presence on this item is recorded (for other agents' collision warning).
+    """
+    item = repo.get_item(db, uid)
+    m = item.mention
+    thread = repo.conversation(db, str(m.platform), m.conversation_id) if m.conversation_id else [item]
+    history = repo.author_history(db, str(m.platform), m.author.platform_id, exclude_uid=uid)
+    others: list[Agent] = []
+    if viewer is not None:
+        with write_transaction(db):
+            repo.touch_presence(db, uid, viewer.id, now=now)
+        ids = [a for a in repo.viewers(db, uid, since=now - PRESENCE_WINDOW) if a != viewer.id]
+        others = [repo.get_agent(db, a) for a in ids]
+    assignee = repo.get_agent(db, item.assigned_to) if item.assigned_to else None
+    return ItemDetail(item=item, thread=thread, author_history=history, notes=repo.notes_for(db, uid),
+                      revisions=repo.revisions(db, uid), other_viewers=others, assignee=assignee)
+
+
+def assign(db: Database, uid: str, agent_id: int | None, *, actor: Agent, now: datetime) -> InboxItem:
+    """Assign ``uid`` to ``agent_id`` (None: unassign). A new item becomes ASSIGNED; unassigning reverts to NEW."""
+    _require_writer(actor)
+    with write_transaction(db):
+        target = repo.get_agent(db, agent_id) if agent_id is not None else None
+        if target is not None and (target.role is Role.LEGAL or not target.active):
+            raise ValidationError(f"{target.name} cannot be assigned inbox items")
+        item = repo.get_item(db, uid)
+        before = repo.set_assignee(db, uid, agent_id, now=now)
+        audit.record(db, audit.MentionAssigned(actor=actor.email, role=actor.role, subject=uid,
+                                               before=before, after=agent_id), at=now)
+        if agent_id is not None and item.status is Status.NEW:
+            _set_status(db, uid, item.status, Status.ASSIGNED, actor=actor, now=now)
+        elif agent_id is None and item.status is Status.ASSIGNED:
+            _set_status(db, uid, item.status, Status.NEW, actor=actor, now=now)
+    return repo.get_item(db, uid)
+
+
+def _set_status(db: Database, uid: str, before: Status, after: Status, *, actor: Agent, now: datetime) -> None:
+    repo.set_status(db, uid, after, now=now)
+    audit.record(db, audit.StatusChanged(actor=actor.email, role=actor.role, subject=uid,
+                                         before=str(before), after=str(after)), at=now)
+
+
+def change_status(db: Database, uid: str, status: Status | str, *, actor: Agent, now: datetime) -> InboxItem:
+    """Move ``uid`` to ``status`` if the transition is allowed (ValidationError otherwise)."""
+    _require_writer(actor)
+    try:
+        target = Status(status)
+    except ValueError as err:
+        raise ValidationError(f"unknown status {status!r}") from err
+    with write_transaction(db):
+        item = repo.get_item(db, uid)
+        if target is item.status:
+            return item
+        if target not in _TRANSITIONS[item.status]:
+            raise ValidationError(f"cannot go from {item.status} to {target}")
+        _set_status(db, uid, item.status, target, actor=actor, now=now)
+    return repo.get_item(db, uid)
+
+
+def allowed_statuses(current: Status) -> list[Status]:
+    """Statuses reachable from ``current`` (for the UI's select box)."""
+    return [s for s in Status if s in _TRANSITIONS[current]]
+
+
+def _clean_tag(tag: str) -> str:
+    cleaned = " ".join(tag.strip().lower().split())
+    if not cleaned or len(cleaned) > MAX_TAG_LEN:
+        raise ValidationError(f"a tag has 1 to {MAX_TAG_LEN} characters")
+    return cleaned
+
+
+def add_tag(db: Database, uid: str, tag: str, *, actor: Agent, now: datetime) -> InboxItem:
+    """Tag ``uid`` (lower-cased, trimmed); no-op if already tagged."""
+    _require_writer(actor)
+    cleaned = _clean_tag(tag)
+    with write_transaction(db):
+        repo.get_item(db, uid)
+        if repo.add_tag(db, uid, cleaned):
+            audit.record(db, audit.TagAdded(actor=actor.email, role=actor.role, subject=uid, tag=cleaned), at=now)
+    return repo.get_item(db, uid)
+
+
+def remove_tag(db: Database, uid: str, tag: str, *, actor: Agent, now: datetime) -> InboxItem:
+    """Remove a tag from ``uid``."""
+    _require_writer(actor)
+    cleaned = _clean_tag(tag)
+    with write_transaction(db):
+        if repo.remove_tag(db, uid, cleaned):
+            audit.record(db, audit.TagRemoved(actor=actor.email, role=actor.role, subject=uid, tag=cleaned), at=now)
+    return repo.get_item(db, uid)
+
+
+def add_note(db: Database, uid: str, text: str, *, actor: Agent, now: datetime) -> Note:
+    """Add an internal note (never published)."""
+    _require_writer(actor)
+    body = text.strip()
+    if not body:
+        raise ValidationError("a note cannot be empty")
+    if len(body) > MAX_NOTE_LEN:
+        raise ValidationError(f"a note has at most {MAX_NOTE_LEN} characters")
+    with write_transaction(db):
+        repo.get_item(db, uid)
+        note_id = repo.add_note(db, uid, actor.id, body, now=now)
+        audit.record(db, audit.NoteAdded(actor=actor.email, role=actor.role, subject=uid, note_id=note_id,
+                                         text=body), at=now)
+    return next(n for n in repo.notes_for(db, uid) if n.id == note_id)

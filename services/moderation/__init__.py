@@ -1,0 +1,1 @@
+"""Moderation: the risk queue (read side), moderation acts (hide, delete, ban...), bans."""

@@ -1,0 +1,1 @@
+"""Dashboard, weekly/monthly reports (charts, PDF), topics and frequent questions."""
