@@ -22,7 +22,7 @@ from connectors.base import Connector
 from core import repo
 from core.clock import Clock, utcnow
 from core.config import Settings
-from core.storage import open_db, write_transaction
+from core.db import open_db, write_transaction
 from services.connections.ingest import ScoreFn, sync_connector
 
 log = logging.getLogger("parvis.worker")

@@ -14,8 +14,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from core import repo  # noqa: E402
+from core.db import open_db  # noqa: E402
 from core.models import Author, Mention, Platform, Role, SignatureStyle  # noqa: E402
-from core.storage import open_db  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

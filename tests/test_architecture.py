@@ -48,7 +48,7 @@ def test_only_the_ui_imports_streamlit():
 
 
 def test_layers_below_the_ui_run_without_streamlit():
-    code = ("import sys, core.storage, core.repo, core.audit, services.inbox.triage, services.connections.ingest, services.connections.importer, "
+    code = ("import sys, core.db, core.migrations, core.repo, core.audit, services.inbox.triage, services.connections.ingest, services.connections.importer, "
             "connectors.base, console.cli, console.worker; assert 'streamlit' not in sys.modules, 'streamlit loaded'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 

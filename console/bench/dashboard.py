@@ -22,7 +22,7 @@ from core import repo
 from core.repo import stats as stats_repo
 from core.clock import to_iso
 from core.models import Role
-from core.storage import open_db, optimize, write_transaction
+from core.db import open_db, optimize, write_transaction
 from services.reports import dashboard
 from services.reports.topics import topics_for
 

@@ -31,7 +31,7 @@ from core.repo import posts as posts_repo
 from core.clock import from_iso
 from core.errors import RateLimited, Unavailable
 from core.models import DraftState, Platform, Published, Role, TargetState
-from core.storage import open_db
+from core.db import open_db
 from services.editorial import calendar
 from services.editorial import post_review
 from services.publishing.content import PublishPolicy

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from core import repo
+from core.db import open_db, optimize, write_transaction
 from core.models import Mention
-from core.storage import open_db, optimize, write_transaction
 from services.inbox import triage as inbox
 
 SEARCH_TERMS = ["decu", "poubelle", "piscine horaires", "nid poule", "merci", "stationnement", "cantine",

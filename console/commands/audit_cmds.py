@@ -24,7 +24,7 @@ from core import audit as chain
 from core import repo
 from core.clock import PARIS, from_iso, utcnow
 from core.errors import ValidationError
-from core.storage import open_db, write_transaction
+from core.db import open_db, write_transaction
 from services.archive import published as archive_service
 from services.archive import exports
 from services.archive.published import Actor

@@ -105,7 +105,7 @@ def _run_one(name: str, n: int, settings: Any, work: Path) -> dict[str, Any]:
 
     import httpx
 
-    from core.storage import open_db
+    from core.db import open_db
     from services.connections.assembly import score_fn
     from services.connections.ingest import sync_connector
     from tests.fakes.base import serve

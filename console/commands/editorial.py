@@ -12,9 +12,9 @@ import click
 from console.cli import bench, cli, db_option, load_settings, users
 from core import repo
 from core.clock import utcnow
+from core.db import open_db
 from core.errors import NotFoundError
 from core.models import Role, SignatureStyle
-from core.storage import open_db
 
 
 def _db(db_path: Path | None):  # type: ignore[no-untyped-def]

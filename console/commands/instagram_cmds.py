@@ -14,7 +14,7 @@ import click
 
 from console.cli import cli, db_option, load_settings
 from core.clock import utcnow
-from core.storage import open_db
+from core.db import open_db
 from services.connections import assembly
 from services.connections.ingest import store_pushed
 

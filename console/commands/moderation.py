@@ -45,8 +45,8 @@ def train_sentiment_cmd(data_dir: Path | None, with_feedback: bool, vectors_path
 
     feedback: list[tuple[str, str]] = []
     if with_feedback:
+        from core.db import open_db
         from core.repo.moderation import sentiment_feedback
-        from core.storage import open_db
 
         settings = load_settings(db_path)
         db = open_db(settings.db_path)

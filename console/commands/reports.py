@@ -10,7 +10,7 @@ import click
 
 from console.cli import bench, cli, db_option, load_settings
 from core.clock import PARIS, utcnow
-from core.storage import open_db
+from core.db import open_db
 
 
 def _days(start: datetime | None, end: datetime | None) -> tuple[date, date]:

@@ -14,7 +14,7 @@ from connectors import registry
 from connectors.base import Connector
 from core.clock import Clock
 from core.config import Settings
-from core.storage import open_db
+from core.db import open_db
 from services.editorial import recurrence
 from services.publishing.content import PublishPolicy
 from services.publishing.posts import Publisher, worker_identity

@@ -17,8 +17,8 @@ from sqlite_utils import Database
 from core import repo
 from core.clock import utcnow
 from core.config import Settings
+from core.db import open_db
 from core.models import Agent
-from core.storage import open_db
 
 AGENT_KEY = "auth_agent_id"
 

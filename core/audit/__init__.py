@@ -5,7 +5,7 @@ the caller's write transaction, so the change and its audit row commit (or roll 
 Each row stores the SHA-256 of the previous row (``prev_hash``) and its own ``hash`` over a canonical JSON
 of its id, time, actor, role, event, subject, properties and ``prev_hash``: editing, deleting, inserting or
 reordering a row behind Parvis's back breaks the chain, which :func:`verify_chain` detects. SQLite triggers
-(core/storage.py m004) refuse UPDATE and DELETE. Every event name is documented in docs/audit-events.md
+(core/migrations/audit.py m004) refuse UPDATE and DELETE. Every event name is documented in docs/audit-events.md
 (a test checks it).
 
 Layout: ``base`` (AuditEvent), ``events_*`` (one module per area), ``chain`` (record, verify, read).

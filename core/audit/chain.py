@@ -14,7 +14,7 @@ from sqlite_utils import Database
 
 from core.audit.base import GENESIS, AuditEvent
 from core.clock import from_iso, to_iso
-from core.storage import write_transaction
+from core.db import write_transaction
 
 
 def canonical(row: dict[str, Any]) -> bytes:
@@ -57,7 +57,7 @@ def _encode(value: Any) -> Any:
 def record(db: Database, event: AuditEvent, *, at: datetime) -> dict[str, Any]:
     """Append ``event`` to the chain and return the stored row.
 
-    Call inside the caller's :func:`core.storage.write_transaction` so the change and its record commit
+    Call inside the caller's :func:`core.db.write_transaction` so the change and its record commit
     together; a bare call still works (it runs in its own transaction).
     """
     if not event.name:

@@ -1,7 +1,7 @@
-"""Typed reads and writes (DML) over the schema in core/storage.py; returns domain dataclasses.
+"""Typed reads and writes (DML) over the schema in core/migrations/; returns domain dataclasses.
 
 Functions here do not open transactions of their own unless said so: services wrap a change and its audit
-record in :func:`core.storage.write_transaction`.
+record in :func:`core.db.write_transaction`.
 
 Layout: one module per subject (mention_writes, inbox, agents, drafts, connector_state, charters);
 everything public is re-exported here, so callers write ``repo.upsert_mentions(...)``.

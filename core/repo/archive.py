@@ -1,4 +1,4 @@
-"""DML of the legal archive (tables from core/storage.py m030): published messages and their later changes.
+"""DML of the legal archive (tables from core/migrations/archive.py m030): published messages and their later changes.
 
 Rows are append-only (triggers refuse UPDATE and DELETE). Each row carries ``record_sha256``, the SHA-256 of a
 canonical JSON of its fields, and the same digest is written into the audit chain (``message-archived``,

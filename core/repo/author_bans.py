@@ -1,4 +1,4 @@
-"""DML for authors banned through Parvis (schema: core/storage.py m081): one row while the ban lasts."""
+"""DML for authors banned through Parvis (schema: core/migrations/moderation.py m081): one row while the ban lasts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DML for authors marked as elected officials or opposition councillors (schema: core/storage.py m080)."""
+"""DML for authors marked as elected officials or opposition councillors (schema: core/migrations/moderation.py m080)."""
 
 from __future__ import annotations
 

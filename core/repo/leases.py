@@ -1,7 +1,7 @@
 """DML for worker leases: one row per singleton job (e.g. ``publisher``) so that two workers started by mistake
 on the same database never both run it. A lease is held until ``expires_at``; the holder renews it, and another
 worker may take it over only once it has expired (the ``token`` then increases, a fencing counter).
-Call inside a :func:`core.storage.write_transaction` (``BEGIN IMMEDIATE`` serialises competing workers).
+Call inside a :func:`core.db.write_transaction` (``BEGIN IMMEDIATE`` serialises competing workers).
 """
 
 from __future__ import annotations

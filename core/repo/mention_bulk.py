@@ -25,9 +25,10 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
+from core.db import write_transaction
 from core.models import Mention
 from core.repo.mention_writes import DeferredIndexing, Scores, UpsertResult, _upsert
-from core.storage import rebuild_dashboard_responses, rebuild_dashboard_rollups, write_transaction
+from core.repo.rollups import rebuild_dashboard_responses, rebuild_dashboard_rollups
 
 
 class BulkLoad:

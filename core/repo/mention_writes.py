@@ -12,9 +12,10 @@ from sqlite_utils import Database
 
 from core import json_text, mention_keys
 from core.clock import from_iso, to_iso
+from core.db import write_transaction
 from core.errors import ValidationError
 from core.models import Mention
-from core.storage import RISK_FLAGS_EACH, RISK_KIND, write_transaction
+from core.repo.rollups import RISK_FLAGS_EACH, RISK_KIND
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +172,7 @@ def free_mention_keys(db: Database, blocks: list[int]) -> list[int]:
 
 def _rollup_new_mentions(db: Database, new_keys: str) -> None:
     """Add the new mentions (``new_keys``: their rowids as a JSON array) to the dashboard's hourly roll-ups (one
-    statement each; updates and deletes are kept exact by the triggers of storage m060)."""
+    statement each; updates and deletes are kept exact by the triggers of migration m060)."""
     db.execute(
         "INSERT INTO dash_hourly (hour, platform, account, sentiment, n, answered, flagged) "
         "SELECT substr(created_at, 1, 13), platform, account, COALESCE(sentiment, ''), count(*), "
@@ -187,7 +188,7 @@ def _rollup_new_mentions(db: Database, new_keys: str) -> None:
         f" WHERE m.rowid IN {_IN_KEYS} AND m.risk_flags NOT IN ('[]', '')"
         ") WHERE kind IS NOT NULL GROUP BY 1, 2, 3, 4 "
         "ON CONFLICT (hour, platform, account, kind) DO UPDATE SET n = n + excluded.n", (new_keys,))
-    db.execute(  # mentions imported with a first response already known (storage m061)
+    db.execute(  # mentions imported with a first response already known (migration m061)
         "INSERT OR REPLACE INTO dash_responses (created_s, mention_uid, platform, account, responded_s, agent_id) "
         "SELECT unixepoch(m.created_at), m.uid, m.platform, m.account, unixepoch(m.first_response_at), "
         "COALESCE((SELECT agent_id FROM first_responses WHERE mention_uid = m.uid), m.assigned_to) "

@@ -1,7 +1,7 @@
 """DML for the publishing calendar: posts, their per-account outbox rows (targets) and the attempts log.
 
 Nothing here opens a transaction: services wrap each change and its audit record in
-:func:`core.storage.write_transaction`. Conditional updates (``claim_target``, ``update_target`` with
+:func:`core.db.write_transaction`. Conditional updates (``claim_target``, ``update_target`` with
 ``expect_*``) return whether the row matched, which is how the outbox refuses a double claim.
 Recurring posts are in :mod:`core.repo.recurrence`, the worker lease in :mod:`core.repo.leases`.
 """

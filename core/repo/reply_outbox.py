@@ -3,7 +3,7 @@
 A reply is claimed (``publishing``, with a token) by one conditional UPDATE before the platform is called, and
 every later change is conditional on that token or on the expected state, so that of two senders (two workers,
 two browser tabs, a worker and a person) exactly one wins. Nothing here opens a transaction: the services wrap
-each change and its audit record in :func:`core.storage.write_transaction`.
+each change and its audit record in :func:`core.db.write_transaction`.
 """
 
 from __future__ import annotations

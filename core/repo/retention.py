@@ -1,4 +1,4 @@
-"""DML of retention (core/storage.py m031): legal holds, the purge of working data, RGPD requests.
+"""DML of retention (core/migrations/archive.py m031): legal holds, the purge of working data, RGPD requests.
 
 Working data = scores, assignments, internal notes, author profiles. The record (mention text and payload,
 archived messages, the audit log) is never touched here. A mention under an active legal hold (on its

@@ -1,8 +1,9 @@
 """Reads (and benchmark-only bulk writes) for the dashboard, reports and topics (issue #9).
 
 Counts per hour come from the ``dash_hourly`` / ``dash_risk_hourly`` roll-ups that triggers keep exact
-(core/storage.py m060). When the selection filters on tags (or a municipal service, resolved to tags), the same
-rows are computed from ``mentions`` directly; both paths return the same shape, and a test checks they agree.
+(core/migrations/dashboard.py m060). When the selection filters on tags (or a municipal service, resolved to
+tags), the same rows are computed from ``mentions`` directly; both paths return the same shape, and a test checks
+they agree.
 Hour keys are UTC ``"YYYY-MM-DDTHH"`` prefixes of the stored ISO times; instants are epoch seconds.
 """
 
@@ -19,7 +20,7 @@ from sqlite_utils import Database
 from core import mention_keys
 from core.clock import from_iso, to_iso
 from core.repo import free_mention_keys
-from core.storage import RISK_FLAGS_EACH, RISK_KIND, rebuild_dashboard_responses, rebuild_dashboard_rollups
+from core.repo.rollups import RISK_FLAGS_EACH, RISK_KIND, rebuild_dashboard_responses, rebuild_dashboard_rollups
 
 _OPEN = "('new', 'assigned', 'waiting', 'escalated')"
 # Accounts are summed (the account filter selects them): the account field of these rows is ''.

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from core.clock import to_iso
-from core.storage import write_transaction
+from core.db import write_transaction
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

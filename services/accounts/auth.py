@@ -22,7 +22,7 @@ from core.clock import format_paris
 from core.config import Settings
 from core.errors import ConfigError, AccountLocked, AuthError, SessionExpired, ValidationError
 from core.models import Agent
-from core.storage import write_transaction
+from core.db import write_transaction
 from services.accounts.permissions import Action, require
 
 MIN_PASSWORD_LENGTH = 12

@@ -13,9 +13,9 @@ from typing import Any
 from sqlite_utils import Database
 
 from core import audit, repo
+from core.db import write_transaction
 from core.errors import ValidationError
 from core.models import Agent, Role, SignatureStyle
-from core.storage import write_transaction
 from editorial.signatures import signature_for
 from services.accounts.auth import DEFAULT_POLICY, AuthPolicy, hash_password
 from services.accounts.permissions import Action, require

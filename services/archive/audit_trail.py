@@ -21,7 +21,7 @@ from core import audit
 from core.repo.archive import ArchiveFilter
 from core.clock import PARIS, from_iso, to_iso
 from core.errors import ValidationError
-from core.storage import write_transaction
+from core.db import write_transaction
 from services.archive import published as archive_service
 from services.archive import exports
 from services.archive import rgpd

@@ -26,7 +26,7 @@ from core import audit
 from core.repo.archive import ArchiveFilter
 from core.clock import format_paris, to_iso
 from core.errors import IntegrityError, ValidationError
-from core.storage import write_transaction
+from core.db import write_transaction
 from services.archive import published as archive_service
 from services.archive.published import Actor, actor_identity, require_audit_reader
 

@@ -23,7 +23,7 @@ from core.repo.archive import ArchiveChange, ArchivedMessage, ArchiveFilter
 from core.clock import to_iso
 from core.errors import NotFoundError, PermissionDenied
 from core.models import Agent, Draft, InboxItem, Published, Role
-from core.storage import write_transaction
+from core.db import write_transaction
 
 AUDIT_READERS = frozenset({Role.LEGAL, Role.DIRECTOR, Role.ADMIN})
 Actor = Agent | str  # an agent (UI, role-checked) or a system actor such as "system:worker"

@@ -22,7 +22,7 @@ from core.repo import retention as ret
 from core.config import Settings
 from core.errors import ValidationError
 from core.repo.retention import WORKING_CLASSES, LegalHold
-from core.storage import open_db, write_transaction
+from core.db import open_db, write_transaction
 from services.archive.published import Actor, actor_identity, require_audit_reader
 
 log = logging.getLogger("parvis.retention")

@@ -24,7 +24,7 @@ from core.repo import author_marks as marks_repo
 from core import audit, repo
 from core.repo import retention as ret
 from core.clock import to_iso
-from core.storage import write_transaction
+from core.db import write_transaction
 from services.archive.published import Actor, actor_identity, require_audit_reader
 
 RECORD_KEPT = (

@@ -75,7 +75,7 @@ def connector_for(settings: Settings, mention: Mention) -> Connector:
 def _with_budget(connector: Connector, settings: Settings) -> Connector:
     """Give the X connector its usage counter and monthly budget gate (X is billed per call)."""
     if hasattr(connector, "usage_hook") and hasattr(connector, "budget_gate"):
-        from core.storage import open_db
+        from core.db import open_db
         from services.connections import x_budget
 
         x_budget.wire(connector, open_db(settings.db_path), settings.get)

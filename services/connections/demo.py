@@ -9,8 +9,8 @@ from sqlite_utils import Database
 
 from core import audit, repo
 from core.config import Settings
+from core.db import write_transaction
 from core.models import Role, SignatureStyle
-from core.storage import write_transaction
 from services.connections.assembly import score_fn
 from services.connections.ingest import sync_connector
 

@@ -20,9 +20,9 @@ from sqlite_utils import Database
 
 from core import audit, repo
 from core.clock import from_iso
+from core.db import write_transaction
 from core.errors import ValidationError
 from core.models import Author, Mention, Platform
-from core.storage import write_transaction
 from services.connections.ingest import ScoreFn, store_mentions
 
 REQUIRED = ("platform", "platform_id", "text", "author_id", "created_at")

@@ -18,9 +18,9 @@ from sqlite_utils import Database
 
 from connectors.base import Connector, FetchResult, PlatformChange
 from core import audit, repo
+from core.db import write_transaction
 from core.errors import AuthFailed, ConnectorError, RateLimited
 from core.models import InboxItem, Mention
-from core.storage import write_transaction
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from sqlite_utils import Database
 from connectors import registry
 from core import audit, repo
 from core.config import Settings
+from core.db import write_transaction
 from core.errors import NotFoundError, PermissionDenied
 from core.models import Agent, ConnectorHealth, Role
-from core.storage import write_transaction
 
 WORKER_STALE_S = 30
 

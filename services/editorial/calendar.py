@@ -23,7 +23,7 @@ from core.repo import posts as posts_repo
 from core.repo import recurrence as recurrence_repo
 from core.errors import ConnectorError, ValidationError, WorkflowError
 from core.models import Agent, DraftState, Platform, Post, TargetState
-from core.storage import write_transaction
+from core.db import write_transaction
 from editorial.workflow import Action as Flow
 from editorial.workflow import next_state
 from services.editorial.calendar_time import paris_to_utc

@@ -18,7 +18,7 @@ from core import audit
 from core.repo import posts as posts_repo
 from core.errors import CharterBlocked, NotFoundError, ValidationError, WorkflowError
 from core.models import Agent, DraftState, Post, Published, TargetState
-from core.storage import write_transaction
+from core.db import write_transaction
 from editorial.workflow import Action as Flow
 from editorial.workflow import after_approval, next_state
 from services.editorial.calendar import subject

@@ -22,7 +22,7 @@ from core.repo import posts as posts_repo
 from core.repo import recurrence as recurrence_repo
 from core.errors import ValidationError
 from core.models import Agent, DraftState, Platform, Recurrence, TargetState
-from core.storage import write_transaction
+from core.db import write_transaction
 from editorial.workflow import Action as Flow
 from editorial.workflow import next_state
 from services.editorial.calendar import _check_content, _clean_media, resolve_accounts

@@ -20,7 +20,7 @@ from connectors.base import Connector
 from core import audit, repo
 from core.errors import CharterBlocked, ConnectorError, PermissionDenied, ValidationError, WorkflowError
 from core.models import Agent, Draft, DraftState, Mention, Platform, Status
-from core.storage import write_transaction
+from core.db import write_transaction
 from editorial.charter import Media
 from editorial.engine import CharterResult, CheckContext
 from editorial.signatures import sign, signature_for, unsign

@@ -13,7 +13,7 @@ from sqlite_utils import Database
 from core import audit, repo
 from core.errors import CharterBlocked
 from core.models import Agent, InboxItem, Platform
-from core.storage import write_transaction
+from core.db import write_transaction
 from editorial.engine import CheckContext
 from editorial.templates import SAMPLE_VALUES, render_template, validate_template
 from services.editorial import charter as charters

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from core import audit, repo
+from core.db import write_transaction
 from core.errors import PermissionDenied, ValidationError
 from core.models import Agent, InboxItem, Note, Role, Status
-from core.storage import write_transaction
 from services.accounts.permissions import Action, require
 
 MAX_NOTE_LEN = 5_000

@@ -23,7 +23,7 @@ from core.repo import moderation as moderation_repo
 from core.config import Settings
 from core.errors import Unsupported, ValidationError
 from core.models import Agent, Status
-from core.storage import write_transaction
+from core.db import write_transaction
 from moderation import legal
 from services.connections import assembly
 from services.moderation.queue import is_unlawful, municipal_services

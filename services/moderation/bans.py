@@ -18,7 +18,7 @@ from core.repo import moderation_actions as moderation_actions_repo
 from core.config import Settings
 from core.errors import NotFoundError, ParvisError, ValidationError
 from core.models import Agent, InboxItem
-from core.storage import write_transaction
+from core.db import write_transaction
 from services.connections import assembly
 from services.moderation.actions import MAX_NOTE_LEN, can_do, platform_call
 from services.accounts.permissions import Action, require

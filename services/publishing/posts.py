@@ -32,7 +32,7 @@ from core.repo import posts as posts_repo
 from core.clock import Clock, utcnow
 from core.errors import AuthFailed, ParvisError, PermanentFailure, RateLimited, Unsupported, ValidationError
 from core.models import DraftState, Post, PostTarget, Published, TargetState
-from core.storage import write_transaction
+from core.db import write_transaction
 from services.publishing.content import (
     DEFAULT_POLICY,
     RELEASED,

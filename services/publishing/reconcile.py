@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from connectors.base import Connector
 from core.repo import posts as posts_repo
 from core.models import Post, PostTarget, Published, TargetState
-from core.storage import write_transaction
+from core.db import write_transaction
 
 if TYPE_CHECKING:
     from services.publishing.posts import Publisher, TickReport

@@ -29,7 +29,7 @@ from core.clock import Clock, utcnow
 from core.errors import ParvisError
 from core.models import Draft, DraftState, Platform, Published
 from core.repo.reply_outbox import ReplySend
-from core.storage import write_transaction
+from core.db import write_transaction
 from services.publishing import reply_sending as sending
 from services.publishing.content import DEFAULT_POLICY, PublishPolicy
 from services.publishing.posts import LEASE, SLOW_RETRY, acquire_publisher_lease, worker_identity

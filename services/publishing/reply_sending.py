@@ -27,7 +27,7 @@ from core.repo import reply_outbox as outbox_repo
 from core.errors import ParvisError, Unavailable, ValidationError, WorkflowError
 from core.models import Agent, Draft, DraftState, Mention, Published, Status
 from core.repo.reply_outbox import PERSON_PREFIX, ReplySend
-from core.storage import write_transaction
+from core.db import write_transaction
 from editorial.workflow import Action as Step
 from editorial.workflow import next_state
 from services.archive import published as archive

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core import audit
-from core.storage import write_transaction
+from core.db import write_transaction
 from tests.audit.conftest import tamper
 
 

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import audit, repo
 from core.models import DraftState, Platform, Role, Status
-from core.storage import write_transaction
+from core.db import write_transaction
 from services.reports import dashboard
 from services.accounts import permissions
 from services.inbox import saved_replies

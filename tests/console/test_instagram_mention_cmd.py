@@ -8,7 +8,7 @@ import pytest
 
 from console.cli import main
 from core import repo
-from core.storage import open_db
+from core.db import open_db
 from tests.fakes import FakeInstagramApi
 
 

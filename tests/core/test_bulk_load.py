@@ -11,7 +11,7 @@ import pytest
 from core import repo
 from core.repo import stats as stats_repo
 from core.models import Platform, Status
-from core.storage import PAGE_SIZE, open_db, write_transaction
+from core.db import PAGE_SIZE, open_db, write_transaction
 from tests.conftest import NOW, make_mention
 
 TEXTS = ["Nid-de-poule rue des Lilas", "La cantine était déçue ce midi", "Merci pour le marché de Noël !",
@@ -148,14 +148,13 @@ def test_readers_see_the_previous_state_until_the_load_commits(db_path):
 
 
 def test_a_writer_blocked_by_a_bulk_load_gets_a_clear_error(db_path, monkeypatch):
-    from core import storage
     from core.errors import DatabaseBusy
 
     db_path.parent.mkdir(parents=True)
     db = open_db(db_path)
     other = open_db(db_path)
     other.execute("PRAGMA busy_timeout = 50")
-    monkeypatch.setattr(storage, "BUSY_TIMEOUT_S", 0.05)
+    monkeypatch.setattr("core.db.BUSY_TIMEOUT_S", 0.05)
     with repo.bulk_load(db, expected=1) as load:
         load.add([make_mention("Bonjour")], now=NOW)
         with pytest.raises(DatabaseBusy, match="nothing was changed"):

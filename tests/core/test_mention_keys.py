@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from core import mention_keys, repo
-from core.storage import open_db
+from core.db import open_db
 from tests.conftest import make_mention
 
 

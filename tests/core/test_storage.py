@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 
 from core import repo
+from core.db import open_db, schema_version, write_transaction
 from core.errors import SchemaTooNewError, StorageError
+from core.migrations import migrations
 from core.models import Status
-from core.storage import migrations, open_db, schema_version, write_transaction
 from tests.conftest import make_mention
 
 
@@ -154,7 +155,7 @@ def test_unwritable_directory_is_reported(tmp_path, monkeypatch):
     ro = tmp_path / "ro"
     ro.mkdir()
     # tests may run as root, who can write anywhere: simulate the permission check failing
-    monkeypatch.setattr("core.storage.os.access", lambda path, mode: str(path) != str(ro))
+    monkeypatch.setattr("core.db.os.access", lambda path, mode: str(path) != str(ro))
     with pytest.raises(StorageError, match="not writable"):
         open_db(ro / "parvis.db")
     assert list(ro.iterdir()) == []

@@ -9,8 +9,8 @@ import pytest
 
 from core import repo
 from core.clock import PARIS
+from core.db import write_transaction
 from core.models import DraftState, Platform, Status
-from core.storage import write_transaction
 from services.reports.dashboard import period
 from tests.conftest import make_mention
 

@@ -12,8 +12,8 @@ from pypdf import PdfReader
 from pypdf.generic import ContentStream
 
 from core import repo
+from core.db import write_transaction
 from core.models import DraftState, Platform
-from core.storage import write_transaction
 from services.archive.published import archive_published
 from services.reports.dashboard import DashboardConfig
 from services.reports.faq import build_faq, faq_html, faq_markdown, is_question

@@ -8,9 +8,9 @@ from datetime import UTC, timedelta
 from sklearn.metrics import adjusted_rand_score
 
 from core import repo
+from core.db import write_transaction
 from core.errors import PermissionDenied
 from core.models import Status
-from core.storage import write_transaction
 from moderation.topics import cluster_labels, group_topics, near_duplicates
 from services.reports.dashboard import DashboardConfig, DashboardFilters
 from services.reports.topics import answer_group, topics_for

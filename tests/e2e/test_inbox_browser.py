@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from core import repo
+from core.db import open_db, write_transaction
 from core.models import Role, Status
-from core.storage import open_db, write_transaction
 from tests.conftest import NOW, make_mention
 from tests.e2e.server import console_server
 

@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import expect
 
 from core import audit, repo
+from core.db import open_db, write_transaction
 from core.models import DraftState, Role
-from core.storage import open_db, write_transaction
 from tests.conftest import NOW, make_mention
 from tests.e2e.server import console_server
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from core import audit, repo
 from core.repo import posts as posts_repo
 from core.models import DraftState, Platform, Role, TargetState
-from core.storage import open_db
+from core.db import open_db
 from services.editorial import calendar
 from services.editorial import post_review
 from services.publishing.content import PublishPolicy

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from connectors.mastodon.connector import MastodonConnector
 from core import audit, repo
+from core.db import open_db
 from core.models import DraftState, Platform, Role
-from core.storage import open_db
 from tests.fakes import FakeMastodonApi
 from tests.publishing.fakes import FakeClock
 from tests.publishing.reply_lookup_steps import send_with_a_lost_answer

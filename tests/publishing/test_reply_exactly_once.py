@@ -21,7 +21,7 @@ from core import audit, repo
 from core.repo import leases as lease_repo
 from core.repo import reply_outbox as outbox_repo
 from core.models import DraftState, Platform, Role
-from core.storage import open_db, write_transaction
+from core.db import open_db, write_transaction
 from services.inbox import replies
 from services.publishing.content import PublishPolicy
 from services.publishing.posts import LEASE

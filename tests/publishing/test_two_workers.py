@@ -10,7 +10,7 @@ from core import audit
 from core.repo import leases as lease_repo
 from core.repo import posts as posts_repo
 from core.models import TargetState
-from core.storage import open_db, write_transaction
+from core.db import open_db, write_transaction
 from services.publishing.posts import LEASE, Publisher, TickReport
 from tests.publishing.conftest import POLICY, T0
 from tests.publishing.fakes import FakePlatform

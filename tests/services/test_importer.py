@@ -91,7 +91,7 @@ def test_import_cli_bulk_flag(tmp_path):
     from click.testing import CliRunner
 
     from console.cli import _load_commands, cli
-    from core.storage import open_db
+    from core.db import open_db
 
     _load_commands()
     f = tmp_path / "history.jsonl"

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 
 from core import audit, repo
+from core.db import open_db
 from core.errors import WorkflowError
 from core.models import DraftState, Platform
-from core.storage import open_db
 from services.inbox import replies
 from services.publishing import reply_sending
 from services.publishing.content import PublishPolicy

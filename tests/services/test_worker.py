@@ -11,7 +11,7 @@ from connectors import registry
 from console import worker
 from core import audit, repo
 from core.config import Settings
-from core.storage import open_db
+from core.db import open_db
 from tests.connectors.conftest import X_KEYS
 from tests.fakes import FakeGraphApi, FakeXApi
 from tests.fakes.base import serve

@@ -1,0 +1,70 @@
+"""THE schema: every table, index and trigger of Parvis, as migrations (DDL only), one module per subject.
+
+:data:`MIGRATIONS` is the order in which they are applied; :func:`core.db.open_db` applies the pending ones.
+Each database records the names it has applied (``_sqlite_migrations``) and never runs one twice, so:
+
+- migrations are append-only: never edit, rename, remove or reorder one that has been released;
+- a new migration is a function ``mNNN_<what>(db)`` in the module of its subject, **added at the end** of
+  :data:`MIGRATIONS`.
+
+The number in a name is a subject band, not a position: m001-m009 foundation (mentions, agents, connectors,
+audit log), m010-m019 moderation, m020-m029 editorial and sign-in, m030-m039 audit trail and legal archive,
+m040-m049 connectors and worker, m050-m059 publishing, m060-m069 dashboard, m070-m079 more channels, m080-m089
+moderation queue. The list keeps the order in which fresh databases have always applied them
+(docs/decisions/0006-migrations-order.md). DML lives in ``core/repo/`` and ``core/audit/``.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils.migrations import Migrations
+
+from core.migrations.agents import m002_agents_and_work, m021_sessions
+from core.migrations.archive import m030_legal_archive, m031_legal_holds_retention_rgpd
+from core.migrations.audit import m004_audit_log
+from core.migrations.connectors import m003_connectors_and_worker, m005_sync_requests
+from core.migrations.dashboard import m060_dashboard_rollups, m061_dashboard_responses, m062_batch_dashboard_insert
+from core.migrations.editorial import m020_charters, m022_saved_replies, m023_draft_review
+from core.migrations.mentions import (
+    m001_mentions,
+    m006_bulk_fts_insert,
+    m007_time_ordered_mention_keys,
+    m008_drop_redundant_open_index,
+)
+from core.migrations.moderation import m010_sentiment_feedback, m080_moderation_queue, m081_author_bans
+from core.migrations.publishing import m050_posts_outbox, m051_worker_leases, m052_reply_outbox
+from core.migrations.usage import m070_x_usage
+
+MIGRATION_SET = "parvis"
+
+# The order of application. Append new migrations at the end; never reorder (see the module docstring).
+MIGRATIONS = [
+    m001_mentions,
+    m002_agents_and_work,
+    m003_connectors_and_worker,
+    m004_audit_log,
+    m005_sync_requests,
+    m006_bulk_fts_insert,
+    m007_time_ordered_mention_keys,
+    m008_drop_redundant_open_index,
+    m010_sentiment_feedback,
+    m020_charters,
+    m021_sessions,
+    m022_saved_replies,
+    m023_draft_review,
+    m030_legal_archive,
+    m031_legal_holds_retention_rgpd,
+    m050_posts_outbox,
+    m051_worker_leases,
+    m060_dashboard_rollups,
+    m061_dashboard_responses,
+    m062_batch_dashboard_insert,
+    m080_moderation_queue,
+    m081_author_bans,
+    m070_x_usage,  # after m081: added when databases already carried m060-m081
+    m052_reply_outbox,  # after m070, for the same reason (issue #6 follow-up)
+]
+
+migrations = Migrations(MIGRATION_SET)
+for _migration in MIGRATIONS:
+    migrations()(_migration)
+del _migration

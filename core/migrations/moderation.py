@@ -1,0 +1,83 @@
+"""Migrations of moderation: sentiment feedback (m010), the moderation queue and author bans (m080-m081)."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+
+def m010_sentiment_feedback(db: Database) -> None:
+    """Agents' sentiment corrections, kept for retraining (``train sentiment --with-feedback``).
+
+    No copy of the text: training reads it from ``mentions``, so retention / erasure of a mention also removes
+    what its correction could teach (ON DELETE CASCADE).
+    """
+    db.executescript("""
+    CREATE TABLE sentiment_feedback (
+        id INTEGER PRIMARY KEY,
+        mention_uid TEXT NOT NULL REFERENCES mentions(uid) ON DELETE CASCADE,
+        label TEXT NOT NULL CHECK (label IN ('negative', 'neutral', 'positive')),
+        previous_label TEXT,
+        model_version TEXT,
+        agent_id INTEGER REFERENCES agents(id),
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX idx_sentiment_feedback_mention ON sentiment_feedback (mention_uid, id);
+    """)
+
+
+def m080_moderation_queue(db: Database) -> None:
+    """Authors marked elected / opposition, decisions with their time to action, pending director confirmations."""
+    db.executescript("""
+    CREATE TABLE author_marks (
+        platform TEXT NOT NULL,
+        author_platform_id TEXT NOT NULL,
+        mark TEXT NOT NULL CHECK (mark IN ('elected', 'opposition')),
+        handle TEXT NOT NULL DEFAULT '',
+        marked_by INTEGER REFERENCES agents(id),
+        marked_at TEXT NOT NULL,
+        PRIMARY KEY (platform, author_platform_id)
+    );
+    CREATE TABLE moderation_decisions (
+        id INTEGER PRIMARY KEY,
+        mention_uid TEXT NOT NULL REFERENCES mentions(uid) ON DELETE CASCADE,
+        action TEXT NOT NULL,
+        ground TEXT,
+        detail TEXT NOT NULL DEFAULT '',
+        unlawful INTEGER NOT NULL DEFAULT 0,
+        flagged_at TEXT NOT NULL,
+        decided_at TEXT NOT NULL,
+        seconds_to_action INTEGER NOT NULL,
+        agent_id INTEGER REFERENCES agents(id)
+    );
+    CREATE INDEX idx_moderation_decisions_mention ON moderation_decisions (mention_uid, id);
+    CREATE TABLE moderation_requests (
+        id INTEGER PRIMARY KEY,
+        mention_uid TEXT NOT NULL REFERENCES mentions(uid) ON DELETE CASCADE,
+        action TEXT NOT NULL,
+        ground TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        requested_by INTEGER REFERENCES agents(id),
+        requested_at TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'confirmed', 'refused')),
+        decided_by INTEGER REFERENCES agents(id),
+        decided_at TEXT
+    );
+    CREATE INDEX idx_moderation_requests_state ON moderation_requests (state, id);
+    """)
+
+
+def m081_author_bans(db: Database) -> None:
+    """Authors banned from a page/account through Parvis (one row while the ban lasts), with the ground."""
+    db.executescript("""
+    CREATE TABLE author_bans (
+        platform TEXT NOT NULL,
+        author_platform_id TEXT NOT NULL,
+        handle TEXT NOT NULL DEFAULT '',
+        mention_uid TEXT NOT NULL,
+        ground TEXT NOT NULL,
+        connector TEXT NOT NULL DEFAULT '',
+        banned_by INTEGER REFERENCES agents(id),
+        banned_at TEXT NOT NULL,
+        PRIMARY KEY (platform, author_platform_id)
+    );
+    """)
