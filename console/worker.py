@@ -1,10 +1,11 @@
 """``python -m console worker``: one process that keeps Parvis in sync (the `schedule` library).
 
-Each connector is synced on its own interval (``PARVIS_SYNC_INTERVAL_S``, default 60 s; per connector
-``PARVIS_SYNC_INTERVAL_<NAME>_S``); a heartbeat is written every few seconds so the console can show
-"dernière synchro il y a 12 s"; SIGTERM/SIGINT stop the loop gracefully after the job in progress.
-Other periodic jobs (publishing due posts, re-prioritising, retention) register through :data:`EXTRA_JOBS`.
-Never imports Streamlit.
+Every job is named here, in :func:`jobs`, and defined in ``console/jobs/``: the sync of each connector on its own
+interval (``PARVIS_SYNC_INTERVAL_S``, default 60 s; per connector ``PARVIS_SYNC_INTERVAL_<NAME>_S``) and the
+"sync now" requests (jobs/sync.py); scheduled replies (jobs/replies.py) and posts (jobs/publishing.py) every
+``PARVIS_PUBLISH_TICK_S``; re-prioritising, the heartbeat ("dernière synchro il y a 12 s") and the daily retention
+purge (jobs/housekeeping.py). No module adds a job by being imported. SIGTERM/SIGINT stop the loop gracefully
+after the job in progress. Never imports Streamlit.
 """
 
 from __future__ import annotations
@@ -14,137 +15,76 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import schedule
 
 from connectors.base import Connector
-from core import repo
+from console.jobs import housekeeping, publishing, replies, sync
+from console.jobs.base import guarded
 from core.clock import Clock, utcnow
 from core.config import Settings
+<<<<<<< HEAD
 from core.db import open_db, write_transaction
+=======
+>>>>>>> ui
 from services.connections.ingest import ScoreFn, sync_connector
 
 log = logging.getLogger("parvis.worker")
 HEARTBEAT_S = 5
 REQUESTS_S = 2
 REPRIORITIZE_S = 600
-WORKER_NAME = "worker"
 
-# (name, interval seconds, job(settings, now)) — appended by other modules (publishing, retention, ...).
+# (name, interval seconds, job(settings, now)): jobs a caller adds before ``run`` (a test, an embedding script).
+# None is added by an import; a name that :func:`jobs` already schedules is skipped (it would run twice).
 EXTRA_JOBS: list[tuple[str, int, Callable[[Settings, datetime], None]]] = []
 
 
-def _guarded(name: str, fn: Callable[[], None]) -> Callable[[], None]:
-    """Run a job; a crash is logged and the loop goes on (a crashed job must not kill the worker)."""
-    def run() -> None:
-        try:
-            fn()
-        except Exception:  # noqa: BLE001 - top of a worker job: log and keep the loop alive
-            log.exception("job %s crashed; will retry at its next interval", name)
-    return run
+@dataclass(frozen=True)
+class Job:
+    """One periodic job of the worker: its name (the schedule tag), its interval, what it runs."""
+
+    name: str
+    every_s: int
+    run: Callable[[], None]
 
 
-def sync_job(settings: Settings, connector: Connector, *, clock: Clock = utcnow,
-             score: ScoreFn | None = None) -> Callable[[], None]:
-    """A job that syncs ``connector`` once, on a fresh connection."""
-    def run() -> None:
-        db = open_db(settings.db_path)
-        try:
-            sync_connector(db, connector, now=clock(), score=score)
-        finally:
-            db.close()
-    return _guarded(f"sync:{connector.name}", run)
-
-
-def heartbeat_job(settings: Settings, started_at: datetime, *, clock: Clock = utcnow,
-                  names: Sequence[str] = ()) -> Callable[[], None]:
-    """A job that records the worker's heartbeat."""
-    def run() -> None:
-        db = open_db(settings.db_path)
-        try:
-            with write_transaction(db):
-                repo.beat(db, WORKER_NAME, pid=os.getpid(), started_at=started_at, now=clock(),
-                          info={"connectors": list(names)})
-        finally:
-            db.close()
-    return _guarded("heartbeat", run)
-
-
-def sync_requests_job(settings: Settings, connectors: Sequence[Connector], *, clock: Clock = utcnow,
-                      score: ScoreFn | None = None) -> Callable[[], None]:
-    """A job that runs the "sync now" requests made from the console."""
-    by_name = {c.name: c for c in connectors}
-
-    def run() -> None:
-        db = open_db(settings.db_path)
-        try:
-            with write_transaction(db):
-                names = repo.take_sync_requests(db)
-            for name in names:
-                if name in by_name:
-                    sync_connector(db, by_name[name], now=clock(), score=score)
-        finally:
-            db.close()
-    return _guarded("sync-requests", run)
-
-
-def replies_job(settings: Settings, *, clock: Clock = utcnow) -> Callable[[], None]:
-    """A job that sends the scheduled replies whose time has come (demo data to the sandbox), exactly once:
-    under the same ``publisher`` lease and worker identity as the posts' job (console/jobs/publishing.py)."""
-    from console.jobs.publishing import WORKER_ID
-    from services.publishing import approvals
-    from services.connections import assembly
-    from services.publishing.content import PublishPolicy
-
-    policy = PublishPolicy.from_settings(settings)
-
-    def run() -> None:
-        db = open_db(settings.db_path)
-        try:
-            def choose(draft):  # type: ignore[no-untyped-def]
-                return assembly.connector_for(settings, repo.get_item(db, draft.mention_uid).mention)
-            approvals.publish_due(db, choose, now=clock(), clock=clock, worker_id=WORKER_ID, policy=policy)
-        finally:
-            db.close()
-    return _guarded("publish-replies", run)
-
-
-def reprioritize_job(settings: Settings, *, clock: Clock = utcnow) -> Callable[[], None]:
-    """A job that raises the priority of open items as they wait (the waiting time is part of the priority)."""
-    from core.repo import moderation as moderation_repo
-    from services.connections import assembly
-
-    def run() -> None:
-        db = open_db(settings.db_path)
-        try:
-            items = repo.list_inbox(db, repo.InboxQuery(order="oldest", limit=5_000))
-            changes = assembly.moderator(settings).reprioritize(items, clock())
-            with write_transaction(db):
-                moderation_repo.update_priorities(db, changes)
-        finally:
-            db.close()
-    return _guarded("reprioritize", run)
+def jobs(settings: Settings, connectors: Sequence[Connector], *, clock: Clock = utcnow,
+         score: ScoreFn | None = None) -> list[Job]:
+    """Every job of the worker, in the order of its first round (the whole list: nothing registers elsewhere)."""
+    default = settings.get_int("PARVIS_SYNC_INTERVAL_S", 60)
+    tick = max(1, settings.get_int("PARVIS_PUBLISH_TICK_S", 15))
+    # sync_connector is looked up here, when the jobs are built, so that a test may replace worker.sync_connector
+    return [
+        Job("sync-requests", REQUESTS_S,
+            sync.sync_requests_job(settings, connectors, clock=clock, score=score, sync=sync_connector)),
+        *(Job(f"sync:{c.name}", max(1, settings.get_int(f"PARVIS_SYNC_INTERVAL_{c.name.upper()}_S", default)),
+              sync.sync_job(settings, c, clock=clock, score=score, sync=sync_connector)) for c in connectors),
+        Job(replies.JOB_NAME, tick, replies.replies_job(settings, clock=clock)),
+        Job("reprioritize", REPRIORITIZE_S, housekeeping.reprioritize_job(settings, clock=clock)),
+        Job("heartbeat", HEARTBEAT_S,
+            housekeeping.heartbeat_job(settings, clock(), clock=clock, names=[c.name for c in connectors])),
+        Job(housekeeping.PURGE_JOB, housekeeping.PURGE_INTERVAL_S, housekeeping.retention_job(settings, clock=clock)),
+        Job(publishing.JOB_NAME, tick,
+            guarded(publishing.JOB_NAME, lambda: publishing.publish_once(settings, clock()))),
+    ]
 
 
 def build_scheduler(settings: Settings, connectors: Sequence[Connector], *, clock: Clock = utcnow,
                     score: ScoreFn | None = None) -> schedule.Scheduler:
-    """A scheduler with one sync job per connector, the heartbeat, and the registered extra jobs."""
+    """A scheduler with :func:`jobs`, then the :data:`EXTRA_JOBS` a caller added (names not already taken)."""
     scheduler = schedule.Scheduler()
-    scheduler.every(REQUESTS_S).seconds.do(sync_requests_job(settings, connectors, clock=clock, score=score)).tag(
-        "sync-requests")
-    default = settings.get_int("PARVIS_SYNC_INTERVAL_S", 60)
-    for connector in connectors:
-        every = settings.get_int(f"PARVIS_SYNC_INTERVAL_{connector.name.upper()}_S", default)
-        scheduler.every(max(1, every)).seconds.do(sync_job(settings, connector, clock=clock, score=score)).tag(
-            f"sync:{connector.name}")
-    tick = max(1, settings.get_int("PARVIS_PUBLISH_TICK_S", 15))
-    scheduler.every(tick).seconds.do(replies_job(settings, clock=clock)).tag("publish-replies")
-    scheduler.every(REPRIORITIZE_S).seconds.do(reprioritize_job(settings, clock=clock)).tag("reprioritize")
-    scheduler.every(HEARTBEAT_S).seconds.do(
-        heartbeat_job(settings, clock(), clock=clock, names=[c.name for c in connectors])).tag("heartbeat")
-    for name, interval, job in EXTRA_JOBS:
-        scheduler.every(interval).seconds.do(_guarded(name, lambda job=job: job(settings, clock()))).tag(name)
+    listed = jobs(settings, connectors, clock=clock, score=score)
+    for job in listed:
+        scheduler.every(job.every_s).seconds.do(job.run).tag(job.name)
+    taken = {job.name for job in listed}
+    for name, interval, extra in EXTRA_JOBS:
+        if name in taken:
+            log.debug("extra job %s skipped: the worker already schedules it", name)
+            continue
+        taken.add(name)
+        scheduler.every(interval).seconds.do(guarded(name, lambda extra=extra: extra(settings, clock()))).tag(name)
     return scheduler
 
 

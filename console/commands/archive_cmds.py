@@ -1,6 +1,6 @@
 """Legal archive, retention and RGPD commands: ``archive …``, ``retention …``, ``rgpd …``.
 
-Also registers the daily retention purge in the worker (``console.worker.EXTRA_JOBS``).
+The worker's daily retention purge is console/jobs/housekeeping.py (listed in ``console.worker.jobs``).
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 
-from console import worker
 from console.cli import cli, db_option, load_settings
 from console.commands.audit_cmds import (
     actor_option,
@@ -26,9 +25,6 @@ from services.archive import exports
 from services.archive import retention
 from services.archive import rgpd
 from services.archive import transfer
-
-if not any(name == "retention-purge" for name, _, _ in worker.EXTRA_JOBS):
-    worker.EXTRA_JOBS.append(("retention-purge", retention.PURGE_INTERVAL_S, retention.purge_job))
 
 
 @cli.group()

@@ -106,8 +106,7 @@ def worker(db_path: Path | None, once: bool) -> None:
     from console.jobs import publishing as publishing_jobs
     from core.clock import utcnow as _now
 
-    publishing_jobs.register_jobs(settings)
-    try:
+    try:  # every job is listed in console.worker.jobs
         worker_mod.run(settings, assembly.enabled_connectors(settings), stop=stop, score=assembly.score_fn(settings))
     finally:
         publishing_jobs.release(settings, _now())

@@ -1,6 +1,6 @@
 """The worker's publishing job: every ``PARVIS_PUBLISH_TICK_S`` seconds (default 15), publish due posts and
-materialise recurring ones. Call :func:`register_jobs` before building the worker's scheduler, and
-:func:`release` after the loop stops so that another worker can take over without waiting for the lease.
+materialise recurring ones. ``console.worker.jobs`` lists :func:`publish_once`; call :func:`release` after
+the loop stops so that another worker can take over without waiting for the lease.
 """
 
 from __future__ import annotations
@@ -61,7 +61,8 @@ def publish_once(settings: Settings, now: datetime, *,
 
 
 def register_jobs(settings: Settings) -> None:
-    """Append the publishing job to ``console.worker.EXTRA_JOBS`` (once)."""
+    """Append the publishing job to ``console.worker.EXTRA_JOBS`` (once). Kept for callers of the old
+    registration: ``console.worker.jobs`` lists the job itself and the worker skips this duplicate."""
     from console import worker
 
     if any(name == JOB_NAME for name, _, _ in worker.EXTRA_JOBS):

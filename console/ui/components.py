@@ -10,11 +10,14 @@ from console.messages import PLATFORM_LABELS, SENTIMENT_LABELS, STATUS_LABELS
 from core.clock import format_paris
 from core.models import InboxItem
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+# Every character that can start Markdown, HTML, an entity, a link, LaTeX or a Streamlit directive (:red[…],
+# :material/…:). Parentheses are left alone: they only matter after "]", which is escaped.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#+\-.!|<>~$:&])")
 
 
 def md_escape(text: str) -> str:
-    """Escape Markdown/HTML-significant characters so untrusted text renders literally inside Markdown."""
+    """Escape Markdown/HTML-significant characters so untrusted text renders literally inside Markdown (the one
+    escaping rule of the console: page.alert and page.flash apply it when they show a message)."""
     return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", " ")
 
 

@@ -3,7 +3,7 @@
 Working data about residents (scores, assignments, internal notes, author profiles) expires after a number of
 months per data class: ``PARVIS_RETENTION_MONTHS`` (default 13) for every class, overridden per class by
 ``PARVIS_RETENTION_<CLASS>_MONTHS`` (e.g. ``PARVIS_RETENTION_NOTES_MONTHS=6``); 0 keeps that class forever.
-The worker runs :func:`purge_job` daily; a mention under a legal hold (on its conversation or its author) is
+The worker runs :func:`purge` daily (console/jobs/housekeeping.py); a mention under a legal hold (on its conversation or its author) is
 skipped until the hold is lifted. Every run, hold and lift is audited. The record (messages received and
 published, the legal archive, the audit log) is never purged here: it follows the archival policy.
 """
@@ -22,7 +22,7 @@ from core.repo import retention as ret
 from core.config import Settings
 from core.errors import ValidationError
 from core.repo.retention import WORKING_CLASSES, LegalHold
-from core.db import open_db, write_transaction
+from core.db import write_transaction
 from services.archive.published import Actor, actor_identity, require_audit_reader
 
 log = logging.getLogger("parvis.retention")
@@ -101,15 +101,6 @@ def purge(db: Database, policy: RetentionPolicy, *, now: datetime, actor: str = 
                                                run_id=run_id, counts=counts, held=held, cutoffs=iso), at=now)
     log.info("retention run %d: purged %s, held back %s", run_id, counts, held)
     return PurgeReport(counts=counts, held=held, cutoffs=cutoffs, dry_run=False, run_id=run_id)
-
-
-def purge_job(settings: Settings, now: datetime) -> None:
-    """The worker's daily retention job (register in console.worker.EXTRA_JOBS)."""
-    db = open_db(settings.db_path)
-    try:
-        purge(db, RetentionPolicy.from_settings(settings), now=now)
-    finally:
-        db.close()
 
 
 # ---- legal holds -----------------------------------------------------------------------------------

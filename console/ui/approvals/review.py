@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 import streamlit as st
 
-from console.ui import components
-from console.ui import deps
+from console.ui import components, deps, page
 from console.ui.charter.rules import SEVERITY_ICON, findings_table
 from console.ui.components import md_escape
 from console.messages import PLATFORM_LABELS, message_for
@@ -22,24 +22,8 @@ from services.connections import assembly
 from services.inbox import replies
 from services.inbox import saved_replies
 
-FLASH_KEY = "approvals_flash"
 BASELINE_FR = {"approved": "Modifications depuis le texte validé précédemment",
                "submitted": "Modifications depuis la soumission précédente"}
-
-
-def show_flash() -> None:
-    """Show (once) the result of the last action."""
-    found = st.session_state.pop(FLASH_KEY, None)
-    if found:
-        kind, text = found
-        (st.success if kind == "ok" else st.error)(text)
-
-
-def _guard(fn: Callable[[], str]) -> None:
-    try:
-        st.session_state[FLASH_KEY] = ("ok", fn())
-    except ParvisError as err:
-        st.session_state[FLASH_KEY] = ("error", md_escape(message_for(err)))
 
 
 def _approve(director: Agent, draft_id: int, seen_text: str, send: bool) -> None:
@@ -49,7 +33,7 @@ def _approve(director: Agent, draft_id: int, seen_text: str, send: bool) -> None
             now = deps.now()
             draft = replies.approve(db, director, draft_id, now=now, seen_text=seen_text)
             if not send or draft.scheduled_at is not None:
-                st.session_state[FLASH_KEY] = ("ok", "Réponse validée : " + (
+                page.flash("ok", "Réponse validée : " + (
                     "elle partira à l'heure programmée." if draft.scheduled_at else "son auteur peut l'envoyer."))
                 return
             try:
@@ -57,23 +41,20 @@ def _approve(director: Agent, draft_id: int, seen_text: str, send: bool) -> None
                                                    repo.get_item(db, draft.mention_uid or "").mention)
                 replies.send(db, director, draft_id, connector, now=now)
             except ParvisError as err:  # the approval stands; the message says whether to retry or to check
-                st.session_state[FLASH_KEY] = ("error", "Réponse validée, mais l'envoi n'a pas abouti : "
-                                               + md_escape(message_for(err)))
+                page.flash("error", "Réponse validée, mais l'envoi n'a pas abouti : " + message_for(err))
                 return
     except ParvisError as err:
-        st.session_state[FLASH_KEY] = ("error", md_escape(message_for(err)))
+        page.flash("error", message_for(err))
         return
-    st.session_state[FLASH_KEY] = ("ok", "Réponse validée et envoyée.")
+    page.flash("ok", "Réponse validée et envoyée.")
 
 
 def _request_changes(director: Agent, draft_id: int, key: str) -> None:
-    def run() -> str:
-        with deps.db() as db:
-            replies.request_changes(db, director, draft_id, comment=str(st.session_state.get(key, "")),
-                                    now=deps.now())
+    def call(db: Any, now: datetime) -> str:
+        replies.request_changes(db, director, draft_id, comment=str(st.session_state.get(key, "")), now=now)
         st.session_state[key] = ""
         return "Modifications demandées : la réponse retourne à son auteur."
-    _guard(run)
+    page.run(call)
 
 
 def _findings(text: str, records: tuple[dict[str, object], ...]) -> None:
@@ -135,23 +116,21 @@ def approval_card(director: Agent, entry: approvals.ApprovalItem, *, risk_thresh
 
 
 def _create_saved(director: Agent) -> None:
-    def run() -> str:
-        with deps.db() as db:
-            saved = saved_replies.create(db, director, title=str(st.session_state.get("saved_new_title", "")),
-                                         body=str(st.session_state.get("saved_new_body", "")), now=deps.now())
+    def call(db: Any, now: datetime) -> str:
+        saved = saved_replies.create(db, director, title=str(st.session_state.get("saved_new_title", "")),
+                                     body=str(st.session_state.get("saved_new_body", "")), now=now)
         st.session_state["saved_new_title"] = st.session_state["saved_new_body"] = ""
         return f"Modèle « {saved.title} » créé."
-    _guard(run)
+    page.run(call)
 
 
 def _update_saved(director: Agent, reply_id: int, active: bool) -> None:
-    def run() -> str:
-        with deps.db() as db:
-            saved = saved_replies.update(db, director, reply_id, now=deps.now(), active=active,
-                                         title=str(st.session_state.get(f"saved_title_{reply_id}", "")),
-                                         body=str(st.session_state.get(f"saved_body_{reply_id}", "")))
+    def call(db: Any, now: datetime) -> str:
+        saved = saved_replies.update(db, director, reply_id, now=now, active=active,
+                                     title=str(st.session_state.get(f"saved_title_{reply_id}", "")),
+                                     body=str(st.session_state.get(f"saved_body_{reply_id}", "")))
         return f"Modèle « {saved.title} » {'enregistré' if active else 'supprimé'}."
-    _guard(run)
+    page.run(call)
 
 
 def saved_replies_tab(director: Agent) -> None:
@@ -162,7 +141,7 @@ def saved_replies_tab(director: Agent) -> None:
         with deps.db() as db:
             saved = saved_replies.list_saved(db, director)
     except ParvisError as err:
-        st.error(md_escape(message_for(err)))
+        page.error(err)
         return
     if not saved:
         st.info("Aucun modèle de réponse.")

@@ -6,10 +6,10 @@ import json
 
 import streamlit as st
 
-from console.ui import deps
+from console.ui import deps, page
 from console.ui.audit.common import download_block, period_bounds, run_action, stale_note
 from console.ui.components import md_escape
-from console.messages import PLATFORM_LABELS, ROLE_LABELS, message_for
+from console.messages import PLATFORM_LABELS, ROLE_LABELS
 from core.clock import format_paris
 from core.errors import ParvisError
 from core.models import Agent
@@ -60,7 +60,7 @@ def archive_tab(agent: Agent, agents: list[Agent], allow_broken: bool) -> None:
         with deps.db() as db:
             messages, total = archive.search(db, filters)
     except ParvisError as err:
-        st.error(md_escape(message_for(err)))
+        page.error(err)
         return
     st.caption(f"{total} message(s) archivé(s) correspondant aux filtres")
     if not messages:
@@ -98,7 +98,7 @@ def history_panel(message_id: int) -> None:
         with deps.db() as db:
             h = archive.history(db, message_id)
     except ParvisError as err:
-        st.error(md_escape(message_for(err)))
+        page.error(err)
         return
     m = h.message
     st.subheader(f"Historique du message archivé n° {m.id}")

@@ -1,4 +1,4 @@
-"""Audit page, shared pieces: flash messages, periods, the integrity banner with the countersignable head."""
+"""Audit page, shared pieces: the action runner, periods, the integrity banner with the countersignable head."""
 
 from __future__ import annotations
 
@@ -10,15 +10,12 @@ from typing import Any
 
 import streamlit as st
 
-from console.ui import deps
+from console.ui import deps, page
 from console.ui.components import md_escape
-from console.messages import message_for
 from core.clock import PARIS, format_paris, from_iso
-from core.errors import ParvisError
 from core.models import Agent
 from services.archive import audit_trail
 
-FLASH_KEY = "audit_flash"
 INTEGRITY_KEY = "audit_integrity"
 HEAD_TEXT_KEY = "audit_head_text"
 RECHECK_S = 300  # a verification is reused for this long while the head has not moved
@@ -35,25 +32,11 @@ CHAIN_REASONS = {
 }
 
 
-def show_flash() -> None:
-    """Show (once) the outcome of the last action."""
-    flash = st.session_state.pop(FLASH_KEY, None)
-    if flash:
-        kind, text = flash
-        (st.success if kind == "ok" else st.error)(text)
-
-
 def run_action(action: Callable[[Any], Any], ok_text: str | Callable[[Any], str], store: str | None = None) -> None:
-    """Run ``action(db)`` in a callback; keep its value under ``store`` and a French flash message."""
-    try:
-        with deps.db() as db:
-            value = action(db)
-    except ParvisError as err:
-        st.session_state[FLASH_KEY] = ("error", md_escape(message_for(err)))
-        return
-    if store:
+    """Run ``action(db)`` in a callback (page.run: French flash message); keep its value under ``store``."""
+    value = page.run(lambda db, now: action(db), ok_text)
+    if store and value is not None:
         st.session_state[store] = value
-    st.session_state[FLASH_KEY] = ("ok", ok_text(value) if callable(ok_text) else ok_text)
 
 
 def period_bounds(value: Any) -> tuple[datetime | None, datetime | None]:

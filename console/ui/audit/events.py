@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from console.ui import deps
+from console.ui import deps, page
 from console.ui.audit.common import download_block, period_bounds, run_action, stale_note
-from console.ui.components import md_escape
-from console.messages import ROLE_LABELS, message_for
+from console.messages import ROLE_LABELS
 from core.clock import format_paris, from_iso
 from core.errors import ParvisError
 from core.models import Agent
@@ -49,7 +48,7 @@ def events_tab(agent: Agent, agents: list[Agent], allow_broken: bool) -> None:
             rows, total = audit_trail.search_events(db, selection, actor=agent, limit=PAGE_SIZE,
                                                     offset=(page_no - 1) * PAGE_SIZE)
     except ParvisError as err:
-        st.error(md_escape(message_for(err)))
+        page.error(err)
         return
     st.caption(f"{total} événement(s) · page {page_no} · du plus récent au plus ancien")
     if rows:

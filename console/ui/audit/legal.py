@@ -6,10 +6,10 @@ from typing import Any
 
 import streamlit as st
 
-from console.ui import deps
+from console.ui import deps, page
 from console.ui.audit.common import run_action
 from console.ui.components import md_escape
-from console.messages import PLATFORM_LABELS, message_for
+from console.messages import PLATFORM_LABELS
 from core.clock import format_paris
 from core.errors import ParvisError, ValidationError
 from core.models import Agent
@@ -160,7 +160,7 @@ def rgpd_tab(agent: Agent) -> None:
         with deps.db() as db:
             past = rgpd.requests(db, limit=50)
     except ParvisError as err:
-        st.error(md_escape(message_for(err)))
+        page.error(err)
         return
     if past:
         st.markdown("**Demandes enregistrées**")

@@ -1,4 +1,4 @@
-"""Calendrier page helpers: flash messages, service calls from callbacks, Paris date/time inputs, the week and
+"""Calendrier page helpers: service calls from callbacks, Paris date/time inputs, the week and
 month grids and the post tables (plain text cells only: post texts are shown verbatim, never as Markdown)."""
 
 from __future__ import annotations
@@ -10,17 +10,15 @@ from typing import Any
 
 import streamlit as st
 
-from console.ui import deps
+from console.ui import deps, page
 from console.ui.components import md_escape
-from console.messages import message_for
-from core.errors import ParvisError, ValidationError
+from core.errors import ValidationError
 from core.models import DraftState, TargetState
 from services.editorial.calendar_time import is_ambiguous, paris_to_utc, utc_to_paris
 from services.editorial.calendar_views import CalendarEntry, PeriodView, TargetView
 from services.publishing.content import PublishPolicy
 
 S, T = DraftState, TargetState
-FLASH_KEY = "calendar_flash"
 SELECTED_KEY = "calendar_selected"
 DAYS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
@@ -43,30 +41,12 @@ def horizon() -> timedelta:
     return timedelta(days=deps.settings().get_float("PARVIS_RECURRENCE_HORIZON_DAYS", 14))
 
 
-def show_flash() -> None:
-    """Show (once) the result of the last action."""
-    flash = st.session_state.pop(FLASH_KEY, None)
-    if flash:
-        kind, text = flash
-        (st.success if kind == "ok" else st.error)(md_escape(text))
-
-
-def flash(kind: str, text: str) -> None:
-    """Store the outcome of an action for the next run."""
-    st.session_state[FLASH_KEY] = (kind, text)
-
-
 def run(action: Callable[..., Any], ok_text: str | Callable[[Any], str], *, select: bool = False,
         **kwargs: Any) -> Any:
-    """Call a service from a callback (with a DB and now); flash the French outcome; select the post it returns."""
-    try:
-        with deps.db() as db:
-            result = action(db, now=deps.now(), **kwargs)
-    except ParvisError as err:
-        flash("error", message_for(err))
-        return None
-    flash("ok", ok_text(result) if callable(ok_text) else ok_text)
-    if select and getattr(result, "id", None) is not None:
+    """Call a service from a callback (page.run: with a DB and now, French flash message); select the post it
+    returns when ``select``."""
+    result = page.run(action, ok_text, **kwargs)
+    if result is not None and select and getattr(result, "id", None) is not None:
         st.session_state[SELECTED_KEY] = result.id
     return result
 

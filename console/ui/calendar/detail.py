@@ -9,7 +9,7 @@ from typing import Any
 import streamlit as st
 
 from console.ui.calendar import common as cv
-from console.ui import deps
+from console.ui import deps, page
 from console.ui.components import md_escape
 from console.messages import message_for
 from core.clock import format_paris, from_iso
@@ -56,7 +56,7 @@ def _cancel(agent: Agent, post: Post) -> None:
         try:
             connectors = {c.name: c for c in assembly.enabled_connectors(deps.settings())}
         except ParvisError as err:
-            cv.flash("error", message_for(err))
+            page.flash("error", message_for(err))
             return
     cv.run(calendar.cancel_post, "Publication annulée.", agent=agent, post_id=post.id, connectors=connectors,
            reason=st.session_state.get(f"calendar_cancel_reason_{post.id}", ""))
@@ -81,7 +81,7 @@ def _reschedule(agent: Agent, post_id: int) -> None:
     try:
         local, fold = cv.read_time(f"calendar_move_{post_id}")
     except ParvisError as err:
-        cv.flash("error", message_for(err))
+        page.flash("error", message_for(err))
         return
     cv.run(calendar.reschedule, lambda p: f"Publication déplacée au {format_paris(p.scheduled_at)}.", agent=agent,
            post_id=post_id, at=local, fold=fold, policy=cv.policy())
@@ -91,7 +91,7 @@ def _duplicate(agent: Agent, post_id: int) -> None:
     try:
         local, fold = cv.read_time(f"calendar_dup_{post_id}")
     except ParvisError as err:
-        cv.flash("error", message_for(err))
+        page.flash("error", message_for(err))
         return
     cv.run(calendar.duplicate, lambda p: f"Copie n° {p.id} créée (brouillon, à soumettre).", select=True,
            agent=agent, post_id=post_id, at=local, fold=fold)
@@ -148,7 +148,7 @@ def detail_pane(post_id: int, agent: Agent, names: dict[int, str], accounts: lis
         with deps.db() as db:
             d = calendar_views.detail(db, post_id)
     except ParvisError as err:
-        st.error(md_escape(message_for(err)))
+        page.error(err)
         return
     post, entry = d["post"], d["entry"]
     st.subheader(f"Publication n° {post.id}")

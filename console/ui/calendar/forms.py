@@ -9,7 +9,7 @@ from typing import Any
 import streamlit as st
 
 from console.ui.calendar import common as cv
-from console.ui import deps
+from console.ui import deps, page
 from console.ui.components import md_escape
 from console.messages import message_for
 from core.errors import ParvisError
@@ -84,7 +84,7 @@ def _create_post(agent: Agent, accounts: list[PublishAccount]) -> None:
         content = read_content("calendar_new", accounts)
         local, fold = cv.read_time("calendar_new")
     except ParvisError as err:
-        cv.flash("error", message_for(err))
+        page.flash("error", message_for(err))
         return
     post = cv.run(calendar.create_post, lambda p: f"Brouillon n° {p.id} enregistré : soumettez-le à validation.",
                   select=True, agent=agent, at=local, fold=fold, **content)
@@ -108,7 +108,7 @@ def _create_rule(agent: Agent, accounts: list[PublishAccount]) -> None:
         at = ss.get("calendar_rule_new_time")
         local_time = f"{at:%H:%M}" if isinstance(at, time) else ""
     except ParvisError as err:
-        cv.flash("error", message_for(err))
+        page.flash("error", message_for(err))
         return
     until = ss.get("calendar_rule_new_until")
     rule = cv.run(recurrence.create_recurrence, lambda r: f"Série n° {r.id} enregistrée : soumettez-la à validation.",
@@ -134,7 +134,7 @@ def _rule_action(agent: Agent, rule_id: int, what: str) -> None:
     elif what == "skip":
         day = ss.get(f"calendar_rule_skip_{rule_id}")
         if not isinstance(day, date):
-            cv.flash("error", "Choisissez la date à sauter.")
+            page.flash("error", "Choisissez la date à sauter.")
             return
         cv.run(recurrence.add_exception, f"Exception ajoutée : pas de publication le {day:%d/%m/%Y}.",
                agent=agent, rule_id=rule_id, day=day)
@@ -184,7 +184,7 @@ def recurring_tab(agent: Agent, accounts: list[PublishAccount]) -> None:
         with deps.db() as db:
             rules = recurrence.list_recurrences(db)
     except ParvisError as err:
-        st.error(md_escape(message_for(err)))
+        page.error(err)
         return
     if rules:
         by_id = {r.id: r for r in rules}

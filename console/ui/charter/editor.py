@@ -8,8 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from console.ui import deps
-from console.ui.components import md_escape
+from console.ui import deps, page
 from console.messages import PLATFORM_LABELS, message_for
 from core.errors import ParvisError, WorkflowError
 from core.models import Agent, Platform
@@ -19,7 +18,6 @@ from editorial.lengths import DEFAULT_LIMITS
 from services.editorial import charter as charters
 
 PREFIX = "charter_ed_"
-FLASH_KEY = "charter_flash"
 SEVERITY_FR = {"block": "Bloquant", "warn": "Avertissement (validation requise)", "off": "Désactivée"}
 TERM_COLS = ("Terme", "Remplacement", "Raison")
 ELECTION_COLS = ("Scrutin", "1er tour", "2d tour")
@@ -30,19 +28,6 @@ _LISTS = {"allowed_domains": "Domaines autorisés pour les liens (un par ligne)"
 _RESERVE_LISTS = {"bilan_terms": "Termes de valorisation du bilan (un par ligne)",
                   "candidates": "Noms des candidats (un par ligne)",
                   "campaign_themes": "Thèmes de campagne (un par ligne)"}
-
-
-def flash(kind: str, text: str) -> None:
-    """Store a message shown once on the next run (kind: ok, info or error)."""
-    st.session_state[FLASH_KEY] = (kind, text)
-
-
-def show_flash() -> None:
-    """Show (once) the result of the last action."""
-    found = st.session_state.pop(FLASH_KEY, None)
-    if found:
-        kind, text = found
-        {"ok": st.success, "info": st.info}.get(kind, st.error)(text)
 
 
 def reset() -> None:
@@ -138,17 +123,17 @@ def _save(agent: Agent, base: dict[str, Any]) -> None:
                                     "vos modifications n'ont pas été enregistrées, reprenez-les.")
             new = charter_from_dict(_collect(base))
             if _comparable(new) == _comparable(in_force):
-                flash("info", "Aucune modification : pas de nouvelle version.")
+                page.flash("info", "Aucune modification : pas de nouvelle version.")
                 return
             saved = charters.save(db, agent, new, now=deps.now(),
                                   comment=str(st.session_state.get(f"{PREFIX}comment", "")).strip())
     except ParvisError as err:
         if isinstance(err, WorkflowError):
             reset()
-        flash("error", md_escape(message_for(err)))
+        page.flash("error", message_for(err))
         return
     reset()
-    flash("ok", f"Version {saved.version} de la charte enregistrée (journal d'audit : charter-changed).")
+    page.flash("ok", f"Version {saved.version} de la charte enregistrée (journal d'audit : charter-changed).")
 
 
 def _term_editor(label: str, kind: str, base: dict[str, Any]) -> None:

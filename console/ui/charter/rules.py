@@ -7,8 +7,8 @@ from typing import Any
 
 import streamlit as st
 
-from console.ui import deps
-from console.ui.charter.editor import SEVERITY_FR, flash, reset
+from console.ui import deps, page
+from console.ui.charter.editor import SEVERITY_FR, reset
 from console.ui.components import md_escape
 from console.messages import PLATFORM_LABELS, message_for
 from core.clock import format_paris
@@ -92,7 +92,7 @@ def tester(agent: Agent) -> None:
         with deps.db() as db:
             final, result = charters.try_text(db, agent, text, platform=platform, now=deps.now(), signed=signed)
     except ParvisError as err:
-        st.error(message_for(err))
+        page.error(err)
         return
     st.caption(f"Texte contrôlé (charte version {result.charter_version}) — longueur "
                f"{result.length}/{result.limit}")
@@ -144,7 +144,7 @@ def _body(yaml_text: str) -> list[str]:
 def _import(agent: Agent) -> None:
     upload = st.session_state.get(IMPORT_KEY)
     if upload is None:
-        flash("error", "Choisissez d'abord un fichier YAML à importer.")
+        page.flash("error", "Choisissez d'abord un fichier YAML à importer.")
         return
     try:
         text = _decode(upload.getvalue())
@@ -152,10 +152,10 @@ def _import(agent: Agent) -> None:
             saved = charters.import_yaml(db, agent, text, now=deps.now(),
                                          comment=str(st.session_state.get("charter_import_comment", "")).strip())
     except ParvisError as err:
-        flash("error", md_escape(f"Import refusé, la charte en vigueur est inchangée. {message_for(err)}"))
+        page.flash("error", f"Import refusé, la charte en vigueur est inchangée. {message_for(err)}")
         return
     reset()
-    flash("ok", f"Fichier importé : version {saved.version} de la charte enregistrée.")
+    page.flash("ok", f"Fichier importé : version {saved.version} de la charte enregistrée.")
 
 
 def _decode(data: bytes) -> str:
@@ -189,7 +189,7 @@ def _preview(data: bytes) -> None:
     try:
         found: Any = load_yaml(_decode(data))
     except ParvisError as err:
-        st.error(md_escape(f"Fichier refusé : {message_for(err)}"))
+        page.error(err, prefix="Fichier refusé : ")
         return
     st.info(md_escape(f"Fichier valide : « {found.name} », {len(found.banned)} terme(s) interdit(s), "
                       f"{len(found.discouraged)} déconseillé(s), {len(found.allowed_domains)} domaine(s), "

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from console.ui import deps
+from console.ui import deps, page
 from console.ui.components import md_escape
 from console.ui.dashboard.charts import CSV_LABEL, channel
 from console.messages import message_for
@@ -26,19 +26,10 @@ from services.inbox import saved_replies
 from services.reports.dashboard import DashboardConfig, DashboardFilters, to_csv
 from services.reports.topics import Topic, answer_group, topics_for, topics_table
 
-FLASH_KEY = "dashboard_flash"
 TOPICS_TTL_S = 300
 SHOWN = 10
 SKIP_FR = {"already_answered": "déjà traité", "hidden": "masqué", "deleted": "supprimé",
            "not_found": "introuvable"}
-
-
-def show_flash() -> None:
-    """Show (once) the result of the last group answer."""
-    flash = st.session_state.pop(FLASH_KEY, None)
-    if flash:
-        kind, text = flash
-        (st.success if kind == "ok" else st.error)(text)
 
 
 @st.cache_data(ttl=TOPICS_TTL_S, max_entries=32, show_spinner="Regroupement des messages semblables…")
@@ -73,7 +64,7 @@ def answer_topic(agent: Agent, uids: Sequence[str], saved_id: int, topic_id: str
 
             result = answer_group(db, uids, reply_fn)
     except ParvisError as err:
-        st.session_state[FLASH_KEY] = ("error", message_for(err))
+        page.flash("error", message_for(err))
         return
     finally:
         cached_topics.clear()
@@ -87,7 +78,7 @@ def answer_topic(agent: Agent, uids: Sequence[str], saved_id: int, topic_id: str
     if result.failed:
         _, code, text = result.failed[0]
         parts.append(f"{len(result.failed)} en échec — {message_for(_Failure(code, text))}")
-    st.session_state[FLASH_KEY] = ("error" if result.failed else "ok", " ; ".join(parts) + ".")
+    page.flash("error" if result.failed else "ok", " ; ".join(parts) + ".")
 
 
 class _Failure(Exception):
@@ -118,7 +109,7 @@ def _answer_box(agent: Agent, topic: Topic, saved: list[saved_replies.SavedReply
             composed = replies.compose(db, agent, body=body, platform=item.mention.platform, now=deps.now(),
                                        mention_uid=item.uid)
     except ParvisError as err:
-        st.error(message_for(err))
+        page.error(err)
         return
     st.caption("Aperçu pour le premier message (le prénom est adapté à chaque habitant) :")
     st.text(composed.signed_text)

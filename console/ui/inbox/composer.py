@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import streamlit as st
 
-from console.ui import deps
-from console.ui.inbox.detail import FLASH_KEY
+from console.ui import deps, page
 from console.messages import REPLY_IMPOSSIBLE, message_for
 from core import repo
 from core.repo import reply_outbox as reply_outbox_repo
@@ -28,61 +27,45 @@ SHOWN_STATES = {DraftState.SENT, DraftState.PUBLISHING, DraftState.TO_VERIFY}
 SEVERITY_FR = {"block": "⛔ Bloquant", "warn": "⚠️ Avertissement"}
 
 
-def _flash(kind: str, text: str) -> None:
-    st.session_state[FLASH_KEY] = (kind, text)
-
-
-def _guard(fn: Callable[[], str]) -> None:
-    try:
-        _flash("ok", fn())
-    except ParvisError as err:
-        _flash("error", message_for(err))
-
-
 def _send_new(uid: str, agent: Agent, key: str) -> None:
     """Create the draft, then send it, or submit it when it needs a director's approval."""
-    def run() -> str:
+    def call(db: Any, now: datetime) -> str:
         body = st.session_state.get(key, "")
-        with deps.db() as db:
-            now = deps.now()
-            draft = replies.create_draft(db, agent, mention_uid=uid, body=body, now=now)
-            if draft.needs_approval:
-                replies.submit(db, agent, draft.id, now=now)
-                st.session_state[key] = ""
-                return "Réponse soumise à la validation de la direction."
-            connector = assembly.connector_for(deps.settings(), repo.get_item(db, uid).mention)
-            replies.send(db, agent, draft.id, connector, now=now)
+        draft = replies.create_draft(db, agent, mention_uid=uid, body=body, now=now)
+        if draft.needs_approval:
+            replies.submit(db, agent, draft.id, now=now)
+            st.session_state[key] = ""
+            return "Réponse soumise à la validation de la direction."
+        connector = assembly.connector_for(deps.settings(), repo.get_item(db, uid).mention)
+        replies.send(db, agent, draft.id, connector, now=now)
         st.session_state[key] = ""
         return "Réponse envoyée."
-    _guard(run)
+    page.run(call)
 
 
 def _save_draft(uid: str, agent: Agent, key: str) -> None:
-    def run() -> str:
-        with deps.db() as db:
-            replies.create_draft(db, agent, mention_uid=uid, body=st.session_state.get(key, ""), now=deps.now())
+    def call(db: Any, now: datetime) -> str:
+        replies.create_draft(db, agent, mention_uid=uid, body=st.session_state.get(key, ""), now=now)
         st.session_state[key] = ""
         return "Brouillon enregistré."
-    _guard(run)
+    page.run(call)
 
 
 def _draft_action(action: str, draft_id: int, agent: Agent, key: str | None = None) -> None:
-    def run() -> str:
-        with deps.db() as db:
-            now = deps.now()
-            draft = repo.get_draft(db, draft_id)
-            if action == "send":
-                connector = assembly.connector_for(deps.settings(), repo.get_item(db, draft.mention_uid or "").mention)
-                replies.send(db, agent, draft_id, connector, now=now)
-                return "Réponse envoyée."
-            if action == "submit":
-                if key is not None:
-                    replies.edit(db, agent, draft_id, body=st.session_state.get(key, draft.body), now=now)
-                replies.submit(db, agent, draft_id, now=now)
-                return "Réponse soumise à la validation."
-            replies.cancel(db, agent, draft_id, now=now)
-            return "Réponse annulée."
-    _guard(run)
+    def call(db: Any, now: datetime) -> str:
+        draft = repo.get_draft(db, draft_id)
+        if action == "send":
+            connector = assembly.connector_for(deps.settings(), repo.get_item(db, draft.mention_uid or "").mention)
+            replies.send(db, agent, draft_id, connector, now=now)
+            return "Réponse envoyée."
+        if action == "submit":
+            if key is not None:
+                replies.edit(db, agent, draft_id, body=st.session_state.get(key, draft.body), now=now)
+            replies.submit(db, agent, draft_id, now=now)
+            return "Réponse soumise à la validation."
+        replies.cancel(db, agent, draft_id, now=now)
+        return "Réponse annulée."
+    page.run(call)
 
 
 def _use_saved(agent: Agent, item: InboxItem, key: str, pick_key: str) -> None:
@@ -93,7 +76,7 @@ def _use_saved(agent: Agent, item: InboxItem, key: str, pick_key: str) -> None:
         with deps.db() as db:
             st.session_state[key] = saved_replies.fill(db, agent, int(reply_id), item=item)
     except ParvisError as err:
-        _flash("error", message_for(err))
+        page.flash("error", message_for(err))
 
 
 def _findings(result: Any) -> None:
@@ -105,13 +88,12 @@ def _findings(result: Any) -> None:
 
 
 def _verify(draft_id: int, agent: Agent, published: bool, link_key: str) -> None:
-    def run() -> str:
-        with deps.db() as db:
-            reply_sending.verify(db, agent, draft_id, published=published, now=deps.now(),
-                                 link=st.session_state.get(link_key, "") if published else "")
+    def call(db: Any, now: datetime) -> str:
+        reply_sending.verify(db, agent, draft_id, published=published, now=now,
+                             link=st.session_state.get(link_key, "") if published else "")
         return ("Réponse marquée publiée." if published
                 else "Réponse marquée non publiée : vous pouvez la renvoyer.")
-    _guard(run)
+    page.run(call)
 
 
 def _uncertain(db: Any, d: Any, agent: Agent) -> None:
@@ -189,7 +171,7 @@ def composer(item: InboxItem, agent: Agent) -> None:
             composed = replies.compose(db, agent, body=body, platform=item.mention.platform, now=deps.now(),
                                        mention_uid=uid)
     except ParvisError as err:
-        st.error(message_for(err))
+        page.error(err)
         return
     st.caption("Aperçu tel que publié :")
     st.text(composed.signed_text)

@@ -2,67 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import streamlit as st
 
-from console.ui import components
-from console.ui import deps
-from console.messages import SENTIMENT_LABELS, STATUS_LABELS, message_for
+from console.messages import SENTIMENT_LABELS, STATUS_LABELS
+from console.ui import components, deps, page
 from core.clock import format_paris
 from core.errors import ParvisError
 from core.models import Agent
 from services.inbox import triage as inbox
 from services.moderation import actions as moderation_actions
 
-FLASH_KEY = "inbox_flash"
-
-
-def show_flash() -> None:
-    """Show (once) the result of the last action."""
-    flash = st.session_state.pop(FLASH_KEY, None)
-    if flash:
-        kind, text = flash
-        (st.success if kind == "ok" else st.error)(text)
-
-
-def _run(action: Callable[..., Any], ok_text: str, **kwargs: Any) -> None:
-    """Run a service call in a callback; store a French success or error message."""
-    try:
-        with deps.db() as db:
-            action(db, now=deps.now(), **kwargs)
-        st.session_state[FLASH_KEY] = ("ok", ok_text)
-    except ParvisError as err:
-        st.session_state[FLASH_KEY] = ("error", message_for(err))
-
 
 def _assign(uid: str, actor: Agent, key: str) -> None:
     value = st.session_state.get(key)
-    _run(inbox.assign, "Assignation enregistrée.", uid=uid, agent_id=None if value in (None, 0) else int(value),
+    page.run(inbox.assign, "Assignation enregistrée.", uid=uid, agent_id=None if value in (None, 0) else int(value),
          actor=actor)
 
 
 def _status(uid: str, actor: Agent, key: str) -> None:
-    _run(inbox.change_status, "Statut modifié.", uid=uid, status=st.session_state[key], actor=actor)
+    page.run(inbox.change_status, "Statut modifié.", uid=uid, status=st.session_state[key], actor=actor)
 
 
 def _tag(uid: str, actor: Agent, key: str) -> None:
     value = (st.session_state.get(key) or "").strip()
     if value:
-        _run(inbox.add_tag, f"Étiquette « {value} » ajoutée.", uid=uid, tag=value, actor=actor)
+        page.run(inbox.add_tag, f"Étiquette « {value} » ajoutée.", uid=uid, tag=value, actor=actor)
         st.session_state[key] = ""
 
 
 def _sentiment(uid: str, actor: Agent, key: str) -> None:
     label = st.session_state.get(key)
     if label:
-        _run(moderation_actions.correct_sentiment, "Sentiment corrigé (servira au prochain entraînement).",
+        page.run(moderation_actions.correct_sentiment, "Sentiment corrigé (servira au prochain entraînement).",
              uid=uid, label=label, actor=actor)
 
 
 def _note(uid: str, actor: Agent, key: str) -> None:
-    _run(inbox.add_note, "Note interne ajoutée.", uid=uid, text=st.session_state.get(key, ""), actor=actor)
+    page.run(inbox.add_note, "Note interne ajoutée.", uid=uid, text=st.session_state.get(key, ""), actor=actor)
     st.session_state[key] = ""
 
 
@@ -72,7 +48,7 @@ def detail_pane(uid: str, agent: Agent, agents: list[Agent]) -> None:
         with deps.db() as db:
             d = inbox.detail(db, uid, viewer=agent, now=deps.now())
     except ParvisError as err:
-        st.error(message_for(err))
+        page.error(err)
         return
     item = d.item
     if d.other_viewers:
@@ -100,7 +76,7 @@ def detail_pane(uid: str, agent: Agent, agents: list[Agent]) -> None:
         ids = [0, *[a.id for a in agents if a.role != "legal"]]
         label = {0: "— personne —", **{a.id: a.name for a in agents}}
         c1, c2 = st.columns(2)
-        c1.button("M'assigner", key=f"assign_me_{uid}", on_click=_run, args=(inbox.assign, "Assigné à vous."),
+        c1.button("M'assigner", key=f"assign_me_{uid}", on_click=page.run, args=(inbox.assign, "Assigné à vous."),
                   kwargs={"uid": uid, "agent_id": agent.id, "actor": agent}, width="stretch")
         c1.selectbox("Assigner à", ids, index=ids.index(item.assigned_to) if item.assigned_to in ids else 0,
                      format_func=label.get, key=f"assignee_{uid}", on_change=_assign,

@@ -3,14 +3,10 @@ banned authors, and the callbacks."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import streamlit as st
 
-from console.ui import components
-from console.ui import deps
-from console.messages import PLATFORM_LABELS, message_for
+from console.messages import PLATFORM_LABELS
+from console.ui import components, deps, page
 from core.clock import format_paris
 from core.config import Settings
 from core.errors import ParvisError
@@ -22,7 +18,6 @@ from services.moderation import bans as moderation_bans
 from services.moderation.queue import FLAG_LABELS_FR, SELF_HARM_HELP_FR, QueueItem
 from services.accounts.permissions import Action, can
 
-FLASH_KEY = "moderation_flash"
 BAN_HELP = ("Bloque l'auteur sur le compte de la ville (Facebook : bannissement de la Page ; Mastodon, Bluesky : "
             "blocage du compte). Ses anciens messages restent en ligne.")
 GROUND_LABELS = {g.code.value: g.label_fr for g in legal.GROUNDS}
@@ -33,29 +28,11 @@ UNBANNED = "Bannissement levé : l'auteur peut de nouveau interagir avec le comp
 PENDING = "Demande envoyée à la direction de la communication : un élu ne peut être modéré sans sa confirmation."
 
 
-def show_flash() -> None:
-    """Show (once) the result of the last action."""
-    flash = st.session_state.pop(FLASH_KEY, None)
-    if flash:
-        kind, text = flash
-        (st.success if kind == "ok" else st.error)(components.md_escape(text))
-
-
-def run(call: Callable[..., Any], ok_text: str | Callable[[Any], str], **kwargs: Any) -> None:
-    """Run a service call in a callback; store a French success or error message."""
-    try:
-        with deps.db() as db:
-            result = call(db, now=deps.now(), **kwargs)
-        st.session_state[FLASH_KEY] = ("ok", ok_text(result) if callable(ok_text) else ok_text)
-    except ParvisError as err:
-        st.session_state[FLASH_KEY] = ("error", message_for(err))
-
-
 def _restrict(uid: str, action: str, actor: Agent) -> None:
     ground = st.session_state.get(f"moderation_ground_{uid}") or None
     confirm = bool(st.session_state.get(f"moderation_confirm_{uid}"))
-    run(moderation_actions.restrict, lambda out: ACTION_DONE[action] if out.done else PENDING,
-        settings=deps.settings(), uid=uid, action=action, ground=ground, actor=actor, confirm_elected=confirm)
+    page.run(moderation_actions.restrict, lambda out: ACTION_DONE[action] if out.done else PENDING,
+             settings=deps.settings(), uid=uid, action=action, ground=ground, actor=actor, confirm_elected=confirm)
 
 
 def available(settings: Settings, item: QueueItem) -> set[str]:
@@ -116,29 +93,29 @@ def _actions(item: QueueItem, agent: Agent, settings: Settings, services: dict[s
             st.caption("Auteur déjà banni depuis Parvis (voir « Auteurs bannis »).")
         if not allowed:
             st.caption("La plateforme de ce message ne permet pas de le masquer depuis Parvis.")
-        st.button("Marquer comme spam", key=f"spam_{uid}", on_click=lambda: run(
+        st.button("Marquer comme spam", key=f"spam_{uid}", on_click=lambda: page.run(
             moderation_actions.mark_spam, "Marqué comme spam.", uid=uid, actor=agent))
     c1, c2 = st.columns(2)
     c1.selectbox("Escalader vers", list(moderation_actions.ESCALATION_TARGETS),
                  format_func=moderation_actions.ESCALATION_TARGETS.get, key=f"moderation_to_{uid}")
     c2.text_input("Note d'escalade", key=f"moderation_note_{uid}")
-    st.button("Escalader", key=f"escalate_{uid}", on_click=lambda: run(
+    st.button("Escalader", key=f"escalate_{uid}", on_click=lambda: page.run(
         moderation_actions.escalate, "Message escaladé.", uid=uid, to=st.session_state[f"moderation_to_{uid}"],
         note=st.session_state.get(f"moderation_note_{uid}", ""), actor=agent))
     if services:
         st.selectbox("Service municipal", list(services), format_func=lambda s: f"{s} ({services[s]})",
                      key=f"moderation_service_{uid}")
-        st.button("Transmettre au service", key=f"forward_{uid}", on_click=lambda: run(
+        st.button("Transmettre au service", key=f"forward_{uid}", on_click=lambda: page.run(
             moderation_actions.forward, lambda email: f"Transmission enregistrée ({email}).", settings=settings,
             uid=uid, service=st.session_state[f"moderation_service_{uid}"], actor=agent))
     st.selectbox("Motif de classement", list(legal.DISMISS_REASONS_FR), format_func=legal.DISMISS_REASONS_FR.get,
                  key=f"moderation_reason_{uid}")
-    st.button("Classer sans suite", key=f"dismiss_{uid}", on_click=lambda: run(
+    st.button("Classer sans suite", key=f"dismiss_{uid}", on_click=lambda: page.run(
         moderation_actions.dismiss, "Signalement classé.", uid=uid,
         reason=st.session_state[f"moderation_reason_{uid}"], actor=agent))
     st.selectbox("Marquer l'auteur", list(MARK_LABELS), format_func=MARK_LABELS.get,
                  index=list(MARK_LABELS).index(item.author_mark or ""), key=f"moderation_mark_{uid}")
-    st.button("Enregistrer la marque", key=f"mark_{uid}", on_click=lambda: run(
+    st.button("Enregistrer la marque", key=f"mark_{uid}", on_click=lambda: page.run(
         moderation_actions.mark_author, "Auteur marqué.", uid=uid,
         mark=st.session_state[f"moderation_mark_{uid}"] or None, actor=agent))
 
@@ -149,7 +126,7 @@ def show_hidden(item: QueueItem, agent: Agent, settings: Settings) -> None:
         st.markdown(components.item_header(item.item))
         components.resident_text(item.item.mention.text)
         if can(agent, Action.MODERATE) and "unhide" in available(settings, item):
-            st.button("Rendre visible", key=f"unhide_{item.uid}", on_click=lambda: run(
+            st.button("Rendre visible", key=f"unhide_{item.uid}", on_click=lambda: page.run(
                 moderation_actions.unhide, "Message de nouveau visible.", settings=settings, uid=item.uid,
                 actor=agent))
 
@@ -165,8 +142,9 @@ def show_banned(banned: moderation_bans.BannedAuthor, agent: Agent, settings: Se
             components.resident_text(banned.item.mention.text)
         if can(agent, Action.MODERATE) and banned.can_unban:
             st.button("Lever le bannissement", key=f"unban_{ban.platform}_{ban.author_platform_id}",
-                      on_click=lambda: run(moderation_bans.unban, UNBANNED, settings=settings, platform=ban.platform,
-                                           author_platform_id=ban.author_platform_id, actor=agent))
+                      on_click=lambda: page.run(moderation_bans.unban, UNBANNED, settings=settings,
+                                                platform=ban.platform, author_platform_id=ban.author_platform_id,
+                                                actor=agent))
         elif can(agent, Action.MODERATE):
             st.caption("Le bannissement ne peut pas être levé depuis Parvis pour ce compte : le lever sur la "
                        "plateforme.")

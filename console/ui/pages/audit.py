@@ -5,40 +5,22 @@ For legal staff, directors and admins (the services check it too); community man
 
 import streamlit as st
 
+from console.ui import page
 from console.ui.audit import archive as audit_archive
+from console.ui.audit import common as audit_view
 from console.ui.audit import events as audit_events
 from console.ui.audit import legal as audit_legal
-from console.ui.audit import common as audit_view
-from console.ui import deps
-from console.ui.components import md_escape
-from console.messages import message_for
 from core import repo
-from core.errors import ParvisError, PermissionDenied
-from services.archive.published import require_audit_reader
+from core.errors import ParvisError
+from services.archive.published import AUDIT_READERS
 
-st.title("Audit et archives")
-
-try:
-    with deps.db() as db:
-        agent = deps.current_agent(db)
-        agents = repo.list_agents(db)
-except ParvisError as err:
-    st.error(md_escape(message_for(err)))
-    st.stop()
-if agent is None:
-    st.warning("Choisissez votre nom d'agent dans la barre latérale.")
-    st.stop()
-try:
-    require_audit_reader(agent)
-except PermissionDenied:
-    st.error(audit_view.REFUSAL)
-    st.stop()
-
-audit_view.show_flash()
+ctx = page.preamble("Audit et archives", needs=lambda a: a.role in AUDIT_READERS, refusal=audit_view.REFUSAL)
+agent = ctx.agent
+agents = page.load(repo.list_agents)
 try:
     integrity = audit_view.integrity_panel(agent)
 except ParvisError as err:
-    st.error(md_escape(message_for(err)))
+    page.error(err)
     st.stop()
 allow_broken = False
 if not integrity.ok:

@@ -6,42 +6,31 @@ and administrators get a clear refusal.
 """
 
 import streamlit as st
+from sqlite_utils import Database
 
+from console.messages import ROLE_LABELS
+from console.ui import page
+from console.ui.calendar import common as cv
 from console.ui.calendar import detail as calendar_detail
 from console.ui.calendar import forms as calendar_forms
-from console.ui import deps
-from console.ui.calendar import common as cv
-from console.ui.components import md_escape
-from console.messages import ROLE_LABELS, message_for
 from core import repo
-from core.errors import ParvisError
-from services.editorial import calendar_inputs
-from services.editorial import calendar_views
-from services.editorial import post_review
+from core.models import Agent
 from services.accounts.permissions import Action, can
+from services.editorial import calendar_inputs, calendar_views, post_review
+from services.editorial.calendar_views import CalendarEntry, PeriodView, QueueView
 
-st.title("Calendrier")
 
-try:
-    with deps.db() as db:
-        agent = deps.current_agent(db)
-        names = {a.id: a.name for a in repo.list_agents(db)}
-except ParvisError as err:
-    st.error(md_escape(message_for(err)))
-    st.stop()
-if agent is None:
-    st.warning("Choisissez votre nom d'agent dans la barre latérale.")
-    st.stop()
-if not can(agent, Action.POST_CREATE):
-    st.error(f"Le calendrier des publications est réservé aux community managers et à la direction de la "
-             f"communication : le rôle « {ROLE_LABELS.get(agent.role, agent.role)} » ne permet pas de préparer "
-             f"ni de valider des publications.")
-    st.stop()
+def _refusal(agent: Agent) -> str:
+    return (f"Le calendrier des publications est réservé aux community managers et à la direction de la "
+            f"communication : le rôle « {ROLE_LABELS.get(agent.role, agent.role)} » ne permet pas de préparer "
+            f"ni de valider des publications.")
 
-cv.show_flash()
-accounts = calendar_inputs.publish_accounts(deps.settings())
+
+ctx = page.preamble("Calendrier", needs=lambda a: can(a, Action.POST_CREATE), refusal=_refusal)
+agent, now = ctx.agent, ctx.now
+names = page.load(lambda db: {a.id: a.name for a in repo.list_agents(db)})
+accounts = calendar_inputs.publish_accounts(ctx.settings)
 labels = {a.name: a.label for a in accounts}
-now = deps.now()
 today = cv.paris_naive(now).date()
 director = can(agent, Action.POST_APPROVE)
 
@@ -53,17 +42,17 @@ mode = c2.radio("Vue", ["week", "month"], format_func={"week": "Semaine", "month
 ref = c3.date_input("Semaine ou mois du", value=today, key="calendar_day", format="DD/MM/YYYY") or today
 cancelled = c4.toggle("Afficher les annulées", key="calendar_cancelled")
 
-try:
-    with deps.db() as db:
-        if mode == "month":
-            view = calendar_views.month(db, ref.year, ref.month, accounts=chosen, include_cancelled=cancelled)
-        else:
-            view = calendar_views.week(db, ref, accounts=chosen, include_cancelled=cancelled)
-        queue = calendar_views.queue(db, now=now, accounts=chosen)
-        review = [calendar_views.entry(p) for p in post_review.pending_review(db, agent)] if director else []
-except ParvisError as err:
-    st.error(md_escape(message_for(err)))
-    st.stop()
+
+def _read(db: Database) -> tuple[PeriodView, QueueView, list[CalendarEntry]]:
+    if mode == "month":
+        shown = calendar_views.month(db, ref.year, ref.month, accounts=chosen, include_cancelled=cancelled)
+    else:
+        shown = calendar_views.week(db, ref, accounts=chosen, include_cancelled=cancelled)
+    review = [calendar_views.entry(p) for p in post_review.pending_review(db, agent)] if director else []
+    return shown, calendar_views.queue(db, now=now, accounts=chosen), review
+
+
+view, queue, review = page.load(_read)
 
 left, right = st.columns([3, 2], gap="medium")
 with left:

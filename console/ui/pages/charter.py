@@ -6,41 +6,27 @@ director (the services refuse anyone else).
 
 import streamlit as st
 
+from console.ui import page
 from console.ui.charter import editor as charter_editor
 from console.ui.charter import rules as charter_view
-from console.ui import deps
 from console.ui.components import md_escape
-from console.messages import message_for
 from core.clock import format_paris
-from core.errors import ParvisError
-from services.editorial import charter as charters
 from services.accounts.permissions import Action, can
+from services.editorial import charter as charters
 
-st.title("Charte éditoriale")
-
-try:
-    with deps.db() as db:
-        agent = deps.current_agent(db)
-        if agent is None:
-            st.warning("Choisissez votre nom d'agent dans la barre latérale.")
-            st.stop()
-        versions = charters.history(db, agent, limit=1)
-        compiled = charters.current(db)
-        volume = charters.reserve_volume(db, now=deps.now())
-except ParvisError as err:
-    st.error(md_escape(message_for(err)))
-    st.stop()
-
+ctx = page.preamble("Charte éditoriale")
+agent, now = ctx.agent, ctx.now
+versions, compiled, volume = page.load(lambda db: (charters.history(db, agent, limit=1), charters.current(db),
+                                                   charters.reserve_volume(db, now=now)))
 charter = compiled.charter
 can_edit = can(agent, Action.CHARTER_EDIT)
-charter_editor.show_flash()
 latest = versions[0]
 if charter.version == 0:
     st.caption(f"Version en vigueur : 0 (charte par défaut intégrée) — {md_escape(charter.name)}")
 else:
     st.caption(f"Version en vigueur : {charter.version} — {md_escape(charter.name)} — enregistrée le "
                f"{format_paris(latest['created_at'])} par {md_escape(latest['created_by'])}")
-reserve = compiled.reserve_at(deps.now())
+reserve = compiled.reserve_at(now)
 if reserve.label:
     st.warning(reserve.label)
 if volume is not None and volume.warn:

@@ -1,9 +1,11 @@
 """Connexions: each connector's state (configured, last sync, counts, last error), the worker, "sync now"."""
 
-import streamlit as st
+from datetime import datetime
 
-from console.ui import deps
-from console.messages import message_for
+import streamlit as st
+from sqlite_utils import Database
+
+from console.ui import deps, page
 from core.clock import format_paris
 from core.errors import ParvisError
 from services.connections import status as connections
@@ -12,26 +14,18 @@ from services.connections import x_budget
 STATUS = {"ok": "✅ OK", "error": "⚠️ Erreur", "reconnect_needed": "🔑 Reconnexion nécessaire",
           "rate_limited": "⏳ Limite d'appels atteinte", "never": "— jamais synchronisé"}
 
-st.title("Connexions")
-
 
 def _sync_now(name: str) -> None:
-    try:
-        with deps.db() as db:
-            agent = deps.current_agent(db)
-            if agent is None:
-                raise ParvisError("aucun agent")
-            connections.request_sync(db, deps.settings(), name, actor=agent, now=deps.now())
-        st.session_state["connections_flash"] = ("ok", f"Synchronisation de « {name} » demandée au worker.")
-    except ParvisError as err:
-        st.session_state["connections_flash"] = ("error", message_for(err))
+    def call(db: Database, now: datetime) -> None:
+        agent = deps.current_agent(db)
+        if agent is None:
+            raise ParvisError("aucun agent")
+        connections.request_sync(db, deps.settings(), name, actor=agent, now=now)
+    page.run(call, f"Synchronisation de « {name} » demandée au worker.")
 
 
-if flash := st.session_state.pop("connections_flash", None):
-    (st.success if flash[0] == "ok" else st.error)(flash[1])
-
-with deps.db() as db:
-    ov = connections.overview(db, deps.settings(), now=deps.now())
+ctx = page.preamble("Connexions", agent="optional")  # the state is shown to all; "sync now" needs an agent
+ov = page.load(lambda db: connections.overview(db, ctx.settings, now=ctx.now))
 
 if ov.worker_alive:
     st.success(f"Worker actif — dernier signe de vie {connections.format_age(ov.worker_beat_age_s)}.")

@@ -9,37 +9,24 @@ from datetime import timedelta
 
 import streamlit as st
 
+from console.ui import page
+from console.ui.dashboard import charts as view
 from console.ui.dashboard import exports as dashboard_exports
 from console.ui.dashboard import topics as dashboard_topics
-from console.ui import deps
-from console.ui.dashboard import charts as view
-from console.ui.components import md_escape
-from console.messages import message_for
 from core.clock import PARIS, format_paris
 from core.errors import ParvisError
-from services.reports import dashboard
 from services.accounts import permissions
+from services.reports import dashboard
 
 REFUSAL = "Accès refusé : votre rôle ne permet pas de consulter le tableau de bord."
 
-st.title("Tableau de bord")
-dashboard_topics.show_flash()
-try:
-    with deps.db() as db:
-        agent = deps.current_agent(db)
-        choices = dashboard.filter_choices(db)
-    config = dashboard.DashboardConfig.from_settings(deps.settings())
-except ParvisError as err:
-    st.error(md_escape(message_for(err)))
-    st.stop()
-if agent is None:
-    st.warning("Choisissez votre nom d'agent dans la barre latérale.")
-    st.stop()
-if not permissions.can(agent, permissions.Action.INBOX_READ):
-    st.error(REFUSAL)
-    st.stop()
+ctx = page.preamble("Tableau de bord", needs=lambda a: permissions.can(a, permissions.Action.INBOX_READ),
+                    refusal=REFUSAL)
+agent = ctx.agent
+config = page.load(lambda db: dashboard.DashboardConfig.from_settings(ctx.settings))
+choices = page.load(dashboard.filter_choices)
 
-today = deps.now().astimezone(PARIS).date()
+today = ctx.now.astimezone(PARIS).date()
 services = sorted({*config.services,
                    *(t.removeprefix("service:") for t in choices["tags"] if t.startswith("service:"))})
 with st.expander("Filtres", expanded=True):
@@ -58,12 +45,7 @@ first, last = (chosen[0], chosen[-1]) if isinstance(chosen, tuple | list) else (
 since, until = dashboard.period(first, last)
 filters = dashboard.DashboardFilters(since=since, until=until, platforms=tuple(platforms), accounts=tuple(accounts),
                                      tags=tuple(tags), service=service or None)
-try:
-    with deps.db() as db:
-        dash = dashboard.load_dashboard(db, filters, config, now=deps.now())
-except ParvisError as err:
-    st.error(md_escape(message_for(err)))
-    st.stop()
+dash = page.load(lambda db: dashboard.load_dashboard(db, filters, config, now=ctx.now))
 
 
 def _h(value: float | None) -> str:
@@ -125,9 +107,9 @@ with st.expander("Chiffres par jour"):
 
 st.subheader("Sujets")
 try:
-    topics = dashboard_topics.cached_topics(str(deps.settings().db_path), filters)
+    topics = dashboard_topics.cached_topics(str(ctx.settings.db_path), filters)
 except ParvisError as err:
-    st.error(md_escape(message_for(err)))
+    page.error(err)
     topics = []
 dashboard_topics.topics_section(agent, topics)
 

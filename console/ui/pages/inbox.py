@@ -4,25 +4,19 @@ from datetime import UTC, datetime, time, timedelta
 
 import streamlit as st
 
-from console.ui import components
-from console.ui import deps
+from console.messages import PLATFORM_LABELS, STATUS_LABELS
+from console.ui import components, page
 from console.ui.inbox import detail as inbox_actions
-from console.messages import PLATFORM_LABELS, STATUS_LABELS, message_for
 from core import repo
 from core.clock import PARIS, format_paris
-from core.errors import ParvisError
 from services.inbox import triage as inbox
 
 PAGE_SIZE = 50
 ORDERS = {"priority": "Priorité", "newest": "Plus récents", "oldest": "Plus anciens"}
 
-st.title("Boîte de réception")
-inbox_actions.show_flash()
-
-with deps.db() as db:
-    agent = deps.current_agent(db)
-    agents = repo.list_agents(db)
-    tags = repo.all_tags(db)
+ctx = page.preamble("Boîte de réception", agent="optional")  # the list is readable; acting needs an agent
+agent = ctx.agent
+agents, tags = page.load(lambda db: (repo.list_agents(db), repo.all_tags(db)))
 names = {a.id: a.name for a in agents}
 
 with st.expander("Filtres", expanded=True):
@@ -51,12 +45,7 @@ query = repo.InboxQuery(
     assigned_to=(agent.id if assignee == "me" and agent else int(assignee) if assignee.isdigit() else None),
     unassigned=assignee == "none", tag=tag or None, since=since, until=until, search=search, order=order,
     limit=PAGE_SIZE, offset=(int(page_no) - 1) * PAGE_SIZE)
-try:
-    with deps.db() as db:
-        result = inbox.list_items(db, query)
-except ParvisError as err:
-    st.error(message_for(err))
-    st.stop()
+result = page.load(lambda db: inbox.list_items(db, query))
 
 shown_total = f"{result.total:,}".replace(",", "\u202f") + ("+" if result.capped else "")
 st.caption(f"{shown_total} message(s) · page {int(page_no)}")
@@ -89,6 +78,6 @@ with right:
     if selected_uid is None:
         st.info("Sélectionnez un message dans la liste pour voir la conversation et agir.")
     elif agent is None:
-        st.warning("Choisissez votre nom d'agent dans la barre latérale.")
+        st.warning(page.CHOOSE_AGENT)
     else:
         inbox_actions.detail_pane(selected_uid, agent, agents)

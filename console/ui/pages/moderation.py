@@ -7,49 +7,43 @@ The services check the roles again.
 """
 
 from datetime import timedelta
+from typing import Any
 
 import streamlit as st
+from sqlite_utils import Database
 
-from console.ui import deps
-from console.ui.moderation import item as view
+from console.ui import page
 from console.ui.components import md_escape
-from console.messages import message_for
-from core.errors import ParvisError
+from console.ui.moderation import item as view
 from core.models import Role
 from moderation import legal
+from services.accounts.permissions import Action, can
 from services.moderation import actions as moderation_actions
 from services.moderation import bans as moderation_bans
 from services.moderation import queue as moderation_queue
-from services.accounts.permissions import Action, can
 
 REFUSAL = "Accès refusé : votre rôle ne permet pas de consulter la file de modération."
 SHOWN = 25
 
-st.title("Modération")
-view.show_flash()
-try:
-    settings = deps.settings()
-    now = deps.now()
-    with deps.db() as db:
-        agent = deps.current_agent(db)
-        if agent is None:
-            st.warning("Choisissez votre nom d'agent dans la barre latérale.")
-            st.stop()
-        if not (can(agent, Action.MODERATE) or agent.role is Role.LEGAL):
-            st.error(REFUSAL)
-            st.stop()
-        target = moderation_queue.action_target(settings)
-        threshold = moderation_queue.threshold(settings)
-        services = moderation_queue.municipal_services(settings)
-        crisis = moderation_queue.crisis(db, now, settings)
-        items = moderation_queue.queue(db, threshold, now, target=target)
-        hidden = moderation_queue.hidden_items(db, now, target=target)
-        banned = moderation_bans.banned_authors(db, settings, viewer=agent)
-        pending = moderation_queue.pending_confirmations(db, viewer=agent)
-        report = moderation_queue.time_to_action_report(db, now - timedelta(days=30), target=target)
-except ParvisError as err:
-    st.error(md_escape(message_for(err)))
-    st.stop()
+ctx = page.preamble("Modération", needs=lambda a: can(a, Action.MODERATE) or a.role is Role.LEGAL,
+                    refusal=REFUSAL)
+agent, settings, now = ctx.agent, ctx.settings, ctx.now
+
+
+def _read(db: Database) -> tuple[Any, ...]:
+    """Everything the page shows, on one connection (a malformed setting is shown like any other error)."""
+    target = moderation_queue.action_target(settings)
+    threshold = moderation_queue.threshold(settings)
+    return (target, threshold, moderation_queue.municipal_services(settings),
+            moderation_queue.crisis(db, now, settings),
+            moderation_queue.queue(db, threshold, now, target=target),
+            moderation_queue.hidden_items(db, now, target=target),
+            moderation_bans.banned_authors(db, settings, viewer=agent),
+            moderation_queue.pending_confirmations(db, viewer=agent),
+            moderation_queue.time_to_action_report(db, now - timedelta(days=30), target=target))
+
+
+target, threshold, services, crisis, items, hidden, banned, pending, report = page.load(_read)
 
 if crisis.active:
     st.error(md_escape(crisis.message_fr()), icon=":material/warning:")
@@ -77,10 +71,10 @@ if pending:
                        f"{view.GROUND_LABELS.get(req.ground, req.ground)} »")
             if can(agent, Action.MODERATE_CONFIRM):
                 a, b = st.columns(2)
-                a.button("Confirmer", key=f"confirm_{req.id}", on_click=lambda r=req.id: view.run(
+                a.button("Confirmer", key=f"confirm_{req.id}", on_click=lambda r=req.id: page.run(
                     moderation_actions.confirm_request, "Modération confirmée et effectuée.", settings=settings,
                     request_id=r, actor=agent))
-                b.button("Refuser", key=f"refuse_{req.id}", on_click=lambda r=req.id: view.run(
+                b.button("Refuser", key=f"refuse_{req.id}", on_click=lambda r=req.id: page.run(
                     moderation_actions.refuse_request, "Demande refusée.", request_id=r, actor=agent))
 
 st.subheader("File de modération")

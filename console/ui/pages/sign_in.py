@@ -2,11 +2,9 @@
 
 import streamlit as st
 
-from console.ui import session
+from console.ui import page, session
 
-st.title("Connexion à Parvis")
-if flash := st.session_state.pop("signin_flash", None):
-    st.error(flash)
+page.preamble("Connexion à Parvis", agent="none")  # its flash: why the last sign-in failed
 
 with st.form("signin_form"):
     email = st.text_input("Adresse e-mail", key="signin_email")

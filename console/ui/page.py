@@ -1,0 +1,147 @@
+"""What every page of the console shares: the preamble, the flash message and the action runner.
+
+* :func:`preamble` — the title, the last action's flash message, the settings, the current agent and the role
+  check; the page stops with a French message when there is no agent or the role may not see the page.
+* :func:`load` — read what the page shows on one connection; a failure (or a refusal) is shown and the page stops.
+* :func:`flash` / :func:`show_flash` — a message kept for the next run (the rerun after a callback).
+* :func:`run` — call a service from a callback: flash the French success, or ``message_for(err)`` on a
+  :class:`~core.errors.ParvisError`; Streamlit reruns the page after the callback.
+
+One escaping rule: text given to :func:`flash`, :func:`alert` and :func:`error` is stored raw and escaped once,
+when shown (:func:`console.ui.components.md_escape`), because it may quote a resident, an agent or a platform
+(a tag, a name, an error detail). Never escape before calling them: it would show the backslashes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, NoReturn, TypeVar
+
+import streamlit as st
+from sqlite_utils import Database
+
+from console.messages import message_for
+from console.ui import deps
+from console.ui.components import md_escape
+from core.config import Settings
+from core.errors import ParvisError, PermissionDenied
+from core.models import Agent
+
+T = TypeVar("T")
+Kind = Literal["ok", "info", "warning", "error"]
+FLASH_KEY = "page_flash"
+CHOOSE_AGENT = "Choisissez votre nom d'agent dans la barre latérale."
+_ALERTS: dict[str, Callable[..., Any]] = {"ok": st.success, "info": st.info, "warning": st.warning,
+                                          "error": st.error}
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What the preamble found: the settings, the current agent and the time of this run.
+
+    ``agent`` is None only on a page opened with ``agent="optional"`` (or ``"none"``) and nobody signed in.
+    """
+
+    settings: Settings
+    agent: Agent | None
+    now: datetime
+
+
+# ---- messages ------------------------------------------------------------------------------------------------
+
+def alert(kind: Kind, text: str) -> None:
+    """Show ``text`` in a coloured box, escaped: never read as Markdown or HTML."""
+    _ALERTS.get(kind, st.error)(md_escape(text))
+
+
+def error(err: ParvisError, *, prefix: str = "") -> None:
+    """Show the French message for ``err`` (after ``prefix``), escaped."""
+    alert("error", prefix + message_for(err))
+
+
+def flash(kind: Kind, text: str) -> None:
+    """Keep a message (raw text) to show once at the top of the page on the next run."""
+    st.session_state[FLASH_KEY] = (kind, text)
+
+
+def clear_flash() -> None:
+    """Forget a message not shown yet."""
+    st.session_state.pop(FLASH_KEY, None)
+
+
+def show_flash() -> None:
+    """Show (once) the message kept by :func:`flash`."""
+    found = st.session_state.pop(FLASH_KEY, None)
+    if found:
+        kind, text = found
+        alert(kind, text)
+
+
+def run(call: Callable[..., T], ok: str | Callable[[T], str] | None = None, /, **kwargs: Any) -> T | None:
+    """Callback body: ``call(db, now=…, **kwargs)`` on a fresh connection. On success flash ``ok`` (a text,
+    ``ok(result)``, or with None the text ``call`` returned) and return the result; on a refusal flash its French
+    message and return None."""
+    try:
+        with deps.db() as db:
+            result = call(db, now=deps.now(), **kwargs)
+    except ParvisError as err:
+        flash("error", message_for(err))
+        return None
+    flash("ok", str(result) if ok is None else ok(result) if callable(ok) else ok)
+    return result
+
+
+# ---- the preamble ------------------------------------------------------------------------------------------
+
+def stop_with(kind: Kind, text: str) -> NoReturn:
+    """Show one message (escaped) and stop the page."""
+    alert(kind, text)
+    st.stop()
+    raise AssertionError("st.stop() outside a Streamlit run")  # bare mode: st.stop() does not raise
+
+
+def preamble(title: str, *, agent: Literal["required", "optional", "none"] = "required",
+             needs: Callable[[Agent], bool] | None = None,
+             refusal: str | Callable[[Agent], str] = "Accès refusé : votre rôle ne permet pas d'ouvrir cette page."
+             ) -> PageContext:
+    """Start a page: its title, the last action's flash message, then who is here.
+
+    ``agent``: ``required`` stops the page with "choisissez votre nom" when nobody is signed in; ``optional``
+    lets it go on (``ctx.agent`` is None); ``none`` does not look (the sign-in page). ``needs(agent)`` False:
+    the page shows ``refusal`` (its text, or ``refusal(agent)``) and stops. The services check the roles again.
+    """
+    st.title(title)
+    show_flash()
+    try:
+        settings = deps.settings()
+        if agent == "none":
+            return PageContext(settings=settings, agent=None, now=deps.now())
+        with deps.db() as db:
+            current = deps.current_agent(db)
+    except ParvisError as err:
+        stop_with("error", message_for(err))
+    if current is None and agent == "required":
+        st.warning(CHOOSE_AGENT)
+        st.stop()
+    if current is not None and needs is not None and not needs(current):
+        st.error(refusal(current) if callable(refusal) else refusal)
+        st.stop()
+    return PageContext(settings=settings, agent=current, now=deps.now())
+
+
+def load(read: Callable[[Database], T], *, refusal: str | None = None) -> T:
+    """``read(db)`` on one connection. A :class:`ParvisError` is shown and stops the page; with ``refusal``, a
+    :class:`PermissionDenied` shows that text with the service's reason below it."""
+    try:
+        with deps.db() as db:
+            return read(db)
+    except PermissionDenied as err:
+        if refusal is None:
+            stop_with("error", message_for(err))
+        st.error(refusal)
+        st.caption(md_escape(message_for(err)))
+        st.stop()
+    except ParvisError as err:
+        stop_with("error", message_for(err))
