@@ -25,10 +25,6 @@ from console.jobs import housekeeping, publishing, replies, sync
 from console.jobs.base import guarded
 from core.clock import Clock, utcnow
 from core.config import Settings
-<<<<<<< HEAD
-from core.db import open_db, write_transaction
-=======
->>>>>>> ui
 from services.connections.ingest import ScoreFn, sync_connector
 
 log = logging.getLogger("parvis.worker")
