@@ -3,6 +3,9 @@
 Mastodon answers 401 for a revoked or invalid token, 403 ("outside the authorized scopes") for a token missing
 a scope, 422 for a refused status (too long, scheduled too early), 429 when the per-account or per-IP window is
 used up (``X-RateLimit-Limit``/``-Remaining``/``-Reset``, the reset being an ISO 8601 time).
+
+The hot reads go past Mastodon.py (plain JSON, connectors/mastodon/connector.py): :func:`raise_for_answer` raises
+the Mastodon.py error for their failed answers, so that :func:`translate` is the one mapping for both paths.
 """
 
 from __future__ import annotations
@@ -37,6 +40,21 @@ def remaining(headers: Mapping[str, str]) -> int | None:
         return int(headers.get("X-RateLimit-Remaining", ""))
     except ValueError:
         return None
+
+
+def raise_for_answer(response: requests.Response) -> None:
+    """Raise the Mastodon.py error for a failed answer read past the library (nothing for a success)."""
+    if response.status_code == 429:
+        raise me.MastodonRatelimitError("Hit rate limit.")
+    if not response.ok:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        error = body.get("error") if isinstance(body, dict) else None
+        kind = me.MastodonUnauthorizedError if response.status_code == 401 else (
+            me.MastodonServerError if response.status_code >= 500 else me.MastodonAPIError)
+        raise kind("Mastodon API returned error", response.status_code, response.reason, error)
 
 
 def translate(err: Exception, endpoint: str, *, headers: Mapping[str, str], now: datetime) -> ConnectorError:

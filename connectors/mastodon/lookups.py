@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from connectors.mastodon import normalize as nz
-from connectors.mastodon.pages import notification_page
+from connectors.paging import Walk
 from core.errors import MalformedPayload, Unavailable
 from core.models import Mention, Published
 
@@ -42,13 +42,16 @@ def comparable(text: str) -> str:
 def _walk(connector: MastodonConnector, since: datetime, max_pages: int,
           match: Callable[[dict[str, Any], Mention], bool]) -> Published | None:
     """The first of our statuses (newest first) for which ``match`` holds, down to ``since``."""
-    account, max_id = connector._account_id(), None  # noqa: SLF001 - the connector's own helpers
-    url = f"{connector.base_url}/api/v1/accounts/{quote(account, safe='')}/statuses"
+    account = connector._account_id()  # noqa: SLF001 - the connector's own helpers
+    path = f"/api/v1/accounts/{quote(account, safe='')}/statuses"
     unreadable = 0
-    for _ in range(max(1, max_pages)):
+
+    def fetch(max_id: str | None) -> tuple[Any, str | None]:
         params: dict[str, Any] = {"limit": PAGE, **({"max_id": max_id} if max_id else {})}
-        page, max_id = connector._read(ENDPOINT, notification_page, connector._session, url, params,  # noqa: SLF001
-                                       token=connector._api.access_token)  # noqa: SLF001
+        return connector._read(ENDPOINT, connector._listing, path, params)  # noqa: SLF001
+
+    walk = Walk(fetch, lambda answer: answer[1] if answer[0] else None, max_pages=max_pages)
+    for page, _ in walk:
         if not isinstance(page, list):
             raise MalformedPayload(f"{ENDPOINT}: expected a list")
         for status in page:
@@ -61,7 +64,7 @@ def _walk(connector: MastodonConnector, since: datetime, max_pages: int,
                 return _absent(unreadable)  # newest first: everything further is older
             if match(status, mention):
                 return Published(platform_id=mention.platform_id, permalink=mention.permalink)
-        if not page or not max_id:
+        if walk.done:
             return _absent(unreadable)
     raise Unavailable(f"{ENDPOINT}: not found within {max_pages} pages; cannot tell")
 
