@@ -12,14 +12,21 @@ share:
 * an error in ``stop_on`` on a later page (e.g. a rate limit): the walk ends keeping the pages already read
   (on the first page it is raised).
 
+The lookups (``connectors/<platform>/lookups.py``) walk newest first down to the time of an uncertain write and
+conclude with :func:`not_found` when nothing matched. :func:`load_state` reads back the cursor a connector
+stored (its JSON state).
+
 No network and no SDK here: ``fetch`` is the connector's own read (its retries and error translation included).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qs, urlsplit
+
+from core.errors import Unavailable
 
 P = TypeVar("P")
 
@@ -78,3 +85,27 @@ def link_cursor(links: Mapping[str, Mapping[str, str]], param: str, rel: str = "
     found = parse_qs(urlsplit(url).query).get(param) if url else None
     return found[0] if found else None
 
+
+def not_found(walk: Walk[Any], endpoint: str, *, reached: bool = False, unreadable: int = 0,
+              what: str = "item(s)") -> None:
+    """What a newest-first lookup that met no match concludes: None (certainly absent) once it ``reached`` items
+    older than the time looked for, or the end of the list, with nothing unreadable on the way; ``Unavailable``
+    (cannot tell) when the page budget ran out first, or when ``unreadable`` items on the way might have been the
+    one looked for."""
+    if not (reached or walk.done):
+        raise Unavailable(f"{endpoint}: not found within {walk.max_pages} pages; cannot tell")
+    if unreadable:
+        raise Unavailable(f"{endpoint}: {unreadable} unreadable {what} on the way; cannot tell")
+    return None
+
+
+def load_state(cursor: str | None, legacy: Callable[[str], dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The JSON object a connector stored as its cursor; ``{}`` when there is none or it cannot be read (the next
+    pass starts afresh, bounded by its own window). ``legacy`` reads a cursor that is not JSON (from before it was)."""
+    if not cursor:
+        return {}
+    try:
+        state = json.loads(cursor)
+    except ValueError:
+        return legacy(cursor) if legacy else {}
+    return state if isinstance(state, dict) else {}

@@ -46,7 +46,7 @@ from connectors.bluesky import normalize as nz
 from connectors.bluesky.errors import translate
 from connectors.http import transport_settings, with_read_retries
 from connectors.media import Image
-from connectors.paging import Walk
+from connectors.paging import Walk, load_state
 from core.clock import Clock, utcnow
 from core.errors import (AuthFailed, ConnectorError, MalformedPayload, PermanentFailure, RateLimited,
                          Unsupported)
@@ -171,17 +171,9 @@ class BlueskyConnector:
 
     # ---- reading -----------------------------------------------------------------------------------
 
-    @staticmethod
-    def _load(cursor: str | None) -> dict[str, Any]:
-        try:
-            state = json.loads(cursor) if cursor else {}
-        except ValueError:
-            return {}
-        return state if isinstance(state, dict) else {}
-
     def fetch(self, cursor: str | None) -> FetchResult:
         """Mentions, replies and quotes newer than ``cursor`` (see the module docstring)."""
-        state = self._load(cursor)
+        state = load_state(cursor)
         since, newest = state.get("since"), state.get("newest")
         nsid = "app.bsky.notification.listNotifications"
         mentions: dict[str, Mention] = {}

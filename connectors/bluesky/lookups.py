@@ -16,8 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from connectors.bluesky import normalize as nz
-from connectors.paging import Walk
-from core.errors import MalformedPayload, Unavailable
+from connectors.paging import Walk, not_found
+from core.errors import MalformedPayload
 from core.models import Mention, Published
 
 NSID = "com.atproto.repo.listRecords"
@@ -68,6 +68,4 @@ def find_reply(query: Query, repo: str, handle: str, mention: Mention, text: str
                 except nz.MalformedItem:
                     link = None
                 return Published(platform_id=record["uri"], permalink=link)
-    if walk.done:
-        return None
-    raise Unavailable(f"{NSID}: not found within {max_pages} pages; cannot tell")
+    return not_found(walk, NSID)

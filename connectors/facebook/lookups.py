@@ -21,6 +21,7 @@ from typing import Any
 
 from connectors.facebook import normalize as nz
 from connectors.graph.client import GraphClient
+from connectors.paging import Walk, not_found
 from core.errors import MalformedPayload, Unavailable
 from core.models import Mention, Published
 
@@ -66,7 +67,7 @@ def find_reply(graph: GraphClient, mention: Mention, text: str, since: datetime,
                 raise Unavailable(f"{ENDPOINT}: the comments are not newest first; cannot tell")
             newest_seen = created
             if created < since:
-                return _absent(unreadable)  # newest first: everything further is older
+                return _absent(walk, unreadable)  # newest first: everything further is older
             message = comment.get("message")
             same = isinstance(message, str) and comparable(message) == wanted
             author = nz.author_id(comment)
@@ -76,12 +77,10 @@ def find_reply(graph: GraphClient, mention: Mention, text: str, since: datetime,
             if same and not author:
                 unreadable += 1  # our text, author not shown: it might be ours
         if not comments or walk.done:
-            return _absent(unreadable)
-    raise Unavailable(f"{ENDPOINT}: not found within {max_pages} pages; cannot tell")
+            return _absent(walk, unreadable)
+    return not_found(walk, ENDPOINT)  # the page budget ran out: cannot tell
 
 
-def _absent(unreadable: int) -> None:
+def _absent(walk: Walk[Any], unreadable: int) -> None:
     """None (certainly absent), unless a comment could not be read: it might have been the one (cannot tell)."""
-    if unreadable:
-        raise Unavailable(f"{ENDPOINT}: {unreadable} unreadable comment(s) on the way; cannot tell")
-    return None
+    return not_found(walk, ENDPOINT, reached=True, unreadable=unreadable, what="comment(s)")

@@ -10,10 +10,10 @@ Graph has no "comments since" for a whole Page, and a comment can arrive on a we
 
 An item is new when it is not among the items remembered in the cursor and its ``created_time`` is after the
 cursor's ``since`` minus a minute (Graph may show a comment a moment after a newer one). Items of the window are
-remembered as a short fingerprint: a changed text is yielded again (the store records the edit), a changed ``is_hidden`` becomes a
-``hidden``/``unhidden`` change, and a remembered comment missing from a post whose comments were read in full
-becomes a ``deleted`` change. Comments on posts older than the window are not seen (documented limit; Page
-webhooks would lift it).
+remembered as a short fingerprint: a changed text is yielded again (the store records the edit), a changed
+``is_hidden`` becomes a ``hidden``/``unhidden`` change, and a remembered comment missing from a post whose
+comments were read in full becomes a ``deleted`` change. Comments on posts older than the window are not seen
+(documented limit; Page webhooks would lift it).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any
 from connectors.base import FetchResult, PlatformChange
 from connectors.facebook import normalize as nz
 from connectors.graph.client import GraphClient
-from connectors.paging import Walk
+from connectors.paging import Walk, load_state
 from core.errors import ConnectorError, MalformedPayload
 from core.models import Mention, Platform
 
@@ -47,12 +47,7 @@ class SyncState:
     @classmethod
     def load(cls, cursor: str | None) -> SyncState:
         """Decode a cursor; anything unreadable starts afresh (the first pass is bounded by the window)."""
-        try:
-            data = json.loads(cursor) if cursor else {}
-        except ValueError:
-            data = {}
-        if not isinstance(data, dict):
-            return cls()
+        data = load_state(cursor)
         since = data.get("since")
         seen = data.get("seen") if isinstance(data.get("seen"), dict) else {}
         return cls(since=int(since) if isinstance(since, int | float) else None,

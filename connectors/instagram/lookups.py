@@ -18,7 +18,8 @@ from datetime import datetime
 
 from connectors.graph.client import GraphClient
 from connectors.instagram import normalize as nz
-from core.errors import MalformedPayload, Unavailable
+from connectors.paging import not_found
+from core.errors import MalformedPayload
 from core.models import Published
 
 ENDPOINT = "GET /{page}/media"
@@ -43,6 +44,4 @@ def find_published(graph: GraphClient, text: str, since: datetime, *, max_pages:
             if str(item.get("caption") or "").strip() == text.strip():
                 link = item.get("permalink")
                 return Published(platform_id=str(item["id"]), permalink=link if isinstance(link, str) else None)
-    if walk.done:
-        return None
-    raise Unavailable(f"{ENDPOINT}: not found within {max_pages} pages; cannot tell")
+    return not_found(walk, ENDPOINT)

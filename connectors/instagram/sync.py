@@ -25,6 +25,7 @@ from typing import Any
 from connectors.base import FetchResult, PlatformChange
 from connectors.graph.client import GraphClient
 from connectors.instagram import normalize as nz
+from connectors.paging import load_state
 from core.errors import MalformedPayload, PermanentFailure
 from core.models import Mention
 
@@ -35,11 +36,7 @@ KEEP_S = 30 * 86400  # how long beyond the window an item stays in the cursor
 
 def load(cursor: str | None, key: str) -> dict[str, Any]:
     """The ``key`` part of a cursor (``seen`` or ``tags``); anything unreadable starts afresh."""
-    try:
-        state = json.loads(cursor) if cursor else {}
-    except ValueError:
-        return {}
-    part = state.get(key) if isinstance(state, dict) else None
+    part = load_state(cursor).get(key)
     return part if isinstance(part, dict) else {}
 
 

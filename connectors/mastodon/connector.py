@@ -51,7 +51,7 @@ from connectors.mastodon.errors import raise_for_answer, remaining, reset_epoch,
 from connectors.mastodon.publish import MAX_IMAGES, upload_images
 from connectors.mastodon.sync import edit_changes, recheck_pass
 from connectors.media import describe, load_images
-from connectors.paging import Walk, link_cursor
+from connectors.paging import Walk, link_cursor, load_state
 from core.clock import Clock, utcnow
 from core.errors import ConnectorError, MalformedPayload, RateLimited, Unsupported
 from core.models import Author, Mention, Platform, Published
@@ -150,13 +150,7 @@ class MastodonConnector:
 
     @staticmethod
     def _load(cursor: str | None) -> dict[str, Any]:
-        if not cursor:
-            return {}
-        try:
-            state = json.loads(cursor)
-        except ValueError:
-            return {"since_id": cursor} if cursor.isdigit() else {}
-        return state if isinstance(state, dict) else {}
+        return load_state(cursor, lambda old: {"since_id": old} if old.isdigit() else {})
 
     def fetch(self, cursor: str | None) -> FetchResult:
         """Mentions newer than ``cursor``, newest first across pages; see the module docstring for the cursor."""

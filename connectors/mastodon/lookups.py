@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from connectors.mastodon import normalize as nz
-from connectors.paging import Walk
-from core.errors import MalformedPayload, Unavailable
+from connectors.paging import Walk, not_found
+from core.errors import MalformedPayload
 from core.models import Mention, Published
 
 if TYPE_CHECKING:
@@ -61,19 +61,17 @@ def _walk(connector: MastodonConnector, since: datetime, max_pages: int,
                 unreadable += 1
                 continue
             if mention.created_at < since:
-                return _absent(unreadable)  # newest first: everything further is older
+                return _absent(walk, unreadable)  # newest first: everything further is older
             if match(status, mention):
                 return Published(platform_id=mention.platform_id, permalink=mention.permalink)
         if walk.done:
-            return _absent(unreadable)
-    raise Unavailable(f"{ENDPOINT}: not found within {max_pages} pages; cannot tell")
+            return _absent(walk, unreadable)
+    return not_found(walk, ENDPOINT)  # the page budget ran out: cannot tell
 
 
-def _absent(unreadable: int) -> None:
+def _absent(walk: Walk[Any], unreadable: int) -> None:
     """None (certainly absent), unless a status could not be read: it might have been the one (cannot tell)."""
-    if unreadable:
-        raise Unavailable(f"{ENDPOINT}: {unreadable} unreadable status(es) on the way; cannot tell")
-    return None
+    return not_found(walk, ENDPOINT, reached=True, unreadable=unreadable, what="status(es)")
 
 
 def find_published(connector: MastodonConnector, text: str, since: datetime, *,

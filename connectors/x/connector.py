@@ -31,7 +31,7 @@ import tweepy
 from connectors.base import Capability, ConnectorInfo, FetchResult, Health, PlatformChange
 from connectors.http import (ConnectorSession, RateWindows, quiet_secret_loggers, transport_settings,
                              with_read_retries)
-from connectors.paging import Walk
+from connectors.paging import Walk, load_state
 from connectors.x import normalize as nz
 from connectors.x.errors import translate
 from connectors.x.usage import Billable, BudgetGate, UsageHook, create_kind, read_units
@@ -169,13 +169,7 @@ class XConnector:
 
     @staticmethod
     def _load(cursor: str | None) -> dict[str, Any]:
-        if not cursor:
-            return {}
-        try:
-            state = json.loads(cursor)
-        except ValueError:
-            return {"mentions": {"since_id": cursor}} if cursor.isdigit() else {}
-        return state if isinstance(state, dict) else {}
+        return load_state(cursor, lambda old: {"mentions": {"since_id": old}} if old.isdigit() else {})
 
     def fetch(self, cursor: str | None) -> FetchResult:
         """Mentions (and search hits) newer than ``cursor``; see the module docstring for the cursor."""
