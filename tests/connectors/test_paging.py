@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.paging import Walk, link_cursor
-from core.errors import RateLimited
+from connectors.paging import Walk, link_cursor, load_state, not_found
+from core.errors import RateLimited, Unavailable
 
 PAGES = {None: (["a", "b"], "c1"), "c1": (["c", "d"], "c2"), "c2": (["e"], None)}
 
@@ -76,3 +76,22 @@ def test_link_cursor_reads_the_next_link():
     assert link_cursor(links, "max_id") == "109"
     assert link_cursor(links, "min_id", rel="prev") == "200"
     assert link_cursor({}, "max_id") is None
+
+
+def test_not_found_is_absent_only_when_the_lookup_could_tell():
+    walk, _ = _walk(max_pages=2)
+    list(walk)
+    with pytest.raises(Unavailable, match="not found within 2 pages"):
+        not_found(walk, "GET /x")  # the budget ran out before the time looked for
+    assert not_found(walk, "GET /x", reached=True) is None  # reached older items: certainly absent
+    with pytest.raises(Unavailable, match="3 unreadable status"):
+        not_found(walk, "GET /x", reached=True, unreadable=3, what="status(es)")
+    ended, _ = _walk(max_pages=10)
+    list(ended)
+    assert not_found(ended, "GET /x") is None  # the end of the list
+
+
+def test_load_state_reads_a_json_cursor_and_starts_afresh_otherwise():
+    assert load_state('{"since_id": "5"}') == {"since_id": "5"}
+    assert load_state(None) == {} and load_state("") == {} and load_state("[1]") == {} and load_state("{oops") == {}
+    assert load_state("0123", lambda old: {"since_id": old}) == {"since_id": "0123"}  # from before JSON
