@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import requests
 
-from core.errors import ConfigError, Unavailable
+from core.errors import ConfigError, ConnectorError, MalformedPayload, Unavailable
 
 T = TypeVar("T")
 
@@ -92,6 +92,17 @@ class RateWindows:
         now = now or self._clock()
         active = [until for name, until in self._until.items() if until > now and endpoint in (None, name)]
         return max(active) if active else None
+
+
+def transport_error(err: Exception, endpoint: str) -> ConnectorError:
+    """What a platform's ``errors.translate`` maps last, once its SDK's own errors are handled: an answer that is
+    not JSON → MalformedPayload; a network failure or timeout (requests) → Unavailable; else a ConnectorError
+    naming the type (never the message: it may quote the request)."""
+    if isinstance(err, ValueError | KeyError):  # invalid JSON (requests' JSONDecodeError too), or a missing key
+        return MalformedPayload(f"{endpoint}: the answer is not valid JSON")
+    if isinstance(err, requests.RequestException):
+        return Unavailable(f"{endpoint}: {type(err).__name__} (network)")
+    return ConnectorError(f"{endpoint}: {type(err).__name__}")
 
 
 TRANSPORT_KEYS = ("PARVIS_CONNECTOR_RETRIES", "PARVIS_CONNECTOR_BACKOFF_S", "PARVIS_HTTP_TIMEOUT_S")

@@ -1,12 +1,18 @@
 """What the platforms' ``normalize.py`` modules share: the error for one unreadable item, and reading a time.
 
-Pure: no SDK import, no network (tests/connectors/test_layout.py checks every ``normalize.py``).
+A malformed item raises :class:`MalformedItem` and the caller skips it with the reason; a malformed whole answer
+is a ``MalformedPayload`` (:func:`malformed_answer`). Pure: no SDK import, no network
+(tests/connectors/test_layout.py checks every ``normalize.py``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
+
+from core.errors import MalformedPayload
 
 
 class MalformedItem(ValueError):
@@ -23,3 +29,13 @@ def parse_time(value: Any, field: str = "created_at") -> datetime:
     except ValueError as err:
         raise MalformedItem(f"bad {field} {value!r}") from err
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+@contextmanager
+def malformed_answer(label: str) -> Iterator[None]:
+    """Inside, a :class:`MalformedItem` means the whole answer cannot be read: raised again as
+    ``MalformedPayload("<label>: <reason>")`` (``from`` the item's error)."""
+    try:
+        yield
+    except MalformedItem as err:
+        raise MalformedPayload(f"{label}: {err}") from err

@@ -46,6 +46,7 @@ from connectors.bluesky import normalize as nz
 from connectors.bluesky.errors import translate
 from connectors.http import transport_settings, with_read_retries
 from connectors.media import Image
+from connectors.normalize import malformed_answer
 from connectors.paging import Walk, load_state
 from core.clock import Clock, utcnow
 from core.errors import (AuthFailed, ConnectorError, MalformedPayload, PermanentFailure, RateLimited,
@@ -182,10 +183,8 @@ class BlueskyConnector:
                     lambda page: page.get("cursor"), cursor=state.get("cursor"), max_pages=self.max_pages)
         complete = True
         for page in walk:
-            try:
+            with malformed_answer(nsid):
                 found, bad = nz.mentions_from_page(page, account=self.name, exclude_did=self.did or "")
-            except nz.MalformedItem as err:
-                raise MalformedPayload(f"{nsid}: {err}") from err
             times = [n["indexedAt"] for n in page["notifications"]
                      if isinstance(n, dict) and isinstance(n.get("indexedAt"), str)]
             if times and walk.first:
@@ -315,10 +314,8 @@ class BlueskyConnector:
         uri = blocks.find(self._query, str(self.did), did)
         if uri is None:
             return
-        try:
+        with malformed_answer("com.atproto.repo.listRecords"):
             _, collection, rkey = nz.split_uri(uri)
-        except nz.MalformedItem as err:
-            raise MalformedPayload(f"com.atproto.repo.listRecords: {err}") from err
         self._procedure("com.atproto.repo.deleteRecord", {"repo": self.did, "collection": collection,
                                                           "rkey": rkey}, points=POINTS["delete"])
 

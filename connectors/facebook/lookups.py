@@ -21,6 +21,7 @@ from typing import Any
 
 from connectors.facebook import normalize as nz
 from connectors.graph.client import GraphClient
+from connectors.normalize import malformed_answer
 from connectors.paging import Walk, not_found
 from core.errors import MalformedPayload, Unavailable
 from core.models import Mention, Published
@@ -50,10 +51,8 @@ def find_reply(graph: GraphClient, mention: Mention, text: str, since: datetime,
     for page in walk:
         if "data" not in page:
             raise MalformedPayload(f"{ENDPOINT}: no data in the answer")
-        try:
+        with malformed_answer(ENDPOINT):
             comments = nz.page_items(page, ENDPOINT)
-        except nz.MalformedItem as err:
-            raise MalformedPayload(f"{ENDPOINT}: {err}") from err
         for comment in comments:
             if not isinstance(comment, Mapping) or not isinstance(comment.get("id"), str):
                 unreadable += 1

@@ -28,8 +28,9 @@ from typing import Any
 from connectors.base import FetchResult, PlatformChange
 from connectors.facebook import normalize as nz
 from connectors.graph.client import GraphClient
+from connectors.normalize import malformed_answer
 from connectors.paging import Walk, load_state
-from core.errors import ConnectorError, MalformedPayload
+from core.errors import ConnectorError
 from core.models import Mention, Platform
 
 log = logging.getLogger(__name__)
@@ -214,7 +215,5 @@ def _epoch(value: Any) -> int | None:
 
 
 def _data(page: Mapping[str, Any], what: str) -> list[Any]:
-    try:
+    with malformed_answer(f"facebook {what}"):
         return nz.page_items(page, what)
-    except nz.MalformedItem as err:
-        raise MalformedPayload(f"facebook {what}: {err}") from err

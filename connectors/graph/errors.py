@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import requests
 from pyfacebook.exceptions import PyFacebookException
 
+from connectors.http import transport_error
 from core.errors import AuthFailed, ConnectorError, MalformedPayload, PermanentFailure, RateLimited, Unavailable
 
 AUTH_CODES = frozenset({102, 190})
@@ -81,8 +81,4 @@ def translate(err: Exception, endpoint: str, *, now: datetime, hints: Hints | No
             return graph_error(200, {"error": {"code": code, "message": getattr(err, "message", "")}}, {},
                                endpoint, now=now, hints=hints)
         return MalformedPayload(f"{endpoint}: the answer is not JSON")
-    if isinstance(err, ValueError | KeyError):  # invalid JSON, or no Content-Type at all
-        return MalformedPayload(f"{endpoint}: the answer is not valid JSON")
-    if isinstance(err, requests.RequestException):
-        return Unavailable(f"{endpoint}: {type(err).__name__} (network)")
-    return ConnectorError(f"{endpoint}: {type(err).__name__}")
+    return transport_error(err, endpoint)  # invalid JSON, no Content-Type at all, the network

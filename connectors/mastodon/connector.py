@@ -51,6 +51,7 @@ from connectors.mastodon.errors import raise_for_answer, remaining, reset_epoch,
 from connectors.mastodon.publish import MAX_IMAGES, upload_images
 from connectors.mastodon.sync import edit_changes, recheck_pass
 from connectors.media import describe, load_images
+from connectors.normalize import malformed_answer
 from connectors.paging import Walk, link_cursor, load_state
 from core.clock import Clock, utcnow
 from core.errors import ConnectorError, MalformedPayload, RateLimited, Unsupported
@@ -164,10 +165,8 @@ class MastodonConnector:
                     lambda answer: answer[1] if _ids(answer[0]) else None, cursor=max_id, max_pages=self.max_pages,
                     stop_on=(RateLimited,))
         for page, _next_max in walk:
-            try:
+            with malformed_answer(endpoint):
                 found, bad = nz.mentions_from_notifications(page, account=self.name)
-            except nz.MalformedItem as err:
-                raise MalformedPayload(f"{endpoint}: {err}") from err
             skipped.extend(bad)
             for mention in found:
                 mentions.setdefault(mention.uid, mention)
@@ -223,10 +222,8 @@ class MastodonConnector:
         """The conversation around a mention (ancestors and descendants), oldest first."""
         endpoint = "GET /api/v1/statuses/:id/context"
         context = self._read(endpoint, self._api.status_context, mention.platform_id)
-        try:
+        with malformed_answer(endpoint):
             found, _ = nz.thread_from_context(context, account=self.name)
-        except nz.MalformedItem as err:
-            raise MalformedPayload(f"{endpoint}: {err}") from err
         return found
 
     def history(self, platform_id: str) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from datetime import datetime
 import requests
 from mastodon import errors as me
 
+from connectors.http import transport_error
 from core.errors import AuthFailed, ConnectorError, MalformedPayload, PermanentFailure, RateLimited, Unavailable
 
 DEFAULT_RESET_S = 5 * 60  # Mastodon windows are 5 minutes (300 requests per account by default)
@@ -80,10 +81,4 @@ def translate(err: Exception, endpoint: str, *, headers: Mapping[str, str], now:
         return PermanentFailure(message)
     if isinstance(err, me.MastodonIllegalArgumentError):
         return PermanentFailure(f"{endpoint}: {err}"[:300])
-    if isinstance(err, requests.exceptions.JSONDecodeError):
-        return MalformedPayload(f"{endpoint}: the answer is not valid JSON")
-    if isinstance(err, requests.RequestException):
-        return Unavailable(f"{endpoint}: {type(err).__name__} (network)")
-    if isinstance(err, ValueError):
-        return MalformedPayload(f"{endpoint}: the answer is not valid JSON")
-    return ConnectorError(f"{endpoint}: {type(err).__name__}")
+    return transport_error(err, endpoint)  # invalid JSON, the network
