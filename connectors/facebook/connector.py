@@ -137,10 +137,8 @@ class FacebookConnector:
         return Published(platform_id=str(answer["id"]), permalink=nz.post_permalink(str(answer["id"])))
 
     def _set_hidden(self, mention: Mention, hidden: bool) -> None:
-        answer = self._write("POST /{id} is_hidden", mention.platform_id, None,
-                             {"is_hidden": "true" if hidden else "false"})
-        if answer.get("success") is not True:
-            raise MalformedPayload("POST /{id} is_hidden: Facebook did not confirm")
+        self._graph.post_confirmed("POST /{id} is_hidden", mention.platform_id,
+                                   {"is_hidden": "true" if hidden else "false"}, who="Facebook")
 
     def hide(self, mention: Mention) -> None:
         """Hide a comment (the author and their friends still see it)."""

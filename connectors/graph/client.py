@@ -124,6 +124,11 @@ class GraphClient:
         """``POST /{object-id}[/{edge}]`` with the form ``data``."""
         return self.call(endpoint, self.api.post_object, object_id, edge, data=data)
 
+    def post_confirmed(self, endpoint: str, object_id: str, data: dict[str, Any], *, who: str) -> None:
+        """``POST /{object-id}`` (e.g. hiding a comment); ``MalformedPayload`` unless Graph answers ``success``."""
+        if self.post(endpoint, object_id, None, data).get("success") is not True:
+            raise MalformedPayload(f"{endpoint}: {who} did not confirm")
+
     def delete(self, endpoint: str, object_id: str, edge: str | None = None,
                args: dict[str, Any] | None = None) -> dict[str, Any]:
         """``DELETE /{object-id}[/{edge}]`` (with query ``args``)."""

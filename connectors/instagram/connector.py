@@ -129,9 +129,8 @@ class InstagramConnector:
     def _set_hidden(self, mention: Mention, hidden: bool) -> None:
         if mention.kind in ("tag", "mention"):
             raise Unsupported(NO_HIDE_ELSEWHERE)
-        answer = self._graph.post("POST /{id} hide", mention.platform_id, None, {"hide": "true" if hidden else "false"})
-        if answer.get("success") is not True:
-            raise MalformedPayload("POST /{id} hide: Instagram did not confirm")
+        self._graph.post_confirmed("POST /{id} hide", mention.platform_id, {"hide": "true" if hidden else "false"},
+                                   who="Instagram")
 
     def hide(self, mention: Mention) -> None:
         """Hide a comment on the account's media (its author still sees it)."""
