@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import requests
 
-from core.errors import ConfigError, Unavailable
+from core.errors import ConfigError, ConnectorError, MalformedPayload, Unavailable
 
 T = TypeVar("T")
 
@@ -69,6 +70,39 @@ class ConnectorSession(requests.Session):
         self.last_headers = response.headers
         self.last_status = response.status_code
         return response
+
+
+class RateWindows:
+    """Until when each endpoint is rate limited, from the ``RateLimited`` errors met (what ``health()`` reports)."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self._clock = clock
+        self._until: dict[str, datetime] = {}
+
+    def hit(self, endpoint: str, reset_at: float | None) -> None:
+        """``endpoint`` is rate limited until ``reset_at`` (epoch seconds)."""
+        self._until[endpoint] = datetime.fromtimestamp(reset_at or 0, UTC)
+
+    def clear(self, endpoint: str) -> None:
+        """A call to ``endpoint`` went through."""
+        self._until.pop(endpoint, None)
+
+    def until(self, endpoint: str | None = None, *, now: datetime | None = None) -> datetime | None:
+        """When ``endpoint`` opens again if it is rate limited now; None: the latest reset of all endpoints."""
+        now = now or self._clock()
+        active = [until for name, until in self._until.items() if until > now and endpoint in (None, name)]
+        return max(active) if active else None
+
+
+def transport_error(err: Exception, endpoint: str) -> ConnectorError:
+    """What a platform's ``errors.translate`` maps last, once its SDK's own errors are handled: an answer that is
+    not JSON → MalformedPayload; a network failure or timeout (requests) → Unavailable; else a ConnectorError
+    naming the type (never the message: it may quote the request)."""
+    if isinstance(err, ValueError | KeyError):  # invalid JSON (requests' JSONDecodeError too), or a missing key
+        return MalformedPayload(f"{endpoint}: the answer is not valid JSON")
+    if isinstance(err, requests.RequestException):
+        return Unavailable(f"{endpoint}: {type(err).__name__} (network)")
+    return ConnectorError(f"{endpoint}: {type(err).__name__}")
 
 
 TRANSPORT_KEYS = ("PARVIS_CONNECTOR_RETRIES", "PARVIS_CONNECTOR_BACKOFF_S", "PARVIS_HTTP_TIMEOUT_S")

@@ -3,20 +3,20 @@
 A block is a public record ``{"$type": "app.bsky.graph.block", "subject": <did>, "createdAt": ...}`` created with
 ``com.atproto.repo.createRecord``; the blocked account can no longer reply to, quote, mention or follow the
 city's account, and neither sees the other's posts. Lifting it deletes that record, found by listing the
-repository's blocks (``com.atproto.repo.listRecords``, 100 a page) — the PDS alone, no AppView needed.
+repository's blocks (``com.atproto.repo.listRecords``, 100 a page, the walk of connectors/bluesky/lookups.py) —
+the PDS alone, no AppView needed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from core.errors import MalformedPayload, PermanentFailure, Unavailable
+from connectors.bluesky.lookups import NSID, Query, records
+from core.errors import PermanentFailure, Unavailable
 from core.models import Author
 
 BLOCK = "app.bsky.graph.block"
 MAX_PAGES = 20  # 2,000 blocks: beyond that we cannot tell and say so
-Query = Callable[..., dict[str, Any]]
 
 
 def subject(author: Author) -> str:
@@ -29,20 +29,15 @@ def subject(author: Author) -> str:
 
 def find(query: Query, repo: str, did: str) -> str | None:
     """The ``at://`` URI of the city's block of ``did``, or None."""
-    nsid, cursor = "com.atproto.repo.listRecords", None
-    for _ in range(MAX_PAGES):
-        page = query(nsid, repo=repo, collection=BLOCK, limit=100, cursor=cursor)
-        records = page.get("records")
-        if not isinstance(records, list):
-            raise MalformedPayload(f"{nsid}: no records in the answer")
-        for record in records:
+    walk = records(query, repo, BLOCK, max_pages=MAX_PAGES)
+    for page in walk:
+        for record in page["records"]:
             value = record.get("value") if isinstance(record, dict) else None
             if isinstance(value, dict) and value.get("subject") == did and isinstance(record.get("uri"), str):
                 return str(record["uri"])
-        cursor = page.get("cursor")
-        if not records or not cursor:
-            return None
-    raise Unavailable(f"{nsid}: more than {MAX_PAGES * 100} blocks, the block of {did} was not found")
+    if walk.done:
+        return None
+    raise Unavailable(f"{NSID}: more than {MAX_PAGES * 100} blocks, the block of {did} was not found")
 
 
 def block_record(did: str, created_at: str) -> dict[str, Any]:

@@ -14,8 +14,8 @@ are never reached by restarts. Write points (create 3, update 2, delete 1; 5,000
 counted and a write that would pass them raises ``RateLimited`` before it is sent.
 
 Images: a post carries up to 4 images, each uploaded with ``com.atproto.repo.uploadBlob`` and embedded with its
-alt text (``app.bsky.embed.images``); the lexicon caps a blob at 2,000,000 bytes (the prose docs still say 1 MB),
-a heavier file is refused before anything is sent. Replies stay text-only.
+alt text (``app.bsky.embed.images``, connectors/bluesky/publish.py); the lexicon caps a blob at 2,000,000 bytes (the
+prose docs still say 1 MB), a heavier file is refused before anything is sent. Replies stay text-only.
 Exemptions: no native scheduling (the publisher posts at the time).
 The cursor is JSON: ``since`` (the newest ``indexedAt`` taken) and, while a walk is cut short by the page
 budget, the walk's ``cursor`` and ``newest`` (``FetchResult.has_more``).
@@ -41,11 +41,13 @@ from atproto_client.models.dot_dict import DotDict
 from atproto_client.request import Request
 
 from connectors.base import Capability, ConnectorInfo, FetchResult, Health
-from connectors.bluesky import blocks, lookups
+from connectors.bluesky import blocks, lookups, publish
 from connectors.bluesky import normalize as nz
 from connectors.bluesky.errors import translate
 from connectors.http import transport_settings, with_read_retries
-from connectors.media import Image, load_images
+from connectors.media import Image
+from connectors.normalize import malformed_answer
+from connectors.paging import Walk, load_state
 from core.clock import Clock, utcnow
 from core.errors import (AuthFailed, ConnectorError, MalformedPayload, PermanentFailure, RateLimited,
                          Unsupported)
@@ -55,9 +57,7 @@ DEFAULT_BASE = "https://bsky.social"
 SETTINGS_KEYS = ("PARVIS_BLUESKY_HANDLE", "PARVIS_BLUESKY_APP_PASSWORD", "PARVIS_BLUESKY_BASE_URL")
 POINTS = {"create": 3, "update": 2, "delete": 1}
 LIMITS = ((timedelta(hours=1), 5000), (timedelta(days=1), 35000))
-POST, GATE, IMAGES = "app.bsky.feed.post", "app.bsky.feed.threadgate", "app.bsky.embed.images"
-MAX_IMAGES = 4  # app.bsky.embed.images lexicon: images maxLength 4
-MAX_IMAGE_BYTES = 2_000_000  # same lexicon: blob maxSize 2000000 ("May be up to 2 MB, formerly limited to 1 MB")
+POST, GATE = "app.bsky.feed.post", "app.bsky.feed.threadgate"
 
 
 class BlueskyConnector:
@@ -172,30 +172,22 @@ class BlueskyConnector:
 
     # ---- reading -----------------------------------------------------------------------------------
 
-    @staticmethod
-    def _load(cursor: str | None) -> dict[str, Any]:
-        try:
-            state = json.loads(cursor) if cursor else {}
-        except ValueError:
-            return {}
-        return state if isinstance(state, dict) else {}
-
     def fetch(self, cursor: str | None) -> FetchResult:
         """Mentions, replies and quotes newer than ``cursor`` (see the module docstring)."""
-        state = self._load(cursor)
-        since, walk, newest = state.get("since"), state.get("cursor"), state.get("newest")
+        state = load_state(cursor)
+        since, newest = state.get("since"), state.get("newest")
         nsid = "app.bsky.notification.listNotifications"
         mentions: dict[str, Mention] = {}
         skipped: list[str] = []
-        for _ in range(self.max_pages):
-            page = self._query(nsid, limit=self.page_size, cursor=walk)
-            try:
+        walk = Walk(lambda cursor: self._query(nsid, limit=self.page_size, cursor=cursor),
+                    lambda page: page.get("cursor"), cursor=state.get("cursor"), max_pages=self.max_pages)
+        complete = True
+        for page in walk:
+            with malformed_answer(nsid):
                 found, bad = nz.mentions_from_page(page, account=self.name, exclude_did=self.did or "")
-            except nz.MalformedItem as err:
-                raise MalformedPayload(f"{nsid}: {err}") from err
             times = [n["indexedAt"] for n in page["notifications"]
                      if isinstance(n, dict) and isinstance(n.get("indexedAt"), str)]
-            if times and not walk:
+            if times and walk.first:
                 newest = max(times)  # first page of a walk: the newest notification of the whole walk
             fresh = {n["uri"] for n in page["notifications"] if isinstance(n, dict) and
                      (since is None or str(n.get("indexedAt", "")) > since)}
@@ -203,14 +195,14 @@ class BlueskyConnector:
                 if mention.platform_id in fresh:
                     mentions.setdefault(mention.uid, mention)
             skipped.extend(bad)
-            walk = page.get("cursor")
-            if not walk or not times or (since is not None and min(times) <= since):
-                out = {"v": 1, "since": newest or since}
-                return FetchResult(mentions=list(mentions.values()), cursor=json.dumps(out, sort_keys=True),
-                                   skipped=skipped)
-        out = {"v": 1, "since": since, "cursor": walk, "newest": newest}
+            if not times or (since is not None and min(times) <= since):
+                break  # back to notifications already taken
+        else:
+            complete = walk.done
+        out = {"v": 1, "since": newest or since} if complete else {"v": 1, "since": since, "cursor": walk.cursor,
+                                                                    "newest": newest}
         return FetchResult(mentions=list(mentions.values()), cursor=json.dumps(out, sort_keys=True),
-                           skipped=skipped, has_more=True)
+                           skipped=skipped, has_more=not complete)
 
     # ---- writing -----------------------------------------------------------------------------------
 
@@ -221,27 +213,14 @@ class BlueskyConnector:
             return None  # an unknown handle stays plain text
 
     def _images(self, media: Sequence[dict[str, Any]]) -> dict[str, Any]:
-        """Upload the images (``com.atproto.repo.uploadBlob``) and return the ``app.bsky.embed.images`` embed."""
-        images = load_images(media, platform="Bluesky", max_count=MAX_IMAGES)
-        for image in images:  # every file is checked before anything is sent
-            if image.size > MAX_IMAGE_BYTES:
-                raise PermanentFailure(f"« {image.name} » weighs {image.size / 1e6:.1f} MB: Bluesky accepts images "
-                                       f"up to {MAX_IMAGE_BYTES / 1e6:.0f} MB ({MAX_IMAGE_BYTES:,} bytes); use a "
-                                       "lighter version")
-        nsid = "com.atproto.repo.uploadBlob"
+        """Check every image, upload them, return the images embed (connectors/bluesky/publish.py)."""
+        images = publish.check_images(media)  # every file is checked before anything is sent
 
-        def upload(image: Image) -> Callable[[], Any]:
-            return lambda: self._client.invoke_procedure(nsid, content=image.data, input_encoding=image.mime,
-                                                         output_encoding="application/json")
+        def upload(image: Image) -> dict[str, Any]:  # raw bytes go as ``content`` (httpx deprecates bytes ``data``)
+            return self._call(publish.UPLOAD, lambda: self._client.invoke_procedure(
+                publish.UPLOAD, content=image.data, input_encoding=image.mime, output_encoding="application/json"))
 
-        embedded = []
-        for image in images:
-            answer = self._call(nsid, upload(image))  # raw bytes go as ``content`` (httpx deprecates bytes ``data``)
-            blob = answer.get("blob")
-            if not isinstance(blob, dict) or not isinstance(blob.get("ref"), dict):
-                raise MalformedPayload(f"{nsid}: no blob reference in the answer")
-            embedded.append({"$type": f"{IMAGES}#image", "alt": image.alt, "image": blob})
-        return {"$type": IMAGES, "images": embedded}
+        return publish.images_embed(images, upload)
 
     def _post(self, text: str, reply: dict[str, Any] | None = None, media: Sequence[dict[str, Any]] = ()) -> Published:
         self._login()
@@ -335,10 +314,8 @@ class BlueskyConnector:
         uri = blocks.find(self._query, str(self.did), did)
         if uri is None:
             return
-        try:
+        with malformed_answer("com.atproto.repo.listRecords"):
             _, collection, rkey = nz.split_uri(uri)
-        except nz.MalformedItem as err:
-            raise MalformedPayload(f"com.atproto.repo.listRecords: {err}") from err
         self._procedure("com.atproto.repo.deleteRecord", {"repo": self.did, "collection": collection,
                                                           "rkey": rkey}, points=POINTS["delete"])
 

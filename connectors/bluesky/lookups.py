@@ -16,13 +16,26 @@ from datetime import datetime
 from typing import Any
 
 from connectors.bluesky import normalize as nz
-from core.errors import MalformedPayload, Unavailable
+from connectors.paging import Walk, not_found
+from core.errors import MalformedPayload
 from core.models import Mention, Published
 
 NSID = "com.atproto.repo.listRecords"
 POST = "app.bsky.feed.post"
 PAGE = 100  # the lexicon's maximum
 Query = Callable[..., dict[str, Any]]
+
+
+def records(query: Query, repo: str, collection: str, *, max_pages: int) -> Walk[dict[str, Any]]:
+    """The pages of ``collection`` in the city's repository (``com.atproto.repo.listRecords``, 100 a page, newest
+    first by record key, older pages through ``cursor``); a page without a ``records`` list is a MalformedPayload."""
+    def fetch(cursor: str | None) -> dict[str, Any]:
+        page = query(NSID, repo=repo, collection=collection, limit=PAGE, cursor=cursor)
+        if not isinstance(page.get("records"), list):
+            raise MalformedPayload(f"{NSID}: no records in the answer")
+        return page
+
+    return Walk(fetch, lambda page: page.get("cursor") if page["records"] else None, max_pages=max_pages)
 
 
 def parent_uri(mention: Mention) -> str:
@@ -33,13 +46,10 @@ def parent_uri(mention: Mention) -> str:
 def find_reply(query: Query, repo: str, handle: str, mention: Mention, text: str, since: datetime, *,
                max_pages: int = 3) -> Published | None:
     """Our post replying to ``mention`` with ``text`` created at or after ``since`` (see the module docstring)."""
-    parent, wanted, cursor = parent_uri(mention), text.strip(), None
-    for _ in range(max(1, max_pages)):
-        page = query(NSID, repo=repo, collection=POST, limit=PAGE, cursor=cursor)
-        records = page.get("records")
-        if not isinstance(records, list):
-            raise MalformedPayload(f"{NSID}: no records in the answer")
-        for record in records:
+    parent, wanted = parent_uri(mention), text.strip()
+    walk = records(query, repo, POST, max_pages=max_pages)
+    for page in walk:
+        for record in page["records"]:
             value = record.get("value") if isinstance(record, Mapping) else None
             if not isinstance(value, Mapping) or not isinstance(record.get("uri"), str):
                 continue
@@ -58,7 +68,4 @@ def find_reply(query: Query, repo: str, handle: str, mention: Mention, text: str
                 except nz.MalformedItem:
                     link = None
                 return Published(platform_id=record["uri"], permalink=link)
-        cursor = page.get("cursor")
-        if not records or not cursor:
-            return None
-    raise Unavailable(f"{NSID}: not found within {max_pages} pages; cannot tell")
+    return not_found(walk, NSID)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from connectors.normalize import MalformedItem
+from connectors.normalize import parse_time as iso_time
 from core.models import Author, Mention, Platform
 
 WEB = "https://bsky.app"
@@ -22,19 +24,9 @@ _HANDLE = re.compile(rb"(?:^|(?<=[\s(]))@([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-
                      rb"(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+)")
 
 
-class MalformedItem(ValueError):
-    """One item of a page cannot be read; the rest of the page is kept."""
-
-
 def parse_time(value: Any) -> datetime:
     """An aware UTC datetime from an AT Protocol datetime (``2026-01-05T08:12:00.000Z``)."""
-    if not isinstance(value, str) or not value:
-        raise MalformedItem(f"bad createdAt {value!r}")
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as err:
-        raise MalformedItem(f"bad createdAt {value!r}") from err
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    return iso_time(value, "createdAt")
 
 
 def split_uri(uri: str) -> tuple[str, str, str]:

@@ -15,16 +15,17 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from connectors.base import Capability, ConnectorInfo, FetchResult, Health
+from connectors.demo import lookups
 from connectors.demo.data import texts
+from connectors.demo.errors import check_text
 from connectors.demo.generator import DEFAULT_SEED, followups, generate
 from connectors.demo.outbox import FILENAME, Outbox
-from connectors.demo.payloads import BASE_URL, fb_permalink, x_permalink
+from connectors.demo.normalize import BASE_URL, fb_permalink, x_permalink
 from core.clock import Clock, from_iso, to_iso, utcnow
 from core.errors import PermanentFailure
 from core.models import Author, Mention, Platform, Published
 
 log = logging.getLogger(__name__)
-TEXT_LIMITS = {"x": 280, "facebook": 8000}
 
 
 class DemoConnector:
@@ -78,17 +79,10 @@ class DemoConnector:
         return self._outbox.read()
 
     # ---- writing -------------------------------------------------------------------------------------------
-    def _check_text(self, text: str, platform: str) -> None:
-        if not text.strip():
-            raise PermanentFailure("the demo platform refuses an empty message")
-        limit = TEXT_LIMITS.get(platform)
-        if limit is not None and len(text) > limit:
-            raise PermanentFailure(f"message too long for {platform}: {len(text)} > {limit} characters")
-
     def reply(self, mention: Mention, text: str) -> Published:
         """Record a reply to ``mention`` in the outbox; returns ``demo-reply-<n>`` and its permalink."""
         platform = str(mention.platform)
-        self._check_text(text, platform)
+        check_text(text, platform)
         now = to_iso(self.clock())
         handle = texts().city["x_handle"]
         conv = mention.conversation_id or mention.platform_id
@@ -111,7 +105,7 @@ class DemoConnector:
     def publish(self, text: str, *, scheduled_at: datetime | None = None,
                 media: Sequence[dict[str, Any]] = ()) -> Published:
         """Record a post (natively scheduled when ``scheduled_at`` is given); returns ``demo-post-<n>``."""
-        self._check_text(text, "x" if len(text) <= 280 else "facebook")
+        check_text(text, "x" if len(text) <= 280 else "facebook")
         if scheduled_at is not None and scheduled_at.tzinfo is None:
             raise PermanentFailure("scheduled_at must be timezone-aware")
         now = to_iso(self.clock())
@@ -126,48 +120,18 @@ class DemoConnector:
         rec = self._outbox.append(build)
         return Published(platform_id=rec["platform_id"], permalink=rec["permalink"])
 
-    # ---- optional lookups used by the publishing worker (services/publishing/reconcile.py, reply_outbox.py) ----
-    def _visible_posts(self) -> list[dict[str, Any]]:
-        """Posts on the sandbox timeline now: not deleted, natively scheduled ones only once their time came."""
-        records = self._outbox.read()
-        deleted = {r.get("target") for r in records if r.get("kind") == "delete"}
-        now = self.clock()
-        out = []
-        for rec in records:
-            if rec.get("kind") != "publish" or rec.get("platform_id") in deleted:
-                continue
-            visible = from_iso(rec.get("scheduled_at")) or from_iso(rec.get("at"))
-            if visible is not None and visible <= now:
-                out.append({**rec, "visible_at": visible})
-        return out
-
+    # ---- optional lookups used by the publishing worker (connectors/demo/lookups.py) ----------------------
     def find_published(self, text: str, since: datetime) -> Published | None:
         """Our post with exactly ``text`` (spaces normalised) visible since ``since``, or None if absent."""
-        wanted = " ".join(text.split())
-        for rec in reversed(self._visible_posts()):
-            if rec["visible_at"] >= since and " ".join(str(rec.get("text", "")).split()) == wanted:
-                return Published(platform_id=rec["platform_id"], permalink=rec.get("permalink"))
-        return None
+        return lookups.find_published(self._outbox.read(), text, since, self.clock())
 
     def find_reply(self, mention: Mention, text: str, since: datetime) -> Published | None:
         """Our reply to ``mention`` with exactly ``text`` (spaces normalised) made since ``since``, or None."""
-        wanted = " ".join(text.split())
-        records = self._outbox.read()
-        deleted = {r.get("target") for r in records if r.get("kind") == "delete"}
-        for rec in reversed(records):
-            at = from_iso(rec.get("at"))
-            if (rec.get("kind") == "reply" and rec.get("in_reply_to") == mention.platform_id and at is not None
-                    and at >= since and rec.get("platform_id") not in deleted
-                    and " ".join(str(rec.get("text", "")).split()) == wanted):
-                return Published(platform_id=rec["platform_id"], permalink=rec.get("permalink"))
-        return None
+        return lookups.find_reply(self._outbox.read(), mention, text, since)
 
     def published_status(self, platform_id: str) -> Published | None:
         """The post ``platform_id`` once it is public (its native time passed), else None."""
-        for rec in self._visible_posts():
-            if rec["platform_id"] == platform_id:
-                return Published(platform_id=platform_id, permalink=rec.get("permalink"))
-        return None
+        return lookups.published_status(self._outbox.read(), platform_id, self.clock())
 
     def _moderate(self, kind: str, target: str, mention: Mention | None = None) -> None:
         now = to_iso(self.clock())

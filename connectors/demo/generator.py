@@ -15,7 +15,7 @@ from typing import Any
 
 from connectors.demo import timeline as tl
 from connectors.demo.data import city_authors, texts
-from connectors.demo.payloads import Rec, fb_permalink, to_mention, x_permalink
+from connectors.demo.normalize import Rec, fb_permalink, to_mention, x_permalink
 from connectors.demo.team import demo_agents
 from connectors.demo.threads import build_slot
 from core.clock import from_iso

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from core.errors import PermanentFailure
+from connectors.demo.errors import outbox_error
 
 try:  # POSIX: serialise numbering + append across processes (the UI and the worker both send)
     import fcntl
@@ -45,7 +45,7 @@ class Outbox:
                     fh.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
                     fh.flush()
             except OSError as err:
-                raise PermanentFailure(f"cannot write the demo outbox {self.path}: {err}") from err
+                raise outbox_error("write", self.path, err) from err
             return record
 
     def read(self) -> list[dict[str, Any]]:
@@ -58,7 +58,7 @@ class Outbox:
         except FileNotFoundError:
             return []
         except OSError as err:
-            raise PermanentFailure(f"cannot read the demo outbox {self.path}: {err}") from err
+            raise outbox_error("read", self.path, err) from err
         out = []
         for no, line in enumerate(lines, 1):
             if not line.strip():

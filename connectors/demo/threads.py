@@ -9,7 +9,7 @@ from functools import cache
 
 from connectors.demo import timeline as tl
 from connectors.demo.data import Category, Persona, Template, cast, city_authors, residents, texts
-from connectors.demo.payloads import BASE_URL, Rec
+from connectors.demo.normalize import BASE_URL, Rec
 from connectors.demo.textgen import Scene, fill, style
 from core.models import Author
 

@@ -1,69 +1,16 @@
-"""Translate Graph API failures into :mod:`core.errors`, and read the rate-limit usage headers.
+"""Facebook Page errors: the Graph table is shared with Instagram (connectors/graph/errors.py: 190/102 →
+AuthFailed; 4, 17, 32, 341, 613, 80001 → RateLimited with the reset from the usage headers; 1, 2 and 5xx →
+Unavailable; other 4xx → PermanentFailure), applied by the Graph client to every call.
 
-Codes (developers.facebook.com/docs/graph-api/guides/error-handling): 190 (expired/revoked token, any subcode)
-and 102 (session) → AuthFailed; 4, 17, 32, 341, 613 and 80001 (Pages Business Use Case limit) → RateLimited;
-1 and 2 (temporary) and HTTP 5xx → Unavailable; anything else (10 and 200-299 permissions, 100 invalid
-parameter, 368 policy block, 506 duplicate post) → PermanentFailure. A permissions error on an endpoint listed in
-:data:`PERMISSION_HINTS` says which permission the Page token lacks.
+What Facebook adds: which permission the Page token lacks when Graph answers a permissions error (codes 10 and
+200-299, or HTTP 403) on an endpoint of :data:`PERMISSION_HINTS`, and the refusals the connector raises itself
+before sending anything.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from datetime import datetime
-from typing import Any
-
-from core.errors import AuthFailed, ConnectorError, PermanentFailure, RateLimited, Unavailable
-
-AUTH_CODES = frozenset({102, 190})
-RATE_CODES = frozenset({4, 17, 32, 341, 613, 80001})
-TRANSIENT_CODES = frozenset({1, 2})
-PERMISSION_CODES = frozenset({10, *range(200, 300)})
 _BAN_HINT = ("banning needs a Page access token with pages_manage_engagement (and pages_read_engagement), "
              "issued by someone who can do the MODERATE task on the Page")
 PERMISSION_HINTS = {"POST /{page}/blocked": _BAN_HINT, "DELETE /{page}/blocked": _BAN_HINT}
-DEFAULT_RESET_S = 15 * 60  # Graph gives no reset time for app-level limits (rolling one-hour window)
-
-
-def usage_percent(headers: Mapping[str, str]) -> tuple[float, float | None]:
-    """Highest usage (percent) in ``X-App-Usage``/``X-Business-Use-Case-Usage``, and the longest regain delay (s)."""
-    pct, regain = 0.0, None
-    for name in ("x-app-usage", "x-page-usage", "x-business-use-case-usage"):
-        try:
-            data = json.loads(headers.get(name) or "null")
-        except ValueError:
-            continue
-        if name == "x-business-use-case-usage":  # {"<object id>": [{"type": "pages", ...}, ...]}
-            blocks = [b for v in data.values() if isinstance(v, list) for b in v] if isinstance(data, dict) else []
-        else:
-            blocks = [data]
-        for block in blocks:
-            if not isinstance(block, dict):
-                continue
-            for key in ("call_count", "total_time", "total_cputime"):
-                value = block.get(key)
-                if isinstance(value, int | float):
-                    pct = max(pct, float(value))
-            minutes = block.get("estimated_time_to_regain_access")
-            if isinstance(minutes, int | float) and minutes > 0:
-                regain = max(regain or 0.0, float(minutes) * 60)
-    return pct, regain
-
-
-def graph_error(status: int, body: Any, headers: Mapping[str, str], endpoint: str, *,
-                now: datetime) -> ConnectorError:
-    """Translate a Graph error answer (HTTP status + ``{"error": {...}}``) into our error tree."""
-    error = body.get("error") if isinstance(body, dict) and isinstance(body.get("error"), dict) else {}
-    code = error.get("code")
-    message = f"{endpoint}: HTTP {status}" + (f" (#{code}) {str(error.get('message', ''))[:300]}" if code else "")
-    if code in AUTH_CODES or (status == 401 and code is None):
-        return AuthFailed(message)
-    if code in RATE_CODES or status == 429:
-        _, regain = usage_percent(headers)
-        return RateLimited(message, reset_at=now.timestamp() + (regain or DEFAULT_RESET_S), endpoint=endpoint)
-    if code in TRANSIENT_CODES or status >= 500:
-        return Unavailable(message)
-    if (code in PERMISSION_CODES or status == 403) and endpoint in PERMISSION_HINTS:
-        return PermanentFailure(f"{message} — {PERMISSION_HINTS[endpoint]}")
-    return PermanentFailure(message)
+NO_USER_ID = ("this comment carries no Facebook user id (Graph hides `from` without the MODERATE task on the "
+              "Page): the author cannot be banned from Parvis")

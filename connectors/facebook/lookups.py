@@ -4,7 +4,7 @@
 tagged in), or for a reply to a comment the thread's first comment (Facebook nests two levels). The lookup reads
 that object's ``comments`` edge (``GET /{object-id}/comments``, default ``filter=toplevel``: the post's own
 comments, or the comment's replies; ``order=reverse_chronological``, newest first, 100 a page, older pages through
-``paging.cursors.after`` while ``paging.next`` is there) with the connector's Graph transport (its error mapping:
+``paging.cursors.after`` while ``paging.next`` is there) with the connector's Graph client (its error mapping:
 190 → ``AuthFailed``, 4/17/32/613 → ``RateLimited``, 5xx → ``Unavailable``). A comment matches when its
 ``from.id`` is the Page and its ``message`` is the text sent (spacing ignored). The walk stops at the first
 comment created before ``since`` (None: certainly absent). It raises ``Unavailable`` (cannot tell) when the page
@@ -15,18 +15,20 @@ answer that is not a list of comments is a ``MalformedPayload``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from connectors.facebook import normalize as nz
+from connectors.graph.client import GraphClient
+from connectors.normalize import malformed_answer
+from connectors.paging import Walk, not_found
 from core.errors import MalformedPayload, Unavailable
 from core.models import Mention, Published
 
 ENDPOINT = "GET /{id}/comments"
 FIELDS = "id,message,created_time,from{id,name},permalink_url"
 PAGE = 100
-Get = Callable[[str, str, dict[str, Any]], dict[str, Any]]  # (object id, edge, params) -> answer
 
 
 def reply_target(mention: Mention) -> str:
@@ -39,20 +41,18 @@ def comparable(text: str) -> str:
     return " ".join(text.split())
 
 
-def find_reply(get: Get, page_id: str, mention: Mention, text: str, since: datetime, *,
+def find_reply(graph: GraphClient, mention: Mention, text: str, since: datetime, *,
                max_pages: int = 3) -> Published | None:
     """Our comment answering ``mention`` with ``text`` created at or after ``since`` (see the module docstring)."""
-    target, wanted = reply_target(mention), comparable(text)
+    target, wanted, page_id = reply_target(mention), comparable(text), graph.owner_id
     params: dict[str, Any] = {"fields": FIELDS, "order": "reverse_chronological", "limit": PAGE}
-    after, unreadable, newest_seen = None, 0, None
-    for _ in range(max(1, max_pages)):
-        page = get(target, "comments", {**params, **({"after": after} if after else {})})
+    unreadable, newest_seen = 0, None
+    walk = graph.pages(target, "comments", params, max_pages=max_pages)
+    for page in walk:
         if "data" not in page:
             raise MalformedPayload(f"{ENDPOINT}: no data in the answer")
-        try:
+        with malformed_answer(ENDPOINT):
             comments = nz.page_items(page, ENDPOINT)
-        except nz.MalformedItem as err:
-            raise MalformedPayload(f"{ENDPOINT}: {err}") from err
         for comment in comments:
             if not isinstance(comment, Mapping) or not isinstance(comment.get("id"), str):
                 unreadable += 1
@@ -66,7 +66,7 @@ def find_reply(get: Get, page_id: str, mention: Mention, text: str, since: datet
                 raise Unavailable(f"{ENDPOINT}: the comments are not newest first; cannot tell")
             newest_seen = created
             if created < since:
-                return _absent(unreadable)  # newest first: everything further is older
+                return _absent(walk, unreadable)  # newest first: everything further is older
             message = comment.get("message")
             same = isinstance(message, str) and comparable(message) == wanted
             author = nz.author_id(comment)
@@ -75,14 +75,11 @@ def find_reply(get: Get, page_id: str, mention: Mention, text: str, since: datet
                                  permalink=str(comment.get("permalink_url") or f"{nz.WEB}/{comment['id']}"))
             if same and not author:
                 unreadable += 1  # our text, author not shown: it might be ours
-        after = nz.next_after(page)
-        if not comments or not after:
-            return _absent(unreadable)
-    raise Unavailable(f"{ENDPOINT}: not found within {max_pages} pages; cannot tell")
+        if not comments or walk.done:
+            return _absent(walk, unreadable)
+    return not_found(walk, ENDPOINT)  # the page budget ran out: cannot tell
 
 
-def _absent(unreadable: int) -> None:
+def _absent(walk: Walk[Any], unreadable: int) -> None:
     """None (certainly absent), unless a comment could not be read: it might have been the one (cannot tell)."""
-    if unreadable:
-        raise Unavailable(f"{ENDPOINT}: {unreadable} unreadable comment(s) on the way; cannot tell")
-    return None
+    return not_found(walk, ENDPOINT, reached=True, unreadable=unreadable, what="comment(s)")

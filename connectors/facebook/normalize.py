@@ -5,17 +5,22 @@ Shapes: a post is ``{id, message, created_time, updated_time, from{id,name}, per
 paging}}``; a comment read with ``filter=stream`` is flat, and a reply to a comment carries ``parent{id}``
 (Facebook threads are two levels deep). Times look like ``2026-01-05T08:12:00+0000``.
 ``raw`` keeps the item without its nested ``comments``/``paging``: Graph paging links embed the access token,
-which must never reach the database.
+which must never reach the database. What Instagram shares (times, list pages, the ``after`` cursor) is in
+connectors/graph/normalize.py and re-exported here.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from connectors.graph import normalize as graph
+from connectors.graph.normalize import MalformedItem, next_after, page_items, parse_time
 from core.models import Author, Mention, Platform
+
+__all__ = ["COMMENT_FIELDS", "POST_FIELDS", "WEB", "MalformedItem", "author_id", "comment_to_mention", "feed_fields",
+           "fingerprint", "item_time", "next_after", "page_items", "parse_time", "post_permalink", "post_to_mention"]
 
 WEB = "https://www.facebook.com"
 POST_FIELDS = "id,message,story,created_time,updated_time,from{id,name},permalink_url"
@@ -28,29 +33,14 @@ def feed_fields(comment_limit: int) -> str:
             f"{{{COMMENT_FIELDS}}}")
 
 
-class MalformedItem(ValueError):
-    """One item of a page cannot be read; the rest of the page is kept."""
-
-
-def parse_time(value: Any) -> datetime:
-    """Parse Graph's ``2026-01-05T08:12:00+0000`` into an aware UTC datetime."""
-    if not isinstance(value, str) or not value:
-        raise MalformedItem(f"bad created_time {value!r}")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as err:
-        raise MalformedItem(f"bad created_time {value!r}") from err
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-
-
 def item_time(item: Mapping[str, Any]) -> datetime:
     """``created_time`` of a post or comment; raises :class:`MalformedItem` when absent or unreadable."""
     return parse_time(item.get("created_time"))
 
 
 def fingerprint(item: Mapping[str, Any]) -> str:
-    """A short hash of the visible text, to notice edits without keeping the text in the cursor."""
-    return hashlib.sha1(str(item.get("message") or "").encode("utf-8")).hexdigest()[:10]  # noqa: S324
+    """A short hash of the visible text (``message``), to notice edits without keeping the text in the cursor."""
+    return graph.fingerprint(item, "message")
 
 
 def author_id(item: Mapping[str, Any]) -> str:
@@ -117,20 +107,3 @@ def comment_to_mention(comment: Any, *, post_id: str, account: str = "") -> Ment
                    permalink=comment.get("permalink_url") or f"{WEB}/{comment['id']}", media=_media(comment),
                    kind="reply" if parent_id else "comment", raw=_clean(comment))
 
-
-def page_items(page: Mapping[str, Any], what: str) -> list[Any]:
-    """``data`` of a Graph list answer; raises :class:`MalformedItem` when it is not a list."""
-    data = page.get("data", [])
-    if not isinstance(data, list):
-        raise MalformedItem(f"{what}: 'data' is not a list")
-    return data
-
-
-def next_after(page: Mapping[str, Any]) -> str | None:
-    """The ``after`` cursor when Graph says there is a next page (``paging.next`` present), else None."""
-    paging = page.get("paging")
-    if not isinstance(paging, Mapping) or not paging.get("next"):
-        return None
-    cursors = paging.get("cursors")
-    after = cursors.get("after") if isinstance(cursors, Mapping) else None
-    return str(after) if after else None

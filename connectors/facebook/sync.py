@@ -10,30 +10,32 @@ Graph has no "comments since" for a whole Page, and a comment can arrive on a we
 
 An item is new when it is not among the items remembered in the cursor and its ``created_time`` is after the
 cursor's ``since`` minus a minute (Graph may show a comment a moment after a newer one). Items of the window are
-remembered as a short fingerprint: a changed text is yielded again (the store records the edit), a changed ``is_hidden`` becomes a
-``hidden``/``unhidden`` change, and a remembered comment missing from a post whose comments were read in full
-becomes a ``deleted`` change. Comments on posts older than the window are not seen (documented limit; Page
-webhooks would lift it).
+remembered as a short fingerprint: a changed text is yielded again (the store records the edit), a changed
+``is_hidden`` becomes a ``hidden``/``unhidden`` change, and a remembered comment missing from a post whose
+comments were read in full becomes a ``deleted`` change. Comments on posts older than the window are not seen
+(documented limit; Page webhooks would lift it).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.base import FetchResult, PlatformChange
 from connectors.facebook import normalize as nz
-from core.errors import ConnectorError, MalformedPayload
+from connectors.graph.client import GraphClient
+from connectors.normalize import malformed_answer
+from connectors.paging import Walk, load_state
+from core.errors import ConnectorError
 from core.models import Mention, Platform
 
 log = logging.getLogger(__name__)
 MAX_SEEN = 5000
 OVERLAP_S = 60
-Get = Callable[[str, str, dict[str, Any]], dict[str, Any]]  # (object id, edge, params) -> answer
 
 
 @dataclass(slots=True)
@@ -46,12 +48,7 @@ class SyncState:
     @classmethod
     def load(cls, cursor: str | None) -> SyncState:
         """Decode a cursor; anything unreadable starts afresh (the first pass is bounded by the window)."""
-        try:
-            data = json.loads(cursor) if cursor else {}
-        except ValueError:
-            data = {}
-        if not isinstance(data, dict):
-            return cls()
+        data = load_state(cursor)
         since = data.get("since")
         seen = data.get("seen") if isinstance(data.get("seen"), dict) else {}
         return cls(since=int(since) if isinstance(since, int | float) else None,
@@ -65,12 +62,12 @@ class SyncState:
 
 
 class PageSync:
-    """One fetch pass over a Page (see module docstring); ``get`` performs one Graph read."""
+    """One fetch pass over a Page (see module docstring) through the connector's Graph client."""
 
-    def __init__(self, *, get: Get, page_id: str, account: str, now: datetime, lookback: timedelta,
+    def __init__(self, *, graph: GraphClient, page_id: str, account: str, now: datetime, lookback: timedelta,
                  post_limit: int, comment_limit: int, max_pages: int, include_tagged: bool = True,
                  on_tagged_error: Callable[[ConnectorError], bool] | None = None) -> None:
-        self.get, self.page_id, self.account = get, page_id, account
+        self.graph, self.page_id, self.account = graph, page_id, account
         self.window_start = int((now - lookback).timestamp())
         self.post_limit, self.comment_limit, self.max_pages = post_limit, comment_limit, max_pages
         self.include_tagged = include_tagged
@@ -78,17 +75,6 @@ class PageSync:
         self.mentions: dict[str, Mention] = {}
         self.changes: list[PlatformChange] = []
         self.skipped: list[str] = []
-
-    # ---- paging ------------------------------------------------------------------------------------
-
-    def _pages(self, object_id: str, edge: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        after = None
-        for _ in range(self.max_pages):
-            page = self.get(object_id, edge, {**params, **({"after": after} if after else {})})
-            yield page
-            after = nz.next_after(page)
-            if not after:
-                return
 
     # ---- one item ----------------------------------------------------------------------------------
 
@@ -128,9 +114,14 @@ class PageSync:
         except nz.MalformedItem as err:
             self.skipped.append(f"facebook: {err}")
             return
-        after, pages, complete = nz.next_after(block), 0, False
+        params = {"fields": nz.COMMENT_FIELDS, "filter": "stream", "order": "reverse_chronological", "limit": 100}
+        # The embedded comments first, then up to max_pages more pages of /{post-id}/comments.
+        walk = Walk(lambda after: self.graph.get(post_id, "comments", {**params, "after": after}) if after else block,
+                    nz.next_after, max_pages=self.max_pages + 1)
         seen_ids: set[str] = set()
-        while True:
+        for page in walk:
+            if walk.pages > 1:
+                batch = _data(page, f"comments of {post_id}")
             oldest: int | None = None
             for comment in batch:
                 if isinstance(comment, Mapping) and nz.author_id(comment) == self.page_id:
@@ -142,17 +133,11 @@ class PageSync:
                     seen_ids.add(cid)
                     created = state.seen[cid][3] if cid in state.seen else _epoch(comment.get("created_time"))
                     oldest = created if oldest is None or (created is not None and created < oldest) else oldest
-            if after is None:
-                complete = True  # read from the newest to the very first comment
-                break
-            if (oldest is not None and oldest < cutoff) or pages >= self.max_pages:
-                if pages >= self.max_pages and not (oldest is not None and oldest < cutoff):
-                    log.warning("facebook: post %s has more new comments than one pass reads", post_id)
-                break
-            page = self.get(post_id, "comments", {"fields": nz.COMMENT_FIELDS, "filter": "stream",
-                                                  "order": "reverse_chronological", "limit": 100, "after": after})
-            batch, after, pages = _data(page, f"comments of {post_id}"), nz.next_after(page), pages + 1
-        if complete:
+            if walk.done or (oldest is not None and oldest < cutoff):
+                break  # read from the newest to the very first comment, or back to the cursor
+        else:
+            log.warning("facebook: post %s has more new comments than one pass reads", post_id)
+        if walk.done:  # read from the newest to the very first comment
             for cid, (_, _, pid, _) in list(state.seen.items()):
                 if pid == post_id and cid != post_id and cid not in seen_ids:  # read in full: it is gone
                     self.changes.append(PlatformChange(uid=self._uid(cid), change="deleted"))
@@ -165,7 +150,9 @@ class PageSync:
         fields = nz.feed_fields(self.comment_limit)
         feed_ids: set[str] = set()
         covered = False  # True when the walk reached past the window: every recent post was seen
-        for page in self._pages(self.page_id, "feed", {"fields": fields, "limit": self.post_limit}):
+        walk = self.graph.pages(self.page_id, "feed", {"fields": fields, "limit": self.post_limit},
+                                max_pages=self.max_pages)
+        for page in walk:
             times = []
             for post in _data(page, "feed"):
                 if not isinstance(post, Mapping) or not isinstance(post.get("id"), str):
@@ -180,7 +167,7 @@ class PageSync:
             if not times or times[-1] < self.window_start:  # the last post (the first may be pinned)
                 covered = True
                 break
-            if nz.next_after(page) is None:
+            if walk.done:
                 covered = True
         if covered:
             self._gone_posts(state, feed_ids)
@@ -201,7 +188,8 @@ class PageSync:
 
     def _tagged(self, state: SyncState, cutoff: int) -> None:
         try:
-            for page in self._pages(self.page_id, "tagged", {"fields": nz.POST_FIELDS, "limit": self.post_limit}):
+            params = {"fields": nz.POST_FIELDS, "limit": self.post_limit}
+            for page in self.graph.pages(self.page_id, "tagged", params, max_pages=self.max_pages):
                 times = []
                 for post in _data(page, "tagged"):
                     self._consider(state, post, lambda p=post: nz.post_to_mention(p, account=self.account, kind="tag"),
@@ -227,7 +215,5 @@ def _epoch(value: Any) -> int | None:
 
 
 def _data(page: Mapping[str, Any], what: str) -> list[Any]:
-    try:
+    with malformed_answer(f"facebook {what}"):
         return nz.page_items(page, what)
-    except nz.MalformedItem as err:
-        raise MalformedPayload(f"facebook {what}: {err}") from err

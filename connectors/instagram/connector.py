@@ -1,10 +1,10 @@
-"""Instagram connector (professional account linked to a Facebook Page): the Graph API through the Facebook
-connector's transport (pyfacebook ``GraphAPI``, ``ConnectorSession`` with the token in a header, Graph error
-codes translated by connectors.facebook.errors).
+"""Instagram connector (professional account linked to a Facebook Page): the Graph API through the Graph client
+shared with Facebook (connectors/graph/client.py: pyfacebook ``GraphAPI``, the token in a header, retries,
+paging, Graph error codes translated by connectors/graph/errors.py).
 
 Reads the comments and replies on the account's recent media (``/{ig-user-id}/media`` then
 ``/{ig-media-id}/comments`` with ``replies`` embedded) and the other accounts' media where the account is tagged
-(``/{ig-user-id}/tags``, kind ``tag``; see connectors/instagram/mentions.py); replies to a **top-level** comment
+(``/{ig-user-id}/tags``, kind ``tag``; see connectors/instagram/sync.py); replies to a **top-level** comment
 (``POST /{ig-comment-id}/replies``), hides/unhides (``POST /{ig-comment-id}?hide=``) and deletes comments.
 Instagram's rules are checked on the live comment before replying: no reply to a reply, no reply to a hidden
 comment (``PermanentFailure`` with a clear message, nothing sent).
@@ -15,34 +15,37 @@ images from ``PARVIS_MEDIA_BASE_URL`` (the public address of ``<data dir>/media/
 publisher posts at the time); a tag cannot be answered, hidden or deleted through the API (``Unsupported``: the
 Instagram app does it). @mentions in other accounts' captions and comments have no list endpoint: Meta pushes
 them by webhook only, and :meth:`InstagramConnector.mentions_from_webhook` reads what such a payload points to
-(``python -m console instagram-mention``); they are answered through ``POST /{ig-user-id}/mentions``.
+(``python -m console instagram-mention``, connectors/instagram/mentions.py); they are answered through
+``POST /{ig-user-id}/mentions``. After an uncertain publish, ``find_published`` looks for the post
+(connectors/instagram/lookups.py).
 
 The cursor is JSON: ``seen`` maps each comment of the lookback window to ``[fingerprint, hidden, created]`` (edits
 and hide/unhide done on Instagram come back as revisions/changes); a comment not in ``seen`` is new. ``tags`` maps
-each tagged media already read to its time.
+each tagged media already read to its time (connectors/instagram/sync.py).
 """
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from connectors.base import Capability, ConnectorInfo, FetchResult, Health, PlatformChange
-from connectors.facebook.connector import DEFAULT_VERSION, FacebookConnector
-from connectors.facebook.normalize import next_after
-from connectors.http import transport_settings, with_read_retries
-from connectors.instagram import mentions as igm, normalize as nz
+from connectors.base import Capability, ConnectorInfo, FetchResult, Health
+from connectors.graph.client import DEFAULT_VERSION, GraphClient
+from connectors.http import transport_settings
+from connectors.instagram import lookups
+from connectors.instagram import mentions as igm
+from connectors.instagram.errors import (NO_HIDE_ELSEWHERE, NO_REPLY_TO_HIDDEN, NO_REPLY_TO_REPLY,
+                                         PERMISSION_HINTS)
 from connectors.instagram.publish import InstagramPublisher
+from connectors.instagram.sync import AccountSync
 from core.clock import Clock, utcnow
 from core.errors import ConnectorError, MalformedPayload, PermanentFailure, RateLimited, Unsupported
 from core.models import Mention, Platform, Published
 
 SETTINGS_KEYS = ("PARVIS_IG_USER_ID", "PARVIS_IG_ACCESS_TOKEN", "PARVIS_GRAPH_API_BASE",
                  "PARVIS_GRAPH_API_VERSION", "PARVIS_IG_LOOKBACK_DAYS", "PARVIS_MEDIA_BASE_URL")
-MAX_SEEN = 5000
 
 
 class InstagramConnector:
@@ -64,10 +67,9 @@ class InstagramConnector:
         self.lookback, self.media_limit = timedelta(days=lookback_days), media_limit
         self.max_pages = max(1, max_pages)
         self._clock = clock
-        # The Facebook connector's Graph plumbing (session, error hook, retries), pointed at the IG user.
-        self._graph = FacebookConnector(page_id=self.ig_user_id, page_token=access_token, version=version,
-                                        base_url=base_url, name=name, retries=retries, backoff=backoff,
-                                        timeout=timeout, sleep=sleep, clock=clock)
+        self._graph = GraphClient(owner_id=self.ig_user_id, token=access_token, version=version, base_url=base_url,
+                                  hints=PERMISSION_HINTS, retries=retries, backoff=backoff, timeout=timeout,
+                                  sleep=sleep, clock=clock)
         self.username, self.tags_note = "", ""
         self._publisher = InstagramPublisher(self._graph, self.ig_user_id, media_base_url=media_base_url,
                                              sleep=sleep, clock=clock, polls=container_polls,
@@ -78,125 +80,36 @@ class InstagramConnector:
 
     # ---- reading -----------------------------------------------------------------------------------
 
-    def _pages(self, object_id: str, edge: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        after = None
-        for _ in range(self.max_pages):
-            params = {**params, **({"after": after} if after else {})}
-            page = self._graph._get(object_id, edge, params)  # noqa: SLF001
-            yield page
-            after = next_after(page)
-            if not after:
-                return
-
-    @staticmethod
-    def _load(cursor: str | None, key: str = "seen") -> dict[str, Any]:
-        try:
-            state = json.loads(cursor) if cursor else {}
-        except ValueError:
-            return {}
-        seen = state.get(key) if isinstance(state, dict) else None
-        return seen if isinstance(seen, dict) else {}
-
     def fetch(self, cursor: str | None) -> FetchResult:
-        """New, edited, hidden or unhidden comments on the media of the lookback window, and new photo tags."""
-        seen = self._load(cursor)
-        window_start = int((self._clock() - self.lookback).timestamp())
-        mentions: dict[str, Mention] = {}
-        changes: list[PlatformChange] = []
-        skipped: list[str] = []
-        for page in self._pages(self.ig_user_id, "media", {"fields": nz.MEDIA_FIELDS, "limit": self.media_limit}):
-            items = page.get("data")
-            if not isinstance(items, list):
-                raise MalformedPayload("instagram media: 'data' is not a list")
-            oldest = None
-            for media in items:
-                if not isinstance(media, Mapping) or not isinstance(media.get("id"), str):
-                    skipped.append("instagram: media without id")
-                    continue
-                try:
-                    oldest = int(nz.parse_time(media.get("timestamp")).timestamp())
-                except nz.MalformedItem:
-                    oldest = oldest or window_start
-                if media.get("comments_count") == 0:
-                    continue
-                self._comments(media, seen, mentions, changes, skipped)
-            if oldest is None or oldest < window_start:
-                break
-        tags = self._load(cursor, "tags")
-        self.tags_note = ""
-        try:
-            tags = igm.read_tags(self, tags, window_start, mentions, skipped)
-        except PermanentFailure as err:  # e.g. a permission missing: the comments still sync
-            self.tags_note = f"photo tags not read ({err.code}: {err}); comments are synced"
-        kept = sorted(((k, v) for k, v in seen.items() if isinstance(v, list) and len(v) == 3 and
-                       v[2] >= window_start - 30 * 86400), key=lambda kv: kv[1][2])[-MAX_SEEN:]
-        return FetchResult(mentions=list(mentions.values()), skipped=skipped, changes=changes,
-                           cursor=json.dumps({"v": 1, "seen": dict(kept), "tags": tags}),
-                           notes=(self.tags_note,) if self.tags_note else ())
+        """New, edited, hidden or unhidden comments on the media of the lookback window, and new photo tags
+        (connectors/instagram/sync.py)."""
+        sync = AccountSync(graph=self._graph, ig_user_id=self.ig_user_id, account=self.name, username=self.username,
+                           now=self._clock(), lookback=self.lookback, media_limit=self.media_limit,
+                           max_pages=self.max_pages)
+        result = sync.run(cursor)
+        self.tags_note = sync.tags_note
+        return result
 
     def mentions_from_webhook(self, payload: Any) -> FetchResult:
-        """The @mentions a ``mentions`` webhook payload points to, read from the Graph API (no cursor)."""
-        found: dict[str, Mention] = {}
-        skipped: list[str] = []
-        for item in igm.webhook_mentions(payload, self.ig_user_id):
-            if isinstance(item, str):
-                skipped.append(f"instagram webhook: {item}")
-                continue
-            try:
-                mention = igm.fetch_mentioned(self, *item)
-            except (nz.MalformedItem, PermanentFailure) as err:  # deleted since, comments disabled, malformed
-                skipped.append(f"instagram @mention {item[0] or item[1]}: {err}")
-                continue
-            found[mention.uid] = mention
-        return FetchResult(mentions=list(found.values()), cursor=None, skipped=skipped)
-
-    def _comments(self, media: Mapping[str, Any], seen: dict[str, list[Any]], mentions: dict[str, Mention],
-                  changes: list[PlatformChange], skipped: list[str]) -> None:
-        for page in self._pages(media["id"], "comments", {"fields": nz.COMMENT_FIELDS, "limit": 50}):
-            try:
-                items = nz.flatten(page.get("data"), f"comments of {media['id']}")
-            except nz.MalformedItem as err:
-                raise MalformedPayload(f"instagram {err}") from err
-            for item in items:
-                try:
-                    mention = nz.comment_to_mention(item, media=media, account=self.name)
-                except nz.MalformedItem as err:
-                    skipped.append(f"instagram: {err}")
-                    continue
-                if mention.author.platform_id == self.ig_user_id or (
-                        self.username and mention.author.handle == self.username):
-                    continue  # the account's own replies
-                fp, hidden = nz.fingerprint(item), int(bool(item.get("hidden")))
-                old = seen.get(mention.platform_id)
-                if old is None or old[0] != fp:
-                    mentions[mention.uid] = mention  # new, or its text was edited
-                if (old is None and hidden) or (old is not None and old[1] != hidden):
-                    changes.append(PlatformChange(uid=mention.uid, change="hidden" if hidden else "unhidden"))
-                seen[mention.platform_id] = [fp, hidden, int(mention.created_at.timestamp())]
-
-    def _object(self, object_id: str, fields: str) -> dict[str, Any]:
-        graph = self._graph
-        return with_read_retries(lambda: graph._call("GET /{id}", graph._api.get_object, object_id,  # noqa: SLF001
-                                                     fields=fields),
-                                 retries=graph.retries, backoff=graph.backoff, sleep=graph._sleep)  # noqa: SLF001
+        """The @mentions a ``mentions`` webhook payload points to, read from the Graph API (no cursor;
+        connectors/instagram/mentions.py)."""
+        return igm.from_webhook(self._graph, payload, account=self.name)
 
     # ---- writing -----------------------------------------------------------------------------------
 
     def reply(self, mention: Mention, text: str) -> Published:
         """Reply to a top-level comment or an @mention; refuses replies to replies, to hidden comments, to tags."""
         if mention.kind in ("tag", "mention"):
-            return igm.reply(self, mention, text)
+            return igm.reply(self._graph, mention, text)
         try:
-            live = self._object(mention.platform_id, "id,hidden,parent_id")
+            live = self._graph.get_object(mention.platform_id, "id,hidden,parent_id")
         except PermanentFailure:
             live = dict(mention.raw)  # the lookup is refused (e.g. older API versions): use what the sync saw
         if live.get("parent_id") or mention.kind == "reply":
-            raise PermanentFailure("Instagram only allows replies to top-level comments: answer the comment this "
-                                   "reply belongs to")
+            raise PermanentFailure(NO_REPLY_TO_REPLY)
         if live.get("hidden"):
-            raise PermanentFailure("Instagram does not allow replying to a hidden comment: unhide it first")
-        answer = self._graph._write("POST /{id}/replies", mention.platform_id, "replies",  # noqa: SLF001
-                                    {"message": text})
+            raise PermanentFailure(NO_REPLY_TO_HIDDEN)
+        answer = self._graph.post("POST /{id}/replies", mention.platform_id, "replies", {"message": text})
         if not answer.get("id"):
             raise MalformedPayload("POST /{id}/replies: no id in the answer")
         return Published(platform_id=str(answer["id"]), permalink=mention.permalink)
@@ -209,17 +122,15 @@ class InstagramConnector:
         return self._publisher.publish(text, media)
 
     def find_published(self, text: str, since: datetime) -> Published | None:
-        """Our post whose caption is exactly ``text``, published since ``since`` (the publisher's lookup)."""
-        return self._publisher.find_published(text, since)
+        """Our post whose caption is exactly ``text``, published since ``since`` (the publisher's lookup,
+        connectors/instagram/lookups.py)."""
+        return lookups.find_published(self._graph, text, since)
 
     def _set_hidden(self, mention: Mention, hidden: bool) -> None:
         if mention.kind in ("tag", "mention"):
-            raise Unsupported("Instagram only allows hiding comments on the account's own posts: a tag or an "
-                              "@mention on another account's post is handled in the Instagram app")
-        answer = self._graph._write("POST /{id} hide", mention.platform_id, None,  # noqa: SLF001
-                                    {"hide": "true" if hidden else "false"})
-        if answer.get("success") is not True:
-            raise MalformedPayload("POST /{id} hide: Instagram did not confirm")
+            raise Unsupported(NO_HIDE_ELSEWHERE)
+        self._graph.post_confirmed("POST /{id} hide", mention.platform_id, {"hide": "true" if hidden else "false"},
+                                   who="Instagram")
 
     def hide(self, mention: Mention) -> None:
         """Hide a comment on the account's media (its author still sees it)."""
@@ -231,15 +142,14 @@ class InstagramConnector:
 
     def delete(self, platform_id: str) -> None:
         """Delete a comment on the account's media (or one of its own replies)."""
-        self._graph.delete(platform_id)
+        self._graph.delete_confirmed(platform_id)
 
     # ---- health ------------------------------------------------------------------------------------
 
     def health(self) -> Health:
         """Read the account's username with the token; never raises."""
         try:
-            answer = self._graph._call("GET /{page}", self._graph._api.get_object, self.ig_user_id,  # noqa: SLF001
-                                       fields="id,username")
+            answer = self._graph.get_object(self.ig_user_id, "id,username", endpoint="GET /{page}", retry=False)
         except RateLimited:
             return Health(ok=True, account=self.ig_user_id, detail="rate limited",
                           rate_limited_until=self._graph.rate_limited_until())

@@ -1,9 +1,8 @@
-"""Instagram photo tags (polled) and @mentions (pushed by webhook) of the account, on OTHER accounts' media.
+"""Instagram @mentions of the account in OTHER accounts' captions and comments: pushed by webhook, read, answered.
 
-Tags: ``GET /{ig-user-id}/tags`` lists the media where the account is tagged, newest first, with cursor paging;
-each becomes a Mention of kind ``tag`` (author: the media owner's ``username``; text: the caption). Instagram does
-not allow commenting through the API on a photo the account is tagged in, nor hiding or deleting anything on it:
-those actions raise ``Unsupported`` and are done in the Instagram app.
+(Photo tags, the other way the account appears on others' media, are polled with the comments:
+connectors/instagram/sync.py. Instagram does not allow commenting through the API on a photo the account is
+tagged in, nor hiding or deleting anything on it: those actions raise ``Unsupported``.)
 
 @mentions in captions and comments of other accounts' media have no list endpoint: Meta sends a webhook (field
 ``mentions``, value ``{"media_id", "comment_id"}``, ``comment_id`` absent for a caption) and the content is then
@@ -14,47 +13,32 @@ They are answered with ``POST /{ig-user-id}/mentions`` (``media_id``, ``comment_
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from connectors.base import FetchResult
+from connectors.graph.client import GraphClient
 from connectors.instagram import normalize as nz
+from connectors.instagram.errors import NO_TAG_ACTIONS
 from core.errors import MalformedPayload, PermanentFailure, Unsupported
 from core.models import Mention, Published
 
-if TYPE_CHECKING:
-    from connectors.instagram.connector import InstagramConnector
 
-MAX_TAGS_SEEN = 2000
-NO_TAG_ACTIONS = ("Instagram does not allow commenting, hiding or deleting through the API on a post the account "
-                  "is tagged in: answer it in the Instagram app")
-
-
-def read_tags(conn: InstagramConnector, seen: dict[str, int], window_start: int,
-              mentions: dict[str, Mention], skipped: list[str]) -> dict[str, int]:
-    """Add the tags not in ``seen`` (media id → time) to ``mentions``; returns the pruned new ``seen``."""
-    for page in conn._pages(conn.ig_user_id, "tags", {"fields": nz.TAG_FIELDS, "limit": conn.media_limit}):  # noqa: SLF001
-        items = page.get("data")
-        if not isinstance(items, list):
-            raise MalformedPayload("instagram tags: 'data' is not a list")
-        stop = not items
-        for item in items:
-            try:
-                mention = nz.media_to_mention(item, kind="tag", account=conn.name)
-            except nz.MalformedItem as err:
-                skipped.append(f"instagram tag: {err}")
-                continue
-            when = int(mention.created_at.timestamp())
-            if when < window_start or mention.platform_id in seen:
-                stop = True  # newest first: what follows is older or already read
-                continue
-            if conn.username and mention.author.handle == conn.username:
-                continue
-            mentions[mention.uid] = mention
-            seen[mention.platform_id] = when
-        if stop:
-            break
-    keep = sorted(((k, v) for k, v in seen.items() if isinstance(v, int) and v >= window_start - 30 * 86400),
-                  key=lambda kv: kv[1])[-MAX_TAGS_SEEN:]
-    return dict(keep)
+def from_webhook(graph: GraphClient, payload: Any, *, account: str) -> FetchResult:
+    """The @mentions a ``mentions`` webhook payload points to, read from the Graph API (no cursor); a mention
+    Meta no longer returns (deleted, comments disabled) or cannot be read is skipped with its reason."""
+    found: dict[str, Mention] = {}
+    skipped: list[str] = []
+    for item in webhook_mentions(payload, graph.owner_id):
+        if isinstance(item, str):
+            skipped.append(f"instagram webhook: {item}")
+            continue
+        try:
+            mention = fetch_mentioned(graph, *item, account=account)
+        except (nz.MalformedItem, PermanentFailure) as err:  # deleted since, comments disabled, malformed
+            skipped.append(f"instagram @mention {item[0] or item[1]}: {err}")
+            continue
+        found[mention.uid] = mention
+    return FetchResult(mentions=list(found.values()), cursor=None, skipped=skipped)
 
 
 def webhook_mentions(payload: Any, ig_user_id: str) -> Iterator[tuple[str | None, str] | str]:
@@ -94,18 +78,18 @@ def webhook_mentions(payload: Any, ig_user_id: str) -> Iterator[tuple[str | None
         yield (str(comment_id) if comment_id else None, str(media_id))
 
 
-def fetch_mentioned(conn: InstagramConnector, comment_id: str | None, media_id: str) -> Mention:
-    """Read the comment (or the caption) that @mentions the account and normalise it."""
+def fetch_mentioned(graph: GraphClient, comment_id: str | None, media_id: str, *, account: str) -> Mention:
+    """Read the comment (or the caption) that @mentions the account (``graph``'s owner) and normalise it."""
     if comment_id:
         field = f"mentioned_comment.comment_id({comment_id}){{{nz.MENTIONED_COMMENT_FIELDS}}}"
-        node = conn._object(conn.ig_user_id, field).get("mentioned_comment")  # noqa: SLF001
-        return nz.mentioned_comment_to_mention(node, media_id=media_id, account=conn.name)
+        node = graph.get_object(graph.owner_id, field).get("mentioned_comment")
+        return nz.mentioned_comment_to_mention(node, media_id=media_id, account=account)
     field = f"mentioned_media.media_id({media_id}){{{nz.MENTIONED_MEDIA_FIELDS}}}"
-    node = conn._object(conn.ig_user_id, field).get("mentioned_media")  # noqa: SLF001
-    return nz.media_to_mention(node, kind="mention", account=conn.name)
+    node = graph.get_object(graph.owner_id, field).get("mentioned_media")
+    return nz.media_to_mention(node, kind="mention", account=account)
 
 
-def reply(conn: InstagramConnector, mention: Mention, text: str) -> Published:
+def reply(graph: GraphClient, mention: Mention, text: str) -> Published:
     """Answer an @mention (``POST /{ig-user-id}/mentions``); tags cannot be answered through the API."""
     if mention.kind == "tag":
         raise Unsupported(NO_TAG_ACTIONS)
@@ -115,7 +99,7 @@ def reply(conn: InstagramConnector, mention: Mention, text: str) -> Published:
     data = {"media_id": media_id, "message": text}
     if mention.raw.get("comment_id"):
         data["comment_id"] = str(mention.raw["comment_id"])
-    answer = conn._graph._write("POST /{page}/mentions", conn.ig_user_id, "mentions", data)  # noqa: SLF001
+    answer = graph.post("POST /{page}/mentions", graph.owner_id, "mentions", data)
     if not answer.get("id"):
         raise MalformedPayload("POST /{page}/mentions: no id in the answer")
     return Published(platform_id=str(answer["id"]), permalink=mention.permalink)

@@ -3,17 +3,18 @@
 No SDK import, no network. A comment is ``{id, text, timestamp, username, from{id, username}, hidden, like_count,
 parent_id, replies{data, paging}}``; the ``comments`` edge lists top-level comments, their replies come in the
 ``replies`` field (Instagram threads are two levels deep and only top-level comments can be answered).
-Times look like ``2026-01-05T08:12:00+0000``.
+Times look like ``2026-01-05T08:12:00+0000``. What Facebook shares (times, list pages, the ``after`` cursor) comes
+from connectors/graph/normalize.py. The ``mentions`` webhook's payload is read in connectors/instagram/mentions.py.
 """
 
 from __future__ import annotations
 
-import hashlib
-from datetime import datetime
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from connectors.facebook.normalize import MalformedItem, parse_time
+from connectors.graph import normalize as graph
+from connectors.graph.normalize import MalformedItem, parse_time
 from core.models import Author, Mention, Platform
 
 MEDIA_FIELDS = "id,caption,timestamp,permalink,comments_count,media_type"
@@ -28,12 +29,21 @@ MENTIONED_COMMENT_FIELDS = "id,text,timestamp,like_count,media"
 
 __all__ = ["COMMENT_FIELDS", "MEDIA_FIELDS", "MENTIONED_COMMENT_FIELDS", "MENTIONED_MEDIA_FIELDS", "TAG_FIELDS",
            "MalformedItem", "comment_to_mention", "fingerprint", "flatten", "media_to_mention",
-           "mentioned_comment_to_mention"]
+           "mentioned_comment_to_mention", "parse_time"]
 
 
 def fingerprint(item: Mapping[str, Any]) -> str:
-    """A short hash of the visible text, to notice edits without keeping the text in the cursor."""
-    return hashlib.sha1(str(item.get("text") or "").encode("utf-8")).hexdigest()[:10]  # noqa: S324
+    """A short hash of the visible text (``text``), to notice edits without keeping the text in the cursor."""
+    return graph.fingerprint(item, "text")
+
+
+def _comment(comment: Any, what: str) -> Mapping[str, Any]:
+    """``comment`` if it has an id and a text; raises :class:`MalformedItem` naming ``what`` otherwise."""
+    if not isinstance(comment, Mapping) or not isinstance(comment.get("id"), str) or not comment["id"]:
+        raise MalformedItem(f"{what} without id")
+    if not isinstance(comment.get("text"), str):
+        raise MalformedItem(f"{what} {comment['id']}: text missing")
+    return comment
 
 
 def _author(comment: Mapping[str, Any]) -> Author:
@@ -44,10 +54,7 @@ def _author(comment: Mapping[str, Any]) -> Author:
 
 def comment_to_mention(comment: Any, *, media: Mapping[str, Any], account: str = "") -> Mention:
     """A comment on one of the account's media (``comment``) or a reply to one (``reply``)."""
-    if not isinstance(comment, Mapping) or not isinstance(comment.get("id"), str) or not comment["id"]:
-        raise MalformedItem("comment without id")
-    if not isinstance(comment.get("text"), str):
-        raise MalformedItem(f"comment {comment['id']}: text missing")
+    comment = _comment(comment, "comment")
     parent = comment.get("parent_id")
     media_id = str(media.get("id") or "")
     link = media.get("permalink") if isinstance(media.get("permalink"), str) else None
@@ -99,10 +106,7 @@ def media_to_mention(media: Any, *, kind: str, account: str = "") -> Mention:
 
 def mentioned_comment_to_mention(comment: Any, *, media_id: str, account: str = "") -> Mention:
     """A comment on another account's media that @mentions the account (``mentioned_comment``)."""
-    if not isinstance(comment, Mapping) or not isinstance(comment.get("id"), str) or not comment["id"]:
-        raise MalformedItem("mentioned comment without id")
-    if not isinstance(comment.get("text"), str):
-        raise MalformedItem(f"mentioned comment {comment['id']}: text missing")
+    comment = _comment(comment, "mentioned comment")
     media = comment.get("media")
     media_id = str(media.get("id") or media_id) if isinstance(media, Mapping) else str(media or media_id)
     return Mention(platform=Platform.INSTAGRAM, platform_id=comment["id"], text=comment["text"],

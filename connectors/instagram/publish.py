@@ -19,8 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from connectors.facebook.connector import FacebookConnector
-from connectors.facebook.normalize import MalformedItem, next_after, parse_time
+from connectors.graph.client import GraphClient
 from connectors.media import Image, load_images
 from core.errors import ConnectorError, MalformedPayload, PermanentFailure, RateLimited, Unavailable
 from core.models import Published
@@ -30,9 +29,9 @@ QUOTA_RETRY = timedelta(hours=1)  # the quota is a rolling 24 h: look again in a
 
 
 class InstagramPublisher:
-    """Publishes image posts on one Instagram professional account through the Graph plumbing ``graph``."""
+    """Publishes image posts on one Instagram professional account through the connector's Graph client."""
 
-    def __init__(self, graph: FacebookConnector, ig_user_id: str, *, media_base_url: str | None,
+    def __init__(self, graph: GraphClient, ig_user_id: str, *, media_base_url: str | None,
                  sleep: Callable[[float], None], clock: Callable[[], datetime], polls: int = 10,
                  interval: float = 3.0) -> None:
         self.graph, self.ig_user_id = graph, ig_user_id
@@ -40,13 +39,12 @@ class InstagramPublisher:
         self._sleep, self._clock, self.polls, self.interval = sleep, clock, polls, interval
 
     def _read(self, object_id: str, edge: str | None, fields: str) -> dict[str, Any]:
-        graph = self.graph
         if edge:
-            return graph._get(object_id, edge, {"fields": fields})  # noqa: SLF001
-        return graph._call("GET /{id}", graph._api.get_object, object_id, fields=fields)  # noqa: SLF001
+            return self.graph.get(object_id, edge, {"fields": fields})
+        return self.graph.get_object(object_id, fields, retry=False)
 
     def _write(self, endpoint: str, edge: str, data: dict[str, Any]) -> str:
-        answer = self.graph._write(endpoint, self.ig_user_id, edge, data)  # noqa: SLF001
+        answer = self.graph.post(endpoint, self.ig_user_id, edge, data)
         if not answer.get("id"):
             raise MalformedPayload(f"{endpoint}: no id in the answer")
         return str(answer["id"])
@@ -116,27 +114,3 @@ class InstagramPublisher:
         except ConnectorError:
             permalink = None  # published all the same: the link is only a convenience
         return Published(platform_id=media_id, permalink=permalink if isinstance(permalink, str) else None)
-
-    def find_published(self, text: str, since: datetime, *, max_pages: int = 3) -> Published | None:
-        """Our post whose caption is exactly ``text``, published at or after ``since`` (publisher's lookup)."""
-        after = None
-        for _ in range(max_pages):
-            page = self.graph._get(self.ig_user_id, "media", {  # noqa: SLF001
-                "fields": "id,caption,timestamp,permalink", "limit": 25, **({"after": after} if after else {})})
-            items = page.get("data")
-            if not isinstance(items, list):
-                raise MalformedPayload("GET /{page}/media: 'data' is not a list")
-            for item in items:
-                try:
-                    when = parse_time(item.get("timestamp"))
-                except (MalformedItem, AttributeError):
-                    continue
-                if when < since:
-                    return None  # newest first: everything further is older
-                if str(item.get("caption") or "").strip() == text.strip():
-                    link = item.get("permalink")
-                    return Published(platform_id=str(item["id"]), permalink=link if isinstance(link, str) else None)
-            after = next_after(page)
-            if not after:
-                return None
-        raise Unavailable(f"GET /{{page}}/media: not found within {max_pages} pages; cannot tell")

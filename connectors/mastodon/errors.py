@@ -3,6 +3,9 @@
 Mastodon answers 401 for a revoked or invalid token, 403 ("outside the authorized scopes") for a token missing
 a scope, 422 for a refused status (too long, scheduled too early), 429 when the per-account or per-IP window is
 used up (``X-RateLimit-Limit``/``-Remaining``/``-Reset``, the reset being an ISO 8601 time).
+
+The hot reads go past Mastodon.py (plain JSON, connectors/mastodon/connector.py): :func:`raise_for_answer` raises
+the Mastodon.py error for their failed answers, so that :func:`translate` is the one mapping for both paths.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from datetime import datetime
 import requests
 from mastodon import errors as me
 
+from connectors.http import transport_error
 from core.errors import AuthFailed, ConnectorError, MalformedPayload, PermanentFailure, RateLimited, Unavailable
 
 DEFAULT_RESET_S = 5 * 60  # Mastodon windows are 5 minutes (300 requests per account by default)
@@ -39,6 +43,21 @@ def remaining(headers: Mapping[str, str]) -> int | None:
         return None
 
 
+def raise_for_answer(response: requests.Response) -> None:
+    """Raise the Mastodon.py error for a failed answer read past the library (nothing for a success)."""
+    if response.status_code == 429:
+        raise me.MastodonRatelimitError("Hit rate limit.")
+    if not response.ok:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        error = body.get("error") if isinstance(body, dict) else None
+        kind = me.MastodonUnauthorizedError if response.status_code == 401 else (
+            me.MastodonServerError if response.status_code >= 500 else me.MastodonAPIError)
+        raise kind("Mastodon API returned error", response.status_code, response.reason, error)
+
+
 def translate(err: Exception, endpoint: str, *, headers: Mapping[str, str], now: datetime) -> ConnectorError:
     """Map a Mastodon.py/requests exception to our error tree (messages never carry the token)."""
     if isinstance(err, me.MastodonRatelimitError):
@@ -62,10 +81,4 @@ def translate(err: Exception, endpoint: str, *, headers: Mapping[str, str], now:
         return PermanentFailure(message)
     if isinstance(err, me.MastodonIllegalArgumentError):
         return PermanentFailure(f"{endpoint}: {err}"[:300])
-    if isinstance(err, requests.exceptions.JSONDecodeError):
-        return MalformedPayload(f"{endpoint}: the answer is not valid JSON")
-    if isinstance(err, requests.RequestException):
-        return Unavailable(f"{endpoint}: {type(err).__name__} (network)")
-    if isinstance(err, ValueError):
-        return MalformedPayload(f"{endpoint}: the answer is not valid JSON")
-    return ConnectorError(f"{endpoint}: {type(err).__name__}")
+    return transport_error(err, endpoint)  # invalid JSON, the network

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from connectors.mastodon import normalize as nz
-from connectors.mastodon.pages import notification_page
-from core.errors import MalformedPayload, Unavailable
+from connectors.paging import Walk, not_found
+from core.errors import MalformedPayload
 from core.models import Mention, Published
 
 if TYPE_CHECKING:
@@ -42,13 +42,16 @@ def comparable(text: str) -> str:
 def _walk(connector: MastodonConnector, since: datetime, max_pages: int,
           match: Callable[[dict[str, Any], Mention], bool]) -> Published | None:
     """The first of our statuses (newest first) for which ``match`` holds, down to ``since``."""
-    account, max_id = connector._account_id(), None  # noqa: SLF001 - the connector's own helpers
-    url = f"{connector.base_url}/api/v1/accounts/{quote(account, safe='')}/statuses"
+    account = connector._account_id()  # noqa: SLF001 - the connector's own helpers
+    path = f"/api/v1/accounts/{quote(account, safe='')}/statuses"
     unreadable = 0
-    for _ in range(max(1, max_pages)):
+
+    def fetch(max_id: str | None) -> tuple[Any, str | None]:
         params: dict[str, Any] = {"limit": PAGE, **({"max_id": max_id} if max_id else {})}
-        page, max_id = connector._read(ENDPOINT, notification_page, connector._session, url, params,  # noqa: SLF001
-                                       token=connector._api.access_token)  # noqa: SLF001
+        return connector._read(ENDPOINT, connector._listing, path, params)  # noqa: SLF001
+
+    walk = Walk(fetch, lambda answer: answer[1] if answer[0] else None, max_pages=max_pages)
+    for page, _ in walk:
         if not isinstance(page, list):
             raise MalformedPayload(f"{ENDPOINT}: expected a list")
         for status in page:
@@ -58,19 +61,17 @@ def _walk(connector: MastodonConnector, since: datetime, max_pages: int,
                 unreadable += 1
                 continue
             if mention.created_at < since:
-                return _absent(unreadable)  # newest first: everything further is older
+                return _absent(walk, unreadable)  # newest first: everything further is older
             if match(status, mention):
                 return Published(platform_id=mention.platform_id, permalink=mention.permalink)
-        if not page or not max_id:
-            return _absent(unreadable)
-    raise Unavailable(f"{ENDPOINT}: not found within {max_pages} pages; cannot tell")
+        if walk.done:
+            return _absent(walk, unreadable)
+    return not_found(walk, ENDPOINT)  # the page budget ran out: cannot tell
 
 
-def _absent(unreadable: int) -> None:
+def _absent(walk: Walk[Any], unreadable: int) -> None:
     """None (certainly absent), unless a status could not be read: it might have been the one (cannot tell)."""
-    if unreadable:
-        raise Unavailable(f"{ENDPOINT}: {unreadable} unreadable status(es) on the way; cannot tell")
-    return None
+    return not_found(walk, ENDPOINT, reached=True, unreadable=unreadable, what="status(es)")
 
 
 def find_published(connector: MastodonConnector, text: str, since: datetime, *,

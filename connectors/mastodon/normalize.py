@@ -18,13 +18,11 @@ from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from typing import Any
 
+from connectors.normalize import MalformedItem
+from connectors.normalize import parse_time as iso_time
 from core.models import Author, Mention, Platform
 
 _REQUIRED = ("id", "created_at", "account")
-
-
-class MalformedItem(ValueError):
-    """One item of a page cannot be read; the rest of the page is kept."""
 
 
 class _Text(HTMLParser):
@@ -76,15 +74,8 @@ def html_to_text(content: Any, *, links: bool = False) -> str:
 def parse_time(value: Any) -> datetime:
     """An aware UTC datetime from Mastodon's ``2026-01-05T08:12:00.000Z`` (or an already parsed datetime)."""
     if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str) and value:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as err:
-            raise MalformedItem(f"bad created_at {value!r}") from err
-    else:
-        raise MalformedItem(f"bad created_at {value!r}")
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    return iso_time(value, "created_at")
 
 
 def plain(value: Any) -> Any:

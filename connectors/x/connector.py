@@ -5,7 +5,8 @@ Reading uses the app's bearer token: the mentions timeline of the city's account
 hide/unhide a reply, delete our own post) uses OAuth 1.0a user-context keys of the city's account.
 
 Exemption (quality-scale style): X has no native scheduling, so ``Capability.NATIVE_SCHEDULE`` is absent and
-the publishing worker posts at the scheduled time. Media upload is not supported yet.
+the publishing worker posts at the scheduled time. Media upload is not supported yet. No lookups after an
+uncertain write (connectors/x/lookups.py says why).
 
 Usage billing: every successful billable call is reported to ``usage_hook`` and every billable call is first
 submitted to ``budget_gate`` (both injectable callables, see connectors/x/usage.py and services/connections/x_budget.py), so
@@ -21,14 +22,16 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 import requests
 import tweepy
 
 from connectors.base import Capability, ConnectorInfo, FetchResult, Health, PlatformChange
-from connectors.http import ConnectorSession, quiet_secret_loggers, transport_settings, with_read_retries
+from connectors.http import (ConnectorSession, RateWindows, quiet_secret_loggers, transport_settings,
+                             with_read_retries)
+from connectors.paging import Walk, load_state
 from connectors.x import normalize as nz
 from connectors.x.errors import translate
 from connectors.x.usage import Billable, BudgetGate, UsageHook, create_kind, read_units
@@ -82,7 +85,7 @@ class XConnector:
                                      wait_on_rate_limit=False)
         self._client.session = ConnectorSession(default_host=TWEEPY_HOST, base_url=base_url or DEFAULT_BASE,
                                                 timeout=timeout)
-        self._limited: dict[str, datetime] = {}  # endpoint -> rate-limited until
+        self._limits = RateWindows(clock)  # endpoint -> rate-limited until
 
     def __repr__(self) -> str:
         return f"XConnector(name={self.name!r}, user_id={self.user_id!r})"
@@ -114,11 +117,11 @@ class XConnector:
         except (tweepy.TweepyException, requests.RequestException, ValueError) as err:
             translated = translate(err, endpoint, now=self._clock())
             if isinstance(translated, RateLimited) and translated.reset_at:
-                self._limited[endpoint] = datetime.fromtimestamp(translated.reset_at, UTC)
+                self._limits.hit(endpoint, translated.reset_at)
             raise translated from err
         if not isinstance(answer, dict):
             raise MalformedPayload(f"{endpoint}: expected a JSON object")
-        self._limited.pop(endpoint, None)
+        self._limits.clear(endpoint)
         if kind is not None:
             self._report(kind, answer)
         return answer
@@ -136,40 +139,37 @@ class XConnector:
     def _walk(self, stream: str, state: Mapping[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any], bool]:
         """Page through one stream from its state; returns ``(pages, new state, more left)``."""
         endpoint = _STREAMS[stream]
-        since, token, newest = state.get("since_id"), state.get("next_token"), state.get("newest_id")
+        since, newest = state.get("since_id"), state.get("newest_id")
         params: dict[str, Any] = {"max_results": max(self.page_size, 10 if stream == "search" else 5),
                                   "expansions": list(nz.EXPANSIONS), "tweet_fields": list(nz.TWEET_FIELDS),
                                   "user_fields": list(nz.USER_FIELDS), "media_fields": list(nz.MEDIA_FIELDS)}
         if since:
             params["since_id"] = since
-        pages: list[dict[str, Any]] = []
-        for _ in range(self.max_pages):
+
+        def fetch(token: str | None) -> dict[str, Any]:
             if token:
                 params["pagination_token" if stream == "mentions" else "next_token"] = token
             if stream == "mentions":
-                page = self._read(endpoint, self._client.get_users_mentions, self.user_id, **params)
-            else:
-                page = self._read(endpoint, self._client.search_recent_tweets, self.search_query, **params)
-            meta = page.get("meta") if isinstance(page.get("meta"), dict) else {}
-            if not token and meta.get("newest_id"):
+                return self._read(endpoint, self._client.get_users_mentions, self.user_id, **params)
+            return self._read(endpoint, self._client.search_recent_tweets, self.search_query, **params)
+
+        walk = Walk(fetch, lambda page: _meta(page).get("next_token"), cursor=state.get("next_token"),
+                    max_pages=self.max_pages)
+        pages: list[dict[str, Any]] = []
+        for page in walk:
+            meta = _meta(page)
+            if walk.first and meta.get("newest_id"):
                 newest = str(meta["newest_id"])  # first page of a walk: the newest post of the whole walk
             if page.get("data") is not None and not isinstance(page.get("data"), list):
                 raise MalformedPayload(f"{endpoint}: 'data' is not a list")
             pages.append(page)
-            token = meta.get("next_token")
-            if not token:
-                return pages, {"since_id": newest or since}, False
-        return pages, {"since_id": since, "newest_id": newest, "next_token": token}, True
+        if walk.done:
+            return pages, {"since_id": newest or since}, False
+        return pages, {"since_id": since, "newest_id": newest, "next_token": walk.cursor}, True
 
     @staticmethod
     def _load(cursor: str | None) -> dict[str, Any]:
-        if not cursor:
-            return {}
-        try:
-            state = json.loads(cursor)
-        except ValueError:
-            return {"mentions": {"since_id": cursor}} if cursor.isdigit() else {}
-        return state if isinstance(state, dict) else {}
+        return load_state(cursor, lambda old: {"mentions": {"since_id": old}} if old.isdigit() else {})
 
     def fetch(self, cursor: str | None) -> FetchResult:
         """Mentions (and search hits) newer than ``cursor``; see the module docstring for the cursor."""
@@ -195,8 +195,7 @@ class XConnector:
         if self.search_query:
             search_state = state.get("search") if state.get("query") == self.search_query else None
             search_state = search_state or {}
-            limited = self._limited.get(_STREAMS["search"])
-            if limited and limited > now:
+            if self._limits.until(_STREAMS["search"], now=now):
                 new_state["search"] = search_state  # honour the search window; mentions go on meanwhile
             else:
                 try:
@@ -273,9 +272,7 @@ class XConnector:
 
     def rate_limited_until(self) -> datetime | None:
         """The latest reset time among endpoints currently rate limited."""
-        now = self._clock()
-        active = [until for until in self._limited.values() if until > now]
-        return max(active) if active else None
+        return self._limits.until()
 
     def health(self) -> Health:
         """Look the account up with the bearer token; never raises."""
@@ -299,6 +296,11 @@ class XConnector:
         if until:
             detail += f"; rate limited until {until.isoformat()}"
         return Health(ok=True, account=account, detail=detail, rate_limited_until=until)
+
+
+def _meta(page: Mapping[str, Any]) -> dict[str, Any]:
+    meta = page.get("meta")
+    return meta if isinstance(meta, dict) else {}
 
 
 def from_settings(get: Callable[[str], Any], *, name: str = "x") -> XConnector:

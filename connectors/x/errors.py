@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import requests
 import tweepy
 
-from core.errors import AuthFailed, ConnectorError, MalformedPayload, PermanentFailure, RateLimited, Unavailable
+from connectors.http import transport_error
+from core.errors import AuthFailed, ConnectorError, PermanentFailure, RateLimited, Unavailable
 
 DEFAULT_RESET_S = 15 * 60  # X windows are 15 minutes; used when a 429 carries no x-rate-limit-reset
 # 403 problems that mean "these credentials cannot do this at all" (app not in a Project, wrong auth type).
@@ -38,8 +38,4 @@ def translate(err: Exception, endpoint: str, *, now: datetime) -> ConnectorError
         if isinstance(err, tweepy.TwitterServerError):
             return Unavailable(message)
         return PermanentFailure(message)
-    if isinstance(err, requests.exceptions.JSONDecodeError | ValueError):
-        return MalformedPayload(f"{endpoint}: the answer is not valid JSON")
-    if isinstance(err, requests.RequestException):
-        return Unavailable(f"{endpoint}: {type(err).__name__} (network)")
-    return ConnectorError(f"{endpoint}: {type(err).__name__}")
+    return transport_error(err, endpoint)  # invalid JSON, the network

@@ -11,9 +11,9 @@ store records the edit (old text kept); ``raw["id"]`` is the latest version, the
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
+from connectors.normalize import MalformedItem, parse_time
 from core.models import Author, Mention, Platform
 
 WEB = "https://x.com"
@@ -23,21 +23,8 @@ EXPANSIONS = ("attachments.media_keys", "author_id", "referenced_tweets.id")
 USER_FIELDS = ("name", "public_metrics", "username")
 MEDIA_FIELDS = ("preview_image_url", "type", "url")
 _REQUIRED = ("id", "text", "author_id", "created_at")
-
-
-class MalformedItem(ValueError):
-    """One item of a page cannot be read; the rest of the page is kept."""
-
-
-def parse_time(value: Any) -> datetime:
-    """Parse X's ``2026-01-05T08:12:00.000Z`` into an aware UTC datetime."""
-    if not isinstance(value, str) or not value:
-        raise MalformedItem(f"bad created_at {value!r}")
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as err:
-        raise MalformedItem(f"bad created_at {value!r}") from err
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+__all__ = ["MalformedItem", "deleted_references", "mentions_from_page", "parse_time", "permalink", "stable_id",
+           "tweet_to_mention"]
 
 
 def permalink(tweet_id: str, username: str | None = None) -> str:

@@ -1,6 +1,12 @@
-"""Bounded re-check of recently taken Mastodon statuses: edits and deletions made after Parvis read a mention.
+"""What changed on the Mastodon statuses Parvis has taken: their edit histories, and a bounded re-check.
 
-Mastodon notifies the mentioned account of a mention once, never of a later edit or deletion. So the cursor keeps
+Edit histories: a status whose ``edited_at`` is set (a mention arriving edited, or one the re-check finds edited
+since) has its history read (``GET /api/v1/statuses/:id/history``), each edit becoming an ``edited``
+:class:`PlatformChange` (stored as a revision of the mention); a rate limit or an outage leaves the rest for the
+next fetch (``history_due`` in the cursor).
+
+Re-check, for edits and deletions made after Parvis read a mention: Mastodon notifies the mentioned account of a
+mention once, never of a later edit or deletion. So the cursor keeps
 the statuses taken in the last days (``recent``: id -> ``[edited_at seen, created epoch, last checked epoch]``,
 at most :data:`MAX_TRACKED`, the newest kept), and each fetch re-reads a bounded slice of them, the longest
 unchecked first and none checked less than ``interval`` ago:
@@ -38,6 +44,28 @@ MULTI_RETRY = timedelta(days=1)  # an instance without the multi-get is asked ag
 
 Many = Callable[[list[str]], list[Any] | None]  # ids -> statuses found, None: the endpoint is not offered
 One = Callable[[str], Any]  # id -> the status, None: gone (404/410)
+
+
+def edit_changes(history: Callable[[str], list[dict[str, Any]]], ids: list[str], *,
+                 limit: int) -> tuple[list[PlatformChange], list[str]]:
+    """Each edit of the statuses ``ids`` (``GET /api/v1/statuses/:id/history``: one call per edited status, at most
+    ``limit``) as ``edited`` changes; returns them and the ids left for the next fetch."""
+    changes: list[PlatformChange] = []
+    for n, status_id in enumerate(ids[:limit]):
+        try:
+            versions = history(status_id)
+        except (RateLimited, Unavailable):
+            return changes, ids[n:]  # try again at the next fetch
+        except (PermanentFailure, MalformedPayload):
+            continue  # deleted since, or unreadable: the mention keeps the text it has
+        uid = f"{Platform.MASTODON}:{status_id}"
+        try:
+            steps = nz.edit_steps(versions)
+        except nz.MalformedItem:
+            continue
+        changes.extend(PlatformChange(uid=uid, change="edited", old_text=old, new_text=new, raw=version)
+                       for old, new, version in steps)
+    return changes, ids[limit:]
 
 
 def edited_mark(status: Any) -> str:

@@ -1,5 +1,7 @@
 """Demo records → :class:`core.models.Mention`, with ``raw`` in the platform's real JSON shape
-(X API v2 tweet lookup with ``includes.users``; Graph API post or comment) so the archive looks real."""
+(X API v2 tweet lookup with ``includes.users``; Graph API post or comment) so the archive looks real.
+
+Pure: no SDK import, no network (the demo city's texts come from the TOML files beside this module)."""
 
 from __future__ import annotations
 

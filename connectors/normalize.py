@@ -1,0 +1,41 @@
+"""What the platforms' ``normalize.py`` modules share: the error for one unreadable item, and reading a time.
+
+A malformed item raises :class:`MalformedItem` and the caller skips it with the reason; a malformed whole answer
+is a ``MalformedPayload`` (:func:`malformed_answer`). Pure: no SDK import, no network
+(tests/connectors/test_layout.py checks every ``normalize.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from core.errors import MalformedPayload
+
+
+class MalformedItem(ValueError):
+    """One item of a page cannot be read; the rest of the page is kept."""
+
+
+def parse_time(value: Any, field: str = "created_at") -> datetime:
+    """An aware UTC datetime from an ISO 8601 text (``2026-01-05T08:12:00.000Z``, ``…+0000``); ``field`` names the
+    value in the :class:`MalformedItem` raised when it is missing or unreadable."""
+    if not isinstance(value, str) or not value:
+        raise MalformedItem(f"bad {field} {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as err:
+        raise MalformedItem(f"bad {field} {value!r}") from err
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+@contextmanager
+def malformed_answer(label: str) -> Iterator[None]:
+    """Inside, a :class:`MalformedItem` means the whole answer cannot be read: raised again as
+    ``MalformedPayload("<label>: <reason>")`` (``from`` the item's error)."""
+    try:
+        yield
+    except MalformedItem as err:
+        raise MalformedPayload(f"{label}: {err}") from err
