@@ -133,12 +133,11 @@ def build_scheduler(settings: Settings, connectors: Sequence[Connector], *, cloc
     scheduler = schedule.Scheduler()
     scheduler.every(REQUESTS_S).seconds.do(sync_requests_job(settings, connectors, clock=clock, score=score)).tag(
         "sync-requests")
-    default = settings.get_int("PARVIS_SYNC_INTERVAL_S", 60)
     for connector in connectors:
-        every = settings.get_int(f"PARVIS_SYNC_INTERVAL_{connector.name.upper()}_S", default)
+        every = settings.sync.interval_s_for(connector.name)
         scheduler.every(max(1, every)).seconds.do(sync_job(settings, connector, clock=clock, score=score)).tag(
             f"sync:{connector.name}")
-    tick = max(1, settings.get_int("PARVIS_PUBLISH_TICK_S", 15))
+    tick = max(1, settings.publish.tick_s)
     scheduler.every(tick).seconds.do(replies_job(settings, clock=clock)).tag("publish-replies")
     scheduler.every(REPRIORITIZE_S).seconds.do(reprioritize_job(settings, clock=clock)).tag("reprioritize")
     scheduler.every(HEARTBEAT_S).seconds.do(
