@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import requests
 
-from core.errors import ConfigError, ConnectorError, MalformedPayload, Unavailable
+from core.errors import ConnectorError, MalformedPayload, Unavailable
 
 T = TypeVar("T")
 
@@ -103,34 +103,6 @@ def transport_error(err: Exception, endpoint: str) -> ConnectorError:
     if isinstance(err, requests.RequestException):
         return Unavailable(f"{endpoint}: {type(err).__name__} (network)")
     return ConnectorError(f"{endpoint}: {type(err).__name__}")
-
-
-TRANSPORT_KEYS = ("PARVIS_CONNECTOR_RETRIES", "PARVIS_CONNECTOR_BACKOFF_S", "PARVIS_HTTP_TIMEOUT_S")
-
-
-def transport_settings(get: Callable[[str], Any]) -> dict[str, Any]:
-    """``retries`` (default 2), ``backoff`` seconds (1.0) and ``timeout`` seconds (20) from the settings."""
-    out: dict[str, Any] = {}
-    for key, arg, kind in zip(TRANSPORT_KEYS, ("retries", "backoff", "timeout"), (int, float, float), strict=True):
-        value = get(key)
-        if value is None:
-            continue
-        try:
-            out[arg] = kind(value)
-        except (TypeError, ValueError) as err:
-            raise ConfigError(f"setting {key} must be a number, got {value!r}") from err
-    return out
-
-
-def number_setting(get: Callable[[str], Any], key: str, kind: Callable[[Any], T], default: T) -> T:
-    """The setting ``key`` read as a number with ``kind`` (``default`` when unset); ConfigError when unreadable."""
-    value = get(key)
-    if value is None or value == "":
-        return default
-    try:
-        return kind(value)
-    except (TypeError, ValueError) as err:
-        raise ConfigError(f"setting {key} must be a number, got {value!r}") from err
 
 
 def with_read_retries(call: Callable[[], T], *, retries: int, backoff: float,

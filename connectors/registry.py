@@ -20,8 +20,9 @@ from connectors.base import Capability, Connector
 from core.config import Settings
 from core.errors import ConfigError
 from core.models import Platform
-
-_OFF = {"0", "false", "no", "off"}
+from core.settings_fields import Area
+from core.settings_schema import (BlueskySettings, FacebookSettings, InstagramSettings, MastodonSettings,
+                                  MediaSettings, XSettings)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,11 +49,12 @@ class ConnectorEntry:
 class _Spec:
     name: str
     platform: Platform
-    required: tuple[str, ...]
+    area: type[Area] | None  # the settings area (core/settings_schema.py) that configures it
+    required: tuple[str, ...]  # fields of ``area`` that must be set
     build: Callable[[Settings], Connector]
     info: Callable[[], Any]
-    optional: tuple[str, ...] = ()
-    can_disable: str = ""  # a PARVIS_* flag that turns an always-on connector off
+    optional: tuple[str, ...] = ()  # fields of ``area`` (or of ``optional_area``) it works without
+    optional_area: type[Area] | None = None
 
 
 def _demo(settings: Settings) -> Connector:
@@ -71,7 +73,7 @@ def _demo_info() -> Any:
 def _x(settings: Settings) -> Connector:
     from connectors.x.connector import from_settings
 
-    return from_settings(settings.get)
+    return from_settings(settings)
 
 
 def _x_info() -> Any:
@@ -83,7 +85,7 @@ def _x_info() -> Any:
 def _facebook(settings: Settings) -> Connector:
     from connectors.facebook.connector import from_settings
 
-    return from_settings(settings.get)
+    return from_settings(settings)
 
 
 def _facebook_info() -> Any:
@@ -95,7 +97,7 @@ def _facebook_info() -> Any:
 def _mastodon(settings: Settings) -> Connector:
     from connectors.mastodon.connector import from_settings
 
-    return from_settings(settings.get)
+    return from_settings(settings)
 
 
 def _mastodon_info() -> Any:
@@ -107,7 +109,7 @@ def _mastodon_info() -> Any:
 def _bluesky(settings: Settings) -> Connector:
     from connectors.bluesky.connector import from_settings
 
-    return from_settings(settings.get, data_dir=settings.data_dir)
+    return from_settings(settings, data_dir=settings.data_dir)
 
 
 def _bluesky_info() -> Any:
@@ -119,7 +121,7 @@ def _bluesky_info() -> Any:
 def _instagram(settings: Settings) -> Connector:
     from connectors.instagram.connector import from_settings
 
-    return from_settings(settings.get, media_base_url=settings.media_base_url)
+    return from_settings(settings)
 
 
 def _instagram_info() -> Any:
@@ -129,29 +131,35 @@ def _instagram_info() -> Any:
 
 
 SPECS: tuple[_Spec, ...] = (
-    _Spec("demo", Platform.DEMO, (), _demo, _demo_info, can_disable="PARVIS_DEMO"),
-    _Spec("x", Platform.X, ("PARVIS_X_BEARER_TOKEN", "PARVIS_X_USER_ID"), _x, _x_info,
-          optional=("PARVIS_X_CONSUMER_KEY", "PARVIS_X_CONSUMER_SECRET", "PARVIS_X_ACCESS_TOKEN",
-                    "PARVIS_X_ACCESS_TOKEN_SECRET")),
-    _Spec("facebook", Platform.FACEBOOK, ("PARVIS_FB_PAGE_ID", "PARVIS_FB_PAGE_TOKEN"), _facebook, _facebook_info),
-    _Spec("mastodon", Platform.MASTODON, ("PARVIS_MASTODON_BASE_URL", "PARVIS_MASTODON_ACCESS_TOKEN"), _mastodon,
+    _Spec("demo", Platform.DEMO, None, (), _demo, _demo_info),  # always on unless settings.demo.enabled is off
+    _Spec("x", Platform.X, XSettings, ("bearer_token", "user_id"), _x, _x_info,
+          optional=("consumer_key", "consumer_secret", "access_token", "access_token_secret")),
+    _Spec("facebook", Platform.FACEBOOK, FacebookSettings, ("page_id", "page_token"), _facebook, _facebook_info),
+    _Spec("mastodon", Platform.MASTODON, MastodonSettings, ("base_url", "access_token"), _mastodon,
           _mastodon_info),
-    _Spec("bluesky", Platform.BLUESKY, ("PARVIS_BLUESKY_HANDLE", "PARVIS_BLUESKY_APP_PASSWORD"), _bluesky,
-          _bluesky_info),
-    _Spec("instagram", Platform.INSTAGRAM, ("PARVIS_IG_USER_ID", "PARVIS_IG_ACCESS_TOKEN"), _instagram,
-          _instagram_info, optional=("PARVIS_MEDIA_BASE_URL",)),  # publishing needs it; reading does not
+    _Spec("bluesky", Platform.BLUESKY, BlueskySettings, ("handle", "app_password"), _bluesky, _bluesky_info),
+    _Spec("instagram", Platform.INSTAGRAM, InstagramSettings, ("user_id", "access_token"), _instagram,
+          _instagram_info, optional=("base_url",), optional_area=MediaSettings),  # publishing needs it
 )
 
 
+def _unset(settings: Settings, area: type[Area] | None, names: tuple[str, ...]) -> tuple[str, ...]:
+    """The keys of ``names`` (fields of ``area``) that no source sets (nothing converted: the page still lists
+    a connector whose values are malformed; building it raises the ConfigError)."""
+    if area is None:
+        return ()
+    return tuple(key for key in area.keys(*names) if not settings.is_set(key))
+
+
 def _missing(spec: _Spec, settings: Settings) -> tuple[str, ...]:
-    missing = tuple(k for k in spec.required if settings.get(k) is None)
-    if spec.name == "x" and missing == ("PARVIS_X_USER_ID",) and settings.get("PARVIS_X_ACCESS_TOKEN"):
+    missing = _unset(settings, spec.area, spec.required)
+    if spec.name == "x" and missing == XSettings.keys("user_id") and settings.is_set(XSettings.key("access_token")):
         return ()  # the user id is the prefix of the user-context access token
     return missing
 
 
 def _enabled(spec: _Spec, settings: Settings) -> bool:
-    if spec.can_disable and str(settings.get(spec.can_disable, "1")).strip().lower() in _OFF:
+    if spec.name == "demo" and not settings.demo.enabled:
         return False
     return not _missing(spec, settings)
 
@@ -163,8 +171,9 @@ def entries(settings: Settings) -> list[ConnectorEntry]:
         info = spec.info()
         out.append(ConnectorEntry(
             name=spec.name, platform=spec.platform, label=info.name,
-            settings_keys=tuple(info.settings_keys), required=spec.required, missing=_missing(spec, settings),
-            optional_missing=tuple(k for k in spec.optional if settings.get(k) is None),
+            settings_keys=tuple(info.settings_keys), required=spec.area.keys(*spec.required) if spec.area else (),
+            missing=_missing(spec, settings),
+            optional_missing=_unset(settings, spec.optional_area or spec.area, spec.optional),
             capabilities=frozenset(info.capabilities), enabled=_enabled(spec, settings)))
     return out
 

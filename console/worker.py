@@ -49,13 +49,12 @@ class Job:
 def jobs(settings: Settings, connectors: Sequence[Connector], *, clock: Clock = utcnow,
          score: ScoreFn | None = None) -> list[Job]:
     """Every job of the worker, in the order of its first round (the whole list: nothing registers elsewhere)."""
-    default = settings.get_int("PARVIS_SYNC_INTERVAL_S", 60)
-    tick = max(1, settings.get_int("PARVIS_PUBLISH_TICK_S", 15))
+    tick = max(1, settings.publish.tick_s)
     # sync_connector is looked up here, when the jobs are built, so that a test may replace worker.sync_connector
     return [
         Job("sync-requests", REQUESTS_S,
             sync.sync_requests_job(settings, connectors, clock=clock, score=score, sync=sync_connector)),
-        *(Job(f"sync:{c.name}", max(1, settings.get_int(f"PARVIS_SYNC_INTERVAL_{c.name.upper()}_S", default)),
+        *(Job(f"sync:{c.name}", max(1, settings.sync.interval_s_for(c.name)),
               sync.sync_job(settings, c, clock=clock, score=score, sync=sync_connector)) for c in connectors),
         Job(replies.JOB_NAME, tick, replies.replies_job(settings, clock=clock)),
         Job("reprioritize", REPRIORITIZE_S, housekeeping.reprioritize_job(settings, clock=clock)),

@@ -44,17 +44,19 @@ from connectors.base import Capability, ConnectorInfo, FetchResult, Health
 from connectors.bluesky import blocks, lookups, publish
 from connectors.bluesky import normalize as nz
 from connectors.bluesky.errors import translate
-from connectors.http import transport_settings, with_read_retries
+from connectors.http import with_read_retries
 from connectors.media import Image
 from connectors.normalize import malformed_answer
 from connectors.paging import Walk, load_state
 from core.clock import Clock, utcnow
+from core.config import Settings
 from core.errors import (AuthFailed, ConnectorError, MalformedPayload, PermanentFailure, RateLimited,
                          Unsupported)
 from core.models import Author, Mention, Platform, Published
+from core.settings_schema import BlueskySettings
 
 DEFAULT_BASE = "https://bsky.social"
-SETTINGS_KEYS = ("PARVIS_BLUESKY_HANDLE", "PARVIS_BLUESKY_APP_PASSWORD", "PARVIS_BLUESKY_BASE_URL")
+SETTINGS_KEYS = BlueskySettings.all_keys()
 POINTS = {"create": 3, "update": 2, "delete": 1}
 LIMITS = ((timedelta(hours=1), 5000), (timedelta(days=1), 35000))
 POST, GATE = "app.bsky.feed.post", "app.bsky.feed.threadgate"
@@ -338,11 +340,12 @@ def _at_time(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def from_settings(get: Callable[[str], Any], *, data_dir: Path | None = None,
+def from_settings(source: Settings | Callable[[str], Any], *, data_dir: Path | None = None,
                   name: str = "bluesky") -> BlueskyConnector:
-    """Build from settings; the session string is kept in ``<data_dir>/bluesky-<name>.session``."""
-    return BlueskyConnector(handle=str(get("PARVIS_BLUESKY_HANDLE")),
-                            app_password=str(get("PARVIS_BLUESKY_APP_PASSWORD")),
-                            base_url=get("PARVIS_BLUESKY_BASE_URL") or None, name=name,
+    """Build from settings (or a ``get(key)`` of raw values); the session string is kept in
+    ``<data_dir>/bluesky-<name>.session``."""
+    settings = Settings.coerce(source)
+    b = settings.bluesky
+    return BlueskyConnector(handle=str(b.handle), app_password=str(b.app_password), base_url=b.base_url, name=name,
                             session_path=(data_dir / f"bluesky-{name}.session") if data_dir else None,
-                            **transport_settings(get))
+                            **settings.transport.connector_kwargs())

@@ -28,14 +28,14 @@ from connectors.facebook import normalize as nz
 from connectors.facebook.errors import NO_USER_ID, PERMISSION_HINTS
 from connectors.facebook.sync import PageSync
 from connectors.graph.client import DEFAULT_BASE, DEFAULT_VERSION, ID, GraphClient
-from connectors.http import transport_settings
 from core.clock import Clock, utcnow
+from core.config import Settings
 from core.errors import ConnectorError, MalformedPayload, PermanentFailure, RateLimited, Unsupported
 from core.models import Author, Mention, Platform, Published
+from core.settings_schema import FacebookSettings, GraphSettings
 
 __all__ = ["DEFAULT_BASE", "DEFAULT_VERSION", "FacebookConnector", "from_settings"]
-SETTINGS_KEYS = ("PARVIS_FB_PAGE_ID", "PARVIS_FB_PAGE_TOKEN", "PARVIS_GRAPH_API_BASE", "PARVIS_GRAPH_API_VERSION",
-                 "PARVIS_FB_LOOKBACK_DAYS")
+SETTINGS_KEYS = FacebookSettings.all_keys() + GraphSettings.all_keys()
 
 
 class FacebookConnector:
@@ -215,10 +215,10 @@ class FacebookConnector:
                       rate_limited_until=self.rate_limited_until())
 
 
-def from_settings(get: Callable[[str], Any], *, name: str = "facebook") -> FacebookConnector:
-    """Build from settings (``get`` returns a value or None)."""
-    return FacebookConnector(page_id=str(get("PARVIS_FB_PAGE_ID")), page_token=str(get("PARVIS_FB_PAGE_TOKEN")),
-                             version=str(get("PARVIS_GRAPH_API_VERSION") or DEFAULT_VERSION),
-                             base_url=get("PARVIS_GRAPH_API_BASE") or None,
-                             lookback_days=float(get("PARVIS_FB_LOOKBACK_DAYS") or 7), name=name,
-                             **transport_settings(get))
+def from_settings(source: Settings | Callable[[str], Any], *, name: str = "facebook") -> FacebookConnector:
+    """Build from settings (or a ``get(key)`` of raw values)."""
+    settings = Settings.coerce(source)
+    fb, graph = settings.fb, settings.graph
+    return FacebookConnector(page_id=str(fb.page_id), page_token=str(fb.page_token), version=graph.api_version,
+                             base_url=graph.api_base, lookback_days=fb.lookback_days, name=name,
+                             **settings.transport.connector_kwargs())

@@ -33,7 +33,6 @@ from typing import Any, ClassVar
 
 from connectors.base import Capability, ConnectorInfo, FetchResult, Health
 from connectors.graph.client import DEFAULT_VERSION, GraphClient
-from connectors.http import transport_settings
 from connectors.instagram import lookups
 from connectors.instagram import mentions as igm
 from connectors.instagram.errors import (NO_HIDE_ELSEWHERE, NO_REPLY_TO_HIDDEN, NO_REPLY_TO_REPLY,
@@ -41,11 +40,12 @@ from connectors.instagram.errors import (NO_HIDE_ELSEWHERE, NO_REPLY_TO_HIDDEN, 
 from connectors.instagram.publish import InstagramPublisher
 from connectors.instagram.sync import AccountSync
 from core.clock import Clock, utcnow
+from core.config import Settings
 from core.errors import ConnectorError, MalformedPayload, PermanentFailure, RateLimited, Unsupported
 from core.models import Mention, Platform, Published
+from core.settings_schema import GraphSettings, InstagramSettings, MediaSettings
 
-SETTINGS_KEYS = ("PARVIS_IG_USER_ID", "PARVIS_IG_ACCESS_TOKEN", "PARVIS_GRAPH_API_BASE",
-                 "PARVIS_GRAPH_API_VERSION", "PARVIS_IG_LOOKBACK_DAYS", "PARVIS_MEDIA_BASE_URL")
+SETTINGS_KEYS = InstagramSettings.all_keys() + GraphSettings.all_keys() + MediaSettings.all_keys()
 
 
 class InstagramConnector:
@@ -162,13 +162,12 @@ class InstagramConnector:
                       rate_limited_until=self._graph.rate_limited_until())
 
 
-def from_settings(get: Callable[[str], Any], *, name: str = "instagram",
+def from_settings(source: Settings | Callable[[str], Any], *, name: str = "instagram",
                   media_base_url: str | None = None) -> InstagramConnector:
-    """Build from settings (``get`` returns a value or None; ``media_base_url`` as checked by Settings)."""
-    return InstagramConnector(ig_user_id=str(get("PARVIS_IG_USER_ID")),
-                              access_token=str(get("PARVIS_IG_ACCESS_TOKEN")),
-                              version=str(get("PARVIS_GRAPH_API_VERSION") or DEFAULT_VERSION),
-                              base_url=get("PARVIS_GRAPH_API_BASE") or None,
-                              lookback_days=float(get("PARVIS_IG_LOOKBACK_DAYS") or 7), name=name,
-                              media_base_url=media_base_url or get("PARVIS_MEDIA_BASE_URL") or None,
-                              **transport_settings(get))
+    """Build from settings (or a ``get(key)`` of raw values); ``media_base_url`` overrides ``settings.media``."""
+    settings = Settings.coerce(source)
+    ig, graph = settings.ig, settings.graph
+    return InstagramConnector(ig_user_id=str(ig.user_id), access_token=str(ig.access_token),
+                              version=graph.api_version, base_url=graph.api_base, lookback_days=ig.lookback_days,
+                              name=name, media_base_url=media_base_url or settings.media.base_url,
+                              **settings.transport.connector_kwargs())

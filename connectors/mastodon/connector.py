@@ -44,7 +44,7 @@ from mastodon import Mastodon
 from mastodon.errors import MastodonError
 
 from connectors.base import Capability, ConnectorInfo, FetchResult, Health
-from connectors.http import ConnectorSession, number_setting, transport_settings, with_read_retries
+from connectors.http import ConnectorSession, with_read_retries
 from connectors.mastodon import lookups
 from connectors.mastodon import normalize as nz
 from connectors.mastodon.errors import raise_for_answer, remaining, reset_epoch, translate
@@ -54,11 +54,12 @@ from connectors.media import describe, load_images
 from connectors.normalize import malformed_answer
 from connectors.paging import Walk, link_cursor, load_state
 from core.clock import Clock, utcnow
+from core.config import Settings
 from core.errors import ConnectorError, MalformedPayload, RateLimited, Unsupported
 from core.models import Author, Mention, Platform, Published
+from core.settings_schema import MastodonSettings
 
-SETTINGS_KEYS = ("PARVIS_MASTODON_BASE_URL", "PARVIS_MASTODON_ACCESS_TOKEN", "PARVIS_MASTODON_RECHECK_DAYS",
-                 "PARVIS_MASTODON_RECHECK_PER_PASS")
+SETTINGS_KEYS = MastodonSettings.all_keys()
 SCHEDULED = "scheduled:"
 MAX_HISTORY_DUE = 200  # edited statuses whose history waits for the next fetch (rate limit, outage)
 
@@ -363,11 +364,11 @@ def _id_key(value: str) -> tuple[int, str]:
     return (len(value), value)  # ids are numeric strings (snowflakes): longer is newer, then lexical
 
 
-def from_settings(get: Callable[[str], Any], *, name: str = "mastodon") -> MastodonConnector:
-    """Build from settings (``get`` returns a value or None)."""
-    return MastodonConnector(base_url=str(get("PARVIS_MASTODON_BASE_URL")),
-                             access_token=str(get("PARVIS_MASTODON_ACCESS_TOKEN")), name=name,
-                             recheck_days=number_setting(get, "PARVIS_MASTODON_RECHECK_DAYS", float, 7.0),
-                             recheck_per_pass=number_setting(get, "PARVIS_MASTODON_RECHECK_PER_PASS", int, 40),
-                             **transport_settings(get))
+def from_settings(source: Settings | Callable[[str], Any], *, name: str = "mastodon") -> MastodonConnector:
+    """Build from settings (or a ``get(key)`` of raw values)."""
+    settings = Settings.coerce(source)
+    m = settings.mastodon
+    return MastodonConnector(base_url=str(m.base_url), access_token=str(m.access_token), name=name,
+                             recheck_days=m.recheck_days, recheck_per_pass=m.recheck_per_pass,
+                             **settings.transport.connector_kwargs())
 

@@ -29,28 +29,24 @@ import requests
 import tweepy
 
 from connectors.base import Capability, ConnectorInfo, FetchResult, Health, PlatformChange
-from connectors.http import (ConnectorSession, RateWindows, quiet_secret_loggers, transport_settings,
+from connectors.http import (ConnectorSession, RateWindows, quiet_secret_loggers,
                              with_read_retries)
 from connectors.paging import Walk, load_state
 from connectors.x import normalize as nz
 from connectors.x.errors import translate
 from connectors.x.usage import Billable, BudgetGate, UsageHook, create_kind, read_units
 from core.clock import Clock, utcnow
+from core.config import Settings
 from core.errors import AuthFailed, BudgetExceeded, ConnectorError, MalformedPayload, RateLimited, Unsupported
 from core.models import Mention, Platform, Published
+from core.settings_schema import XSettings
 
 log = logging.getLogger(__name__)
 
 TWEEPY_HOST = "https://api.twitter.com"  # hard-coded in tweepy's BaseClient.request (research-notes §2)
 DEFAULT_BASE = "https://api.x.com"
-WRITE_KEYS = ("PARVIS_X_CONSUMER_KEY", "PARVIS_X_CONSUMER_SECRET", "PARVIS_X_ACCESS_TOKEN",
-              "PARVIS_X_ACCESS_TOKEN_SECRET")
-SETTINGS_KEYS = ("PARVIS_X_BEARER_TOKEN", "PARVIS_X_USER_ID", "PARVIS_X_SEARCH_QUERY", *WRITE_KEYS,
-                 "PARVIS_X_API_BASE")
-_STREAMS = {"mentions": "GET /2/users/:id/mentions", "search": "GET /2/tweets/search/recent"}
-_BILLED = {"GET /2/users/:id/mentions": Billable.POST_READ, "GET /2/tweets/search/recent": Billable.POST_READ,
-           "GET /2/users/:id": Billable.USER_READ, "PUT /2/tweets/:id/hidden": Billable.MANAGE,
-           "DELETE /2/tweets/:id": Billable.DELETE}
+WRITE_KEYS = XSettings.keys("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+SETTINGS_KEYS = XSettings.all_keys()
 
 
 class XConnector:
@@ -303,12 +299,12 @@ def _meta(page: Mapping[str, Any]) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
-def from_settings(get: Callable[[str], Any], *, name: str = "x") -> XConnector:
-    """Build from settings (``get`` returns a value or None); PARVIS_X_USER_ID may come from the access token."""
-    user_id = get("PARVIS_X_USER_ID") or str(get("PARVIS_X_ACCESS_TOKEN") or "").partition("-")[0]
+def from_settings(source: Settings | Callable[[str], Any], *, name: str = "x") -> XConnector:
+    """Build from settings (or a ``get(key)`` of raw values); the user id may come from the access token."""
+    settings = Settings.coerce(source)
+    x = settings.x
     return XConnector(
-        bearer_token=str(get("PARVIS_X_BEARER_TOKEN")), user_id=str(user_id),
-        search_query=str(get("PARVIS_X_SEARCH_QUERY") or ""), consumer_key=get("PARVIS_X_CONSUMER_KEY"),
-        consumer_secret=get("PARVIS_X_CONSUMER_SECRET"), access_token=get("PARVIS_X_ACCESS_TOKEN"),
-        access_token_secret=get("PARVIS_X_ACCESS_TOKEN_SECRET"), base_url=get("PARVIS_X_API_BASE") or None,
-        name=name, **transport_settings(get))
+        bearer_token=str(x.bearer_token), user_id=x.user_id or (x.access_token or "").partition("-")[0],
+        search_query=x.search_query, consumer_key=x.consumer_key, consumer_secret=x.consumer_secret,
+        access_token=x.access_token, access_token_secret=x.access_token_secret, base_url=x.api_base,
+        name=name, **settings.transport.connector_kwargs())

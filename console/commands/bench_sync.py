@@ -157,6 +157,6 @@ def bench_sync(mentions: int, names: tuple[str, ...], as_json: bool, db_path: Pa
     http_s = sum(r["http_s"] for r in runs)
     out = {"mentions": total_n, "mentions_per_s": round(total_n / total_s) if total_s else None,
            "overhead_pct": round(100 * (total_s - http_s) / total_s, 1) if total_s else None,
-           "page_size": 100, "scorer": str(settings.get("PARVIS_SENTIMENT_BACKEND", "offline")),
+           "page_size": 100, "scorer": settings.sentiment.backend,
            "connectors": runs}
     click.echo(json.dumps(out) if as_json else json.dumps(out, indent=2))

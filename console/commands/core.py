@@ -123,7 +123,7 @@ def up(db_path: Path | None, port: int, address: str, no_worker: bool) -> None:
     import subprocess
 
     settings = load_settings(db_path)
-    env = {**os.environ, "PARVIS_DB": str(settings.db_path)}
+    env = {**os.environ, **settings.child_env()}
     root = Path(__file__).resolve().parents[2]
     worker_proc = None
     if not no_worker:

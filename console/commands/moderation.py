@@ -84,8 +84,8 @@ def eval_sentiment_cmd(data: Path, backend: str | None, model: str | None, as_js
     from moderation.measure import eval_sentiment
 
     settings = load_settings(db_path)
-    _emit(eval_sentiment(data, backend=backend or str(settings.get("PARVIS_SENTIMENT_BACKEND", "offline")),
-                         model=model or str(settings.get("PARVIS_SENTIMENT_MODEL", ""))), as_json)
+    _emit(eval_sentiment(data, backend=backend or settings.sentiment.backend,
+                         model=model or settings.sentiment.model), as_json)
 
 
 @eval_group.command("risk")

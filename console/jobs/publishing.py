@@ -48,7 +48,7 @@ def publish_once(settings: Settings, now: datetime, *,
                               policy=policy, worker_id=WORKER_ID)
         report = publisher.tick()
         if report.leased:
-            horizon = timedelta(days=settings.get_float("PARVIS_RECURRENCE_HORIZON_DAYS", 14))
+            horizon = timedelta(days=settings.publish.recurrence_horizon_days)
             recurrence.materialize(db, now=clock(), horizon=horizon, policy=policy)
         counts = report.as_dict()
         if any(v for k, v in counts.items() if k != "leased"):
@@ -67,7 +67,7 @@ def register_jobs(settings: Settings) -> None:
 
     if any(name == JOB_NAME for name, _, _ in worker.EXTRA_JOBS):
         return
-    tick = max(1, settings.get_int("PARVIS_PUBLISH_TICK_S", 15))
+    tick = max(1, settings.publish.tick_s)
     job: Callable[[Settings, datetime], object] = publish_once
     worker.EXTRA_JOBS.append((JOB_NAME, tick, job))  # type: ignore[arg-type]
 

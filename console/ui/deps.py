@@ -6,7 +6,6 @@ rather than cached, because Streamlit serves sessions on several threads.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -16,7 +15,7 @@ from sqlite_utils import Database
 
 from core import repo
 from core.clock import utcnow
-from core.config import Settings
+from core.config import Settings, location_env
 from core.db import open_db
 from core.models import Agent
 
@@ -24,14 +23,13 @@ AGENT_KEY = "auth_agent_id"
 
 
 @st.cache_resource(max_entries=8)
-def _settings_for(db_env: str, config_env: str, data_env: str) -> Settings:
+def _settings_for(location: tuple[str, ...]) -> Settings:  # the argument is the cache key
     return Settings.load()
 
 
 def settings() -> Settings:
     """Settings, loaded once per process (and again if PARVIS_DB / PARVIS_CONFIG / PARVIS_DATA_DIR change)."""
-    return _settings_for(os.environ.get("PARVIS_DB", ""), os.environ.get("PARVIS_CONFIG", ""),
-                         os.environ.get("PARVIS_DATA_DIR", ""))
+    return _settings_for(location_env())
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from sqlite_utils import Database
 from core import audit, repo
 from core.clock import format_paris
 from core.config import Settings
-from core.errors import ConfigError, AccountLocked, AuthError, SessionExpired, ValidationError
+from core.errors import AccountLocked, AuthError, SessionExpired, ValidationError
 from core.models import Agent
 from core.db import write_transaction
 from services.accounts.permissions import Action, require
@@ -43,10 +43,10 @@ class AuthPolicy:
     def from_settings(cls, settings: Settings) -> AuthPolicy:
         """Read PARVIS_AUTH_MAX_FAILURES, PARVIS_AUTH_LOCKOUT_MINUTES, PARVIS_SESSION_IDLE_MINUTES and
         PARVIS_SESSION_MAX_HOURS."""
-        return cls(max_failures=settings.get_int("PARVIS_AUTH_MAX_FAILURES", 5),
-                   lockout=timedelta(minutes=settings.get_int("PARVIS_AUTH_LOCKOUT_MINUTES", 15)),
-                   idle_timeout=timedelta(minutes=settings.get_int("PARVIS_SESSION_IDLE_MINUTES", 30)),
-                   max_age=timedelta(hours=settings.get_int("PARVIS_SESSION_MAX_HOURS", 10)))
+        auth = settings.auth
+        return cls(max_failures=auth.max_failures, lockout=timedelta(minutes=auth.lockout_minutes),
+                   idle_timeout=timedelta(minutes=auth.session_idle_minutes),
+                   max_age=timedelta(hours=auth.session_max_hours))
 
 
 DEFAULT_POLICY = AuthPolicy()
@@ -232,9 +232,7 @@ AUTH_MODES = ("open", "local", "sso")
 def auth_mode(db: Database, settings: Settings) -> str:
     """How the console identifies agents: ``PARVIS_AUTH`` (open | local | sso), else ``local`` as soon as one
     active agent has a password, else ``open`` (the demo: pick an agent, with a visible warning)."""
-    forced = str(settings.get("PARVIS_AUTH", "")).strip().lower()
+    forced = settings.auth.mode  # one of AUTH_MODES (checked by the settings declaration) or None
     if forced:
-        if forced not in AUTH_MODES:
-            raise ConfigError(f"PARVIS_AUTH must be one of {', '.join(AUTH_MODES)}, got {forced!r}")
         return forced
     return "local" if repo.count_agents_with_password(db) else "open"

@@ -18,6 +18,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from core.clock import format_paris
+from core.config import Settings
 
 FONT_CANDIDATES = (
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
@@ -30,8 +31,8 @@ logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 def _font_paths() -> tuple[Path, Path | None] | None:
-    configured = os.environ.get("PARVIS_PDF_FONT")
-    candidates = [Path(configured)] if configured else list(FONT_CANDIDATES)
+    configured = Settings.from_values(os.environ).reports.pdf_font
+    candidates = [configured] if configured else list(FONT_CANDIDATES)
     for regular in candidates:
         if regular.is_file():
             bold = regular.with_name(regular.stem + "-Bold" + regular.suffix)

@@ -53,8 +53,7 @@ class RetentionPolicy:
     @classmethod
     def from_settings(cls, settings: Settings) -> RetentionPolicy:
         """Read ``PARVIS_RETENTION_MONTHS`` and the per-class ``PARVIS_RETENTION_<CLASS>_MONTHS``."""
-        default = settings.get_int("PARVIS_RETENTION_MONTHS", DEFAULT_MONTHS)
-        months = {c: settings.get_int(f"PARVIS_RETENTION_{c.upper()}_MONTHS", default) for c in WORKING_CLASSES}
+        months = {c: settings.retention.months_for(c) for c in WORKING_CLASSES}
         bad = {c: m for c, m in months.items() if m < 0}
         if bad:
             raise ValidationError(f"retention months cannot be negative: {bad}")

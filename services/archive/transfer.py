@@ -58,11 +58,12 @@ class TransferParties:
     def from_settings(cls, settings: Settings) -> TransferParties:
         """``PARVIS_ARCHIVES_AGENCY_ID``, ``PARVIS_TRANSFERRING_AGENCY_ID``, ``PARVIS_ORIGINATING_AGENCY_ID``,
         ``PARVIS_ARCHIVAL_AGREEMENT``."""
-        origin = str(settings.get("PARVIS_ORIGINATING_AGENCY_ID", ""))
-        return cls(archival_agency=str(settings.get("PARVIS_ARCHIVES_AGENCY_ID", "")),
-                   transferring_agency=str(settings.get("PARVIS_TRANSFERRING_AGENCY_ID", origin)),
+        archive = settings.archive
+        origin = archive.originating_agency_id
+        return cls(archival_agency=archive.archives_agency_id,
+                   transferring_agency=archive.transferring_agency_id or origin,
                    originating_agency=origin,
-                   archival_agreement=str(settings.get("PARVIS_ARCHIVAL_AGREEMENT", "")))
+                   archival_agreement=archive.archival_agreement)
 
 
 def safe_name(text: str) -> str:

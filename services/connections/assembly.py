@@ -40,10 +40,8 @@ def _moderator(backend: str, model: str, target_h: float, protected: str):  # ty
 
 def moderator(settings: Settings):  # type: ignore[no-untyped-def]
     """The moderation scorer configured by the settings (built once per process and configuration)."""
-    return _moderator(str(settings.get("PARVIS_SENTIMENT_BACKEND", "offline")),
-                      str(settings.get("PARVIS_SENTIMENT_MODEL", "")),
-                      settings.get_float("PARVIS_RESPONSE_TARGET_H", 4.0),
-                      str(settings.get("PARVIS_PROTECTED_NAMES", "")))
+    return _moderator(settings.sentiment.backend, settings.sentiment.model, settings.inbox.response_target_h,
+                      settings.moderation.protected_names)
 
 
 def score_fn(settings: Settings) -> ScoreFn:
@@ -78,5 +76,5 @@ def _with_budget(connector: Connector, settings: Settings) -> Connector:
         from core.db import open_db
         from services.connections import x_budget
 
-        x_budget.wire(connector, open_db(settings.db_path), settings.get)
+        x_budget.wire(connector, open_db(settings.db_path), settings)
     return connector

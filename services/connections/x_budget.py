@@ -22,7 +22,9 @@ from sqlite_utils import Database
 from connectors.x.usage import READS, Billable
 from core.repo import usage as usage_repo
 from core.clock import utcnow
-from core.errors import BudgetExceeded, ConfigError
+from core.config import Settings
+from core.errors import BudgetExceeded
+from core.settings_schema import X_PRICE, XBudgetSettings
 
 DEFAULT_PRICES: Mapping[Billable, float] = {
     Billable.POST_READ: 0.005,  # "Posts: Read", per post returned
@@ -33,8 +35,8 @@ DEFAULT_PRICES: Mapping[Billable, float] = {
     Billable.MANAGE: 0.005,  # "Content: Manage" (hide/unhide a reply), per request
 }
 POLICIES = ("stop_polling", "stop_writes")
-PRICE_KEYS = tuple(f"PARVIS_X_PRICE_{kind.upper()}" for kind in Billable)
-SETTINGS_KEYS = ("PARVIS_X_MONTHLY_CAP_USD", "PARVIS_X_CAP_POLICY", *PRICE_KEYS)
+PRICE_KEYS = tuple(X_PRICE.key_for(kind) for kind in Billable)
+SETTINGS_KEYS = (*XBudgetSettings.all_keys(), *PRICE_KEYS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,28 +52,11 @@ class BudgetConfig:
         return (kind in READS) if self.policy == "stop_polling" else (kind not in READS)
 
 
-def _number(get: Callable[[str], Any], key: str, default: float | None) -> float | None:
-    value = get(key)
-    if value is None or str(value).strip() == "":
-        return default
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as err:
-        raise ConfigError(f"setting {key} must be a number (USD), got {value!r}") from err
-    if number < 0:
-        raise ConfigError(f"setting {key} must not be negative")
-    return number
-
-
-def config_from_settings(get: Callable[[str], Any]) -> BudgetConfig:
-    """Read the cap, the policy and the price overrides from settings (``get`` returns a value or None)."""
-    prices = {kind: _number(get, f"PARVIS_X_PRICE_{kind.upper()}", DEFAULT_PRICES[kind]) or 0.0
-              for kind in Billable}
-    cap = _number(get, "PARVIS_X_MONTHLY_CAP_USD", None)
-    policy = str(get("PARVIS_X_CAP_POLICY") or "stop_polling").strip().lower()
-    if policy not in POLICIES:
-        raise ConfigError(f"PARVIS_X_CAP_POLICY must be one of {', '.join(POLICIES)}, got {policy!r}")
-    return BudgetConfig(prices=prices, cap_usd=cap or None, policy=policy)
+def config_from_settings(source: Settings | Callable[[str], Any]) -> BudgetConfig:
+    """Read the cap, the policy and the price overrides from settings (or a ``get(key)`` of raw values)."""
+    budget = Settings.coerce(source).x_budget
+    prices = {kind: DEFAULT_PRICES[kind] if (price := budget.price_usd(kind)) is None else price for kind in Billable}
+    return BudgetConfig(prices=prices, cap_usd=budget.monthly_cap_usd or None, policy=budget.cap_policy)
 
 
 def _next_month(month: str) -> str:
@@ -110,10 +95,10 @@ class XBudget:
                                  f"{month}; {what} until {_next_month(month)}")
 
 
-def wire(connector: Any, db: Database, get: Callable[[str], Any], *,
+def wire(connector: Any, db: Database, settings: Settings | Callable[[str], Any], *,
          clock: Callable[[], datetime] = utcnow) -> XBudget:
     """Give an X connector its usage hook and budget gate (call once after building it)."""
-    budget = XBudget(db, account=connector.name, config=config_from_settings(get), clock=clock)
+    budget = XBudget(db, account=connector.name, config=config_from_settings(settings), clock=clock)
     connector.usage_hook = budget.record
     connector.budget_gate = budget.gate
     return budget
@@ -144,9 +129,10 @@ class BudgetStatus:
         return text
 
 
-def budget_status(db: Database, get: Callable[[str], Any], *, now: datetime | None = None) -> BudgetStatus:
+def budget_status(db: Database, settings: Settings | Callable[[str], Any], *,
+                  now: datetime | None = None) -> BudgetStatus:
     """This month's X usage by kind, estimated cost, cap and whether it is reached."""
-    config = config_from_settings(get)
+    config = config_from_settings(settings)
     month = usage_repo.month_of(now or datetime.now(UTC))
     rows = tuple(usage_repo.month_usage(db, month))
     spent = sum(r.cost_usd for r in rows)

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from core.clock import PARIS
 from core.errors import ConfigError
+from core.settings_schema import InboxSettings
 
 Span = tuple[int, int]  # minutes since local midnight: [start, end), end <= 1440 (24:00)
 DEFAULT_HOURS = "lun-ven 09:00-18:00"
@@ -113,8 +114,8 @@ def parse_weekly(spec: str) -> tuple[tuple[Span, ...], ...]:
     week: list[tuple[Span, ...]] = [() for _ in range(7)]
     for chunk in filter(None, (c.strip() for c in spec.split(";"))):
         days, _, hours = chunk.partition(" ")
-        for index in _day_indexes(days, "PARVIS_OPENING_HOURS"):
-            week[index] = _parse_spans(hours, "PARVIS_OPENING_HOURS")
+        for index in _day_indexes(days, InboxSettings.key("opening_hours")):
+            week[index] = _parse_spans(hours, InboxSettings.key("opening_hours"))
     return tuple(week)
 
 
@@ -126,8 +127,9 @@ def parse_exceptions(spec: str) -> dict[date, tuple[Span, ...]]:
         try:
             day = date.fromisoformat(day_text.strip())
         except ValueError as err:
-            raise ConfigError(f"PARVIS_OPENING_EXCEPTIONS: bad date {day_text!r} (expected YYYY-MM-DD)") from err
-        out[day] = _parse_spans(hours or "fermé", "PARVIS_OPENING_EXCEPTIONS")
+            raise ConfigError(f"{InboxSettings.key('opening_exceptions')}: bad date {day_text!r} "
+                              "(expected YYYY-MM-DD)") from err
+        out[day] = _parse_spans(hours or "fermé", InboxSettings.key("opening_exceptions"))
     return out
 
 
@@ -144,15 +146,15 @@ class OpeningHours:
     def parse(cls, hours: str = DEFAULT_HOURS, exceptions: str = "", holidays: str = "fr") -> OpeningHours:
         """Build from the text settings (ConfigError on a typo, naming the setting)."""
         if holidays not in ("fr", "fr-alsace-moselle", "none"):
-            raise ConfigError(f"PARVIS_HOLIDAYS must be fr, fr-alsace-moselle or none, got {holidays!r}")
+            raise ConfigError(f"{InboxSettings.key('holidays')} must be fr, fr-alsace-moselle or none, "
+                              f"got {holidays!r}")
         return cls(weekly=parse_weekly(hours), exceptions=parse_exceptions(exceptions), holidays=holidays)
 
     @classmethod
     def from_settings(cls, settings: Any) -> OpeningHours:
         """From ``PARVIS_OPENING_HOURS``, ``PARVIS_OPENING_EXCEPTIONS`` and ``PARVIS_HOLIDAYS``."""
-        return cls.parse(str(settings.get("PARVIS_OPENING_HOURS", DEFAULT_HOURS)),
-                         str(settings.get("PARVIS_OPENING_EXCEPTIONS", "")),
-                         str(settings.get("PARVIS_HOLIDAYS", "fr")))
+        inbox = settings.inbox
+        return cls.parse(inbox.opening_hours, inbox.opening_exceptions, inbox.holidays)
 
     def holiday(self, day: date) -> str | None:
         """The public holiday's name on ``day``, if any (None when holidays are disabled)."""

@@ -23,12 +23,11 @@ from core.repo import moderation as moderation_repo
 from core.config import Settings
 from core.errors import ConfigError
 from core.models import Agent, InboxItem
+from core.settings_schema import ModerationSettings
 from moderation import crisis as crisis_mod
 from moderation import legal
 from services.accounts.permissions import Action, require
 
-DEFAULT_THRESHOLD = 0.5
-DEFAULT_TARGET_MIN = 60
 QUEUE_LIMIT = 200
 SELF_HARM_HELP_FR = ("Orienter vers une aide (3114) : numéro national de prévention du suicide, 24 h/24, "
                      "gratuit. Ce n'est pas un cas de modération.")
@@ -76,23 +75,23 @@ class QueueItem:
 
 def threshold(settings: Settings) -> float:
     """``PARVIS_MODERATION_THRESHOLD`` (risk score in [0, 1], default 0.5)."""
-    return settings.get_float("PARVIS_MODERATION_THRESHOLD", DEFAULT_THRESHOLD)
+    return settings.moderation.threshold
 
 
 def action_target(settings: Settings) -> timedelta:
     """``PARVIS_TIME_TO_ACTION_MIN`` as a timedelta (default 60 minutes)."""
-    return timedelta(minutes=settings.get_float("PARVIS_TIME_TO_ACTION_MIN", DEFAULT_TARGET_MIN))
+    return timedelta(minutes=settings.moderation.time_to_action_min)
 
 
 def municipal_services(settings: Settings) -> dict[str, str]:
     """``PARVIS_MUNICIPAL_SERVICES`` parsed: ``{"Voirie": "voirie@ville.fr", ...}`` (ConfigError if malformed)."""
-    raw = str(settings.get("PARVIS_MUNICIPAL_SERVICES", "") or "")
+    raw = settings.moderation.municipal_services
     out: dict[str, str] = {}
     for part in filter(None, (p.strip() for p in raw.split(";"))):
         name, sep, email = part.partition("=")
         if not sep or not name.strip() or "@" not in email:
-            raise ConfigError(f"PARVIS_MUNICIPAL_SERVICES: expected 'Nom=adresse@ville.fr' separated by ';', "
-                              f"got {part!r}")
+            raise ConfigError(f"{ModerationSettings.key('municipal_services')}: expected 'Nom=adresse@ville.fr' "
+                              f"separated by ';', got {part!r}")
         out[name.strip()] = email.strip()
     return out
 
@@ -173,10 +172,8 @@ def pending_confirmations(db: Database, *, viewer: Agent) -> list[PendingConfirm
 
 def crisis(db: Database, now: datetime, settings: Settings | None = None) -> crisis_mod.CrisisStatus:
     """Whether negative or risky mentions in the last hour exceed the usual rate (moderation/crisis.py)."""
-    multiple = settings.get_float("PARVIS_CRISIS_MULTIPLE", crisis_mod.DEFAULT_MULTIPLE) if settings else \
-        crisis_mod.DEFAULT_MULTIPLE
-    min_count = settings.get_int("PARVIS_CRISIS_MIN_COUNT", crisis_mod.DEFAULT_MIN_COUNT) if settings else \
-        crisis_mod.DEFAULT_MIN_COUNT
+    multiple = settings.crisis.multiple if settings else crisis_mod.DEFAULT_MULTIPLE
+    min_count = settings.crisis.min_count if settings else crisis_mod.DEFAULT_MIN_COUNT
     since = now - timedelta(hours=1 + crisis_mod.DEFAULT_BASELINE_H)
     times = moderation_repo.negative_or_risky_times(db, since, risk_min=crisis_mod.NEGATIVE_RISK_MIN)
     return crisis_mod.detect_crisis(times, now, multiple=multiple, min_count=min_count)

@@ -50,12 +50,10 @@ class PublishPolicy:
     @classmethod
     def from_settings(cls, settings: Settings) -> PublishPolicy:
         """The policy with every ``PARVIS_PUBLISH_*`` override applied."""
-        return cls(tick_s=max(1, settings.get_int("PARVIS_PUBLISH_TICK_S", 15)),
-                   grace=timedelta(minutes=settings.get_float("PARVIS_PUBLISH_GRACE_MIN", 15)),
-                   retry_window=timedelta(minutes=settings.get_float("PARVIS_PUBLISH_RETRY_DEADLINE_MIN", 60)),
-                   lease_ttl=timedelta(seconds=settings.get_float("PARVIS_PUBLISH_LEASE_S", 60)),
-                   stale_after=timedelta(seconds=settings.get_float("PARVIS_PUBLISH_STALE_S", 90)),
-                   native_lead=timedelta(minutes=settings.get_float("PARVIS_PUBLISH_NATIVE_LEAD_MIN", 60)))
+        p = settings.publish
+        return cls(tick_s=max(1, p.tick_s), grace=timedelta(minutes=p.grace_min),
+                   retry_window=timedelta(minutes=p.retry_deadline_min), lease_ttl=timedelta(seconds=p.lease_s),
+                   stale_after=timedelta(seconds=p.stale_s), native_lead=timedelta(minutes=p.native_lead_min))
 
     def backoff(self, attempts: int, rng: random.Random | None = None) -> timedelta:
         """Delay before retry number ``attempts`` (1, 2, ...): exponential, capped, with jitter in [d/2, d]."""

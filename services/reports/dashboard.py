@@ -22,6 +22,7 @@ from core.repo import stats as stats_repo
 from core.clock import PARIS
 from core.errors import ConfigError
 from core.repo.stats import StatsScope
+from core.settings_schema import DashboardSettings, InboxSettings
 from services.reports.metrics import (
     AGE_BUCKETS,
     NEGATIVE,
@@ -48,13 +49,12 @@ class DashboardConfig:
     @classmethod
     def from_settings(cls, settings: Any) -> DashboardConfig:
         """``PARVIS_RESPONSE_TARGET_H``, opening hours, ``PARVIS_CRISIS_MULTIPLE``/``_MIN_ALERTS``, services."""
-        target = settings.get_float("PARVIS_RESPONSE_TARGET_H", 4.0)
+        target = settings.inbox.response_target_h
         if target <= 0:
-            raise ConfigError(f"PARVIS_RESPONSE_TARGET_H must be positive, got {target}")
+            raise ConfigError(f"{InboxSettings.key('response_target_h')} must be positive, got {target}")
         return cls(target_h=target, hours=OpeningHours.from_settings(settings),
-                   crisis_multiple=settings.get_float("PARVIS_CRISIS_MULTIPLE", 3.0),
-                   crisis_min_alerts=settings.get_int("PARVIS_CRISIS_MIN_ALERTS", 10),
-                   services=parse_services(str(settings.get("PARVIS_DASHBOARD_SERVICES", ""))))
+                   crisis_multiple=settings.crisis.multiple, crisis_min_alerts=settings.crisis.min_alerts,
+                   services=parse_services(settings.dashboard.services))
 
     def service_tags(self, name: str) -> tuple[str, ...]:
         """The tags that put a mention in municipal service ``name`` (default: ``name`` or ``service:name``)."""
@@ -67,7 +67,8 @@ def parse_services(spec: str) -> dict[str, tuple[str, ...]]:
     for chunk in filter(None, (c.strip() for c in spec.split(";"))):
         name, sep, tags = chunk.partition("=")
         if not sep or not name.strip():
-            raise ConfigError(f"PARVIS_DASHBOARD_SERVICES: cannot read {chunk!r} (expected Service=tag1,tag2)")
+            raise ConfigError(f"{DashboardSettings.key('services')}: cannot read {chunk!r} "
+                              "(expected Service=tag1,tag2)")
         out[name.strip()] = tuple(t.strip() for t in tags.split(",") if t.strip())
     return out
 

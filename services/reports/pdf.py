@@ -16,6 +16,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from core.clock import format_paris
+from core.config import Settings
 from services.reports.charts import HIGHLIGHT, Chart, number
 from services.reports.weekly import Report, charts, sections, summary_lines
 
@@ -31,8 +32,8 @@ class _Pdf(FPDF):
     def __init__(self, report: Report) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.report = report
-        configured = os.environ.get("PARVIS_PDF_FONT")
-        font = next((p for p in ([Path(configured)] if configured else list(FONTS)) if p.is_file()), None)
+        configured = Settings.from_values(os.environ).reports.pdf_font
+        font = next((p for p in ([configured] if configured else list(FONTS)) if p.is_file()), None)
         self.unicode = font is not None
         if font is not None:
             bold = font.with_name(font.stem + "-Bold" + font.suffix)

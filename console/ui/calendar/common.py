@@ -38,7 +38,7 @@ def policy() -> PublishPolicy:
 
 def horizon() -> timedelta:
     """How far ahead recurring posts are materialised (``PARVIS_RECURRENCE_HORIZON_DAYS``)."""
-    return timedelta(days=deps.settings().get_float("PARVIS_RECURRENCE_HORIZON_DAYS", 14))
+    return timedelta(days=deps.settings().publish.recurrence_horizon_days)
 
 
 def run(action: Callable[..., Any], ok_text: str | Callable[[Any], str], *, select: bool = False,

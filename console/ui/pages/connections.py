@@ -8,6 +8,7 @@ from sqlite_utils import Database
 from console.ui import deps, page
 from core.clock import format_paris
 from core.errors import ParvisError
+from core.settings_schema import MediaSettings
 from services.connections import status as connections
 from services.connections import x_budget
 
@@ -54,12 +55,12 @@ for cs in ov.connectors:
             c1.caption(f"Appels suspendus jusqu'à {format_paris(h.rate_limited_until)}")
         if h.last_error:
             c1.text(f"Dernière erreur : {h.last_error}")
-        if e.optional_missing == ("PARVIS_MEDIA_BASE_URL",):
+        if e.optional_missing == MediaSettings.keys("base_url"):
             c1.caption("Publication impossible : Instagram lit les images à une adresse publique ; définir "
-                       "PARVIS_MEDIA_BASE_URL (adresse où le dossier media/ des données est servi)")
+                       f"{e.optional_missing[0]} (adresse où le dossier media/ des données est servi)")
         elif e.optional_missing:
             c1.caption("Lecture seule : pour répondre et publier, définir " + ", ".join(e.optional_missing))
         if e.name == "x":
             with deps.db() as db:
-                c1.caption(x_budget.budget_status(db, deps.settings().get, now=deps.now()).label)
+                c1.caption(x_budget.budget_status(db, deps.settings(), now=deps.now()).label)
         c2.button("Synchroniser maintenant", key=f"sync_{e.name}", on_click=_sync_now, args=(e.name,))

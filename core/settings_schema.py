@@ -1,0 +1,351 @@
+"""Every Parvis setting, declared once: key, type, default, area and a one-line description.
+
+Each area is a frozen dataclass that :class:`core.config.Settings` builds from the raw values (config file,
+``.streamlit/secrets.toml``, environment) the first time it is used: ``settings.x.bearer_token``,
+``settings.publish.tick_s``, ``settings.sync.interval_s_for("x")``. The README's configuration table is
+generated from this module (``python -m console settings --markdown``); a test keeps the two equal.
+To add a setting: declare it here, read it through its area, regenerate the README table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from core.errors import ConfigError
+from core.settings_fields import Area, Dynamic, Spec, setting
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA_DIR = REPO_ROOT / "data"
+
+
+def _http_address(key: str, value: Any) -> str:
+    url = str(value).strip().rstrip("/")
+    if not url.startswith(("https://", "http://")) or "?" in url or "#" in url:
+        raise ConfigError(f"setting {key} must be an http(s) address without query, got {url!r}")
+    return url
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class PathSettings(Area):
+    """Where the configuration and the data live (``settings.data_dir`` / ``settings.db_path`` hold the result)."""
+
+    AREA: ClassVar[str] = "paths"
+    config: Path | None = setting("PARVIS_CONFIG", "path", None, "the config file (environment only)",
+                                  shown_default="`./parvis.toml` if present")
+    data_dir: Path = setting("PARVIS_DATA_DIR", "path", DEFAULT_DATA_DIR,
+                             "the data directory: database, media, model caches, connector sessions",
+                             shown_default="`data/` in the checkout")
+    db: Path | None = setting("PARVIS_DB", "path", None, "the SQLite database file (`--db` wins)",
+                              shown_default="`<data dir>/parvis.db`")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class XSettings(Area):
+    """The X connector."""
+
+    AREA: ClassVar[str] = "x"
+    bearer_token: str | None = setting("PARVIS_X_BEARER_TOKEN", "secret", None,
+                                       "X API v2 app bearer token (reading)")
+    user_id: str | None = setting("PARVIS_X_USER_ID", "str", None,
+                                  "the city's X account id (unset: the prefix of `PARVIS_X_ACCESS_TOKEN`)")
+    search_query: str = setting("PARVIS_X_SEARCH_QUERY", "str", "",
+                                "recent-search query for mentions without @, e.g. `Valmont OR #Valmont -is:retweet`")
+    consumer_key: str | None = setting("PARVIS_X_CONSUMER_KEY", "secret", None,
+                                       "OAuth 1.0a API key (writing: reply, post, hide, delete)")
+    consumer_secret: str | None = setting("PARVIS_X_CONSUMER_SECRET", "secret", None, "OAuth 1.0a API key secret")
+    access_token: str | None = setting("PARVIS_X_ACCESS_TOKEN", "secret", None,
+                                       "OAuth 1.0a access token of the city's account")
+    access_token_secret: str | None = setting("PARVIS_X_ACCESS_TOKEN_SECRET", "secret", None,
+                                              "OAuth 1.0a access token secret")
+    api_base: str = setting("PARVIS_X_API_BASE", "str", "https://api.x.com",
+                            "API host (a fake server in tests, a proxy in staging)")
+
+
+X_PRICE = Dynamic(key="PARVIS_X_PRICE_<KIND>", kind="float", area="x_budget", minimum=0,
+                  description="price override in USD per call of KIND (`post_read`, `user_read`, `create`, "
+                              "`create_url`, `delete`, `manage`): check X's current prices",
+                  shown_default="docs/connectors.md, \"Usage budget\"")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class XBudgetSettings(Area):
+    """The X usage budget (services/connections/x_budget.py)."""
+
+    AREA: ClassVar[str] = "x_budget"
+    monthly_cap_usd: float | None = setting("PARVIS_X_MONTHLY_CAP_USD", "float", None, minimum=0,
+                                            description="estimated monthly X spend (USD) that stops what the "
+                                                        "policy says (unset or 0: no cap)")
+    cap_policy: str = setting("PARVIS_X_CAP_POLICY", "str", "stop_polling", choices=("stop_polling", "stop_writes"),
+                              description="at the cap: `stop_polling` (replies still go out) or `stop_writes`")
+
+    def price_usd(self, kind: str) -> float | None:
+        """``PARVIS_X_PRICE_<KIND>``: the price override for ``kind`` (None: use the documented table)."""
+        value: float | None = X_PRICE.read(self.source, kind, None)
+        return value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class FacebookSettings(Area):
+    """The Facebook Page connector."""
+
+    AREA: ClassVar[str] = "fb"
+    page_id: str | None = setting("PARVIS_FB_PAGE_ID", "str", None, "the Facebook Page's numeric id")
+    page_token: str | None = setting("PARVIS_FB_PAGE_TOKEN", "secret", None, "a Page access token")
+    lookback_days: float = setting("PARVIS_FB_LOOKBACK_DAYS", "float", 7.0,
+                                   "how far back comments on recent posts are re-read")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class GraphSettings(Area):
+    """Meta's Graph API, shared by Facebook and Instagram."""
+
+    AREA: ClassVar[str] = "graph"
+    api_base: str = setting("PARVIS_GRAPH_API_BASE", "str", "https://graph.facebook.com",
+                            "Graph API host (a fake server in tests, a proxy in staging)")
+    api_version: str = setting("PARVIS_GRAPH_API_VERSION", "str", "v24.0",
+                               "Graph API version: move it forward when Meta announces the end of the one in use")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class MastodonSettings(Area):
+    """The Mastodon connector."""
+
+    AREA: ClassVar[str] = "mastodon"
+    base_url: str | None = setting("PARVIS_MASTODON_BASE_URL", "str", None,
+                                   "the instance, e.g. `https://social.valmont.fr` (also the API base)")
+    access_token: str | None = setting("PARVIS_MASTODON_ACCESS_TOKEN", "secret", None,
+                                       "the application's access token for the city's account")
+    recheck_days: float = setting("PARVIS_MASTODON_RECHECK_DAYS", "float", 7.0,
+                                  "how long taken statuses are watched for later edits and deletions (0: never)")
+    recheck_per_pass: int = setting("PARVIS_MASTODON_RECHECK_PER_PASS", "int", 40,
+                                    "how many watched statuses one pass re-reads at most")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class BlueskySettings(Area):
+    """The Bluesky connector."""
+
+    AREA: ClassVar[str] = "bluesky"
+    handle: str | None = setting("PARVIS_BLUESKY_HANDLE", "str", None, "the account's handle, e.g. `valmont.fr`")
+    app_password: str | None = setting("PARVIS_BLUESKY_APP_PASSWORD", "secret", None, "an app password")
+    base_url: str = setting("PARVIS_BLUESKY_BASE_URL", "str", "https://bsky.social",
+                            "the PDS entry point (a self-hosted PDS, or a fake server in tests)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class InstagramSettings(Area):
+    """The Instagram connector."""
+
+    AREA: ClassVar[str] = "ig"
+    user_id: str | None = setting("PARVIS_IG_USER_ID", "str", None, "the Instagram professional account id")
+    access_token: str | None = setting("PARVIS_IG_ACCESS_TOKEN", "secret", None,
+                                       "a token with `instagram_manage_comments` (and `instagram_content_publish`)")
+    lookback_days: float = setting("PARVIS_IG_LOOKBACK_DAYS", "float", 7.0,
+                                   "the window for comments and photo tags")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class MediaSettings(Area):
+    """Where the calendar's images are served."""
+
+    AREA: ClassVar[str] = "media"
+    base_url: str | None = setting("PARVIS_MEDIA_BASE_URL", "str", None, check=_http_address,
+                                   description="public HTTPS address where `<data dir>/media/` is served: "
+                                               "Instagram fetches a post's images there (publishing only)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class DemoSettings(Area):
+    """The built-in demo connector."""
+
+    AREA: ClassVar[str] = "demo"
+    enabled: bool = setting("PARVIS_DEMO", "bool", True, "the demo connector (`0` in production)")
+
+
+SYNC_INTERVAL = Dynamic(key="PARVIS_SYNC_INTERVAL_<NAME>_S", kind="int", area="sync",
+                        description="sync interval of connector NAME (e.g. `X`, `FACEBOOK`)",
+                        shown_default="`PARVIS_SYNC_INTERVAL_S`")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class SyncSettings(Area):
+    """How often the worker reads each connector."""
+
+    AREA: ClassVar[str] = "sync"
+    interval_s: int = setting("PARVIS_SYNC_INTERVAL_S", "int", 60, "seconds between two syncs of a connector")
+
+    def interval_s_for(self, connector: str) -> int:
+        """``PARVIS_SYNC_INTERVAL_<NAME>_S`` for ``connector``, else :attr:`interval_s`."""
+        value: int = SYNC_INTERVAL.read(self.source, connector, self.interval_s)
+        return value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class TransportSettings(Area):
+    """HTTP behaviour shared by every connector."""
+
+    AREA: ClassVar[str] = "transport"
+    retries: int = setting("PARVIS_CONNECTOR_RETRIES", "int", 2,
+                           "retries of a read that failed with a 5xx, a timeout or a network error")
+    backoff_s: float = setting("PARVIS_CONNECTOR_BACKOFF_S", "float", 1.0, "first retry delay, doubled each time")
+    timeout_s: float = setting("PARVIS_HTTP_TIMEOUT_S", "float", 20.0, "timeout of one platform call")
+
+    def connector_kwargs(self) -> dict[str, Any]:
+        """``retries``, ``backoff`` and ``timeout`` as the connectors' constructors take them."""
+        return {"retries": self.retries, "backoff": self.backoff_s, "timeout": self.timeout_s}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class SentimentSettings(Area):
+    """The sentiment model."""
+
+    AREA: ClassVar[str] = "sentiment"
+    backend: str = setting("PARVIS_SENTIMENT_BACKEND", "str", "offline", "`offline` or `transformers`")
+    model: str = setting("PARVIS_SENTIMENT_MODEL", "str", "",
+                         "Hugging Face model id or local folder (transformers backend)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class ModerationSettings(Area):
+    """The moderation queue and the risk scorer."""
+
+    AREA: ClassVar[str] = "moderation"
+    threshold: float = setting("PARVIS_MODERATION_THRESHOLD", "float", 0.5,
+                               "risk score (0 to 1) from which a mention enters the moderation queue")
+    time_to_action_min: float = setting("PARVIS_TIME_TO_ACTION_MIN", "float", 60.0,
+                                        "target in minutes from flag to decision on unlawful items")
+    municipal_services: str = setting("PARVIS_MUNICIPAL_SERVICES", "str", "",
+                                      "services reports are forwarded to: `Voirie=voirie@valmont.fr;...`")
+    protected_names: str = setting("PARVIS_PROTECTED_NAMES", "str", "",
+                                   "comma-separated names of people whose harassment is flagged")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class CrisisSettings(Area):
+    """When a burst of negative or risky mentions is a crisis."""
+
+    AREA: ClassVar[str] = "crisis"
+    multiple: float = setting("PARVIS_CRISIS_MULTIPLE", "float", 3.0, "times the usual hourly rate")
+    min_count: int = setting("PARVIS_CRISIS_MIN_COUNT", "int", 5, "mentions in the last hour (moderation queue)")
+    min_alerts: int = setting("PARVIS_CRISIS_MIN_ALERTS", "int", 10, "alerts in an hour (dashboard)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class InboxSettings(Area):
+    """Response targets and when the team is expected to answer."""
+
+    AREA: ClassVar[str] = "inbox"
+    response_target_h: float = setting("PARVIS_RESPONSE_TARGET_H", "float", 4.0,
+                                       "response target in opening hours (priority and dashboard)")
+    opening_hours: str = setting("PARVIS_OPENING_HOURS", "str", "lun-ven 09:00-18:00",
+                                 "weekly opening hours, e.g. `lun-ven 08:30-12:00,13:30-17:30; sam 09:00-12:00`"
+                                 " or `24/7`")
+    opening_exceptions: str = setting("PARVIS_OPENING_EXCEPTIONS", "str", "",
+                                      "dated overrides, e.g. `2026-12-24 08:30-12:00; 2026-08-14 fermé`")
+    holidays: str = setting("PARVIS_HOLIDAYS", "str", "fr", "public holidays (closed)",
+                            choices=("fr", "fr-alsace-moselle", "none"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class DashboardSettings(Area):
+    """The dashboard."""
+
+    AREA: ClassVar[str] = "dashboard"
+    services: str = setting("PARVIS_DASHBOARD_SERVICES", "str", "",
+                            "municipal services and their tags: `Voirie=voirie,nids-de-poule; Propreté=encombrants`")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class PublishSettings(Area):
+    """The publishing worker (docs/publishing.md)."""
+
+    AREA: ClassVar[str] = "publish"
+    tick_s: int = setting("PARVIS_PUBLISH_TICK_S", "int", 15, "seconds between two publishing passes")
+    grace_min: float = setting("PARVIS_PUBLISH_GRACE_MIN", "float", 15.0,
+                               "a post later than this is held for a person")
+    retry_deadline_min: float = setting("PARVIS_PUBLISH_RETRY_DEADLINE_MIN", "float", 60.0,
+                                        "retries stop this long after the post was due")
+    lease_s: float = setting("PARVIS_PUBLISH_LEASE_S", "float", 60.0, "the publisher lease's lifetime")
+    stale_s: float = setting("PARVIS_PUBLISH_STALE_S", "float", 90.0, "a claim older than this is orphaned")
+    native_lead_min: float = setting("PARVIS_PUBLISH_NATIVE_LEAD_MIN", "float", 60.0,
+                                     "native scheduling hands a post to the platform this long ahead")
+    recurrence_horizon_days: float = setting("PARVIS_RECURRENCE_HORIZON_DAYS", "float", 14.0,
+                                             "how far ahead recurring posts are materialised")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class AuthSettings(Area):
+    """Signing in (docs/editorial.md)."""
+
+    AREA: ClassVar[str] = "auth"
+    mode: str | None = setting("PARVIS_AUTH", "str", None, choices=("open", "local", "sso"),
+                               description="forces `open`, `local` or `sso` (unset: `local` once an agent has a "
+                                           "password, else `open`)")
+    max_failures: int = setting("PARVIS_AUTH_MAX_FAILURES", "int", 5, "failed sign-ins in a row before a lockout")
+    lockout_minutes: int = setting("PARVIS_AUTH_LOCKOUT_MINUTES", "int", 15, "lockout length")
+    session_idle_minutes: int = setting("PARVIS_SESSION_IDLE_MINUTES", "int", 30, "a session ends after this idle")
+    session_max_hours: int = setting("PARVIS_SESSION_MAX_HOURS", "int", 10, "a session's longest life")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class ArchiveSettings(Area):
+    """SEDA transfers to the archives service (docs/archives.md)."""
+
+    AREA: ClassVar[str] = "archive"
+    archives_agency_id: str = setting("PARVIS_ARCHIVES_AGENCY_ID", "str", "", "`ArchivalAgency` identifier")
+    transferring_agency_id: str | None = setting("PARVIS_TRANSFERRING_AGENCY_ID", "str", None,
+                                                 "`TransferringAgency` identifier",
+                                                 shown_default="`PARVIS_ORIGINATING_AGENCY_ID`")
+    originating_agency_id: str = setting("PARVIS_ORIGINATING_AGENCY_ID", "str", "",
+                                         "`OriginatingAgency` identifier (the city)")
+    archival_agreement: str = setting("PARVIS_ARCHIVAL_AGREEMENT", "str", "", "the transfer agreement")
+
+
+RETENTION_CLASS = Dynamic(key="PARVIS_RETENTION_<CLASS>_MONTHS", kind="int", area="retention",
+                          description="months for one class: `SCORES`, `ASSIGNMENTS`, `NOTES`, `AUTHOR_PROFILES`",
+                          shown_default="`PARVIS_RETENTION_MONTHS`")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class RetentionSettings(Area):
+    """How long working data is kept (docs/audit.md)."""
+
+    AREA: ClassVar[str] = "retention"
+    months: int = setting("PARVIS_RETENTION_MONTHS", "int", 13, "months working data is kept (0: forever)")
+
+    def months_for(self, data_class: str) -> int:
+        """``PARVIS_RETENTION_<CLASS>_MONTHS`` for ``data_class``, else :attr:`months`."""
+        value: int = RETENTION_CLASS.read(self.source, data_class, self.months)
+        return value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class ReportSettings(Area):
+    """PDF reports."""
+
+    AREA: ClassVar[str] = "reports"
+    pdf_font: Path | None = setting("PARVIS_PDF_FONT", "path", None,
+                                    "a TrueType font for PDF reports (environment only)",
+                                    shown_default="DejaVu Sans if installed")
+
+
+AREAS: tuple[type[Area], ...] = (
+    PathSettings, XSettings, XBudgetSettings, FacebookSettings, GraphSettings, MastodonSettings, BlueskySettings,
+    InstagramSettings, MediaSettings, DemoSettings, SyncSettings, TransportSettings, SentimentSettings,
+    ModerationSettings, CrisisSettings, InboxSettings, DashboardSettings, PublishSettings, AuthSettings,
+    ArchiveSettings, RetentionSettings, ReportSettings)
+DYNAMIC: tuple[Dynamic, ...] = (X_PRICE, SYNC_INTERVAL, RETENTION_CLASS)
+SPECS: dict[str, Spec] = {spec.key: spec for cls in AREAS for spec in cls.specs()}
+
+
+def is_known(key: str) -> bool:
+    """Whether ``key`` is a declared setting or a member of a declared family."""
+    return key in SPECS or any(d.matches(key) for d in DYNAMIC)
+
+
+def is_secret(key: str) -> bool:
+    """Whether ``key`` is declared secret."""
+    spec = SPECS.get(key)
+    return spec is not None and spec.secret
