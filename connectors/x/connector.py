@@ -47,6 +47,10 @@ TWEEPY_HOST = "https://api.twitter.com"  # hard-coded in tweepy's BaseClient.req
 DEFAULT_BASE = "https://api.x.com"
 WRITE_KEYS = XSettings.keys("consumer_key", "consumer_secret", "access_token", "access_token_secret")
 SETTINGS_KEYS = XSettings.all_keys()
+_STREAMS = {"mentions": "GET /2/users/:id/mentions", "search": "GET /2/tweets/search/recent"}
+_BILLED = {"GET /2/users/:id/mentions": Billable.POST_READ, "GET /2/tweets/search/recent": Billable.POST_READ,
+           "GET /2/users/:id": Billable.USER_READ, "PUT /2/tweets/:id/hidden": Billable.MANAGE,
+           "DELETE /2/tweets/:id": Billable.DELETE}
 
 
 class XConnector:
