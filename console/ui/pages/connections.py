@@ -5,7 +5,7 @@ import streamlit as st
 from console.ui import deps
 from console.messages import message_for
 from core.clock import format_paris
-from core.errors import ParvisError
+from core.errors import ParvisError, SessionExpired
 from services.connections import status as connections
 from services.connections import x_budget
 
@@ -20,7 +20,7 @@ def _sync_now(name: str) -> None:
         with deps.db() as db:
             agent = deps.current_agent(db)
             if agent is None:
-                raise ParvisError("aucun agent")
+                raise SessionExpired(reason="session_unknown")
             connections.request_sync(db, deps.settings(), name, actor=agent, now=deps.now())
         st.session_state["connections_flash"] = ("ok", f"Synchronisation de « {name} » demandée au worker.")
     except ParvisError as err:
