@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
+from console.messages import message_for
 from core.config import Settings
 from core.errors import ParvisError
 
@@ -30,11 +31,11 @@ def db_option(func: F) -> F:
 
 
 def load_settings(db_path: Path | None) -> Settings:
-    """Settings with ``--db`` applied; config errors become a clean CLI error."""
+    """Settings with ``--db`` applied; config errors become a clean CLI error (French, from the catalogue)."""
     try:
         return Settings.load(db_path=db_path)
     except ParvisError as err:
-        raise click.ClickException(str(err)) from err
+        raise click.ClickException(message_for(err)) from err
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,7 +78,8 @@ def _load_commands() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; ParvisError becomes a one-line message and exit code 1."""
+    """Run the CLI; ParvisError becomes a one-line French message (the UI's, :func:`message_for`) and exit
+    code 1; ``-v`` also logs its English developer message."""
     _load_commands()
     try:
         cli.main(args=argv, prog_name="python -m console", standalone_mode=False)
@@ -88,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         err.show()
         return err.exit_code
     except ParvisError as err:
-        click.echo(f"Error: {err}", err=True)
+        logging.getLogger("parvis.cli").debug("%s: %s", type(err).__name__, err)
+        click.echo(f"Erreur : {message_for(err)}", err=True)
         return 1
     except SystemExit as err:  # ctx.exit(n) inside commands
         return int(err.code or 0)

@@ -1,13 +1,35 @@
-"""The one exception tree. Every class has a stable snake_case ``code`` that the UI maps to French text
-(console/messages.py). Expected failures are translated at the boundaries with ``raise ... from err``."""
+"""The one exception tree. Expected failures are translated at the boundaries with ``raise ... from err``.
+
+Every class has a stable snake_case ``code``; a raise may add a more specific ``reason`` key and named ``params``
+(``ValidationError(reason="note_too_long", max=2000)``). The French text a person reads lives in one catalogue
+keyed by code and reason (``console/messages/``, decision 0008); ``str(err)`` is an English message for logs and
+developers: the positional message if one is given, else the reason and its params.
+"""
 
 from __future__ import annotations
 
 
+def _developer_message(reason: str | None, params: dict[str, object]) -> str:
+    if not reason:
+        return ""
+    shown = ", ".join(f"{key}={value!r}" for key, value in params.items())
+    return f"{reason} ({shown})" if shown else reason
+
+
 class ParvisError(Exception):
-    """Base class of every error Parvis raises on purpose."""
+    """Base class of every error Parvis raises on purpose.
+
+    :param message: English text for logs (optional when ``reason`` says it all; never French).
+    :param reason: snake_case key of the French sentence in the catalogue, more specific than ``code``.
+    :param params: named values the sentence is built from (ids, limits, names; lists are joined).
+    """
 
     code = "unknown"
+
+    def __init__(self, message: str = "", /, *, reason: str | None = None, **params: object) -> None:
+        super().__init__(message or _developer_message(reason, params))
+        self.reason = reason
+        self.params = params
 
 
 class ConfigError(ParvisError):
@@ -81,8 +103,9 @@ class RateLimited(ConnectorError):
 
     code = "rate_limited"
 
-    def __init__(self, message: str = "", *, reset_at: float | None = None, endpoint: str = "") -> None:
-        super().__init__(message)
+    def __init__(self, message: str = "", /, *, reset_at: float | None = None, endpoint: str = "",
+                 reason: str | None = None, **params: object) -> None:
+        super().__init__(message, reason=reason, **params)
         self.reset_at = reset_at
         self.endpoint = endpoint
 
@@ -140,6 +163,7 @@ class CharterBlocked(ValidationError):
 
     code = "charter_blocked"
 
-    def __init__(self, message: str = "", *, findings: tuple[dict[str, object], ...] = ()) -> None:
-        super().__init__(message)
+    def __init__(self, message: str = "", /, *, findings: tuple[dict[str, object], ...] = (),
+                 reason: str | None = None, **params: object) -> None:
+        super().__init__(message, reason=reason, **params)
         self.findings = findings

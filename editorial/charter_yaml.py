@@ -31,23 +31,19 @@ _TOP_KEYS = {"name", "version", "limits", "rules", "terms", "allowed_domains", "
              "capitals", "emoji", "approval", "reserve"}
 
 
-def _err(path: str, problem: str) -> ValidationError:
-    return ValidationError(f"charte, champ « {path} » : {problem}")
-
-
 def _strings(value: Any, path: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _err(path, "une liste de textes est attendue")
+        raise ValidationError(reason="charter_texts_expected", field=path)
     return tuple(v.strip() for v in value if v.strip())
 
 
 def _number(value: Any, path: str, *, lo: float, hi: float, integer: bool = False) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float) or (integer and not isinstance(value, int)):
-        raise _err(path, "un nombre entier est attendu" if integer else "un nombre est attendu")
+        raise ValidationError(reason="charter_integer_expected" if integer else "charter_number_expected", field=path)
     if not lo <= value <= hi:
-        raise _err(path, f"doit être compris entre {lo:g} et {hi:g}")
+        raise ValidationError(reason="charter_out_of_range", field=path, lo=f"{lo:g}", hi=f"{hi:g}")
     return value
 
 
@@ -55,11 +51,11 @@ def _mapping(value: Any, path: str, allowed: set[str]) -> Mapping[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise _err(path, "une section (clé: valeur) est attendue")
+        raise ValidationError(reason="charter_section_expected", field=path)
     unknown = set(value) - allowed
     if unknown:
-        raise _err(f"{path}.{sorted(unknown)[0]}" if path else sorted(unknown)[0],
-                   f"clé inconnue (clés possibles : {', '.join(sorted(allowed))})")
+        raise ValidationError(reason="charter_key_unknown", field=f"{path}.{sorted(unknown)[0]}" if path
+                              else sorted(unknown)[0], allowed=sorted(allowed))
     return value
 
 
@@ -67,7 +63,7 @@ def _terms(value: Any, path: str) -> tuple[Term, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise _err(path, "une liste est attendue")
+        raise ValidationError(reason="charter_list_expected", field=path)
     out = []
     for i, item in enumerate(value):
         where = f"{path}[{i}]"
@@ -76,9 +72,9 @@ def _terms(value: Any, path: str) -> tuple[Term, ...]:
         item = _mapping(item, where, {"term", "replacement", "reason"})
         term = item.get("term")
         if not isinstance(term, str) or not term.strip():
-            raise _err(f"{where}.term", "le terme est vide")
+            raise ValidationError(reason="charter_term_empty", field=f"{where}.term")
         if term.strip().endswith("*") and len(term.strip().rstrip("*")) < 3:
-            raise _err(f"{where}.term", "un préfixe (terme finissant par *) doit compter au moins 3 lettres")
+            raise ValidationError(reason="charter_prefix_too_short", field=f"{where}.term")
         out.append(Term(term=term.strip(), replacement=str(item.get("replacement") or "").strip(),
                         reason=str(item.get("reason") or "").strip()))
     return tuple(out)
@@ -90,7 +86,7 @@ def _date(value: Any, path: str) -> date:
     try:
         return date.fromisoformat(str(value))
     except ValueError as err:
-        raise _err(path, "une date AAAA-MM-JJ est attendue") from err
+        raise ValidationError(reason="charter_date_expected", field=path) from err
 
 
 def _reserve(value: Any) -> ReserveSettings:
@@ -102,7 +98,7 @@ def _reserve(value: Any) -> ReserveSettings:
         item = _mapping(item, where, {"name", "rounds"})
         rounds = item.get("rounds")
         if not isinstance(rounds, list) or not rounds:
-            raise _err(f"{where}.rounds", "au moins une date de tour de scrutin est attendue")
+            raise ValidationError(reason="charter_rounds_expected", field=f"{where}.rounds")
         parsed = tuple(sorted(_date(r, f"{where}.rounds[{k}]") for k, r in enumerate(rounds)))
         elections.append(Election(name=str(item.get("name") or "Scrutin"), rounds=parsed))
     return ReserveSettings(
@@ -124,7 +120,7 @@ def charter_from_dict(data: Any, *, version: int = 0) -> Charter:
         try:
             severities[key] = Severity(str(value))
         except ValueError as err:
-            raise _err(f"rules.{key}", "valeur attendue : block, warn ou off") from err
+            raise ValidationError(reason="charter_severity_expected", field=f"rules.{key}") from err
     terms = _mapping(data.get("terms"), "terms", {"banned", "discouraged"})
     caps = _mapping(data.get("capitals"), "capitals", {"max_ratio", "min_letters", "acronyms"})
     emoji = _mapping(data.get("emoji"), "emoji", {"max"})
@@ -184,7 +180,8 @@ def load_yaml(text: str, *, version: int = 0) -> Charter:
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.YAMLError as err:
-        raise ValidationError(f"charte : YAML illisible ({err})") from err
+        raise ValidationError(f"charter YAML unreadable: {err}", reason="charter_yaml_unreadable",
+                              error=str(err).splitlines()[0] if str(err) else "") from err
     return charter_from_dict(data if data is not None else {}, version=version)
 
 

@@ -23,15 +23,15 @@ def variables_in(body: str) -> tuple[str, ...]:
 
 
 def validate_template(title: str, body: str) -> None:
-    """Refuse an empty template or one using an unknown variable (ValidationError in French)."""
+    """Refuse an empty template or one using an unknown variable (ValidationError)."""
     if not title.strip():
-        raise ValidationError("Le modèle doit avoir un titre.")
+        raise ValidationError(reason="template_title_required")
     if not body.strip():
-        raise ValidationError("Le modèle est vide.")
+        raise ValidationError(reason="template_empty")
     unknown = [v for v in variables_in(body) if v not in VARIABLES]
     if unknown:
-        raise ValidationError(f"Variable inconnue {{{unknown[0]}}} : variables possibles "
-                              + ", ".join("{" + v + "}" for v in VARIABLES) + ".")
+        raise ValidationError(reason="template_variable_unknown", variable=unknown[0],
+                              variables=["{" + v + "}" for v in VARIABLES])
 
 
 def render_template(body: str, values: Mapping[str, str]) -> str:
@@ -39,7 +39,8 @@ def render_template(body: str, values: Mapping[str, str]) -> str:
     def fill(m: re.Match[str]) -> str:
         name = m.group(1)
         if name not in VARIABLES:
-            raise ValidationError(f"Variable inconnue {{{name}}}.")
+            raise ValidationError(reason="template_variable_unknown", variable=name,
+                                  variables=["{" + v + "}" for v in VARIABLES])
         return (values.get(name) or "").strip()
 
     text = _VAR_RE.sub(fill, body)

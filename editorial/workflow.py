@@ -72,13 +72,6 @@ _STATE_FR = {
     S.APPROVED: "validé", S.SCHEDULED: "programmé", S.PUBLISHING: "en cours d'envoi", S.SENT: "envoyé",
     S.FAILED: "échec d'envoi", S.CANCELLED: "annulé", S.TO_VERIFY: "à vérifier",
 }
-_ACTION_FR = {
-    Action.EDIT: "modifier", Action.SUBMIT: "soumettre", Action.APPROVE: "valider",
-    Action.REQUEST_CHANGES: "demander des modifications", Action.SCHEDULE: "programmer", Action.SEND: "envoyer",
-    Action.MARK_SENT: "marquer envoyé", Action.MARK_FAILED: "marquer en échec",
-    Action.MARK_UNCERTAIN: "marquer à vérifier",
-    Action.CANCEL: "annuler",
-}
 
 
 def state_label(state: DraftState) -> str:
@@ -88,16 +81,16 @@ def state_label(state: DraftState) -> str:
 
 def next_state(state: DraftState, action: Action, *, needs_approval: bool, author_id: int | None = None,
                actor_id: int | None = None, comment: str = "") -> DraftState:
-    """The state after ``action``, or WorkflowError (in French) saying why it is refused."""
+    """The state after ``action``, or WorkflowError (with a reason key) saying why it is refused."""
     target = TRANSITIONS.get((state, action))
     if target is None:
-        raise WorkflowError(f"Impossible de {_ACTION_FR[action]} un message « {_STATE_FR[state]} ».")
+        raise WorkflowError(reason="step_refused", step=str(action), draft_state=str(state))
     if (state, action) in _NEEDS_APPROVED and needs_approval:
-        raise WorkflowError("Ce message doit d'abord être validé par la direction.")
+        raise WorkflowError(reason="approval_required")
     if action in (Action.APPROVE, Action.REQUEST_CHANGES) and author_id is not None and actor_id == author_id:
-        raise WorkflowError("Règle des quatre yeux : l'auteur d'un message ne peut pas le valider lui-même.")
+        raise WorkflowError(reason="four_eyes")
     if action is Action.REQUEST_CHANGES and not comment.strip():
-        raise WorkflowError("Expliquez les modifications demandées dans un commentaire.")
+        raise WorkflowError(reason="changes_comment_required")
     if action is Action.EDIT and state in _EDIT_BACK and not needs_approval:
         return S.DRAFT
     return target

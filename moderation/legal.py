@@ -74,7 +74,8 @@ def ground(code: str) -> LegalGround:
         return _BY_CODE[code]
     except KeyError:
         valid = ", ".join(_BY_CODE)
-        raise ValidationError(f"unknown moderation ground {code!r}: choose one of {valid}. {NOT_A_GROUND_FR}") from None
+        raise ValidationError(f"unknown moderation ground {code!r}: choose one of {valid}", reason="ground_unknown",
+                              ground=code, valid=list(_BY_CODE)) from None
 
 
 def suggested_grounds(flags: tuple[dict[str, object], ...] | list[dict[str, object]]) -> list[LegalGround]:

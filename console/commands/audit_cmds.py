@@ -230,7 +230,7 @@ def print_export(result: exports.ExportResult) -> None:
 def bench_audit(db_path: Path | None, count: int, as_json: bool) -> None:
     """Append N audit events (one transaction each, as in production), then verify the whole chain."""
     if count < 1:
-        raise ValidationError("--events must be at least 1")
+        raise ValidationError("--events must be at least 1", reason="bench_events_min")
     with tempfile.TemporaryDirectory(prefix="parvis-bench-") as tmp:
         path = db_path or Path(tmp) / "bench.db"
         db = open_db(path)

@@ -79,7 +79,7 @@ def users_list(show_all: bool, as_json: bool, db_path: Path | None) -> None:
 def _agent_id(db, email: str) -> int:  # type: ignore[no-untyped-def]
     agent = repo.agent_by_email(db, email)
     if agent is None:
-        raise NotFoundError(f"aucun compte {email}")
+        raise NotFoundError(f"no agent {email}", reason="agent_not_found", email=email)
     return agent.id
 
 

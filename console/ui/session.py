@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from sqlite_utils import Database
 
+from console.messages import message_for
 from console.ui import deps, page
 from core import repo
 from core.errors import ParvisError
@@ -38,12 +39,12 @@ def signed_in_agent(db: Database, current_mode: str) -> Agent | None:
             return auth.resolve_session(db, token, now=deps.now(), policy=policy)
         except ParvisError as err:
             st.session_state.pop(TOKEN_KEY, None)
-            page.flash("error", str(err))
+            page.flash("error", message_for(err))
     if sso_configured() and st.user.get("is_logged_in") and st.user.get("email"):
         try:
             session = auth.sign_in_sso(db, str(st.user.get("email")), now=deps.now(), policy=policy)
         except ParvisError as err:
-            page.flash("error", str(err))
+            page.flash("error", message_for(err))
             return None
         st.session_state[TOKEN_KEY] = session.token
         return session.agent
@@ -57,7 +58,7 @@ def sign_in(email: str, password: str) -> None:
             session = auth.sign_in(db, email, password, now=deps.now(),
                                    policy=auth.AuthPolicy.from_settings(deps.settings()))
         except ParvisError as err:
-            page.flash("error", str(err))
+            page.flash("error", message_for(err))
             return
     st.session_state[TOKEN_KEY] = session.token
     page.clear_flash()

@@ -96,7 +96,7 @@ def _saved(r: Sequence[Any]) -> dict[str, Any]:
 def create_saved_reply(db: Database, *, title: str, body: str, created_by: int, now: datetime) -> int:
     """Store a saved reply; ValidationError if an active one has the same title."""
     if db.execute("SELECT 1 FROM saved_replies WHERE active = 1 AND title = ? COLLATE NOCASE", (title,)).fetchone():
-        raise ValidationError(f"un modèle nommé « {title} » existe déjà")
+        raise ValidationError(f"a saved reply titled {title!r} exists", reason="template_title_taken", title=title)
     cur = db.execute("INSERT INTO saved_replies (title, body, created_by, created_at, updated_at) "
                      "VALUES (?, ?, ?, ?, ?)", (title, body, created_by, to_iso(now), to_iso(now)))
     return int(cur.lastrowid or 0)

@@ -129,7 +129,7 @@ def get_post(db: Database, post_id: int) -> Post:
     """The post with its targets, or NotFoundError."""
     rows = db.execute(f"SELECT {POST_COLS} FROM posts WHERE id = ?", (post_id,)).fetchall()
     if not rows:
-        raise NotFoundError(f"publication {post_id} introuvable")
+        raise NotFoundError(f"no post {post_id}", reason="post_not_found", post_id=post_id)
     return _posts(db, rows)[0]
 
 
@@ -180,7 +180,7 @@ def get_target(db: Database, target_id: int) -> PostTarget:
     """One outbox row, or NotFoundError."""
     row = db.execute(f"SELECT {TARGET_COLS} FROM post_targets WHERE id = ?", (target_id,)).fetchone()
     if row is None:
-        raise NotFoundError(f"cible de publication {target_id} introuvable")
+        raise NotFoundError(f"no post target {target_id}")
     return _target(row)
 
 

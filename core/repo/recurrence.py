@@ -77,7 +77,7 @@ def get(db: Database, rule_id: int) -> Recurrence:
     """One rule, or NotFoundError."""
     row = db.execute(f"SELECT {COLS} FROM recurrences WHERE id = ?", (rule_id,)).fetchone()
     if row is None:
-        raise NotFoundError(f"publication récurrente {rule_id} introuvable")
+        raise NotFoundError(f"no recurrence {rule_id}", reason="recurrence_not_found", rule_id=rule_id)
     return _rule(row)
 
 

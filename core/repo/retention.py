@@ -189,7 +189,8 @@ def find_authors(db: Database, query: str, *, platform: str | None = None) -> li
     """(platform, author id, handle) of authors whose handle or platform id is ``query`` (``@`` optional)."""
     text = query.strip()
     if not text:
-        raise ValidationError("give a handle (e.g. @camille) or a platform id (e.g. x:12345)")
+        raise ValidationError("give a handle (e.g. @camille) or a platform id (e.g. x:12345)",
+                              reason="author_query_empty")
     handle = text.removeprefix("@")
     prefixed_platform, sep, prefixed_id = text.partition(":")
     clauses = ["author_handle = ? COLLATE NOCASE", "author_id = ?"]

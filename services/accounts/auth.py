@@ -26,7 +26,6 @@ from core.db import write_transaction
 from services.accounts.permissions import Action, require
 
 MIN_PASSWORD_LENGTH = 12
-_GENERIC = "Identifiant ou mot de passe incorrect."
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +65,11 @@ def _token_hash(token: str) -> str:
 
 
 def check_password_strength(password: str) -> None:
-    """Refuse passwords too short to resist guessing (ValidationError in French)."""
+    """Refuse passwords too short to resist guessing (ValidationError)."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(f"Le mot de passe doit compter au moins {MIN_PASSWORD_LENGTH} caractères.")
+        raise ValidationError(reason="password_too_short", min=MIN_PASSWORD_LENGTH)
     if password.strip() != password or len(set(password)) < 5:
-        raise ValidationError("Mot de passe trop simple : évitez les espaces en bord et les répétitions.")
+        raise ValidationError(reason="password_too_simple")
 
 
 def hash_password(password: str, policy: AuthPolicy = DEFAULT_POLICY) -> str:
@@ -105,16 +104,15 @@ def sign_in(db: Database, email: str, password: str, *, now: datetime,
             _dummy_verify(policy)
             reason = "unknown_account" if creds is None else "no_password"
             audit.record(db, audit.SignInFailed(actor=email, subject="", reason=reason), at=now)
-            error = AuthError(_GENERIC)
+            error = AuthError(reason="bad_credentials")
         elif not creds["active"]:
             audit.record(db, audit.SignInFailed(actor=email, subject=f"agent:{creds['id']}", reason="inactive"),
                          at=now)
-            error = AuthError(_GENERIC)
+            error = AuthError(reason="bad_credentials")
         elif creds["locked_until"] and creds["locked_until"] > now:
             audit.record(db, audit.SignInFailed(actor=email, subject=f"agent:{creds['id']}", reason="locked",
                                                 failures=creds["failed_logins"]), at=now)
-            error = AccountLocked(f"Compte verrouillé après trop d'essais : réessayez après "
-                                  f"{format_paris(creds['locked_until'], '%H:%M')}.")
+            error = AccountLocked(reason="account_still_locked", until=format_paris(creds["locked_until"], "%H:%M"))
         elif not _verify(policy, creds["password_hash"], password):
             error = _record_failure(db, email, creds, now, policy)
         else:
@@ -158,9 +156,9 @@ def _record_failure(db: Database, email: str, creds: dict[str, object], now: dat
         until = now + policy.lockout
         repo.set_agent_credentials(db, agent_id, failed_logins=0, locked_until=until)
         audit.record(db, audit.AccountLocked(actor=email, subject=subject, until=until, failures=failures), at=now)
-        return AccountLocked(f"Trop d'essais : compte verrouillé jusqu'à {format_paris(until, '%H:%M')}.")
+        return AccountLocked(reason="account_now_locked", until=format_paris(until, "%H:%M"))
     repo.set_agent_credentials(db, agent_id, failed_logins=failures)
-    return AuthError(_GENERIC)
+    return AuthError(reason="bad_credentials")
 
 
 def sign_in_sso(db: Database, email: str, *, now: datetime, policy: AuthPolicy = DEFAULT_POLICY) -> Session:
@@ -179,7 +177,7 @@ def sign_in_sso(db: Database, email: str, *, now: datetime, policy: AuthPolicy =
             failed = False
             session = _open_session(db, agent, "sso", now, policy)
     if failed:
-        raise AuthError(f"Aucun compte Parvis actif pour {email} : demandez à l'administrateur de le créer.")
+        raise AuthError(reason="no_active_account", email=email)
     return session
 
 
@@ -187,12 +185,12 @@ def resolve_session(db: Database, token: str, *, now: datetime, policy: AuthPoli
     """The agent behind ``token``; SessionExpired if it is unknown, revoked, idle too long or too old."""
     row = repo.get_session(db, _token_hash(token)) if token else None
     if row is None or row["revoked_at"] is not None:
-        raise SessionExpired("Session inconnue ou fermée : reconnectez-vous.")
+        raise SessionExpired(reason="session_unknown")
     if now >= row["expires_at"] or now - row["last_seen_at"] > policy.idle_timeout:
-        raise SessionExpired("Session expirée : reconnectez-vous.")
+        raise SessionExpired(reason="session_timed_out")
     agent = repo.get_agent(db, row["agent_id"])
     if not agent.active:
-        raise SessionExpired("Compte désactivé.")
+        raise SessionExpired(reason="session_account_deactivated")
     if now - row["last_seen_at"] > timedelta(seconds=60):
         repo.touch_session(db, row["token_hash"], now=now)
     return agent

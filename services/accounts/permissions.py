@@ -49,24 +49,6 @@ MATRIX: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(_READ | {A.USERS_MANAGE, A.ROLES_CHANGE, A.CONNECTORS_MANAGE, A.AUDIT_READ}),
 }
 
-ROLE_LABELS: dict[Role, str] = {
-    Role.COMMUNITY_MANAGER: "Community manager",
-    Role.DIRECTOR: "Direction de la communication",
-    Role.LEGAL: "Service juridique",
-    Role.ADMIN: "Administrateur",
-}
-ACTION_LABELS: dict[Action, str] = {
-    A.INBOX_READ: "consulter la boîte de réception", A.INBOX_TRIAGE: "traiter les messages",
-    A.REPLY_COMPOSE: "rédiger et envoyer des réponses", A.REPLY_APPROVE: "valider les réponses",
-    A.POST_CREATE: "préparer des publications", A.POST_APPROVE: "valider les publications",
-    A.CHARTER_READ: "consulter la charte", A.CHARTER_EDIT: "modifier la charte éditoriale",
-    A.SAVED_REPLY_USE: "utiliser les modèles de réponse", A.SAVED_REPLY_EDIT: "gérer les modèles de réponse",
-    A.SIGNATURE_SET: "choisir les signatures des agents", A.USERS_MANAGE: "gérer les comptes",
-    A.ROLES_CHANGE: "changer les rôles", A.CONNECTORS_MANAGE: "gérer les connexions aux réseaux",
-    A.AUDIT_READ: "consulter le journal d'audit", A.AUDIT_EXPORT: "exporter le journal et les archives",
-    A.MODERATE: "modérer les messages", A.MODERATE_CONFIRM: "confirmer la modération d'un élu",
-}
-
 
 def can(agent: Agent, action: Action) -> bool:
     """True if ``agent`` (active) may perform ``action``."""
@@ -74,10 +56,9 @@ def can(agent: Agent, action: Action) -> bool:
 
 
 def require(agent: Agent, action: Action) -> None:
-    """Raise PermissionDenied with a clear French message unless ``agent`` may perform ``action``."""
+    """Raise PermissionDenied (reason ``account_deactivated`` or ``role_forbids``) unless ``agent`` may perform
+    ``action``; the French sentence names the role and the action (console/messages)."""
     if not agent.active:
-        raise PermissionDenied(f"Le compte {agent.email} est désactivé.")
+        raise PermissionDenied(reason="account_deactivated", email=agent.email)
     if action not in MATRIX.get(agent.role, frozenset()):
-        raise PermissionDenied(
-            f"Action refusée : le rôle « {ROLE_LABELS.get(agent.role, agent.role)} » ne permet pas de "
-            f"{ACTION_LABELS[action]} ({agent.email}).")
+        raise PermissionDenied(reason="role_forbids", role=str(agent.role), action=str(action), email=agent.email)

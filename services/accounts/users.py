@@ -39,9 +39,9 @@ def create_agent(db: Database, actor: Agent | None, *, email: str, name: str, ro
         require(actor, Action.USERS_MANAGE)
     email, name = email.strip(), name.strip()
     if "@" not in email or not name:
-        raise ValidationError("Un compte a besoin d'une adresse e-mail valide et d'un nom.")
+        raise ValidationError(reason="agent_email_and_name_required")
     if signature_style is SignatureStyle.TEAM and not team_signature.strip():
-        raise ValidationError("La signature d'équipe est vide (ex. « L'équipe Propreté »).")
+        raise ValidationError(reason="team_signature_empty")
     hashed = hash_password(password, policy) if password is not None else None
     who, role_of_actor = _actor(actor)
     with write_transaction(db):
@@ -68,7 +68,7 @@ def set_role(db: Database, actor: Agent | None, agent_id: int, role: Role, *, no
         if before.role is role:
             return before
         if before.role is Role.ADMIN and repo.count_agents(db, role=Role.ADMIN) <= 1:
-            raise ValidationError("Impossible de retirer le rôle du dernier administrateur.")
+            raise ValidationError(reason="last_admin_demoted")
         after = repo.update_agent(db, agent_id, role=role)
         audit.record(db, audit.RoleChanged(actor=who, role=role_of_actor, subject=f"agent:{agent_id}",
                                            agent_id=agent_id, before=str(before.role), after=str(role)), at=now)
@@ -82,7 +82,7 @@ def update_profile(db: Database, actor: Agent | None, agent_id: int, *, now: dat
     """Set signature style / team signature / needs-approval (director), or name/initials/active (admin)."""
     bad = set(changes) - _PROFILE_FIELDS
     if bad:
-        raise ValidationError(f"Champ non modifiable : {sorted(bad)[0]}")
+        raise ValidationError(reason="profile_field_read_only", field=sorted(bad)[0])
     if actor is not None:
         editorial = {"signature_style", "team_signature", "needs_approval"} & set(changes)
         if editorial:
@@ -96,9 +96,9 @@ def update_profile(db: Database, actor: Agent | None, agent_id: int, *, now: dat
         before = repo.get_agent(db, agent_id)
         after = repo.update_agent(db, agent_id, **changes)
         if after.signature_style is SignatureStyle.TEAM and not after.team_signature.strip():
-            raise ValidationError("La signature d'équipe est vide (ex. « L'équipe Propreté »).")
+            raise ValidationError(reason="team_signature_empty")
         if before.role is Role.ADMIN and not after.active and repo.count_agents(db, role=Role.ADMIN) == 0:
-            raise ValidationError("Impossible de désactiver le dernier administrateur.")
+            raise ValidationError(reason="last_admin_deactivated")
         diff = {k: str(getattr(after, k)) for k in changes if getattr(before, k) != getattr(after, k)}
         if diff:
             audit.record(db, audit.AgentUpdated(actor=who, role=role_of_actor, subject=f"agent:{agent_id}",

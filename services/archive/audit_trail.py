@@ -79,7 +79,7 @@ def export_head(db: Database, *, actor: Actor, now: datetime, db_file: Path) -> 
     require_audit_reader(actor, "export the audit chain head")
     current = audit.chain_head(db)
     if current is None:
-        raise ValidationError("the audit log is empty: nothing to countersign yet")
+        raise ValidationError("the audit log is empty: nothing to countersign yet", reason="audit_log_empty")
     who, role = actor_identity(actor)
     with write_transaction(db):
         audit.record(db, audit.AuditHeadExported(actor=who, role=role, subject="audit-head",

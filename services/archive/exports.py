@@ -116,7 +116,8 @@ def write_package(out_dir: Path, files: dict[str, bytes], manifest: dict[str, An
 def _check_formats(formats: tuple[str, ...]) -> tuple[str, ...]:
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
-        raise ValidationError(f"export formats must be among {', '.join(FORMATS)} (got {', '.join(formats) or 'none'})")
+        raise ValidationError(f"export formats must be among {', '.join(FORMATS)} (got {', '.join(formats) or 'none'})",
+                              reason="export_formats", formats=list(FORMATS))
     return tuple(sorted(set(formats)))
 
 
@@ -129,7 +130,8 @@ def verify_before_export(db: Database, allow_broken: bool) -> tuple[bool, str]:
     reason = (f"audit event #{chain.broken_id}: {chain.reason}" if not chain.ok else archive.problems[0])
     if not allow_broken:
         raise IntegrityError(f"integrity check failed ({reason}): run `python -m console audit verify`; "
-                             "export refused (use --allow-broken to export anyway, flagged in the manifest)")
+                             "export refused (use --allow-broken to export anyway, flagged in the manifest)",
+                             reason="export_integrity_broken", problem=reason)
     return False, reason
 
 

@@ -40,7 +40,7 @@ def require_audit_reader(actor: Actor, action: str = "read the audit trail and t
     """Only legal staff, directors and admins may do ``action`` (system actors may too)."""
     if isinstance(actor, Agent) and (actor.role not in AUDIT_READERS or not actor.active):
         raise PermissionDenied(f"{actor.email} ({actor.role}) may not {action}: legal staff, directors and "
-                               "admins only")
+                               "admins only", reason="audit_readers_only", email=actor.email)
 
 
 def payload_text(payload: dict[str, Any] | list[Any] | str | None) -> str:

@@ -56,7 +56,8 @@ class RetentionPolicy:
         months = {c: settings.retention.months_for(c) for c in WORKING_CLASSES}
         bad = {c: m for c, m in months.items() if m < 0}
         if bad:
-            raise ValidationError(f"retention months cannot be negative: {bad}")
+            raise ValidationError(f"retention months cannot be negative: {bad}", reason="retention_negative",
+                                  classes=sorted(bad))
         return cls(months=months)
 
     def cutoffs(self, now: datetime) -> dict[str, datetime]:
@@ -113,9 +114,10 @@ def set_hold(db: Database, *, scope: str, platform: str, key: str, reason: str, 
     """Put a legal hold on a conversation or an author (legal staff, directors, admins). Audited."""
     require_audit_reader(actor, "set legal holds")
     if not reason.strip():
-        raise ValidationError("a legal hold needs a reason (e.g. the case reference)")
+        raise ValidationError("a legal hold needs a reason (e.g. the case reference)", reason="hold_reason_required")
     if not key.strip() or not platform.strip():
-        raise ValidationError("a legal hold needs a platform and a conversation or author id")
+        raise ValidationError("a legal hold needs a platform and a conversation or author id",
+                              reason="hold_target_required")
     who, role = actor_identity(actor)
     with write_transaction(db):
         hold = ret.insert_hold(db, scope=scope, platform=platform, key=key.strip(), reason=reason.strip(),
@@ -134,7 +136,8 @@ def hold_mention(db: Database, uid: str, *, scope: str, reason: str, actor: Acto
     elif scope == "author":
         key = mention.author.platform_id
     else:
-        raise ValidationError(f"unknown legal-hold scope {scope!r} (expected conversation or author)")
+        raise ValidationError(f"unknown legal-hold scope {scope!r} (expected conversation or author)",
+                              reason="hold_scope_unknown", scope=scope)
     return set_hold(db, scope=scope, platform=str(mention.platform), key=key, reason=reason, actor=actor, now=now)
 
 
@@ -142,12 +145,13 @@ def lift_hold(db: Database, hold_id: int, *, reason: str, actor: Actor, now: dat
     """Lift a legal hold (the next retention run purges what it protected). Audited."""
     require_audit_reader(actor, "lift legal holds")
     if not reason.strip():
-        raise ValidationError("lifting a legal hold needs a reason")
+        raise ValidationError("lifting a legal hold needs a reason", reason="hold_lift_reason_required")
     who, role = actor_identity(actor)
     with write_transaction(db):
         hold = ret.get_hold(db, hold_id)
         if not hold.active:
-            raise ValidationError(f"legal hold {hold_id} was already lifted on {hold.lifted_at:%Y-%m-%d}")
+            raise ValidationError(f"legal hold {hold_id} was already lifted on {hold.lifted_at:%Y-%m-%d}",
+                                  reason="hold_already_lifted", hold_id=hold_id, day=f"{hold.lifted_at:%d/%m/%Y}")
         hold = ret.lift_hold(db, hold_id, lifted_by=who, reason=reason.strip(), now=now)
         audit.record(db, audit.LegalHoldLifted(actor=who, role=role,
                                                subject=_hold_subject(hold.scope, hold.platform, hold.key),

@@ -44,23 +44,27 @@ def mention_from_record(rec: Mapping[str, Any]) -> Mention:
     """Build a Mention from one normalised record; ValidationError says what is wrong."""
     missing = [k for k in REQUIRED if not str(rec.get(k) or "").strip()]
     if missing:
-        raise ValidationError(f"missing field(s): {', '.join(missing)}")
+        raise ValidationError(f"missing field(s): {', '.join(missing)}", reason="import_missing_fields",
+                              fields=missing)
     try:
         platform = Platform(str(rec["platform"]).strip().lower())
     except ValueError as err:
-        raise ValidationError(f"unknown platform {rec['platform']!r}") from err
+        raise ValidationError(f"unknown platform {rec['platform']!r}", reason="import_platform_unknown",
+                              value=str(rec["platform"])) from err
     try:
         created = from_iso(str(rec["created_at"]).strip())
     except ValueError as err:
-        raise ValidationError(f"created_at {rec['created_at']!r} is not an ISO-8601 date") from err
+        raise ValidationError(f"created_at {rec['created_at']!r} is not an ISO-8601 date", reason="import_bad_date",
+                              value=str(rec["created_at"])) from err
     text = str(rec["text"])
     if len(text) > MAX_TEXT:
-        raise ValidationError(f"text longer than {MAX_TEXT} characters")
+        raise ValidationError(f"text longer than {MAX_TEXT} characters", reason="import_text_too_long", max=MAX_TEXT)
     followers = rec.get("author_followers")
     try:
         followers_n = int(followers) if followers not in (None, "") else None
     except (TypeError, ValueError) as err:
-        raise ValidationError(f"author_followers {followers!r} is not a number") from err
+        raise ValidationError(f"author_followers {followers!r} is not a number", reason="import_bad_followers",
+                              value=str(followers)) from err
     media = rec.get("media") or []
     if isinstance(media, str):
         media = [m for m in media.split("|") if m]
@@ -69,7 +73,7 @@ def mention_from_record(rec: Mapping[str, Any]) -> Mention:
         try:
             raw = json.loads(raw) if raw.strip() else {}
         except json.JSONDecodeError as err:
-            raise ValidationError(f"raw is not JSON: {err}") from err
+            raise ValidationError(f"raw is not JSON: {err}", reason="import_raw_not_json") from err
 
     def opt(key: str) -> str | None:
         value = rec.get(key)
@@ -118,9 +122,9 @@ def import_file(db: Database, path: Path, *, actor: str = audit.SYSTEM_CLI, now:
     (:func:`core.repo.bulk_load`: much faster for a large history, all or nothing, other writers wait).
     """
     if not path.is_file():
-        raise ValidationError(f"{path} does not exist or is not a file")
+        raise ValidationError(f"{path} does not exist or is not a file", reason="import_no_file", path=str(path))
     if path.suffix.lower() not in (".jsonl", ".ndjson", ".json", ".csv"):
-        raise ValidationError(f"{path}: use a .jsonl or .csv file")
+        raise ValidationError(f"{path}: use a .jsonl or .csv file", reason="import_file_type", path=str(path))
     errors: list[tuple[int, str]] = []
     inserted = updated = 0
     batch: list[Mention] = []
@@ -142,7 +146,8 @@ def import_file(db: Database, path: Path, *, actor: str = audit.SYSTEM_CLI, now:
                 load = stack.enter_context(repo.bulk_load(db, expected=_count_lines(path)))
             _read(path, batch, errors, flush)
     except UnicodeDecodeError as err:
-        raise ValidationError(f"{path} is not UTF-8 text ({err.reason} at byte {err.start})") from err
+        raise ValidationError(f"{path} is not UTF-8 text ({err.reason} at byte {err.start})",
+                              reason="import_not_utf8", path=str(path), byte=err.start) from err
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     with write_transaction(db):
         audit.record(db, audit.MentionsImported(actor=actor, subject=f"file:{path.name}", file=str(path),

@@ -55,10 +55,10 @@ def overview(db: Database, settings: Settings, *, now: datetime) -> Overview:
 def request_sync(db: Database, settings: Settings, name: str, *, actor: Agent, now: datetime) -> None:
     """Ask the worker to sync ``name`` at its next tick (legal staff are read-only)."""
     if actor.role is Role.LEGAL:
-        raise PermissionDenied(f"{actor.email} ({actor.role}) cannot trigger a sync")
+        raise PermissionDenied(f"{actor.email} ({actor.role}) cannot trigger a sync", reason="sync_read_only")
     entry = next((e for e in registry.entries(settings) if e.name == name), None)
     if entry is None or not entry.enabled:
-        raise NotFoundError(f"connector {name} is not enabled")
+        raise NotFoundError(f"connector {name} is not enabled", reason="connector_not_enabled", connector=name)
     with write_transaction(db):
         repo.request_sync(db, name, str(entry.platform), now=now)
         audit.record(db, audit.SyncRequested(actor=actor.email, role=actor.role, subject=f"connector:{name}",

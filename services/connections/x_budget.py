@@ -92,7 +92,9 @@ class XBudget:
             what = "polling stopped, replies still sent" if self.config.policy == "stop_polling" else (
                 "replies and posts stopped, polling goes on")
             raise BudgetExceeded(f"X monthly budget reached (budget atteint): {spent:.2f} of {cap:.2f} USD in "
-                                 f"{month}; {what} until {_next_month(month)}")
+                                 f"{month}; {what} until {_next_month(month)}", reason="x_budget_reached",
+                                 spent=f"{spent:.2f}", cap=f"{cap:.2f}", month=month, policy=self.config.policy,
+                                 until=_next_month(month))
 
 
 def wire(connector: Any, db: Database, settings: Settings | Callable[[str], Any], *,

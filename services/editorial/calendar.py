@@ -54,10 +54,10 @@ def resolve_accounts(accounts: Sequence[str], platforms: Mapping[str, Platform] 
             try:
                 platform = Platform(account.split(":")[0])
             except ValueError:
-                raise ValidationError(f"Compte inconnu : « {account} ».") from None
+                raise ValidationError(reason="post_account_unknown", account=account) from None
         out.append((account, platform))
     if not out:
-        raise ValidationError("Choisissez au moins un compte où publier.")
+        raise ValidationError(reason="post_no_account")
     return out
 
 
@@ -66,20 +66,19 @@ def _check_content(text: str, targets: Sequence[tuple[str, Platform]], variants:
     keys = {a for a, _ in targets} | {str(p) for _, p in targets}
     unknown = sorted(set(variants) - keys)
     if unknown:
-        raise ValidationError(f"Variante pour un compte non choisi : {', '.join(unknown)}.")
+        raise ValidationError(reason="post_variant_unknown_account", accounts=unknown)
     for account, platform in targets:
         if not (variants.get(account) or variants.get(str(platform)) or text).strip():
-            raise ValidationError(f"Le texte publié sur « {account} » est vide.")
+            raise ValidationError(reason="post_text_empty", account=account)
     for i, item in enumerate(media, 1):
         if item.get("kind", "image") == "image" and not str(item.get("alt", "")).strip():
-            label = item.get("name") or f"n° {i}"
-            raise ValidationError(f"L'image « {label} » n'a pas de texte alternatif : il est obligatoire (RGAA).")
+            raise ValidationError(reason="post_image_no_alt", image=item.get("name") or f"n° {i}")
 
 
 def _future_utc(at: datetime, now: datetime, fold: int) -> datetime:
     when = paris_to_utc(at, fold=fold)
     if when <= now:
-        raise ValidationError("Cette heure est déjà passée : choisissez une heure à venir.")
+        raise ValidationError(reason="post_time_past")
     return when
 
 
@@ -114,10 +113,10 @@ def create_post(db: Database, agent: Agent, *, text: str, accounts: Sequence[str
 
 
 def _not_started(post: Post, what: str) -> None:
+    """``what``: "edit" or "move"."""
     busy = [t.account for t in post.targets if t.state not in _NOT_STARTED]
     if busy:
-        raise WorkflowError(f"Impossible de {what} : la publication est déjà partie ou en cours d'envoi sur "
-                            f"{', '.join(busy)}. Dupliquez-la pour en préparer une nouvelle.")
+        raise WorkflowError(reason="post_started_edit" if what == "edit" else "post_started_move", accounts=busy)
 
 
 def edit_post(db: Database, agent: Agent, post_id: int, *, now: datetime, text: str | None = None,
@@ -128,7 +127,7 @@ def edit_post(db: Database, agent: Agent, post_id: int, *, now: datetime, text: 
     require(agent, Action.POST_CREATE)
     with write_transaction(db):
         post = posts_repo.get_post(db, post_id)
-        _not_started(post, "modifier cette publication")
+        _not_started(post, "edit")
         new_text = post.text if text is None else text.strip()
         current = [(t.account, t.platform) for t in post.targets]
         targets = current if accounts is None else resolve_accounts(accounts, {**dict(current), **(platforms or {})})
@@ -174,8 +173,8 @@ def reschedule(db: Database, agent: Agent, post_id: int, *, at: datetime, now: d
     with write_transaction(db):
         post = posts_repo.get_post(db, post_id)
         if post.state is S.CANCELLED:
-            raise WorkflowError("Publication annulée : dupliquez-la pour la reprogrammer.")
-        _not_started(post, "déplacer cette publication")
+            raise WorkflowError(reason="post_cancelled_move")
+        _not_started(post, "move")
         posts_repo.update_post(db, post_id, scheduled_at=when, hold_reason="", now=now)
         audit.record(db, audit.PostRescheduled(**_who(agent), subject=subject(post_id), post_id=post_id,
                                                before=post.scheduled_at, after=when), at=now)
@@ -197,7 +196,7 @@ def duplicate(db: Database, agent: Agent, post_id: int, *, now: datetime, at: da
 def _not_busy(post: Post) -> None:
     busy = [t.account for t in post.targets if t.state in (T.PUBLISHING, T.TO_VERIFY)]
     if busy:
-        raise WorkflowError(f"Envoi en cours ou à vérifier sur {', '.join(busy)} : réessayez après vérification.")
+        raise WorkflowError(reason="post_sending_or_to_verify", accounts=busy)
 
 
 def cancel_post(db: Database, agent: Agent, post_id: int, *, now: datetime, reason: str = "",
@@ -212,24 +211,22 @@ def cancel_post(db: Database, agent: Agent, post_id: int, *, now: datetime, reas
         if target.state is T.HANDED_OFF and target.platform_id:
             connector = (connectors or {}).get(target.account)
             if connector is None:
-                raise WorkflowError(f"La publication est programmée sur {target.account} : connexion requise "
-                                    "pour la retirer de la plateforme.")
+                raise WorkflowError(reason="post_withdraw_needs_connection", account=target.account)
             try:
                 connector.delete(target.platform_id)
             except ConnectorError as err:
-                raise WorkflowError(f"Impossible de retirer la publication programmée sur {target.account} : "
-                                    f"{err}") from err
+                raise WorkflowError(reason="post_withdraw_failed", account=target.account, cause=err) from err
     with write_transaction(db):
         post = posts_repo.get_post(db, post_id)
         _not_busy(post)
         live = [t for t in post.targets if t.state in (T.PENDING, T.FAILED, T.HANDED_OFF)]
         sent = [t for t in post.targets if t.state is T.SENT]
         if not live and sent:
-            raise WorkflowError("Cette publication est déjà entièrement publiée.")
+            raise WorkflowError(reason="post_fully_published")
         for target in live:
             if not posts_repo.update_target(db, target.id, now=now, expect_state=target.state, state=T.CANCELLED,
                                             not_before=None):
-                raise WorkflowError(f"L'envoi sur {target.account} vient de commencer : réessayez dans un instant.")
+                raise WorkflowError(reason="post_send_just_started", account=target.account)
         state = S.SENT if sent else S.CANCELLED
         posts_repo.update_post(db, post_id, state=state, now=now)
         audit.record(db, audit.PostCancelled(**_who(agent), subject=subject(post_id), post_id=post_id,

@@ -51,10 +51,10 @@ def store_image(data_dir: Path, name: str, data: bytes) -> dict[str, str]:
     """Save an uploaded image; returns its media entry (``kind``, ``name``, ``path``) without the alt text."""
     label = Path(name).name or "image"
     if len(data) > MAX_IMAGE_BYTES:
-        raise ValidationError(f"L'image « {label} » dépasse 5 Mo.")
+        raise ValidationError(reason="image_too_big", image=label, max_mb=MAX_IMAGE_BYTES // 2**20)
     kind = _image_type(data)
     if kind is None:
-        raise ValidationError(f"« {label} » n'est pas une image PNG, JPEG, GIF ou WebP.")
+        raise ValidationError(reason="image_type_refused", image=label)
     folder = data_dir / "media"
     path = folder / f"{hashlib.sha256(data).hexdigest()}.{kind}"
     try:
@@ -64,5 +64,6 @@ def store_image(data_dir: Path, name: str, data: bytes) -> dict[str, str]:
             tmp.write_bytes(data)
             tmp.replace(path)
     except OSError as err:
-        raise StorageError(f"Impossible d'enregistrer l'image « {label} » : {err.strerror}") from err
+        raise StorageError(f"cannot store image {label!r}: {err.strerror}", reason="image_not_stored",
+                           image=label, error=err.strerror) from err
     return {"kind": "image", "name": label, "path": str(path)}

@@ -30,7 +30,7 @@ def is_ambiguous(local: datetime) -> bool:
 
 
 def paris_to_utc(local: datetime, *, fold: int = 0) -> datetime:
-    """The UTC instant of a Paris wall-clock time; refuses times that do not exist (ValidationError, French).
+    """The UTC instant of a Paris wall-clock time; refuses times that do not exist (ValidationError).
 
     ``local`` may be naive (read as Paris time) or aware (converted as is). For a time that happens twice,
     ``fold=0`` (default) is the first, summer-time occurrence, ``fold=1`` the second.
@@ -38,9 +38,7 @@ def paris_to_utc(local: datetime, *, fold: int = 0) -> datetime:
     if local.tzinfo is not None:
         return local.astimezone(UTC)
     if is_nonexistent(local):
-        raise ValidationError(
-            f"L'heure {local:%H:%M} n'existe pas le {local:%d/%m/%Y} à Paris (passage à l'heure d'été : "
-            f"les horloges passent de 02:00 à 03:00). Choisissez 03:00 ou une autre heure.")
+        raise ValidationError(reason="time_skipped_by_dst", time=f"{local:%H:%M}", day=f"{local:%d/%m/%Y}")
     return local.replace(tzinfo=PARIS, fold=fold).astimezone(UTC)
 
 
@@ -57,12 +55,12 @@ def utc_to_paris(instant: datetime) -> datetime:
 
 
 def parse_hhmm(text: str) -> time:
-    """``"09:00"`` -> time(9, 0); ValidationError in French otherwise."""
+    """``"09:00"`` -> time(9, 0); ValidationError (reason ``time_unreadable``) otherwise."""
     try:
         hours, minutes = text.strip().split(":")
         return time(int(hours), int(minutes))
     except ValueError as err:
-        raise ValidationError(f"Heure invalide « {text} » : utilisez le format HH:MM (ex. 09:00).") from err
+        raise ValidationError(reason="time_unreadable", text=text) from err
 
 
 def paris_day_bounds(day: date) -> tuple[datetime, datetime]:

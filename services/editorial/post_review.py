@@ -61,7 +61,7 @@ def submit_post(db: Database, agent: Agent, post_id: int, *, now: datetime,
                 blocked.extend(f"{target.account} : {f.message}" for f in result.findings
                                if str(f.severity) == "block")
         if blocked:
-            raise CharterBlocked("La charte éditoriale bloque cette publication : " + " ; ".join(blocked),
+            raise CharterBlocked(reason="charter_blocks_post", blocked=" ; ".join(blocked),
                                  findings=tuple(records))
         posts_repo.update_post(db, post_id, state=state, submitted_at=now, charter_version=version,
                                charter_result=records, comment="", now=now)
@@ -79,7 +79,7 @@ def approve_post(db: Database, director: Agent, post_id: int, *, now: datetime, 
         post = posts_repo.get_post(db, post_id)
         next_state(post.state, Flow.APPROVE, needs_approval=True, author_id=post.author_id, actor_id=director.id)
         if seen_hash is not None and seen_hash != post.content_hash:
-            raise WorkflowError("La publication a été modifiée pendant votre relecture : relisez-la à nouveau.")
+            raise WorkflowError(reason="post_changed_during_review")
         outcome = after_approval(post.scheduled_at, now)
         posts_repo.update_post(db, post_id, state=S.APPROVED, approver_id=director.id, approved_at=now,
                                approved_hash=hash_of(post), hold_reason="approved_late" if outcome.schedule_missed
@@ -113,9 +113,9 @@ def release(db: Database, actor: Agent | None, post: Post, *, now: datetime,
     """Hand an approved post to the worker: targets pending from its time (call inside a transaction)."""
     policy = policy or DEFAULT_POLICY
     if post.approved_at is None or post.approved_hash != hash_of(post):
-        raise WorkflowError("Cette publication doit être validée (dans sa version actuelle) avant d'être programmée.")
+        raise WorkflowError(reason="post_not_approved")
     if post.scheduled_at <= now:
-        raise WorkflowError("Cette heure est déjà passée : choisissez une nouvelle heure.")
+        raise WorkflowError(reason="post_time_passed")
     first_try = post.scheduled_at - policy.native_lead if post.native_schedule else post.scheduled_at
     posts_repo.update_post_targets(
         db, post.id, states=[T.PENDING, T.FAILED], now=now, state=T.PENDING, due_at=post.scheduled_at,
@@ -135,9 +135,9 @@ def retry_failed(db: Database, agent: Agent, post_id: int, *, now: datetime,
         post = posts_repo.get_post(db, post_id)
         failed = [t for t in post.targets if t.state is T.FAILED]
         if not failed:
-            raise WorkflowError("Aucun envoi en échec à relancer pour cette publication.")
+            raise WorkflowError(reason="post_nothing_to_retry")
         if post.approved_at is None or post.approved_hash != hash_of(post):
-            raise WorkflowError("La publication a changé depuis sa validation : elle doit être validée à nouveau.")
+            raise WorkflowError(reason="post_changed_since_approval")
         for target in failed:
             posts_repo.update_target(db, target.id, now=now, expect_state=T.FAILED, state=T.PENDING, due_at=now,
                                      not_before=now, deadline_at=now + policy.retry_window, attempts=0,
@@ -153,14 +153,14 @@ def verify_target(db: Database, agent: Agent, post_id: int, account: str, *, pub
     """Settle a target "à vérifier": a person looked on the platform and says whether the post is there."""
     require(agent, Action.POST_CREATE)
     if published and not (platform_id or permalink):
-        raise ValidationError("Indiquez le lien (ou l'identifiant) de la publication trouvée sur la plateforme.")
+        raise ValidationError(reason="post_link_required")
     with write_transaction(db):
         post = posts_repo.get_post(db, post_id)
         target = next((t for t in post.targets if t.account == account), None)
         if target is None:
-            raise NotFoundError(f"La publication {post_id} ne vise pas le compte {account}.")
+            raise NotFoundError(reason="post_target_unknown", post_id=post_id, account=account)
         if target.state is not T.TO_VERIFY:
-            raise WorkflowError("Cet envoi n'est pas « à vérifier ».")
+            raise WorkflowError(reason="post_target_not_to_verify")
         if published:
             posts_repo.update_target(db, target.id, now=now, expect_state=T.TO_VERIFY, state=T.SENT,
                                      platform_id=platform_id, permalink=permalink, published_at=now, error_code="",

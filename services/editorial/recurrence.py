@@ -53,12 +53,12 @@ def describe(rule: Recurrence) -> str:
 
 def _rule_spec(freq: str, every: int, weekdays: Sequence[int], local_time: str) -> tuple[str, tuple[int, ...]]:
     if freq not in ("daily", "weekly"):
-        raise ValidationError("Fréquence inconnue : « daily » (chaque jour) ou « weekly » (chaque semaine).")
+        raise ValidationError(reason="recurrence_freq_unknown", freq=freq)
     if every < 1:
-        raise ValidationError("L'intervalle doit être d'au moins 1.")
+        raise ValidationError(reason="recurrence_interval_too_small")
     days = tuple(sorted(set(weekdays)))
     if freq == "weekly" and (not days or any(d not in range(7) for d in days)):
-        raise ValidationError("Choisissez au moins un jour de la semaine (0 = lundi ... 6 = dimanche).")
+        raise ValidationError(reason="recurrence_no_weekday")
     t = parse_hhmm(local_time)
     return f"{t:%H:%M}", days
 
@@ -80,7 +80,7 @@ def create_recurrence(db: Database, agent: Agent, *, text: str, accounts: Sequen
     _check_content(text, targets, variants, clean)
     hhmm, days = _rule_spec(freq, every, weekdays, local_time)
     if until_date is not None and until_date < start_date:
-        raise ValidationError("La date de fin précède la date de début.")
+        raise ValidationError(reason="recurrence_ends_before_start")
     digest = content_hash(text=text.strip(), variants=variants, media=clean, accounts=[a for a, _ in targets],
                           native_schedule=native_schedule)
     with write_transaction(db):

@@ -77,7 +77,7 @@ def compose(db: Database, agent: Agent, *, body: str, platform: Platform, now: d
     """Sign ``body`` with ``agent``'s signature and check it (the live composer preview; writes nothing)."""
     require(agent, Action.REPLY_COMPOSE)
     if len(body) > MAX_BODY:
-        raise ValidationError(f"Réponse trop longue ({len(body)} caractères).")
+        raise ValidationError(reason="reply_too_long", length=len(body), max=MAX_BODY)
     signed = sign(body, signature_for(agent))
     result, reasons = _check(db, agent, signed, platform, mention_uid, _media(media), now)
     return Composed(unsign(signed, signature_for(agent)), signed, result, reasons)
@@ -113,7 +113,8 @@ def create_draft(db: Database, agent: Agent, *, mention_uid: str, body: str, now
     """Save a new reply draft on ``mention_uid`` (signed and checked)."""
     item = repo.get_item(db, mention_uid)
     if reply_impossible(item.mention):
-        raise ReplyImpossible("Instagram offers no reply to a photo tag through its API: answer in the Instagram app")
+        raise ReplyImpossible("Instagram offers no reply to a photo tag through its API: answer in the Instagram app",
+                              reason="reply_impossible_instagram_tag")
     composed = compose(db, agent, body=body, platform=item.mention.platform, now=now, mention_uid=mention_uid,
                        media=media)
     with write_transaction(db):
@@ -128,8 +129,7 @@ def create_draft(db: Database, agent: Agent, *, mention_uid: str, body: str, now
 
 def _own(agent: Agent, draft: Draft) -> None:
     if draft.author_id != agent.id:
-        raise PermissionDenied("Seul l'auteur peut modifier ou soumettre cette réponse (la direction demande des "
-                               "modifications).")
+        raise PermissionDenied(reason="reply_author_only")
 
 
 def recheck_draft(db: Database, draft: Draft, now: datetime, *, body: str | None = None) -> tuple[Draft, Composed]:
@@ -144,7 +144,8 @@ def recheck_draft(db: Database, draft: Draft, now: datetime, *, body: str | None
 def blocked_error(result: CharterResult) -> CharterBlocked:
     """The error that refuses a message the charter blocks, naming its first blocking finding."""
     first = next(f for f in result.findings if f.severity == "block")
-    return CharterBlocked(f"La charte bloque ce message : {first.message}", findings=result.records())
+    return CharterBlocked(f"charter blocks the message ({first.code}): {first.message}",
+                          reason="charter_blocks_reply", finding=first.message, findings=result.records())
 
 
 def edit(db: Database, agent: Agent, draft_id: int, *, body: str, now: datetime,
@@ -203,7 +204,7 @@ def approve(db: Database, director: Agent, draft_id: int, *, now: datetime, seen
     with write_transaction(db):
         draft = repo.get_draft(db, draft_id)
         if seen_text is not None and seen_text != draft.signed_text:
-            raise WorkflowError("Le message a changé depuis son ouverture : relisez-le avant de valider.")
+            raise WorkflowError(reason="reply_changed_during_review")
         target = next_state(draft.state, Step.APPROVE, needs_approval=True, author_id=draft.author_id,
                             actor_id=director.id)
         checked, composed = recheck_draft(db, draft, now)
@@ -246,14 +247,14 @@ def request_changes(db: Database, director: Agent, draft_id: int, *, comment: st
 def require_may_handle(agent: Agent, draft: Draft) -> None:
     """Only the draft's author or a director may schedule, send or cancel it."""
     if draft.author_id != agent.id and not can(agent, Action.REPLY_APPROVE):
-        raise PermissionDenied("Seuls l'auteur et la direction peuvent programmer, envoyer ou annuler cette réponse.")
+        raise PermissionDenied(reason="reply_author_or_director_only")
     require(agent, Action.REPLY_COMPOSE)
 
 
 def schedule(db: Database, agent: Agent, draft_id: int, *, at: datetime, now: datetime) -> Draft:
     """Schedule a reply that is approved (or needs no approval) for a future time."""
     if at <= now:
-        raise ValidationError("L'heure de publication doit être dans le futur.")
+        raise ValidationError(reason="reply_time_past")
     with write_transaction(db):
         draft = repo.get_draft(db, draft_id)
         require_may_handle(agent, draft)

@@ -40,7 +40,8 @@ def _check_template(db: Database, body: str, now: datetime) -> None:
     result = charters.current(db).check(text, CheckContext(platform=Platform.X, now=now))
     blocking = [f for f in result.findings if f.severity == "block" and f.code != "length"]
     if blocking:
-        raise CharterBlocked(f"La charte bloque ce modèle : {blocking[0].message}",
+        raise CharterBlocked(f"charter blocks the template ({blocking[0].code})",
+                             reason="charter_blocks_template", finding=blocking[0].message,
                              findings=tuple(f.to_dict() for f in blocking))
 
 

@@ -35,7 +35,7 @@ _TRANSITIONS: dict[Status, frozenset[Status]] = {
 def _require_writer(actor: Agent) -> None:
     """Community managers and directors work the inbox; legal staff and administrators only read it."""
     if not actor.active:
-        raise PermissionDenied(f"{actor.email} is deactivated")
+        raise PermissionDenied(f"{actor.email} is deactivated", reason="account_deactivated", email=actor.email)
     require(actor, Action.INBOX_TRIAGE)
 
 
@@ -96,7 +96,8 @@ def assign(db: Database, uid: str, agent_id: int | None, *, actor: Agent, now: d
     with write_transaction(db):
         target = repo.get_agent(db, agent_id) if agent_id is not None else None
         if target is not None and (target.role is Role.LEGAL or not target.active):
-            raise ValidationError(f"{target.name} cannot be assigned inbox items")
+            raise ValidationError(f"{target.name} cannot be assigned inbox items", reason="assignee_not_allowed",
+                                  name=target.name)
         item = repo.get_item(db, uid)
         before = repo.set_assignee(db, uid, agent_id, now=now)
         audit.record(db, audit.MentionAssigned(actor=actor.email, role=actor.role, subject=uid,
@@ -120,13 +121,14 @@ def change_status(db: Database, uid: str, status: Status | str, *, actor: Agent,
     try:
         target = Status(status)
     except ValueError as err:
-        raise ValidationError(f"unknown status {status!r}") from err
+        raise ValidationError(f"unknown status {status!r}", reason="status_unknown", status=str(status)) from err
     with write_transaction(db):
         item = repo.get_item(db, uid)
         if target is item.status:
             return item
         if target not in _TRANSITIONS[item.status]:
-            raise ValidationError(f"cannot go from {item.status} to {target}")
+            raise ValidationError(f"cannot go from {item.status} to {target}", reason="status_transition_refused",
+                                  status_from=str(item.status), status_to=str(target))
         _set_status(db, uid, item.status, target, actor=actor, now=now)
     return repo.get_item(db, uid)
 
@@ -139,7 +141,7 @@ def allowed_statuses(current: Status) -> list[Status]:
 def _clean_tag(tag: str) -> str:
     cleaned = " ".join(tag.strip().lower().split())
     if not cleaned or len(cleaned) > MAX_TAG_LEN:
-        raise ValidationError(f"a tag has 1 to {MAX_TAG_LEN} characters")
+        raise ValidationError(f"a tag has 1 to {MAX_TAG_LEN} characters", reason="tag_length", max=MAX_TAG_LEN)
     return cleaned
 
 
@@ -169,9 +171,10 @@ def add_note(db: Database, uid: str, text: str, *, actor: Agent, now: datetime) 
     _require_writer(actor)
     body = text.strip()
     if not body:
-        raise ValidationError("a note cannot be empty")
+        raise ValidationError("a note cannot be empty", reason="note_required")
     if len(body) > MAX_NOTE_LEN:
-        raise ValidationError(f"a note has at most {MAX_NOTE_LEN} characters")
+        raise ValidationError(f"a note has at most {MAX_NOTE_LEN} characters", reason="note_too_long",
+                              max=MAX_NOTE_LEN)
     with write_transaction(db):
         repo.get_item(db, uid)
         note_id = repo.add_note(db, uid, actor.id, body, now=now)

@@ -45,9 +45,10 @@ class Outcome:
 def _note(text: str, *, required: bool) -> str:
     body = (text or "").strip()
     if required and not body:
-        raise ValidationError("a note is required")
+        raise ValidationError("a note is required", reason="note_required")
     if len(body) > MAX_NOTE_LEN:
-        raise ValidationError(f"a note has at most {MAX_NOTE_LEN} characters")
+        raise ValidationError(f"a note has at most {MAX_NOTE_LEN} characters", reason="note_too_long",
+                              max=MAX_NOTE_LEN)
     return body
 
 
@@ -69,7 +70,8 @@ def can_do(connector: Connector, action: str) -> bool:
 def platform_call(connector: Connector, action: str, mention) -> None:  # type: ignore[no-untyped-def]
     """Do ``action`` on the platform (ban/unban: on the mention's author); Unsupported where it cannot."""
     if not can_do(connector, action):
-        raise Unsupported(f"{connector.name} cannot {action} on {mention.platform}")
+        raise Unsupported(f"{connector.name} cannot {action} on {mention.platform}", reason="moderation_unsupported",
+                          moderation_action=action, platform=str(mention.platform))
     if action == "hide":
         connector.hide(mention)
     elif action == "unhide":
@@ -87,16 +89,20 @@ def restrict(db: Database, settings: Settings, uid: str, action: str, ground: st
     """Hide, delete or ban (``action``) with a legal ground; an elected author needs the director's confirmation."""
     require(actor, Action.MODERATE)
     if action not in legal.RESTRICTIVE_ACTIONS:
-        raise ValidationError(f"unknown moderation action {action!r}")
+        raise ValidationError(f"unknown moderation action {action!r}", reason="moderation_action_unknown",
+                              moderation_action=action)
     if not ground:
-        raise ValidationError(f"a legal ground is required to {action} a message. {legal.NOT_A_GROUND_FR}")
+        raise ValidationError(f"a legal ground is required to {action} a message", reason="ground_required",
+                              moderation_action=action)
     code = legal.ground(ground).code.value
     item = repo.get_item(db, uid)
     m = item.mention
     if item.deleted_at is not None or (action == "hide" and item.hidden):
-        raise ValidationError(f"{uid} is already {'deleted' if item.deleted_at else 'hidden'}")
+        raise ValidationError(f"{uid} is already {'deleted' if item.deleted_at else 'hidden'}",
+                              reason="already_deleted" if item.deleted_at else "already_hidden")
     if action == "ban" and author_bans_repo.ban_of(db, str(m.platform), m.author.platform_id) is not None:
-        raise ValidationError(f"{m.author.handle or m.author.platform_id} is already banned")
+        raise ValidationError(f"{m.author.handle or m.author.platform_id} is already banned",
+                              reason="already_banned", author=m.author.handle or m.author.platform_id)
     elected = author_marks_repo.mark_of(db, str(m.platform), m.author.platform_id) is not None
     confirmed_by = ""
     if legal.needs_director_confirmation(action, author_is_elected=elected):
@@ -113,7 +119,8 @@ def restrict(db: Database, settings: Settings, uid: str, action: str, ground: st
                     at=now)
             return Outcome(done=False, request_id=rid)
         if not confirm_elected:
-            raise ValidationError(legal.OPPOSITION_WARNING_FR)
+            raise ValidationError("the author is an elected official: a director must confirm",
+                                  reason="elected_needs_confirmation")
         confirmed_by = actor.email
     connector = assembly.connector_for(settings, m)
     platform_call(connector, action, m)  # raises ConnectorError: nothing is marked
@@ -144,7 +151,7 @@ def unhide(db: Database, settings: Settings, uid: str, *, actor: Agent, now: dat
     require(actor, Action.MODERATE)
     item = repo.get_item(db, uid)
     if not item.hidden:
-        raise ValidationError(f"{uid} is not hidden")
+        raise ValidationError(f"{uid} is not hidden", reason="not_hidden")
     connector = assembly.connector_for(settings, item.mention)
     platform_call(connector, "unhide", item.mention)
     with write_transaction(db):
@@ -159,7 +166,8 @@ def confirm_request(db: Database, settings: Settings, request_id: int, *, actor:
     require(actor, Action.MODERATE_CONFIRM)
     req = moderation_actions_repo.get_request(db, request_id)
     if req.state != "pending":
-        raise ValidationError(f"request {request_id} is already {req.state}")
+        raise ValidationError(f"request {request_id} is already {req.state}", reason="request_closed",
+                              request_id=request_id, request_state=req.state)
     outcome = restrict(db, settings, req.mention_uid, req.action, req.ground, actor=actor, now=now,
                        confirm_elected=True, note=req.note)
     with write_transaction(db):
@@ -173,7 +181,8 @@ def refuse_request(db: Database, request_id: int, *, actor: Agent, now: datetime
     with write_transaction(db):
         req = moderation_actions_repo.get_request(db, request_id)
         if req.state != "pending":
-            raise ValidationError(f"request {request_id} is already {req.state}")
+            raise ValidationError(f"request {request_id} is already {req.state}", reason="request_closed",
+                                  request_id=request_id, request_state=req.state)
         moderation_actions_repo.close_request(db, request_id, "refused", agent_id=actor.id, now=now)
         audit.record(db, audit.ModerationConfirmationRefused(actor=actor.email, role=actor.role,
                                                              subject=req.mention_uid, request_id=request_id,
@@ -203,7 +212,8 @@ def escalate(db: Database, uid: str, to: str, note: str, *, actor: Agent, now: d
     """Escalate to the communication director (``director``) or legal (``legal``) with a note (status: escalated)."""
     require(actor, Action.MODERATE)
     if to not in ESCALATION_TARGETS:
-        raise ValidationError(f"escalate to one of {', '.join(ESCALATION_TARGETS)}, not {to!r}")
+        raise ValidationError(f"escalate to one of {', '.join(ESCALATION_TARGETS)}, not {to!r}",
+                              reason="escalation_target_unknown", target=to)
     body = _note(note, required=True)
     with write_transaction(db):
         repo.get_item(db, uid)
@@ -219,8 +229,9 @@ def forward(db: Database, settings: Settings, uid: str, service: str, *, actor: 
     require(actor, Action.MODERATE)
     services = municipal_services(settings)
     if service not in services:
-        known = ", ".join(services) or "aucun (PARVIS_MUNICIPAL_SERVICES est vide)"
-        raise ValidationError(f"unknown municipal service {service!r}: {known}")
+        raise ValidationError(f"unknown municipal service {service!r}: {', '.join(services) or 'none'}",
+                              reason="municipal_service_unknown" if services else "municipal_services_unset",
+                              service=service, known=list(services))
     email = services[service]
     with write_transaction(db):
         repo.get_item(db, uid)
@@ -234,7 +245,8 @@ def dismiss(db: Database, uid: str, reason: str, *, actor: Agent, now: datetime)
     """Take a flagged mention out of the queue with a reason from ``legal.DISMISS_REASONS_FR``."""
     require(actor, Action.MODERATE)
     if reason not in legal.DISMISS_REASONS_FR:
-        raise ValidationError(f"dismiss reason must be one of {', '.join(legal.DISMISS_REASONS_FR)}")
+        raise ValidationError(f"dismiss reason must be one of {', '.join(legal.DISMISS_REASONS_FR)}",
+                              reason="dismiss_reason_unknown", given=reason)
     with write_transaction(db):
         repo.get_item(db, uid)
         audit.record(db, audit.Dismissed(actor=actor.email, role=actor.role, subject=uid, reason=reason), at=now)

@@ -64,10 +64,11 @@ def unban(db: Database, settings: Settings, platform: str, author_platform_id: s
     require(actor, Action.MODERATE)
     body = (note or "").strip()
     if len(body) > MAX_NOTE_LEN:
-        raise ValidationError(f"a note has at most {MAX_NOTE_LEN} characters")
+        raise ValidationError(f"a note has at most {MAX_NOTE_LEN} characters", reason="note_too_long",
+                              max=MAX_NOTE_LEN)
     ban = author_bans_repo.ban_of(db, platform, author_platform_id)
     if ban is None:
-        raise ValidationError(f"{author_platform_id} is not banned")
+        raise ValidationError(f"{author_platform_id} is not banned", reason="not_banned", author=author_platform_id)
     item = repo.get_item(db, ban.mention_uid)  # NotFoundError once purged: the connector is unknown
     connector = assembly.connector_for(settings, item.mention)
     platform_call(connector, "unban", item.mention)  # the banned author wrote that message; raises: ban kept

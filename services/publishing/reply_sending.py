@@ -37,9 +37,8 @@ from services.inbox.replies import blocked_error, recheck_draft, require_may_han
 
 S = DraftState
 Hook = Callable[[str], None]
-ALREADY_FR = {S.PUBLISHING: "Cette réponse est déjà en cours d'envoi.",
-              S.SENT: "Cette réponse a déjà été envoyée.",
-              S.TO_VERIFY: "L'envoi de cette réponse est incertain : vérifiez sur la plateforme avant toute action."}
+ALREADY_REASONS = {S.PUBLISHING: "reply_already_sending", S.SENT: "reply_already_sent",
+                   S.TO_VERIFY: "reply_send_uncertain"}
 
 
 def _noop(_point: str) -> None:
@@ -91,12 +90,12 @@ def claim(db: Database, agent: Agent | None, draft_id: int, *, now: datetime, wo
         draft = repo.get_draft(db, draft_id)
         if agent is not None:
             require_may_handle(agent, draft)
-            if draft.state in ALREADY_FR:
-                raise WorkflowError(ALREADY_FR[draft.state])
+            if draft.state in ALREADY_REASONS:
+                raise WorkflowError(reason=ALREADY_REASONS[draft.state])
         elif draft.state is not S.SCHEDULED or not draft.scheduled_at or draft.scheduled_at > now:
             return None  # changed since it was listed as due (cancelled, edited, sent by a person)
         if draft.mention_uid is None:
-            raise ValidationError("Ce message n'est pas une réponse : il se publie depuis le calendrier.")
+            raise ValidationError(reason="reply_not_a_reply")
         checked, composed = recheck_draft(db, draft, now)
         base = {"actor": agent.email if agent else audit.SYSTEM_WORKER, "role": str(agent.role) if agent else "",
                 "subject": draft.mention_uid}
@@ -112,10 +111,9 @@ def claim(db: Database, agent: Agent | None, draft_id: int, *, now: datetime, wo
             approved = draft.approver_id is not None and draft.approved_text == checked.signed_text
             next_state(draft.state, Step.SEND, needs_approval=composed.needs_approval and not approved)
             if draft.state is S.FAILED and composed.needs_approval and not approved:
-                raise WorkflowError("Ce message doit d'abord être validé par la direction.")
+                raise WorkflowError(reason="approval_required")
             if outbox_repo.same_reply_out(db, draft.mention_uid, checked.signed_text, other_than=draft.id):
-                raise WorkflowError("Une réponse identique à ce message est déjà envoyée ou en cours d'envoi : "
-                                    "elle ne part pas une seconde fois.")
+                raise WorkflowError(reason="reply_duplicate_out")
             repo.save_draft(db, replace(checked, updated_at=now))
             token, by = uuid.uuid4().hex, worker or f"{PERSON_PREFIX}{agent.id if agent else 0}"
             if not outbox_repo.claim(db, draft.id, expect_state=draft.state, token=token, by=by, now=now,
@@ -123,7 +121,7 @@ def claim(db: Database, agent: Agent | None, draft_id: int, *, now: datetime, wo
                                      lease_until=now + lease_ttl):
                 if agent is None:
                     return None  # the worker lost the publisher lease
-                raise WorkflowError(ALREADY_FR[S.PUBLISHING])
+                raise WorkflowError(reason="reply_already_sending")
             send = outbox_repo.get_send(db, draft.id)
             audit.record(db, audit.ReplySending(**base, draft_id=draft.id, attempt=send.attempts, by=by,
                                                 text=checked.signed_text), at=now)
@@ -268,10 +266,9 @@ def send_now(db: Database, agent: Agent, draft_id: int, connector: Connector, *,
     assert c is not None  # a person's claim either succeeds or raises
     outcome = deliver(db, c, connector, clock=lambda: now, agent=agent, policy=policy)
     if outcome.kind in ("check", "to_verify"):
-        where = ("va être recherchée sur la plateforme" if outcome.kind == "check"
-                 else "est à vérifier sur la plateforme")
-        raise Unavailable(f"{outcome.error} — envoi incertain : la réponse {where} ; elle ne sera pas renvoyée "
-                          "automatiquement.") from outcome.error
+        raise Unavailable(f"{outcome.error} (send uncertain: {outcome.kind})",
+                          reason="reply_uncertain_lookup" if outcome.kind == "check" else "reply_uncertain_verify",
+                          cause=outcome.error) from outcome.error
     if outcome.error is not None:
         raise outcome.error
     return repo.get_draft(db, draft_id)
@@ -286,7 +283,7 @@ def verify(db: Database, agent: Agent, draft_id: int, *, published: bool, now: d
         next_state(draft.state, Step.MARK_SENT if published else Step.MARK_FAILED, needs_approval=False)
         platform_id = link.strip().rstrip("/").rsplit("/", 1)[-1] if published else ""
         if published and not platform_id:
-            raise ValidationError("Collez le lien (ou l'identifiant) de la réponse publiée.")
+            raise ValidationError(reason="reply_link_required")
         audit.record(db, audit.ReplyVerified(actor=agent.email, role=str(agent.role), subject=draft.mention_uid or "",
                                              draft_id=draft_id, published=published, platform_id=platform_id), at=now)
         if published:

@@ -103,7 +103,8 @@ class GroupReply:
 
     sent: tuple[str, ...]
     skipped: tuple[tuple[str, str], ...]  # (uid, reason): already_answered | hidden | deleted | not_found
-    failed: tuple[tuple[str, str, str], ...]  # (uid, error code, message)
+    failed: tuple[tuple[str, str, str], ...]  # (uid, error code, English message for logs)
+    errors: tuple[ParvisError, ...] = ()  # the errors of ``failed``, in order (for the French text)
 
 
 def answer_group(db: Database, uids: Sequence[str], reply_fn: Callable[[InboxItem], object], *,
@@ -117,6 +118,7 @@ def answer_group(db: Database, uids: Sequence[str], reply_fn: Callable[[InboxIte
     sent: list[str] = []
     skipped: list[tuple[str, str]] = []
     failed: list[tuple[str, str, str]] = []
+    errors: list[ParvisError] = []
     for uid in dict.fromkeys(uids):
         try:
             item = repo.get_item(db, uid)
@@ -134,6 +136,7 @@ def answer_group(db: Database, uids: Sequence[str], reply_fn: Callable[[InboxIte
                 reply_fn(item)
             except ParvisError as err:
                 failed.append((uid, err.code, str(err)))
+                errors.append(err)
             else:
                 sent.append(uid)
-    return GroupReply(sent=tuple(sent), skipped=tuple(skipped), failed=tuple(failed))
+    return GroupReply(sent=tuple(sent), skipped=tuple(skipped), failed=tuple(failed), errors=tuple(errors))

@@ -84,7 +84,7 @@ def build_report(db: Database, *, since: datetime, until: datetime, config: Dash
                  filters: DashboardFilters | None = None, top_topics: int = 5) -> Report:
     """Gather the report's figures for [since, until) (Paris days, see services.reports.dashboard.period)."""
     if until <= since:
-        raise ValidationError("the report period must end after it starts")
+        raise ValidationError("the report period must end after it starts", reason="report_period_empty")
     filters = replace(filters or DashboardFilters(), since=since, until=until)
     dash = load_dashboard(db, filters, config, now=now)
     topics = topics_for(db, filters, config, now=now, top=top_topics)
@@ -242,4 +242,5 @@ def render(report: Report, fmt: str) -> bytes:
         from services.reports.pdf import report_pdf
 
         return report_pdf(report)
-    raise ValidationError(f"unknown report format {fmt!r} (pdf, html or csv)")
+    raise ValidationError(f"unknown report format {fmt!r} (pdf, html or csv)", reason="report_format_unknown",
+                          format=fmt)

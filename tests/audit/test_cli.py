@@ -79,7 +79,7 @@ def test_audit_and_archive_exports(db, db_path, published, tmp_path, capsys):
 def test_export_of_a_broken_chain_fails(chain, db_path, tmp_path, capsys):
     tamper(db_path, "DELETE FROM audit_log WHERE id = 2")
     code, _, err = run(capsys, "audit", "export", "--db", str(db_path), "--out", str(tmp_path / "x"))
-    assert code == 1 and "integrity check failed" in err
+    assert code == 1 and "Erreur : Intégrité du journal d'audit rompue" in err and "export refusé" in err
 
 
 def test_retention_and_rgpd_commands(db, db_path, published, tmp_path, capsys):
@@ -94,7 +94,7 @@ def test_retention_and_rgpd_commands(db, db_path, published, tmp_path, capsys):
     assert code == 0 and "legal hold" in out and "17(3)(d)" in out
     code, _, err = run(capsys, "rgpd", "erase", "--db", str(db_path), "camille", "--yes",
                        "--actor", "julie@valmont.fr")
-    assert code == 1 and "may not" in err
+    assert code == 1 and "Réservé au service juridique" in err
 
 
 def test_bench_audit_reports_rates(tmp_path, capsys):

@@ -175,7 +175,7 @@ def test_director_manages_saved_replies(app, db, agents):
     app.text_input(key="saved_new_title").input("Mauvais")
     app.text_area(key="saved_new_body").input("C'est débile, {prenom}.")
     app.button(key="saved_create").click().run()
-    assert any("Refusé par la charte éditoriale" in e and "débile" in e for e in texts(app.error))
+    assert any("La charte bloque ce modèle" in e and "débile" in e for e in texts(app.error))
     app.text_area(key="saved_new_body").input("Bonjour {nom}")
     app.button(key="saved_create").click().run()
     assert any("Variable inconnue" in e for e in texts(app.error))

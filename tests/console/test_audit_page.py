@@ -207,7 +207,7 @@ def test_hold_without_reason_is_refused_with_a_message(app, db, agents, messages
     open_as(app, agents["marc"])
     app.text_input(key="audit_hold_uid").input(messages[0].in_reply_to)
     app.button(key="hold_set").click().run()
-    assert retention.holds(db) == [] and any("Saisie invalide" in e.value for e in app.error)
+    assert retention.holds(db) == [] and any("Un gel juridique a besoin d'un motif" in e.value for e in app.error)
 
 
 def test_rgpd_access_and_erasure_keep_the_record(app, db, agents, messages):

@@ -93,7 +93,7 @@ def test_legal_role_cannot_act(app, agents, db):
     app.session_state["inbox_selected"] = "x:m1"
     app.run()
     app.button(key="assign_me_x:m1").click().run()
-    assert any("rôle ne permet pas" in e.value for e in app.error)
+    assert any("le rôle « Service juridique » ne permet pas" in e.value for e in app.error)
     assert repo.get_item(db, "x:m1").assigned_to is None
 
 

@@ -84,7 +84,7 @@ def test_hide_needs_a_ground_then_reaches_demo_outbox_and_audit(setup, db, db_pa
     assert page.selectbox(key=f"moderation_ground_{UID}").value == "insult_defamation"  # suggested by the flag
     page.selectbox(key=f"moderation_ground_{UID}").select("").run()
     page.button(key=f"hide_{UID}").click().run()
-    assert any("a legal ground is required" in e for e in texts(page.error))
+    assert any("Un motif légal est obligatoire" in e for e in texts(page.error))
     assert not repo.get_item(db, UID).hidden
     page.selectbox(key=f"moderation_ground_{UID}").select("insult_defamation").run()
     page.button(key=f"hide_{UID}").click().run()
@@ -135,7 +135,7 @@ def test_ban_with_a_ground_reaches_demo_outbox_then_can_be_lifted(setup, db, db_
     page = open_as(agents["julie"])
     page.selectbox(key=f"moderation_ground_{UID}").select("").run()
     page.button(key=f"ban_{UID}").click().run()
-    assert any("a legal ground is required" in e for e in texts(page.error))
+    assert any("Un motif légal est obligatoire" in e for e in texts(page.error))
     page.selectbox(key=f"moderation_ground_{UID}").select("insult_defamation").run()
     page.button(key=f"ban_{UID}").click().run()
     assert any("banni" in s for s in texts(page.success)), texts(page.error)

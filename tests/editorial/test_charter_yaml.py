@@ -10,6 +10,7 @@ from core.errors import ValidationError
 from editorial.charter import Severity
 from editorial.charter_yaml import charter_from_dict, default_charter, dump_yaml, load_yaml
 from editorial.templates import render_template, validate_template, variables_in
+from tests.french import raises_fr
 
 
 def test_default_charter_round_trips_through_yaml():
@@ -32,12 +33,12 @@ def test_default_charter_round_trips_through_yaml():
     ("allowed_domains: valmont.fr", "« allowed_domains »"),
 ])
 def test_invalid_charters_name_the_field(yaml_text, field):
-    with pytest.raises(ValidationError, match=re.escape(field)):
+    with raises_fr(ValidationError, re.escape(field)):
         load_yaml(yaml_text)
 
 
 def test_unreadable_yaml():
-    with pytest.raises(ValidationError, match="YAML illisible"):
+    with raises_fr(ValidationError, "YAML illisible"):
         load_yaml("rules: [unclosed")
 
 
@@ -54,7 +55,7 @@ def test_templates():
     assert render_template(body, {"prenom": "Camille", "service": "Propreté", "lien": "https://valmont.fr"}) == (
         "Bonjour Camille, le service Propreté vous répond : https://valmont.fr")
     assert render_template("Bonjour {prenom}, merci !", {}) == "Bonjour, merci !"
-    with pytest.raises(ValidationError, match="Variable inconnue {nom}"):
+    with raises_fr(ValidationError, "Variable inconnue {nom}"):
         validate_template("x", "Bonjour {nom}")
-    with pytest.raises(ValidationError, match="titre"):
+    with raises_fr(ValidationError, "titre"):
         validate_template(" ", "Bonjour")

@@ -15,6 +15,7 @@ from moderation.crisis import counts_as_negative, detect_crisis
 from moderation.priority import negativity, priority, reach, waiting_pressure
 from moderation.scoring import Moderator
 from tests.conftest import make_mention
+from tests.french import raises_fr
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +111,7 @@ def test_legal_grounds():
     assert {g.code.value for g in legal.GROUNDS} == {"insult_defamation", "discrimination", "threat",
                                                      "personal_data", "spam"}
     assert "1881" in legal.ground("insult_defamation").basis_fr
-    with pytest.raises(ValidationError, match="désaccord"):
+    with raises_fr(ValidationError, "désaccord"):
         legal.ground("disagrees_with_the_city")
     flags = ({"kind": "personal_data", "score": 0.8}, {"kind": "threat", "score": 0.95})
     assert [g.code for g in legal.suggested_grounds(flags)] == [legal.Ground.THREAT, legal.Ground.PERSONAL_DATA]

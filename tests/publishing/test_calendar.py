@@ -15,6 +15,7 @@ from services.editorial import calendar_views
 from services.editorial import post_review
 from services.publishing.posts import Publisher
 from tests.publishing.conftest import POLICY, T0
+from tests.french import raises_fr
 
 S, T = DraftState, TargetState
 PARIS_9H = datetime(2026, 6, 15, 9, 0)  # naive = Paris wall-clock time; = T0 in UTC
@@ -36,7 +37,7 @@ def test_time_is_entered_in_paris_and_stored_in_utc(db, agents, clock):
 ])
 def test_invalid_posts_are_refused_with_a_clear_message(db, agents, clock, kwargs, message):
     args = {"text": "Conseil municipal jeudi à 19h.", "accounts": ["x"], "at": PARIS_9H, **kwargs}
-    with pytest.raises(ValidationError, match=message):
+    with raises_fr(ValidationError, message):
         calendar.create_post(db, agents["julie"], now=clock(), **args)
 
 
@@ -56,7 +57,7 @@ def test_legal_cannot_write_posts_and_authors_cannot_approve_their_own(db, agent
     own = calendar.create_post(db, agents["sophie"], text="Édito de la directrice.", accounts=["x"], at=PARIS_9H,
                                now=clock())
     post_review.submit_post(db, agents["sophie"], own.id, now=clock())
-    with pytest.raises(WorkflowError, match="quatre yeux"):
+    with raises_fr(WorkflowError, "quatre yeux"):
         post_review.approve_post(db, agents["sophie"], own.id, now=clock())
 
 
@@ -107,7 +108,7 @@ def test_cancel_and_published_posts_cannot_be_edited(db, agents, clock, platform
     post = make_post()
     clock.now = T0
     publisher.tick()
-    with pytest.raises(WorkflowError, match="Dupliquez"):
+    with raises_fr(WorkflowError, "Dupliquez"):
         calendar.edit_post(db, agents["julie"], post.id, text="Autre", now=clock())
     with pytest.raises(WorkflowError):
         calendar.cancel_post(db, agents["julie"], post.id, now=clock())

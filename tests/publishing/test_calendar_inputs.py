@@ -7,6 +7,7 @@ import pytest
 from core.config import Settings
 from core.errors import ValidationError
 from services.editorial import calendar_inputs
+from tests.french import raises_fr
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 
@@ -20,9 +21,9 @@ def test_an_image_is_stored_once_under_its_content_hash(tmp_path):
 
 
 def test_what_is_not_an_image_or_too_big_is_refused(tmp_path):
-    with pytest.raises(ValidationError, match="n'est pas une image"):
+    with raises_fr(ValidationError, "n'est pas une image"):
         calendar_inputs.store_image(tmp_path, "photo.png", b"<svg onload=alert(1)>")
-    with pytest.raises(ValidationError, match="5 Mo"):
+    with raises_fr(ValidationError, "5 Mo"):
         calendar_inputs.store_image(tmp_path, "grande.png", PNG + b"\x00" * calendar_inputs.MAX_IMAGE_BYTES)
 
 

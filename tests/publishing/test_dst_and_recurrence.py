@@ -16,6 +16,7 @@ from services.editorial import recurrence
 from services.publishing.posts import Publisher
 from tests.publishing.conftest import POLICY
 from tests.publishing.fakes import FakeClock, FakePlatform
+from tests.french import raises_fr
 
 S, T = DraftState, TargetState
 
@@ -25,7 +26,7 @@ def utc(text: str) -> datetime:
 
 
 def test_the_missing_march_hour_is_refused_with_a_clear_message():
-    with pytest.raises(ValidationError, match="n'existe pas le 29/03/2026"):
+    with raises_fr(ValidationError, "n'existe pas le 29/03/2026"):
         calendar_time.paris_to_utc(datetime(2026, 3, 29, 2, 30))
     assert calendar_time.paris_to_utc(datetime(2026, 3, 29, 3, 0)) == utc("2026-03-29T01:00")
     assert calendar_time.paris_to_utc(datetime(2026, 3, 29, 1, 59)) == utc("2026-03-29T00:59")
@@ -40,7 +41,7 @@ def test_the_doubled_october_hour_means_the_first_one_unless_asked():
 
 def test_a_post_in_the_missing_hour_is_refused_by_the_calendar(db, agents):
     now = utc("2026-03-20T08:00")
-    with pytest.raises(ValidationError, match="heure d'été"):
+    with raises_fr(ValidationError, "heure d'été"):
         calendar.create_post(db, agents["julie"], text="Marché", accounts=["x"], at=datetime(2026, 3, 29, 2, 15),
                              now=now)
     second = calendar.create_post(db, agents["julie"], text="Marché", accounts=["x"],

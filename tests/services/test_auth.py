@@ -12,6 +12,8 @@ from core.errors import AccountLocked, AuthError, SessionExpired, ValidationErro
 from core.models import Role
 from services.accounts import auth
 from services.accounts import users
+from console.messages import message_for
+from tests.french import raises_fr
 
 POLICY = auth.AuthPolicy(max_failures=3, lockout=timedelta(minutes=15), idle_timeout=timedelta(minutes=30),
                          max_age=timedelta(hours=8), hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
@@ -41,7 +43,8 @@ def test_wrong_password_and_unknown_account_get_the_same_message(db, julie, now)
         auth.sign_in(db, "julie@valmont.fr", "nope", now=now, policy=POLICY)
     with pytest.raises(AuthError) as unknown:
         auth.sign_in(db, "nobody@valmont.fr", "nope", now=now, policy=POLICY)
-    assert str(wrong.value) == str(unknown.value) == "Identifiant ou mot de passe incorrect."
+    assert message_for(wrong.value) == message_for(unknown.value) == "Identifiant ou mot de passe incorrect."
+    assert str(wrong.value) == str(unknown.value)
     assert audit.event_names(db)[-2:] == ["sign-in-failed", "sign-in-failed"]
 
 
@@ -49,7 +52,7 @@ def test_lockout_after_repeated_failures_then_unlock_after_the_delay(db, julie, 
     for _ in range(2):
         with pytest.raises(AuthError):
             auth.sign_in(db, "julie@valmont.fr", "bad", now=now, policy=POLICY)
-    with pytest.raises(AccountLocked, match="verrouillé"):
+    with raises_fr(AccountLocked, "verrouillé"):
         auth.sign_in(db, "julie@valmont.fr", "bad", now=now, policy=POLICY)
     assert "account-locked" in audit.event_names(db)
     with pytest.raises(AccountLocked):  # even the right password is refused while locked
@@ -71,7 +74,7 @@ def test_success_resets_the_failure_counter(db, julie, now):
 
 def test_session_idle_timeout_and_maximum_age(db, julie, now):
     session = auth.sign_in(db, "julie@valmont.fr", PASSWORD, now=now, policy=POLICY)
-    with pytest.raises(SessionExpired, match="expirée"):
+    with raises_fr(SessionExpired, "expirée"):
         auth.resolve_session(db, session.token, now=now + timedelta(minutes=31), policy=POLICY)
     active = auth.sign_in(db, "julie@valmont.fr", PASSWORD, now=now, policy=POLICY)
     t = now
@@ -116,7 +119,7 @@ def test_sso_maps_a_verified_email_to_an_existing_agent(db, now):
     assert session.agent.id == agent.id
     rows = [r for r in audit.events_for(db, f"agent:{agent.id}") if r["event"] == "signed-in"]
     assert rows[-1]["properties"] == {"method": "sso"}
-    with pytest.raises(AuthError, match="demandez à l'administrateur"):
+    with raises_fr(AuthError, "demandez à l'administrateur"):
         auth.sign_in_sso(db, "stranger@example.org", now=now, policy=POLICY)
     with pytest.raises(AuthError):  # an SSO-only account has no password to guess
         auth.sign_in(db, "sophie@valmont.fr", "", now=now, policy=POLICY)
@@ -133,7 +136,7 @@ def test_first_admin_bootstrap_and_last_admin_guard(db, now):
     admin = users.create_agent(db, None, email="admin@valmont.fr", name="Admin Parvis", role=Role.ADMIN,
                                password=PASSWORD, now=now, policy=POLICY)
     assert not users.needs_bootstrap(db)
-    with pytest.raises(ValidationError, match="dernier administrateur"):
+    with raises_fr(ValidationError, "dernier administrateur"):
         users.set_role(db, admin, admin.id, Role.DIRECTOR, now=now)
     other = users.create_agent(db, admin, email="it@valmont.fr", name="It Team", role=Role.LEGAL, now=now,
                                policy=POLICY)

@@ -15,6 +15,7 @@ from editorial.charter import Election, Term
 from editorial.charter_yaml import default_charter, load_yaml
 from services.editorial import charter as charters
 from services.inbox import saved_replies
+from tests.french import raises_fr
 
 
 def test_default_until_saved_then_versions_are_append_only(db, agents, now):
@@ -45,7 +46,7 @@ def test_yaml_import_validates_and_export_round_trips(db, agents, now):
     saved = charters.import_yaml(db, agents["sophie"], text.replace("Ville de Valmont", "Valmont"), now=now)
     assert saved.version == 1 and saved.name.endswith("Valmont")
     assert load_yaml(charters.export_yaml(db), version=1) == saved
-    with pytest.raises(ValidationError, match="clé inconnue"):
+    with raises_fr(ValidationError, "clé inconnue"):
         charters.import_yaml(db, agents["sophie"], "regles: {}", now=now)
     assert repo.latest_charter(db)["version"] == 1
 
@@ -69,9 +70,9 @@ def test_saved_replies_are_checked_and_filled(db, agents, now, mention_factory):
     sophie, julie = agents["sophie"], agents["julie"]
     saved = saved_replies.create(db, sophie, title="Collecte", now=now,
                                  body="Bonjour {prenom}, le service {service} passe demain. Infos : {lien}")
-    with pytest.raises(CharterBlocked, match="bloque ce modèle"):
+    with raises_fr(CharterBlocked, "bloque ce modèle"):
         saved_replies.create(db, sophie, title="Mauvais", body="C'est n'importe quoi {prenom}", now=now)
-    with pytest.raises(ValidationError, match="Variable inconnue"):
+    with raises_fr(ValidationError, "Variable inconnue"):
         saved_replies.create(db, sophie, title="Var", body="Bonjour {nom}", now=now)
     m = mention_factory("x", author="camille")
     repo.upsert_mentions(db, [m], now=now)

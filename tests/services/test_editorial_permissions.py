@@ -16,6 +16,7 @@ from services.inbox import saved_replies
 from services.accounts import users
 from services.editorial import charter as charters
 from services.accounts.permissions import MATRIX, Action, can, require
+from tests.french import raises_fr
 
 EXPECTED = {
     Role.COMMUNITY_MANAGER: {"inbox.read", "inbox.triage", "reply.compose", "post.create", "charter.read",
@@ -39,13 +40,13 @@ def test_require_refuses_with_a_french_message(role, action):
         require(agent, action)
         assert can(agent, action)
     else:
-        with pytest.raises(PermissionDenied, match="Action refusée : le rôle"):
+        with raises_fr(PermissionDenied, "Action refusée : le rôle"):
             require(agent, action)
 
 
 def test_inactive_agents_can_do_nothing():
     agent = Agent(id=1, email="x@valmont.fr", name="X", initials="X", role=Role.DIRECTOR, active=False)
-    with pytest.raises(PermissionDenied, match="désactivé"):
+    with raises_fr(PermissionDenied, "désactivé"):
         require(agent, Action.CHARTER_READ)
 
 
@@ -69,7 +70,7 @@ def test_services_enforce_the_matrix(db, agents, now, role, action):
     if str(action) in EXPECTED[role]:
         CALLS[action](db, actor, now)
     else:
-        with pytest.raises(PermissionDenied, match="Action refusée"):
+        with raises_fr(PermissionDenied, "Action refusée"):
             CALLS[action](db, actor, now)
 
 

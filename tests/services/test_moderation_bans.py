@@ -19,7 +19,9 @@ from moderation.legal import OPPOSITION_WARNING_FR
 from services.moderation import actions
 from services.moderation import bans
 from services.moderation import queue as mq
+from console.messages import message_for
 from tests.conftest import make_mention
+from tests.french import raises_fr
 
 INSULT = {"kind": "insult", "score": 0.9, "spans": [[0, 6]], "reason": "Propos injurieux"}
 
@@ -73,7 +75,7 @@ def _events(db, uid, name):
 @pytest.mark.parametrize("ground", [None, "", "disagrees_with_city"])
 def test_ban_needs_a_legal_ground(db, agents, now, fake, settings, ground):
     uid = _store(db, now)
-    with pytest.raises(ValidationError, match="désaccord"):
+    with raises_fr(ValidationError, "désaccord"):
         actions.restrict(db, settings, uid, "ban", ground, actor=agents["julie"], now=now)
     assert fake.calls == [] and author_bans_repo.bans(db) == [] and audit.events_for(db, uid) == []
 
@@ -131,7 +133,7 @@ def test_banning_an_elected_official_needs_the_director(db, agents, now, fake, s
     assert not out.done and fake.calls == [] and author_bans_repo.bans(db) == []
     with pytest.raises(ValidationError) as err:  # acting directly, the director must tick the confirmation
         actions.restrict(db, settings, uid, "ban", "insult_defamation", actor=sophie, now=now)
-    assert OPPOSITION_WARNING_FR in str(err.value) and fake.calls == []
+    assert OPPOSITION_WARNING_FR in message_for(err.value) and fake.calls == []
     actions.confirm_request(db, settings, out.request_id, actor=sophie, now=now)
     [event] = _events(db, uid, "author-banned")
     assert event["properties"]["confirmed_by"] == "sophie@valmont.fr" and len(fake.calls) == 1

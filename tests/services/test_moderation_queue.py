@@ -17,6 +17,7 @@ from core.models import Platform, Status
 from moderation.legal import OPPOSITION_WARNING_FR
 from services.moderation import actions
 from services.moderation import queue as mq
+from console.messages import message_for
 from tests.conftest import make_mention
 
 INSULT = {"kind": "insult", "score": 0.9, "spans": [[0, 6]], "reason": "Propos injurieux"}
@@ -143,7 +144,7 @@ def test_elected_author_needs_director_confirmation(db, agents, now, fake, setti
     assert pending.item.uid == uid and pending.request.ground == "insult_defamation"
     with pytest.raises(ValidationError) as err:  # the director must confirm explicitly, seeing the warning
         actions.hide(db, settings, uid, "insult_defamation", actor=sophie, now=now)
-    assert OPPOSITION_WARNING_FR in str(err.value)
+    assert OPPOSITION_WARNING_FR in message_for(err.value)
     with pytest.raises(PermissionDenied):
         actions.confirm_request(db, settings, out.request_id, actor=agents["karim"], now=now)
     actions.confirm_request(db, settings, out.request_id, actor=sophie, now=now)

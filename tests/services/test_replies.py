@@ -17,6 +17,7 @@ from services.inbox import replies
 from services.publishing import reply_sending
 from services.accounts import users
 from services.editorial import charter as charters
+from tests.french import raises_fr
 
 
 class FakeConnector:
@@ -86,7 +87,7 @@ def test_charter_block_then_fix_then_approval_then_send(db, agents, now, mention
     draft = replies.create_draft(db, julie, mention_uid=mention.uid, body="C'est n'importe quoi, voyez bit.ly/x",
                                  now=now)
     assert {f["code"] for f in draft.charter_result} >= {"banned_term", "link_not_allowed"}
-    with pytest.raises(CharterBlocked, match="La charte bloque") as blocked:
+    with raises_fr(CharterBlocked, "La charte bloque") as blocked:
         replies.submit(db, julie, draft.id, now=now)
     assert blocked.value.code == "charter_blocked" and blocked.value.findings
     assert repo.get_draft(db, draft.id).state is DraftState.DRAFT
@@ -95,7 +96,7 @@ def test_charter_block_then_fix_then_approval_then_send(db, agents, now, mention
     fixed = replies.edit(db, julie, draft.id, body="Malheureusement la collecte a du retard : elle passe demain.",
                          now=now)
     assert fixed.approval_reasons == ("charter_warnings",) and fixed.needs_approval
-    with pytest.raises(WorkflowError, match="validé par la direction"):
+    with raises_fr(WorkflowError, "validé par la direction"):
         replies.send(db, julie, draft.id, connector, now=now)
     submitted = replies.submit(db, julie, draft.id, now=now)
     assert submitted.state is DraftState.SUBMITTED
@@ -113,7 +114,7 @@ def test_high_risk_mention_needs_approval_and_author_cannot_approve(db, agents, 
     draft = replies.create_draft(db, sophie, mention_uid=risky.uid, body=CLEAN, now=now)
     assert draft.approval_reasons == ("risk",)
     replies.submit(db, sophie, draft.id, now=now)
-    with pytest.raises(WorkflowError, match="quatre yeux"):
+    with raises_fr(WorkflowError, "quatre yeux"):
         replies.approve(db, sophie, draft.id, now=now)
     with pytest.raises(PermissionDenied):
         replies.approve(db, agents["karim"], draft.id, now=now)
@@ -125,11 +126,11 @@ def test_request_changes_then_resubmit(db, agents, now, risky):
     julie, sophie = agents["julie"], agents["sophie"]
     draft = replies.create_draft(db, julie, mention_uid=risky.uid, body=CLEAN, now=now)
     replies.submit(db, julie, draft.id, now=now)
-    with pytest.raises(WorkflowError, match="commentaire"):
+    with raises_fr(WorkflowError, "commentaire"):
         replies.request_changes(db, sophie, draft.id, comment="", now=now)
     back = replies.request_changes(db, sophie, draft.id, comment="Ajoutez le lien vers la page propreté", now=now)
     assert back.state is DraftState.CHANGES_REQUESTED and back.comment.startswith("Ajoutez")
-    with pytest.raises(PermissionDenied, match="Seul l'auteur"):
+    with raises_fr(PermissionDenied, "Seul l'auteur"):
         replies.edit(db, agents["karim"], draft.id, body="x", now=now)
     replies.edit(db, julie, draft.id, body=CLEAN + " Infos : https://www.valmont.fr/proprete", now=now)
     assert replies.submit(db, julie, draft.id, now=now).state is DraftState.SUBMITTED
@@ -146,7 +147,7 @@ def test_editing_an_approved_reply_sends_it_back_with_a_diff(db, agents, now, ri
     assert item.draft.id == draft.id and item.item.risk_score == 0.9 and item.author.id == julie.id
     assert any(line.startswith("-") and "demain" in line for line in item.diff)
     assert any(line.startswith("+") and "lundi" in line for line in item.diff)
-    with pytest.raises(WorkflowError, match="a changé"):
+    with raises_fr(WorkflowError, "a changé"):
         replies.approve(db, sophie, draft.id, now=now, seen_text=CLEAN)
     assert "reply-edited" in [r["event"] for r in audit.events_for(db, risky.uid)]
 
@@ -182,7 +183,7 @@ def test_an_uncertain_failure_is_never_sent_again_blindly(db, agents, now, menti
     with pytest.raises(Unavailable):
         replies.send(db, agents["julie"], draft.id, connector, now=now)
     assert repo.get_draft(db, draft.id).state is DraftState.TO_VERIFY
-    with pytest.raises(WorkflowError, match="incertain"):
+    with raises_fr(WorkflowError, "incertain"):
         replies.send(db, agents["julie"], draft.id, connector, now=now)
     assert connector.sent == []
     assert "reply-to-verify" in [r["event"] for r in audit.events_for(db, mention.uid)]
@@ -245,5 +246,5 @@ def test_cancel_and_permissions_of_others(db, agents, now, mention):
     with pytest.raises(PermissionDenied):
         replies.cancel(db, agents["karim"], draft.id, now=now)
     assert replies.cancel(db, agents["sophie"], draft.id, now=now).state is DraftState.CANCELLED
-    with pytest.raises(WorkflowError, match="Impossible de"):
+    with raises_fr(WorkflowError, "Impossible de"):
         replies.submit(db, agents["julie"], draft.id, now=now)

@@ -16,7 +16,9 @@ from services.inbox import replies
 from services.publishing import reply_sending
 from services.publishing.content import PublishPolicy
 from services.publishing.reply_outbox import ReplyWorker
+from console.messages import message_for
 from tests.publishing.reply_fakes import FakeReplyPlatform
+from tests.french import raises_fr
 
 CLEAN = "Bonjour, merci pour votre signalement : la collecte passe demain matin rue Hoche."
 POLICY = PublishPolicy(stale_after=timedelta(seconds=90), retry_window=timedelta(minutes=30))
@@ -40,7 +42,7 @@ def test_two_tabs_clicking_send_on_the_same_draft_at_once_send_it_once(db, db_pa
             replies.send(conn, agents["julie"], draft.id, platform, now=now)
             outcomes.append("sent")
         except WorkflowError as err:
-            outcomes.append(str(err))
+            outcomes.append(message_for(err))
         finally:
             conn.close()
 
@@ -61,7 +63,7 @@ def test_a_second_click_after_the_reply_went_out_is_refused(db, agents, now, men
     platform = FakeReplyPlatform(clock=lambda: now)
     draft = replies.create_draft(db, agents["julie"], mention_uid=mention.uid, body=CLEAN, now=now)
     replies.send(db, agents["julie"], draft.id, platform, now=now)
-    with pytest.raises(WorkflowError, match="déjà été envoyée"):
+    with raises_fr(WorkflowError, "déjà été envoyée"):
         replies.send(db, agents["sophie"], draft.id, platform, now=now + timedelta(seconds=1))
     assert platform.count(mention) == 1
 
@@ -72,7 +74,7 @@ def test_the_same_text_composed_twice_on_one_mention_goes_out_once(db, agents, n
     first = replies.create_draft(db, agents["julie"], mention_uid=mention.uid, body=CLEAN, now=now)
     second = replies.create_draft(db, agents["julie"], mention_uid=mention.uid, body=CLEAN, now=now)
     replies.send(db, agents["julie"], first.id, platform, now=now)
-    with pytest.raises(WorkflowError, match="identique"):
+    with raises_fr(WorkflowError, "identique"):
         replies.send(db, agents["julie"], second.id, platform, now=now)
     assert platform.count(mention) == 1 and repo.get_draft(db, second.id).state is DraftState.DRAFT
     other = replies.create_draft(db, agents["julie"], mention_uid=mention.uid, now=now,
@@ -90,7 +92,7 @@ def test_a_person_cannot_send_a_scheduled_reply_the_worker_is_sending(db, agents
         if point == "claimed":  # the worker's call is about to start: Julie clicks "Envoyer" in the inbox
             with pytest.raises(WorkflowError) as err:
                 replies.send(db, agents["julie"], draft.id, platform, now=now + timedelta(hours=1))
-            refused.append(str(err.value))
+            refused.append(message_for(err.value))
 
     worker = ReplyWorker(db, {Platform.X: platform}, clock=lambda: now + timedelta(hours=1), worker_id="w",
                          hook=meanwhile)
@@ -130,7 +132,7 @@ def test_an_uncertain_send_is_checked_by_the_worker_before_anything_else(db, age
     with pytest.raises(Exception, match="timeout"):
         replies.send(db, agents["julie"], draft.id, platform, now=now)
     assert repo.get_draft(db, draft.id).state is DraftState.PUBLISHING  # locked while it is being checked
-    with pytest.raises(WorkflowError, match="en cours"):
+    with raises_fr(WorkflowError, "en cours"):
         replies.send(db, agents["julie"], draft.id, platform, now=now)
     clock_now[0] = now + timedelta(minutes=1)
     ReplyWorker(db, {Platform.X: platform}, clock=lambda: clock_now[0], policy=POLICY, worker_id="w").tick()

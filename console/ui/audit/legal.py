@@ -47,7 +47,7 @@ def _set_hold(agent: Agent) -> None:
         if s.get("audit_hold_target", "mention") == "mention":
             uid = (s.get("audit_hold_uid") or "").strip()
             if not uid:
-                raise ValidationError("donnez l'identifiant Parvis du message reçu (ex. x:1790012)")
+                raise ValidationError(reason="hold_mention_id_required")
             return retention.hold_mention(db, uid, scope=scope, reason=reason, actor=agent, now=deps.now())
         return retention.set_hold(db, scope=scope, platform=s.get("audit_hold_platform") or "",
                                   key=s.get("audit_hold_key") or "", reason=reason, actor=agent, now=deps.now())

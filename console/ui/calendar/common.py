@@ -67,14 +67,14 @@ def time_inputs(prefix: str, default: datetime, *, label: str = "Date") -> None:
     try:
         paris_to_utc(local)
     except ValidationError as err:
-        st.warning(md_escape(str(err)))
+        st.warning(md_escape(message_for(err)))
 
 
 def read_time(prefix: str) -> tuple[datetime, int]:
     """In a callback: the naive Paris wall-clock time and the fold chosen for a doubled hour."""
     day, at = st.session_state.get(f"{prefix}_date"), st.session_state.get(f"{prefix}_time")
     if not isinstance(day, date) or not isinstance(at, time):
-        raise ValidationError("Indiquez une date et une heure.")
+        raise ValidationError(reason="date_and_time_required")
     local = datetime.combine(day, at)
     return local, int(st.session_state.get(f"{prefix}_fold", 0)) if is_ambiguous(local) else 0
 

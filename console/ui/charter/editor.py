@@ -119,8 +119,7 @@ def _save(agent: Agent, base: dict[str, Any]) -> None:
         with deps.db() as db:
             in_force = charters.current(db).charter
             if in_force.version != base["version"]:
-                raise WorkflowError(f"la charte a changé entre-temps (version {in_force.version}) : "
-                                    "vos modifications n'ont pas été enregistrées, reprenez-les.")
+                raise WorkflowError(reason="charter_changed_meanwhile", version=in_force.version)
             new = charter_from_dict(_collect(base))
             if _comparable(new) == _comparable(in_force):
                 page.flash("info", "Aucune modification : pas de nouvelle version.")

@@ -162,7 +162,7 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise ValidationError("fichier illisible : enregistrez-le en UTF-8.") from err
+        raise ValidationError(reason="file_not_utf8") from err
 
 
 def yaml_tab(agent: Agent, can_edit: bool) -> None:

@@ -76,17 +76,8 @@ def answer_topic(agent: Agent, uids: Sequence[str], saved_id: int, topic_id: str
         reasons = sorted({SKIP_FR.get(reason, reason) for _, reason in result.skipped})
         parts.append(f"{len(result.skipped)} ignorée(s) ({', '.join(reasons)})")
     if result.failed:
-        _, code, text = result.failed[0]
-        parts.append(f"{len(result.failed)} en échec — {message_for(_Failure(code, text))}")
+        parts.append(f"{len(result.failed)} en échec — {message_for(result.errors[0])}")
     page.flash("error" if result.failed else "ok", " ; ".join(parts) + ".")
-
-
-class _Failure(Exception):
-    """A recorded failure, shown through the usual French messages."""
-
-    def __init__(self, code: str, text: str) -> None:
-        super().__init__(text)
-        self.code = code
 
 
 def _answer_box(agent: Agent, topic: Topic, saved: list[saved_replies.SavedReply]) -> None:

@@ -7,7 +7,7 @@ from sqlite_utils import Database
 
 from console.ui import deps, page
 from core.clock import format_paris
-from core.errors import ParvisError
+from core.errors import ParvisError, SessionExpired
 from core.settings_schema import MediaSettings
 from services.connections import status as connections
 from services.connections import x_budget
@@ -20,7 +20,7 @@ def _sync_now(name: str) -> None:
     def call(db: Database, now: datetime) -> None:
         agent = deps.current_agent(db)
         if agent is None:
-            raise ParvisError("aucun agent")
+            raise SessionExpired(reason="session_unknown")
         connections.request_sync(db, deps.settings(), name, actor=agent, now=now)
     page.run(call, f"Synchronisation de « {name} » demandée au worker.")
 

@@ -1,0 +1,59 @@
+"""French labels: statuses, platforms, roles, sentiments, and the names used inside error sentences."""
+
+from __future__ import annotations
+
+STATUS_LABELS = {
+    "new": "Nouveau",
+    "assigned": "Assigné",
+    "waiting": "En attente",
+    "answered": "Répondu",
+    "closed": "Clos",
+    "escalated": "Escaladé",
+}
+
+PLATFORM_LABELS = {
+    "x": "X",
+    "facebook": "Facebook",
+    "instagram": "Instagram",
+    "mastodon": "Mastodon",
+    "bluesky": "Bluesky",
+    "demo": "Démo",
+}
+
+ROLE_LABELS = {
+    "community_manager": "Community manager",
+    "director": "Direction de la communication",
+    "legal": "Service juridique",
+    "admin": "Administrateur",
+}
+
+SENTIMENT_LABELS = {"negative": "négatif", "neutral": "neutre", "positive": "positif"}
+
+# What a role may do (services.accounts.permissions.Action), as the end of "ne permet pas de ...".
+ACTION_LABELS = {
+    "inbox.read": "consulter la boîte de réception", "inbox.triage": "traiter les messages",
+    "reply.compose": "rédiger et envoyer des réponses", "reply.approve": "valider les réponses",
+    "post.create": "préparer des publications", "post.approve": "valider les publications",
+    "charter.read": "consulter la charte", "charter.edit": "modifier la charte éditoriale",
+    "saved_reply.use": "utiliser les modèles de réponse", "saved_reply.edit": "gérer les modèles de réponse",
+    "signature.set": "choisir les signatures des agents", "users.manage": "gérer les comptes",
+    "roles.change": "changer les rôles", "connectors.manage": "gérer les connexions aux réseaux",
+    "audit.read": "consulter le journal d'audit", "audit.export": "exporter le journal et les archives",
+    "moderation.act": "modérer les messages", "moderation.confirm": "confirmer la modération d'un élu",
+}
+
+# Steps of the approval workflow (editorial.workflow.Action), as the end of "Impossible ...".
+WORKFLOW_STEP_LABELS = {
+    "edit": "de modifier", "submit": "de soumettre", "approve": "de valider",
+    "request_changes": "de demander des modifications sur", "schedule": "de programmer", "send": "d'envoyer",
+    "mark_sent": "de marquer envoyé", "mark_failed": "de marquer en échec", "mark_uncertain": "de marquer à vérifier",
+    "cancel": "d'annuler",
+}
+
+MODERATION_ACTION_LABELS = {"hide": "masquer", "unhide": "réafficher", "delete": "supprimer", "ban": "bannir",
+                            "unban": "lever le bannissement de"}
+
+REQUEST_STATE_LABELS = {"pending": "en attente", "confirmed": "confirmée", "refused": "refusée"}
+
+X_CAP_POLICY_LABELS = {"stop_polling": "relève arrêtée, les réponses partent encore",
+                       "stop_writes": "réponses et publications arrêtées, la relève continue"}
