@@ -10,6 +10,7 @@ from typing import Any
 
 import streamlit as st
 
+from console.messages import message_for
 from console.ui import deps, page
 from console.ui.components import md_escape
 from core.errors import ValidationError

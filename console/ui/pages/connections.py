@@ -7,7 +7,7 @@ from sqlite_utils import Database
 
 from console.ui import deps, page
 from core.clock import format_paris
-from core.errors import ParvisError, SessionExpired
+from core.errors import SessionExpired
 from core.settings_schema import MediaSettings
 from services.connections import status as connections
 from services.connections import x_budget
