@@ -49,7 +49,7 @@ def _run_script() -> None:
     from core.errors import ValidationError
 
     def refuse(db, now):  # a service refusing with a message that quotes the resident
-        raise ValidationError(f"« {st.session_state['said']} » refusé")
+        raise ValidationError(reason="status_unknown", status=st.session_state["said"])
 
     def accept(db, now):
         return st.session_state["said"]
@@ -77,7 +77,7 @@ def test_run_flashes_the_refusal_and_the_success_escaped(db_path, db, monkeypatc
     app.run()
     app.button(key="refuse").click().run()
     assert not app.exception
-    assert [shown(e.value) for e in app.error] == [f"Saisie invalide : « {RESIDENT} » refusé"]
+    assert [shown(e.value) for e in app.error] == [f"Statut inconnu : « {RESIDENT} »."]
     assert not app.success
     app.button(key="accept").click().run()
     assert [shown(s.value) for s in app.success] == [f"Reçu : {RESIDENT}"] and not app.error
