@@ -1,12 +1,12 @@
 # Parvis — the two commands of the README:
 #   make run   set up (once) and start the console on the built-in demo data, with its worker
-#   make test  set up (once) and run the whole test suite, browser tests included
+#   make test  set up (once), run ruff and mypy, then the whole test suite, browser tests included
 PYTHON ?= python3.11
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test setup setup-dev browser bench clean
+.PHONY: run test lint setup setup-dev browser bench clean
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Parvis needs $(PYTHON) (set PYTHON=python3 if that is 3.11)"; exit 1; }
@@ -32,11 +32,16 @@ run: setup
 	$(PY) -m console demo
 	$(PY) -m console up --port $(PORT)
 
-test: setup-dev browser
+# Lint and type guards (configuration in pyproject.toml); part of `make test`.
+lint: setup-dev
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+test: setup-dev lint browser
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m pytest -q --e2e
 
 bench: setup-dev browser
 	PY=$(PY) scripts/bench_all.sh
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
