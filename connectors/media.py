@@ -1,7 +1,7 @@
 """A scheduled post's images as the connectors read them: ``Post.media`` entries checked and loaded from disk.
 
-A media entry is ``{"kind": "image", "name", "path", "alt"}`` (services/editorial/calendar_inputs.py stores the file under
-``<data dir>/media/`` with a content-addressed name). Problems are :class:`core.errors.PermanentFailure` naming
+A media entry is ``{"kind": "image", "name", "path", "alt"}`` (services/editorial/calendar_inputs.py stores the file
+under ``<data dir>/media/`` with a content-addressed name). Problems are :class:`core.errors.PermanentFailure` naming
 the file: retrying would not help, a person must change the post.
 """
 

@@ -127,7 +127,7 @@ def extract(text: str, lexicon: Lexicon) -> TextFeatures:
     toks = tokens(folded)
     marks = _negation_marks(toks, lexicon.negators)
     word_list = [("n:" if negated else "w:") + tok for tok, negated in zip(toks, marks, strict=True)]
-    word_list += ["b:" + a + "_" + b for a, b in zip(toks, toks[1:])]
+    word_list += ["b:" + a + "_" + b for a, b in zip(toks, toks[1:], strict=False)]
     words: dict[str, int] = Counter(word_list)
     grams: list[str] = []
     pos = neg = 0

@@ -108,7 +108,8 @@ class RiskScorer:
             if insult is None and prob >= 0.5:  # below its decision line the model alone says nothing
                 insult = RiskFlag(kind="insult", score=prob, spans=spans,
                                   reason=f"{REASONS['insult']} (modèle de toxicité : {prob:.0%})")
-            elif insult is not None and prob > insult.score:  # max, not noisy-OR: chosen by cross-validation (docs/moderation.md)
+            elif insult is not None and prob > insult.score:
+                # max, not noisy-OR: chosen by cross-validation (docs/moderation.md)
                 insult = RiskFlag(kind="insult", score=prob, spans=insult.spans, reason=insult.reason)
         if insult:
             out["insult"] = insult

@@ -1,11 +1,11 @@
 """Rebuild the shipped models from the labelled data in ``../shared/data`` (``python -m console train ...``).
 
 Sentiment: trained on ``xlmt-fr/train.jsonl`` and ``xlmt-en/train.jsonl`` (+ agents' corrections with
-``--with-feedback``); hyper-parameters were chosen by 5-fold cross-validation on the French training rows
-(``--search`` reruns the grid); the ``val.jsonl`` files are only reported. Toxicity: ``mlma-fr/train.jsonl`` is split 80/20 (stratified, seed 7); the decision threshold
-is chosen by cross-validation on the 80 % (for the classifier together with the lexicon, as ``eval risk`` counts
-it) and the 20 % is held out for ``eval risk``; the positive and neutral tweets of ``xlmt-fr/train.jsonl`` join
-every fit as non-toxic rows (docs/decisions/0011-toxicity-model.md). Same inputs, same
+``--with-feedback``); hyper-parameters were chosen by 5-fold cross-validation on the French training rows (``--search``
+reruns the grid); the ``val.jsonl`` files are only reported. Toxicity: ``mlma-fr/train.jsonl`` is split 80/20
+(stratified, seed 7); the decision threshold is chosen by cross-validation on the 80 % (for the classifier together with
+the lexicon, as ``eval risk`` counts it) and the 20 % is held out for ``eval risk``; the positive and neutral tweets of
+``xlmt-fr/train.jsonl`` join every fit as non-toxic rows (docs/decisions/0011-toxicity-model.md). Same inputs, same
 seeds, same file.
 """
 
@@ -96,7 +96,8 @@ def train_sentiment(data_dir: Path, *, out: Path = DEFAULT_MODEL_PATH, vectors_p
         params = max(SEARCH_GRID, key=lambda p: scores[repr(p)])
     digest = file_digest([train_path, *extra_paths])
     meta = {"version": f"offline-sentiment-1+{digest[:8]}{'-fb' + str(len(feedback)) if feedback else ''}",
-            "trained_on": {str(p.relative_to(data_dir)): file_digest([p]) for p in [train_path, *extra_paths]}, "vectors_sha256": vec_digest, "seed": SEED,
+            "trained_on": {str(p.relative_to(data_dir)): file_digest([p]) for p in [train_path, *extra_paths]},
+            "vectors_sha256": vec_digest, "seed": SEED,
             "feedback_rows": len(feedback), "task": "sentiment"}
     model = fit_linear(data.feats, labels, params=params, lexicon_lists=lists, vectors=vectors, meta=meta)
     model.save(out)

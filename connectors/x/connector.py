@@ -8,9 +8,9 @@ Exemption (quality-scale style): X has no native scheduling, so ``Capability.NAT
 the publishing worker posts at the scheduled time. Media upload is not supported yet. No lookups after an
 uncertain write (connectors/x/lookups.py says why).
 
-Usage billing: every successful billable call is reported to ``usage_hook`` and every billable call is first
-submitted to ``budget_gate`` (both injectable callables, see connectors/x/usage.py and services/connections/x_budget.py), so
-the monthly X bill can be counted and capped without the connector seeing the database.
+Usage billing: every successful billable call is reported to ``usage_hook`` and every billable call is first submitted
+to ``budget_gate`` (both injectable callables, see connectors/x/usage.py and services/connections/x_budget.py), so the
+monthly X bill can be counted and capped without the connector seeing the database.
 
 The cursor is JSON holding, per stream (``mentions``, ``search``), the ``since_id`` and, while a pagination
 walk is cut short by the page budget, the walk's ``next_token`` and ``newest_id`` (``FetchResult.has_more``).

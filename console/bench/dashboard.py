@@ -1,10 +1,10 @@
 """``python -m console bench dashboard``: latency of the dashboard page's queries over a 30-day window.
 
-Builds a fresh database of N synthetic mentions spread over ``days`` days (a city's history: most old mentions
-answered or closed, a recent open backlog, replies sent by 8 agents, tags, sentiment and risk flags), inserted in
-bulk through the same triggers that keep the roll-ups exact, then times :func:`services.reports.dashboard.load_dashboard`
-(every query the page runs plus the Python aggregation) for the default view and for channel, account and tag
-filters. Topic grouping is timed separately (the page caches it).
+Builds a fresh database of N synthetic mentions spread over ``days`` days (a city's history: most old mentions answered
+or closed, a recent open backlog, replies sent by 8 agents, tags, sentiment and risk flags), inserted in bulk through
+the same triggers that keep the roll-ups exact, then times :func:`services.reports.dashboard.load_dashboard` (every
+query the page runs plus the Python aggregation) for the default view and for channel, account and tag filters. Topic
+grouping is timed separately (the page caches it).
 """
 
 from __future__ import annotations

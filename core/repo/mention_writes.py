@@ -1,4 +1,5 @@
-"""Storing mentions: idempotent upsert with time-ordered keys, full-text and roll-up upkeep, platform changes, scores."""
+"""Storing mentions: idempotent upsert with time-ordered keys, full-text and roll-up upkeep, platform changes,
+scores."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -173,7 +174,7 @@ def test_images_are_uploaded_as_blobs_and_embedded_with_alt_text_and_facets(fake
     published = connector.publish("Marché de Noël : programme sur https://ville-test.fr/noel", media=[poster, plan])
     uploads = fake.calls("uploadBlob", "POST")
     assert [c.headers["Content-Type"] for c in uploads] == ["image/png", "image/jpeg"]
-    assert uploads[0].body == open(poster["path"], "rb").read()
+    assert uploads[0].body == Path(poster["path"]).read_bytes()
     record = fake.records[published.platform_id]["value"]
     embed = record["embed"]
     assert embed["$type"] == "app.bsky.embed.images"

@@ -1,5 +1,5 @@
-"""``find_reply`` of the Mastodon, Bluesky and Facebook connectors against their fakes: after an uncertain reply, the reply
-outbox asks whether our reply to a mention is on the platform (found), certainly absent (None), or cannot tell."""
+"""``find_reply`` of the Mastodon, Bluesky and Facebook connectors against their fakes: after an uncertain reply, the
+reply outbox asks whether our reply to a mention is on the platform (found), certainly absent (None), or cannot tell."""
 
 from __future__ import annotations
 

@@ -31,7 +31,8 @@ def envelope(fake: FakeInstagramApi, *values: dict) -> dict:
 def test_photos_where_the_account_is_tagged_become_tag_mentions(fake):
     tag = fake.add_tag("Nettoyage des berges avec @villedetest 💪", owner="asso.riviere")
     mention = connect(fake).fetch(None).mentions[0]
-    assert (mention.kind, mention.platform_id, mention.text) == ("tag", tag, "Nettoyage des berges avec @villedetest 💪")
+    assert (mention.kind, mention.platform_id, mention.text) == (
+        "tag", tag, "Nettoyage des berges avec @villedetest 💪")
     assert mention.author.handle == "asso.riviere"
     assert mention.permalink == fake.tagged[tag]["permalink"]
     assert mention.created_at == datetime.fromisoformat(fake.tagged[tag]["timestamp"])

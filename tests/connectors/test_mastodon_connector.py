@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -173,7 +174,7 @@ def test_images_are_uploaded_with_their_alt_text_then_attached(fake, image):
     published = connect(fake).publish("Fête de la musique samedi", media=[poster, plan])
     assert [(u["description"], u["mimetype"]) for u in fake.uploads] == [
         (poster["alt"], "image/png"), ("Plan du parcours de la course des Foulées", "image/jpeg")]
-    assert fake.uploads[0]["size"] == len(open(poster["path"], "rb").read())
+    assert fake.uploads[0]["size"] == len(Path(poster["path"]).read_bytes())
     status = fake.statuses[published.platform_id]
     assert [a["description"] for a in status["media_attachments"]] == [poster["alt"], plan["alt"]]
     assert fake.posted[0]["media_ids"] == [u["id"] for u in fake.uploads]

@@ -1,4 +1,5 @@
-"""Browser fixture shared by the end-to-end tests: Debian's Chromium driven by Playwright (never `playwright install`)."""
+"""Browser fixture shared by the end-to-end tests: Debian's Chromium driven by Playwright (never
+`playwright install`)."""
 
 from __future__ import annotations
 

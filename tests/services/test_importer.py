@@ -60,8 +60,8 @@ def test_missing_or_wrong_file(tmp_path, db, now):
 
 def test_bulk_import_reports_and_stores_like_a_normal_one(tmp_path, db, now):
     f = tmp_path / "history.jsonl"
-    lines = [_line(platform_id=str(i), text=f"Nid-de-poule numéro {i}", created_at=f"2026-09-{1 + i % 28:02d}T08:00:00Z")
-             for i in range(12)]
+    lines = [_line(platform_id=str(i), text=f"Nid-de-poule numéro {i}",
+                   created_at=f"2026-09-{1 + i % 28:02d}T08:00:00Z") for i in range(12)]
     lines.insert(4, "{cassé")
     lines.append(_line(platform_id="3", text="Nid-de-poule numéro 3, rebouché"))  # the same post, edited later
     f.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -46,7 +46,6 @@ def available(settings: Settings, item: QueueItem) -> set[str]:
 
 def show_item(item: QueueItem, agent: Agent, settings: Settings, services: dict[str, str], target_min: float) -> None:
     """One queue item: header, verbatim text, flagged spans, reasons, time to action, actions."""
-    uid = item.uid
     with st.container(border=True):
         st.markdown(components.item_header(item.item) + f" · priorité {item.item.priority:.0f}")
         components.resident_text(item.item.mention.text)
