@@ -48,6 +48,7 @@ class ConnectorSession(requests.Session):
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         """Send one request through the configured host, with a timeout and no token in the URL."""
+        method = method.decode() if isinstance(method, bytes) else method
         url = url.decode() if isinstance(url, bytes) else url
         if self.base_url != self.default_host and url.startswith(self.default_host):
             url = self.base_url + url[len(self.default_host):]

@@ -59,8 +59,8 @@ def find_reply(query: Query, repo: str, handle: str, mention: Mention, text: str
                 continue
             if created < since:
                 return None  # newest first: everything further is older
-            reply = value.get("reply") if isinstance(value.get("reply"), Mapping) else {}
-            target = reply.get("parent") if isinstance(reply.get("parent"), Mapping) else {}
+            reply = found if isinstance(found := value.get("reply"), Mapping) else {}
+            target = found if isinstance(found := reply.get("parent"), Mapping) else {}
             body = value.get("text")
             if target.get("uri") == parent and isinstance(body, str) and body.strip() == wanted:
                 try:

@@ -63,7 +63,7 @@ def notification_to_mention(item: Any, *, account: str = "") -> Mention:
     if not isinstance(record, Mapping) or not isinstance(record.get("text"), str):
         raise MalformedItem(f"notification {item['uri']}: missing post record")
     split_uri(item["uri"])
-    reply = record.get("reply") if isinstance(record.get("reply"), Mapping) else {}
+    reply = found if isinstance(found := record.get("reply"), Mapping) else {}
     parent, root = _ref(reply.get("parent")), _ref(reply.get("root"))
     langs = record.get("langs")
     handle = str(author.get("handle") or author["did"])

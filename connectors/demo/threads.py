@@ -147,6 +147,7 @@ class SlotBuilder:
                 break
             parent = thread[-1] if rng.random() < 0.6 else rng.choice(thread)
             first = thread[0]
+            who_author: Author | None
             if first.author != parent.author and rng.random() < 0.35 and first.author.handle != handle[1:]:
                 who_author, who_style = first.author, self._style_of(first.author)
             else:

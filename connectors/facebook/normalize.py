@@ -50,7 +50,7 @@ def author_id(item: Mapping[str, Any]) -> str:
 
 
 def _author(item: Mapping[str, Any]) -> Author:
-    author = item.get("from") if isinstance(item.get("from"), Mapping) else {}
+    author = found if isinstance(found := item.get("from"), Mapping) else {}
     name = str(author.get("name") or "")
     return Author(platform_id=str(author.get("id") or ""), handle=name, display_name=name)
 

@@ -23,6 +23,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from connectors.base import FetchResult, PlatformChange
@@ -50,7 +51,7 @@ class SyncState:
         """Decode a cursor; anything unreadable starts afresh (the first pass is bounded by the window)."""
         data = load_state(cursor)
         since = data.get("since")
-        seen = data.get("seen") if isinstance(data.get("seen"), dict) else {}
+        seen = found if isinstance(found := data.get("seen"), dict) else {}
         return cls(since=int(since) if isinstance(since, int | float) else None,
                    seen={str(k): v for k, v in seen.items() if isinstance(v, list) and len(v) == 4})
 
@@ -108,7 +109,7 @@ class PageSync:
 
     def _comments(self, state: SyncState, post: Mapping[str, Any], cutoff: int) -> None:
         post_id = str(post["id"])
-        block = post.get("comments") if isinstance(post.get("comments"), Mapping) else {"data": []}
+        block = found if isinstance(found := post.get("comments"), Mapping) else {"data": []}
         try:
             batch = nz.page_items(block, f"comments of {post_id}")
         except nz.MalformedItem as err:
@@ -127,8 +128,8 @@ class PageSync:
                 if isinstance(comment, Mapping) and nz.author_id(comment) == self.page_id:
                     seen_ids.add(str(comment.get("id")))
                     continue  # the Page's own replies are not mentions
-                cid = self._consider(state, comment, lambda c=comment: nz.comment_to_mention(
-                    c, post_id=post_id, account=self.account), post_id=post_id)
+                cid = self._consider(state, comment, partial(nz.comment_to_mention,
+                    comment, post_id=post_id, account=self.account), post_id=post_id)
                 if cid:
                     seen_ids.add(cid)
                     created = state.seen[cid][3] if cid in state.seen else _epoch(comment.get("created_time"))
@@ -160,7 +161,7 @@ class PageSync:
                     continue
                 feed_ids.add(post["id"])
                 if nz.author_id(post) not in ("", self.page_id):  # a visitor's post on the Page
-                    self._consider(state, post, lambda p=post: nz.post_to_mention(p, account=self.account),
+                    self._consider(state, post, partial(nz.post_to_mention, post, account=self.account),
                                    post_id=post["id"])
                 self._comments(state, post, cutoff)
                 times.append(_epoch(post.get("created_time")) or 0)
@@ -192,7 +193,7 @@ class PageSync:
             for page in self.graph.pages(self.page_id, "tagged", params, max_pages=self.max_pages):
                 times = []
                 for post in _data(page, "tagged"):
-                    self._consider(state, post, lambda p=post: nz.post_to_mention(p, account=self.account, kind="tag"),
+                    self._consider(state, post, partial(nz.post_to_mention, post, account=self.account, kind="tag"),
                                    post_id="tagged")
                     times.append((_epoch(post.get("created_time")) if isinstance(post, Mapping) else None) or 0)
                 if not times or times[-1] < cutoff:

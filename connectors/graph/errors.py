@@ -57,7 +57,7 @@ def usage_percent(headers: Mapping[str, str]) -> tuple[float, float | None]:
 def graph_error(status: int, body: Any, headers: Mapping[str, str], endpoint: str, *, now: datetime,
                 hints: Hints | None = None) -> ConnectorError:
     """Translate a Graph error answer (HTTP status + ``{"error": {...}}``) into our error tree."""
-    error = body.get("error") if isinstance(body, dict) and isinstance(body.get("error"), dict) else {}
+    error = found if isinstance(body, dict) and isinstance(found := body.get("error"), dict) else {}
     code = error.get("code")
     message = f"{endpoint}: HTTP {status}" + (f" (#{code}) {str(error.get('message', ''))[:300]}" if code else "")
     if code in AUTH_CODES or (status == 401 and code is None):

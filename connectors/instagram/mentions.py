@@ -58,13 +58,13 @@ def webhook_mentions(payload: Any, ig_user_id: str) -> Iterator[tuple[str | None
         values: list[Any] = [payload]
     else:
         values = []
-        for entry in payload.get("entry") if isinstance(payload.get("entry"), list) else ():
+        for entry in entries if isinstance(entries := payload.get("entry"), list) else ():
             if not isinstance(entry, Mapping):
                 continue
             if str(entry.get("id") or ig_user_id) != ig_user_id:
                 yield f"webhook entry for another account ({entry.get('id')})"
                 continue
-            for change in entry.get("changes") if isinstance(entry.get("changes"), list) else ():
+            for change in changes if isinstance(changes := entry.get("changes"), list) else ():
                 if isinstance(change, Mapping) and change.get("field") == "mentions":
                     values.append(change.get("value"))
         if not values:

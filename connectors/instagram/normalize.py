@@ -47,7 +47,7 @@ def _comment(comment: Any, what: str) -> Mapping[str, Any]:
 
 
 def _author(comment: Mapping[str, Any]) -> Author:
-    who = comment.get("from") if isinstance(comment.get("from"), Mapping) else {}
+    who = found if isinstance(found := comment.get("from"), Mapping) else {}
     handle = str(who.get("username") or comment.get("username") or "")
     return Author(platform_id=str(who.get("id") or handle), handle=handle)
 
@@ -96,7 +96,7 @@ def media_to_mention(media: Any, *, kind: str, account: str = "") -> Mention:
     caption = media.get("caption")
     if caption is not None and not isinstance(caption, str):
         raise MalformedItem(f"media {media['id']}: caption is not text")
-    owner = media.get("username") if isinstance(media.get("username"), str) else ""
+    owner = found if isinstance(found := media.get("username"), str) else ""
     link = media.get("permalink") if isinstance(media.get("permalink"), str) else None
     return Mention(platform=Platform.INSTAGRAM, platform_id=media["id"], text=caption or "",
                    author=Author(platform_id=owner, handle=owner), created_at=_time(media),

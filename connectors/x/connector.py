@@ -287,7 +287,7 @@ class XConnector:
             return Health(ok=True, account=self.user_id, detail=str(err), rate_limited_until=until)
         except ConnectorError as err:
             return Health(ok=False, account=self.user_id, detail=f"{err.code}: {err}", rate_limited_until=until)
-        data = answer.get("data") if isinstance(answer.get("data"), Mapping) else {}
+        data = found if isinstance(found := answer.get("data"), Mapping) else {}
         if not data.get("username"):
             return Health(ok=False, account=self.user_id, detail="account not found: check PARVIS_X_USER_ID",
                           rate_limited_until=until)

@@ -101,7 +101,7 @@ def mentions_from_page(page: Mapping[str, Any], *, account: str = "", kind: str 
 
     Posts written by ``exclude_authors`` (the account itself: our own replies) are left out, not skipped.
     """
-    includes = page.get("includes") if isinstance(page.get("includes"), Mapping) else {}
+    includes = found if isinstance(found := page.get("includes"), Mapping) else {}
     users = _index(includes.get("users"), "id")
     media = _index(includes.get("media"), "media_key")
     excluded = set(exclude_authors)

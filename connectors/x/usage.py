@@ -49,7 +49,7 @@ def read_units(answer: Mapping[str, Any]) -> dict[Billable, int]:
     """Resources a read answer bills: posts in ``data`` and ``includes.tweets``, users in ``includes.users``."""
     data = answer.get("data")
     posts = len(data) if isinstance(data, list) else (1 if isinstance(data, Mapping) else 0)
-    includes = answer.get("includes") if isinstance(answer.get("includes"), Mapping) else {}
+    includes = found if isinstance(found := answer.get("includes"), Mapping) else {}
     tweets = includes.get("tweets")
     users = includes.get("users")
     posts += len(tweets) if isinstance(tweets, list) else 0
