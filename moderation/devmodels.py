@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 LABELS = ("negative", "neutral", "positive")
 SAMPLE = (
@@ -43,7 +44,7 @@ def build_xlmr(out: Path, *, size: str = "tiny", corpus: Sequence[str] = (), voc
     tok.train_from_iterator(texts, trainer=trainer)
     vocab = [tuple(x) for x in json.loads(tok.to_str())["model"]["vocab"]]
     hf_tok = XLMRobertaTokenizer(vocab=vocab)
-    shape = (dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072,
+    shape: dict[str, Any] = (dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072,
                   max_position_embeddings=514, vocab_size=250002) if size == "base" else
              dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
                   max_position_embeddings=130, vocab_size=len(hf_tok)))

@@ -81,7 +81,7 @@ def ground(code: str) -> LegalGround:
 def suggested_grounds(flags: tuple[dict[str, object], ...] | list[dict[str, object]]) -> list[LegalGround]:
     """Grounds matching a mention's risk flags, strongest flag first (pre-selects the page's reason list)."""
     out: list[LegalGround] = []
-    for flag in sorted(flags, key=lambda f: -float(f.get("score", 0) or 0)):  # type: ignore[arg-type]
+    for flag in sorted(flags, key=lambda f: -float(f.get("score", 0) or 0)):
         for g in GROUNDS:
             if flag.get("kind") in g.flag_kinds and g not in out:
                 out.append(g)

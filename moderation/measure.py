@@ -95,8 +95,8 @@ def _transformer_pair(model_dir: Path, texts: Sequence[str], batch: int, repeats
 
     ours.predict(texts[:batch])  # warm-up
     bare(texts[:batch])
-    wall = {"ours": [], "bare": []}
-    cpu = {"ours": [], "bare": []}
+    wall: dict[str, list[float]] = {"ours": [], "bare": []}
+    cpu: dict[str, list[float]] = {"ours": [], "bare": []}
     for _ in range(repeats):  # interleaved, so load changes hit both sides alike
         for name, fn in (("bare", bare), ("ours", ours.predict)):
             wall[name].append(_rate(fn, texts, batch, 1))

@@ -13,10 +13,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moderation.features import DENSE_NAMES, Lexicon, TextFeatures, accent_fallback, extract
 from moderation.sentiment_model import LinearTextModel
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 SEED = 7
 
@@ -114,7 +117,7 @@ class Featurized:
 def fit_linear(feats: Sequence[TextFeatures], labels: Sequence[str], *, params: Params, lexicon_lists: dict[str, Any],
                vectors: tuple[dict[str, int], Any] | None = None, meta: dict[str, Any] | None = None,
                sample_weight: Sequence[float] | None = None,
-               extra: Sequence[Sequence[float]] | None = None) -> LinearTextModel:
+               extra: ArrayLike | None = None) -> LinearTextModel:
     """Fit the logistic regression on the four feature blocks and fold it into a :class:`LinearTextModel`."""
     import numpy as np
     from scipy.sparse import csr_matrix, hstack

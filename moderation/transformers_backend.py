@@ -68,8 +68,11 @@ class TransformersSentiment:
         self.max_length = max_length
         self.pipeline = pipeline("text-classification", model=model, device=pick_device(device))
         config = self.pipeline.model.config
-        self.label_map = map_labels(dict(config.id2label))
-        self._by_name = {str(config.id2label[i]): label for i, label in self.label_map.items()}
+        if config.id2label is None:
+            raise ValueError(f"{model}: the model's configuration has no id2label")
+        id2label = {int(i): str(name) for i, name in config.id2label.items()}
+        self.label_map = map_labels(id2label)
+        self._by_name = {id2label[i]: label for i, label in self.label_map.items()}
         self._version = f"transformers:{model}"
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -27,7 +28,7 @@ class Ban:
 _COLS = "platform, author_platform_id, handle, mention_uid, ground, connector, banned_by, banned_at"
 
 
-def _ban(r: tuple) -> Ban:  # type: ignore[type-arg]
+def _ban(r: tuple[Any, ...]) -> Ban:
     return Ban(platform=r[0], author_platform_id=r[1], handle=r[2], mention_uid=r[3], ground=r[4], connector=r[5],
                banned_by=r[6], banned_at=from_iso(r[7]))  # type: ignore[arg-type]
 

@@ -120,8 +120,8 @@ def _upsert(db: Database, mentions: Sequence[Mention], *, now: datetime,
     if new_rows:
         keys = free_mention_keys(db, [mention_keys.block_start(by_uid[r[0]][0].created_at) for r in new_rows])
         # In key (= time) order: pages often come newest first, and appending keeps the table's pages full.
-        db.conn.executemany(_INSERT_SQL, sorted(((k, *r) for k, r in zip(keys, new_rows, strict=True)),
-                                                key=lambda row: row[0]))
+        ordered = sorted(((k, *r) for k, r in zip(keys, new_rows, strict=True)), key=lambda row: row[0])
+        db.conn.executemany(_INSERT_SQL, ordered)
         if deferred is None:
             index_new_mentions(db, json.dumps(keys))
         else:

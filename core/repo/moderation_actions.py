@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -59,7 +60,7 @@ def add_decision(db: Database, uid: str, action: str, *, ground: str | None, det
     return int(cur.lastrowid or 0)
 
 
-def _decision(r: tuple) -> Decision:  # type: ignore[type-arg]
+def _decision(r: tuple[Any, ...]) -> Decision:
     return Decision(id=r[0], mention_uid=r[1], action=r[2], ground=r[3], detail=r[4], unlawful=bool(r[5]),
                     flagged_at=from_iso(r[6]), decided_at=from_iso(r[7]),  # type: ignore[arg-type]
                     seconds_to_action=r[8], agent_id=r[9])
@@ -92,7 +93,7 @@ def add_request(db: Database, uid: str, action: str, ground: str, *, note: str, 
     return int(cur.lastrowid or 0)
 
 
-def _request(r: tuple) -> ConfirmationRequest:  # type: ignore[type-arg]
+def _request(r: tuple[Any, ...]) -> ConfirmationRequest:
     return ConfirmationRequest(id=r[0], mention_uid=r[1], action=r[2], ground=r[3], note=r[4], requested_by=r[5],
                                requested_at=from_iso(r[6]), state=r[7],  # type: ignore[arg-type]
                                decided_by=r[8], decided_at=from_iso(r[9]))

@@ -136,14 +136,14 @@ def responses(db: Database, scope: StatsScope, *, plain: bool = False) -> list[R
     ``dash_responses`` (kept by triggers, m061); ``plain=True`` computes the same rows from the mentions.
     """
     if plain:
-        params = []
+        params: list[Any] = []
         sql = ("SELECT unixepoch(m.created_at), unixepoch(m.first_response_at), m.platform, m.account, "
                "COALESCE(fr.agent_id, m.assigned_to) FROM mentions m "
                "LEFT JOIN first_responses fr ON fr.mention_uid = m.uid "
                f"WHERE m.first_response_at IS NOT NULL AND {_mention_where(scope, params)}")
         return db.execute(sql, params).fetchall()
     lo, hi = scope.hour_bounds
-    params: list[Any] = [int(datetime.fromisoformat(lo + ":00:00+00:00").timestamp()),
+    params = [int(datetime.fromisoformat(lo + ":00:00+00:00").timestamp()),
                          int(datetime.fromisoformat(hi + ":00:00+00:00").timestamp())]
     clauses = ["r.created_s >= ?", "r.created_s < ?", *_channel_where(scope, "r", params)]
     clauses += [_tag_clause("r.mention_uid", group, params) for group in scope.tag_groups]
@@ -177,7 +177,7 @@ def backlog(db: Database, scope: StatsScope, *, exact_since: datetime) -> list[B
 
 def channels(db: Database) -> list[tuple[str, str]]:
     """Every (platform, account) that has mentions, for the filter lists."""
-    return [tuple(r) for r in db.execute(  # type: ignore[misc]
+    return [tuple(r) for r in db.execute(
         "SELECT platform, account FROM dash_hourly GROUP BY platform, account HAVING sum(n) > 0 ORDER BY 1, 2")]
 
 
@@ -206,7 +206,7 @@ def sent_replies(db: Database, uids: Sequence[str]) -> list[dict[str, Any]]:
 
 def audit_counts(db: Database, since: datetime, until: datetime) -> list[tuple[str, int]]:
     """Audit events per name recorded in [since, until)."""
-    return [tuple(r) for r in db.execute(  # type: ignore[misc]
+    return [tuple(r) for r in db.execute(
         "SELECT event, count(*) FROM audit_log WHERE at >= ? AND at < ? GROUP BY event ORDER BY 2 DESC, 1",
         (to_iso(since), to_iso(until)))]
 
@@ -241,8 +241,9 @@ def bench_insert(db: Database, mentions: Iterable[Sequence[Any]], drafts: Iterab
     rows = list(mentions)
     keys = free_mention_keys(db, [mention_keys.block_start(from_iso(r[7]) or datetime.now(UTC)) for r in rows])
     cols = ", ".join(BENCH_MENTION_COLS)
+    ordered = sorted(((k, *r) for k, r in zip(keys, rows, strict=True)), key=lambda row: row[0])
     db.conn.executemany(f"INSERT INTO mentions (rowid, {cols}) VALUES (?, {', '.join('?' * len(BENCH_MENTION_COLS))})",
-                        sorted(((k, *r) for k, r in zip(keys, rows, strict=True)), key=lambda row: row[0]))
+                        ordered)
     db.conn.executemany(
         "INSERT INTO drafts (mention_uid, author_id, body, signed_text, platform, state, created_at, updated_at, "
         "sent_at) VALUES (?1, ?2, ?3, ?3, ?4, 'sent', ?5, ?5, ?5)", drafts)

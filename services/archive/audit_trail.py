@@ -96,7 +96,7 @@ def search_events(db: Database, selection: exports.AuditSelection, *, actor: Act
                   offset: int = 0) -> tuple[list[dict[str, Any]], int]:
     """One page of audit rows (newest first) matching ``selection`` and the total count."""
     require_audit_reader(actor)
-    args = {"since": selection.since, "until": selection.until, "actors": selection.actors,
+    args: dict[str, Any] = {"since": selection.since, "until": selection.until, "actors": selection.actors,
             "events": selection.events, "subject": selection.subject}
     return (audit.select_events(db, **args, limit=limit, offset=offset, newest_first=True),
             audit.count_events(db, **args))

@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -144,7 +145,7 @@ def audit_pdf(events: Iterable[dict[str, object]], *, intro: Sequence[str], crea
     return bytes(pdf.output())
 
 
-def archive_pdf(messages: Iterable[dict[str, object]], *, intro: Sequence[str], created: datetime) -> bytes:
+def archive_pdf(messages: Iterable[dict[str, Any]], *, intro: Sequence[str], created: datetime) -> bytes:
     """A readable report of archived messages with their history (dicts as written in the JSON export)."""
     pdf = _start("Archive des messages publiés", intro, created, "archive légale")
     count = 0
@@ -169,7 +170,7 @@ def archive_pdf(messages: Iterable[dict[str, object]], *, intro: Sequence[str], 
         pdf.field("Identifiant plateforme", str(m["platform_id"]))
         if m["permalink"]:
             pdf.field("Lien", str(m["permalink"]))
-        for change in m.get("changes", []) or []:  # type: ignore[union-attr]
+        for change in m.get("changes", []) or []:
             seen = datetime.fromisoformat(str(change["seen_at"]))
             extra = f" : « {_short(str(change['text']))} »" if change.get("text") else ""
             label = STATUS_FR.get(str(change["change"]), str(change["change"]))

@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from functools import cache
+from typing import TYPE_CHECKING
 
 from connectors.base import Connector
 from core.config import Settings
 from core.errors import ConfigError
 from core.models import Mention, Platform
 from services.connections.ingest import ScoreFn
+
+if TYPE_CHECKING:
+    from moderation.scoring import Moderator
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +35,14 @@ def enabled_connectors(settings: Settings, *, only: Sequence[str] = ()) -> list[
 
 
 @cache
-def _moderator(backend: str, model: str, target_h: float, protected: str):  # type: ignore[no-untyped-def]
+def _moderator(backend: str, model: str, target_h: float, protected: str) -> Moderator:
     from moderation.scoring import Moderator
 
     return Moderator.from_settings(backend=backend, model=model, response_target_h=target_h,
                                    protected_names=protected or None)
 
 
-def moderator(settings: Settings):  # type: ignore[no-untyped-def]
+def moderator(settings: Settings) -> Moderator:
     """The moderation scorer configured by the settings (built once per process and configuration)."""
     return _moderator(settings.sentiment.backend, settings.sentiment.model, settings.inbox.response_target_h,
                       settings.moderation.protected_names)
@@ -46,7 +50,7 @@ def moderator(settings: Settings):  # type: ignore[no-untyped-def]
 
 def score_fn(settings: Settings) -> ScoreFn:
     """The scoring function ingest uses (offline model by default; transformers when configured)."""
-    return moderator(settings).score  # type: ignore[no-any-return]
+    return moderator(settings).score
 
 
 _connector_cache: dict[tuple[int, str], Connector] = {}

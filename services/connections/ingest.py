@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypedDict
 
 from sqlite_utils import Database
 
@@ -100,7 +101,7 @@ def sync_connector(db: Database, connector: Connector, *, now: datetime | None =
                                       fetched=len(fetched.mentions), counts=totals,
                                       last_error="; ".join(problems) or None)
             audit.record(db, audit.SyncCompleted(actor=audit.SYSTEM_WORKER, subject=f"connector:{name}",
-                                                 connector=name, **counts), at=now)
+                                                 connector=name, **_counts(counts)), at=now)
         inserted_uids.extend(stored.inserted)
         cursor = fetched.cursor
         if not getattr(fetched, "has_more", False):
@@ -108,7 +109,7 @@ def sync_connector(db: Database, connector: Connector, *, now: datetime | None =
     seconds = time.perf_counter() - started
     log.info("sync %s: fetched=%d inserted=%d updated=%d revised=%d skipped=%d in %.2fs", name,
              totals["fetched"], totals["inserted"], totals["updated"], totals["revised"], totals["skipped"], seconds)
-    return SyncResult(connector=name, seconds=seconds, inserted_uids=inserted_uids, **totals)
+    return SyncResult(connector=name, seconds=seconds, inserted_uids=inserted_uids, **_counts(totals))
 
 
 _STATE_CHANGES = ("deleted", "hidden", "unhidden")
@@ -149,6 +150,19 @@ def _apply_changes(db: Database, changes: Sequence[PlatformChange], *, now: date
     return applied
 
 
+class _Counts(TypedDict):
+    fetched: int
+    inserted: int
+    updated: int
+    revised: int
+    skipped: int
+
+
+def _counts(counts: dict[str, int]) -> _Counts:
+    """The five counts of a pass, typed for ``SyncResult(**...)`` and the ``sync-completed`` audit event."""
+    return _Counts(fetched=counts["fetched"], inserted=counts["inserted"], updated=counts["updated"],
+                   revised=counts["revised"], skipped=counts["skipped"])
+
 def _failed(db: Database, connector: Connector, err: ConnectorError, *, now: datetime, started: float,
             totals: dict[str, int]) -> SyncResult:
     """Record a failed fetch on the connector's health (the cursor stays where it was)."""
@@ -164,7 +178,7 @@ def _failed(db: Database, connector: Connector, err: ConnectorError, *, now: dat
                                              error=err.code), at=now)
     log.warning("sync %s failed: %s (%s)", name, err, err.code)
     return SyncResult(connector=name, status=status, error_code=err.code, error=str(err),
-                      seconds=time.perf_counter() - started, **totals)
+                      seconds=time.perf_counter() - started, **_counts(totals))
 
 
 def store_pushed(db: Database, connector_name: str, fetched: FetchResult, *, now: datetime,

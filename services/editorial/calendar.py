@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlite_utils import Database
 
@@ -40,7 +40,12 @@ def subject(post_id: int) -> str:
     return f"post:{post_id}"
 
 
-def _who(agent: Agent) -> dict[str, str]:
+class _Who(TypedDict):
+    actor: str
+    role: str
+
+
+def _who(agent: Agent) -> _Who:
     return {"actor": agent.email, "role": str(agent.role)}
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -65,7 +66,7 @@ class ItemDetail:
     thread: list[InboxItem]
     author_history: list[InboxItem]
     notes: list[Note]
-    revisions: list[dict[str, object]]
+    revisions: list[dict[str, Any]]
     other_viewers: list[Agent]
     assignee: Agent | None
 

@@ -22,7 +22,7 @@ from core.repo import moderation_actions as moderation_actions_repo
 from core.repo import moderation as moderation_repo
 from core.config import Settings
 from core.errors import Unsupported, ValidationError
-from core.models import Agent, Status
+from core.models import Agent, Mention, Status
 from core.db import write_transaction
 from moderation import legal
 from services.connections import assembly
@@ -67,7 +67,7 @@ def can_do(connector: Connector, action: str) -> bool:
     return action not in ("ban", "unban") or callable(getattr(connector, action, None))  # extras, not in Protocol
 
 
-def platform_call(connector: Connector, action: str, mention) -> None:  # type: ignore[no-untyped-def]
+def platform_call(connector: Connector, action: str, mention: Mention) -> None:
     """Do ``action`` on the platform (ban/unban: on the mention's author); Unsupported where it cannot."""
     if not can_do(connector, action):
         raise Unsupported(f"{connector.name} cannot {action} on {mention.platform}", reason="moderation_unsupported",

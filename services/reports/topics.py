@@ -64,13 +64,13 @@ def topics_for(db: Database, filters: DashboardFilters, config: DashboardConfig,
     out = []
     for g in groups:
         rows = [messages[i] for i in g.members]
-        created = [from_iso(m["created_at"]) for m in rows]
+        created = [at for m in rows if (at := from_iso(m["created_at"])) is not None]
         out.append(Topic(
             id=hashlib.sha1(rows[0]["uid"].encode()).hexdigest()[:12], label=g.label, terms=g.terms,
             uids=tuple(m["uid"] for m in rows),
             open_uids=tuple(m["uid"] for m in rows if m["status"] not in _DONE),
             examples=_examples(rows), channels=dict(Counter(m["platform"] for m in rows)),
-            first_at=min(created), last_at=max(created), duplicates=g.duplicates,  # type: ignore[type-var]
+            first_at=min(created), last_at=max(created), duplicates=g.duplicates,
             cohesion=g.cohesion))
     return out
 
