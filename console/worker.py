@@ -66,6 +66,11 @@ def jobs(settings: Settings, connectors: Sequence[Connector], *, clock: Clock = 
     ]
 
 
+def _at_run_time(job: Callable[[Settings, datetime], None], settings: Settings, clock: Clock) -> Callable[[], None]:
+    """``job`` bound to the settings, called with the time of each run."""
+    return lambda: job(settings, clock())
+
+
 def build_scheduler(settings: Settings, connectors: Sequence[Connector], *, clock: Clock = utcnow,
                     score: ScoreFn | None = None) -> schedule.Scheduler:
     """A scheduler with :func:`jobs`, then the :data:`EXTRA_JOBS` a caller added (names not already taken)."""
@@ -79,7 +84,7 @@ def build_scheduler(settings: Settings, connectors: Sequence[Connector], *, cloc
             log.debug("extra job %s skipped: the worker already schedules it", name)
             continue
         taken.add(name)
-        scheduler.every(interval).seconds.do(guarded(name, lambda extra=extra: extra(settings, clock()))).tag(name)
+        scheduler.every(interval).seconds.do(guarded(name, _at_run_time(extra, settings, clock))).tag(name)
     return scheduler
 
 

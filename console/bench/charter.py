@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 from datetime import UTC, date, datetime
+from typing import Any
 
 from core.models import Platform
 from editorial.charter import Charter, Election, ReserveSettings, Term
@@ -55,8 +56,8 @@ def run(runs: int = 2000) -> dict[str, object]:
     cc = CompiledCharter(charter)
     compile_ms = (time.perf_counter() - t0) * 1000
     text = DRAFT + "\n— Julie"
-    ctx_args = {"platform": Platform.X, "now": datetime(2026, 1, 10, 9, tzinfo=UTC), "signature": "— Julie",
-                "other_signatures": ("— Karim", "^KB", "— L'équipe Voirie")}
+    ctx_args: dict[str, Any] = {"platform": Platform.X, "now": datetime(2026, 1, 10, 9, tzinfo=UTC),
+                                "signature": "— Julie", "other_signatures": ("— Karim", "^KB", "— L'équipe Voirie")}
     cc.check(text, CheckContext(**ctx_args))  # warm-up (regex caches)
     samples, cpu = [], []
     for _ in range(runs):

@@ -64,9 +64,9 @@ def _rows(n: int, days: int, seed: int, end: datetime, agents: list[int]) -> Ite
             agent = rng.choice(agents) if status != "new" else None
         text = rng.choice(TEMPLATES).format(s=rng.choice(SUBJECTS))
         created_iso = to_iso(created)
-        mention = (uid, platform, f"b{i}", account, f"u{rng.randrange(n // 3 + 1)}", f"habitant{i % 997}", text,
-                   created_iso, created_iso, created_iso, status, agent, sentiment, 0.8, 0.1, flags,
-                   rng.random() * 10, None)
+        mention: tuple[Any, ...] = (
+            uid, platform, f"b{i}", account, f"u{rng.randrange(n // 3 + 1)}", f"habitant{i % 997}", text,
+            created_iso, created_iso, created_iso, status, agent, sentiment, 0.8, 0.1, flags, rng.random() * 10, None)
         draft = None
         if responded is not None and rng.random() < 0.8:
             draft = (uid, agent, "Merci pour votre message, le service est prévenu.", platform, to_iso(responded))

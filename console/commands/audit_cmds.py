@@ -13,8 +13,10 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from sqlite_utils import Database
@@ -67,7 +69,10 @@ def resolve_actor(actor: str, db: Database) -> Actor:
     return actor
 
 
-def actor_option(func):  # type: ignore[no-untyped-def]
+FC = TypeVar("FC", bound=Callable[..., Any])
+
+
+def actor_option(func: FC) -> FC:
     """The ``--actor`` option of commands that change or export data."""
     return click.option("--actor", default=chain.SYSTEM_CLI, show_default=True,
                         help="Who acts: an agent e-mail (role-checked) or system:<name>.")(func)

@@ -24,7 +24,7 @@ def _timed_http() -> tuple[list[float], Any]:
     spent = [0.0]
     original = ConnectorSession.request
 
-    def request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def request(self: ConnectorSession, *args: Any, **kwargs: Any) -> Any:
         start = time.perf_counter()
         try:
             return original(self, *args, **kwargs)
@@ -41,7 +41,7 @@ def _timed_httpx(spent: list[float]) -> Any:
 
     original = httpx.Client.send
 
-    def send(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def send(self: httpx.Client, *args: Any, **kwargs: Any) -> Any:
         start = time.perf_counter()
         try:
             return original(self, *args, **kwargs)

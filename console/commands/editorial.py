@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import click
+from sqlite_utils import Database
 
 from console.cli import bench, cli, db_option, load_settings, users
 from core import repo
@@ -17,7 +18,7 @@ from core.errors import NotFoundError
 from core.models import Role, SignatureStyle
 
 
-def _db(db_path: Path | None):  # type: ignore[no-untyped-def]
+def _db(db_path: Path | None) -> Database:
     settings = load_settings(db_path)
     settings.db_path.parent.mkdir(parents=True, exist_ok=True)
     return open_db(settings.db_path)
@@ -76,7 +77,7 @@ def users_list(show_all: bool, as_json: bool, db_path: Path | None) -> None:
         click.echo(f"{r['id']:>4}  {r['email']:<32} {r['role']:<18} {r['signature']}{flags}")
 
 
-def _agent_id(db, email: str) -> int:  # type: ignore[no-untyped-def]
+def _agent_id(db: Database, email: str) -> int:
     agent = repo.agent_by_email(db, email)
     if agent is None:
         raise NotFoundError(f"no agent {email}", reason="agent_not_found", email=email)

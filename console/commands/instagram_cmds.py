@@ -28,7 +28,7 @@ def instagram_mention(db_path: Path | None, payload_file: Path, name: str) -> No
     """Read the @mentions an Instagram 'mentions' webhook payload points to and add them to the inbox."""
     settings = load_settings(db_path)
     try:
-        text = click.get_text_stream("stdin").read() if str(payload_file) == "-" else payload_file.read_text("utf-8")
+        text = click.open_file("-").read() if str(payload_file) == "-" else payload_file.read_text("utf-8")
         payload = json.loads(text)
     except (OSError, ValueError) as err:
         raise click.ClickException(f"cannot read the webhook payload {payload_file}: {err}") from err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -57,7 +58,7 @@ def _request_changes(director: Agent, draft_id: int, key: str) -> None:
     page.run(call)
 
 
-def _findings(text: str, records: tuple[dict[str, object], ...]) -> None:
+def _findings(text: str, records: Sequence[Mapping[str, Any]]) -> None:
     if not records:
         st.caption("Charte : aucune remarque.")
         return

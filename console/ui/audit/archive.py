@@ -28,11 +28,11 @@ SECONDS = "%d/%m/%Y %H:%M:%S"
 
 def _filters(agents: list[Agent]) -> ArchiveFilter:
     c1, c2, c3, c4 = st.columns(4)
-    period = c1.date_input("Période de publication", value=(), key="audit_arch_period", format="DD/MM/YYYY")
+    period = c1.date_input("Période de publication", value=[], key="audit_arch_period", format="DD/MM/YYYY")
     emails = {a.email: f"{a.name} ({a.email})" for a in agents}
     agent = c2.selectbox("Agent (auteur ou approbateur)", ["", *emails], format_func=lambda e: emails.get(e, "Tous"),
                          key="audit_arch_agent")
-    platforms = c3.multiselect("Plateforme", list(PLATFORM_LABELS), format_func=PLATFORM_LABELS.get,
+    platforms = c3.multiselect("Plateforme", list(PLATFORM_LABELS), format_func=PLATFORM_LABELS.__getitem__,
                                key="audit_arch_platforms")
     status = c4.selectbox("Statut", ["", *STATUS_LABELS], format_func=lambda s: STATUS_LABELS.get(s, "Tous"),
                           key="audit_arch_status")

@@ -20,10 +20,10 @@ SYSTEM_ACTORS = ("system:worker", "system:cli")
 
 def _selection(agents: list[Agent]) -> tuple[AuditSelection, int]:
     c1, c2, c3 = st.columns(3)
-    period = c1.date_input("Période", value=(), key="audit_ev_period", format="DD/MM/YYYY")
+    period = c1.date_input("Période", value=[], key="audit_ev_period", format="DD/MM/YYYY")
     labels = {a.email: f"{a.name} ({a.email})" for a in agents}
     labels.update({s: f"Système ({s})" for s in SYSTEM_ACTORS})
-    actors = c2.multiselect("Acteur", list(labels), format_func=labels.get, key="audit_ev_actors")
+    actors = c2.multiselect("Acteur", list(labels), format_func=labels.__getitem__, key="audit_ev_actors")
     events = c3.multiselect("Événement", audit_trail.event_names(), key="audit_ev_events")
     c4, c5 = st.columns([3, 1])
     subject = c4.text_input("Objet (ex. x:1790012, archive:12, draft:5)", key="audit_ev_subject")

@@ -81,7 +81,8 @@ def holds_tab(agent: Agent) -> None:
         st.text_input("Identifiant Parvis du message reçu (ex. x:1790012)", key="audit_hold_uid")
     else:
         c1, c2 = st.columns(2)
-        c1.selectbox("Plateforme", list(PLATFORM_LABELS), format_func=PLATFORM_LABELS.get, key="audit_hold_platform")
+        c1.selectbox("Plateforme", list(PLATFORM_LABELS), format_func=PLATFORM_LABELS.__getitem__,
+                     key="audit_hold_platform")
         c2.text_input("Identifiant de la conversation ou de l'auteur", key="audit_hold_key")
     st.radio("Portée", list(SCOPES), format_func=SCOPES.get, key="audit_hold_scope", horizontal=True)
     st.text_input("Motif (ex. référence de l'affaire)", key="audit_hold_reason")

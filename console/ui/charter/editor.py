@@ -79,9 +79,9 @@ def _collect(base: dict[str, Any]) -> dict[str, Any]:
             rules[rule.code] = value
     limits = {}
     for p in Platform:
-        value = int(ss.get(f"{PREFIX}limit_{p}", base["limits"].get(str(p), DEFAULT_LIMITS[p])))
-        if str(p) in base["limits"] or value != DEFAULT_LIMITS[p]:
-            limits[str(p)] = value
+        limit = int(ss.get(f"{PREFIX}limit_{p}", base["limits"].get(str(p), DEFAULT_LIMITS[p])))
+        if str(p) in base["limits"] or limit != DEFAULT_LIMITS[p]:
+            limits[str(p)] = limit
     terms = {}
     for kind in ("banned", "discouraged"):
         rows = _edited(f"{PREFIX}{kind}", _term_rows(base["terms"][kind]))
@@ -157,7 +157,7 @@ def editor(agent: Agent, charter: Charter) -> None:
             for i, rule in enumerate(RULES):
                 options = list(SEVERITY_FR)
                 cols[i % 2].selectbox(rule.label, options, index=options.index(str(charter.severity(rule.code))),
-                                      format_func=SEVERITY_FR.get, key=f"{PREFIX}rule_{rule.code}")
+                                      format_func=SEVERITY_FR.__getitem__, key=f"{PREFIX}rule_{rule.code}")
         with t_terms:
             _term_editor("Termes interdits", "banned", base)
             _term_editor("Termes déconseillés", "discouraged", base)
@@ -173,11 +173,11 @@ def editor(agent: Agent, charter: Charter) -> None:
             c3.number_input("Emoji au maximum", 0, 1000, int(base["emoji"]["max"]), key=f"{PREFIX}emoji_max")
         with t_lengths:
             st.caption("Signature comprise ; X compte les liens pour 23 et les emoji pour 2.")
-            cols = st.columns(3)
+            length_cols = st.columns(3)
             for i, p in enumerate(Platform):
                 limit = int(base["limits"].get(str(p), DEFAULT_LIMITS[p]))
-                cols[i % 3].number_input(PLATFORM_LABELS.get(str(p), str(p)), 1, 100_000, limit,
-                                         key=f"{PREFIX}limit_{p}")
+                length_cols[i % 3].number_input(PLATFORM_LABELS.get(str(p), str(p)), 1, 100_000, limit,
+                                                key=f"{PREFIX}limit_{p}")
         with t_reserve:
             st.caption("La période de réserve s'ouvre le 1er jour du 6e mois avant le mois du scrutin ; dès minuit "
                        "la veille de chaque tour, les termes listés bloquent.")

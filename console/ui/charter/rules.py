@@ -57,9 +57,9 @@ def rules_in_force(charter: Charter) -> None:
                       for e in reserve.elections], hide_index=True, width="stretch")
     else:
         st.caption("Aucun scrutin saisi.")
-    for label, terms in (("Bilan", reserve.bilan_terms), ("Candidats", reserve.candidates),
+    for label, words in (("Bilan", reserve.bilan_terms), ("Candidats", reserve.candidates),
                          ("Thèmes de campagne", reserve.campaign_themes)):
-        st.text(f"{label} : {', '.join(terms) or '—'}")
+        st.text(f"{label} : {', '.join(words) or '—'}")
 
 
 def apply_suggestions(text: str, findings: tuple[Finding, ...]) -> str:
@@ -80,7 +80,8 @@ def findings_table(rows: list[dict[str, object]]) -> None:
 def tester(agent: Agent) -> None:
     """A draft checked against the charter in force: findings with their spans and suggestions."""
     c1, c2 = st.columns([2, 1])
-    platform = c2.selectbox("Plateforme", list(Platform), format_func=lambda p: PLATFORM_LABELS.get(str(p), str(p)),
+    platforms: list[Platform] = list(Platform)  # typed: mypy reads an inline list(...) as Sequence[Never] here
+    platform = c2.selectbox("Plateforme", platforms, format_func=lambda p: PLATFORM_LABELS.get(str(p), str(p)),
                             key="charter_test_platform")
     signed = c2.checkbox("Ajouter ma signature", value=True, key="charter_test_sign")
     text = c1.text_area("Brouillon à tester", key="charter_test_text", height=140, max_chars=10_000,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeAlias
 
 import altair as alt
 import pandas as pd
@@ -19,6 +19,8 @@ from services.reports.dashboard import Dashboard, to_csv
 from services.reports.metrics import AGE_BUCKETS
 
 Rows = Sequence[Mapping[str, Any]]
+# What these functions build and what st.altair_chart takes (alt.layer may give a FacetChart).
+Chart: TypeAlias = "alt.Chart | alt.LayerChart | alt.FacetChart"
 CSV_LABEL = "Télécharger les données (CSV)"
 SENTIMENTS_FR = {**SENTIMENT_LABELS, "unknown": "non évalué"}
 SENTIMENT_COLOURS = {"négatif": "#d62728", "neutre": "#9e9e9e", "positif": "#2ca02c", "non évalué": "#dddddd"}
@@ -57,12 +59,12 @@ def _crisis_layer(days: Rows) -> alt.Chart | None:
         x="utcyearmonthdate(start):T", x2="utcyearmonthdate(end):T", tooltip=[alt.Tooltip("label:N", title="")])
 
 
-def _with_crises(chart: alt.Chart, days: Rows) -> alt.Chart | alt.LayerChart:
+def _with_crises(chart: alt.Chart, days: Rows) -> Chart:
     layer = _crisis_layer(days)
     return chart if layer is None else alt.layer(layer, chart)
 
 
-def volume_chart(dash: Dashboard) -> alt.TopLevelMixin:
+def volume_chart(dash: Dashboard) -> Chart:
     """Mentions per Paris day, stacked by channel; crisis days shaded."""
     bars = alt.Chart(frame(dash.volume, channel=PLATFORM_LABELS)).mark_bar().encode(
         x=_DAY, y=alt.Y("sum(mentions):Q", title="Messages"), color=alt.Color("channel:N", title="Canal"),
@@ -71,7 +73,7 @@ def volume_chart(dash: Dashboard) -> alt.TopLevelMixin:
     return _with_crises(bars, dash.days).properties(title="Messages reçus par jour et par canal", height=280)
 
 
-def answered_chart(dash: Dashboard) -> alt.TopLevelMixin:
+def answered_chart(dash: Dashboard) -> Chart:
     """Share of mentions answered, per channel."""
     return alt.Chart(frame(dash.answered_by_channel, channel=PLATFORM_LABELS)).mark_bar().encode(
         y=alt.Y("channel:N", title="Canal"),
@@ -83,7 +85,7 @@ def answered_chart(dash: Dashboard) -> alt.TopLevelMixin:
     ).properties(title="Part des messages ayant reçu une réponse", height=alt.Step(28))
 
 
-def response_chart(rows: Rows, target_h: float, *, by: str, title: str) -> alt.TopLevelMixin:
+def response_chart(rows: Rows, target_h: float, *, by: str, title: str) -> Chart:
     """Median and 90th percentile of the first-response time (opening hours) per ``by``, with the target line."""
     long = [{by: (channel(str(r[by])) if by == "channel" else r[by]), "mesure": measure, "heures": r[key],
              "answered": r["answered"]}
@@ -102,7 +104,7 @@ def response_chart(rows: Rows, target_h: float, *, by: str, title: str) -> alt.T
     return alt.layer(bars, target).properties(title=title, height=alt.Step(18))
 
 
-def backlog_chart(dash: Dashboard) -> alt.TopLevelMixin:
+def backlog_chart(dash: Dashboard) -> Chart:
     """Open mentions now, by status, stacked by age."""
     return alt.Chart(frame(dash.backlog, status=STATUS_LABELS)).mark_bar().encode(
         y=alt.Y("status:N", title="Statut"), x=alt.X("sum(mentions):Q", title="Messages en attente"),
@@ -114,7 +116,7 @@ def backlog_chart(dash: Dashboard) -> alt.TopLevelMixin:
         title="Messages en attente par statut et ancienneté", height=alt.Step(36))
 
 
-def sentiment_chart(dash: Dashboard) -> alt.TopLevelMixin:
+def sentiment_chart(dash: Dashboard) -> Chart:
     """Mentions per day by sentiment; crisis days shaded."""
     names = list(SENTIMENT_COLOURS)
     bars = alt.Chart(frame(dash.sentiment, sentiment=SENTIMENTS_FR)).mark_bar().encode(
@@ -126,7 +128,7 @@ def sentiment_chart(dash: Dashboard) -> alt.TopLevelMixin:
     return _with_crises(bars, dash.days).properties(title="Tonalité des messages par jour", height=260)
 
 
-def risk_chart(dash: Dashboard) -> alt.TopLevelMixin:
+def risk_chart(dash: Dashboard) -> Chart:
     """Mentions per day carrying each risk flag; crisis days shaded."""
     lines = alt.Chart(frame(dash.risk, kind=RISK_LABELS)).mark_line(point=True).encode(
         x=_DAY, y=alt.Y("mentions:Q", title="Messages signalés"), color=alt.Color("kind:N", title="Risque"),
@@ -144,7 +146,7 @@ def csv_button(name: str, rows: Rows, dash: Dashboard) -> None:
                        key=f"dashboard_csv_{name}", on_click="ignore", disabled=not rows)
 
 
-def chart_block(chart: alt.TopLevelMixin | None, name: str, rows: Rows, dash: Dashboard) -> None:
+def chart_block(chart: Chart | None, name: str, rows: Rows, dash: Dashboard) -> None:
     """One chart (or an empty-state note) followed by its CSV button."""
     if rows and chart is not None:
         st.altair_chart(chart, width="stretch", key=f"dashboard_chart_{name}")

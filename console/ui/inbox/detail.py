@@ -79,10 +79,10 @@ def detail_pane(uid: str, agent: Agent, agents: list[Agent]) -> None:
         c1.button("M'assigner", key=f"assign_me_{uid}", on_click=page.run, args=(inbox.assign, "Assigné à vous."),
                   kwargs={"uid": uid, "agent_id": agent.id, "actor": agent}, width="stretch")
         c1.selectbox("Assigner à", ids, index=ids.index(item.assigned_to) if item.assigned_to in ids else 0,
-                     format_func=label.get, key=f"assignee_{uid}", on_change=_assign,
+                     format_func=label.__getitem__, key=f"assignee_{uid}", on_change=_assign,
                      args=(uid, agent, f"assignee_{uid}"))
         choices = [item.status, *inbox.allowed_statuses(item.status)]
-        c2.selectbox("Statut", [str(s) for s in choices], format_func=STATUS_LABELS.get, key=f"status_{uid}",
+        c2.selectbox("Statut", [str(s) for s in choices], format_func=STATUS_LABELS.__getitem__, key=f"status_{uid}",
                      on_change=_status, args=(uid, agent, f"status_{uid}"))
         c2.selectbox("Corriger le sentiment", ["", *SENTIMENT_LABELS], key=f"sentiment_{uid}",
                      format_func=lambda v: SENTIMENT_LABELS.get(v, "—"), on_change=_sentiment,

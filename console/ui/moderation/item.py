@@ -96,7 +96,7 @@ def _actions(item: QueueItem, agent: Agent, settings: Settings, services: dict[s
             moderation_actions.mark_spam, "Marqué comme spam.", uid=uid, actor=agent))
     c1, c2 = st.columns(2)
     c1.selectbox("Escalader vers", list(moderation_actions.ESCALATION_TARGETS),
-                 format_func=moderation_actions.ESCALATION_TARGETS.get, key=f"moderation_to_{uid}")
+                 format_func=moderation_actions.ESCALATION_TARGETS.__getitem__, key=f"moderation_to_{uid}")
     c2.text_input("Note d'escalade", key=f"moderation_note_{uid}")
     st.button("Escalader", key=f"escalate_{uid}", on_click=lambda: page.run(
         moderation_actions.escalate, "Message escaladé.", uid=uid, to=st.session_state[f"moderation_to_{uid}"],
@@ -107,12 +107,12 @@ def _actions(item: QueueItem, agent: Agent, settings: Settings, services: dict[s
         st.button("Transmettre au service", key=f"forward_{uid}", on_click=lambda: page.run(
             moderation_actions.forward, lambda email: f"Transmission enregistrée ({email}).", settings=settings,
             uid=uid, service=st.session_state[f"moderation_service_{uid}"], actor=agent))
-    st.selectbox("Motif de classement", list(legal.DISMISS_REASONS_FR), format_func=legal.DISMISS_REASONS_FR.get,
-                 key=f"moderation_reason_{uid}")
+    st.selectbox("Motif de classement", list(legal.DISMISS_REASONS_FR),
+                 format_func=legal.DISMISS_REASONS_FR.__getitem__, key=f"moderation_reason_{uid}")
     st.button("Classer sans suite", key=f"dismiss_{uid}", on_click=lambda: page.run(
         moderation_actions.dismiss, "Signalement classé.", uid=uid,
         reason=st.session_state[f"moderation_reason_{uid}"], actor=agent))
-    st.selectbox("Marquer l'auteur", list(MARK_LABELS), format_func=MARK_LABELS.get,
+    st.selectbox("Marquer l'auteur", list(MARK_LABELS), format_func=MARK_LABELS.__getitem__,
                  index=list(MARK_LABELS).index(item.author_mark or ""), key=f"moderation_mark_{uid}")
     st.button("Enregistrer la marque", key=f"mark_{uid}", on_click=lambda: page.run(
         moderation_actions.mark_author, "Auteur marqué.", uid=uid,

@@ -22,17 +22,17 @@ names = {a.id: a.name for a in agents}
 with st.expander("Filtres", expanded=True):
     c1, c2, c3, c4 = st.columns(4)
     search = c1.text_input("Recherche", key="inbox_search", placeholder="mots, @auteur…")
-    platforms = c2.multiselect("Plateforme", list(PLATFORM_LABELS), format_func=PLATFORM_LABELS.get,
+    platforms = c2.multiselect("Plateforme", list(PLATFORM_LABELS), format_func=PLATFORM_LABELS.__getitem__,
                                key="inbox_platforms", placeholder="Toutes")
-    statuses = c3.multiselect("Statut (vide : ouverts)", list(STATUS_LABELS), format_func=STATUS_LABELS.get,
+    statuses = c3.multiselect("Statut (vide : ouverts)", list(STATUS_LABELS), format_func=STATUS_LABELS.__getitem__,
                               key="inbox_statuses", placeholder="Ouverts")
     assignee_opts = ["all", "me", "none", *[str(a.id) for a in agents]]
     assignee_labels = {"all": "Tous", "me": "Moi", "none": "Non assignés", **{str(a.id): a.name for a in agents}}
-    assignee = c4.selectbox("Assigné à", assignee_opts, format_func=assignee_labels.get, key="inbox_assignee")
+    assignee = c4.selectbox("Assigné à", assignee_opts, format_func=assignee_labels.__getitem__, key="inbox_assignee")
     c5, c6, c7, c8 = st.columns(4)
     tag = c5.selectbox("Étiquette", ["", *tags], format_func=lambda t: t or "Toutes", key="inbox_tag")
-    period = c6.date_input("Période", value=(), key="inbox_period", format="DD/MM/YYYY")
-    order = c7.selectbox("Tri", list(ORDERS), format_func=ORDERS.get, key="inbox_order")
+    period = c6.date_input("Période", value=[], key="inbox_period", format="DD/MM/YYYY")
+    order = c7.selectbox("Tri", list(ORDERS), format_func=ORDERS.__getitem__, key="inbox_order")
     page_no = c8.number_input("Page", min_value=1, value=1, step=1, key="inbox_page")
 
 since = until = None
