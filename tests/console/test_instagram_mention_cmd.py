@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -54,3 +55,14 @@ def test_an_unreadable_payload_is_a_clean_error(env, capsys):
     (tmp_path / "bad.json").write_text("{not json", "utf-8")
     assert main(["instagram-mention", "--payload", str(tmp_path / "bad.json")]) == 1
     assert "cannot read the webhook payload" in capsys.readouterr().err
+
+
+def test_a_webhook_payload_can_come_on_standard_input(env, capsys, monkeypatch):
+    fake, tmp_path = env
+    value = fake.add_mention("@villedetest la piscine ouvre-t-elle à 9 h ?")
+    body = json.dumps({"object": "instagram", "entry": [{"id": fake.ig_user_id, "time": 1767600000,
+                       "changes": [{"field": "mentions", "value": value}]}]})
+    monkeypatch.setattr("sys.stdin", io.StringIO(body))
+    assert main(["instagram-mention", "--payload", "-"]) == 0
+    assert "new 1" in capsys.readouterr().out
+    assert [i.mention.platform_id for i in inbox(tmp_path)] == [value["comment_id"]]

@@ -155,10 +155,10 @@ class FakeBlueskyApi(FakeBase):
             start = int(args.get("cursor") or 0)
             limit = int(args.get("limit", 50))
             chunk = ordered[start:start + limit]
-            body: dict[str, Any] = {"notifications": chunk, "priority": False, "seenAt": at_time(self._clock)}
+            page: dict[str, Any] = {"notifications": chunk, "priority": False, "seenAt": at_time(self._clock)}
             if start + limit < len(ordered):
-                body["cursor"] = str(start + limit)
-            return json_response(body)
+                page["cursor"] = str(start + limit)
+            return json_response(page)
         if nsid == "app.bsky.actor.getProfile":
             return json_response({"did": self.did, "handle": self.account_handle, "displayName": "Ville de Test",
                                   "followersCount": 1500, "followsCount": 20, "postsCount": 300})
@@ -201,8 +201,8 @@ class FakeBlueskyApi(FakeBase):
             return json_response(listed)
         if nsid == "com.atproto.repo.getRecord":
             uri = f"at://{args.get('repo')}/{args.get('collection')}/{args.get('rkey')}"
-            found = self.records.get(uri)
-            return json_response(found) if found else xrpc_error("RecordNotFound", f"Could not locate record: {uri}")
+            stored = self.records.get(uri)
+            return json_response(stored) if stored else xrpc_error("RecordNotFound", f"Could not locate record: {uri}")
         return xrpc_error("MethodNotImplemented", "Method Not Implemented", 501)
 
     def _embed_problem(self, embed: Any) -> str:

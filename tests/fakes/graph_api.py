@@ -203,12 +203,12 @@ class FakeGraphApi(FakeBase):
             failure = self._failure("reply")
             if failure:
                 return failure
-            post_id = obj if obj in self.posts else self.comments.get(obj, {}).get("_post")
-            if not post_id:
+            on_post = obj if obj in self.posts else self.comments.get(obj, {}).get("_post")
+            if not on_post:
                 return json_response(graph_error(100, "Unsupported post request.", kind="GraphMethodException"), 400)
             self.replies.append((obj, form.get("message", "")))
             parent = obj if obj in self.comments else None
-            created = self.add_comment(post_id, form.get("message", ""), parent=parent,
+            created = self.add_comment(on_post, form.get("message", ""), parent=parent,
                                        author=(self.page_id, self.page_name))
             if self.lose_answers:  # the comment exists, but the answer never reaches the client
                 self.lose_answers -= 1

@@ -193,11 +193,11 @@ class FakeInstagramApi(FakeBase):
             failure = self._failure("reply")
             if failure:
                 return failure
-            target = self.comments.get(obj)
-            if target is None or target.get("parent_id") or target.get("hidden"):
+            comment = self.comments.get(obj)
+            if comment is None or comment.get("parent_id") or comment.get("hidden"):
                 return json_response(graph_error(100, "Invalid parameter", kind="OAuthException"), 400)
             self.replies.append((obj, form.get("message", "")))
-            reply_id = self.add_comment(target["_media"], form.get("message", ""), parent=obj,
+            reply_id = self.add_comment(comment["_media"], form.get("message", ""), parent=obj,
                                         by=(self.ig_user_id, self.username))
             return json_response({"id": reply_id})
         if method == "POST" and obj in self.comments and not edge:

@@ -331,7 +331,8 @@ class FakeMastodonApi(FakeBase):
     def _context(self, status_id: str) -> Response:
         if status_id not in self.statuses:
             return self._json({"error": "Record not found"}, 404)
-        ancestors, cur = [], self.statuses[status_id].get("in_reply_to_id")
+        ancestors: list[dict[str, Any]] = []
+        cur = self.statuses[status_id].get("in_reply_to_id")
         while cur and cur in self.statuses:
             ancestors.insert(0, self.statuses[cur])
             cur = self.statuses[cur].get("in_reply_to_id")
