@@ -13,11 +13,11 @@ from datetime import datetime
 import streamlit as st
 from sqlite_utils import Database
 
-from core import repo
 from core.clock import utcnow
 from core.config import Settings, location_env
 from core.db import open_db
 from core.models import Agent
+from services.accounts import users
 
 AGENT_KEY = "auth_agent_id"
 
@@ -53,7 +53,7 @@ def current_agent(database: Database) -> Agent | None:
     if agent_id is None:
         return None
     try:
-        agent = repo.get_agent(database, int(agent_id))
+        agent = users.get_agent(database, int(agent_id))
     except Exception:  # noqa: BLE001 - a deleted agent just signs the session out
         st.session_state.pop(AGENT_KEY, None)
         return None

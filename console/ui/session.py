@@ -7,10 +7,9 @@ from sqlite_utils import Database
 
 from console.messages import message_for
 from console.ui import deps, page
-from core import repo
 from core.errors import ParvisError
 from core.models import Agent
-from services.accounts import auth
+from services.accounts import auth, users
 
 TOKEN_KEY = "auth_token"
 
@@ -76,4 +75,4 @@ def sign_out() -> None:
 
 def agents(db: Database) -> list[Agent]:
     """Active agents (for the open-mode picker)."""
-    return repo.list_agents(db)
+    return users.list_agents(db)

@@ -109,3 +109,13 @@ def update_profile(db: Database, actor: Agent | None, agent_id: int, *, now: dat
 def signatures_of_others(db: Database, agent: Agent) -> tuple[str, ...]:
     """Every other agent's signature, for the impersonation check."""
     return tuple(signature_for(a) for a in repo.list_agents(db, active_only=False) if a.id != agent.id)
+
+
+def list_agents(db: Database, *, active_only: bool = True) -> list[Agent]:
+    """Agents by name (active ones unless ``active_only=False``), for pickers and name lookups."""
+    return repo.list_agents(db, active_only=active_only)
+
+
+def get_agent(db: Database, agent_id: int) -> Agent:
+    """One agent by id, or NotFoundError."""
+    return repo.get_agent(db, agent_id)

@@ -7,7 +7,10 @@ from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING
 
+from sqlite_utils import Database
+
 from connectors.base import Connector
+from core import repo
 from core.config import Settings
 from core.errors import ConfigError
 from core.models import Mention, Platform
@@ -72,6 +75,11 @@ def connector_for(settings: Settings, mention: Mention) -> Connector:
     if key not in _connector_cache:
         _connector_cache[key] = _with_budget(registry.build(settings, name), settings)
     return _connector_cache[key]
+
+
+def connector_for_mention_uid(settings: Settings, db: Database, mention_uid: str | None) -> Connector:
+    """The connector that answers the stored mention ``mention_uid`` (NotFoundError when there is none)."""
+    return connector_for(settings, repo.get_item(db, mention_uid or "").mention)
 
 
 def _with_budget(connector: Connector, settings: Settings) -> Connector:

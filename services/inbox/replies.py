@@ -295,3 +295,13 @@ def send(db: Database, agent: Agent, draft_id: int, connector: Connector, *, now
     from services.publishing import reply_sending  # it builds on this module's helpers
 
     return reply_sending.send_now(db, agent, draft_id, connector, now=now)
+
+
+def get_draft(db: Database, draft_id: int) -> Draft:
+    """One draft, or NotFoundError."""
+    return repo.get_draft(db, draft_id)
+
+
+def drafts_for(db: Database, mention_uid: str) -> list[Draft]:
+    """Drafts and sent replies on a mention, oldest first."""
+    return repo.drafts_for(db, mention_uid)

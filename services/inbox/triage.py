@@ -16,6 +16,7 @@ from core import audit, repo
 from core.db import write_transaction
 from core.errors import PermissionDenied, ValidationError
 from core.models import Agent, InboxItem, Note, Role, Status
+from core.repo import InboxQuery  # the list query, built by the inbox page
 from services.accounts.permissions import Action, require
 
 MAX_NOTE_LEN = 5_000
@@ -52,7 +53,7 @@ class InboxPage:
 COUNT_CAP = 10_000
 
 
-def list_items(db: Database, query: repo.InboxQuery) -> InboxPage:
+def list_items(db: Database, query: InboxQuery) -> InboxPage:
     """The inbox list with filters, full-text search and ordering (priority first by default)."""
     total = repo.count_inbox(db, query, cap=COUNT_CAP)
     return InboxPage(items=repo.list_inbox(db, query), total=total, capped=total >= COUNT_CAP)
@@ -182,3 +183,13 @@ def add_note(db: Database, uid: str, text: str, *, actor: Agent, now: datetime) 
         audit.record(db, audit.NoteAdded(actor=actor.email, role=actor.role, subject=uid, note_id=note_id,
                                          text=body), at=now)
     return next(n for n in repo.notes_for(db, uid) if n.id == note_id)
+
+
+def get_item(db: Database, uid: str) -> InboxItem:
+    """One stored mention with the team's work, or NotFoundError."""
+    return repo.get_item(db, uid)
+
+
+def all_tags(db: Database) -> list[str]:
+    """Every tag in use, alphabetically (the inbox's tag filter)."""
+    return repo.all_tags(db)

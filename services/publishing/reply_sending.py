@@ -295,3 +295,8 @@ def verify(db: Database, agent: Agent, draft_id: int, *, published: bool, now: d
                                     send_error_code="not_published",
                                     send_error=f"Vérifiée par {agent.name} : pas sur la plateforme.")
     return repo.get_draft(db, draft_id)
+
+
+def send_state(db: Database, draft_id: int) -> ReplySend:
+    """Where the sending of one reply stands (attempts, last error, whether it needs a check), or NotFoundError."""
+    return outbox_repo.get_send(db, draft_id)

@@ -12,7 +12,6 @@ from console.ui import components, deps, page
 from console.ui.charter.rules import SEVERITY_ICON, findings_table
 from console.ui.components import md_escape
 from console.messages import PLATFORM_LABELS, message_for
-from core import repo
 from core.clock import format_paris
 from core.errors import ParvisError
 from core.models import Agent
@@ -38,8 +37,7 @@ def _approve(director: Agent, draft_id: int, seen_text: str, send: bool) -> None
                     "elle partira à l'heure programmée." if draft.scheduled_at else "son auteur peut l'envoyer."))
                 return
             try:
-                connector = assembly.connector_for(deps.settings(),
-                                                   repo.get_item(db, draft.mention_uid or "").mention)
+                connector = assembly.connector_for_mention_uid(deps.settings(), db, draft.mention_uid)
                 replies.send(db, director, draft_id, connector, now=now)
             except ParvisError as err:  # the approval stands; the message says whether to retry or to check
                 page.flash("error", "Réponse validée, mais l'envoi n'a pas abouti : " + message_for(err))

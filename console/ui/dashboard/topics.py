@@ -15,14 +15,12 @@ from console.ui import deps, page
 from console.ui.components import md_escape
 from console.ui.dashboard.charts import CSV_LABEL, channel
 from console.messages import message_for
-from core import repo
 from core.clock import format_paris
 from core.errors import ParvisError
 from core.models import Agent, InboxItem
 from services.connections import assembly
 from services.accounts import permissions
-from services.inbox import replies
-from services.inbox import saved_replies
+from services.inbox import replies, saved_replies, triage
 from services.reports.dashboard import DashboardConfig, DashboardFilters, to_csv
 from services.reports.topics import Topic, answer_group, topics_for, topics_table
 
@@ -95,7 +93,7 @@ def _answer_box(agent: Agent, topic: Topic, saved: list[saved_replies.SavedReply
         return
     try:
         with deps.db() as db:
-            item = repo.get_item(db, topic.open_uids[0])
+            item = triage.get_item(db, topic.open_uids[0])
             body = saved_replies.fill(db, agent, int(pick), item=item)
             composed = replies.compose(db, agent, body=body, platform=item.mention.platform, now=deps.now(),
                                        mention_uid=item.uid)

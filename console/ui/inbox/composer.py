@@ -9,14 +9,12 @@ import streamlit as st
 
 from console.ui import deps, page
 from console.messages import REPLY_IMPOSSIBLE, message_for
-from core import repo
-from core.repo import reply_outbox as reply_outbox_repo
 from core.errors import ParvisError
 from core.models import Agent, DraftState, InboxItem
 from editorial.lengths import counts_by_platform
 from editorial.workflow import APPROVAL_REASONS_FR, state_label
 from services.connections import assembly
-from services.accounts import permissions
+from services.accounts import permissions, users
 from services.inbox import replies
 from services.publishing import reply_sending
 from services.inbox import saved_replies
@@ -36,7 +34,7 @@ def _send_new(uid: str, agent: Agent, key: str) -> None:
             replies.submit(db, agent, draft.id, now=now)
             st.session_state[key] = ""
             return "Réponse soumise à la validation de la direction."
-        connector = assembly.connector_for(deps.settings(), repo.get_item(db, uid).mention)
+        connector = assembly.connector_for_mention_uid(deps.settings(), db, uid)
         replies.send(db, agent, draft.id, connector, now=now)
         st.session_state[key] = ""
         return "Réponse envoyée."
@@ -53,9 +51,9 @@ def _save_draft(uid: str, agent: Agent, key: str) -> None:
 
 def _draft_action(action: str, draft_id: int, agent: Agent, key: str | None = None) -> None:
     def call(db: Any, now: datetime) -> str:
-        draft = repo.get_draft(db, draft_id)
+        draft = replies.get_draft(db, draft_id)
         if action == "send":
-            connector = assembly.connector_for(deps.settings(), repo.get_item(db, draft.mention_uid or "").mention)
+            connector = assembly.connector_for_mention_uid(deps.settings(), db, draft.mention_uid)
             replies.send(db, agent, draft_id, connector, now=now)
             return "Réponse envoyée."
         if action == "submit":
@@ -98,7 +96,7 @@ def _verify(draft_id: int, agent: Agent, published: bool, link_key: str) -> None
 
 def _uncertain(db: Any, d: Any, agent: Agent) -> None:
     """A reply being sent or checked (wait), or « à vérifier » (a person looks on the platform)."""
-    send = reply_outbox_repo.get_send(db, d.id)
+    send = reply_sending.send_state(db, d.id)
     if d.state is DraftState.PUBLISHING:
         st.caption("Envoi en cours" + (f" — vérification sur la plateforme ({send.error})" if send.needs_check
                                         else "") + " : elle ne peut pas être renvoyée pour l'instant.")
@@ -115,9 +113,9 @@ def _uncertain(db: Any, d: Any, agent: Agent) -> None:
 
 
 def _existing(db: Any, item: InboxItem, agent: Agent) -> None:
-    drafts = [d for d in repo.drafts_for(db, item.uid) if d.state in OPEN_DRAFT_STATES or d.state in SHOWN_STATES]
+    drafts = [d for d in replies.drafts_for(db, item.uid) if d.state in OPEN_DRAFT_STATES or d.state in SHOWN_STATES]
     for d in drafts:
-        author = repo.get_agent(db, d.author_id)
+        author = users.get_agent(db, d.author_id)
         with st.container(border=True):
             st.caption(f"{author.name} · {state_label(d.state)}")
             st.text(d.signed_text)

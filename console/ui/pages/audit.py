@@ -10,13 +10,13 @@ from console.ui.audit import archive as audit_archive
 from console.ui.audit import common as audit_view
 from console.ui.audit import events as audit_events
 from console.ui.audit import legal as audit_legal
-from core import repo
 from core.errors import ParvisError
+from services.accounts import users
 from services.archive.published import AUDIT_READERS
 
 ctx = page.preamble("Audit et archives", needs=lambda a: a.role in AUDIT_READERS, refusal=audit_view.REFUSAL)
 agent = ctx.agent
-agents = page.load(repo.list_agents)
+agents = page.load(users.list_agents)
 try:
     integrity = audit_view.integrity_panel(agent)
 except ParvisError as err:

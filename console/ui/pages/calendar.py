@@ -13,8 +13,8 @@ from console.ui import page
 from console.ui.calendar import common as cv
 from console.ui.calendar import detail as calendar_detail
 from console.ui.calendar import forms as calendar_forms
-from core import repo
 from core.models import Agent
+from services.accounts import users
 from services.accounts.permissions import Action, can
 from services.editorial import calendar_inputs, calendar_views, post_review
 from services.editorial.calendar_views import CalendarEntry, PeriodView, QueueView
@@ -28,7 +28,7 @@ def _refusal(agent: Agent) -> str:
 
 ctx = page.preamble("Calendrier", needs=lambda a: can(a, Action.POST_CREATE), refusal=_refusal)
 agent, now = ctx.agent, ctx.now
-names = page.load(lambda db: {a.id: a.name for a in repo.list_agents(db)})
+names = page.load(lambda db: {a.id: a.name for a in users.list_agents(db)})
 accounts = calendar_inputs.publish_accounts(ctx.settings)
 labels = {a.name: a.label for a in accounts}
 today = cv.paris_naive(now).date()

@@ -7,8 +7,8 @@ import streamlit as st
 from console.messages import PLATFORM_LABELS, STATUS_LABELS
 from console.ui import components, page
 from console.ui.inbox import detail as inbox_actions
-from core import repo
 from core.clock import PARIS, format_paris
+from services.accounts import users
 from services.inbox import triage as inbox
 
 PAGE_SIZE = 50
@@ -16,7 +16,7 @@ ORDERS = {"priority": "Priorité", "newest": "Plus récents", "oldest": "Plus an
 
 ctx = page.preamble("Boîte de réception", agent="optional")  # the list is readable; acting needs an agent
 agent = ctx.agent
-agents, tags = page.load(lambda db: (repo.list_agents(db), repo.all_tags(db)))
+agents, tags = page.load(lambda db: (users.list_agents(db), inbox.all_tags(db)))
 names = {a.id: a.name for a in agents}
 
 with st.expander("Filtres", expanded=True):
@@ -40,7 +40,7 @@ if isinstance(period, tuple | list) and len(period) >= 1:
     since = datetime.combine(period[0], time.min, tzinfo=PARIS).astimezone(UTC)
     last = period[1] if len(period) == 2 else period[0]
     until = datetime.combine(last + timedelta(days=1), time.min, tzinfo=PARIS).astimezone(UTC)
-query = repo.InboxQuery(
+query = inbox.InboxQuery(
     platforms=tuple(platforms), statuses=tuple(statuses), open_only=not statuses,
     assigned_to=(agent.id if assignee == "me" and agent else int(assignee) if assignee.isdigit() else None),
     unassigned=assignee == "none", tag=tag or None, since=since, until=until, search=search, order=order,
