@@ -38,6 +38,21 @@ def test_edited_row_is_named(chain, db_path):
     assert report.checked == 3
 
 
+def test_edited_row_with_its_own_hash_recomputed_breaks_the_link_to_the_next(chain, db_path):
+    # The attacker edits row 4 and gives it a matching hash: row 4 verifies on its own, but row 5's prev_hash
+    # still names the old row 4; only the link check can tell.
+    conn = sqlite3.connect(db_path)
+    values = conn.execute(f"SELECT {', '.join(audit.AUDIT_COLUMNS)} FROM audit_log WHERE id = 4").fetchone()
+    conn.close()
+    row = dict(zip(audit.AUDIT_COLUMNS, values, strict=True))
+    row["actor"] = "mallory@valmont.fr"
+    row["hash"] = audit.row_hash(row)
+    tamper(db_path, f"UPDATE audit_log SET actor = '{row['actor']}', hash = '{row['hash']}' WHERE id = 4")
+    report = audit.verify_chain(chain)
+    assert not report.ok and report.broken_id == 5 and "prev_hash" in report.reason
+    assert report.checked == 4  # rows 1 to 4 verify, the edited one included
+
+
 def test_deleted_row_is_detected(chain, db_path):
     tamper(db_path, "DELETE FROM audit_log WHERE id = 6")
     report = audit.verify_chain(chain)

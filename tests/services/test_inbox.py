@@ -87,9 +87,14 @@ def test_detail_shows_thread_history_and_collision(db, agents, stored, now):
 
 
 def test_rollback_leaves_no_audit_row(db, agents, stored, now, monkeypatch):
-    def boom(*a, **k):
+    record = audit.record
+
+    def record_then_fail(db, event, *, at):  # the fault comes after the status change and its audit row
+        record(db, event, at=at)
+        assert audit.event_names(db) == ["status-changed"]
         raise RuntimeError("disk full")
-    monkeypatch.setattr(repo, "set_status", boom)
-    with pytest.raises(RuntimeError):
+
+    monkeypatch.setattr(audit, "record", record_then_fail)
+    with pytest.raises(RuntimeError, match="disk full"):
         inbox.change_status(db, stored.uid, Status.WAITING, actor=agents["julie"], now=now)
     assert audit.event_names(db) == [] and repo.get_item(db, stored.uid).status is Status.NEW
