@@ -2,10 +2,8 @@
 
 import streamlit as st
 
-from console.ui import deps
-from console.ui import nav
-from console.ui import session
 from console.messages import ROLE_LABELS, message_for
+from console.ui import deps, nav, session
 from core.errors import ParvisError
 
 st.set_page_config(page_title="Parvis", page_icon=":material/forum:", layout="wide")

@@ -21,8 +21,14 @@ from core.config import Settings
 from core.errors import ConfigError
 from core.models import Platform
 from core.settings_fields import Area
-from core.settings_schema import (BlueskySettings, FacebookSettings, InstagramSettings, MastodonSettings,
-                                  MediaSettings, XSettings)
+from core.settings_schema import (
+    BlueskySettings,
+    FacebookSettings,
+    InstagramSettings,
+    MastodonSettings,
+    MediaSettings,
+    XSettings,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from itertools import repeat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 

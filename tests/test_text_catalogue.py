@@ -21,8 +21,15 @@ from console.messages import CODES, REASONS, message_for, render
 from console.messages.errors import PARAM_LABELS
 from console.messages.labels import ACTION_LABELS, ROLE_LABELS, WORKFLOW_STEP_LABELS
 from core import errors
-from core.errors import (ConfigError, NotFoundError, ParvisError, PermissionDenied, Unavailable, ValidationError,
-                         WorkflowError)
+from core.errors import (
+    ConfigError,
+    NotFoundError,
+    ParvisError,
+    PermissionDenied,
+    Unavailable,
+    ValidationError,
+    WorkflowError,
+)
 from core.models import Role
 from editorial.workflow import Action as Step
 from services.accounts.permissions import Action, require
@@ -69,9 +76,7 @@ def _error_calls(tree: ast.Module, names: set[str]) -> Iterator[ast.Call]:
         if not isinstance(node, ast.Call):
             continue
         func = node.func
-        if isinstance(func, ast.Name) and func.id in names:
-            yield node
-        elif (isinstance(func, ast.Attribute) and func.attr in names and isinstance(func.value, ast.Name)
+        if isinstance(func, ast.Name) and func.id in names or (isinstance(func, ast.Attribute) and func.attr in names and isinstance(func.value, ast.Name)
               and func.value.id == "errors"):
             yield node
 

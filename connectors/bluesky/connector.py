@@ -50,8 +50,7 @@ from connectors.normalize import malformed_answer
 from connectors.paging import Walk, load_state
 from core.clock import Clock, utcnow
 from core.config import Settings
-from core.errors import (AuthFailed, ConnectorError, MalformedPayload, PermanentFailure, RateLimited,
-                         Unsupported)
+from core.errors import AuthFailed, ConnectorError, MalformedPayload, PermanentFailure, RateLimited, Unsupported
 from core.models import Author, Mention, Platform, Published
 from core.settings_schema import BlueskySettings
 

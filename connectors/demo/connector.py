@@ -19,8 +19,8 @@ from connectors.demo import lookups
 from connectors.demo.data import texts
 from connectors.demo.errors import check_text
 from connectors.demo.generator import DEFAULT_SEED, followups, generate
-from connectors.demo.outbox import FILENAME, Outbox
 from connectors.demo.normalize import BASE_URL, fb_permalink, x_permalink
+from connectors.demo.outbox import FILENAME, Outbox
 from core.clock import Clock, from_iso, to_iso, utcnow
 from core.errors import PermanentFailure
 from core.models import Author, Mention, Platform, Published

@@ -35,8 +35,7 @@ from connectors.base import Capability, ConnectorInfo, FetchResult, Health
 from connectors.graph.client import DEFAULT_VERSION, GraphClient
 from connectors.instagram import lookups
 from connectors.instagram import mentions as igm
-from connectors.instagram.errors import (NO_HIDE_ELSEWHERE, NO_REPLY_TO_HIDDEN, NO_REPLY_TO_REPLY,
-                                         PERMISSION_HINTS)
+from connectors.instagram.errors import NO_HIDE_ELSEWHERE, NO_REPLY_TO_HIDDEN, NO_REPLY_TO_REPLY, PERMISSION_HINTS
 from connectors.instagram.publish import InstagramPublisher
 from connectors.instagram.sync import AccountSync
 from core.clock import Clock, utcnow

@@ -29,8 +29,7 @@ import requests
 import tweepy
 
 from connectors.base import Capability, ConnectorInfo, FetchResult, Health, PlatformChange
-from connectors.http import (ConnectorSession, RateWindows, quiet_secret_loggers,
-                             with_read_retries)
+from connectors.http import ConnectorSession, RateWindows, quiet_secret_loggers, with_read_retries
 from connectors.paging import Walk, load_state
 from connectors.x import normalize as nz
 from connectors.x.errors import translate

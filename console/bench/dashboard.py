@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from core import repo
-from core.repo import stats as stats_repo
 from core.clock import to_iso
-from core.models import Role
 from core.db import open_db, optimize, write_transaction
+from core.models import Role
+from core.repo import stats as stats_repo
 from services.reports import dashboard
 from services.reports.topics import topics_for
 

@@ -27,13 +27,12 @@ from typing import Any
 from connectors.base import ConnectorInfo
 from connectors.demo.connector import DemoConnector
 from core import repo
-from core.repo import posts as posts_repo
 from core.clock import from_iso
+from core.db import open_db
 from core.errors import RateLimited, Unavailable
 from core.models import DraftState, Platform, Published, Role, TargetState
-from core.db import open_db
-from services.editorial import calendar
-from services.editorial import post_review
+from core.repo import posts as posts_repo
+from services.editorial import calendar, post_review
 from services.publishing.content import PublishPolicy
 from services.publishing.posts import Publisher
 

@@ -18,13 +18,10 @@ from console.commands.audit_cmds import (
     print_export,
     resolve_actor,
 )
-from core.repo.archive import STATUSES, ArchiveFilter
 from core.clock import format_paris, utcnow
+from core.repo.archive import STATUSES, ArchiveFilter
+from services.archive import exports, retention, rgpd, transfer
 from services.archive import published as archive_service
-from services.archive import exports
-from services.archive import retention
-from services.archive import rgpd
-from services.archive import transfer
 
 
 @cli.group()

@@ -25,12 +25,12 @@ from console.cli import audit, bench, db_option, load_settings
 from core import audit as chain
 from core import repo
 from core.clock import PARIS, from_iso, utcnow
-from core.errors import ValidationError
 from core.db import open_db, write_transaction
-from services.archive import published as archive_service
+from core.errors import ValidationError
 from services.archive import exports
-from services.archive.published import Actor
+from services.archive import published as archive_service
 from services.archive.audit_trail import head_text
+from services.archive.published import Actor
 
 EXIT_CHAIN, EXIT_HEAD, EXIT_ARCHIVE, EXIT_GUARDS = 3, 4, 5, 6
 _HEX64 = re.compile(r"\b[0-9a-fA-F]{64}\b")

@@ -10,8 +10,8 @@ from console.jobs.base import guarded
 from core import repo
 from core.clock import Clock, utcnow
 from core.config import Settings
-from core.repo import moderation as moderation_repo
 from core.db import open_db, write_transaction
+from core.repo import moderation as moderation_repo
 from services.archive import retention
 from services.connections import assembly
 

@@ -11,9 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from console.messages.labels import (ACTION_LABELS, MODERATION_ACTION_LABELS, PLATFORM_LABELS,
-                                     REQUEST_STATE_LABELS, ROLE_LABELS, STATUS_LABELS, WORKFLOW_STEP_LABELS,
-                                     X_CAP_POLICY_LABELS)
+from console.messages.labels import (
+    ACTION_LABELS,
+    MODERATION_ACTION_LABELS,
+    PLATFORM_LABELS,
+    REQUEST_STATE_LABELS,
+    ROLE_LABELS,
+    STATUS_LABELS,
+    WORKFLOW_STEP_LABELS,
+    X_CAP_POLICY_LABELS,
+)
 from core.models import DraftState
 from editorial.workflow import state_label
 from moderation import legal

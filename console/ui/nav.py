@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core.models import Agent, Role
-from services.archive.published import AUDIT_READERS
 from services.accounts.permissions import Action, can
+from services.archive.published import AUDIT_READERS
 
 
 def pages_for(agent: Agent | None) -> list[st.Page]:

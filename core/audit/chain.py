@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
-import gc
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 

@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 
 from core.audit.base import AuditEvent
 
-
 # Subjects are "post:<id>" and "recurrence:<id>"; times are UTC ISO text.
 
 @dataclass(frozen=True, kw_only=True)

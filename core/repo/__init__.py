@@ -8,33 +8,99 @@ everything public is re-exported here, so callers write ``repo.upsert_mentions(.
 """
 
 from core.models import (
-    OPEN_STATUSES, Agent, Author, ConnectorHealth, Draft, DraftState, InboxItem, Mention, Note, Platform, Role,
-    SignatureStyle, Status,
-)
-from core.repo.mention_writes import (
-    Scores, UpsertResult, upsert_mentions, free_mention_keys, record_platform_change, edits_recorded, revisions,
-    update_scores,
-)
-from core.repo.mention_bulk import BulkLoad, bulk_load, secondary_indexes
-from core.repo.inbox import (
-    MENTION_COLUMNS, _OPEN_SQL, mention_exists, get_item, InboxQuery, fts_query, list_inbox, count_inbox,
-    conversation, author_history, set_status, set_assignee, set_hidden, set_agent_sentiment, add_tag,
-    remove_tag, all_tags, add_note, notes_for, mention_count, simulate_team_work, status_counts, open_statuses,
-    touch_presence, viewers,
+    OPEN_STATUSES,
+    Agent,
+    Author,
+    ConnectorHealth,
+    Draft,
+    DraftState,
+    InboxItem,
+    Mention,
+    Note,
+    Platform,
+    Role,
+    SignatureStyle,
+    Status,
 )
 from core.repo.agents import (
-    create_agent, get_agent, agent_by_email, list_agents, update_agent, count_agents_with_password,
-    agent_credentials, set_agent_credentials, create_session, get_session, touch_session, revoke_sessions,
+    agent_by_email,
+    agent_credentials,
     count_agents,
-)
-from core.repo.drafts import (
-    create_draft, get_draft, save_draft, drafts_for, drafts_in_state, create_saved_reply, update_saved_reply,
-    get_saved_reply, list_saved_replies, drafts_due, count_sent_between,
-)
-from core.repo.connector_state import (
-    connector_health, all_connector_health, save_connector_state, request_sync, take_sync_requests,
-    connector_counts, beat, last_beat,
+    count_agents_with_password,
+    create_agent,
+    create_session,
+    get_agent,
+    get_session,
+    list_agents,
+    revoke_sessions,
+    set_agent_credentials,
+    touch_session,
+    update_agent,
 )
 from core.repo.charters import (
-    latest_charter, get_charter, list_charters, insert_charter,
+    get_charter,
+    insert_charter,
+    latest_charter,
+    list_charters,
+)
+from core.repo.connector_state import (
+    all_connector_health,
+    beat,
+    connector_counts,
+    connector_health,
+    last_beat,
+    request_sync,
+    save_connector_state,
+    take_sync_requests,
+)
+from core.repo.drafts import (
+    count_sent_between,
+    create_draft,
+    create_saved_reply,
+    drafts_due,
+    drafts_for,
+    drafts_in_state,
+    get_draft,
+    get_saved_reply,
+    list_saved_replies,
+    save_draft,
+    update_saved_reply,
+)
+from core.repo.inbox import (
+    _OPEN_SQL,
+    MENTION_COLUMNS,
+    InboxQuery,
+    add_note,
+    add_tag,
+    all_tags,
+    author_history,
+    conversation,
+    count_inbox,
+    fts_query,
+    get_item,
+    list_inbox,
+    mention_count,
+    mention_exists,
+    notes_for,
+    open_statuses,
+    remove_tag,
+    set_agent_sentiment,
+    set_assignee,
+    set_hidden,
+    set_status,
+    simulate_team_work,
+    status_counts,
+    touch_presence,
+    viewers,
+)
+from core.repo.mention_bulk import BulkLoad, bulk_load, secondary_indexes
+from core.repo.mention_writes import (
+    Scores,
+    UpsertResult,
+    edits_recorded,
+    free_mention_keys,
+    record_platform_change,
+    revisions,
+    update_scores,
+    upsert_mentions,
 )

@@ -12,7 +12,6 @@ from core.clock import from_iso, to_iso
 from core.errors import NotFoundError, ValidationError
 from core.models import Agent, Role, SignatureStyle
 
-
 _AGENT_COLS = "id, email, name, initials, role, signature_style, team_signature, needs_approval, active"
 
 

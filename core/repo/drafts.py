@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import field
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +12,6 @@ from sqlite_utils import Database
 from core.clock import from_iso, to_iso
 from core.errors import NotFoundError, ValidationError
 from core.models import Draft, DraftState, Platform
-
 
 _DRAFT_COLS = ("id, mention_uid, author_id, body, signed_text, platform, state, approver_id, comment, "
                "charter_version, charter_result, needs_approval, platform_post_id, permalink, created_at, "

@@ -16,7 +16,6 @@ from core.clock import from_iso, to_iso
 from core.errors import NotFoundError, ValidationError
 from core.models import OPEN_STATUSES, Author, InboxItem, Mention, Note, Platform, Status
 
-
 MENTION_COLUMNS = (
     "uid, platform, platform_id, account, kind, conversation_id, in_reply_to, author_id, author_handle, "
     "author_name, author_followers, text, lang, created_at, permalink, media, raw, ingested_at, status, "

@@ -20,9 +20,9 @@ from sqlite_utils import Database
 from core import audit, repo
 from core.clock import format_paris
 from core.config import Settings
+from core.db import write_transaction
 from core.errors import AccountLocked, AuthError, SessionExpired, ValidationError
 from core.models import Agent
-from core.db import write_transaction
 from services.accounts.permissions import Action, require
 
 MIN_PASSWORD_LENGTH = 12

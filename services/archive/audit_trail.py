@@ -18,13 +18,12 @@ from typing import Any
 from sqlite_utils import Database
 
 from core import audit
-from core.repo.archive import ArchiveFilter
 from core.clock import PARIS, from_iso, to_iso
-from core.errors import ValidationError
 from core.db import write_transaction
+from core.errors import ValidationError
+from core.repo.archive import ArchiveFilter
+from services.archive import exports, rgpd
 from services.archive import published as archive_service
-from services.archive import exports
-from services.archive import rgpd
 from services.archive.published import Actor, actor_identity, require_audit_reader
 
 

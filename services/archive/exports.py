@@ -21,12 +21,12 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from core.repo import archive as arch
 from core import audit
-from core.repo.archive import ArchiveFilter
 from core.clock import format_paris, to_iso
-from core.errors import IntegrityError, ValidationError
 from core.db import write_transaction
+from core.errors import IntegrityError, ValidationError
+from core.repo import archive as arch
+from core.repo.archive import ArchiveFilter
 from services.archive import published as archive_service
 from services.archive.published import Actor, actor_identity, require_audit_reader
 

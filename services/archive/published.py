@@ -17,13 +17,13 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from core.repo import archive as arch
 from core import audit, repo
-from core.repo.archive import ArchiveChange, ArchivedMessage, ArchiveFilter
 from core.clock import to_iso
+from core.db import write_transaction
 from core.errors import NotFoundError, PermissionDenied
 from core.models import Agent, Draft, InboxItem, Published, Role
-from core.db import write_transaction
+from core.repo import archive as arch
+from core.repo.archive import ArchiveChange, ArchivedMessage, ArchiveFilter
 
 AUDIT_READERS = frozenset({Role.LEGAL, Role.DIRECTOR, Role.ADMIN})
 Actor = Agent | str  # an agent (UI, role-checked) or a system actor such as "system:worker"

@@ -18,11 +18,11 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from core import audit, repo
-from core.repo import retention as ret
 from core.config import Settings
-from core.errors import ValidationError
-from core.repo.retention import WORKING_CLASSES, LegalHold
 from core.db import write_transaction
+from core.errors import ValidationError
+from core.repo import retention as ret
+from core.repo.retention import WORKING_CLASSES, LegalHold
 from services.archive.published import Actor, actor_identity, require_audit_reader
 
 log = logging.getLogger("parvis.retention")

@@ -18,13 +18,13 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from core import audit, repo
+from core.clock import to_iso
+from core.db import write_transaction
 from core.repo import archive as arch
 from core.repo import author_bans as bans_repo
 from core.repo import author_marks as marks_repo
-from core import audit, repo
 from core.repo import retention as ret
-from core.clock import to_iso
-from core.db import write_transaction
 from services.archive.published import Actor, actor_identity, require_audit_reader
 
 RECORD_KEPT = (

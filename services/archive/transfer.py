@@ -19,12 +19,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from core.repo import archive as arch
 from core import audit
-from core.repo.archive import ArchiveFilter
 from core.clock import to_iso
 from core.config import Settings
-from services.archive.published import Actor, require_audit_reader
+from core.repo import archive as arch
+from core.repo.archive import ArchiveFilter
 from services.archive.exports import (
     EPOCH,
     ExportResult,
@@ -36,6 +35,7 @@ from services.archive.exports import (
     verify_before_export,
     write_package,
 )
+from services.archive.published import Actor, require_audit_reader
 
 SEDA_VERSION = "2.2"
 SEDA_NAMESPACE = "fr:gouv:culture:archivesdefrance:seda:v2.2"

@@ -20,10 +20,10 @@ from typing import Any
 from sqlite_utils import Database
 
 from connectors.x.usage import READS, Billable
-from core.repo import usage as usage_repo
 from core.clock import utcnow
 from core.config import Settings
 from core.errors import BudgetExceeded
+from core.repo import usage as usage_repo
 from core.settings_schema import X_PRICE, XBudgetSettings
 
 DEFAULT_PRICES: Mapping[Billable, float] = {

@@ -19,16 +19,16 @@ from sqlite_utils import Database
 
 from connectors.base import Connector
 from core import audit
-from core.repo import posts as posts_repo
-from core.repo import recurrence as recurrence_repo
+from core.db import write_transaction
 from core.errors import ConnectorError, ValidationError, WorkflowError
 from core.models import Agent, DraftState, Platform, Post, TargetState
-from core.db import write_transaction
+from core.repo import posts as posts_repo
+from core.repo import recurrence as recurrence_repo
 from editorial.workflow import Action as Flow
 from editorial.workflow import next_state
+from services.accounts.permissions import Action, require
 from services.editorial.calendar_time import paris_to_utc
 from services.publishing.content import PublishPolicy, content_hash, hash_of
-from services.accounts.permissions import Action, require
 
 S, T = DraftState, TargetState
 # Posts whose content or time may still change (nothing has gone out or is going out).

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from core.repo import posts as posts_repo
 from core.models import DraftState, Platform, Post, TargetState
+from core.repo import posts as posts_repo
 from services.editorial.calendar_time import paris_day_bounds, utc_to_paris
 
 S, T = DraftState, TargetState

@@ -16,8 +16,8 @@ from sqlite_utils import Database
 
 from core import audit, repo
 from core.clock import PARIS
-from core.models import Agent, Platform
 from core.db import write_transaction
+from core.models import Agent, Platform
 from editorial.charter import Charter
 from editorial.charter_yaml import charter_from_dict, charter_to_dict, default_charter, dump_yaml, load_yaml
 from editorial.engine import CharterResult, CheckContext, CompiledCharter

@@ -15,12 +15,13 @@ from typing import Any
 from sqlite_utils import Database
 
 from core import audit
-from core.repo import posts as posts_repo
+from core.db import write_transaction
 from core.errors import CharterBlocked, NotFoundError, ValidationError, WorkflowError
 from core.models import Agent, DraftState, Post, Published, TargetState
-from core.db import write_transaction
+from core.repo import posts as posts_repo
 from editorial.workflow import Action as Flow
 from editorial.workflow import after_approval, next_state
+from services.accounts.permissions import Action, require
 from services.editorial.calendar import subject
 from services.publishing.content import (
     DEFAULT_POLICY,
@@ -31,7 +32,6 @@ from services.publishing.content import (
     refresh_state,
     text_for,
 )
-from services.accounts.permissions import Action, require
 from services.publishing.outcomes import archive_post
 
 S, T = DraftState, TargetState

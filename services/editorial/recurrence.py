@@ -18,18 +18,18 @@ from typing import Any
 from sqlite_utils import Database
 
 from core import audit
-from core.repo import posts as posts_repo
-from core.repo import recurrence as recurrence_repo
+from core.db import write_transaction
 from core.errors import ValidationError
 from core.models import Agent, DraftState, Platform, Recurrence, TargetState
-from core.db import write_transaction
+from core.repo import posts as posts_repo
+from core.repo import recurrence as recurrence_repo
 from editorial.workflow import Action as Flow
 from editorial.workflow import next_state
+from services.accounts.permissions import Action, require
 from services.editorial.calendar import _check_content, _clean_media, resolve_accounts
 from services.editorial.calendar_time import occurrence_utc, parse_hhmm, utc_to_paris
-from services.publishing.content import DEFAULT_POLICY, PublishPolicy, content_hash
-from services.accounts.permissions import Action, require
 from services.editorial.post_review import release
+from services.publishing.content import DEFAULT_POLICY, PublishPolicy, content_hash
 
 S = DraftState
 DAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")

@@ -18,18 +18,17 @@ from sqlite_utils import Database
 
 from connectors.base import Connector
 from core import audit, repo
-from core.errors import CharterBlocked, ConnectorError, PermissionDenied, ValidationError, WorkflowError
-from core.models import Agent, Draft, DraftState, Mention, Platform, Status
 from core.db import write_transaction
+from core.errors import CharterBlocked, PermissionDenied, ValidationError, WorkflowError
+from core.models import Agent, Draft, DraftState, Mention, Platform
 from editorial.charter import Media
 from editorial.engine import CharterResult, CheckContext
 from editorial.signatures import sign, signature_for, unsign
 from editorial.workflow import Action as Step
 from editorial.workflow import after_approval, approval_reasons, next_state
-from services.editorial import charter as charters
 from services.accounts.permissions import Action, can, require
-from services.archive import published as archive
 from services.accounts.users import signatures_of_others
+from services.editorial import charter as charters
 
 MAX_BODY = 10_000
 

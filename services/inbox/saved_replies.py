@@ -11,13 +11,13 @@ from typing import Any
 from sqlite_utils import Database
 
 from core import audit, repo
+from core.db import write_transaction
 from core.errors import CharterBlocked
 from core.models import Agent, InboxItem, Platform
-from core.db import write_transaction
 from editorial.engine import CheckContext
 from editorial.templates import SAMPLE_VALUES, render_template, validate_template
-from services.editorial import charter as charters
 from services.accounts.permissions import Action, require
+from services.editorial import charter as charters
 
 
 @dataclass(frozen=True, slots=True)

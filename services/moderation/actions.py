@@ -16,18 +16,18 @@ from sqlite_utils import Database
 
 from connectors.base import Capability, Connector
 from core import audit, repo
-from core.repo import author_bans as author_bans_repo
-from core.repo import author_marks as author_marks_repo
-from core.repo import moderation_actions as moderation_actions_repo
-from core.repo import moderation as moderation_repo
 from core.config import Settings
+from core.db import write_transaction
 from core.errors import Unsupported, ValidationError
 from core.models import Agent, Mention, Status
-from core.db import write_transaction
+from core.repo import author_bans as author_bans_repo
+from core.repo import author_marks as author_marks_repo
+from core.repo import moderation as moderation_repo
+from core.repo import moderation_actions as moderation_actions_repo
 from moderation import legal
+from services.accounts.permissions import Action, can, require
 from services.connections import assembly
 from services.moderation.queue import is_unlawful, municipal_services
-from services.accounts.permissions import Action, can, require
 
 ESCALATION_TARGETS = {"director": "Direction de la communication", "legal": "Service juridique"}
 MAX_NOTE_LEN = 2_000

@@ -13,15 +13,15 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from core import audit, repo
-from core.repo import author_bans as author_bans_repo
-from core.repo import moderation_actions as moderation_actions_repo
 from core.config import Settings
+from core.db import write_transaction
 from core.errors import NotFoundError, ParvisError, ValidationError
 from core.models import Agent, InboxItem
-from core.db import write_transaction
+from core.repo import author_bans as author_bans_repo
+from core.repo import moderation_actions as moderation_actions_repo
+from services.accounts.permissions import Action, require
 from services.connections import assembly
 from services.moderation.actions import MAX_NOTE_LEN, can_do, platform_call
-from services.accounts.permissions import Action, require
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -16,13 +16,13 @@ from typing import Any
 from sqlite_utils import Database
 
 from core import repo
-from core.repo import author_bans as author_bans_repo
-from core.repo import author_marks as author_marks_repo
-from core.repo import moderation_actions as moderation_actions_repo
-from core.repo import moderation as moderation_repo
 from core.config import Settings
 from core.errors import ConfigError
 from core.models import Agent, InboxItem
+from core.repo import author_bans as author_bans_repo
+from core.repo import author_marks as author_marks_repo
+from core.repo import moderation as moderation_repo
+from core.repo import moderation_actions as moderation_actions_repo
 from core.settings_schema import ModerationSettings
 from moderation import crisis as crisis_mod
 from moderation import legal

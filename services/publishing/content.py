@@ -18,9 +18,9 @@ from typing import Any
 from sqlite_utils import Database
 
 from core import repo
-from core.repo import posts as posts_repo
 from core.config import Settings
 from core.models import DraftState, Platform, Post, PostTarget, TargetState
+from core.repo import posts as posts_repo
 from editorial.charter import Media
 from editorial.engine import CharterResult, CheckContext, CompiledCharter
 

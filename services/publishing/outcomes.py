@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from core import audit, repo
-from core.repo import posts as posts_repo
 from core.clock import Clock
 from core.models import Post, PostTarget, Published, TargetState
+from core.repo import posts as posts_repo
 from services.publishing.content import PublishPolicy, refresh_state
 
 log = logging.getLogger("parvis.publishing")

@@ -27,12 +27,12 @@ from sqlite_utils import Database
 
 from connectors.base import Capability, Connector
 from core import audit
-from core.repo import leases as lease_repo
-from core.repo import posts as posts_repo
 from core.clock import Clock, utcnow
+from core.db import write_transaction
 from core.errors import AuthFailed, ParvisError, PermanentFailure, RateLimited, Unsupported, ValidationError
 from core.models import DraftState, Post, PostTarget, Published, TargetState
-from core.db import write_transaction
+from core.repo import leases as lease_repo
+from core.repo import posts as posts_repo
 from services.publishing.content import (
     DEFAULT_POLICY,
     RELEASED,

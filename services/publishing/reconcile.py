@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from connectors.base import Connector
-from core.repo import posts as posts_repo
-from core.models import Post, PostTarget, Published, TargetState
 from core.db import write_transaction
+from core.models import Post, PostTarget, Published, TargetState
+from core.repo import posts as posts_repo
 
 if TYPE_CHECKING:
     from services.publishing.posts import Publisher, TickReport

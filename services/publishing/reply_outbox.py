@@ -23,13 +23,13 @@ from sqlite_utils import Database
 
 from connectors.base import Connector
 from core import audit, repo
-from core.repo import leases as lease_repo
-from core.repo import reply_outbox as outbox_repo
 from core.clock import Clock, utcnow
+from core.db import write_transaction
 from core.errors import ParvisError
 from core.models import Draft, DraftState, Platform, Published
+from core.repo import leases as lease_repo
+from core.repo import reply_outbox as outbox_repo
 from core.repo.reply_outbox import ReplySend
-from core.db import write_transaction
 from services.publishing import reply_sending as sending
 from services.publishing.content import DEFAULT_POLICY, PublishPolicy
 from services.publishing.posts import LEASE, SLOW_RETRY, acquire_publisher_lease, worker_identity

@@ -23,17 +23,17 @@ from sqlite_utils import Database
 
 from connectors.base import Connector
 from core import audit, repo
-from core.repo import reply_outbox as outbox_repo
+from core.db import write_transaction
 from core.errors import ParvisError, Unavailable, ValidationError, WorkflowError
 from core.models import Agent, Draft, DraftState, Mention, Published, Status
+from core.repo import reply_outbox as outbox_repo
 from core.repo.reply_outbox import PERSON_PREFIX, ReplySend
-from core.db import write_transaction
 from editorial.workflow import Action as Step
 from editorial.workflow import next_state
 from services.archive import published as archive
+from services.inbox.replies import blocked_error, recheck_draft, require_may_handle
 from services.publishing.content import DEFAULT_POLICY, PublishPolicy
 from services.publishing.posts import LEASE, classify
-from services.inbox.replies import blocked_error, recheck_draft, require_may_handle
 
 S = DraftState
 Hook = Callable[[str], None]

@@ -18,11 +18,12 @@ from typing import Any
 from sqlite_utils import Database
 
 from core import repo
-from core.repo import stats as stats_repo
 from core.clock import PARIS
 from core.errors import ConfigError
+from core.repo import stats as stats_repo
 from core.repo.stats import StatsScope
 from core.settings_schema import DashboardSettings, InboxSettings
+from services.inbox.opening_hours import OpeningHours
 from services.reports.metrics import (
     AGE_BUCKETS,
     NEGATIVE,
@@ -30,7 +31,6 @@ from services.reports.metrics import (
     response_summary,
     sentiment_key,
 )
-from services.inbox.opening_hours import OpeningHours
 
 DEFAULT_DAYS = 30
 BACKLOG_EXACT = timedelta(days=8)  # older open items are counted per day (they are all "> 7 j" and overdue)

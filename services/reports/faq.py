@@ -14,8 +14,8 @@ from sqlite_utils import Database
 
 from core.repo import stats as stats_repo
 from moderation.topics import fold, group_topics
-from services.reports.dashboard import DashboardConfig, DashboardFilters, scope_for
 from services.archive.redact import redact
+from services.reports.dashboard import DashboardConfig, DashboardFilters, scope_for
 
 MAX_MESSAGES = 5000
 _QUESTION = re.compile(r"\?|^\W*(?:bonjour\W+)?(comment|quand|pourquoi|ou|est-ce|quel|quelle|quels|quelles|combien|"

@@ -17,13 +17,13 @@ from typing import Any
 from sqlite_utils import Database
 
 from core import repo
-from core.repo import stats as stats_repo
 from core.clock import from_iso
 from core.errors import NotFoundError, ParvisError
 from core.models import InboxItem, Status
+from core.repo import stats as stats_repo
 from moderation.topics import group_topics
-from services.reports.dashboard import DashboardConfig, DashboardFilters, scope_for
 from services.archive.redact import redact
+from services.reports.dashboard import DashboardConfig, DashboardFilters, scope_for
 
 MAX_MESSAGES = 5000
 MAX_FIT = 2000  # pairwise distances are n x n: 2000 messages = 32 MB; the rest join the nearest group

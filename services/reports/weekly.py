@@ -18,11 +18,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from core.repo import stats as stats_repo
 from core.clock import PARIS, format_paris
 from core.errors import ValidationError
-from services.reports.dashboard import Dashboard, DashboardConfig, DashboardFilters, load_dashboard
+from core.repo import stats as stats_repo
 from services.reports.charts import SENTIMENT_COLOURS, Chart, number, svg
+from services.reports.dashboard import Dashboard, DashboardConfig, DashboardFilters, load_dashboard
 from services.reports.topics import Topic, topics_for
 
 FORMATS = ("pdf", "html", "csv")

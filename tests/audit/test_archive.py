@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from core import audit
-from core.repo.archive import ArchiveFilter
 from core.errors import PermissionDenied, ValidationError
+from core.repo.archive import ArchiveFilter
 from services.archive import published as archive
 from tests.audit.conftest import tamper
 

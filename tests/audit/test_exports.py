@@ -9,10 +9,9 @@ from datetime import timedelta
 import pytest
 
 from core import audit
-from core.repo.archive import ArchiveFilter
 from core.errors import IntegrityError, ValidationError
-from services.archive import exports
-from services.archive import transfer
+from core.repo.archive import ArchiveFilter
+from services.archive import exports, transfer
 from tests.audit.conftest import tamper
 
 

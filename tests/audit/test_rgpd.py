@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 from core import audit, repo
-from services.archive import retention
-from services.archive import rgpd
+from services.archive import retention, rgpd
 
 
 def test_access_request_exports_everything_and_is_audited(db, published, agents, tmp_path, now):

@@ -13,7 +13,7 @@ import pytest
 
 from connectors.base import Capability, Connector
 from connectors.demo.connector import DemoConnector
-from connectors.demo.generator import (DEFAULT_SEED, bulk, city_posts, demo_agents, generate, generate_items, storms)
+from connectors.demo.generator import DEFAULT_SEED, bulk, city_posts, demo_agents, generate, generate_items, storms
 from core.clock import PARIS, from_iso
 from core.errors import PermanentFailure
 from core.models import Platform, Role, SignatureStyle

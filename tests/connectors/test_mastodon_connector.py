@@ -9,9 +9,9 @@ import pytest
 
 from connectors.mastodon import normalize as nz
 from connectors.mastodon.connector import MastodonConnector, from_settings
-from core.errors import AuthFailed, MalformedPayload, PermanentFailure, RateLimited, Unavailable, Unsupported
 from core import repo
 from core.db import write_transaction
+from core.errors import AuthFailed, MalformedPayload, PermanentFailure, RateLimited, Unavailable, Unsupported
 from services.connections.ingest import _apply_changes, store_mentions, sync_connector
 from tests.fakes import FakeMastodonApi
 

@@ -12,12 +12,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from console.ui.deps import AGENT_KEY
-from core.repo import posts as posts_repo
 from core.clock import PARIS, utcnow
 from core.models import DraftState, Platform, TargetState
-from services.editorial import calendar
-from services.editorial import post_review
-from services.editorial import recurrence
+from core.repo import posts as posts_repo
+from services.editorial import calendar, post_review, recurrence
 from services.publishing.content import PublishPolicy
 from services.publishing.posts import Publisher
 from tests.publishing.fakes import FakeClock, FakePlatform

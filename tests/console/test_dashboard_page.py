@@ -14,11 +14,11 @@ import streamlit.testing.v1.app_test as app_test_module
 from streamlit.testing.v1 import AppTest
 
 from core import audit, repo
-from core.models import DraftState, Platform, Role, Status
 from core.db import write_transaction
-from services.reports import dashboard
+from core.models import DraftState, Platform, Role, Status
 from services.accounts import permissions
 from services.inbox import saved_replies
+from services.reports import dashboard
 from services.reports.topics import topics_for
 from tests.conftest import NOW, make_mention
 from tests.dashboard.topics_data import GROUPS

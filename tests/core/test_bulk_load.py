@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from core import repo
-from core.repo import stats as stats_repo
-from core.models import Platform, Status
 from core.db import PAGE_SIZE, open_db, write_transaction
+from core.models import Platform, Status
+from core.repo import stats as stats_repo
 from tests.conftest import NOW, make_mention
 
 TEXTS = ["Nid-de-poule rue des Lilas", "La cantine était déçue ce midi", "Merci pour le marché de Noël !",
@@ -109,10 +109,9 @@ def test_an_error_during_a_bulk_load_leaves_the_database_as_it_was(db):
     repo.upsert_mentions(db, old, now=NOW, scores=old_sc)
     before = _derived(db)
     new, new_sc = _history(50, prefix="new")
-    with pytest.raises(RuntimeError, match="disk full"):
-        with repo.bulk_load(db, expected=50) as load:
-            load.add(new, now=NOW, scores=new_sc)
-            raise RuntimeError("disk full")
+    with pytest.raises(RuntimeError, match="disk full"), repo.bulk_load(db, expected=50) as load:
+        load.add(new, now=NOW, scores=new_sc)
+        raise RuntimeError("disk full")
     assert _derived(db) == before  # rows, search, roll-ups and every index back
     _fts_ok(db)
 
@@ -157,9 +156,8 @@ def test_a_writer_blocked_by_a_bulk_load_gets_a_clear_error(db_path, monkeypatch
     monkeypatch.setattr("core.db.BUSY_TIMEOUT_S", 0.05)
     with repo.bulk_load(db, expected=1) as load:
         load.add([make_mention("Bonjour")], now=NOW)
-        with pytest.raises(DatabaseBusy, match="nothing was changed"):
-            with write_transaction(other):
-                pass
+        with pytest.raises(DatabaseBusy, match="nothing was changed"), write_transaction(other):
+            pass
     other.close()
 
 

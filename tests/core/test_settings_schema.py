@@ -120,9 +120,11 @@ def test_every_key_the_docs_and_code_mention_is_declared():
 
 def test_domain_defaults_agree_with_the_declaration():
     from connectors.bluesky.connector import DEFAULT_BASE as BLUESKY_BASE
-    from connectors.facebook.connector import DEFAULT_BASE as GRAPH_BASE, DEFAULT_VERSION
+    from connectors.facebook.connector import DEFAULT_BASE as GRAPH_BASE
+    from connectors.facebook.connector import DEFAULT_VERSION
     from connectors.mastodon.connector import MastodonConnector
-    from connectors.x.connector import DEFAULT_BASE as X_BASE, XConnector
+    from connectors.x.connector import DEFAULT_BASE as X_BASE
+    from connectors.x.connector import XConnector
     from connectors.x.usage import Billable
     from core.repo.retention import WORKING_CLASSES
     from moderation import crisis, priority

@@ -12,9 +12,9 @@ from datetime import UTC, date, timedelta
 import pytest
 
 from core import repo
+from core.models import Status
 from core.repo import stats as stats_repo
 from services.reports.dashboard import DashboardConfig, DashboardFilters, load_dashboard, parse_services, to_csv
-from core.models import Status
 from tests.dashboard.conftest import NOW, SINCE, UNTIL, add_mention, add_reply, paris
 
 

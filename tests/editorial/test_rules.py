@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-
 from core.models import Platform
 from editorial.charter import Media, Severity, Term
 from editorial.charter_yaml import default_charter

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 
 from core import repo
-from core.repo import moderation as moderation_repo
 from core.errors import ValidationError
 from core.models import Status
+from core.repo import moderation as moderation_repo
 from moderation import legal
 from moderation.crisis import counts_as_negative, detect_crisis
 from moderation.priority import negativity, priority, reach, waiting_pressure

@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.repo import posts as posts_repo
 from core.models import Platform
-from services.editorial import calendar
-from services.editorial import post_review
+from core.repo import posts as posts_repo
+from services.editorial import calendar, post_review
 from services.publishing.content import PublishPolicy
 from services.publishing.posts import Publisher
 from tests.publishing.fakes import FakeClock, FakePlatform

@@ -7,15 +7,13 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from core import audit
-from core.repo import posts as posts_repo
 from core.errors import CharterBlocked, PermissionDenied, ValidationError, WorkflowError
 from core.models import DraftState, Platform, TargetState
-from services.editorial import calendar
-from services.editorial import calendar_views
-from services.editorial import post_review
+from core.repo import posts as posts_repo
+from services.editorial import calendar, calendar_views, post_review
 from services.publishing.posts import Publisher
-from tests.publishing.conftest import POLICY, T0
 from tests.french import raises_fr
+from tests.publishing.conftest import POLICY, T0
 
 S, T = DraftState, TargetState
 PARIS_9H = datetime(2026, 6, 15, 9, 0)  # naive = Paris wall-clock time; = T0 in UTC

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from core.config import Settings
 from core.errors import ValidationError
 from services.editorial import calendar_inputs

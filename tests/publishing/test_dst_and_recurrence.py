@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-import pytest
-
-from core.repo import posts as posts_repo
 from core.errors import ValidationError
 from core.models import DraftState, Platform, TargetState
-from services.editorial import calendar
-from services.editorial import calendar_time
-from services.editorial import calendar_views
-from services.editorial import recurrence
+from core.repo import posts as posts_repo
+from services.editorial import calendar, calendar_time, calendar_views, recurrence
 from services.publishing.posts import Publisher
+from tests.french import raises_fr
 from tests.publishing.conftest import POLICY
 from tests.publishing.fakes import FakeClock, FakePlatform
-from tests.french import raises_fr
 
 S, T = DraftState, TargetState
 

@@ -16,11 +16,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from core import audit, repo
-from core.repo import posts as posts_repo
-from core.models import DraftState, Platform, Role, TargetState
 from core.db import open_db
-from services.editorial import calendar
-from services.editorial import post_review
+from core.models import DraftState, Platform, Role, TargetState
+from core.repo import posts as posts_repo
+from services.editorial import calendar, post_review
 from services.publishing.content import PublishPolicy
 from services.publishing.posts import Publisher
 from tests.publishing.fakes import FakeClock, FakePlatform, SimulatedCrash

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from connectors.mastodon.connector import MastodonConnector
-from core.repo import posts as posts_repo
 from core.models import TargetState
+from core.repo import posts as posts_repo
 from services.publishing.posts import Publisher
 from tests.fakes import FakeMastodonApi
 from tests.publishing.conftest import POLICY, T0

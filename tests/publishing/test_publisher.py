@@ -8,13 +8,12 @@ from datetime import timedelta
 import pytest
 
 from core import audit
+from core.models import DraftState, TargetState
 from core.repo import archive as archive_repo
 from core.repo import posts as posts_repo
-from core.models import DraftState, TargetState
 from editorial.charter import Finding, Severity
 from editorial.engine import CharterResult
-from services.editorial import calendar
-from services.editorial import post_review
+from services.editorial import calendar, post_review
 from services.publishing.posts import Publisher
 from tests.publishing.conftest import POLICY, T0
 from tests.publishing.fakes import FakePlatform

@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from core import audit, repo
+from core.db import open_db, write_transaction
+from core.models import DraftState, Platform, Role
 from core.repo import leases as lease_repo
 from core.repo import reply_outbox as outbox_repo
-from core.models import DraftState, Platform, Role
-from core.db import open_db, write_transaction
 from services.inbox import replies
 from services.publishing.content import PublishPolicy
 from services.publishing.posts import LEASE

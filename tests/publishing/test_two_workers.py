@@ -7,10 +7,10 @@ import threading
 from datetime import timedelta
 
 from core import audit
+from core.db import open_db, write_transaction
+from core.models import TargetState
 from core.repo import leases as lease_repo
 from core.repo import posts as posts_repo
-from core.models import TargetState
-from core.db import open_db, write_transaction
 from services.publishing.posts import LEASE, Publisher, TickReport
 from tests.publishing.conftest import POLICY, T0
 from tests.publishing.fakes import FakePlatform

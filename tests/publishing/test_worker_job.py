@@ -7,10 +7,10 @@ from datetime import timedelta
 from connectors.demo.connector import DemoConnector
 from console import worker
 from console.jobs import publishing as publishing_jobs
-from core.repo import leases as lease_repo
-from core.repo import posts as posts_repo
 from core.config import Settings
 from core.models import TargetState
+from core.repo import leases as lease_repo
+from core.repo import posts as posts_repo
 from services.publishing.posts import LEASE
 from tests.publishing.conftest import T0
 

@@ -7,12 +7,11 @@ from datetime import timedelta
 import pytest
 from argon2 import PasswordHasher
 
+from console.messages import message_for
 from core import audit, repo
 from core.errors import AccountLocked, AuthError, SessionExpired, ValidationError
 from core.models import Role
-from services.accounts import auth
-from services.accounts import users
-from console.messages import message_for
+from services.accounts import auth, users
 from tests.french import raises_fr
 
 POLICY = auth.AuthPolicy(max_failures=3, lockout=timedelta(minutes=15), idle_timeout=timedelta(minutes=30),

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from core.models import Platform
 from editorial.charter_yaml import default_charter, dump_yaml
-from services.publishing import approvals
-from services.inbox import replies
 from services.editorial import charter as charters
+from services.inbox import replies
+from services.publishing import approvals
 from tests.conftest import make_mention
 
 

@@ -9,13 +9,11 @@ import pytest
 from core.errors import PermissionDenied
 from core.models import Agent, Role, SignatureStyle
 from editorial.charter_yaml import default_charter
-from services.publishing import approvals
-from services.accounts import auth
-from services.inbox import replies
-from services.inbox import saved_replies
-from services.accounts import users
-from services.editorial import charter as charters
+from services.accounts import auth, users
 from services.accounts.permissions import MATRIX, Action, can, require
+from services.editorial import charter as charters
+from services.inbox import replies, saved_replies
+from services.publishing import approvals
 from tests.french import raises_fr
 
 EXPECTED = {

@@ -9,17 +9,16 @@ from pathlib import Path
 import pytest
 
 from connectors.base import Capability, ConnectorInfo
+from console.messages import message_for
 from core import audit, repo
-from core.repo import author_bans as author_bans_repo
-from core.repo import moderation_actions as moderation_actions_repo
 from core.config import Settings
 from core.errors import PermissionDenied, Unavailable, ValidationError
 from core.models import Platform
+from core.repo import author_bans as author_bans_repo
+from core.repo import moderation_actions as moderation_actions_repo
 from moderation.legal import OPPOSITION_WARNING_FR
-from services.moderation import actions
-from services.moderation import bans
+from services.moderation import actions, bans
 from services.moderation import queue as mq
-from console.messages import message_for
 from tests.conftest import make_mention
 from tests.french import raises_fr
 

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from connectors.base import Capability, ConnectorInfo
+from console.messages import message_for
 from core import audit, repo
-from core.repo import moderation_actions as moderation_actions_repo
 from core.config import Settings
 from core.errors import PermissionDenied, Unavailable, Unsupported, ValidationError
 from core.models import Platform, Status
+from core.repo import moderation_actions as moderation_actions_repo
 from moderation.legal import OPPOSITION_WARNING_FR
 from services.moderation import actions
 from services.moderation import queue as mq
-from console.messages import message_for
 from tests.conftest import make_mention
 
 INSULT = {"kind": "insult", "score": 0.9, "spans": [[0, 6]], "reason": "Propos injurieux"}

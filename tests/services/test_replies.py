@@ -12,11 +12,10 @@ from core.errors import CharterBlocked, PermissionDenied, RateLimited, Unavailab
 from core.models import DraftState, Mention, Published, Status
 from editorial.charter import Election
 from editorial.charter_yaml import default_charter
-from services.publishing import approvals
-from services.inbox import replies
-from services.publishing import reply_sending
 from services.accounts import users
 from services.editorial import charter as charters
+from services.inbox import replies
+from services.publishing import approvals, reply_sending
 from tests.french import raises_fr
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from console.messages import message_for
 from core import audit, repo
 from core.db import open_db
 from core.errors import WorkflowError
@@ -16,9 +17,8 @@ from services.inbox import replies
 from services.publishing import reply_sending
 from services.publishing.content import PublishPolicy
 from services.publishing.reply_outbox import ReplyWorker
-from console.messages import message_for
-from tests.publishing.reply_fakes import FakeReplyPlatform
 from tests.french import raises_fr
+from tests.publishing.reply_fakes import FakeReplyPlatform
 
 CLEAN = "Bonjour, merci pour votre signalement : la collecte passe demain matin rue Hoche."
 POLICY = PublishPolicy(stale_after=timedelta(seconds=90), retry_window=timedelta(minutes=30))

@@ -118,8 +118,7 @@ def test_a_crashing_job_does_not_stop_the_worker(settings, monkeypatch, caplog):
 
 
 def test_x_calls_are_counted_against_the_monthly_budget(settings, fake_x, fake_graph):
-    from services.connections import assembly
-    from services.connections import x_budget
+    from services.connections import assembly, x_budget
 
     for i in range(3):
         fake_x.add_tweet(f"@VilleDeTest question {i}")

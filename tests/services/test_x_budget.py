@@ -8,8 +8,8 @@ import pytest
 
 from connectors.x.connector import XConnector
 from connectors.x.usage import Billable, has_link, read_units
-from core.repo import usage as usage_repo
 from core.errors import BudgetExceeded, ConfigError
+from core.repo import usage as usage_repo
 from services.connections.ingest import sync_connector
 from services.connections.x_budget import budget_status, config_from_settings, wire
 from tests.connectors.conftest import X_KEYS

@@ -8,19 +8,18 @@ from typing import Any
 
 import streamlit as st
 
+from console.messages import PLATFORM_LABELS, message_for
 from console.ui import components, deps, page
 from console.ui.charter.rules import SEVERITY_ICON, findings_table
 from console.ui.components import md_escape
-from console.messages import PLATFORM_LABELS, message_for
 from core.clock import format_paris
 from core.errors import ParvisError
 from core.models import Agent
 from editorial.templates import SAMPLE_VALUES, VARIABLES, render_template
 from editorial.workflow import APPROVAL_REASONS_FR
-from services.publishing import approvals
 from services.connections import assembly
-from services.inbox import replies
-from services.inbox import saved_replies
+from services.inbox import replies, saved_replies
+from services.publishing import approvals
 
 BASELINE_FR = {"approved": "Modifications depuis le texte validé précédemment",
                "submitted": "Modifications depuis la soumission précédente"}

@@ -6,15 +6,15 @@ import json
 
 import streamlit as st
 
+from console.messages import PLATFORM_LABELS, ROLE_LABELS
 from console.ui import deps, page
 from console.ui.audit.common import download_block, period_bounds, run_action, stale_note
 from console.ui.components import md_escape
-from console.messages import PLATFORM_LABELS, ROLE_LABELS
 from core.clock import format_paris
 from core.errors import ParvisError
 from core.models import Agent
-from services.archive import published as archive
 from services.archive import audit_trail
+from services.archive import published as archive
 from services.archive.published import ArchiveFilter
 
 PAGE_SIZE = 50

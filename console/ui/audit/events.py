@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from console.messages import ROLE_LABELS
 from console.ui import deps, page
 from console.ui.audit.common import download_block, period_bounds, run_action, stale_note
-from console.messages import ROLE_LABELS
 from core.clock import format_paris, from_iso
 from core.errors import ParvisError
 from core.models import Agent

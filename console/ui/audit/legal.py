@@ -6,16 +6,14 @@ from typing import Any
 
 import streamlit as st
 
+from console.messages import PLATFORM_LABELS
 from console.ui import deps, page
 from console.ui.audit.common import run_action
 from console.ui.components import md_escape
-from console.messages import PLATFORM_LABELS
 from core.clock import format_paris
 from core.errors import ParvisError, ValidationError
 from core.models import Agent
-from services.archive import audit_trail
-from services.archive import retention
-from services.archive import rgpd
+from services.archive import audit_trail, retention, rgpd
 
 SCOPES = {"conversation": "Conversation entière", "author": "Auteur (tous ses messages)"}
 TARGETS = {"mention": "Un message reçu (identifiant Parvis)", "key": "Plateforme et identifiant"}

@@ -8,19 +8,17 @@ from typing import Any
 
 import streamlit as st
 
-from console.ui.calendar import common as cv
-from console.ui import deps, page
-from console.ui.components import md_escape
 from console.messages import message_for
+from console.ui import deps, page
+from console.ui.calendar import common as cv
+from console.ui.components import md_escape
 from core.clock import format_paris, from_iso
 from core.errors import ParvisError
 from core.models import Agent, DraftState, Post, TargetState
-from services.connections import assembly
-from services.editorial import calendar
-from services.editorial import calendar_views
-from services.editorial import post_review
-from services.editorial.calendar_inputs import PublishAccount
 from services.accounts.permissions import Action, can
+from services.connections import assembly
+from services.editorial import calendar, calendar_views, post_review
+from services.editorial.calendar_inputs import PublishAccount
 
 S, T = DraftState, TargetState
 REOPENS = (S.APPROVED, S.SCHEDULED, S.FAILED)

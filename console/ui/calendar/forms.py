@@ -8,18 +8,16 @@ from typing import Any
 
 import streamlit as st
 
-from console.ui.calendar import common as cv
-from console.ui import deps, page
-from console.ui.components import md_escape
 from console.messages import message_for
+from console.ui import deps, page
+from console.ui.calendar import common as cv
+from console.ui.components import md_escape
 from core.errors import ParvisError
 from core.models import Agent, DraftState, Recurrence
-from services.editorial import calendar
-from services.editorial import calendar_inputs
-from services.editorial import recurrence
+from services.accounts.permissions import Action, can
+from services.editorial import calendar, calendar_inputs, recurrence
 from services.editorial.calendar_inputs import PublishAccount
 from services.editorial.calendar_views import POST_STATE_FR
-from services.accounts.permissions import Action, can
 
 S = DraftState
 IMAGE_TYPES = ["png", "jpg", "jpeg", "gif", "webp"]

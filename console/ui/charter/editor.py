@@ -8,8 +8,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from console.ui import deps, page
 from console.messages import PLATFORM_LABELS, message_for
+from console.ui import deps, page
 from core.errors import ParvisError, WorkflowError
 from core.models import Agent, Platform
 from editorial.charter import RULES, Charter

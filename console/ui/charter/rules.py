@@ -7,10 +7,10 @@ from typing import Any
 
 import streamlit as st
 
+from console.messages import PLATFORM_LABELS, message_for
 from console.ui import deps, page
 from console.ui.charter.editor import SEVERITY_FR, reset
 from console.ui.components import md_escape
-from console.messages import PLATFORM_LABELS, message_for
 from core.clock import format_paris
 from core.errors import ParvisError, ValidationError
 from core.models import Agent, Platform

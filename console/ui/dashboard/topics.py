@@ -11,15 +11,15 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from console.messages import message_for
 from console.ui import deps, page
 from console.ui.components import md_escape
 from console.ui.dashboard.charts import CSV_LABEL, channel
-from console.messages import message_for
 from core.clock import format_paris
 from core.errors import ParvisError
 from core.models import Agent, InboxItem
-from services.connections import assembly
 from services.accounts import permissions
+from services.connections import assembly
 from services.inbox import replies, saved_replies, triage
 from services.reports.dashboard import DashboardConfig, DashboardFilters, to_csv
 from services.reports.topics import Topic, answer_group, topics_for, topics_table

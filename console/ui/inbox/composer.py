@@ -7,17 +7,16 @@ from typing import Any
 
 import streamlit as st
 
-from console.ui import deps, page
 from console.messages import REPLY_IMPOSSIBLE, message_for
+from console.ui import deps, page
 from core.errors import ParvisError
 from core.models import Agent, DraftState, InboxItem
 from editorial.lengths import counts_by_platform
 from editorial.workflow import APPROVAL_REASONS_FR, state_label
-from services.connections import assembly
 from services.accounts import permissions, users
-from services.inbox import replies
+from services.connections import assembly
+from services.inbox import replies, saved_replies
 from services.publishing import reply_sending
-from services.inbox import saved_replies
 
 OPEN_DRAFT_STATES = {DraftState.DRAFT, DraftState.SUBMITTED, DraftState.CHANGES_REQUESTED, DraftState.APPROVED,
                      DraftState.FAILED}

@@ -12,11 +12,11 @@ from core.config import Settings
 from core.errors import ParvisError
 from core.models import Agent
 from moderation import legal
+from services.accounts.permissions import Action, can
 from services.connections import assembly
 from services.moderation import actions as moderation_actions
 from services.moderation import bans as moderation_bans
 from services.moderation.queue import FLAG_LABELS_FR, SELF_HARM_HELP_FR, QueueItem
-from services.accounts.permissions import Action, can
 
 BAN_HELP = ("Bloque l'auteur sur le compte de la ville (Facebook : bannissement de la Page ; Mastodon, Bluesky : "
             "blocage du compte). Ses anciens messages restent en ligne.")
