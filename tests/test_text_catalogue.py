@@ -76,8 +76,9 @@ def _error_calls(tree: ast.Module, names: set[str]) -> Iterator[ast.Call]:
         if not isinstance(node, ast.Call):
             continue
         func = node.func
-        if isinstance(func, ast.Name) and func.id in names or (isinstance(func, ast.Attribute) and func.attr in names and isinstance(func.value, ast.Name)
-              and func.value.id == "errors"):
+        if (isinstance(func, ast.Name) and func.id in names) or (
+                isinstance(func, ast.Attribute) and func.attr in names and isinstance(func.value, ast.Name)
+                and func.value.id == "errors"):
             yield node
 
 

@@ -68,4 +68,5 @@ def find_reply(query: Query, repo: str, handle: str, mention: Mention, text: str
                 except nz.MalformedItem:
                     link = None
                 return Published(platform_id=record["uri"], permalink=link)
-    return not_found(walk, NSID)
+    not_found(walk, NSID)  # Unavailable unless the walk reached the end of the list
+    return None

@@ -66,7 +66,8 @@ def find_reply(graph: GraphClient, mention: Mention, text: str, since: datetime,
                 raise Unavailable(f"{ENDPOINT}: the comments are not newest first; cannot tell")
             newest_seen = created
             if created < since:
-                return _absent(walk, unreadable)  # newest first: everything further is older
+                _absent(walk, unreadable)  # newest first: everything further is older
+                return None
             message = comment.get("message")
             same = isinstance(message, str) and comparable(message) == wanted
             author = nz.author_id(comment)
@@ -76,10 +77,13 @@ def find_reply(graph: GraphClient, mention: Mention, text: str, since: datetime,
             if same and not author:
                 unreadable += 1  # our text, author not shown: it might be ours
         if not comments or walk.done:
-            return _absent(walk, unreadable)
-    return not_found(walk, ENDPOINT)  # the page budget ran out: cannot tell
+            _absent(walk, unreadable)
+            return None
+    not_found(walk, ENDPOINT)  # the page budget ran out: cannot tell (raises)
+    return None
 
 
 def _absent(walk: Walk[Any], unreadable: int) -> None:
-    """None (certainly absent), unless a comment could not be read: it might have been the one (cannot tell)."""
-    return not_found(walk, ENDPOINT, reached=True, unreadable=unreadable, what="comment(s)")
+    """A check: returns when the reply is certainly absent; Unavailable when a comment could not be read (it
+    might have been the one: cannot tell)."""
+    not_found(walk, ENDPOINT, reached=True, unreadable=unreadable, what="comment(s)")

@@ -44,4 +44,5 @@ def find_published(graph: GraphClient, text: str, since: datetime, *, max_pages:
             if str(item.get("caption") or "").strip() == text.strip():
                 link = item.get("permalink")
                 return Published(platform_id=str(item["id"]), permalink=link if isinstance(link, str) else None)
-    return not_found(walk, ENDPOINT)
+    not_found(walk, ENDPOINT)  # Unavailable unless the walk reached the end of the list
+    return None

@@ -61,17 +61,21 @@ def _walk(connector: MastodonConnector, since: datetime, max_pages: int,
                 unreadable += 1
                 continue
             if mention.created_at < since:
-                return _absent(walk, unreadable)  # newest first: everything further is older
+                _absent(walk, unreadable)  # newest first: everything further is older
+                return None
             if match(status, mention):
                 return Published(platform_id=mention.platform_id, permalink=mention.permalink)
         if walk.done:
-            return _absent(walk, unreadable)
-    return not_found(walk, ENDPOINT)  # the page budget ran out: cannot tell
+            _absent(walk, unreadable)
+            return None
+    not_found(walk, ENDPOINT)  # the page budget ran out: cannot tell (raises)
+    return None
 
 
 def _absent(walk: Walk[Any], unreadable: int) -> None:
-    """None (certainly absent), unless a status could not be read: it might have been the one (cannot tell)."""
-    return not_found(walk, ENDPOINT, reached=True, unreadable=unreadable, what="status(es)")
+    """A check: returns when the reply is certainly absent; Unavailable when a status could not be read (it
+    might have been the one: cannot tell)."""
+    not_found(walk, ENDPOINT, reached=True, unreadable=unreadable, what="status(es)")
 
 
 def find_published(connector: MastodonConnector, text: str, since: datetime, *,

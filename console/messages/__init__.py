@@ -54,9 +54,10 @@ def render(reason: str, params: Mapping[str, object]) -> str | None:
 def message_for(err: BaseException) -> str:
     """French text for ``err``: the sentence of its reason, else the sentence of its code (plus, for a
     technical code without reason, its English diagnostic). Never an English sentence on its own."""
-    reason = getattr(err, "reason", None) if isinstance(err, ParvisError) else None
-    if reason:
-        text = render(reason, err.params)  # type: ignore[union-attr]
+    parvis = err if isinstance(err, ParvisError) else None
+    reason = getattr(parvis, "reason", None)
+    if parvis is not None and reason:
+        text = render(reason, parvis.params)
         if text:
             return text
     code = getattr(err, "code", "unknown") if isinstance(err, ParvisError) else "unknown"

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, NoReturn, TypeVar
+from typing import Any, Generic, Literal, NoReturn, TypeVar, overload
 
 import streamlit as st
 from sqlite_utils import Database
@@ -30,6 +30,7 @@ from core.errors import ParvisError, PermissionDenied
 from core.models import Agent
 
 T = TypeVar("T")
+A = TypeVar("A", bound=Agent | None)  # the agent of a PageContext: Agent on a page that requires one
 Kind = Literal["ok", "info", "warning", "error"]
 FLASH_KEY = "page_flash"
 CHOOSE_AGENT = "Choisissez votre nom d'agent dans la barre latérale."
@@ -38,14 +39,15 @@ _ALERTS: dict[str, Callable[..., Any]] = {"ok": st.success, "info": st.info, "wa
 
 
 @dataclass(frozen=True)
-class PageContext:
+class PageContext(Generic[A]):
     """What the preamble found: the settings, the current agent and the time of this run.
 
-    ``agent`` is None only on a page opened with ``agent="optional"`` (or ``"none"``) and nobody signed in.
+    ``agent`` is None only on a page opened with ``agent="optional"`` (or ``"none"``) and nobody signed in;
+    the type says so (``PageContext[Agent]`` for a page that requires an agent, see :func:`preamble`).
     """
 
     settings: Settings
-    agent: Agent | None
+    agent: A
     now: datetime
 
 
@@ -102,10 +104,22 @@ def stop_with(kind: Kind, text: str) -> NoReturn:
     raise AssertionError("st.stop() outside a Streamlit run")  # bare mode: st.stop() does not raise
 
 
+REFUSAL = "Accès refusé : votre rôle ne permet pas d'ouvrir cette page."
+
+
+@overload
+def preamble(title: str, *, agent: Literal["required"] = "required", needs: Callable[[Agent], bool] | None = None,
+             refusal: str | Callable[[Agent], str] = REFUSAL) -> PageContext[Agent]: ...
+
+
+@overload
+def preamble(title: str, *, agent: Literal["optional", "none"], needs: Callable[[Agent], bool] | None = None,
+             refusal: str | Callable[[Agent], str] = REFUSAL) -> PageContext[Agent | None]: ...
+
+
 def preamble(title: str, *, agent: Literal["required", "optional", "none"] = "required",
              needs: Callable[[Agent], bool] | None = None,
-             refusal: str | Callable[[Agent], str] = "Accès refusé : votre rôle ne permet pas d'ouvrir cette page."
-             ) -> PageContext:
+             refusal: str | Callable[[Agent], str] = REFUSAL) -> PageContext[Agent] | PageContext[Agent | None]:
     """Start a page: its title, the last action's flash message, then who is here.
 
     ``agent``: ``required`` stops the page with "choisissez votre nom" when nobody is signed in; ``optional``
@@ -117,7 +131,7 @@ def preamble(title: str, *, agent: Literal["required", "optional", "none"] = "re
     try:
         settings = deps.settings()
         if agent == "none":
-            return PageContext(settings=settings, agent=None, now=deps.now())
+            return PageContext[Agent | None](settings=settings, agent=None, now=deps.now())
         with deps.db() as db:
             current = deps.current_agent(db)
     except ParvisError as err:

@@ -1,4 +1,7 @@
-"""DML for authors marked as elected officials or opposition councillors (schema: core/migrations/moderation.py m080)."""
+"""DML for authors marked as elected officials or opposition councillors.
+
+Schema: core/migrations/moderation.py m080.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """DML for moderation (issue #4): agents' sentiment corrections, priority refresh, crisis counts.
 
-Schema: core/migrations/moderation.py m010. Like core/repo.py, functions do not open transactions: services wrap a change
-and its audit record in :func:`core.db.write_transaction`.
+Schema: core/migrations/moderation.py m010. Like core/repo.py, functions do not open transactions: services wrap a
+change and its audit record in :func:`core.db.write_transaction`.
 """
 
 from __future__ import annotations

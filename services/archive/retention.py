@@ -3,9 +3,10 @@
 Working data about residents (scores, assignments, internal notes, author profiles) expires after a number of
 months per data class: ``PARVIS_RETENTION_MONTHS`` (default 13) for every class, overridden per class by
 ``PARVIS_RETENTION_<CLASS>_MONTHS`` (e.g. ``PARVIS_RETENTION_NOTES_MONTHS=6``); 0 keeps that class forever.
-The worker runs :func:`purge` daily (console/jobs/housekeeping.py); a mention under a legal hold (on its conversation or its author) is
-skipped until the hold is lifted. Every run, hold and lift is audited. The record (messages received and
-published, the legal archive, the audit log) is never purged here: it follows the archival policy.
+The worker runs :func:`purge` daily (console/jobs/housekeeping.py); a mention under a legal hold (on its
+conversation or its author) is skipped until the hold is lifted. Every run, hold and lift is audited. The record
+(messages received and published, the legal archive, the audit log) is never purged here: it follows the
+archival policy.
 """
 
 from __future__ import annotations

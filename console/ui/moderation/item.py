@@ -104,9 +104,11 @@ def _actions(item: QueueItem, agent: Agent, settings: Settings, services: dict[s
     if services:
         st.selectbox("Service municipal", list(services), format_func=lambda s: f"{s} ({services[s]})",
                      key=f"moderation_service_{uid}")
-        st.button("Transmettre au service", key=f"forward_{uid}", on_click=lambda: page.run(
-            moderation_actions.forward, lambda email: f"Transmission enregistrée ({email}).", settings=settings,
-            uid=uid, service=st.session_state[f"moderation_service_{uid}"], actor=agent))
+
+        def forward() -> None:  # a callback returns nothing; page.run returns the service's e-mail address
+            page.run(moderation_actions.forward, lambda email: f"Transmission enregistrée ({email}).",
+                     settings=settings, uid=uid, service=st.session_state[f"moderation_service_{uid}"], actor=agent)
+        st.button("Transmettre au service", key=f"forward_{uid}", on_click=forward)
     st.selectbox("Motif de classement", list(legal.DISMISS_REASONS_FR),
                  format_func=legal.DISMISS_REASONS_FR.__getitem__, key=f"moderation_reason_{uid}")
     st.button("Classer sans suite", key=f"dismiss_{uid}", on_click=lambda: page.run(

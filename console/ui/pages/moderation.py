@@ -43,6 +43,15 @@ def _read(db: Database) -> tuple[Any, ...]:
             moderation_queue.time_to_action_report(db, now - timedelta(days=30), target=target))
 
 
+def _confirm(request_id: int) -> None:
+    page.run(moderation_actions.confirm_request, "Modération confirmée et effectuée.", settings=settings,
+             request_id=request_id, actor=agent)
+
+
+def _refuse(request_id: int) -> None:
+    page.run(moderation_actions.refuse_request, "Demande refusée.", request_id=request_id, actor=agent)
+
+
 target, threshold, services, crisis, items, hidden, banned, pending, report = page.load(_read)
 
 if crisis.active:
@@ -71,11 +80,8 @@ if pending:
                        f"{view.GROUND_LABELS.get(req.ground, req.ground)} »")
             if can(agent, Action.MODERATE_CONFIRM):
                 a, b = st.columns(2)
-                a.button("Confirmer", key=f"confirm_{req.id}", on_click=lambda r=req.id: page.run(
-                    moderation_actions.confirm_request, "Modération confirmée et effectuée.", settings=settings,
-                    request_id=r, actor=agent))
-                b.button("Refuser", key=f"refuse_{req.id}", on_click=lambda r=req.id: page.run(
-                    moderation_actions.refuse_request, "Demande refusée.", request_id=r, actor=agent))
+                a.button("Confirmer", key=f"confirm_{req.id}", on_click=_confirm, args=(req.id,))
+                b.button("Refuser", key=f"refuse_{req.id}", on_click=_refuse, args=(req.id,))
 
 st.subheader("File de modération")
 if not items:
