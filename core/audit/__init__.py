@@ -8,7 +8,11 @@ reordering a row behind Parvis's back breaks the chain, which :func:`verify_chai
 (core/migrations/audit.py m004) refuse UPDATE and DELETE. Every event name is documented in docs/audit-events.md
 (a test checks it).
 
-Layout: ``base`` (AuditEvent), ``events_*`` (one module per area), ``chain`` (record, verify, read).
+Residents' and agents' free text (fields an event names in ``erasable``) is kept beside the chain, which stores
+its salted hash, so that it can be erased while the chain still verifies (``texts``, decision 0035).
+
+Layout: ``base`` (AuditEvent), ``events_*`` (one module per area), ``chain`` (record, verify, read), ``texts``
+(erasable free text).
 Everything public is re-exported here: callers write ``audit.record(...)``, ``audit.MentionHidden(...)``.
 """
 
@@ -18,9 +22,12 @@ from core.audit.chain import (
     event_names, events_for, id_of_hash, iter_rows, missing_guards, previous_hash, record, row_hash,
     select_events, stored_hash, verify_chain,
 )
+from core.audit.texts import (
+    ERASED, readable_properties, resolve as resolve_texts, texts_by_row, verify_texts,
+)
 from core.audit.events_inbox import (
-    SyncCompleted, SyncRequested, MentionsImported, MentionRevised, MentionAssigned, StatusChanged, TagAdded,
-    TagRemoved, NoteAdded, ReplyDrafted, ReplySent, ReplyFailed, AgentCreated,
+    SyncCompleted, SyncRequested, ImportStarted, MentionsImported, MentionRevised, MentionAssigned, StatusChanged,
+    TagAdded, TagRemoved, NoteAdded, ReplyDrafted, ReplySent, ReplyFailed, AgentCreated,
 )
 from core.audit.events_archive import (
     MessageArchived, ArchivedMessageChanged, LegalHoldSet, LegalHoldLifted, RetentionPurged, ExportCreated,

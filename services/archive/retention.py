@@ -22,7 +22,7 @@ from core.repo import retention as ret
 from core.config import Settings
 from core.errors import ValidationError
 from core.repo.retention import WORKING_CLASSES, LegalHold
-from core.db import write_transaction
+from core.db import flush_erased, write_transaction
 from services.archive.published import Actor, actor_identity, require_audit_reader
 
 log = logging.getLogger("parvis.retention")
@@ -99,6 +99,8 @@ def purge(db: Database, policy: RetentionPolicy, *, now: datetime, actor: str = 
                                 counts=counts, held=held)
         audit.record(db, audit.RetentionPurged(actor=actor, role="system", subject=f"retention-run:{run_id}",
                                                run_id=run_id, counts=counts, held=held, cutoffs=iso), at=now)
+    if counts.get("notes"):
+        flush_erased(db)  # the notes' texts (and their audit copies) left in neither the file nor its WAL
     log.info("retention run %d: purged %s, held back %s", run_id, counts, held)
     return PurgeReport(counts=counts, held=held, cutoffs=cutoffs, dry_run=False, run_id=run_id)
 
