@@ -4,10 +4,13 @@ import streamlit as st
 
 from console.messages import ROLE_LABELS, message_for
 from console.ui import deps, nav, session
+from console.ui.page import alert, unexpected
 from core.errors import ParvisError
 
 st.set_page_config(page_title="Parvis", page_icon=":material/forum:", layout="wide")
 
+# The one error funnel (console/ui/page.py): a refusal shows its French text; anything else (a raw SQLite error,
+# a bug) shows a French sentence with a reference id, the detail goes to the log, never to the browser.
 try:
     with deps.db() as database:
         mode = session.mode(database)
@@ -15,6 +18,9 @@ try:
         team = session.agents(database) if mode == "open" else []
 except ParvisError as err:
     st.error(message_for(err))
+    st.stop()
+except Exception as err:  # noqa: BLE001
+    alert("error", unexpected(err))
     st.stop()
 
 with st.sidebar:
@@ -45,4 +51,9 @@ if mode != "open" and agent is None:
     page = st.navigation([st.Page("console/ui/pages/sign_in.py", title="Connexion", icon=":material/login:")])
 else:
     page = st.navigation(nav.pages_for(agent))
-page.run()
+try:
+    page.run()
+except ParvisError as err:
+    alert("error", message_for(err))
+except Exception as err:  # noqa: BLE001
+    alert("error", unexpected(err))

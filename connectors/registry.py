@@ -19,6 +19,7 @@ from typing import Any
 from connectors.base import Capability, Connector
 from core.config import Settings
 from core.errors import ConfigError
+from core.files import private_dir
 from core.models import Platform
 from core.settings_fields import Area
 from core.settings_schema import (
@@ -66,7 +67,7 @@ class _Spec:
 def _demo(settings: Settings) -> Connector:
     from connectors.demo.connector import DemoConnector
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     return DemoConnector(state_dir=settings.data_dir)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from core.errors import DatabaseBusy, SchemaTooNewError, StorageError
+from core.files import create_private
 from core.migrations import MIGRATIONS, migrations
 
 BUSY_TIMEOUT_S = 10.0
@@ -58,6 +59,9 @@ def open_db(path: str | Path, *, migrate: bool = True) -> Database:
         path = Path(path).expanduser()
         _check_path(path)
         fresh = not path.exists() or path.stat().st_size == 0
+        # Residents' data and password hashes: a new database is 0600 (SQLite gives its -wal and -shm the
+        # mode of the database file); an existing one keeps its mode (docs/security.md).
+        create_private(path)
     try:
         # Autocommit mode: no implicit transaction is ever left open on a long-lived connection; every
         # multi-statement change goes through write_transaction (BEGIN IMMEDIATE).
@@ -65,6 +69,9 @@ def open_db(path: str | Path, *, migrate: bool = True) -> Database:
         db = Database(conn)
         db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         db.execute("PRAGMA foreign_keys = ON")
+        # Deleted rows are overwritten with zeros, not left in free space: an erased note or resident's text
+        # must not stay readable in the file (docs/security.md, « Data and files »).
+        db.execute("PRAGMA secure_delete = ON")
         found = db.execute("PRAGMA user_version").fetchone()[0]
         if found > schema_version():
             conn.close()
@@ -90,6 +97,17 @@ def open_db(path: str | Path, *, migrate: bool = True) -> Database:
             f"the database {path} cannot be used ({err}): it may be corrupt or not a Parvis database. "
             "Nothing was overwritten; restore a backup or point PARVIS_DB at another file") from err
     return db
+
+
+def flush_erased(db: Database) -> bool:
+    """After an erasure: copy the WAL into the database and truncate it, so that the erased text is left in
+    neither file (deleted rows are zeroed by ``secure_delete``; the WAL still holds the older page images until
+    it is reset). Best effort: False when a reader kept part of the WAL in use (the next checkpoint finishes it).
+    """
+    if db.conn.in_transaction:
+        return False
+    busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    return not busy
 
 
 def optimize(db: Database) -> None:

@@ -11,9 +11,10 @@ import click
 from console.cli import cli, db_option, load_settings
 from core.clock import utcnow
 from core.db import open_db
+from core.files import private_dir
 from services.connections import assembly
 from services.connections import demo as demo_service
-from services.connections.importer import import_file
+from services.connections.importer import import_file, interrupted_imports
 from services.connections.ingest import sync_connector
 
 
@@ -22,7 +23,7 @@ from services.connections.ingest import sync_connector
 def init(db_path: Path | None) -> None:
     """Create the data directory and the database (or migrate an existing one)."""
     settings = load_settings(db_path)
-    settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.db_path.parent)
     db = open_db(settings.db_path)
     db.close()
     click.echo(f"Database ready: {settings.db_path}")
@@ -34,7 +35,7 @@ def init(db_path: Path | None) -> None:
 def demo(db_path: Path | None, days: int) -> None:
     """Load the built-in demo city (agents + mentions); safe to run again."""
     settings = load_settings(db_path)
-    settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.db_path.parent)
     db = open_db(settings.db_path)
     try:
         report = demo_service.load_demo(db, settings, now=utcnow(), days=days)
@@ -52,11 +53,28 @@ def demo(db_path: Path | None, days: int) -> None:
                    "once), all or nothing; the console stays readable but other writes (worker, agents) wait "
                    "until it ends.")
 def import_cmd(db_path: Path | None, file: Path, bulk: bool) -> None:
-    """Import mentions from a JSONL or CSV export (bad lines are reported and skipped)."""
+    """Import mentions from a JSONL or CSV export (bad lines are reported and skipped).
+
+    Earlier imports that were interrupted (started, never finished) are listed first.
+    """
     settings = load_settings(db_path)
     db = open_db(settings.db_path)
     try:
-        report = import_file(db, file, now=utcnow(), score=assembly.score_fn(settings), bulk=bulk)
+        for past in interrupted_imports(db):
+            click.echo(f"Warning: the import of {past.file} started at {past.at} by {past.actor} (audit event "
+                       f"#{past.event_id}) never finished: the batches stored before it stopped are kept; "
+                       "import the file again to complete it (nothing is duplicated).", err=True)
+        try:
+            report = import_file(db, file, now=utcnow(), score=assembly.score_fn(settings), bulk=bulk)
+        except KeyboardInterrupt:
+            stopped = [p for p in interrupted_imports(db) if p.file == str(file)]
+            if bulk or not stopped:
+                kept = "nothing was imported (the interrupted batch was rolled back)"
+            else:
+                kept = (f"the batches committed so far are kept, recorded in the audit log as import-started "
+                        f"#{stopped[-1].event_id} without an end")
+            click.echo(f"Interrupted: {kept}; import the file again to complete it.", err=True)
+            raise SystemExit(130) from None
     finally:
         db.close()
     for line, reason in report.errors:
@@ -97,7 +115,7 @@ def worker(db_path: Path | None, once: bool) -> None:
     from console import worker as worker_mod
 
     settings = load_settings(db_path)
-    settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.db_path.parent)
     open_db(settings.db_path).close()
     stop = threading.Event()
     worker_mod.install_signal_handlers(stop)

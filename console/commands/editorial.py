@@ -15,12 +15,13 @@ from core import repo
 from core.clock import utcnow
 from core.db import open_db
 from core.errors import NotFoundError
+from core.files import private_dir
 from core.models import Role, SignatureStyle
 
 
 def _db(db_path: Path | None) -> Database:
     settings = load_settings(db_path)
-    settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.db_path.parent)
     return open_db(settings.db_path)
 
 

@@ -11,6 +11,7 @@ import click
 from console.cli import bench, cli, db_option, load_settings
 from core.clock import PARIS, utcnow
 from core.db import open_db
+from core.files import write_private
 
 
 def _days(start: datetime | None, end: datetime | None) -> tuple[date, date]:
@@ -57,7 +58,7 @@ def report(start: datetime | None, end: datetime | None, fmt: str, out: Path | N
     finally:
         db.close()
     out = out or Path(f"rapport-{first.isoformat()}-{last.isoformat()}.{fmt}")
-    out.write_bytes(data)
+    write_private(out, data)  # the report quotes residents (topic examples): 0600
     click.echo(f"{out} ({len(data):,} bytes): {built.dashboard.totals['mentions']} mentions, {first} to {last}")
 
 

@@ -232,6 +232,7 @@ REASONS = {
     "import_platform_unknown": "Plateforme inconnue : « {value} ».",
     "import_bad_date": "Date illisible « {value} » (format ISO 8601 attendu).",
     "import_text_too_long": "Texte de plus de {max} caractères.",
+    "import_field_too_large": "Champ(s) de plus de {max} caractères : {fields}.",
     "import_bad_followers": "Nombre d'abonnés illisible : « {value} ».",
     "import_raw_not_json": "Le champ raw n'est pas du JSON.",
     "import_no_file": "Fichier introuvable : {path}.",
@@ -250,4 +251,7 @@ REASONS = {
     "file_not_utf8": "Fichier illisible : enregistrez-le en UTF-8.",
     "agent_not_found": "Aucun compte {email}.",
     "bench_events_min": "--events doit valoir au moins 1.",
+    "unexpected_error": ("Erreur inattendue (référence {ref}) : l'action n'a peut-être pas été effectuée. "
+                         "Réessayez ; si l'erreur revient, donnez cette référence à l'administrateur (le détail "
+                         "est dans le journal du serveur)."),
 }

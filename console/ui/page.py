@@ -6,6 +6,11 @@
 * :func:`flash` / :func:`show_flash` — a message kept for the next run (the rerun after a callback).
 * :func:`run` — call a service from a callback: flash the French success, or ``message_for(err)`` on a
   :class:`~core.errors.ParvisError`; Streamlit reruns the page after the callback.
+* :func:`unexpected` — the one error funnel: any other exception (a raw SQLite error, a bug) is logged with its
+  traceback under a reference id (``ERR-7F3A2C``) and the page shows only a French sentence with that reference;
+  :func:`run`, :func:`load`, :func:`preamble` and ``streamlit_app.py`` (around ``page.run()``) use it.
+  ``client.showErrorDetails = "none"`` (.streamlit/config.toml) keeps Streamlit's own handler from showing
+  details for anything that escapes (a callback that does not go through :func:`run`).
 
 One escaping rule: text given to :func:`flash`, :func:`alert` and :func:`error` is stored raw and escaped once,
 when shown (:func:`console.ui.components.md_escape`), because it may quote a resident, an agent or a platform
@@ -14,6 +19,8 @@ when shown (:func:`console.ui.components.md_escape`), because it may quote a res
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +43,7 @@ FLASH_KEY = "page_flash"
 CHOOSE_AGENT = "Choisissez votre nom d'agent dans la barre latérale."
 _ALERTS: dict[str, Callable[..., Any]] = {"ok": st.success, "info": st.info, "warning": st.warning,
                                           "error": st.error}
+log = logging.getLogger("parvis.ui")
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,17 @@ def alert(kind: Kind, text: str) -> None:
 def error(err: ParvisError, *, prefix: str = "") -> None:
     """Show the French message for ``err`` (after ``prefix``), escaped."""
     alert("error", prefix + message_for(err))
+
+
+def unexpected(err: BaseException) -> str:
+    """Log ``err`` (traceback included) under a new reference id; return the French text to show with that id.
+
+    Never shows the exception's own text: it may hold SQL, paths or residents' data.
+    """
+    ref = "ERR-" + secrets.token_hex(3).upper()
+    log.error("unexpected error %s in the console: %s", ref, type(err).__name__,
+              exc_info=(type(err), err, err.__traceback__))
+    return message_for(ParvisError(reason="unexpected_error", ref=ref))
 
 
 def flash(kind: Kind, text: str) -> None:
@@ -90,6 +109,9 @@ def run(call: Callable[..., T], ok: str | Callable[[T], str] | None = None, /, *
             result = call(db, now=deps.now(), **kwargs)
     except ParvisError as err:
         flash("error", message_for(err))
+        return None
+    except Exception as err:  # noqa: BLE001 — the one funnel: logged with a reference, shown in French
+        flash("error", unexpected(err))
         return None
     flash("ok", str(result) if ok is None else ok(result) if callable(ok) else ok)
     return result
@@ -136,6 +158,8 @@ def preamble(title: str, *, agent: Literal["required", "optional", "none"] = "re
             current = deps.current_agent(db)
     except ParvisError as err:
         stop_with("error", message_for(err))
+    except Exception as err:  # noqa: BLE001 — the one funnel
+        stop_with("error", unexpected(err))
     if current is None and agent == "required":
         st.warning(CHOOSE_AGENT)
         st.stop()
@@ -147,7 +171,8 @@ def preamble(title: str, *, agent: Literal["required", "optional", "none"] = "re
 
 def load(read: Callable[[Database], T], *, refusal: str | None = None) -> T:
     """``read(db)`` on one connection. A :class:`ParvisError` is shown and stops the page; with ``refusal``, a
-    :class:`PermissionDenied` shows that text with the service's reason below it."""
+    :class:`PermissionDenied` shows that text with the service's reason below it; anything else goes through
+    :func:`unexpected` (a reference shown, the detail logged)."""
     try:
         with deps.db() as db:
             return read(db)
@@ -159,3 +184,5 @@ def load(read: Callable[[Database], T], *, refusal: str | None = None) -> T:
         st.stop()
     except ParvisError as err:
         stop_with("error", message_for(err))
+    except Exception as err:  # noqa: BLE001 — the one funnel
+        stop_with("error", unexpected(err))

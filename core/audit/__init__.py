@@ -8,7 +8,11 @@ reordering a row behind Parvis's back breaks the chain, which :func:`verify_chai
 (core/migrations/audit.py m004) refuse UPDATE and DELETE. Every event name is documented in docs/audit-events.md
 (a test checks it).
 
-Layout: ``base`` (AuditEvent), ``events_*`` (one module per area), ``chain`` (record, verify, read).
+Residents' and agents' free text (fields an event names in ``erasable``) is kept beside the chain, which stores
+its salted hash, so that it can be erased while the chain still verifies (``texts``, decision 0035).
+
+Layout: ``base`` (AuditEvent), ``events_*`` (one module per area), ``chain`` (record, verify, read), ``texts``
+(erasable free text).
 Everything public is re-exported here: callers write ``audit.record(...)``, ``audit.MentionHidden(...)``.
 """
 
@@ -68,6 +72,7 @@ from core.audit.events_editorial import (
 )
 from core.audit.events_inbox import (
     AgentCreated,
+    ImportStarted,
     MentionAssigned,
     MentionRevised,
     MentionsImported,
@@ -122,3 +127,5 @@ from core.audit.events_publishing import (
     RecurrenceExceptionAdded,
     RecurrenceSubmitted,
 )
+from core.audit.texts import ERASED, readable_properties, texts_by_row, verify_texts
+from core.audit.texts import resolve as resolve_texts

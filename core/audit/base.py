@@ -13,12 +13,22 @@ SYSTEM_CLI = "system:cli"
 
 @dataclass(frozen=True, kw_only=True)
 class AuditEvent:
-    """Base class: ``actor`` is an agent e-mail or ``system:*``; ``subject`` the object acted on."""
+    """Base class: ``actor`` is an agent e-mail or ``system:*``; ``subject`` the object acted on.
+
+    ``erasable`` names the fields that hold residents' or agents' free text: they are kept out of the chained
+    row (core/audit/texts.py), as ``text_kind`` texts owned by :meth:`text_owner`.
+    """
 
     name: ClassVar[str] = ""
+    erasable: ClassVar[tuple[str, ...]] = ()
+    text_kind: ClassVar[str] = "comment"
     actor: str
     role: str = ""
     subject: str = ""
+
+    def text_owner(self) -> str:
+        """What the erasable texts belong to (erased with it): the subject unless an event says otherwise."""
+        return self.subject
 
     def properties(self) -> dict[str, Any]:
         """Event-specific fields (everything but actor, role and subject)."""

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from core.audit import texts as erasable_texts
 from core.audit.base import GENESIS, AuditEvent
 from core.clock import from_iso, to_iso
 from core.db import write_transaction
@@ -69,6 +70,7 @@ def record(db: Database, event: AuditEvent, *, at: datetime) -> dict[str, Any]:
             return record(db, event, at=at)
     last = db.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
     props = {k: _encode(v) for k, v in event.properties().items()}
+    apart = erasable_texts.extract(event, props)  # free text goes beside the chain (core/audit/texts.py)
     row = {
         "id": (last[0] + 1) if last else 1,
         "at": to_iso(at),
@@ -83,6 +85,7 @@ def record(db: Database, event: AuditEvent, *, at: datetime) -> dict[str, Any]:
     db.execute(
         "INSERT INTO audit_log (id, at, actor, role, event, subject, properties, prev_hash, hash) "
         "VALUES (:id, :at, :actor, :role, :event, :subject, :properties, :prev_hash, :hash)", row)
+    erasable_texts.store(db, int(row["id"]), apart)
     return row
 
 
@@ -149,12 +152,13 @@ def _verify_rows(db: Database) -> ChainReport:
 
 
 def events_for(db: Database, subject: str) -> list[dict[str, Any]]:
-    """The audit rows about ``subject``, oldest first, with properties decoded."""
+    """The audit rows about ``subject``, oldest first, with properties decoded and erasable texts shown (or
+    « effacé (RGPD) » once erased: core/audit/texts.py)."""
     rows = db.execute(
         "SELECT id, at, actor, role, event, subject, properties FROM audit_log WHERE subject = ? ORDER BY id",
         (subject,)).fetchall()
-    return [{"id": r[0], "at": from_iso(r[1]), "actor": r[2], "role": r[3], "event": r[4], "subject": r[5],
-             "properties": json.loads(r[6])} for r in rows]
+    return erasable_texts.resolve(db, [{"id": r[0], "at": from_iso(r[1]), "actor": r[2], "role": r[3], "event": r[4],
+                                        "subject": r[5], "properties": json.loads(r[6])} for r in rows])
 
 
 def event_names(db: Database) -> list[str]:

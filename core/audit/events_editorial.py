@@ -39,6 +39,7 @@ class ChangesRequested(AuditEvent):
     """A director sent a reply back to its author with a comment."""
 
     name: ClassVar[str] = "changes-requested"
+    erasable: ClassVar[tuple[str, ...]] = ("comment",)
     draft_id: int
     comment: str
 

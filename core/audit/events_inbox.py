@@ -31,8 +31,20 @@ class SyncRequested(AuditEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ImportStarted(AuditEvent):
+    """An import longer than one batch started (committed with its first batch); ``mentions-imported`` ends it."""
+
+    name: ClassVar[str] = "import-started"
+    file: str
+    sha256: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class MentionsImported(AuditEvent):
-    """Mentions loaded from a JSONL/CSV export with ``python -m console import``."""
+    """Mentions loaded from a JSONL/CSV export with ``python -m console import`` (the import finished).
+
+    Committed with the last batch; ``started_id`` is the ``import-started`` event of a longer import.
+    """
 
     name: ClassVar[str] = "mentions-imported"
     file: str
@@ -40,13 +52,16 @@ class MentionsImported(AuditEvent):
     inserted: int
     updated: int
     rejected_lines: tuple[int, ...] = ()
+    started_id: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class MentionRevised(AuditEvent):
-    """The platform shows a mention edited, deleted or hidden since we first saw it."""
+    """The platform shows a mention edited, deleted or hidden since we first saw it (texts kept apart)."""
 
     name: ClassVar[str] = "mention-revised"
+    erasable: ClassVar[tuple[str, ...]] = ("old_text", "new_text")
+    text_kind: ClassVar[str] = "message"
     change: str
     old_text: str | None = None
     new_text: str | None = None
@@ -88,11 +103,17 @@ class TagRemoved(AuditEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class NoteAdded(AuditEvent):
-    """An internal note was written on a mention."""
+    """An internal note was written on a mention (its text kept apart, erased with the note)."""
 
     name: ClassVar[str] = "note-added"
+    erasable: ClassVar[tuple[str, ...]] = ("text",)
+    text_kind: ClassVar[str] = "note"
     note_id: int
     text: str
+
+    def text_owner(self) -> str:
+        """The note: its text goes when the note is deleted (retention, RGPD erasure)."""
+        return f"note:{self.note_id}"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -23,6 +23,7 @@ class MentionUnhidden(AuditEvent):
     """A hidden mention was made visible again."""
 
     name: ClassVar[str] = "mention-unhidden"
+    erasable: ClassVar[tuple[str, ...]] = ("note",)
     connector: str
     note: str = ""
 
@@ -54,6 +55,7 @@ class AuthorUnbanned(AuditEvent):
     """A ban was lifted (``subject``: the message that led to the ban)."""
 
     name: ClassVar[str] = "author-unbanned"
+    erasable: ClassVar[tuple[str, ...]] = ("note",)
     connector: str
     author: str
     author_id: str
@@ -73,6 +75,7 @@ class Escalated(AuditEvent):
     """A mention was escalated to the communication director or legal, with a note."""
 
     name: ClassVar[str] = "escalated"
+    erasable: ClassVar[tuple[str, ...]] = ("note",)
     to: str
     note: str
 
@@ -82,6 +85,7 @@ class ForwardedToService(AuditEvent):
     """An urgent report was forwarded to a municipal service (name and e-mail address)."""
 
     name: ClassVar[str] = "forwarded-to-service"
+    erasable: ClassVar[tuple[str, ...]] = ("note",)
     service: str
     email: str
     note: str = ""

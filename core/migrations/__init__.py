@@ -24,6 +24,7 @@ from core.migrations.audit import m004_audit_log
 from core.migrations.connectors import m003_connectors_and_worker, m005_sync_requests
 from core.migrations.dashboard import m060_dashboard_rollups, m061_dashboard_responses, m062_batch_dashboard_insert
 from core.migrations.editorial import m020_charters, m022_saved_replies, m023_draft_review
+from core.migrations.erasable_texts import m036_erasable_audit_texts
 from core.migrations.mentions import (
     m001_mentions,
     m006_bulk_fts_insert,
@@ -62,6 +63,7 @@ MIGRATIONS = [
     m081_author_bans,
     m070_x_usage,  # after m081: added when databases already carried m060-m081
     m052_reply_outbox,  # after m070, for the same reason (issue #6 follow-up)
+    m036_erasable_audit_texts,  # issue #15: appended, like every new migration
 ]
 
 migrations = Migrations(MIGRATION_SET)

@@ -19,6 +19,9 @@ from core.clock import from_iso, to_iso
 from core.errors import NotFoundError, ValidationError
 
 WORKING_CLASSES = ("scores", "assignments", "notes", "author_profiles")
+# Agents' free-text comments on a resident's message, kept beside the audit chain (core/audit/texts.py): erased by
+# the RGPD erasure of the message's author; the retention policy keeps them with the moderation decisions.
+ERASURE_ONLY_CLASSES = ("audit_comments",)
 HOLD_SCOPES = ("conversation", "author")
 
 # A mention (alias m) covered by an active legal hold on its conversation or its author.
@@ -50,6 +53,12 @@ _CLASSES: dict[str, dict[str, str]] = {
         "from": "mentions m", "age": "m.created_at", "key": "m.uid",
         "pending": "(m.author_name != '' OR m.author_followers IS NOT NULL)",
         "action": "UPDATE mentions SET author_name = '', author_followers = NULL WHERE uid IN ({keys})",
+    },
+    # A note's own text in audit_texts goes with the note (trigger notes_erase_audit_text, m036).
+    "audit_comments": {
+        "from": "audit_texts t JOIN mentions m ON m.uid = t.owner", "age": "m.created_at", "key": "t.ref",
+        "pending": "t.kind = 'comment'",
+        "action": "DELETE FROM audit_texts WHERE ref IN ({keys})",
     },
 }
 
@@ -136,7 +145,8 @@ def purge_class(db: Database, cls: str, *, cutoff: datetime | None = None,
     """
     spec = _CLASSES.get(cls)
     if spec is None:
-        raise ValidationError(f"unknown working-data class {cls!r} (expected one of {', '.join(WORKING_CLASSES)})")
+        known = ", ".join((*WORKING_CLASSES, *ERASURE_ONLY_CLASSES))
+        raise ValidationError(f"unknown working-data class {cls!r} (expected one of {known})")
     clauses = [spec["pending"]]
     params: list[Any] = []
     if cutoff is not None:

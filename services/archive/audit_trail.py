@@ -45,7 +45,8 @@ class Integrity:
 def integrity(db: Database, *, actor: Actor) -> Integrity:
     """Verify the whole chain and the archive seals (what ``audit verify`` does), with the current head."""
     require_audit_reader(actor)
-    return Integrity(chain=audit.verify_chain(db), archive_problems=archive_service.verify_archive(db).problems,
+    problems = archive_service.verify_archive(db).problems + audit.verify_texts(db)  # seals, erasable texts
+    return Integrity(chain=audit.verify_chain(db), archive_problems=problems,
                      missing_guards=audit.missing_guards(db), head=audit.chain_head(db))
 
 
@@ -93,12 +94,16 @@ def event_names() -> list[str]:
 
 def search_events(db: Database, selection: exports.AuditSelection, *, actor: Actor, limit: int = 100,
                   offset: int = 0) -> tuple[list[dict[str, Any]], int]:
-    """One page of audit rows (newest first) matching ``selection`` and the total count."""
+    """One page of audit rows (newest first) matching ``selection`` and the total count.
+
+    Each row also has ``details``: its properties with the erasable texts shown (« effacé (RGPD) » once erased).
+    """
     require_audit_reader(actor)
     args: dict[str, Any] = {"since": selection.since, "until": selection.until, "actors": selection.actors,
             "events": selection.events, "subject": selection.subject}
-    return (audit.select_events(db, **args, limit=limit, offset=offset, newest_first=True),
-            audit.count_events(db, **args))
+    rows = audit.select_events(db, **args, limit=limit, offset=offset, newest_first=True)
+    texts = audit.texts_by_row(db, rows)
+    return ([{**r, "details": audit.readable_properties(r, texts)} for r in rows], audit.count_events(db, **args))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

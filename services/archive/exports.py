@@ -9,7 +9,6 @@ Every export first verifies the audit chain (and the archive seals) and refuses 
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -21,10 +20,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from core import audit
+from core import audit, csv_safe
 from core.clock import format_paris, to_iso
 from core.db import write_transaction
 from core.errors import IntegrityError, ValidationError
+from core.files import private_dir, write_private
 from core.repo import archive as arch
 from core.repo.archive import ArchiveFilter
 from services.archive import published as archive_service
@@ -74,9 +74,10 @@ def json_bytes(value: Any) -> bytes:
 
 
 def csv_bytes(header: list[str], rows: list[list[Any]]) -> bytes:
-    """CSV (RFC 4180, CRLF) in UTF-8 with a BOM so spreadsheet software reads accents right."""
+    """CSV (RFC 4180, CRLF) in UTF-8 with a BOM so spreadsheet software reads accents right; text cells that a
+    spreadsheet would run as a formula are prefixed with ``'`` (:mod:`core.csv_safe`)."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = csv_safe.writer(buf, lineterminator="\r\n")
     writer.writerow(header)
     writer.writerows(["" if v is None else v for v in row] for row in rows)
     return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
@@ -95,21 +96,24 @@ def zip_bytes(folder: Path) -> bytes:
 
 
 def write_package(out_dir: Path, files: dict[str, bytes], manifest: dict[str, Any]) -> tuple[dict[str, str], str]:
-    """Write ``files``, a ``manifest.json`` listing their SHA-256 and sizes, and ``SHA256SUMS``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Write ``files``, a ``manifest.json`` listing their SHA-256 and sizes, and ``SHA256SUMS``.
+
+    Residents' data: every file is written ``0600`` and the folders created here ``0700`` (core/files.py).
+    """
+    private_dir(out_dir)
     hashes: dict[str, str] = {}
     listing = []
     for name in sorted(files):
         path = out_dir / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(files[name])
+        private_dir(path.parent)
+        write_private(path, files[name])
         hashes[name] = sha256_bytes(files[name])
         listing.append({"name": name, "sha256": hashes[name], "bytes": len(files[name])})
     manifest_data = json_bytes({**manifest, "format": EXPORT_FORMAT, "hash_algorithm": "SHA-256", "files": listing})
-    (out_dir / "manifest.json").write_bytes(manifest_data)
+    write_private(out_dir / "manifest.json", manifest_data)
     manifest_hash = sha256_bytes(manifest_data)
     sums = "".join(f"{hashes[n]}  {n}\n" for n in sorted(hashes)) + f"{manifest_hash}  manifest.json\n"
-    (out_dir / "SHA256SUMS").write_text(sums, encoding="utf-8")
+    write_private(out_dir / "SHA256SUMS", sums)
     return hashes, manifest_hash
 
 
@@ -125,9 +129,11 @@ def verify_before_export(db: Database, allow_broken: bool) -> tuple[bool, str]:
     """Verify the audit chain and the archive seals; raise IntegrityError unless ``allow_broken``."""
     chain = audit.verify_chain(db)
     archive = archive_service.verify_archive(db)
-    if chain.ok and archive.ok:
+    text_problems = audit.verify_texts(db)
+    if chain.ok and archive.ok and not text_problems:
         return True, ""
-    reason = (f"audit event #{chain.broken_id}: {chain.reason}" if not chain.ok else archive.problems[0])
+    reason = (f"audit event #{chain.broken_id}: {chain.reason}" if not chain.ok
+              else archive.problems[0] if not archive.ok else text_problems[0])
     if not allow_broken:
         raise IntegrityError(f"integrity check failed ({reason}): run `python -m console audit verify`; "
                              "export refused (use --allow-broken to export anyway, flagged in the manifest)",
@@ -164,13 +170,16 @@ def export_audit(db: Database, selection: AuditSelection, out_dir: Path, *, form
         segment.update(first_id=rows[0]["id"], last_id=rows[-1]["id"], last_hash=rows[-1]["hash"],
                        prev_hash_of_first=audit.previous_hash(db, rows[0]["id"]),
                        contiguous=rows[-1]["id"] - rows[0]["id"] + 1 == len(rows))
+    texts = audit.texts_by_row(db, rows)
     files: dict[str, bytes] = {}
     if "csv" in formats:
-        files["audit-events.csv"] = csv_bytes(list(audit.AUDIT_COLUMNS),
-                                              [[r[c] for c in audit.AUDIT_COLUMNS] for r in rows])
+        files["audit-events.csv"] = csv_bytes([*audit.AUDIT_COLUMNS, "texts"],
+                                              [[*(r[c] for c in audit.AUDIT_COLUMNS), texts_cell(r, texts)]
+                                               for r in rows])
     if "json" in formats:
         files["audit-events.json"] = json_bytes({"selection": selection.describe(), "segment": segment,
-                                                 "canonical_form": CANONICAL_NOTE, "events": rows})
+                                                 "canonical_form": CANONICAL_NOTE, "texts_note": TEXTS_NOTE,
+                                                 "events": with_texts(rows, texts)})
     if "pdf" in formats:
         created = selection.until or (datetime.fromisoformat(rows[-1]["at"]) if rows else EPOCH)
         intro = [_period_lines(selection.since, selection.until), f"Événements : {len(rows)}",
@@ -179,7 +188,8 @@ def export_audit(db: Database, selection: AuditSelection, out_dir: Path, *, form
             intro.append(f"Filtres : {json.dumps(selection.describe(), ensure_ascii=False)}")
         from services.archive import pdf_report  # lazy: fpdf2 is only needed for PDF exports
 
-        files["audit-events.pdf"] = pdf_report.audit_pdf(rows, intro=intro, created=created,
+        readable = [{**r, "properties": audit.readable_properties(r, texts)} for r in rows]
+        files["audit-events.pdf"] = pdf_report.audit_pdf(readable, intro=intro, created=created,
                                                          last_hash=segment.get("last_hash", audit.GENESIS))
     manifest = {"kind": "audit", "selection": selection.describe(), "segment": segment, "verified": verified,
                 "problem": problem}
@@ -188,6 +198,22 @@ def export_audit(db: Database, selection: AuditSelection, out_dir: Path, *, form
                    items=len(rows), actor=actor, now=now)
     return ExportResult(out_dir=out_dir, files=hashes, manifest_sha256=manifest_hash, items=len(rows),
                         verified=verified)
+
+
+TEXTS_NOTE = ("Free text of residents and agents (notes, comments, edited messages) is kept beside the chain: "
+              "properties hold {\"text_ref\": SHA-256 of salt + text}; `texts` gives each such field's text, or "
+              "\"effacé (RGPD)\" once erased (docs/audit.md).")
+
+
+def texts_cell(row: dict[str, Any], texts: dict[int, dict[str, str]]) -> str:
+    """The ``texts`` CSV cell of an audit row: its erasable texts as JSON (or ERASED), empty when it has none."""
+    found = texts.get(int(row["id"]))
+    return json.dumps(found, ensure_ascii=False, sort_keys=True) if found else ""
+
+
+def with_texts(rows: list[dict[str, Any]], texts: dict[int, dict[str, str]]) -> list[dict[str, Any]]:
+    """Stored audit rows with a ``texts`` entry where they reference erasable text (the hash is unchanged)."""
+    return [{**r, "texts": texts[int(r["id"])]} if int(r["id"]) in texts else r for r in rows]
 
 
 CANONICAL_NOTE = ("hash = SHA-256 of the UTF-8 JSON object {actor, at, event, id, prev_hash, properties, role, "

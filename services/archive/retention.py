@@ -20,7 +20,7 @@ from sqlite_utils import Database
 
 from core import audit, repo
 from core.config import Settings
-from core.db import write_transaction
+from core.db import flush_erased, write_transaction
 from core.errors import ValidationError
 from core.repo import retention as ret
 from core.repo.retention import WORKING_CLASSES, LegalHold
@@ -100,6 +100,8 @@ def purge(db: Database, policy: RetentionPolicy, *, now: datetime, actor: str = 
                                 counts=counts, held=held)
         audit.record(db, audit.RetentionPurged(actor=actor, role="system", subject=f"retention-run:{run_id}",
                                                run_id=run_id, counts=counts, held=held, cutoffs=iso), at=now)
+    if counts.get("notes"):
+        flush_erased(db)  # the notes' texts (and their audit copies) left in neither the file nor its WAL
     log.info("retention run %d: purged %s, held back %s", run_id, counts, held)
     return PurgeReport(counts=counts, held=held, cutoffs=cutoffs, dry_run=False, run_id=run_id)
 

@@ -1,9 +1,12 @@
 """Residents' RGPD requests: access (art. 15) and erasure (art. 17), by handle or platform id.
 
-Erasure applies to working data (scores, assignments, internal notes, author profile). The record — messages
-received and published, moderation decisions, approvals, the audit log — is a public archive (Code du
-patrimoine L.211-1 and L.211-4) kept for archiving in the public interest: RGPD art. 17(3)(d) (and (b), legal
-obligation). The tool says so in the outcome. Data under a legal hold is not erased (art. 17(3)(e)).
+Erasure applies to working data (scores, assignments, internal notes, author profile) and to the free text
+agents wrote about the person's messages in the audit log (notes, escalation and other comments: kept beside the
+chain so that they can be erased, core/audit/texts.py); the audit events stay, showing « effacé (RGPD) » in place
+of the text. The record — messages received and published, moderation decisions, approvals, the audit log — is a
+public archive (Code du patrimoine L.211-1 and L.211-4) kept for archiving in the public interest: RGPD art.
+17(3)(d) (and (b), legal obligation). The tool says so in the outcome. Data under a legal hold is not erased
+(art. 17(3)(e)).
 Every request and its outcome is stored and audited.
 """
 
@@ -20,7 +23,8 @@ from sqlite_utils import Database
 
 from core import audit, repo
 from core.clock import to_iso
-from core.db import write_transaction
+from core.db import flush_erased, write_transaction
+from core.files import private_dir, write_private
 from core.repo import archive as arch
 from core.repo import author_bans as bans_repo
 from core.repo import author_marks as marks_repo
@@ -31,7 +35,8 @@ RECORD_KEPT = (
     "The record is kept: the messages this person sent to the city and the city's published answers, "
     "moderation decisions and approvals are public archives (Code du patrimoine L.211-1 and L.211-4), kept "
     "for archiving purposes in the public interest (RGPD art. 17(3)(d)) and to comply with a legal obligation "
-    "(art. 17(3)(b)); the audit log is append-only and keeps what it recorded. A ban of this person from the "
+    "(art. 17(3)(b)); the audit log is append-only and keeps its events, but the free text agents wrote about "
+    "this person's messages (internal notes, comments) is erased from it. A ban of this person from the "
     "city's page, and their mark as an elected or opposition councillor (which protects their speech from "
     "moderation, CGCT L.2121-27-1), are moderation decisions and stay with the record.")
 HELD_KEPT = ("Working data under a legal hold was not erased (RGPD art. 17(3)(e), establishment, exercise or "
@@ -96,10 +101,10 @@ def access_request(db: Database, query: str, *, out_dir: Path | None, actor: Act
         digest = hashlib.sha256(data).hexdigest()
         path = None
         if out_dir is not None:
-            out_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(out_dir)
             path = out_dir / f"rgpd-access-{request_id}.json"
-            path.write_bytes(data)
-            (out_dir / f"rgpd-access-{request_id}.json.sha256").write_text(f"{digest}  {path.name}\n")
+            write_private(path, data)
+            write_private(out_dir / f"rgpd-access-{request_id}.json.sha256", f"{digest}  {path.name}\n")
         items = len(document["record"]["messages_received"])
         outcome = "answered" if authors else "no data found for this handle or id"
         ret.complete_request(db, request_id, outcome=outcome,
@@ -150,7 +155,7 @@ def erasure_request(db: Database, query: str, *, actor: Actor, now: datetime,
     with write_transaction(db):
         request_id = ret.insert_request(db, kind="erasure", query=query, authors=pairs, requested_by=who, now=now)
         if pairs:
-            for cls in ret.WORKING_CLASSES:
+            for cls in (*ret.WORKING_CLASSES, *ret.ERASURE_ONLY_CLASSES):
                 erased[cls], cls_held = ret.purge_class(db, cls, authors=pairs)
                 held += cls_held
         kept = RECORD_KEPT + (" " + HELD_KEPT if held else "")
@@ -166,6 +171,7 @@ def erasure_request(db: Database, query: str, *, actor: Actor, now: datetime,
                                            request_id=request_id, query=query,
                                            authors=tuple(f"{p}:{a}" for p, a in pairs), erased=erased, kept=kept,
                                            held=held), at=now)
+    flush_erased(db)  # leave the erased text in neither the database file nor its WAL
     return ErasureResult(request_id=request_id, authors=authors, erased=erased, held=held, outcome=outcome,
                          kept=kept)
 

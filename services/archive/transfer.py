@@ -26,6 +26,7 @@ from core.repo import archive as arch
 from core.repo.archive import ArchiveFilter
 from services.archive.exports import (
     EPOCH,
+    TEXTS_NOTE,
     ExportResult,
     archive_rows,
     csv_bytes,
@@ -33,6 +34,7 @@ from services.archive.exports import (
     record_export,
     sha256_bytes,
     verify_before_export,
+    with_texts,
     write_package,
 )
 from services.archive.published import Actor, require_audit_reader
@@ -164,8 +166,10 @@ def transfer_package(db: Database, out_dir: Path, *, since: datetime | None, unt
                                             [[m["id"], m["published_at"], m["platform_id"], m["author"],
                                               m["approver"], m["text"], m["status"], m["record_sha256"]]
                                              for m in published]),
-        "metadata/audit-events.json": json_bytes({"events": events, "prev_hash_of_first": audit.previous_hash(
-            db, events[0]["id"]) if events else audit.GENESIS}),
+        "metadata/audit-events.json": json_bytes({"events": with_texts(events, audit.texts_by_row(db, events)),
+                                                  "texts_note": TEXTS_NOTE,
+                                                  "prev_hash_of_first": audit.previous_hash(
+                                                      db, events[0]["id"]) if events else audit.GENESIS}),
     }
     refs = {name: pkg.add(name, data, JSON_FORMAT if name.endswith(".json") else CSV_FORMAT, None)
             for name, data in meta.items()}

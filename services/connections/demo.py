@@ -10,6 +10,7 @@ from sqlite_utils import Database
 from core import audit, repo
 from core.config import Settings
 from core.db import write_transaction
+from core.files import private_dir
 from core.models import Role, SignatureStyle
 from services.connections.assembly import score_fn
 from services.connections.ingest import sync_connector
@@ -46,7 +47,7 @@ def load_demo(db: Database, settings: Settings, *, now: datetime, days: int = 30
     from connectors.demo.connector import DemoConnector
 
     agents = seed_agents(db, now=now)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     connector = DemoConnector(state_dir=settings.data_dir, history_days=days)
     result = sync_connector(db, connector, now=now, score=score_fn(settings))
     return DemoReport(agents=agents, inserted=result.inserted, total=repo.mention_count(db))

@@ -7,7 +7,6 @@ docs/dashboard.md. Days are Europe/Paris calendar days; the window is [since, un
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -17,7 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from core import repo
+from core import csv_safe, repo
 from core.clock import PARIS
 from core.errors import ConfigError
 from core.repo import stats as stats_repo
@@ -143,10 +142,10 @@ class Dashboard:
 
 
 def to_csv(rows: Sequence[Mapping[str, Any]]) -> str:
-    """Rows as CSV text (header from the first row's keys; datetimes in ISO)."""
+    """Rows as CSV text (header from the first row's keys; datetimes in ISO; formula cells neutralised)."""
     out = io.StringIO()
     if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer = csv_safe.dict_writer(out, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
         for row in rows:
             writer.writerow({k: v.isoformat() if isinstance(v, datetime | date) else v for k, v in row.items()})

@@ -7,7 +7,6 @@ agents (response times per agent) but never residents.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections import Counter
@@ -18,6 +17,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from core import csv_safe
 from core.clock import PARIS, format_paris
 from core.errors import ValidationError
 from core.repo import stats as stats_repo
@@ -150,7 +150,7 @@ def summary_lines(report: Report) -> list[str]:
 def report_csv(report: Report) -> str:
     """The report's figures in one long CSV: section, dimension, metric, value."""
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
+    w = csv_safe.writer(out, lineterminator="\n")
     w.writerow(["section", "dimension", "metric", "value"])
     d = report.dashboard
     w.writerow(["periode", "", "debut", report.since.astimezone(PARIS).date().isoformat()])

@@ -54,7 +54,7 @@ def events_tab(agent: Agent, agents: list[Agent], allow_broken: bool) -> None:
     if rows:
         st.dataframe([{"N°": r["id"], "Date": format_paris(from_iso(r["at"]), "%d/%m/%Y %H:%M:%S"),
                        "Acteur": r["actor"], "Rôle": ROLE_LABELS.get(r["role"], r["role"]), "Événement": r["event"],
-                       "Objet": r["subject"], "Détails": r["properties"][:300], "Empreinte": r["hash"][:16] + "…"}
+                       "Objet": r["subject"], "Détails": r["details"][:300], "Empreinte": r["hash"][:16] + "…"}
                       for r in rows], hide_index=True, width="stretch", key="audit_ev_table")
     else:
         st.info("Aucun événement ne correspond à ces filtres.")

@@ -18,15 +18,17 @@ from services.archive import audit_trail, retention, rgpd
 SCOPES = {"conversation": "Conversation entière", "author": "Auteur (tous ses messages)"}
 TARGETS = {"mention": "Un message reçu (identifiant Parvis)", "key": "Plateforme et identifiant"}
 CLASS_LABELS = {"scores": "scores (sentiment, risque, priorité)", "assignments": "assignations",
-                "notes": "notes internes", "author_profiles": "profil de l'auteur (nom affiché, abonnés)"}
+                "notes": "notes internes", "author_profiles": "profil de l'auteur (nom affiché, abonnés)",
+                "audit_comments": "commentaires des agents au journal d'audit"}
 ACCESS_KEY = "audit_rgpd_access"
 ERASURE_KEY = "audit_rgpd_erasure"
 RECORD_KEPT_FR = (
     "Registre conservé au titre de l'article 17(3)(d) du RGPD : les messages que la personne a envoyés à la "
     "ville, les réponses publiées, les décisions de modération et les validations sont des archives publiques "
     "(Code du patrimoine, art. L.211-1 et L.211-4), conservées à des fins archivistiques dans l'intérêt public "
-    "(et pour respecter une obligation légale, art. 17(3)(b)). Le journal d'audit, en ajout seul, garde ce qu'il "
-    "a enregistré.")
+    "(et pour respecter une obligation légale, art. 17(3)(b)). Le journal d'audit, en ajout seul, garde ses "
+    "événements ; les textes libres des agents sur ses messages (notes internes, commentaires) y sont effacés et "
+    "remplacés par « effacé (RGPD) ».")
 OUTCOMES_FR = {
     "answered": "Répondue (fichier remis)",
     "no data found": "Aucune donnée trouvée",
