@@ -24,7 +24,8 @@ from core import audit
 from core.repo.archive import ArchiveFilter
 from core.clock import to_iso
 from core.config import Settings
-from services.archive.published import Actor, require_audit_reader
+from services.accounts.permissions import Action, require_actor
+from services.archive.published import Actor
 from services.archive.exports import (
     EPOCH,
     ExportResult,
@@ -148,7 +149,7 @@ def transfer_package(db: Database, out_dir: Path, *, since: datetime | None, unt
                      parties: TransferParties, actor: Actor, now: datetime,
                      allow_broken: bool = False) -> ExportResult:
     """Write the transfer package of the record for [since, until) into ``out_dir``; audited."""
-    require_audit_reader(actor)
+    require_actor(actor, Action.AUDIT_EXPORT)
     verified, problem = verify_before_export(db, allow_broken)
     pkg = _Package()
     received, received_units = _received_units(db, pkg, since, until)
