@@ -89,14 +89,16 @@ REASONS = {
     "session_account_deactivated": "Compte désactivé.",
     "account_deactivated": "Le compte {email} est désactivé.",
     "role_forbids": "Action refusée : le rôle « {role_label} » ne permet pas de {action_label} ({email}).",
+    "legal_only": "Action refusée : le rôle « {role_label} » ne permet pas de {action_label} ({email}). Réservé au "
+                  "service juridique.",
     "agent_email_and_name_required": "Un compte a besoin d'une adresse e-mail valide et d'un nom.",
     "team_signature_empty": "La signature d'équipe est vide (ex. « L'équipe Propreté »).",
     "last_admin_demoted": "Impossible de retirer le rôle du dernier administrateur.",
     "last_admin_deactivated": "Impossible de désactiver le dernier administrateur.",
     "profile_field_read_only": "Champ non modifiable : {field}.",
     # --- inbox: triage, notes, replies, saved replies (services/inbox) ---
-    "assignee_not_allowed": "{name} ne peut pas se voir attribuer de messages (compte désactivé ou service "
-                            "juridique).",
+    "assignee_not_allowed": "{name} ne peut pas se voir attribuer de messages (compte désactivé, ou rôle qui ne "
+                            "traite pas la boîte de réception).",
     "status_unknown": "Statut inconnu : « {status} ».",
     "status_transition_refused": "Impossible de passer du statut « {status_from_label} » au statut "
                                  "« {status_to_label} ».",
@@ -108,6 +110,9 @@ REASONS = {
                          "modifications).",
     "reply_author_or_director_only": "Seuls l'auteur et la direction peuvent programmer, envoyer ou annuler cette "
                                      "réponse.",
+    "post_author_or_director_only": "Seuls son auteur et la direction peuvent modifier ou déplacer cette "
+                                    "publication ou cette série ({email}).",
+    "actor_unknown": "Auteur de l'action inconnu : {actor} (une adresse e-mail d'agent ou un nom « system:… »).",
     "reply_changed_during_review": "Le message a changé depuis son ouverture : relisez-le avant de valider.",
     "reply_time_past": "L'heure de publication doit être dans le futur.",
     "charter_blocks_reply": "La charte bloque ce message : {finding}",
@@ -160,6 +165,8 @@ REASONS = {
     "step_refused": "Impossible {step_label} un message « {draft_state_label} ».",
     "approval_required": "Ce message doit d'abord être validé par la direction.",
     "four_eyes": "Règle des quatre yeux : l'auteur d'un message ne peut pas le valider lui-même.",
+    "four_eyes_editor": "Règle des quatre yeux : vous avez rédigé ou modifié ce contenu, une autre personne de la "
+                        "direction doit le valider.",
     "changes_comment_required": "Expliquez les modifications demandées dans un commentaire.",
     "template_title_required": "Le modèle doit avoir un titre.",
     "template_empty": "Le modèle est vide.",
@@ -214,7 +221,6 @@ REASONS = {
     "dismiss_reason_unknown": "Motif de classement inconnu : « {given} ».",
     # --- audit trail, legal archive, retention, exports (services/archive) ---
     "audit_log_empty": "Le journal d'audit est vide : rien à contresigner pour l'instant.",
-    "audit_readers_only": "Réservé au service juridique, à la direction et aux administrateurs ({email}).",
     "export_formats": "Formats d'export possibles : {formats}.",
     "export_integrity_broken": "Intégrité du journal d'audit rompue ({problem}) : export refusé ; prévenez le "
                                "service juridique. Vérification : `python -m console audit verify` "
@@ -238,7 +244,6 @@ REASONS = {
     "import_no_file": "Fichier introuvable : {path}.",
     "import_file_type": "{path} : utilisez un fichier .jsonl ou .csv.",
     "import_not_utf8": "{path} n'est pas un texte UTF-8 (octet {byte}) : enregistrez-le en UTF-8.",
-    "sync_read_only": "Le service juridique consulte les connexions sans lancer de relève.",
     "connector_not_enabled": "La connexion « {connector} » n'est pas activée.",
     "x_budget_reached": "Budget mensuel X atteint : {spent} $ dépensés sur {cap} $ en {month} ; {policy_label} "
                         "jusqu'au {until}.",

@@ -34,12 +34,17 @@ ACTION_LABELS = {
     "inbox.read": "consulter la boîte de réception", "inbox.triage": "traiter les messages",
     "reply.compose": "rédiger et envoyer des réponses", "reply.approve": "valider les réponses",
     "post.create": "préparer des publications", "post.approve": "valider les publications",
+    "post.edit_any": "modifier les publications des autres",
     "charter.read": "consulter la charte", "charter.edit": "modifier la charte éditoriale",
     "saved_reply.use": "utiliser les modèles de réponse", "saved_reply.edit": "gérer les modèles de réponse",
     "signature.set": "choisir les signatures des agents", "users.manage": "gérer les comptes",
     "roles.change": "changer les rôles", "connectors.manage": "gérer les connexions aux réseaux",
+    "connectors.sync": "lancer une synchronisation",
     "audit.read": "consulter le journal d'audit", "audit.export": "exporter le journal et les archives",
+    "rgpd.answer": "répondre aux demandes RGPD des habitants", "legal.hold": "poser ou lever un gel juridique",
+    "moderation.read": "consulter la file de modération",
     "moderation.act": "modérer les messages", "moderation.confirm": "confirmer la modération d'un élu",
+    "moderation.unmark_elected": "retirer la marque d'élu d'un auteur",
 }
 
 # Steps of the approval workflow (editorial.workflow.Action), as the end of "Impossible ...".

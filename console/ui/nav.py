@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.models import Agent, Role
+from core.models import Agent
 from services.accounts.permissions import Action, can
-from services.archive.published import AUDIT_READERS
 
 
 def pages_for(agent: Agent | None) -> list[st.Page]:
@@ -28,10 +27,10 @@ def pages_for(agent: Agent | None) -> list[st.Page]:
     if agent is not None and can(agent, Action.INBOX_READ):  # issue 9: dashboard (aggregates the inbox)
         pages.append(st.Page("console/ui/pages/dashboard.py", title="Tableau de bord", icon=":material/monitoring:",
                              url_path="tableau-de-bord"))
-    if agent is not None and (can(agent, Action.MODERATE) or agent.role is Role.LEGAL):  # issue 4: moderation
+    if agent is not None and can(agent, Action.MODERATION_READ):  # issue 4: moderation
         pages.append(st.Page("console/ui/pages/moderation.py", title="Modération", icon=":material/shield:",
                              url_path="moderation"))
-    if agent is not None and agent.role in AUDIT_READERS:  # issue 7: legal archive and audit trail
+    if agent is not None and can(agent, Action.AUDIT_READ):  # issue 7: legal archive and audit trail
         pages.append(st.Page("console/ui/pages/audit.py", title="Audit et archives", icon=":material/gavel:",
                              url_path="audit"))
     return pages

@@ -27,7 +27,9 @@ class PostCreated(AuditEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class PostEdited(AuditEvent):
-    """A post's content changed; ``reopened`` says it went back to approval."""
+    """A post's content changed; ``reopened`` says it went back to approval; ``revision`` is its number in the
+    editorial record (the actor is its editor); ``in_review``: it waits for approval, charter checked again
+    (``charter_version``, ``warnings``)."""
 
     name: ClassVar[str] = "post-edited"
     post_id: int
@@ -36,6 +38,10 @@ class PostEdited(AuditEvent):
     variants: dict[str, str]
     media: tuple[dict[str, Any], ...] = ()
     reopened: bool = False
+    revision: int | None = None
+    in_review: bool = False
+    charter_version: int | None = None
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,13 +57,15 @@ class PostSubmitted(AuditEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class PostApproved(AuditEvent):
-    """A director approved a post; ``scheduled`` is False when approved after its time (it waits)."""
+    """A director approved a post; ``scheduled`` is False when approved after its time (it waits); ``editors``:
+    everyone who wrote or edited the content (none of them is the approver)."""
 
     name: ClassVar[str] = "post-approved"
     post_id: int
     approver: str
     content_hash: str
     scheduled: bool
+    editors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -238,12 +246,14 @@ class RecurrenceSubmitted(AuditEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class RecurrenceApproved(AuditEvent):
-    """A director approved a recurring rule: its occurrences are scheduled ahead of time."""
+    """A director approved a recurring rule: its occurrences are scheduled ahead of time; ``editors``: everyone
+    who wrote or edited the rule (none of them is the approver)."""
 
     name: ClassVar[str] = "recurrence-approved"
     recurrence_id: int
     approver: str
     content_hash: str
+    editors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

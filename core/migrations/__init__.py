@@ -33,6 +33,7 @@ from core.migrations.mentions import (
 )
 from core.migrations.moderation import m010_sentiment_feedback, m080_moderation_queue, m081_author_bans
 from core.migrations.publishing import m050_posts_outbox, m051_worker_leases, m052_reply_outbox
+from core.migrations.revisions import m024_editorial_revisions
 from core.migrations.usage import m070_x_usage
 
 MIGRATION_SET = "parvis"
@@ -64,6 +65,7 @@ MIGRATIONS = [
     m070_x_usage,  # after m081: added when databases already carried m060-m081
     m052_reply_outbox,  # after m070, for the same reason (issue #6 follow-up)
     m036_erasable_audit_texts,  # issue #15: appended, like every new migration
+    m024_editorial_revisions,  # issue #15: four eyes over every revision's editor
 ]
 
 migrations = Migrations(MIGRATION_SET)

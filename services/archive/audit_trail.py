@@ -1,6 +1,7 @@
 """Use cases of the Audit page: integrity status, the countersignable head, event search, downloadable exports.
 
-Everything here is for legal staff, directors and admins (:func:`services.archive.published.require_audit_reader`).
+Reading is ``audit.read`` (legal staff, directors, admins); the exports are ``audit.export`` (legal staff) and
+RGPD answers ``rgpd.answer`` (legal staff), per the role matrix (services/accounts/permissions.py).
 Exports reuse :mod:`services.archive.exports` (each one verified first and audited as ``export-created``) and hand
 back bytes for a download button: a reproducible ZIP of the package (data files, ``manifest.json``,
 ``SHA256SUMS``) and the PDF report on its own.
@@ -76,7 +77,7 @@ def head_text(head_row: dict[str, object], db_file: Path, printed_at: datetime) 
 
 def export_head(db: Database, *, actor: Actor, now: datetime, db_file: Path) -> tuple[dict[str, Any], str]:
     """Record ``audit-head-exported`` and return the head and its text to countersign (as ``audit head``)."""
-    require_audit_reader(actor, "export the audit chain head")
+    require_audit_reader(actor)
     current = audit.chain_head(db)
     if current is None:
         raise ValidationError("the audit log is empty: nothing to countersign yet", reason="audit_log_empty")

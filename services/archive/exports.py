@@ -27,8 +27,9 @@ from core.errors import IntegrityError, ValidationError
 from core.files import private_dir, write_private
 from core.repo import archive as arch
 from core.repo.archive import ArchiveFilter
+from services.accounts.permissions import Action, require_actor
 from services.archive import published as archive_service
-from services.archive.published import Actor, actor_identity, require_audit_reader
+from services.archive.published import Actor, actor_identity
 
 FORMATS = ("csv", "json", "pdf")
 EXPORT_FORMAT = "parvis-export/1"
@@ -160,7 +161,7 @@ def _period_lines(since: datetime | None, until: datetime | None) -> str:
 def export_audit(db: Database, selection: AuditSelection, out_dir: Path, *, formats: tuple[str, ...] = FORMATS,
                  actor: Actor, now: datetime, allow_broken: bool = False) -> ExportResult:
     """Export audit rows as stored (CSV/JSON/PDF) with a manifest; the rows' hashes let anyone re-check them."""
-    require_audit_reader(actor)
+    require_actor(actor, Action.AUDIT_EXPORT)
     formats = _check_formats(formats)
     verified, problem = verify_before_export(db, allow_broken)
     rows = audit.select_events(db, since=selection.since, until=selection.until, actors=selection.actors,
@@ -253,7 +254,7 @@ def describe_filter(filters: ArchiveFilter) -> dict[str, Any]:
 def export_archive(db: Database, filters: ArchiveFilter, out_dir: Path, *, formats: tuple[str, ...] = FORMATS,
                    actor: Actor, now: datetime, allow_broken: bool = False) -> ExportResult:
     """Export archived messages with their history (CSV/JSON/PDF) and a manifest of SHA-256 hashes."""
-    require_audit_reader(actor)
+    require_actor(actor, Action.AUDIT_EXPORT)
     formats = _check_formats(formats)
     verified, problem = verify_before_export(db, allow_broken)
     rows = archive_rows(db, filters)

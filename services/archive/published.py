@@ -4,7 +4,8 @@ The publishing code (services/inbox/replies.py, scheduled posts) calls :func:`ar
 :func:`archive_draft`) in the same write transaction as the "sent" state change. Later changes seen by sync
 (edited, deleted, hidden on the platform) go through :func:`record_change`: appended, never overwritten.
 Each archived row is sealed by a SHA-256 that is also written into the audit chain; :func:`verify_archive`
-checks both. Reading the archive is for legal staff, directors and admins (:func:`require_audit_reader`).
+checks both. Who may read it (and who may export it) is the role matrix's ``audit.read`` and ``audit.export``
+(services/accounts/permissions.py).
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ from sqlite_utils import Database
 from core import audit, repo
 from core.clock import to_iso
 from core.db import write_transaction
-from core.errors import NotFoundError, PermissionDenied
-from core.models import Agent, Draft, InboxItem, Published, Role
+from core.errors import NotFoundError
+from core.models import Agent, Draft, InboxItem, Published
 from core.repo import archive as arch
 from core.repo.archive import ArchiveChange, ArchivedMessage, ArchiveFilter
+from services.accounts.permissions import Action, require_actor
 
-AUDIT_READERS = frozenset({Role.LEGAL, Role.DIRECTOR, Role.ADMIN})
 Actor = Agent | str  # an agent (UI, role-checked) or a system actor such as "system:worker"
 
 
@@ -36,11 +37,9 @@ def actor_identity(actor: Actor) -> tuple[str, str]:
     return actor, "system"
 
 
-def require_audit_reader(actor: Actor, action: str = "read the audit trail and the archive") -> None:
-    """Only legal staff, directors and admins may do ``action`` (system actors may too)."""
-    if isinstance(actor, Agent) and (actor.role not in AUDIT_READERS or not actor.active):
-        raise PermissionDenied(f"{actor.email} ({actor.role}) may not {action}: legal staff, directors and "
-                               "admins only", reason="audit_readers_only", email=actor.email)
+def require_audit_reader(actor: Actor) -> None:
+    """Only those the role matrix lets read the audit trail (``audit.read``), and system actors."""
+    require_actor(actor, Action.AUDIT_READ)
 
 
 def payload_text(payload: dict[str, Any] | list[Any] | str | None) -> str:

@@ -24,7 +24,8 @@ from core.db import flush_erased, write_transaction
 from core.errors import ValidationError
 from core.repo import retention as ret
 from core.repo.retention import WORKING_CLASSES, LegalHold
-from services.archive.published import Actor, actor_identity, require_audit_reader
+from services.accounts.permissions import Action, require_actor
+from services.archive.published import Actor, actor_identity
 
 log = logging.getLogger("parvis.retention")
 DEFAULT_MONTHS = 13
@@ -114,8 +115,8 @@ def _hold_subject(scope: str, platform: str, key: str) -> str:
 
 def set_hold(db: Database, *, scope: str, platform: str, key: str, reason: str, actor: Actor,
              now: datetime) -> LegalHold:
-    """Put a legal hold on a conversation or an author (legal staff, directors, admins). Audited."""
-    require_audit_reader(actor, "set legal holds")
+    """Put a legal hold on a conversation or an author (legal staff: ``legal.hold``). Audited."""
+    require_actor(actor, Action.LEGAL_HOLD)
     if not reason.strip():
         raise ValidationError("a legal hold needs a reason (e.g. the case reference)", reason="hold_reason_required")
     if not key.strip() or not platform.strip():
@@ -145,8 +146,9 @@ def hold_mention(db: Database, uid: str, *, scope: str, reason: str, actor: Acto
 
 
 def lift_hold(db: Database, hold_id: int, *, reason: str, actor: Actor, now: datetime) -> LegalHold:
-    """Lift a legal hold (the next retention run purges what it protected). Audited."""
-    require_audit_reader(actor, "lift legal holds")
+    """Lift a legal hold (legal staff only, ``legal.hold``; the next retention run purges what it protected).
+    Audited."""
+    require_actor(actor, Action.LEGAL_HOLD)
     if not reason.strip():
         raise ValidationError("lifting a legal hold needs a reason", reason="hold_lift_reason_required")
     who, role = actor_identity(actor)

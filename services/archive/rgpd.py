@@ -29,7 +29,8 @@ from core.repo import archive as arch
 from core.repo import author_bans as bans_repo
 from core.repo import author_marks as marks_repo
 from core.repo import retention as ret
-from services.archive.published import Actor, actor_identity, require_audit_reader
+from services.accounts.permissions import Action, require_actor
+from services.archive.published import Actor, actor_identity
 
 RECORD_KEPT = (
     "The record is kept: the messages this person sent to the city and the city's published answers, "
@@ -89,7 +90,7 @@ def access_document(db: Database, authors: list[tuple[str, str, str]]) -> dict[s
 def access_request(db: Database, query: str, *, out_dir: Path | None, actor: Actor, now: datetime,
                    platform: str | None = None) -> AccessResult:
     """Answer an access request: write ``rgpd-access-<id>.json`` in ``out_dir`` (if given); audited."""
-    require_audit_reader(actor, "answer RGPD requests")
+    require_actor(actor, Action.RGPD_ANSWER)
     who, role = actor_identity(actor)
     authors = _authors(db, query, platform)
     with write_transaction(db):
@@ -146,7 +147,7 @@ class ErasureResult:
 def erasure_request(db: Database, query: str, *, actor: Actor, now: datetime,
                     platform: str | None = None) -> ErasureResult:
     """Erase a resident's working data (not under hold); keep the record and say why. Audited."""
-    require_audit_reader(actor, "answer RGPD requests")
+    require_actor(actor, Action.RGPD_ANSWER)
     who, role = actor_identity(actor)
     authors = _authors(db, query, platform)
     pairs = [(p, a) for p, a, _ in authors]

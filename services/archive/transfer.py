@@ -24,6 +24,7 @@ from core.clock import to_iso
 from core.config import Settings
 from core.repo import archive as arch
 from core.repo.archive import ArchiveFilter
+from services.accounts.permissions import Action, require_actor
 from services.archive.exports import (
     EPOCH,
     TEXTS_NOTE,
@@ -37,7 +38,7 @@ from services.archive.exports import (
     with_texts,
     write_package,
 )
-from services.archive.published import Actor, require_audit_reader
+from services.archive.published import Actor
 
 SEDA_VERSION = "2.2"
 SEDA_NAMESPACE = "fr:gouv:culture:archivesdefrance:seda:v2.2"
@@ -150,7 +151,7 @@ def transfer_package(db: Database, out_dir: Path, *, since: datetime | None, unt
                      parties: TransferParties, actor: Actor, now: datetime,
                      allow_broken: bool = False) -> ExportResult:
     """Write the transfer package of the record for [since, until) into ``out_dir``; audited."""
-    require_audit_reader(actor)
+    require_actor(actor, Action.AUDIT_EXPORT)
     verified, problem = verify_before_export(db, allow_broken)
     pkg = _Package()
     received, received_units = _received_units(db, pkg, since, until)

@@ -11,8 +11,9 @@ from connectors import registry
 from core import audit, repo
 from core.config import Settings
 from core.db import write_transaction
-from core.errors import NotFoundError, PermissionDenied
-from core.models import Agent, ConnectorHealth, Role
+from core.errors import NotFoundError
+from core.models import Agent, ConnectorHealth
+from services.accounts.permissions import Action, require
 
 WORKER_STALE_S = 30
 
@@ -53,9 +54,8 @@ def overview(db: Database, settings: Settings, *, now: datetime) -> Overview:
 
 
 def request_sync(db: Database, settings: Settings, name: str, *, actor: Agent, now: datetime) -> None:
-    """Ask the worker to sync ``name`` at its next tick (legal staff are read-only)."""
-    if actor.role is Role.LEGAL:
-        raise PermissionDenied(f"{actor.email} ({actor.role}) cannot trigger a sync", reason="sync_read_only")
+    """Ask the worker to sync ``name`` at its next tick (``connectors.sync``: legal staff are read-only)."""
+    require(actor, Action.SYNC_REQUEST)
     entry = next((e for e in registry.entries(settings) if e.name == name), None)
     if entry is None or not entry.enabled:
         raise NotFoundError(f"connector {name} is not enabled", reason="connector_not_enabled", connector=name)

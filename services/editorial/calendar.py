@@ -5,8 +5,11 @@
 A post targets one or more accounts (connector names: ``demo``, ``x``, ``facebook``...) with a shared text and
 optional variants keyed by account or platform; images need alternative text; its time is entered in Paris
 wall-clock time and stored in UTC (:mod:`services.editorial.calendar_time`). Every change is audited in the same
-transaction. Editing the content of an approved or scheduled post sends it back to approval; moving it in
-time does not (the approved content is unchanged), but a post can only be moved to a future time.
+transaction, and every content change is a revision naming its editor (:mod:`services.editorial.revisions`:
+nobody approves what they wrote or edited). Editing the content of a submitted, approved or scheduled post sends
+it back to review (charter checked again, approval cleared); moving it in time does not (the approved content
+is unchanged), but a post can only be moved to a future time. Community managers edit and move their own posts
+only, directors (``post.edit_any``) anyone's; any writer may cancel (that publishes nothing, and is audited).
 """
 
 from __future__ import annotations
@@ -22,11 +25,12 @@ from core import audit
 from core.db import write_transaction
 from core.errors import ConnectorError, ValidationError, WorkflowError
 from core.models import Agent, DraftState, Platform, Post, TargetState
+from core.repo import editorial_revisions as revisions_repo
 from core.repo import posts as posts_repo
 from core.repo import recurrence as recurrence_repo
 from editorial.workflow import Action as Flow
 from editorial.workflow import next_state
-from services.accounts.permissions import Action, require
+from services.accounts.permissions import Action, require, require_owner_or
 from services.editorial.calendar_time import paris_to_utc
 from services.publishing.content import PublishPolicy, content_hash, hash_of
 
@@ -110,6 +114,9 @@ def create_post(db: Database, agent: Agent, *, text: str, accounts: Sequence[str
                                          content_hash=digest, targets=targets, now=now, variants=variants,
                                          media=clean, native_schedule=native_schedule)
         assert post_id is not None
+        revisions_repo.add(db, "post", post_id, editor_id=agent.id, content_hash=digest, now=now,
+                           origin="duplicated" if source_post_id is not None else "created",
+                           source=("post", source_post_id) if source_post_id is not None else None)
         audit.record(db, audit.PostCreated(**_who(agent), subject=subject(post_id), post_id=post_id,
                                            text=text.strip(), accounts=tuple(a for a, _ in targets),
                                            scheduled_at=when, variants=variants, media=tuple(clean),
@@ -128,10 +135,15 @@ def edit_post(db: Database, agent: Agent, post_id: int, *, now: datetime, text: 
               accounts: Sequence[str] | None = None, variants: Mapping[str, str] | None = None,
               media: Sequence[Mapping[str, Any]] | None = None, native_schedule: bool | None = None,
               platforms: Mapping[str, Platform] | None = None) -> Post:
-    """Change a post's content; an approved or scheduled post goes back to approval (nothing if unchanged)."""
+    """Change a post's content (nothing if unchanged). A submitted, approved or scheduled post goes back to
+    review: charter checked again (a blocking finding refuses the edit), approval cleared, and the editor may
+    not approve it (four eyes over every revision's editor)."""
+    from services.editorial.post_review import charter_review  # the approval side owns the review
+
     require(agent, Action.POST_CREATE)
     with write_transaction(db):
         post = posts_repo.get_post(db, post_id)
+        require_owner_or(agent, post.author_id, Action.POST_EDIT_ANY, base=Action.POST_CREATE)
         _not_started(post, "edit")
         new_text = post.text if text is None else text.strip()
         current = [(t.account, t.platform) for t in post.targets]
@@ -155,9 +167,19 @@ def edit_post(db: Database, agent: Agent, post_id: int, *, now: datetime, text: 
         posts_repo.remove_targets(db, post_id, [a for a, _ in current if a not in new_accounts])
         posts_repo.add_targets(db, post_id, [(a, p) for a, p in targets if a not in dict(current)], now=now)
         _park_targets(db, post_id, now=now)
+        version: int | None = None
+        warnings: tuple[str, ...] = ()
+        if state is S.SUBMITTED:  # back to review: the reviewer sees the charter result of this revision
+            version, records, warnings = charter_review(db, posts_repo.get_post(db, post_id), now)
+            posts_repo.update_post(db, post_id, submitted_at=now, charter_version=version, charter_result=records,
+                                   comment="", now=now)
+        revision = revisions_repo.add(db, "post", post_id, editor_id=agent.id, origin="edited", content_hash=digest,
+                                      now=now)
         audit.record(db, audit.PostEdited(**_who(agent), subject=subject(post_id), post_id=post_id, text=new_text,
                                           accounts=tuple(sorted(new_accounts)), variants=new_variants,
-                                          media=tuple(new_media), reopened=reopened), at=now)
+                                          media=tuple(new_media), reopened=reopened, revision=revision,
+                                          in_review=state is S.SUBMITTED, charter_version=version,
+                                          warnings=warnings), at=now)
     return posts_repo.get_post(db, post_id)
 
 
@@ -177,6 +199,7 @@ def reschedule(db: Database, agent: Agent, post_id: int, *, at: datetime, now: d
     when = _future_utc(at, now, fold)
     with write_transaction(db):
         post = posts_repo.get_post(db, post_id)
+        require_owner_or(agent, post.author_id, Action.POST_EDIT_ANY, base=Action.POST_CREATE)
         if post.state is S.CANCELLED:
             raise WorkflowError(reason="post_cancelled_move")
         _not_started(post, "move")

@@ -14,6 +14,7 @@ from sqlite_utils import Database
 
 from core.models import DraftState, Platform, Post, TargetState
 from core.repo import posts as posts_repo
+from services.editorial import revisions
 from services.editorial.calendar_time import paris_day_bounds, utc_to_paris
 
 S, T = DraftState, TargetState
@@ -155,7 +156,9 @@ def queue(db: Database, *, now: datetime, accounts: Sequence[str] = (), limit: i
 
 
 def detail(db: Database, post_id: int) -> dict[str, Any]:
-    """A post, its calendar entry and the attempts log per account (for the detail panel)."""
+    """A post, its calendar entry, the attempts log per account, its revisions with their editors and the ids of
+    everyone who wrote or edited it (who may not approve it), for the detail panel."""
     post = posts_repo.get_post(db, post_id)
     return {"post": post, "entry": entry(post),
-            "attempts": {t.account: posts_repo.attempts_for(db, t.id) for t in post.targets}}
+            "attempts": {t.account: posts_repo.attempts_for(db, t.id) for t in post.targets},
+            "revisions": revisions.history(db, "post", post_id), "editors": revisions.editors(db, "post", post_id)}

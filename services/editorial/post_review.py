@@ -1,9 +1,10 @@
 """Approval of posts and the person's side of the outbox: submit, approve (four eyes), request changes,
 release to the worker, retry what failed, and settle what is "à vérifier".
 
-A post is released to the publishing worker (state ``scheduled``) only when a director other than its author
-approved exactly its current content before its time. Approved after its time, it stays ``approved`` with
-``hold_reason="approved_late"`` and waits for a new time (:func:`services.editorial.calendar.reschedule`).
+A post is released to the publishing worker (state ``scheduled``) only when a director who neither wrote nor
+edited it (:mod:`services.editorial.revisions`) approved exactly its current content before its time. Approved
+after its time, it stays ``approved`` with ``hold_reason="approved_late"`` and waits for a new time
+(:func:`services.editorial.calendar.reschedule`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from core.repo import posts as posts_repo
 from editorial.workflow import Action as Flow
 from editorial.workflow import after_approval, next_state
 from services.accounts.permissions import Action, require
+from services.editorial import revisions
 from services.editorial.calendar import subject
 from services.publishing.content import (
     DEFAULT_POLICY,
@@ -41,6 +43,27 @@ def _who(agent: Agent) -> dict[str, str]:
     return {"actor": agent.email, "role": str(agent.role)}
 
 
+def charter_review(db: Database, post: Post, now: datetime, check: CharterCheck = charter_check
+                   ) -> tuple[int | None, list[dict[str, Any]], tuple[str, ...]]:
+    """Charter check of every account's text: (charter version, findings per account, warning codes); a
+    blocking finding raises CharterBlocked."""
+    records: list[dict[str, Any]] = []
+    blocked: list[str] = []
+    warnings: list[str] = []
+    version = None
+    for target in post.targets:
+        result = check(db, text_for(post, target.account, target.platform), target.platform, post.media, now)
+        version = result.charter_version
+        records.extend({**r, "account": target.account} for r in result.records())
+        warnings.extend(f.code for f in result.warnings)
+        if result.blocked:
+            blocked.extend(f"{target.account} : {f.message}" for f in result.findings
+                           if str(f.severity) == "block")
+    if blocked:
+        raise CharterBlocked(reason="charter_blocks_post", blocked=" ; ".join(blocked), findings=tuple(records))
+    return version, records, tuple(dict.fromkeys(warnings))
+
+
 def submit_post(db: Database, agent: Agent, post_id: int, *, now: datetime,
                 check: CharterCheck = charter_check) -> Post:
     """Send a draft to approval after the charter check of every account's text (a blocking finding refuses)."""
@@ -48,36 +71,24 @@ def submit_post(db: Database, agent: Agent, post_id: int, *, now: datetime,
     with write_transaction(db):
         post = posts_repo.get_post(db, post_id)
         state = next_state(post.state, Flow.SUBMIT, needs_approval=True)
-        records: list[dict[str, Any]] = []
-        blocked: list[str] = []
-        warnings: list[str] = []
-        version = None
-        for target in post.targets:
-            result = check(db, text_for(post, target.account, target.platform), target.platform, post.media, now)
-            version = result.charter_version
-            records.extend({**r, "account": target.account} for r in result.records())
-            warnings.extend(f.code for f in result.warnings)
-            if result.blocked:
-                blocked.extend(f"{target.account} : {f.message}" for f in result.findings
-                               if str(f.severity) == "block")
-        if blocked:
-            raise CharterBlocked(reason="charter_blocks_post", blocked=" ; ".join(blocked),
-                                 findings=tuple(records))
+        version, records, warnings = charter_review(db, post, now, check)
         posts_repo.update_post(db, post_id, state=state, submitted_at=now, charter_version=version,
                                charter_result=records, comment="", now=now)
         audit.record(db, audit.PostSubmitted(**_who(agent), subject=subject(post_id), post_id=post_id,
                                              content_hash=post.content_hash, charter_version=version,
-                                             warnings=tuple(dict.fromkeys(warnings))), at=now)
+                                             warnings=warnings), at=now)
     return posts_repo.get_post(db, post_id)
 
 
 def approve_post(db: Database, director: Agent, post_id: int, *, now: datetime, seen_hash: str | None = None,
                  policy: PublishPolicy = DEFAULT_POLICY) -> Post:
-    """Approve a submitted post (not one's own); scheduled if still ahead of its time, else it waits."""
+    """Approve a submitted post that one neither wrote nor edited; scheduled if still ahead of its time, else it
+    waits."""
     require(director, Action.POST_APPROVE)
     with write_transaction(db):
         post = posts_repo.get_post(db, post_id)
         next_state(post.state, Flow.APPROVE, needs_approval=True, author_id=post.author_id, actor_id=director.id)
+        revisions.require_not_editor(db, director, "post", post_id)
         if seen_hash is not None and seen_hash != post.content_hash:
             raise WorkflowError(reason="post_changed_during_review")
         outcome = after_approval(post.scheduled_at, now)
@@ -86,7 +97,8 @@ def approve_post(db: Database, director: Agent, post_id: int, *, now: datetime, 
                                else "", now=now)
         audit.record(db, audit.PostApproved(**_who(director), subject=subject(post_id), post_id=post_id,
                                             approver=director.email, content_hash=hash_of(post),
-                                            scheduled=not outcome.schedule_missed), at=now)
+                                            scheduled=not outcome.schedule_missed,
+                                            editors=revisions.editor_emails(db, "post", post_id)), at=now)
         if outcome.schedule_missed:
             audit.record(db, audit.PostHeld(**_who(director), subject=subject(post_id), post_id=post_id,
                                             reason="approved_late", scheduled_at=post.scheduled_at), at=now)

@@ -2,11 +2,12 @@
 
 A rule is written, submitted and approved once (four eyes, like a post); the worker then materialises its
 occurrences as ordinary scheduled posts ``horizon`` days ahead (default 14), each approved by the rule's approver
-with the rule's content. Skipping one date adds an exception (cancelling one occurrence does the same). Editing
-one occurrence detaches it (it needs its own approval). Editing the rule sends it back to approval and cancels
-its future occurrences that were not edited one by one and have not started; they are re-created from the new
-version once approved. Times are Paris wall-clock times; see :func:`services.editorial.calendar_time.occurrence_utc` for
-the two daylight-saving days.
+with the rule's content. Nobody approves a rule they wrote or edited (:mod:`services.editorial.revisions`), and
+community managers edit only their own rules. Skipping one date adds an exception (cancelling one occurrence
+does the same). Editing one occurrence detaches it (it needs its own approval). Editing the rule sends it back
+to approval and cancels its future occurrences that were not edited one by one and have not started; they are
+re-created from the new version once approved. Times are Paris wall-clock times; see
+:func:`services.editorial.calendar_time.occurrence_utc` for the two daylight-saving days.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from core import audit
 from core.db import write_transaction
 from core.errors import ValidationError
 from core.models import Agent, DraftState, Platform, Recurrence, TargetState
+from core.repo import editorial_revisions as revisions_repo
 from core.repo import posts as posts_repo
 from core.repo import recurrence as recurrence_repo
 from editorial.workflow import Action as Flow
 from editorial.workflow import next_state
-from services.accounts.permissions import Action, require
+from services.accounts.permissions import Action, require, require_owner_or
+from services.editorial import revisions
 from services.editorial.calendar import _check_content, _clean_media, resolve_accounts
 from services.editorial.calendar_time import occurrence_utc, parse_hhmm, utc_to_paris
 from services.editorial.post_review import release
@@ -68,6 +71,10 @@ def _hash(rule: Recurrence) -> str:
                         native_schedule=rule.native_schedule)
 
 
+def _require_owner(agent: Agent, rule: Recurrence) -> None:
+    require_owner_or(agent, rule.author_id, Action.POST_EDIT_ANY, base=Action.POST_CREATE)
+
+
 def create_recurrence(db: Database, agent: Agent, *, text: str, accounts: Sequence[str], freq: str, local_time: str,
                       start_date: date, now: datetime, every: int = 1, weekdays: Sequence[int] = (),
                       until_date: date | None = None, exceptions: Sequence[date] = (),
@@ -89,6 +96,8 @@ def create_recurrence(db: Database, agent: Agent, *, text: str, accounts: Sequen
                                          until_date=until_date, exceptions=exceptions, variants=variants, media=clean,
                                          native_schedule=native_schedule, state=S.DRAFT, content_hash=digest, now=now)
         rule = recurrence_repo.get(db, rule_id)
+        revisions_repo.add(db, "recurrence", rule_id, editor_id=agent.id, origin="created",
+                           content_hash=rule.content_hash, revision=rule.revision, now=now)
         audit.record(db, audit.RecurrenceCreated(actor=agent.email, role=str(agent.role), subject=subject(rule_id),
                                                  recurrence_id=rule_id, text=rule.text, accounts=rule.accounts,
                                                  rule=describe(rule)), at=now)
@@ -98,10 +107,12 @@ def create_recurrence(db: Database, agent: Agent, *, text: str, accounts: Sequen
 def edit_recurrence(db: Database, agent: Agent, rule_id: int, *, now: datetime, text: str | None = None,
                     local_time: str | None = None, weekdays: Sequence[int] | None = None,
                     until_date: date | None = None, variants: Mapping[str, str] | None = None) -> Recurrence:
-    """Change a rule; it goes back to approval and its untouched future occurrences are withdrawn."""
+    """Change a rule; it goes back to approval (its editor may not approve it) and its untouched future
+    occurrences are withdrawn."""
     require(agent, Action.POST_CREATE)
     with write_transaction(db):
         rule = recurrence_repo.get(db, rule_id)
+        _require_owner(agent, rule)
         state = next_state(rule.state, Flow.EDIT, needs_approval=True)
         hhmm, days = _rule_spec(rule.freq, rule.every, rule.weekdays if weekdays is None else weekdays,
                                 local_time or rule.local_time)
@@ -118,6 +129,8 @@ def edit_recurrence(db: Database, agent: Agent, rule_id: int, *, now: datetime, 
         updated = recurrence_repo.get(db, rule_id)
         _check_content(updated.text, list(updated.platforms.items()), updated.variants, updated.media)
         recurrence_repo.update(db, rule_id, now=now, content_hash=_hash(updated))
+        revisions_repo.add(db, "recurrence", rule_id, editor_id=agent.id, origin="edited",
+                           content_hash=_hash(updated), revision=updated.revision, now=now)
         _withdraw_future(db, rule, now=now)
         audit.record(db, audit.RecurrenceEdited(actor=agent.email, role=str(agent.role), subject=subject(rule_id),
                                                 recurrence_id=rule_id, text=updated.text, rule=describe(updated),
@@ -156,16 +169,19 @@ def submit_recurrence(db: Database, agent: Agent, rule_id: int, *, now: datetime
 
 def approve_recurrence(db: Database, director: Agent, rule_id: int, *, now: datetime,
                        horizon: timedelta = DEFAULT_HORIZON, policy: PublishPolicy = DEFAULT_POLICY) -> Recurrence:
-    """Approve a rule (not one's own) and schedule its occurrences within ``horizon``."""
+    """Approve a rule that one neither wrote nor edited and schedule its occurrences within ``horizon``."""
     require(director, Action.POST_APPROVE)
     with write_transaction(db):
         rule = recurrence_repo.get(db, rule_id)
         next_state(rule.state, Flow.APPROVE, needs_approval=True, author_id=rule.author_id, actor_id=director.id)
+        revisions.require_not_editor(db, director, "recurrence", rule_id)
         recurrence_repo.update(db, rule_id, now=now, state=S.APPROVED, approver_id=director.id, approved_at=now,
                                approved_hash=rule.content_hash)
         audit.record(db, audit.RecurrenceApproved(actor=director.email, role=str(director.role),
                                                   subject=subject(rule_id), recurrence_id=rule_id,
-                                                  approver=director.email, content_hash=rule.content_hash), at=now)
+                                                  approver=director.email, content_hash=rule.content_hash,
+                                                  editors=revisions.editor_emails(db, "recurrence", rule_id)),
+                     at=now)
     materialize(db, now=now, horizon=horizon, policy=policy, only=rule_id)
     return recurrence_repo.get(db, rule_id)
 
@@ -256,6 +272,8 @@ def _occurrence(db: Database, rule: Recurrence, day: date, *, now: datetime, pol
         approver_id=rule.approver_id, submitted_at=rule.submitted_at, approved_at=rule.approved_at)
     if post_id is None:
         return []
+    revisions_repo.add(db, "post", post_id, editor_id=None, origin="occurrence", content_hash=rule.content_hash,
+                       source=("recurrence", rule.id), now=now)
     post = posts_repo.get_post(db, post_id)
     audit.record(db, audit.PostCreated(actor=audit.SYSTEM_WORKER, subject=f"post:{post_id}", post_id=post_id,
                                        text=post.text, accounts=post.accounts, scheduled_at=when,

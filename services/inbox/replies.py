@@ -26,7 +26,7 @@ from editorial.engine import CharterResult, CheckContext
 from editorial.signatures import sign, signature_for, unsign
 from editorial.workflow import Action as Step
 from editorial.workflow import after_approval, approval_reasons, next_state
-from services.accounts.permissions import Action, can, require
+from services.accounts.permissions import Action, require, require_owner_or
 from services.accounts.users import signatures_of_others
 from services.editorial import charter as charters
 
@@ -149,7 +149,9 @@ def blocked_error(result: CharterResult) -> CharterBlocked:
 
 def edit(db: Database, agent: Agent, draft_id: int, *, body: str, now: datetime,
          media: Sequence[Media | dict[str, Any]] | None = None) -> Draft:
-    """Change the text of one's own reply; an approved or scheduled reply goes back to approval."""
+    """Change the text of one's own reply (role and active account checked); an approved or scheduled reply goes
+    back to approval. Only its author edits a reply, and the author never approves it: four eyes hold."""
+    require(agent, Action.REPLY_COMPOSE)
     with write_transaction(db):
         draft = repo.get_draft(db, draft_id)
         _own(agent, draft)
@@ -244,10 +246,8 @@ def request_changes(db: Database, director: Agent, draft_id: int, *, comment: st
 
 
 def require_may_handle(agent: Agent, draft: Draft) -> None:
-    """Only the draft's author or a director may schedule, send or cancel it."""
-    if draft.author_id != agent.id and not can(agent, Action.REPLY_APPROVE):
-        raise PermissionDenied(reason="reply_author_or_director_only")
-    require(agent, Action.REPLY_COMPOSE)
+    """Only the draft's author or a director (``reply.approve``) may schedule, send or cancel it."""
+    require_owner_or(agent, draft.author_id, Action.REPLY_APPROVE, base=Action.REPLY_COMPOSE)
 
 
 def schedule(db: Database, agent: Agent, draft_id: int, *, at: datetime, now: datetime) -> Draft:

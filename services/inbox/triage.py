@@ -15,9 +15,9 @@ from sqlite_utils import Database
 from core import audit, repo
 from core.db import write_transaction
 from core.errors import PermissionDenied, ValidationError
-from core.models import Agent, InboxItem, Note, Role, Status
+from core.models import Agent, InboxItem, Note, Status
 from core.repo import InboxQuery  # the list query, built by the inbox page
-from services.accounts.permissions import Action, require
+from services.accounts.permissions import Action, can, require
 
 MAX_NOTE_LEN = 5_000
 MAX_TAG_LEN = 40
@@ -97,7 +97,7 @@ def assign(db: Database, uid: str, agent_id: int | None, *, actor: Agent, now: d
     _require_writer(actor)
     with write_transaction(db):
         target = repo.get_agent(db, agent_id) if agent_id is not None else None
-        if target is not None and (target.role is Role.LEGAL or not target.active):
+        if target is not None and not can(target, Action.INBOX_TRIAGE):  # those who work the inbox, active
             raise ValidationError(f"{target.name} cannot be assigned inbox items", reason="assignee_not_allowed",
                                   name=target.name)
         item = repo.get_item(db, uid)

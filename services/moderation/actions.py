@@ -254,10 +254,14 @@ def dismiss(db: Database, uid: str, reason: str, *, actor: Agent, now: datetime)
 
 
 def mark_author(db: Database, uid: str, mark: str | None, *, actor: Agent, now: datetime) -> None:
-    """Mark the author of ``uid`` as ``elected`` or ``opposition`` (None: unmark)."""
+    """Mark the author of ``uid`` as ``elected`` or ``opposition`` (None: unmark). Both marks are elected
+    officials, whose messages only a director may hide or ban; taking the mark off needs
+    ``moderation.unmark_elected`` (the director), else a community manager could unmark, then ban alone."""
     require(actor, Action.MODERATE)
     with write_transaction(db):
         m = repo.get_item(db, uid).mention
+        if mark is None and author_marks_repo.mark_of(db, str(m.platform), m.author.platform_id) is not None:
+            require(actor, Action.UNMARK_ELECTED)
         before = author_marks_repo.set_mark(db, str(m.platform), m.author.platform_id, mark, handle=m.author.handle,
                                             agent_id=actor.id, now=now)
         if before != mark:

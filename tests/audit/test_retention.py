@@ -78,10 +78,12 @@ def test_hold_needs_a_reason_and_the_right_role(db, old_and_new, agents, now):
         retention.hold_mention(db, old_and_new[0].uid, scope="author", reason=" ", actor=agents["marc"], now=now)
     with pytest.raises(PermissionDenied):
         retention.hold_mention(db, old_and_new[0].uid, scope="author", reason="x", actor=agents["julie"], now=now)
-    hold = retention.hold_mention(db, old_and_new[0].uid, scope="author", reason="x", actor=agents["sophie"], now=now)
-    retention.lift_hold(db, hold.id, reason="fin", actor=agents["sophie"], now=now)
+    with pytest.raises(PermissionDenied):  # legal holds are legal staff's (issue #15 finding 8)
+        retention.hold_mention(db, old_and_new[0].uid, scope="author", reason="x", actor=agents["sophie"], now=now)
+    hold = retention.hold_mention(db, old_and_new[0].uid, scope="author", reason="x", actor=agents["marc"], now=now)
+    retention.lift_hold(db, hold.id, reason="fin", actor=agents["marc"], now=now)
     with pytest.raises(ValidationError, match="already lifted"):
-        retention.lift_hold(db, hold.id, reason="fin", actor=agents["sophie"], now=now)
+        retention.lift_hold(db, hold.id, reason="fin", actor=agents["marc"], now=now)
 
 
 def test_policy_per_class_from_settings(tmp_path):

@@ -8,11 +8,12 @@ import streamlit as st
 
 from console.messages import PLATFORM_LABELS, ROLE_LABELS
 from console.ui import deps, page
-from console.ui.audit.common import download_block, period_bounds, run_action, stale_note
+from console.ui.audit.common import allowed, download_block, period_bounds, run_action, stale_note
 from console.ui.components import md_escape
 from core.clock import format_paris
 from core.errors import ParvisError
 from core.models import Agent
+from services.accounts.permissions import Action
 from services.archive import audit_trail
 from services.archive import published as archive
 from services.archive.published import ArchiveFilter
@@ -78,10 +79,12 @@ def archive_tab(agent: Agent, agents: list[Agent], allow_broken: bool) -> None:
             st.session_state["audit_last_pick"] = pick
             if pick is not None:
                 st.session_state[SELECTED_KEY] = pick
-    st.button("Préparer l'export de la sélection (CSV, JSON, PDF)", key="export_archive", on_click=_export,
-              args=(agent, filters, allow_broken), help="Toute la sélection, sans pagination ; l'export est audité.")
-    stale_note(EXPORT_KEY, filters)
-    download_block(EXPORT_KEY, "l'archive")
+    if allowed(agent, Action.AUDIT_EXPORT):
+        st.button("Préparer l'export de la sélection (CSV, JSON, PDF)", key="export_archive", on_click=_export,
+                  args=(agent, filters, allow_broken),
+                  help="Toute la sélection, sans pagination ; l'export est audité.")
+        stale_note(EXPORT_KEY, filters)
+        download_block(EXPORT_KEY, "l'archive")
     selected = st.session_state.get(SELECTED_KEY)
     if selected is not None:
         st.divider()

@@ -14,6 +14,7 @@ from console.ui import deps, page
 from console.ui.components import md_escape
 from core.clock import PARIS, format_paris, from_iso
 from core.models import Agent
+from services.accounts.permissions import Action, can
 from services.archive import audit_trail
 
 INTEGRITY_KEY = "audit_integrity"
@@ -30,6 +31,17 @@ CHAIN_REASONS = {
     "content does not match its hash (row edited)":
         "le contenu ne correspond plus à son empreinte (événement modifié)",
 }
+
+
+LEGAL_ONLY = "Réservé au service juridique (exports, gels juridiques et demandes RGPD)."
+
+
+def allowed(agent: Agent, action: Action) -> bool:
+    """Whether ``agent`` may ``action`` (the services check it too); if not, say who may."""
+    if can(agent, action):
+        return True
+    st.caption(LEGAL_ONLY)
+    return False
 
 
 def run_action(action: Callable[[Any], Any], ok_text: str | Callable[[Any], str], store: str | None = None) -> None:

@@ -6,10 +6,11 @@ import streamlit as st
 
 from console.messages import ROLE_LABELS
 from console.ui import deps, page
-from console.ui.audit.common import download_block, period_bounds, run_action, stale_note
+from console.ui.audit.common import allowed, download_block, period_bounds, run_action, stale_note
 from core.clock import format_paris, from_iso
 from core.errors import ParvisError
 from core.models import Agent
+from services.accounts.permissions import Action
 from services.archive import audit_trail
 from services.archive.exports import AuditSelection
 
@@ -58,8 +59,9 @@ def events_tab(agent: Agent, agents: list[Agent], allow_broken: bool) -> None:
                       for r in rows], hide_index=True, width="stretch", key="audit_ev_table")
     else:
         st.info("Aucun événement ne correspond à ces filtres.")
-    st.button("Préparer l'export de la sélection (CSV, JSON, PDF)", key="export_audit", on_click=_export,
-              args=(agent, selection, allow_broken),
-              help="Toute la sélection, sans pagination ; l'export est audité.")
-    stale_note(EXPORT_KEY, selection)
-    download_block(EXPORT_KEY, "le journal")
+    if allowed(agent, Action.AUDIT_EXPORT):
+        st.button("Préparer l'export de la sélection (CSV, JSON, PDF)", key="export_audit", on_click=_export,
+                  args=(agent, selection, allow_broken),
+                  help="Toute la sélection, sans pagination ; l'export est audité.")
+        stale_note(EXPORT_KEY, selection)
+        download_block(EXPORT_KEY, "le journal")

@@ -8,11 +8,12 @@ import streamlit as st
 
 from console.messages import PLATFORM_LABELS
 from console.ui import deps, page
-from console.ui.audit.common import run_action
+from console.ui.audit.common import allowed, run_action
 from console.ui.components import md_escape
 from core.clock import format_paris
 from core.errors import ParvisError, ValidationError
 from core.models import Agent
+from services.accounts.permissions import Action
 from services.archive import audit_trail, retention, rgpd
 
 SCOPES = {"conversation": "Conversation entière", "author": "Auteur (tous ses messages)"}
@@ -75,6 +76,8 @@ def holds_tab(agent: Agent) -> None:
                      hide_index=True, width="stretch", key="audit_holds_table")
     else:
         st.info("Aucun gel juridique en cours.")
+    if not allowed(agent, Action.LEGAL_HOLD):
+        return
     st.markdown("**Poser un gel juridique** : exclu des purges de conservation et des effacements jusqu'à sa levée.")
     target = st.radio("Désigner", list(TARGETS), format_func=TARGETS.get, key="audit_hold_target", horizontal=True)
     if target == "mention":
@@ -133,6 +136,8 @@ def _outcome_fr(outcome: str | None) -> str:
 
 def rgpd_tab(agent: Agent) -> None:
     """Access export and erasure by handle or platform id, their outcomes, and past requests."""
+    if not allowed(agent, Action.RGPD_ANSWER):
+        return
     st.caption("Vérifiez l'identité du demandeur avant toute demande : Parvis ne peut pas le faire.")
     c1, c2 = st.columns([3, 1])
     c1.text_input("Pseudonyme (@camille) ou identifiant (x:12345)", key="audit_rgpd_query")

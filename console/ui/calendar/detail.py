@@ -15,7 +15,7 @@ from console.ui.components import md_escape
 from core.clock import format_paris, from_iso
 from core.errors import ParvisError
 from core.models import Agent, DraftState, Post, TargetState
-from services.accounts.permissions import Action, can
+from services.accounts.permissions import Action, can, owns_or_may
 from services.connections import assembly
 from services.editorial import calendar, calendar_views, post_review
 from services.editorial.calendar_inputs import PublishAccount
@@ -159,24 +159,36 @@ def detail_pane(post_id: int, agent: Agent, names: dict[int, str], accounts: lis
     _content(post, names)
     _targets_table(entry)
     _attempts(d["attempts"])
-    _actions(post, entry, agent, accounts)
+    _revisions(d["revisions"])
+    _actions(post, entry, agent, accounts, d["editors"])
 
 
-def _actions(post: Post, entry: calendar_views.CalendarEntry, agent: Agent, accounts: list[PublishAccount]) -> None:
+def _revisions(lines: list[Any]) -> None:
+    with st.expander(f"Versions et leurs auteurs ({len(lines)})"):
+        st.dataframe([{"Version": r.revision, "Par": r.editor, "Nature": r.origin, "Source": r.source,
+                       "Le": format_paris(r.at, "%d/%m %H:%M"), "Empreinte": r.content_hash[:12]} for r in lines],
+                     hide_index=True, width="stretch")
+
+
+def _actions(post: Post, entry: calendar_views.CalendarEntry, agent: Agent, accounts: list[PublishAccount],
+             editors: set[int]) -> None:
     acts, pid = set(entry.actions), post.id
+    if not owns_or_may(agent, post.author_id, Action.POST_EDIT_ANY):  # someone else's post: not its content or time
+        acts -= {"edit", "reschedule"}
     director = can(agent, Action.POST_APPROVE)
     row = st.container(horizontal=True)
     if "submit" in acts:
         row.button("Soumettre à validation", key=f"submit_{pid}", on_click=_submit, args=(agent, pid),
                    type="primary")
     if "approve" in acts and director:
-        own = post.author_id == agent.id
+        own = agent.id in editors
         row.button("Valider", key=f"approve_{pid}", on_click=_approve, args=(agent, pid, post.content_hash),
                    type="primary", disabled=own,
-                   help="Règle des quatre yeux : l'auteur ne peut pas valider sa propre publication." if own
+                   help="Règle des quatre yeux : qui a rédigé ou modifié une publication ne la valide pas." if own
                    else "Valider ce contenu tel qu'il est affiché.")
         if own:
-            st.caption("Vous en êtes l'auteur : la validation revient à une autre personne (quatre yeux).")
+            st.caption("Vous en êtes l'auteur ou l'avez modifiée : la validation revient à une autre personne "
+                       "(quatre yeux).")
     if "retry" in acts:
         row.button("Relancer l'envoi", key=f"retry_{pid}", on_click=_retry, args=(agent, pid), type="primary")
     if "approve" in acts and director and post.author_id != agent.id:

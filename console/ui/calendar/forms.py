@@ -14,8 +14,8 @@ from console.ui.calendar import common as cv
 from console.ui.components import md_escape
 from core.errors import ParvisError
 from core.models import Agent, DraftState, Recurrence
-from services.accounts.permissions import Action, can
-from services.editorial import calendar, calendar_inputs, recurrence
+from services.accounts.permissions import Action, can, owns_or_may
+from services.editorial import calendar, calendar_inputs, recurrence, revisions
 from services.editorial.calendar_inputs import PublishAccount
 from services.editorial.calendar_views import POST_STATE_FR
 
@@ -144,7 +144,7 @@ def _rule_action(agent: Agent, rule_id: int, what: str) -> None:
                weekdays=ss.get(f"calendar_rule_edit_days_{rule_id}"))
 
 
-def _rule_panel(agent: Agent, rule: Recurrence) -> None:
+def _rule_panel(agent: Agent, rule: Recurrence, editors: set[int]) -> None:
     rid, live = rule.id, rule.state is not S.CANCELLED
     st.markdown(f"**Série n° {rid}** · {md_escape(recurrence.describe(rule))} · {POST_STATE_FR[rule.state]}")
     st.text(rule.text)
@@ -156,8 +156,8 @@ def _rule_panel(agent: Agent, rule: Recurrence) -> None:
                    args=(agent, rid, "submit"))
     if rule.state is S.SUBMITTED and can(agent, Action.POST_APPROVE):
         row.button("Valider la série", key=f"rec_approve_{rid}", on_click=_rule_action, type="primary",
-                   args=(agent, rid, "approve"), disabled=rule.author_id == agent.id,
-                   help="Règle des quatre yeux : l'auteur ne peut pas valider sa propre série.")
+                   args=(agent, rid, "approve"), disabled=agent.id in editors,
+                   help="Règle des quatre yeux : qui a rédigé ou modifié une série ne la valide pas.")
     if not live:
         return
     row.button("Arrêter la série", key=f"rec_cancel_{rid}", on_click=_rule_action, args=(agent, rid, "cancel"))
@@ -165,6 +165,9 @@ def _rule_panel(agent: Agent, rule: Recurrence) -> None:
         st.date_input("Date à sauter", value=cv.paris_naive(deps.now()).date() + timedelta(days=1),
                       key=f"calendar_rule_skip_{rid}", format="DD/MM/YYYY")
         st.button("Ajouter l'exception", key=f"rec_skip_{rid}", on_click=_rule_action, args=(agent, rid, "skip"))
+    if not owns_or_may(agent, rule.author_id, Action.POST_EDIT_ANY):
+        st.caption("Seuls son auteur et la direction modifient cette série.")
+        return
     with st.expander("Modifier la série"):
         st.warning("Modifier la série la renvoie en validation et retire ses prochaines dates non modifiées.")
         st.text_area("Texte", value=rule.text, key=f"calendar_rule_edit_text_{rid}")
@@ -181,6 +184,7 @@ def recurring_tab(agent: Agent, accounts: list[PublishAccount]) -> None:
     try:
         with deps.db() as db:
             rules = recurrence.list_recurrences(db)
+            editors = {r.id: revisions.editors(db, "recurrence", r.id) for r in rules}
     except ParvisError as err:
         page.error(err)
         return
@@ -189,7 +193,7 @@ def recurring_tab(agent: Agent, accounts: list[PublishAccount]) -> None:
         picked = st.selectbox("Série", list(by_id), key="calendar_rule_pick", format_func=lambda i: (
             f"n° {i} — {recurrence.describe(by_id[i])} — {POST_STATE_FR[by_id[i].state]}"))
         if picked in by_id:
-            _rule_panel(agent, by_id[picked])
+            _rule_panel(agent, by_id[picked], editors[picked])
     else:
         st.caption("Aucune publication récurrente.")
     with st.expander("Nouvelle série", expanded=not rules):

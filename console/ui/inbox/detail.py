@@ -9,6 +9,7 @@ from console.ui import components, deps, page
 from core.clock import format_paris
 from core.errors import ParvisError
 from core.models import Agent
+from services.accounts import permissions
 from services.inbox import triage as inbox
 from services.moderation import actions as moderation_actions
 
@@ -73,7 +74,7 @@ def detail_pane(uid: str, agent: Agent, agents: list[Agent]) -> None:
     tabs = st.tabs(["Actions", f"Fil ({len(d.thread)})", f"Historique de l'auteur ({len(d.author_history)})",
                     f"Notes ({len(d.notes)})"])
     with tabs[0]:
-        ids = [0, *[a.id for a in agents if a.role != "legal"]]
+        ids = [0, *[a.id for a in agents if permissions.can(a, permissions.Action.INBOX_TRIAGE)]]
         label = {0: "— personne —", **{a.id: a.name for a in agents}}
         c1, c2 = st.columns(2)
         c1.button("M'assigner", key=f"assign_me_{uid}", on_click=page.run, args=(inbox.assign, "Assigné à vous."),

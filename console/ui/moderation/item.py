@@ -114,8 +114,10 @@ def _actions(item: QueueItem, agent: Agent, settings: Settings, services: dict[s
     st.button("Classer sans suite", key=f"dismiss_{uid}", on_click=lambda: page.run(
         moderation_actions.dismiss, "Signalement classé.", uid=uid,
         reason=st.session_state[f"moderation_reason_{uid}"], actor=agent))
-    st.selectbox("Marquer l'auteur", list(MARK_LABELS), format_func=MARK_LABELS.__getitem__,
-                 index=list(MARK_LABELS).index(item.author_mark or ""), key=f"moderation_mark_{uid}")
+    marks = [m for m in MARK_LABELS if m or not item.author_mark or can(agent, Action.UNMARK_ELECTED)]
+    st.selectbox("Marquer l'auteur", marks, format_func=MARK_LABELS.__getitem__,
+                 index=marks.index(item.author_mark or ""), key=f"moderation_mark_{uid}",
+                 help=None if len(marks) == len(MARK_LABELS) else "Seule la direction retire la marque d'un élu.")
     st.button("Enregistrer la marque", key=f"mark_{uid}", on_click=lambda: page.run(
         moderation_actions.mark_author, "Auteur marqué.", uid=uid,
         mark=st.session_state[f"moderation_mark_{uid}"] or None, actor=agent))

@@ -1,6 +1,7 @@
 """Audit: integrity of the record, the legal archive, the audit log, legal holds and RGPD requests.
 
-For legal staff, directors and admins (the services check it too); community managers get a clear refusal.
+For whoever may read the audit trail (legal staff, directors, admins); exports, legal holds and RGPD requests
+are legal staff's only (the role matrix, services/accounts/permissions.py; the services check it too).
 """
 
 import streamlit as st
@@ -12,9 +13,9 @@ from console.ui.audit import events as audit_events
 from console.ui.audit import legal as audit_legal
 from core.errors import ParvisError
 from services.accounts import users
-from services.archive.published import AUDIT_READERS
+from services.accounts.permissions import Action, can
 
-ctx = page.preamble("Audit et archives", needs=lambda a: a.role in AUDIT_READERS, refusal=audit_view.REFUSAL)
+ctx = page.preamble("Audit et archives", needs=lambda a: can(a, Action.AUDIT_READ), refusal=audit_view.REFUSAL)
 agent = ctx.agent
 agents = page.load(users.list_agents)
 try:

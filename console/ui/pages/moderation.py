@@ -15,7 +15,6 @@ from sqlite_utils import Database
 from console.ui import page
 from console.ui.components import md_escape
 from console.ui.moderation import item as view
-from core.models import Role
 from moderation import legal
 from services.accounts.permissions import Action, can
 from services.moderation import actions as moderation_actions
@@ -25,8 +24,7 @@ from services.moderation import queue as moderation_queue
 REFUSAL = "Accès refusé : votre rôle ne permet pas de consulter la file de modération."
 SHOWN = 25
 
-ctx = page.preamble("Modération", needs=lambda a: can(a, Action.MODERATE) or a.role is Role.LEGAL,
-                    refusal=REFUSAL)
+ctx = page.preamble("Modération", needs=lambda a: can(a, Action.MODERATION_READ), refusal=REFUSAL)
 agent, settings, now = ctx.agent, ctx.settings, ctx.now
 
 
