@@ -6,7 +6,7 @@ from console.ui import deps
 from console.ui import nav
 from console.ui import session
 from console.messages import ROLE_LABELS, message_for
-from core.errors import ParvisError
+from core.errors import ConfigError, ParvisError
 
 st.set_page_config(page_title="Parvis", page_icon=":material/forum:", layout="wide")
 
@@ -19,11 +19,15 @@ except ParvisError as err:
     st.error(message_for(err))
     st.stop()
 
+if mode == "open" and not session.open_mode_allowed():  # open mode serves this machine only (issue #15)
+    st.error(message_for(ConfigError("open mode reached from another machine", reason="open_mode_remote")))
+    st.stop()
+
 with st.sidebar:
     st.markdown("### Parvis")
     if mode == "open":
-        st.warning("Mode démonstration : sans authentification. Créez un administrateur "
-                   "(`python -m console users add --role admin`) pour exiger la connexion.")
+        st.warning("Mode démonstration : sans authentification, sur cette machine seulement. Créez un "
+                   "administrateur (`python -m console users add --role admin`) pour exiger la connexion.")
         if team:
             ids = [a.id for a in team]
             labels = {a.id: f"{a.name} — {ROLE_LABELS.get(a.role, a.role)}" for a in team}

@@ -29,7 +29,8 @@ from core.audit.events_archive import (
 from core.audit.events_editorial import (
     ReplySubmitted, ReplyApproved, ChangesRequested, ReplyEdited, ReplyScheduled, ReplyCancelled, ReplyBlocked,
     ReplySending, ReplyRetryScheduled, ReplyToVerify, ReplyVerified, CharterChanged, RoleChanged, AgentUpdated,
-    SignedIn, SignInFailed, AccountLocked, SignedOut, PasswordChanged, SavedReplyChanged,
+    SignedIn, SignInFailed, AccountLocked, SsoSubjectBound, SsoSubjectUnbound, SignedOut, PasswordChanged,
+    SavedReplyChanged,
 )
 from core.audit.events_publishing import (
     PostCreated, PostEdited, PostSubmitted, PostApproved, PostChangesRequested, PostScheduled, PostRescheduled,
