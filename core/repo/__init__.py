@@ -26,7 +26,7 @@ from core.repo.agents import (
     create_agent, get_agent, agent_by_email, list_agents, update_agent, count_agents_with_password,
     agent_credentials, set_agent_credentials, create_session, get_session, touch_session, revoke_sessions,
     count_agents, agent_emails, agent_by_sso_subject, sso_binding, set_sso_binding, sessions_of_sso_login,
-    throttle_state, set_throttle_state, clear_throttle,
+    throttle_state, set_throttle_state, clear_throttle, purge_throttle,
 )
 from core.repo.drafts import (
     create_draft, get_draft, save_draft, drafts_for, drafts_in_state, create_saved_reply, update_saved_reply,

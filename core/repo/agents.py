@@ -181,6 +181,11 @@ def set_throttle_state(db: Database, key: str, failures: int, last_failure_at: d
                "last_failure_at = excluded.last_failure_at", (key, failures, to_iso(last_failure_at)))
 
 
+def purge_throttle(db: Database, *, before: datetime) -> int:
+    """Forget throttle keys whose last failure is older than ``before``; return how many."""
+    return db.execute("DELETE FROM sign_in_throttle WHERE last_failure_at < ?", (to_iso(before),)).rowcount
+
+
 def clear_throttle(db: Database, key: str) -> None:
     """Forget a throttle key (after a successful sign-in or a new password)."""
     db.execute("DELETE FROM sign_in_throttle WHERE key = ?", (key,))

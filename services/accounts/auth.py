@@ -149,6 +149,7 @@ def throttle_wait(db: Database, email: str, address: str | None, *, now: datetim
 
 def _count_failure(db: Database, email: str, address: str | None, now: datetime, policy: AuthPolicy) -> int:
     """Count one failure on every throttle key; return the account's failures in a row."""
+    repo.purge_throttle(db, before=now - policy.forget_after)  # keys of made-up e-mails do not pile up
     account_failures = 0
     for key, kind in _throttle_keys(email, address):
         state = repo.throttle_state(db, key)

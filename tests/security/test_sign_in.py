@@ -400,3 +400,13 @@ def test_one_address_spraying_many_accounts_is_slowed_down(db, agents, now):
     with pytest.raises(AuthError) as elsewhere:  # another address is not affected
         auth.sign_in(db, "agent9@valmont.fr", "Printemps2026!", now=now, policy=policy, address="198.51.100.7")
     assert not _too_many(elsewhere.value)
+
+
+def test_throttle_counters_of_made_up_accounts_do_not_pile_up(db, now):
+    policy = _policy()
+    for i in range(5):
+        with pytest.raises(AuthError):
+            auth.sign_in(db, f"made-up-{i}@example.org", "guess", now=now, policy=policy)
+    with pytest.raises(AuthError):
+        auth.sign_in(db, "another@example.org", "guess", now=now + timedelta(hours=2), policy=policy)
+    assert db.execute("SELECT key FROM sign_in_throttle").fetchall() == [("account:another@example.org",)]
