@@ -171,7 +171,8 @@ def set_sso_binding(db: Database, agent_id: int, issuer: str | None, subject: st
 def throttle_state(db: Database, key: str) -> tuple[int, datetime] | None:
     """``(failures, last_failure_at)`` of a sign-in throttle key, or None."""
     row = db.execute("SELECT failures, last_failure_at FROM sign_in_throttle WHERE key = ?", (key,)).fetchone()
-    return (int(row[0]), from_iso(row[1])) if row else None
+    last = from_iso(row[1]) if row else None
+    return (int(row[0]), last) if row and last is not None else None
 
 
 def set_throttle_state(db: Database, key: str, failures: int, last_failure_at: datetime) -> None:

@@ -293,15 +293,16 @@ def test_the_example_secrets_work_with_st_login(db_path, db, agents, monkeypatch
 
 
 def test_streamlit_auth_dependency_is_pinned():
-    import authlib
     from importlib.metadata import requires
+
+    import authlib
 
     pins = [line.split("#")[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()]
     pinned = [p for p in pins if p.lower().startswith("authlib==")]
     assert pinned == [f"Authlib=={authlib.__version__}"]
     extra = [r for r in requires("streamlit") or [] if r.lower().startswith("authlib") and "auth" in r]
     minimum = extra[0].split(">=")[1].split(";")[0].strip()
-    as_tuple = lambda v: tuple(int(x) for x in v.split(".")[:3])  # noqa: E731
+    as_tuple = lambda v: tuple(int(x) for x in v.split(".")[:3])
     assert as_tuple(authlib.__version__) >= as_tuple(minimum)
 
 
@@ -312,7 +313,7 @@ class CountingHasher(PasswordHasher):
         super().__init__(**kwargs)
         self.verifies = 0
 
-    def verify(self, hash, password):  # noqa: A002 - argon2's own parameter name
+    def verify(self, hash, password):
         self.verifies += 1
         return super().verify(hash, password)
 
