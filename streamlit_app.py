@@ -5,7 +5,7 @@ import streamlit as st
 from console.messages import ROLE_LABELS, message_for
 from console.ui import deps, nav, session
 from console.ui.page import alert, unexpected
-from core.errors import ParvisError
+from core.errors import ConfigError, ParvisError
 
 st.set_page_config(page_title="Parvis", page_icon=":material/forum:", layout="wide")
 
@@ -23,11 +23,15 @@ except Exception as err:  # noqa: BLE001
     alert("error", unexpected(err))
     st.stop()
 
+if mode == "open" and not session.open_mode_allowed():  # open mode serves this machine only (issue #15)
+    st.error(message_for(ConfigError("open mode reached from another machine", reason="open_mode_remote")))
+    st.stop()
+
 with st.sidebar:
     st.markdown("### Parvis")
     if mode == "open":
-        st.warning("Mode démonstration : sans authentification. Créez un administrateur "
-                   "(`python -m console users add --role admin`) pour exiger la connexion.")
+        st.warning("Mode démonstration : sans authentification, sur cette machine seulement. Créez un "
+                   "administrateur (`python -m console users add --role admin`) pour exiger la connexion.")
         if team:
             ids = [a.id for a in team]
             labels = {a.id: f"{a.name} — {ROLE_LABELS.get(a.role, a.role)}" for a in team}

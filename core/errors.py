@@ -81,7 +81,7 @@ class WorkflowError(ParvisError):
 
 
 class AuthError(ParvisError):
-    """Sign-in failed (wrong password, locked account, expired session)."""
+    """Sign-in failed (wrong password, too many attempts, refused single sign-on, expired session)."""
 
     code = "auth_failed_login"
 
@@ -146,10 +146,10 @@ class IntegrityError(ParvisError):
     code = "integrity_broken"
 
 
-class AccountLocked(AuthError):
-    """Too many failed sign-ins: the account is locked for a while."""
+class TooManyAttempts(AuthError):
+    """Too many failed sign-ins on this account or from this address: wait before the next attempt."""
 
-    code = "account_locked"
+    code = "too_many_attempts"
 
 
 class SessionExpired(AuthError):

@@ -281,10 +281,23 @@ class AuthSettings(Area):
 
     AREA: ClassVar[str] = "auth"
     mode: str | None = setting("PARVIS_AUTH", "str", None, choices=("open", "local", "sso"),
-                               description="forces `open`, `local` or `sso` (unset: `local` once an agent has a "
-                                           "password, else `open`)")
-    max_failures: int = setting("PARVIS_AUTH_MAX_FAILURES", "int", 5, "failed sign-ins in a row before a lockout")
-    lockout_minutes: int = setting("PARVIS_AUTH_LOCKOUT_MINUTES", "int", 15, "lockout length")
+                               description="`open` (no sign-in, loopback only), `local` (passwords) or `sso` "
+                                           "(single sign-on only); unset: `open` while the database holds only "
+                                           "the demo team, else `local`")
+    free_attempts: int = setting("PARVIS_AUTH_FREE_ATTEMPTS", "int", 3, minimum=1,
+                                 description="failed sign-ins in a row on one account before growing delays "
+                                             "(1 s, 2 s, 4 s...)")
+    address_free_attempts: int = setting("PARVIS_AUTH_ADDRESS_FREE_ATTEMPTS", "int", 10, minimum=1,
+                                         description="failed sign-ins from one client address (any account) "
+                                                     "before growing delays")
+    max_delay_s: int = setting("PARVIS_AUTH_MAX_DELAY_S", "int", 300, minimum=1,
+                               description="the longest wait imposed between two sign-in attempts")
+    break_glass: str | None = setting("PARVIS_AUTH_BREAK_GLASS", "str", None,
+                                      "e-mail of the one administrator allowed a local password when "
+                                      "`PARVIS_AUTH=sso` (emergency access; unset: none)")
+    sso_issuers: str = setting("PARVIS_SSO_ISSUERS", "str", "",
+                               "issuers (`iss`) whose sign-ins are accepted, comma-separated, e.g. "
+                               "`https://sso.valmont.fr/realms/valmont` (empty: single sign-on refused)")
     session_idle_minutes: int = setting("PARVIS_SESSION_IDLE_MINUTES", "int", 30, "a session ends after this idle")
     session_max_hours: int = setting("PARVIS_SESSION_MAX_HOURS", "int", 10, "a session's longest life")
 

@@ -133,14 +133,23 @@ def worker(db_path: Path | None, once: bool) -> None:
 @cli.command()
 @db_option
 @click.option("--port", default=8501, show_default=True, help="Port of the web console.")
-@click.option("--address", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--address", default="127.0.0.1", show_default=True,
+              help="Address to listen on (anything but loopback needs sign-in: refused in open mode).")
 @click.option("--no-worker", is_flag=True, help="Start only the web console.")
 def up(db_path: Path | None, port: int, address: str, no_worker: bool) -> None:
     """Start the web console and its worker together (Ctrl-C stops both)."""
     import os
     import subprocess
 
+    from services.accounts import auth
+
     settings = load_settings(db_path)
+    settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+    db = open_db(settings.db_path)
+    try:  # open mode (no sign-in) never listens beyond this machine
+        auth.check_listen_address(auth.auth_mode(db, settings), address)
+    finally:
+        db.close()
     env = {**os.environ, **settings.child_env()}
     root = Path(__file__).resolve().parents[2]
     worker_proc = None

@@ -1,4 +1,5 @@
-"""Commands for accounts, the editorial charter and its benchmark: ``users add/list/set-role/set-password``,
+"""Commands for accounts, the editorial charter and its benchmark: ``users add/list/set-role/set-password/
+unbind-sso``,
 ``charter export/import``, ``bench charter``. Logic lives in services/; these only parse and print."""
 
 from __future__ import annotations
@@ -110,6 +111,18 @@ def users_set_password(email: str, password_stdin: bool, db_path: Path | None) -
     agent_id = _agent_id(db, email)
     auth.set_password(db, None, agent_id, _read_password(password_stdin), now=utcnow())
     click.echo(f"Mot de passe de {email} mis à jour.")
+
+
+@users.command("unbind-sso")
+@click.argument("email")
+@db_option
+def users_unbind_sso(email: str, db_path: Path | None) -> None:
+    """Unbind an account from its single sign-on identity (a new identity at the provider); closes its sessions."""
+    from services.accounts import auth
+
+    db = _db(db_path)
+    auth.unbind_sso(db, None, _agent_id(db, email), now=utcnow())
+    click.echo(f"{email} : identité de connexion unique déliée ; la prochaine connexion la liera de nouveau.")
 
 
 @cli.group()

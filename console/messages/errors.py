@@ -38,7 +38,7 @@ CODES = {
     "workflow_forbidden": "Action impossible à ce stade du circuit de validation",
     "charter_blocked": "Refusé par la charte éditoriale",
     "auth_failed_login": "Connexion refusée",
-    "account_locked": "Compte verrouillé après trop d'essais : réessayez plus tard",
+    "too_many_attempts": "Trop d'essais de connexion : patientez avant de réessayer",
     "session_expired": "Session expirée : reconnectez-vous",
     "connector_error": "Erreur de la plateforme",
     "auth_failed": "Identifiants de la plateforme refusés : reconnexion nécessaire (prévenir l'administrateur)",
@@ -81,9 +81,27 @@ REASONS = {
     "password_too_short": "Le mot de passe doit compter au moins {min} caractères.",
     "password_too_simple": "Mot de passe trop simple : évitez les espaces en bord et les répétitions.",
     "bad_credentials": "Identifiant ou mot de passe incorrect.",
-    "account_still_locked": "Compte verrouillé après trop d'essais : réessayez après {until}.",
-    "account_now_locked": "Trop d'essais : compte verrouillé jusqu'à {until}.",
+    "sign_in_wait": "Trop d'essais de connexion : réessayez dans {seconds} s.",
     "no_active_account": "Aucun compte Parvis actif pour {email} : demandez à l'administrateur de le créer.",
+    "sso_no_issuers": "Connexion unique refusée : aucun fournisseur d'identité n'est autorisé "
+                      "(l'administrateur doit renseigner PARVIS_SSO_ISSUERS).",
+    "sso_issuer_not_allowed": "Connexion unique refusée : le fournisseur d'identité {issuer} n'est pas autorisé.",
+    "sso_identity_incomplete": "Connexion unique refusée : le fournisseur d'identité n'a pas transmis "
+                               "d'identifiant de compte.",
+    "sso_email_unverified": "Connexion unique refusée : le fournisseur d'identité n'a pas vérifié l'adresse "
+                            "{email}.",
+    "sso_subject_mismatch": "Connexion unique refusée : le compte {email} est déjà lié à une autre identité chez "
+                            "le fournisseur. L'administrateur peut délier le compte "
+                            "(`python -m console users unbind-sso`).",
+    "sso_login_expired": "Connexion expirée ou fermée : reconnectez-vous auprès du fournisseur d'identité.",
+    "open_mode_not_loopback": "Mode ouvert (sans connexion, n'importe qui choisit n'importe quel agent) : Parvis "
+                              "n'écoute alors que sur cette machine (127.0.0.1), pas sur {address}. Pour ouvrir "
+                              "l'accès au réseau, exigez la connexion : créez un compte avec mot de passe "
+                              "(`python -m console users add`) ou configurez PARVIS_AUTH=local ou sso.",
+    "open_mode_remote": "Mode ouvert (sans connexion) : la console n'est accessible que depuis la machine qui "
+                        "l'héberge. Pour un accès par le réseau, l'administrateur doit exiger la connexion "
+                        "(PARVIS_AUTH=local ou sso).",
+    "sso_not_bound": "Le compte {email} n'est lié à aucune identité de connexion unique.",
     "session_unknown": "Session inconnue ou fermée : reconnectez-vous.",
     "session_timed_out": "Session expirée : reconnectez-vous.",
     "session_account_deactivated": "Compte désactivé.",

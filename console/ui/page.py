@@ -35,12 +35,15 @@ from console.ui.components import md_escape
 from core.config import Settings
 from core.errors import ParvisError, PermissionDenied
 from core.models import Agent
+from services.accounts.auth import auth_mode
 
 T = TypeVar("T")
 A = TypeVar("A", bound=Agent | None)  # the agent of a PageContext: Agent on a page that requires one
 Kind = Literal["ok", "info", "warning", "error"]
 FLASH_KEY = "page_flash"
 CHOOSE_AGENT = "Choisissez votre nom d'agent dans la barre latérale."
+OPEN_MODE_BANNER = ("Mode ouvert : aucune connexion n'est demandée, chacun peut agir au nom de n'importe quel agent "
+                    "(administrateur compris). Réservé à la démonstration, sur cette machine seulement.")
 _ALERTS: dict[str, Callable[..., Any]] = {"ok": st.success, "info": st.info, "warning": st.warning,
                                           "error": st.error}
 log = logging.getLogger("parvis.ui")
@@ -142,24 +145,30 @@ def preamble(title: str, *, agent: Literal["optional", "none"], needs: Callable[
 def preamble(title: str, *, agent: Literal["required", "optional", "none"] = "required",
              needs: Callable[[Agent], bool] | None = None,
              refusal: str | Callable[[Agent], str] = REFUSAL) -> PageContext[Agent] | PageContext[Agent | None]:
-    """Start a page: its title, the last action's flash message, then who is here.
+    """Start a page: its title, the open-mode banner (no sign-in: on every page), the last action's flash
+    message, then who is here.
 
     ``agent``: ``required`` stops the page with "choisissez votre nom" when nobody is signed in; ``optional``
     lets it go on (``ctx.agent`` is None); ``none`` does not look (the sign-in page). ``needs(agent)`` False:
     the page shows ``refusal`` (its text, or ``refusal(agent)``) and stops. The services check the roles again.
     """
     st.title(title)
-    show_flash()
     try:
         settings = deps.settings()
         if agent == "none":
+            show_flash()
             return PageContext[Agent | None](settings=settings, agent=None, now=deps.now())
         with deps.db() as db:
+            if auth_mode(db, settings) == "open":
+                st.warning(OPEN_MODE_BANNER, icon=":material/lock_open:")
             current = deps.current_agent(db)
     except ParvisError as err:
+        show_flash()
         stop_with("error", message_for(err))
     except Exception as err:  # noqa: BLE001 — the one funnel
+        show_flash()
         stop_with("error", unexpected(err))
+    show_flash()
     if current is None and agent == "required":
         st.warning(CHOOSE_AGENT)
         st.stop()

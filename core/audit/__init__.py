@@ -69,6 +69,8 @@ from core.audit.events_editorial import (
     SignedIn,
     SignedOut,
     SignInFailed,
+    SsoSubjectBound,
+    SsoSubjectUnbound,
 )
 from core.audit.events_inbox import (
     AgentCreated,

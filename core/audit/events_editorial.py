@@ -157,7 +157,8 @@ class AgentUpdated(AuditEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class SignedIn(AuditEvent):
-    """An agent signed in (``method``: password or sso)."""
+    """An agent signed in (``method``: password, sso, or break-glass: the local password allowed under
+    ``PARVIS_AUTH=sso``)."""
 
     name: ClassVar[str] = "signed-in"
     method: str
@@ -165,7 +166,10 @@ class SignedIn(AuditEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class SignInFailed(AuditEvent):
-    """A sign-in attempt failed (``reason``: bad_password, unknown_account, locked, inactive, no_password)."""
+    """A sign-in attempt failed (``reason``: bad_password, unknown_account, inactive, no_password, sso_only, or
+    for single sign-on sso_issuer_not_allowed, sso_identity_incomplete, sso_email_unverified, sso_unknown_account,
+    sso_inactive, sso_subject_mismatch, sso_login_too_old, sso_login_idle, sso_login_signed_out; ``locked`` in
+    logs written before sign-in throttling). ``failures``: failed password sign-ins in a row on the account."""
 
     name: ClassVar[str] = "sign-in-failed"
     reason: str
@@ -174,11 +178,31 @@ class SignInFailed(AuditEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class AccountLocked(AuditEvent):
-    """Too many failed sign-ins: the account is locked until ``until``."""
+    """Too many failed sign-ins locked the account until ``until`` (logs written before sign-in throttling
+    replaced the lockout; no longer recorded)."""
 
     name: ClassVar[str] = "account-locked"
     until: datetime
     failures: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SsoSubjectBound(AuditEvent):
+    """An account signed in by single sign-on for the first time: it is now bound to the provider's subject
+    (``issuer`` + ``sso_subject``); later sign-ins must come from that subject."""
+
+    name: ClassVar[str] = "sso-subject-bound"
+    issuer: str
+    sso_subject: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SsoSubjectUnbound(AuditEvent):
+    """An administrator unbound an account from its single sign-on subject (the next verified e-mail binds it)."""
+
+    name: ClassVar[str] = "sso-subject-unbound"
+    issuer: str
+    sso_subject: str
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from sqlite_utils.migrations import Migrations
 
-from core.migrations.agents import m002_agents_and_work, m021_sessions
+from core.migrations.agents import m002_agents_and_work, m021_sessions, m025_sign_in_hardening
 from core.migrations.archive import m030_legal_archive, m031_legal_holds_retention_rgpd
 from core.migrations.audit import m004_audit_log
 from core.migrations.connectors import m003_connectors_and_worker, m005_sync_requests
@@ -66,6 +66,7 @@ MIGRATIONS = [
     m052_reply_outbox,  # after m070, for the same reason (issue #6 follow-up)
     m036_erasable_audit_texts,  # issue #15: appended, like every new migration
     m024_editorial_revisions,  # issue #15: four eyes over every revision's editor
+    m025_sign_in_hardening,  # issue #15: SSO subject binding, sign-in throttling
 ]
 
 migrations = Migrations(MIGRATION_SET)

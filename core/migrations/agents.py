@@ -1,4 +1,4 @@
-"""Migrations of agents, their work on mentions (notes, presence, drafts) and sign-in sessions (m002, m021)."""
+"""Migrations of agents, their work on mentions (notes, presence, drafts) and sign-in sessions (m002, m021, m024)."""
 
 from __future__ import annotations
 
@@ -74,4 +74,20 @@ def m021_sessions(db: Database) -> None:
         revoked_at TEXT
     );
     CREATE INDEX idx_sessions_agent ON sessions (agent_id, expires_at);
+    """)
+
+
+def m025_sign_in_hardening(db: Database) -> None:
+    """SSO subject binding, SSO sessions tied to one provider login, and sign-in throttling (issue #15)."""
+    db.executescript("""
+    ALTER TABLE agents ADD COLUMN sso_issuer TEXT;
+    ALTER TABLE agents ADD COLUMN sso_subject TEXT;
+    CREATE UNIQUE INDEX idx_agents_sso ON agents (sso_issuer, sso_subject) WHERE sso_subject IS NOT NULL;
+    ALTER TABLE sessions ADD COLUMN sso_login TEXT;
+    CREATE INDEX idx_sessions_sso_login ON sessions (sso_login) WHERE sso_login IS NOT NULL;
+    CREATE TABLE sign_in_throttle (
+        key TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        last_failure_at TEXT NOT NULL
+    ) WITHOUT ROWID;
     """)

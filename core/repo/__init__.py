@@ -24,7 +24,10 @@ from core.models import (
 )
 from core.repo.agents import (
     agent_by_email,
+    agent_by_sso_subject,
     agent_credentials,
+    agent_emails,
+    clear_throttle,
     count_agents,
     count_agents_with_password,
     create_agent,
@@ -32,8 +35,14 @@ from core.repo.agents import (
     get_agent,
     get_session,
     list_agents,
+    purge_throttle,
     revoke_sessions,
+    sessions_of_sso_login,
     set_agent_credentials,
+    set_sso_binding,
+    set_throttle_state,
+    sso_binding,
+    throttle_state,
     touch_session,
     update_agent,
 )

@@ -95,21 +95,33 @@ def set_agent_credentials(db: Database, agent_id: int, *, password_hash: str | N
 
 
 def create_session(db: Database, *, token_hash: str, agent_id: int, method: str, now: datetime,
-                   expires_at: datetime) -> None:
-    """Store a new sign-in session (the token itself is never stored)."""
-    db.execute("INSERT INTO sessions (token_hash, agent_id, method, created_at, last_seen_at, expires_at) "
-               "VALUES (?, ?, ?, ?, ?, ?)", (token_hash, agent_id, method, to_iso(now), to_iso(now),
-                                             to_iso(expires_at)))
+                   expires_at: datetime, sso_login: str | None = None) -> None:
+    """Store a new sign-in session (the token itself is never stored); ``sso_login`` ties SSO sessions opened from
+    one identity-provider login together."""
+    db.execute("INSERT INTO sessions (token_hash, agent_id, method, created_at, last_seen_at, expires_at, sso_login) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?)", (token_hash, agent_id, method, to_iso(now), to_iso(now),
+                                                to_iso(expires_at), sso_login))
 
 
 def get_session(db: Database, token_hash: str) -> dict[str, Any] | None:
     """A session by token hash, or None."""
-    r = db.execute("SELECT token_hash, agent_id, method, created_at, last_seen_at, expires_at, revoked_at "
-                   "FROM sessions WHERE token_hash = ?", (token_hash,)).fetchone()
-    if r is None:
-        return None
+    r = db.execute(f"SELECT {_SESSION_COLS} FROM sessions WHERE token_hash = ?", (token_hash,)).fetchone()
+    return _session(r) if r else None
+
+
+_SESSION_COLS = "token_hash, agent_id, method, created_at, last_seen_at, expires_at, revoked_at, sso_login"
+
+
+def _session(r: Sequence[Any]) -> dict[str, Any]:
     return {"token_hash": r[0], "agent_id": r[1], "method": r[2], "created_at": from_iso(r[3]),
-            "last_seen_at": from_iso(r[4]), "expires_at": from_iso(r[5]), "revoked_at": from_iso(r[6])}
+            "last_seen_at": from_iso(r[4]), "expires_at": from_iso(r[5]), "revoked_at": from_iso(r[6]),
+            "sso_login": r[7]}
+
+
+def sessions_of_sso_login(db: Database, sso_login: str) -> list[dict[str, Any]]:
+    """The sessions opened from one identity-provider login (oldest first)."""
+    return [_session(r) for r in db.execute(f"SELECT {_SESSION_COLS} FROM sessions WHERE sso_login = ? "
+                                            "ORDER BY created_at", (sso_login,))]
 
 
 def touch_session(db: Database, token_hash: str, *, now: datetime) -> None:
@@ -118,15 +130,65 @@ def touch_session(db: Database, token_hash: str, *, now: datetime) -> None:
 
 
 def revoke_sessions(db: Database, *, now: datetime, token_hash: str | None = None,
-                    agent_id: int | None = None) -> int:
-    """Revoke one session, or every open session of an agent; return how many."""
-    if token_hash is not None:
+                    agent_id: int | None = None, sso_login: str | None = None) -> int:
+    """Revoke one session, every open session of an agent, or of one SSO login; return how many."""
+    if sso_login is not None:
+        cur = db.execute("UPDATE sessions SET revoked_at = ? WHERE sso_login = ? AND revoked_at IS NULL",
+                         (to_iso(now), sso_login))
+    elif token_hash is not None:
         cur = db.execute("UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
                          (to_iso(now), token_hash))
     else:
         cur = db.execute("UPDATE sessions SET revoked_at = ? WHERE agent_id = ? AND revoked_at IS NULL",
                          (to_iso(now), agent_id))
     return cur.rowcount
+
+
+def agent_emails(db: Database) -> list[str]:
+    """Every agent's e-mail, deactivated ones included."""
+    return [r[0] for r in db.execute("SELECT email FROM agents ORDER BY id")]
+
+
+def agent_by_sso_subject(db: Database, issuer: str, subject: str) -> Agent | None:
+    """The agent bound to this identity-provider subject, or None."""
+    row = db.execute(f"SELECT {_AGENT_COLS} FROM agents WHERE sso_issuer = ? AND sso_subject = ?",
+                     (issuer, subject)).fetchone()
+    return _agent(row) if row else None
+
+
+def sso_binding(db: Database, agent_id: int) -> tuple[str, str] | None:
+    """``(issuer, subject)`` the agent is bound to, or None."""
+    row = db.execute("SELECT sso_issuer, sso_subject FROM agents WHERE id = ?", (agent_id,)).fetchone()
+    return (row[0], row[1]) if row and row[1] is not None else None
+
+
+def set_sso_binding(db: Database, agent_id: int, issuer: str | None, subject: str | None) -> None:
+    """Bind an agent to an identity-provider subject (None, None: unbind)."""
+    db.execute("UPDATE agents SET sso_issuer = ?, sso_subject = ? WHERE id = ?", (issuer, subject, agent_id))
+
+
+def throttle_state(db: Database, key: str) -> tuple[int, datetime] | None:
+    """``(failures, last_failure_at)`` of a sign-in throttle key, or None."""
+    row = db.execute("SELECT failures, last_failure_at FROM sign_in_throttle WHERE key = ?", (key,)).fetchone()
+    last = from_iso(row[1]) if row else None
+    return (int(row[0]), last) if row and last is not None else None
+
+
+def set_throttle_state(db: Database, key: str, failures: int, last_failure_at: datetime) -> None:
+    """Record the failure count of a throttle key."""
+    db.execute("INSERT INTO sign_in_throttle (key, failures, last_failure_at) VALUES (?, ?, ?) "
+               "ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, "
+               "last_failure_at = excluded.last_failure_at", (key, failures, to_iso(last_failure_at)))
+
+
+def purge_throttle(db: Database, *, before: datetime) -> int:
+    """Forget throttle keys whose last failure is older than ``before``; return how many."""
+    return db.execute("DELETE FROM sign_in_throttle WHERE last_failure_at < ?", (to_iso(before),)).rowcount
+
+
+def clear_throttle(db: Database, key: str) -> None:
+    """Forget a throttle key (after a successful sign-in or a new password)."""
+    db.execute("DELETE FROM sign_in_throttle WHERE key = ?", (key,))
 
 
 def count_agents(db: Database, *, role: Role | None = None) -> int:

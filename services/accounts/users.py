@@ -116,6 +116,11 @@ def list_agents(db: Database, *, active_only: bool = True) -> list[Agent]:
     return repo.list_agents(db, active_only=active_only)
 
 
+def count_agents_with_password(db: Database) -> int:
+    """Active agents who can sign in with a password."""
+    return repo.count_agents_with_password(db)
+
+
 def get_agent(db: Database, agent_id: int) -> Agent:
     """One agent by id, or NotFoundError."""
     return repo.get_agent(db, agent_id)

@@ -26,14 +26,20 @@ def free_port() -> int:
 
 @contextmanager
 def console_server(db_path: Path, *, extra_env: dict[str, str] | None = None,
-                   app: Path = ROOT / "streamlit_app.py") -> Iterator[str]:
-    """Run `streamlit run streamlit_app.py` (or another ``app``) against ``db_path``; yield its base URL."""
-    port = free_port()
-    env = {**os.environ, "PARVIS_DB": str(db_path), "PARVIS_DATA_DIR": str(db_path.parent), **(extra_env or {})}
+                   app: Path = ROOT / "streamlit_app.py", port: int | None = None,
+                   options: tuple[str, ...] = ()) -> Iterator[str]:
+    """Run `streamlit run streamlit_app.py` (or another ``app``) against ``db_path``; yield its base URL.
+
+    Pages run in the open demo mode (``PARVIS_AUTH=open``: agents picked in the sidebar) unless ``extra_env``
+    says otherwise; ``options`` are more `streamlit run` options (e.g. ``--secrets.files``)."""
+    port = port or free_port()
+    env = {**os.environ, "PARVIS_AUTH": "open", "PARVIS_DB": str(db_path), "PARVIS_DATA_DIR": str(db_path.parent),
+           **(extra_env or {})}
     log = open(db_path.parent / "streamlit.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         *options],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

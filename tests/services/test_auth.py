@@ -1,4 +1,4 @@
-"""Sign-in: argon2 hashes, lockout after repeated failures, session expiry, SSO mapping, bootstrap, audit."""
+"""Sign-in: argon2 hashes, growing delays after repeated failures, session expiry, SSO mapping, bootstrap, audit."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from argon2 import PasswordHasher
 
 from console.messages import message_for
 from core import audit, repo
-from core.errors import AccountLocked, AuthError, SessionExpired, ValidationError
+from core.errors import AuthError, SessionExpired, TooManyAttempts, ValidationError
 from core.models import Role
 from services.accounts import auth, users
 from tests.french import raises_fr
 
-POLICY = auth.AuthPolicy(max_failures=3, lockout=timedelta(minutes=15), idle_timeout=timedelta(minutes=30),
-                         max_age=timedelta(hours=8), hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+POLICY = auth.AuthPolicy(free_attempts=3, max_delay=timedelta(minutes=5), idle_timeout=timedelta(minutes=30),
+                         max_age=timedelta(hours=8), hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1),
+                         sso_issuers=("https://sso.valmont.fr/realms/valmont",))
 PASSWORD = "correct horse battery"
 
 
@@ -47,18 +48,17 @@ def test_wrong_password_and_unknown_account_get_the_same_message(db, julie, now)
     assert audit.event_names(db)[-2:] == ["sign-in-failed", "sign-in-failed"]
 
 
-def test_lockout_after_repeated_failures_then_unlock_after_the_delay(db, julie, now):
-    for _ in range(2):
+def test_repeated_failures_slow_down_the_next_attempt_then_it_goes_through(db, julie, now):
+    for _ in range(3):
         with pytest.raises(AuthError):
             auth.sign_in(db, "julie@valmont.fr", "bad", now=now, policy=POLICY)
-    with raises_fr(AccountLocked, "verrouillé"):
-        auth.sign_in(db, "julie@valmont.fr", "bad", now=now, policy=POLICY)
-    assert "account-locked" in audit.event_names(db)
-    with pytest.raises(AccountLocked):  # even the right password is refused while locked
-        auth.sign_in(db, "julie@valmont.fr", PASSWORD, now=now + timedelta(minutes=14), policy=POLICY)
-    session = auth.sign_in(db, "julie@valmont.fr", PASSWORD, now=now + timedelta(minutes=16), policy=POLICY)
+    with raises_fr(TooManyAttempts, "réessayez dans 1 s"):  # even the right password waits: nothing is checked
+        auth.sign_in(db, "julie@valmont.fr", PASSWORD, now=now, policy=POLICY)
+    assert "account-locked" not in audit.event_names(db)
+    session = auth.sign_in(db, "julie@valmont.fr", PASSWORD, now=now + timedelta(seconds=1), policy=POLICY)
     assert session.agent.id == julie.id
-    assert repo.agent_credentials(db, "julie@valmont.fr")["failed_logins"] == 0
+    assert auth.throttle_wait(db, "julie@valmont.fr", None, now=now + timedelta(seconds=1), policy=POLICY) \
+        == timedelta(0)
 
 
 def test_success_resets_the_failure_counter(db, julie, now):
@@ -68,7 +68,7 @@ def test_success_resets_the_failure_counter(db, julie, now):
     auth.sign_in(db, "julie@valmont.fr", PASSWORD, now=now, policy=POLICY)
     with pytest.raises(AuthError):
         auth.sign_in(db, "julie@valmont.fr", "bad", now=now, policy=POLICY)
-    assert repo.agent_credentials(db, "julie@valmont.fr")["failed_logins"] == 1
+    assert repo.throttle_state(db, "account:julie@valmont.fr")[0] == 1
 
 
 def test_session_idle_timeout_and_maximum_age(db, julie, now):
@@ -111,15 +111,20 @@ def test_inactive_accounts_cannot_sign_in(db, julie, now):
         auth.resolve_session(db, session.token, now=now, policy=POLICY)
 
 
+def _identity(email, now):
+    return auth.SsoIdentity(issuer="https://sso.valmont.fr/realms/valmont", subject=f"sub-{email}", email=email,
+                            email_verified=True, issued_at=now)
+
+
 def test_sso_maps_a_verified_email_to_an_existing_agent(db, now):
     agent = users.create_agent(db, None, email="sophie@valmont.fr", name="Sophie Laurent", role=Role.DIRECTOR,
                                password=None, now=now, policy=POLICY)
-    session = auth.sign_in_sso(db, "sophie@valmont.fr", now=now, policy=POLICY)
+    session = auth.sign_in_sso(db, _identity("sophie@valmont.fr", now), now=now, policy=POLICY)
     assert session.agent.id == agent.id
     rows = [r for r in audit.events_for(db, f"agent:{agent.id}") if r["event"] == "signed-in"]
     assert rows[-1]["properties"] == {"method": "sso"}
     with raises_fr(AuthError, "demandez à l'administrateur"):
-        auth.sign_in_sso(db, "stranger@example.org", now=now, policy=POLICY)
+        auth.sign_in_sso(db, _identity("stranger@example.org", now), now=now, policy=POLICY)
     with pytest.raises(AuthError):  # an SSO-only account has no password to guess
         auth.sign_in(db, "sophie@valmont.fr", "", now=now, policy=POLICY)
 
