@@ -242,6 +242,7 @@ def test_streamlit_never_shows_error_details():
 @pytest.fixture
 def inbox_app(db_path, db, agents, now, monkeypatch):
     monkeypatch.setenv("PARVIS_DB", str(db_path))
+    monkeypatch.setenv("PARVIS_AUTH", "open")  # these agents have no password: open by choice (issue #15 finding 3)
     repo.upsert_mentions(db, [make_mention("Bonjour", pid="m1")], now=now)
     return AppTest.from_file(ENTRYPOINT, default_timeout=30)
 

@@ -155,6 +155,7 @@ def test_the_audit_page_offers_exports_holds_and_rgpd_to_legal_staff_only(db, db
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("PARVIS_DB", str(db_path))
+    monkeypatch.setenv("PARVIS_AUTH", "open")  # agents without passwords: open mode by choice (finding 3)
     legal_only = {"export_archive", "export_audit", "hold_set", "rgpd_access", "rgpd_erase"}
     for agent, offered in ((agents[who], set()), (agents["marc"], legal_only)):
         app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=30)
