@@ -31,8 +31,8 @@ from core import audit, repo
 from core.config import Settings
 from core.db import write_transaction
 from core.errors import AuthError, ConfigError, SessionExpired, TooManyAttempts, ValidationError
-from core.models import Agent, Role
-from services.accounts.permissions import Action, require
+from core.models import Agent
+from services.accounts.permissions import Action, can, require
 
 MIN_PASSWORD_LENGTH = 12
 AUTH_MODES = ("open", "local", "sso")
@@ -215,7 +215,7 @@ def sign_in(db: Database, email: str, password: str, *, now: datetime, policy: A
 
 def _is_break_glass(policy: AuthPolicy, agent: Agent | None) -> bool:
     """The one administrator allowed a local password under ``PARVIS_AUTH=sso`` (PARVIS_AUTH_BREAK_GLASS)."""
-    return (agent is not None and bool(policy.break_glass) and agent.role is Role.ADMIN
+    return (agent is not None and bool(policy.break_glass) and can(agent, Action.USERS_MANAGE)
             and agent.email.casefold() == policy.break_glass.casefold())
 
 
