@@ -25,6 +25,10 @@ JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 # million mentions runs ~12 % faster; small transactions (one audit event each) pay ~25 % for writing bigger
 # pages; 16 KB would halve them (docs/decisions/0005-bulk-load.md, BENCHMARKS.md).
 PAGE_SIZE = 8_192
+# FULL, not NORMAL: in WAL mode NORMAL does not sync the log at each commit, so a committed transaction (a
+# publication's claim, an audit event) can roll back after a power cut and a post then goes out twice; FULL syncs
+# it. Cost: one fsync per write transaction (BENCHMARKS.md, "Durability"; decision 0091).
+SYNCHRONOUS = "FULL"
 
 
 def schema_version() -> int:
@@ -75,7 +79,7 @@ def open_db(path: str | Path, *, migrate: bool = True) -> Database:
             db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         if not memory:
             db.enable_wal()
-            db.execute("PRAGMA synchronous = NORMAL")
+            db.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
             # Checkpoint every ~40 MB of WAL rather than 4 MB: bulk ingest rewrites the same index pages less
             # often and fsyncs less (BENCHMARKS.md); readers are unaffected.
             page = db.execute("PRAGMA page_size").fetchone()[0]
