@@ -8,8 +8,10 @@ reordering a row behind Parvis's back breaks the chain, which :func:`verify_chai
 (core/migrations/audit.py m004) refuse UPDATE and DELETE. Every event name is documented in docs/audit-events.md
 (a test checks it).
 
-Layout: ``base`` (AuditEvent), ``events_*`` (one module per area), ``chain`` (record, verify, read).
-Everything public is re-exported here: callers write ``audit.record(...)``, ``audit.MentionHidden(...)``.
+Layout: ``base`` (AuditEvent), ``events_*`` (one module per area), ``chain`` (record, verify, read),
+``checkpoint`` (signed checkpoints of the head, kept outside the database: they catch a cut tail or a rewrite
+that the chain alone cannot see). Everything public but ``checkpoint`` is re-exported here: callers write
+``audit.record(...)``, ``audit.MentionHidden(...)``, and ``from core.audit import checkpoint``.
 """
 
 from core.audit.base import AuditEvent, GENESIS, SYSTEM_CLI, SYSTEM_WORKER, event_classes
