@@ -3,6 +3,9 @@
 Commands live in ``console/commands/*.py``; each module attaches its commands to the groups defined here
 (``cli``, ``bench``, ``eval``, ``train``, ``audit``, ``users``...), and :func:`main` imports them all.
 Every command takes ``--db PATH`` (default: ``PARVIS_DB``, else ``<data dir>/parvis.db``).
+
+A command whose run moved the head of the audit chain ends with a signed checkpoint of it, outside the database
+(:func:`main`, services/archive/checkpoints.py): the database it uses is noted when it calls :func:`load_settings`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any, TypeVar
 import click
 
 from console.messages import message_for
+from core.clock import utcnow
 from core.config import Settings
 from core.errors import ParvisError
 
@@ -30,12 +34,44 @@ def db_option(func: F) -> F:
                         help="Database file (default: $PARVIS_DB, else <data dir>/parvis.db).")(func)
 
 
-def load_settings(db_path: Path | None) -> Settings:
-    """Settings with ``--db`` applied; config errors become a clean CLI error (French, from the catalogue)."""
+def load_settings(db_path: Path | None, *, watch: bool = True) -> Settings:
+    """Settings with ``--db`` applied; config errors become a clean CLI error (French, from the catalogue).
+
+    ``watch``: note the head of the database's audit chain now, so that :func:`main` checkpoints it if the command
+    moves it (False for commands that only read, such as ``audit verify`` on a read-only copy).
+    """
     try:
-        return Settings.load(db_path=db_path)
+        settings = Settings.load(db_path=db_path)
     except ParvisError as err:
         raise click.ClickException(message_for(err)) from err
+    if watch and settings.db_path not in _WATCHED:
+        from services.archive import checkpoints  # here, not at the top: `--help` need not load cryptography
+
+        _WATCHED[settings.db_path] = (settings, checkpoints.current_head(settings.db_path))
+    return settings
+
+
+# Databases the running command uses, with the hash of their chain head when it noted them (None: empty or none).
+_WATCHED: dict[Path, tuple[Settings, str | None]] = {}
+
+
+def checkpoint_moved_heads() -> None:
+    """Checkpoint each noted database whose head moved; a failure is a warning (the worker will retry hourly)."""
+    from services.archive import checkpoints
+
+    watched = list(_WATCHED.values())
+    _WATCHED.clear()
+    for settings, before in watched:
+        try:
+            if checkpoints.current_head(settings.db_path) == before:
+                continue
+            taken = checkpoints.take(settings, now=utcnow(), only_if_moved=True)
+        except ParvisError as err:
+            logging.getLogger("parvis.cli").debug("checkpoint failed: %s: %s", type(err).__name__, err)
+            click.echo(f"Avertissement : {message_for(err)}", err=True)
+            continue
+        if taken is not None:
+            logging.getLogger("parvis.cli").debug("audit checkpoint written: %s", taken.path)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -63,7 +99,7 @@ def train() -> None:
 
 @cli.group()
 def audit() -> None:
-    """Audit trail: verify the hash chain, export."""
+    """Audit trail: verify the hash chain, checkpoint it, export."""
 
 
 @cli.group()
@@ -79,8 +115,17 @@ def _load_commands() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; ParvisError becomes a one-line French message (the UI's, :func:`message_for`) and exit
-    code 1; ``-v`` also logs its English developer message."""
+    code 1; ``-v`` also logs its English developer message. Then, whatever the outcome, checkpoint the audit
+    chain of every database whose head the command moved (:func:`checkpoint_moved_heads`)."""
     _load_commands()
+    _WATCHED.clear()
+    try:
+        return _run(argv)
+    finally:
+        checkpoint_moved_heads()
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         cli.main(args=argv, prog_name="python -m console", standalone_mode=False)
     except click.exceptions.Abort:

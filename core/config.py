@@ -219,6 +219,11 @@ class Settings:
         return self.area(schema.ArchiveSettings)
 
     @property
+    def audit(self) -> schema.AuditSettings:
+        """Checkpoints of the audit chain."""
+        return self.area(schema.AuditSettings)
+
+    @property
     def retention(self) -> schema.RetentionSettings:
         """Retention of working data."""
         return self.area(schema.RetentionSettings)

@@ -26,6 +26,10 @@ JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 # million mentions runs ~12 % faster; small transactions (one audit event each) pay ~25 % for writing bigger
 # pages; 16 KB would halve them (docs/decisions/0005-bulk-load.md, BENCHMARKS.md).
 PAGE_SIZE = 8_192
+# FULL, not NORMAL: in WAL mode NORMAL does not sync the log at each commit, so a committed transaction (a
+# publication's claim, an audit event) can roll back after a power cut and a post then goes out twice; FULL syncs
+# it. Cost: one fsync per write transaction (BENCHMARKS.md, "Durability"; decision 0091).
+SYNCHRONOUS = "FULL"
 
 
 def schema_version() -> int:
@@ -82,7 +86,7 @@ def open_db(path: str | Path, *, migrate: bool = True) -> Database:
             db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         if not memory:
             db.enable_wal()
-            db.execute("PRAGMA synchronous = NORMAL")
+            db.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
             # Checkpoint every ~40 MB of WAL rather than 4 MB: bulk ingest rewrites the same index pages less
             # often and fsyncs less (BENCHMARKS.md); readers are unaffected.
             page = db.execute("PRAGMA page_size").fetchone()[0]
@@ -108,6 +112,45 @@ def flush_erased(db: Database) -> bool:
         return False
     busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     return not busy
+
+
+def on_read_only_media(path: Path) -> bool:
+    """Whether ``path`` is a copy nobody may write: a read-only mount, or the file or its folder without write
+    permission (mode bits too, so that it holds for root, whom permissions do not stop)."""
+    directory = path.parent
+    if not os.access(path, os.W_OK) or not os.access(directory, os.W_OK):
+        return True
+    if path.stat().st_mode & 0o222 == 0 or directory.stat().st_mode & 0o222 == 0:
+        return True
+    return bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
+
+
+def open_readonly(path: str | Path) -> Database:
+    """Open an existing database for reading only (``audit verify``): no migration, no pragma that writes, and
+    SQLite refuses every write (``mode=ro``).
+
+    A copy on read-only media (see :func:`on_read_only_media`) without a ``-wal`` file is opened ``immutable=1``:
+    SQLite then creates no ``-wal``/``-shm`` file beside it and takes no lock, so the evidence is left exactly as
+    it was. A live database is opened ``mode=ro`` and reads what other connections committed.
+
+    :raises StorageError: no such file, or it cannot be read as a database.
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise StorageError(f"no database at {path}", reason="database_missing", path=str(path))
+    wal = path.with_name(path.name + "-wal")
+    immutable = on_read_only_media(path) and not (wal.exists() and wal.stat().st_size > 0)
+    uri = f"{path.resolve().as_uri()}?mode=ro" + ("&immutable=1" if immutable else "")
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, check_same_thread=False, isolation_level=None)
+        db = Database(conn)
+        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        db.execute("PRAGMA query_only = ON")
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # fails now on a file that is no database
+    except sqlite3.DatabaseError as err:
+        raise StorageError(f"the database {path} cannot be read ({err})", reason="database_unreadable",
+                           path=str(path)) from err
+    return db
 
 
 def optimize(db: Database) -> None:

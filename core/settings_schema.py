@@ -316,6 +316,27 @@ class ArchiveSettings(Area):
     archival_agreement: str = setting("PARVIS_ARCHIVAL_AGREEMENT", "str", "", "the transfer agreement")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class AuditSettings(Area):
+    """Signed checkpoints of the audit chain, kept outside the database (docs/audit.md, decision 0090)."""
+
+    AREA: ClassVar[str] = "audit"
+    checkpoint_dir: Path | None = setting(
+        "PARVIS_AUDIT_CHECKPOINT_DIR", "path", None,
+        "where signed checkpoints of the audit chain are written, one file each, never overwritten (in production a "
+        "mounted remote or write-once folder)", shown_default="`checkpoints/` beside the database")
+    signing_key: Path | None = setting(
+        "PARVIS_AUDIT_SIGNING_KEY", "path", None,
+        "the Ed25519 private key (PEM) that signs checkpoints; created with mode 0600 on first use",
+        shown_default="`audit-signing.key` beside the database")
+    public_key: Path | None = setting(
+        "PARVIS_AUDIT_PUBLIC_KEY", "path", None,
+        "the public key(s) (PEM) `audit verify` trusts for checkpoint signatures (keep it where the server "
+        "cannot change it)", shown_default="the signing key's")
+    checkpoint_interval_min: int = setting("PARVIS_AUDIT_CHECKPOINT_INTERVAL_MIN", "int", 60, minimum=1,
+                                           description="minutes between two checkpoints taken by the worker")
+
+
 RETENTION_CLASS = Dynamic(key="PARVIS_RETENTION_<CLASS>_MONTHS", kind="int", area="retention",
                           description="months for one class: `SCORES`, `ASSIGNMENTS`, `NOTES`, `AUTHOR_PROFILES`",
                           shown_default="`PARVIS_RETENTION_MONTHS`")
@@ -348,7 +369,7 @@ AREAS: tuple[type[Area], ...] = (
     PathSettings, XSettings, XBudgetSettings, FacebookSettings, GraphSettings, MastodonSettings, BlueskySettings,
     InstagramSettings, MediaSettings, DemoSettings, SyncSettings, TransportSettings, SentimentSettings,
     ModerationSettings, CrisisSettings, InboxSettings, DashboardSettings, PublishSettings, AuthSettings,
-    ArchiveSettings, RetentionSettings, ReportSettings)
+    ArchiveSettings, AuditSettings, RetentionSettings, ReportSettings)
 DYNAMIC: tuple[Dynamic, ...] = (X_PRICE, SYNC_INTERVAL, RETENTION_CLASS)
 SPECS: dict[str, Spec] = {spec.key: spec for cls in AREAS for spec in cls.specs()}
 

@@ -1,9 +1,12 @@
-"""Audit trail commands: ``audit verify|head|export`` and ``bench audit`` (logic in core/audit/, services/).
+"""Audit trail commands: ``audit verify|checkpoint|head|export`` and ``bench audit`` (logic in core/audit/,
+services/).
 
 Exit codes of ``audit verify``: 0 intact; 3 the chain is broken (a row edited, deleted, inserted or
 reordered); 4 the chain does not contain the countersigned head given with ``--head`` (rewritten or
-truncated); 5 the legal archive does not match its seals; 6 the append-only triggers were dropped.
-(1 is any other error, 2 a usage error, as for every command.)
+truncated); 7 the chain does not match a signed checkpoint (tail cut, chain rewritten, last rows rehashed), or a
+checkpoint is forged, edited or missing; 5 the legal archive does not match its seals; 6 the append-only
+triggers were dropped. (1 is any other error, 2 a usage error, as for every command.) ``audit verify`` opens the
+database read-only and works on a read-only copy of the evidence.
 """
 
 from __future__ import annotations
@@ -25,14 +28,14 @@ from console.cli import audit, bench, db_option, load_settings
 from core import audit as chain
 from core import repo
 from core.clock import PARIS, from_iso, utcnow
-from core.db import open_db, write_transaction
+from core.db import open_db, open_readonly, write_transaction
 from core.errors import ValidationError
-from services.archive import exports
+from services.archive import checkpoints, exports
 from services.archive import published as archive_service
 from services.archive.audit_trail import head_text
 from services.archive.published import Actor
 
-EXIT_CHAIN, EXIT_HEAD, EXIT_ARCHIVE, EXIT_GUARDS = 3, 4, 5, 6
+EXIT_CHAIN, EXIT_HEAD, EXIT_ARCHIVE, EXIT_GUARDS, EXIT_CHECKPOINT = 3, 4, 5, 6, 7
 _HEX64 = re.compile(r"\b[0-9a-fA-F]{64}\b")
 
 
@@ -103,18 +106,36 @@ def read_head(value: str) -> tuple[int | None, str]:
     return head_id, digest.lower()
 
 
+def checkpoints_option(func):  # type: ignore[no-untyped-def]
+    """The ``--checkpoints DIR`` option (default: PARVIS_AUDIT_CHECKPOINT_DIR, else checkpoints/ beside the database)."""
+    return click.option("--checkpoints", "checkpoint_dir", type=click.Path(file_okay=False, path_type=Path),
+                        default=None, help="Checkpoint folder (default: $PARVIS_AUDIT_CHECKPOINT_DIR, else "
+                                           "checkpoints/ beside the database).")(func)
+
+
 @audit.command("verify")
 @db_option
 @click.option("--head", "head", default=None, help="A countersigned head (file from `audit head`, or its hash).")
+@checkpoints_option
+@click.option("--public-key", "public_keys", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Trusted public key (PEM, from `audit checkpoint --public-key`); repeatable. Default: "
+                   "$PARVIS_AUDIT_PUBLIC_KEY, else the signing key's.")
+@click.option("--require-checkpoint", is_flag=True, help="Fail (exit 7) when the folder holds no checkpoint.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def audit_verify(db_path: Path | None, head: str | None, as_json: bool) -> None:
-    """Verify the hash chain, the append-only triggers and the archive seals (exit 0 when intact)."""
-    settings = load_settings(db_path)
-    db = open_existing(settings.db_path)
+def audit_verify(db_path: Path | None, head: str | None, checkpoint_dir: Path | None, public_keys: tuple[Path, ...],
+                 require_checkpoint: bool, as_json: bool) -> None:
+    """Verify the hash chain against the signed checkpoints, the triggers and the archive seals (exit 0 when
+    intact). Read-only: works on a read-only copy of the database."""
+    settings = load_settings(db_path, watch=False)
+    if not settings.db_path.exists():
+        raise click.ClickException(f"no database at {settings.db_path}: check --db or PARVIS_DB")
+    anchor = checkpoints.Anchor.from_settings(settings, folder=checkpoint_dir)
+    db = open_readonly(settings.db_path)
     try:
         started = time.perf_counter()
         report = chain.verify_chain(db)
         seconds = time.perf_counter() - started
+        anchored = checkpoints.check(db, anchor, public_keys=public_keys)
         guards = chain.missing_guards(db)
         archive = archive_service.verify_archive(db)
         head_problem = ""
@@ -128,19 +149,31 @@ def audit_verify(db_path: Path | None, head: str | None, as_json: bool) -> None:
                                    ": that event no longer exists") + " — the chain was rewritten or truncated")
     finally:
         db.close()
+    checkpoint_problems = list(anchored.problems)
+    if require_checkpoint and not anchored.checkpoints:
+        checkpoint_problems.append(f"no checkpoint in {anchor.folder}")
     code = 0
     if not report.ok:
         code = EXIT_CHAIN
     elif head_problem:
         code = EXIT_HEAD
+    elif checkpoint_problems:
+        code = EXIT_CHECKPOINT
     elif not archive.ok:
         code = EXIT_ARCHIVE
     elif guards:
         code = EXIT_GUARDS
+    latest = anchored.latest
     if as_json:
         click.echo(json.dumps({"ok": code == 0, "exit_code": code, "checked": report.checked,
                                "head_id": report.head_id, "head_hash": report.head_hash,
                                "broken_id": report.broken_id, "reason": report.reason, "head_problem": head_problem,
+                               "checkpoint_dir": str(anchor.folder), "checkpoints": anchored.checkpoints,
+                               "checkpoint_signatures_checked": anchored.signatures_checked,
+                               "latest_checkpoint": None if latest is None else {
+                                   "file": latest.name, "head_id": latest.head_id, "head_hash": latest.head_hash,
+                                   "count": latest.count, "taken_at": latest.taken_at, "key_id": latest.key_id},
+                               "checkpoint_problems": checkpoint_problems,
                                "archive_checked": archive.checked, "archive_problems": archive.problems,
                                "missing_triggers": guards, "verify_s": round(seconds, 3)}))
     elif report.ok:
@@ -153,12 +186,44 @@ def audit_verify(db_path: Path | None, head: str | None, as_json: bool) -> None:
         click.echo(f"HEAD MISMATCH: {head_problem}", err=True)
     elif head and report.ok and not as_json:
         click.echo("Countersigned head found in the chain: nothing before it was rewritten.")
+    for problem in checkpoint_problems:
+        click.echo(f"CHECKPOINT: {problem}", err=True)
+    if not anchored.checkpoints and not as_json:
+        click.echo(f"WARNING: no checkpoint in {anchor.folder}: a cut tail or a rewrite of the whole chain cannot be "
+                   "detected (take one: python -m console audit checkpoint)", err=True)
+    elif latest is not None and not checkpoint_problems and not as_json:
+        after = (f"; events after #{latest.head_id} are not covered by a checkpoint yet"
+                 if report.head_id and report.head_id > latest.head_id else "")
+        click.echo(f"Checkpoints hold: {anchored.checkpoints} signed checkpoint(s) (key {latest.key_id}), the latest "
+                   f"({latest.name}, event #{latest.head_id}) matches the chain{after}.")
     for problem in archive.problems:
         click.echo(f"ARCHIVE: {problem}", err=True)
     if guards:
         click.echo(f"WARNING: append-only trigger(s) missing: {', '.join(guards)} (dropped outside Parvis)", err=True)
     if code:
         raise SystemExit(code)
+
+
+@audit.command("checkpoint")
+@db_option
+@checkpoints_option
+@click.option("--public-key", "public_key", is_flag=True,
+              help="Print the public key (PEM) that verifies the checkpoints, for a third party; takes no checkpoint.")
+@click.option("--json", "as_json", is_flag=True, help="Print the checkpoint as JSON.")
+def audit_checkpoint(db_path: Path | None, checkpoint_dir: Path | None, public_key: bool, as_json: bool) -> None:
+    """Sign the head of the audit chain into a new checkpoint file outside the database (the worker takes one
+    every hour, and every command that writes audit events one at its end)."""
+    settings = load_settings(db_path, watch=False)
+    if public_key:
+        click.echo(checkpoints.Anchor.from_settings(settings, folder=checkpoint_dir).public_pem(), nl=False)
+        return
+    taken = checkpoints.take(settings, now=utcnow(), folder=checkpoint_dir)
+    assert taken is not None and taken.path is not None
+    if as_json:
+        click.echo(json.dumps({"file": str(taken.path), **taken.payload(), "signature": taken.signature}))
+    else:
+        click.echo(f"Checkpoint written: {taken.path}\nevent #{taken.head_id}, {taken.count} event(s), hash "
+                   f"{taken.head_hash}\nsigned {taken.taken_at} with key {taken.key_id}")
 
 
 @audit.command("head")

@@ -243,6 +243,22 @@ REASONS = {
     "export_integrity_broken": "Intégrité du journal d'audit rompue ({problem}) : export refusé ; prévenez le "
                                "service juridique. Vérification : `python -m console audit verify` "
                                "(--allow-broken exporte quand même, signalé dans le manifeste).",
+    "checkpoint_log_empty": "Le journal d'audit est vide : rien à sceller pour l'instant.",
+    "checkpoint_chain_broken": "Point de contrôle refusé : la chaîne d'audit est rompue à l'événement n° {broken_id}. "
+                               "Vérification : `python -m console audit verify` ; prévenez le service juridique.",
+    "checkpoint_chain_diverged": "Point de contrôle refusé : l'événement n° {head_id} ne correspond plus au dernier "
+                                 "point de contrôle signé ({file}) ; le journal a été tronqué ou réécrit. "
+                                 "Vérification : `python -m console audit verify` ; prévenez le service juridique.",
+    "checkpoint_not_ours": "Point de contrôle refusé : le dernier point de contrôle ({file}) n'est pas signé par la clé "
+                           "{key_id} (clé remplacée, ou fichier forgé). Restaurez la clé ou choisissez un nouveau "
+                           "dossier (PARVIS_AUDIT_CHECKPOINT_DIR), et prévenez le service juridique.",
+    "checkpoint_dir_unwritable": "Impossible d'écrire un point de contrôle dans {folder} : vérifiez le dossier "
+                                 "(PARVIS_AUDIT_CHECKPOINT_DIR) et ses droits.",
+    "checkpoint_key_unreadable": "Clé de signature du journal d'audit illisible ou impossible à créer : {path} "
+                                 "(PARVIS_AUDIT_SIGNING_KEY).",
+    "checkpoint_public_key_unreadable": "Aucune clé publique Ed25519 lisible dans {path}.",
+    "database_missing": "Aucune base de données à {path} : vérifiez --db ou PARVIS_DB.",
+    "database_unreadable": "La base {path} est illisible (fichier abîmé, ou pas une base Parvis).",
     "retention_negative": "Une durée de conservation ne peut pas être négative ({classes}).",
     "hold_reason_required": "Un gel juridique a besoin d'un motif (ex. la référence du dossier).",
     "hold_target_required": "Un gel juridique a besoin d'une plateforme et d'un identifiant de conversation ou "

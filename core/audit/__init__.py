@@ -12,8 +12,9 @@ Residents' and agents' free text (fields an event names in ``erasable``) is kept
 its salted hash, so that it can be erased while the chain still verifies (``texts``, decision 0035).
 
 Layout: ``base`` (AuditEvent), ``events_*`` (one module per area), ``chain`` (record, verify, read), ``texts``
-(erasable free text).
-Everything public is re-exported here: callers write ``audit.record(...)``, ``audit.MentionHidden(...)``.
+(erasable free text), ``checkpoint`` (signed checkpoints of the head, kept outside the database: they catch a cut
+tail or a rewrite that the chain alone cannot see). Everything public but ``checkpoint`` is re-exported here:
+callers write ``audit.record(...)``, ``audit.MentionHidden(...)``, and ``from core.audit import checkpoint``.
 """
 
 from core.audit.base import GENESIS, SYSTEM_CLI, SYSTEM_WORKER, AuditEvent, event_classes

@@ -101,14 +101,15 @@ class ChainReport:
     reason: str = ""
 
 
-def iter_rows(db: Database, *, batch: int = 1_000) -> Iterator[tuple[Any, ...]]:
-    """Every audit row in id order, streamed from one cursor (constant memory, one consistent snapshot).
+def iter_rows(db: Database, *, batch: int = 1_000, after_id: int = 0) -> Iterator[tuple[Any, ...]]:
+    """Every audit row in id order (those after ``after_id``), streamed from one cursor (constant memory, one
+    consistent snapshot).
 
     Small ``fetchmany`` batches: holding tens of thousands of row tuples alive makes Python's cyclic garbage
     collector rescan them over and over, which doubled the verification time of a million rows.
     """
     cursor = db.conn.execute("SELECT id, at, actor, role, event, subject, properties, prev_hash, hash "
-                             "FROM audit_log ORDER BY id")
+                             "FROM audit_log WHERE id > ? ORDER BY id", (after_id,))
     try:
         while rows := cursor.fetchmany(batch):
             yield from rows
@@ -116,23 +117,28 @@ def iter_rows(db: Database, *, batch: int = 1_000) -> Iterator[tuple[Any, ...]]:
         cursor.close()
 
 
-def verify_chain(db: Database) -> ChainReport:
-    """Recompute every hash; report the first row edited, deleted, inserted or reordered."""
+def verify_chain(db: Database, *, after: tuple[int, str] | None = None) -> ChainReport:
+    """Recompute every hash; report the first row edited, deleted, inserted or reordered.
+
+    ``after=(id, hash)``: verify only the rows after row ``id``, taking ``hash`` as its hash (a signed checkpoint
+    already vouches for the rows up to it: see core/audit/checkpoint.py); ``checked`` counts the rows read.
+    """
     # The loop creates no reference cycles; pausing the cyclic GC saves ~15% on a million rows.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _verify_rows(db)
+        return _verify_rows(db, *(after or (0, GENESIS)))
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _verify_rows(db: Database) -> ChainReport:
-    prev_hash, expected_id, checked = GENESIS, 1, 0
+def _verify_rows(db: Database, after_id: int, after_hash: str) -> ChainReport:
+    prev_hash, expected_id, checked = after_hash, after_id + 1, 0
     sha = hashlib.sha256
     fast = _fast_canonical
-    for rid, at, actor, role, event, subject, properties, stored_prev, stored_hash in iter_rows(db):
+    rows = iter_rows(db, after_id=after_id)
+    for rid, at, actor, role, event, subject, properties, stored_prev, stored_hash in rows:
         if rid != expected_id:
             reason = "missing row(s) before this one (deleted)" if rid > expected_id else "id out of order"
             return ChainReport(False, checked, rid, prev_hash, rid, reason)
@@ -148,7 +154,7 @@ def _verify_rows(db: Database) -> ChainReport:
         prev_hash = stored_hash
         expected_id += 1
         checked += 1
-    return ChainReport(True, checked, expected_id - 1 if checked else None, prev_hash)
+    return ChainReport(True, checked, expected_id - 1 if expected_id > 1 else None, prev_hash)
 
 
 def events_for(db: Database, subject: str) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from services.archive.retention import PURGE_INTERVAL_S
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = ["sync-requests", "sync:demo", "publish-replies", "reprioritize", "heartbeat", "retention-purge",
-            "publish"]
+            "publish", "audit-checkpoint"]
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def no_extra_jobs(monkeypatch):
 def test_the_worker_lists_every_job_explicitly(settings, now):
     listed = worker.jobs(settings, [DemoConnector(clock=lambda: now)])
     assert [(j.name, j.every_s) for j in listed] == list(zip(EXPECTED, [
-        worker.REQUESTS_S, 30, 7, worker.REPRIORITIZE_S, worker.HEARTBEAT_S, PURGE_INTERVAL_S, 7], strict=True))
+        worker.REQUESTS_S, 30, 7, worker.REPRIORITIZE_S, worker.HEARTBEAT_S, PURGE_INTERVAL_S, 7, 3600], strict=True))
 
 
 def test_the_scheduler_holds_the_listed_jobs_and_skips_a_duplicate_extra(settings, now, no_extra_jobs):
