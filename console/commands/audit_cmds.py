@@ -106,8 +106,9 @@ def read_head(value: str) -> tuple[int | None, str]:
     return head_id, digest.lower()
 
 
-def checkpoints_option(func):  # type: ignore[no-untyped-def]
-    """The ``--checkpoints DIR`` option (default: PARVIS_AUDIT_CHECKPOINT_DIR, else checkpoints/ beside the database)."""
+def checkpoints_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The ``--checkpoints DIR`` option (default: PARVIS_AUDIT_CHECKPOINT_DIR, else checkpoints/ beside the
+    database)."""
     return click.option("--checkpoints", "checkpoint_dir", type=click.Path(file_okay=False, path_type=Path),
                         default=None, help="Checkpoint folder (default: $PARVIS_AUDIT_CHECKPOINT_DIR, else "
                                            "checkpoints/ beside the database).")(func)

@@ -249,9 +249,9 @@ REASONS = {
     "checkpoint_chain_diverged": "Point de contrôle refusé : l'événement n° {head_id} ne correspond plus au dernier "
                                  "point de contrôle signé ({file}) ; le journal a été tronqué ou réécrit. "
                                  "Vérification : `python -m console audit verify` ; prévenez le service juridique.",
-    "checkpoint_not_ours": "Point de contrôle refusé : le dernier point de contrôle ({file}) n'est pas signé par la clé "
-                           "{key_id} (clé remplacée, ou fichier forgé). Restaurez la clé ou choisissez un nouveau "
-                           "dossier (PARVIS_AUDIT_CHECKPOINT_DIR), et prévenez le service juridique.",
+    "checkpoint_not_ours": "Point de contrôle refusé : le dernier point de contrôle ({file}) n'est pas signé par "
+                           "la clé {key_id} (clé remplacée, ou fichier forgé). Restaurez la clé ou choisissez un "
+                           "nouveau dossier (PARVIS_AUDIT_CHECKPOINT_DIR), et prévenez le service juridique.",
     "checkpoint_dir_unwritable": "Impossible d'écrire un point de contrôle dans {folder} : vérifiez le dossier "
                                  "(PARVIS_AUDIT_CHECKPOINT_DIR) et ses droits.",
     "checkpoint_key_unreadable": "Clé de signature du journal d'audit illisible ou impossible à créer : {path} "

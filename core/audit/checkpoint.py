@@ -154,8 +154,8 @@ def load_public_keys(path: Path) -> list[Ed25519PublicKey]:
     try:
         data = path.read_bytes()
     except OSError as err:
-        raise ConfigError(f"the public key file {path} cannot be read: {err}", reason="checkpoint_public_key_unreadable",
-                          path=str(path)) from err
+        raise ConfigError(f"the public key file {path} cannot be read: {err}",
+                          reason="checkpoint_public_key_unreadable", path=str(path)) from err
     keys: list[Ed25519PublicKey] = []
     for block in _PEM_BLOCK.finditer(data):
         try:
