@@ -15,7 +15,7 @@ from core.clock import Clock
 from core.models import Agent, Draft, DraftState, InboxItem, Platform
 from services.outbox import DEFAULT_POLICY, PublishPolicy
 from services.permissions import Action, require
-from services.publishing import worker_identity
+from services.outbox.engine import worker_identity
 from services.reply_outbox import DueResult, ReplyWorker
 
 __all__ = ["ApprovalItem", "DueResult", "baseline", "diff_lines", "publish_due", "queue"]
