@@ -15,7 +15,7 @@ from core.config import Settings
 from core.errors import ParvisError
 from core.models import Agent
 from moderation import legal
-from services import assembly, moderation_actions, moderation_bans
+from services import assembly, moderation_actions, moderation_bans, moderation_queue
 from services.moderation_queue import FLAG_LABELS_FR, SELF_HARM_HELP_FR, QueueItem
 from services.permissions import Action, can
 
@@ -24,7 +24,8 @@ BAN_HELP = ("Bloque l'auteur sur le compte de la ville (Facebook : bannissement 
             "blocage du compte). Ses anciens messages restent en ligne.")
 GROUND_LABELS = {g.code.value: g.label_fr for g in legal.GROUNDS}
 MARK_LABELS = {"": "Aucune", "elected": "Élu(e)", "opposition": "Élu(e) d'opposition"}
-ACTION_FR = {"hide": "masquer", "delete": "supprimer", "ban": "bannir l'auteur"}
+ACTION_FR = {"hide": "masquer", "delete": "supprimer", "ban": "bannir l'auteur", "unhide": "rendre visible",
+             "unban": "lever le bannissement"}
 ACTION_DONE = {"hide": "Message masqué.", "delete": "Message supprimé.", "ban": "Auteur banni de la page."}
 UNBANNED = "Bannissement levé : l'auteur peut de nouveau interagir avec le compte de la ville."
 PENDING = "Demande envoyée à la direction de la communication : un élu ne peut être modéré sans sa confirmation."
@@ -48,11 +49,18 @@ def run(call: Callable[..., Any], ok_text: str | Callable[[Any], str], **kwargs:
         st.session_state[FLASH_KEY] = ("error", message_for(err))
 
 
+def said(done_text: str) -> Callable[[Any], str]:
+    """The success text of an act on the platform: ``done_text``, or "sent, being recorded" when its record is
+    still being written (the platform did it: never "nothing changed")."""
+    return lambda out: (out.message or done_text) if out is not None and out.done else (
+        done_text if out is None else PENDING)
+
+
 def _restrict(uid: str, action: str, actor: Agent) -> None:
     ground = st.session_state.get(f"moderation_ground_{uid}") or None
     confirm = bool(st.session_state.get(f"moderation_confirm_{uid}"))
-    run(moderation_actions.restrict, lambda out: ACTION_DONE[action] if out.done else PENDING,
-        settings=deps.settings(), uid=uid, action=action, ground=ground, actor=actor, confirm_elected=confirm)
+    run(moderation_actions.restrict, said(ACTION_DONE[action]), settings=deps.settings(), uid=uid, action=action,
+        ground=ground, actor=actor, confirm_elected=confirm)
 
 
 def available(settings: Settings, item: QueueItem) -> set[str]:
@@ -147,7 +155,7 @@ def show_hidden(item: QueueItem, agent: Agent, settings: Settings) -> None:
         components.resident_text(item.item.mention.text)
         if can(agent, Action.MODERATE) and "unhide" in available(settings, item):
             st.button("Rendre visible", key=f"unhide_{item.uid}", on_click=lambda: run(
-                moderation_actions.unhide, "Message de nouveau visible.", settings=settings, uid=item.uid,
+                moderation_actions.unhide, said("Message de nouveau visible."), settings=settings, uid=item.uid,
                 actor=agent))
 
 
@@ -162,8 +170,34 @@ def show_banned(banned: moderation_bans.BannedAuthor, agent: Agent, settings: Se
             components.resident_text(banned.item.mention.text)
         if can(agent, Action.MODERATE) and banned.can_unban:
             st.button("Lever le bannissement", key=f"unban_{ban.platform}_{ban.author_platform_id}",
-                      on_click=lambda: run(moderation_bans.unban, UNBANNED, settings=settings, platform=ban.platform,
-                                           author_platform_id=ban.author_platform_id, actor=agent))
+                      on_click=lambda: run(moderation_bans.unban, said(UNBANNED), settings=settings,
+                                           platform=ban.platform, author_platform_id=ban.author_platform_id,
+                                           actor=agent))
         elif can(agent, Action.MODERATE):
             st.caption("Le bannissement ne peut pas être levé depuis Parvis pour ce compte : le lever sur la "
                        "plateforme.")
+
+
+def show_open_act(entry: moderation_queue.OpenAct, agent: Agent) -> None:
+    """An act sent to the platform whose outcome is not settled: being recorded or checked (wait), or
+    « à vérifier » (a person looks on the platform and says whether it was done)."""
+    act = entry.act
+    with st.container(border=True):
+        what = ACTION_FR.get(act.action, act.action)
+        st.markdown(f"**{components.md_escape(what.capitalize())}** · demandé le {format_paris(act.claimed_at)}"
+                    + (f" · motif « {GROUND_LABELS.get(act.ground, act.ground)} »" if act.ground else ""))
+        if entry.item is not None:
+            st.markdown(components.item_header(entry.item))
+            components.resident_text(entry.item.mention.text)
+        if act.state == "sending":
+            st.caption("Envoyée à la plateforme : enregistrement ou vérification en cours"
+                       + (f" ({act.error})" if act.error else "") + ". Elle ne peut pas être refaite pour l'instant.")
+            return
+        st.warning(f"À vérifier : {act.error} Ouvrez le message sur la plateforme : l'action y est-elle faite ?")
+        if can(agent, Action.MODERATE):
+            a, b = st.columns(2)
+            a.button("Elle est faite", key=f"act_done_{act.id}", on_click=lambda: run(
+                moderation_actions.verify_act, "Action marquée faite.", act_id=act.id, actor=agent, done=True))
+            b.button("Elle n'est pas faite", key=f"act_not_done_{act.id}", on_click=lambda: run(
+                moderation_actions.verify_act, "Action marquée non faite : vous pouvez la refaire.", act_id=act.id,
+                actor=agent, done=False))

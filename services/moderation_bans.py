@@ -1,8 +1,9 @@
 """Authors banned through Parvis (read side) and lifting a ban; banning itself is ``moderation_actions.restrict``.
 
 A ban is kept in ``author_bans`` while it lasts, with the message that led to it and its legal ground. Lifting it
-calls the platform first (``unban(author)`` on the connector of that message), then forgets the row and records
-``author-unbanned`` in one write transaction; a platform failure leaves the ban in place.
+goes through the outbox like every act on the platform (decision 0051): the intent is committed, then
+``unban(author)`` is called on the connector of that message, then the row is forgotten and ``author-unbanned``
+recorded under the act's token; a platform refusal leaves the ban in place.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from core import audit, author_bans_repo, moderation_actions_repo, repo
+from core import author_bans_repo, repo
 from core.config import Settings
 from core.errors import NotFoundError, ParvisError, ValidationError
 from core.models import Agent, InboxItem
-from core.storage import write_transaction
 from services import assembly
-from services.moderation_actions import MAX_NOTE_LEN, can_do, platform_call
+from services.moderation_actions import MAX_NOTE_LEN, Outcome, act, can_do
+from services.outbox.engine import Hook
+from services.outbox.moderation import ActRequest
 from services.permissions import Action, require
 
 
@@ -57,7 +59,7 @@ def _unbannable(settings: Settings, item: InboxItem) -> bool:
 
 
 def unban(db: Database, settings: Settings, platform: str, author_platform_id: str, *, actor: Agent, now: datetime,
-          note: str = "") -> None:
+          note: str = "", hook: Hook | None = None) -> Outcome:
     """Lift a ban on its platform, then forget it (audited with the ground of the ban)."""
     require(actor, Action.MODERATE)
     body = (note or "").strip()
@@ -68,11 +70,6 @@ def unban(db: Database, settings: Settings, platform: str, author_platform_id: s
         raise ValidationError(f"{author_platform_id} is not banned")
     item = repo.get_item(db, ban.mention_uid)  # NotFoundError once purged: the connector is unknown
     connector = assembly.connector_for(settings, item.mention)
-    platform_call(connector, "unban", item.mention)  # the banned author wrote that message; raises: ban kept
-    with write_transaction(db):
-        author_bans_repo.remove_ban(db, platform, author_platform_id)
-        audit.record(db, audit.AuthorUnbanned(actor=actor.email, role=actor.role, subject=ban.mention_uid,
-                                              connector=connector.name, author=ban.handle,
-                                              author_id=ban.author_platform_id, ground=ban.ground, note=body), at=now)
-        moderation_actions_repo.add_decision(db, ban.mention_uid, "unban", ground=None, detail=body, unlawful=False,
-                                             flagged_at=item.ingested_at, decided_at=now, agent_id=actor.id)
+    request = ActRequest(action="unban", mention_uid=ban.mention_uid, ground=ban.ground, note=body)
+    # the banned author wrote that message; a refusal raises and the ban is kept
+    return act(db, connector, item.mention, request, actor=actor, now=now, hook=hook)

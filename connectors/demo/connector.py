@@ -126,7 +126,7 @@ class DemoConnector:
         rec = self._outbox.append(build)
         return Published(platform_id=rec["platform_id"], permalink=rec["permalink"])
 
-    # ---- optional lookups used by the publishing worker (services/publishing_reconcile.py, reply_outbox.py) ----
+    # ---- optional lookups used by the outbox (services/publishing_reconcile.py, reply_sending.py, outbox/) ----
     def _visible_posts(self) -> list[dict[str, Any]]:
         """Posts on the sandbox timeline now: not deleted, natively scheduled ones only once their time came."""
         records = self._outbox.read()
@@ -168,6 +168,19 @@ class DemoConnector:
             if rec["platform_id"] == platform_id:
                 return Published(platform_id=platform_id, permalink=rec.get("permalink"))
         return None
+
+    def act_applied(self, action: str, mention: Mention) -> bool:
+        """Whether moderation ``action`` is in effect on the sandbox now (optional lookup of the outbox, decision
+        0051): ``delete`` once deleted; ``hide``/``unhide`` and ``ban``/``unban`` by the latest of the pair on that
+        message (author), a message never hidden being visible and an author never banned free."""
+        records = self._outbox.read()
+        if action == "delete":
+            return any(r.get("kind") == "delete" and r.get("target") == mention.platform_id for r in records)
+        pair, target = ((("hide", "unhide"), mention.platform_id) if action in ("hide", "unhide")
+                        else (("ban", "unban"), mention.author.platform_id))
+        last = next((r.get("kind") for r in reversed(records)
+                     if r.get("kind") in pair and r.get("target") == target), None)
+        return last == action if last is not None else action in ("unhide", "unban")
 
     def _moderate(self, kind: str, target: str, mention: Mention | None = None) -> None:
         now = to_iso(self.clock())

@@ -1,6 +1,7 @@
 """Modération: crisis banner, flagged messages above the threshold (highest priority first) with the reasons,
 actions with their legal ground, director confirmations for elected officials, time to action against the target,
-hidden messages and banned authors (unhide, lift a ban where the platform allows it).
+hidden messages and banned authors (unhide, lift a ban where the platform allows it), and the acts sent to a
+platform whose outcome is still being recorded or is « à vérifier » (decision 0051).
 
 Community managers and directors act; legal staff read (escalations reach them); administrators are refused.
 The services check the roles again.
@@ -36,6 +37,7 @@ try:
         if not (can(agent, Action.MODERATE) or agent.role is Role.LEGAL):
             st.error(REFUSAL)
             st.stop()
+        moderation_actions.finish_records(db, now=now)  # acts done on a platform whose record was delayed
         target = moderation_queue.action_target(settings)
         threshold = moderation_queue.threshold(settings)
         services = moderation_queue.municipal_services(settings)
@@ -44,6 +46,7 @@ try:
         hidden = moderation_queue.hidden_items(db, now, target=target)
         banned = moderation_bans.banned_authors(db, settings, viewer=agent)
         pending = moderation_queue.pending_confirmations(db, viewer=agent)
+        open_acts = moderation_queue.open_acts(db, viewer=agent)
         report = moderation_queue.time_to_action_report(db, now - timedelta(days=30), target=target)
 except ParvisError as err:
     st.error(md_escape(message_for(err)))
@@ -76,10 +79,17 @@ if pending:
             if can(agent, Action.MODERATE_CONFIRM):
                 a, b = st.columns(2)
                 a.button("Confirmer", key=f"confirm_{req.id}", on_click=lambda r=req.id: view.run(
-                    moderation_actions.confirm_request, "Modération confirmée et effectuée.", settings=settings,
-                    request_id=r, actor=agent))
+                    moderation_actions.confirm_request, view.said("Modération confirmée et effectuée."),
+                    settings=settings, request_id=r, actor=agent))
                 b.button("Refuser", key=f"refuse_{req.id}", on_click=lambda r=req.id: view.run(
                     moderation_actions.refuse_request, "Demande refusée.", request_id=r, actor=agent))
+
+if open_acts:
+    st.subheader("Actions envoyées aux plateformes, à suivre")
+    st.caption("Envoyées, pas encore enregistrées ou vérifiées ; ou « à vérifier » : Parvis ne peut pas savoir si "
+               "la plateforme les a faites.")
+    for entry in open_acts[:SHOWN]:
+        view.show_open_act(entry, agent)
 
 st.subheader("File de modération")
 if not items:
