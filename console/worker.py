@@ -3,8 +3,9 @@
 Each connector is synced on its own interval (``PARVIS_SYNC_INTERVAL_S``, default 60 s; per connector
 ``PARVIS_SYNC_INTERVAL_<NAME>_S``); a heartbeat is written every few seconds so the console can show
 "dernière synchro il y a 12 s"; SIGTERM/SIGINT stop the loop gracefully after the job in progress.
-Other periodic jobs (publishing due posts, re-prioritising, retention) register through :data:`EXTRA_JOBS`.
-Never imports Streamlit.
+Other periodic jobs (the outbox, re-prioritising, retention) register through :data:`EXTRA_JOBS`; a job that
+also has ``seconds_until_due(now)`` (the outbox: console/publishing_jobs.py) is run as soon as it is due, the loop
+sleeping until then rather than until its interval (wake-on-due). Never imports Streamlit.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import signal
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 import schedule
 
@@ -33,6 +35,7 @@ WORKER_NAME = "worker"
 
 # (name, interval seconds, job(settings, now)) — appended by other modules (publishing, retention, ...).
 EXTRA_JOBS: list[tuple[str, int, Callable[[Settings, datetime], None]]] = []
+LOOP_MAX_S = 1.0  # the loop looks at its jobs at least this often
 
 
 def _guarded(name: str, fn: Callable[[], None]) -> Callable[[], None]:
@@ -89,26 +92,6 @@ def sync_requests_job(settings: Settings, connectors: Sequence[Connector], *, cl
     return _guarded("sync-requests", run)
 
 
-def replies_job(settings: Settings, *, clock: Clock = utcnow) -> Callable[[], None]:
-    """A job that sends the scheduled replies whose time has come (demo data to the sandbox), exactly once:
-    under the same ``publisher`` lease and worker identity as the posts' job (console/publishing_jobs.py)."""
-    from console.publishing_jobs import WORKER_ID
-    from services import approvals, assembly
-    from services.outbox import PublishPolicy
-
-    policy = PublishPolicy.from_settings(settings)
-
-    def run() -> None:
-        db = open_db(settings.db_path)
-        try:
-            def choose(draft):  # type: ignore[no-untyped-def]
-                return assembly.connector_for(settings, repo.get_item(db, draft.mention_uid).mention)
-            approvals.publish_due(db, choose, now=clock(), clock=clock, worker_id=WORKER_ID, policy=policy)
-        finally:
-            db.close()
-    return _guarded("publish-replies", run)
-
-
 def reprioritize_job(settings: Settings, *, clock: Clock = utcnow) -> Callable[[], None]:
     """A job that raises the priority of open items as they wait (the waiting time is part of the priority)."""
     from core import moderation_repo
@@ -137,8 +120,6 @@ def build_scheduler(settings: Settings, connectors: Sequence[Connector], *, cloc
         every = settings.get_int(f"PARVIS_SYNC_INTERVAL_{connector.name.upper()}_S", default)
         scheduler.every(max(1, every)).seconds.do(sync_job(settings, connector, clock=clock, score=score)).tag(
             f"sync:{connector.name}")
-    tick = max(1, settings.get_int("PARVIS_PUBLISH_TICK_S", 15))
-    scheduler.every(tick).seconds.do(replies_job(settings, clock=clock)).tag("publish-replies")
     scheduler.every(REPRIORITIZE_S).seconds.do(reprioritize_job(settings, clock=clock)).tag("reprioritize")
     scheduler.every(HEARTBEAT_S).seconds.do(
         heartbeat_job(settings, clock(), clock=clock, names=[c.name for c in connectors])).tag("heartbeat")
@@ -155,15 +136,32 @@ def run(settings: Settings, connectors: Sequence[Connector], *, stop: threading.
     log.info("worker started (pid %d) on %s with connectors: %s", os.getpid(), settings.db_path,
              ", ".join(c.name for c in connectors) or "none")
     scheduler.run_all()
+    wakers = [(name, job) for name, _, job in EXTRA_JOBS if callable(getattr(job, "seconds_until_due", None))]
     loops = 0
     while not stop.is_set():
         scheduler.run_pending()
+        wake_in = run_due(settings, wakers, clock)
         loops += 1
         if max_loops is not None and loops >= max_loops:
             break
         idle = scheduler.idle_seconds
-        stop.wait(timeout=min(1.0, max(0.05, idle if idle is not None else 1.0)))
+        stop.wait(timeout=min(LOOP_MAX_S, wake_in, max(0.05, idle if idle is not None else LOOP_MAX_S)))
     log.info("worker stopped")
+
+
+def run_due(settings: Settings, wakers: Sequence[tuple[str, Any]], clock: Clock) -> float:
+    """Run the wake-on-due jobs that are due; seconds until the next one is (at most :data:`LOOP_MAX_S`)."""
+    wake_in = LOOP_MAX_S
+    for name, job in wakers:
+        try:
+            due_in = job.seconds_until_due(clock())
+            if due_in <= 0:
+                _guarded(name, lambda job=job: job(settings, clock()))()
+                due_in = job.seconds_until_due(clock())
+            wake_in = min(wake_in, due_in)
+        except Exception:  # noqa: BLE001 - top of a worker job: log and keep the loop alive
+            log.exception("job %s could not tell when it is due; asking again shortly", name)
+    return max(0.0, wake_in)
 
 
 def install_signal_handlers(stop: threading.Event) -> None:

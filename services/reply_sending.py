@@ -340,6 +340,9 @@ class ReplyKind(OutboxKind):
         except ParvisError as err:  # audited by claim(); the next reply still goes out
             log.warning("scheduled reply %s not sent: %s", key, err)
             report.results.append(DueResult(key, False, err.code))
+            with write_transaction(self.db):  # still scheduled (refused as a duplicate...): not before a minute
+                outbox_repo.update_send(self.db, key, now=now, expect_state=S.SCHEDULED, not_before=now + SLOW_RETRY,
+                                        send_error_code=err.code, send_error=str(err)[:500])
             return None
         if c is None:
             self.engine.check_lease()
