@@ -24,7 +24,7 @@ from connectors.base import Connector
 from core import repo
 from core.clock import Clock
 from core.config import Settings
-from core.errors import ParvisError
+from core.errors import NotFoundError, ParvisError
 from core.models import Draft, Mention
 from core.storage import open_db
 from services import recurrence
@@ -70,7 +70,11 @@ def build_runner(db: Database, settings: Settings, clock: Clock, *,
             return None
 
     def for_draft(draft: Draft) -> Connector | None:
-        return for_mention(repo.get_item(db, draft.mention_uid or "").mention)
+        try:
+            mention = repo.get_item(db, draft.mention_uid or "").mention
+        except NotFoundError:  # purged meanwhile: nothing to reply to or look under
+            return None
+        return for_mention(mention)
 
     posts = connectors if connectors is not None else _connectors(settings)
     return Runner(db, kinds(posts, for_draft, for_mention), clock=clock, policy=PublishPolicy.from_settings(settings),

@@ -34,6 +34,14 @@ def _guard(fn: Callable[[], str]) -> None:
         _flash("error", message_for(err))
 
 
+def _sent_text(draft: Any) -> str:
+    """The reply went out; its record may still be being written (database busy): say so, never "not sent"."""
+    if draft.state is DraftState.PUBLISHING:
+        return ("Réponse envoyée à la plateforme ; son enregistrement est en cours (la base de données est "
+                "momentanément occupée) : il sera terminé automatiquement.")
+    return "Réponse envoyée."
+
+
 def _send_new(uid: str, agent: Agent, key: str) -> None:
     """Create the draft, then send it, or submit it when it needs a director's approval."""
     def run() -> str:
@@ -46,9 +54,9 @@ def _send_new(uid: str, agent: Agent, key: str) -> None:
                 st.session_state[key] = ""
                 return "Réponse soumise à la validation de la direction."
             connector = assembly.connector_for(deps.settings(), repo.get_item(db, uid).mention)
-            replies.send(db, agent, draft.id, connector, now=now)
+            sent = replies.send(db, agent, draft.id, connector, now=now)
         st.session_state[key] = ""
-        return "Réponse envoyée."
+        return _sent_text(sent)
     _guard(run)
 
 
@@ -68,8 +76,7 @@ def _draft_action(action: str, draft_id: int, agent: Agent, key: str | None = No
             draft = repo.get_draft(db, draft_id)
             if action == "send":
                 connector = assembly.connector_for(deps.settings(), repo.get_item(db, draft.mention_uid or "").mention)
-                replies.send(db, agent, draft_id, connector, now=now)
-                return "Réponse envoyée."
+                return _sent_text(replies.send(db, agent, draft_id, connector, now=now))
             if action == "submit":
                 if key is not None:
                     replies.edit(db, agent, draft_id, body=st.session_state.get(key, draft.body), now=now)

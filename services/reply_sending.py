@@ -51,7 +51,7 @@ from services.outbox.engine import (
 from services.replies import blocked_error, recheck_draft, require_may_handle
 
 __all__ = ["ALREADY_FR", "Claim", "DueResult", "ReplyKind", "ReplyReport", "can_look_up", "claim", "classify",
-           "deadline", "fail", "mark_sent", "send_now", "superseded", "to_verify", "verify"]
+           "deadline", "fail", "finish_records", "mark_sent", "send_now", "superseded", "to_verify", "verify"]
 
 log = logging.getLogger("parvis.publishing.replies")
 S = DraftState
@@ -229,6 +229,13 @@ def send_now(db: Database, agent: Agent, draft_id: int, connector: Connector, *,
     if delivery.error is not None:
         raise delivery.error
     return repo.get_draft(db, draft_id)
+
+
+def finish_records(db: Database, *, now: datetime) -> int:
+    """Write the outcomes of this process's sends whose record could not be written at once (database locked past
+    the busy timeout, disk full): the replies went out. Run by every send, and by the inbox page."""
+    engine = Engine(db, [ReplyKind(lambda _draft: None)], clock=lambda: now)
+    return engine.flush_unrecorded()
 
 
 def verify(db: Database, agent: Agent, draft_id: int, *, published: bool, now: datetime, link: str = "") -> Draft:

@@ -223,6 +223,24 @@ class FacebookConnector:
         if answer.get("success") is not True:
             raise MalformedPayload("DELETE /{page}/blocked: Facebook did not confirm lifting the ban")
 
+    def act_applied(self, action: str, mention: Mention) -> bool:
+        """Whether a moderation act is in effect now (the outbox's lookup after an uncertain answer or a crash,
+        decision 0051): ban/unban from the Page's blocked list, hide/unhide from the comment's ``is_hidden``.
+        Raises when it cannot tell, and always for ``delete``: Graph answers the same error for a deleted comment
+        and for one the token may not read."""
+        if action in ("ban", "unban"):
+            blocked = self._is_blocked(self._user_id(mention.author))
+            if blocked is None:
+                raise Unavailable("GET /{page}/blocked: cannot tell whether the author is blocked")
+            return blocked is (action == "ban")
+        if action in ("hide", "unhide"):
+            answer = self._call("GET /{id}", self._api.get_object, mention.platform_id, fields="id,is_hidden")
+            hidden = answer.get("is_hidden")
+            if not isinstance(hidden, bool):
+                raise MalformedPayload("GET /{id}?fields=is_hidden: no is_hidden in the answer")
+            return hidden is (action == "hide")
+        raise Unsupported(f"Facebook cannot tell whether a {action} happened")
+
     def _is_blocked(self, user: str) -> bool | None:
         """Whether ``user`` is on the Page's blocked list (``GET /{page}/blocked?user=``); None if it cannot tell."""
         try:

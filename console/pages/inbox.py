@@ -9,7 +9,7 @@ from console.messages import PLATFORM_LABELS, STATUS_LABELS, message_for
 from core import repo
 from core.clock import PARIS, format_paris
 from core.errors import ParvisError
-from services import inbox
+from services import inbox, reply_sending
 
 PAGE_SIZE = 50
 ORDERS = {"priority": "Priorité", "newest": "Plus récents", "oldest": "Plus anciens"}
@@ -18,6 +18,7 @@ st.title("Boîte de réception")
 inbox_actions.show_flash()
 
 with deps.db() as db:
+    reply_sending.finish_records(db, now=deps.now())  # replies sent whose record was delayed (database busy)
     agent = deps.current_agent(db)
     agents = repo.list_agents(db)
     tags = repo.all_tags(db)
