@@ -179,7 +179,7 @@ def register_jobs(settings: Settings) -> None:
         return
     job = OutboxJob(settings)
     _JOBS[:] = [job]
-    worker.EXTRA_JOBS.append((JOB_NAME, int(max_sleep(settings).total_seconds()), job))
+    worker.EXTRA_JOBS.append((JOB_NAME, int(max_sleep(settings).total_seconds()), job))  # type: ignore[arg-type]
 
 
 def release(settings: Settings, now: datetime) -> None:

@@ -273,32 +273,36 @@ def apply_done(db: Database, act: Act, *, via: str, now: datetime, actor: tuple[
     current = not acts_repo.later_done_on(db, act.target, after=act.id)
     item = repo.get_item(db, act.mention_uid)
     ground = act.ground or ""
-    base = {"actor": email, "role": role, "subject": act.mention_uid, "act_id": act.id, "via": via}
     if act.action == "hide":
         if current:
             repo.set_hidden(db, act.mention_uid, True, now=now)
-        event: audit.AuditEvent = audit.MentionHidden(**base, ground=ground, connector=act.connector,
-                                                      confirmed_by=act.confirmed_by)
+        event: audit.AuditEvent = audit.MentionHidden(
+            actor=email, role=role, subject=act.mention_uid, act_id=act.id, via=via, ground=ground,
+            connector=act.connector, confirmed_by=act.confirmed_by)
     elif act.action == "unhide":
         if current:
             repo.set_hidden(db, act.mention_uid, False, now=now)
-        event = audit.MentionUnhidden(**base, connector=act.connector, note=act.note)
+        event = audit.MentionUnhidden(actor=email, role=role, subject=act.mention_uid, act_id=act.id, via=via,
+                                      connector=act.connector, note=act.note)
     elif act.action == "delete":
         if current:
             repo.record_platform_change(db, act.mention_uid, "deleted", now=now, raw={"by": email, "ground": ground})
-        event = audit.MentionDeleted(**base, ground=ground, connector=act.connector, confirmed_by=act.confirmed_by)
+        event = audit.MentionDeleted(actor=email, role=role, subject=act.mention_uid, act_id=act.id, via=via,
+                                     ground=ground, connector=act.connector, confirmed_by=act.confirmed_by)
     elif act.action == "ban":
         if current:
             author_bans_repo.add_ban(db, author_bans_repo.Ban(
                 platform=act.platform, author_platform_id=act.author_platform_id, handle=act.author_handle,
                 mention_uid=act.mention_uid, ground=ground, connector=act.connector, banned_by=act.agent_id,
                 banned_at=now))
-        event = audit.AuthorBanned(**base, ground=ground, connector=act.connector, confirmed_by=act.confirmed_by,
+        event = audit.AuthorBanned(actor=email, role=role, subject=act.mention_uid, act_id=act.id, via=via,
+                                   ground=ground, connector=act.connector, confirmed_by=act.confirmed_by,
                                    author=act.author_handle, author_id=act.author_platform_id)
     else:
         if current:
             author_bans_repo.remove_ban(db, act.platform, act.author_platform_id)
-        event = audit.AuthorUnbanned(**base, connector=act.connector, author=act.author_handle,
+        event = audit.AuthorUnbanned(actor=email, role=role, subject=act.mention_uid, act_id=act.id, via=via,
+                                     connector=act.connector, author=act.author_handle,
                                      author_id=act.author_platform_id, ground=ground, note=act.note)
     audit.record(db, event, at=now)
     decision_ground = None if act.action in ("unhide", "unban") else act.ground
