@@ -19,8 +19,8 @@ from connectors.demo import lookups
 from connectors.demo.data import texts
 from connectors.demo.errors import check_text
 from connectors.demo.generator import DEFAULT_SEED, followups, generate
-from connectors.demo.outbox import FILENAME, Outbox
 from connectors.demo.normalize import BASE_URL, fb_permalink, x_permalink
+from connectors.demo.outbox import FILENAME, Outbox
 from core.clock import Clock, from_iso, to_iso, utcnow
 from core.errors import PermanentFailure
 from core.models import Author, Mention, Platform, Published
@@ -132,6 +132,10 @@ class DemoConnector:
     def published_status(self, platform_id: str) -> Published | None:
         """The post ``platform_id`` once it is public (its native time passed), else None."""
         return lookups.published_status(self._outbox.read(), platform_id, self.clock())
+
+    def act_applied(self, action: str, mention: Mention) -> bool:
+        """Whether moderation ``action`` is in effect on the sandbox now (the outbox's lookup, decision 0051)."""
+        return lookups.act_applied(self._outbox.read(), action, mention)
 
     def _moderate(self, kind: str, target: str, mention: Mention | None = None) -> None:
         now = to_iso(self.clock())

@@ -40,5 +40,6 @@ from core.audit.events_publishing import (
 from core.audit.events_moderation import (
     MentionHidden, MentionUnhidden, MentionDeleted, AuthorBanned, AuthorUnbanned, MarkedSpam, Escalated,
     ForwardedToService, Dismissed, AuthorMarked, ModerationConfirmationRequested, ModerationConfirmationRefused,
-    SentimentCorrected,
+    SentimentCorrected, ModerationActSending, ModerationActUncertain, ModerationActFailed, ModerationActToVerify,
+    ModerationActVerified,
 )

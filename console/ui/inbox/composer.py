@@ -7,24 +7,28 @@ from typing import Any
 
 import streamlit as st
 
+from console.messages import REPLY_IMPOSSIBLE, message_for, notice
 from console.ui import deps, page
-from console.messages import REPLY_IMPOSSIBLE, message_for
 from core import repo
-from core.repo import reply_outbox as reply_outbox_repo
 from core.errors import ParvisError
 from core.models import Agent, DraftState, InboxItem
+from core.repo import reply_outbox as reply_outbox_repo
 from editorial.lengths import counts_by_platform
 from editorial.workflow import APPROVAL_REASONS_FR, state_label
-from services.connections import assembly
 from services.accounts import permissions
-from services.inbox import replies
+from services.connections import assembly
+from services.inbox import replies, saved_replies
 from services.publishing import reply_sending
-from services.inbox import saved_replies
 
 OPEN_DRAFT_STATES = {DraftState.DRAFT, DraftState.SUBMITTED, DraftState.CHANGES_REQUESTED, DraftState.APPROVED,
                      DraftState.FAILED}
 SHOWN_STATES = {DraftState.SENT, DraftState.PUBLISHING, DraftState.TO_VERIFY}
 SEVERITY_FR = {"block": "⛔ Bloquant", "warn": "⚠️ Avertissement"}
+
+
+def _sent_text(draft: Any) -> str:
+    """The reply went out; its record may still be being written (database busy): say so, never "not sent"."""
+    return notice("reply_sent_not_recorded") if draft.state is DraftState.PUBLISHING else "Réponse envoyée."
 
 
 def _send_new(uid: str, agent: Agent, key: str) -> None:
@@ -37,9 +41,9 @@ def _send_new(uid: str, agent: Agent, key: str) -> None:
             st.session_state[key] = ""
             return "Réponse soumise à la validation de la direction."
         connector = assembly.connector_for(deps.settings(), repo.get_item(db, uid).mention)
-        replies.send(db, agent, draft.id, connector, now=now)
+        sent = replies.send(db, agent, draft.id, connector, now=now)
         st.session_state[key] = ""
-        return "Réponse envoyée."
+        return _sent_text(sent)
     page.run(call)
 
 
@@ -56,8 +60,7 @@ def _draft_action(action: str, draft_id: int, agent: Agent, key: str | None = No
         draft = repo.get_draft(db, draft_id)
         if action == "send":
             connector = assembly.connector_for(deps.settings(), repo.get_item(db, draft.mention_uid or "").mention)
-            replies.send(db, agent, draft_id, connector, now=now)
-            return "Réponse envoyée."
+            return _sent_text(replies.send(db, agent, draft_id, connector, now=now))
         if action == "submit":
             if key is not None:
                 replies.edit(db, agent, draft_id, body=st.session_state.get(key, draft.body), now=now)

@@ -1,38 +1,48 @@
 """The moderation page's pieces: one queue item (text, flagged spans, time to action, actions), hidden messages,
-banned authors, and the callbacks."""
+banned authors, acts sent to a platform whose outcome is not settled, and the callbacks."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
-from console.messages import PLATFORM_LABELS
+from console.messages import PLATFORM_LABELS, notice
 from console.ui import components, deps, page
 from core.clock import format_paris
 from core.config import Settings
 from core.errors import ParvisError
 from core.models import Agent
 from moderation import legal
+from services.accounts.permissions import Action, can
 from services.connections import assembly
 from services.moderation import actions as moderation_actions
 from services.moderation import bans as moderation_bans
-from services.moderation.queue import FLAG_LABELS_FR, SELF_HARM_HELP_FR, QueueItem
-from services.accounts.permissions import Action, can
+from services.moderation.actions import Outcome
+from services.moderation.queue import FLAG_LABELS_FR, SELF_HARM_HELP_FR, OpenAct, QueueItem
 
 BAN_HELP = ("Bloque l'auteur sur le compte de la ville (Facebook : bannissement de la Page ; Mastodon, Bluesky : "
             "blocage du compte). Ses anciens messages restent en ligne.")
 GROUND_LABELS = {g.code.value: g.label_fr for g in legal.GROUNDS}
 MARK_LABELS = {"": "Aucune", "elected": "Élu(e)", "opposition": "Élu(e) d'opposition"}
-ACTION_FR = {"hide": "masquer", "delete": "supprimer", "ban": "bannir l'auteur"}
+ACTION_FR = {"hide": "masquer", "delete": "supprimer", "ban": "bannir l'auteur", "unhide": "rendre visible",
+             "unban": "lever le bannissement"}
 ACTION_DONE = {"hide": "Message masqué.", "delete": "Message supprimé.", "ban": "Auteur banni de la page."}
 UNBANNED = "Bannissement levé : l'auteur peut de nouveau interagir avec le compte de la ville."
 PENDING = "Demande envoyée à la direction de la communication : un élu ne peut être modéré sans sa confirmation."
 
 
+def said(done_text: str) -> Callable[[Outcome], str]:
+    """The success text of an act on the platform: ``done_text``, or "sent, being recorded" when its record is
+    still being written (the platform did it: never "nothing changed"), or the director's confirmation asked."""
+    return lambda out: (notice(out.notice) if out.notice else done_text) if out.done else PENDING
+
+
 def _restrict(uid: str, action: str, actor: Agent) -> None:
     ground = st.session_state.get(f"moderation_ground_{uid}") or None
     confirm = bool(st.session_state.get(f"moderation_confirm_{uid}"))
-    page.run(moderation_actions.restrict, lambda out: ACTION_DONE[action] if out.done else PENDING,
-             settings=deps.settings(), uid=uid, action=action, ground=ground, actor=actor, confirm_elected=confirm)
+    page.run(moderation_actions.restrict, said(ACTION_DONE[action]), settings=deps.settings(), uid=uid,
+             action=action, ground=ground, actor=actor, confirm_elected=confirm)
 
 
 def available(settings: Settings, item: QueueItem) -> set[str]:
@@ -46,7 +56,6 @@ def available(settings: Settings, item: QueueItem) -> set[str]:
 
 def show_item(item: QueueItem, agent: Agent, settings: Settings, services: dict[str, str], target_min: float) -> None:
     """One queue item: header, verbatim text, flagged spans, reasons, time to action, actions."""
-    uid = item.uid
     with st.container(border=True):
         st.markdown(components.item_header(item.item) + f" · priorité {item.item.priority:.0f}")
         components.resident_text(item.item.mention.text)
@@ -127,7 +136,7 @@ def show_hidden(item: QueueItem, agent: Agent, settings: Settings) -> None:
         components.resident_text(item.item.mention.text)
         if can(agent, Action.MODERATE) and "unhide" in available(settings, item):
             st.button("Rendre visible", key=f"unhide_{item.uid}", on_click=lambda: page.run(
-                moderation_actions.unhide, "Message de nouveau visible.", settings=settings, uid=item.uid,
+                moderation_actions.unhide, said("Message de nouveau visible."), settings=settings, uid=item.uid,
                 actor=agent))
 
 
@@ -142,9 +151,36 @@ def show_banned(banned: moderation_bans.BannedAuthor, agent: Agent, settings: Se
             components.resident_text(banned.item.mention.text)
         if can(agent, Action.MODERATE) and banned.can_unban:
             st.button("Lever le bannissement", key=f"unban_{ban.platform}_{ban.author_platform_id}",
-                      on_click=lambda: page.run(moderation_bans.unban, UNBANNED, settings=settings,
+                      on_click=lambda: page.run(moderation_bans.unban, said(UNBANNED), settings=settings,
                                                 platform=ban.platform, author_platform_id=ban.author_platform_id,
                                                 actor=agent))
         elif can(agent, Action.MODERATE):
             st.caption("Le bannissement ne peut pas être levé depuis Parvis pour ce compte : le lever sur la "
                        "plateforme.")
+
+
+def show_open_act(entry: OpenAct, agent: Agent) -> None:
+    """An act sent to the platform whose outcome is not settled: being recorded or checked (wait), or
+    « à vérifier » (a person looks on the platform and says whether it was done)."""
+    act = entry.act
+    with st.container(border=True):
+        what = ACTION_FR.get(act.action, act.action)
+        st.markdown(f"**{components.md_escape(what.capitalize())}** · demandé le {format_paris(act.claimed_at)}"
+                    + (f" · motif « {GROUND_LABELS.get(act.ground, act.ground)} »" if act.ground else ""))
+        if entry.item is not None:
+            st.markdown(components.item_header(entry.item))
+            components.resident_text(entry.item.mention.text)
+        if act.state == "sending":
+            st.caption(components.md_escape(
+                "Envoyée à la plateforme : enregistrement ou vérification en cours"
+                + (f" ({act.error})" if act.error else "") + ". Elle ne peut pas être refaite pour l'instant."))
+            return
+        page.alert("warning", f"À vérifier : {act.error} Ouvrez le message sur la plateforme : l'action y est-elle "
+                              "faite ?")
+        if can(agent, Action.MODERATE):
+            a, b = st.columns(2)
+            a.button("Elle est faite", key=f"act_done_{act.id}", on_click=lambda: page.run(
+                moderation_actions.verify_act, "Action marquée faite.", act_id=act.id, actor=agent, done=True))
+            b.button("Elle n'est pas faite", key=f"act_not_done_{act.id}", on_click=lambda: page.run(
+                moderation_actions.verify_act, "Action marquée non faite : vous pouvez la refaire.", act_id=act.id,
+                actor=agent, done=False))
