@@ -364,15 +364,6 @@ def db_key(db: Database) -> str:
     return f"memory:{id(db.conn)}"
 
 
-def _rollback(db: Database) -> None:
-    """After a failed COMMIT SQLite may leave the transaction open: close it so the next write starts clean."""
-    if db.conn.in_transaction:
-        try:
-            db.conn.execute("ROLLBACK")
-        except sqlite3.Error:  # already rolled back by SQLite
-            pass
-
-
 class Engine:
     """Runs the protocol for the given kinds on one database connection (one per process and worker)."""
 
@@ -478,7 +469,6 @@ class Engine:
         except Exception as failure:
             if not is_write_failure(failure):
                 raise
-            _rollback(self.db)
             UNRECORDED.keep(self.key, Unrecorded(kind.name, claim, result, err, answered_at))
             log.error("%s %s: the platform answered (%s) but the outcome could not be written (%s); kept in "
                       "memory, written again at the next pass or action", kind.name, claim.key,
@@ -552,7 +542,6 @@ class Engine:
             except Exception as failure:
                 if not is_write_failure(failure):
                     raise
-                _rollback(self.db)
                 log.warning("outcome of %s %s still not written: %s", entry.kind, entry.claim.key, failure)
                 break
             UNRECORDED.drop(self.key, entry)

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlite_utils import Database
 
 from console.messages import notice
 from core import audit, repo
@@ -191,6 +192,40 @@ def test_disk_full_at_the_outcome_write(db, agents, now, settings, monkeypatch, 
     assert moderation_actions.finish_records(db, now=now + timedelta(seconds=5)) == 1
     assert acts_repo.get_act(db, out.act_id).state == "done" and _in_effect(db, action, uid)
     assert len(_events(db, uid, EVENT[action])) == 1 and audit.verify_chain(db).ok
+
+
+class CommitFails(sqlite3.Connection):
+    """A connection whose COMMIT fails while ``full`` is set and leaves the transaction open, as SQLite does when
+    the disk fills up at commit time."""
+
+    full = False
+
+    def execute(self, sql, *args):  # type: ignore[no-untyped-def]
+        if self.full and sql.strip().upper() == "COMMIT":
+            raise sqlite3.OperationalError("database or disk is full")
+        return super().execute(sql, *args)
+
+
+def test_disk_full_at_the_commit_of_the_outcome(db, db_path, agents, now, settings, monkeypatch):
+    """The COMMIT of the outcome's transaction fails: core.db.write_transaction rolls it back (the engine keeps no
+    workaround of its own), the act is reported sent and being recorded, and the connection's next write works."""
+    conn = sqlite3.connect(str(db_path), factory=CommitFails, isolation_level=None, check_same_thread=False)
+    failing = Database(conn)
+    failing.execute("PRAGMA foreign_keys = ON")
+    platform = FakeModerationPlatform(before_effect=lambda _action: setattr(conn, "full", True))
+    monkeypatch.setattr("services.connections.assembly.connector_for", lambda _settings, _mention: platform)
+    uid = _flagged(db, now)
+    try:
+        out = moderation_actions.restrict(failing, settings, uid, "hide", "threat", actor=agents["julie"], now=now)
+        assert out.done and not out.recorded and "envoyée à la plateforme" in notice(out.notice)
+        assert not failing.conn.in_transaction  # rolled back: nothing half-written pending on the connection
+        assert acts_repo.get_act(db, out.act_id).state == "sending" and not repo.get_item(db, uid).hidden
+        conn.full = False  # space freed
+        assert moderation_actions.finish_records(failing, now=now + timedelta(seconds=5)) == 1
+        assert acts_repo.get_act(db, out.act_id).state == "done" and repo.get_item(db, uid).hidden
+        assert len(_events(db, uid, "mention-hidden")) == 1 and audit.verify_chain(db).ok
+    finally:
+        conn.close()
 
 
 def test_database_locked_before_the_intent_nothing_is_sent(db, other, agents, now, settings, monkeypatch):
