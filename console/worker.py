@@ -2,10 +2,12 @@
 
 Every job is named here, in :func:`jobs`, and defined in ``console/jobs/``: the sync of each connector on its own
 interval (``PARVIS_SYNC_INTERVAL_S``, default 60 s; per connector ``PARVIS_SYNC_INTERVAL_<NAME>_S``) and the
-"sync now" requests (jobs/sync.py); scheduled replies (jobs/replies.py) and posts (jobs/publishing.py) every
-``PARVIS_PUBLISH_TICK_S``; re-prioritising, the heartbeat ("dernière synchro il y a 12 s") and the daily retention
-purge (jobs/housekeeping.py); a signed checkpoint of the audit chain, hourly (jobs/audit.py). No module adds a job
-by being imported. SIGTERM/SIGINT stop the loop gracefully after the job in progress. Never imports Streamlit.
+"sync now" requests (jobs/sync.py); re-prioritising, the heartbeat ("dernière synchro il y a 12 s") and the daily
+retention purge (jobs/housekeeping.py); the outbox (jobs/publishing.py: posts, scheduled replies and moderation acts
+in one pass); a signed checkpoint of the audit chain, hourly (jobs/audit.py). No module adds a job by being
+imported. A job with a ``due`` (the outbox) is run as soon as it is due, the loop sleeping until then rather than
+until its interval (wake-on-due, decision 0051; its interval, ``PARVIS_PUBLISH_TICK_S``, is the longest it waits).
+SIGTERM/SIGINT stop the loop gracefully after the job in progress. Never imports Streamlit.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from datetime import datetime
 import schedule
 
 from connectors.base import Connector
-from console.jobs import audit, housekeeping, publishing, replies, sync
+from console.jobs import audit, housekeeping, publishing, sync
 from console.jobs.base import guarded
 from core.clock import Clock, utcnow
 from core.config import Settings
@@ -35,34 +37,42 @@ REPRIORITIZE_S = 600
 # (name, interval seconds, job(settings, now)): jobs a caller adds before ``run`` (a test, an embedding script).
 # None is added by an import; a name that :func:`jobs` already schedules is skipped (it would run twice).
 EXTRA_JOBS: list[tuple[str, int, Callable[[Settings, datetime], None]]] = []
+LOOP_MAX_S = 1.0  # the loop looks at its jobs at least this often
 
 
 @dataclass(frozen=True)
 class Job:
-    """One periodic job of the worker: its name (the schedule tag), its interval, what it runs."""
+    """One periodic job of the worker: its name (the schedule tag), its interval, what it runs.
+
+    ``due(now)``, when given, says in how many seconds the job is next due (0: now): the loop then also runs it as
+    soon as it is due (wake-on-due), the interval being the longest it waits. ``close`` is called when the loop
+    stops (a job that keeps a connection).
+    """
 
     name: str
     every_s: int
     run: Callable[[], None]
+    due: Callable[[datetime], float] | None = None
+    close: Callable[[], None] | None = None
 
 
 def jobs(settings: Settings, connectors: Sequence[Connector], *, clock: Clock = utcnow,
          score: ScoreFn | None = None) -> list[Job]:
     """Every job of the worker, in the order of its first round (the whole list: nothing registers elsewhere)."""
-    tick = max(1, settings.publish.tick_s)
+    outbox = publishing.OutboxJob(settings)
     # sync_connector is looked up here, when the jobs are built, so that a test may replace worker.sync_connector
     return [
         Job("sync-requests", REQUESTS_S,
             sync.sync_requests_job(settings, connectors, clock=clock, score=score, sync=sync_connector)),
         *(Job(f"sync:{c.name}", max(1, settings.sync.interval_s_for(c.name)),
               sync.sync_job(settings, c, clock=clock, score=score, sync=sync_connector)) for c in connectors),
-        Job(replies.JOB_NAME, tick, replies.replies_job(settings, clock=clock)),
         Job("reprioritize", REPRIORITIZE_S, housekeeping.reprioritize_job(settings, clock=clock)),
         Job("heartbeat", HEARTBEAT_S,
             housekeeping.heartbeat_job(settings, clock(), clock=clock, names=[c.name for c in connectors])),
         Job(housekeeping.PURGE_JOB, housekeeping.PURGE_INTERVAL_S, housekeeping.retention_job(settings, clock=clock)),
-        Job(publishing.JOB_NAME, tick,
-            guarded(publishing.JOB_NAME, lambda: publishing.publish_once(settings, clock()))),
+        Job(publishing.JOB_NAME, int(publishing.max_sleep(settings).total_seconds()),
+            guarded(publishing.JOB_NAME, lambda: outbox.run(clock())), due=outbox.seconds_until_due,
+            close=outbox.close),
         Job(audit.JOB_NAME, audit.interval_s(settings), audit.checkpoint_job(settings, clock=clock)),
     ]
 
@@ -75,8 +85,11 @@ def _at_run_time(job: Callable[[Settings, datetime], None], settings: Settings, 
 def build_scheduler(settings: Settings, connectors: Sequence[Connector], *, clock: Clock = utcnow,
                     score: ScoreFn | None = None) -> schedule.Scheduler:
     """A scheduler with :func:`jobs`, then the :data:`EXTRA_JOBS` a caller added (names not already taken)."""
+    return _scheduler(settings, jobs(settings, connectors, clock=clock, score=score), clock)
+
+
+def _scheduler(settings: Settings, listed: Sequence[Job], clock: Clock) -> schedule.Scheduler:
     scheduler = schedule.Scheduler()
-    listed = jobs(settings, connectors, clock=clock, score=score)
     for job in listed:
         scheduler.every(job.every_s).seconds.do(job.run).tag(job.name)
     taken = {job.name for job in listed}
@@ -92,20 +105,51 @@ def build_scheduler(settings: Settings, connectors: Sequence[Connector], *, cloc
 def run(settings: Settings, connectors: Sequence[Connector], *, stop: threading.Event | None = None,
         clock: Clock = utcnow, score: ScoreFn | None = None, max_loops: int | None = None) -> None:
     """Run every job once, then loop until ``stop`` is set (SIGTERM/SIGINT set it when run from the CLI)."""
+    run_jobs(settings, jobs(settings, connectors, clock=clock, score=score), stop=stop, clock=clock,
+             max_loops=max_loops, connectors=connectors)
+
+
+def run_jobs(settings: Settings, listed: Sequence[Job], *, stop: threading.Event | None = None,
+             clock: Clock = utcnow, max_loops: int | None = None, connectors: Sequence[Connector] = ()) -> None:
+    """The loop of :func:`run` over ``listed`` (the benchmark of an idle worker keeps the list to read its
+    counters); the jobs are closed when it stops."""
     stop = stop or threading.Event()
-    scheduler = build_scheduler(settings, connectors, clock=clock, score=score)
+    scheduler = _scheduler(settings, listed, clock)
+    wakers = [job for job in listed if job.due is not None]
     log.info("worker started (pid %d) on %s with connectors: %s", os.getpid(), settings.db_path,
              ", ".join(c.name for c in connectors) or "none")
-    scheduler.run_all()
-    loops = 0
-    while not stop.is_set():
-        scheduler.run_pending()
-        loops += 1
-        if max_loops is not None and loops >= max_loops:
-            break
-        idle = scheduler.idle_seconds
-        stop.wait(timeout=min(1.0, max(0.05, idle if idle is not None else 1.0)))
+    try:
+        scheduler.run_all()
+        loops = 0
+        while not stop.is_set():
+            scheduler.run_pending()
+            wake_in = run_due(wakers, clock)
+            loops += 1
+            if max_loops is not None and loops >= max_loops:
+                break
+            idle = scheduler.idle_seconds
+            stop.wait(timeout=min(LOOP_MAX_S, wake_in, max(0.05, idle if idle is not None else LOOP_MAX_S)))
+    finally:
+        for job in listed:
+            if job.close is not None:
+                job.close()
     log.info("worker stopped")
+
+
+def run_due(wakers: Sequence[Job], clock: Clock) -> float:
+    """Run the wake-on-due jobs that are due; seconds until the next one is (at most :data:`LOOP_MAX_S`)."""
+    wake_in = LOOP_MAX_S
+    for job in wakers:
+        assert job.due is not None
+        try:
+            due_in = job.due(clock())
+            if due_in <= 0:
+                job.run()  # guarded: a crash is logged
+                due_in = job.due(clock())
+            wake_in = min(wake_in, due_in)
+        except Exception:  # the top of a worker job: log and keep the loop alive
+            log.exception("job %s could not tell when it is due; asking again shortly", job.name)
+    return max(0.0, wake_in)
 
 
 def install_signal_handlers(stop: threading.Event) -> None:

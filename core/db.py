@@ -165,6 +165,9 @@ def write_transaction(db: Database) -> Iterator[Database]:
 
     Immediate, because the UI and the worker write to the same file: a deferred transaction that read
     the audit chain head and then tries to write would fail with SQLITE_BUSY instead of waiting.
+    If ``COMMIT`` itself fails (disk full, I/O error, a deferred constraint), SQLite may keep the transaction
+    open: it is rolled back before the error is raised, so that nothing half-written stays pending on the
+    connection and its next write starts clean.
     """
     if db.conn.in_transaction:
         with db.atomic():
@@ -184,5 +187,15 @@ def write_transaction(db: Database) -> Iterator[Database]:
         if db.conn.in_transaction:
             db.conn.execute("ROLLBACK")
         raise
-    else:
+    try:
         db.conn.execute("COMMIT")
+    except BaseException:
+        _rollback_after_failed_commit(db)
+        raise
+
+
+def _rollback_after_failed_commit(db: Database) -> None:
+    if db.conn.in_transaction:
+        # SQLite may have rolled it back itself meanwhile: the COMMIT's error is what matters
+        with contextlib.suppress(sqlite3.Error):
+            db.conn.execute("ROLLBACK")

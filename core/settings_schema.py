@@ -259,10 +259,12 @@ class DashboardSettings(Area):
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class PublishSettings(Area):
-    """The publishing worker (docs/publishing.md)."""
+    """The worker's outbox: posts, replies and moderation acts (docs/publishing.md, decision 0051)."""
 
     AREA: ClassVar[str] = "publish"
-    tick_s: int = setting("PARVIS_PUBLISH_TICK_S", "int", 15, "seconds between two publishing passes")
+    tick_s: int = setting("PARVIS_PUBLISH_TICK_S", "int", 60,
+                          "the longest the worker sleeps between two outbox passes (it wakes earlier when a post, "
+                          "reply or moderation act is due)")
     grace_min: float = setting("PARVIS_PUBLISH_GRACE_MIN", "float", 15.0,
                                "a post later than this is held for a person")
     retry_deadline_min: float = setting("PARVIS_PUBLISH_RETRY_DEADLINE_MIN", "float", 60.0,

@@ -20,6 +20,8 @@ run score score
 run charter charter
 run audit audit --events 1000000
 run publish publish --posts 10000
+run publish-late publish --posts 10000 --late-share 0.2
+run idle idle --seconds 60
 run dashboard dashboard --mentions 1000000
 PARVIS_PAGE_BENCH=100000 PARVIS_PAGE_BENCH_OUT="$OUT/page.json" "$PY" -m pytest -q --e2e -s \
   tests/e2e/test_inbox_browser.py -k render_benchmark >&2

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from console.cli import main
-from console.messages import CODES, REASONS, message_for, render
+from console.messages import CODES, NOTICES, REASONS, message_for, notice, render
 from console.messages.errors import PARAM_LABELS
 from console.messages.labels import ACTION_LABELS, ROLE_LABELS, WORKFLOW_STEP_LABELS
 from core import errors
@@ -269,3 +269,37 @@ def test_every_error_class_accepts_a_reason_and_params():
     assert (limited.reset_at, limited.endpoint, limited.params) == (5.0, "GET /x", {"max": 1})
     blocked = errors.CharterBlocked(findings=({"code": "banned_term"},), reason="charter_blocks_reply", finding="f")
     assert blocked.findings == ({"code": "banned_term"},) and message_for(blocked) == "La charte bloque ce message : f"
+
+
+def _notice_keys_given() -> dict[str, str]:
+    """Notice keys the code hands over: ``notice("key")`` calls, and ``notice=`` arguments given as a literal or as
+    a module-level constant holding one (``Outcome(notice=SENT_NOT_RECORDED)``); anything else is reported as
+    None (not a key the check can read)."""
+    given = {}
+    for path in _sources():
+        if path.is_relative_to(ROOT / "console" / "messages"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        constants = {target.id: node.value.value for node in tree.body if isinstance(node, ast.Assign)
+                     and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+                     for target in node.targets if isinstance(target, ast.Name)}
+        for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
+            exprs = [k.value for k in call.keywords if k.arg == "notice"]
+            if isinstance(call.func, ast.Name) and call.func.id == "notice" and call.args:
+                exprs.append(call.args[0])
+            for expr in exprs:
+                if isinstance(expr, ast.Attribute) and expr.attr == "notice":
+                    continue  # passes on a key handed over elsewhere (``notice(out.notice)``)
+                key = expr.value if isinstance(expr, ast.Constant) else constants.get(getattr(expr, "id", ""))
+                given[f"{path.relative_to(ROOT)}:{call.lineno}"] = key
+    return given
+
+
+def test_every_notice_given_has_a_french_sentence_and_none_is_orphan():
+    """Outcomes that are not errors ("sent to the platform, record being written"): the services name them with a
+    key, console/messages/notices.py holds the sentence (decision 0051)."""
+    given = _notice_keys_given()
+    assert given, "the check finds nothing: it is broken"
+    assert {where: key for where, key in given.items() if key not in NOTICES} == {}
+    assert set(NOTICES) - set(given.values()) == set(), "NOTICES entries nothing hands over"
+    assert all(not FRENCH.search(key) and FRENCH.search(notice(key)) for key in NOTICES)

@@ -133,6 +133,10 @@ class DemoConnector:
         """The post ``platform_id`` once it is public (its native time passed), else None."""
         return lookups.published_status(self._outbox.read(), platform_id, self.clock())
 
+    def act_applied(self, action: str, mention: Mention) -> bool:
+        """Whether moderation ``action`` is in effect on the sandbox now (the outbox's lookup, decision 0051)."""
+        return lookups.act_applied(self._outbox.read(), action, mention)
+
     def _moderate(self, kind: str, target: str, mention: Mention | None = None) -> None:
         now = to_iso(self.clock())
         extra = {"mention_uid": mention.uid, "platform": str(mention.platform)} if mention is not None else {}

@@ -1,5 +1,6 @@
-"""Finding what the demo sandbox "sent", for the publishing worker's reconciliation (services/publishing/reconcile.py,
-services/publishing/reply_outbox.py): ``find_published``, ``find_reply`` and ``published_status``.
+"""Finding what the demo sandbox "sent", for the outbox's reconciliation (services/publishing/reconcile.py,
+services/publishing/reply_sending.py, services/moderation/acts.py): ``find_published``, ``find_reply``,
+``published_status`` and ``act_applied``.
 
 Everything is read from the outbox records (connectors/demo/outbox.py), oldest first; the newest match wins. A
 deleted post or reply (a later ``delete`` record) is not found; a natively scheduled post is visible only once its
@@ -64,3 +65,16 @@ def published_status(records: Records, platform_id: str, now: datetime) -> Publi
         if rec["platform_id"] == platform_id:
             return Published(platform_id=platform_id, permalink=rec.get("permalink"))
     return None
+
+
+def act_applied(records: Records, action: str, mention: Mention) -> bool:
+    """Whether moderation ``action`` is in effect on the sandbox: ``delete`` once deleted; ``hide``/``unhide`` and
+    ``ban``/``unban`` by the latest of the pair on that message (author), a message never hidden being visible and
+    an author never banned free."""
+    if action == "delete":
+        return any(r.get("kind") == "delete" and r.get("target") == mention.platform_id for r in records)
+    pair, target = ((("hide", "unhide"), mention.platform_id) if action in ("hide", "unhide")
+                    else (("ban", "unban"), mention.author.platform_id))
+    last = next((r.get("kind") for r in reversed(records)
+                 if r.get("kind") in pair and r.get("target") == target), None)
+    return last == action if last is not None else action in ("unhide", "unban")

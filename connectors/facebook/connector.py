@@ -5,7 +5,8 @@ in (see :mod:`connectors.facebook.sync` for how a pass decides what is new); rep
 unhides them, deletes, and publishes Page posts, natively scheduled with ``published=false`` +
 ``scheduled_publish_time``; bans a comment's author from the Page and lifts the ban (the Page's ``blocked`` edge:
 ``POST``/``DELETE /{page-id}/blocked`` with ``user``). After an uncertain reply, ``find_reply`` looks for it
-under the mention (connectors/facebook/lookups.py). Everything uses one Page access token (``PARVIS_FB_PAGE_TOKEN``).
+under the mention, and after an uncertain moderation act ``act_applied`` tells whether it is in effect
+(connectors/facebook/lookups.py). Everything uses one Page access token (``PARVIS_FB_PAGE_TOKEN``).
 
 Transport, token handling (an ``Authorization: Bearer`` header, never a URL), retries, paging and Graph error
 translation are the Graph client's, shared with Instagram (connectors/graph/client.py): 190/102 → AuthFailed;
@@ -171,19 +172,18 @@ class FacebookConnector:
         except PermanentFailure:
             # Graph refuses (#100) to unblock someone who is not blocked (e.g. unblocked in Meta Business Suite
             # meanwhile): read the blocked list to tell that apart from a real refusal.
-            if self._is_blocked(user) is False:
+            if lookups.is_blocked(self._graph, user) is False:
                 return
             raise
         if answer.get("success") is not True:
             raise MalformedPayload("DELETE /{page}/blocked: Facebook did not confirm lifting the ban")
 
-    def _is_blocked(self, user: str) -> bool | None:
-        """Whether ``user`` is on the Page's blocked list (``GET /{page}/blocked?user=``); None if it cannot tell."""
-        try:
-            data = self._graph.get(self.page_id, "blocked", {"user": user, "fields": "id"}).get("data")
-        except ConnectorError:
-            return None
-        return bool(data) if isinstance(data, list) else None
+    def act_applied(self, action: str, mention: Mention) -> bool:
+        """Whether a moderation act is in effect now (the outbox's lookup after an uncertain answer or a crash,
+        decision 0051): ban/unban from the Page's blocked list, hide/unhide from the comment's ``is_hidden``
+        (connectors/facebook/lookups.py). Raises when it cannot tell, and always for ``delete``."""
+        user = self._user_id(mention.author) if action in ("ban", "unban") else ""
+        return lookups.act_applied(self._graph, action, mention, user)
 
     @staticmethod
     def _user_id(author: Author) -> str:

@@ -1,4 +1,5 @@
-"""Looking for one of our replies on a Page after an uncertain write (``find_reply``, for the reply outbox).
+"""Finding what an uncertain write did on a Page: one of our replies (``find_reply``, for the reply outbox) and
+whether a moderation act is in effect (``act_applied``, for the moderation acts' outbox, decision 0051).
 
 ``reply`` comments on :func:`reply_target`: the mention itself (a comment, a visitor post, a post the Page is
 tagged in), or for a reply to a comment the thread's first comment (Facebook nests two levels). The lookup reads
@@ -11,6 +12,11 @@ comment created before ``since`` (None: certainly absent). It raises ``Unavailab
 budget runs out first, when a comment on the way cannot be read (no id or time, or our text with no author: it
 might have been ours), or when Graph does not answer newest first (the order is what makes "absent" certain); an
 answer that is not a list of comments is a ``MalformedPayload``.
+
+``act_applied`` reads a ban or its lifting from the Page's blocked list (``GET /{page}/blocked?user=``) and a
+hide or unhide from the comment's ``is_hidden`` (``GET /{comment}?fields=id,is_hidden``). It raises when it cannot
+tell, and always for ``delete``: Graph answers the same error for a deleted comment and for one the token may not
+read.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from connectors.facebook import normalize as nz
 from connectors.graph.client import GraphClient
 from connectors.normalize import malformed_answer
 from connectors.paging import Walk, not_found
-from core.errors import MalformedPayload, Unavailable
+from core.errors import ConnectorError, MalformedPayload, Unavailable, Unsupported
 from core.models import Mention, Published
 
 ENDPOINT = "GET /{id}/comments"
@@ -87,3 +93,28 @@ def _absent(walk: Walk[Any], unreadable: int) -> None:
     """A check: returns when the reply is certainly absent; Unavailable when a comment could not be read (it
     might have been the one: cannot tell)."""
     not_found(walk, ENDPOINT, reached=True, unreadable=unreadable, what="comment(s)")
+
+
+def is_blocked(graph: GraphClient, user: str) -> bool | None:
+    """Whether ``user`` is on the Page's blocked list (``GET /{page}/blocked?user=``); None if it cannot tell."""
+    try:
+        data = graph.get(graph.owner_id, "blocked", {"user": user, "fields": "id"}).get("data")
+    except ConnectorError:
+        return None
+    return bool(data) if isinstance(data, list) else None
+
+
+def act_applied(graph: GraphClient, action: str, mention: Mention, user: str) -> bool:
+    """Whether moderation ``action`` is in effect now on ``mention`` (``user``: its author's id, for bans); see the
+    module docstring."""
+    if action in ("ban", "unban"):
+        blocked = is_blocked(graph, user)
+        if blocked is None:
+            raise Unavailable("GET /{page}/blocked: cannot tell whether the author is blocked")
+        return blocked is (action == "ban")
+    if action in ("hide", "unhide"):
+        hidden = graph.get_object(mention.platform_id, "id,is_hidden").get("is_hidden")
+        if not isinstance(hidden, bool):
+            raise MalformedPayload("GET /{id}?fields=is_hidden: no is_hidden in the answer")
+        return hidden is (action == "hide")
+    raise Unsupported(f"Facebook cannot tell whether a {action} happened")

@@ -2,6 +2,7 @@
 
 - :mod:`console.messages.errors`: the sentence of every error code and reason;
 - :mod:`console.messages.labels`: statuses, platforms, roles, sentiments...
+- :mod:`console.messages.notices`: outcomes that are not errors (sent to a platform, record being written).
 
 :func:`message_for` is what the UI and the CLI show for an error (decision 0008).
 """
@@ -12,10 +13,11 @@ from collections.abc import Mapping
 
 from console.messages.errors import CODES, PARAM_LABELS, REASONS, TECHNICAL_CODES
 from console.messages.labels import PLATFORM_LABELS, ROLE_LABELS, SENTIMENT_LABELS, STATUS_LABELS
+from console.messages.notices import NOTICES, notice
 from core.errors import ParvisError
 
-__all__ = ["CODES", "PLATFORM_LABELS", "REASONS", "REPLY_IMPOSSIBLE", "ROLE_LABELS", "SENTIMENT_LABELS",
-           "STATUS_LABELS", "message_for", "render"]
+__all__ = ["CODES", "NOTICES", "PLATFORM_LABELS", "REASONS", "REPLY_IMPOSSIBLE", "ROLE_LABELS", "SENTIMENT_LABELS",
+           "STATUS_LABELS", "message_for", "notice", "render"]
 
 REPLY_IMPOSSIBLE = {"instagram_tag": REASONS["reply_impossible_instagram_tag"]}
 

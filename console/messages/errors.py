@@ -237,6 +237,15 @@ REASONS = {
     "municipal_service_unknown": "Service municipal inconnu : « {service} » (services connus : {known}).",
     "municipal_services_unset": "Aucun service municipal n'est configuré (PARVIS_MUNICIPAL_SERVICES est vide).",
     "dismiss_reason_unknown": "Motif de classement inconnu : « {given} ».",
+    # --- moderation acts through the outbox (services/moderation/acts.py, decision 0051) ---
+    "moderation_act_in_flight": "Une action de modération sur ce message (ou cet auteur) est déjà en cours d'envoi "
+                                "à la plateforme : attendez son résultat.",
+    "moderation_act_uncertain_lookup": "{cause} — résultat incertain : Parvis va vérifier sur la plateforme si elle "
+                                       "a été faite.",
+    "moderation_act_uncertain_verify": "{cause} — résultat incertain : elle est « à vérifier » sur la plateforme "
+                                       "(page Modération).",
+    "moderation_act_not_to_verify": "Cette action n'est pas « à vérifier ».",
+    "moderation_act_mention_purged": "Le message a été purgé : impossible de vérifier l'action sur la plateforme.",
     # --- audit trail, legal archive, retention, exports (services/archive) ---
     "audit_log_empty": "Le journal d'audit est vide : rien à contresigner pour l'instant.",
     "export_formats": "Formats d'export possibles : {formats}.",

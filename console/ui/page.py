@@ -103,6 +103,14 @@ def show_flash() -> None:
         alert(kind, text)
 
 
+def callback(call: Callable[..., T], ok: str | Callable[[T], str] | None = None, /,
+             **kwargs: Any) -> Callable[[], None]:
+    """An ``on_click`` callback that does :func:`run` (Streamlit wants callbacks that return nothing)."""
+    def on_click() -> None:
+        run(call, ok, **kwargs)
+    return on_click
+
+
 def run(call: Callable[..., T], ok: str | Callable[[T], str] | None = None, /, **kwargs: Any) -> T | None:
     """Callback body: ``call(db, now=…, **kwargs)`` on a fresh connection. On success flash ``ok`` (a text,
     ``ok(result)``, or with None the text ``call`` returned) and return the result; on a refusal flash its French

@@ -1,8 +1,10 @@
-"""Audit events of the moderation queue: hide, delete, ban, spam, escalation, author marks."""
+"""Audit events of the moderation queue: hide, delete, ban, spam, escalation, author marks, and the outbox's
+moderation acts (intent before the platform call, uncertain, failed, à vérifier, verified; decision 0051)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 
 from core.audit.base import AuditEvent
@@ -16,6 +18,8 @@ class MentionHidden(AuditEvent):
     ground: str
     connector: str
     confirmed_by: str = ""  # the director who confirmed hiding an elected official's message
+    act_id: int | None = None  # the moderation act (outbox row) whose outcome this records
+    via: str = "api"  # api (the platform's answer), lookup (seen on the platform), person, api-after-takeover
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,6 +30,8 @@ class MentionUnhidden(AuditEvent):
     erasable: ClassVar[tuple[str, ...]] = ("note",)
     connector: str
     note: str = ""
+    act_id: int | None = None
+    via: str = "api"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,6 +42,8 @@ class MentionDeleted(AuditEvent):
     ground: str
     connector: str
     confirmed_by: str = ""
+    act_id: int | None = None
+    via: str = "api"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,6 +56,8 @@ class AuthorBanned(AuditEvent):
     author: str
     confirmed_by: str = ""
     author_id: str = ""  # the platform's id of the author (handles change; Facebook's is a display name)
+    act_id: int | None = None
+    via: str = "api"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,6 +71,8 @@ class AuthorUnbanned(AuditEvent):
     author_id: str
     ground: str  # the ground of the ban being lifted
     note: str = ""
+    act_id: int | None = None
+    via: str = "api"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,3 +148,60 @@ class SentimentCorrected(AuditEvent):
     name: ClassVar[str] = "sentiment-corrected"
     before: str | None
     after: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModerationActSending(AuditEvent):
+    """A person's hide/unhide/delete/ban/unban is about to be sent to the platform (the intent, committed before
+    the call; its outcome follows as ``mention-hidden`` ... ``author-unbanned``, or one of the events below)."""
+
+    name: ClassVar[str] = "moderation-act-sending"
+    act_id: int
+    action: str
+    ground: str
+    connector: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModerationActUncertain(AuditEvent):
+    """The platform's answer to a moderation act was uncertain (timeout, 5xx): it will be looked up there."""
+
+    name: ClassVar[str] = "moderation-act-uncertain"
+    act_id: int
+    action: str
+    error_code: str
+    error: str
+    next_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModerationActFailed(AuditEvent):
+    """A moderation act certainly did not happen on the platform (refused, or looked up and absent)."""
+
+    name: ClassVar[str] = "moderation-act-failed"
+    act_id: int
+    action: str
+    error_code: str
+    error: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModerationActToVerify(AuditEvent):
+    """Nobody can tell whether a moderation act happened on the platform: a person checks (« à vérifier »)."""
+
+    name: ClassVar[str] = "moderation-act-to-verify"
+    act_id: int
+    action: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModerationActVerified(AuditEvent):
+    """A moderation act left « à vérifier » was settled: by a person who looked on the platform (``via``
+    person), or by a later act of the same kind on the same message that succeeded (``via`` later-act)."""
+
+    name: ClassVar[str] = "moderation-act-verified"
+    act_id: int
+    action: str
+    done: bool
+    via: str = "person"

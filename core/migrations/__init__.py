@@ -10,8 +10,9 @@ Each database records the names it has applied (``_sqlite_migrations``) and neve
 The number in a name is a subject band, not a position: m001-m009 foundation (mentions, agents, connectors,
 audit log), m010-m019 moderation, m020-m029 editorial and sign-in, m030-m039 audit trail and legal archive,
 m040-m049 connectors and worker, m050-m059 publishing, m060-m069 dashboard, m070-m079 more channels, m080-m089
-moderation queue. The list keeps the order in which fresh databases have always applied them
-(docs/decisions/0006-migrations-order.md). DML lives in ``core/repo/`` and ``core/audit/``.
+moderation queue, m090-m099 the one outbox (effects on the outside world). The list keeps the order in which fresh
+databases have always applied them (docs/decisions/0006-migrations-order.md). DML lives in ``core/repo/`` and
+``core/audit/``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,12 @@ from core.migrations.mentions import (
     m007_time_ordered_mention_keys,
     m008_drop_redundant_open_index,
 )
-from core.migrations.moderation import m010_sentiment_feedback, m080_moderation_queue, m081_author_bans
+from core.migrations.moderation import (
+    m010_sentiment_feedback,
+    m080_moderation_queue,
+    m081_author_bans,
+    m090_moderation_acts,
+)
 from core.migrations.publishing import m050_posts_outbox, m051_worker_leases, m052_reply_outbox
 from core.migrations.revisions import m024_editorial_revisions
 from core.migrations.usage import m070_x_usage
@@ -67,6 +73,7 @@ MIGRATIONS = [
     m036_erasable_audit_texts,  # issue #15: appended, like every new migration
     m024_editorial_revisions,  # issue #15: four eyes over every revision's editor
     m025_sign_in_hardening,  # issue #15: SSO subject binding, sign-in throttling
+    m090_moderation_acts,  # one outbox: moderation acts recorded before the platform call (decision 0051)
 ]
 
 migrations = Migrations(MIGRATION_SET)

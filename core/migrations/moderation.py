@@ -1,4 +1,5 @@
-"""Migrations of moderation: sentiment feedback (m010), the moderation queue and author bans (m080-m081)."""
+"""Migrations of moderation: sentiment feedback (m010), the moderation queue and author bans (m080-m081), moderation
+acts as outbox rows (m090, decision 0051)."""
 
 from __future__ import annotations
 
@@ -80,4 +81,44 @@ def m081_author_bans(db: Database) -> None:
         banned_at TEXT NOT NULL,
         PRIMARY KEY (platform, author_platform_id)
     );
+    """)
+
+
+def m090_moderation_acts(db: Database) -> None:
+    """Moderation acts (hide, unhide, delete, ban, unban) as outbox rows: the intent is committed before the call.
+
+    ``target`` names what the act changes (``mention:<uid>`` or ``author:<platform>:<id>``): at most one act per
+    target is in flight (``sending``) at a time.
+    """
+    db.executescript("""
+    CREATE TABLE moderation_acts (
+        id INTEGER PRIMARY KEY,
+        action TEXT NOT NULL CHECK (action IN ('hide', 'unhide', 'delete', 'ban', 'unban')),
+        mention_uid TEXT NOT NULL REFERENCES mentions(uid) ON DELETE CASCADE,
+        platform TEXT NOT NULL,
+        target TEXT NOT NULL,
+        author_platform_id TEXT NOT NULL DEFAULT '',
+        author_handle TEXT NOT NULL DEFAULT '',
+        ground TEXT,
+        note TEXT NOT NULL DEFAULT '',
+        confirmed_by TEXT NOT NULL DEFAULT '',
+        request_id INTEGER,
+        connector TEXT NOT NULL DEFAULT '',
+        agent_id INTEGER REFERENCES agents(id),
+        state TEXT NOT NULL DEFAULT 'sending' CHECK (state IN ('sending', 'done', 'failed', 'to_verify')),
+        claim_token TEXT NOT NULL,
+        claimed_by TEXT NOT NULL,
+        claimed_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 1,
+        needs_check INTEGER NOT NULL DEFAULT 0,
+        not_before TEXT,
+        via TEXT NOT NULL DEFAULT '',
+        error_code TEXT NOT NULL DEFAULT '',
+        error TEXT NOT NULL DEFAULT '',
+        finished_at TEXT,
+        updated_at TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX idx_moderation_acts_in_flight ON moderation_acts (target) WHERE state = 'sending';
+    CREATE INDEX idx_moderation_acts_mention ON moderation_acts (mention_uid, id);
+    CREATE INDEX idx_moderation_acts_open ON moderation_acts (state, id) WHERE state IN ('sending', 'to_verify');
     """)

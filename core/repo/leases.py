@@ -49,3 +49,9 @@ def holder(db: Database, name: str, *, now: datetime) -> str | None:
         return None
     expires = from_iso(row[1])
     return str(row[0]) if expires is not None and expires > now else None
+
+
+def expires_at(db: Database, name: str) -> datetime | None:
+    """When lease ``name`` expires (None: never taken)."""
+    row = db.execute("SELECT expires_at FROM worker_leases WHERE name = ?", (name,)).fetchone()
+    return from_iso(row[0]) if row else None

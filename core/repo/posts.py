@@ -245,6 +245,16 @@ def due_targets(db: Database, *, now: datetime, states: Sequence[TargetState], l
     return [_target(r) for r in rows]
 
 
+def next_not_before(db: Database) -> datetime | None:
+    """The earliest ``not_before`` of a pending or handed-off target of a released post (when the worker is next
+    needed for posts), or None."""
+    row = db.execute(
+        "SELECT min(t.not_before) FROM post_targets t JOIN posts p ON p.id = t.post_id "
+        "WHERE t.state IN ('pending', 'handed_off') AND t.not_before IS NOT NULL "
+        "AND p.state IN ('scheduled', 'publishing', 'sent', 'failed', 'to_verify')").fetchone()
+    return from_iso(row[0]) if row and row[0] else None
+
+
 def claimed_targets(db: Database, *, limit: int = 500) -> list[PostTarget]:
     """Targets left in ``publishing`` (claimed), oldest claim first."""
     rows = db.execute(f"SELECT {TARGET_COLS} FROM post_targets WHERE state = 'publishing' "

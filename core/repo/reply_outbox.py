@@ -117,6 +117,13 @@ def due(db: Database, *, now: datetime, limit: int = 200) -> list[int]:
         (to_iso(now), to_iso(now), limit))]
 
 
+def next_due(db: Database) -> datetime | None:
+    """When the earliest scheduled reply becomes due (its time, or its next attempt time after a retry), or None."""
+    row = db.execute("SELECT min(max(scheduled_at, COALESCE(not_before, scheduled_at))) FROM drafts "
+                     "WHERE state = 'scheduled' AND scheduled_at IS NOT NULL AND mention_uid IS NOT NULL").fetchone()
+    return from_iso(row[0]) if row and row[0] else None
+
+
 def claimed(db: Database, *, limit: int = 500) -> list[ReplySend]:
     """Replies left ``publishing`` (claimed), oldest claim first."""
     return [_send(r) for r in db.execute(f"SELECT {_COLS} FROM drafts WHERE state = 'publishing' "

@@ -1,1 +1,2 @@
-"""Moderation: the risk queue (read side), moderation acts (hide, delete, ban...), bans."""
+"""Moderation: the risk queue (read side), moderation acts (hide, delete, ban...) and their outbox kind (``acts``),
+bans."""

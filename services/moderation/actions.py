@@ -2,9 +2,12 @@
 
 Each change is written with its audit event in one write transaction. Hide, delete and ban need a ground from
 moderation/legal.GROUNDS; on an elected official's message they need the director's confirmation (a community
-manager's request waits in ``moderation_requests``). The platform call comes first, outside the transaction:
-the mention is marked hidden/deleted (the author banned, core/repo/author_bans.py), and the decision stored, only
-once the platform said yes. Lifting a ban: services/moderation/bans.py.
+manager's request waits in ``moderation_requests``). Acts on the platform (hide, unhide, delete, ban; lifting a
+ban: services/moderation/bans.py) go through the outbox (:mod:`services.moderation.acts`, decision 0051): the
+intent and ``moderation-act-sending`` are committed before the platform call, and the mention is marked
+hidden/deleted (the author banned, core/repo/author_bans.py) and the decision stored once the platform said yes.
+If that record cannot be written at once (database locked, disk full), the act is reported as sent and being
+recorded (:attr:`Outcome.recorded` False), never as "nothing changed".
 """
 
 from __future__ import annotations
@@ -14,11 +17,11 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from connectors.base import Capability, Connector
+from connectors.base import Connector
 from core import audit, repo
 from core.config import Settings
 from core.db import write_transaction
-from core.errors import Unsupported, ValidationError
+from core.errors import Unavailable, Unsupported, ValidationError
 from core.models import Agent, Mention, Status
 from core.repo import author_bans as author_bans_repo
 from core.repo import author_marks as author_marks_repo
@@ -27,19 +30,32 @@ from core.repo import moderation_actions as moderation_actions_repo
 from moderation import legal
 from services.accounts.permissions import Action, can, require
 from services.connections import assembly
+from services.moderation import acts
+from services.moderation.acts import can_do, platform_call
 from services.moderation.queue import is_unlawful, municipal_services
+from services.publishing.engine import Hook, classify
 
 ESCALATION_TARGETS = {"director": "Direction de la communication", "legal": "Service juridique"}
 MAX_NOTE_LEN = 2_000
-_EVENTS = {"hide": audit.MentionHidden, "delete": audit.MentionDeleted, "ban": audit.AuthorBanned}
+SENT_NOT_RECORDED = "act_sent_not_recorded"  # Outcome.notice: the sentence is in console/messages/notices.py
+__all__ = ["ESCALATION_TARGETS", "MAX_NOTE_LEN", "Outcome", "act", "can_do", "confirm_request", "correct_sentiment",
+           "dismiss", "escalate", "finish_records", "forward", "hide", "mark_author", "mark_spam", "platform_call",
+           "refuse_request", "restrict", "unhide", "verify_act"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Outcome:
-    """What an action did: ``done`` on the platform, or ``pending`` the director's confirmation (request id)."""
+    """What an action did: ``done`` on the platform, or ``pending`` the director's confirmation (request id).
+
+    ``recorded`` is False when the platform did it but its record is still being written (``notice`` says so: a
+    key of the text catalogue, console/messages/notices.py); ``act_id`` is the outbox row of the act.
+    """
 
     done: bool
     request_id: int | None = None
+    recorded: bool = True
+    act_id: int | None = None
+    notice: str = ""
 
 
 def _note(text: str, *, required: bool) -> str:
@@ -60,33 +76,38 @@ def _decide(db: Database, uid: str, action: str, *, ground: str | None, detail: 
                                          decided_at=now, agent_id=actor.id)
 
 
-def can_do(connector: Connector, action: str) -> bool:
-    """Whether ``connector`` supports ``action`` (hide, unhide, delete, ban, unban)."""
-    if Capability(action) not in connector.info.capabilities:
-        return False
-    return action not in ("ban", "unban") or callable(getattr(connector, action, None))  # extras, not in Protocol
+def act(db: Database, connector: Connector, mention: Mention, request: acts.ActRequest, *, actor: Agent,
+        now: datetime, hook: Hook | None = None) -> Outcome:
+    """Send a moderation act through the outbox and say what happened (used by every act on the platform).
 
-
-def platform_call(connector: Connector, action: str, mention: Mention) -> None:
-    """Do ``action`` on the platform (ban/unban: on the mention's author); Unsupported where it cannot."""
-    if not can_do(connector, action):
-        raise Unsupported(f"{connector.name} cannot {action} on {mention.platform}", reason="moderation_unsupported",
-                          moderation_action=action, platform=str(mention.platform))
-    if action == "hide":
-        connector.hide(mention)
-    elif action == "unhide":
-        connector.unhide(mention)
-    elif action == "delete":
-        connector.delete(mention.platform_id)
-    elif action == "ban":
-        connector.ban(mention.author)  # type: ignore[attr-defined]
-    else:
-        connector.unban(mention.author)  # type: ignore[attr-defined]
+    Done (or done but still being recorded): an :class:`Outcome`. Refused by the platform: its error is raised
+    (nothing changed). Uncertain: ``Unavailable`` saying it will be checked or is « à vérifier ».
+    """
+    if not can_do(connector, request.action):
+        raise Unsupported(f"{connector.name} cannot {request.action} on {mention.platform}",
+                          reason="moderation_unsupported", moderation_action=request.action,
+                          platform=str(mention.platform))
+    act_id, delivery = acts.perform(db, connector, mention, request, agent=actor, now=now, hook=hook)
+    err = delivery.error
+    if err is None:
+        if delivery.recorded:
+            return Outcome(done=True, act_id=act_id)
+        return Outcome(done=True, recorded=False, act_id=act_id, notice=SENT_NOT_RECORDED)
+    outcome = delivery.outcome
+    if outcome == "unrecorded" and classify(err) == "ambiguous":
+        outcome = "check" if acts.can_look_up(connector) else "to_verify"
+    if outcome in ("check", "to_verify"):
+        raise Unavailable(f"{err} (act uncertain: {outcome})", cause=err,
+                          reason="moderation_act_uncertain_lookup" if outcome == "check"
+                          else "moderation_act_uncertain_verify") from err
+    raise err  # certainly not done (refused, rate limited): nothing changed
 
 
 def restrict(db: Database, settings: Settings, uid: str, action: str, ground: str | None, *, actor: Agent,
-             now: datetime, confirm_elected: bool = False, note: str = "") -> Outcome:
-    """Hide, delete or ban (``action``) with a legal ground; an elected author needs the director's confirmation."""
+             now: datetime, confirm_elected: bool = False, note: str = "", request_id: int | None = None,
+             hook: Hook | None = None) -> Outcome:
+    """Hide, delete or ban (``action``) with a legal ground; an elected author needs the director's confirmation
+    (``request_id``: the confirmed request this carries out, closed once the act is done)."""
     require(actor, Action.MODERATE)
     if action not in legal.RESTRICTIVE_ACTIONS:
         raise ValidationError(f"unknown moderation action {action!r}", reason="moderation_action_unknown",
@@ -123,21 +144,9 @@ def restrict(db: Database, settings: Settings, uid: str, action: str, ground: st
                                   reason="elected_needs_confirmation")
         confirmed_by = actor.email
     connector = assembly.connector_for(settings, m)
-    platform_call(connector, action, m)  # raises ConnectorError: nothing is marked
-    with write_transaction(db):
-        if action == "hide":
-            repo.set_hidden(db, uid, True, now=now)
-        elif action == "delete":
-            repo.record_platform_change(db, uid, "deleted", now=now, raw={"by": actor.email, "ground": code})
-        elif action == "ban":
-            author_bans_repo.add_ban(db, author_bans_repo.Ban(
-                platform=str(m.platform), author_platform_id=m.author.platform_id, handle=m.author.handle,
-                mention_uid=uid, ground=code, connector=connector.name, banned_by=actor.id, banned_at=now))
-        extra = {"author": m.author.handle, "author_id": m.author.platform_id} if action == "ban" else {}
-        audit.record(db, _EVENTS[action](actor=actor.email, role=actor.role, subject=uid, ground=code,
-                                         connector=connector.name, confirmed_by=confirmed_by, **extra), at=now)
-        _decide(db, uid, action, ground=code, detail=_note(note, required=False), actor=actor, now=now)
-    return Outcome(done=True)
+    request = acts.ActRequest(action=action, mention_uid=uid, ground=code, note=_note(note, required=False),
+                              confirmed_by=confirmed_by, request_id=request_id)
+    return act(db, connector, m, request, actor=actor, now=now, hook=hook)
 
 
 def hide(db: Database, settings: Settings, uid: str, ground: str | None, *, actor: Agent, now: datetime,
@@ -146,33 +155,41 @@ def hide(db: Database, settings: Settings, uid: str, ground: str | None, *, acto
     return restrict(db, settings, uid, "hide", ground, actor=actor, now=now, confirm_elected=confirm_elected)
 
 
-def unhide(db: Database, settings: Settings, uid: str, *, actor: Agent, now: datetime, note: str = "") -> None:
+def unhide(db: Database, settings: Settings, uid: str, *, actor: Agent, now: datetime, note: str = "",
+           hook: Hook | None = None) -> Outcome:
     """Make a hidden mention visible again (no ground needed)."""
     require(actor, Action.MODERATE)
     item = repo.get_item(db, uid)
     if not item.hidden:
         raise ValidationError(f"{uid} is not hidden", reason="not_hidden")
     connector = assembly.connector_for(settings, item.mention)
-    platform_call(connector, "unhide", item.mention)
-    with write_transaction(db):
-        repo.set_hidden(db, uid, False, now=now)
-        audit.record(db, audit.MentionUnhidden(actor=actor.email, role=actor.role, subject=uid,
-                                               connector=connector.name, note=_note(note, required=False)), at=now)
-        _decide(db, uid, "unhide", ground=None, detail=note, actor=actor, now=now)
+    request = acts.ActRequest(action="unhide", mention_uid=uid, note=_note(note, required=False))
+    return act(db, connector, item.mention, request, actor=actor, now=now, hook=hook)
+
+
+def finish_records(db: Database, *, now: datetime) -> int:
+    """Write the outcomes of this process's acts whose record could not be written at once (database locked past
+    the busy timeout, disk full): the platform did them. Run by every act, and by the moderation page."""
+    engine, _kind = acts.engine_for(db, lambda _mention: None, clock=lambda: now)
+    return engine.flush_unrecorded()
+
+
+def verify_act(db: Database, act_id: int, *, actor: Agent, now: datetime, done: bool) -> acts.Act:
+    """Settle an act left « à vérifier »: the person looked on the platform (``done``: it is in effect there)."""
+    require(actor, Action.MODERATE)
+    return acts.verify(db, actor, act_id, done=done, now=now)
 
 
 def confirm_request(db: Database, settings: Settings, request_id: int, *, actor: Agent, now: datetime) -> Outcome:
-    """The director confirms a pending hide/delete/ban of an elected official's message (and it is done)."""
+    """The director confirms a pending hide/delete/ban of an elected official's message (and it is done; the
+    request is closed with the act's record)."""
     require(actor, Action.MODERATE_CONFIRM)
     req = moderation_actions_repo.get_request(db, request_id)
     if req.state != "pending":
         raise ValidationError(f"request {request_id} is already {req.state}", reason="request_closed",
                               request_id=request_id, request_state=req.state)
-    outcome = restrict(db, settings, req.mention_uid, req.action, req.ground, actor=actor, now=now,
-                       confirm_elected=True, note=req.note)
-    with write_transaction(db):
-        moderation_actions_repo.close_request(db, request_id, "confirmed", agent_id=actor.id, now=now)
-    return outcome
+    return restrict(db, settings, req.mention_uid, req.action, req.ground, actor=actor, now=now,
+                    confirm_elected=True, note=req.note, request_id=request_id)
 
 
 def refuse_request(db: Database, request_id: int, *, actor: Agent, now: datetime) -> None:

@@ -1,8 +1,9 @@
 """Authors banned through Parvis (read side) and lifting a ban; banning itself is ``moderation_actions.restrict``.
 
 A ban is kept in ``author_bans`` while it lasts, with the message that led to it and its legal ground. Lifting it
-calls the platform first (``unban(author)`` on the connector of that message), then forgets the row and records
-``author-unbanned`` in one write transaction; a platform failure leaves the ban in place.
+goes through the outbox like every act on the platform (decision 0051): the intent is committed, then
+``unban(author)`` is called on the connector of that message, then the row is forgotten and ``author-unbanned``
+recorded under the act's token; a platform refusal leaves the ban in place.
 """
 
 from __future__ import annotations
@@ -12,16 +13,16 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from core import audit, repo
+from core import repo
 from core.config import Settings
-from core.db import write_transaction
 from core.errors import NotFoundError, ParvisError, ValidationError
 from core.models import Agent, InboxItem
 from core.repo import author_bans as author_bans_repo
-from core.repo import moderation_actions as moderation_actions_repo
 from services.accounts.permissions import Action, require
 from services.connections import assembly
-from services.moderation.actions import MAX_NOTE_LEN, can_do, platform_call
+from services.moderation.actions import MAX_NOTE_LEN, Outcome, act
+from services.moderation.acts import ActRequest, can_do
+from services.publishing.engine import Hook
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,7 +60,7 @@ def _unbannable(settings: Settings, item: InboxItem) -> bool:
 
 
 def unban(db: Database, settings: Settings, platform: str, author_platform_id: str, *, actor: Agent, now: datetime,
-          note: str = "") -> None:
+          note: str = "", hook: Hook | None = None) -> Outcome:
     """Lift a ban on its platform, then forget it (audited with the ground of the ban)."""
     require(actor, Action.MODERATE)
     body = (note or "").strip()
@@ -71,11 +72,6 @@ def unban(db: Database, settings: Settings, platform: str, author_platform_id: s
         raise ValidationError(f"{author_platform_id} is not banned", reason="not_banned", author=author_platform_id)
     item = repo.get_item(db, ban.mention_uid)  # NotFoundError once purged: the connector is unknown
     connector = assembly.connector_for(settings, item.mention)
-    platform_call(connector, "unban", item.mention)  # the banned author wrote that message; raises: ban kept
-    with write_transaction(db):
-        author_bans_repo.remove_ban(db, platform, author_platform_id)
-        audit.record(db, audit.AuthorUnbanned(actor=actor.email, role=actor.role, subject=ban.mention_uid,
-                                              connector=connector.name, author=ban.handle,
-                                              author_id=ban.author_platform_id, ground=ban.ground, note=body), at=now)
-        moderation_actions_repo.add_decision(db, ban.mention_uid, "unban", ground=None, detail=body, unlawful=False,
-                                             flagged_at=item.ingested_at, decided_at=now, agent_id=actor.id)
+    request = ActRequest(action="unban", mention_uid=ban.mention_uid, ground=ban.ground, note=body)
+    # the banned author wrote that message; a refusal raises and the ban is kept
+    return act(db, connector, item.mention, request, actor=actor, now=now, hook=hook)

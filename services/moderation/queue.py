@@ -17,12 +17,13 @@ from sqlite_utils import Database
 
 from core import repo
 from core.config import Settings
-from core.errors import ConfigError
+from core.errors import ConfigError, NotFoundError
 from core.models import Agent, InboxItem
 from core.repo import author_bans as author_bans_repo
 from core.repo import author_marks as author_marks_repo
 from core.repo import moderation as moderation_repo
 from core.repo import moderation_actions as moderation_actions_repo
+from core.repo import outbox as acts_repo
 from core.settings_schema import ModerationSettings
 from moderation import crisis as crisis_mod
 from moderation import legal
@@ -168,6 +169,28 @@ def pending_confirmations(db: Database, *, viewer: Agent) -> list[PendingConfirm
     require(viewer, Action.INBOX_READ)
     return [PendingConfirmation(request=r, item=repo.get_item(db, r.mention_uid))
             for r in moderation_actions_repo.pending_requests(db)]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpenAct:
+    """A moderation act sent to the platform whose outcome is not settled: being sent or checked (``sending``),
+    or « à vérifier » for a person (decision 0051)."""
+
+    act: acts_repo.Act
+    item: InboxItem | None
+
+
+def open_acts(db: Database, *, viewer: Agent) -> list[OpenAct]:
+    """Moderation acts being sent, being checked on the platform, or left « à vérifier », oldest first."""
+    require(viewer, Action.INBOX_READ)
+    out = []
+    for act in acts_repo.acts_in_state(db, ["sending", "to_verify"]):
+        try:
+            item: InboxItem | None = repo.get_item(db, act.mention_uid)
+        except NotFoundError:
+            item = None
+        out.append(OpenAct(act=act, item=item))
+    return out
 
 
 def crisis(db: Database, now: datetime, settings: Settings | None = None) -> crisis_mod.CrisisStatus:

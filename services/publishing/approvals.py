@@ -15,7 +15,7 @@ from core.clock import Clock
 from core.models import Agent, Draft, DraftState, InboxItem, Platform
 from services.accounts.permissions import Action, require
 from services.publishing.content import DEFAULT_POLICY, PublishPolicy
-from services.publishing.posts import worker_identity
+from services.publishing.engine import worker_identity
 from services.publishing.reply_outbox import DueResult, ReplyWorker
 
 __all__ = ["ApprovalItem", "DueResult", "baseline", "diff_lines", "publish_due", "queue"]

@@ -34,7 +34,7 @@ RELEASED = frozenset({DraftState.SCHEDULED, DraftState.PUBLISHING, DraftState.SE
 class PublishPolicy:
     """Timing rules of the publishing worker (``PARVIS_PUBLISH_*`` settings; docs/publishing.md)."""
 
-    tick_s: int = 15  # PARVIS_PUBLISH_TICK_S
+    tick_s: int = 60  # PARVIS_PUBLISH_TICK_S: the longest the worker sleeps between outbox passes
     grace: timedelta = timedelta(minutes=15)  # PARVIS_PUBLISH_GRACE_MIN: later than this, hold for a person
     retry_window: timedelta = timedelta(minutes=60)  # PARVIS_PUBLISH_RETRY_DEADLINE_MIN, counted from due_at
     backoff_base_s: float = 5.0  # first retry after 2.5-5 s, then doubling, with full jitter

@@ -1,6 +1,7 @@
-"""How the outbox records what happened to one target, each inside the caller's write transaction:
-published (``sent``), retry later (backoff with jitter, bounded by the deadline), ``failed`` with a reason, or
-"à vérifier" for a person. Every change is conditional (claim token or expected state) and audited.
+"""How the posts' kind records what happened to one target, each inside the engine's write transaction:
+published (``sent``), pending again (after a backoff, or to be looked up first), ``failed`` with a reason, or
+"à vérifier" for a person. Every change is conditional (claim token or expected state) and audited. When to
+retry, look or give up is decided once for every kind by :mod:`services.publishing.engine`.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlite_utils import Database
 
@@ -40,20 +41,20 @@ class TickReport:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-
 class OutcomeRecorder:
-    """Base of :class:`services.publishing.posts.Publisher`: the four ways a target's attempt ends."""
+    """Base of :class:`services.publishing.posts.PostKind`: the ways a target's attempt ends, on a (post, target)."""
 
     db: Database
     clock: Clock
     policy: PublishPolicy
     rng: random.Random
 
-    def fail(self, post: Post, target: PostTarget, code: str, error: str, now: datetime, report: TickReport,
-             *, token: str | None = None) -> bool:
+    def fail_target(self, post: Post, target: PostTarget, code: str, error: str, now: datetime, report: TickReport,
+                    *, token: str | None = None, expect: T | None = None) -> bool:
         """Definitely not published: ``failed`` with the reason (a person may retry)."""
-        if not posts_repo.update_target(self.db, target.id, now=now, expect_token=token, state=T.FAILED,
-                                        error_code=code, error=error[:500], not_before=None, needs_check=False):
+        if not posts_repo.update_target(self.db, target.id, now=now, expect_token=token, expect_state=expect,
+                                        state=T.FAILED, error_code=code, error=error[:500], not_before=None,
+                                        needs_check=False):
             return False
         posts_repo.finish_attempts(self.db, target.id, outcome="failed", now=now, error_code=code, error=error)
         refresh_state(self.db, post.id, now=now)
@@ -64,23 +65,12 @@ class OutcomeRecorder:
         log.warning("post %s on %s failed: %s (%s)", post.id, target.account, error, code)
         return True
 
-    def retry(self, post: Post, target: PostTarget, code: str, error: str, now: datetime, report: TickReport, *,
-              token: str | None = None, reset_at: float | None = None, check_first: bool = False,
-              delay: timedelta | None = None, not_visible_before: datetime | None = None) -> bool:
-        """Not published yet: try again after a backoff with jitter, or fail once past the deadline."""
-        deadline = self.policy.deadline(target, post)
-        next_at = now + (delay if delay is not None else self.policy.backoff(max(1, target.attempts), self.rng))
-        if reset_at is not None:
-            next_at = max(next_at, datetime.fromtimestamp(reset_at, now.tzinfo))
-        if check_first:
-            if not_visible_before is not None:  # a native hand-off shows on the timeline only from its time
-                next_at = max(next_at, not_visible_before)
-            next_at = min(next_at, max(deadline, now))  # one last look at the deadline at the latest
-        elif next_at > deadline:
-            return self.fail(post, target, code, f"Délai dépassé après {target.attempts} tentative(s) : {error}",
-                             now, report, token=token)
-        if not posts_repo.update_target(self.db, target.id, now=now, expect_token=token, state=T.PENDING,
-                                        not_before=next_at, error_code=code, error=error[:500],
+    def schedule_again(self, post: Post, target: PostTarget, code: str, error: str, at: datetime, now: datetime,
+                       report: TickReport, *, check_first: bool, token: str | None = None,
+                       expect: T | None = None) -> bool:
+        """Not published yet: pending again from ``at`` (``check_first``: look on the timeline before calling)."""
+        if not posts_repo.update_target(self.db, target.id, now=now, expect_token=token, expect_state=expect,
+                                        state=T.PENDING, not_before=at, error_code=code, error=error[:500],
                                         needs_check=check_first):
             return False
         posts_repo.finish_attempts(self.db, target.id, outcome="retry", now=now, error_code=code, error=error)
@@ -88,12 +78,12 @@ class OutcomeRecorder:
         audit.record(self.db, audit.PostRetryScheduled(actor=audit.SYSTEM_WORKER, subject=f"post:{post.id}",
                                                        post_id=post.id, account=target.account,
                                                        attempt=target.attempts, error_code=code, error=error[:500],
-                                                       next_at=next_at, check_first=check_first), at=now)
+                                                       next_at=at, check_first=check_first), at=now)
         report.retried += 1
         return True
 
-    def to_verify(self, post: Post, target: PostTarget, reason: str, now: datetime, report: TickReport, *,
-                  token: str | None = None, expect: T | None = None) -> bool:
+    def target_to_verify(self, post: Post, target: PostTarget, reason: str, now: datetime, report: TickReport, *,
+                         token: str | None = None, expect: T | None = None) -> bool:
         """Parvis cannot tell whether it went out: a person checks ("à vérifier"); never retried by itself."""
         if not posts_repo.update_target(self.db, target.id, now=now, expect_token=token, expect_state=expect,
                                         state=T.TO_VERIFY, error_code="to_verify", error=reason[:500],
@@ -107,8 +97,9 @@ class OutcomeRecorder:
         log.warning("post %s on %s needs a person: %s", post.id, target.account, reason)
         return True
 
-    def sent(self, post: Post, target: PostTarget, published: Published, text: str, now: datetime,
-             report: TickReport, *, token: str | None = None, expect: T | None = None, via: str = "api") -> bool:
+    def target_sent(self, post: Post, target: PostTarget, published: Published, text: str, now: datetime,
+                    report: TickReport, *, token: str | None = None, expect: T | None = None,
+                    via: str = "api") -> bool:
         """Published: record the platform id and permalink, and the exact text in the audit trail."""
         if not posts_repo.update_target(self.db, target.id, now=now, expect_token=token, expect_state=expect,
                                         state=T.SENT, platform_id=published.platform_id,

@@ -1,27 +1,28 @@
-"""The publishing worker's outbox state machine: each approved post goes out once per account, at its time.
+"""The posts' kind of the outbox: each approved post goes out once per account, at its time.
 
-Per target (one account of a post) and per tick (docs/publishing.md, decision 0050):
-1. the worker holds the ``publisher`` lease (a row in SQLite), or does nothing: two workers never both publish;
-2. claims left ``publishing`` by a crashed worker are reconciled against the platform first
-   (:mod:`services.publishing.reconcile`);
-3. a due target is checked (approved content unchanged, not later than the grace period, charter at publish
-   time) and **claimed** (``pending`` -> ``publishing``, one conditional UPDATE, committed) before any call;
-4. the platform is called outside any transaction; its id and permalink are recorded after it, conditionally
-   on the claim token;
-5. a failure is classified: rate limited -> retry with exponential backoff and jitter until the deadline;
-   permanent (4xx, revoked token, charter) -> failed at once with the reason; ambiguous (timeout, 5xx,
-   unreadable answer: the post may exist) -> look on the platform before any new call, or "à vérifier".
+The protocol itself (claim before the call, outcome under the claim token, classification, retries, lookups,
+reconciliation, the ``publisher`` lease) is :mod:`services.publishing.engine`, shared with replies and moderation
+acts (decision 0051). What is specific to posts is here (docs/publishing.md, decision 0050):
+- the claim of a due target checks that the approved content is unchanged, that the post is not later than the
+  grace period (else it is held for a person), the deadline, the connector, native scheduling and the charter at
+  publish time, then moves it ``pending`` -> ``publishing`` under the lease (one conditional UPDATE, committed)
+  with its ``post-publishing`` event;
+- the call is the connector's ``publish`` (natively scheduled ahead of time where asked and possible);
+- the lookup is the optional ``find_published`` (:mod:`services.publishing.reconcile`), and natively handed-off
+  posts are verified after their time;
+- outcomes are recorded by :mod:`services.publishing.outcomes`.
+
+:class:`Publisher` is one worker's outbox for posts alone (tests, benchmark); the worker runs posts, replies and
+moderation acts in one pass (:mod:`services.publishing.runner`).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import random
-import socket
-import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -29,9 +30,8 @@ from connectors.base import Capability, Connector
 from core import audit
 from core.clock import Clock, utcnow
 from core.db import write_transaction
-from core.errors import AuthFailed, ParvisError, PermanentFailure, RateLimited, Unsupported, ValidationError
+from core.errors import ParvisError
 from core.models import DraftState, Post, PostTarget, Published, TargetState
-from core.repo import leases as lease_repo
 from core.repo import posts as posts_repo
 from services.publishing.content import (
     DEFAULT_POLICY,
@@ -44,148 +44,117 @@ from services.publishing.content import (
     refresh_state,
     text_for,
 )
+from services.publishing.engine import (
+    LEASE,
+    SINCE_MARGIN,
+    Claim,
+    Engine,
+    Item,
+    OutboxKind,
+    Phase,
+    Verdict,
+    acquire_publisher_lease,
+    classify,
+    new_token,
+    worker_identity,
+)
 from services.publishing.outcomes import OutcomeRecorder, TickReport
 
+__all__ = ["LEASE", "SLOW_RETRY", "PostKind", "Publisher", "TickReport", "acquire_publisher_lease", "classify",
+           "worker_identity"]
+
 log = logging.getLogger("parvis.publishing")
-LEASE = "publisher"
 SLOW_RETRY = timedelta(seconds=60)  # configuration problems (no connector, charter unreadable)
 T = TargetState
 Hook = Callable[[str], None]
+_PHASES = {T.PENDING: Phase.WAITING, T.PUBLISHING: Phase.CLAIMED, T.HANDED_OFF: Phase.HANDED_OFF, T.SENT: Phase.DONE,
+           T.FAILED: Phase.FAILED, T.TO_VERIFY: Phase.TO_VERIFY}
+_STATES = {phase: state for state, phase in _PHASES.items()}
 
 
-def classify(err: BaseException) -> str:
-    """``retry`` (not published, try later), ``permanent`` (not published, never retry) or ``ambiguous``."""
-    if isinstance(err, RateLimited):
-        return "retry"
-    if isinstance(err, AuthFailed | PermanentFailure | Unsupported | ValidationError):
-        return "permanent"
-    return "ambiguous"  # timeouts, 5xx, unreadable answers, unknown errors: the post may exist
+def _state(phase: Phase | None) -> T | None:
+    return None if phase is None else _STATES.get(phase)
 
 
-def acquire_publisher_lease(db: Database, worker_id: str, *, now: datetime, ttl: timedelta) -> bool:
-    """Take or renew the ``publisher`` lease (posts and scheduled replies); False if another worker holds it."""
-    with write_transaction(db):
-        got = lease_repo.acquire(db, LEASE, worker_id, now=now, until=now + ttl)
-        if got is not None and got["new"]:
-            audit.record(db, audit.PublisherLeaseTaken(actor=audit.SYSTEM_WORKER, subject=f"lease:{LEASE}",
-                                                       holder=worker_id, token=got["token"],
-                                                       previous=got["previous"]), at=now)
-    return got is not None
+class PostKind(OutcomeRecorder, OutboxKind):
+    """Posts' targets (one per account) as outbox rows; ``connectors`` keyed by account name."""
 
+    name = "post"
+    what = "la publication"
 
-def worker_identity() -> str:
-    """A unique name for this worker process (host, pid, random suffix)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    def __init__(self, connectors: Mapping[str, Connector], *, check: CharterCheck | None = charter_check) -> None:
+        self.connectors = dict(connectors)
+        self.check = check
 
+    def new_report(self) -> TickReport:
+        """Posts count their outcomes in a :class:`TickReport`."""
+        return TickReport()
 
-class Publisher(OutcomeRecorder):
-    """Publishes due posts through ``connectors`` (keyed by account name); one instance per worker process."""
+    # ---- rows -----------------------------------------------------------------------------------------------
 
-    def __init__(self, db: Database, connectors: Mapping[str, Connector], *, clock: Clock = utcnow,
-                 policy: PublishPolicy = DEFAULT_POLICY, worker_id: str | None = None,
-                 check: CharterCheck | None = charter_check, rng: random.Random | None = None,
-                 hook: Hook | None = None) -> None:
-        self.db, self.connectors, self.clock, self.policy = db, dict(connectors), clock, policy
-        self.worker_id = worker_id or worker_identity()
-        self.check, self.rng = check, rng or random.Random()
-        self.hook: Hook = hook or (lambda _point: None)
-        self._lease_lost = False
+    def item(self, post: Post, target: PostTarget) -> Item:
+        """The engine's view of a target."""
+        starts = [t for t in (target.due_at, target.claimed_at, post.scheduled_at) if t is not None]
+        return Item(key=target.id, phase=_PHASES.get(target.state, Phase.OTHER), token=target.claim_token,
+                    claimed_by=target.claimed_by, claimed_at=target.claimed_at, attempts=target.attempts,
+                    not_before=target.not_before, needs_check=target.needs_check, by_person=False,
+                    payload=target.sent_text, platform_id=target.platform_id, error_code=target.error_code,
+                    error=target.error, since=min(starts) - SINCE_MARGIN, deadline=self.policy.deadline(target, post),
+                    row=(post, target))
 
-    # ---- lease --------------------------------------------------------------------------------------------
+    def get(self, key: int) -> Item:
+        target = posts_repo.get_target(self.db, key)
+        return self.item(posts_repo.get_post(self.db, target.post_id), target)
 
-    def acquire_lease(self) -> bool:
-        """Take or renew the ``publisher`` lease; False if another live worker holds it."""
-        got = acquire_publisher_lease(self.db, self.worker_id, now=self.clock(), ttl=self.policy.lease_ttl)
-        self._lease_lost = not got
-        return got
+    def claimed(self) -> list[Item]:
+        return [self.item(posts_repo.get_post(self.db, t.post_id), t) for t in posts_repo.claimed_targets(self.db)]
 
-    def release_lease(self) -> None:
-        """Give the lease back (graceful stop) so that another worker can take over at once."""
-        with write_transaction(self.db):
-            lease_repo.release(self.db, LEASE, self.worker_id, now=self.clock())
+    def due(self, now: datetime, limit: int) -> list[int]:
+        return [t.id for t in posts_repo.due_targets(self.db, now=now, states=[T.PENDING], limit=limit)]
 
-    # ---- the tick -----------------------------------------------------------------------------------------
+    def next_waiting(self, now: datetime) -> datetime | None:
+        return posts_repo.next_not_before(self.db)
 
-    def tick(self) -> TickReport:
-        """One pass: lease, reconcile orphaned claims, verify native hand-offs, publish everything due."""
-        from services.publishing.reconcile import reconcile, verify_handed_off
+    def reconcile_after(self, item: Item, at: datetime) -> datetime:
+        post, target = item.row
+        if post.native_schedule and target.claimed_at is not None and \
+                post.scheduled_at - target.claimed_at >= self.policy.native_min_lead:
+            return max(at, post.scheduled_at + self.policy.verify_after)  # maybe handed off: seen after its time
+        return at
 
-        report = TickReport()
-        if not self.acquire_lease():
-            report.leased = False
-            return report
-        reconcile(self, report)
-        verify_handed_off(self, report)
-        seen: set[int] = set()
-        while not self._lease_lost:
-            due = [t for t in posts_repo.due_targets(self.db, now=self.clock(), states=[T.PENDING],
-                                                     limit=self.policy.batch) if t.id not in seen]
-            if not due:
-                break
-            for target in due:
-                seen.add(target.id)
-                self.process(target, report)
-                if self._lease_lost:
-                    break
-        return report
+    # ---- the call -------------------------------------------------------------------------------------------
 
-    def connector_for(self, target: PostTarget) -> Connector | None:
-        """The connector publishing on ``target.account``."""
+    def connector_for(self, item: Item | PostTarget) -> Connector | None:
+        target = item.row[1] if isinstance(item, Item) else item
         return self.connectors.get(target.account)
 
-    def process(self, target: PostTarget, report: TickReport) -> None:
-        """Look first if needed, then claim, call and record one due target."""
-        from services.publishing.reconcile import check_before_retry
-
-        if target.needs_check and not check_before_retry(self, target, report):
-            return
-        claim = self._claim(target.id, report)
-        if claim is None:
-            return
-        post, target, text, native, token = claim
-        self.hook("claimed")
-        connector = self.connector_for(target)
-        assert connector is not None
-        try:
-            published = connector.publish(text, scheduled_at=post.scheduled_at if native else None,
-                                          media=post.media)
-        except Exception as err:  # noqa: BLE001 - every platform failure is classified and recorded
-            self.hook("called")
-            self._record_failure(post, target, token, err, native, report)
-            return
-        self.hook("called")
-        self._record_success(post, target, token, text, native, published, report)
-        self.hook("recorded")
-
-    # ---- claim --------------------------------------------------------------------------------------------
-
-    def _claim(self, target_id: int, report: TickReport) -> tuple[Post, PostTarget, str, bool, str] | None:
+    def claim(self, key: int, report: TickReport) -> Claim | None:
         """Check and claim a due target in one transaction; None when it must not be sent now."""
         now = self.clock()
         with write_transaction(self.db):
-            target = posts_repo.get_target(self.db, target_id)
-            post = posts_repo.get_post(self.db, target.post_id)
+            item = self.get(key)
+            post, target = item.row
             if target.state is not T.PENDING or target.not_before is None or target.not_before > now:
                 return None
             if post.state not in RELEASED:
                 return None
             if post.approved_at is None or post.approved_hash != hash_of(post):
-                self.fail(post, target, "not_approved", "Contenu modifié depuis sa validation : rien n'a été "
-                          "publié ; la publication doit être validée à nouveau.", now, report)
+                self.fail_target(post, target, "not_approved", "Contenu modifié depuis sa validation : rien n'a "
+                                 "été publié ; la publication doit être validée à nouveau.", now, report)
                 return None
             untouched = all(t.attempts == 0 for t in post.targets if t.state is not T.CANCELLED)
             due = target.due_at or post.scheduled_at
             if untouched and now > due + self.policy.grace:
                 self._hold(post, now, report)
                 return None
-            if now > self.policy.deadline(target, post):
-                self.fail(post, target, "deadline", "Délai de nouvelle tentative dépassé : rien n'a été publié.",
-                          now, report)
+            if now > item.deadline:
+                self.fail_target(post, target, "deadline", "Délai de nouvelle tentative dépassé : rien n'a été "
+                                 "publié.", now, report)
                 return None
             connector = self.connector_for(target)
             if connector is None:
-                self.retry(post, target, "no_connector", f"Compte « {target.account} » non connecté.", now, report,
-                           delay=SLOW_RETRY)
+                self.engine.retry(self, item, "no_connector", f"Compte « {target.account} » non connecté.", report,
+                                  delay=SLOW_RETRY)
                 return None
             native = post.native_schedule and Capability.NATIVE_SCHEDULE in connector.info.capabilities
             if native and post.scheduled_at - now < self.policy.native_min_lead:
@@ -198,27 +167,28 @@ class Publisher(OutcomeRecorder):
                 try:
                     blocking = blocking_messages(self.check(self.db, text, target.platform, post.media, now))
                 except ParvisError as err:
-                    self.retry(post, target, "charter_unavailable", f"Contrôle de la charte impossible : {err}",
-                               now, report, delay=SLOW_RETRY)
+                    self.engine.retry(self, item, "charter_unavailable", f"Contrôle de la charte impossible : {err}",
+                                      report, delay=SLOW_RETRY)
                     return None
                 if blocking:
-                    self.fail(post, target, "charter_blocked", "Bloquée par la charte au moment de publier : "
-                              + " ; ".join(blocking), now, report)
+                    self.fail_target(post, target, "charter_blocked", "Bloquée par la charte au moment de publier : "
+                                     + " ; ".join(blocking), now, report)
                     return None
-            token = uuid.uuid4().hex
-            if not posts_repo.claim_target(self.db, target.id, token=token, worker=self.worker_id, now=now,
-                                           sent_text=text, lease=LEASE, lease_until=now + self.policy.lease_ttl):
-                self._lease_lost = lease_repo.holder(self.db, LEASE, now=now) != self.worker_id
+            token = new_token()
+            worker = self.engine.worker_id
+            if not posts_repo.claim_target(self.db, target.id, token=token, worker=worker, now=now, sent_text=text,
+                                           lease=LEASE, lease_until=now + self.policy.lease_ttl):
+                self.engine.check_lease()
                 return None
             posts_repo.insert_attempt(self.db, target_id=target.id, post_id=post.id, attempt=target.attempts + 1,
-                                      kind="native_schedule" if native else "publish", worker=self.worker_id, now=now)
+                                      kind="native_schedule" if native else "publish", worker=worker, now=now)
             refresh_state(self.db, post.id, now=now)
             audit.record(self.db, audit.PostPublishing(actor=audit.SYSTEM_WORKER, subject=f"post:{post.id}",
                                                        post_id=post.id, account=target.account,
-                                                       attempt=target.attempts + 1, worker=self.worker_id,
-                                                       text=text, native=native), at=now)
-            self.hook("claim_txn")
-        return post, posts_repo.get_target(self.db, target.id), text, native, token
+                                                       attempt=target.attempts + 1, worker=worker, text=text,
+                                                       native=native), at=now)
+            self.engine.hook("claim_txn")
+        return Claim(key=target.id, token=token, by=worker, connector=connector, data=(post, text, native))
 
     def _hold(self, post: Post, now: datetime, report: TickReport) -> None:
         """Too late (worker down past the grace period): the post waits for a person to choose a new time."""
@@ -229,62 +199,157 @@ class Publisher(OutcomeRecorder):
         report.held += 1
         log.warning("post %s held: %s past its time, beyond the grace period", post.id, now - post.scheduled_at)
 
-    def _record_success(self, post: Post, target: PostTarget, token: str, text: str, native: bool,
-                        published: Published, report: TickReport) -> None:
-        now = self.clock()
-        with write_transaction(self.db):
-            if native:
-                ok = posts_repo.update_target(self.db, target.id, now=now, expect_token=token,
-                                              expect_state=T.PUBLISHING, state=T.HANDED_OFF,
-                                              platform_id=published.platform_id, permalink=published.permalink,
-                                              not_before=post.scheduled_at + self.policy.verify_after)
-                if ok:
-                    posts_repo.finish_attempts(self.db, target.id, outcome="handed_off", now=now,
-                                               platform_id=published.platform_id)
-                    refresh_state(self.db, post.id, now=now)
-                    audit.record(self.db, audit.PostHandedOff(
-                        actor=audit.SYSTEM_WORKER, subject=f"post:{post.id}", post_id=post.id, account=target.account,
-                        platform=str(target.platform), text=text, platform_id=published.platform_id,
-                        scheduled_at=post.scheduled_at), at=now)
-                    report.handed_off += 1
-            else:
-                ok = self.sent(post, target, published, text, now, report, token=token, expect=T.PUBLISHING)
-            if not ok:
-                self._superseded(post, target, published, text, now, report)
-            self.hook("record_txn")
+    def call(self, claim: Claim) -> Published:
+        post, text, native = claim.data
+        return claim.connector.publish(text, scheduled_at=post.scheduled_at if native else None, media=post.media)
 
-    def _superseded(self, post: Post, target: PostTarget, published: Published, text: str, now: datetime,
-                    report: TickReport) -> None:
-        """Our claim was taken over while the call ran (longer than the stale delay): say so, never hide it."""
-        current = posts_repo.get_target(self.db, target.id)
-        audit.record(self.db, audit.PostPublished(actor=audit.SYSTEM_WORKER, subject=f"post:{post.id}",
-                                                  post_id=post.id, account=target.account,
-                                                  platform=str(target.platform), text=text,
-                                                  platform_id=published.platform_id, permalink=published.permalink,
-                                                  attempt=target.attempts, via="api-after-takeover"), at=now)
-        if current.state is T.SENT and current.platform_id == published.platform_id:
-            return
-        self.to_verify(post, current, f"Publié ({published.platform_id}) après la reprise de l'envoi par un autre "
-                       "worker : vérifier qu'il n'y a pas de doublon.", now, report)
+    # ---- lookups (services/publishing/reconcile.py) ---------------------------------------------------------
 
-    def _record_failure(self, post: Post, target: PostTarget, token: str, err: Exception, native: bool,
-                        report: TickReport) -> None:
+    def can_look_up(self, connector: Connector | None) -> bool:
         from services.publishing.reconcile import can_look_up
 
-        now = self.clock()
-        kind = classify(err)
-        code = getattr(err, "code", type(err).__name__)
-        message = str(err) or type(err).__name__
+        return can_look_up(connector)
+
+    def find(self, connector: Connector, item: Item) -> Published | None:
+        assert item.since is not None and item.payload is not None
+        return connector.find_published(item.payload, since=item.since)  # type: ignore[attr-defined]
+
+    def attributed_elsewhere(self, item: Item, found: Any) -> str:
+        target: PostTarget = item.row[1]
+        if found.platform_id != target.platform_id and posts_repo.platform_id_recorded(
+                self.db, target.platform, target.account, found.platform_id):
+            return f"la publication trouvée ({found.platform_id}) est déjà attribuée à un autre envoi"
+        return ""
+
+    def log_lookup(self, item: Item, purpose: str, verdict: Verdict, why: str, found: Any, now: datetime) -> None:
+        post, target = item.row
         with write_transaction(self.db):
-            if kind == "permanent":
-                self.fail(post, target, code, message, now, report, token=token)
-            elif kind == "retry":
-                self.retry(post, target, code, message, now, report, token=token,
-                           reset_at=getattr(err, "reset_at", None))
-            elif can_look_up(self.connector_for(target)):
-                self.retry(post, target, code, message, now, report, token=token, check_first=True,
-                           not_visible_before=post.scheduled_at + self.policy.verify_after if native else None)
-            else:
-                self.to_verify(post, target, f"Réponse incertaine de la plateforme ({message}) et recherche "
-                               "automatique impossible : vérifier sur le compte.", now, report, token=token)
-            self.hook("record_txn")
+            posts_repo.log_attempt(self.db, target_id=target.id, post_id=post.id, attempt=target.attempts,
+                                   kind=purpose, worker=self.engine.worker_id, now=now, outcome=str(verdict),
+                                   error=why, platform_id=found.platform_id if found is not None else None)
+
+    def visible_from(self, claim: Claim) -> datetime | None:
+        post, _text, native = claim.data
+        return post.scheduled_at + self.policy.verify_after if native else None
+
+    def before_due(self, report: TickReport) -> None:
+        from services.publishing.reconcile import verify_handed_off
+
+        verify_handed_off(self, report)
+
+    # ---- outcomes -------------------------------------------------------------------------------------------
+
+    def record_success(self, claim: Claim, result: Published, report: TickReport) -> bool:
+        post, text, native = claim.data
+        if not native:
+            return super().record_success(claim, result, report)
+        now = self.clock()
+        ok = posts_repo.update_target(self.db, claim.key, now=now, expect_token=claim.token,
+                                      expect_state=T.PUBLISHING, state=T.HANDED_OFF, platform_id=result.platform_id,
+                                      permalink=result.permalink,
+                                      not_before=post.scheduled_at + self.policy.verify_after)
+        if ok:
+            target = posts_repo.get_target(self.db, claim.key)
+            posts_repo.finish_attempts(self.db, target.id, outcome="handed_off", now=now,
+                                       platform_id=result.platform_id)
+            refresh_state(self.db, post.id, now=now)
+            audit.record(self.db, audit.PostHandedOff(
+                actor=audit.SYSTEM_WORKER, subject=f"post:{post.id}", post_id=post.id, account=target.account,
+                platform=str(target.platform), text=text, platform_id=result.platform_id,
+                scheduled_at=post.scheduled_at), at=now)
+            report.handed_off += 1
+        return ok
+
+    def superseded(self, claim: Claim, result: Published, report: TickReport) -> None:
+        """Our claim was taken over while the call ran (longer than the stale delay): say so, never hide it."""
+        now = self.clock()
+        post, text, _native = claim.data
+        current = posts_repo.get_target(self.db, claim.key)
+        audit.record(self.db, audit.PostPublished(actor=audit.SYSTEM_WORKER, subject=f"post:{post.id}",
+                                                  post_id=post.id, account=current.account,
+                                                  platform=str(current.platform), text=text,
+                                                  platform_id=result.platform_id, permalink=result.permalink,
+                                                  attempt=current.attempts, via="api-after-takeover"), at=now)
+        if current.state is T.SENT and current.platform_id == result.platform_id:
+            return
+        self.target_to_verify(post, current, f"Publié ({result.platform_id}) après la reprise de l'envoi par un "
+                              "autre worker : vérifier qu'il n'y a pas de doublon.", now, report)
+
+    def done(self, item: Item, result: Any, *, via: str, report: TickReport, token: str | None = None,
+             expect: Phase | None = None, agent: Any = None) -> bool:
+        post, target = item.row
+        return self.target_sent(post, target, result, target.sent_text or "", self.clock(), report, token=token,
+                                expect=_state(expect), via=via)
+
+    def fail(self, item: Item, code: str, error: str, *, report: TickReport, token: str | None = None,
+             expect: Phase | None = None, agent: Any = None) -> bool:
+        post, target = item.row
+        return self.fail_target(post, target, code, error, self.clock(), report, token=token, expect=_state(expect))
+
+    def again(self, item: Item, code: str, error: str, at: datetime, *, check: bool, report: TickReport,
+              token: str | None = None, expect: Phase | None = None) -> bool:
+        post, target = item.row
+        return self.schedule_again(post, target, code, error, at, self.clock(), report, check_first=check,
+                                   token=token, expect=_state(expect))
+
+    def clear_check(self, item: Item) -> None:
+        posts_repo.update_target(self.db, item.key, now=self.clock(), expect_state=T.PENDING, needs_check=False)
+
+    def look_later(self, item: Item, at: datetime, *, token: str | None = None) -> bool:
+        if item.phase is Phase.WAITING:
+            return posts_repo.update_target(self.db, item.key, now=self.clock(), expect_state=T.PENDING,
+                                            not_before=at)
+        return posts_repo.update_target(self.db, item.key, now=self.clock(), expect_token=token,
+                                        expect_state=T.PUBLISHING, needs_check=True, not_before=at)
+
+    def to_verify(self, item: Item, reason: str, *, report: TickReport, token: str | None = None,
+                  expect: Phase | None = None) -> bool:
+        post, target = item.row
+        return self.target_to_verify(post, target, reason, self.clock(), report, token=token, expect=_state(expect))
+
+
+class Publisher:
+    """Publishes due posts through ``connectors`` (keyed by account name): the engine with the posts' kind alone."""
+
+    def __init__(self, db: Database, connectors: Mapping[str, Connector], *, clock: Clock = utcnow,
+                 policy: PublishPolicy = DEFAULT_POLICY, worker_id: str | None = None,
+                 check: CharterCheck | None = charter_check, rng: random.Random | None = None,
+                 hook: Hook | None = None) -> None:
+        self.kind = PostKind(connectors, check=check)
+        self.engine = Engine(db, [self.kind], clock=clock, policy=policy, worker_id=worker_id, rng=rng, hook=hook)
+        self.db, self.clock, self.policy = db, clock, policy
+        self.worker_id = self.engine.worker_id
+
+    @property
+    def _lease_lost(self) -> bool:
+        return self.engine.lease_lost
+
+    @_lease_lost.setter
+    def _lease_lost(self, value: bool) -> None:
+        self.engine.lease_lost = value
+
+    def acquire_lease(self) -> bool:
+        """Take or renew the ``publisher`` lease; False if another live worker holds it."""
+        return self.engine.acquire_lease()
+
+    def release_lease(self) -> None:
+        """Give the lease back (graceful stop) so that another worker can take over at once."""
+        self.engine.release_lease()
+
+    def tick(self) -> TickReport:
+        """One pass: lease, reconcile orphaned claims, verify native hand-offs, publish everything due."""
+        report = TickReport()
+        report.leased = self.engine.run_pass({PostKind.name: report})
+        return report
+
+    def next_due(self) -> datetime | None:
+        """When this publisher is next needed (wake-on-due), or None."""
+        return self.engine.next_due()
+
+    def connector_for(self, target: PostTarget) -> Connector | None:
+        """The connector publishing on ``target.account``."""
+        return self.kind.connector_for(target)
+
+    def process(self, target: PostTarget, report: TickReport) -> None:
+        """Look first if needed, then claim, call and record one due target."""
+        self.engine.process(self.kind, target.id, report)

@@ -38,7 +38,7 @@ EXTRAS = {  # module -> its job; a new extra is declared here and in docs/connec
              "data": "the city's texts and cast (TOML files)", "team": "the communication team",
              "outbox": "what Parvis 'sent' to the sandbox"},
 }
-LOOKUPS = ("find_published", "find_reply")
+LOOKUPS = ("find_published", "find_reply", "act_applied")
 SDKS = {"tweepy", "facebook", "pyfacebook", "mastodon", "atproto", "atproto_client", "atproto_core", "requests",
         "httpx", "urllib3", "oauthlib", "requests_oauthlib"}
 EDGE = {"connector", "errors"}  # the platform modules allowed to import an SDK

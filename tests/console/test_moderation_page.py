@@ -1,5 +1,6 @@
 """The Modération page through AppTest: roles, queue with flagged spans, hide with a ground on a demo mention (demo
-outbox + audit), elected authors' second confirmation, self-harm routed to help, crisis banner."""
+outbox + audit), elected authors' second confirmation, self-harm routed to help, crisis banner, acts left « à
+vérifier » settled by a person."""
 
 from __future__ import annotations
 
@@ -14,8 +15,12 @@ from streamlit.testing.v1 import AppTest
 from console.ui.deps import AGENT_KEY
 from core import audit, repo
 from core.config import Settings
+from core.errors import Unavailable
+from core.repo import outbox as acts_repo
 from services.moderation import actions as moderation_actions
 from tests.conftest import make_mention
+from tests.french import raises_fr
+from tests.outbox.fakes import FakeModerationPlatform
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = str(ROOT / "streamlit_app.py")
@@ -160,3 +165,34 @@ def test_legal_staff_see_bans_without_the_unban_button(setup, db, db_path, agent
     page = open_as(agents["marc"])
     assert "Auteurs bannis" in [h.value for h in page.subheader]
     assert not any(str(b.key).startswith("unban_") for b in page.button)
+
+
+def test_an_act_left_to_verify_is_settled_from_the_page(setup, db, db_path, agents, now, monkeypatch):
+    """An uncertain hide on a platform that cannot be looked up: listed « à vérifier » with what the platform said
+    (escaped), and the person who looked says it is done (page.run): the mention is marked hidden."""
+    platform = FakeModerationPlatform(can_look_up=False, script=["ambig_after"])
+    with monkeypatch.context() as patched:
+        patched.setattr("services.connections.assembly.connector_for", lambda _settings, _mention: platform)
+        with raises_fr(Unavailable, "à vérifier"):
+            moderation_actions.hide(db, Settings(data_dir=db_path.parent, db_path=db_path), UID, "insult_defamation",
+                                    actor=agents["julie"], now=now)
+    [act] = acts_repo.acts_for(db, UID)
+    assert act.state == "to_verify" and not repo.get_item(db, UID).hidden
+    page = open_as(agents["julie"])
+    assert any(w.startswith("À vérifier") for w in texts(page.warning))
+    page.button(key=f"act_done_{act.id}").click().run()
+    assert not page.exception and "Action marquée faite." in texts(page.success), texts(page.error)
+    assert acts_repo.get_act(db, act.id).state == "done" and repo.get_item(db, UID).hidden
+    assert [e["properties"]["via"] for e in audit.events_for(db, UID) if e["event"] == "mention-hidden"] == ["person"]
+    assert not [b for b in page.button if b.key == f"act_done_{act.id}"]  # settled: no longer listed
+
+
+def test_legal_staff_see_an_act_to_verify_without_the_buttons(setup, db, db_path, agents, now, monkeypatch):
+    platform = FakeModerationPlatform(can_look_up=False, script=["ambig_after"])
+    with monkeypatch.context() as patched:
+        patched.setattr("services.connections.assembly.connector_for", lambda _settings, _mention: platform)
+        with pytest.raises(Unavailable):
+            moderation_actions.hide(db, Settings(data_dir=db_path.parent, db_path=db_path), UID, "insult_defamation",
+                                    actor=agents["julie"], now=now)
+    page = open_as(agents["marc"])
+    assert any(w.startswith("À vérifier") for w in texts(page.warning)) and not page.button

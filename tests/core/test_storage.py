@@ -125,6 +125,24 @@ def test_concurrent_writer_and_reader(db_path, now):
     assert seen == sorted(seen) and seen[-1] == 1000  # readers never see a half batch going backwards
 
 
+def test_a_failed_commit_is_rolled_back_and_the_next_write_starts_clean(db):
+    """SQLite keeps the transaction open when COMMIT itself fails (here a deferred foreign key still violated; the
+    same happens after SQLITE_FULL): write_transaction rolls it back before raising the COMMIT's error."""
+    db.executescript("""
+    CREATE TABLE scratch_parent (id INTEGER PRIMARY KEY);
+    CREATE TABLE scratch_child (id INTEGER PRIMARY KEY,
+                                parent_id INTEGER REFERENCES scratch_parent(id) DEFERRABLE INITIALLY DEFERRED);
+    """)
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"), write_transaction(db):
+        db.execute("INSERT INTO scratch_child (id, parent_id) VALUES (1, 42)")  # checked at COMMIT only
+    assert not db.conn.in_transaction
+    assert db.execute("SELECT count(*) FROM scratch_child").fetchone()[0] == 0
+    with write_transaction(db):  # a fresh transaction, not the failed one carried on
+        db.execute("INSERT INTO scratch_parent (id) VALUES (42)")
+        db.execute("INSERT INTO scratch_child (id, parent_id) VALUES (2, 42)")
+    assert db.execute("SELECT id FROM scratch_child").fetchall() == [(2,)]
+
+
 def test_missing_directory_is_reported_not_created(tmp_path):
     target = tmp_path / "nope" / "parvis.db"
     with pytest.raises(StorageError, match="does not exist"):

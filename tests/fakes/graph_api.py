@@ -7,7 +7,8 @@ flat, with ``filter=stream``) and GET /{comment}/comments (its replies), oldest 
 ``page`` GET /{page}, ``reply`` POST /{id}/comments, ``hide`` POST /{id} (is_hidden), ``delete`` DELETE /{id},
 ``publish`` POST /{page}/feed, ``block`` POST /{page}/blocked (``user``; answers ``{"<id>": true}``), ``unblock``
 DELETE /{page}/blocked (``user``; ``{"success": true}``, error #100 when the person is not blocked),
-``blocked`` GET /{page}/blocked (Profile nodes, ``user`` filters). The token must come as ``Authorization:
+``blocked`` GET /{page}/blocked (Profile nodes, ``user`` filters), ``object`` GET /{comment} (``id``,
+``is_hidden``). The token must come as ``Authorization:
 Bearer``; like the real Graph API the ``paging.next`` links carry ``access_token=`` (the connector must never
 store them). ``lose_answers`` = N: the next N ``reply`` calls create the comment but answer a transient error
 (HTTP 500, code 2), as when the answer is lost on the way.
@@ -224,6 +225,9 @@ class FakeGraphApi(FakeBase):
             if obj in self.comments:
                 self.comments[obj]["is_hidden"] = hidden
             return json_response({"success": True})
+        if method == "GET" and not edge and obj in self.comments:  # one comment's fields (is_hidden)
+            return self._failure("object") or json_response(
+                {"id": obj, "is_hidden": bool(self.comments[obj].get("is_hidden"))})
         if obj == self.page_id and edge == "blocked":
             return self._blocked(method, args, form)
         if method == "DELETE" and not edge:

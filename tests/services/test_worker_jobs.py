@@ -19,8 +19,9 @@ from core.db import open_db
 from services.archive.retention import PURGE_INTERVAL_S
 
 ROOT = Path(__file__).resolve().parents[2]
-EXPECTED = ["sync-requests", "sync:demo", "publish-replies", "reprioritize", "heartbeat", "retention-purge",
-            "publish", "audit-checkpoint"]
+# The scheduled replies have no job of their own since the one outbox (decision 0051): "publish" sends posts,
+# scheduled replies and moderation acts in one pass, and is the one job the loop also runs when due (wake-on-due).
+EXPECTED = ["sync-requests", "sync:demo", "reprioritize", "heartbeat", "retention-purge", "publish", "audit-checkpoint"]
 
 
 @pytest.fixture
@@ -39,7 +40,8 @@ def no_extra_jobs(monkeypatch):
 def test_the_worker_lists_every_job_explicitly(settings, now):
     listed = worker.jobs(settings, [DemoConnector(clock=lambda: now)])
     assert [(j.name, j.every_s) for j in listed] == list(zip(EXPECTED, [
-        worker.REQUESTS_S, 30, 7, worker.REPRIORITIZE_S, worker.HEARTBEAT_S, PURGE_INTERVAL_S, 7, 3600], strict=True))
+        worker.REQUESTS_S, 30, worker.REPRIORITIZE_S, worker.HEARTBEAT_S, PURGE_INTERVAL_S, 7, 3600], strict=True))
+    assert [j.name for j in listed if j.due is not None] == ["publish"]
 
 
 def test_the_scheduler_holds_the_listed_jobs_and_skips_a_duplicate_extra(settings, now, no_extra_jobs):

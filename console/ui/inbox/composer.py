@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from console.messages import REPLY_IMPOSSIBLE, message_for
+from console.messages import REPLY_IMPOSSIBLE, message_for, notice
 from console.ui import deps, page
 from core.errors import ParvisError
 from core.models import Agent, DraftState, InboxItem
@@ -24,6 +24,11 @@ SHOWN_STATES = {DraftState.SENT, DraftState.PUBLISHING, DraftState.TO_VERIFY}
 SEVERITY_FR = {"block": "⛔ Bloquant", "warn": "⚠️ Avertissement"}
 
 
+def _sent_text(draft: Any) -> str:
+    """The reply went out; its record may still be being written (database busy): say so, never "not sent"."""
+    return notice("reply_sent_not_recorded") if draft.state is DraftState.PUBLISHING else "Réponse envoyée."
+
+
 def _send_new(uid: str, agent: Agent, key: str) -> None:
     """Create the draft, then send it, or submit it when it needs a director's approval."""
     def call(db: Any, now: datetime) -> str:
@@ -34,9 +39,9 @@ def _send_new(uid: str, agent: Agent, key: str) -> None:
             st.session_state[key] = ""
             return "Réponse soumise à la validation de la direction."
         connector = assembly.connector_for_mention_uid(deps.settings(), db, uid)
-        replies.send(db, agent, draft.id, connector, now=now)
+        sent = replies.send(db, agent, draft.id, connector, now=now)
         st.session_state[key] = ""
-        return "Réponse envoyée."
+        return _sent_text(sent)
     page.run(call)
 
 
@@ -53,8 +58,7 @@ def _draft_action(action: str, draft_id: int, agent: Agent, key: str | None = No
         draft = replies.get_draft(db, draft_id)
         if action == "send":
             connector = assembly.connector_for_mention_uid(deps.settings(), db, draft.mention_uid)
-            replies.send(db, agent, draft_id, connector, now=now)
-            return "Réponse envoyée."
+            return _sent_text(replies.send(db, agent, draft_id, connector, now=now))
         if action == "submit":
             if key is not None:
                 replies.edit(db, agent, draft_id, body=st.session_state.get(key, draft.body), now=now)

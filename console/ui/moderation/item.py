@@ -1,11 +1,13 @@
 """The moderation page's pieces: one queue item (text, flagged spans, time to action, actions), hidden messages,
-banned authors, and the callbacks."""
+banned authors, acts sent to a platform whose outcome is not settled, and the callbacks."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
-from console.messages import PLATFORM_LABELS
+from console.messages import PLATFORM_LABELS, notice
 from console.ui import components, deps, page
 from core.clock import format_paris
 from core.config import Settings
@@ -16,23 +18,31 @@ from services.accounts.permissions import Action, can
 from services.connections import assembly
 from services.moderation import actions as moderation_actions
 from services.moderation import bans as moderation_bans
-from services.moderation.queue import FLAG_LABELS_FR, SELF_HARM_HELP_FR, QueueItem
+from services.moderation.actions import Outcome
+from services.moderation.queue import FLAG_LABELS_FR, SELF_HARM_HELP_FR, OpenAct, QueueItem
 
 BAN_HELP = ("Bloque l'auteur sur le compte de la ville (Facebook : bannissement de la Page ; Mastodon, Bluesky : "
             "blocage du compte). Ses anciens messages restent en ligne.")
 GROUND_LABELS = {g.code.value: g.label_fr for g in legal.GROUNDS}
 MARK_LABELS = {"": "Aucune", "elected": "Élu(e)", "opposition": "Élu(e) d'opposition"}
-ACTION_FR = {"hide": "masquer", "delete": "supprimer", "ban": "bannir l'auteur"}
+ACTION_FR = {"hide": "masquer", "delete": "supprimer", "ban": "bannir l'auteur", "unhide": "rendre visible",
+             "unban": "lever le bannissement"}
 ACTION_DONE = {"hide": "Message masqué.", "delete": "Message supprimé.", "ban": "Auteur banni de la page."}
 UNBANNED = "Bannissement levé : l'auteur peut de nouveau interagir avec le compte de la ville."
 PENDING = "Demande envoyée à la direction de la communication : un élu ne peut être modéré sans sa confirmation."
 
 
+def said(done_text: str) -> Callable[[Outcome], str]:
+    """The success text of an act on the platform: ``done_text``, or "sent, being recorded" when its record is
+    still being written (the platform did it: never "nothing changed"), or the director's confirmation asked."""
+    return lambda out: (notice(out.notice) if out.notice else done_text) if out.done else PENDING
+
+
 def _restrict(uid: str, action: str, actor: Agent) -> None:
     ground = st.session_state.get(f"moderation_ground_{uid}") or None
     confirm = bool(st.session_state.get(f"moderation_confirm_{uid}"))
-    page.run(moderation_actions.restrict, lambda out: ACTION_DONE[action] if out.done else PENDING,
-             settings=deps.settings(), uid=uid, action=action, ground=ground, actor=actor, confirm_elected=confirm)
+    page.run(moderation_actions.restrict, said(ACTION_DONE[action]), settings=deps.settings(), uid=uid,
+             action=action, ground=ground, actor=actor, confirm_elected=confirm)
 
 
 def available(settings: Settings, item: QueueItem) -> set[str]:
@@ -92,13 +102,13 @@ def _actions(item: QueueItem, agent: Agent, settings: Settings, services: dict[s
             st.caption("Auteur déjà banni depuis Parvis (voir « Auteurs bannis »).")
         if not allowed:
             st.caption("La plateforme de ce message ne permet pas de le masquer depuis Parvis.")
-        st.button("Marquer comme spam", key=f"spam_{uid}", on_click=lambda: page.run(
+        st.button("Marquer comme spam", key=f"spam_{uid}", on_click=page.callback(
             moderation_actions.mark_spam, "Marqué comme spam.", uid=uid, actor=agent))
     c1, c2 = st.columns(2)
     c1.selectbox("Escalader vers", list(moderation_actions.ESCALATION_TARGETS),
                  format_func=moderation_actions.ESCALATION_TARGETS.__getitem__, key=f"moderation_to_{uid}")
     c2.text_input("Note d'escalade", key=f"moderation_note_{uid}")
-    st.button("Escalader", key=f"escalate_{uid}", on_click=lambda: page.run(
+    st.button("Escalader", key=f"escalate_{uid}", on_click=page.callback(
         moderation_actions.escalate, "Message escaladé.", uid=uid, to=st.session_state[f"moderation_to_{uid}"],
         note=st.session_state.get(f"moderation_note_{uid}", ""), actor=agent))
     if services:
@@ -111,14 +121,14 @@ def _actions(item: QueueItem, agent: Agent, settings: Settings, services: dict[s
         st.button("Transmettre au service", key=f"forward_{uid}", on_click=forward)
     st.selectbox("Motif de classement", list(legal.DISMISS_REASONS_FR),
                  format_func=legal.DISMISS_REASONS_FR.__getitem__, key=f"moderation_reason_{uid}")
-    st.button("Classer sans suite", key=f"dismiss_{uid}", on_click=lambda: page.run(
+    st.button("Classer sans suite", key=f"dismiss_{uid}", on_click=page.callback(
         moderation_actions.dismiss, "Signalement classé.", uid=uid,
         reason=st.session_state[f"moderation_reason_{uid}"], actor=agent))
     marks = [m for m in MARK_LABELS if m or not item.author_mark or can(agent, Action.UNMARK_ELECTED)]
     st.selectbox("Marquer l'auteur", marks, format_func=MARK_LABELS.__getitem__,
                  index=marks.index(item.author_mark or ""), key=f"moderation_mark_{uid}",
                  help=None if len(marks) == len(MARK_LABELS) else "Seule la direction retire la marque d'un élu.")
-    st.button("Enregistrer la marque", key=f"mark_{uid}", on_click=lambda: page.run(
+    st.button("Enregistrer la marque", key=f"mark_{uid}", on_click=page.callback(
         moderation_actions.mark_author, "Auteur marqué.", uid=uid,
         mark=st.session_state[f"moderation_mark_{uid}"] or None, actor=agent))
 
@@ -129,8 +139,8 @@ def show_hidden(item: QueueItem, agent: Agent, settings: Settings) -> None:
         st.markdown(components.item_header(item.item))
         components.resident_text(item.item.mention.text)
         if can(agent, Action.MODERATE) and "unhide" in available(settings, item):
-            st.button("Rendre visible", key=f"unhide_{item.uid}", on_click=lambda: page.run(
-                moderation_actions.unhide, "Message de nouveau visible.", settings=settings, uid=item.uid,
+            st.button("Rendre visible", key=f"unhide_{item.uid}", on_click=page.callback(
+                moderation_actions.unhide, said("Message de nouveau visible."), settings=settings, uid=item.uid,
                 actor=agent))
 
 
@@ -145,9 +155,36 @@ def show_banned(banned: moderation_bans.BannedAuthor, agent: Agent, settings: Se
             components.resident_text(banned.item.mention.text)
         if can(agent, Action.MODERATE) and banned.can_unban:
             st.button("Lever le bannissement", key=f"unban_{ban.platform}_{ban.author_platform_id}",
-                      on_click=lambda: page.run(moderation_bans.unban, UNBANNED, settings=settings,
+                      on_click=page.callback(moderation_bans.unban, said(UNBANNED), settings=settings,
                                                 platform=ban.platform, author_platform_id=ban.author_platform_id,
                                                 actor=agent))
         elif can(agent, Action.MODERATE):
             st.caption("Le bannissement ne peut pas être levé depuis Parvis pour ce compte : le lever sur la "
                        "plateforme.")
+
+
+def show_open_act(entry: OpenAct, agent: Agent) -> None:
+    """An act sent to the platform whose outcome is not settled: being recorded or checked (wait), or
+    « à vérifier » (a person looks on the platform and says whether it was done)."""
+    act = entry.act
+    with st.container(border=True):
+        what = ACTION_FR.get(act.action, act.action)
+        st.markdown(f"**{components.md_escape(what.capitalize())}** · demandé le {format_paris(act.claimed_at)}"
+                    + (f" · motif « {GROUND_LABELS.get(act.ground, act.ground)} »" if act.ground else ""))
+        if entry.item is not None:
+            st.markdown(components.item_header(entry.item))
+            components.resident_text(entry.item.mention.text)
+        if act.state == "sending":
+            st.caption(components.md_escape(
+                "Envoyée à la plateforme : enregistrement ou vérification en cours"
+                + (f" ({act.error})" if act.error else "") + ". Elle ne peut pas être refaite pour l'instant."))
+            return
+        page.alert("warning", f"À vérifier : {act.error} Ouvrez le message sur la plateforme : l'action y est-elle "
+                              "faite ?")
+        if can(agent, Action.MODERATE):
+            a, b = st.columns(2)
+            a.button("Elle est faite", key=f"act_done_{act.id}", on_click=page.callback(
+                moderation_actions.verify_act, "Action marquée faite.", act_id=act.id, actor=agent, done=True))
+            b.button("Elle n'est pas faite", key=f"act_not_done_{act.id}", on_click=page.callback(
+                moderation_actions.verify_act, "Action marquée non faite : vous pouvez la refaire.", act_id=act.id,
+                actor=agent, done=False))

@@ -3,20 +3,31 @@
 from datetime import UTC, datetime, time, timedelta
 
 import streamlit as st
+from sqlite_utils import Database
 
 from console.messages import PLATFORM_LABELS, STATUS_LABELS
 from console.ui import components, page
 from console.ui.inbox import detail as inbox_actions
 from core.clock import PARIS, format_paris
+from core.models import Agent
 from services.accounts import users
 from services.inbox import triage as inbox
+from services.publishing import reply_sending
 
 PAGE_SIZE = 50
 ORDERS = {"priority": "Priorité", "newest": "Plus récents", "oldest": "Plus anciens"}
 
 ctx = page.preamble("Boîte de réception", agent="optional")  # the list is readable; acting needs an agent
 agent = ctx.agent
-agents, tags = page.load(lambda db: (users.list_agents(db), inbox.all_tags(db)))
+
+
+def _read(db: Database) -> tuple[list[Agent], list[str]]:
+    """Replies sent whose record was delayed (database busy) are completed first; then the agents and tags."""
+    reply_sending.finish_records(db, now=ctx.now)
+    return users.list_agents(db), inbox.all_tags(db)
+
+
+agents, tags = page.load(_read)
 names = {a.id: a.name for a in agents}
 
 with st.expander("Filtres", expanded=True):

@@ -1,6 +1,7 @@
 """Modération: crisis banner, flagged messages above the threshold (highest priority first) with the reasons,
 actions with their legal ground, director confirmations for elected officials, time to action against the target,
-hidden messages and banned authors (unhide, lift a ban where the platform allows it).
+hidden messages and banned authors (unhide, lift a ban where the platform allows it), and the acts sent to a
+platform whose outcome is still being recorded or is « à vérifier » (decision 0051).
 
 Community managers and directors act; legal staff read (escalations reach them); administrators are refused.
 The services check the roles again.
@@ -29,7 +30,9 @@ agent, settings, now = ctx.agent, ctx.settings, ctx.now
 
 
 def _read(db: Database) -> tuple[Any, ...]:
-    """Everything the page shows, on one connection (a malformed setting is shown like any other error)."""
+    """Everything the page shows, on one connection (a malformed setting is shown like any other error); first,
+    the records of acts done on a platform whose write was delayed (database busy) are completed."""
+    moderation_actions.finish_records(db, now=now)
     target = moderation_queue.action_target(settings)
     threshold = moderation_queue.threshold(settings)
     return (target, threshold, moderation_queue.municipal_services(settings),
@@ -38,11 +41,12 @@ def _read(db: Database) -> tuple[Any, ...]:
             moderation_queue.hidden_items(db, now, target=target),
             moderation_bans.banned_authors(db, settings, viewer=agent),
             moderation_queue.pending_confirmations(db, viewer=agent),
+            moderation_queue.open_acts(db, viewer=agent),
             moderation_queue.time_to_action_report(db, now - timedelta(days=30), target=target))
 
 
 def _confirm(request_id: int) -> None:
-    page.run(moderation_actions.confirm_request, "Modération confirmée et effectuée.", settings=settings,
+    page.run(moderation_actions.confirm_request, view.said("Modération confirmée et effectuée."), settings=settings,
              request_id=request_id, actor=agent)
 
 
@@ -50,7 +54,7 @@ def _refuse(request_id: int) -> None:
     page.run(moderation_actions.refuse_request, "Demande refusée.", request_id=request_id, actor=agent)
 
 
-target, threshold, services, crisis, items, hidden, banned, pending, report = page.load(_read)
+target, threshold, services, crisis, items, hidden, banned, pending, open_acts, report = page.load(_read)
 
 if crisis.active:
     st.error(md_escape(crisis.message_fr()), icon=":material/warning:")
@@ -80,6 +84,13 @@ if pending:
                 a, b = st.columns(2)
                 a.button("Confirmer", key=f"confirm_{req.id}", on_click=_confirm, args=(req.id,))
                 b.button("Refuser", key=f"refuse_{req.id}", on_click=_refuse, args=(req.id,))
+
+if open_acts:
+    st.subheader("Actions envoyées aux plateformes, à suivre")
+    st.caption("Envoyées, pas encore enregistrées ou vérifiées ; ou « à vérifier » : Parvis ne peut pas savoir si "
+               "la plateforme les a faites.")
+    for entry in open_acts[:SHOWN]:
+        view.show_open_act(entry, agent)
 
 st.subheader("File de modération")
 if not items:
