@@ -4,7 +4,7 @@ How ``publish`` measures (docs/publishing.md, "Mesures"):
 - N posts are written, submitted and approved through the services (not timed), spread evenly over a window,
   on one or more in-memory demo accounts (optionally wrapped to inject failures);
 - the worker runs in **simulated time**, as ``console.worker`` does: after each pass it sleeps until the next
-  item is due (:meth:`services.publishing.runner.Runner.next_wake`: at most ``tick_s``, the ``PARVIS_PUBLISH_TICK_S``
+  item is due (:meth:`services.outbox.runner.Runner.next_wake`: at most ``tick_s``, the ``PARVIS_PUBLISH_TICK_S``
   bound); between passes the clock jumps (no sleeping), during a pass it runs at real speed, so the time spent
   in our code, SQLite and the connector is counted in full. ``fixed_tick`` runs the former loop instead (the next
   pass ``tick_s`` after the previous one ended), for comparison;
@@ -47,9 +47,9 @@ from core.models import DraftState, Platform, Published, Role, TargetState
 from core.repo import posts as posts_repo
 from core.settings_schema import DemoSettings
 from services.editorial import calendar, post_review
+from services.outbox.runner import Runner
 from services.publishing.content import PublishPolicy
 from services.publishing.posts import PostKind
-from services.publishing.runner import Runner
 
 BASE = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
 LOOP_S = 1.0  # the worker loop looks at data_version at least this often (console.worker.LOOP_MAX_S)

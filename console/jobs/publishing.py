@@ -1,4 +1,4 @@
-"""The worker's outbox job: posts, scheduled replies and moderation acts (services/publishing/runner.py), run when the
+"""The worker's outbox job: posts, scheduled replies and moderation acts (services/outbox/runner.py), run when the
 next item is due (wake-on-due, decision 0051) and at least every ``PARVIS_PUBLISH_TICK_S`` seconds (default 60),
 plus the materialisation of recurring posts. ``console.worker.jobs`` lists one :class:`OutboxJob`; call
 :func:`release` after the loop stops so that another worker can take over without waiting for the lease.
@@ -30,9 +30,9 @@ from core.errors import NotFoundError, ParvisError
 from core.models import Draft, Mention
 from services.connections import assembly
 from services.editorial import recurrence
+from services.outbox.engine import worker_identity
+from services.outbox.runner import Runner, kinds
 from services.publishing.content import PublishPolicy
-from services.publishing.engine import worker_identity
-from services.publishing.runner import Runner, kinds
 
 log = logging.getLogger("parvis.worker.publish")
 JOB_NAME = "publish"

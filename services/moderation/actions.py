@@ -33,7 +33,7 @@ from services.connections import assembly
 from services.moderation import acts
 from services.moderation.acts import can_do, platform_call
 from services.moderation.queue import is_unlawful, municipal_services
-from services.publishing.engine import Hook, classify
+from services.outbox.engine import Hook, classify
 
 ESCALATION_TARGETS = {"director": "Direction de la communication", "legal": "Service juridique"}
 MAX_NOTE_LEN = 2_000

@@ -41,8 +41,7 @@ from core.repo import author_bans as author_bans_repo
 from core.repo import moderation_actions as moderation_actions_repo
 from core.repo import outbox as acts_repo
 from core.repo.outbox import Act
-from services.publishing.content import DEFAULT_POLICY, PublishPolicy
-from services.publishing.engine import (
+from services.outbox.engine import (
     SINCE_MARGIN,
     Claim,
     Delivery,
@@ -53,6 +52,7 @@ from services.publishing.engine import (
     Phase,
     new_token,
 )
+from services.publishing.content import DEFAULT_POLICY, PublishPolicy
 
 log = logging.getLogger("parvis.outbox.moderation")
 ACTIONS = ("hide", "unhide", "delete", "ban", "unban")

@@ -22,7 +22,7 @@ from services.accounts.permissions import Action, require
 from services.connections import assembly
 from services.moderation.actions import MAX_NOTE_LEN, Outcome, act
 from services.moderation.acts import ActRequest, can_do
-from services.publishing.engine import Hook
+from services.outbox.engine import Hook
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

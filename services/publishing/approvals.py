@@ -14,8 +14,8 @@ from core import audit, repo
 from core.clock import Clock
 from core.models import Agent, Draft, DraftState, InboxItem, Platform
 from services.accounts.permissions import Action, require
+from services.outbox.engine import worker_identity
 from services.publishing.content import DEFAULT_POLICY, PublishPolicy
-from services.publishing.engine import worker_identity
 from services.publishing.reply_outbox import DueResult, ReplyWorker
 
 __all__ = ["ApprovalItem", "DueResult", "baseline", "diff_lines", "publish_due", "queue"]

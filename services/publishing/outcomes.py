@@ -1,7 +1,7 @@
 """How the posts' kind records what happened to one target, each inside the engine's write transaction:
 published (``sent``), pending again (after a backoff, or to be looked up first), ``failed`` with a reason, or
 "à vérifier" for a person. Every change is conditional (claim token or expected state) and audited. When to
-retry, look or give up is decided once for every kind by :mod:`services.publishing.engine`.
+retry, look or give up is decided once for every kind by :mod:`services.outbox.engine`.
 """
 
 from __future__ import annotations

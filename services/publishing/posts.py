@@ -1,7 +1,7 @@
 """The posts' kind of the outbox: each approved post goes out once per account, at its time.
 
 The protocol itself (claim before the call, outcome under the claim token, classification, retries, lookups,
-reconciliation, the ``publisher`` lease) is :mod:`services.publishing.engine`, shared with replies and moderation
+reconciliation, the ``publisher`` lease) is :mod:`services.outbox.engine`, shared with replies and moderation
 acts (decision 0051). What is specific to posts is here (docs/publishing.md, decision 0050):
 - the claim of a due target checks that the approved content is unchanged, that the post is not later than the
   grace period (else it is held for a person), the deadline, the connector, native scheduling and the charter at
@@ -13,7 +13,7 @@ acts (decision 0051). What is specific to posts is here (docs/publishing.md, dec
 - outcomes are recorded by :mod:`services.publishing.outcomes`.
 
 :class:`Publisher` is one worker's outbox for posts alone (tests, benchmark); the worker runs posts, replies and
-moderation acts in one pass (:mod:`services.publishing.runner`).
+moderation acts in one pass (:mod:`services.outbox.runner`).
 """
 
 from __future__ import annotations
@@ -33,18 +33,7 @@ from core.db import write_transaction
 from core.errors import ParvisError
 from core.models import DraftState, Post, PostTarget, Published, TargetState
 from core.repo import posts as posts_repo
-from services.publishing.content import (
-    DEFAULT_POLICY,
-    RELEASED,
-    CharterCheck,
-    PublishPolicy,
-    blocking_messages,
-    charter_check,
-    hash_of,
-    refresh_state,
-    text_for,
-)
-from services.publishing.engine import (
+from services.outbox.engine import (
     LEASE,
     SINCE_MARGIN,
     Claim,
@@ -57,6 +46,17 @@ from services.publishing.engine import (
     classify,
     new_token,
     worker_identity,
+)
+from services.publishing.content import (
+    DEFAULT_POLICY,
+    RELEASED,
+    CharterCheck,
+    PublishPolicy,
+    blocking_messages,
+    charter_check,
+    hash_of,
+    refresh_state,
+    text_for,
 )
 from services.publishing.outcomes import OutcomeRecorder, TickReport
 

@@ -1,6 +1,6 @@
 """Looking on the platform for posts: the optional connector lookups, and natively handed-off posts verified after
 their time. Orphaned claims and ambiguous failures are looked up by the engine
-(:meth:`services.publishing.engine.Engine.reconcile`, :meth:`~services.publishing.engine.Engine.check_first`)
+(:meth:`services.outbox.engine.Engine.reconcile`, :meth:`~services.outbox.engine.Engine.check_first`)
 through :class:`services.publishing.posts.PostKind`.
 
 Connectors may offer two optional methods (duck-typed, see :class:`FindsPublished`):
@@ -22,7 +22,7 @@ from connectors.base import Connector
 from core.db import write_transaction
 from core.models import Published, TargetState
 from core.repo import posts as posts_repo
-from services.publishing.engine import LOOKUP_RETRY, SINCE_MARGIN
+from services.outbox.engine import LOOKUP_RETRY, SINCE_MARGIN
 
 if TYPE_CHECKING:
     from services.publishing.posts import PostKind, TickReport

@@ -7,7 +7,7 @@ Per pass (docs/publishing.md, "Réponses"; decisions 0050 and 0051):
    connector method ``find_reply(mention, text, since)``): found -> ``sent``; certainly absent -> sent again (a
    scheduled reply) or ``failed`` (a person's send: the person decides); cannot tell -> looked for again until
    the deadline, then "à vérifier"; a connector without the method -> "à vérifier" at once
-   (:meth:`services.publishing.engine.Engine.reconcile`);
+   (:meth:`services.outbox.engine.Engine.reconcile`);
 3. each due scheduled reply is claimed (:func:`services.publishing.reply_sending.claim`, under the lease), sent with the
    connector's ``reply`` to its mention, and recorded (:class:`services.publishing.reply_sending.ReplyKind`).
 """
@@ -22,8 +22,8 @@ from sqlite_utils import Database
 from connectors.base import Connector
 from core.clock import Clock, utcnow
 from core.models import Draft
+from services.outbox.engine import Engine, Hook
 from services.publishing.content import DEFAULT_POLICY, PublishPolicy
-from services.publishing.engine import Engine, Hook
 from services.publishing.reply_sending import Connectors, DueResult, ReplyKind, ReplyReport
 
 __all__ = ["Connectors", "DueResult", "ReplyReport", "ReplyWorker"]

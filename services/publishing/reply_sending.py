@@ -1,7 +1,7 @@
 """The replies' kind of the outbox: one reply goes out exactly once, whether a person clicks "Envoyer" or the worker
 sends it at its time (docs/publishing.md, "Réponses"; decisions 0050 and 0051). The protocol (outcome under the
 claim token, classification, retries, lookups, reconciliation, unrecorded outcomes) is
-:mod:`services.publishing.engine`; what is specific to replies is here:
+:mod:`services.outbox.engine`; what is specific to replies is here:
 
 - the claim (:func:`claim`): rights, state, the charter at publish time, the approval of exactly this text and
   the refusal of a second send (same draft, or the same text on the same mention), then one conditional UPDATE
@@ -34,8 +34,7 @@ from editorial.workflow import Action as Step
 from editorial.workflow import next_state
 from services.archive import published as archive
 from services.inbox.replies import blocked_error, recheck_draft, require_may_handle
-from services.publishing.content import DEFAULT_POLICY, PublishPolicy
-from services.publishing.engine import (
+from services.outbox.engine import (
     LEASE,
     SINCE_MARGIN,
     Delivery,
@@ -46,7 +45,8 @@ from services.publishing.engine import (
     classify,
     new_token,
 )
-from services.publishing.engine import Claim as OutboxClaim
+from services.outbox.engine import Claim as OutboxClaim
+from services.publishing.content import DEFAULT_POLICY, PublishPolicy
 
 __all__ = ["ALREADY_REASONS", "Claim", "DueResult", "ReplyKind", "ReplyReport", "can_look_up", "claim", "classify",
            "deadline", "fail", "finish_records", "mark_sent", "send_now", "superseded", "to_verify", "verify"]

@@ -22,11 +22,11 @@ from services.editorial import calendar, post_review
 from services.inbox import replies
 from services.moderation import actions as moderation_actions
 from services.moderation import bans as moderation_bans
+from services.outbox.engine import UNRECORDED
+from services.outbox.runner import Runner, kinds
 from services.publishing.content import PublishPolicy
-from services.publishing.engine import UNRECORDED
 from services.publishing.posts import Publisher
 from services.publishing.reply_outbox import ReplyWorker
-from services.publishing.runner import Runner, kinds
 from tests.conftest import make_mention
 from tests.outbox.fakes import FakeModerationPlatform
 from tests.publishing.fakes import FakeClock, FakePlatform, SimulatedCrash

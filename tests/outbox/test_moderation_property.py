@@ -21,8 +21,8 @@ from core.db import open_db
 from core.errors import ParvisError
 from core.models import Role
 from core.repo import outbox as acts_repo
-from services.publishing.engine import UNRECORDED
-from services.publishing.runner import Runner, kinds
+from services.outbox.engine import UNRECORDED
+from services.outbox.runner import Runner, kinds
 from tests.conftest import NOW, make_mention
 from tests.outbox.fakes import FakeModerationPlatform
 from tests.outbox.test_crash_injection import BEFORE, EVENT, POLICY, _do, _in_effect

@@ -27,10 +27,10 @@ from services.editorial import calendar, post_review
 from services.inbox import replies
 from services.moderation import actions as moderation_actions
 from services.moderation import bans as moderation_bans
+from services.outbox.engine import UNRECORDED
+from services.outbox.runner import Runner, kinds
 from services.publishing import reply_sending
-from services.publishing.engine import UNRECORDED
 from services.publishing.posts import Publisher
-from services.publishing.runner import Runner, kinds
 from tests.conftest import make_mention
 from tests.french import raises_fr
 from tests.outbox.fakes import FakeModerationPlatform

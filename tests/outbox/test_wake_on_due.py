@@ -17,7 +17,7 @@ from core.db import open_db
 from core.models import Platform
 from services.editorial import calendar, post_review
 from services.inbox import replies
-from services.publishing.runner import IDLE_FLOOR, PassReport, Runner, kinds
+from services.outbox.runner import IDLE_FLOOR, PassReport, Runner, kinds
 from tests.conftest import make_mention
 from tests.publishing.conftest import POLICY, T0
 from tests.publishing.fakes import FakeClock, FakePlatform, SimulatedCrash

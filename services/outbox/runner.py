@@ -22,8 +22,8 @@ from core.clock import Clock, utcnow
 from core.models import Draft, Mention
 from core.repo import leases as lease_repo
 from services.moderation.acts import ActReport, ModerationKind
+from services.outbox.engine import LEASE, Engine, Hook, OutboxKind
 from services.publishing.content import DEFAULT_POLICY, CharterCheck, PublishPolicy, charter_check
-from services.publishing.engine import LEASE, Engine, Hook, OutboxKind
 from services.publishing.posts import PostKind, TickReport
 from services.publishing.reply_sending import ReplyKind, ReplyReport
 
