@@ -19,6 +19,7 @@ import click
 
 from core.config import Settings
 from core.errors import ParvisError
+from core.version import __version__
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,11 +39,13 @@ def load_settings(db_path: Path | None) -> Settings:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="Parvis", message="%(prog)s %(version)s")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
 def cli(verbose: bool) -> None:
     """Parvis: the community-management console of a municipality."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from console import logs
+
+    logs.configure(level=logging.DEBUG if verbose else logging.INFO)
 
 
 @cli.group()
@@ -76,11 +79,17 @@ def _load_commands() -> None:
         importlib.import_module(f"console.commands.{mod.name}")
 
 
+def _prog_name() -> str:
+    """``parvis`` when started by the installed command, else ``python -m console``."""
+    return "parvis" if Path(sys.argv[0]).name == "parvis" else "python -m console"
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; ParvisError becomes a one-line message and exit code 1."""
+    """Run the CLI (``python -m console`` and the installed ``parvis`` command); ParvisError becomes a one-line
+    message and exit code 1."""
     _load_commands()
     try:
-        cli.main(args=argv, prog_name="python -m console", standalone_mode=False)
+        cli.main(args=argv, prog_name=_prog_name(), standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 1

@@ -23,6 +23,18 @@ from core.errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = REPO_ROOT / "data"
+
+
+def running_from_checkout(root: Path = REPO_ROOT) -> bool:
+    """True when Parvis runs from a source checkout (``pyproject.toml`` beside the packages), False when it
+    is installed (the packages lie in site-packages)."""
+    return (root / "pyproject.toml").is_file() and (root / "streamlit_app.py").is_file()
+
+
+def default_data_dir(cwd: Path) -> Path:
+    """Where the data lives when ``PARVIS_DATA_DIR`` is not set: ``data/`` of the checkout, or, for an
+    installed copy, ``./data`` under the working directory (never inside site-packages)."""
+    return DEFAULT_DATA_DIR if running_from_checkout() else cwd / "data"
 SECRET_MARKERS = ("TOKEN", "SECRET", "PASSWORD", "KEY", "COOKIE")
 
 
@@ -144,6 +156,6 @@ class Settings:
             values.update({k: _resolve(k, v, env) for k, v in _read_toml(secrets_path).items()
                            if k.startswith("PARVIS_")})
         values.update({k: v for k, v in env.items() if k.startswith("PARVIS_")})
-        data_dir = Path(values.get("PARVIS_DATA_DIR") or DEFAULT_DATA_DIR).expanduser()
+        data_dir = Path(values.get("PARVIS_DATA_DIR") or default_data_dir(cwd)).expanduser()
         db = Path(db_path or values.get("PARVIS_DB") or data_dir / "parvis.db").expanduser()
         return cls(data_dir=data_dir, db_path=db, values=values)

@@ -1,0 +1,163 @@
+"""Logging of every Parvis process: one line per event, plain text or JSON (``PARVIS_LOG_FORMAT=json``).
+
+- One line per event: a traceback is kept in the same line (JSON field ``exc``; in text, newlines escaped), so
+  journald, a log shipper or ``grep`` never splits an event.
+- ``request_id``: the id of the HTTP request (or WebSocket session) being served, from the ``X-Request-Id``
+  header or generated (console/web/middleware.py); it is on every line logged while serving it, and the
+  console shows it as the reference of an unexpected error (console/ui/errors.py), so a reference read to
+  the support desk leads to the log line.
+- Never a secret: the values of secret-looking settings (``core.config.redact``'s rule) are masked in every
+  line, whatever logged them. Never a resident's text at INFO: Parvis logs identifiers and counts only (the
+  access log has no query string), and a test checks the lines of a sync and of HTTP requests.
+
+Streamlit and uvicorn install handlers of their own; :func:`adopt_library_loggers` routes them through ours.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Iterable
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from core.config import SECRET_MARKERS, Settings
+
+REQUEST_ID: ContextVar[str] = ContextVar("parvis_request_id", default="")
+FORMATS = ("text", "json")
+_LIBRARIES = ("streamlit", "uvicorn", "websockets", "watchdog")
+_MIN_SECRET_LEN = 6  # shorter values ("1", "true") would mask ordinary words
+_secrets: set[str] = set()
+
+
+def log_format(env: dict[str, str] | None = None) -> str:
+    """``text`` (default) or ``json``, from ``PARVIS_LOG_FORMAT``."""
+    value = (env if env is not None else os.environ).get("PARVIS_LOG_FORMAT", "text").strip().lower() or "text"
+    return value if value in FORMATS else "text"
+
+
+def add_secrets(values: Iterable[Any]) -> None:
+    """Mask these values in every log line from now on."""
+    _secrets.update(str(v) for v in values if v is not None and len(str(v)) >= _MIN_SECRET_LEN)
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """The values of ``settings`` whose key looks secret (token, password, key...)."""
+    return [str(v) for k, v in settings.values.items()
+            if v not in (None, "") and any(m in k.upper() for m in SECRET_MARKERS)]
+
+
+def mask(text: str) -> str:
+    """``text`` with every known secret value replaced by ``***``."""
+    for secret in _secrets:
+        if secret in text:
+            text = text.replace(secret, "***")
+    return text
+
+
+class _ContextFilter(logging.Filter):
+    """Adds ``request_id`` to each record and masks secrets in the message (args folded in)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "request_id", ""):
+            record.request_id = REQUEST_ID.get()
+        if _secrets:
+            record.msg = mask(record.getMessage())
+            record.args = None
+        return True
+
+
+def _exception_text(record: logging.LogRecord) -> str:
+    if record.exc_info:
+        return mask("".join(traceback.format_exception(*record.exc_info)).rstrip())
+    return ""
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ts, level, logger, msg, request_id, exc, and the record's ``fields``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        event: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if getattr(record, "request_id", ""):
+            event["request_id"] = record.request_id
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            event.update({k: v for k, v in fields.items() if k not in event})
+        exc = _exception_text(record)
+        if exc:
+            event["exc"] = exc
+        return json.dumps(event, ensure_ascii=False, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """``2026-11-23 10:00:00,123 INFO parvis.http [rid]: message key=value``, newlines escaped."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s%(rid)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        rid = getattr(record, "request_id", "")
+        record.rid = f" [{rid}]" if rid else ""
+        line = super().formatMessage(self._prepare(record))
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict) and fields:
+            line += " " + " ".join(f"{k}={v}" for k, v in fields.items())
+        exc = _exception_text(record)
+        if exc:
+            line += " | " + exc
+        return line.replace("\r", "\\r").replace("\n", "\\n")
+
+    def _prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        record.message = record.getMessage()
+        record.asctime = self.formatTime(record)
+        return record
+
+
+def _is_ours(handler: logging.Handler) -> bool:
+    return bool(getattr(handler, "parvis", False))
+
+
+def configure(level: int = logging.INFO, *, fmt: str | None = None, stream: IO[str] | None = None,
+              settings: Settings | None = None, force: bool = False) -> logging.Handler | None:
+    """Install Parvis's handler on the root logger (replacing a previous one of ours) and return it.
+
+    Like :func:`logging.basicConfig`, it leaves a root logger that someone else configured alone (pytest's
+    capture, an embedding application) unless ``force``; the level and the secrets are set in any case.
+    """
+    root = logging.getLogger()
+    root.setLevel(level)
+    if settings is not None:
+        add_secrets(secrets_of(settings))
+    if not force and any(not _is_ours(h) for h in root.handlers):
+        return None
+    fmt = fmt or log_format()
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.parvis = True  # type: ignore[attr-defined]
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(_ContextFilter())
+    for old in [h for h in root.handlers if _is_ours(h) or force]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    return handler
+
+
+def adopt_library_loggers() -> None:
+    """Route Streamlit's, uvicorn's and websockets' loggers through Parvis's handler (their own handlers
+    print another format, and uvicorn's access log would print query strings)."""
+    for name in list(logging.root.manager.loggerDict):
+        if name.split(".")[0] not in _LIBRARIES:
+            continue
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+        logger.propagate = True
+    logging.getLogger("uvicorn.access").disabled = True  # Parvis logs each request itself (parvis.http)
