@@ -103,10 +103,12 @@ def worker(db_path: Path | None, once: bool) -> None:
     worker_mod.install_signal_handlers(stop)
     if once:
         stop.set()
+    from console.jobs import backups as backup_jobs
     from console.jobs import publishing as publishing_jobs
     from core.clock import utcnow as _now
 
     publishing_jobs.register_jobs(settings)
+    backup_jobs.register_jobs(settings)
     try:
         worker_mod.run(settings, assembly.enabled_connectors(settings), stop=stop, score=assembly.score_fn(settings))
     finally:
