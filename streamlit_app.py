@@ -7,6 +7,7 @@ from console.ui import nav
 from console.ui import session
 from console.messages import ROLE_LABELS, message_for
 from core.errors import ParvisError
+from core.version import __version__
 
 st.set_page_config(page_title="Parvis", page_icon=":material/forum:", layout="wide")
 
@@ -40,6 +41,7 @@ with st.sidebar:
     elif agent is not None:
         st.caption(f"{agent.name} — {ROLE_LABELS.get(agent.role, agent.role)}")
         st.button("Se déconnecter", key="sidebar_signout", on_click=session.sign_out)
+    st.caption(f"Parvis {__version__}")
 
 if mode != "open":  # pages read the agent through deps.current_agent: keep it in step with the session
     deps.set_current_agent(agent.id if agent else None)

@@ -30,6 +30,7 @@ from core.config import SECRET_MARKERS, Settings
 REQUEST_ID: ContextVar[str] = ContextVar("parvis_request_id", default="")
 FORMATS = ("text", "json")
 _LIBRARIES = ("streamlit", "uvicorn", "websockets", "watchdog")
+_CHATTY = ("httpx", "httpcore", "httpx2", "httpcore2")
 _MIN_SECRET_LEN = 6  # shorter values ("1", "true") would mask ordinary words
 _secrets: set[str] = set()
 
@@ -59,12 +60,29 @@ def mask(text: str) -> str:
     return text
 
 
+def _install_record_factory() -> None:
+    """Every log record gets ``request_id`` (the one being served, '' outside a request), whatever handler
+    prints it (ours, pytest's)."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "parvis", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        record.request_id = REQUEST_ID.get()
+        return record
+
+    factory.parvis = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
+_install_record_factory()
+
+
 class _ContextFilter(logging.Filter):
-    """Adds ``request_id`` to each record and masks secrets in the message (args folded in)."""
+    """Masks secrets in the message (args folded in)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not getattr(record, "request_id", ""):
-            record.request_id = REQUEST_ID.get()
         if _secrets:
             record.msg = mask(record.getMessage())
             record.args = None
@@ -99,7 +117,8 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """``2026-11-23 10:00:00,123 INFO parvis.http [rid]: message key=value``, newlines escaped."""
+    """``2026-11-23 10:00:00,123 INFO parvis.http [rid]: message``, newlines escaped (the record's ``fields``
+    are in the JSON format only: the text message already says them)."""
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s%(rid)s: %(message)s")
@@ -108,9 +127,6 @@ class TextFormatter(logging.Formatter):
         rid = getattr(record, "request_id", "")
         record.rid = f" [{rid}]" if rid else ""
         line = super().formatMessage(self._prepare(record))
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, dict) and fields:
-            line += " " + " ".join(f"{k}={v}" for k, v in fields.items())
         exc = _exception_text(record)
         if exc:
             line += " | " + exc
@@ -135,6 +151,8 @@ def configure(level: int = logging.INFO, *, fmt: str | None = None, stream: IO[s
     """
     root = logging.getLogger()
     root.setLevel(level)
+    for name in _CHATTY:  # an INFO line per HTTP call, with its full URL: only at -v
+        logging.getLogger(name).setLevel(logging.DEBUG if level <= logging.DEBUG else logging.WARNING)
     if settings is not None:
         add_secrets(secrets_of(settings))
     if not force and any(not _is_ours(h) for h in root.handlers):

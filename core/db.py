@@ -179,6 +179,25 @@ def open_db(path: str | Path, *, migrate: bool = True) -> Database:
     return db
 
 
+def probe_writable(db: Database, *, timeout_s: float = 2.0) -> None:
+    """Start and end a write transaction without writing anything: proves the file and its folder accept writes
+    and that no other writer holds the lock for more than ``timeout_s``.
+
+    :raises StorageError: read-only file or folder, full disk, I/O error.
+    :raises DatabaseBusy: another writer kept the lock.
+    """
+    db.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+    try:
+        db.conn.execute("BEGIN IMMEDIATE")
+        db.conn.execute("ROLLBACK")
+    except sqlite3.OperationalError as err:
+        if "locked" in str(err) or "busy" in str(err):
+            raise DatabaseBusy(f"another writer has held the database for more than {timeout_s:.0f} s") from err
+        raise StorageError(f"the database cannot be written: {err}") from err
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+
+
 def optimize(db: Database) -> None:
     """Refresh the query planner's statistics (run after bulk loads and periodically by the worker)."""
     db.execute("ANALYZE")

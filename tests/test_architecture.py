@@ -47,6 +47,14 @@ def test_only_the_ui_imports_streamlit():
             assert "streamlit" not in _imports(path), f"{path.relative_to(ROOT)} imports streamlit"
 
 
+def test_in_console_only_the_ui_and_the_server_import_streamlit():
+    for path in _py_files("console"):
+        rel = path.relative_to(ROOT / "console")
+        if rel.parts[0] == "ui" or rel.as_posix() == "server.py":  # server.py: st.App, imported lazily by `up`
+            continue
+        assert "streamlit" not in _imports(path), f"{path.relative_to(ROOT)} imports streamlit"
+
+
 def test_layers_below_the_ui_run_without_streamlit():
     code = ("import sys, core.db, core.migrations, core.repo, core.audit, services.inbox.triage, services.connections.ingest, services.connections.importer, "
             "connectors.base, console.cli, console.worker; assert 'streamlit' not in sys.modules, 'streamlit loaded'")
