@@ -21,9 +21,11 @@ from typing import Any
 
 import streamlit
 import uvicorn
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from streamlit.starlette import App
 
+from connectors import registry
 from console import logs
 from console.ui.errors import on_script_error
 from console.web.middleware import (
@@ -62,19 +64,21 @@ def csp() -> str:
     return content_security_policy(inline_script_hashes(Path(streamlit.__file__).parent / "static" / "index.html"))
 
 
-@asynccontextmanager
-async def _lifespan(_app: App) -> AsyncIterator[None]:
-    logs.adopt_library_loggers()  # Streamlit created more loggers while starting its runtime
-    log.info("Parvis %s ready", __version__)
-    yield
-    log.info("Parvis stopping")
-
-
 def build_app(settings: Settings) -> App:
     """The ASGI application: the console and Parvis's routes, behind the middleware."""
+
+    @asynccontextmanager
+    async def lifespan(_app: App) -> AsyncIterator[None]:
+        logs.adopt_library_loggers()  # Streamlit created more loggers while starting its runtime
+        # Import the connectors' modules now rather than on the first scrape of /metrics (seconds).
+        await run_in_threadpool(registry.entries, settings)
+        log.info("Parvis %s ready", __version__)
+        yield
+        log.info("Parvis stopping")
+
     return App(str(script_path()), routes=parvis_routes(settings),
                middleware=[Middleware(SecurityHeadersMiddleware, csp=csp()), Middleware(RequestIdMiddleware)],
-               on_script_error=on_script_error, lifespan=_lifespan)
+               on_script_error=on_script_error, lifespan=lifespan)
 
 
 def _uvicorn_options(settings: Settings) -> dict[str, Any]:

@@ -124,6 +124,7 @@ def up(db_path: Path | None, port: int, address: str, no_worker: bool) -> None:
     """Start the web console (with /healthz, /readyz, /metrics on the same port) and its worker; Ctrl-C or
     SIGTERM stops both."""
     import os
+    import signal
     import subprocess
 
     from console import server  # Streamlit is loaded here only, never by the other commands
@@ -142,6 +143,13 @@ def up(db_path: Path | None, port: int, address: str, no_worker: bool) -> None:
     worker_proc = None
     if not no_worker:
         worker_proc = subprocess.Popen([sys.executable, "-m", "console", "worker"], env=env)
+
+    def stopped(_signum: int, _frame: object) -> None:
+        # uvicorn shuts down gracefully on SIGTERM, then raises it again with this handler restored:
+        # leave through `finally` (stop the worker) with exit code 0 instead of dying on the spot.
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stopped)
     try:
         server.serve(settings, address=address, port=port)
     except KeyboardInterrupt:

@@ -1,23 +1,29 @@
 """Liveness and readiness of a running Parvis (``/healthz``, ``/readyz``).
 
-Ready means: the database opens and a write transaction can start (nothing is written), its schema is the one
-this Parvis knows (no pending migration), and the worker's heartbeat is younger than
+Ready means: the database opens with read-write permissions on it and its folder (a read-only file system
+counts as not writable), a write transaction can start (nothing is written; another write in progress, such as
+a bulk import, still counts as writable) and its disk has at least ``PARVIS_READY_MIN_FREE_MB`` (default 100)
+free; its schema is the one this Parvis knows (no pending migration); and the worker's heartbeat is younger than
 ``PARVIS_READY_MAX_MISSED_BEATS`` (default 6) heartbeat intervals. A failing check carries its reason.
 """
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from sqlite_utils import Database
+
 from core import repo, snapshot
 from core.config import Settings
 from core.db import open_db, probe_writable, schema_version
-from core.errors import ParvisError
+from core.errors import DatabaseBusy, ParvisError
 
 HEARTBEAT_INTERVAL_S = 5  # console.worker.HEARTBEAT_S (a test keeps them equal)
 DEFAULT_MISSED_BEATS = 6
+DEFAULT_MIN_FREE_MB = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +62,22 @@ def max_beat_age_s(settings: Settings) -> float:
     return HEARTBEAT_INTERVAL_S * max(1, settings.get_int("PARVIS_READY_MAX_MISSED_BEATS", DEFAULT_MISSED_BEATS))
 
 
+def _writable(db: Database, path: Path, settings: Settings) -> Check:
+    try:
+        probe_writable(db)
+        detail = "writable"
+    except DatabaseBusy:
+        detail = "writable (another write in progress)"
+    except ParvisError as err:
+        return Check("database", False, str(err))
+    free_mb = shutil.disk_usage(path.parent).free / 1e6
+    minimum = settings.get_int("PARVIS_READY_MIN_FREE_MB", DEFAULT_MIN_FREE_MB)
+    if free_mb < minimum:
+        return Check("database", False, f"only {free_mb:.0f} MB free on the disk of {path.parent} "
+                                        f"(less than {minimum} MB): free some space")
+    return Check("database", True, detail)
+
+
 def readiness(settings: Settings, *, now: datetime) -> Readiness:
     """Check the database and the worker (never migrates, never writes)."""
     path = Path(settings.db_path)
@@ -67,11 +89,7 @@ def readiness(settings: Settings, *, now: datetime) -> Readiness:
         return Readiness([Check("database", False, str(err))])
     checks = []
     try:
-        try:
-            probe_writable(db)
-            checks.append(Check("database", True, "writable"))
-        except ParvisError as err:
-            checks.append(Check("database", False, str(err)))
+        checks.append(_writable(db, path, settings))
         found = snapshot.user_version(db.conn)
         checks.append(Check("schema", found == schema_version(),
                             f"schema {found}" + ("" if found == schema_version() else

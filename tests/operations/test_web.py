@@ -69,7 +69,7 @@ def test_readyz_is_200_with_a_fresh_heartbeat_and_503_with_the_reason_otherwise(
     assert _client(relaxed).get("/readyz").status_code == 200
 
 
-def test_readyz_reports_a_missing_database_an_old_schema_and_a_held_write_lock(db, db_path, settings, tmp_path):
+def test_readyz_reports_a_missing_database_an_old_schema_a_busy_writer_and_a_full_disk(db, db_path, settings, tmp_path):
     missing = Settings(data_dir=tmp_path, db_path=tmp_path / "absent.db", values={})
     r = _client(missing).get("/readyz")
     assert r.status_code == 503 and "no database at" in r.json()["reason"]
@@ -81,12 +81,17 @@ def test_readyz_reports_a_missing_database_an_old_schema_and_a_held_write_lock(d
     from core.db import schema_version
 
     db.execute(f"PRAGMA user_version = {schema_version()}")
-    db.conn.execute("BEGIN IMMEDIATE")  # another writer holds the lock (a bulk import)
+    db.conn.execute("BEGIN IMMEDIATE")  # another writer holds the lock (a bulk import): still writable
     try:
         r = _client(settings).get("/readyz")
     finally:
         db.conn.execute("ROLLBACK")
-    assert r.status_code == 503 and not r.json()["checks"]["database"]["ok"]
+    assert r.status_code == 200
+    assert r.json()["checks"]["database"]["detail"] == "writable (another write in progress)"
+    full = Settings(data_dir=settings.data_dir, db_path=settings.db_path,
+                    values={"PARVIS_READY_MIN_FREE_MB": str(10**12)})
+    r = _client(full).get("/readyz")
+    assert r.status_code == 503 and "free some space" in r.json()["checks"]["database"]["detail"]
 
 
 def test_the_worker_heartbeat_interval_matches_the_worker():
