@@ -9,7 +9,7 @@ from console.messages import ROLE_LABELS, message_for
 from core.errors import ParvisError
 from core.version import __version__
 
-st.set_page_config(page_title="Parvis", page_icon=":material/forum:", layout="wide")
+st.set_page_config(page_title="Parvis", page_icon="💬", layout="wide")
 
 try:
     with deps.db() as database:

@@ -115,10 +115,11 @@ def inline_script_hashes(index_html: Path) -> list[str]:
 
 def content_security_policy(script_hashes: Iterable[str] = ()) -> str:
     """The CSP of the console: same-origin everything; Streamlit's inline styles (emotion) allowed; its one
-    inline script allowed by hash; Vega charts' expression compiler needs ``'unsafe-eval'``."""
+    inline script allowed by hash; ``'wasm-unsafe-eval'`` (WebAssembly only, not ``eval``) for the WebAssembly
+    module of Streamlit's front end. No ``'unsafe-eval'``: Vega charts render without it (tested in Chromium)."""
     directives = {
         "default-src": ["'self'"],
-        "script-src": ["'self'", *script_hashes, "'unsafe-eval'"],
+        "script-src": ["'self'", *script_hashes, "'wasm-unsafe-eval'"],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:"],
         "font-src": ["'self'", "data:"],
