@@ -105,8 +105,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        if getattr(record, "request_id", ""):
-            event["request_id"] = record.request_id
+        rid = getattr(record, "request_id", "")
+        if rid:
+            event["request_id"] = rid
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             event.update({k: v for k, v in fields.items() if k not in event})

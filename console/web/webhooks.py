@@ -12,12 +12,13 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Router
+from starlette.types import Receive, Scope, Send
 
 PREFIX = "/webhooks"
 ROUTES: list[BaseRoute] = []
 
 
-async def _no_handler(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+async def _no_handler(scope: Scope, receive: Receive, send: Send) -> None:
     request = Request(scope, receive)
     response: Response = JSONResponse({"error": "no webhook handler here", "path": request.url.path},
                                       status_code=404)

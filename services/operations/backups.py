@@ -53,9 +53,10 @@ class RetentionPolicy:
     @classmethod
     def from_settings(cls, settings: Settings) -> RetentionPolicy:
         """``PARVIS_BACKUP_KEEP_DAILY`` / ``_WEEKLY`` / ``_MONTHLY`` (defaults 7, 4, 12)."""
-        return cls(daily=max(0, settings.get_int("PARVIS_BACKUP_KEEP_DAILY", cls.daily)),
-                   weekly=max(0, settings.get_int("PARVIS_BACKUP_KEEP_WEEKLY", cls.weekly)),
-                   monthly=max(0, settings.get_int("PARVIS_BACKUP_KEEP_MONTHLY", cls.monthly)))
+        default = cls()
+        return cls(daily=max(0, settings.get_int("PARVIS_BACKUP_KEEP_DAILY", default.daily)),
+                   weekly=max(0, settings.get_int("PARVIS_BACKUP_KEEP_WEEKLY", default.weekly)),
+                   monthly=max(0, settings.get_int("PARVIS_BACKUP_KEEP_MONTHLY", default.monthly)))
 
 
 @dataclass(frozen=True, slots=True)

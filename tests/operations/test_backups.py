@@ -250,7 +250,8 @@ def test_the_worker_job_backs_up_daily_and_rotates(monkeypatch, db, db_path, age
     assert backup_jobs.backup_if_due(settings, T0 + timedelta(days=1)) is not None
     assert backup_jobs.backup_if_due(settings, T0 + timedelta(days=2)) is not None
     assert len(backups.list_backups(tmp_path / "auto")) == 2  # rotated
-    off = Settings(data_dir=db_path.parent, db_path=db_path, values={**settings.values, "PARVIS_BACKUP_INTERVAL_H": "0"})
+    off = Settings(data_dir=db_path.parent, db_path=db_path,
+                   values={**settings.values, "PARVIS_BACKUP_INTERVAL_H": "0"})
     assert backup_jobs.backup_if_due(off, T0 + timedelta(days=9)) is None
     # registered once, with the worker's other jobs, and run by the worker's loop
     monkeypatch.setattr(worker, "EXTRA_JOBS", [])

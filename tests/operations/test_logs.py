@@ -110,4 +110,4 @@ def test_no_residents_text_at_info_during_a_sync_and_http_requests(captured, db,
     dump = json.dumps(info, ensure_ascii=False)
     assert not [t for t in texts if t in dump], "a resident's text was logged at INFO"
     assert not [h for h in handles if h in dump], "a resident's handle was logged at INFO"
-    assert "xyz" not in dump, [l for l in info if "xyz" in json.dumps(l)]
+    assert "xyz" not in dump, [line for line in info if "xyz" in json.dumps(line)]

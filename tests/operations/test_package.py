@@ -28,7 +28,8 @@ def build_wheel(out: Path) -> Path:
     """``pip wheel`` of the checkout, offline (the setuptools of this environment, no build isolation), built
     from a copy of the tracked files so that the checkout gets no build/ or egg-info."""
     src = out / "src"
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT, check=True, capture_output=True).stdout.split(b"\0")
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                           check=True, capture_output=True).stdout.split(b"\0")
     for name in filter(None, files):
         path = ROOT / name.decode()
         if path.is_file():
@@ -90,7 +91,8 @@ def test_an_installed_copy_keeps_its_data_under_the_working_directory(tmp_path, 
     work = tmp_path / "srv"
     loaded = config.Settings.load(env={}, cwd=work)
     assert loaded.data_dir == work / "data" and loaded.db_path == work / "data" / "parvis.db"
-    assert config.Settings.load(env={"PARVIS_DATA_DIR": "/var/lib/parvis"}, cwd=work).data_dir == Path("/var/lib/parvis")
+    service = config.Settings.load(env={"PARVIS_DATA_DIR": "/var/lib/parvis"}, cwd=work)
+    assert service.data_dir == Path("/var/lib/parvis")
 
 
 def test_up_and_streamlit_run_use_the_same_streamlit_options():

@@ -73,7 +73,8 @@ def test_migrate_dry_run_lists_the_pending_migrations_and_changes_nothing(tmp_pa
 
     out = CliRunner().invoke(cli, ["migrate", "--db", str(path)])
     assert out.exit_code == 0, out.output
-    assert "Backup taken before migrating:" in out.output and f"Applied 2 migration(s): {', '.join(names)}" in out.output
+    assert "Backup taken before migrating:" in out.output
+    assert f"Applied 2 migration(s): {', '.join(names)}" in out.output
     assert len(list((tmp_path / "data" / "backups").glob("pre-migrate-*.db"))) == 1
     again = CliRunner().invoke(cli, ["migrate", "--db", str(path), "--dry-run"])
     assert "Nothing to do" in again.output
