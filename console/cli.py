@@ -33,9 +33,13 @@ def db_option(func: F) -> F:
 def load_settings(db_path: Path | None) -> Settings:
     """Settings with ``--db`` applied; config errors become a clean CLI error."""
     try:
-        return Settings.load(db_path=db_path)
+        settings = Settings.load(db_path=db_path)
     except ParvisError as err:
         raise click.ClickException(str(err)) from err
+    from console import logs
+
+    logs.add_secrets(logs.secrets_of(settings))  # masked in every log line of this command
+    return settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
