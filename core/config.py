@@ -35,6 +35,8 @@ def default_data_dir(cwd: Path) -> Path:
     """Where the data lives when ``PARVIS_DATA_DIR`` is not set: ``data/`` of the checkout, or, for an
     installed copy, ``./data`` under the working directory (never inside site-packages)."""
     return DEFAULT_DATA_DIR if running_from_checkout() else cwd / "data"
+
+
 SECRET_MARKERS = ("TOKEN", "SECRET", "PASSWORD", "KEY", "COOKIE")
 
 

@@ -180,10 +180,10 @@ def open_db(path: str | Path, *, migrate: bool = True) -> Database:
 
 
 def probe_writable(db: Database, *, timeout_s: float = 2.0) -> None:
-    """Start and end a write transaction without writing anything: proves the file and its folder accept writes
-    and that no other writer holds the lock for more than ``timeout_s``.
+    """Start and end a write transaction without writing anything: proves the write lock can be taken within
+    ``timeout_s`` (the permissions of the file and its folder are checked by :func:`open_db`).
 
-    :raises StorageError: read-only file or folder, full disk, I/O error.
+    :raises StorageError: an I/O error.
     :raises DatabaseBusy: another writer kept the lock.
     """
     db.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")

@@ -132,8 +132,8 @@ def up(db_path: Path | None, port: int, address: str, no_worker: bool) -> None:
 
     settings = load_settings(db_path)
     settings.db_path.parent.mkdir(parents=True, exist_ok=True)
-    open_db(settings.db_path).close()  # create or migrate once, before the worker and the console race to
-    # The console (this process) and the worker read the same database, whatever --db said.
+    open_db(settings.db_path).close()  # create or migrate it here, once, before the worker and the console start
+    # The console (this process) and the worker use the same database, whatever --db said.
     os.environ["PARVIS_DB"] = str(settings.db_path)
     os.environ["PARVIS_DATA_DIR"] = str(settings.data_dir)
     env = dict(os.environ)
