@@ -26,7 +26,8 @@ REPORT_VIOLATIONS = ("document.addEventListener('securitypolicyviolation', e => 
 def _demo(db_path: Path, command: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
     db_path.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([*command, "demo", "--days", "3"], cwd=cwd, check=True, capture_output=True,
-                   env={**os.environ, "PARVIS_DB": str(db_path), **(env or {})})
+                   env={**os.environ, "PARVIS_DB": str(db_path), "PARVIS_DATA_DIR": str(db_path.parent),
+                        **(env or {})})
 
 
 def _watch(page) -> list[str]:
