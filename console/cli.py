@@ -20,6 +20,7 @@ import click
 from console.messages import message_for
 from core.config import Settings
 from core.errors import ParvisError
+from core.version import __version__
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,17 +34,23 @@ def db_option(func: F) -> F:
 def load_settings(db_path: Path | None) -> Settings:
     """Settings with ``--db`` applied; config errors become a clean CLI error (French, from the catalogue)."""
     try:
-        return Settings.load(db_path=db_path)
+        settings = Settings.load(db_path=db_path)
     except ParvisError as err:
         raise click.ClickException(message_for(err)) from err
+    from console import logs
+
+    logs.add_secrets(logs.secrets_of(settings))  # masked in every log line of this command
+    return settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="Parvis", message="%(prog)s %(version)s")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
 def cli(verbose: bool) -> None:
     """Parvis: the community-management console of a municipality."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from console import logs
+
+    logs.configure(level=logging.DEBUG if verbose else logging.INFO)
 
 
 @cli.group()
@@ -77,12 +84,18 @@ def _load_commands() -> None:
         importlib.import_module(f"console.commands.{mod.name}")
 
 
+def _prog_name() -> str:
+    """``parvis`` when started by the installed command, else ``python -m console``."""
+    return "parvis" if Path(sys.argv[0]).name == "parvis" else "python -m console"
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; ParvisError becomes a one-line French message (the UI's, :func:`message_for`) and exit
-    code 1; ``-v`` also logs its English developer message."""
+    """Run the CLI (``python -m console`` and the installed ``parvis`` command); ParvisError becomes a one-line
+    French message (the UI's, :func:`message_for`) and exit code 1; ``-v`` also logs its English developer
+    message."""
     _load_commands()
     try:
-        cli.main(args=argv, prog_name="python -m console", standalone_mode=False)
+        cli.main(args=argv, prog_name=_prog_name(), standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 1

@@ -4,8 +4,9 @@ Every job is named here, in :func:`jobs`, and defined in ``console/jobs/``: the 
 interval (``PARVIS_SYNC_INTERVAL_S``, default 60 s; per connector ``PARVIS_SYNC_INTERVAL_<NAME>_S``) and the
 "sync now" requests (jobs/sync.py); scheduled replies (jobs/replies.py) and posts (jobs/publishing.py) every
 ``PARVIS_PUBLISH_TICK_S``; re-prioritising, the heartbeat ("dernière synchro il y a 12 s") and the daily retention
-purge (jobs/housekeeping.py). No module adds a job by being imported. SIGTERM/SIGINT stop the loop gracefully
-after the job in progress. Never imports Streamlit.
+purge (jobs/housekeeping.py); the daily backup, due-checked hourly (jobs/backups.py, ``PARVIS_BACKUP_INTERVAL_H``).
+No module adds a job by being imported. SIGTERM/SIGINT stop the loop gracefully after the job in progress. Never
+imports Streamlit.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from datetime import datetime
 import schedule
 
 from connectors.base import Connector
-from console.jobs import housekeeping, publishing, replies, sync
+from console.jobs import backups, housekeeping, publishing, replies, sync
 from console.jobs.base import guarded
 from core.clock import Clock, utcnow
 from core.config import Settings
@@ -63,6 +64,7 @@ def jobs(settings: Settings, connectors: Sequence[Connector], *, clock: Clock = 
         Job(housekeeping.PURGE_JOB, housekeeping.PURGE_INTERVAL_S, housekeeping.retention_job(settings, clock=clock)),
         Job(publishing.JOB_NAME, tick,
             guarded(publishing.JOB_NAME, lambda: publishing.publish_once(settings, clock()))),
+        Job(backups.JOB_NAME, backups.CHECK_EVERY_S, backups.backup_job(settings, clock=clock)),
     ]
 
 

@@ -31,6 +31,8 @@ CODES = {
     "storage_error": "Base de données inutilisable",
     "schema_too_new": "Base de données écrite par une version plus récente de Parvis",
     "reply_impossible": "Réponse impossible depuis Parvis",
+    "backup_failed": "Sauvegarde impossible ou invalide ; rien n'a été remplacé",
+    "database_in_use": "La base est en service (worker ou console démarrés) : arrêtez-les avant de la remplacer",
     "database_busy": "La base est occupée par une autre écriture (un import en masse ?) ; réessayez dans un instant",
     "not_found": "Élément introuvable (supprimé entre-temps ?)",
     "invalid_input": "Saisie invalide",

@@ -13,6 +13,7 @@ import pytest
 
 from connectors.demo.connector import DemoConnector
 from console import worker
+from console.jobs import backups as backup_jobs
 from core import audit
 from core.config import Settings
 from core.db import open_db
@@ -20,7 +21,7 @@ from services.archive.retention import PURGE_INTERVAL_S
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = ["sync-requests", "sync:demo", "publish-replies", "reprioritize", "heartbeat", "retention-purge",
-            "publish"]
+            "publish", "backup"]
 
 
 @pytest.fixture
@@ -39,7 +40,8 @@ def no_extra_jobs(monkeypatch):
 def test_the_worker_lists_every_job_explicitly(settings, now):
     listed = worker.jobs(settings, [DemoConnector(clock=lambda: now)])
     assert [(j.name, j.every_s) for j in listed] == list(zip(EXPECTED, [
-        worker.REQUESTS_S, 30, 7, worker.REPRIORITIZE_S, worker.HEARTBEAT_S, PURGE_INTERVAL_S, 7], strict=True))
+        worker.REQUESTS_S, 30, 7, worker.REPRIORITIZE_S, worker.HEARTBEAT_S, PURGE_INTERVAL_S, 7,
+        backup_jobs.CHECK_EVERY_S], strict=True))
 
 
 def test_the_scheduler_holds_the_listed_jobs_and_skips_a_duplicate_extra(settings, now, no_extra_jobs):
@@ -66,6 +68,7 @@ def test_importing_the_commands_adds_no_job(settings):
 import json
 from pathlib import Path
 from console import worker
+from console.jobs import backups as backup_jobs
 from core.config import Settings
 settings = Settings(data_dir=Path({str(settings.data_dir)!r}), db_path=Path({str(settings.db_path)!r}),
                     values={{"PARVIS_DEMO": "0"}})
