@@ -49,6 +49,7 @@ STREAMLIT_OPTIONS: dict[str, Any] = {
     "browser.gatherUsageStats": False,
     "server.fileWatcherType": "none",
     "client.toolbarMode": "minimal",
+    "client.showErrorDetails": "none",  # what escapes the pages' funnel never shows a traceback (docs/security.md)
     "theme.primaryColor": "#000091",
     "runner.postScriptGC": False,
     "runner.magicEnabled": False,

@@ -51,7 +51,9 @@ def restore(db_path: Path | None, file: Path, force: bool, check_only: bool) -> 
     if check_only:
         check = backups.verify_backup(file)
         if not check.ok:
-            raise BackupError(f"{file} failed its checks: {'; '.join(check.problems)}")
+            problems = "; ".join(check.problems)
+            raise BackupError(f"{file} failed its checks: {problems}", reason="backup_rejected", path=file,
+                              problems=problems)
         click.echo(f"{file}: ok (schema {check.schema_version}, audit head #{check.audit_head_id}, "
                    f"{'with' if check.manifest else 'without'} manifest)")
         return

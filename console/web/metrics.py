@@ -93,7 +93,7 @@ class _SnapshotCollector:
 def render(snap: Snapshot, *, process: bool = True) -> bytes:
     """The text exposition of ``snap`` (plus ``parvis_process_*``: this process's CPU, memory, open files)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_SnapshotCollector(snap))  # type: ignore[arg-type]
+    registry.register(_SnapshotCollector(snap))
     if process:
         ProcessCollector(namespace="parvis", registry=registry)
     return generate_latest(registry)

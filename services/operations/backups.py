@@ -122,9 +122,11 @@ def read_manifest(path: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(mpath.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        raise BackupError(f"the manifest {mpath} cannot be read: {err}") from err
+        raise BackupError(f"the manifest {mpath} cannot be read: {err}", reason="backup_manifest_unreadable",
+                          path=mpath, error=err) from err
     if not isinstance(data, dict):
-        raise BackupError(f"the manifest {mpath} is not a JSON object")
+        raise BackupError(f"the manifest {mpath} is not a JSON object", reason="backup_manifest_not_object",
+                          path=mpath)
     return data
 
 
@@ -202,11 +204,13 @@ def take_backup(db_path: Path, folder: Path, *, now: datetime) -> Backup:
     :raises BackupError: no database, the copy failed, or it failed a check (the copy is removed).
     """
     if not db_path.is_file():
-        raise BackupError(f"no database at {db_path}: check --db or PARVIS_DB")
+        raise BackupError(f"no database at {db_path}: check --db or PARVIS_DB", reason="backup_no_database",
+                          path=db_path)
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as err:
-        raise BackupError(f"the backup folder {folder} cannot be created: {err}") from err
+        raise BackupError(f"the backup folder {folder} cannot be created: {err}", reason="backup_folder_unusable",
+                          folder=folder, error=err) from err
     target = _free_name(folder, now)
     partial = target.with_name(target.name + ".partial")
     with contextlib.suppress(FileNotFoundError):
@@ -214,11 +218,14 @@ def take_backup(db_path: Path, folder: Path, *, now: datetime) -> Backup:
     try:
         copied = snapshot.copy_database(db_path, partial)
     except Exception as err:
-        raise BackupError(f"the copy of {db_path} into {folder} failed: {err}") from err
+        raise BackupError(f"the copy of {db_path} into {folder} failed: {err}", reason="backup_copy_failed",
+                          path=db_path, folder=folder, error=err) from err
     check = verify_backup(partial, expected=copied)
     if not check.ok:
         partial.unlink()
-        raise BackupError(f"the copy of {db_path} failed its checks, nothing kept: {'; '.join(check.problems)}")
+        problems = "; ".join(check.problems)
+        raise BackupError(f"the copy of {db_path} failed its checks, nothing kept: {problems}",
+                          reason="backup_copy_rejected", path=db_path, problems=problems)
     os.replace(partial, target)
     manifest = {
         "file": target.name,
@@ -310,21 +317,24 @@ def restore(backup: Path, db_path: Path, *, now: datetime, force: bool = False) 
     """
     check = verify_backup(backup)
     if not check.ok:
-        raise BackupError(f"{backup} failed its checks, nothing was changed: {'; '.join(check.problems)}")
+        problems = "; ".join(check.problems)
+        raise BackupError(f"{backup} failed its checks, nothing was changed: {problems}", reason="backup_rejected",
+                          path=backup, problems=problems)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     replaced = None
     stamp = now.astimezone(UTC).strftime(_STAMP)
     if db_path.exists():
         if not force and _worker_running(db_path, now):
             raise DatabaseInUse(f"the worker is running on {db_path} (heartbeat less than {WORKER_STALE_S} s "
-                                "old): stop the worker and the console first, or use --force")
+                                "old): stop the worker and the console first, or use --force",
+                                reason="restore_worker_running", path=db_path, seconds=WORKER_STALE_S)
         try:
             detached = snapshot.checkpoint_and_detach(db_path)
         except Exception:  # noqa: BLE001 - a damaged current file is exactly what one restores over
             detached = False
         if not detached and not force:
             raise DatabaseInUse(f"another process has {db_path} open: stop the worker and the console first, "
-                                "or use --force")
+                                "or use --force", reason="restore_database_open", path=db_path)
         replaced = db_path.with_name(f"{db_path.name}.replaced-{stamp}")
         os.replace(db_path, replaced)
         for suffix in ("-wal", "-shm"):  # left only when the file could not be detached (forced)
@@ -346,7 +356,8 @@ def restore(backup: Path, db_path: Path, *, now: datetime, force: bool = False) 
             partial.unlink()
         if replaced is not None and not db_path.exists():
             os.replace(replaced, db_path)
-        raise StorageError(f"the restore into {db_path} failed ({err}); the previous file is back") from err
+        raise StorageError(f"the restore into {db_path} failed ({err}); the previous file is back",
+                           reason="restore_failed", path=db_path, error=err) from err
     return Restored(db_path=db_path, replaced=replaced, verification=check)
 
 

@@ -66,7 +66,8 @@ def parvis_up(db_path: Path, *, command: list[str] | None = None, worker: bool =
     """Run `python -m console up` (or ``command``, e.g. an installed `parvis`) on a free port against ``db_path``
     until ``ready_path`` answers 200; yield its base URL; SIGTERM it at the end."""
     port = free_port()
-    env = {**(os.environ if base_env is None else base_env), "PARVIS_DB": str(db_path), "PARVIS_DATA_DIR": str(db_path.parent), **(extra_env or {})}
+    env = {**(os.environ if base_env is None else base_env), "PARVIS_DB": str(db_path),
+           "PARVIS_DATA_DIR": str(db_path.parent), **(extra_env or {})}
     args = [*(command or [sys.executable, "-m", "console"]), "up", "--port", str(port)]
     if not worker:
         args.append("--no-worker")
