@@ -21,7 +21,7 @@ from sqlite_utils import Database
 
 from core import snapshot
 from core.errors import DatabaseBusy, SchemaTooNewError, StorageError
-from core.files import create_private
+from core.files import create_private, private_dir
 from core.migrations import MIGRATIONS, migrations
 
 log = logging.getLogger("parvis.db")
@@ -84,7 +84,7 @@ def _backup_before_migrating(path: Path, found: int, backup_dir: Path | None) ->
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = folder / f"pre-migrate-{stamp}-schema{found}-to{schema_version()}.db"
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(folder)
         snapshot.copy_database(path, target)
     except (OSError, sqlite3.Error) as err:
         raise StorageError(

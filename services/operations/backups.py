@@ -33,6 +33,7 @@ from core.clock import PARIS, to_iso
 from core.config import Settings
 from core.db import backup_dir_for, open_db, schema_version
 from core.errors import BackupError, DatabaseInUse, ParvisError, StorageError
+from core.files import private_dir
 from core.version import __version__
 from services.archive.published import verify_archive
 from services.connections.status import WORKER_STALE_S
@@ -207,7 +208,7 @@ def take_backup(db_path: Path, folder: Path, *, now: datetime) -> Backup:
         raise BackupError(f"no database at {db_path}: check --db or PARVIS_DB", reason="backup_no_database",
                           path=db_path)
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(folder)
     except OSError as err:
         raise BackupError(f"the backup folder {folder} cannot be created: {err}", reason="backup_folder_unusable",
                           folder=folder, error=err) from err
@@ -320,7 +321,7 @@ def restore(backup: Path, db_path: Path, *, now: datetime, force: bool = False) 
         problems = "; ".join(check.problems)
         raise BackupError(f"{backup} failed its checks, nothing was changed: {problems}", reason="backup_rejected",
                           path=backup, problems=problems)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(db_path.parent)
     replaced = None
     stamp = now.astimezone(UTC).strftime(_STAMP)
     if db_path.exists():
