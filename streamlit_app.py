@@ -6,8 +6,9 @@ from console.messages import ROLE_LABELS, message_for
 from console.ui import deps, nav, session
 from console.ui.page import alert, unexpected
 from core.errors import ConfigError, ParvisError
+from core.version import __version__
 
-st.set_page_config(page_title="Parvis", page_icon=":material/forum:", layout="wide")
+st.set_page_config(page_title="Parvis", page_icon="💬", layout="wide")
 
 # The one error funnel (console/ui/page.py): a refusal shows its French text; anything else (a raw SQLite error,
 # a bug) shows a French sentence with a reference id, the detail goes to the log, never to the browser.
@@ -48,6 +49,7 @@ with st.sidebar:
     elif agent is not None:
         st.caption(f"{agent.name} — {ROLE_LABELS.get(agent.role, agent.role)}")
         st.button("Se déconnecter", key="sidebar_signout", on_click=session.sign_out)
+    st.caption(f"Parvis {__version__}")
 
 if mode != "open":  # pages read the agent through deps.current_agent: keep it in step with the session
     deps.set_current_agent(agent.id if agent else None)

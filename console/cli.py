@@ -24,6 +24,7 @@ from console.messages import message_for
 from core.clock import utcnow
 from core.config import Settings
 from core.errors import ParvisError
+from core.version import __version__
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,6 +49,9 @@ def load_settings(db_path: Path | None, *, watch: bool = True) -> Settings:
         from services.archive import checkpoints  # here, not at the top: `--help` need not load cryptography
 
         _WATCHED[settings.db_path] = (settings, checkpoints.current_head(settings.db_path))
+    from console import logs
+
+    logs.add_secrets(logs.secrets_of(settings))  # masked in every log line of this command
     return settings
 
 
@@ -75,11 +79,13 @@ def checkpoint_moved_heads() -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="Parvis", message="%(prog)s %(version)s")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
 def cli(verbose: bool) -> None:
     """Parvis: the community-management console of a municipality."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from console import logs
+
+    logs.configure(level=logging.DEBUG if verbose else logging.INFO)
 
 
 @cli.group()
@@ -113,10 +119,16 @@ def _load_commands() -> None:
         importlib.import_module(f"console.commands.{mod.name}")
 
 
+def _prog_name() -> str:
+    """``parvis`` when started by the installed command, else ``python -m console``."""
+    return "parvis" if Path(sys.argv[0]).name == "parvis" else "python -m console"
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; ParvisError becomes a one-line French message (the UI's, :func:`message_for`) and exit
-    code 1; ``-v`` also logs its English developer message. Then, whatever the outcome, checkpoint the audit
-    chain of every database whose head the command moved (:func:`checkpoint_moved_heads`)."""
+    """Run the CLI (``python -m console`` and the installed ``parvis`` command); ParvisError becomes a one-line
+    French message (the UI's, :func:`message_for`) and exit code 1; ``-v`` also logs its English developer
+    message. Then, whatever the outcome, checkpoint the audit chain of every database whose head the command
+    moved (:func:`checkpoint_moved_heads`)."""
     _load_commands()
     _WATCHED.clear()
     try:
@@ -127,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(argv: list[str] | None) -> int:
     try:
-        cli.main(args=argv, prog_name="python -m console", standalone_mode=False)
+        cli.main(args=argv, prog_name=_prog_name(), standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 1

@@ -4,7 +4,8 @@ Every job is named here, in :func:`jobs`, and defined in ``console/jobs/``: the 
 interval (``PARVIS_SYNC_INTERVAL_S``, default 60 s; per connector ``PARVIS_SYNC_INTERVAL_<NAME>_S``) and the
 "sync now" requests (jobs/sync.py); re-prioritising, the heartbeat ("dernière synchro il y a 12 s") and the daily
 retention purge (jobs/housekeeping.py); the outbox (jobs/publishing.py: posts, scheduled replies and moderation acts
-in one pass); a signed checkpoint of the audit chain, hourly (jobs/audit.py). No module adds a job by being
+in one pass); a signed checkpoint of the audit chain, hourly (jobs/audit.py); the daily backup, due-checked
+hourly (jobs/backups.py, ``PARVIS_BACKUP_INTERVAL_H``). No module adds a job by being
 imported. A job with a ``due`` (the outbox) is run as soon as it is due, the loop sleeping until then rather than
 until its interval (wake-on-due, decision 0051; its interval, ``PARVIS_PUBLISH_TICK_S``, is the longest it waits).
 SIGTERM/SIGINT stop the loop gracefully after the job in progress. Never imports Streamlit.
@@ -23,7 +24,7 @@ from datetime import datetime
 import schedule
 
 from connectors.base import Connector
-from console.jobs import audit, housekeeping, publishing, sync
+from console.jobs import audit, backups, housekeeping, publishing, sync
 from console.jobs.base import guarded
 from core.clock import Clock, utcnow
 from core.config import Settings
@@ -74,6 +75,7 @@ def jobs(settings: Settings, connectors: Sequence[Connector], *, clock: Clock = 
             guarded(publishing.JOB_NAME, lambda: outbox.run(clock())), due=outbox.seconds_until_due,
             close=outbox.close),
         Job(audit.JOB_NAME, audit.interval_s(settings), audit.checkpoint_job(settings, clock=clock)),
+        Job(backups.JOB_NAME, backups.CHECK_EVERY_S, backups.backup_job(settings, clock=clock)),
     ]
 
 

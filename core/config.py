@@ -31,19 +31,34 @@ from core.settings_fields import Area
 from core.settings_schema import DEFAULT_DATA_DIR, REPO_ROOT  # noqa: F401  (re-exported)
 
 log = logging.getLogger("parvis.config")
+
+
+def running_from_checkout(root: Path = REPO_ROOT) -> bool:
+    """True when Parvis runs from a source checkout (``pyproject.toml`` beside the packages), False when it
+    is installed (the packages lie in site-packages)."""
+    return (root / "pyproject.toml").is_file() and (root / "streamlit_app.py").is_file()
+
+
+def default_data_dir(cwd: Path) -> Path:
+    """Where the data lives when ``PARVIS_DATA_DIR`` is not set: ``data/`` of the checkout, or, for an
+    installed copy, ``./data`` under the working directory (never inside site-packages)."""
+    return DEFAULT_DATA_DIR if running_from_checkout() else cwd / "data"
+
+
 SECRET_MARKERS = ("TOKEN", "SECRET", "PASSWORD", "KEY", "COOKIE")
 PREFIX = "PARVIS_"
 LOCATION_KEYS = schema.PathSettings.all_keys()  # PARVIS_CONFIG, PARVIS_DATA_DIR, PARVIS_DB
 A = TypeVar("A", bound=Area)
 
 
-def _is_secret(key: str) -> bool:
+def is_secret_key(key: str) -> bool:
+    """Whether the value of ``key`` is masked: declared secret, or secret-looking (token, password, key...)."""
     return schema.is_secret(key) or any(marker in key.upper() for marker in SECRET_MARKERS)
 
 
 def redact(values: Mapping[str, Any]) -> dict[str, Any]:
     """Return a copy of ``values`` with secret keys (declared, or secret-looking) replaced by ``"***"``."""
-    return {k: ("***" if _is_secret(k) and v else v) for k, v in values.items()}
+    return {k: ("***" if is_secret_key(k) and v else v) for k, v in values.items()}
 
 
 def _resolve(key: str, value: Any, env: Mapping[str, str] | None = None) -> Any:
@@ -234,6 +249,16 @@ class Settings:
         return self.area(schema.ReportSettings)
 
     @property
+    def operations(self) -> schema.OperationsSettings:
+        """Backups, readiness and logs."""
+        return self.area(schema.OperationsSettings)
+
+    @property
+    def server(self) -> schema.ServerSettings:
+        """The HTTP server of ``up``."""
+        return self.area(schema.ServerSettings)
+
+    @property
     def media_base_url(self) -> str | None:
         """``settings.media.base_url``: the public address of ``<data dir>/media/`` without a trailing slash."""
         return self.media.base_url
@@ -310,7 +335,7 @@ class Settings:
         else:
             raw = _Lookup(values)
         paths = schema.PathSettings.from_source(raw)
-        data = Path(data_dir).expanduser() if data_dir else paths.data_dir
+        data = Path(data_dir).expanduser() if data_dir else paths.data_dir or default_data_dir(Path.cwd())
         db = Path(db_path or paths.db or data / "parvis.db").expanduser()
         return cls(data_dir=data, db_path=db, values=raw)
 
@@ -345,8 +370,9 @@ class Settings:
                 unknown.add(key)
         values.update({k: v for k, v in env.items() if k.startswith(PREFIX)})
         paths = schema.PathSettings.from_source(values)
-        db = Path(db_path or paths.db or paths.data_dir / "parvis.db").expanduser()
-        return cls(data_dir=paths.data_dir, db_path=db, values=values, unknown_keys=tuple(sorted(unknown)))
+        data = paths.data_dir or default_data_dir(cwd)
+        db = Path(db_path or paths.db or data / "parvis.db").expanduser()
+        return cls(data_dir=data, db_path=db, values=values, unknown_keys=tuple(sorted(unknown)))
 
 
 def location_env(env: Mapping[str, str] | None = None) -> tuple[str, ...]:

@@ -1,23 +1,30 @@
 """The database connection: opening (path checks, pragmas, migrations), write transactions, statistics.
 
 ``open_db`` opens a file in WAL mode with a busy timeout, refuses databases written by a newer Parvis,
-reports unreadable or corrupt files clearly, and applies pending migrations (``core/migrations/``).
+reports unreadable or corrupt files clearly, and applies pending migrations (``core/migrations/``); before it
+migrates a database that holds data, it copies it to ``<its folder>/backups/pre-migrate-*.db`` and logs where.
 The schema (DDL) lives in ``core/migrations/``; reads and writes (DML) in ``core/repo/`` and ``core/audit/``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlite_utils import Database
 
+from core import snapshot
 from core.errors import DatabaseBusy, SchemaTooNewError, StorageError
-from core.files import create_private
+from core.files import create_private, private_dir
 from core.migrations import MIGRATIONS, migrations
+
+log = logging.getLogger("parvis.db")
 
 BUSY_TIMEOUT_S = 10.0
 WAL_AUTOCHECKPOINT_BYTES = 40_000_000
@@ -49,6 +56,61 @@ def _check_path(path: Path) -> None:
             "or point PARVIS_DB / PARVIS_DATA_DIR at a writable directory")
     if path.exists() and not os.access(path, os.R_OK | os.W_OK):
         raise StorageError(f"the database {path} is not readable and writable by this user: fix its permissions")
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationReport:
+    """What :func:`apply_migrations` did: the migrations applied and the copy taken before (None: no data)."""
+
+    applied: list[str]
+    from_version: int
+    to_version: int
+    backup: Path | None
+
+
+def pending_migrations(db: Database) -> list[str]:
+    """Names of the migrations this Parvis would apply to ``db``, in order (read-only)."""
+    return [m.name for m in migrations.pending(db)]
+
+
+def _holds_data(db: Database) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                      "LIMIT 1").fetchone() is not None
+
+
+def backup_dir_for(path: Path) -> Path:
+    """The default folder of backups of the database at ``path``: ``backups/`` beside it."""
+    return path.parent / "backups"
+
+
+def _backup_before_migrating(path: Path, found: int, backup_dir: Path | None) -> Path:
+    folder = backup_dir or backup_dir_for(path)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    target = folder / f"pre-migrate-{stamp}-schema{found}-to{schema_version()}.db"
+    try:
+        private_dir(folder)
+        snapshot.copy_database(path, target)
+    except (OSError, sqlite3.Error) as err:
+        raise StorageError(
+            f"the database {path} needs an upgrade (schema {found} -> {schema_version()}), but the backup "
+            f"taken first failed ({err}): nothing was changed; free some space or fix {folder}, then retry"
+        ) from err
+    log.warning("database %s backed up to %s before upgrading its schema from %d to %d", path, target, found,
+                schema_version())
+    return target
+
+
+def apply_migrations(db: Database, path: str | Path, *, backup_dir: Path | None = None) -> MigrationReport:
+    """Apply the pending migrations to ``db`` (open on ``path``), after a backup when it holds data."""
+    found = int(db.execute("PRAGMA user_version").fetchone()[0])
+    pending = pending_migrations(db)
+    backup = None
+    if pending and str(path) != ":memory:" and _holds_data(db):
+        backup = _backup_before_migrating(Path(path), found, backup_dir)
+    if pending:
+        migrations.apply(db)
+    db.execute(f"PRAGMA user_version = {schema_version()}")
+    return MigrationReport(applied=pending, from_version=found, to_version=schema_version(), backup=backup)
 
 
 def open_db(path: str | Path, *, migrate: bool = True) -> Database:
@@ -94,8 +156,11 @@ def open_db(path: str | Path, *, migrate: bool = True) -> Database:
             # A bulk load grows the WAL to the size of what it wrote; cut it back when it is next reset.
             db.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT_BYTES}")
         if migrate and found < schema_version():  # up to date: skip sqlite-utils' per-migration checks
-            migrations.apply(db)
-            db.execute(f"PRAGMA user_version = {schema_version()}")
+            try:
+                apply_migrations(db, path)
+            except StorageError:
+                conn.close()
+                raise
     except sqlite3.DatabaseError as err:
         raise StorageError(
             f"the database {path} cannot be used ({err}): it may be corrupt or not a Parvis database. "
@@ -125,15 +190,16 @@ def on_read_only_media(path: Path) -> bool:
     return bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
 
 
-def open_readonly(path: str | Path) -> Database:
-    """Open an existing database for reading only (``audit verify``): no migration, no pragma that writes, and
-    SQLite refuses every write (``mode=ro``).
+def open_readonly(path: str | Path, *, check_schema: bool = False) -> Database:
+    """Open an existing database for reading only (``audit verify``, ``migrate --dry-run``): no migration, no
+    pragma that writes, and SQLite refuses every write (``mode=ro``).
 
     A copy on read-only media (see :func:`on_read_only_media`) without a ``-wal`` file is opened ``immutable=1``:
     SQLite then creates no ``-wal``/``-shm`` file beside it and takes no lock, so the evidence is left exactly as
     it was. A live database is opened ``mode=ro`` and reads what other connections committed.
 
     :raises StorageError: no such file, or it cannot be read as a database.
+    :raises SchemaTooNewError: with ``check_schema``, the file comes from a newer Parvis.
     """
     path = Path(path).expanduser()
     if not path.is_file():
@@ -147,10 +213,35 @@ def open_readonly(path: str | Path) -> Database:
         db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         db.execute("PRAGMA query_only = ON")
         db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # fails now on a file that is no database
+        found = db.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.DatabaseError as err:
         raise StorageError(f"the database {path} cannot be read ({err})", reason="database_unreadable",
                            path=str(path)) from err
+    if check_schema and found > schema_version():
+        conn.close()
+        raise SchemaTooNewError(
+            f"the database {path} was written by a newer Parvis (schema {found}, this version knows "
+            f"{schema_version()}): upgrade Parvis, or point PARVIS_DB at another file; nothing was changed")
     return db
+
+
+def probe_writable(db: Database, *, timeout_s: float = 2.0) -> None:
+    """Start and end a write transaction without writing anything: proves the write lock can be taken within
+    ``timeout_s`` (the permissions of the file and its folder are checked by :func:`open_db`).
+
+    :raises StorageError: an I/O error.
+    :raises DatabaseBusy: another writer kept the lock.
+    """
+    db.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+    try:
+        db.conn.execute("BEGIN IMMEDIATE")
+        db.conn.execute("ROLLBACK")
+    except sqlite3.OperationalError as err:
+        if "locked" in str(err) or "busy" in str(err):
+            raise DatabaseBusy(f"another writer has held the database for more than {timeout_s:.0f} s") from err
+        raise StorageError(f"the database cannot be written: {err}") from err
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
 
 
 def optimize(db: Database) -> None:

@@ -56,6 +56,18 @@ class DatabaseBusy(StorageError):
     code = "database_busy"
 
 
+class BackupError(StorageError):
+    """A backup could not be taken, or a backup file failed its checks (nothing was replaced)."""
+
+    code = "backup_failed"
+
+
+class DatabaseInUse(StorageError):
+    """The database is open in a running Parvis (worker, console): it cannot be replaced now."""
+
+    code = "database_in_use"
+
+
 class NotFoundError(ParvisError):
     """The object asked for does not exist."""
 

@@ -34,9 +34,10 @@ class PathSettings(Area):
     AREA: ClassVar[str] = "paths"
     config: Path | None = setting("PARVIS_CONFIG", "path", None, "the config file (environment only)",
                                   shown_default="`./parvis.toml` if present")
-    data_dir: Path = setting("PARVIS_DATA_DIR", "path", DEFAULT_DATA_DIR,
-                             "the data directory: database, media, model caches, connector sessions",
-                             shown_default="`data/` in the checkout")
+    # Unset: core.config.default_data_dir(cwd) decides (data/ of a checkout, ./data for an installed copy).
+    data_dir: Path | None = setting("PARVIS_DATA_DIR", "path", None,
+                                    "the data directory: database, media, model caches, connector sessions",
+                                    shown_default="`data/` in the checkout; `./data` for an installed copy")
     db: Path | None = setting("PARVIS_DB", "path", None, "the SQLite database file (`--db` wins)",
                               shown_default="`<data dir>/parvis.db`")
 
@@ -367,11 +368,47 @@ class ReportSettings(Area):
                                     shown_default="DejaVu Sans if installed")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class OperationsSettings(Area):
+    """Backups, readiness and logs of a running Parvis (docs/operations.md)."""
+
+    AREA: ClassVar[str] = "operations"
+    backup_dir: Path | None = setting("PARVIS_BACKUP_DIR", "path", None,
+                                      "folder of the backups (the worker's and `backup`'s)",
+                                      shown_default="`backups/` beside the database")
+    backup_interval_h: float = setting("PARVIS_BACKUP_INTERVAL_H", "float", 24.0,
+                                       "hours between two automatic backups by the worker (0: none)")
+    backup_keep_daily: int = setting("PARVIS_BACKUP_KEEP_DAILY", "int", 7,
+                                     "rotation keeps the newest backup of each of the last N days")
+    backup_keep_weekly: int = setting("PARVIS_BACKUP_KEEP_WEEKLY", "int", 4,
+                                      "rotation keeps the newest backup of each of the last N ISO weeks")
+    backup_keep_monthly: int = setting("PARVIS_BACKUP_KEEP_MONTHLY", "int", 12,
+                                       "rotation keeps the newest backup of each of the last N months")
+    ready_max_missed_beats: int = setting("PARVIS_READY_MAX_MISSED_BEATS", "int", 6,
+                                          "`/readyz` fails when the worker's heartbeat is older than N beats (5 s)")
+    ready_min_free_mb: int = setting("PARVIS_READY_MIN_FREE_MB", "int", 100,
+                                     "`/readyz` fails when the database's disk has less free space (MB)")
+    log_format: str = setting("PARVIS_LOG_FORMAT", "str", "text", choices=("text", "json"),
+                              description="one line per event: `text` or `json` (environment only)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
+class ServerSettings(Area):
+    """The one HTTP server of ``parvis up`` (docs/operations.md)."""
+
+    AREA: ClassVar[str] = "server"
+    forwarded_allow_ips: str = setting("PARVIS_FORWARDED_ALLOW_IPS", "str", "127.0.0.1",
+                                       "reverse proxies trusted for `X-Forwarded-For`/`-Proto` (comma-separated, "
+                                       "`*`: any)")
+    metrics_token: str | None = setting("PARVIS_METRICS_TOKEN", "secret", None,
+                                        "when set, `/metrics` asks for `Authorization: Bearer <token>`")
+
+
 AREAS: tuple[type[Area], ...] = (
     PathSettings, XSettings, XBudgetSettings, FacebookSettings, GraphSettings, MastodonSettings, BlueskySettings,
     InstagramSettings, MediaSettings, DemoSettings, SyncSettings, TransportSettings, SentimentSettings,
     ModerationSettings, CrisisSettings, InboxSettings, DashboardSettings, PublishSettings, AuthSettings,
-    ArchiveSettings, AuditSettings, RetentionSettings, ReportSettings)
+    ArchiveSettings, AuditSettings, RetentionSettings, ReportSettings, OperationsSettings, ServerSettings)
 DYNAMIC: tuple[Dynamic, ...] = (X_PRICE, SYNC_INTERVAL, RETENTION_CLASS)
 SPECS: dict[str, Spec] = {spec.key: spec for cls in AREAS for spec in cls.specs()}
 

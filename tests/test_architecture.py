@@ -24,10 +24,17 @@ LAYERS = {"core": set(), "connectors": {"core"}, "moderation": {"core"}, "editor
 PROJECT_PACKAGES = {"core", "connectors", "moderation", "editorial", "services", "console"}
 SQL = re.compile(r"\b(SELECT\s+.+\s+FROM|INSERT\s+(OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+"
                  r"(TABLE|INDEX|TRIGGER))\b", re.IGNORECASE)
-# The UI (console/ui/, streamlit_app.py) reaches connectors and the repositories through services/ only.
+# The UI (console/ui/, streamlit_app.py, and console/server.py, the ASGI server that wraps it in st.App) reaches
+# connectors and the repositories through services/ only.
 UI_FORBIDDEN = ("connectors", "core.repo")
-# Entry points that must run without Streamlit (CLI, worker, jobs, benchmarks), whatever they import, even lazily.
-HEADLESS = ("console/cli.py", "console/commands", "console/worker.py", "console/jobs", "console/bench")
+UI_ENTRIES = ("streamlit_app.py", "console/server.py")
+# Entry points that must run without Streamlit (CLI, worker, jobs, benchmarks, and the web routes and logging the
+# server uses: plain Starlette), whatever they import, even lazily.
+HEADLESS = ("console/cli.py", "console/commands", "console/worker.py", "console/jobs", "console/bench",
+            "console/web", "console/logs.py")
+# The one way from a headless entry point into the UI side: `up` (console/commands/core.py) imports the server
+# inside its own body, so that no other command loads Streamlit. (module, function, imported module)
+LAZY_UI_IMPORTS = {("console.commands.core", "up", "console.server")}
 
 
 def _py_files(package: str) -> list[Path]:
@@ -55,6 +62,7 @@ class Imported:
     name: str
     line: int
     computed: bool = False
+    function: str = ""  # the innermost function whose body holds the import ("": module level)
 
     def hits(self, forbidden: str) -> bool:
         """Whether this import is, or may be, ``forbidden`` or one of its submodules."""
@@ -98,21 +106,28 @@ def imports_of(path: Path, root: Path) -> list[Imported]:
             loaders.update(a.asname or a.name for a in node.names if a.name == "import_module")
         elif isinstance(node, ast.Import):
             loaders.update(f"{a.asname}.import_module" for a in node.names if a.name == "importlib" and a.asname)
+    enclosing: dict[ast.AST, str] = {}
+    for node in ast.walk(tree):  # ast.walk goes outside in: an inner function overrides its outer one
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for inner in ast.walk(node):
+                if inner is not node:
+                    enclosing[inner] = node.name
     found: list[Imported] = []
     for node in ast.walk(tree):
+        where = enclosing.get(node, "")
         if isinstance(node, ast.Import):
-            found += [Imported(a.name, node.lineno) for a in node.names]
+            found += [Imported(a.name, node.lineno, function=where) for a in node.names]
         elif isinstance(node, ast.ImportFrom):
             base = _absolute(node.module or "", node.level, module, is_package)
-            found.append(Imported(base, node.lineno))  # `from core import repo` imports core.repo: both count
-            found += [Imported(f"{base}.{a.name}", node.lineno) for a in node.names if a.name != "*"]
+            found.append(Imported(base, node.lineno, function=where))  # `from core import repo`: core and core.repo
+            found += [Imported(f"{base}.{a.name}", node.lineno, function=where) for a in node.names if a.name != "*"]
         elif isinstance(node, ast.Call) and _dotted(node.func) in loaders:
             arg = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "name"), None)
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                 package = next((k.value.value for k in node.keywords if k.arg == "package"
                                 and isinstance(k.value, ast.Constant) and isinstance(k.value.value, str)), module)
                 level = len(arg.value) - len(arg.value.lstrip("."))
-                found.append(Imported(_absolute(arg.value[level:], level, package, True), node.lineno))
+                found.append(Imported(_absolute(arg.value[level:], level, package, True), node.lineno, function=where))
             else:  # computed: only its constant prefix is known (f"console.commands.{name}" -> "console.commands.")
                 prefix = ""
                 if isinstance(arg, ast.JoinedStr):
@@ -120,7 +135,7 @@ def imports_of(path: Path, root: Path) -> list[Imported]:
                         if not (isinstance(part, ast.Constant) and isinstance(part.value, str)):
                             break
                         prefix += part.value
-                found.append(Imported(prefix, node.lineno, computed=True))
+                found.append(Imported(prefix, node.lineno, computed=True, function=where))
     return found
 
 
@@ -149,9 +164,12 @@ def _modules_under(root: Path, prefix: str) -> list[str]:
     return [name for name in names if name.startswith(prefix)]
 
 
-def reachable_violations(start: Path, root: Path, forbidden: str) -> tuple[list[str], set[str]]:
+def reachable_violations(start: Path, root: Path, forbidden: str,
+                         allowed: set[tuple[str, str, str]] | frozenset[tuple[str, str, str]] = frozenset(),
+                         ) -> tuple[list[str], set[str]]:
     """Import chains from ``start`` through the project's own modules (lazy imports included) that reach
-    ``forbidden``; and every project module the walk went through."""
+    ``forbidden``; and every project module the walk went through. An import listed in ``allowed`` as
+    ``(module, function, imported)`` is not followed (see :data:`LAZY_UI_IMPORTS`)."""
     first = module_name(start, root)
     parent: dict[str, str | None] = {first: None}
     queue, problems = deque([first]), []
@@ -169,6 +187,8 @@ def reachable_violations(start: Path, root: Path, forbidden: str) -> tuple[list[
         if path is None:
             continue
         for imp in imports_of(path, root):
+            if not imp.computed and (current, imp.function, imp.name) in allowed:
+                continue
             if imp.hits(forbidden):
                 problems.append(f"{chain(current)} -> {imp}")
                 continue
@@ -185,7 +205,7 @@ def reachable_violations(start: Path, root: Path, forbidden: str) -> tuple[list[
 
 
 def ui_files(root: Path) -> list[Path]:
-    files = [*sorted((root / "console" / "ui").rglob("*.py")), root / "streamlit_app.py"]
+    files = [*sorted((root / "console" / "ui").rglob("*.py")), *(root / entry for entry in UI_ENTRIES)]
     return [p for p in files if p.is_file() and "__pycache__" not in p.parts]
 
 
@@ -207,7 +227,7 @@ def headless_problems(root: Path) -> tuple[list[str], set[str]]:
     problems: list[str] = []
     walked: set[str] = set()
     for path in headless_files(root):
-        found, seen = reachable_violations(path, root, "streamlit")
+        found, seen = reachable_violations(path, root, "streamlit", LAZY_UI_IMPORTS)
         problems += found
         walked |= seen
     return problems, walked
@@ -229,7 +249,8 @@ def test_only_the_ui_imports_streamlit():
 
 def test_the_ui_goes_through_services_for_connectors_and_repositories():
     files = ui_files(ROOT)
-    assert ROOT / "console/ui/pages/inbox.py" in files and ROOT / "streamlit_app.py" in files and len(files) > 30
+    assert {ROOT / "console/ui/pages/inbox.py", ROOT / "streamlit_app.py", ROOT / "console/server.py"} <= set(files)
+    assert len(files) > 30
     problems = ui_problems(ROOT)
     assert not problems, f"move these calls into a service (the UI imports services, never these): {problems}"
 
@@ -237,13 +258,18 @@ def test_the_ui_goes_through_services_for_connectors_and_repositories():
 def test_cli_worker_jobs_and_benchmarks_never_import_streamlit_even_lazily():
     files = headless_files(ROOT)
     assert {ROOT / "console/cli.py", ROOT / "console/worker.py", ROOT / "console/jobs/publishing.py",
-            ROOT / "console/bench/charter.py", ROOT / "console/commands/core.py"} <= set(files)
+            ROOT / "console/bench/charter.py", ROOT / "console/commands/core.py", ROOT / "console/web/routes.py",
+            ROOT / "console/jobs/backups.py", ROOT / "console/logs.py"} <= set(files)
     problems, walked = headless_problems(ROOT)
     assert not problems, f"Streamlit reached from a headless entry point: {problems}"
     # The walk follows lazy and computed imports into the rest of the project (cli.py loads its commands with
     # importlib.import_module(f"console.commands.{name}")).
-    _, from_cli = reachable_violations(ROOT / "console/cli.py", ROOT, "streamlit")
+    _, from_cli = reachable_violations(ROOT / "console/cli.py", ROOT, "streamlit", LAZY_UI_IMPORTS)
     assert {"console.commands.core", "console.commands.bench_sync"} <= from_cli
+    assert "console.server" not in from_cli  # `up` loads it lazily, the one allowed way in
+    # Without the exception, the walk does reach Streamlit through `up`: the exception is what lets it through.
+    problems, _ = reachable_violations(ROOT / "console/commands/core.py", ROOT, "streamlit")
+    assert problems and all("console.server" in p for p in problems), problems
     assert {"services.connections.ingest", "core.repo", "connectors.base"} <= walked
 
 
@@ -263,6 +289,7 @@ UI_VIOLATIONS = {
                        "    return importlib.import_module(f'core.repo.{name}')\n",
     "computed name": "import importlib\n\n\ndef part(name):\n    return importlib.import_module(name)\n",
 }
+UI_VIOLATIONS_WHERE = ["console/ui/pages/inbox.py", "console/ui/inbox/composer.py", *UI_ENTRIES]
 CLEAN_UI = "import streamlit as st\n\nfrom core.models import Agent\nfrom services.inbox import triage\n"
 
 
@@ -273,7 +300,7 @@ def _tree(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-@pytest.mark.parametrize("where", ["console/ui/pages/inbox.py", "console/ui/inbox/composer.py", "streamlit_app.py"])
+@pytest.mark.parametrize("where", UI_VIOLATIONS_WHERE)
 @pytest.mark.parametrize("kind", sorted(UI_VIOLATIONS))
 def test_the_ui_guard_catches_each_kind_of_import(tmp_path, kind, where):
     _tree(tmp_path, {"console/ui/pages/clean.py": CLEAN_UI, where: CLEAN_UI + UI_VIOLATIONS[kind]})
@@ -306,6 +333,15 @@ HEADLESS_VIOLATIONS = {
         "console/cli.py": "import importlib\n\nfor name in ('a',):\n"
                           "    importlib.import_module(f'console.plugins.{name}')\n",
         "console/plugins/__init__.py": "", "console/plugins/a.py": "from streamlit import session_state\n"},
+    "the web routes": {"console/web/routes.py": "from streamlit.starlette import App\n"},
+    "the server from another command": {"console/commands/ops.py": "def backup():\n    from console import server\n",
+                                        "console/server.py": "import streamlit\n"},
+    "the server at module level": {"console/commands/core.py": "from console import server\n\n\ndef up():\n"
+                                                                "    server.serve()\n",
+                                   "console/server.py": "import streamlit\n"},
+    "the server nested in up": {"console/commands/core.py": "def up():\n    def later():\n"
+                                                             "        from console import server\n",
+                                "console/server.py": "import streamlit\n"},
 }
 CLEAN_HEADLESS = {"console/cli.py": "import click\n\nfrom console import messages\n", "console/messages.py": "",
                   "console/worker.py": "def run():\n    from services.connections import ingest\n",
@@ -325,6 +361,22 @@ def test_the_streamlit_guard_lets_a_clean_tree_through(tmp_path):
     _tree(tmp_path, CLEAN_HEADLESS)
     problems, walked = headless_problems(tmp_path)
     assert problems == [] and {"console.cli", "console.messages", "services.connections.ingest"} <= walked
+
+
+def test_the_streamlit_guard_lets_up_load_the_server_lazily(tmp_path):
+    _tree(tmp_path, {**CLEAN_HEADLESS, "console/commands/core.py": "def up():\n    from console import server\n\n"
+                                                                   "    server.serve()\n",
+                     "console/server.py": "import streamlit\n"})
+    problems, walked = headless_problems(tmp_path)
+    assert problems == [] and "console.server" not in walked
+
+
+def test_in_console_only_the_ui_and_the_server_import_streamlit():
+    for path in _py_files("console"):
+        rel = path.relative_to(ROOT / "console")
+        if rel.parts[0] == "ui" or rel.as_posix() == "server.py":  # server.py: st.App, imported lazily by `up`
+            continue
+        assert "streamlit" not in _imports(path), f"{path.relative_to(ROOT)} imports streamlit"
 
 
 def test_layers_below_the_ui_run_without_streamlit():

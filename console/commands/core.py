@@ -137,29 +137,43 @@ def worker(db_path: Path | None, once: bool) -> None:
               help="Address to listen on (anything but loopback needs sign-in: refused in open mode).")
 @click.option("--no-worker", is_flag=True, help="Start only the web console.")
 def up(db_path: Path | None, port: int, address: str, no_worker: bool) -> None:
-    """Start the web console and its worker together (Ctrl-C stops both)."""
+    """Start the web console (with /healthz, /readyz, /metrics on the same port) and its worker; Ctrl-C or
+    SIGTERM stops both."""
     import os
+    import signal
     import subprocess
 
+    from console import server  # Streamlit is loaded here only, never by the other commands
+    from core.config import running_from_checkout
+    from core.settings_schema import PathSettings
     from services.accounts import auth
 
     settings = load_settings(db_path)
-    settings.db_path.parent.mkdir(parents=True, exist_ok=True)
-    db = open_db(settings.db_path)
+    private_dir(settings.db_path.parent)
+    db = open_db(settings.db_path)  # create or migrate it here, once, before the worker and the console start
     try:  # open mode (no sign-in) never listens beyond this machine
         auth.check_listen_address(auth.auth_mode(db, settings), address)
     finally:
         db.close()
-    env = {**os.environ, **settings.child_env()}
-    root = Path(__file__).resolve().parents[2]
+    # The console (this process) and the worker use the same database and data directory, whatever --db said.
+    os.environ.update(settings.child_env())
+    os.environ[PathSettings.key("data_dir")] = str(settings.data_dir)
+    env = dict(os.environ)
+    if running_from_checkout():  # `python -m console` from another folder than the checkout's root
+        root = str(Path(server.__file__).resolve().parents[1])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     worker_proc = None
     if not no_worker:
-        worker_proc = subprocess.Popen([sys.executable, "-m", "console", "worker"], cwd=root, env=env)
-    click.echo(f"Parvis: http://{address}:{port}  (database {settings.db_path})")
+        worker_proc = subprocess.Popen([sys.executable, "-m", "console", "worker"], env=env)
+
+    def stopped(_signum: int, _frame: object) -> None:
+        # uvicorn shuts down gracefully on SIGTERM, then raises it again with this handler restored:
+        # leave through `finally` (stop the worker) with exit code 0 instead of dying on the spot.
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stopped)
     try:
-        subprocess.run([sys.executable, "-m", "streamlit", "run", str(root / "streamlit_app.py"),
-                        "--server.port", str(port), "--server.address", address,
-                        "--browser.gatherUsageStats", "false"], cwd=root, env=env, check=False)
+        server.serve(settings, address=address, port=port)
     except KeyboardInterrupt:
         pass
     finally:

@@ -31,6 +31,8 @@ CODES = {
     "storage_error": "Base de données inutilisable",
     "schema_too_new": "Base de données écrite par une version plus récente de Parvis",
     "reply_impossible": "Réponse impossible depuis Parvis",
+    "backup_failed": "Sauvegarde impossible ou invalide ; rien n'a été remplacé",
+    "database_in_use": "La base est en service (worker ou console démarrés) : arrêtez-les avant de la remplacer",
     "database_busy": "La base est occupée par une autre écriture (un import en masse ?) ; réessayez dans un instant",
     "not_found": "Élément introuvable (supprimé entre-temps ?)",
     "invalid_input": "Saisie invalide",
@@ -56,6 +58,7 @@ CODES = {
 TECHNICAL_CODES = frozenset({
     "config_error", "storage_error", "schema_too_new", "connector_error", "auth_failed", "rate_limited",
     "unavailable", "permanent_failure", "unsupported", "malformed_payload", "budget_exceeded", "integrity_broken",
+    "backup_failed", "database_in_use",
 })
 
 
@@ -290,6 +293,20 @@ REASONS = {
     "connector_not_enabled": "La connexion « {connector} » n'est pas activée.",
     "x_budget_reached": "Budget mensuel X atteint : {spent} $ dépensés sur {cap} $ en {month} ; {policy_label} "
                         "jusqu'au {until}.",
+    # --- backups and restores (services/operations, `backup` / `restore`) ---
+    "backup_manifest_unreadable": "Le manifeste {path} est illisible ({error}) : rien n'a été changé.",
+    "backup_manifest_not_object": "Le manifeste {path} n'est pas un objet JSON : rien n'a été changé.",
+    "backup_no_database": "Aucune base de données à {path} : vérifiez --db ou PARVIS_DB.",
+    "backup_folder_unusable": "Impossible de créer le dossier de sauvegarde {folder} ({error}).",
+    "backup_copy_failed": "La copie de {path} dans {folder} a échoué ({error}) : aucune sauvegarde n'a été écrite.",
+    "backup_copy_rejected": "La copie de {path} n'a pas passé ses vérifications ({problems}) : elle n'a pas été "
+                            "gardée.",
+    "backup_rejected": "La sauvegarde {path} n'a pas passé ses vérifications ({problems}) : rien n'a été changé.",
+    "restore_worker_running": "Le worker tourne sur {path} (signe de vie il y a moins de {seconds} s) : arrêtez le "
+                              "worker et la console d'abord, ou utilisez --force.",
+    "restore_database_open": "Un autre processus a ouvert {path} : arrêtez le worker et la console d'abord, ou "
+                             "utilisez --force.",
+    "restore_failed": "La restauration dans {path} a échoué ({error}) ; la base précédente est remise en place.",
     # --- reports (services/reports) ---
     "report_period_empty": "La période du rapport doit finir après son début.",
     "report_format_unknown": "Format de rapport inconnu : « {format} » (pdf, html ou csv).",

@@ -8,9 +8,12 @@
   :class:`~core.errors.ParvisError`; Streamlit reruns the page after the callback.
 * :func:`unexpected` — the one error funnel: any other exception (a raw SQLite error, a bug) is logged with its
   traceback under a reference id (``ERR-7F3A2C``) and the page shows only a French sentence with that reference;
-  :func:`run`, :func:`load`, :func:`preamble` and ``streamlit_app.py`` (around ``page.run()``) use it.
-  ``client.showErrorDetails = "none"`` (.streamlit/config.toml) keeps Streamlit's own handler from showing
-  details for anything that escapes (a callback that does not go through :func:`run`).
+  :func:`run`, :func:`load`, :func:`preamble` and ``streamlit_app.py`` (around ``page.run()``) use it. The log
+  line also carries the request id of the browser session (``X-Request-Id``, console/web/middleware.py, under
+  ``parvis up``), so the reference leads to the line and the line to every access line of that session.
+* :func:`on_script_error` — the same funnel for what escapes the pages (a callback that does not go through
+  :func:`run`): ``st.App(on_script_error=...)`` in console/server.py. Under ``streamlit run``,
+  ``client.showErrorDetails = "none"`` (.streamlit/config.toml) keeps Streamlit's own handler from showing details.
 
 One escaping rule: text given to :func:`flash`, :func:`alert` and :func:`error` is stored raw and escaped once,
 when shown (:func:`console.ui.components.md_escape`), because it may quote a resident, an agent or a platform
@@ -29,6 +32,7 @@ from typing import Any, Generic, Literal, NoReturn, TypeVar, overload
 import streamlit as st
 from sqlite_utils import Database
 
+from console.logs import REQUEST_ID
 from console.messages import message_for
 from console.ui import deps
 from console.ui.components import md_escape
@@ -74,15 +78,39 @@ def error(err: ParvisError, *, prefix: str = "") -> None:
     alert("error", prefix + message_for(err))
 
 
+def session_request_id() -> str:
+    """The request id of this browser session's connection (set by console/web/middleware.py under ``parvis up``;
+    '' under ``streamlit run`` or outside a session)."""
+    try:
+        return str(st.context.headers.get("X-Request-Id") or "")
+    except Exception:  # noqa: BLE001 - no script run context (tests, bare mode)
+        return ""
+
+
 def unexpected(err: BaseException) -> str:
-    """Log ``err`` (traceback included) under a new reference id; return the French text to show with that id.
+    """Log ``err`` (traceback included) under a new reference id, with the session's request id; return the French
+    text to show with that reference.
 
     Never shows the exception's own text: it may hold SQL, paths or residents' data.
     """
     ref = "ERR-" + secrets.token_hex(3).upper()
-    log.error("unexpected error %s in the console: %s", ref, type(err).__name__,
-              exc_info=(type(err), err, err.__traceback__))
+    token = REQUEST_ID.set(session_request_id())  # a script run happens outside the request's context
+    try:
+        log.error("unexpected error %s in the console: %s", ref, type(err).__name__,
+                  exc_info=(type(err), err, err.__traceback__), extra={"fields": {"error_ref": ref}})
+    finally:
+        REQUEST_ID.reset(token)
     return message_for(ParvisError(reason="unexpected_error", ref=ref))
+
+
+def on_script_error(exc: BaseException) -> bool:
+    """``st.App``'s hook for an exception that escaped the page: :func:`unexpected`, shown; True once shown."""
+    text = unexpected(exc)
+    try:
+        alert("error", text)
+    except Exception:  # noqa: BLE001 - showing the message must never hide the logged error
+        return False
+    return True
 
 
 def flash(kind: Kind, text: str) -> None:

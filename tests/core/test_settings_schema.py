@@ -154,6 +154,9 @@ def test_domain_defaults_agree_with_the_declaration():
     assert all(f"`{kind}`" in schema.X_PRICE.description for kind in Billable)
     assert all(f"`{c.upper()}`" in schema.RETENTION_CLASS.description for c in WORKING_CLASSES)
     assert timedelta(seconds=empty.publish.tick_s) == timedelta(seconds=PublishPolicy().tick_s)
+    from services.operations.backups import RetentionPolicy as BackupRetention
+
+    assert BackupRetention.from_settings(empty) == BackupRetention()
 
 
 def test_readme_table_is_the_generated_one():

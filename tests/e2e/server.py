@@ -63,3 +63,42 @@ def console_server(db_path: Path, *, extra_env: dict[str, str] | None = None,
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@contextmanager
+def parvis_up(db_path: Path, *, command: list[str] | None = None, worker: bool = False, cwd: Path | None = None,
+              extra_env: dict[str, str] | None = None, ready_path: str = "/healthz",
+              base_env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run `python -m console up` (or ``command``, e.g. an installed `parvis`) on a free port against ``db_path``
+    until ``ready_path`` answers 200; yield its base URL; SIGTERM it at the end."""
+    port = free_port()
+    env = {**(os.environ if base_env is None else base_env), "PARVIS_DB": str(db_path),
+           "PARVIS_DATA_DIR": str(db_path.parent), **(extra_env or {})}
+    args = [*(command or [sys.executable, "-m", "console"]), "up", "--port", str(port)]
+    if not worker:
+        args.append("--no-worker")
+    log_path = db_path.parent / "parvis-up.log"
+    log = open(log_path, "w")  # noqa: SIM115
+    proc = subprocess.Popen(args, cwd=cwd or ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}{ready_path}", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.3)
+            if proc.poll() is not None:
+                raise RuntimeError(f"parvis up exited: {log_path.read_text()}")
+        else:
+            raise RuntimeError(f"parvis up: {ready_path} not 200 in 90 s: {log_path.read_text()}")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()

@@ -1,0 +1,161 @@
+"""ASGI middleware in front of every route (Parvis's and Streamlit's): the request id and its log line, and the
+security headers.
+
+Request id: taken from the ``X-Request-Id`` header (a reverse proxy sets it: nginx's ``$request_id``) when it
+is a plain token, else generated; put back into the request headers (so the console reads it through
+``st.context.headers`` for its error references), returned as ``X-Request-Id``, and on every log line written
+while the request is served. One access line per request (method, path without the query string, status,
+duration), at DEBUG for static files and probes.
+
+Security headers on every HTTP response: a Content-Security-Policy that Streamlit's front end runs under
+(tested in Chromium), ``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``, ``Referrer-Policy:
+same-origin``, ``X-Content-Type-Options: nosniff``, and HSTS only when the request came over HTTPS (directly,
+or through a trusted proxy saying so: uvicorn rewrites the scheme from ``X-Forwarded-Proto`` for the addresses
+in ``PARVIS_FORWARDED_ALLOW_IPS``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import re
+import secrets
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from console.logs import REQUEST_ID
+
+log = logging.getLogger("parvis.http")
+_VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{6,128}$")
+_QUIET_PREFIXES = ("/static/", "/_stcore/health", "/_stcore/host-config", "/favicon", "/healthz", "/readyz",
+                   "/_stcore/script-health-check", "/manifest.json")
+HSTS = "max-age=63072000"
+_INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE)
+
+
+def new_request_id() -> str:
+    """A fresh request id: 16 hex characters."""
+    return secrets.token_hex(8)
+
+
+class RequestIdMiddleware:
+    """Request id in, request id out, and one log line per HTTP request or WebSocket session."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        given = Headers(scope=scope).get("x-request-id", "")
+        rid = given if _VALID_ID.match(given) else new_request_id()
+        if rid != given:
+            scope = dict(scope)
+            scope["headers"] = [(k, v) for k, v in scope["headers"] if k.lower() != b"x-request-id"]
+            scope["headers"].append((b"x-request-id", rid.encode("ascii")))
+        token = REQUEST_ID.set(rid)
+        started = time.perf_counter()
+        status = {"code": 0, "sent": False}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"], status["sent"] = int(message["status"]), True
+                MutableHeaders(scope=message)["X-Request-Id"] = rid
+            elif message["type"] == "websocket.accept":
+                status["code"] = 101
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("%s %s failed", scope.get("method", "WS"), scope.get("path", ""))
+            if scope["type"] != "http" or status["sent"]:
+                raise
+            status["code"] = 500
+            body = f"Erreur interne. Référence : {rid}\n".encode()
+            await send({"type": "http.response.start", "status": 500,
+                        "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                    (b"content-length", str(len(body)).encode()),
+                                    (b"x-request-id", rid.encode("ascii"))]})
+            await send({"type": "http.response.body", "body": body})
+        finally:
+            self._log(scope, status["code"], time.perf_counter() - started)
+            REQUEST_ID.reset(token)
+
+    @staticmethod
+    def _log(scope: Scope, code: int, seconds: float) -> None:
+        path = str(scope.get("path", ""))
+        quiet = code < 400 and path.startswith(_QUIET_PREFIXES)
+        level = logging.DEBUG if quiet else (logging.WARNING if code >= 500 else logging.INFO)
+        if scope["type"] == "websocket":
+            log.log(level, "websocket %s closed after %.1f s", path, seconds,
+                    extra={"fields": {"path": path, "duration_s": round(seconds, 1)}})
+            return
+        method = str(scope.get("method", ""))
+        log.log(level, "%s %s %d %.1f ms", method, path, code, seconds * 1000,
+                extra={"fields": {"method": method, "path": path, "status": code,
+                                  "duration_ms": round(seconds * 1000, 1)}})
+
+
+def inline_script_hashes(index_html: Path) -> list[str]:
+    """CSP sources (``'sha256-...'``) allowing exactly the inline scripts of Streamlit's ``index.html``."""
+    try:
+        html = index_html.read_bytes()
+    except OSError:
+        return []
+    return [f"'sha256-{base64.b64encode(hashlib.sha256(m.group(1)).digest()).decode()}'"
+            for m in _INLINE_SCRIPT.finditer(html) if m.group(1).strip()]
+
+
+def content_security_policy(script_hashes: Iterable[str] = ()) -> str:
+    """The CSP of the console: same-origin everything; Streamlit's inline styles (emotion) allowed; its one
+    inline script allowed by hash; ``'wasm-unsafe-eval'`` (WebAssembly only, not ``eval``) for the WebAssembly
+    module of Streamlit's front end. No ``'unsafe-eval'``: Vega charts render without it (tested in Chromium)."""
+    directives = {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", *script_hashes, "'wasm-unsafe-eval'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "frame-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+    }
+    return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
+
+
+class SecurityHeadersMiddleware:
+    """Adds the security headers to every HTTP response (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp, *, csp: str | None = None) -> None:
+        self.app = app
+        self.csp = csp or content_security_policy()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        https = scope.get("scheme") == "https"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", self.csp)
+                headers["X-Frame-Options"] = "DENY"
+                headers["Referrer-Policy"] = "same-origin"
+                headers["X-Content-Type-Options"] = "nosniff"
+                if https:
+                    headers["Strict-Transport-Security"] = HSTS
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

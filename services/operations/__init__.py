@@ -1,0 +1,1 @@
+"""Running Parvis in service: backups and restores, readiness, the numbers of /metrics."""
