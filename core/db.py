@@ -113,6 +113,14 @@ def apply_migrations(db: Database, path: str | Path, *, backup_dir: Path | None 
     return MigrationReport(applied=pending, from_version=found, to_version=schema_version(), backup=backup)
 
 
+def connect_file(target: str | Path, *, uri: bool = False, timeout: float = BUSY_TIMEOUT_S) -> sqlite3.Connection:
+    """A plain ``sqlite3`` connection for file-level work (backup copies, restore checks), with the same
+    durability as every Parvis connection (``synchronous``): the one other place a connection is opened."""
+    conn = sqlite3.connect(target, uri=uri, timeout=timeout, isolation_level=None)
+    conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
+    return conn
+
+
 def open_db(path: str | Path, *, migrate: bool = True) -> Database:
     """Open (and migrate) the Parvis database at ``path``; ``":memory:"`` works for tests.
 

@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from core import db
+
 FILE_MODE = 0o600
 
 
@@ -69,13 +71,13 @@ def copy_database(source: str | Path, dest: Path, *, busy_timeout_s: float = 30.
     """
     create_private(dest)
     try:
-        src = sqlite3.connect(Path(source), timeout=busy_timeout_s, isolation_level=None)
+        src = db.connect_file(Path(source), timeout=busy_timeout_s)
         try:
             src.execute("BEGIN")  # one read snapshot for the counts, the head and the pages copied
             counts = table_counts(src)
             head_id, head_hash = _audit_head(src)
             version = user_version(src)
-            dst = sqlite3.connect(dest, isolation_level=None)
+            dst = db.connect_file(dest)
             try:
                 src.backup(dst)
                 dst.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
@@ -96,7 +98,7 @@ def copy_database(source: str | Path, dest: Path, *, busy_timeout_s: float = 30.
 @contextlib.contextmanager
 def open_copy(path: Path) -> Iterator[sqlite3.Connection]:
     """A read-only connection to a backup file (nothing is written to it, no -wal is created)."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, isolation_level=None)
+    conn = db.connect_file(f"file:{path}?mode=ro&immutable=1", uri=True)
     try:
         yield conn
     finally:
@@ -113,7 +115,7 @@ def checkpoint_and_detach(path: Path, *, busy_timeout_s: float = 2.0) -> bool:
     """Fold the write-ahead log into ``path`` and switch it to a rollback journal, so that the file alone holds
     the whole database (before it is moved aside). False when another connection has it open (in use).
     """
-    conn = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None)
+    conn = db.connect_file(path, timeout=busy_timeout_s)
     try:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]

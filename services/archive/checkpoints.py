@@ -25,7 +25,7 @@ from core import audit
 from core.audit import checkpoint
 from core.audit.checkpoint import AnchorReport, Checkpoint
 from core.config import Settings
-from core.db import open_db
+from core.db import open_readonly
 from core.errors import ConfigError, ParvisError, StorageError
 
 CHECKPOINT_DIR = "checkpoints"
@@ -73,9 +73,7 @@ def _open_for_reading(path: Path) -> Database:
     """The live database, opened without migrating and refusing writes (no stray -wal/-shm once closed)."""
     if not path.is_file() or path.stat().st_size == 0:  # open_db would create (or format) it
         raise StorageError(f"no database at {path}", reason="database_missing", path=str(path))
-    db = open_db(path, migrate=False)
-    db.execute("PRAGMA query_only = ON")
-    return db
+    return open_readonly(path)  # mode=ro: no pragma written, so a database not yet migrated stays as it is
 
 
 def current_head(db_path: Path) -> str | None:
