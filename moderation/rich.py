@@ -2,8 +2,8 @@
 
 Ingest scores every mention with the fast models (moderation/sentiment.py ``OfflineSentiment``,
 moderation/toxicity.py ``ToxicityModel``: thousands of texts per second, NumPy only). The worker re-scores them
-with this tier, about 150 texts per second on two cores, and stores the result with its own ``model_version``
-(``rich-…``), which the inbox then shows instead.
+with this tier (about 60 texts per CPU-second, so ~120/s on two dedicated cores) and stores the result with its
+own ``model_version`` (``rich-…``), which the inbox then shows instead.
 
 - Sentiment: ``log p = log p_fast + SENT_WEIGHT · log p_e5`` (renormalised), where ``p_e5`` is a logistic
   regression over multilingual-e5-small's sentence embedding (moderation/encoder.py).

@@ -1,11 +1,11 @@
 """Sentiment backends: the shipped offline model (default) and any Hugging Face text-classification model.
 
 ``PARVIS_SENTIMENT_BACKEND`` = ``offline`` (default), ``rich`` (the offline model refined by a multilingual
-sentence encoder, about 150 texts/s: moderation/rich.py, decision 0012) or ``transformers``; ``PARVIS_SENTIMENT_MODEL`` = a model id
-or local folder for the transformers backend (default ``cardiffnlp/twitter-xlm-roberta-base-sentiment``).
-:func:`load_backend` never raises for a model that cannot be loaded: it logs one clear warning and returns the
-offline backend, so ingest keeps scoring. Labels are always ``negative`` / ``neutral`` / ``positive``
-(French display names in :data:`LABELS_FR`).
+sentence encoder, ~60 texts per CPU-second: moderation/rich.py, decision 0012) or ``transformers``;
+``PARVIS_SENTIMENT_MODEL`` = a model id or local folder for the transformers backend (default
+``cardiffnlp/twitter-xlm-roberta-base-sentiment``). :func:`load_backend` never raises for a model that cannot be
+loaded: it logs one clear warning and returns the offline backend, so ingest keeps scoring. Labels are always
+``negative`` / ``neutral`` / ``positive`` (French display names in :data:`LABELS_FR`).
 """
 
 from __future__ import annotations
