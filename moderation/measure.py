@@ -40,24 +40,33 @@ def eval_sentiment(path: Path, *, backend: str = "offline", model: str = "", bat
     return report
 
 
-def eval_risk(path: Path, *, include_trained: bool = False) -> dict[str, Any]:
+def eval_risk(path: Path, *, include_trained: bool = False, backend: str = "fast") -> dict[str, Any]:
     """Toxicity quality of the risk flags on a JSONL file with ``text``/``toxic``.
 
     Texts the toxicity model was trained on are skipped unless ``include_trained`` (reported as ``n_skipped``),
-    so running it on ``mlma-fr/train.jsonl`` scores the 20 % held-out part only.
+    so running it on ``mlma-fr/train.jsonl`` scores the 20 % held-out part only. ``backend``: ``fast`` (the
+    ingest tier) or ``rich`` (the worker's re-scoring tier, moderation/rich.py).
     """
     from moderation.risk import RiskScorer, is_toxic
     from moderation.toxicity import DEFAULT_TOXICITY_PATH, ToxicityModel
     from moderation.train_jobs import text_hash
 
-    toxicity = ToxicityModel() if DEFAULT_TOXICITY_PATH.exists() else None
+    toxicity: Any = ToxicityModel() if DEFAULT_TOXICITY_PATH.exists() else None
     trained = set(toxicity.model.meta.get("trained_hashes", [])) if toxicity and not include_trained else set()
+    if backend == "rich":
+        from moderation.rich import RichToxicity
+
+        toxicity = RichToxicity(fast=toxicity)
+        if not include_trained:
+            trained |= set(toxicity.heads.meta.get("trained_hashes", []))
+    elif backend != "fast":
+        raise ValueError(f"unknown risk backend {backend!r} (expected fast or rich)")
     rows = [r for r in read_jsonl(path)]
     kept = [r for r in rows if text_hash(str(r["text"])) not in trained]
     scorer = RiskScorer(toxicity=toxicity)
     flags = scorer.flags([str(r["text"]) for r in kept])
     report = binary_report([bool(r["toxic"]) for r in kept], [is_toxic(f) for f in flags])
-    report.update(data=str(path), n_skipped=len(rows) - len(kept),
+    report.update(data=str(path), n_skipped=len(rows) - len(kept), backend=backend,
                   toxicity_model=toxicity.version if toxicity else None)
     return report
 
@@ -109,9 +118,37 @@ def _transformer_pair(model_dir: Path, texts: Sequence[str], batch: int, repeats
                                        2)}
 
 
+def rich_tier(texts: Sequence[str], *, threads: int = 2, batch: int = 64) -> dict[str, Any]:
+    """Throughput of the worker's re-scoring tier (rich sentiment + every risk flag with the rich toxicity)."""
+    import torch
+
+    from moderation.rich import RICH_PATH, RichEncoders, RichSentiment, RichToxicity, rich_available
+    from moderation.risk import RiskScorer
+
+    if not rich_available():
+        return {"rich_tier_texts_per_s": None, "rich_tier": f"unavailable ({RICH_PATH.name} or encoders missing)"}
+    torch.set_num_threads(threads)
+    started = time.perf_counter()
+    encoders = RichEncoders(threads=threads)
+    sentiment, risk = RichSentiment(encoders=encoders), RiskScorer(toxicity=RichToxicity(encoders=encoders))
+    sentiment.predict(list(texts[:8]))
+    risk.flags(list(texts[:8]))
+    load_s = time.perf_counter() - started
+
+    def run(chunk: Sequence[str]) -> None:
+        sentiment.predict(chunk)
+        risk.flags(chunk)
+
+    return {"rich_tier_texts_per_s": round(_rate(run, list(texts), batch, 2), 1),
+            "rich_tier_cpu_texts_per_s": round(_rate(run, list(texts), batch, 1, clock=time.process_time), 1),
+            "rich_tier_threads": threads, "rich_tier_texts": len(texts), "rich_tier_load_s": round(load_s, 1),
+            "rich_tier_version": sentiment.version}
+
+
 def bench_score(*, n: int = 5000, data: Path | None = None, base_size: bool = False, batch: int = 32,
-                base_batches: int = 3) -> dict[str, Any]:
-    """Throughput of the offline model, the full scorer, and the transformers wrapper vs the bare pipeline."""
+                base_batches: int = 3, rich: bool = True, rich_n: int = 640, rich_threads: int = 2) -> dict[str, Any]:
+    """Throughput of both tiers, the offline model, the full scorer, and the transformers wrapper vs the bare
+    pipeline."""
     import torch
 
     from moderation.devmodels import build_xlmr
@@ -132,6 +169,14 @@ def bench_score(*, n: int = 5000, data: Path | None = None, base_size: bool = Fa
         "offline_texts_per_s": round(_rate(offline.predict, texts, 256), 1),
         "risk_texts_per_s": round(_rate(risk.flags, texts[:2000], 256, 2), 1),
     }
+
+    def fast_tier(chunk: Sequence[str]) -> None:  # what ingest runs per batch: sentiment + every risk flag
+        offline.predict(chunk)
+        risk.flags(chunk)
+
+    result["fast_tier_texts_per_s"] = round(_rate(fast_tier, texts[:2000], 256, 2), 1)
+    if rich:
+        result.update(rich_tier(texts[:rich_n], threads=rich_threads))
     with tempfile.TemporaryDirectory() as tmp:
         tiny = build_xlmr(Path(tmp) / "tiny", corpus=base[:300])
         pair = _transformer_pair(tiny, texts[:1024], batch, repeats=7)

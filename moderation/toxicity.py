@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from moderation.lexicon import STRONG, RiskLexicon
 from moderation.sentiment_model import MODEL_DIR, LinearTextModel
@@ -93,13 +94,17 @@ class ToxicityModel:
         """Model version from its header."""
         return self.model.version
 
+    def raw_probabilities(self, texts: Sequence[str]) -> Any:
+        """The classifier's probability of toxicity per text, before re-centring on the threshold."""
+        model = self.model
+        column = list(model.labels).index("toxic")
+        return model.predict_proba(list(texts) if self._v1(model) else [normalise(t) for t in texts])[:, column]
+
     def probabilities(self, texts: Sequence[str]) -> list[float]:
         """Calibrated probability of toxicity per text (0.5 = the decision line)."""
         if not texts:
             return []
-        model = self.model
-        column = list(model.labels).index("toxic")
-        raw = model.predict_proba(list(texts) if self._v1(model) else [normalise(t) for t in texts])[:, column]
+        raw = self.raw_probabilities(texts)
         shift = _logit(self.threshold)
         return [1.0 / (1.0 + math.exp(-(_logit(float(p)) - shift))) for p in raw]
 

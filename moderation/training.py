@@ -34,6 +34,7 @@ class Params:
     dense_scale: float = 1.0
     use_chars: bool = True
     class_weight: str | None = None
+    vec2_scale: float = 0.0  # weight of the second word-vector block (USE word vectors, decision 0012); 0 = off
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -92,6 +93,18 @@ def _block(feats: Sequence[dict[str, int]], vocab: dict[str, int], idf: Any) -> 
                       shape=(len(feats), len(vocab)))
 
 
+def _exact_mean(feats: Sequence[TextFeatures], table: dict[str, int], matrix: Any) -> Any:
+    """Mean of the rows of the words of each text found in ``table`` (exact spelling; zeros if none)."""
+    import numpy as np
+
+    out = np.zeros((len(feats), matrix.shape[1]), dtype=np.float64)
+    for d, f in enumerate(feats):
+        rows = [r for r in map(table.get, f.vector_words) if r is not None]
+        if rows:
+            out[d] = matrix[rows].mean(axis=0)
+    return out
+
+
 def _vector_mean(feats: Sequence[TextFeatures], table: dict[str, int], unit: Any) -> Any:
     import numpy as np
 
@@ -117,8 +130,14 @@ class Featurized:
 def fit_linear(feats: Sequence[TextFeatures], labels: Sequence[str], *, params: Params, lexicon_lists: dict[str, Any],
                vectors: tuple[dict[str, int], Any] | None = None, meta: dict[str, Any] | None = None,
                sample_weight: Sequence[float] | None = None,
-               extra: ArrayLike | None = None) -> LinearTextModel:
-    """Fit the logistic regression on the four feature blocks and fold it into a :class:`LinearTextModel`."""
+               extra: ArrayLike | None = None,
+               vectors2: tuple[dict[str, int], Any] | None = None) -> LinearTextModel:
+    """Fit the logistic regression on the feature blocks and fold it into a :class:`LinearTextModel`.
+
+    ``vectors2`` (word -> row, matrix), used when ``params.vec2_scale`` > 0, adds the mean of the rows of a
+    text's words (exact spelling) as a second vector block; like the first, it folds into a per-word table of
+    class scores, so inference stays a lookup.
+    """
     import numpy as np
     from scipy.sparse import csr_matrix, hstack
     from sklearn.linear_model import LogisticRegression
@@ -138,6 +157,10 @@ def fit_linear(feats: Sequence[TextFeatures], labels: Sequence[str], *, params: 
         table, raw = vectors
         unit = raw / np.maximum(np.linalg.norm(raw, axis=1, keepdims=True), 1e-6)
         blocks.append(csr_matrix(_vector_mean(feats, table, unit) * params.vec_scale))
+    use2 = vectors2 is not None and params.vec2_scale > 0
+    if use2:
+        assert vectors2 is not None
+        blocks.append(csr_matrix(_exact_mean(feats, vectors2[0], vectors2[1]) * params.vec2_scale))
     if extra is not None:
         blocks.append(csr_matrix(np.asarray(extra, dtype=np.float64)))
     x = hstack(blocks).tocsr()
@@ -157,6 +180,15 @@ def fit_linear(feats: Sequence[TextFeatures], labels: Sequence[str], *, params: 
     if unit is not None:
         nv = unit.shape[1]
         vec_scores = (unit @ coef[nw + nc + nd:nw + nc + nd + nv]) * params.vec_scale
+    vec2_rows: dict[str, int] = {}
+    vec2_scores = None
+    if use2:
+        assert vectors2 is not None
+        vec2_rows, matrix = vectors2
+        n2 = matrix.shape[1]
+        vec2_scores = (np.asarray(matrix, dtype=np.float64) @ coef[nw + nc + nd + nv:nw + nc + nd + nv + n2]) \
+            * params.vec2_scale
+        nv += n2
     extra_w = coef[nw + nc + nd + nv:] if extra is not None else None
     header = dict(meta or {})
     header.update(labels=[str(c) for c in clf.classes_], lexicon=lexicon_lists,
@@ -164,12 +196,14 @@ def fit_linear(feats: Sequence[TextFeatures], labels: Sequence[str], *, params: 
     return LinearTextModel(labels=tuple(header["labels"]), meta=header, word_vocab=word_vocab, word_idf=word_idf,
                            word_w=word_w, char_vocab=char_vocab, char_idf=char_idf, char_w=char_w,
                            dense_w=dense_w, intercept=intercept, vec_rows=table if unit is not None else {},
-                           vec_scores=vec_scores, lexicon=Lexicon.from_lists(lexicon_lists), extra_w=extra_w)
+                           vec_scores=vec_scores, lexicon=Lexicon.from_lists(lexicon_lists), extra_w=extra_w,
+                           vec2_rows=vec2_rows, vec2_scores=vec2_scores)
 
 
 def cross_validate(data: Featurized, labels: Sequence[str], *, params: Params, lexicon_lists: dict[str, Any],
                    vectors: tuple[dict[str, int], Any] | None, folds: int = 5, scored: int | None = None,
-                   extra: Featurized | None = None, extra_labels: Sequence[str] = ()) -> float:
+                   extra: Featurized | None = None, extra_labels: Sequence[str] = (),
+                   vectors2: tuple[dict[str, int], Any] | None = None) -> float:
     """Macro-F1 of stratified k-fold CV on the first ``scored`` rows (``extra`` rows are always trained on)."""
     import numpy as np
     from sklearn.model_selection import StratifiedKFold
@@ -183,7 +217,7 @@ def cross_validate(data: Featurized, labels: Sequence[str], *, params: Params, l
     for train_idx, test_idx in splitter.split(np.zeros(n), y):
         feats = data.subset(train_idx) + (extra.feats if extra else [])
         ys = [labels[i] for i in train_idx] + list(extra_labels)
-        model = fit_linear(feats, ys, params=params, lexicon_lists=lexicon_lists, vectors=vectors)
+        model = fit_linear(feats, ys, params=params, lexicon_lists=lexicon_lists, vectors=vectors, vectors2=vectors2)
         texts_scores = _predict_feats(model, data.subset(test_idx))
         for i, label in zip(test_idx, texts_scores, strict=True):
             predicted[i] = label
@@ -228,4 +262,8 @@ def _decision_one(model: LinearTextModel, f: TextFeatures) -> Any:
                  if r is not None]
         if found:
             out += model.vec_scores[found].mean(axis=0)
+    if model.vec2_rows:
+        found = [r for r in map(model.vec2_rows.get, f.vector_words) if r is not None]
+        if found:
+            out += model.vec2_scores[found].mean(axis=0)
     return out

