@@ -146,13 +146,13 @@ def up(db_path: Path | None, port: int, address: str, no_worker: bool) -> None:
     from console import server  # Streamlit is loaded here only, never by the other commands
     from core.config import running_from_checkout
     from core.settings_schema import PathSettings
-    from services.accounts import auth
+    from services.accounts import open_mode
 
     settings = load_settings(db_path)
     private_dir(settings.db_path.parent)
     db = open_db(settings.db_path)  # create or migrate it here, once, before the worker and the console start
     try:  # open mode (no sign-in) never listens beyond this machine
-        auth.check_listen_address(auth.auth_mode(db, settings), address)
+        open_mode.check_listen_address(open_mode.auth_mode(db, settings), address)
     finally:
         db.close()
     # The console (this process) and the worker use the same database and data directory, whatever --db said.

@@ -118,10 +118,10 @@ def users_set_password(email: str, password_stdin: bool, db_path: Path | None) -
 @db_option
 def users_unbind_sso(email: str, db_path: Path | None) -> None:
     """Unbind an account from its single sign-on identity (a new identity at the provider); closes its sessions."""
-    from services.accounts import auth
+    from services.accounts import sso
 
     db = _db(db_path)
-    auth.unbind_sso(db, None, _agent_id(db, email), now=utcnow())
+    sso.unbind_sso(db, None, _agent_id(db, email), now=utcnow())
     click.echo(f"{email} : identité de connexion unique déliée ; la prochaine connexion la liera de nouveau.")
 
 

@@ -39,7 +39,7 @@ from console.ui.components import md_escape
 from core.config import Settings
 from core.errors import ParvisError, PermissionDenied
 from core.models import Agent
-from services.accounts.auth import auth_mode
+from services.accounts.open_mode import auth_mode
 
 T = TypeVar("T")
 A = TypeVar("A", bound=Agent | None)  # the agent of a PageContext: Agent on a page that requires one

@@ -1,7 +1,7 @@
 """Who is using the console: the open demo picker, local password sessions, or single sign-on (st.login).
 
 Parvis's own session (a token in ``st.session_state``) is the only proof of sign-in. A provider login
-(``st.user``, a 30-day cookie) opens one through :func:`services.accounts.auth.sign_in_sso`; when Parvis's session
+(``st.user``, a 30-day cookie) opens one through :func:`services.accounts.sso.sign_in_sso`; when Parvis's session
 ends (idle, too old, signed out), the provider login is ended too (``st.logout()``), so it cannot silently open a
 new one.
 """
@@ -17,7 +17,7 @@ from console.messages import message_for
 from console.ui import deps, page
 from core.errors import ParvisError, SessionExpired
 from core.models import Agent
-from services.accounts import auth, users
+from services.accounts import auth, open_mode, sso, users
 
 TOKEN_KEY = "auth_token"
 SSO_REFUSED_KEY = "auth_sso_refused"  # the provider login Parvis refused in this browser session (not retried)
@@ -50,8 +50,8 @@ def policy() -> auth.AuthPolicy:
 
 
 def mode(db: Database) -> str:
-    """open | local | sso (see services.accounts.auth.auth_mode)."""
-    return auth.auth_mode(db, deps.settings())
+    """open | local | sso (see services.accounts.open_mode.auth_mode)."""
+    return open_mode.auth_mode(db, deps.settings())
 
 
 def _peer() -> str | None:
@@ -62,7 +62,7 @@ def _peer() -> str | None:
 
 def open_mode_allowed() -> bool:
     """Whether this request may use the open mode (server and browser on this machine, no proxy)."""
-    return auth.open_mode_reachable(st.get_option("server.address"), _peer(), dict(st.context.headers))
+    return open_mode.open_mode_reachable(st.get_option("server.address"), _peer(), dict(st.context.headers))
 
 
 def client_address() -> str | None:
@@ -101,11 +101,11 @@ def signed_in_agent(db: Database, current_mode: str) -> Agent | None:
             return None
     if not _sso_logged_in():
         return None
-    identity = auth.SsoIdentity.from_claims({k: st.user.get(k) for k in _CLAIMS})
+    identity = sso.SsoIdentity.from_claims({k: st.user.get(k) for k in _CLAIMS})
     if st.session_state.get(SSO_REFUSED_KEY) == identity.login_key:
         return None
     try:
-        session = auth.sign_in_sso(db, identity, now=deps.now(), policy=rules)
+        session = sso.sign_in_sso(db, identity, now=deps.now(), policy=rules)
     except SessionExpired as err:
         page.flash("error", message_for(err))
         st.logout()

@@ -15,22 +15,19 @@ and absolute limits as password sessions, counted from the provider login (its `
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import math
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlite_utils import Database
 
-from connectors.demo.team import demo_agents
 from core import audit, repo
 from core.config import Settings
 from core.db import write_transaction
-from core.errors import AuthError, ConfigError, SessionExpired, TooManyAttempts, ValidationError
+from core.errors import AuthError, SessionExpired, TooManyAttempts, ValidationError
 from core.models import Agent
 from services.accounts.permissions import Action, can, require
 
@@ -240,130 +237,6 @@ def _dummy_hash(policy: AuthPolicy) -> str:
 
 # ---- single sign-on ------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class SsoIdentity:
-    """What the identity provider asserted in its ID token (Streamlit's ``st.user``)."""
-
-    issuer: str
-    subject: str
-    email: str
-    email_verified: bool
-    issued_at: datetime | None
-
-    @classmethod
-    def from_claims(cls, claims: Mapping[str, object]) -> SsoIdentity:
-        """Read ``iss``, ``sub``, ``email``, ``email_verified`` (true or "true" only) and ``iat``."""
-        verified = claims.get("email_verified")
-        iat = claims.get("iat")
-        issued = (datetime.fromtimestamp(float(iat), UTC)
-                  if isinstance(iat, int | float) or (isinstance(iat, str) and iat.isdigit()) else None)
-        return cls(issuer=str(claims.get("iss") or "").strip().rstrip("/"), subject=str(claims.get("sub") or ""),
-                   email=str(claims.get("email") or "").strip(),
-                   email_verified=verified is True or (isinstance(verified, str) and verified.lower() == "true"),
-                   issued_at=issued)
-
-    @property
-    def login_key(self) -> str:
-        """Identifies one provider login (issuer, subject, time of the ID token): its Parvis sessions share it."""
-        stamp = self.issued_at.isoformat() if self.issued_at else ""
-        return hashlib.sha256(f"{self.issuer}\n{self.subject}\n{stamp}".encode()).hexdigest()
-
-
-def sign_in_sso(db: Database, identity: SsoIdentity, *, now: datetime,
-                policy: AuthPolicy = DEFAULT_POLICY) -> Session:
-    """Open a session for an identity the provider asserted (Streamlit checked the ID token's signature).
-
-    The issuer must be in ``policy.sso_issuers``. An account bound to the identity's subject signs in; otherwise
-    the provider must have *verified* the e-mail, which must name an active account not bound to another
-    subject, and the account is then bound to this subject. Accounts and roles are created in Parvis, not by the
-    provider.
-
-    :raises SessionExpired: this provider login is older than the maximum session age, idle for too long, or was
-        signed out: the caller must end the provider login (``st.logout()``) and ask for a new one.
-    :raises AuthError: anything else (issuer, unverified e-mail, unknown or inactive account, other subject).
-    """
-    failure: tuple[str, AuthError] | None = None
-    session: Session | None = None
-    agent: Agent | None = None
-    with write_transaction(db):
-        if not policy.sso_issuers:
-            failure = ("issuer_not_allowed", AuthError(reason="sso_no_issuers"))
-        elif identity.issuer not in policy.sso_issuers:
-            failure = ("issuer_not_allowed", AuthError(reason="sso_issuer_not_allowed", issuer=identity.issuer))
-        elif not identity.subject or identity.issued_at is None:
-            failure = ("identity_incomplete", AuthError(reason="sso_identity_incomplete"))
-        else:
-            failure = _sso_login_over(db, identity, now, policy)
-        if failure is None:
-            agent, failure = _sso_agent(db, identity, now)
-        if failure is None:
-            assert agent is not None and identity.issued_at is not None
-            session = _open_session(db, agent, "sso", now, policy, expires=identity.issued_at + policy.max_age,
-                                    sso_login=identity.login_key)
-        else:
-            audit.record(db, audit.SignInFailed(actor=identity.email or "?",
-                                                subject=f"agent:{agent.id}" if agent else "",
-                                                reason=f"sso_{failure[0]}"), at=now)
-    if failure is not None:
-        raise failure[1]
-    assert session is not None
-    return session
-
-
-def _sso_login_over(db: Database, identity: SsoIdentity, now: datetime,
-                    policy: AuthPolicy) -> tuple[str, AuthError] | None:
-    """Why this provider login may not open a session any more (None: it may)."""
-    assert identity.issued_at is not None
-    expired = SessionExpired(reason="sso_login_expired")
-    if now >= identity.issued_at + policy.max_age:
-        return "login_too_old", expired
-    previous = repo.sessions_of_sso_login(db, identity.login_key)
-    if any(s["revoked_at"] is not None for s in previous):
-        return "login_signed_out", expired
-    if previous and now - max(s["last_seen_at"] for s in previous) > policy.idle_timeout:
-        return "login_idle", expired
-    return None
-
-
-def _sso_agent(db: Database, identity: SsoIdentity,
-               now: datetime) -> tuple[Agent | None, tuple[str, AuthError] | None]:
-    """The account this identity signs in as (binding it on first use), or why there is none."""
-    no_account = AuthError(reason="no_active_account", email=identity.email or identity.subject)
-    bound = repo.agent_by_sso_subject(db, identity.issuer, identity.subject)
-    if bound is not None:
-        return bound, (None if bound.active else ("inactive", no_account))
-    if not identity.email_verified or not identity.email:
-        return None, ("email_unverified", AuthError(reason="sso_email_unverified", email=identity.email or "?"))
-    agent = repo.agent_by_email(db, identity.email)
-    if agent is None:
-        return None, ("unknown_account", no_account)
-    if not agent.active:
-        return agent, ("inactive", no_account)
-    if repo.sso_binding(db, agent.id) is not None:
-        return agent, ("subject_mismatch", AuthError(reason="sso_subject_mismatch", email=agent.email))
-    repo.set_sso_binding(db, agent.id, identity.issuer, identity.subject)
-    audit.record(db, audit.SsoSubjectBound(actor=agent.email, role=str(agent.role), subject=f"agent:{agent.id}",
-                                           issuer=identity.issuer, sso_subject=identity.subject), at=now)
-    return agent, None
-
-
-def unbind_sso(db: Database, actor: Agent | None, agent_id: int, *, now: datetime) -> None:
-    """Forget the provider subject an account is bound to (administrators, or the command line): its next SSO
-    sign-in binds it again from a verified e-mail. Closes the account's sessions."""
-    if actor is not None:
-        require(actor, Action.USERS_MANAGE)
-    with write_transaction(db):
-        target = repo.get_agent(db, agent_id)
-        binding = repo.sso_binding(db, agent_id)
-        if binding is None:
-            raise ValidationError(reason="sso_not_bound", email=target.email)
-        repo.set_sso_binding(db, agent_id, None, None)
-        repo.revoke_sessions(db, now=now, agent_id=agent_id)
-        audit.record(db, audit.SsoSubjectUnbound(actor=actor.email if actor else audit.SYSTEM_CLI,
-                                                 role=str(actor.role) if actor else "", subject=f"agent:{agent_id}",
-                                                 issuer=binding[0], sso_subject=binding[1]), at=now)
-
-
 def resolve_session(db: Database, token: str, *, now: datetime, policy: AuthPolicy = DEFAULT_POLICY) -> Agent:
     """The agent behind ``token``; SessionExpired if it is unknown, revoked, idle too long or too old."""
     row = repo.get_session(db, _token_hash(token)) if token else None
@@ -408,67 +281,3 @@ def set_password(db: Database, actor: Agent | None, agent_id: int, password: str
         audit.record(db, audit.PasswordChanged(actor=actor.email if actor else audit.SYSTEM_CLI,
                                                role=str(actor.role) if actor else "", subject=f"agent:{target.id}",
                                                agent_id=target.id), at=now)
-
-
-def is_demo_team(emails: list[str]) -> bool:
-    """Whether these agent e-mails are all the built-in demo team's (``python -m console demo``), or none."""
-    demo = {spec["email"].casefold() for spec in demo_agents()}
-    return all(e.casefold() in demo for e in emails)
-
-
-def auth_mode(db: Database, settings: Settings) -> str:
-    """How the console identifies agents: ``PARVIS_AUTH`` (open | local | sso); unset, ``open`` (the demo: pick
-    an agent) only while the database holds the demo team alone (or no agent), else ``local``.
-
-    Open mode is never reached by accident: SSO-only accounts, or the last password holder deactivated, leave
-    the console in ``local`` mode, where nobody signs in until a password is set or ``PARVIS_AUTH=sso``.
-    """
-    forced = settings.auth.mode  # one of AUTH_MODES (checked by the settings declaration) or None
-    if forced:
-        return forced
-    return "open" if is_demo_team(repo.agent_emails(db)) else "local"
-
-
-# ---- open mode stays on this machine -------------------------------------------------------------------------
-
-def is_loopback(host: str | None) -> bool:
-    """Whether ``host`` (an address or ``localhost``, IPv6 in brackets or not) is this machine only."""
-    name = (host or "").strip().strip("[]")
-    if name.casefold() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
-def check_listen_address(mode: str, address: str | None) -> None:
-    """Refuse (ConfigError) to serve the open mode on anything but a loopback address."""
-    if mode == "open" and not is_loopback(address):
-        raise ConfigError(f"open mode refuses to listen on {address or '*'}", reason="open_mode_not_loopback",
-                          address=address or "*")
-
-
-_FORWARDED = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip")
-
-
-def _host_name(host: str) -> str:
-    host = host.strip()
-    if host.startswith("["):
-        return host[1:host.find("]")] if "]" in host else host
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-
-
-def open_mode_reachable(listen_address: str | None, peer: str | None, headers: Mapping[str, str]) -> bool:
-    """Whether one request may use the open mode: the server listens on loopback (or on every interface, then
-    the request must come from this machine), the peer is this machine (``None``: Streamlit's word for it),
-    no proxy forwarded it (``Forwarded``, ``X-Forwarded-*``, ``X-Real-IP``), and its Host names this machine."""
-    if listen_address and not is_loopback(listen_address):
-        return False
-    if peer is not None and not is_loopback(peer):
-        return False
-    lowered = {k.lower(): v for k, v in headers.items()}
-    if any(name in lowered for name in _FORWARDED):
-        return False
-    host = lowered.get("host")
-    return host is None or is_loopback(_host_name(host))

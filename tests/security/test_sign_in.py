@@ -22,7 +22,7 @@ from core import audit, repo
 from core.config import Settings
 from core.errors import AuthError, ConfigError, SessionExpired
 from core.models import Role
-from services.accounts import auth, users
+from services.accounts import auth, open_mode, sso, users
 from services.connections.demo import seed_agents
 from tests.conftest import NOW
 
@@ -53,27 +53,27 @@ def _too_many(exc: BaseException) -> bool:
 
 def test_sso_only_accounts_do_not_open_the_console(db, agents):
     """Five real accounts, none with a password (SSO-only), PARVIS_AUTH unset: sign-in stays required."""
-    assert auth.auth_mode(db, _settings()) == "local"
+    assert open_mode.auth_mode(db, _settings()) == "local"
 
 
 def test_deactivating_the_last_password_holder_does_not_open_the_console(db, agents, now):
     users.create_agent(db, None, email="it@valmont.fr", name="It Team", role=Role.ADMIN, password=PASSWORD,
                        now=now, policy=_policy())
-    assert auth.auth_mode(db, _settings()) == "local"
+    assert open_mode.auth_mode(db, _settings()) == "local"
     it = repo.agent_by_email(db, "it@valmont.fr")
     users.update_profile(db, None, it.id, active=False, now=now)  # the only password holder leaves
     assert repo.count_agents_with_password(db) == 0
-    assert auth.auth_mode(db, _settings()) == "local"
+    assert open_mode.auth_mode(db, _settings()) == "local"
 
 
 def test_open_mode_only_when_asked_or_for_the_demo_team_alone(db, now):
-    assert auth.auth_mode(db, _settings()) == "open"  # a new, empty database: nothing to pick anyway
+    assert open_mode.auth_mode(db, _settings()) == "open"  # a new, empty database: nothing to pick anyway
     seed_agents(db, now=now)
-    assert auth.auth_mode(db, _settings()) == "open"  # `python -m console demo`
+    assert open_mode.auth_mode(db, _settings()) == "open"  # `python -m console demo`
     users.create_agent(db, None, email="julie@valmont.fr", name="Julie Martin", role=Role.COMMUNITY_MANAGER,
                        now=now, policy=_policy())
-    assert auth.auth_mode(db, _settings()) == "local"  # a real account: sign-in required
-    assert auth.auth_mode(db, _settings(PARVIS_AUTH="open")) == "open"  # explicit
+    assert open_mode.auth_mode(db, _settings()) == "local"  # a real account: sign-in required
+    assert open_mode.auth_mode(db, _settings(PARVIS_AUTH="open")) == "open"  # explicit
 
 
 @pytest.fixture
@@ -104,17 +104,17 @@ def test_up_refuses_to_listen_beyond_loopback_in_open_mode(demo_db, monkeypatch)
 
 def test_open_mode_listens_on_loopback_only():
     for address in ("127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"):
-        auth.check_listen_address("open", address)
+        open_mode.check_listen_address("open", address)
     for address in ("0.0.0.0", "::", "", None, "192.168.1.10", "parvis.valmont.fr"):
         with pytest.raises(ConfigError) as refused:
-            auth.check_listen_address("open", address)
+            open_mode.check_listen_address("open", address)
         assert "Mode ouvert" in message_for(refused.value)
-        auth.check_listen_address("local", address)  # signing in is required: any address
-        auth.check_listen_address("sso", address)
+        open_mode.check_listen_address("local", address)  # signing in is required: any address
+        open_mode.check_listen_address("sso", address)
 
 
 def test_open_mode_serves_this_machine_only():
-    ok = auth.open_mode_reachable
+    ok = open_mode.open_mode_reachable
     assert ok("127.0.0.1", None, {"Host": "localhost:8501"})
     assert ok(None, None, {"Host": "127.0.0.1:8501"})  # every interface, but this request is local
     assert ok(None, None, {"host": "[::1]:8501"})
@@ -181,7 +181,7 @@ def _claims(email="sophie@valmont.fr", *, sub="kc-sophie", iss=ISSUER, verified=
 
 
 def _sso(db, now=NOW, policy=None, **claims):
-    return auth.sign_in_sso(db, auth.SsoIdentity.from_claims(_claims(**claims)), now=now, policy=policy or _policy())
+    return sso.sign_in_sso(db, sso.SsoIdentity.from_claims(_claims(**claims)), now=now, policy=policy or _policy())
 
 
 def test_sso_needs_an_email_the_provider_verified(db, agents):
@@ -215,7 +215,7 @@ def test_sso_binds_the_subject_and_refuses_another_one(db, agents, now):
     again = _sso(db, sub="kc-sophie", email="s.laurent@valmont.fr", iat=NOW + timedelta(minutes=2),
                  now=NOW + timedelta(minutes=2))
     assert again.agent.id == first.agent.id
-    auth.unbind_sso(db, None, agents["sophie"].id, now=now)  # the administrator's way out
+    sso.unbind_sso(db, None, agents["sophie"].id, now=now)  # the administrator's way out
     assert _sso(db, sub="kc-new", iat=NOW + timedelta(minutes=3), now=NOW + timedelta(minutes=3)).agent.id \
         == agents["sophie"].id
 

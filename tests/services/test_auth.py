@@ -11,7 +11,7 @@ from console.messages import message_for
 from core import audit, repo
 from core.errors import AuthError, SessionExpired, TooManyAttempts, ValidationError
 from core.models import Role
-from services.accounts import auth, users
+from services.accounts import auth, sso, users
 from tests.french import raises_fr
 
 POLICY = auth.AuthPolicy(free_attempts=3, max_delay=timedelta(minutes=5), idle_timeout=timedelta(minutes=30),
@@ -112,19 +112,19 @@ def test_inactive_accounts_cannot_sign_in(db, julie, now):
 
 
 def _identity(email, now):
-    return auth.SsoIdentity(issuer="https://sso.valmont.fr/realms/valmont", subject=f"sub-{email}", email=email,
+    return sso.SsoIdentity(issuer="https://sso.valmont.fr/realms/valmont", subject=f"sub-{email}", email=email,
                             email_verified=True, issued_at=now)
 
 
 def test_sso_maps_a_verified_email_to_an_existing_agent(db, now):
     agent = users.create_agent(db, None, email="sophie@valmont.fr", name="Sophie Laurent", role=Role.DIRECTOR,
                                password=None, now=now, policy=POLICY)
-    session = auth.sign_in_sso(db, _identity("sophie@valmont.fr", now), now=now, policy=POLICY)
+    session = sso.sign_in_sso(db, _identity("sophie@valmont.fr", now), now=now, policy=POLICY)
     assert session.agent.id == agent.id
     rows = [r for r in audit.events_for(db, f"agent:{agent.id}") if r["event"] == "signed-in"]
     assert rows[-1]["properties"] == {"method": "sso"}
     with raises_fr(AuthError, "demandez à l'administrateur"):
-        auth.sign_in_sso(db, _identity("stranger@example.org", now), now=now, policy=POLICY)
+        sso.sign_in_sso(db, _identity("stranger@example.org", now), now=now, policy=POLICY)
     with pytest.raises(AuthError):  # an SSO-only account has no password to guess
         auth.sign_in(db, "sophie@valmont.fr", "", now=now, policy=POLICY)
 
