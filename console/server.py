@@ -2,10 +2,10 @@
 
 ``python -m console up`` (or ``parvis up``) calls :func:`serve`. The console is Streamlit's ``st.App``
 (``streamlit.starlette.App``) built on ``streamlit_app.py``, with Parvis's routes (console/web/routes.py:
-``/healthz``, ``/readyz``, ``/metrics``, ``/webhooks/...``) in front of Streamlit's, and two middleware
-around everything (console/web/middleware.py: security headers; request id and access log). Unexpected errors
-of the console go through the pages' one funnel (console/ui/page.py): a reference shown, the error logged with it
-and the session's request id.
+``/healthz``, ``/readyz``, ``/metrics``, ``/webhooks/...``) in front of Streamlit's, and three middleware
+around everything (console/web/middleware.py: security headers; request id and access log; allowed hosts).
+Unexpected errors of the console go through the pages' one funnel (console/ui/page.py): a reference shown, the
+error logged with it and the session's request id.
 
 This is the only console module outside console/ui that touches Streamlit, and it is imported lazily by the
 ``up`` command, so the CLI and the worker never load Streamlit. ``streamlit run streamlit_app.py`` keeps
@@ -29,8 +29,10 @@ from streamlit.starlette import App
 from console import logs
 from console.ui.page import on_script_error
 from console.web.middleware import (
+    AllowedHostsMiddleware,
     RequestIdMiddleware,
     SecurityHeadersMiddleware,
+    allowed_hosts,
     content_security_policy,
     inline_script_hashes,
 )
@@ -53,6 +55,14 @@ STREAMLIT_OPTIONS: dict[str, Any] = {
     "theme.primaryColor": "#000091",
     "runner.postScriptGC": False,
     "runner.magicEnabled": False,
+    # Uploads are images of the calendar form (services/editorial/calendar_inputs.MAX_IMAGE_BYTES) and charter
+    # YAML files: Streamlit refuses anything larger than that limit (in MB) before it reaches a page.
+    "server.maxUploadSize": 5,
+    "server.enableXsrfProtection": True,
+    "server.enableCORS": True,
+    # Streamlit's own Host check of its WebSocket; `up` adds PARVIS_ALLOWED_HOSTS (and AllowedHostsMiddleware
+    # checks every request, Origin included).
+    "server.allowedHosts": ["localhost", "127.0.0.1", "::1"],
 }
 
 
@@ -64,6 +74,17 @@ def script_path() -> Path:
 def csp() -> str:
     """The Content-Security-Policy, allowing the inline script of this Streamlit's ``index.html`` by hash."""
     return content_security_policy(inline_script_hashes(Path(streamlit.__file__).parent / "static" / "index.html"))
+
+
+def hosts(settings: Settings) -> tuple[str, ...]:
+    """The host names the server answers: the local ones and those of ``PARVIS_ALLOWED_HOSTS``."""
+    return allowed_hosts(settings.server.host_names())
+
+
+def streamlit_options(settings: Settings, *, address: str, port: int) -> dict[str, Any]:
+    """:data:`STREAMLIT_OPTIONS` for this server: its address and port, and the allowed hosts."""
+    return {**STREAMLIT_OPTIONS, "server.address": address, "server.port": port,
+            "server.allowedHosts": list(hosts(settings))}
 
 
 def build_app(settings: Settings) -> App:
@@ -78,7 +99,8 @@ def build_app(settings: Settings) -> App:
         log.info("Parvis stopping")
 
     return App(str(script_path()), routes=parvis_routes(settings),
-               middleware=[Middleware(SecurityHeadersMiddleware, csp=csp()), Middleware(RequestIdMiddleware)],
+               middleware=[Middleware(SecurityHeadersMiddleware, csp=csp()), Middleware(RequestIdMiddleware),
+                           Middleware(AllowedHostsMiddleware, hosts=hosts(settings))],
                on_script_error=on_script_error, lifespan=lifespan)
 
 
@@ -107,7 +129,7 @@ def serve(settings: Settings, *, address: str = "127.0.0.1", port: int = 8501) -
 
     logs.add_secrets(logs.secrets_of(settings))
     app = build_app(settings)
-    bootstrap.load_config_options({**STREAMLIT_OPTIONS, "server.address": address, "server.port": port})
+    bootstrap.load_config_options(streamlit_options(settings, address=address, port=port))
     config = uvicorn.Config(app, host=address, port=port, **_uvicorn_options(settings))
     logs.adopt_library_loggers()
     log.info("Parvis %s: http://%s:%d (database %s)", __version__, address, port, settings.db_path)

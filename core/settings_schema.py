@@ -406,6 +406,13 @@ class ServerSettings(Area):
                                        "`*`: any)")
     metrics_token: str | None = setting("PARVIS_METRICS_TOKEN", "secret", None,
                                         "when set, `/metrics` asks for `Authorization: Bearer <token>`")
+    allowed_hosts: str = setting("PARVIS_ALLOWED_HOSTS", "str", "",
+                                 "host names the console answers besides `localhost`, `127.0.0.1`, `[::1]` "
+                                 "(comma-separated, `*.example.fr` for sub-domains): the public name behind the proxy")
+
+    def host_names(self) -> tuple[str, ...]:
+        """The names listed in ``PARVIS_ALLOWED_HOSTS``, in order."""
+        return tuple(name.strip() for name in self.allowed_hosts.split(",") if name.strip())
 
 
 AREAS: tuple[type[Area], ...] = (

@@ -12,6 +12,13 @@ Security headers on every HTTP response: a Content-Security-Policy that Streamli
 same-origin``, ``X-Content-Type-Options: nosniff``, and HSTS only when the request came over HTTPS (directly,
 or through a trusted proxy saying so: uvicorn rewrites the scheme from ``X-Forwarded-Proto`` for the addresses
 in ``PARVIS_FORWARDED_ALLOW_IPS``).
+
+Allowed hosts, against DNS rebinding: an HTTP request or a WebSocket (the console's ``/_stcore/stream``) whose
+``Host`` is not ``localhost``, ``127.0.0.1``, ``[::1]`` (any port) or a name of ``PARVIS_ALLOWED_HOSTS`` is
+refused (400, or the WebSocket closed with 1008 before it is accepted), and so is a WebSocket or a
+state-changing request whose ``Origin``, when present, names another host. The liveness and readiness probes
+answer whatever the Host (an orchestrator probes the container's address). Decision:
+docs/decisions/0094-allowed-hosts.md.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import secrets
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -159,3 +167,96 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_PROBES = frozenset({"/healthz", "/readyz"})
+refused_log = logging.getLogger("parvis.http.refused")
+
+
+def host_name(value: str) -> str | None:
+    """The host name of a ``Host`` header or of an origin's ``host[:port]``: lower-case, without the port, the
+    brackets of an IPv6 address or a trailing dot; ``None`` when the value is not a plain host[:port]."""
+    try:
+        parsed = urlsplit(f"//{value.strip()}")
+        hostname = parsed.hostname
+        _ = parsed.port  # a non-numeric or out-of-range port raises
+    except ValueError:
+        return None
+    if (not hostname or parsed.username is not None or parsed.password is not None or parsed.path
+            or parsed.query or parsed.fragment):
+        return None
+    return hostname.rstrip(".") or None
+
+
+def allowed_hosts(extra: Iterable[str] = ()) -> tuple[str, ...]:
+    """``localhost``, ``127.0.0.1``, ``::1`` and the ``extra`` names (``console.example.fr``, ``*.example.fr``),
+    normalised as :func:`host_name` does."""
+    names = list(LOCAL_HOSTS)
+    for raw in extra:
+        raw = raw.strip().lower()
+        if raw.startswith("*."):
+            name = host_name(raw[2:])
+            names.append(f"*.{name}" if name else "")
+        else:
+            names.append(host_name(raw) or "")
+    return tuple(dict.fromkeys(n for n in names if n))
+
+
+def host_allowed(hostname: str | None, allowed: Iterable[str]) -> bool:
+    """Whether ``hostname`` (from :func:`host_name`) is one of ``allowed`` (``*.x`` matches any name below x)."""
+    if not hostname:
+        return False
+    return any(hostname == pattern or (pattern.startswith("*.") and hostname.endswith(pattern[1:]))
+               for pattern in allowed)
+
+
+class AllowedHostsMiddleware:
+    """Refuses HTTP requests and WebSockets for a foreign ``Host`` or ``Origin`` (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp, *, hosts: Iterable[str] = LOCAL_HOSTS) -> None:
+        self.app = app
+        self.hosts = allowed_hosts(hosts)
+
+    def refusal(self, scope: Scope) -> str | None:
+        """Why this request is refused, or ``None`` when it may go on."""
+        headers = Headers(scope=scope)
+        if not host_allowed(host_name(headers.get("host", "")), self.hosts):
+            return "host"
+        origin = headers.get("origin")
+        checks_origin = scope["type"] == "websocket" or str(scope.get("method", "GET")).upper() not in _SAFE_METHODS
+        if origin is not None and checks_origin:
+            try:
+                parts = urlsplit(origin.strip())
+            except ValueError:
+                return "origin"
+            if parts.scheme not in ("http", "https") or not host_allowed(host_name(parts.netloc), self.hosts):
+                return "origin"
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "http" and scope.get("path") in _PROBES and scope.get("method") in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        reason = self.refusal(scope)
+        if reason is None:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        path = str(scope.get("path", ""))
+        refused_log.warning("refused %s %s: %s not allowed (host %r, origin %r)",
+                            scope.get("method", "WS"), path, reason, headers.get("host", "")[:100],
+                            headers.get("origin", "")[:100],
+                            extra={"fields": {"path": path, "reason": f"{reason}_not_allowed"}})
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008, "reason": ""})
+            return
+        body = "Hôte non autorisé.\n".encode()
+        await send({"type": "http.response.start", "status": 400,
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})

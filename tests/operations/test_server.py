@@ -77,6 +77,8 @@ def test_up_serves_console_and_routes_readyz_follows_the_worker(tmp_path):
         assert headers["x-request-id"] == "test-request-0001"
         assert "frame-ancestors 'none'" in headers["content-security-policy"]
         assert headers["x-frame-options"] == "DENY" and "strict-transport-security" not in headers
+        status, _, _ = get(f"{base}/", headers={"Host": f"rebind.attacker.example:{port}"})
+        assert status == 400  # DNS rebinding: a foreign Host is refused (tests/security/test_network.py)
         status, _, metrics = get(f"{base}/metrics")
         assert status == 200 and "parvis_worker_heartbeat_age_seconds" in metrics
         assert "parvis_mentions_ingested_total" in metrics and "parvis_audit_chain_head_id" in metrics
