@@ -379,23 +379,3 @@ def location_env(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
     """The environment values that decide which config and database :meth:`Settings.load` uses (cache keys)."""
     env = os.environ if env is None else env
     return tuple(env.get(k, "") for k in LOCATION_KEYS)
-
-
-def markdown_table() -> str:
-    """The settings as a Markdown table (area, setting, type, default, meaning), generated from the declaration."""
-    rows = ["| area | setting | type | default | meaning |", "|---|---|---|---|---|"]
-    specs = [s for cls in schema.AREAS for s in cls.specs()]
-    for dyn in schema.DYNAMIC:  # each family after the last static key of its area
-        last = max(i for i, s in enumerate(specs) if s.area == dyn.area)
-        specs.insert(last + 1, dyn.spec())
-    for spec in specs:
-        if spec.shown_default:
-            default = spec.shown_default
-        elif spec.default is None or spec.default == "":
-            default = "—"
-        else:
-            shown = str(spec.default).lower() if isinstance(spec.default, bool) else spec.default
-            default = f"`{shown:g}`" if isinstance(shown, float) else f"`{shown}`"
-        kind = f"{spec.kind}: {' / '.join(spec.choices)}" if spec.choices else spec.kind
-        rows.append(f"| {spec.area} | `{spec.key}` | {kind} | {default} | {spec.description.replace('|', '/')} |")
-    return "\n".join(rows) + "\n"

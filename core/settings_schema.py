@@ -13,18 +13,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from core.errors import ConfigError
 from core.settings_fields import Area, Dynamic, Spec, setting
+from core.settings_platforms import (  # the connectors' areas, declared there
+    X_PRICE,
+    BlueskySettings,
+    DemoSettings,
+    FacebookSettings,
+    GraphSettings,
+    InstagramSettings,
+    MastodonSettings,
+    MediaSettings,
+    XBudgetSettings,
+    XSettings,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = REPO_ROOT / "data"
 
-
-def _http_address(key: str, value: Any) -> str:
-    url = str(value).strip().rstrip("/")
-    if not url.startswith(("https://", "http://")) or "?" in url or "#" in url:
-        raise ConfigError(f"setting {key} must be an http(s) address without query, got {url!r}")
-    return url
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
@@ -41,128 +46,6 @@ class PathSettings(Area):
     db: Path | None = setting("PARVIS_DB", "path", None, "the SQLite database file (`--db` wins)",
                               shown_default="`<data dir>/parvis.db`")
 
-
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class XSettings(Area):
-    """The X connector."""
-
-    AREA: ClassVar[str] = "x"
-    bearer_token: str | None = setting("PARVIS_X_BEARER_TOKEN", "secret", None,
-                                       "X API v2 app bearer token (reading)")
-    user_id: str | None = setting("PARVIS_X_USER_ID", "str", None,
-                                  "the city's X account id (unset: the prefix of `PARVIS_X_ACCESS_TOKEN`)")
-    search_query: str = setting("PARVIS_X_SEARCH_QUERY", "str", "",
-                                "recent-search query for mentions without @, e.g. `Valmont OR #Valmont -is:retweet`")
-    consumer_key: str | None = setting("PARVIS_X_CONSUMER_KEY", "secret", None,
-                                       "OAuth 1.0a API key (writing: reply, post, hide, delete)")
-    consumer_secret: str | None = setting("PARVIS_X_CONSUMER_SECRET", "secret", None, "OAuth 1.0a API key secret")
-    access_token: str | None = setting("PARVIS_X_ACCESS_TOKEN", "secret", None,
-                                       "OAuth 1.0a access token of the city's account")
-    access_token_secret: str | None = setting("PARVIS_X_ACCESS_TOKEN_SECRET", "secret", None,
-                                              "OAuth 1.0a access token secret")
-    api_base: str = setting("PARVIS_X_API_BASE", "str", "https://api.x.com",
-                            "API host (a fake server in tests, a proxy in staging)")
-
-
-X_PRICE = Dynamic(key="PARVIS_X_PRICE_<KIND>", kind="float", area="x_budget", minimum=0,
-                  description="price override in USD per call of KIND (`post_read`, `user_read`, `create`, "
-                              "`create_url`, `delete`, `manage`): check X's current prices",
-                  shown_default="docs/connectors.md, \"Usage budget\"")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class XBudgetSettings(Area):
-    """The X usage budget (services/connections/x_budget.py)."""
-
-    AREA: ClassVar[str] = "x_budget"
-    monthly_cap_usd: float | None = setting("PARVIS_X_MONTHLY_CAP_USD", "float", None, minimum=0,
-                                            description="estimated monthly X spend (USD) that stops what the "
-                                                        "policy says (unset or 0: no cap)")
-    cap_policy: str = setting("PARVIS_X_CAP_POLICY", "str", "stop_polling", choices=("stop_polling", "stop_writes"),
-                              description="at the cap: `stop_polling` (replies still go out) or `stop_writes`")
-
-    def price_usd(self, kind: str) -> float | None:
-        """``PARVIS_X_PRICE_<KIND>``: the price override for ``kind`` (None: use the documented table)."""
-        value: float | None = X_PRICE.read(self.source, kind, None)
-        return value
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class FacebookSettings(Area):
-    """The Facebook Page connector."""
-
-    AREA: ClassVar[str] = "fb"
-    page_id: str | None = setting("PARVIS_FB_PAGE_ID", "str", None, "the Facebook Page's numeric id")
-    page_token: str | None = setting("PARVIS_FB_PAGE_TOKEN", "secret", None, "a Page access token")
-    lookback_days: float = setting("PARVIS_FB_LOOKBACK_DAYS", "float", 7.0,
-                                   "how far back comments on recent posts are re-read")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class GraphSettings(Area):
-    """Meta's Graph API, shared by Facebook and Instagram."""
-
-    AREA: ClassVar[str] = "graph"
-    api_base: str = setting("PARVIS_GRAPH_API_BASE", "str", "https://graph.facebook.com",
-                            "Graph API host (a fake server in tests, a proxy in staging)")
-    api_version: str = setting("PARVIS_GRAPH_API_VERSION", "str", "v24.0",
-                               "Graph API version: move it forward when Meta announces the end of the one in use")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class MastodonSettings(Area):
-    """The Mastodon connector."""
-
-    AREA: ClassVar[str] = "mastodon"
-    base_url: str | None = setting("PARVIS_MASTODON_BASE_URL", "str", None,
-                                   "the instance, e.g. `https://social.valmont.fr` (also the API base)")
-    access_token: str | None = setting("PARVIS_MASTODON_ACCESS_TOKEN", "secret", None,
-                                       "the application's access token for the city's account")
-    recheck_days: float = setting("PARVIS_MASTODON_RECHECK_DAYS", "float", 7.0,
-                                  "how long taken statuses are watched for later edits and deletions (0: never)")
-    recheck_per_pass: int = setting("PARVIS_MASTODON_RECHECK_PER_PASS", "int", 40,
-                                    "how many watched statuses one pass re-reads at most")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class BlueskySettings(Area):
-    """The Bluesky connector."""
-
-    AREA: ClassVar[str] = "bluesky"
-    handle: str | None = setting("PARVIS_BLUESKY_HANDLE", "str", None, "the account's handle, e.g. `valmont.fr`")
-    app_password: str | None = setting("PARVIS_BLUESKY_APP_PASSWORD", "secret", None, "an app password")
-    base_url: str = setting("PARVIS_BLUESKY_BASE_URL", "str", "https://bsky.social",
-                            "the PDS entry point (a self-hosted PDS, or a fake server in tests)")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class InstagramSettings(Area):
-    """The Instagram connector."""
-
-    AREA: ClassVar[str] = "ig"
-    user_id: str | None = setting("PARVIS_IG_USER_ID", "str", None, "the Instagram professional account id")
-    access_token: str | None = setting("PARVIS_IG_ACCESS_TOKEN", "secret", None,
-                                       "a token with `instagram_manage_comments` (and `instagram_content_publish`)")
-    lookback_days: float = setting("PARVIS_IG_LOOKBACK_DAYS", "float", 7.0,
-                                   "the window for comments and photo tags")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class MediaSettings(Area):
-    """Where the calendar's images are served."""
-
-    AREA: ClassVar[str] = "media"
-    base_url: str | None = setting("PARVIS_MEDIA_BASE_URL", "str", None, check=_http_address,
-                                   description="public HTTPS address where `<data dir>/media/` is served: "
-                                               "Instagram fetches a post's images there (publishing only)")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class DemoSettings(Area):
-    """The built-in demo connector."""
-
-    AREA: ClassVar[str] = "demo"
-    enabled: bool = setting("PARVIS_DEMO", "bool", True, "the demo connector (`0` in production)")
 
 
 SYNC_INTERVAL = Dynamic(key="PARVIS_SYNC_INTERVAL_<NAME>_S", kind="int", area="sync",
@@ -433,3 +316,23 @@ def is_secret(key: str) -> bool:
     """Whether ``key`` is declared secret."""
     spec = SPECS.get(key)
     return spec is not None and spec.secret
+
+
+def markdown_table() -> str:
+    """The settings as a Markdown table (area, setting, type, default, meaning), generated from the declaration."""
+    rows = ["| area | setting | type | default | meaning |", "|---|---|---|---|---|"]
+    specs = [s for cls in AREAS for s in cls.specs()]
+    for dyn in DYNAMIC:  # each family after the last static key of its area
+        last = max(i for i, s in enumerate(specs) if s.area == dyn.area)
+        specs.insert(last + 1, dyn.spec())
+    for spec in specs:
+        if spec.shown_default:
+            default = spec.shown_default
+        elif spec.default is None or spec.default == "":
+            default = "—"
+        else:
+            shown = str(spec.default).lower() if isinstance(spec.default, bool) else spec.default
+            default = f"`{shown:g}`" if isinstance(shown, float) else f"`{shown}`"
+        kind = f"{spec.kind}: {' / '.join(spec.choices)}" if spec.choices else spec.kind
+        rows.append(f"| {spec.area} | `{spec.key}` | {kind} | {default} | {spec.description.replace('|', '/')} |")
+    return "\n".join(rows) + "\n"

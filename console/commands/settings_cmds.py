@@ -8,8 +8,8 @@ import click
 
 from console.cli import cli, db_option, load_settings
 from core import settings_schema as schema
-from core.config import markdown_table
 from core.errors import ConfigError
+from core.settings_schema import markdown_table
 
 START, END = "<!-- settings:start -->", "<!-- settings:end -->"
 
