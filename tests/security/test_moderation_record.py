@@ -1,4 +1,5 @@
-"""Issue #15 finding 2 (a moderation act reaches the platform but not the record). An effect the platform made whose record cannot be written at once — the database locked longer than the busy
+"""Issue #15 finding 2 (a moderation act reaches the platform but not the record). An effect the platform made
+whose record cannot be written at once — the database locked longer than the busy
 timeout (another connection holding ``BEGIN IMMEDIATE``, as ``import --bulk`` does), or the disk full — is never
 reported as "not done": the intent and its audit event exist, the person is told it was sent and is being
 recorded, and the record is completed by the next action of the process, or by the worker's reconciliation if
