@@ -35,7 +35,7 @@ JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 PAGE_SIZE = 8_192
 # FULL, not NORMAL: in WAL mode NORMAL does not sync the log at each commit, so a committed transaction (a
 # publication's claim, an audit event) can roll back after a power cut and a post then goes out twice; FULL syncs
-# it. Cost: one fsync per write transaction (BENCHMARKS.md, "Durability"; decision 0091).
+# it. Cost: one fsync per write transaction (BENCHMARKS.md, "Durability"; decision 0095).
 SYNCHRONOUS = "FULL"
 
 

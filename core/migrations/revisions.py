@@ -7,7 +7,7 @@ from sqlite_utils import Database
 
 def m024_editorial_revisions(db: Database) -> None:
     """Every revision of a post or a series with its editor, append-only (four eyes: nobody approves a revision
-    they wrote or edited, decision 0090). ``editor_id`` is NULL when the worker made it from ``source_*``
+    they wrote or edited, decision 0083). ``editor_id`` is NULL when the worker made it from ``source_*``
     (an occurrence of a series); a duplicate names the post it was copied from. Existing posts and series get
     one row by their author (``origin = 'before-history'``)."""
     db.executescript("""

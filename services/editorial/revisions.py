@@ -1,5 +1,5 @@
 """Four eyes over the editorial record: every revision of a post or a recurring series names its editor, and
-nobody approves content they wrote or edited (decision 0090).
+nobody approves content they wrote or edited (decision 0083).
 
 The editors of a post or a series are its author, the editor of each of its revisions, and the editors of the
 content it came from: the series an occurrence was made from, the post a duplicate was copied from. An approval
