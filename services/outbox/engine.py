@@ -26,7 +26,7 @@ import random
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlite_utils import Database
 
@@ -59,7 +59,7 @@ from services.outbox.protocol import (  # the vocabulary, re-exported: kinds imp
 from services.publishing.content import DEFAULT_POLICY, PublishPolicy
 
 __all__ = ["LEASE", "LOOKUP_RETRY", "NEVER", "SINCE_MARGIN", "UNRECORDED", "UNRECORDED_RETRY", "Claim", "Counts",
-           "Delivery", "Engine", "Hook", "Item", "OutboxKind", "Phase", "Unrecorded", "Verdict",
+           "Delivery", "Engine", "Hook", "OneKindWorker", "Item", "OutboxKind", "Phase", "Unrecorded", "Verdict",
            "acquire_publisher_lease", "classify", "db_key", "is_write_failure", "new_token", "worker_identity"]
 
 log = logging.getLogger("parvis.outbox")
@@ -364,6 +364,29 @@ class Engine:
         if UNRECORDED.pending(self.key):
             times.append(now + UNRECORDED_RETRY)
         return min(times) if times else None
+
+
+K = TypeVar("K", bound=OutboxKind)
+
+
+class OneKindWorker(Generic[K]):
+    """The engine driving one kind alone: the API that :class:`services.publishing.posts.Publisher` and
+    :class:`services.publishing.reply_outbox.ReplyWorker` keep for their callers and tests."""
+
+    def __init__(self, db: Database, kind: K, *, clock: Clock = utcnow, policy: PublishPolicy = DEFAULT_POLICY,
+                 worker_id: str | None = None, rng: random.Random | None = None, hook: Hook | None = None) -> None:
+        self.kind = kind
+        self.engine = Engine(db, [kind], clock=clock, policy=policy, worker_id=worker_id, rng=rng, hook=hook)
+        self.db, self.clock, self.policy = db, clock, policy
+        self.worker_id = self.engine.worker_id
+
+    @property
+    def _lease_lost(self) -> bool:
+        return self.engine.lease_lost
+
+    @_lease_lost.setter
+    def _lease_lost(self, value: bool) -> None:
+        self.engine.lease_lost = value
 
 
 def new_token() -> str:

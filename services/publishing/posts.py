@@ -37,8 +37,8 @@ from services.outbox.engine import (
     LEASE,
     SINCE_MARGIN,
     Claim,
-    Engine,
     Item,
+    OneKindWorker,
     OutboxKind,
     Phase,
     Verdict,
@@ -308,25 +308,15 @@ class PostKind(OutcomeRecorder, OutboxKind):
         return self.target_to_verify(post, target, reason, self.clock(), report, token=token, expect=_state(expect))
 
 
-class Publisher:
+class Publisher(OneKindWorker[PostKind]):
     """Publishes due posts through ``connectors`` (keyed by account name): the engine with the posts' kind alone."""
 
     def __init__(self, db: Database, connectors: Mapping[str, Connector], *, clock: Clock = utcnow,
                  policy: PublishPolicy = DEFAULT_POLICY, worker_id: str | None = None,
                  check: CharterCheck | None = charter_check, rng: random.Random | None = None,
                  hook: Hook | None = None) -> None:
-        self.kind = PostKind(connectors, check=check)
-        self.engine = Engine(db, [self.kind], clock=clock, policy=policy, worker_id=worker_id, rng=rng, hook=hook)
-        self.db, self.clock, self.policy = db, clock, policy
-        self.worker_id = self.engine.worker_id
-
-    @property
-    def _lease_lost(self) -> bool:
-        return self.engine.lease_lost
-
-    @_lease_lost.setter
-    def _lease_lost(self, value: bool) -> None:
-        self.engine.lease_lost = value
+        super().__init__(db, PostKind(connectors, check=check), clock=clock, policy=policy, worker_id=worker_id,
+                         rng=rng, hook=hook)
 
     def acquire_lease(self) -> bool:
         """Take or renew the ``publisher`` lease; False if another live worker holds it."""

@@ -22,31 +22,22 @@ from sqlite_utils import Database
 from connectors.base import Connector
 from core.clock import Clock, utcnow
 from core.models import Draft
-from services.outbox.engine import Engine, Hook
+from services.outbox.engine import Hook, OneKindWorker
 from services.publishing.content import DEFAULT_POLICY, PublishPolicy
 from services.publishing.reply_sending import Connectors, DueResult, ReplyKind, ReplyReport
 
 __all__ = ["Connectors", "DueResult", "ReplyReport", "ReplyWorker"]
 
 
-class ReplyWorker:
+class ReplyWorker(OneKindWorker[ReplyKind]):
     """Sends due scheduled replies once; ``connectors`` maps a platform to its connector or chooses per draft."""
 
     def __init__(self, db: Database, connectors: Connectors, *, clock: Clock = utcnow,
                  policy: PublishPolicy = DEFAULT_POLICY, worker_id: str | None = None,
                  rng: random.Random | None = None, hook: Hook | None = None) -> None:
-        self.kind = ReplyKind(connectors)
-        self.engine = Engine(db, [self.kind], clock=clock, policy=policy, worker_id=worker_id, rng=rng, hook=hook)
-        self.db, self.connectors, self.clock, self.policy = db, connectors, clock, policy
-        self.worker_id = self.engine.worker_id
-
-    @property
-    def _lease_lost(self) -> bool:
-        return self.engine.lease_lost
-
-    @_lease_lost.setter
-    def _lease_lost(self, value: bool) -> None:
-        self.engine.lease_lost = value
+        super().__init__(db, ReplyKind(connectors), clock=clock, policy=policy, worker_id=worker_id, rng=rng,
+                         hook=hook)
+        self.connectors = connectors
 
     def connector_for(self, draft: Draft) -> Connector | None:
         """The connector that replies to ``draft``'s mention."""
