@@ -18,7 +18,7 @@ run storage storage --mentions 1000000
 run sync sync --mentions 10000
 run score score
 run charter charter
-run audit audit --events 1000000
+run audit audit --events 20000  # one fsync per event (decision 0095): 1 M would take over an hour
 run publish publish --posts 10000
 run publish-late publish --posts 10000 --late-share 0.2
 run idle idle --seconds 60
