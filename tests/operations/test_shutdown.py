@@ -27,9 +27,9 @@ from core.repo import leases as lease_repo
 from core.repo import posts as posts_repo
 from services.editorial import calendar, post_review
 from services.outbox.protocol import LEASE
+from tests.e2e.server import free_port
 from tests.fakes.base import serve
 from tests.fakes.mastodon_api import FakeMastodonApi
-from tests.e2e.server import free_port
 from tests.operations.test_server import children, get, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
