@@ -59,11 +59,15 @@ TEXTS: dict[str, tuple[str, str]] = {
                   "journaux), puis vérifiez /readyz."),
     "disk_unknown": ("l'espace libre de {path} n'a pas pu être lu ({error}).", "vérifiez que le dossier existe."),
     "database_ok": ("{path} accessible en écriture.", ""),
-    "database_problem": ("{path} : {detail}.", "vérifiez le chemin (PARVIS_DB, PARVIS_DATA_DIR), les droits de "
-                         "l'utilisateur parvis sur le dossier et l'espace disque."),
-    "schema_ok": ("structure à jour ({detail}).", ""),
-    "schema_problem": ("structure pas à jour : {detail}.", "arrêtez les services, lancez parvis migrate (une "
-                       "sauvegarde est prise avant), puis redémarrez-les."),
+    "database_missing": ("aucune base de données à {path}.", "vérifiez PARVIS_DB et PARVIS_DATA_DIR ; pour une "
+                         "installation neuve : parvis init."),
+    "database_problem": ("{path} ne peut pas être écrite (détail technique : {detail}).",
+                         "vérifiez les droits de l'utilisateur parvis sur le fichier et son dossier, que le disque "
+                         "n'est pas plein ni monté en lecture seule."),
+    "schema_ok": ("structure à jour (version {found}).", ""),
+    "schema_old": ("structure en version {found}, cette version de Parvis attend la version {expected}.",
+                   "arrêtez les services, lancez parvis migrate (une sauvegarde est prise avant), puis "
+                   "redémarrez-les."),
     "clock_ok": ("l'horloge de ce serveur est à l'heure ({skew} d'écart avec {server}).", ""),
     "clock_ahead": ("l'horloge de ce serveur avance de {skew} par rapport à {server} : les publications "
                     "partiraient trop tôt.", "activez la synchronisation de l'heure : apt install "

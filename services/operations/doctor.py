@@ -22,10 +22,10 @@ from typing import Any
 
 from connectors import registry
 from connectors.base import Connector
-from core import audit, repo
+from core import audit, repo, snapshot
 from core.clock import from_iso
 from core.config import PREFIX, Settings
-from core.db import open_db
+from core.db import open_db, schema_version
 from core.errors import ParvisError
 from core.settings_schema import is_known
 from services.operations import backups, health
@@ -176,14 +176,19 @@ def check_disk(settings: Settings, where: Environment) -> list[Finding]:
 
 def check_database(settings: Settings, *, now: datetime) -> list[Finding]:
     """The readiness checks of the database and its schema (services/operations/health.py)."""
-    ready = health.readiness(settings, now=now)
+    path = settings.db_path
+    if not path.is_file():
+        return [Finding("database", PROBLEM, "database_missing", {"path": str(path)})]
     out = []
-    for check in ready.checks:
-        if check.name == "worker":
-            continue  # check_worker says it with what to do
-        out.append(Finding("database", OK if check.ok else PROBLEM,
-                           f"{check.name}_{'ok' if check.ok else 'problem'}",
-                           {"path": str(settings.db_path), "detail": check.detail}))
+    for check in health.readiness(settings, now=now).checks:
+        if check.name == "database":
+            out.append(Finding("database", OK if check.ok else PROBLEM,
+                               "database_ok" if check.ok else "database_problem",
+                               {"path": str(path), "detail": check.detail}))
+        elif check.name == "schema":
+            found = _read_db(settings, lambda db: snapshot.user_version(db.conn))
+            out.append(Finding("database", OK if check.ok else PROBLEM, "schema_ok" if check.ok else "schema_old",
+                               {"found": found, "expected": schema_version()}))
     return out
 
 

@@ -226,17 +226,30 @@ def test_a_missing_data_directory_and_an_unreadable_config(capsys, tmp_path, mon
     monkeypatch.setenv("PARVIS_DEMO", "0")
     assert main(["doctor", "--json", "--time-server", "http://127.0.0.1:9/"]) == 1
     codes = {f["code"] for f in json.loads(capsys.readouterr().out)}
-    assert {"data_dir_missing", "database_problem", "worker_never", "backup_none", "connector_none"} <= codes
+    assert {"data_dir_missing", "database_missing", "worker_never", "backup_none", "connector_none"} <= codes
     Path("parvis.toml").write_text("not = [valid")
     assert main(["doctor"]) == 1
     assert "[PROBLÈME] Configuration : la configuration ne peut pas être lue" in capsys.readouterr().out
 
 
+def test_an_old_schema_is_a_problem(site, capsys):
+    import sqlite3
+
+    from core.db import schema_version
+
+    conn = sqlite3.connect(site.db_path)
+    conn.execute(f"PRAGMA user_version = {schema_version() - 1}")
+    conn.close()
+    found = doctor.check_database(Settings.load(), now=utcnow())
+    assert [(f.status, f.code) for f in found] == [("ok", "database_ok"), ("problem", "schema_old")]
+    assert found[1].params == {"found": schema_version() - 1, "expected": schema_version()}
+
+
 def test_every_code_has_its_french_text():
     source = Path(doctor.__file__).read_text()
     codes = set(re.findall(r'Finding\("\w+", (?:OK|WARNING|PROBLEM|UNKNOWN|[^,]+), "(\w+)"', source))
-    codes |= {f"{name}_{state}" for name in ("database", "schema") for state in ("ok", "problem")}
-    codes |= {"clock_ok", "clock_ahead", "clock_behind", "clock_unchecked", "clock_no_server", "worker_ok",
+    codes |= {"database_ok", "database_problem", "schema_ok", "schema_old", "clock_ok", "clock_ahead",
+              "clock_behind", "clock_unchecked", "clock_no_server", "worker_ok",
               "worker_stale", "connector_ok", "connector_failed", "config_invalid"}
     assert codes <= set(TEXTS), codes - set(TEXTS)
     assert set(TEXTS) <= codes, set(TEXTS) - codes
