@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test lint setup setup-dev browser bench clean
+.PHONY: run test lint setup setup-dev browser nginx bench clean
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Parvis needs $(PYTHON) (set PYTHON=python3 if that is 3.11)"; exit 1; }
@@ -28,6 +28,13 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's nginx for the reverse-proxy tests (tests/operations/test_nginx.py, tests/e2e/test_nginx_browser.py:
+# the tests start it as the current user on deploy/nginx/parvis.conf; the package's own service is not used).
+nginx:
+	@test -x /usr/sbin/nginx || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx >/dev/null; }
+
 run: setup
 	$(PY) -m console demo
 	$(PY) -m console up --port $(PORT)
@@ -37,7 +44,7 @@ lint: setup-dev
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 
-test: setup-dev lint browser
+test: setup-dev lint browser nginx
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m pytest -q --e2e
 
 bench: setup-dev browser

@@ -14,6 +14,9 @@ from core.models import OPEN_STATUSES
 # Outbox states that are still work (a row leaves the queue once sent or cancelled).
 POST_QUEUE_STATES = ("pending", "publishing", "handed_off", "to_verify", "failed")
 REPLY_QUEUE_STATES = ("scheduled", "publishing", "to_verify", "failed")
+# A person's moderation act (hide, delete, ban...) is work while being sent or waiting for a person's check; a
+# failed act is final (certainly not done, the agent was told), so it leaves the queue like a done one.
+ACT_QUEUE_STATES = ("sending", "to_verify")
 
 
 def _marks(values: Sequence[object]) -> str:
@@ -56,6 +59,16 @@ def reply_queue(db: Database) -> list[tuple[str, int, datetime | None]]:
         "SELECT state, count(*), min(CASE WHEN state = 'scheduled' THEN max(scheduled_at, COALESCE(not_before, "
         "scheduled_at)) ELSE updated_at END) FROM drafts WHERE mention_uid IS NOT NULL AND state IN "
         f"({_marks(REPLY_QUEUE_STATES)}) GROUP BY state", REPLY_QUEUE_STATES).fetchall()
+    return [(r[0], int(r[1]), from_iso(r[2])) for r in rows]
+
+
+def act_queue(db: Database) -> list[tuple[str, int, datetime | None]]:
+    """(state, count, since) of moderation acts still in the outbox; ``since`` is, for ``sending``, the earliest
+    time one may go (its next retry, else when it was claimed), otherwise the oldest entry into that state."""
+    rows = db.execute(
+        "SELECT state, count(*), min(CASE WHEN state = 'sending' THEN COALESCE(not_before, claimed_at) "
+        f"ELSE updated_at END) FROM moderation_acts WHERE state IN ({_marks(ACT_QUEUE_STATES)}) GROUP BY state",
+        ACT_QUEUE_STATES).fetchall()
     return [(r[0], int(r[1]), from_iso(r[2])) for r in rows]
 
 

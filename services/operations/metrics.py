@@ -31,7 +31,7 @@ _ERROR_CODE = re.compile(r"^([a-z][a-z0-9_]*):")
 
 @dataclass(frozen=True, slots=True)
 class QueueStat:
-    """One outbox queue: ``kind`` (post, reply), ``state``, how many, and how long the oldest has waited."""
+    """One outbox queue: ``kind`` (post, reply, moderation), ``state``, how many, and how long the oldest has waited."""
 
     kind: str
     state: str
@@ -82,12 +82,14 @@ def _age(now: datetime, since: datetime | None) -> float:
 
 
 def outbox_queues(db: Database, now: datetime) -> list[QueueStat]:
-    """Sizes and oldest ages of the outbox queues: post targets and reply drafts by state.
+    """Sizes and oldest ages of the outbox queues by kind (the OutboxKind names: ``post``, ``reply``,
+    ``moderation``) and state.
 
     The one place that knows where the outbox lives: point it at the outbox engine when there is one.
     """
     out = [QueueStat("post", state, size, _age(now, since)) for state, size, since in ops_stats.post_queue(db)]
     out += [QueueStat("reply", state, size, _age(now, since)) for state, size, since in ops_stats.reply_queue(db)]
+    out += [QueueStat("moderation", state, size, _age(now, since)) for state, size, since in ops_stats.act_queue(db)]
     return sorted(out, key=lambda q: (q.kind, q.state))
 
 

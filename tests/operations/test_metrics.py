@@ -87,3 +87,25 @@ def test_an_empty_database_has_no_nan(db, db_path, now):
     assert "parvis_backup_age_seconds +Inf" in text
     assert "NaN" not in text
     assert 'parvis_open_items{band="urgent"} 0.0' in text
+
+
+def test_moderation_acts_in_flight_are_an_outbox_queue(db, db_path, agents, now):
+    from console.web.metrics import render
+    from core.repo import outbox as acts_repo
+
+    with write_transaction(db):
+        repo.upsert_mentions(db, [make_mention(f"m{i}", pid=f"m{i}") for i in range(5)], now=now)
+        for i, (state, claimed) in enumerate([("sending", 120), ("sending", 30), ("to_verify", 900), ("done", 5000),
+                                              ("failed", 6000)]):
+            act = acts_repo.insert_act(db, action="hide", mention_uid=f"x:m{i}", platform="x",
+                                       author_platform_id=f"u{i}", author_handle=f"h{i}", ground=None, note="",
+                                       confirmed_by="", request_id=None, connector="x", agent_id=agents["julie"].id,
+                                       token=f"t{i}", claimed_by="w", now=now - timedelta(seconds=claimed))
+            if state != "sending":
+                acts_repo.update_act(db, act, now=now - timedelta(seconds=claimed), state=state)
+    snap = metrics.collect(db, _settings(db_path), now=now)
+    queues = {(q.kind, q.state): (q.size, round(q.oldest_age_s)) for q in snap.queues if q.kind == "moderation"}
+    assert queues == {("moderation", "sending"): (2, 120), ("moderation", "to_verify"): (1, 900)}
+    text = render(snap, process=False).decode()
+    assert 'parvis_outbox_queue_size{kind="moderation",state="sending"} 2.0' in text
+    assert 'parvis_outbox_oldest_age_seconds{kind="moderation",state="to_verify"} 900.0' in text
