@@ -2,7 +2,8 @@
 
 Every job is named here, in :func:`jobs`, and defined in ``console/jobs/``: the sync of each connector on its own
 interval (``PARVIS_SYNC_INTERVAL_S``, default 60 s; per connector ``PARVIS_SYNC_INTERVAL_<NAME>_S``) and the
-"sync now" requests (jobs/sync.py); re-prioritising, the heartbeat ("dernière synchro il y a 12 s") and the daily
+"sync now" requests (jobs/sync.py); the Meta webhook events, read every second (jobs/webhooks.py);
+re-prioritising, the heartbeat ("dernière synchro il y a 12 s") and the daily
 retention purge (jobs/housekeeping.py); the outbox (jobs/publishing.py: posts, scheduled replies and moderation acts
 in one pass); a signed checkpoint of the audit chain, hourly (jobs/audit.py); the daily backup, due-checked
 hourly (jobs/backups.py, ``PARVIS_BACKUP_INTERVAL_H``). No module adds a job by being
@@ -24,7 +25,7 @@ from datetime import datetime
 import schedule
 
 from connectors.base import Connector
-from console.jobs import audit, backups, housekeeping, publishing, sync
+from console.jobs import audit, backups, housekeeping, publishing, sync, webhooks
 from console.jobs.base import guarded
 from core.clock import Clock, utcnow
 from core.config import Settings
@@ -61,12 +62,14 @@ def jobs(settings: Settings, connectors: Sequence[Connector], *, clock: Clock = 
          score: ScoreFn | None = None) -> list[Job]:
     """Every job of the worker, in the order of its first round (the whole list: nothing registers elsewhere)."""
     outbox = publishing.OutboxJob(settings)
+    pushed = webhooks.WebhooksJob(settings, connectors, clock=clock, score=score)
     # sync_connector is looked up here, when the jobs are built, so that a test may replace worker.sync_connector
     return [
         Job("sync-requests", REQUESTS_S,
             sync.sync_requests_job(settings, connectors, clock=clock, score=score, sync=sync_connector)),
         *(Job(f"sync:{c.name}", max(1, settings.sync.interval_s_for(c.name)),
               sync.sync_job(settings, c, clock=clock, score=score, sync=sync_connector)) for c in connectors),
+        Job(webhooks.JOB_NAME, webhooks.EVERY_S, pushed.run, close=pushed.close),
         Job("reprioritize", REPRIORITIZE_S, housekeeping.reprioritize_job(settings, clock=clock)),
         Job("heartbeat", HEARTBEAT_S,
             housekeeping.heartbeat_job(settings, clock(), clock=clock, names=[c.name for c in connectors])),
