@@ -70,6 +70,10 @@ class WebhookContext:
 FieldHandler = Callable[[meta.Change, WebhookContext], "Handled | None"]
 
 
+class NoConnector(LookupError):
+    """A change for an account no enabled connector reads (noted; the event is done)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Handled:
     """A handler's result: what to store, under which connector's name."""
@@ -83,7 +87,7 @@ def _with(platform: Platform, read: Callable[[Any, Any], FetchResult]) -> FieldH
     def handle(change: meta.Change, ctx: WebhookContext) -> Handled | None:
         connector = ctx.connector(platform, change.owner)
         if connector is None:
-            raise PermanentFailure(f"no enabled {platform} connector for account {change.owner or '?'}")
+            raise NoConnector(f"no enabled {platform} connector for account {change.owner or '?'}")
         return Handled(connector=connector.name, fetched=read(connector, change.value))
     return handle
 
@@ -153,7 +157,7 @@ def dispatch(payload: Any, ctx: WebhookContext) -> tuple[list[Handled], list[str
                 continue
             try:
                 result = handler(change, ctx)
-            except PermanentFailure as err:
+            except (PermanentFailure, NoConnector) as err:
                 notes.append(f"{change.object}/{change.field}: {err}")
                 continue
             if result is not None:
