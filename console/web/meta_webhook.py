@@ -15,6 +15,7 @@ point's JSON 404, so a Meta app configured before Parvis sees a clear failure). 
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -25,6 +26,7 @@ from connectors.graph import webhooks as meta
 from core.clock import utcnow
 from core.config import Settings
 from core.db import open_db
+from core.errors import ParvisError
 from services.connections import webhooks
 
 log = logging.getLogger("parvis.webhooks")
@@ -66,7 +68,11 @@ def route(settings: Settings) -> Route:
             log.warning("meta webhook: refused, %s signature (%d bytes, body not logged)",
                         "invalid" if header else "missing", len(body))
             return PlainTextResponse("forbidden\n", status_code=403, headers=_NO_STORE)
-        accepted = await run_in_threadpool(record, body)
+        try:
+            accepted = await run_in_threadpool(record, body)
+        except (ParvisError, sqlite3.Error) as err:  # Meta retries a delivery that did not get its 200
+            log.error("meta webhook: signed body not recorded (%s); Meta will retry", err)
+            return PlainTextResponse("unavailable\n", status_code=503, headers=_NO_STORE)
         return PlainTextResponse(f"{accepted.outcome}\n", headers=_NO_STORE)
 
     return Route("/meta", meta_webhook, methods=["GET", "POST"])

@@ -246,3 +246,10 @@ def test_processed_events_forget_their_body_and_are_purged_after_the_replay_wind
     assert event is not None and event.status == "done" and event.body is None
     assert webhooks.purge(db, now=datetime.now(UTC) + timedelta(days=1)) == 0
     assert webhooks.purge(db, now=datetime.now(UTC) + webhooks.REPLAY_WINDOW + timedelta(hours=1)) == 1
+
+
+def test_a_signed_body_that_cannot_be_recorded_answers_503_for_metas_retry(tmp_path):
+    settings = Settings(data_dir=tmp_path, db_path=tmp_path / "missing" / "parvis.db",
+                        values={"PARVIS_META_APP_SECRET": SECRET})
+    client = TestClient(Starlette(routes=parvis_routes(settings)))
+    assert _post(client, mw.delivery("page", "1", "feed", {})).status_code == 503
