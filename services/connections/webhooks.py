@@ -187,12 +187,15 @@ def process_event(ctx: WebhookContext, event: rt.WebhookEvent) -> Outcome:
         return Outcome(event.id, "malformed")
     try:
         handled, notes = dispatch(payload, ctx)
-    except ConnectorError as err:
+    except Exception as err:  # noqa: BLE001 - a connector error (or a bug): the event waits, it is not lost
+        if not isinstance(err, ConnectorError):
+            log.exception("webhook event %d: unexpected error while reading it", event.id)
+        code = getattr(err, "code", type(err).__name__)
         attempts = event.attempts + 1
         retry_at = now + retry_delay(attempts) if attempts < MAX_ATTEMPTS else None
         with write_transaction(db):
-            rt.retry_webhook_event(db, event.id, now=now, outcome=f"{err.code}: {err}", retry_at=retry_at)
-        log.warning("webhook event %d: %s (%s); %s", event.id, err, err.code,
+            rt.retry_webhook_event(db, event.id, now=now, outcome=f"{code}: {err}", retry_at=retry_at)
+        log.warning("webhook event %d: %s (%s); %s", event.id, err, code,
                     f"retry at {retry_at.isoformat()}" if retry_at else "given up: polling will catch up")
         return Outcome(event.id, "retry" if retry_at else "failed", notes=[str(err)])
     with write_transaction(db):

@@ -253,3 +253,17 @@ def test_a_signed_body_that_cannot_be_recorded_answers_503_for_metas_retry(tmp_p
                         values={"PARVIS_META_APP_SECRET": SECRET})
     client = TestClient(Starlette(routes=parvis_routes(settings)))
     assert _post(client, mw.delivery("page", "1", "feed", {})).status_code == 503
+
+
+def test_an_event_that_keeps_failing_is_given_up_after_max_attempts(client, db, fake_graph, fb_connector):
+    post = fake_graph.add_post("Info")
+    cid = fake_graph.add_comment(post, "Bonjour")
+    _post(client, mw.feed_comment(fake_graph, cid))
+    fake_graph.fail("object", 500, {"error": {"message": "unexpected", "code": 2}}, times=1000)
+    now = datetime.now(UTC)
+    statuses = []
+    for _ in range(webhooks.MAX_ATTEMPTS):
+        statuses += [o.status for o in _work(db, [fb_connector], now)]
+        now += timedelta(hours=2)
+    assert statuses == ["retry"] * (webhooks.MAX_ATTEMPTS - 1) + ["failed"]
+    assert _work(db, [fb_connector], now) == [] and _uids(db) == []
