@@ -200,10 +200,9 @@ class MastodonConnector:
 
     # ---- streaming (connectors/mastodon/stream.py) ---------------------------------------------------
 
-    def user_stream(self, *, read_timeout: float = stream.READ_TIMEOUT_S) -> stream.UserStream:
+    def user_stream(self, *, read_timeout: float = stream.READ_TIMEOUT_S) -> stream.EventStream:
         """The user notification stream of the account (one connection; the worker reconnects)."""
-        return stream.UserStream(base_url=self.streaming_url, access_token=str(self._api.access_token),
-                                 read_timeout=read_timeout)
+        return stream.user_stream(self.streaming_url, str(self._api.access_token), read_timeout=read_timeout)
 
     def from_stream_notification(self, data: Any) -> FetchResult:
         """The mention a streamed ``notification`` event carries (other notification types: nothing)."""

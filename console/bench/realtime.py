@@ -140,7 +140,7 @@ def run(*, events: int = 50, poll_events: int = 20, poll_interval_s: float = 60.
                 for connector in (fb, mc):  # every item now also comes by polling
                     sync_connector(db, connector, score=score)
                 created = 2 * events + poll_events  # comments and mentions (the Page's own post is not one)
-                texts = [r[0] for r in db.execute("SELECT text FROM mentions")]
+                texts = [i.mention.text for i in repo.list_inbox(db, InboxQuery(open_only=False, limit=10**6))]
                 duplicates = len(texts) - len(set(texts)) + max(0, len(set(texts)) - created)
         finally:
             live.stop()
