@@ -4,17 +4,21 @@ Client libraries (tweepy, pyfacebook) accept a ``requests.Session``; :class:`Con
 give them. It points the library at a configurable base URL (a fake server in tests, a proxy in staging),
 puts a default timeout on every call (tweepy sets none), remembers the last response's headers (rate-limit
 usage) and can move a query-string token into the ``Authorization`` header so that it never appears in a URL,
-an exception message or a log line.
+an exception message or a log line. :class:`EventStream` reads a streaming API (Server-Sent Events, httpx).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import httpx
 import requests
 
 from core.errors import ConnectorError, MalformedPayload, Unavailable
@@ -122,3 +126,96 @@ def with_read_retries(call: Callable[[], T], *, retries: int, backoff: float,
                 raise
             sleep(backoff * (2 ** attempt))
             attempt += 1
+
+
+
+# ---- Server-Sent Events (a platform's streaming API: Mastodon's user stream) -------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEvent:
+    """One SSE block: ``event`` (``notification``, ``delete``...; ``heartbeat`` for a comment line, ``connected``
+    once the server answered 200), its data (parsed as JSON when it is JSON)."""
+
+    event: str
+    data: Any = None
+
+
+def parse_sse(lines: Iterable[str]) -> Iterator[StreamEvent]:
+    """SSE blocks of ``lines`` (without their line ends)."""
+    event, data = "", list[str]()
+    for line in lines:
+        if line == "":
+            if data or event:
+                text = "\n".join(data)
+                try:
+                    value: Any = json.loads(text) if text else None
+                except ValueError:
+                    value = text
+                yield StreamEvent(event or "message", value)
+            event, data = "", []
+        elif line.startswith(":"):
+            yield StreamEvent("heartbeat")
+        else:
+            name, _, value_text = line.partition(":")
+            value_text = value_text[1:] if value_text.startswith(" ") else value_text
+            if name == "event":
+                event = value_text
+            elif name == "data":
+                data.append(value_text)
+
+
+class EventStream:
+    """One ``text/event-stream`` connection at a time (httpx); :meth:`close` or :meth:`drop`, from another thread,
+    ends it. ``check(status, text)`` raises the platform's error for an answer other than 200. The token goes in
+    ``headers`` (never the URL)."""
+
+    def __init__(self, url: str, *, headers: Mapping[str, str], check: Callable[[int, str], None],
+                 timeout: float = 10.0, read_timeout: float = 45.0) -> None:
+        self.url, self._headers, self._check = url, {**headers, "Accept": "text/event-stream"}, check
+        self._timeout = httpx.Timeout(timeout, read=read_timeout)
+        self._client: httpx.Client | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"EventStream(url={self.url!r})"
+
+    def events(self) -> Iterator[StreamEvent]:
+        """Connect and yield ``StreamEvent("connected")`` then the events, until the connection ends (returns)
+        or fails (``Unavailable``, or what ``check`` raises)."""
+        with self._lock:
+            if self._closed:
+                return
+            client = self._client = httpx.Client(timeout=self._timeout)
+        try:
+            with client.stream("GET", self.url, headers=self._headers) as response:
+                if response.status_code != 200:
+                    response.read()
+                    self._check(response.status_code, response.text[:200])
+                    raise Unavailable(f"stream answered {response.status_code}")
+                yield StreamEvent("connected")
+                yield from parse_sse(response.iter_lines())
+        except httpx.HTTPError as err:
+            if self._closed:
+                return
+            raise Unavailable(f"stream: {type(err).__name__}: {err}") from err
+        finally:
+            with self._lock:
+                self._client = None
+            client.close()
+
+    def close(self) -> None:
+        """End the current connection and refuse new ones."""
+        with self._lock:
+            self._closed = True
+            client = self._client
+        if client is not None:
+            client.close()
+
+    def drop(self) -> None:
+        """End the current connection only (a reconnect follows)."""
+        with self._lock:
+            client = self._client
+        if client is not None:
+            client.close()

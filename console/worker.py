@@ -2,11 +2,13 @@
 
 Every job is named here, in :func:`jobs`, and defined in ``console/jobs/``: the sync of each connector on its own
 interval (``PARVIS_SYNC_INTERVAL_S``, default 60 s; per connector ``PARVIS_SYNC_INTERVAL_<NAME>_S``) and the
-"sync now" requests (jobs/sync.py); re-prioritising, the heartbeat ("dernière synchro il y a 12 s") and the daily
-retention purge (jobs/housekeeping.py); the outbox (jobs/publishing.py: posts, scheduled replies and moderation acts
-in one pass); a signed checkpoint of the audit chain, hourly (jobs/audit.py); the daily backup, due-checked
-hourly (jobs/backups.py, ``PARVIS_BACKUP_INTERVAL_H``). No module adds a job by being
-imported. A job with a ``due`` (the outbox) is run as soon as it is due, the loop sleeping until then rather than
+"sync now" requests (jobs/sync.py); the Meta webhook events, read every second (jobs/webhooks.py); the
+Mastodon user streams, each in a thread the ``stream:<name>`` job keeps running, their connector's polling less
+often while the stream is up (jobs/streams.py); re-prioritising, the heartbeat ("dernière synchro il y a 12 s")
+and the daily retention purge (jobs/housekeeping.py); the outbox (jobs/publishing.py: posts, scheduled replies
+and moderation acts in one pass); a signed checkpoint of the audit chain, hourly (jobs/audit.py); the daily
+backup, due-checked hourly (jobs/backups.py, ``PARVIS_BACKUP_INTERVAL_H``). No module adds a job by being imported.
+A job with a ``due`` (the outbox) is run as soon as it is due, the loop sleeping until then rather than
 until its interval (wake-on-due, decision 0051; its interval, ``PARVIS_PUBLISH_TICK_S``, is the longest it waits).
 SIGTERM/SIGINT stop the loop gracefully after the job in progress. Never imports Streamlit.
 """
@@ -24,7 +26,7 @@ from datetime import datetime
 import schedule
 
 from connectors.base import Connector
-from console.jobs import audit, backups, housekeeping, publishing, sync
+from console.jobs import audit, backups, housekeeping, publishing, streams, sync, webhooks
 from console.jobs.base import guarded
 from core.clock import Clock, utcnow
 from core.config import Settings
@@ -61,12 +63,18 @@ def jobs(settings: Settings, connectors: Sequence[Connector], *, clock: Clock = 
          score: ScoreFn | None = None) -> list[Job]:
     """Every job of the worker, in the order of its first round (the whole list: nothing registers elsewhere)."""
     outbox = publishing.OutboxJob(settings)
+    pushed = webhooks.WebhooksJob(settings, connectors, clock=clock, score=score)
+    live = streams.supervisors(settings, connectors, clock=clock, score=score)  # Mastodon streams
     # sync_connector is looked up here, when the jobs are built, so that a test may replace worker.sync_connector
     return [
         Job("sync-requests", REQUESTS_S,
             sync.sync_requests_job(settings, connectors, clock=clock, score=score, sync=sync_connector)),
         *(Job(f"sync:{c.name}", max(1, settings.sync.interval_s_for(c.name)),
-              sync.sync_job(settings, c, clock=clock, score=score, sync=sync_connector)) for c in connectors),
+              streams.gated(sync.sync_job(settings, c, clock=clock, score=score, sync=sync_connector),
+                            live.get(c.name))) for c in connectors),
+        Job(webhooks.JOB_NAME, webhooks.EVERY_S, pushed.run, close=pushed.close),
+        *(Job(streams.job_name(c), streams.CHECK_EVERY_S, streams.keep_running(live[c.name]),
+              close=live[c.name].stop) for c in connectors if c.name in live),
         Job("reprioritize", REPRIORITIZE_S, housekeeping.reprioritize_job(settings, clock=clock)),
         Job("heartbeat", HEARTBEAT_S,
             housekeeping.heartbeat_job(settings, clock(), clock=clock, names=[c.name for c in connectors])),

@@ -83,6 +83,11 @@ class GraphSettings(Area):
                             "Graph API host (a fake server in tests, a proxy in staging)")
     api_version: str = setting("PARVIS_GRAPH_API_VERSION", "str", "v24.0",
                                "Graph API version: move it forward when Meta announces the end of the one in use")
+    app_secret: str | None = setting("PARVIS_META_APP_SECRET", "secret", None,
+                                     "the Meta app's secret: `/webhooks/meta` accepts only bodies signed with it "
+                                     "(unset: every webhook is refused)")
+    verify_token: str | None = setting("PARVIS_META_VERIFY_TOKEN", "secret", None,
+                                       "the verify token typed in the Meta app's webhook settings (handshake)")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
@@ -98,6 +103,13 @@ class MastodonSettings(Area):
                                   "how long taken statuses are watched for later edits and deletions (0: never)")
     recheck_per_pass: int = setting("PARVIS_MASTODON_RECHECK_PER_PASS", "int", 40,
                                     "how many watched statuses one pass re-reads at most")
+    streaming: bool = setting("PARVIS_MASTODON_STREAMING", "bool", True,
+                              "hold the user notification stream (mentions in seconds); polling stays the safety net")
+    streaming_url: str | None = setting("PARVIS_MASTODON_STREAMING_URL", "str", None,
+                                        "streaming API host when not the instance's (`urls.streaming` of "
+                                        "`/api/v2/instance`)")
+    stream_poll_s: int = setting("PARVIS_MASTODON_STREAM_POLL_S", "int", 300, minimum=1,
+                                 description="polling interval while the stream is connected (the safety net)")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)

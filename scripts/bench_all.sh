@@ -16,6 +16,7 @@ print(json.dumps({"cpu_probe_s": round(time.perf_counter() - t, 2)}))' | tee "$O
 probe before
 run storage storage --mentions 1000000
 run sync sync --mentions 10000
+run realtime realtime --events 50 --poll-events 20
 run score score
 run charter charter
 run audit audit --events 20000  # one fsync per event (decision 0095): 1 M would take over an hour

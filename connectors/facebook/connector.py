@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 from pyfacebook import GraphAPI
 
 from connectors.base import Capability, ConnectorInfo, FetchResult, Health
-from connectors.facebook import lookups
+from connectors.facebook import lookups, webhooks
 from connectors.facebook import normalize as nz
 from connectors.facebook.errors import NO_USER_ID, PERMISSION_HINTS
 from connectors.facebook.sync import PageSync
@@ -105,6 +105,19 @@ class FacebookConnector:
                         max_pages=self.max_pages, include_tagged=self.include_tagged,
                         on_tagged_error=self._tagged_failed)
         return sync.run(cursor)
+
+    def comment_by_id(self, comment_id: str, *, post_id: str) -> Mention:
+        """One comment (or reply) on the Page's content, read by id (connectors/facebook/webhooks.py)."""
+        return webhooks.comment_by_id(self._graph, comment_id, post_id=post_id, account=self.name)
+
+    def post_by_id(self, post_id: str) -> Mention:
+        """One visitor post on the Page, read by id."""
+        return webhooks.post_by_id(self._graph, post_id, account=self.name)
+
+    def from_feed_change(self, value: Any) -> FetchResult:
+        """What a Page ``feed`` webhook change points to: the comment or post read by id, or a state change
+        (removed, hidden, unhidden); no cursor (connectors/facebook/webhooks.py)."""
+        return webhooks.feed_change(self._graph, value, page_id=self.page_id, account=self.name)
 
     # ---- writing -----------------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 
 from connectors.base import Capability, ConnectorInfo, FetchResult, Health
 from connectors.graph.client import DEFAULT_VERSION, GraphClient
-from connectors.instagram import lookups
+from connectors.instagram import lookups, webhooks
 from connectors.instagram import mentions as igm
 from connectors.instagram.errors import NO_HIDE_ELSEWHERE, NO_REPLY_TO_HIDDEN, NO_REPLY_TO_REPLY, PERMISSION_HINTS
 from connectors.instagram.publish import InstagramPublisher
@@ -93,6 +93,14 @@ class InstagramConnector:
         """The @mentions a ``mentions`` webhook payload points to, read from the Graph API (no cursor;
         connectors/instagram/mentions.py)."""
         return igm.from_webhook(self._graph, payload, account=self.name)
+
+    def comment_by_id(self, comment_id: str, *, media_id: str) -> Mention:
+        """One comment (or reply) on the account's media, read by id (connectors/instagram/webhooks.py)."""
+        return webhooks.comment_by_id(self._graph, comment_id, media_id=media_id, account=self.name)
+
+    def from_comments_change(self, value: Any) -> FetchResult:
+        """The comment a ``comments`` webhook change points to, read by id; no cursor."""
+        return webhooks.comments_change(self._graph, value, account=self.name)
 
     # ---- writing -----------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from connectors.base import FetchResult
+from connectors.graph import webhooks
 from connectors.graph.client import GraphClient
 from connectors.instagram import normalize as nz
 from connectors.instagram.errors import NO_TAG_ACTIONS
@@ -58,15 +59,13 @@ def webhook_mentions(payload: Any, ig_user_id: str) -> Iterator[tuple[str | None
         values: list[Any] = [payload]
     else:
         values = []
-        for entry in entries if isinstance(entries := payload.get("entry"), list) else ():
-            if not isinstance(entry, Mapping):
+        for change in webhooks.parse(payload).changes:  # the envelope, read as the /webhooks/meta route does
+            if change.field != "mentions":
                 continue
-            if str(entry.get("id") or ig_user_id) != ig_user_id:
-                yield f"webhook entry for another account ({entry.get('id')})"
+            if (change.owner or ig_user_id) != ig_user_id:
+                yield f"webhook entry for another account ({change.owner})"
                 continue
-            for change in changes if isinstance(changes := entry.get("changes"), list) else ():
-                if isinstance(change, Mapping) and change.get("field") == "mentions":
-                    values.append(change.get("value"))
+            values.append(change.value)
         if not values:
             yield "webhook payload holds no 'mentions' change"
     for value in values:

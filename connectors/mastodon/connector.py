@@ -45,7 +45,7 @@ from mastodon.errors import MastodonError
 
 from connectors.base import Capability, ConnectorInfo, FetchResult, Health
 from connectors.http import ConnectorSession, with_read_retries
-from connectors.mastodon import lookups
+from connectors.mastodon import lookups, stream
 from connectors.mastodon import normalize as nz
 from connectors.mastodon.errors import raise_for_answer, remaining, reset_epoch, translate
 from connectors.mastodon.publish import MAX_IMAGES, upload_images
@@ -83,8 +83,9 @@ class MastodonConnector:
                  timeout: float = 20.0, sleep: Callable[[float], None] = time.sleep, clock: Clock = utcnow,
                  media_polls: int = 10, media_poll_interval: float = 1.0, max_history: int = 20,
                  recheck_days: float = 7.0, recheck_per_pass: int = 40,
-                 recheck_interval: timedelta = timedelta(minutes=10)) -> None:
+                 recheck_interval: timedelta = timedelta(minutes=10), streaming_url: str | None = None) -> None:
         self.name = name
+        self.streaming_url = (streaming_url or base_url).rstrip("/")
         self.max_history = max(0, max_history)
         self.recheck_window, self.recheck_per_pass = timedelta(days=max(0.0, recheck_days)), max(0, recheck_per_pass)
         self.recheck_interval = recheck_interval
@@ -196,6 +197,20 @@ class MastodonConnector:
         return FetchResult(mentions=list(mentions.values()), cursor=json.dumps(new_state, sort_keys=True),
                            skipped=skipped, changes=[*changes, *(check.deleted if check else ())],
                            has_more=has_more)
+
+    # ---- streaming (connectors/mastodon/stream.py) ---------------------------------------------------
+
+    def user_stream(self, *, read_timeout: float = stream.READ_TIMEOUT_S) -> stream.EventStream:
+        """The user notification stream of the account (one connection; the worker reconnects)."""
+        return stream.user_stream(self.streaming_url, str(self._api.access_token), read_timeout=read_timeout)
+
+    def from_stream_notification(self, data: Any) -> FetchResult:
+        """The mention a streamed ``notification`` event carries (other notification types: nothing)."""
+        try:
+            mentions, skipped = nz.mentions_from_notifications([data], account=self.name)
+        except nz.MalformedItem as err:
+            return FetchResult(mentions=(), cursor=None, skipped=[f"mastodon stream: {err}"])
+        return FetchResult(mentions=mentions, cursor=None, skipped=skipped)
 
     def _notifications(self, since: str | None, max_id: str | None) -> tuple[Any, str | None]:
         """One page of mention notifications as plain JSON, and the ``max_id`` of its ``Link: rel="next"``."""
@@ -370,5 +385,5 @@ def from_settings(source: Settings | Callable[[str], Any], *, name: str = "masto
     m = settings.mastodon
     return MastodonConnector(base_url=str(m.base_url), access_token=str(m.access_token), name=name,
                              recheck_days=m.recheck_days, recheck_per_pass=m.recheck_per_pass,
-                             **settings.transport.connector_kwargs())
+                             streaming_url=m.streaming_url, **settings.transport.connector_kwargs())
 

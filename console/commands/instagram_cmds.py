@@ -2,21 +2,22 @@
 
 Meta pushes @mentions of the account (in other accounts' captions and comments) only by webhook; a city's webhook
 relay saves the JSON body it received and runs this command, which reads the mentioned comment or caption through
-the Graph API and stores it in the inbox like a sync would.
+the Graph API and stores it in the inbox like a sync would. It reads the body as the ``/webhooks/meta`` route's
+events are read (services/connections/webhooks.py), so any saved Meta body can be replayed this way.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
 from console.cli import cli, db_option, load_settings
 from core.clock import utcnow
 from core.db import open_db
-from services.connections import assembly
-from services.connections.ingest import store_pushed
+from services.connections import assembly, webhooks
 
 
 @cli.command(name="instagram-mention")
@@ -36,13 +37,23 @@ def instagram_mention(db_path: Path | None, payload_file: Path, name: str) -> No
     reader = getattr(connector, "mentions_from_webhook", None)
     if reader is None:
         raise click.ClickException(f"connector {name!r} does not read Instagram webhook payloads")
-    fetched = reader(payload)
     db = open_db(settings.db_path)
-    try:
-        res = store_pushed(db, connector.name, fetched, now=utcnow(), score=assembly.score_fn(settings))
+    try:  # the same parsing and dispatch as the /webhooks/meta route's events (services/connections/webhooks.py)
+        (inserted, updated, _), notes, handled = webhooks.process_payload(
+            db, as_envelope(payload), [connector], now=utcnow(), score=assembly.score_fn(settings))
     finally:
         db.close()
-    for reason in fetched.skipped:
+    skipped = [reason for one in handled for reason in one.fetched.skipped] + notes
+    for reason in skipped:
         click.echo(f"skipped: {reason}", err=True)
-    click.echo(f"{res.connector}: {res.fetched} @mention(s) read, new {res.inserted}, updated {res.updated}, "
-               f"skipped {res.skipped}")
+    read = sum(len(one.fetched.mentions) for one in handled)
+    click.echo(f"{connector.name}: {read} @mention(s) read, new {inserted}, updated {updated}, "
+               f"skipped {len(skipped)}")
+
+
+def as_envelope(payload: Any) -> Any:
+    """A bare ``mentions`` value (``{"media_id", "comment_id"}``, what some relays save) wrapped in Meta's
+    envelope; anything else as it is."""
+    if isinstance(payload, dict) and "media_id" in payload:
+        return {"object": "instagram", "entry": [{"id": "", "changes": [{"field": "mentions", "value": payload}]}]}
+    return payload

@@ -62,3 +62,11 @@ REQUEST_STATE_LABELS = {"pending": "en attente", "confirmed": "confirmée", "ref
 
 X_CAP_POLICY_LABELS = {"stop_polling": "relève arrêtée, les réponses partent encore",
                        "stop_writes": "réponses et publications arrêtées, la relève continue"}
+
+# Pushed channels on the Connexions page (services/connections/streaming.py, services/connections/webhooks.py)
+REALTIME_CHANNEL_LABELS = {"mastodon-stream": "Flux en direct Mastodon",
+                           "webhook": "Webhooks Meta (Facebook, Instagram)"}
+REALTIME_STATE_LABELS = {"connected": "🟢 connecté", "connecting": "⏳ connexion en cours",
+                         "reconnecting": "🟠 reconnexion en cours", "stopped": "⏹️ arrêté (worker arrêté)",
+                         "receiving": "🟢 reçoit des événements"}
+REALTIME_FALLBACK = "Flux coupé : la relève périodique prend le relais jusqu'à la reconnexion."

@@ -71,5 +71,5 @@ def parvis_routes(settings: Settings) -> list[BaseRoute]:
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
-        webhooks.mount(),
+        webhooks.mount(settings),
     ]

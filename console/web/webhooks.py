@@ -1,4 +1,4 @@
-"""Where the platforms' webhooks land: ``/webhooks/<platform>`` (the real-time issue adds the handlers).
+"""Where the platforms' webhooks land: ``/webhooks/<platform>`` (``/webhooks/meta``: console/web/meta_webhook.py).
 
 Extension point: append Starlette routes to :data:`ROUTES` (paths relative to ``/webhooks``, e.g.
 ``Route("/meta", meta_handler, methods=["GET", "POST"])``) before console/server.py builds the app. Until a
@@ -14,6 +14,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Router
 from starlette.types import Receive, Scope, Send
 
+from console.web import meta_webhook
+from core.config import Settings
+
 PREFIX = "/webhooks"
 ROUTES: list[BaseRoute] = []
 
@@ -25,6 +28,10 @@ async def _no_handler(scope: Scope, receive: Receive, send: Send) -> None:
     await response(scope, receive, send)
 
 
-def mount() -> Mount:
-    """The ``/webhooks`` mount: the registered routes, and a JSON 404 for anything else."""
-    return Mount(PREFIX, app=Router(routes=list(ROUTES), default=_no_handler))
+def mount(settings: Settings | None = None) -> Mount:
+    """The ``/webhooks`` mount: Parvis's handlers for ``settings`` (``/meta`` when Meta webhooks are configured:
+    console/web/meta_webhook.py), the registered routes, and a JSON 404 for anything else."""
+    own: list[BaseRoute] = []
+    if settings is not None and meta_webhook.configured(settings):
+        own.append(meta_webhook.route(settings))
+    return Mount(PREFIX, app=Router(routes=[*own, *ROUTES], default=_no_handler))

@@ -39,6 +39,7 @@ from core.migrations.moderation import (
     m090_moderation_acts,
 )
 from core.migrations.publishing import m050_posts_outbox, m051_worker_leases, m052_reply_outbox
+from core.migrations.realtime import m110_webhook_events
 from core.migrations.revisions import m024_editorial_revisions
 from core.migrations.usage import m070_x_usage
 
@@ -74,6 +75,7 @@ MIGRATIONS = [
     m024_editorial_revisions,  # issue #15: four eyes over every revision's editor
     m025_sign_in_hardening,  # issue #15: SSO subject binding, sign-in throttling
     m090_moderation_acts,  # one outbox: moderation acts recorded before the platform call (decision 0051)
+    m110_webhook_events,  # issue #19: pushed webhook events (inbox of events) and live streams' state
 ]
 
 migrations = Migrations(MIGRATION_SET)

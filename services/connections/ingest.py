@@ -183,16 +183,19 @@ def _failed(db: Database, connector: Connector, err: ConnectorError, *, now: dat
 
 def store_pushed(db: Database, connector_name: str, fetched: FetchResult, *, now: datetime,
                  score: ScoreFn | None = None) -> SyncResult:
-    """Store mentions a platform pushed (a webhook read by the connector); the connector's cursor is untouched."""
+    """Store mentions a platform pushed (a webhook or a stream read by the connector) and the state changes it
+    told (removed, hidden: recorded like a sync's, with their audit events); the connector's cursor is untouched."""
     started = time.perf_counter()
     for reason in fetched.skipped:
         log.warning("push %s: skipped: %s", connector_name, reason)
     with write_transaction(db):
         stored = store_mentions(db, fetched.mentions, now=now, score=score)
+        applied = _apply_changes(db, fetched.changes, now=now)
+        revised = len(stored.revised) + applied
         audit.record(db, audit.SyncCompleted(actor=audit.SYSTEM_WORKER, subject=f"connector:{connector_name}",
                                              connector=connector_name, fetched=len(fetched.mentions),
                                              inserted=len(stored.inserted), updated=len(stored.updated),
-                                             revised=len(stored.revised), skipped=len(fetched.skipped)), at=now)
+                                             revised=revised, skipped=len(fetched.skipped)), at=now)
     return SyncResult(connector=connector_name, fetched=len(fetched.mentions), inserted=len(stored.inserted),
-                      updated=len(stored.updated), revised=len(stored.revised), skipped=len(fetched.skipped),
+                      updated=len(stored.updated), revised=revised, skipped=len(fetched.skipped),
                       seconds=time.perf_counter() - started, inserted_uids=list(stored.inserted))

@@ -25,12 +25,15 @@ PLATFORMS = tuple(spec.name for spec in registry.SPECS)
 REQUIRED = ("connector", "normalize", "errors", "lookups")
 EXTRAS = {  # module -> its job; a new extra is declared here and in docs/connectors.md
     "x": {"usage": "what each X call bills (pay-per-usage), for the budget service"},
-    "facebook": {"sync": "the Page pass: which Graph pages to read, what is new, edited, hidden or gone"},
+    "facebook": {"sync": "the Page pass: which Graph pages to read, what is new, edited, hidden or gone",
+                 "webhooks": "what a Page feed webhook change points to, read by id"},
     "instagram": {"sync": "the account pass: comments on recent media and photo tags, edits and hides",
                   "publish": "image posts and carousels through media containers",
-                  "mentions": "@mentions pushed by webhook: read and answered"},
+                  "mentions": "@mentions pushed by webhook: read and answered",
+                  "webhooks": "what a comments webhook change points to, read by id"},
     "mastodon": {"sync": "edit histories and the re-check of statuses already taken (edits, deletions)",
-                 "publish": "image upload for posts"},
+                 "publish": "image upload for posts",
+                 "stream": "the user notification stream (Server-Sent Events)"},
     "bluesky": {"publish": "image checks and the images embed of posts",
                 "blocks": "ban and unban through block records"},
     "demo": {"generator": "the simulated city's stream", "timeline": "when things happen in the city",

@@ -8,10 +8,10 @@ flat, with ``filter=stream``) and GET /{comment}/comments (its replies), oldest 
 ``publish`` POST /{page}/feed, ``block`` POST /{page}/blocked (``user``; answers ``{"<id>": true}``), ``unblock``
 DELETE /{page}/blocked (``user``; ``{"success": true}``, error #100 when the person is not blocked),
 ``blocked`` GET /{page}/blocked (Profile nodes, ``user`` filters), ``object`` GET /{comment} (``id``,
-``is_hidden``). The token must come as ``Authorization:
-Bearer``; like the real Graph API the ``paging.next`` links carry ``access_token=`` (the connector must never
-store them). ``lose_answers`` = N: the next N ``reply`` calls create the comment but answer a transient error
-(HTTP 500, code 2), as when the answer is lost on the way.
+``is_hidden``; the whole comment when ``fields`` asks for ``message``) and GET /{post}. The token must come as
+``Authorization: Bearer``; like the real Graph API the ``paging.next`` links carry ``access_token=`` (the
+connector must never store them). ``lose_answers`` = N: the next N ``reply`` calls create the comment but
+answer a transient error (HTTP 500, code 2), as when the answer is lost on the way.
 """
 
 from __future__ import annotations
@@ -226,8 +226,13 @@ class FakeGraphApi(FakeBase):
                 self.comments[obj]["is_hidden"] = hidden
             return json_response({"success": True})
         if method == "GET" and not edge and obj in self.comments:  # one comment's fields (is_hidden)
+            if "message" in args.get("fields", ""):  # read by id (a webhook event points to it)
+                return self._failure("object") or json_response(
+                    {k: v for k, v in self.comments[obj].items() if k != "_post"})
             return self._failure("object") or json_response(
                 {"id": obj, "is_hidden": bool(self.comments[obj].get("is_hidden"))})
+        if method == "GET" and not edge and obj in self.posts:  # one post read by id
+            return self._failure("object") or json_response(dict(self.posts[obj]))
         if obj == self.page_id and edge == "blocked":
             return self._blocked(method, args, form)
         if method == "DELETE" and not edge:

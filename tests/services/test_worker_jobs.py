@@ -22,8 +22,8 @@ from services.archive.retention import PURGE_INTERVAL_S
 ROOT = Path(__file__).resolve().parents[2]
 # The scheduled replies have no job of their own since the one outbox (decision 0051): "publish" sends posts,
 # scheduled replies and moderation acts in one pass, and is the one job the loop also runs when due (wake-on-due).
-EXPECTED = ["sync-requests", "sync:demo", "reprioritize", "heartbeat", "retention-purge", "publish", "audit-checkpoint",
-            "backup"]
+EXPECTED = ["sync-requests", "sync:demo", "webhooks", "reprioritize", "heartbeat", "retention-purge", "publish",
+            "audit-checkpoint", "backup"]
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def no_extra_jobs(monkeypatch):
 def test_the_worker_lists_every_job_explicitly(settings, now):
     listed = worker.jobs(settings, [DemoConnector(clock=lambda: now)])
     assert [(j.name, j.every_s) for j in listed] == list(zip(EXPECTED, [
-        worker.REQUESTS_S, 30, worker.REPRIORITIZE_S, worker.HEARTBEAT_S, PURGE_INTERVAL_S, 7, 3600,
+        worker.REQUESTS_S, 30, 1, worker.REPRIORITIZE_S, worker.HEARTBEAT_S, PURGE_INTERVAL_S, 7, 3600,
         backup_jobs.CHECK_EVERY_S], strict=True))
     assert [j.name for j in listed if j.due is not None] == ["publish"]
 

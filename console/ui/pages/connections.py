@@ -5,12 +5,13 @@ from datetime import datetime
 import streamlit as st
 from sqlite_utils import Database
 
+from console.messages.labels import REALTIME_CHANNEL_LABELS, REALTIME_FALLBACK, REALTIME_STATE_LABELS
 from console.ui import deps, page
 from core.clock import format_paris
 from core.errors import SessionExpired
 from core.settings_schema import MediaSettings
 from services.connections import status as connections
-from services.connections import x_budget
+from services.connections import streaming, x_budget
 
 STATUS = {"ok": "✅ OK", "error": "⚠️ Erreur", "reconnect_needed": "🔑 Reconnexion nécessaire",
           "rate_limited": "⏳ Limite d'appels atteinte", "never": "— jamais synchronisé"}
@@ -27,6 +28,7 @@ def _sync_now(name: str) -> None:
 
 ctx = page.preamble("Connexions", agent="optional")  # the state is shown to all; "sync now" needs an agent
 ov = page.load(lambda db: connections.overview(db, ctx.settings, now=ctx.now))
+live = page.load(streaming.channel_states)
 
 if ov.worker_alive:
     st.success(f"Worker actif — dernier signe de vie {connections.format_age(ov.worker_beat_age_s)}.")
@@ -64,3 +66,18 @@ for cs in ov.connectors:
             with deps.db() as db:
                 c1.caption(x_budget.budget_status(db, deps.settings(), now=deps.now()).label)
         c2.button("Synchroniser maintenant", key=f"sync_{e.name}", on_click=_sync_now, args=(e.name,))
+
+if live:
+    st.subheader("Temps réel")
+    for ch in live:
+        with st.container(border=True):
+            name = ch.name.partition(":")[2] or ch.name
+            label = REALTIME_CHANNEL_LABELS.get(ch.kind, ch.kind)
+            state = REALTIME_STATE_LABELS.get(ch.state, ch.state)
+            age = connections.format_age((ctx.now - ch.last_event_at).total_seconds() if ch.last_event_at else None)
+            st.markdown(f"**{label}** ({name}) : {state} depuis le {format_paris(ch.since)} · "
+                        f"dernier événement {age} · {ch.events} reçu(s)")
+            if ch.state == "reconnecting":
+                st.caption(REALTIME_FALLBACK)
+                if ch.detail:
+                    st.text(f"Dernière erreur : {ch.detail}")
