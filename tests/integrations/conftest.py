@@ -7,7 +7,7 @@ import datetime as dt
 import ipaddress
 import socket
 import ssl
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from email.message import Message
 from pathlib import Path
 
@@ -66,7 +66,7 @@ class Collector:
         if self.refuse_data:
             self.refuse_data -= 1
             return "451 4.3.0 try again later"
-        self.messages.append(message_from_bytes(envelope.content))
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 OK queued"
 
