@@ -164,6 +164,16 @@ def scan(db: Database, settings: Settings, *, now: datetime) -> int:
     active = integrations_repo.endpoints(db, active_only=True)
     queued = 0
     with write_transaction(db):
+        since_text = integrations_repo.cursor(db, URGENT_CURSOR)
+        since = from_iso(since_text) or now - timedelta(minutes=5)
+        newest = since
+        for uid, ingested in integrations_repo.urgent_since(db, since) if active else []:
+            data = _mention_data(db, uid)
+            data["text"] = repo.get_item(db, uid).mention.text
+            queued += _queue_event(db, "mention.urgent", uid, data, ingested, now=now, settings=settings,
+                                   endpoints_=active)
+            newest = max(newest, ingested)
+        integrations_repo.set_cursor(db, URGENT_CURSOR, to_iso(newest if active else now))
         position = integrations_repo.cursor(db, AUDIT_CURSOR)
         last = int(position) if position is not None else integrations_repo.last_audit_id(db)
         for row in integrations_repo.audit_after(db, last, list(_AUDIT_EVENTS)) if active else []:
@@ -186,16 +196,6 @@ def scan(db: Database, settings: Settings, *, now: datetime) -> int:
         if not active:
             last = integrations_repo.last_audit_id(db)
         integrations_repo.set_cursor(db, AUDIT_CURSOR, str(last))
-        since_text = integrations_repo.cursor(db, URGENT_CURSOR)
-        since = from_iso(since_text) or now - timedelta(minutes=5)
-        newest = since
-        for uid, ingested in integrations_repo.urgent_since(db, since) if active else []:
-            data = _mention_data(db, uid)
-            data["text"] = repo.get_item(db, uid).mention.text
-            queued += _queue_event(db, "mention.urgent", uid, data, ingested, now=now, settings=settings,
-                                   endpoints_=active)
-            newest = max(newest, ingested)
-        integrations_repo.set_cursor(db, URGENT_CURSOR, to_iso(newest if active else now))
     return queued
 
 
