@@ -92,7 +92,7 @@ class NoticePreferenceChanged(AuditEvent):
     """A person chose whether to receive one kind of e-mail notice."""
 
     name: ClassVar[str] = "notice-preference-changed"
-    notice: str
+    notice_kind: str
     enabled: bool
 
 

@@ -93,7 +93,7 @@ class Mailer:
         try:
             conn = self._connect()
         except (OSError, smtplib.SMTPException) as err:  # refused, unreachable, TLS handshake: nothing left
-            raise NotSent(f"serveur SMTP injoignable : {err}", reason="smtp_unreachable") from err
+            raise NotSent(f"SMTP server unreachable: {err}", reason="smtp_unreachable") from err
         try:
             try:
                 if self.smtp.user:
@@ -109,14 +109,14 @@ class Mailer:
                 if not accepted:
                     raise smtplib.SMTPRecipientsRefused({r: last for r in recipients})
             except smtplib.SMTPAuthenticationError as err:
-                raise AuthFailed(f"connexion SMTP refusée : {err.smtp_code}", reason="smtp_auth_failed") from err
+                raise AuthFailed(f"SMTP login refused: {err.smtp_code}", reason="smtp_auth_failed") from err
             except smtplib.SMTPResponseException as err:
                 _refused(err.smtp_code, str(err.smtp_error))
             except smtplib.SMTPRecipientsRefused as err:
                 codes = [c for c, _m in err.recipients.values()]
-                _refused(min(codes) if codes else 550, "destinataires refusés")
+                _refused(min(codes) if codes else 550, "recipients refused")
             except (OSError, smtplib.SMTPException) as err:  # before the data: nothing was handed over
-                raise NotSent(f"conversation SMTP interrompue avant l'envoi : {err}", reason="smtp_unreachable") \
+                raise NotSent(f"SMTP conversation lost before the data: {err}", reason="smtp_unreachable") \
                     from err
             try:  # from here the message may have been delivered
                 code, answer = conn.data(msg.as_bytes(policy=msg.policy.clone(linesep="\r\n")))
@@ -134,8 +134,8 @@ class Mailer:
 
 def _refused(code: int, answer: str) -> None:
     if 400 <= code < 500:
-        raise NotSent(f"refus temporaire du serveur SMTP ({code} {answer})", reason="smtp_temporary")
-    raise PermanentFailure(f"refus du serveur SMTP ({code} {answer})", reason="smtp_refused")
+        raise NotSent(f"SMTP server refused for now ({code} {answer})", reason="smtp_temporary")
+    raise PermanentFailure(f"SMTP server refused ({code} {answer})", reason="smtp_refused")
 
 
 class EmailKind(IntegrationKind):

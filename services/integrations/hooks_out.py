@@ -226,9 +226,9 @@ class WebhookKind(IntegrationKind):
             resp = self.session.post(endpoint.url, data=body, headers=headers,
                                      timeout=self.settings.area(WebhookOutSettings).timeout_s, allow_redirects=False)
         except requests.RequestException as err:  # timeout, refused, reset: the receiver de-duplicates by id
-            raise NotSent(f"envoi impossible : {type(err).__name__}", reason="webhook_unreachable") from err
+            raise NotSent(f"delivery failed: {type(err).__name__}", reason="webhook_unreachable") from err
         if 200 <= resp.status_code < 300:
             return f"HTTP {resp.status_code}"
         if resp.status_code >= 500 or resp.status_code in (408, 425, 429):
             raise NotSent(f"HTTP {resp.status_code}", reason="webhook_retry")
-        raise PermanentFailure(f"HTTP {resp.status_code} : refusé par le destinataire", reason="webhook_refused")
+        raise PermanentFailure(f"HTTP {resp.status_code}: refused by the receiver", reason="webhook_refused")

@@ -54,11 +54,11 @@ def preferences(db: Database, agent: Agent) -> dict[str, bool]:
 def set_preference(db: Database, agent: Agent, notice: str, enabled: bool, *, now: datetime) -> dict[str, bool]:
     """``agent`` chooses whether to get ``notice`` (one's own choice: no other right needed); audited."""
     if notice not in NOTICES:
-        raise ValidationError(f"unknown notice {notice!r}", reason="notice_unknown", notice=notice)
+        raise ValidationError(f"unknown notice {notice!r}", reason="notice_unknown", given=notice)
     with write_transaction(db):
         integrations_repo.set_notice_preference(db, agent.id, notice, enabled, now=now)
         audit.record(db, audit.NoticePreferenceChanged(actor=agent.email, role=str(agent.role),
-                                                       subject=f"agent:{agent.id}", notice=notice,
+                                                       subject=f"agent:{agent.id}", notice_kind=notice,
                                                        enabled=enabled), at=now)
     return preferences(db, agent)
 
