@@ -62,3 +62,33 @@ REQUEST_STATE_LABELS = {"pending": "en attente", "confirmed": "confirmée", "ref
 
 X_CAP_POLICY_LABELS = {"stop_polling": "relève arrêtée, les réponses partent encore",
                        "stop_writes": "réponses et publications arrêtées, la relève continue"}
+
+# --- integrations (services/integrations, issue #19) ---
+EMAIL_NOTICE_LABELS = {
+    "approval": "Un élément attend mon approbation",
+    "crisis": "Un pic de crise commence (liste d'astreinte)",
+    "promise": "Une promesse de réponse va être dépassée (messages qui me sont assignés)",
+    "weekly": "Le rapport hebdomadaire (PDF)",
+}
+OUTBOX_STATE_LABELS = {
+    "pending": "en attente",
+    "sending": "en cours d'envoi",
+    "done": "envoyé",
+    "failed": "échec",
+    "to_verify": "à vérifier",
+    "cancelled": "annulé",
+}
+SERVICE_REQUEST_LABELS = {
+    "pending": "en attente d'envoi",
+    "sent": "transmis",
+    "in_progress": "en cours",
+    "resolved": "résolu",
+    "failed": "échec de l'envoi",
+}
+WEBHOOK_EVENT_LABELS = {
+    "mention.urgent": "Nouveau message urgent",
+    "mention.status_changed": "Changement de statut",
+    "reply.sent": "Réponse envoyée",
+    "post.published": "Publication publiée",
+}
+CHANNEL_LABELS = {"email": "E-mail", "open311": "Back-office", "webhook": "Webhook"}

@@ -77,7 +77,7 @@ class Mailer:
     def _connect(self) -> smtplib.SMTP:
         s = self.smtp
         if not s.host:
-            raise ConfigError("PARVIS_SMTP_HOST is not set", reason="smtp_unset")
+            raise ConfigError(f"{SmtpSettings.key('host')} is not set", reason="smtp_unset")
         if s.security == "tls":
             return smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout_s, context=self._context())
         conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout_s)

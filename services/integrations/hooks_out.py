@@ -44,12 +44,7 @@ from services.accounts.permissions import Action, require
 from services.integrations.kind import IntegrationKind, NotSent, queue
 
 CHANNEL = "webhook"
-EVENTS: dict[str, str] = {
-    "mention.urgent": "Nouveau message urgent",
-    "mention.status_changed": "Changement de statut",
-    "reply.sent": "Réponse envoyée",
-    "post.published": "Publication publiée",
-}
+EVENTS = ("mention.urgent", "mention.status_changed", "reply.sent", "post.published")
 _AUDIT_EVENTS = {"status-changed": "mention.status_changed", "reply-sent": "reply.sent",
                  "post-published": "post.published"}
 AUDIT_CURSOR = "webhooks:audit"

@@ -30,12 +30,12 @@ from core.repo.integrations import OutRow
 from core.settings_integrations import NoticeSettings
 from services.integrations.email import Attachment, configured, queue_email
 
-# notice -> (French label, roles that get it by default)
-NOTICES: dict[str, tuple[str, frozenset[Role]]] = {
-    "approval": ("Un élément attend mon approbation", frozenset({Role.DIRECTOR, Role.ADMIN})),
-    "crisis": ("Un pic de crise commence (liste d'astreinte)", frozenset({Role.DIRECTOR})),
-    "promise": ("Une promesse de réponse va être dépassée", frozenset(Role)),
-    "weekly": ("Le rapport hebdomadaire", frozenset({Role.DIRECTOR})),
+# notice -> the roles that get it unless the person chose otherwise (French labels: console/messages/labels.py)
+NOTICES: dict[str, frozenset[Role]] = {
+    "approval": frozenset({Role.DIRECTOR, Role.ADMIN}),
+    "crisis": frozenset({Role.DIRECTOR}),
+    "promise": frozenset(Role),
+    "weekly": frozenset({Role.DIRECTOR}),
 }
 PROMISE_LOOKBACK = timedelta(days=14)
 
@@ -43,7 +43,7 @@ PROMISE_LOOKBACK = timedelta(days=14)
 def wants(db: Database, agent: Agent, notice: str) -> bool:
     """Whether ``agent`` gets ``notice`` (their choice, else the default of their role)."""
     choice = integrations_repo.notice_preferences(db, agent.id).get(notice)
-    return choice if choice is not None else agent.role in NOTICES[notice][1]
+    return choice if choice is not None else agent.role in NOTICES[notice]
 
 
 def preferences(db: Database, agent: Agent) -> dict[str, bool]:
@@ -51,8 +51,9 @@ def preferences(db: Database, agent: Agent) -> dict[str, bool]:
     return {notice: wants(db, agent, notice) for notice in NOTICES}
 
 
-def set_preference(db: Database, agent: Agent, notice: str, enabled: bool, *, now: datetime) -> dict[str, bool]:
-    """``agent`` chooses whether to get ``notice`` (one's own choice: no other right needed); audited."""
+def set_preference(db: Database, agent: Agent, which: str, enabled: bool, *, now: datetime) -> dict[str, bool]:
+    """``agent`` chooses whether to get the notice ``which`` (one's own choice: no other right needed); audited."""
+    notice = which
     if notice not in NOTICES:
         raise ValidationError(f"unknown notice {notice!r}", reason="notice_unknown", given=notice)
     with write_transaction(db):

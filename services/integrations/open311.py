@@ -41,8 +41,7 @@ from services.integrations.notices import location_of, reference
 log = logging.getLogger("parvis.integrations.open311")
 CHANNEL = "open311"
 DEADLINE = timedelta(hours=24)
-STATUS_LABELS = {"pending": "en attente d'envoi", "sent": "transmis", "in_progress": "en cours",
-                 "resolved": "résolu", "failed": "échec de l'envoi"}
+STATUSES = ("pending", "sent", "in_progress", "resolved", "failed")  # French: console/messages/labels.py
 _IN_PROGRESS = {"in_progress", "in progress", "investigating", "action_scheduled", "action scheduled",
                 "acknowledged"}
 
@@ -57,7 +56,7 @@ class Open311Client:
 
     def __init__(self, conf: Open311Settings, session: requests.Session | None = None) -> None:
         if not conf.endpoint:
-            raise ConfigError("PARVIS_OPEN311_ENDPOINT is not set", reason="open311_unset")
+            raise ConfigError(f"{Open311Settings.key('endpoint')} is not set", reason="open311_unset")
         self.conf = conf
         self.base = conf.endpoint.rstrip("/")
         self.session = session or requests.Session()
@@ -246,7 +245,7 @@ def create_request(db: Database, settings: Settings, agent: Agent, uid: str, *, 
     worker retries it when it cannot go now). Returns the request (its status says where it stands)."""
     require(agent, Action.MODERATE)
     if not configured(settings):
-        raise ConfigError("no back office configured (PARVIS_OPEN311_ENDPOINT)", reason="open311_unset")
+        raise ConfigError(f"no back office configured ({Open311Settings.key('endpoint')})", reason="open311_unset")
     item = repo.get_item(db, uid)
     code = service_code.strip() or service_code_for(db, item.tags)
     if not code:

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from console.messages.labels import SERVICE_REQUEST_LABELS
 from core import repo
 from core.errors import ConfigError, PermissionDenied, ValidationError
 from core.models import Author, Mention, Platform
@@ -58,7 +59,7 @@ def test_round_trip_from_an_urgent_report_to_resolved(db, agents, now, tmp_path,
     triage.add_tag(db, uid, "arbre", actor=agents["julie"], now=now)
     sr = open311.create_request(db, settings, agents["julie"], uid, now=now)
     assert sr.status == "sent" and sr.service_request_id == "1001" and sr.service_code == "ARB-02"
-    assert open311.STATUS_LABELS[sr.status] == "transmis"
+    assert SERVICE_REQUEST_LABELS[sr.status] == "transmis"
     [form] = back_office.posts
     assert form["service_code"] == "ARB-02" and form["lat"] == "48.8566" and form["long"] == "2.3522"
     assert form["media_url"] == "https://cdn.example/arbre.jpg" and form["jurisdiction_id"] == "valmont.fr"
@@ -74,7 +75,7 @@ def test_round_trip_from_an_urgent_report_to_resolved(db, agents, now, tmp_path,
     assert open311.poll(db, settings, now=now + timedelta(minutes=1, seconds=30)) == 0  # at most every 60 s
     open311.poll(db, settings, now=now + timedelta(minutes=4))
     [sr] = open311.requests_for(db, agents["julie"], uid)
-    assert open311.STATUS_LABELS[sr.status] == "résolu"
+    assert SERVICE_REQUEST_LABELS[sr.status] == "résolu"
     assert open311.poll(db, settings, now=now + timedelta(minutes=10)) == 0  # resolved: no longer polled
     assert integrations_repo.recent(db, "open311")[0].state == "done"
 

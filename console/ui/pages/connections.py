@@ -6,6 +6,7 @@ import streamlit as st
 from sqlite_utils import Database
 
 from console.ui import deps, page
+from console.ui.integrations import connexions as integrations_view
 from core.clock import format_paris
 from core.errors import SessionExpired
 from core.settings_schema import MediaSettings
@@ -64,3 +65,5 @@ for cs in ov.connectors:
             with deps.db() as db:
                 c1.caption(x_budget.budget_status(db, deps.settings(), now=deps.now()).label)
         c2.button("Synchroniser maintenant", key=f"sync_{e.name}", on_click=_sync_now, args=(e.name,))
+
+integrations_view.section(ctx.agent)  # e-mail notices, messages to verify, webhooks, back office
