@@ -50,7 +50,7 @@ def to_verify(agent: Agent) -> None:
         with st.container(border=True):
             st.text(f"{CHANNEL_LABELS.get(row.channel, row.channel)} · {row.topic} · {row.recipient} · "
                     f"{format_paris(row.created_at)}")
-            st.caption(row.error)
+            st.text(row.error)
             c1, c2 = st.columns(2)
             c1.button("Arrivé", key=f"verify_yes_{row.id}", on_click=_settle, args=(row.id, True, agent))
             c2.button("Pas arrivé", key=f"verify_no_{row.id}", on_click=_settle, args=(row.id, False, agent))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from console.messages.labels import SERVICE_REQUEST_LABELS
-from console.ui import deps, page
+from console.ui import components, deps, page
 from core.clock import format_paris
 from core.models import Agent, InboxItem
 from services.accounts.permissions import Action, can
@@ -20,7 +20,7 @@ def _send(uid: str, agent: Agent) -> None:
                                   first_name=st.session_state.get(f"sr_first_{uid}", ""),
                                   phone=st.session_state.get(f"sr_phone_{uid}", ""))
     page.run(open311.create_request,
-             lambda sr: f"Demande {SERVICE_REQUEST_LABELS.get(sr.status, sr.status)} au back-office.",
+             lambda sr: f"Back-office : {SERVICE_REQUEST_LABELS.get(sr.status, sr.status)}.",
              settings=deps.settings(), agent=agent, uid=uid, service_code=st.session_state.get(f"sr_code_{uid}", ""),
              address=st.session_state.get(f"sr_address_{uid}", ""), contact=contact)
 
@@ -34,11 +34,11 @@ def back_office(item: InboxItem, agent: Agent) -> None:
     made = page.load(lambda db: open311.requests_for(db, agent, uid))
     for sr in made:
         status = SERVICE_REQUEST_LABELS.get(sr.status, sr.status)
-        st.markdown(f"**Back-office :** {status} · service {sr.service_code}"
-                    + (f" · n° {sr.service_request_id}" if sr.service_request_id else "")
-                    + f" · {format_paris(sr.updated_at)}")
-        if sr.status_notes:
-            st.caption(sr.status_notes)
+        st.markdown(components.md_escape(f"Back-office : {status} · service {sr.service_code}"
+                                         + (f" · n° {sr.service_request_id}" if sr.service_request_id else "")
+                                         + f" · {format_paris(sr.updated_at)}"))
+        if sr.status_notes:  # the back office's text: shown as text, never as Markdown
+            st.text(sr.status_notes)
     if not can(agent, Action.MODERATE):
         return
     with st.expander("Envoyer au back-office"):
