@@ -349,11 +349,13 @@ def awaiting_approval(db: Database) -> list[tuple[str, int, str]]:
     return out
 
 
-def unanswered_open(db: Database, since: datetime, *, limit: int = 1000) -> list[tuple[str, datetime, int | None]]:
-    """Open mentions created since ``since`` and never answered: ``(uid, created_at, assigned_to)``."""
+def unanswered_open(db: Database, since: datetime, until: datetime, *,
+                    limit: int = 1000) -> list[tuple[str, datetime, int | None]]:
+    """Open mentions created in [since, until] and never answered, newest first: ``(uid, created_at,
+    assigned_to)``."""
     rows = db.execute("SELECT uid, created_at, assigned_to FROM mentions WHERE status IN ('new', 'assigned', "
-                      "'waiting', 'escalated') AND first_response_at IS NULL AND created_at >= ? "
-                      "ORDER BY created_at LIMIT ?", (to_iso(since), limit)).fetchall()
+                      "'waiting', 'escalated') AND first_response_at IS NULL AND created_at >= ? AND created_at <= ? "
+                      "ORDER BY created_at DESC LIMIT ?", (to_iso(since), to_iso(until), limit)).fetchall()
     out = []
     for uid, created, assigned in rows:
         at = from_iso(created)

@@ -94,6 +94,7 @@ def add_endpoint(db: Database, agent: Agent, url: str, events: Sequence[str], *,
         raise ValidationError(f"choose events among {', '.join(EVENTS)}", reason="webhook_events_invalid")
     secret = secret or secrets.token_urlsafe(32)
     with write_transaction(db):
+        start_cursors(db, now)
         endpoint_id = integrations_repo.add_endpoint(db, url, secret, chosen, agent_id=agent.id, now=now)
         audit.record(db, audit.WebhookEndpointChanged(actor=agent.email, role=str(agent.role),
                                                       subject=f"webhook:{endpoint_id}", endpoint=endpoint_id,
@@ -154,43 +155,54 @@ def _queue_event(db: Database, event_type: str, key: str, data: dict[str, Any], 
     return queued
 
 
+def start_cursors(db: Database, now: datetime) -> None:
+    """Start the scans here if they never ran (in the caller's transaction): events before are not sent."""
+    if integrations_repo.cursor(db, AUDIT_CURSOR) is None:
+        integrations_repo.set_cursor(db, AUDIT_CURSOR, str(integrations_repo.last_audit_id(db)))
+    if integrations_repo.cursor(db, URGENT_CURSOR) is None:
+        integrations_repo.set_cursor(db, URGENT_CURSOR, to_iso(now))
+
+
+def _event_data(db: Database, event_type: str, subject: str, props: dict[str, Any]) -> dict[str, Any]:
+    if event_type == "mention.status_changed":
+        return {**_mention_data(db, subject), "before": props.get("before"), "after": props.get("after")}
+    if event_type == "reply.sent":
+        return {"in_reply_to": _mention_data(db, subject), "draft_id": props.get("draft_id"),
+                "platform": props.get("platform"), "platform_id": props.get("platform_id"),
+                "permalink": props.get("permalink")}
+    return {"post_id": props.get("post_id"), "account": props.get("account"), "platform": props.get("platform"),
+            "platform_id": props.get("platform_id"), "permalink": props.get("permalink")}
+
+
 def scan(db: Database, settings: Settings, *, now: datetime) -> int:
-    """Queue the events that happened since the last scan for every active endpoint; how many deliveries."""
+    """Queue the events that happened since the last scan for every active endpoint; how many deliveries.
+    Without an active endpoint nothing is read or written (the worker's idle cost)."""
     active = integrations_repo.endpoints(db, active_only=True)
+    if not active:
+        return 0
     queued = 0
     with write_transaction(db):
+        start_cursors(db, now)
         since_text = integrations_repo.cursor(db, URGENT_CURSOR)
-        since = from_iso(since_text) or now - timedelta(minutes=5)
+        since = from_iso(since_text) or now
         newest = since
-        for uid, ingested in integrations_repo.urgent_since(db, since) if active else []:
+        for uid, ingested in integrations_repo.urgent_since(db, since):
             data = _mention_data(db, uid)
             data["text"] = repo.get_item(db, uid).mention.text
             queued += _queue_event(db, "mention.urgent", uid, data, ingested, now=now, settings=settings,
                                    endpoints_=active)
             newest = max(newest, ingested)
-        integrations_repo.set_cursor(db, URGENT_CURSOR, to_iso(newest if active else now))
-        position = integrations_repo.cursor(db, AUDIT_CURSOR)
-        last = int(position) if position is not None else integrations_repo.last_audit_id(db)
-        for row in integrations_repo.audit_after(db, last, list(_AUDIT_EVENTS)) if active else []:
-            props, event_type = row["properties"], _AUDIT_EVENTS[row["event"]]
-            occurred = from_iso(row["at"]) or now
-            if event_type == "mention.status_changed":
-                data = {**_mention_data(db, row["subject"]), "before": props.get("before"),
-                        "after": props.get("after")}
-            elif event_type == "reply.sent":
-                data = {"in_reply_to": _mention_data(db, row["subject"]), "draft_id": props.get("draft_id"),
-                        "platform": props.get("platform"), "platform_id": props.get("platform_id"),
-                        "permalink": props.get("permalink")}
-            else:
-                data = {"post_id": props.get("post_id"), "account": props.get("account"),
-                        "platform": props.get("platform"), "platform_id": props.get("platform_id"),
-                        "permalink": props.get("permalink")}
-            queued += _queue_event(db, event_type, f"audit-{row['id']}", data, occurred, now=now, settings=settings,
-                                   endpoints_=active)
+        if newest != since:
+            integrations_repo.set_cursor(db, URGENT_CURSOR, to_iso(newest))
+        first = last = int(integrations_repo.cursor(db, AUDIT_CURSOR) or 0)
+        for row in integrations_repo.audit_after(db, last, list(_AUDIT_EVENTS)):
+            event_type = _AUDIT_EVENTS[row["event"]]
+            data = _event_data(db, event_type, row["subject"], row["properties"])
+            queued += _queue_event(db, event_type, f"audit-{row['id']}", data, from_iso(row["at"]) or now, now=now,
+                                   settings=settings, endpoints_=active)
             last = row["id"]
-        if not active:
-            last = integrations_repo.last_audit_id(db)
-        integrations_repo.set_cursor(db, AUDIT_CURSOR, str(last))
+        if last != first:
+            integrations_repo.set_cursor(db, AUDIT_CURSOR, str(last))
     return queued
 
 

@@ -223,7 +223,9 @@ def _promises(db: Database, settings: Settings, now: datetime) -> int:
     warn = settings.area(NoticeSettings).promise_warn_min * 60
     directors = _people(db, "promise", (Role.DIRECTOR,))
     queued = 0
-    for uid, created, assigned in integrations_repo.unanswered_open(db, now - PROMISE_LOOKBACK):
+    # business time never runs faster than wall-clock time: only messages older than (target - warning) qualify
+    until = now - timedelta(seconds=max(0.0, target - warn))
+    for uid, created, assigned in integrations_repo.unanswered_open(db, now - PROMISE_LOOKBACK, until):
         left = target - hours.business_seconds(created, now)
         if not 0 < left <= warn:
             continue
