@@ -62,6 +62,7 @@ def jobs(settings: Settings, connectors: Sequence[Connector], *, clock: Clock = 
          score: ScoreFn | None = None) -> list[Job]:
     """Every job of the worker, in the order of its first round (the whole list: nothing registers elsewhere)."""
     outbox = publishing.OutboxJob(settings)
+    scans, close_scans = integrations.integrations_job(settings, clock=clock)
     # sync_connector is looked up here, when the jobs are built, so that a test may replace worker.sync_connector
     return [
         Job("sync-requests", REQUESTS_S,
@@ -77,7 +78,7 @@ def jobs(settings: Settings, connectors: Sequence[Connector], *, clock: Clock = 
             close=outbox.close),
         Job(audit.JOB_NAME, audit.interval_s(settings), audit.checkpoint_job(settings, clock=clock)),
         Job(backups.JOB_NAME, backups.CHECK_EVERY_S, backups.backup_job(settings, clock=clock)),
-        Job(integrations.JOB_NAME, integrations.EVERY_S, integrations.integrations_job(settings, clock=clock)),
+        Job(integrations.JOB_NAME, integrations.EVERY_S, scans, close=close_scans),
     ]
 
 

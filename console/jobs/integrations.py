@@ -9,6 +9,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from sqlite_utils import Database
+
 from console.jobs.base import guarded
 from core.clock import Clock, utcnow
 from core.config import Settings
@@ -21,23 +23,41 @@ EVERY_S = 5
 NOTICES_EVERY = timedelta(seconds=60)
 
 
-def integrations_job(settings: Settings, *, clock: Clock = utcnow) -> Callable[[], None]:
-    """The job: webhook events at each run, notices each minute, back-office polls as due."""
-    last_notices: list[datetime] = []
+class IntegrationsJob:
+    """The job, keeping one connection between runs (closed when the worker stops)."""
 
-    def run() -> None:
-        now = clock()
-        db = open_db(settings.db_path)
-        try:
-            events = hooks_out.scan(db, settings, now=now)
-            queued = 0
-            if not last_notices or now - last_notices[0] >= NOTICES_EVERY:
-                last_notices[:] = [now]
-                queued = notices.scan(db, settings, now=now).total
-            changed = open311.poll(db, settings, now=now)
-            if events or queued or changed:
-                log.info("integrations: %d webhook deliveries and %d e-mails queued, %d service requests changed",
-                         events, queued, changed)
-        finally:
-            db.close()
-    return guarded(JOB_NAME, run)
+    def __init__(self, settings: Settings, *, clock: Clock = utcnow) -> None:
+        self.settings, self.clock = settings, clock
+        self._db: Database | None = None
+        self._notices_at: datetime | None = None
+
+    def _conn(self) -> Database:
+        if self._db is None:
+            self._db = open_db(self.settings.db_path)
+        return self._db
+
+    def run(self) -> None:
+        """Webhook events at each run, notices each minute, back-office polls as due."""
+        now = self.clock()
+        db = self._conn()
+        events = hooks_out.scan(db, self.settings, now=now)
+        queued = 0
+        if self._notices_at is None or now - self._notices_at >= NOTICES_EVERY:
+            self._notices_at = now
+            queued = notices.scan(db, self.settings, now=now).total
+        changed = open311.poll(db, self.settings, now=now)
+        if events or queued or changed:
+            log.info("integrations: %d webhook deliveries and %d e-mails queued, %d service requests changed",
+                     events, queued, changed)
+
+    def close(self) -> None:
+        """Close the job's connection."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+def integrations_job(settings: Settings, *, clock: Clock = utcnow) -> tuple[Callable[[], None], Callable[[], None]]:
+    """The job (guarded: a crash is logged, the loop goes on) and its ``close``."""
+    job = IntegrationsJob(settings, clock=clock)
+    return guarded(JOB_NAME, job.run), job.close
