@@ -242,8 +242,7 @@ def deliver_now(db: Database, kind: IntegrationKind, key: int, *, clock: Any, ag
 
 def verify(db: Database, kind: IntegrationKind, key: int, *, sent: bool, agent: Agent, now: datetime) -> OutRow:
     """A person settles a message left « à vérifier »: it arrived (done, ``via`` person) or not (failed)."""
-    engine = Engine(db, [kind], clock=lambda: now, worker_id=f"agent:{agent.id}")
-    del engine  # binds the kind to the connection and clock
+    Engine(db, [kind], clock=lambda: now, worker_id=f"agent:{agent.id}")  # binds the kind to this connection
     with write_transaction(db):
         item = kind.get(key)
         if item.phase is not Phase.TO_VERIFY:
