@@ -76,7 +76,8 @@ def _link(settings: Settings, uid: str) -> str:
 # ---- the forward to a municipal service -------------------------------------------------------------------------
 
 def location_of(item: InboxItem) -> str:
-    """Where the report is, if the platform said (coordinates or a place name in its payload); "" otherwise."""
+    """Where the report is, if the platform said (the message's own coordinates or place in its payload, never the
+    author's profile location); "" otherwise."""
     raw: dict[str, Any] = item.mention.raw or {}
     for key in ("coordinates", "geo", "location", "place"):
         value = raw.get(key)
@@ -88,7 +89,7 @@ def location_of(item: InboxItem) -> str:
             name = value.get("full_name") or value.get("name")
             if name:
                 return str(name)
-        elif isinstance(value, str) and value.strip():
+        elif key == "place" and isinstance(value, str) and value.strip():  # a post's place, never a profile's
             return value.strip()[:200]
     return ""
 
