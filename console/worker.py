@@ -7,7 +7,9 @@ Mastodon user streams, each in a thread the ``stream:<name>`` job keeps running,
 often while the stream is up (jobs/streams.py); re-prioritising, the heartbeat ("dernière synchro il y a 12 s")
 and the daily retention purge (jobs/housekeeping.py); the outbox (jobs/publishing.py: posts, scheduled replies
 and moderation acts in one pass); a signed checkpoint of the audit chain, hourly (jobs/audit.py); the daily
-backup, due-checked hourly (jobs/backups.py, ``PARVIS_BACKUP_INTERVAL_H``). No module adds a job by being imported.
+backup, due-checked hourly (jobs/backups.py, ``PARVIS_BACKUP_INTERVAL_H``); the integrations' scans
+(jobs/integrations.py: outgoing webhook events, e-mail notices including the weekly report, back-office status
+polls). No module adds a job by being imported.
 A job with a ``due`` (the outbox) is run as soon as it is due, the loop sleeping until then rather than
 until its interval (wake-on-due, decision 0051; its interval, ``PARVIS_PUBLISH_TICK_S``, is the longest it waits).
 SIGTERM/SIGINT stop the loop gracefully after the job in progress. Never imports Streamlit.
@@ -26,7 +28,7 @@ from datetime import datetime
 import schedule
 
 from connectors.base import Connector
-from console.jobs import audit, backups, housekeeping, publishing, streams, sync, webhooks
+from console.jobs import audit, backups, housekeeping, integrations, publishing, streams, sync, webhooks
 from console.jobs.base import guarded
 from core.clock import Clock, utcnow
 from core.config import Settings
@@ -65,6 +67,7 @@ def jobs(settings: Settings, connectors: Sequence[Connector], *, clock: Clock = 
     outbox = publishing.OutboxJob(settings)
     pushed = webhooks.WebhooksJob(settings, connectors, clock=clock, score=score)
     live = streams.supervisors(settings, connectors, clock=clock, score=score)  # Mastodon streams
+    scans, close_scans = integrations.integrations_job(settings, clock=clock)
     # sync_connector is looked up here, when the jobs are built, so that a test may replace worker.sync_connector
     return [
         Job("sync-requests", REQUESTS_S,
@@ -84,6 +87,7 @@ def jobs(settings: Settings, connectors: Sequence[Connector], *, clock: Clock = 
             close=outbox.close),
         Job(audit.JOB_NAME, audit.interval_s(settings), audit.checkpoint_job(settings, clock=clock)),
         Job(backups.JOB_NAME, backups.CHECK_EVERY_S, backups.backup_job(settings, clock=clock)),
+        Job(integrations.JOB_NAME, integrations.EVERY_S, scans, close=close_scans),
     ]
 
 

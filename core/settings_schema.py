@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from core.settings_fields import Area, Dynamic, Spec, setting
+from core.settings_integrations import NoticeSettings, Open311Settings, SmtpSettings, WebhookOutSettings
 from core.settings_platforms import (  # the connectors' areas, declared there
     X_PRICE,
     BlueskySettings,
@@ -302,7 +303,8 @@ AREAS: tuple[type[Area], ...] = (
     PathSettings, XSettings, XBudgetSettings, FacebookSettings, GraphSettings, MastodonSettings, BlueskySettings,
     InstagramSettings, MediaSettings, DemoSettings, SyncSettings, TransportSettings, SentimentSettings,
     ModerationSettings, CrisisSettings, InboxSettings, DashboardSettings, PublishSettings, AuthSettings,
-    ArchiveSettings, AuditSettings, RetentionSettings, ReportSettings, OperationsSettings, ServerSettings)
+    ArchiveSettings, AuditSettings, RetentionSettings, ReportSettings, OperationsSettings, ServerSettings,
+    SmtpSettings, NoticeSettings, Open311Settings, WebhookOutSettings)
 DYNAMIC: tuple[Dynamic, ...] = (X_PRICE, SYNC_INTERVAL, RETENTION_CLASS)
 SPECS: dict[str, Spec] = {spec.key: spec for cls in AREAS for spec in cls.specs()}
 

@@ -76,7 +76,8 @@ def build_runner(db: Database, settings: Settings, clock: Clock, *,
         return for_mention(mention)
 
     posts = connectors if connectors is not None else _connectors(settings)
-    return Runner(db, kinds(posts, for_draft, for_mention), clock=clock, policy=PublishPolicy.from_settings(settings),
+    return Runner(db, kinds(posts, for_draft, for_mention, settings=settings), clock=clock,
+                  policy=PublishPolicy.from_settings(settings),
                   worker_id=WORKER_ID, max_sleep=max_sleep(settings))
 
 

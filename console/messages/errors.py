@@ -51,6 +51,7 @@ CODES = {
     "malformed_payload": "Réponse illisible de la plateforme",
     "budget_exceeded": "Budget mensuel X atteint",
     "integrity_broken": "Intégrité du journal d'audit rompue : prévenir le service juridique",
+    "not_sent": "Message non parti ; nouvel essai automatique",
 }
 
 # Codes whose English message is an operator's diagnostic (a setting, a path, a platform's answer): shown after
@@ -310,6 +311,35 @@ REASONS = {
     # --- reports (services/reports) ---
     "report_period_empty": "La période du rapport doit finir après son début.",
     "report_format_unknown": "Format de rapport inconnu : « {format} » (pdf, html ou csv).",
+    # --- integrations: e-mail, back office, outgoing webhooks (services/integrations) ---
+    "integration_message_unknown": "Message introuvable dans la file d'envoi.",
+    "integration_not_to_verify": "Ce message n'est pas « à vérifier ».",
+    "smtp_unset": "Aucun serveur d'e-mail configuré (PARVIS_SMTP_HOST).",
+    "smtp_unreachable": "Serveur d'e-mail injoignable ; nouvel essai automatique.",
+    "smtp_auth_failed": "Le serveur d'e-mail a refusé l'identifiant ou le mot de passe (PARVIS_SMTP_USER).",
+    "smtp_temporary": "Le serveur d'e-mail refuse temporairement ; nouvel essai automatique.",
+    "smtp_refused": "Le serveur d'e-mail a refusé le message.",
+    "notice_unknown": "Notification inconnue : « {given} ».",
+    "webhook_endpoint_unknown": "Destination de webhook introuvable.",
+    "webhook_url_invalid": "Adresse de webhook invalide : elle doit commencer par https:// (ou http://).",
+    "webhook_events_invalid": "Choisissez au moins un événement parmi ceux proposés.",
+    "webhook_endpoint_off": "Destination de webhook désactivée : l'événement n'est pas envoyé.",
+    "webhook_unreachable": "Destination de webhook injoignable ; nouvel essai automatique.",
+    "webhook_retry": "La destination du webhook est momentanément indisponible ; nouvel essai automatique.",
+    "webhook_refused": "La destination du webhook a refusé l'événement.",
+    "open311_unset": "Aucun back-office configuré (PARVIS_OPEN311_ENDPOINT).",
+    "open311_forbidden": "Le back-office a refusé la clé d'API (PARVIS_OPEN311_API_KEY).",
+    "open311_rate_limited": "Le back-office limite les appels ; nouvel essai automatique.",
+    "open311_refused": "Le back-office a refusé la demande.",
+    "open311_unavailable": "Back-office momentanément indisponible.",
+    "open311_unreadable": "Réponse illisible du back-office.",
+    "open311_unreachable": "Back-office injoignable ; nouvel essai automatique.",
+    "open311_tag_empty": "Indiquez une étiquette.",
+    "open311_service_unknown": "Aucun service du back-office n'est associé aux étiquettes de ce message : "
+                               "choisissez-en un.",
+    "open311_location_needed": "Le message n'indique pas de lieu : saisissez une adresse.",
+    "open311_duplicate": "Cette demande est déjà en file d'envoi.",
+    "service_request_unknown": "Demande au back-office introuvable.",
     # --- console: forms and commands (console/) ---
     "hold_mention_id_required": "Donnez l'identifiant Parvis du message reçu (ex. x:1790012).",
     "date_and_time_required": "Indiquez une date et une heure.",

@@ -70,3 +70,32 @@ REALTIME_STATE_LABELS = {"connected": "🟢 connecté", "connecting": "⏳ conne
                          "reconnecting": "🟠 reconnexion en cours", "stopped": "⏹️ arrêté (worker arrêté)",
                          "receiving": "🟢 reçoit des événements"}
 REALTIME_FALLBACK = "Flux coupé : la relève périodique prend le relais jusqu'à la reconnexion."
+# --- integrations (services/integrations, issue #19) ---
+EMAIL_NOTICE_LABELS = {
+    "approval": "Un élément attend mon approbation",
+    "crisis": "Un pic de crise commence (liste d'astreinte)",
+    "promise": "Une promesse de réponse va être dépassée (messages qui me sont assignés)",
+    "weekly": "Le rapport hebdomadaire (PDF)",
+}
+OUTBOX_STATE_LABELS = {
+    "pending": "en attente",
+    "sending": "en cours d'envoi",
+    "done": "envoyé",
+    "failed": "échec",
+    "to_verify": "à vérifier",
+    "cancelled": "annulé",
+}
+SERVICE_REQUEST_LABELS = {
+    "pending": "en attente d'envoi",
+    "sent": "transmis",
+    "in_progress": "en cours",
+    "resolved": "résolu",
+    "failed": "échec de l'envoi",
+}
+WEBHOOK_EVENT_LABELS = {
+    "mention.urgent": "Nouveau message urgent",
+    "mention.status_changed": "Changement de statut",
+    "reply.sent": "Réponse envoyée",
+    "post.published": "Publication publiée",
+}
+CHANNEL_LABELS = {"email": "E-mail", "open311": "Back-office", "webhook": "Webhook"}

@@ -89,6 +89,19 @@ from core.audit.events_inbox import (
     TagAdded,
     TagRemoved,
 )
+from core.audit.events_integrations import (
+    IntegrationFailed,
+    IntegrationQueued,
+    IntegrationRetry,
+    IntegrationSending,
+    IntegrationSent,
+    IntegrationToVerify,
+    IntegrationVerified,
+    NoticePreferenceChanged,
+    ServiceMappingChanged,
+    ServiceRequestStatusChanged,
+    WebhookEndpointChanged,
+)
 from core.audit.events_moderation import (
     AuthorBanned,
     AuthorMarked,

@@ -26,6 +26,7 @@ from core.migrations.connectors import m003_connectors_and_worker, m005_sync_req
 from core.migrations.dashboard import m060_dashboard_rollups, m061_dashboard_responses, m062_batch_dashboard_insert
 from core.migrations.editorial import m020_charters, m022_saved_replies, m023_draft_review
 from core.migrations.erasable_texts import m036_erasable_audit_texts
+from core.migrations.integrations import m120_integrations
 from core.migrations.mentions import (
     m001_mentions,
     m006_bulk_fts_insert,
@@ -76,6 +77,7 @@ MIGRATIONS = [
     m025_sign_in_hardening,  # issue #15: SSO subject binding, sign-in throttling
     m090_moderation_acts,  # one outbox: moderation acts recorded before the platform call (decision 0051)
     m110_webhook_events,  # issue #19: pushed webhook events (inbox of events) and live streams' state
+    m120_integrations,  # issue #19: e-mail, Open311 and outgoing webhooks through the outbox (decision 0120)
 ]
 
 migrations = Migrations(MIGRATION_SET)

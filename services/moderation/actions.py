@@ -30,6 +30,8 @@ from core.repo import moderation_actions as moderation_actions_repo
 from moderation import legal
 from services.accounts.permissions import Action, can, require
 from services.connections import assembly
+from services.integrations import kind as integrations_kind
+from services.integrations import notices
 from services.moderation import acts
 from services.moderation.acts import can_do, platform_call
 from services.moderation.queue import is_unlawful, municipal_services
@@ -242,7 +244,9 @@ def escalate(db: Database, uid: str, to: str, note: str, *, actor: Agent, now: d
 
 def forward(db: Database, settings: Settings, uid: str, service: str, *, actor: Agent, now: datetime,
             note: str = "") -> str:
-    """Record that an urgent report was forwarded to a municipal service; return the service's e-mail address."""
+    """Forward an urgent report to a municipal service: recorded, and, when e-mail is configured, the report is
+    e-mailed to the service's address through the outbox (services/integrations/notices.py: the message, its
+    link, photos as links, the location if known, the agent, a reference); return the service's address."""
     require(actor, Action.MODERATE)
     services = municipal_services(settings)
     if service not in services:
@@ -255,6 +259,11 @@ def forward(db: Database, settings: Settings, uid: str, service: str, *, actor: 
         audit.record(db, audit.ForwardedToService(actor=actor.email, role=actor.role, subject=uid, service=service,
                                                   email=email, note=_note(note, required=False)), at=now)
         _decide(db, uid, "forward", ground=None, detail=f"{service} <{email}>", actor=actor, now=now)
+        decision = moderation_actions_repo.decisions_for(db, uid)[-1].id
+        message = notices.queue_forward(db, settings, uid, service, email, agent=actor,
+                                        note=_note(note, required=False), now=now, decision_id=decision)
+    if message is not None:
+        integrations_kind.send_soon(db, settings, message, agent=actor, now=now)
     return email
 
 

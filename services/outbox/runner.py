@@ -19,6 +19,7 @@ from sqlite_utils import Database
 
 from connectors.base import Connector
 from core.clock import Clock, utcnow
+from core.config import Settings
 from core.models import Draft, Mention
 from core.repo import leases as lease_repo
 from services.moderation.acts import ActReport, ModerationKind
@@ -62,9 +63,17 @@ class PassReport:
 
 def kinds(post_connectors: Mapping[str, Connector], reply_connector: Callable[[Draft], Connector | None],
           act_connector: Callable[[Mention], Connector | None], *,
-          check: CharterCheck | None = charter_check) -> list[OutboxKind]:
-    """The registry of kinds the worker runs: posts, scheduled replies, moderation acts (in that order)."""
-    return [PostKind(post_connectors, check=check), ReplyKind(reply_connector), ModerationKind(act_connector)]
+          check: CharterCheck | None = charter_check, settings: Settings | None = None) -> list[OutboxKind]:
+    """The registry of kinds the worker runs: posts, scheduled replies, moderation acts (in that order), then,
+    given the settings, the integrations' e-mails, Open311 service requests and webhook deliveries (decision
+    0120, services/integrations)."""
+    listed: list[OutboxKind] = [PostKind(post_connectors, check=check), ReplyKind(reply_connector),
+                                ModerationKind(act_connector)]
+    if settings is not None:
+        from services.integrations import kinds as integration_kinds
+
+        listed += integration_kinds(settings)
+    return listed
 
 
 class Runner:

@@ -19,7 +19,7 @@ from core.settings_schema import markdown_table
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_MODULES = {"core/config.py", "core/settings_schema.py", "core/settings_platforms.py",
-                    "core/settings_fields.py"}
+                    "core/settings_fields.py", "core/settings_integrations.py"}
 KEY_AT_START = re.compile(r"^PARVIS_[A-Z0-9_]*")
 
 

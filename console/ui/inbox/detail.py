@@ -6,6 +6,7 @@ import streamlit as st
 
 from console.messages import SENTIMENT_LABELS, STATUS_LABELS
 from console.ui import components, deps, page
+from console.ui.integrations import inbox as integrations_view
 from core.clock import format_paris
 from core.errors import ParvisError
 from core.models import Agent
@@ -90,6 +91,7 @@ def detail_pane(uid: str, agent: Agent, agents: list[Agent]) -> None:
                      args=(uid, agent, f"sentiment_{uid}"))
         c2.text_input("Ajouter une étiquette", key=f"tag_{uid}", on_change=_tag, args=(uid, agent, f"tag_{uid}"),
                       placeholder="voirie, propreté…")
+        integrations_view.back_office(item, agent)  # the back office's requests (issue #19)
         reply_box = st.container()
         from console.ui.inbox import composer as reply_composer  # composer lives with the editorial workflow
 

@@ -7,6 +7,7 @@ from sqlite_utils import Database
 
 from console.messages.labels import REALTIME_CHANNEL_LABELS, REALTIME_FALLBACK, REALTIME_STATE_LABELS
 from console.ui import deps, page
+from console.ui.integrations import connexions as integrations_view
 from core.clock import format_paris
 from core.errors import SessionExpired
 from core.settings_schema import MediaSettings
@@ -81,3 +82,5 @@ if live:
                 st.caption(REALTIME_FALLBACK)
                 if ch.detail:
                     st.text(f"Dernière erreur : {ch.detail}")
+
+integrations_view.section(ctx.agent)  # e-mail notices, messages to verify, webhooks, back office
