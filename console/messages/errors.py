@@ -240,6 +240,11 @@ REASONS = {
     "municipal_service_unknown": "Service municipal inconnu : « {service} » (services connus : {known}).",
     "municipal_services_unset": "Aucun service municipal n'est configuré (PARVIS_MUNICIPAL_SERVICES est vide).",
     "dismiss_reason_unknown": "Motif de classement inconnu : « {given} ».",
+    "bulk_nothing_selected": "Aucun message sélectionné.",
+    "bulk_too_many": "Au plus {max} messages à la fois : affinez le filtre.",
+    "risk_kind_unknown": "Type de risque inconnu : {kinds}.",
+    "mark_filter_unknown": "Filtre de marque d'auteur inconnu : « {mark} ».",
+    "age_negative": "L'ancienneté doit être positive.",
     # --- moderation acts through the outbox (services/moderation/acts.py, decision 0051) ---
     "moderation_act_in_flight": "Une action de modération sur ce message (ou cet auteur) est déjà en cours d'envoi "
                                 "à la plateforme : attendez son résultat.",
