@@ -27,7 +27,10 @@ def _first_page() -> None:
 
 def filter_widgets(by_kind: dict[str, int]) -> moderation_queue.QueueFilter:
     """The filter bar; any change goes back to page 1. ``by_kind``: how many items carry each kind."""
-    with st.expander("Filtres et recherche", expanded=True):
+    ss = st.session_state
+    active = any(ss.get(k) for k in ("moderation_kinds", "moderation_platforms", "moderation_age", "moderation_search")
+                 ) or ss.get("moderation_mark", "any") != "any"
+    with st.expander("Filtres et recherche" + (" (actifs)" if active else ""), expanded=active):
         c1, c2, c3 = st.columns([3, 2, 2])
         kinds = c1.multiselect(
             "Type de risque", list(RISK_LABELS), key="moderation_kinds", on_change=_first_page,
@@ -45,11 +48,14 @@ def filter_widgets(by_kind: dict[str, int]) -> moderation_queue.QueueFilter:
                                         mark=mark, search=search)
 
 
-def page_number(pages: int) -> int:
-    """The page picker (1-based in the UI); return the page index from 0."""
+def page_number(pages: int, matching: int) -> int:
+    """The count and the page picker (1-based in the UI) on one line; return the page index from 0."""
     current = min(max(1, int(st.session_state.get(PAGE_KEY, 1))), pages)
     st.session_state[PAGE_KEY] = current
-    st.number_input(f"Page (sur {pages})", min_value=1, max_value=pages, step=1, key=PAGE_KEY)
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    left.caption(f"{matching} message(s) correspondent · page {current} sur {pages}")
+    right.number_input(f"Page (sur {pages})", min_value=1, max_value=pages, step=1, key=PAGE_KEY,
+                       label_visibility="collapsed")
     return current - 1
 
 
@@ -71,8 +77,9 @@ def _done(n: int) -> str:
 def bulk_bar(filt: moderation_queue.QueueFilter, matching: int, agent: Agent, settings: Settings) -> None:
     """Dismiss with one reason: the ticked items, or every item matching the filter."""
     picked = selected_uids()
-    with st.container(border=True):
-        st.markdown("**Action groupée** : classer sans suite avec un seul motif (chaque message est audité).")
+    with st.expander(f"Action groupée : classer sans suite avec un seul motif ({len(picked)} sélectionné(s))",
+                     expanded=bool(picked)):
+        st.caption("Chaque message est audité comme s'il était classé seul.")
         c1, c2 = st.columns([3, 2])
         scope = c1.radio("Messages concernés", ["picked", "filter"], key="moderation_bulk_scope", horizontal=True,
                          format_func=lambda s: (f"Sélectionnés ({len(picked)})" if s == "picked"

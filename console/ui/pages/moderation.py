@@ -97,10 +97,9 @@ st.subheader("File de modération")
 st.caption(moderation_queue.RANKING_RULE_FR)
 filt = filters.filter_widgets(everything.by_kind)
 matching = page.load(lambda db: moderation_queue.queue_count(db, threshold, now, filt))
-page_index = filters.page_number(max(1, -(-matching // SHOWN)))
+page_index = filters.page_number(max(1, -(-matching // SHOWN)), matching)
 result = page.load(lambda db: moderation_queue.queue_page(db, threshold, now, filt, page=page_index,
                                                           page_size=SHOWN, target=target))
-st.caption(f"{result.total} message(s) correspondent · page {page_index + 1} sur {result.pages}")
 if can(agent, Action.MODERATE) and result.total:
     filters.bulk_bar(filt, result.total, agent, settings)
 if not result.items:
