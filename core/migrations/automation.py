@@ -1,4 +1,5 @@
-"""Migrations of the automation rules (issue #17): rules, their runs on mentions."""
+"""Migrations of issue #17: automation rules and their runs (m150), the risk-score index of the moderation queue
+(m151)."""
 
 from __future__ import annotations
 
@@ -39,3 +40,9 @@ def m150_automation_rules(db: Database) -> None:
         floor REAL NOT NULL
     );
     """)
+
+
+def m151_mentions_risk_index(db: Database) -> None:
+    """The moderation queue reads mentions by risk score (``risk_score >= threshold``, issue #17): an index, so that
+    its exact counts and filters read the few risky rows, not the whole table."""
+    db.executescript("CREATE INDEX IF NOT EXISTS idx_mentions_risk ON mentions (risk_score);")
