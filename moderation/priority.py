@@ -7,7 +7,12 @@
   (``PARVIS_RESPONSE_TARGET_H``, default 4 h), 1 at twice the target;
 - A = author's reach = min(log10(1 + followers) / 6, 1) — 1 from a million followers.
 Risk dominates on purpose: a threat or an urgent safety report outranks any benign message, however old.
-Documented in docs/moderation.md.
+
+Severe items — a flag ``threat``, ``self_harm`` or ``personal_data`` scored >= 0.5 — are lifted into the top band:
+``priority = 90 + value / 10`` (90-100), so that a threat, a resident in distress or a phone number exposed in a
+comment is not buried under a flood of reports of one known incident (a storm) in the inbox. The moderation queue
+orders severe items first outright (core/repo/moderation_queue.py). Documented in docs/moderation.md and
+docs/moderation-queue.md.
 """
 
 from __future__ import annotations
@@ -16,10 +21,19 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from core.models import OPEN_STATUSES, InboxItem
 
 DEFAULT_TARGET_H = 4.0
+SEVERE_KINDS = ("threat", "self_harm", "personal_data")  # same as core/repo/moderation_queue.SEVERE_KINDS
+SEVERE_MIN_SCORE = 0.5
+SEVERE_FLOOR = 90.0
+
+
+def is_severe(flags: Iterable[dict[str, Any]]) -> bool:
+    """Whether the flags hold a threat, self-harm or personal data scored >= SEVERE_MIN_SCORE."""
+    return any(f.get("kind") in SEVERE_KINDS and float(f.get("score", 0) or 0) >= SEVERE_MIN_SCORE for f in flags)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,11 +68,15 @@ def negativity(label: str | None, confidence: float | None) -> float:
 
 
 def priority(*, risk: float, p_negative: float, created_at: datetime, now: datetime, followers: int | None,
-             target_h: float = DEFAULT_TARGET_H, weights: PriorityWeights = PriorityWeights()) -> float:
-    """The formula of the module docstring, rounded to 0.01."""
+             target_h: float = DEFAULT_TARGET_H, weights: PriorityWeights = PriorityWeights(),
+             severe: bool = False) -> float:
+    """The formula of the module docstring, rounded to 0.01 (``severe``: lifted into the 90-100 band)."""
     value = (weights.risk * risk + weights.negativity * p_negative
              + weights.waiting * waiting_pressure(created_at, now, target_h) + weights.reach * reach(followers))
-    return round(100.0 * min(1.0, max(0.0, value)), 2)
+    out = 100.0 * min(1.0, max(0.0, value))
+    if severe:
+        out = SEVERE_FLOOR + out * (100.0 - SEVERE_FLOOR) / 100.0
+    return round(out, 2)
 
 
 def reprioritize(items: Iterable[InboxItem], now: datetime, *, target_h: float = DEFAULT_TARGET_H,
@@ -74,7 +92,7 @@ def reprioritize(items: Iterable[InboxItem], now: datetime, *, target_h: float =
             continue
         value = priority(risk=item.risk_score, p_negative=negativity(item.sentiment, item.sentiment_confidence),
                          created_at=item.mention.created_at, now=now, followers=item.mention.author.followers,
-                         target_h=target_h, weights=weights)
+                         target_h=target_h, weights=weights, severe=is_severe(item.risk_flags))
         if abs(value - item.priority) >= min_change:
             changed.append((item.uid, value))
     return changed

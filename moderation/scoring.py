@@ -79,7 +79,8 @@ class Moderator:
             risk = risk_score(flags)
             value = prio.priority(risk=risk, p_negative=sent.probabilities.get("negative", 0.0),
                                   created_at=mention.created_at, now=now, followers=mention.author.followers,
-                                  target_h=self.response_target_h, weights=self.weights)
+                                  target_h=self.response_target_h, weights=self.weights,
+                                  severe=prio.is_severe(f.as_dict() for f in flags))
             out.append(Scores(sentiment=sent.label, sentiment_confidence=sent.confidence, risk_score=round(risk, 4),
                               risk_flags=tuple(f.as_dict() for f in flags), priority=value, model_version=version))
         return out

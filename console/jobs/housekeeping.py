@@ -14,6 +14,7 @@ from core.db import open_db, write_transaction
 from core.repo import moderation as moderation_repo
 from services.archive import retention
 from services.connections import assembly
+from services.moderation import automation
 
 WORKER_NAME = "worker"
 PURGE_JOB = "retention-purge"
@@ -41,6 +42,7 @@ def reprioritize_job(settings: Settings, *, clock: Clock = utcnow) -> Callable[[
         try:
             items = repo.list_inbox(db, repo.InboxQuery(order="oldest", limit=5_000))
             changes = assembly.moderator(settings).reprioritize(items, clock())
+            changes = automation.respect_priority_floors(db, changes)  # a rule's priority stays (issue #17)
             with write_transaction(db):
                 moderation_repo.update_priorities(db, changes)
         finally:

@@ -11,6 +11,7 @@ from core.clock import Clock, utcnow
 from core.config import Settings
 from core.db import open_db, write_transaction
 from services.connections.ingest import ScoreFn, sync_connector
+from services.moderation import automation
 
 SyncFn = Callable[..., object]  # services.connections.ingest.sync_connector's signature
 
@@ -22,6 +23,7 @@ def sync_job(settings: Settings, connector: Connector, *, clock: Clock = utcnow,
         db = open_db(settings.db_path)
         try:
             sync(db, connector, now=clock(), score=score)
+            automation.apply_rules_safely(db, settings, now=clock())  # at ingest (issue #17)
         finally:
             db.close()
     return guarded(f"sync:{connector.name}", run)

@@ -241,6 +241,22 @@ REASONS = {
     "municipal_service_unknown": "Service municipal inconnu : « {service} » (services connus : {known}).",
     "municipal_services_unset": "Aucun service municipal n'est configuré (PARVIS_MUNICIPAL_SERVICES est vide).",
     "dismiss_reason_unknown": "Motif de classement inconnu : « {given} ».",
+    "bulk_nothing_selected": "Aucun message sélectionné.",
+    "automation_condition_invalid": "Condition de règle invalide ({key}).",
+    "automation_too_many_keywords": "Au plus {max} mots-clés par règle.",
+    "automation_no_condition": "Une règle a besoin d'au moins une condition.",
+    "automation_action_invalid": "Action de règle invalide ({key}).",
+    "automation_no_action": "Une règle a besoin d'au moins une action.",
+    "automation_assignee_invalid": "{email} ne peut pas recevoir de messages : choisissez un membre de l'équipe "
+                                   "qui traite la boîte de réception.",
+    "automation_name_invalid": "Donnez un nom à la règle (120 caractères au plus).",
+    "automation_not_tried": "Essayez d'abord la règle sur les {days} derniers jours (« ce qu'elle aurait fait ») "
+                            "avant de l'activer.",
+    "automation_rule_unknown": "Règle n° {rule_id} introuvable.",
+    "bulk_too_many": "Au plus {max} messages à la fois : affinez le filtre.",
+    "risk_kind_unknown": "Type de risque inconnu : {kinds}.",
+    "mark_filter_unknown": "Filtre de marque d'auteur inconnu : « {mark} ».",
+    "age_negative": "L'ancienneté doit être positive.",
     # --- moderation acts through the outbox (services/moderation/acts.py, decision 0051) ---
     "moderation_act_in_flight": "Une action de modération sur ce message (ou cet auteur) est déjà en cours d'envoi "
                                 "à la plateforme : attendez son résultat.",

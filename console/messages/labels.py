@@ -29,6 +29,17 @@ ROLE_LABELS = {
 
 SENTIMENT_LABELS = {"negative": "négatif", "neutral": "neutre", "positive": "positif"}
 
+# Risk kinds (moderation/risk.KINDS), as shown in the inbox, the moderation queue and the filters.
+RISK_LABELS = {
+    "threat": "Menace", "self_harm": "Détresse", "personal_data": "Donnée personnelle", "hate": "Haine",
+    "harassment": "Harcèlement", "insult": "Insulte", "urgent": "Urgence (sécurité)", "spam": "Spam",
+}
+# The same, one short word each, for the compact risk column of the lists (with a sign that needs no colour).
+RISK_SHORT_LABELS = {
+    "threat": "⚠ menace", "self_harm": "⚠ détresse", "personal_data": "⚠ donnée perso", "hate": "haine",
+    "harassment": "harcèlement", "insult": "insulte", "urgent": "urgence", "spam": "spam",
+}
+
 # What a role may do (services.accounts.permissions.Action), as the end of "ne permet pas de ...".
 ACTION_LABELS = {
     "inbox.read": "consulter la boîte de réception", "inbox.triage": "traiter les messages",
@@ -45,6 +56,7 @@ ACTION_LABELS = {
     "moderation.read": "consulter la file de modération",
     "moderation.act": "modérer les messages", "moderation.confirm": "confirmer la modération d'un élu",
     "moderation.unmark_elected": "retirer la marque d'élu d'un auteur",
+    "automation.manage": "gérer les règles automatiques",
 }
 
 # Steps of the approval workflow (editorial.workflow.Action), as the end of "Impossible ...".

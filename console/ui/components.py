@@ -6,7 +6,7 @@ import re
 
 import streamlit as st
 
-from console.messages import PLATFORM_LABELS, SENTIMENT_LABELS, STATUS_LABELS
+from console.messages import PLATFORM_LABELS, RISK_SHORT_LABELS, SENTIMENT_LABELS, STATUS_LABELS
 from core.clock import format_paris
 from core.models import InboxItem
 
@@ -26,9 +26,39 @@ def resident_text(text: str) -> None:
     st.text(text)
 
 
+RISK_ORDER = tuple(RISK_SHORT_LABELS)  # severe kinds first: the order of the compact risk column
+
+
 def risk_summary(item: InboxItem) -> str:
-    """Short French summary of an item's risk flags, e.g. "menace, données perso"."""
-    return ", ".join(sorted({str(f.get("label") or f.get("kind", "")) for f in item.risk_flags if f})) or ""
+    """Compact French summary of an item's risk flags, severe kinds first, e.g. "⚠ menace, urgence" (never a raw
+    code such as ``threat``; an unknown kind is shown as « autre »)."""
+    kinds = {str(f.get("kind", "")) for f in item.risk_flags if f}
+    known = [RISK_SHORT_LABELS[k] for k in RISK_ORDER if k in kinds]
+    return ", ".join(known + (["autre"] if kinds - set(RISK_SHORT_LABELS) else []))
+
+
+MARK_OPEN, MARK_CLOSE = "⟦", "⟧"
+
+
+def marked_text(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with each flagged span (start, end) wrapped in ⟦ ⟧, overlapping spans merged; plain text, to be
+    shown with st.text (never as Markdown or HTML)."""
+    merged: list[list[int]] = []
+    for start, end in sorted(s for s in spans if 0 <= s[0] < s[1] <= len(text)):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    out, last = [], 0
+    for start, end in merged:
+        out += [text[last:start], MARK_OPEN, text[start:end], MARK_CLOSE]
+        last = end
+    return "".join([*out, text[last:]])
+
+
+def resident_text_marked(text: str, spans: list[tuple[int, int]]) -> None:
+    """A resident's message verbatim with the flagged passages between ⟦ ⟧ (st.text: no Markdown, no HTML)."""
+    st.text(marked_text(text, spans))
 
 
 def item_header(item: InboxItem) -> str:

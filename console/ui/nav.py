@@ -30,6 +30,9 @@ def pages_for(agent: Agent | None) -> list[st.Page]:
     if agent is not None and can(agent, Action.MODERATION_READ):  # issue 4: moderation
         pages.append(st.Page("console/ui/pages/moderation.py", title="Modération", icon=":material/shield:",
                              url_path="moderation"))
+    if agent is not None and can(agent, Action.AUTOMATION_MANAGE):  # issue 17: automation rules
+        pages.append(st.Page("console/ui/pages/rules.py", title="Règles", icon=":material/rule:",
+                             url_path="regles"))
     if agent is not None and can(agent, Action.AUDIT_READ):  # issue 7: legal archive and audit trail
         pages.append(st.Page("console/ui/pages/audit.py", title="Audit et archives", icon=":material/gavel:",
                              url_path="audit"))

@@ -205,3 +205,43 @@ class ModerationActVerified(AuditEvent):
     action: str
     done: bool
     via: str = "person"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AutomationRuleSaved(AuditEvent):
+    """An automation rule was created or changed (a change switches it off: it must be tried again)."""
+
+    name: ClassVar[str] = "automation-rule-saved"
+    rule_id: int
+    rule_name: str
+    conditions: str  # JSON
+    actions: str  # JSON
+
+
+@dataclass(frozen=True, kw_only=True)
+class AutomationRuleTried(AuditEvent):
+    """A rule was tried on the last days of messages (« ce qu'elle aurait fait »)."""
+
+    name: ClassVar[str] = "automation-rule-tried"
+    rule_id: int
+    days: int
+    matches: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AutomationRuleSwitched(AuditEvent):
+    """A rule was switched on or off."""
+
+    name: ClassVar[str] = "automation-rule-switched"
+    rule_id: int
+    enabled: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class AutomationApplied(AuditEvent):
+    """A switched-on rule acted on a mention: ``actor`` is who switched it on, ``rule_id`` the rule."""
+
+    name: ClassVar[str] = "automation-applied"
+    rule_id: int
+    rule_name: str
+    actions: tuple[str, ...]

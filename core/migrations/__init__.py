@@ -22,6 +22,7 @@ from sqlite_utils.migrations import Migrations
 from core.migrations.agents import m002_agents_and_work, m021_sessions, m025_sign_in_hardening
 from core.migrations.archive import m030_legal_archive, m031_legal_holds_retention_rgpd
 from core.migrations.audit import m004_audit_log
+from core.migrations.automation import m150_automation_rules, m151_mentions_risk_index
 from core.migrations.connectors import m003_connectors_and_worker, m005_sync_requests
 from core.migrations.dashboard import m060_dashboard_rollups, m061_dashboard_responses, m062_batch_dashboard_insert
 from core.migrations.editorial import m020_charters, m022_saved_replies, m023_draft_review
@@ -78,6 +79,8 @@ MIGRATIONS = [
     m090_moderation_acts,  # one outbox: moderation acts recorded before the platform call (decision 0051)
     m110_webhook_events,  # issue #19: pushed webhook events (inbox of events) and live streams' state
     m120_integrations,  # issue #19: e-mail, Open311 and outgoing webhooks through the outbox (decision 0120)
+    m150_automation_rules,  # issue #17: automation rules and their runs
+    m151_mentions_risk_index,  # issue #17: the moderation queue reads by risk score
 ]
 
 migrations = Migrations(MIGRATION_SET)

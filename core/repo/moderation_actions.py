@@ -78,6 +78,18 @@ def decided_uids(db: Database) -> set[str]:
     return {r[0] for r in db.execute("SELECT DISTINCT mention_uid FROM moderation_decisions").fetchall()}
 
 
+def finally_decided(db: Database, uids: list[str]) -> set[str]:
+    """Which of ``uids`` already have a final decision (hide, delete, ban, spam, dismiss)."""
+    out: set[str] = set()
+    for i in range(0, len(uids), 500):
+        chunk = uids[i:i + 500]
+        rows = db.execute(f"SELECT DISTINCT mention_uid FROM moderation_decisions WHERE mention_uid IN "
+                          f"({','.join('?' * len(chunk))}) AND action IN ('hide', 'delete', 'ban', 'spam', "
+                          "'dismiss')", chunk).fetchall()
+        out.update(r[0] for r in rows)
+    return out
+
+
 def decisions_since(db: Database, since: datetime) -> list[Decision]:
     """Decisions taken since ``since`` (for the time-to-action report), oldest first."""
     rows = db.execute(f"SELECT {_DECISION_COLS} FROM moderation_decisions WHERE decided_at >= ? ORDER BY id",

@@ -47,6 +47,7 @@ class Action(enum.StrEnum):
     MODERATE = "moderation.act"  # hide/unhide, spam, escalate, forward, dismiss, mark authors (issue #4)
     MODERATE_CONFIRM = "moderation.confirm"  # confirm hiding/banning an elected official (issue #4)
     UNMARK_ELECTED = "moderation.unmark_elected"  # take the elected-official mark off an author
+    AUTOMATION_MANAGE = "automation.manage"  # write, try, switch on and off the automation rules (issue #17)
 
 
 A = Action
@@ -57,10 +58,11 @@ MATRIX: dict[Role, frozenset[Action]] = {
     Role.DIRECTOR: frozenset(_READ | {A.INBOX_TRIAGE, A.REPLY_COMPOSE, A.REPLY_APPROVE, A.POST_CREATE,
                                       A.POST_EDIT_ANY, A.POST_APPROVE, A.CHARTER_EDIT, A.SAVED_REPLY_USE,
                                       A.SAVED_REPLY_EDIT, A.SIGNATURE_SET, A.SYNC_REQUEST, A.AUDIT_READ,
-                                      A.MODERATION_READ, A.MODERATE, A.MODERATE_CONFIRM, A.UNMARK_ELECTED}),
+                                      A.MODERATION_READ, A.MODERATE, A.MODERATE_CONFIRM, A.UNMARK_ELECTED,
+                                      A.AUTOMATION_MANAGE}),
     Role.LEGAL: frozenset(_READ | {A.AUDIT_READ, A.AUDIT_EXPORT, A.RGPD_ANSWER, A.LEGAL_HOLD, A.MODERATION_READ}),
     Role.ADMIN: frozenset(_READ | {A.USERS_MANAGE, A.ROLES_CHANGE, A.CONNECTORS_MANAGE, A.SYNC_REQUEST,
-                                   A.AUDIT_READ}),
+                                   A.AUDIT_READ, A.AUTOMATION_MANAGE}),
 }
 
 # What each action lets a person do, in English, for docs/security.md (:func:`matrix_table`).
@@ -89,6 +91,7 @@ DESCRIPTIONS: dict[Action, str] = {
     A.MODERATE: "hide, delete, ban (not an elected official), spam, escalate, mark authors",
     A.MODERATE_CONFIRM: "hide, delete or ban an elected official's message; confirm or refuse such requests",
     A.UNMARK_ELECTED: "take the elected-official mark off an author",
+    A.AUTOMATION_MANAGE: "write, try and switch on or off the automation rules (a hiding rule: only with moderation)",
 }
 _COLUMNS = (Role.COMMUNITY_MANAGER, Role.DIRECTOR, Role.LEGAL, Role.ADMIN)
 _LEGAL_ONLY = frozenset(a for a in Action if [r for r in MATRIX if a in MATRIX[r]] == [Role.LEGAL])

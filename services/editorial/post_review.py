@@ -64,6 +64,31 @@ def charter_review(db: Database, post: Post, now: datetime, check: CharterCheck 
     return version, records, tuple(dict.fromkeys(warnings))
 
 
+RESERVE_CODES = frozenset({"reserve_bilan", "reserve_candidate", "reserve_theme", "reserve_blackout"})
+
+
+def post_findings(db: Database, post: Post, now: datetime, check: CharterCheck = charter_check
+                  ) -> list[dict[str, Any]]:
+    """The charter findings of every account's text of ``post`` at ``now`` (never raises on a blocking one): what
+    the author sees in the Calendrier and the director before approving — a réserve finding first (issue #17)."""
+    records: list[dict[str, Any]] = []
+    for target in post.targets:
+        result = check(db, text_for(post, target.account, target.platform), target.platform, post.media, now)
+        records.extend({**r, "account": target.account} for r in result.records())
+    return sorted(records, key=lambda r: r.get("code") not in RESERVE_CODES)
+
+
+def preview_findings(db: Database, text: str, platforms: Sequence[Any], now: datetime,
+                     check: CharterCheck = charter_check) -> list[dict[str, Any]]:
+    """The charter findings of a text not saved yet, for each platform chosen (the new-post form), réserve
+    findings first; the same finding on several platforms is listed once."""
+    seen: dict[tuple[str, int, int], dict[str, Any]] = {}
+    for platform in dict.fromkeys(platforms):
+        for r in check(db, text, platform, (), now).records():
+            seen.setdefault((str(r.get("code")), int(r.get("start") or 0), int(r.get("end") or 0)), r)
+    return sorted(seen.values(), key=lambda r: r.get("code") not in RESERVE_CODES)
+
+
 def submit_post(db: Database, agent: Agent, post_id: int, *, now: datetime,
                 check: CharterCheck = charter_check) -> Post:
     """Send a draft to approval after the charter check of every account's text (a blocking finding refuses)."""

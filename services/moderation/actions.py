@@ -34,15 +34,15 @@ from services.integrations import kind as integrations_kind
 from services.integrations import notices
 from services.moderation import acts
 from services.moderation.acts import can_do, platform_call
-from services.moderation.queue import is_unlawful, municipal_services
+from services.moderation.queue import QueueFilter, is_unlawful, matching_uids, municipal_services, threshold
 from services.outbox.engine import Hook, classify
 
 ESCALATION_TARGETS = {"director": "Direction de la communication", "legal": "Service juridique"}
 MAX_NOTE_LEN = 2_000
 SENT_NOT_RECORDED = "act_sent_not_recorded"  # Outcome.notice: the sentence is in console/messages/notices.py
-__all__ = ["ESCALATION_TARGETS", "MAX_NOTE_LEN", "Outcome", "act", "can_do", "confirm_request", "correct_sentiment",
-           "dismiss", "escalate", "finish_records", "forward", "hide", "mark_author", "mark_spam", "platform_call",
-           "refuse_request", "restrict", "unhide", "verify_act"]
+__all__ = ["ESCALATION_TARGETS", "MAX_BULK", "MAX_NOTE_LEN", "Outcome", "act", "can_do", "confirm_request",
+           "correct_sentiment", "dismiss", "dismiss_many", "dismiss_matching", "escalate", "finish_records", "forward",
+           "hide", "mark_author", "mark_spam", "platform_call", "refuse_request", "restrict", "unhide", "verify_act"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -274,9 +274,50 @@ def dismiss(db: Database, uid: str, reason: str, *, actor: Agent, now: datetime)
         raise ValidationError(f"dismiss reason must be one of {', '.join(legal.DISMISS_REASONS_FR)}",
                               reason="dismiss_reason_unknown", given=reason)
     with write_transaction(db):
-        repo.get_item(db, uid)
-        audit.record(db, audit.Dismissed(actor=actor.email, role=actor.role, subject=uid, reason=reason), at=now)
-        _decide(db, uid, "dismiss", ground=None, detail=reason, actor=actor, now=now)
+        _dismiss_one(db, uid, reason, actor=actor, now=now)
+
+
+def _dismiss_one(db: Database, uid: str, reason: str, *, actor: Agent, now: datetime, detail: str = "") -> None:
+    """Dismiss ``uid`` inside the caller's transaction: audited, decided, and closed in the inbox if it was
+    « Nouveau » (the shared state, docs/moderation-queue.md)."""
+    item = repo.get_item(db, uid)
+    audit.record(db, audit.Dismissed(actor=actor.email, role=actor.role, subject=uid, reason=reason), at=now)
+    _decide(db, uid, "dismiss", ground=None, detail=detail or reason, actor=actor, now=now)
+    if item.status is Status.NEW:
+        _close(db, uid, Status.CLOSED, actor=actor, now=now)
+
+
+MAX_BULK = 5_000
+
+
+def dismiss_many(db: Database, uids: list[str], reason: str, *, actor: Agent, now: datetime) -> int:
+    """Dismiss several flagged mentions with one reason (e.g. a flood of reports of one storm), in one write
+    transaction, each audited on its own; items already decided are skipped. Return how many were dismissed."""
+    require(actor, Action.MODERATE)
+    if reason not in legal.DISMISS_REASONS_FR:
+        raise ValidationError(f"dismiss reason must be one of {', '.join(legal.DISMISS_REASONS_FR)}",
+                              reason="dismiss_reason_unknown", given=reason)
+    unique = list(dict.fromkeys(uids))
+    if not unique:
+        raise ValidationError("nothing selected", reason="bulk_nothing_selected")
+    if len(unique) > MAX_BULK:
+        raise ValidationError(f"at most {MAX_BULK} items at once", reason="bulk_too_many", max=MAX_BULK)
+    done = 0
+    with write_transaction(db):
+        decided = moderation_actions_repo.finally_decided(db, unique)
+        for uid in unique:
+            if uid in decided:
+                continue
+            _dismiss_one(db, uid, reason, actor=actor, now=now, detail=f"{reason} (groupé, {len(unique)})")
+            done += 1
+    return done
+
+
+def dismiss_matching(db: Database, settings: Settings, filt: QueueFilter, reason: str, *, actor: Agent,
+                     now: datetime) -> int:
+    """Dismiss every queue item the filter matches (« tout sélectionner » then « classer sans suite »)."""
+    require(actor, Action.MODERATE)
+    return dismiss_many(db, matching_uids(db, threshold(settings), now, filt), reason, actor=actor, now=now)
 
 
 def mark_author(db: Database, uid: str, mark: str | None, *, actor: Agent, now: datetime) -> None:

@@ -17,12 +17,13 @@ from sqlite_utils import Database
 
 from core import repo
 from core.config import Settings
-from core.errors import ConfigError, NotFoundError
+from core.errors import ConfigError, NotFoundError, ValidationError
 from core.models import Agent, InboxItem
 from core.repo import author_bans as author_bans_repo
 from core.repo import author_marks as author_marks_repo
 from core.repo import moderation as moderation_repo
 from core.repo import moderation_actions as moderation_actions_repo
+from core.repo import moderation_queue as queue_repo
 from core.repo import outbox as acts_repo
 from core.settings_schema import ModerationSettings
 from moderation import crisis as crisis_mod
@@ -35,7 +36,12 @@ SELF_HARM_HELP_FR = ("Orienter vers une aide (3114) : numéro national de préve
 FLAG_LABELS_FR = {"insult": "insulte", "threat": "menace", "hate": "haine", "harassment": "harcèlement",
                   "personal_data": "donnée personnelle", "urgent": "urgence", "spam": "spam",
                   "self_harm": "détresse"}
-FINAL_ACTIONS = frozenset({"hide", "delete", "ban", "spam", "dismiss"})
+FINAL_ACTIONS = frozenset(queue_repo.FINAL_ACTIONS)
+PAGE_SIZE = 25
+RANKING_RULE_FR = ("Ordre de la file : d'abord les menaces, la détresse et les données personnelles exposées, "
+                   "puis les autres messages par priorité. Une menace n'est jamais noyée sous des signalements "
+                   "répétés d'un même incident.")
+AGE_CHOICES_DAYS = (0, 1, 7, 30)  # 0: any age
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -130,25 +136,76 @@ def build_item(db: Database, item: InboxItem, now: datetime, target: timedelta) 
         within_target=legal.within_target(item.ingested_at, decided_at, now, target=target), decisions=decisions)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueFilter:
+    """What the team narrows the queue to: risk kinds, platforms, age (days, 0 = any), author marks
+    (core/repo/moderation_queue.MARK_FILTERS) and words of the text."""
+
+    kinds: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()
+    max_age_days: int = 0
+    mark: str = "any"
+    search: str = ""
+
+    def query(self, threshold: float, now: datetime, *, limit: int = PAGE_SIZE,
+              offset: int = 0) -> queue_repo.QueueQuery:
+        """The repository query for this filter."""
+        unknown = [k for k in self.kinds if k not in FLAG_LABELS_FR]
+        if unknown:
+            raise ValidationError(f"unknown risk kind(s) {unknown}", reason="risk_kind_unknown", kinds=unknown)
+        if self.mark not in queue_repo.MARK_FILTERS:
+            raise ValidationError(f"unknown author mark filter {self.mark!r}", reason="mark_filter_unknown",
+                                  mark=self.mark)
+        if self.max_age_days < 0:
+            raise ValidationError("age must be >= 0", reason="age_negative")
+        since = now - timedelta(days=self.max_age_days) if self.max_age_days else None
+        return queue_repo.QueueQuery(min_risk=threshold, kinds=self.kinds, platforms=self.platforms, since=since,
+                                     mark=self.mark, search=self.search.strip()[:200], limit=limit, offset=offset)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueuePage:
+    """One page of the queue with the true count of matching items and the count per risk kind."""
+
+    items: list[QueueItem]
+    total: int
+    page: int
+    page_size: int
+    by_kind: dict[str, int]
+
+    @property
+    def pages(self) -> int:
+        """How many pages the matching items fill (at least 1)."""
+        return max(1, -(-self.total // self.page_size))
+
+
+def queue_page(db: Database, threshold: float, now: datetime, filt: QueueFilter | None = None, *, page: int = 0,
+               page_size: int = PAGE_SIZE, target: timedelta = timedelta(minutes=60)) -> QueuePage:
+    """Page ``page`` (from 0) of the items matching ``filt``: severe first, then by priority; exact counts."""
+    filt = filt or QueueFilter()
+    size = max(1, min(page_size, 200))
+    base = filt.query(threshold, now, limit=size, offset=max(0, page) * size)
+    total = queue_repo.count_queue(db, base)
+    items = [build_item(db, item, now, target) for item in queue_repo.list_queue(db, base)]
+    return QueuePage(items=items, total=total, page=max(0, page), page_size=size,
+                     by_kind=queue_repo.count_by_kind(db, base))
+
+
+def queue_count(db: Database, threshold: float, now: datetime, filt: QueueFilter | None = None) -> int:
+    """How many items match ``filt`` (exact, no cap)."""
+    return queue_repo.count_queue(db, (filt or QueueFilter()).query(threshold, now))
+
+
+def matching_uids(db: Database, threshold: float, now: datetime, filt: QueueFilter) -> list[str]:
+    """Every uid the filter matches, in queue order (what « tout sélectionner » selects)."""
+    return queue_repo.queue_uids(db, filt.query(threshold, now))
+
+
 def queue(db: Database, threshold: float, now: datetime, *, target: timedelta = timedelta(minutes=60),
           limit: int = QUEUE_LIMIT) -> list[QueueItem]:
-    """Open items with a risk score >= ``threshold`` and no final decision yet, highest priority first."""
-    decided = moderation_actions_repo.decided_uids(db)
-    items = repo.list_inbox(db, repo.InboxQuery(min_risk=threshold, order="priority", limit=limit * 2))
-    out = []
-    for item in items:
-        if item.hidden or item.deleted_at is not None:
-            continue
-        if item.uid in decided:
-            built = build_item(db, item, now, target)
-            if any(d.action in FINAL_ACTIONS for d in built.decisions):
-                continue
-            out.append(built)
-        else:
-            out.append(build_item(db, item, now, target))
-        if len(out) >= limit:
-            break
-    return out
+    """Items with a risk score >= ``threshold`` and no final decision yet, severe first then by priority."""
+    rows = queue_repo.list_queue(db, queue_repo.QueueQuery(min_risk=threshold, limit=limit))
+    return [build_item(db, item, now, target) for item in rows]
 
 
 def hidden_items(db: Database, now: datetime, *, target: timedelta = timedelta(minutes=60)) -> list[QueueItem]:

@@ -140,7 +140,7 @@ def test_readers_see_the_previous_state_until_the_load_commits(db_path):
     with repo.bulk_load(db, expected=20) as load:
         load.add(new, now=NOW, scores=new_sc)
         assert repo.mention_count(reader) == 5
-        assert len(repo.secondary_indexes(reader)) == len(repo.secondary_indexes(db)) + 8  # reader keeps them
+        assert len(repo.secondary_indexes(reader)) == len(repo.secondary_indexes(db)) + 9  # reader keeps them (m151)
         assert repo.list_inbox(reader, repo.InboxQuery(search="lampadaire"))
     assert repo.mention_count(reader) == 25
     reader.close()

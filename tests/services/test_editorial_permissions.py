@@ -22,11 +22,11 @@ EXPECTED = {
     Role.DIRECTOR: {"inbox.read", "inbox.triage", "reply.compose", "reply.approve", "post.create", "post.edit_any",
                     "post.approve", "charter.read", "charter.edit", "saved_reply.use", "saved_reply.edit",
                     "signature.set", "connectors.sync", "audit.read", "moderation.read", "moderation.act",
-                    "moderation.confirm", "moderation.unmark_elected"},
+                    "moderation.confirm", "moderation.unmark_elected", "automation.manage"},
     Role.LEGAL: {"inbox.read", "charter.read", "audit.read", "audit.export", "rgpd.answer", "legal.hold",
                  "moderation.read"},
     Role.ADMIN: {"inbox.read", "charter.read", "users.manage", "roles.change", "connectors.manage",
-                 "connectors.sync", "audit.read"},
+                 "connectors.sync", "audit.read", "automation.manage"},  # issue #17: automation rules
 }
 
 

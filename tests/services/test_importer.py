@@ -69,7 +69,7 @@ def test_bulk_import_reports_and_stores_like_a_normal_one(tmp_path, db, now):
     assert report.inserted == 12 and report.errors == [(5, report.errors[0][1])]
     assert repo.get_item(db, "facebook:3").mention.text == "Nid-de-poule numéro 3, rebouché"
     assert [i.uid for i in repo.list_inbox(db, repo.InboxQuery(search="rebouche"))] == ["facebook:3"]
-    assert len(repo.secondary_indexes(db)) == 8
+    assert len(repo.secondary_indexes(db)) == 9  # m151
     again = import_file(db, f, now=now, bulk=True)  # idempotent, as the normal import
     assert again.inserted == 0 and repo.mention_count(db) == 12
     assert audit.event_names(db) == ["mentions-imported", "mentions-imported"]
@@ -102,5 +102,5 @@ def test_import_cli_bulk_flag(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Imported 30 new" in result.stdout and ":31: skipped" in result.stderr
     db = open_db(db_file)
-    assert repo.mention_count(db) == 30 and len(repo.secondary_indexes(db)) == 8
+    assert repo.mention_count(db) == 30 and len(repo.secondary_indexes(db)) == 9  # m151
     db.close()

@@ -11,6 +11,7 @@ import streamlit as st
 from console.messages import message_for
 from console.ui import deps, page
 from console.ui.calendar import common as cv
+from console.ui.charter.rules import findings_alerts
 from console.ui.components import md_escape
 from core.clock import format_paris, from_iso
 from core.errors import ParvisError
@@ -145,6 +146,7 @@ def detail_pane(post_id: int, agent: Agent, names: dict[int, str], accounts: lis
     try:
         with deps.db() as db:
             d = calendar_views.detail(db, post_id)
+            findings = post_review.post_findings(db, d["post"], deps.now())
     except ParvisError as err:
         page.error(err)
         return
@@ -157,6 +159,8 @@ def detail_pane(post_id: int, agent: Agent, names: dict[int, str], accounts: lis
         st.warning("Modifications demandées par la direction :")
         st.text(post.comment)
     _content(post, names)
+    reviewing = "approve" in entry.actions and can(agent, Action.POST_APPROVE)
+    findings_alerts(findings, who="À relire avant de valider" if reviewing else "Charte")
     _targets_table(entry)
     _attempts(d["attempts"])
     _revisions(d["revisions"])

@@ -11,11 +11,12 @@ import streamlit as st
 from console.messages import message_for
 from console.ui import deps, page
 from console.ui.calendar import common as cv
+from console.ui.charter.rules import findings_alerts
 from console.ui.components import md_escape
 from core.errors import ParvisError
 from core.models import Agent, DraftState, Recurrence
 from services.accounts.permissions import Action, can, owns_or_may
-from services.editorial import calendar, calendar_inputs, recurrence, revisions
+from services.editorial import calendar, calendar_inputs, post_review, recurrence, revisions
 from services.editorial.calendar_inputs import PublishAccount
 from services.editorial.calendar_views import POST_STATE_FR
 
@@ -90,9 +91,28 @@ def _create_post(agent: Agent, accounts: list[PublishAccount]) -> None:
         _reset("calendar_new", content["accounts"])
 
 
+def _preview(accounts: list[PublishAccount]) -> None:
+    """The charter's remarks on the text being written (the période de réserve first), before it is saved."""
+    text = str(st.session_state.get("calendar_new_text") or "")
+    if not text.strip():
+        return
+    chosen = set(st.session_state.get("calendar_new_accounts") or [])
+    platforms = [a.platform for a in accounts if a.name in chosen] or [a.platform for a in accounts][:1]
+    if not platforms:
+        return
+    try:
+        with deps.db() as db:
+            records = post_review.preview_findings(db, text, platforms, deps.now())
+    except ParvisError as err:
+        page.error(err)
+        return
+    findings_alerts(records, who="Avant d'enregistrer")
+
+
 def new_post_form(agent: Agent, accounts: list[PublishAccount]) -> None:
     """The "Nouvelle publication" tab."""
     content_inputs("calendar_new", accounts)
+    _preview(accounts)
     cv.time_inputs("calendar_new", cv.default_time(deps.now()))
     st.caption("Heure de Paris : la publication part à cette heure locale, été comme hiver.")
     st.button("Enregistrer le brouillon", key="calendar_create", type="primary", on_click=_create_post,

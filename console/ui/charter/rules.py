@@ -21,6 +21,19 @@ from editorial.reserve import window_start
 from services.editorial import charter as charters
 
 SEVERITY_ICON = {"block": "⛔ Bloquant", "warn": "⚠️ Avertissement", "off": "Désactivée"}
+RULE_LABELS = {r.code: r.label for r in RULES}  # French names of the charter rules: never show a rule code
+
+
+def findings_alerts(records: list[dict[str, Any]], *, who: str) -> None:
+    """Each finding as a coloured box with the rule's French name and its explanation (escaped: the passage
+    quoted comes from a person's text); ``who`` starts the heading, e.g. « À relire avant de valider »."""
+    if not records:
+        return
+    st.markdown(f"**{md_escape(who)}** ({len(records)} remarque(s) de la charte)")
+    for r in records:
+        account = f" [{r['account']}]" if r.get("account") else ""
+        text = f"{RULE_LABELS.get(str(r.get('code')), 'Règle de la charte')}{account} : {r.get('message', '')}"
+        page.alert("error" if r.get("severity") == "block" else "warning", text)
 IMPORT_KEY = "charter_import_file"
 
 

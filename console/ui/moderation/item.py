@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from console.messages import PLATFORM_LABELS, notice
+from console.messages import PLATFORM_LABELS, RISK_LABELS, notice
 from console.ui import components, deps, page
 from core.clock import format_paris
 from core.config import Settings
@@ -19,7 +19,7 @@ from services.connections import assembly
 from services.moderation import actions as moderation_actions
 from services.moderation import bans as moderation_bans
 from services.moderation.actions import Outcome
-from services.moderation.queue import FLAG_LABELS_FR, SELF_HARM_HELP_FR, OpenAct, QueueItem
+from services.moderation.queue import SELF_HARM_HELP_FR, OpenAct, QueueItem
 
 BAN_HELP = ("Bloque l'auteur sur le compte de la ville (Facebook : bannissement de la Page ; Mastodon, Bluesky : "
             "blocage du compte). Ses anciens messages restent en ligne.")
@@ -29,6 +29,7 @@ ACTION_FR = {"hide": "masquer", "delete": "supprimer", "ban": "bannir l'auteur",
              "unban": "lever le bannissement"}
 ACTION_DONE = {"hide": "Message masqué.", "delete": "Message supprimé.", "ban": "Auteur banni de la page."}
 UNBANNED = "Bannissement levé : l'auteur peut de nouveau interagir avec le compte de la ville."
+SELECT_PREFIX = "moderation_pick_"
 PENDING = "Demande envoyée à la direction de la communication : un élu ne peut être modéré sans sa confirmation."
 
 
@@ -57,12 +58,20 @@ def available(settings: Settings, item: QueueItem) -> set[str]:
 def show_item(item: QueueItem, agent: Agent, settings: Settings, services: dict[str, str], target_min: float) -> None:
     """One queue item: header, verbatim text, flagged spans, reasons, time to action, actions."""
     with st.container(border=True):
-        st.markdown(components.item_header(item.item) + f" · priorité {item.item.priority:.0f}")
-        components.resident_text(item.item.mention.text)
-        for span in item.spans:
-            st.text(span.label_fr())
-        kinds = ", ".join(dict.fromkeys(FLAG_LABELS_FR.get(str(f.get("kind")), str(f.get("kind")))
-                                        for f in item.flags))
+        head, pick = st.columns([6, 1])
+        head.markdown(components.item_header(item.item) + f" · priorité {item.item.priority:.0f} · "
+                      f"**{components.md_escape(components.risk_summary(item.item))}**")
+        if can(agent, Action.MODERATE):
+            pick.checkbox("Sélectionner", key=f"{SELECT_PREFIX}{item.uid}")
+        if item.spans:  # the flagged passages between ⟦ ⟧, the exact text one click away; both as plain text
+            components.resident_text_marked(item.item.mention.text, [(s.start, s.end) for s in item.spans])
+            with st.expander("Texte exact et passages signalés"):
+                components.resident_text(item.item.mention.text)
+                for span in item.spans:
+                    st.text(span.label_fr())
+        else:
+            components.resident_text(item.item.mention.text)
+        kinds = ", ".join(dict.fromkeys(RISK_LABELS.get(str(f.get("kind")), "autre") for f in item.flags))
         st.caption(f"Risque {item.item.risk_score:.2f} : {components.md_escape(kinds)}")
         if item.unlawful:
             minutes = item.waited.total_seconds() / 60

@@ -60,15 +60,15 @@ result = page.load(lambda db: inbox.list_items(db, query))
 
 shown_total = f"{result.total:,}".replace(",", "\u202f") + ("+" if result.capped else "")
 st.caption(f"{shown_total} message(s) · page {int(page_no)}")
-rows = [{
+rows = [{  # the compact risk column second, so that it stays visible on narrow screens (issue #17)
     "Priorité": round(it.priority, 1),
+    "Risques": components.risk_summary(it),
     "Plateforme": PLATFORM_LABELS.get(str(it.mention.platform), str(it.mention.platform)),
     "Auteur": f"@{it.mention.author.handle}",
     "Message": it.mention.text[:140],
     "Reçu": format_paris(it.mention.created_at),
     "Statut": STATUS_LABELS.get(str(it.status), str(it.status)),
     "Assigné": names.get(it.assigned_to, "") if it.assigned_to else "",
-    "Risques": components.risk_summary(it),
     "Sentiment": components.sentiment_label(it),
 } for it in result.items]
 left, right = st.columns([3, 2], gap="medium")

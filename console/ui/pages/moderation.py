@@ -15,6 +15,7 @@ from sqlite_utils import Database
 
 from console.ui import page
 from console.ui.components import md_escape
+from console.ui.moderation import filters
 from console.ui.moderation import item as view
 from moderation import legal
 from services.accounts.permissions import Action, can
@@ -37,7 +38,7 @@ def _read(db: Database) -> tuple[Any, ...]:
     threshold = moderation_queue.threshold(settings)
     return (target, threshold, moderation_queue.municipal_services(settings),
             moderation_queue.crisis(db, now, settings),
-            moderation_queue.queue(db, threshold, now, target=target),
+            moderation_queue.queue_page(db, threshold, now, page_size=1, target=target),
             moderation_queue.hidden_items(db, now, target=target),
             moderation_bans.banned_authors(db, settings, viewer=agent),
             moderation_queue.pending_confirmations(db, viewer=agent),
@@ -54,14 +55,14 @@ def _refuse(request_id: int) -> None:
     page.run(moderation_actions.refuse_request, "Demande refusée.", request_id=request_id, actor=agent)
 
 
-target, threshold, services, crisis, items, hidden, banned, pending, open_acts, report = page.load(_read)
+target, threshold, services, crisis, everything, hidden, banned, pending, open_acts, report = page.load(_read)
 
 if crisis.active:
     st.error(md_escape(crisis.message_fr()), icon=":material/warning:")
 
 target_min = target.total_seconds() / 60
 c1, c2, c3 = st.columns(3)
-c1.metric("À traiter", len(items))
+c1.metric("À traiter", f"{everything.total:,}".replace(",", "\u202f"))
 c2.metric("Seuil de risque", f"{threshold:.2f}")
 c3.metric("Décisions dans l'objectif (30 j)", f"{report.within_target} / {report.decided}",
           help=f"Messages illicites traités en moins de {target_min:.0f} min après le signalement "
@@ -93,12 +94,19 @@ if open_acts:
         view.show_open_act(entry, agent)
 
 st.subheader("File de modération")
-if not items:
-    st.info("Aucun message au-dessus du seuil de risque.")
-for item in items[:SHOWN]:
+st.caption(moderation_queue.RANKING_RULE_FR)
+filt = filters.filter_widgets(everything.by_kind)
+matching = page.load(lambda db: moderation_queue.queue_count(db, threshold, now, filt))
+page_index = filters.page_number(max(1, -(-matching // SHOWN)), matching)
+result = page.load(lambda db: moderation_queue.queue_page(db, threshold, now, filt, page=page_index,
+                                                          page_size=SHOWN, target=target))
+if can(agent, Action.MODERATE) and result.total:
+    filters.bulk_bar(filt, result.total, agent, settings)
+if not result.items:
+    st.info("Aucun message au-dessus du seuil de risque." if not everything.total
+            else "Aucun message ne correspond à ces filtres.")
+for item in result.items:
     view.show_item(item, agent, settings, services, target_min)
-if len(items) > SHOWN:
-    st.caption(f"… et {len(items) - SHOWN} autre(s) message(s), à traiter ensuite.")
 
 if hidden:
     st.subheader("Messages masqués")

@@ -1,0 +1,1 @@
+"""The « Règles » page pieces (automation rules, issue #17)."""
