@@ -170,4 +170,10 @@ def queue_email(db: Database, settings: Settings, *, dedupe: str, topic: str, su
     kwargs: dict[str, Any] = {"actor": actor, "role": role} if actor else {}
     return queue(db, channel=CHANNEL, dedupe=f"email:{dedupe}", topic=topic, subject=subject_uid,
                  recipient=", ".join(recipients), payload=payload, now=now, deadline=DEADLINE, agent_id=agent_id,
-                 **kwargs)
+                 domain=sender_domain(settings), **kwargs)
+
+
+def sender_domain(settings: Settings) -> str:
+    """The domain of ``PARVIS_SMTP_FROM`` (the right-hand side of our Message-IDs), "" when there is none."""
+    addresses = [addr for _name, addr in getaddresses([settings.area(SmtpSettings).sender]) if "@" in addr]
+    return addresses[0].rsplit("@", 1)[1].lower() if addresses else ""

@@ -57,19 +57,19 @@ class NotSent(RateLimited):
     code = "not_sent"
 
 
-def message_id_for(dedupe: str) -> str:
+def message_id_for(dedupe: str, domain: str = MESSAGE_DOMAIN) -> str:
     """The stable identity of a message, derived from its outbox key: the same message always has the same id
-    (``<hex@parvis.invalid>``), so a receiver that sees it twice can tell."""
+    (``<hex@domain>``: an e-mail's uses the sender's domain), so a receiver that sees it twice can tell."""
     digest = hashlib.sha256(dedupe.encode("utf-8")).hexdigest()[:32]
-    return f"<{digest}@{MESSAGE_DOMAIN}>"
+    return f"<{digest}@{domain or MESSAGE_DOMAIN}>"
 
 
 def queue(db: Database, *, channel: str, dedupe: str, topic: str, subject: str, recipient: str,
           payload: dict[str, Any], now: datetime, deadline: timedelta, actor: str = audit.SYSTEM_WORKER,
-          role: str = "", agent_id: int | None = None) -> int | None:
+          role: str = "", agent_id: int | None = None, domain: str = MESSAGE_DOMAIN) -> int | None:
     """Write one message to the outbox with its audit event (in the caller's write transaction); None when the
     same ``dedupe`` key was queued before (nothing written: a notice is sent once)."""
-    message_id = message_id_for(dedupe)
+    message_id = message_id_for(dedupe, domain)
     row_id = integrations_repo.enqueue(db, channel=channel, dedupe=dedupe, message_id=message_id, topic=topic,
                                        subject=subject, recipient=recipient, payload=payload, now=now,
                                        deadline=now + deadline, created_by=agent_id)

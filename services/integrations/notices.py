@@ -12,7 +12,6 @@ twice. The forward e-mail is queued by « Transmettre au service » itself (serv
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,26 +23,29 @@ from core.clock import PARIS, from_iso
 from core.config import Settings
 from core.db import write_transaction
 from core.errors import NotFoundError, ValidationError
-from core.models import Agent, InboxItem, Role
+from core.models import Agent, InboxItem
 from core.repo import integrations as integrations_repo
 from core.repo.integrations import OutRow
 from core.settings_integrations import NoticeSettings
+from services.accounts.permissions import Action, can
 from services.integrations.email import Attachment, configured, queue_email
 
-# notice -> the roles that get it unless the person chose otherwise (French labels: console/messages/labels.py)
-NOTICES: dict[str, frozenset[Role]] = {
-    "approval": frozenset({Role.DIRECTOR, Role.ADMIN}),
-    "crisis": frozenset({Role.DIRECTOR}),
-    "promise": frozenset(Role),
-    "weekly": frozenset({Role.DIRECTOR}),
+# notice -> who gets it unless they chose otherwise: those the role matrix allows this action (the leads approve
+# replies; everyone triages). French labels: console/messages/labels.py.
+NOTICES: dict[str, Action] = {
+    "approval": Action.REPLY_APPROVE,
+    "crisis": Action.MODERATE_CONFIRM,
+    "promise": Action.INBOX_TRIAGE,
+    "weekly": Action.REPLY_APPROVE,
 }
+LEADS = Action.REPLY_APPROVE  # "the assignee's lead": whoever approves the team's replies (the directors)
 PROMISE_LOOKBACK = timedelta(days=14)
 
 
 def wants(db: Database, agent: Agent, notice: str) -> bool:
-    """Whether ``agent`` gets ``notice`` (their choice, else the default of their role)."""
+    """Whether ``agent`` gets ``notice`` (their choice, else the default of their role's rights)."""
     choice = integrations_repo.notice_preferences(db, agent.id).get(notice)
-    return choice if choice is not None else agent.role in NOTICES[notice]
+    return choice if choice is not None else can(agent, NOTICES[notice])
 
 
 def preferences(db: Database, agent: Agent) -> dict[str, bool]:
@@ -156,9 +158,8 @@ class ScanReport:
         return self.approval + self.crisis + self.promise + self.weekly
 
 
-def _people(db: Database, notice: str, roles: Iterable[Role] | None = None) -> list[Agent]:
-    wanted = set(roles) if roles is not None else None
-    return [a for a in repo.list_agents(db) if (wanted is None or a.role in wanted) and wants(db, a, notice)]
+def _people(db: Database, notice: str, audience: Action) -> list[Agent]:
+    return [a for a in repo.list_agents(db) if can(a, audience) and wants(db, a, notice)]
 
 
 def scan(db: Database, settings: Settings, *, now: datetime) -> ScanReport:
@@ -179,7 +180,7 @@ _APPROVAL_WHAT = {"reply": "une réponse", "post": "une publication", "moderatio
 
 def _approvals(db: Database, settings: Settings, now: datetime) -> int:
     queued = 0
-    directors = _people(db, "approval", (Role.DIRECTOR, Role.ADMIN))
+    directors = _people(db, "approval", Action.REPLY_APPROVE)
     for what, key, label in integrations_repo.awaiting_approval(db):
         for person in directors:
             title = f"[Parvis] À approuver : {_APPROVAL_WHAT[what]}"
@@ -208,7 +209,7 @@ def _crisis(db: Database, settings: Settings, now: datetime) -> int:
     oncall = _addresses(settings.area(NoticeSettings).oncall)
     known = {a.email.lower(): a for a in repo.list_agents(db)}
     to = [addr for addr in oncall if addr.lower() not in known or wants(db, known[addr.lower()], "crisis")]
-    to += [a.email for a in _people(db, "crisis", (Role.DIRECTOR,)) if a.email.lower() not in
+    to += [a.email for a in _people(db, "crisis", Action.MODERATE_CONFIRM) if a.email.lower() not in
            {x.lower() for x in to} and a.email.lower() not in {x.lower() for x in oncall}]
     body = (f"{status.message_fr()}\n\nOuvrez la page Modération de Parvis pour suivre la situation.\n")
     return int(queue_email(db, settings, dedupe=f"crisis:{now.strftime('%Y-%m-%dT%H')}", topic="crisis",
@@ -222,7 +223,7 @@ def _promises(db: Database, settings: Settings, now: datetime) -> int:
     hours = OpeningHours.from_settings(settings)
     target = settings.inbox.response_target_h * 3600
     warn = settings.area(NoticeSettings).promise_warn_min * 60
-    directors = _people(db, "promise", (Role.DIRECTOR,))
+    directors = _people(db, "promise", LEADS)
     queued = 0
     # business time never runs faster than wall-clock time: only messages older than (target - warning) qualify
     until = now - timedelta(seconds=max(0.0, target - warn))
