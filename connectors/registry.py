@@ -137,6 +137,56 @@ def _instagram_info() -> Any:
     return InstagramConnector.info
 
 
+def _facebook_messages(settings: Settings) -> Connector:
+    from connectors.facebook.conversations import from_settings
+
+    return from_settings(settings, channel="messenger")
+
+
+def _facebook_messages_info() -> Any:
+    from connectors.facebook.conversations import ConversationsConnector
+
+    return ConversationsConnector.info
+
+
+def _instagram_direct(settings: Settings) -> Connector:
+    from connectors.facebook.conversations import from_settings
+
+    return from_settings(settings, channel="instagram")
+
+
+def _instagram_direct_info() -> Any:
+    from connectors.facebook.conversations import InstagramDirectConnector
+
+    return InstagramDirectConnector.info
+
+
+def _bluesky_chat(settings: Settings) -> Connector:
+    from connectors.bluesky.chat import from_settings
+
+    return from_settings(settings, data_dir=settings.data_dir)
+
+
+def _bluesky_chat_info() -> Any:
+    from connectors.bluesky.chat import BlueskyChatConnector
+
+    return BlueskyChatConnector.info
+
+
+# Private conversations (issue #20): on with the public connector of the same account; Instagram Direct goes
+# through the Facebook Page linked to the Instagram account (its Page token), X direct messages are not offered.
+PRIVATE_SPECS: tuple[_Spec, ...] = (
+    _Spec("facebook_messages", Platform.FACEBOOK, FacebookSettings, ("page_id", "page_token", "messages"),
+          _facebook_messages, _facebook_messages_info, optional=("human_agent",)),
+    _Spec("instagram_direct", Platform.INSTAGRAM, FacebookSettings, ("page_id", "page_token", "instagram_direct"),
+          _instagram_direct, _instagram_direct_info, optional=("human_agent",)),
+    _Spec("bluesky_chat", Platform.BLUESKY, BlueskySettings, ("handle", "app_password", "chat"), _bluesky_chat,
+          _bluesky_chat_info),
+)
+# The opt-in of each private channel (set, and true): a token without the messaging permissions would fail.
+_OPT_IN = {"facebook_messages": lambda s: s.fb.messages, "instagram_direct": lambda s: s.fb.instagram_direct,
+           "bluesky_chat": lambda s: s.bluesky.chat}
+
 SPECS: tuple[_Spec, ...] = (
     _Spec("demo", Platform.DEMO, None, (), _demo, _demo_info),  # always on unless settings.demo.enabled is off
     _Spec("x", Platform.X, XSettings, ("bearer_token", "user_id"), _x, _x_info,
@@ -147,6 +197,7 @@ SPECS: tuple[_Spec, ...] = (
     _Spec("bluesky", Platform.BLUESKY, BlueskySettings, ("handle", "app_password"), _bluesky, _bluesky_info),
     _Spec("instagram", Platform.INSTAGRAM, InstagramSettings, ("user_id", "access_token"), _instagram,
           _instagram_info, optional=("base_url",), optional_area=MediaSettings),  # publishing needs it
+    *PRIVATE_SPECS,
 )
 
 
@@ -168,7 +219,14 @@ def _missing(spec: _Spec, settings: Settings) -> tuple[str, ...]:
 def _enabled(spec: _Spec, settings: Settings) -> bool:
     if spec.name == "demo" and not settings.demo.enabled:
         return False
-    return not _missing(spec, settings)
+    if _missing(spec, settings):
+        return False
+    if spec.name in _OPT_IN:
+        try:
+            return bool(_OPT_IN[spec.name](settings))
+        except ConfigError:  # a malformed value elsewhere in the area: building it names the value
+            return False
+    return True
 
 
 def entries(settings: Settings) -> list[ConnectorEntry]:

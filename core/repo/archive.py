@@ -206,11 +206,14 @@ class ArchiveFilter:
     newest_first: bool = True
     limit: int | None = 100
     offset: int = 0
+    include_private: bool = True  # the city's private answers (kind ``private_reply``): roles with private.read
 
 
 def _filter_sql(f: ArchiveFilter) -> tuple[str, list[Any]] | None:
     clauses: list[str] = []
     params: list[Any] = []
+    if not f.include_private:
+        clauses.append("m.kind != 'private_reply'")
     if f.since is not None:
         clauses.append("m.published_at >= ?")
         params.append(to_iso(f.since))
