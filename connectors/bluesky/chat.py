@@ -102,7 +102,8 @@ class BlueskyChatConnector:
         return str(getattr(session, "did", "") or "")
 
     def fetch(self, cursor: str | None) -> FetchResult:
-        """Messages of the convos whose ``rev`` changed since the last pass (cursor: ``{convo id: rev}`` JSON)."""
+        """Messages of the convos whose ``rev`` changed since the last pass, newer than the rev read then (cursor:
+    ``{convo id: rev}`` JSON; revs are time-ordered ids)."""
         seen: dict[str, str] = json.loads(cursor) if cursor else {}
         mentions: list[Mention] = []
         skipped: list[str] = []
@@ -124,6 +125,8 @@ class BlueskyChatConnector:
                 page = _chat_call(self, GET_MESSAGES, params={"convoId": cid, "cursor": msg_cursor, "limit": 50})
                 fresh = 0
                 for message in page.get("messages") or ():
+                    if cid in seen and str(message.get("rev") or "") <= seen[cid]:
+                        continue  # revs are time-ordered ids: already read in an earlier pass
                     try:
                         mention = message_to_mention(message, convo, own_did=own)
                     except (MalformedItem, ValueError) as err:
@@ -133,7 +136,7 @@ class BlueskyChatConnector:
                         mentions.append(mention)
                         fresh += 1
                 msg_cursor = page.get("cursor")
-                if not msg_cursor or cid in seen:  # a known convo: its newest page holds what changed
+                if not msg_cursor or (cid in seen and not fresh):  # a known convo: stop at what was read
                     break
             seen[cid] = rev
         return FetchResult(mentions=mentions, cursor=json.dumps(seen, sort_keys=True), skipped=skipped)

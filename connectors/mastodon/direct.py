@@ -35,21 +35,24 @@ def mark_direct(mentions: list[Mention] | tuple[Mention, ...]) -> list[Mention]:
     return out
 
 
-def participants(mention: Mention, *, own_acct: str = "") -> list[str]:
-    """The ``acct`` of everyone the direct status addresses, author first, the city's account left out."""
+def participants(mention: Mention, *, own_id: str = "") -> list[str]:
+    """The ``acct`` of everyone the direct status addresses (its author and the accounts it mentions), author
+    first, the city's own account (``own_id``) left out."""
     found: list[str] = []
-    author = str(mention.raw.get("account", {}).get("acct") or mention.author.handle)
-    for acct in [author, *[str(m.get("acct") or "") for m in mention.raw.get("mentions") or ()
-                           if isinstance(m, dict)]]:
+    account = mention.raw.get("account") or {}
+    people = [(str(account.get("id") or mention.author.platform_id), str(account.get("acct") or mention.author.handle))]
+    people += [(str(m.get("id") or ""), str(m.get("acct") or "")) for m in mention.raw.get("mentions") or ()
+               if isinstance(m, dict)]
+    for account_id, acct in people:
         acct = acct.lstrip("@")
-        if acct and acct != own_acct and acct.split("@")[0] != own_acct and acct not in found:
+        if acct and account_id != own_id and acct not in found:
             found.append(acct)
     return found
 
 
-def direct_text(mention: Mention, text: str, *, own_acct: str = "") -> str:
+def direct_text(mention: Mention, text: str, *, own_id: str = "") -> str:
     """``text`` prefixed with the mentions of exactly the participants (those already in it are not repeated)."""
-    missing = [f"@{a}" for a in participants(mention, own_acct=own_acct) if f"@{a}" not in text]
+    missing = [f"@{a}" for a in participants(mention, own_id=own_id) if f"@{a}" not in text.split()]
     return " ".join([*missing, text]) if missing else text
 
 
@@ -58,8 +61,8 @@ def reply_direct(connector: Any, mention: Mention, text: str) -> Published:
     ``visibility=direct``, ``in_reply_to_id``, an idempotency key)."""
     from connectors.mastodon.connector import idempotency_key
 
-    own = str(getattr(connector, "own_acct", "") or "")
-    body = direct_text(mention, text, own_acct=own)
+    own = str(connector._account_id())  # noqa: SLF001
+    body = direct_text(mention, text, own_id=own)
     endpoint = "POST /api/v1/statuses"
     key = idempotency_key("direct", connector.name, mention.platform_id, text)
     answer = connector._call(endpoint, connector._api.status_post, body,  # noqa: SLF001
