@@ -68,7 +68,7 @@ def _demo(settings: Settings) -> Connector:
     from connectors.demo.connector import DemoConnector
 
     private_dir(settings.data_dir)
-    return DemoConnector(state_dir=settings.data_dir)
+    return DemoConnector(state_dir=settings.data_dir, private=True)
 
 
 def _demo_info() -> Any:

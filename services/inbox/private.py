@@ -127,6 +127,12 @@ def human_agent_of(connector: Connector | None) -> bool:
     return bool(getattr(connector, "human_agent", False))
 
 
+def human_agent_for(settings: Settings, mention: Mention) -> bool:
+    """Whether the Page answering ``mention`` has the Human Agent permission (``PARVIS_FB_HUMAN_AGENT``; the demo
+    city imitates a Page without it)."""
+    return mention.platform in (Platform.FACEBOOK, Platform.INSTAGRAM) and settings.fb.human_agent
+
+
 def require_window_open(db: Database, mention: Mention, draft_id: int, now: datetime, *, human_agent: bool,
                         actor: str, role: str = "") -> AnswerWindow:
     """The window of a private answer; WindowClosed (audited ``private-reply-refused``) when it is closed. Call

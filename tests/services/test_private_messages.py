@@ -222,3 +222,32 @@ def test_messenger_webhook_event_is_parsed_and_stored(db, now):
     assert item.private and item.mention.conversation_id == "5550001:2400000000000001"
     assert item.mention.author.platform_id == "2400000000000001"
     assert private.ingest_messenger_webhook_change(settings, db, body, now=now) == []  # redelivered: idempotent
+
+
+def test_demo_city_has_a_private_address_after_a_public_complaint_and_one_outside_the_window(db, agents, tmp_path):
+    from datetime import UTC, datetime
+
+    from connectors.demo.connector import DemoConnector
+    from services.connections.ingest import sync_connector
+
+    now = datetime(2026, 12, 7, 10, 30, tzinfo=UTC)
+    demo = DemoConnector(state_dir=tmp_path, clock=lambda: now, history_days=3, private=True)
+    sync_connector(db, demo, now=now)
+    privates = triage.list_items(db, repo.InboxQuery(private=True, open_only=False, limit=200),
+                                 viewer=agents["julie"]).items
+    assert {str(i.mention.platform) for i in privates} >= {"facebook", "mastodon", "bluesky"}
+    fresh = max((i for i in privates if "Tilleuls" in i.mention.text), key=lambda i: i.mention.created_at)
+    complaint = [h for h in triage.detail(db, fresh.uid, viewer=agents["julie"], now=now).author_history
+                 if not h.private]
+    assert complaint and "encombrants" in complaint[0].mention.text
+    late = max((i for i in privates if "stationnement" in i.mention.text), key=lambda i: i.mention.created_at)
+    assert now - late.mention.created_at > timedelta(hours=24)
+    assert private.window_for(db, fresh.mention, now, human_agent=False).mode == "standard"
+    assert not private.window_for(db, late.mention, now, human_agent=False).is_open
+    draft = replies.create_draft(db, agents["julie"], mention_uid=fresh.uid, body=CLEAN, now=now)
+    replies.send(db, agents["julie"], draft.id, demo, now=now)
+    refused = replies.create_draft(db, agents["julie"], mention_uid=late.uid, body=CLEAN, now=now)
+    with raises_fr(private.WindowClosed, "plus de 24 heures"):
+        replies.send(db, agents["julie"], refused.id, demo, now=now)
+    sent = [r for r in demo.outbox() if r["kind"] == "private_reply"]
+    assert [r["mention_uid"] for r in sent] == [fresh.uid] and not any(r["kind"] == "reply" for r in demo.outbox())
