@@ -193,7 +193,7 @@ def composer(item: InboxItem, agent: Agent) -> None:
     except ParvisError as err:
         page.error(err)
         return
-    st.caption("Aperçu tel que publié :")
+    st.caption("Aperçu tel qu'envoyé en privé :" if item.private else "Aperçu tel que publié :")
     st.text(composed.signed_text)
     counts = counts_by_platform(composed.signed_text)
     st.caption(" · ".join(f"{p}: {c.length}/{c.limit}" for p, c in counts.items()))
