@@ -197,8 +197,10 @@ SPECS: tuple[_Spec, ...] = (
     _Spec("bluesky", Platform.BLUESKY, BlueskySettings, ("handle", "app_password"), _bluesky, _bluesky_info),
     _Spec("instagram", Platform.INSTAGRAM, InstagramSettings, ("user_id", "access_token"), _instagram,
           _instagram_info, optional=("base_url",), optional_area=MediaSettings),  # publishing needs it
-    *PRIVATE_SPECS,
 )
+# Every connector the settings may enable: the platforms' folders (SPECS), then the private channels, which live
+# as extra modules of those folders (connectors/facebook/conversations.py, connectors/bluesky/chat.py).
+ALL_SPECS: tuple[_Spec, ...] = (*SPECS, *PRIVATE_SPECS)
 
 
 def _unset(settings: Settings, area: type[Area] | None, names: tuple[str, ...]) -> tuple[str, ...]:
@@ -232,7 +234,7 @@ def _enabled(spec: _Spec, settings: Settings) -> bool:
 def entries(settings: Settings) -> list[ConnectorEntry]:
     """Every known connector, configured or not, for the "Connexions" page."""
     out = []
-    for spec in SPECS:
+    for spec in ALL_SPECS:
         info = spec.info()
         out.append(ConnectorEntry(
             name=spec.name, platform=spec.platform, label=info.name,
@@ -245,15 +247,15 @@ def entries(settings: Settings) -> list[ConnectorEntry]:
 
 def build(settings: Settings, name: str) -> Connector:
     """Build connector ``name``; raises ConfigError naming the settings to set when it is not configured."""
-    for spec in SPECS:
+    for spec in ALL_SPECS:
         if spec.name == name:
             missing = _missing(spec, settings)
             if missing:
                 raise ConfigError(f"connector {name!r} is not configured: set {', '.join(missing)}")
             return spec.build(settings)
-    raise ConfigError(f"unknown connector {name!r}; known: {', '.join(s.name for s in SPECS)}")
+    raise ConfigError(f"unknown connector {name!r}; known: {', '.join(s.name for s in ALL_SPECS)}")
 
 
 def build_enabled(settings: Settings) -> list[Connector]:
     """The connectors the settings enable, demo first."""
-    return [spec.build(settings) for spec in SPECS if _enabled(spec, settings)]
+    return [spec.build(settings) for spec in ALL_SPECS if _enabled(spec, settings)]

@@ -17,8 +17,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from atproto_client.models.dot_dict import DotDict
-
 from connectors.base import Capability, ConnectorInfo, FetchResult, Health
 from connectors.normalize import MalformedItem
 from connectors.normalize import parse_time as iso_time
@@ -54,10 +52,13 @@ def message_to_mention(message: Mapping[str, Any], convo: Mapping[str, Any], *, 
 def _chat_call(connector: Any, nsid: str, *, params: dict[str, Any] | None = None,
                data: dict[str, Any] | None = None) -> dict[str, Any]:
     """One chat call through the connector's client with the chat proxy header (errors translated)."""
+    from connectors.bluesky.connector import DotDict  # the SDK's model wrapper, imported at the edge
+
     def call() -> Any:
         client = connector._client.with_bsky_chat_proxy()  # noqa: SLF001
         if data is not None:
-            return client.invoke_procedure(nsid, data=DotDict(data), input_encoding="application/json")
+            return client.invoke_procedure(nsid, content=json.dumps(data, ensure_ascii=False).encode("utf-8"),
+                                           headers={"Content-Type": "application/json"})
         return client.invoke_query(nsid, params=DotDict({k: v for k, v in (params or {}).items() if v is not None}))
 
     result: dict[str, Any] = connector._call(nsid, call)  # noqa: SLF001

@@ -285,8 +285,9 @@ RECEIVED_FIELDS = ("uid", "platform", "platform_id", "account", "kind", "convers
 
 
 def received_messages(db: Database, *, since: datetime | None, until: datetime | None) -> list[dict[str, Any]]:
-    """Mentions received in [since, until) by creation time, with their payload exactly as stored (``raw``)."""
-    clauses, params = [], []
+    """Mentions received in [since, until) by creation time, with their payload exactly as stored (``raw``);
+    private messages are not part of this record (decision 0140: their texts expire and are erasable)."""
+    clauses, params = ["kind != 'private'"], []
     if since is not None:
         clauses.append("created_at >= ?")
         params.append(to_iso(since))

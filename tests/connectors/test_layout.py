@@ -25,18 +25,22 @@ PLATFORMS = tuple(spec.name for spec in registry.SPECS)
 REQUIRED = ("connector", "normalize", "errors", "lookups")
 EXTRAS = {  # module -> its job; a new extra is declared here and in docs/connectors.md
     "x": {"usage": "what each X call bills (pay-per-usage), for the budget service"},
-    "facebook": {"sync": "the Page pass: which Graph pages to read, what is new, edited, hidden or gone"},
+    "facebook": {"sync": "the Page pass: which Graph pages to read, what is new, edited, hidden or gone",
+                 "conversations": "Messenger and Instagram Direct: Conversations API in, Send API out (issue #20)"},
     "instagram": {"sync": "the account pass: comments on recent media and photo tags, edits and hides",
                   "publish": "image posts and carousels through media containers",
                   "mentions": "@mentions pushed by webhook: read and answered"},
     "mastodon": {"sync": "edit histories and the re-check of statuses already taken (edits, deletions)",
-                 "publish": "image upload for posts"},
+                 "publish": "image upload for posts",
+                 "direct": "direct statuses as private conversations, answered only to their participants"},
     "bluesky": {"publish": "image checks and the images embed of posts",
-                "blocks": "ban and unban through block records"},
+                "blocks": "ban and unban through block records",
+                "chat": "chat.bsky.convo through the PDS's chat proxy: private conversations (issue #20)"},
     "demo": {"generator": "the simulated city's stream", "timeline": "when things happen in the city",
              "threads": "the conversations of one time slot", "textgen": "how residents write",
              "data": "the city's texts and cast (TOML files)", "team": "the communication team",
-             "outbox": "what Parvis 'sent' to the sandbox"},
+             "outbox": "what Parvis 'sent' to the sandbox",
+             "private": "the city's private conversations (issue #20)"},
 }
 LOOKUPS = ("find_published", "find_reply", "act_applied")
 SDKS = {"tweepy", "facebook", "pyfacebook", "mastodon", "atproto", "atproto_client", "atproto_core", "requests",

@@ -72,11 +72,11 @@ class FakeBlueskyChatApi(FakeBlueskyApi):
             return json_response(self._page("messages", list(reversed(convo["messages"])), args))
         if nsid == "chat.bsky.convo.sendMessage":
             body = request.get_json(silent=True) or {}
-            convo = str(body.get("convoId"))
-            if convo not in self.convos:
+            convo_id = str(body.get("convoId"))
+            if convo_id not in self.convos:
                 return xrpc_error("InvalidRequest", "Convo not found", 400)
             self.sent.append(body)
-            return json_response(self._message(convo, self.did, str((body.get("message") or {}).get("text", ""))))
+            return json_response(self._message(convo_id, self.did, str((body.get("message") or {}).get("text", ""))))
         return xrpc_error("MethodNotImplemented", "Method Not Implemented", 501)
 
     @staticmethod

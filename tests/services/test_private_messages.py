@@ -251,3 +251,11 @@ def test_demo_city_has_a_private_address_after_a_public_complaint_and_one_outsid
         replies.send(db, agents["julie"], refused.id, demo, now=now)
     sent = [r for r in demo.outbox() if r["kind"] == "private_reply"]
     assert [r["mention_uid"] for r in sent] == [fresh.uid] and not any(r["kind"] == "reply" for r in demo.outbox())
+
+
+def test_private_messages_stay_out_of_the_archival_transfer_record(db, now, stored):
+    from core.repo import archive as arch
+
+    public, secret = stored
+    uids = [r["uid"] for r in arch.received_messages(db, since=None, until=None)]
+    assert uids == [public.uid]
