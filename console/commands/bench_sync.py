@@ -172,10 +172,10 @@ def _run_one(name: str, n: int, settings: Any, work: Path) -> dict[str, Any]:
         httpx.Client.send = original_send  # type: ignore[method-assign]
         db.close()
     if name.endswith(("_messages", "_direct", "_chat")):
-        from core.models import PRIVATE_KIND
+        from core import repo
 
         check = open_db(db_path)
-        private = check.execute("SELECT count(*) FROM mentions WHERE kind = ?", (PRIVATE_KIND,)).fetchone()[0]
+        private = repo.count_inbox(check, repo.InboxQuery(private=True, open_only=False))
         check.close()
         if private != result.inserted:
             raise click.ClickException(f"{name}: {result.inserted - private} message(s) not stored as private")
