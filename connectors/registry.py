@@ -68,7 +68,7 @@ def _demo(settings: Settings) -> Connector:
     from connectors.demo.connector import DemoConnector
 
     private_dir(settings.data_dir)
-    return DemoConnector(state_dir=settings.data_dir)
+    return DemoConnector(state_dir=settings.data_dir, private=True)
 
 
 def _demo_info() -> Any:
@@ -137,6 +137,56 @@ def _instagram_info() -> Any:
     return InstagramConnector.info
 
 
+def _facebook_messages(settings: Settings) -> Connector:
+    from connectors.facebook.conversations import from_settings
+
+    return from_settings(settings, channel="messenger")
+
+
+def _facebook_messages_info() -> Any:
+    from connectors.facebook.conversations import ConversationsConnector
+
+    return ConversationsConnector.info
+
+
+def _instagram_direct(settings: Settings) -> Connector:
+    from connectors.facebook.conversations import from_settings
+
+    return from_settings(settings, channel="instagram")
+
+
+def _instagram_direct_info() -> Any:
+    from connectors.facebook.conversations import InstagramDirectConnector
+
+    return InstagramDirectConnector.info
+
+
+def _bluesky_chat(settings: Settings) -> Connector:
+    from connectors.bluesky.chat import from_settings
+
+    return from_settings(settings, data_dir=settings.data_dir)
+
+
+def _bluesky_chat_info() -> Any:
+    from connectors.bluesky.chat import BlueskyChatConnector
+
+    return BlueskyChatConnector.info
+
+
+# Private conversations (issue #20): on with the public connector of the same account; Instagram Direct goes
+# through the Facebook Page linked to the Instagram account (its Page token), X direct messages are not offered.
+PRIVATE_SPECS: tuple[_Spec, ...] = (
+    _Spec("facebook_messages", Platform.FACEBOOK, FacebookSettings, ("page_id", "page_token", "messages"),
+          _facebook_messages, _facebook_messages_info, optional=("human_agent",)),
+    _Spec("instagram_direct", Platform.INSTAGRAM, FacebookSettings, ("page_id", "page_token", "instagram_direct"),
+          _instagram_direct, _instagram_direct_info, optional=("human_agent",)),
+    _Spec("bluesky_chat", Platform.BLUESKY, BlueskySettings, ("handle", "app_password", "chat"), _bluesky_chat,
+          _bluesky_chat_info),
+)
+# The opt-in of each private channel (set, and true): a token without the messaging permissions would fail.
+_OPT_IN = {"facebook_messages": lambda s: s.fb.messages, "instagram_direct": lambda s: s.fb.instagram_direct,
+           "bluesky_chat": lambda s: s.bluesky.chat}
+
 SPECS: tuple[_Spec, ...] = (
     _Spec("demo", Platform.DEMO, None, (), _demo, _demo_info),  # always on unless settings.demo.enabled is off
     _Spec("x", Platform.X, XSettings, ("bearer_token", "user_id"), _x, _x_info,
@@ -148,6 +198,9 @@ SPECS: tuple[_Spec, ...] = (
     _Spec("instagram", Platform.INSTAGRAM, InstagramSettings, ("user_id", "access_token"), _instagram,
           _instagram_info, optional=("base_url",), optional_area=MediaSettings),  # publishing needs it
 )
+# Every connector the settings may enable: the platforms' folders (SPECS), then the private channels, which live
+# as extra modules of those folders (connectors/facebook/conversations.py, connectors/bluesky/chat.py).
+ALL_SPECS: tuple[_Spec, ...] = (*SPECS, *PRIVATE_SPECS)
 
 
 def _unset(settings: Settings, area: type[Area] | None, names: tuple[str, ...]) -> tuple[str, ...]:
@@ -168,13 +221,20 @@ def _missing(spec: _Spec, settings: Settings) -> tuple[str, ...]:
 def _enabled(spec: _Spec, settings: Settings) -> bool:
     if spec.name == "demo" and not settings.demo.enabled:
         return False
-    return not _missing(spec, settings)
+    if _missing(spec, settings):
+        return False
+    if spec.name in _OPT_IN:
+        try:
+            return bool(_OPT_IN[spec.name](settings))
+        except ConfigError:  # a malformed value elsewhere in the area: building it names the value
+            return False
+    return True
 
 
 def entries(settings: Settings) -> list[ConnectorEntry]:
     """Every known connector, configured or not, for the "Connexions" page."""
     out = []
-    for spec in SPECS:
+    for spec in ALL_SPECS:
         info = spec.info()
         out.append(ConnectorEntry(
             name=spec.name, platform=spec.platform, label=info.name,
@@ -187,15 +247,15 @@ def entries(settings: Settings) -> list[ConnectorEntry]:
 
 def build(settings: Settings, name: str) -> Connector:
     """Build connector ``name``; raises ConfigError naming the settings to set when it is not configured."""
-    for spec in SPECS:
+    for spec in ALL_SPECS:
         if spec.name == name:
             missing = _missing(spec, settings)
             if missing:
                 raise ConfigError(f"connector {name!r} is not configured: set {', '.join(missing)}")
             return spec.build(settings)
-    raise ConfigError(f"unknown connector {name!r}; known: {', '.join(s.name for s in SPECS)}")
+    raise ConfigError(f"unknown connector {name!r}; known: {', '.join(s.name for s in ALL_SPECS)}")
 
 
 def build_enabled(settings: Settings) -> list[Connector]:
     """The connectors the settings enable, demo first."""
-    return [spec.build(settings) for spec in SPECS if _enabled(spec, settings)]
+    return [spec.build(settings) for spec in ALL_SPECS if _enabled(spec, settings)]

@@ -34,6 +34,8 @@ class Status(enum.StrEnum):
     ESCALATED = "escalated"
 
 
+PRIVATE_KIND = "private"  # Mention.kind of a private message (issue #20)
+
 OPEN_STATUSES: frozenset[Status] = frozenset({Status.NEW, Status.ASSIGNED, Status.WAITING, Status.ESCALATED})
 
 
@@ -98,13 +100,19 @@ class Mention:
     lang: str | None = None
     permalink: str | None = None
     media: tuple[str, ...] = ()
-    kind: str = "mention"  # mention | comment | reply | tag | search
+    kind: str = "mention"  # mention | comment | reply | tag | search | private (PRIVATE_KIND)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def uid(self) -> str:
         """Storage key ``"<platform>:<platform id>"``."""
         return f"{self.platform}:{self.platform_id}"
+
+    @property
+    def private(self) -> bool:
+        """A private message (Messenger, Instagram Direct, Mastodon ``direct``, Bluesky chat): its
+        ``conversation_id`` is the platform's conversation; stricter rules apply (docs/decisions/0140)."""
+        return self.kind == PRIVATE_KIND
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -129,6 +137,11 @@ class InboxItem:
     def uid(self) -> str:
         """Storage key of the underlying mention."""
         return self.mention.uid
+
+    @property
+    def private(self) -> bool:
+        """Whether the underlying mention is a private message."""
+        return self.mention.private
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -72,6 +72,14 @@ class FacebookSettings(Area):
     page_token: str | None = setting("PARVIS_FB_PAGE_TOKEN", "secret", None, "a Page access token")
     lookback_days: float = setting("PARVIS_FB_LOOKBACK_DAYS", "float", 7.0,
                                    "how far back comments on recent posts are re-read")
+    messages: bool = setting("PARVIS_FB_MESSAGES", "bool", False,
+                             "read and answer the Page's Messenger conversations (needs `pages_messaging`)")
+    instagram_direct: bool = setting("PARVIS_FB_INSTAGRAM_DIRECT", "bool", False,
+                                     "read and answer Instagram Direct through the Page linked to the Instagram "
+                                     "account (needs `instagram_manage_messages`)")
+    human_agent: bool = setting("PARVIS_FB_HUMAN_AGENT", "bool", False,
+                                "the Page has Meta's Human Agent permission: private answers (Messenger, Instagram "
+                                "Direct) 24 h to 7 days after the resident's last message, tagged `HUMAN_AGENT`")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
@@ -121,6 +129,8 @@ class BlueskySettings(Area):
     app_password: str | None = setting("PARVIS_BLUESKY_APP_PASSWORD", "secret", None, "an app password")
     base_url: str = setting("PARVIS_BLUESKY_BASE_URL", "str", "https://bsky.social",
                             "the PDS entry point (a self-hosted PDS, or a fake server in tests)")
+    chat: bool = setting("PARVIS_BLUESKY_CHAT", "bool", False,
+                         "read and answer Bluesky chat (the app password must allow direct messages)")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)

@@ -239,6 +239,9 @@ class RetentionSettings(Area):
 
     AREA: ClassVar[str] = "retention"
     months: int = setting("PARVIS_RETENTION_MONTHS", "int", 13, "months working data is kept (0: forever)")
+    private_days: int = setting("PARVIS_RETENTION_PRIVATE_DAYS", "int", 90,
+                                "days the texts of private messages (and of the city's private answers beside the "
+                                "audit chain) are kept (0: until erased by hand)")
 
     def months_for(self, data_class: str) -> int:
         """``PARVIS_RETENTION_<CLASS>_MONTHS`` for ``data_class``, else :attr:`months`."""

@@ -34,6 +34,7 @@ class CheckContext:
     other_signatures: tuple[str, ...] = ()  # every other agent's signature (impersonation check)
     media: tuple[Media, ...] = ()
     is_post: bool = False  # a post of the calendar (some platforms need an image), not a reply
+    private: bool = False  # an answer in a private conversation: the personal-data rule warns, never blocks
     _words: dict[str, list[tuple[str, int, int]]] = field(default_factory=dict, repr=False, compare=False)
 
     def words(self, text: str) -> list[tuple[str, int, int]]:

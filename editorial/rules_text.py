@@ -114,10 +114,14 @@ def _span_fields(span: object) -> tuple[int, int, str, str]:
 
 def personal_data_rule(text: str, ctx: CheckContext, cc: CompiledCharter) -> list[Finding]:
     """A reply never publishes a resident's phone, e-mail, address, IBAN or NIR (the city's own contacts are
-    allowed: charter ``allowed_contacts`` and e-mails on allowed domains)."""
+    allowed: charter ``allowed_contacts`` and e-mails on allowed domains). In a private answer (``ctx.private``)
+    the rule warns instead of blocking: asking for or confirming an address there is the right thing, and a
+    warning still sends the answer to approval (issue #20)."""
     sev = cc.charter.severity("personal_data")
     if sev is Severity.OFF:
         return []
+    if ctx.private:
+        return _private_personal_data(text, cc)
     out = []
     for span in find_personal_data(text):
         start, end, kind, _ = _span_fields(span)
@@ -128,6 +132,20 @@ def personal_data_rule(text: str, ctx: CheckContext, cc: CompiledCharter) -> lis
         out.append(Finding(code="personal_data", severity=sev, start=start, end=end, suggestion="",
                            message=(f"La réponse contient {what} (« {found} ») : ne publiez jamais les données "
                                     "personnelles d'un administré ; proposez-lui d'écrire en message privé.")))
+    return out
+
+
+def _private_personal_data(text: str, cc: CompiledCharter) -> list[Finding]:
+    out = []
+    for span in find_personal_data(text):
+        start, end, kind, _ = _span_fields(span)
+        found = text[start:end]
+        if cc.is_allowed_contact(found):
+            continue
+        what = _PD_LABELS.get(str(kind).lower(), "une donnée personnelle")
+        out.append(Finding(code="personal_data", severity=Severity.WARN, start=start, end=end, suggestion="",
+                           message=(f"Message privé : la réponse contient {what} (« {found} »). Vérifiez qu'elle "
+                                    "est nécessaire et qu'elle concerne bien la personne à qui vous écrivez.")))
     return out
 
 

@@ -21,6 +21,7 @@ from connectors.demo.errors import check_text
 from connectors.demo.generator import DEFAULT_SEED, followups, generate
 from connectors.demo.normalize import BASE_URL, fb_permalink, x_permalink
 from connectors.demo.outbox import FILENAME, Outbox
+from connectors.demo.private import private_conversations
 from core.clock import Clock, from_iso, to_iso, utcnow
 from core.errors import PermanentFailure
 from core.models import Author, Mention, Platform, Published
@@ -36,8 +37,9 @@ class DemoConnector:
     name = "demo"
 
     def __init__(self, state_dir: Path | None = None, *, clock: Clock = utcnow, history_days: int = 30,
-                 seed: int = DEFAULT_SEED) -> None:
+                 seed: int = DEFAULT_SEED, private: bool = False) -> None:
         self.name = "demo"
+        self.private = private  # also the private conversations of connectors/demo/private.py (issue #20)
         self.clock = clock
         self.history_days = history_days
         self.seed = seed
@@ -61,10 +63,11 @@ class DemoConnector:
             return FetchResult(mentions=[], cursor=to_iso(start))
         start = oldest if start is None else max(start, oldest)
         mentions = generate(start, now, seed=self.seed)
+        if self.private:
+            mentions += private_conversations(start, now)
         replies = [r for r in self._outbox.read() if r.get("kind") == "reply"]
-        if replies:
-            mentions = sorted([*mentions, *followups(replies, start, now, seed=self.seed)],
-                              key=lambda m: (m.created_at, m.platform_id))
+        mentions = sorted([*mentions, *followups(replies, start, now, seed=self.seed)] if replies else mentions,
+                          key=lambda m: (m.created_at, m.platform_id))
         return FetchResult(mentions=mentions, cursor=to_iso(now), skipped=skipped)
 
     def health(self) -> Health:
@@ -101,6 +104,20 @@ class DemoConnector:
         rec = self._outbox.append(build)
         log.info("demo reply %s to %s", rec["platform_id"], mention.uid)
         return Published(platform_id=rec["platform_id"], permalink=rec["permalink"])
+
+    def send_private(self, mention: Mention, text: str, *, tag: str | None = None) -> Published:
+        """Record a private answer (Messenger, Mastodon direct, Bluesky chat) in the outbox, never a public reply;
+        returns ``demo-private-<n>`` (no permalink: nothing public)."""
+        now = to_iso(self.clock())
+
+        def build(n: int) -> dict[str, Any]:
+            return {"n": n, "kind": "private_reply", "at": now, "platform": str(mention.platform),
+                    "platform_id": f"demo-private-{n}", "text": text, "tag": tag, "mention_uid": mention.uid,
+                    "conversation_id": mention.conversation_id, "recipient": mention.author.platform_id}
+
+        rec = self._outbox.append(build)
+        log.info("demo private answer %s to %s", rec["platform_id"], mention.uid)
+        return Published(platform_id=rec["platform_id"])
 
     def publish(self, text: str, *, scheduled_at: datetime | None = None,
                 media: Sequence[dict[str, Any]] = ()) -> Published:

@@ -22,6 +22,7 @@ from core.clock import format_paris, utcnow
 from core.repo.archive import STATUSES, ArchiveFilter
 from services.archive import exports, retention, rgpd, transfer
 from services.archive import published as archive_service
+from services.inbox import private
 
 
 @cli.group()
@@ -122,6 +123,7 @@ def retention_purge(db_path: Path | None, dry_run: bool) -> None:
     db = open_existing(settings.db_path)
     try:
         report = retention.purge(db, policy, now=utcnow(), actor="system:cli", dry_run=dry_run)
+        erased = None if dry_run else private.purge_private_texts(db, settings, now=utcnow(), actor="system:cli")
     finally:
         db.close()
     verb = "would purge" if dry_run else "purged"
@@ -135,6 +137,9 @@ def retention_purge(db_path: Path | None, dry_run: bool) -> None:
         click.echo(f"kept forever by policy: {', '.join(kept)}")
     if report.run_id:
         click.echo(f"retention run #{report.run_id} recorded in the audit log")
+    if erased is not None and erased.cutoff is not None:
+        click.echo(f"private messages: erased {erased.messages} text(s) older than "
+                   f"{format_paris(erased.cutoff, '%d/%m/%Y')} ({erased.held} held back by legal hold)")
 
 
 @retention_group.command("hold")

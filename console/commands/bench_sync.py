@@ -16,6 +16,10 @@ import click
 
 from console.cli import bench, db_option
 
+# The public channels, then the private ones (issue #20: Messenger, Instagram Direct, Mastodon direct, Bluesky chat).
+CONNECTORS = ("x", "facebook", "mastodon", "bluesky", "facebook_messages", "instagram_direct", "mastodon_direct",
+              "bluesky_chat")
+
 
 def _timed_http() -> tuple[list[float], Any]:
     """Wrap ConnectorSession.request to add up the time spent waiting on HTTP."""
@@ -73,8 +77,28 @@ def _fake_for(name: str, n: int, start_at: Any) -> Any:
         posts = [fake.add_post(f"Publication {p} de la Ville") for p in range(max(1, n // 100))]
         for i in range(n):
             fake.add_comment(posts[i % len(posts)], f"Commentaire {i} : quand la piscine rouvre-t-elle ? 🏊")
+    elif name in ("facebook_messages", "instagram_direct"):  # issue #20: private conversations
+        from tests.fakes.meta_conversations import FakeConversationsApi
+
+        fake = FakeConversationsApi(start=start_at)
+        platform = "instagram" if name == "instagram_direct" else "messenger"
+        for i in range(n):  # ten messages per conversation
+            fake.add_message(f"Message privé {i} : mon adresse est {i % 97} rue des Lilas",
+                             user=(f"24{i // 10:014d}", f"Habitant {i // 10}"), platform=platform)
+    elif name == "mastodon_direct":
+        fake = FakeMastodonApi(start=start_at, limit=10**9)
+        for i in range(n):
+            fake.mention(f"message privé {i} : le lampadaire du {i % 97} impasse des Roses est éteint",
+                         visibility="direct")
+    elif name == "bluesky_chat":
+        from tests.fakes.bluesky_chat import FakeBlueskyChatApi
+
+        fake = FakeBlueskyChatApi(start=start_at)
+        for i in range(n):
+            fake.add_chat(f"Message privé {i} : mon adresse est {i % 97} rue Voltaire",
+                          handle=f"habitant{i // 10}.bsky.social")
     else:
-        raise click.BadParameter(f"no fake for {name!r}; known: x, facebook, mastodon, bluesky")
+        raise click.BadParameter(f"no fake for {name!r}; known: {', '.join(CONNECTORS)}")
     return fake
 
 
@@ -94,6 +118,24 @@ def _connector_for(name: str, fake: Any, base_url: str, work: Path) -> Any:
 
         return BlueskyConnector(handle=fake.account_handle, app_password=fake.password, base_url=base_url,
                                 page_size=100, max_pages=200, session_path=work / "bluesky.session", backoff=0)
+    if name == "mastodon_direct":
+        from connectors.mastodon.connector import MastodonConnector
+
+        return MastodonConnector(base_url=base_url, access_token=fake.token, page_size=80, max_pages=200, backoff=0)
+    if name in ("facebook_messages", "instagram_direct"):
+        from connectors.facebook.conversations import ConversationsConnector, InstagramDirectConnector
+
+        cls = InstagramDirectConnector if name == "instagram_direct" else ConversationsConnector
+        return cls(page_id=fake.page_id, page_token=fake.token, base_url=base_url, version=fake.version,
+                   channel="instagram" if name == "instagram_direct" else "messenger", limit=100, max_pages=10**6,
+                   backoff=0)
+    if name == "bluesky_chat":
+        from connectors.bluesky.chat import BlueskyChatConnector
+        from connectors.bluesky.connector import BlueskyConnector
+
+        base = BlueskyConnector(handle=fake.account_handle, app_password=fake.password, base_url=base_url,
+                                session_path=work / "bluesky-chat.session", backoff=0)
+        return BlueskyChatConnector(base, max_convos=100, max_pages=10**6)
     from connectors.facebook.connector import FacebookConnector
 
     return FacebookConnector(page_id=fake.page_id, page_token=fake.token, base_url=base_url, version=fake.version,
@@ -129,6 +171,14 @@ def _run_one(name: str, n: int, settings: Any, work: Path) -> dict[str, Any]:
         ConnectorSession.request = original  # type: ignore[method-assign]
         httpx.Client.send = original_send  # type: ignore[method-assign]
         db.close()
+    if name.endswith(("_messages", "_direct", "_chat")):
+        from core import repo
+
+        check = open_db(db_path)
+        private = repo.count_inbox(check, repo.InboxQuery(private=True, open_only=False))
+        check.close()
+        if private != result.inserted:
+            raise click.ClickException(f"{name}: {result.inserted - private} message(s) not stored as private")
     return {"connector": name, "mentions": result.inserted, "seconds": round(total, 2),
             "mentions_per_s": round(result.inserted / total) if total else None,
             "http_s": round(spent[0], 2), "overhead_pct": round(100 * (total - spent[0]) / total, 1),
@@ -137,8 +187,7 @@ def _run_one(name: str, n: int, settings: Any, work: Path) -> dict[str, Any]:
 
 @bench.command("sync")
 @click.option("--mentions", default=10_000, show_default=True, help="Mentions served by each fake platform.")
-@click.option("--connector", "names", multiple=True, default=("x", "facebook", "mastodon", "bluesky"),
-              show_default=True)
+@click.option("--connector", "names", multiple=True, default=CONNECTORS, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @db_option
 def bench_sync(mentions: int, names: tuple[str, ...], as_json: bool, db_path: Path | None) -> None:

@@ -14,6 +14,7 @@ from core.db import open_db, write_transaction
 from core.repo import moderation as moderation_repo
 from services.archive import retention
 from services.connections import assembly
+from services.inbox import private
 from services.moderation import automation
 
 WORKER_NAME = "worker"
@@ -51,10 +52,12 @@ def reprioritize_job(settings: Settings, *, clock: Clock = utcnow) -> Callable[[
 
 
 def purge_once(settings: Settings, now: datetime) -> None:
-    """One retention purge (legal holds respected; audited as ``retention-purged``)."""
+    """One retention purge (legal holds respected; audited as ``retention-purged``), then the shorter one of
+    private messages' texts (``private-texts-erased``)."""
     db = open_db(settings.db_path)
     try:
         retention.purge(db, retention.RetentionPolicy.from_settings(settings), now=now)
+        private.purge_private_texts(db, settings, now=now)  # PARVIS_RETENTION_PRIVATE_DAYS (issue #20)
     finally:
         db.close()
 

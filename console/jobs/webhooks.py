@@ -36,7 +36,8 @@ class WebhooksJob:
         if self._db is None:
             self._db = open_db(self.settings.db_path)
         db = self._db
-        while webhooks.process_pending(db, self.connectors, now=self.clock(), score=self.score):
+        while webhooks.process_pending(db, self.connectors, now=self.clock(), score=self.score,
+                                       settings=self.settings):
             pass
         if time.monotonic() - self._last_purge >= PURGE_EVERY_S:
             webhooks.purge(db, now=self.clock())

@@ -118,6 +118,18 @@ REASONS = {
     "last_admin_demoted": "Impossible de retirer le rôle du dernier administrateur.",
     "last_admin_deactivated": "Impossible de désactiver le dernier administrateur.",
     "profile_field_read_only": "Champ non modifiable : {field}.",
+    # --- private messages (issue #20, services/inbox/private.py) ---
+    "private_forbidden": "Messages privés : votre rôle ne permet pas de les lire.",
+    "private_window_closed": "Réponse privée refusée avant tout envoi : plus de 24 heures se sont écoulées depuis le "
+                             "dernier message de l'habitant. Meta n'accepte plus qu'une réponse étiquetée « Human "
+                             "Agent » (jusqu'à 7 jours), et cette Page n'a pas cette autorisation "
+                             "(PARVIS_FB_HUMAN_AGENT). Invitez l'habitant à vous réécrire, ou répondez par un autre "
+                             "canal.",
+    "private_window_expired": "Réponse privée refusée avant tout envoi : plus de 7 jours se sont écoulés depuis le "
+                              "dernier message de l'habitant ; Meta refuse toute réponse, même étiquetée « Human "
+                              "Agent ». Invitez l'habitant à vous réécrire.",
+    "private_unsupported": "{platform_label} : pas de réponse privée depuis Parvis.",
+    "messenger_webhook_malformed": "Notification Messenger illisible (identifiant ou date du message manquant).",
     # --- inbox: triage, notes, replies, saved replies (services/inbox) ---
     "assignee_not_allowed": "{name} ne peut pas se voir attribuer de messages (compte désactivé, ou rôle qui ne "
                             "traite pas la boîte de réception).",

@@ -57,6 +57,7 @@ ACTION_LABELS = {
     "moderation.act": "modérer les messages", "moderation.confirm": "confirmer la modération d'un élu",
     "moderation.unmark_elected": "retirer la marque d'élu d'un auteur",
     "automation.manage": "gérer les règles automatiques",
+    "private.read": "lire les messages privés",
 }
 
 # Steps of the approval workflow (editorial.workflow.Action), as the end of "Impossible ...".

@@ -126,6 +126,7 @@ from core.audit.events_moderation import (
     ModerationConfirmationRequested,
     SentimentCorrected,
 )
+from core.audit.events_private import PrivateConversationRead, PrivateReplyRefused, PrivateTextsErased
 from core.audit.events_publishing import (
     PostApproved,
     PostCancelled,

@@ -21,6 +21,9 @@ class AuditEvent:
 
     name: ClassVar[str] = ""
     erasable: ClassVar[tuple[str, ...]] = ()
+    # The city's own texts (a reply's body) stay in the chain, except in a private conversation: when the subject
+    # is a private message, these fields are kept beside the chain too, as ``private`` texts (issue #20).
+    private_erasable: ClassVar[tuple[str, ...]] = ()
     text_kind: ClassVar[str] = "comment"
     actor: str
     role: str = ""

@@ -70,7 +70,9 @@ def record(db: Database, event: AuditEvent, *, at: datetime) -> dict[str, Any]:
             return record(db, event, at=at)
     last = db.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
     props = {k: _encode(v) for k, v in event.properties().items()}
-    apart = erasable_texts.extract(event, props)  # free text goes beside the chain (core/audit/texts.py)
+    private = bool(type(event).private_erasable) and event.subject != "" and db.execute(
+        erasable_texts.PRIVATE_SUBJECT_SQL, (event.subject,)).fetchone() is not None
+    apart = erasable_texts.extract(event, props, private=private)  # free text beside the chain (core/audit/texts.py)
     row = {
         "id": (last[0] + 1) if last else 1,
         "at": to_iso(at),

@@ -14,6 +14,7 @@ class ReplySubmitted(AuditEvent):
     """A reply was submitted for a director's approval, with the charter result and why approval is needed."""
 
     name: ClassVar[str] = "reply-submitted"
+    private_erasable: ClassVar[tuple[str, ...]] = ("text",)
     draft_id: int
     text: str
     charter_version: int | None
@@ -26,6 +27,7 @@ class ReplyApproved(AuditEvent):
     """A director approved a reply (the exact text approved; never the author)."""
 
     name: ClassVar[str] = "reply-approved"
+    private_erasable: ClassVar[tuple[str, ...]] = ("text",)
     draft_id: int
     text: str
     author_id: int
@@ -49,6 +51,7 @@ class ReplyEdited(AuditEvent):
     """A reply was edited after submission (an approved one goes back to approval)."""
 
     name: ClassVar[str] = "reply-edited"
+    private_erasable: ClassVar[tuple[str, ...]] = ("text",)
     draft_id: int
     before_state: str
     after_state: str
@@ -87,6 +90,7 @@ class ReplySending(AuditEvent):
     """A reply was claimed for sending (by a person or the worker): the platform call is about to start."""
 
     name: ClassVar[str] = "reply-sending"
+    private_erasable: ClassVar[tuple[str, ...]] = ("text",)
     draft_id: int
     attempt: int
     by: str

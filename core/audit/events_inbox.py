@@ -121,6 +121,7 @@ class ReplyDrafted(AuditEvent):
     """A reply draft was created or edited."""
 
     name: ClassVar[str] = "reply-drafted"
+    private_erasable: ClassVar[tuple[str, ...]] = ("body",)
     draft_id: int
     body: str
 
@@ -130,6 +131,7 @@ class ReplySent(AuditEvent):
     """A reply went out: the exact text sent, the platform id and permalink."""
 
     name: ClassVar[str] = "reply-sent"
+    private_erasable: ClassVar[tuple[str, ...]] = ("text",)
     draft_id: int
     text: str
     platform: str

@@ -16,7 +16,10 @@ Each text has an ``owner`` (what it belongs to, e.g. ``note:12`` or a mention ui
 - ``comment``: an agent's free-text comment on a resident's message (escalation, forward, unhide, unban,
   changes requested); erased by the RGPD erasure of the message's author;
 - ``message``: a resident's own words (``mention-revised``); kept with the record like the mention itself, and
-  erasable the same way the day the record goes.
+  erasable the same way the day the record goes;
+- ``private``: the city's texts in a private conversation (a reply's body in ``reply-drafted``, ``reply-sent``...:
+  an event's ``private_erasable`` fields, kept apart only when its subject is a private message, issue #20);
+  erased with the private message (private retention, RGPD erasure of its author).
 
 Readers show the text while it exists and :data:`ERASED` after (:func:`resolve`, :func:`texts_by_row`).
 Rows written before this mechanism keep their text inline (the chain forbids rewriting them).
@@ -38,7 +41,8 @@ from core.audit.base import AuditEvent, event_classes
 
 TEXT_REF = "text_ref"
 ERASED = "effacé (RGPD)"
-KINDS = ("note", "comment", "message")
+KINDS = ("note", "comment", "message", "private")
+PRIVATE_SUBJECT_SQL = "SELECT 1 FROM mentions WHERE uid = ? AND kind = 'private'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,16 +61,18 @@ def text_ref(salt: str, text: str) -> str:
     return hashlib.sha256((salt + text).encode("utf-8")).hexdigest()
 
 
-def extract(event: AuditEvent, props: dict[str, Any]) -> list[PendingText]:
+def extract(event: AuditEvent, props: dict[str, Any], *, private: bool = False) -> list[PendingText]:
     """Replace the erasable text fields of ``props`` by their reference; return the texts to store.
 
+    ``private``: the event's subject is a private message, so its ``private_erasable`` fields go apart too.
     Empty texts and None stay as they are (nothing personal to keep apart).
     """
     fields = type(event).erasable
-    if not fields:
+    extra = type(event).private_erasable if private else ()
+    if not fields and not extra:
         return []
     pending = []
-    for name in fields:
+    for name in (*fields, *extra):
         value = props.get(name)
         if not isinstance(value, str) or not value:
             continue
@@ -74,7 +80,7 @@ def extract(event: AuditEvent, props: dict[str, Any]) -> list[PendingText]:
         ref = text_ref(salt, value)
         props[name] = {TEXT_REF: ref}
         pending.append(PendingText(ref=ref, salt=salt, text=value, owner=event.text_owner(),
-                                   kind=type(event).text_kind))
+                                   kind="private" if name in extra else type(event).text_kind))
     return pending
 
 
@@ -88,7 +94,8 @@ def store(db: Database, audit_id: int, pending: Sequence[PendingText]) -> None:
 
 @cache
 def _erasable_fields() -> dict[str, tuple[str, ...]]:
-    return {cls.name: cls.erasable for cls in event_classes() if cls.erasable}
+    return {cls.name: (*cls.erasable, *cls.private_erasable) for cls in event_classes()
+            if cls.erasable or cls.private_erasable}
 
 
 def _refs(event: str, props: dict[str, Any]) -> dict[str, str]:

@@ -206,11 +206,14 @@ class ArchiveFilter:
     newest_first: bool = True
     limit: int | None = 100
     offset: int = 0
+    include_private: bool = True  # the city's private answers (kind ``private_reply``): roles with private.read
 
 
 def _filter_sql(f: ArchiveFilter) -> tuple[str, list[Any]] | None:
     clauses: list[str] = []
     params: list[Any] = []
+    if not f.include_private:
+        clauses.append("m.kind != 'private_reply'")
     if f.since is not None:
         clauses.append("m.published_at >= ?")
         params.append(to_iso(f.since))
@@ -282,8 +285,9 @@ RECEIVED_FIELDS = ("uid", "platform", "platform_id", "account", "kind", "convers
 
 
 def received_messages(db: Database, *, since: datetime | None, until: datetime | None) -> list[dict[str, Any]]:
-    """Mentions received in [since, until) by creation time, with their payload exactly as stored (``raw``)."""
-    clauses, params = [], []
+    """Mentions received in [since, until) by creation time, with their payload exactly as stored (``raw``);
+    private messages are not part of this record (decision 0140: their texts expire and are erasable)."""
+    clauses, params = ["kind != 'private'"], []
     if since is not None:
         clauses.append("created_at >= ?")
         params.append(to_iso(since))

@@ -14,7 +14,7 @@ from sqlite_utils import Database
 from core import mention_keys
 from core.clock import from_iso, to_iso
 from core.errors import NotFoundError, ValidationError
-from core.models import OPEN_STATUSES, Author, InboxItem, Mention, Note, Platform, Status
+from core.models import OPEN_STATUSES, PRIVATE_KIND, Author, InboxItem, Mention, Note, Platform, Status
 
 MENTION_COLUMNS = (
     "uid, platform, platform_id, account, kind, conversation_id, in_reply_to, author_id, author_handle, "
@@ -88,6 +88,7 @@ class InboxQuery:
     until: datetime | None = None
     search: str = ""
     min_risk: float | None = None
+    private: bool | None = None  # None: both; True: private messages only (« Messages privés »); False: none
     order: str = "priority"  # priority | newest | oldest
     limit: int = 50
     offset: int = 0
@@ -132,6 +133,9 @@ def _where(q: InboxQuery) -> tuple[list[str], list[Any]]:
     if q.min_risk is not None:
         clauses.append("m.risk_score >= ?")
         params.append(q.min_risk)
+    if q.private is not None:
+        clauses.append("m.kind = ?" if q.private else "m.kind != ?")
+        params.append(PRIVATE_KIND)
     return clauses, params
 
 
@@ -213,10 +217,12 @@ def conversation(db: Database, platform: str, conversation_id: str, *, limit: in
 
 
 def author_history(db: Database, platform: str, author_id: str, *, exclude_uid: str = "",
-                   limit: int = 20) -> list[InboxItem]:
-    """The author's earlier messages, newest first."""
-    rows = db.execute(f"SELECT {MENTION_COLUMNS} FROM mentions WHERE platform = ? AND author_id = ? AND uid != ? "
-                      "ORDER BY created_at DESC LIMIT ?", (platform, author_id, exclude_uid, limit)).fetchall()
+                   limit: int = 20, include_private: bool = True) -> list[InboxItem]:
+    """The author's earlier messages, newest first (private messages left out unless ``include_private``)."""
+    extra = "" if include_private else f" AND kind != '{PRIVATE_KIND}'"
+    rows = db.execute(f"SELECT {MENTION_COLUMNS} FROM mentions WHERE platform = ? AND author_id = ? AND uid != ?"
+                      f"{extra} ORDER BY created_at DESC LIMIT ?",
+                      (platform, author_id, exclude_uid, limit)).fetchall()
     return _items(db, rows)
 
 

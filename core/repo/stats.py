@@ -19,6 +19,7 @@ from sqlite_utils import Database
 
 from core import mention_keys
 from core.clock import from_iso, to_iso
+from core.models import PRIVATE_KIND
 from core.repo import free_mention_keys
 from core.repo.rollups import RISK_FLAGS_EACH, RISK_KIND, rebuild_dashboard_responses, rebuild_dashboard_rollups
 
@@ -182,23 +183,26 @@ def channels(db: Database) -> list[tuple[str, str]]:
 
 
 def window_texts(db: Database, scope: StatsScope, *, limit: int) -> list[dict[str, Any]]:
-    """The newest mentions of the scope with their text and author (for topics), at most ``limit``."""
+    """The newest mentions of the scope with their text and author (for topics and the FAQ), at most ``limit``.
+    Private messages are never among them: their words stay out of topics, FAQ and reports (issue #20)."""
     params: list[Any] = []
     where = _mention_where(scope, params)
     cols = ("uid", "platform", "account", "author_handle", "author_name", "text", "created_at", "status", "hidden",
             "deleted_at")
     sql = (f"SELECT {', '.join('m.' + c for c in cols)} FROM mentions m WHERE {where} "
-           "ORDER BY m.created_at DESC LIMIT ?")
+           f"AND m.kind != '{PRIVATE_KIND}' ORDER BY m.created_at DESC LIMIT ?")
     return [dict(zip(cols, r, strict=True)) for r in db.execute(sql, [*params, limit])]
 
 
 def sent_replies(db: Database, uids: Sequence[str]) -> list[dict[str, Any]]:
-    """Replies sent from Parvis to these mentions (body without signature), oldest first."""
+    """Replies sent from Parvis to these mentions (body without signature), oldest first; never the answers to
+    private messages."""
     out: list[dict[str, Any]] = []
     for start in range(0, len(uids), 500):
         chunk = list(uids[start:start + 500])
         rows = db.execute("SELECT mention_uid, body, author_id, COALESCE(sent_at, updated_at) FROM drafts "
                           f"WHERE state = 'sent' AND mention_uid IN ({','.join('?' * len(chunk))}) "
+                          f"AND mention_uid NOT IN (SELECT uid FROM mentions WHERE kind = '{PRIVATE_KIND}') "
                           "ORDER BY COALESCE(sent_at, updated_at)", chunk).fetchall()
         out += [{"mention_uid": r[0], "body": r[1], "author_id": r[2], "sent_at": r[3]} for r in rows]
     return out
@@ -212,11 +216,21 @@ def audit_counts(db: Database, since: datetime, until: datetime) -> list[tuple[s
 
 
 def published(db: Database, since: datetime, until: datetime) -> list[dict[str, Any]]:
-    """Messages published through Parvis in [since, until) from the legal archive, with their stored payload."""
+    """Messages published through Parvis in [since, until) from the legal archive, with their stored payload;
+    never the private answers (archive kind ``private_reply``: counted apart, :func:`private_counts`)."""
     cols = ("kind", "platform", "account", "text", "permalink", "published_at", "payload")
     rows = db.execute(f"SELECT {', '.join(cols)} FROM archive_messages WHERE published_at >= ? AND published_at < ? "
-                      "ORDER BY published_at", (to_iso(since), to_iso(until))).fetchall()
+                      "AND kind != 'private_reply' ORDER BY published_at", (to_iso(since), to_iso(until))).fetchall()
     return [dict(zip(cols, r, strict=True)) for r in rows]
+
+
+def private_counts(db: Database, since: datetime, until: datetime) -> dict[str, int]:
+    """Private messages received in [since, until) and private answers archived then: counts, never texts."""
+    received = db.execute(f"SELECT count(*) FROM mentions WHERE kind = '{PRIVATE_KIND}' AND created_at >= ? "
+                          "AND created_at < ?", (to_iso(since), to_iso(until))).fetchone()[0]
+    answered = db.execute("SELECT count(*) FROM archive_messages WHERE kind = 'private_reply' AND published_at >= ? "
+                          "AND published_at < ?", (to_iso(since), to_iso(until))).fetchone()[0]
+    return {"received": int(received), "answered": int(answered)}
 
 
 def rebuild_rollups(db: Database) -> None:

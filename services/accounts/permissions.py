@@ -7,7 +7,9 @@ Roles: community manager (works the inbox, writes replies and posts, edits only 
 director (approves, owns the charter and the signatures, may change anyone's posts but never approves what they
 wrote or edited), legal (reads everything; the only role that exports, answers residents' RGPD requests and sets
 or lifts legal holds), administrator (accounts, roles, connectors, reads the audit trail; no editorial power, so
-that approving stays with the communication team, and no export of residents' data).
+that approving stays with the communication team, and no export of residents' data, and no private messages).
+Private messages (``private.read``, issue #20, docs/decisions/0140): community managers and directors, who answer
+them, and legal, read-only, for audits and RGPD requests; administrators do not see them, nor their counts.
 """
 
 from __future__ import annotations
@@ -48,19 +50,21 @@ class Action(enum.StrEnum):
     MODERATE_CONFIRM = "moderation.confirm"  # confirm hiding/banning an elected official (issue #4)
     UNMARK_ELECTED = "moderation.unmark_elected"  # take the elected-official mark off an author
     AUTOMATION_MANAGE = "automation.manage"  # write, try, switch on and off the automation rules (issue #17)
+    PRIVATE_READ = "private.read"  # private messages: see them, their counts by author, their archived answers
 
 
 A = Action
 _READ = {A.INBOX_READ, A.CHARTER_READ}
 MATRIX: dict[Role, frozenset[Action]] = {
     Role.COMMUNITY_MANAGER: frozenset(_READ | {A.INBOX_TRIAGE, A.REPLY_COMPOSE, A.POST_CREATE, A.SAVED_REPLY_USE,
-                                              A.SYNC_REQUEST, A.MODERATION_READ, A.MODERATE}),
+                                              A.SYNC_REQUEST, A.MODERATION_READ, A.MODERATE, A.PRIVATE_READ}),
     Role.DIRECTOR: frozenset(_READ | {A.INBOX_TRIAGE, A.REPLY_COMPOSE, A.REPLY_APPROVE, A.POST_CREATE,
                                       A.POST_EDIT_ANY, A.POST_APPROVE, A.CHARTER_EDIT, A.SAVED_REPLY_USE,
                                       A.SAVED_REPLY_EDIT, A.SIGNATURE_SET, A.SYNC_REQUEST, A.AUDIT_READ,
                                       A.MODERATION_READ, A.MODERATE, A.MODERATE_CONFIRM, A.UNMARK_ELECTED,
-                                      A.AUTOMATION_MANAGE}),
-    Role.LEGAL: frozenset(_READ | {A.AUDIT_READ, A.AUDIT_EXPORT, A.RGPD_ANSWER, A.LEGAL_HOLD, A.MODERATION_READ}),
+                                      A.AUTOMATION_MANAGE, A.PRIVATE_READ}),
+    Role.LEGAL: frozenset(_READ | {A.AUDIT_READ, A.AUDIT_EXPORT, A.RGPD_ANSWER, A.LEGAL_HOLD, A.MODERATION_READ,
+                                   A.PRIVATE_READ}),
     Role.ADMIN: frozenset(_READ | {A.USERS_MANAGE, A.ROLES_CHANGE, A.CONNECTORS_MANAGE, A.SYNC_REQUEST,
                                    A.AUDIT_READ, A.AUTOMATION_MANAGE}),
 }
@@ -92,6 +96,8 @@ DESCRIPTIONS: dict[Action, str] = {
     A.MODERATE_CONFIRM: "hide, delete or ban an elected official's message; confirm or refuse such requests",
     A.UNMARK_ELECTED: "take the elected-official mark off an author",
     A.AUTOMATION_MANAGE: "write, try and switch on or off the automation rules (a hiding rule: only with moderation)",
+    A.PRIVATE_READ: "read private messages (Messenger, Instagram Direct, Mastodon direct, Bluesky chat), their "
+                    "counts by author and the archived private answers; answering also needs reply.compose",
 }
 _COLUMNS = (Role.COMMUNITY_MANAGER, Role.DIRECTOR, Role.LEGAL, Role.ADMIN)
 _LEGAL_ONLY = frozenset(a for a in Action if [r for r in MATRIX if a in MATRIX[r]] == [Role.LEGAL])

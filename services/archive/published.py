@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +25,7 @@ from core.errors import NotFoundError
 from core.models import Agent, Draft, InboxItem, Published
 from core.repo import archive as arch
 from core.repo.archive import ArchiveChange, ArchivedMessage, ArchiveFilter
-from services.accounts.permissions import Action, require_actor
+from services.accounts.permissions import SYSTEM_PREFIX, Action, can, require_actor
 
 Actor = Agent | str  # an agent (UI, role-checked) or a system actor such as "system:worker"
 
@@ -59,6 +59,10 @@ def _mention_snapshot(db: Database, uid: str | None) -> dict[str, Any]:
     except NotFoundError:
         return {"uid": uid, "missing": True}
     m = item.mention
+    if m.private:  # the resident's private words are not copied into the append-only archive (issue #20)
+        return {"uid": uid, "platform": str(m.platform), "platform_id": m.platform_id, "private": True,
+                "author_id": m.author.platform_id, "author_handle": m.author.handle,
+                "created_at": to_iso(m.created_at), "conversation_id": m.conversation_id}
     return {"uid": uid, "platform": str(m.platform), "platform_id": m.platform_id, "text": m.text,
             "author_id": m.author.platform_id, "author_handle": m.author.handle,
             "author_name": m.author.display_name, "created_at": to_iso(m.created_at),
@@ -115,8 +119,12 @@ def archive_draft(db: Database, draft: Draft, published: Published, *, now: date
     """Archive a sent reply (or post) from its draft: author, approver and charter check come from the draft."""
     author = repo.get_agent(db, draft.author_id)
     approver = repo.get_agent(db, draft.approver_id) if draft.approver_id else None
+    kind = "reply" if draft.mention_uid else "post"
+    uid = draft.mention_uid
+    if uid and repo.mention_exists(db, uid) and repo.get_item(db, uid).private:
+        kind = "private_reply"  # access limited to private.read; never in reports (issue #20)
     return archive_published(
-        db, kind="reply" if draft.mention_uid else "post", source=f"draft:{draft.id}",
+        db, kind=kind, source=f"draft:{draft.id}",
         platform=str(draft.platform), account=account, platform_id=published.platform_id,
         permalink=published.permalink, text=draft.signed_text, body=draft.body,
         signature=split_signature(draft.body, draft.signed_text), author=author.email, author_name=author.name,
@@ -167,9 +175,19 @@ def record_mention_changes(db: Database, changes: Iterable[tuple[str, str, str |
     return done
 
 
-def search(db: Database, filters: ArchiveFilter) -> tuple[list[ArchivedMessage], int]:
-    """One page of archived messages matching ``filters`` and the total count."""
+def search(db: Database, filters: ArchiveFilter, *, viewer: Actor | None = None
+           ) -> tuple[list[ArchivedMessage], int]:
+    """One page of archived messages matching ``filters`` and the total count; the city's private answers only
+    for a ``viewer`` allowed to read private messages (``private.read``; system actors too)."""
+    if not _may_read_private(viewer):
+        filters = replace(filters, include_private=False)
     return arch.search_messages(db, filters), arch.count_messages(db, filters)
+
+
+def _may_read_private(viewer: Actor | None) -> bool:
+    if isinstance(viewer, Agent):
+        return can(viewer, Action.PRIVATE_READ)
+    return viewer is not None and viewer.startswith(SYSTEM_PREFIX)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

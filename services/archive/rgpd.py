@@ -1,6 +1,8 @@
 """Residents' RGPD requests: access (art. 15) and erasure (art. 17), by handle or platform id.
 
-Erasure applies to working data (scores, assignments, internal notes, author profile) and to the free text
+Erasure applies to working data (scores, assignments, internal notes, author profile), to the texts of the
+person's private messages and of the city's private answers kept beside the audit chain (issue #20: private
+correspondence is not published, so it is not kept as a public record), and to the free text
 agents wrote about the person's messages in the audit log (notes, escalation and other comments: kept beside the
 chain so that they can be erased, core/audit/texts.py); the audit events stay, showing « effacé (RGPD) » in place
 of the text. The record — messages received and published, moderation decisions, approvals, the audit log — is a
@@ -31,6 +33,7 @@ from core.repo import author_marks as marks_repo
 from core.repo import retention as ret
 from services.accounts.permissions import Action, require_actor
 from services.archive.published import Actor, actor_identity
+from services.inbox import private
 
 RECORD_KEPT = (
     "The record is kept: the messages this person sent to the city and the city's published answers, "
@@ -68,6 +71,7 @@ def access_document(db: Database, authors: list[tuple[str, str, str]]) -> dict[s
         item = repo.get_item(db, uid)
         m = item.mention
         messages.append({"uid": uid, "platform": str(m.platform), "platform_id": m.platform_id,
+                         "private": m.private,
                          "created_at": to_iso(m.created_at), "text": m.text, "permalink": m.permalink,
                          "author_handle": m.author.handle, "conversation_id": m.conversation_id,
                          "revisions": [{**r, "seen_at": to_iso(r["seen_at"])} for r in repo.revisions(db, uid)]})
@@ -159,6 +163,8 @@ def erasure_request(db: Database, query: str, *, actor: Actor, now: datetime,
             for cls in (*ret.WORKING_CLASSES, *ret.ERASURE_ONLY_CLASSES):
                 erased[cls], cls_held = ret.purge_class(db, cls, authors=pairs)
                 held += cls_held
+            gone = private.erase_private_of(db, pairs, actor=who, role=role, request_id=request_id, now=now)
+            erased["private_texts"], held = gone.messages, held + gone.held
         kept = RECORD_KEPT + (" " + HELD_KEPT if held else "")
         if not pairs:
             outcome = "no data found for this handle or id"

@@ -63,7 +63,14 @@ def connector_name_for(mention: Mention) -> str:
     """Which connector answers ``mention``: demo data (``account == "demo"``) goes to the sandbox, never a real API."""
     if mention.account == "demo" or mention.platform is Platform.DEMO:
         return "demo"
+    if mention.private:  # private messages are answered through the private channel (issue #20)
+        return _PRIVATE_CONNECTORS.get(mention.platform, str(mention.platform))
     return str(mention.platform)
+
+
+# The connector that answers a private message, per platform (Mastodon's direct statuses: the Mastodon connector).
+_PRIVATE_CONNECTORS = {Platform.FACEBOOK: "facebook_messages", Platform.INSTAGRAM: "instagram_direct",
+                       Platform.BLUESKY: "bluesky_chat"}
 
 
 def connector_for(settings: Settings, mention: Mention) -> Connector:

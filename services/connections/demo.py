@@ -48,6 +48,6 @@ def load_demo(db: Database, settings: Settings, *, now: datetime, days: int = 30
 
     agents = seed_agents(db, now=now)
     private_dir(settings.data_dir)
-    connector = DemoConnector(state_dir=settings.data_dir, history_days=days)
+    connector = DemoConnector(state_dir=settings.data_dir, history_days=days, private=True)
     result = sync_connector(db, connector, now=now, score=score_fn(settings))
     return DemoReport(agents=agents, inserted=result.inserted, total=repo.mention_count(db))

@@ -18,6 +18,7 @@ from typing import TypedDict
 from sqlite_utils import Database
 
 from connectors.base import Connector, FetchResult, PlatformChange
+from connectors.mastodon.direct import mark_direct
 from core import audit, repo
 from core.db import write_transaction
 from core.errors import AuthFailed, ConnectorError, RateLimited
@@ -48,7 +49,8 @@ class SyncResult:
 def store_mentions(db: Database, mentions: Sequence[Mention], *, now: datetime,
                    score: ScoreFn | None = None, into: repo.BulkLoad | None = None) -> repo.UpsertResult:
     """Score (if a scorer is given) and upsert ``mentions`` (as part of the bulk load ``into`` when given);
-    record platform edits in the audit log."""
+    record platform edits in the audit log. Mastodon ``direct`` statuses are stored as private messages."""
+    mentions = mark_direct(list(mentions))
     scores = list(score(mentions, now)) if score is not None and mentions else None
     if into is not None:
         result = into.add(mentions, now=now, scores=scores)

@@ -15,7 +15,7 @@ A handler reads what the change points to through the connector (events carry id
 also comes by polling is stored once. A transient connector error leaves the event pending, retried with
 back-off; after :data:`MAX_ATTEMPTS` it is ``failed`` (polling still catches the item).
 
-Adding a field (e.g. ``messages`` for Messenger / Instagram Direct): write a handler
+Messenger and Instagram Direct ``messages`` are read by :func:`_private_messages` (issue #20). Adding a field: write a handler
 ``(change, context) -> FetchResult | None`` (None: it stored what it had to itself, with ``context.db`` and
 ``context.now``) and add it to :data:`FIELD_HANDLERS` (or call :func:`register_field` before the worker starts).
 """
@@ -35,6 +35,7 @@ from connectors.base import Connector, FetchResult
 from connectors.graph import webhooks as meta
 from core.db import write_transaction
 from core.errors import ConnectorError, PermanentFailure
+from core.config import Settings
 from core.models import Platform
 from core.repo import realtime as rt
 from services.connections.ingest import ScoreFn, store_pushed
@@ -56,6 +57,7 @@ class WebhookContext:
     now: datetime
     connectors: Sequence[Connector]
     score: ScoreFn | None = None
+    settings: Settings | None = None  # private messages: which channels are switched on
 
     def connector(self, platform: Platform, owner: str = "") -> Connector | None:
         """The enabled connector of ``platform`` for the account ``owner`` (a Page id, an Instagram account id);
@@ -92,11 +94,26 @@ def _with(platform: Platform, read: Callable[[Any, Any], FetchResult]) -> FieldH
     return handle
 
 
+def _private_messages(change: meta.Change, ctx: WebhookContext) -> Handled | None:
+    """A Messenger / Instagram Direct ``messages`` event: stored as a private message (services/inbox/private.py)
+    when that channel is switched on (``PARVIS_FB_MESSAGES``, ``PARVIS_FB_INSTAGRAM_DIRECT``)."""
+    s = ctx.settings
+    if s is None or not (s.fb.instagram_direct if change.object == "instagram" else s.fb.messages):
+        raise NoConnector(f"private messages of {change.object or '?'} are not switched on")
+    from services.inbox.private import ingest_messenger_webhook_change  # the inbox's own store path
+
+    body = {"object": change.object, "entry": [{"id": change.owner, "messaging": [change.value]}]}
+    ingest_messenger_webhook_change(s, ctx.db, body, now=ctx.now)
+    return None
+
+
 # (object, field) -> handler. The whole list of what Parvis reads from Meta's webhooks: add a field here.
 FIELD_HANDLERS: dict[tuple[str, str], FieldHandler] = {
     ("page", "feed"): _with(Platform.FACEBOOK, lambda c, value: c.from_feed_change(value)),
     ("instagram", "comments"): _with(Platform.INSTAGRAM, lambda c, value: c.from_comments_change(value)),
     ("instagram", "mentions"): _with(Platform.INSTAGRAM, lambda c, value: c.mentions_from_webhook(value)),
+    ("page", "messages"): _private_messages,  # Messenger (issue #20)
+    ("instagram", "messages"): _private_messages,  # Instagram Direct (issue #20)
 }
 
 
@@ -208,9 +225,9 @@ def process_event(ctx: WebhookContext, event: rt.WebhookEvent) -> Outcome:
 
 
 def process_pending(db: Database, connectors: Sequence[Connector], *, now: datetime, score: ScoreFn | None = None,
-                    limit: int = BATCH) -> list[Outcome]:
+                    limit: int = BATCH, settings: Settings | None = None) -> list[Outcome]:
     """Process the pending events that are due, oldest first (the worker's ``webhooks`` job)."""
-    ctx = WebhookContext(db=db, now=now, connectors=connectors, score=score)
+    ctx = WebhookContext(db=db, now=now, connectors=connectors, score=score, settings=settings)
     return [process_event(ctx, event) for event in rt.pending_webhook_events(db, now=now, limit=limit)]
 
 

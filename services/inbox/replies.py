@@ -61,10 +61,12 @@ def _media(items: Sequence[Media | dict[str, Any]]) -> tuple[Media, ...]:
 def _check(db: Database, author: Agent, signed_text: str, platform: Platform, mention_uid: str | None,
            media: tuple[Media, ...], now: datetime) -> tuple[CharterResult, tuple[str, ...]]:
     cc = charters.current(db)
+    item = repo.get_item(db, mention_uid) if mention_uid else None
     ctx = CheckContext(platform=platform, now=now, signature=signature_for(author),
-                       other_signatures=signatures_of_others(db, author), media=media)
+                       other_signatures=signatures_of_others(db, author), media=media,
+                       private=item is not None and item.private)
     result = cc.check(signed_text, ctx)
-    risk = repo.get_item(db, mention_uid).risk_score if mention_uid else 0.0
+    risk = item.risk_score if item is not None else 0.0
     reasons = approval_reasons(risk_score=risk, risk_threshold=cc.charter.risk_threshold,
                                warnings=len(result.warnings), reserve_active=result.reserve.active,
                                agent_needs_approval=author.needs_approval)
@@ -111,6 +113,8 @@ def create_draft(db: Database, agent: Agent, *, mention_uid: str, body: str, now
                  media: Sequence[Media | dict[str, Any]] = (), scheduled_at: datetime | None = None) -> Draft:
     """Save a new reply draft on ``mention_uid`` (signed and checked)."""
     item = repo.get_item(db, mention_uid)
+    if item.private:
+        require(agent, Action.PRIVATE_READ)
     if reply_impossible(item.mention):
         raise ReplyImpossible("Instagram offers no reply to a photo tag through its API: answer in the Instagram app",
                               reason="reply_impossible_instagram_tag")

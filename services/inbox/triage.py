@@ -6,7 +6,7 @@ the core, not only in the UI.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +17,7 @@ from core.db import write_transaction
 from core.errors import PermissionDenied, ValidationError
 from core.models import Agent, InboxItem, Note, Status
 from core.repo import InboxQuery  # the list query, built by the inbox page
-from services.accounts.permissions import Action, can, require
+from services.accounts.permissions import SYSTEM_PREFIX, Action, can, require
 
 MAX_NOTE_LEN = 5_000
 MAX_TAG_LEN = 40
@@ -53,8 +53,43 @@ class InboxPage:
 COUNT_CAP = 10_000
 
 
-def list_items(db: Database, query: InboxQuery) -> InboxPage:
-    """The inbox list with filters, full-text search and ordering (priority first by default)."""
+def may_read_private(viewer: Agent | str | None) -> bool:
+    """Whether ``viewer`` sees private messages: an agent with ``private.read``, or a system actor (the worker,
+    the CLI); nobody when the viewer is unknown (``None``)."""
+    if isinstance(viewer, Agent):
+        return can(viewer, Action.PRIVATE_READ)
+    return viewer is not None and viewer.startswith(SYSTEM_PREFIX)
+
+
+def require_may_see(viewer: Agent | str | None, item: InboxItem) -> None:
+    """PermissionDenied when ``item`` is a private message ``viewer`` may not read (``private.read``)."""
+    if item.private and not may_read_private(viewer):
+        _refuse_private(viewer)
+
+
+def _refuse_private(viewer: Agent | str | None) -> None:
+    if isinstance(viewer, Agent):
+        require(viewer, Action.PRIVATE_READ)  # raises, naming the role and the action
+    raise PermissionDenied("private messages need an agent allowed to read them", reason="private_forbidden")
+
+
+def private_scope(query: InboxQuery, viewer: Agent | str | None) -> InboxQuery:
+    """``query`` as ``viewer`` may run it: without private messages for a role without ``private.read`` (the
+    « Messages privés » filter is refused to it)."""
+    if may_read_private(viewer):
+        return query
+    if query.private:
+        _refuse_private(viewer)
+    return replace(query, private=False)
+
+
+def list_items(db: Database, query: InboxQuery, *, viewer: Agent | str | None = None) -> InboxPage:
+    """The inbox list with filters, full-text search and ordering (priority first by default).
+
+    Private messages are listed (and counted) only for a ``viewer`` allowed to read them (:func:`may_read_private`):
+    an unknown viewer sees the public messages only.
+    """
+    query = private_scope(query, viewer)
     total = repo.count_inbox(db, query, cap=COUNT_CAP)
     return InboxPage(items=repo.list_inbox(db, query), total=total, capped=total >= COUNT_CAP)
 
@@ -76,14 +111,25 @@ def detail(db: Database, uid: str, *, viewer: Agent | None = None, now: datetime
     """The whole conversation thread, the author's earlier messages, notes, and who else has it open.
 
     When ``viewer`` is given, their presence on this item is recorded (for other agents' collision warning).
+    A private message needs a viewer allowed to read it; opening it records ``private-conversation-read`` (once
+    per agent and presence window). The author's history holds private messages only for such a viewer.
     """
     item = repo.get_item(db, uid)
+    require_may_see(viewer, item)
     m = item.mention
+    private_ok = may_read_private(viewer)
     thread = repo.conversation(db, str(m.platform), m.conversation_id) if m.conversation_id else [item]
-    history = repo.author_history(db, str(m.platform), m.author.platform_id, exclude_uid=uid)
+    if not private_ok:
+        thread = [t for t in thread if not t.private]
+    history = repo.author_history(db, str(m.platform), m.author.platform_id, exclude_uid=uid,
+                                  include_private=private_ok)
     others: list[Agent] = []
     if viewer is not None:
         with write_transaction(db):
+            if item.private and viewer.id not in repo.viewers(db, uid, since=now - PRESENCE_WINDOW):
+                audit.record(db, audit.PrivateConversationRead(
+                    actor=viewer.email, role=str(viewer.role), subject=uid, platform=str(m.platform),
+                    conversation_id=m.conversation_id or ""), at=now)
             repo.touch_presence(db, uid, viewer.id, now=now)
         ids = [a for a in repo.viewers(db, uid, since=now - PRESENCE_WINDOW) if a != viewer.id]
         others = [repo.get_agent(db, a) for a in ids]
@@ -101,6 +147,10 @@ def assign(db: Database, uid: str, agent_id: int | None, *, actor: Agent, now: d
             raise ValidationError(f"{target.name} cannot be assigned inbox items", reason="assignee_not_allowed",
                                   name=target.name)
         item = repo.get_item(db, uid)
+        require_may_see(actor, item)
+        if target is not None and item.private and not can(target, Action.PRIVATE_READ):
+            raise ValidationError(f"{target.name} cannot read private messages", reason="assignee_not_allowed",
+                                  name=target.name)
         before = repo.set_assignee(db, uid, agent_id, now=now)
         audit.record(db, audit.MentionAssigned(actor=actor.email, role=actor.role, subject=uid,
                                                before=before, after=agent_id), at=now)
@@ -126,6 +176,7 @@ def change_status(db: Database, uid: str, status: Status | str, *, actor: Agent,
         raise ValidationError(f"unknown status {status!r}", reason="status_unknown", status=str(status)) from err
     with write_transaction(db):
         item = repo.get_item(db, uid)
+        require_may_see(actor, item)
         if target is item.status:
             return item
         if target not in _TRANSITIONS[item.status]:
@@ -152,7 +203,7 @@ def add_tag(db: Database, uid: str, tag: str, *, actor: Agent, now: datetime) ->
     _require_writer(actor)
     cleaned = _clean_tag(tag)
     with write_transaction(db):
-        repo.get_item(db, uid)
+        require_may_see(actor, repo.get_item(db, uid))
         if repo.add_tag(db, uid, cleaned):
             audit.record(db, audit.TagAdded(actor=actor.email, role=actor.role, subject=uid, tag=cleaned), at=now)
     return repo.get_item(db, uid)
@@ -178,7 +229,7 @@ def add_note(db: Database, uid: str, text: str, *, actor: Agent, now: datetime) 
         raise ValidationError(f"a note has at most {MAX_NOTE_LEN} characters", reason="note_too_long",
                               max=MAX_NOTE_LEN)
     with write_transaction(db):
-        repo.get_item(db, uid)
+        require_may_see(actor, repo.get_item(db, uid))
         note_id = repo.add_note(db, uid, actor.id, body, now=now)
         audit.record(db, audit.NoteAdded(actor=actor.email, role=actor.role, subject=uid, note_id=note_id,
                                          text=body), at=now)

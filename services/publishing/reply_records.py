@@ -20,6 +20,7 @@ from core.repo.reply_outbox import PERSON_PREFIX, ReplySend
 from editorial.workflow import Action as Step
 from editorial.workflow import next_state
 from services.archive import published as archive
+from services.inbox import private
 from services.inbox.replies import blocked_error, recheck_draft, require_may_handle
 from services.outbox.engine import (
     LEASE,
@@ -52,17 +53,22 @@ class Claim:
     text: str
     token: str
     by: str
+    tag: str | None = None  # a private answer's Send API tag (HUMAN_AGENT past 24 h), services/inbox/private.py
 
 
 def claim(db: Database, agent: Agent | None, draft_id: int, *, now: datetime, worker: str | None = None,
-          lease_ttl: timedelta = DEFAULT_POLICY.lease_ttl, hook: Hook = _noop) -> Claim | None:
+          lease_ttl: timedelta = DEFAULT_POLICY.lease_ttl, hook: Hook = _noop,
+          human_agent: bool = False) -> Claim | None:
     """Check (rights, state, charter at publish time, approval) and claim a reply in one write transaction.
 
     ``agent`` sends now (refused cleanly if it is already out or being sent); ``agent=None`` is the worker
     ``worker``, which claims only a due scheduled reply and only while it holds the publisher lease (None
     otherwise). A charter block is audited as ``reply-blocked`` and raised; the worker then parks it ``failed``.
+    A private answer outside Meta's window is refused the same way (``private-reply-refused``), before any call;
+    ``human_agent``: the Page may answer 24 h to 7 days later with the ``HUMAN_AGENT`` tag.
     """
     error: ParvisError | None = None
+    tag: str | None = None
     with write_transaction(db):
         draft = repo.get_draft(db, draft_id)
         if agent is not None:
@@ -76,7 +82,21 @@ def claim(db: Database, agent: Agent | None, draft_id: int, *, now: datetime, wo
         checked, composed = recheck_draft(db, draft, now)
         base = {"actor": agent.email if agent else audit.SYSTEM_WORKER, "role": str(agent.role) if agent else "",
                 "subject": draft.mention_uid}
-        if composed.blocked:
+        mention = repo.get_item(db, draft.mention_uid).mention
+        window_error: ParvisError | None = None
+        if mention.private and not composed.blocked:
+            try:
+                tag = private.require_window_open(db, mention, draft.id, now, human_agent=human_agent,
+                                                  actor=base["actor"], role=base["role"]).tag
+            except private.WindowClosed as err:
+                window_error = err
+        if window_error is not None:
+            error = window_error
+            if agent is None:  # the worker: nothing can ever be sent now, park it as failed
+                repo.save_draft(db, replace(checked, state=S.FAILED, updated_at=now))
+                outbox_repo.update_send(db, draft.id, now=now, send_error_code=window_error.reason or "",
+                                        send_error=str(window_error)[:500])
+        elif composed.blocked:
             audit.record(db, audit.ReplyBlocked(**base, draft_id=draft.id, findings=tuple(
                 f.code for f in composed.result.findings if f.severity == "block")), at=now)
             error = blocked_error(composed.result)
@@ -105,7 +125,7 @@ def claim(db: Database, agent: Agent | None, draft_id: int, *, now: datetime, wo
             hook("claim_txn")
     if error:
         raise error
-    return Claim(draft.id, repo.get_item(db, draft.mention_uid).mention, checked.signed_text, token, by)
+    return Claim(draft.id, repo.get_item(db, draft.mention_uid).mention, checked.signed_text, token, by, tag)
 
 
 def mark_sent(db: Database, draft_id: int, published: Published, *, now: datetime, agent: Agent | None = None,

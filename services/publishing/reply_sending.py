@@ -32,6 +32,7 @@ from core.repo import reply_outbox as outbox_repo
 from core.repo.reply_outbox import PERSON_PREFIX, ReplySend
 from editorial.workflow import Action as Step
 from editorial.workflow import next_state
+from services.inbox import private
 from services.inbox.replies import require_may_handle
 from services.outbox.engine import (
     SINCE_MARGIN,
@@ -89,7 +90,7 @@ def send_now(db: Database, agent: Agent, draft_id: int, connector: Connector, *,
     kind = ReplyKind(lambda _draft: connector)
     engine = Engine(db, [kind], clock=lambda: now, policy=policy, worker_id=f"{PERSON_PREFIX}{agent.id}", hook=hook)
     engine.flush_unrecorded()
-    c = claim(db, agent, draft_id, now=now)
+    c = claim(db, agent, draft_id, now=now, human_agent=private.human_agent_of(connector))
     assert c is not None  # a person's claim either succeeds or raises
     delivery = engine.deliver(kind, OutboxClaim(key=draft_id, token=c.token, by=c.by, connector=connector,
                                                 agent=agent, data=c))
@@ -221,7 +222,7 @@ class ReplyKind(OutboxKind):
             return None
         try:
             c = claim(self.db, None, key, now=now, worker=self.engine.worker_id, lease_ttl=self.policy.lease_ttl,
-                      hook=self.engine.hook)
+                      hook=self.engine.hook, human_agent=private.human_agent_of(connector))
         except ParvisError as err:  # audited by claim(); the next reply still goes out
             log.warning("scheduled reply %s not sent: %s", key, err)
             report.results.append(DueResult(key, False, err.code))
@@ -257,6 +258,8 @@ class ReplyKind(OutboxKind):
 
     def call(self, claim: OutboxClaim) -> Published:
         c: Claim = claim.data
+        if c.mention.private:  # never a public reply to a private message (services/inbox/private.py)
+            return private.send_private(claim.connector, c.mention, c.text, tag=c.tag)
         return claim.connector.reply(c.mention, c.text)
 
     # ---- lookups ------------------------------------------------------------------------------------------
@@ -266,6 +269,8 @@ class ReplyKind(OutboxKind):
 
     def find(self, connector: Connector, item: Item) -> Published | None:
         mention = repo.get_item(self.db, repo.get_draft(self.db, item.key).mention_uid or "").mention
+        if mention.private and callable(getattr(connector, "find_private_reply", None)):
+            return connector.find_private_reply(mention, item.payload, since=item.since)  # type: ignore[attr-defined]
         return connector.find_reply(mention, item.payload, since=item.since)  # type: ignore[attr-defined]
 
     def attributed_elsewhere(self, item: Item, found: Any) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import json
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from html import escape
 from typing import Any
@@ -44,6 +44,7 @@ class Report:
     topics: list[Topic]
     moderation: list[dict[str, Any]]  # event, actions
     published: list[dict[str, Any]]  # kind, platform, account, published_at, text, permalink, engagement
+    private: dict[str, int] = field(default_factory=dict)  # private messages: counts only ("received", "answered")
 
     @property
     def period_text(self) -> str:
@@ -94,7 +95,8 @@ def build_report(db: Database, *, since: datetime, until: datetime, config: Dash
     days = round((until - since).total_seconds() / 86400)
     kind = "hebdomadaire" if days == 7 else "mensuel" if 28 <= days <= 31 else "d'activité"
     return Report(title=f"Rapport {kind} des réseaux sociaux", since=since, until=until, generated_at=now,
-                  dashboard=dash, topics=topics, moderation=moderation, published=published)
+                  dashboard=dash, topics=topics, moderation=moderation, published=published,
+                  private=stats_repo.private_counts(db, since, until))
 
 
 def charts(report: Report) -> list[Chart]:
@@ -141,6 +143,9 @@ def summary_lines(report: Report) -> list[str]:
                      f"l'objectif de {number(report.dashboard.target_h)} h.")
     lines.append(f"En attente : {number(t['open_backlog'])} messages, dont {number(t['overdue'])} sans réponse "
                  "au-delà de l'objectif.")
+    if report.private.get("received"):
+        lines.append(f"Messages privés : {number(report.private['received'])} reçus, "
+                     f"{number(report.private.get('answered', 0))} réponses privées envoyées (contenu non repris).")
     if t["mentions"]:
         lines.append(f"Tonalité négative : {t['negative'] * 100 / t['mentions']:.0f} % ; messages signalés "
                      f"(risque) : {number(t['flagged'])} ; épisodes de crise : {t['crises']}.")

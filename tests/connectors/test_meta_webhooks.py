@@ -267,3 +267,29 @@ def test_an_event_that_keeps_failing_is_given_up_after_max_attempts(client, db, 
         now += timedelta(hours=2)
     assert statuses == ["retry"] * (webhooks.MAX_ATTEMPTS - 1) + ["failed"]
     assert _work(db, [fb_connector], now) == [] and _uids(db) == []
+
+
+# ---- Messenger and Instagram Direct (issue #20) -----------------------------------------------------------
+
+MESSENGER = {"object": "page", "entry": [{"id": "5550001", "time": 1764928800000, "messaging": [
+    {"sender": {"id": "2400000000000001"}, "recipient": {"id": "5550001"}, "timestamp": 1764928800000,
+     "message": {"mid": "m_pushed_1", "text": "Bonjour, mon adresse : 3 rue Pasteur"}}]}]}
+
+
+def test_a_signed_messenger_webhook_becomes_a_private_inbox_item_once(client, db, db_path):
+    on = Settings(data_dir=db_path.parent, db_path=db_path,
+                  values={"PARVIS_FB_PAGE_ID": "5550001", "PARVIS_FB_MESSAGES": "1"})
+    assert _post(client, MESSENGER).status_code == 200
+    assert _post(client, MESSENGER).status_code == 200  # Meta's retry: replayed, changes nothing
+    outcomes = webhooks.process_pending(db, [], now=datetime.now(UTC), settings=on)
+    assert [o.status for o in outcomes] == ["done"]
+    item = repo.get_item(db, "facebook:m_pushed_1")
+    assert item is not None and item.private and "3 rue Pasteur" in item.mention.text
+    assert _uids(db) == ["facebook:m_pushed_1"]
+
+
+def test_a_messenger_webhook_is_not_stored_when_private_messages_are_off(client, db, settings):
+    assert _post(client, MESSENGER).status_code == 200
+    outcomes = webhooks.process_pending(db, [], now=datetime.now(UTC), settings=settings)
+    assert [o.status for o in outcomes] == ["done"] and "not switched on" in " ".join(outcomes[0].notes)
+    assert _uids(db) == []

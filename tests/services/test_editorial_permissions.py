@@ -18,13 +18,14 @@ from tests.french import raises_fr
 
 EXPECTED = {
     Role.COMMUNITY_MANAGER: {"inbox.read", "inbox.triage", "reply.compose", "post.create", "charter.read",
-                             "saved_reply.use", "connectors.sync", "moderation.read", "moderation.act"},
+                             "saved_reply.use", "connectors.sync", "moderation.read", "moderation.act",
+                             "private.read"},
     Role.DIRECTOR: {"inbox.read", "inbox.triage", "reply.compose", "reply.approve", "post.create", "post.edit_any",
                     "post.approve", "charter.read", "charter.edit", "saved_reply.use", "saved_reply.edit",
                     "signature.set", "connectors.sync", "audit.read", "moderation.read", "moderation.act",
-                    "moderation.confirm", "moderation.unmark_elected", "automation.manage"},
+                    "moderation.confirm", "moderation.unmark_elected", "automation.manage", "private.read"},
     Role.LEGAL: {"inbox.read", "charter.read", "audit.read", "audit.export", "rgpd.answer", "legal.hold",
-                 "moderation.read"},
+                 "moderation.read", "private.read"},
     Role.ADMIN: {"inbox.read", "charter.read", "users.manage", "roles.change", "connectors.manage",
                  "connectors.sync", "audit.read", "automation.manage"},  # issue #17: automation rules
 }

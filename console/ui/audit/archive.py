@@ -23,7 +23,7 @@ SELECTED_KEY = "audit_selected"
 EXPORT_KEY = "audit_export_archive"
 STATUS_LABELS = {"published": "Publié", "edited": "Modifié depuis", "hidden": "Masqué", "deleted": "Supprimé"}
 CHANGE_LABELS = {"edited": "Modifié", "deleted": "Supprimé", "hidden": "Masqué", "unhidden": "Ré-affiché"}
-KIND_LABELS = {"reply": "Réponse", "post": "Publication"}
+KIND_LABELS = {"reply": "Réponse", "post": "Publication", "private_reply": "Réponse privée"}
 SECONDS = "%d/%m/%Y %H:%M:%S"
 
 
@@ -59,7 +59,7 @@ def archive_tab(agent: Agent, agents: list[Agent], allow_broken: bool) -> None:
     filters = _filters(agents)
     try:
         with deps.db() as db:
-            messages, total = archive.search(db, filters)
+            messages, total = archive.search(db, filters, viewer=agent)
     except ParvisError as err:
         page.error(err)
         return

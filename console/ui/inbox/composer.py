@@ -15,7 +15,7 @@ from editorial.lengths import counts_by_platform
 from editorial.workflow import APPROVAL_REASONS_FR, state_label
 from services.accounts import permissions, users
 from services.connections import assembly
-from services.inbox import replies, saved_replies
+from services.inbox import private, replies, saved_replies
 from services.publishing import reply_sending
 
 OPEN_DRAFT_STATES = {DraftState.DRAFT, DraftState.SUBMITTED, DraftState.CHANGES_REQUESTED, DraftState.APPROVED,
@@ -142,6 +142,23 @@ def _existing(db: Any, item: InboxItem, agent: Agent) -> None:
             cols[2].button("Annuler", key=f"cancel_draft_{d.id}", on_click=_draft_action, args=("cancel", d.id, agent))
 
 
+def _window(item: InboxItem) -> None:
+    """The answer window left in a private conversation (Meta's 24 hours, Human Agent 7 days)."""
+    now = deps.now()
+    with deps.db() as db:
+        window = private.window_for(db, item.mention, now, human_agent=private.human_agent_for(deps.settings(),
+                                                                                                item.mention))
+    left = window.left(now)
+    if window.mode == "open":
+        st.caption("Message privé : la réponse reste privée (jamais publiée).")
+    elif window.is_open and left is not None:
+        hours, minutes = divmod(int(left.total_seconds()) // 60, 60)
+        what = "réponse standard" if window.mode == "standard" else "réponse étiquetée « Human Agent »"
+        st.info(f"Message privé — fenêtre de réponse de Meta : il reste {hours} h {minutes:02d} min ({what}).")
+    else:
+        st.error(message_for(private.window_error(window)))
+
+
 def composer(item: InboxItem, agent: Agent) -> None:
     """Write a reply to ``item`` as ``agent``: checked live, signed, sent or submitted for approval."""
     uid = item.uid
@@ -154,7 +171,9 @@ def composer(item: InboxItem, agent: Agent) -> None:
             saved = []
     if not permissions.can(agent, permissions.Action.REPLY_COMPOSE):
         return
-    st.markdown("**Répondre**")
+    st.markdown("**Répondre en privé**" if item.private else "**Répondre**")
+    if item.private:
+        _window(item)
     impossible = replies.reply_impossible(item.mention)
     if impossible:
         st.info(REPLY_IMPOSSIBLE[impossible])
@@ -174,7 +193,7 @@ def composer(item: InboxItem, agent: Agent) -> None:
     except ParvisError as err:
         page.error(err)
         return
-    st.caption("Aperçu tel que publié :")
+    st.caption("Aperçu tel qu'envoyé en privé :" if item.private else "Aperçu tel que publié :")
     st.text(composed.signed_text)
     counts = counts_by_platform(composed.signed_text)
     st.caption(" · ".join(f"{p}: {c.length}/{c.limit}" for p, c in counts.items()))

@@ -38,11 +38,18 @@ else:
                f"{connections.format_age(ov.worker_beat_age_s)}). Lancez `python -m console worker` : "
                "sans lui, ni synchronisation ni publication programmée.")
 
+# Issue #20: X bills every direct-message call; the city's X budget does not cover them.
+X_DIRECT_MESSAGES = ("Messages privés X : non activés. X facture chaque appel aux messages privés et le budget X "
+                     "de la ville ne les prévoit pas ; invitez les habitants à écrire sur un autre canal "
+                     "(Messenger, Instagram, Mastodon, Bluesky).")
+
 for cs in ov.connectors:
     e, h = cs.entry, cs.health
     with st.container(border=True):
         c1, c2 = st.columns([3, 1])
         c1.subheader(e.label)
+        if e.name == "x":
+            c1.caption(X_DIRECT_MESSAGES)
         if not e.configured:
             c1.info("Non configuré. Variables à définir : " + ", ".join(f"`{k}`" for k in e.missing))
             continue

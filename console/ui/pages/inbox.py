@@ -16,6 +16,7 @@ from services.publishing import reply_sending
 
 PAGE_SIZE = 50
 ORDERS = {"priority": "Priorité", "newest": "Plus récents", "oldest": "Plus anciens"}
+PRIVATE_VIEWS = {"all": "Tous", "private": "Messages privés", "public": "Messages publics"}
 
 ctx = page.preamble("Boîte de réception", agent="optional")  # the list is readable; acting needs an agent
 agent = ctx.agent
@@ -42,6 +43,10 @@ with st.expander("Filtres", expanded=True):
     assignee = c4.selectbox("Assigné à", assignee_opts, format_func=assignee_labels.__getitem__, key="inbox_assignee")
     c5, c6, c7, c8 = st.columns(4)
     tag = c5.selectbox("Étiquette", ["", *tags], format_func=lambda t: t or "Toutes", key="inbox_tag")
+    private_view = "all"
+    if inbox.may_read_private(agent):  # « Messages privés »: only for the roles that may read them (issue #20)
+        private_view = c5.selectbox("Messages", list(PRIVATE_VIEWS), format_func=PRIVATE_VIEWS.__getitem__,
+                                    key="inbox_private")
     period = c6.date_input("Période", value=[], key="inbox_period", format="DD/MM/YYYY")
     order = c7.selectbox("Tri", list(ORDERS), format_func=ORDERS.__getitem__, key="inbox_order")
     page_no = c8.number_input("Page", min_value=1, value=1, step=1, key="inbox_page")
@@ -55,15 +60,17 @@ query = inbox.InboxQuery(
     platforms=tuple(platforms), statuses=tuple(statuses), open_only=not statuses,
     assigned_to=(agent.id if assignee == "me" and agent else int(assignee) if assignee.isdigit() else None),
     unassigned=assignee == "none", tag=tag or None, since=since, until=until, search=search, order=order,
-    limit=PAGE_SIZE, offset=(int(page_no) - 1) * PAGE_SIZE)
-result = page.load(lambda db: inbox.list_items(db, query))
+    private={"private": True, "public": False}.get(private_view), limit=PAGE_SIZE,
+    offset=(int(page_no) - 1) * PAGE_SIZE)
+result = page.load(lambda db: inbox.list_items(db, query, viewer=agent))
 
 shown_total = f"{result.total:,}".replace(",", "\u202f") + ("+" if result.capped else "")
 st.caption(f"{shown_total} message(s) · page {int(page_no)}")
 rows = [{  # the compact risk column second, so that it stays visible on narrow screens (issue #17)
     "Priorité": round(it.priority, 1),
     "Risques": components.risk_summary(it),
-    "Plateforme": PLATFORM_LABELS.get(str(it.mention.platform), str(it.mention.platform)),
+    "Plateforme": PLATFORM_LABELS.get(str(it.mention.platform), str(it.mention.platform))
+    + (" · message privé" if it.private else ""),
     "Auteur": f"@{it.mention.author.handle}",
     "Message": it.mention.text[:140],
     "Reçu": format_paris(it.mention.created_at),
