@@ -33,9 +33,9 @@ from sqlite_utils import Database
 
 from connectors.base import Connector, FetchResult
 from connectors.graph import webhooks as meta
+from core.config import Settings
 from core.db import write_transaction
 from core.errors import ConnectorError, PermanentFailure
-from core.config import Settings
 from core.models import Platform
 from core.repo import realtime as rt
 from services.connections.ingest import ScoreFn, store_pushed
