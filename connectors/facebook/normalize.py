@@ -50,9 +50,13 @@ def author_id(item: Mapping[str, Any]) -> str:
 
 
 def _author(item: Mapping[str, Any]) -> Author:
+    """``from{id,name}``; without ``from.id`` (a token lacking the permission, a deleted profile) the author is
+    unknown: an id of its own for this item (core.models.Author.unknown), never one shared with other items."""
     author = found if isinstance(found := item.get("from"), Mapping) else {}
     name = str(author.get("name") or "")
-    return Author(platform_id=str(author.get("id") or ""), handle=name, display_name=name)
+    if not author.get("id"):
+        return Author.unknown(str(item["id"]), handle=name, display_name=name)
+    return Author(platform_id=str(author["id"]), handle=name, display_name=name)
 
 
 def _clean(item: Mapping[str, Any]) -> dict[str, Any]:

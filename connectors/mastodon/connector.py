@@ -161,13 +161,14 @@ class MastodonConnector:
         endpoint = "GET /api/v1/notifications"
         mentions: dict[str, Mention] = {}
         skipped: list[str] = []
+        ignored: dict[str, int] = {}
         # A rate limit after the first page keeps the pages already read; the cursor resumes after the reset.
         walk = Walk(lambda cursor: self._read(endpoint, self._notifications, since, cursor),
                     lambda answer: answer[1] if _ids(answer[0]) else None, cursor=max_id, max_pages=self.max_pages,
                     stop_on=(RateLimited,))
         for page, _next_max in walk:
             with malformed_answer(endpoint):
-                found, bad = nz.mentions_from_notifications(page, account=self.name)
+                found, bad = nz.mentions_from_notifications(page, account=self.name, ignored=ignored)
             skipped.extend(bad)
             for mention in found:
                 mentions.setdefault(mention.uid, mention)
@@ -175,12 +176,13 @@ class MastodonConnector:
             if ids and walk.first:
                 newest = max(ids, key=_id_key)  # first page of a walk: the newest notification of the whole walk
         if walk.done:
-            return self._result(mentions, skipped, {"v": 1, "since_id": newest or since}, state)
+            return self._result(mentions, skipped, {"v": 1, "since_id": newest or since}, state, ignored=ignored)
         return self._result(mentions, skipped, {"v": 1, "since_id": since, "max_id": walk.cursor,
-                                                "newest_id": newest}, state, has_more=True)
+                                                "newest_id": newest}, state, has_more=True, ignored=ignored)
 
     def _result(self, mentions: dict[str, Mention], skipped: list[str], new_state: dict[str, Any],
-                state: dict[str, Any], *, has_more: bool = False) -> FetchResult:
+                state: dict[str, Any], *, has_more: bool = False,
+                ignored: dict[str, int] | None = None) -> FetchResult:
         """The fetch's answer, with the edit history of the edited statuses among the mentions and, once a walk is
         complete, the re-check of recent statuses (edited or deleted since taken)."""
         due = [str(i) for i in state.get("history_due") or () if isinstance(i, str | int)]
@@ -195,7 +197,7 @@ class MastodonConnector:
             new_state["history_due"] = left[:MAX_HISTORY_DUE]
         return FetchResult(mentions=list(mentions.values()), cursor=json.dumps(new_state, sort_keys=True),
                            skipped=skipped, changes=[*changes, *(check.deleted if check else ())],
-                           has_more=has_more)
+                           has_more=has_more, ignored=ignored or {})
 
     def _notifications(self, since: str | None, max_id: str | None) -> tuple[Any, str | None]:
         """One page of mention notifications as plain JSON, and the ``max_id`` of its ``Link: rel="next"``."""

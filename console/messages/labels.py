@@ -62,3 +62,10 @@ REQUEST_STATE_LABELS = {"pending": "en attente", "confirmed": "confirmée", "ref
 
 X_CAP_POLICY_LABELS = {"stop_polling": "relève arrêtée, les réponses partent encore",
                        "stop_writes": "réponses et publications arrêtées, la relève continue"}
+
+# The last sync of a connector, told apart on the Connexions page (services.connections.status.ConnectorStatus).
+READING_LABELS = {
+    "read": "lus",
+    "malformed": "ignorés car illisibles (malformés)",
+    "nothing": "rien à lire (notifications sans message, repartages…)",
+}

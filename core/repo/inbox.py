@@ -14,7 +14,7 @@ from sqlite_utils import Database
 from core import mention_keys
 from core.clock import from_iso, to_iso
 from core.errors import NotFoundError, ValidationError
-from core.models import OPEN_STATUSES, Author, InboxItem, Mention, Note, Platform, Status
+from core.models import OPEN_STATUSES, Author, InboxItem, Mention, Note, Platform, Status, is_known_author
 
 MENTION_COLUMNS = (
     "uid, platform, platform_id, account, kind, conversation_id, in_reply_to, author_id, author_handle, "
@@ -214,7 +214,10 @@ def conversation(db: Database, platform: str, conversation_id: str, *, limit: in
 
 def author_history(db: Database, platform: str, author_id: str, *, exclude_uid: str = "",
                    limit: int = 20) -> list[InboxItem]:
-    """The author's earlier messages, newest first."""
+    """The author's earlier messages, newest first; none for an unknown author ("" or ``unknown:…``), whose id
+    is no identity shared with other items."""
+    if not is_known_author(author_id):
+        return []
     rows = db.execute(f"SELECT {MENTION_COLUMNS} FROM mentions WHERE platform = ? AND author_id = ? AND uid != ? "
                       "ORDER BY created_at DESC LIMIT ?", (platform, author_id, exclude_uid, limit)).fetchall()
     return _items(db, rows)

@@ -86,7 +86,8 @@ class FakeInstagramApi(FakeBase):
         self.tagged[media_id] = media
         return media_id
 
-    def add_mention(self, text: str, *, in_comment: bool = True, owner: str = "journal.local") -> dict[str, str]:
+    def add_mention(self, text: str, *, in_comment: bool = True, owner: str = "journal.local",
+                    by: str = "lecteur.local") -> dict[str, str]:
         """An @mention of the account in another account's caption, or in a comment on it; returns the webhook
         value Meta would send (``{"media_id", "comment_id"}``, no ``comment_id`` for a caption)."""
         self._clock += timedelta(seconds=17)
@@ -98,7 +99,7 @@ class FakeInstagramApi(FakeBase):
             return {"media_id": media_id}
         comment_id = self._id()
         self.mentioned[comment_id] = {"id": comment_id, "text": text, "timestamp": graph_time(self._clock),
-                                      "like_count": 0, "media": {"id": media_id}}
+                                      "like_count": 0, "media": {"id": media_id}, "username": by}
         return {"media_id": media_id, "comment_id": comment_id}
 
     def _mentioned(self, fields: str) -> Response:
