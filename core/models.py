@@ -123,6 +123,7 @@ class Mention:
     media: tuple[str, ...] = ()
     kind: str = "mention"  # mention | comment | reply | tag | search
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    quote_of: str | None = None  # platform id of the post this one quotes (X quote, Bluesky/Mastodon quote post)
 
     @property
     def uid(self) -> str:

@@ -23,7 +23,8 @@ __all__ = ["COMMENT_FIELDS", "POST_FIELDS", "WEB", "MalformedItem", "author_id",
            "fingerprint", "item_time", "next_after", "page_items", "parse_time", "post_permalink", "post_to_mention"]
 
 WEB = "https://www.facebook.com"
-POST_FIELDS = "id,message,story,created_time,updated_time,from{id,name},permalink_url"
+POST_FIELDS = ("id,message,story,created_time,updated_time,from{id,name},permalink_url,"
+               "attachments{media,type,url,subattachments}")
 COMMENT_FIELDS = "id,message,created_time,from{id,name},parent{id},is_hidden,permalink_url,attachment{type,url,media}"
 
 
@@ -63,15 +64,29 @@ def _clean(item: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in ("comments", "paging")}
 
 
-def _media(item: Mapping[str, Any]) -> tuple[str, ...]:
-    attachment = item.get("attachment")
+def _attachment_urls(attachment: Any) -> list[str]:
+    """The image of one attachment (``media.image.src``; else, for a photo or sticker, its ``url``), then those of
+    its subattachments (an album's photos). A shared link's ``url`` is the article, not an image: left out."""
     if not isinstance(attachment, Mapping):
-        return ()
-    image = ((attachment.get("media") or {}).get("image") or {}) if isinstance(attachment.get("media"),
-                                                                                 Mapping) else {}
-    url = image.get("src") if isinstance(image, Mapping) else None
-    url = url or attachment.get("url")
-    return (url,) if isinstance(url, str) and url else ()
+        return []
+    media = found if isinstance(found := attachment.get("media"), Mapping) else {}
+    image = found if isinstance(found := media.get("image"), Mapping) else {}
+    kind = str(attachment.get("type") or "")
+    url = image.get("src") or (attachment.get("url") if kind.startswith(("photo", "sticker", "animated")) else None)
+    urls = [url] if isinstance(url, str) and url else []
+    subs = attachment.get("subattachments")
+    for sub in (subs.get("data") if isinstance(subs, Mapping) else None) or ():
+        urls.extend(_attachment_urls(sub))
+    return urls
+
+
+def _media(item: Mapping[str, Any]) -> tuple[str, ...]:
+    """Images of a comment (``attachment``) or of a post (``attachments.data[]`` and their subattachments)."""
+    urls = _attachment_urls(item.get("attachment"))
+    many = item.get("attachments")
+    for attachment in (many.get("data") if isinstance(many, Mapping) else None) or ():
+        urls.extend(_attachment_urls(attachment))
+    return tuple(dict.fromkeys(urls))
 
 
 def _check(item: Any, what: str) -> Mapping[str, Any]:
@@ -97,7 +112,7 @@ def post_to_mention(post: Any, *, account: str = "", kind: str = "mention") -> M
     return Mention(platform=Platform.FACEBOOK, platform_id=post["id"], text=str(text), author=_author(post),
                    created_at=item_time(post), account=account, conversation_id=post["id"],
                    permalink=post.get("permalink_url") or post_permalink(post["id"]), kind=kind,
-                   raw=_clean(post))
+                   media=_media(post), raw=_clean(post))
 
 
 def comment_to_mention(comment: Any, *, post_id: str, account: str = "") -> Mention:

@@ -35,6 +35,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -175,10 +176,13 @@ class MastodonConnector:
             ids = _ids(page)
             if ids and walk.first:
                 newest = max(ids, key=_id_key)  # first page of a walk: the newest notification of the whole walk
+        roots = _threads(mentions, state.get("roots"))
         if walk.done:
-            return self._result(mentions, skipped, {"v": 1, "since_id": newest or since}, state, ignored=ignored)
+            return self._result(mentions, skipped, {"v": 1, "since_id": newest or since, "roots": roots}, state,
+                                ignored=ignored)
         return self._result(mentions, skipped, {"v": 1, "since_id": since, "max_id": walk.cursor,
-                                                "newest_id": newest}, state, has_more=True, ignored=ignored)
+                                                "newest_id": newest, "roots": roots}, state, has_more=True,
+                            ignored=ignored)
 
     def _result(self, mentions: dict[str, Mention], skipped: list[str], new_state: dict[str, Any],
                 state: dict[str, Any], *, has_more: bool = False,
@@ -355,6 +359,22 @@ class MastodonConnector:
         detail = f"instance {host}" + (f"; {left} calls left in the window" if left is not None else "")
         return Health(ok=True, account=f"@{acct}@{host}", detail=detail,
                       rate_limited_until=self.rate_limited_until())
+
+
+MAX_ROOTS = 500  # statuses whose thread root the cursor remembers (the newest kept)
+
+
+def _threads(mentions: dict[str, Mention], known: Any) -> dict[str, str]:
+    """Give each mention its thread's root as ``conversation_id`` (Mastodon's REST statuses carry no conversation
+    id): a reply joins the thread of the status it answers when that status was taken before (``known``: status
+    id → root, kept in the cursor), else its parent's; returns the updated map, bounded to :data:`MAX_ROOTS`."""
+    roots = {str(k): str(v) for k, v in known.items()} if isinstance(known, dict) else {}
+    for uid, mention in sorted(mentions.items(), key=lambda kv: kv[1].created_at):
+        root = roots.get(mention.in_reply_to or "", mention.conversation_id or mention.platform_id)
+        if root != mention.conversation_id:
+            mentions[uid] = replace(mention, conversation_id=root)
+        roots[mention.platform_id] = root
+    return dict(sorted(roots.items(), key=lambda kv: _id_key(kv[0]))[-MAX_ROOTS:])
 
 
 def _ids(page: Any) -> list[str]:

@@ -118,7 +118,7 @@ def tweet_to_mention(tweet: Any, *, users: Mapping[str, Mapping[str, Any]],
         created_at=parse_time(tweet["created_at"]), account=account,
         conversation_id=tweet.get("conversation_id") or None, in_reply_to=_replied_to(tweet),
         lang=tweet.get("lang") or None, permalink=permalink(tweet["id"], user.get("username") if user else None),
-        media=_media_urls(tweet, media or {}), kind=kind, raw=dict(tweet))
+        media=_media_urls(tweet, media or {}), kind=kind, raw=dict(tweet), quote_of=_quoted(tweet))
 
 
 def is_retweet(tweet: Any) -> bool:

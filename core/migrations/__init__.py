@@ -38,7 +38,7 @@ from core.migrations.moderation import (
     m081_author_bans,
     m090_moderation_acts,
 )
-from core.migrations.payloads import m130_unknown_authors, m131_rejected_items
+from core.migrations.payloads import m130_unknown_authors, m131_rejected_items, m132_mention_quotes
 from core.migrations.publishing import m050_posts_outbox, m051_worker_leases, m052_reply_outbox
 from core.migrations.revisions import m024_editorial_revisions
 from core.migrations.usage import m070_x_usage
@@ -77,6 +77,7 @@ MIGRATIONS = [
     m090_moderation_acts,  # one outbox: moderation acts recorded before the platform call (decision 0051)
     m130_unknown_authors,  # issue #16: an unknown author is nobody else (decision 0130)
     m131_rejected_items,  # issue #16: items that failed validation stay visible (decision 0132)
+    m132_mention_quotes,  # issue #16: a quote is linked to the post it quotes
 ]
 
 migrations = Migrations(MIGRATION_SET)

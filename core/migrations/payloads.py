@@ -1,5 +1,5 @@
 """Migrations of what the connectors read from real payloads (issue #16, m130-m139): unknown authors never shared
-(m130), items a platform sent that Parvis could not read, kept visible (m131)."""
+(m130), items a platform sent that Parvis could not read, kept visible (m131), the post a mention quotes (m132)."""
 
 from __future__ import annotations
 
@@ -29,3 +29,9 @@ def m131_rejected_items(db: Database) -> None:
     );
     CREATE INDEX idx_rejected_items_recent ON rejected_items (connector, last_seen DESC);
     """)
+
+
+def m132_mention_quotes(db: Database) -> None:
+    """``quote_of``: the platform id of the post a mention quotes (an X quote, a Bluesky ``embed.record``, a
+    Mastodon 4.5 quote post), shown with the mention."""
+    db.execute("ALTER TABLE mentions ADD COLUMN quote_of TEXT")
