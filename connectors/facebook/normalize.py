@@ -64,7 +64,7 @@ def _clean(item: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in ("comments", "paging")}
 
 
-def _attachment_urls(attachment: Any) -> list[str]:
+def _attachment_urls(attachment: Any, *, subs: bool = True) -> list[str]:
     """The image of one attachment (``media.image.src``; else, for a photo or sticker, its ``url``), then those of
     its subattachments (an album's photos). A shared link's ``url`` is the article, not an image: left out."""
     if not isinstance(attachment, Mapping):
@@ -74,19 +74,24 @@ def _attachment_urls(attachment: Any) -> list[str]:
     kind = str(attachment.get("type") or "")
     url = image.get("src") or (attachment.get("url") if kind.startswith(("photo", "sticker", "animated")) else None)
     urls = [url] if isinstance(url, str) and url else []
-    subs = attachment.get("subattachments")
-    for sub in (subs.get("data") if isinstance(subs, Mapping) else None) or ():
+    album = attachment.get("subattachments") if subs else None
+    for sub in (album.get("data") if isinstance(album, Mapping) else None) or ():
         urls.extend(_attachment_urls(sub))
     return urls
 
 
-def _media(item: Mapping[str, Any]) -> tuple[str, ...]:
-    """Images of a comment (``attachment``) or of a post (``attachments.data[]`` and their subattachments)."""
-    urls = _attachment_urls(item.get("attachment"))
-    many = item.get("attachments")
+def _post_media(post: Mapping[str, Any]) -> tuple[str, ...]:
+    """Images of a post: ``attachments.data[]`` and their subattachments."""
+    urls: list[str] = []
+    many = post.get("attachments")
     for attachment in (many.get("data") if isinstance(many, Mapping) else None) or ():
         urls.extend(_attachment_urls(attachment))
     return tuple(dict.fromkeys(urls))
+
+
+def _comment_media(comment: Mapping[str, Any]) -> tuple[str, ...]:
+    """The image of a comment (its one ``attachment``)."""
+    return tuple(_attachment_urls(comment.get("attachment"), subs=False))
 
 
 def _check(item: Any, what: str) -> Mapping[str, Any]:
@@ -112,7 +117,7 @@ def post_to_mention(post: Any, *, account: str = "", kind: str = "mention") -> M
     return Mention(platform=Platform.FACEBOOK, platform_id=post["id"], text=str(text), author=_author(post),
                    created_at=item_time(post), account=account, conversation_id=post["id"],
                    permalink=post.get("permalink_url") or post_permalink(post["id"]), kind=kind,
-                   media=_media(post), raw=_clean(post))
+                   media=_post_media(post), raw=_clean(post))
 
 
 def comment_to_mention(comment: Any, *, post_id: str, account: str = "") -> Mention:
@@ -123,6 +128,6 @@ def comment_to_mention(comment: Any, *, post_id: str, account: str = "") -> Ment
     return Mention(platform=Platform.FACEBOOK, platform_id=comment["id"], text=str(comment.get("message") or ""),
                    author=_author(comment), created_at=item_time(comment), account=account,
                    conversation_id=post_id, in_reply_to=parent_id or post_id,
-                   permalink=comment.get("permalink_url") or f"{WEB}/{comment['id']}", media=_media(comment),
+                   permalink=comment.get("permalink_url") or f"{WEB}/{comment['id']}", media=_comment_media(comment),
                    kind="reply" if parent_id else "comment", raw=_clean(comment))
 

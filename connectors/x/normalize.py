@@ -24,6 +24,10 @@ TWEET_FIELDS = ("attachments", "author_id", "conversation_id", "created_at", "ed
 EXPANSIONS = ("attachments.media_keys", "author_id", "referenced_tweets.id")
 USER_FIELDS = ("name", "public_metrics", "username")
 MEDIA_FIELDS = ("preview_image_url", "type", "url")
+# What X sends without being asked (docs.x.com: "default fields"); with the constants above, all a normaliser reads.
+DEFAULT_TWEET_FIELDS = ("id", "text", "edit_history_tweet_ids")
+DEFAULT_USER_FIELDS = ("id", "name", "username")
+DEFAULT_MEDIA_FIELDS = ("media_key", "type")
 _REQUIRED = ("id", "text", "author_id", "created_at")
 __all__ = ["MalformedItem", "PageRead", "deleted_references", "expand_links", "is_retweet", "mentions_from_page",
            "parse_time", "permalink", "post_text", "read_page", "refusal", "stable_id", "tweet_to_mention",
