@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from console.messages.errors import CODES, PARAM_LABELS, REASONS, TECHNICAL_CODES
-from console.messages.labels import PLATFORM_LABELS, ROLE_LABELS, SENTIMENT_LABELS, STATUS_LABELS
+from console.messages.labels import PLATFORM_LABELS, READING_LABELS, ROLE_LABELS, SENTIMENT_LABELS, STATUS_LABELS
 from console.messages.notices import NOTICES, notice
 from core.errors import ParvisError
 
-__all__ = ["CODES", "NOTICES", "PLATFORM_LABELS", "REASONS", "REPLY_IMPOSSIBLE", "ROLE_LABELS", "SENTIMENT_LABELS",
-           "STATUS_LABELS", "message_for", "notice", "render"]
+__all__ = ["CODES", "NOTICES", "PLATFORM_LABELS", "READING_LABELS", "REASONS", "REPLY_IMPOSSIBLE", "ROLE_LABELS",
+           "SENTIMENT_LABELS", "STATUS_LABELS", "message_for", "notice", "render"]
 
 REPLY_IMPOSSIBLE = {"instagram_tag": REASONS["reply_impossible_instagram_tag"]}
 

@@ -5,7 +5,7 @@ from datetime import datetime
 import streamlit as st
 from sqlite_utils import Database
 
-from console.messages.labels import READING_LABELS
+from console.messages import READING_LABELS
 from console.ui import deps, page
 from core.clock import format_paris
 from core.errors import SessionExpired
