@@ -205,7 +205,7 @@ class MastodonConnector:
 
     def _notifications(self, since: str | None, max_id: str | None) -> tuple[Any, str | None]:
         """One page of mention notifications as plain JSON, and the ``max_id`` of its ``Link: rel="next"``."""
-        params: dict[str, Any] = {"types[]": "mention", "limit": self.page_size}
+        params: dict[str, Any] = {"types[]": list(nz.NOTIFICATION_TYPES), "limit": self.page_size}
         if since:
             params["since_id"] = since
         if max_id:

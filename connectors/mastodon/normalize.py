@@ -24,6 +24,9 @@ from connectors.normalize import parse_time as iso_time
 from core.models import Author, Mention, Platform
 
 _REQUIRED = ("id", "created_at", "account")
+# Notifications read: mentions and, from Mastodon 4.5, quotes of the city's posts (an older instance ignores the
+# type it does not know). A quote is a mention like a reply, linked to what it quotes (``quote_of``).
+NOTIFICATION_TYPES = ("mention", "quote")
 
 
 class _Text(HTMLParser):
@@ -217,11 +220,12 @@ def mentions_from_notifications(page: Any, *, account: str = "",
         try:
             if not isinstance(item, Mapping):
                 raise MalformedItem(f"notification is a {type(item).__name__}, not an object")
-            if item.get("type") != "mention" or item.get("status") is None:
-                key = "not_mention" if item.get("type") != "mention" else "status_gone"
+            if item.get("type") not in NOTIFICATION_TYPES or item.get("status") is None:
+                key = "not_mention" if item.get("type") not in NOTIFICATION_TYPES else "status_gone"
                 counts[key] = counts.get(key, 0) + 1
                 continue
-            mentions.append(status_to_mention(item.get("status"), account=account))
+            mentions.append(status_to_mention(item.get("status"), account=account,
+                                              kind="mention" if item.get("type") == "quote" else None))
         except MalformedItem as err:
             ident = item.get("id", "?") if isinstance(item, Mapping) else "?"
             skipped.append(f"mastodon notification {ident}: {err}")

@@ -64,6 +64,8 @@ def make_mastodon(httpserver, tmp_path) -> Connector:
         fake.mention(f"Question n°{i} sur la piscine 🏊")
     fake.mention(SHAPED)
     fake.gone_mention()  # status: null, nothing to read
+    city = fake.status("Fermeture de la piscine lundi", author=(fake.me["id"], fake.me["acct"], "Ville de Test"))
+    fake.quote("Encore ?!", city["id"])  # Mastodon 4.5: a quote of the city's post is a mention
     return MastodonConnector(base_url=base, access_token=fake.token, page_size=2, backoff=0)
 
 
@@ -158,6 +160,8 @@ def test_images_quotes_and_nothing_to_read_as_served(connector):
         assert len(quote.media) == 2 and all(url.startswith("https://cdn.bsky.app/") for url in quote.media)
     elif platform is Platform.MASTODON:
         assert result.ignored == {"status_gone": 1}
+        [quote] = [m for m in result.mentions if m.quote_of]
+        assert quote.text == "Encore ?!" and quote.kind == "mention"
     elif platform is Platform.X:
         assert result.ignored == {"retweets": 1}
     elif platform is Platform.INSTAGRAM:

@@ -146,6 +146,15 @@ class FakeMastodonApi(FakeBase):
         for note_id in [k for k, n in self.notifications.items() if (n.get("status") or {}).get("id") == status_id]:
             del self.notifications[note_id]
 
+    def quote(self, text: str, status_id: str, **kwargs: Any) -> dict[str, Any]:
+        """A resident quotes ``status_id`` (Mastodon 4.5): a status with ``quote`` and a ``quote`` notification."""
+        quoted = self.statuses[status_id]
+        status = self.status(text, quote={"state": "accepted", "quoted_status": quoted}, **kwargs)
+        note_id = str(len(self.notifications) + 1 + 500)
+        self.notifications[note_id] = {"id": note_id, "type": "quote", "created_at": status["created_at"],
+                                       "account": status["account"], "status": status}
+        return status
+
     def gone_mention(self) -> None:
         """A ``mention`` notification whose ``status`` is null (deleted since, or not visible to the account)."""
         note_id = str(len(self.notifications) + 1 + 500)
