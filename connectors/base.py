@@ -9,7 +9,7 @@ platform errors into :mod:`core.errors` (``AuthFailed``, ``RateLimited``, ``Unav
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -57,6 +57,16 @@ class PlatformChange:
 
 
 @dataclass(frozen=True, slots=True)
+class Rejected:
+    """An item the platform sent that Parvis could not read (it failed validation): listed on the Connexions page
+    so that nobody loses it silently, though the cursor moved past it. No text is kept, only where to see it."""
+
+    item_id: str
+    reason: str
+    permalink: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class FetchResult:
     """One fetch: normalised mentions, the cursor to pass back next time, and items skipped as malformed."""
 
@@ -66,6 +76,8 @@ class FetchResult:
     changes: Sequence[PlatformChange] = ()
     has_more: bool = False  # the connector stopped at its page budget: fetch again with ``cursor`` to go on
     notes: Sequence[str] = ()  # what could not be read this pass though the rest was (e.g. a missing permission)
+    rejected: Sequence[Rejected] = ()  # items that failed validation, to list (their reasons are in ``skipped``)
+    ignored: Mapping[str, int] = field(default_factory=dict)  # nothing to read, by why: not malformed, not an error
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,12 +73,35 @@ class DraftState(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Author:
-    """The person (or page) who wrote a mention, as the platform describes them."""
+    """The person (or page) who wrote a mention, as the platform describes them.
+
+    An author the platform did not name (a Facebook comment read without the right token, an Instagram @mention)
+    is *unknown*: :meth:`unknown` gives it an id of its own, ``unknown:<item id>``, shared with no other item, so
+    two unknown residents are never taken for one (author history, marks, bans, erasure by author).
+    """
 
     platform_id: str
     handle: str
     display_name: str = ""
     followers: int | None = None
+
+    @classmethod
+    def unknown(cls, item_id: str, *, handle: str = "", display_name: str = "") -> Author:
+        """The author of item ``item_id`` when the platform gave no author id (``handle`` may still be shown)."""
+        return cls(platform_id=f"{UNKNOWN_AUTHOR}{item_id}", handle=handle, display_name=display_name)
+
+    @property
+    def known(self) -> bool:
+        """Whether the platform named this author (an id that other items of the same author share)."""
+        return is_known_author(self.platform_id)
+
+
+UNKNOWN_AUTHOR = "unknown:"  # prefix of the per-item id of an author the platform did not name
+
+
+def is_known_author(author_id: str | None) -> bool:
+    """Whether ``author_id`` names a real author ("" and ``unknown:…`` ids never match another item's author)."""
+    return bool(author_id) and not str(author_id).startswith(UNKNOWN_AUTHOR)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,6 +125,7 @@ class Mention:
     media: tuple[str, ...] = ()
     kind: str = "mention"  # mention | comment | reply | tag | search | private (PRIVATE_KIND)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    quote_of: str | None = None  # platform id of the post this one quotes (X quote, Bluesky/Mastodon quote post)
 
     @property
     def uid(self) -> str:

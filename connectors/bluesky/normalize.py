@@ -51,6 +51,81 @@ def _ref(value: Any) -> dict[str, str] | None:
     return None
 
 
+CDN = "https://cdn.bsky.app/img/feed_fullsize/plain"
+
+
+def expand_links(text: str, facets: Any) -> str:
+    """``text`` with each link facet's shortened display (« example.org/very-lo… ») replaced by its full URI
+    (``app.bsky.richtext.facet#link``); facets index the UTF-8 bytes of the text. A facet whose range does not fit
+    the text is left alone."""
+    data = text.encode("utf-8")
+    spans: list[tuple[int, int, str]] = []
+    for facet in facets if isinstance(facets, list) else ():
+        index = facet.get("index") if isinstance(facet, Mapping) else None
+        start = index.get("byteStart") if isinstance(index, Mapping) else None
+        end = index.get("byteEnd") if isinstance(index, Mapping) else None
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(data)):
+            continue
+        for feature in facet.get("features") or ():
+            if isinstance(feature, Mapping) and feature.get("$type") == "app.bsky.richtext.facet#link" and \
+                    isinstance(feature.get("uri"), str):
+                spans.append((start, end, feature["uri"]))
+                break
+    last = len(data) + 1
+    for start, end, uri in sorted(spans, reverse=True):
+        if end > last:
+            continue  # overlapping facets: keep the later one
+        data = data[:start] + uri.encode("utf-8") + data[end:]
+        last = start
+    return data.decode("utf-8", errors="replace")
+
+
+def _blob_url(did: str, image: Any) -> str | None:
+    ref = image.get("ref") if isinstance(image, Mapping) else None
+    link = ref.get("$link") if isinstance(ref, Mapping) else None
+    return f"{CDN}/{did}/{link}@jpeg" if isinstance(link, str) and link and did else None
+
+
+def embed_media(embed: Any, did: str = "") -> tuple[str, ...]:
+    """Image URLs of a post's embed: a view (``app.bsky.embed.images#view``: ``images[].fullsize``) or a record
+    (``app.bsky.embed.images``: blobs, served by the CDN under the author's ``did``), also inside
+    ``recordWithMedia`` (``media``); a video's thumbnail."""
+    if not isinstance(embed, Mapping):
+        return ()
+    kind = str(embed.get("$type") or "")
+    if kind.startswith("app.bsky.embed.recordWithMedia"):
+        return embed_media(embed.get("media"), did)
+    urls: list[str] = []
+    if kind.startswith("app.bsky.embed.images"):
+        for image in embed.get("images") or ():
+            if not isinstance(image, Mapping):
+                continue
+            url = image.get("fullsize") or image.get("thumb") or _blob_url(did, image.get("image"))
+            if isinstance(url, str) and url:
+                urls.append(url)
+    elif kind.startswith("app.bsky.embed.video"):
+        thumb = embed.get("thumbnail")
+        if isinstance(thumb, str) and thumb:
+            urls.append(thumb)
+    return tuple(urls)
+
+
+def quoted_uri(embed: Any) -> str | None:
+    """The AT URI of the post a quote embeds (``app.bsky.embed.record``, or the ``record`` of
+    ``recordWithMedia``), view or record shape; None for a non-post record (a feed, a list)."""
+    if not isinstance(embed, Mapping):
+        return None
+    kind = str(embed.get("$type") or "")
+    if kind.startswith("app.bsky.embed.recordWithMedia"):
+        return quoted_uri({**(embed.get("record") or {}), "$type": "app.bsky.embed.record"}) \
+            if isinstance(embed.get("record"), Mapping) else None
+    if not kind.startswith("app.bsky.embed.record"):
+        return None
+    record = embed.get("record")
+    uri = record.get("uri") if isinstance(record, Mapping) else None
+    return uri if isinstance(uri, str) and "/app.bsky.feed.post/" in uri else None
+
+
 def notification_to_mention(item: Any, *, account: str = "") -> Mention:
     """Normalise one ``mention``/``reply``/``quote`` notification; raises :class:`MalformedItem`."""
     if not isinstance(item, Mapping):
@@ -70,7 +145,8 @@ def notification_to_mention(item: Any, *, account: str = "") -> Mention:
     raw = {"uri": item["uri"], "cid": item["cid"], "reason": item.get("reason"), "record": dict(record),
            "root": root or {"uri": item["uri"], "cid": item["cid"]}, "parent": parent}
     return Mention(
-        platform=Platform.BLUESKY, platform_id=item["uri"], text=record["text"],
+        platform=Platform.BLUESKY, platform_id=item["uri"], text=expand_links(record["text"], record.get("facets")),
+        media=embed_media(record.get("embed"), str(author["did"])), quote_of=quoted_uri(record.get("embed")),
         author=Author(platform_id=str(author["did"]), handle=handle,
                       display_name=str(author.get("displayName") or "")),
         created_at=parse_time(record.get("createdAt") or item.get("indexedAt")), account=account,

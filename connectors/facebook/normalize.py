@@ -23,7 +23,8 @@ __all__ = ["COMMENT_FIELDS", "POST_FIELDS", "WEB", "MalformedItem", "author_id",
            "fingerprint", "item_time", "next_after", "page_items", "parse_time", "post_permalink", "post_to_mention"]
 
 WEB = "https://www.facebook.com"
-POST_FIELDS = "id,message,story,created_time,updated_time,from{id,name},permalink_url"
+POST_FIELDS = ("id,message,story,created_time,updated_time,from{id,name},permalink_url,"
+               "attachments{media,type,url,subattachments}")
 COMMENT_FIELDS = "id,message,created_time,from{id,name},parent{id},is_hidden,permalink_url,attachment{type,url,media}"
 
 
@@ -50,24 +51,47 @@ def author_id(item: Mapping[str, Any]) -> str:
 
 
 def _author(item: Mapping[str, Any]) -> Author:
+    """``from{id,name}``; without ``from.id`` (a token lacking the permission, a deleted profile) the author is
+    unknown: an id of its own for this item (core.models.Author.unknown), never one shared with other items."""
     author = found if isinstance(found := item.get("from"), Mapping) else {}
     name = str(author.get("name") or "")
-    return Author(platform_id=str(author.get("id") or ""), handle=name, display_name=name)
+    if not author.get("id"):
+        return Author.unknown(str(item["id"]), handle=name, display_name=name)
+    return Author(platform_id=str(author["id"]), handle=name, display_name=name)
 
 
 def _clean(item: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in ("comments", "paging")}
 
 
-def _media(item: Mapping[str, Any]) -> tuple[str, ...]:
-    attachment = item.get("attachment")
+def _attachment_urls(attachment: Any, *, subs: bool = True) -> list[str]:
+    """The image of one attachment (``media.image.src``; else, for a photo or sticker, its ``url``), then those of
+    its subattachments (an album's photos). A shared link's ``url`` is the article, not an image: left out."""
     if not isinstance(attachment, Mapping):
-        return ()
-    image = ((attachment.get("media") or {}).get("image") or {}) if isinstance(attachment.get("media"),
-                                                                                 Mapping) else {}
-    url = image.get("src") if isinstance(image, Mapping) else None
-    url = url or attachment.get("url")
-    return (url,) if isinstance(url, str) and url else ()
+        return []
+    media = found if isinstance(found := attachment.get("media"), Mapping) else {}
+    image = found if isinstance(found := media.get("image"), Mapping) else {}
+    kind = str(attachment.get("type") or "")
+    url = image.get("src") or (attachment.get("url") if kind.startswith(("photo", "sticker", "animated")) else None)
+    urls = [url] if isinstance(url, str) and url else []
+    album = attachment.get("subattachments") if subs else None
+    for sub in (album.get("data") if isinstance(album, Mapping) else None) or ():
+        urls.extend(_attachment_urls(sub))
+    return urls
+
+
+def _post_media(post: Mapping[str, Any]) -> tuple[str, ...]:
+    """Images of a post: ``attachments.data[]`` and their subattachments."""
+    urls: list[str] = []
+    many = post.get("attachments")
+    for attachment in (many.get("data") if isinstance(many, Mapping) else None) or ():
+        urls.extend(_attachment_urls(attachment))
+    return tuple(dict.fromkeys(urls))
+
+
+def _comment_media(comment: Mapping[str, Any]) -> tuple[str, ...]:
+    """The image of a comment (its one ``attachment``)."""
+    return tuple(_attachment_urls(comment.get("attachment"), subs=False))
 
 
 def _check(item: Any, what: str) -> Mapping[str, Any]:
@@ -93,7 +117,7 @@ def post_to_mention(post: Any, *, account: str = "", kind: str = "mention") -> M
     return Mention(platform=Platform.FACEBOOK, platform_id=post["id"], text=str(text), author=_author(post),
                    created_at=item_time(post), account=account, conversation_id=post["id"],
                    permalink=post.get("permalink_url") or post_permalink(post["id"]), kind=kind,
-                   raw=_clean(post))
+                   media=_post_media(post), raw=_clean(post))
 
 
 def comment_to_mention(comment: Any, *, post_id: str, account: str = "") -> Mention:
@@ -104,6 +128,6 @@ def comment_to_mention(comment: Any, *, post_id: str, account: str = "") -> Ment
     return Mention(platform=Platform.FACEBOOK, platform_id=comment["id"], text=str(comment.get("message") or ""),
                    author=_author(comment), created_at=item_time(comment), account=account,
                    conversation_id=post_id, in_reply_to=parent_id or post_id,
-                   permalink=comment.get("permalink_url") or f"{WEB}/{comment['id']}", media=_media(comment),
+                   permalink=comment.get("permalink_url") or f"{WEB}/{comment['id']}", media=_comment_media(comment),
                    kind="reply" if parent_id else "comment", raw=_clean(comment))
 

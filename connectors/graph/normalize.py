@@ -15,7 +15,7 @@ from typing import Any
 from connectors.normalize import MalformedItem
 from connectors.normalize import parse_time as iso_time
 
-__all__ = ["MalformedItem", "fingerprint", "next_after", "page_items", "parse_time"]
+__all__ = ["MalformedItem", "fingerprint", "next_after", "page_items", "parse_time", "requested_fields"]
 
 
 def parse_time(value: Any) -> datetime:
@@ -44,3 +44,32 @@ def next_after(page: Mapping[str, Any]) -> str | None:
 def fingerprint(item: Mapping[str, Any], key: str) -> str:
     """A short hash of the visible text ``item[key]``, to notice edits without keeping the text in the cursor."""
     return hashlib.sha1(str(item.get(key) or "").encode("utf-8")).hexdigest()[:10]  # noqa: S324
+
+
+def _split(spec: str) -> list[str]:
+    """Top-level comma-separated parts of a ``fields=`` value (commas inside ``{}`` and ``()`` kept)."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(spec):
+        if char in "{(":
+            depth += 1
+        elif char in "})":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(spec[start:i])
+            start = i + 1
+    parts.append(spec[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def requested_fields(spec: str) -> dict[str, dict[str, Any]]:
+    """A Graph ``fields=`` value as a tree: each field asked for → the subfields asked for (``{}``: the whole
+    value). ``comments.filter(stream).limit(5){id,message}`` → ``{"comments": {"id": {}, "message": {}}}``.
+    docs/connectors.md lists them per endpoint; a test checks the normalisers read nothing else."""
+    tree: dict[str, dict[str, Any]] = {}
+    for part in _split(spec):
+        name = part
+        for stop in ".{(":
+            name = name.split(stop, 1)[0]
+        inner = part[part.index("{") + 1:part.rindex("}")] if "{" in part and part.endswith("}") else ""
+        tree[name] = requested_fields(inner) if inner else {}
+    return tree

@@ -18,17 +18,18 @@ from connectors.graph.normalize import MalformedItem, parse_time
 from core.models import Author, Mention, Platform
 
 MEDIA_FIELDS = "id,caption,timestamp,permalink,comments_count,media_type"
-REPLY_FIELDS = "id,text,timestamp,username,from{id,username},hidden,like_count,parent_id"
+REPLY_FIELDS = "id,text,timestamp,username,from{id,username},user{id},hidden,like_count,parent_id"
 COMMENT_FIELDS = f"{REPLY_FIELDS},replies.limit(50){{{REPLY_FIELDS}}}"
 
 # Another account's media (``GET /{ig-user-id}/tags``, ``mentioned_media``); ``username`` is the media owner's.
 TAG_FIELDS = "id,caption,timestamp,username,permalink,media_type,media_url,comments_count"
 MENTIONED_MEDIA_FIELDS = "id,caption,timestamp,username,media_type,media_url,comments_count,like_count"
-# ``mentioned_comment`` exposes no author: Meta does not say who wrote a comment that @mentions the account.
-MENTIONED_COMMENT_FIELDS = "id,text,timestamp,like_count,media"
+# ``mentioned_comment`` gives its writer's ``username`` (recorded on the live API), not their id: the author is
+# unknown (an id of its own), shown by username.
+MENTIONED_COMMENT_FIELDS = "id,text,timestamp,like_count,media,username"
 
 __all__ = ["COMMENT_FIELDS", "MEDIA_FIELDS", "MENTIONED_COMMENT_FIELDS", "MENTIONED_MEDIA_FIELDS", "TAG_FIELDS",
-           "MalformedItem", "comment_to_mention", "fingerprint", "flatten", "media_to_mention",
+           "MalformedItem", "author_of", "comment_to_mention", "fingerprint", "flatten", "media_to_mention",
            "mentioned_comment_to_mention", "parse_time"]
 
 
@@ -46,10 +47,18 @@ def _comment(comment: Any, what: str) -> Mapping[str, Any]:
     return comment
 
 
-def _author(comment: Mapping[str, Any]) -> Author:
-    who = found if isinstance(found := comment.get("from"), Mapping) else {}
+def author_of(comment: Mapping[str, Any], *, ids: bool = True) -> Author:
+    """The writer of a comment: its id from ``from{id}`` (or ``user{id}``, which Meta returns on the account's own
+    comments), never the username (usernames change); without an id the author is unknown (an id of its own for
+    this comment, core.models.Author.unknown), its username still shown. ``ids=False``: a request that cannot ask
+    for ``from``/``user`` (``mentioned_comment``): the username only."""
+    who = found if ids and isinstance(found := comment.get("from"), Mapping) else {}
+    user = found if ids and isinstance(found := comment.get("user"), Mapping) else {}
     handle = str(who.get("username") or comment.get("username") or "")
-    return Author(platform_id=str(who.get("id") or handle), handle=handle)
+    ident = who.get("id") or user.get("id")
+    if not ident:
+        return Author.unknown(str(comment["id"]), handle=handle)
+    return Author(platform_id=str(ident), handle=handle)
 
 
 def comment_to_mention(comment: Any, *, media: Mapping[str, Any], account: str = "") -> Mention:
@@ -61,7 +70,7 @@ def comment_to_mention(comment: Any, *, media: Mapping[str, Any], account: str =
     raw = {k: v for k, v in comment.items() if k not in ("replies", "paging")}
     raw["media_id"] = media_id
     return Mention(platform=Platform.INSTAGRAM, platform_id=comment["id"], text=comment["text"],
-                   author=_author(comment), created_at=parse_time(comment.get("timestamp")), account=account,
+                   author=author_of(comment), created_at=parse_time(comment.get("timestamp")), account=account,
                    conversation_id=media_id, in_reply_to=str(parent) if parent else media_id,
                    permalink=link, kind="reply" if parent else "comment", raw=raw)
 
@@ -96,10 +105,13 @@ def media_to_mention(media: Any, *, kind: str, account: str = "") -> Mention:
     caption = media.get("caption")
     if caption is not None and not isinstance(caption, str):
         raise MalformedItem(f"media {media['id']}: caption is not text")
+    # ``username`` only: Meta gives the owner's id (``owner``) only to the media's owner, so the author is unknown
     owner = found if isinstance(found := media.get("username"), str) else ""
-    link = media.get("permalink") if isinstance(media.get("permalink"), str) else None
+    link = found if kind == "tag" and isinstance(found := media.get("permalink"), str) else None  # tags only
+    image = found if isinstance(found := media.get("media_url"), str) and found else None
     return Mention(platform=Platform.INSTAGRAM, platform_id=media["id"], text=caption or "",
-                   author=Author(platform_id=owner, handle=owner), created_at=_time(media),
+                   author=Author.unknown(media["id"], handle=owner), created_at=_time(media),
+                   media=(image,) if image else (),
                    account=account, conversation_id=media["id"], permalink=link, kind=kind,
                    raw={**media, "media_id": media["id"]})
 
@@ -110,6 +122,6 @@ def mentioned_comment_to_mention(comment: Any, *, media_id: str, account: str = 
     media = comment.get("media")
     media_id = str(media.get("id") or media_id) if isinstance(media, Mapping) else str(media or media_id)
     return Mention(platform=Platform.INSTAGRAM, platform_id=comment["id"], text=comment["text"],
-                   author=Author(platform_id="", handle=""), created_at=_time(comment),
+                   author=author_of(comment, ids=False), created_at=_time(comment),
                    account=account, conversation_id=media_id, in_reply_to=media_id, kind="mention",
                    raw={**comment, "media_id": media_id, "comment_id": comment["id"]})

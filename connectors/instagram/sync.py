@@ -54,8 +54,10 @@ class AccountSync:
         self.tags_note = ""
 
     def _own(self, mention: Mention) -> bool:
-        return mention.author.platform_id == self.ig_user_id or bool(
-            self.username and mention.author.handle == self.username)
+        """The account's own comment: by id (``from{id}``/``user{id}``); by username only when Meta gave no id."""
+        if mention.author.known:
+            return mention.author.platform_id == self.ig_user_id
+        return bool(self.username and mention.author.handle == self.username)
 
     def run(self, cursor: str | None) -> FetchResult:
         """New, edited, hidden or unhidden comments on the media of the lookback window, and new photo tags."""

@@ -35,6 +35,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -162,26 +163,31 @@ class MastodonConnector:
         endpoint = "GET /api/v1/notifications"
         mentions: dict[str, Mention] = {}
         skipped: list[str] = []
+        ignored: dict[str, int] = {}
         # A rate limit after the first page keeps the pages already read; the cursor resumes after the reset.
         walk = Walk(lambda cursor: self._read(endpoint, self._notifications, since, cursor),
                     lambda answer: answer[1] if _ids(answer[0]) else None, cursor=max_id, max_pages=self.max_pages,
                     stop_on=(RateLimited,))
         for page, _next_max in walk:
             with malformed_answer(endpoint):
-                found, bad = nz.mentions_from_notifications(page, account=self.name)
+                found, bad = nz.mentions_from_notifications(page, account=self.name, ignored=ignored)
             skipped.extend(bad)
             for mention in found:
                 mentions.setdefault(mention.uid, mention)
             ids = _ids(page)
             if ids and walk.first:
                 newest = max(ids, key=_id_key)  # first page of a walk: the newest notification of the whole walk
+        roots = _threads(mentions, state.get("roots"))
         if walk.done:
-            return self._result(mentions, skipped, {"v": 1, "since_id": newest or since}, state)
+            return self._result(mentions, skipped, {"v": 1, "since_id": newest or since, "roots": roots}, state,
+                                ignored=ignored)
         return self._result(mentions, skipped, {"v": 1, "since_id": since, "max_id": walk.cursor,
-                                                "newest_id": newest}, state, has_more=True)
+                                                "newest_id": newest, "roots": roots}, state, has_more=True,
+                            ignored=ignored)
 
     def _result(self, mentions: dict[str, Mention], skipped: list[str], new_state: dict[str, Any],
-                state: dict[str, Any], *, has_more: bool = False) -> FetchResult:
+                state: dict[str, Any], *, has_more: bool = False,
+                ignored: dict[str, int] | None = None) -> FetchResult:
         """The fetch's answer, with the edit history of the edited statuses among the mentions and, once a walk is
         complete, the re-check of recent statuses (edited or deleted since taken)."""
         due = [str(i) for i in state.get("history_due") or () if isinstance(i, str | int)]
@@ -196,7 +202,7 @@ class MastodonConnector:
             new_state["history_due"] = left[:MAX_HISTORY_DUE]
         return FetchResult(mentions=list(mentions.values()), cursor=json.dumps(new_state, sort_keys=True),
                            skipped=skipped, changes=[*changes, *(check.deleted if check else ())],
-                           has_more=has_more)
+                           has_more=has_more, ignored=ignored or {})
 
     # ---- streaming (connectors/mastodon/stream.py) ---------------------------------------------------
 
@@ -214,7 +220,7 @@ class MastodonConnector:
 
     def _notifications(self, since: str | None, max_id: str | None) -> tuple[Any, str | None]:
         """One page of mention notifications as plain JSON, and the ``max_id`` of its ``Link: rel="next"``."""
-        params: dict[str, Any] = {"types[]": "mention", "limit": self.page_size}
+        params: dict[str, Any] = {"types[]": list(nz.NOTIFICATION_TYPES), "limit": self.page_size}
         if since:
             params["since_id"] = since
         if max_id:
@@ -368,6 +374,22 @@ class MastodonConnector:
         detail = f"instance {host}" + (f"; {left} calls left in the window" if left is not None else "")
         return Health(ok=True, account=f"@{acct}@{host}", detail=detail,
                       rate_limited_until=self.rate_limited_until())
+
+
+MAX_ROOTS = 500  # statuses whose thread root the cursor remembers (the newest kept)
+
+
+def _threads(mentions: dict[str, Mention], known: Any) -> dict[str, str]:
+    """Give each mention its thread's root as ``conversation_id`` (Mastodon's REST statuses carry no conversation
+    id): a reply joins the thread of the status it answers when that status was taken before (``known``: status
+    id → root, kept in the cursor), else its parent's; returns the updated map, bounded to :data:`MAX_ROOTS`."""
+    roots = {str(k): str(v) for k, v in known.items()} if isinstance(known, dict) else {}
+    for uid, mention in sorted(mentions.items(), key=lambda kv: kv[1].created_at):
+        root = roots.get(mention.in_reply_to or "", mention.conversation_id or mention.platform_id)
+        if root != mention.conversation_id:
+            mentions[uid] = replace(mention, conversation_id=root)
+        roots[mention.platform_id] = root
+    return dict(sorted(roots.items(), key=lambda kv: _id_key(kv[0]))[-MAX_ROOTS:])
 
 
 def _ids(page: Any) -> list[str]:

@@ -17,29 +17,53 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urlsplit
 
 from connectors.normalize import MalformedItem
 from connectors.normalize import parse_time as iso_time
 from core.models import Author, Mention, Platform
 
 _REQUIRED = ("id", "created_at", "account")
+# Notifications read: mentions and, from Mastodon 4.5, quotes of the city's posts (an older instance ignores the
+# type it does not know). A quote is a mention like a reply, linked to what it quotes (``quote_of``).
+NOTIFICATION_TYPES = ("mention", "quote")
 
 
 class _Text(HTMLParser):
-    """Mastodon ``content`` HTML → plain text (paragraphs and ``<br>`` become line breaks)."""
+    """Mastodon ``content`` HTML → plain text (paragraphs and ``<br>`` become line breaks).
 
-    def __init__(self, *, links: bool = False) -> None:
+    With ``links``, a plain link is its whole ``href`` (its text may be cut: ``<span class="ellipsis">``); with
+    ``handles`` (profile URL → ``acct``, from the status's ``mentions[]``), a mention is the full ``@user@domain``
+    (the HTML shows ``@user`` only). The ``RE: <link>`` paragraph of a quote post (``class="quote-inline"``) is left
+    out: the quoted post is linked, not pasted.
+    """
+
+    def __init__(self, *, links: bool = False, handles: Mapping[str, str] | None = None) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._hidden = 0
         self._links, self._in_link = links, False
+        self._handles = handles or {}
+        self._quote = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a" and self._links:
-            found = dict(attrs)
-            href, classes = found.get("href"), (found.get("class") or "").split()
-            if href and "mention" not in classes and "hashtag" not in classes:
-                self.parts.append(href)  # a plain link, whole (its text may be cut: <span class="ellipsis">)
+        found = dict(attrs)
+        classes = (found.get("class") or "").split()
+        if self._quote:
+            self._quote += tag not in ("br",)
+            return
+        if tag == "p" and "quote-inline" in classes:
+            self._quote = 1
+            return
+        if tag == "a" and (self._links or self._handles):
+            href = found.get("href")
+            acct = self._handles.get(href or "")
+            if href and "mention" in classes and acct:
+                self.parts.append(f"@{acct}")
+                self._in_link = True
+            elif (href and href.startswith(("http://", "https://")) and self._links and "mention" not in classes
+                  and "hashtag" not in classes):
+                self.parts.append(href)
                 self._in_link = True
         elif tag == "br":
             self.parts.append("\n")
@@ -51,21 +75,25 @@ class _Text(HTMLParser):
             self._hidden += 1
 
     def handle_endtag(self, tag: str) -> None:
+        if self._quote:
+            self._quote -= 1
+            return
         if tag == "span" and self._hidden:
             self._hidden -= 1
         elif tag == "a":
             self._in_link = False
 
     def handle_data(self, data: str) -> None:
-        if not self._hidden and not self._in_link:
+        if not self._hidden and not self._in_link and not self._quote:
             self.parts.append(data)
 
 
-def html_to_text(content: Any, *, links: bool = False) -> str:
-    """Plain text of a status's HTML ``content``; with ``links``, each plain link is its whole ``href``."""
+def html_to_text(content: Any, *, links: bool = False, handles: Mapping[str, str] | None = None) -> str:
+    """Plain text of a status's HTML ``content``; with ``links``, each plain link is its whole ``href``; with
+    ``handles`` (profile URL → acct), each mention its full handle."""
     if not isinstance(content, str):
         raise MalformedItem("content is not text")
-    parser = _Text(links=links)
+    parser = _Text(links=links, handles=handles)
     parser.feed(content)
     parser.close()
     return re.sub(r"\n{3,}", "\n\n", html.unescape("".join(parser.parts))).strip()
@@ -108,9 +136,21 @@ def _media(status: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(urls)
 
 
+def handles(status: Mapping[str, Any]) -> dict[str, str]:
+    """Profile URL → full handle ``user@domain`` of the accounts a status mentions (``mentions[]``; an account of
+    the city's own instance has no domain in ``acct``: the profile URL's host is added)."""
+    out = {}
+    for item in status.get("mentions") or ():
+        if isinstance(item, Mapping) and isinstance(item.get("url"), str) and item.get("acct"):
+            acct, host = str(item["acct"]), urlsplit(item["url"]).hostname
+            out[item["url"]] = acct if "@" in acct or not host else f"{acct}@{host}"
+    return out
+
+
 def status_text(status: Mapping[str, Any]) -> str:
-    """Plain text of a status or of one version of it: the content warning (if any) then the content."""
-    text = html_to_text(status.get("content", ""))
+    """Plain text of a status or of one version of it: the content warning (if any) then the content, links whole
+    (their ``href``, not the cut display) and mentions as full handles."""
+    text = html_to_text(status.get("content", ""), links=True, handles=handles(status))
     warning = status.get("spoiler_text")
     return f"[CW: {warning}] {text}" if isinstance(warning, str) and warning else text
 
@@ -133,6 +173,17 @@ def edit_steps(history: Any) -> list[tuple[str, str, dict[str, Any]]]:
     return [(before[0], after[0], after[1]) for before, after in zip(versions, versions[1:], strict=False)]
 
 
+def quoted_id(status: Mapping[str, Any]) -> str | None:
+    """The id of the status a Mastodon 4.5 quote post quotes (``quote.quoted_status.id``, or the shallow
+    ``quote.quoted_status_id``); None when not a quote or the quote is not accepted."""
+    quote = status.get("quote")
+    if not isinstance(quote, Mapping) or quote.get("state", "accepted") != "accepted":
+        return None
+    inner = quote.get("quoted_status")
+    ident = inner.get("id") if isinstance(inner, Mapping) else quote.get("quoted_status_id")
+    return str(ident) if ident else None
+
+
 def status_to_mention(status: Any, *, account: str = "", kind: str | None = None) -> Mention:
     """Normalise one status; raises :class:`MalformedItem` when a required field is missing or unreadable."""
     if not isinstance(status, Mapping):
@@ -146,24 +197,35 @@ def status_to_mention(status: Any, *, account: str = "", kind: str | None = None
     return Mention(
         platform=Platform.MASTODON, platform_id=str(status["id"]), text=text, author=_author(status["account"]),
         created_at=parse_time(status["created_at"]), account=account,
+        conversation_id=str(reply_to) if reply_to else str(status["id"]),
         in_reply_to=str(reply_to) if reply_to else None, lang=lang if isinstance(lang, str) and lang else None,
         permalink=str(status.get("url") or status.get("uri") or "") or None, media=_media(status),
-        kind=kind or ("reply" if reply_to else "mention"), raw=plain(status))
+        kind=kind or ("reply" if reply_to else "mention"), raw=plain(status), quote_of=quoted_id(status))
 
 
-def mentions_from_notifications(page: Any, *, account: str = "") -> tuple[list[Mention], list[str]]:
-    """Normalise the statuses of a page of ``mention`` notifications; returns ``(mentions, skipped reasons)``."""
+def mentions_from_notifications(page: Any, *, account: str = "",
+                                ignored: dict[str, int] | None = None) -> tuple[list[Mention], list[str]]:
+    """Normalise the statuses of a page of ``mention`` notifications; returns ``(mentions, skipped reasons)``.
+
+    Nothing to read is not malformed: a notification of another type (follow, favourite…) counts as
+    ``not_mention``, a mention whose ``status`` is null (deleted since, or not visible to the account: 39 of 40 in
+    a real mastodon.social page) as ``status_gone``, in ``ignored`` when given.
+    """
     if not isinstance(page, list):
         raise MalformedItem("notifications answer is not a list")
     mentions: list[Mention] = []
     skipped: list[str] = []
+    counts = ignored if ignored is not None else {}
     for item in page:
         try:
             if not isinstance(item, Mapping):
                 raise MalformedItem(f"notification is a {type(item).__name__}, not an object")
-            if item.get("type") != "mention":
+            if item.get("type") not in NOTIFICATION_TYPES or item.get("status") is None:
+                key = "not_mention" if item.get("type") not in NOTIFICATION_TYPES else "status_gone"
+                counts[key] = counts.get(key, 0) + 1
                 continue
-            mentions.append(status_to_mention(item.get("status"), account=account))
+            mentions.append(status_to_mention(item.get("status"), account=account,
+                                              kind="mention" if item.get("type") == "quote" else None))
         except MalformedItem as err:
             ident = item.get("id", "?") if isinstance(item, Mapping) else "?"
             skipped.append(f"mastodon notification {ident}: {err}")

@@ -14,6 +14,14 @@ monthly X bill can be counted and capped without the connector seeing the databa
 
 The cursor is JSON holding, per stream (``mentions``, ``search``), the ``since_id`` and, while a pagination
 walk is cut short by the page budget, the walk's ``next_token`` and ``newest_id`` (``FetchResult.has_more``).
+
+``since_id`` moves to the newest post of a finished walk, past the posts that failed validation too (reading them
+again would bring the same answer, and X bills every read): each is handed back in ``FetchResult.rejected`` (id,
+reason, link), which the sync lists on the Connexions page, so none is lost silently (decision 0132). Pure
+retweets are not inbox items (decision 0131): left out of pages (counted in ``FetchResult.ignored``) and out of
+the search (``-is:retweet`` added to ``PARVIS_X_SEARCH_QUERY`` unless it says ``is:retweet`` itself). A 200
+answer holding only ``errors[]`` (unknown or suspended account, refused query) is the API saying no: it raises
+``PermanentFailure`` with X's reason, never "ok, 0 mentions".
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ from typing import Any, ClassVar
 import requests
 import tweepy
 
-from connectors.base import Capability, ConnectorInfo, FetchResult, Health, PlatformChange
+from connectors.base import Capability, ConnectorInfo, FetchResult, Health, PlatformChange, Rejected
 from connectors.http import ConnectorSession, RateWindows, quiet_secret_loggers, with_read_retries
 from connectors.paging import Walk, load_state
 from connectors.x import normalize as nz
@@ -36,7 +44,15 @@ from connectors.x.errors import translate
 from connectors.x.usage import Billable, BudgetGate, UsageHook, create_kind, read_units
 from core.clock import Clock, utcnow
 from core.config import Settings
-from core.errors import AuthFailed, BudgetExceeded, ConnectorError, MalformedPayload, RateLimited, Unsupported
+from core.errors import (
+    AuthFailed,
+    BudgetExceeded,
+    ConnectorError,
+    MalformedPayload,
+    PermanentFailure,
+    RateLimited,
+    Unsupported,
+)
 from core.models import Mention, Platform, Published
 from core.settings_schema import XSettings
 
@@ -150,7 +166,8 @@ class XConnector:
                 params["pagination_token" if stream == "mentions" else "next_token"] = token
             if stream == "mentions":
                 return self._read(endpoint, self._client.get_users_mentions, self.user_id, **params)
-            return self._read(endpoint, self._client.search_recent_tweets, self.search_query, **params)
+            return self._read(endpoint, self._client.search_recent_tweets, nz.without_retweets(self.search_query),
+                              **params)
 
         walk = Walk(fetch, lambda page: _meta(page).get("next_token"), cursor=state.get("next_token"),
                     max_pages=self.max_pages)
@@ -161,6 +178,8 @@ class XConnector:
                 newest = str(meta["newest_id"])  # first page of a walk: the newest post of the whole walk
             if page.get("data") is not None and not isinstance(page.get("data"), list):
                 raise MalformedPayload(f"{endpoint}: 'data' is not a list")
+            if (reason := nz.refusal(page)) is not None:
+                raise PermanentFailure(f"{endpoint}: X answered with errors only: {reason}")
             pages.append(page)
         if walk.done:
             return pages, {"since_id": newest or since}, False
@@ -177,12 +196,18 @@ class XConnector:
         pages, mention_state, more = self._walk("mentions", state.get("mentions") or {})
         mentions: dict[str, Mention] = {}
         skipped: list[str] = []
+        rejected: dict[str, Rejected] = {}
+        retweets = 0
         changes: dict[str, PlatformChange] = {}
 
         def take(page: dict[str, Any], kind: str) -> None:
-            found, bad = nz.mentions_from_page(page, account=self.name, kind=kind, exclude_authors=[self.user_id])
-            skipped.extend(bad)
-            for mention in found:
+            nonlocal retweets
+            read = nz.read_page(page, account=self.name, kind=kind, exclude_authors=[self.user_id])
+            skipped.extend(read.skipped)
+            retweets += read.retweets
+            for ident, reason, link in read.rejected:
+                rejected.setdefault(ident, Rejected(item_id=ident, reason=reason, permalink=link))
+            for mention in read.mentions:
                 mentions.setdefault(mention.uid, mention)  # a mention wins over the same post found by search
             for post_id, error in nz.deleted_references(page):
                 uid = f"{Platform.X}:{post_id}"
@@ -208,7 +233,8 @@ class XConnector:
                 more = more or search_more
             new_state["query"] = self.search_query
         return FetchResult(mentions=list(mentions.values()), cursor=json.dumps(new_state, sort_keys=True),
-                           skipped=skipped, changes=list(changes.values()), has_more=more)
+                           skipped=skipped, changes=list(changes.values()), has_more=more,
+                           rejected=list(rejected.values()), ignored={"retweets": retweets} if retweets else {})
 
     # ---- writing -----------------------------------------------------------------------------------
 

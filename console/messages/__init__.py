@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from console.messages.errors import CODES, PARAM_LABELS, REASONS, TECHNICAL_CODES
 from console.messages.labels import (
     PLATFORM_LABELS,
+    READING_LABELS,
     RISK_LABELS,
     RISK_SHORT_LABELS,
     ROLE_LABELS,
@@ -23,7 +24,7 @@ from console.messages.labels import (
 from console.messages.notices import NOTICES, notice
 from core.errors import ParvisError
 
-__all__ = ["CODES", "NOTICES", "PLATFORM_LABELS", "REASONS", "REPLY_IMPOSSIBLE", "RISK_LABELS",
+__all__ = ["CODES", "NOTICES", "PLATFORM_LABELS", "READING_LABELS", "REASONS", "REPLY_IMPOSSIBLE", "RISK_LABELS",
            "RISK_SHORT_LABELS", "ROLE_LABELS", "SENTIMENT_LABELS",
            "STATUS_LABELS", "message_for", "notice", "render"]
 

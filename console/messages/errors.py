@@ -244,6 +244,8 @@ REASONS = {
     "already_deleted": "Ce message est déjà supprimé.",
     "already_hidden": "Ce message est déjà masqué.",
     "already_banned": "{author} est déjà banni.",
+    "author_unknown": "La plateforme n'a pas dit qui a écrit ce message : impossible de bannir son auteur "
+                      "(masquez ou supprimez le message).",
     "not_hidden": "Ce message n'est pas masqué.",
     "not_banned": "{author} n'est pas banni.",
     "elected_needs_confirmation": legal.OPPOSITION_WARNING_FR,

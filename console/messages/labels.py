@@ -112,3 +112,9 @@ WEBHOOK_EVENT_LABELS = {
     "post.published": "Publication publiée",
 }
 CHANNEL_LABELS = {"email": "E-mail", "open311": "Back-office", "webhook": "Webhook"}
+# The last sync of a connector, told apart on the Connexions page (services.connections.status.ConnectorStatus).
+READING_LABELS = {
+    "read": "lus",
+    "malformed": "ignorés car illisibles (malformés)",
+    "nothing": "rien à lire (notifications sans message, repartages…)",
+}

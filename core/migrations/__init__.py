@@ -40,6 +40,7 @@ from core.migrations.moderation import (
     m081_author_bans,
     m090_moderation_acts,
 )
+from core.migrations.payloads import m130_unknown_authors, m131_rejected_items, m132_mention_quotes
 from core.migrations.publishing import m050_posts_outbox, m051_worker_leases, m052_reply_outbox
 from core.migrations.realtime import m110_webhook_events
 from core.migrations.revisions import m024_editorial_revisions
@@ -81,6 +82,9 @@ MIGRATIONS = [
     m120_integrations,  # issue #19: e-mail, Open311 and outgoing webhooks through the outbox (decision 0120)
     m150_automation_rules,  # issue #17: automation rules and their runs
     m151_mentions_risk_index,  # issue #17: the moderation queue reads by risk score
+    m130_unknown_authors,  # issue #16: an unknown author is nobody else (decision 0130)
+    m131_rejected_items,  # issue #16: items that failed validation stay visible (decision 0132)
+    m132_mention_quotes,  # issue #16: a quote is linked to the post it quotes
 ]
 
 migrations = Migrations(MIGRATION_SET)

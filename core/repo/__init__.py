@@ -113,3 +113,4 @@ from core.repo.mention_writes import (
     update_scores,
     upsert_mentions,
 )
+from core.repo.rejected import RejectedItem, record_rejected, rejected_count, rejected_items

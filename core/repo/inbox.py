@@ -14,13 +14,23 @@ from sqlite_utils import Database
 from core import mention_keys
 from core.clock import from_iso, to_iso
 from core.errors import NotFoundError, ValidationError
-from core.models import OPEN_STATUSES, PRIVATE_KIND, Author, InboxItem, Mention, Note, Platform, Status
+from core.models import (
+    OPEN_STATUSES,
+    PRIVATE_KIND,
+    Author,
+    InboxItem,
+    Mention,
+    Note,
+    Platform,
+    Status,
+    is_known_author,
+)
 
 MENTION_COLUMNS = (
     "uid, platform, platform_id, account, kind, conversation_id, in_reply_to, author_id, author_handle, "
     "author_name, author_followers, text, lang, created_at, permalink, media, raw, ingested_at, status, "
     "assigned_to, sentiment, sentiment_confidence, risk_score, risk_flags, priority, hidden, edited_at, "
-    "deleted_at"
+    "deleted_at, quote_of"
 )
 _OPEN_SQL = "status IN ('new', 'assigned', 'waiting', 'escalated')"  # must match the partial indexes
 
@@ -29,14 +39,14 @@ def _row_to_item(r: Sequence[Any], tags: tuple[str, ...] = ()) -> InboxItem:
     (uid, platform, platform_id, account, kind, conversation_id, in_reply_to, author_id, author_handle,
      author_name, author_followers, text, lang, created_at, permalink, media, raw, ingested_at, status,
      assigned_to, sentiment, sentiment_confidence, risk_score, risk_flags, priority, hidden, edited_at,
-     deleted_at) = r
+     deleted_at, quote_of) = r
     mention = Mention(
         platform=Platform(platform), platform_id=platform_id, text=text, account=account, kind=kind,
         author=Author(platform_id=author_id, handle=author_handle, display_name=author_name,
                       followers=author_followers),
         created_at=from_iso(created_at),  # type: ignore[arg-type]
         conversation_id=conversation_id, in_reply_to=in_reply_to, lang=lang, permalink=permalink,
-        media=tuple(json.loads(media or "[]")), raw=json.loads(raw or "{}"))
+        media=tuple(json.loads(media or "[]")), raw=json.loads(raw or "{}"), quote_of=quote_of)
     return InboxItem(
         mention=mention, status=Status(status), assigned_to=assigned_to,
         ingested_at=from_iso(ingested_at),  # type: ignore[arg-type]
@@ -218,7 +228,10 @@ def conversation(db: Database, platform: str, conversation_id: str, *, limit: in
 
 def author_history(db: Database, platform: str, author_id: str, *, exclude_uid: str = "",
                    limit: int = 20, include_private: bool = True) -> list[InboxItem]:
-    """The author's earlier messages, newest first (private messages left out unless ``include_private``)."""
+    """The author's earlier messages, newest first (private messages left out unless ``include_private``); none
+    for an unknown author ("" or ``unknown:…``), whose id is no identity shared with other items."""
+    if not is_known_author(author_id):
+        return []
     extra = "" if include_private else f" AND kind != '{PRIVATE_KIND}'"
     rows = db.execute(f"SELECT {MENTION_COLUMNS} FROM mentions WHERE platform = ? AND author_id = ? AND uid != ?"
                       f"{extra} ORDER BY created_at DESC LIMIT ?",

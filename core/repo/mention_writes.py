@@ -44,7 +44,7 @@ _INSERT_COLS = (
     "uid", "platform", "platform_id", "account", "kind", "conversation_id", "in_reply_to", "author_id",
     "author_handle", "author_name", "author_followers", "text", "lang", "created_at", "permalink", "media", "raw",
     "ingested_at", "updated_at", "sentiment", "sentiment_confidence", "sentiment_source", "risk_score", "risk_flags",
-    "priority", "model_version",
+    "priority", "model_version", "quote_of",
 )
 _INSERT_SQL = (f"INSERT INTO mentions (rowid, {', '.join(_INSERT_COLS)}) "
                f"VALUES (?, {', '.join('?' * len(_INSERT_COLS))})")
@@ -59,7 +59,7 @@ def _mention_row(m: Mention, now_iso: str, sc: Scores) -> tuple[Any, ...]:
         json_text.dumps(m.raw), now_iso, now_iso,
         sc.sentiment, sc.sentiment_confidence, "model" if sc.sentiment else None, sc.risk_score,
         json_text.dumps(list(sc.risk_flags)) if sc.risk_flags else "[]", sc.priority,
-        sc.model_version,
+        sc.model_version, m.quote_of,
     )
 
 
@@ -147,6 +147,9 @@ def _upsert(db: Database, mentions: Sequence[Mention], *, now: datetime,
             "OR author_followers IS NOT ? OR (? IS NOT NULL AND permalink IS NOT ?))",
             (m.author.handle, m.author.display_name, m.author.followers, m.permalink, now_iso, uid, m.author.handle,
              m.author.display_name, m.author.followers, m.permalink, m.permalink))
+        if m.quote_of is not None:
+            db.execute("UPDATE mentions SET quote_of = ? WHERE uid = ? AND quote_of IS NOT ?", (m.quote_of, uid,
+                                                                                             m.quote_of))
         result.updated.append(uid)
     return result
 

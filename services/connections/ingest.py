@@ -77,7 +77,7 @@ def sync_connector(db: Database, connector: Connector, *, now: datetime | None =
     if health.rate_limited_until and health.rate_limited_until > now:
         return SyncResult(connector=name, status="rate_limited", error_code="rate_limited",
                           error=f"waiting until {health.rate_limited_until.isoformat()}")
-    totals = {"fetched": 0, "inserted": 0, "updated": 0, "revised": 0, "skipped": 0}
+    totals = {"fetched": 0, "inserted": 0, "updated": 0, "revised": 0, "skipped": 0, "ignored": 0}
     inserted_uids: list[str] = []
     cursor = health.cursor
     for _ in range(max(1, max_rounds)):
@@ -92,9 +92,11 @@ def sync_connector(db: Database, connector: Connector, *, now: datetime | None =
         with write_transaction(db):
             stored = store_mentions(db, fetched.mentions, now=now, score=score)
             applied = _apply_changes(db, fetched.changes, now=now)
+            repo.record_rejected(db, name, platform, ((r.item_id, r.reason, r.permalink) for r in fetched.rejected),
+                                 now=now)
             counts = {"fetched": len(fetched.mentions), "inserted": len(stored.inserted),
                       "updated": len(stored.updated), "revised": len(stored.revised) + applied,
-                      "skipped": len(fetched.skipped)}
+                      "skipped": len(fetched.skipped), "ignored": sum(fetched.ignored.values())}
             for key, value in counts.items():
                 totals[key] += value
             problems = [*fetched.notes, *([f"{totals['skipped']} malformed item(s) skipped"]

@@ -26,6 +26,16 @@ class ConnectorStatus:
     health: ConnectorHealth
     counts: dict[str, int]
     last_sync_age_s: float | None
+    rejected: tuple[repo.RejectedItem, ...] = ()  # items that failed validation, the most recent first
+    rejected_total: int = 0
+
+    @property
+    def reading(self) -> dict[str, int]:
+        """The last sync told apart: ``read`` (mentions taken), ``malformed`` (skipped: failed validation) and
+        ``nothing`` (nothing to read: notifications without a post, retweets…); "the API said no" is the
+        health's status and last error."""
+        return {"read": self.counts.get("fetched", 0), "malformed": self.counts.get("skipped", 0),
+                "nothing": self.counts.get("ignored", 0)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +58,8 @@ def overview(db: Database, settings: Settings, *, now: datetime) -> Overview:
         health = repo.connector_health(db, entry.name)
         age = (now - health.last_sync_at).total_seconds() if health.last_sync_at else None
         out.append(ConnectorStatus(entry=entry, health=health, counts=repo.connector_counts(db, entry.name),
-                                   last_sync_age_s=age))
+                                   last_sync_age_s=age, rejected=tuple(repo.rejected_items(db, entry.name)),
+                                   rejected_total=repo.rejected_count(db, entry.name)))
     beat = repo.last_beat(db)
     return Overview(connectors=out, worker_beat_age_s=(now - beat).total_seconds() if beat else None)
 

@@ -15,9 +15,10 @@ A handler reads what the change points to through the connector (events carry id
 also comes by polling is stored once. A transient connector error leaves the event pending, retried with
 back-off; after :data:`MAX_ATTEMPTS` it is ``failed`` (polling still catches the item).
 
-Messenger and Instagram Direct ``messages`` are read by :func:`_private_messages` (issue #20). Adding a field: write a handler
-``(change, context) -> FetchResult | None`` (None: it stored what it had to itself, with ``context.db`` and
-``context.now``) and add it to :data:`FIELD_HANDLERS` (or call :func:`register_field` before the worker starts).
+Messenger and Instagram Direct ``messages`` are read by :func:`_private_messages` (issue #20). Adding a field:
+write a handler ``(change, context) -> FetchResult | None`` (None: it stored what it had to itself, with
+``context.db`` and ``context.now``) and add it to :data:`FIELD_HANDLERS` (or call :func:`register_field` before
+the worker starts).
 """
 
 from __future__ import annotations

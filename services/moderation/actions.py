@@ -123,6 +123,8 @@ def restrict(db: Database, settings: Settings, uid: str, action: str, ground: st
     if item.deleted_at is not None or (action == "hide" and item.hidden):
         raise ValidationError(f"{uid} is already {'deleted' if item.deleted_at else 'hidden'}",
                               reason="already_deleted" if item.deleted_at else "already_hidden")
+    if action == "ban" and not m.author.known:  # no author id to send to the platform (decision 0130)
+        raise ValidationError(f"{uid}: the platform did not say who wrote it", reason="author_unknown")
     if action == "ban" and author_bans_repo.ban_of(db, str(m.platform), m.author.platform_id) is not None:
         raise ValidationError(f"{m.author.handle or m.author.platform_id} is already banned",
                               reason="already_banned", author=m.author.handle or m.author.platform_id)

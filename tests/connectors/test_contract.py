@@ -17,6 +17,9 @@ from tests.fakes import FakeBlueskyApi, FakeGraphApi, FakeInstagramApi, FakeMast
 
 CONNECTORS = ["demo", "x", "facebook", "mastodon", "bluesky", "instagram"]
 SIGNED = "Merci pour votre message, nous transmettons au service concerné. — Julie, Ville de Test"
+# Served by every fake the way the live platforms serve it (issue #16): X escapes & < > and shortens the link to
+# t.co, Mastodon cuts its display, Bluesky shows it shortened with the whole URL in a facet.
+SHAPED = "Travaux rue Haute & rue Basse <urgent> : https://www.ville-test.fr/actualites/travaux-rue-haute-2026 merci"
 
 
 def make_demo(httpserver, tmp_path) -> Connector:
@@ -32,6 +35,8 @@ def make_x(httpserver, tmp_path) -> Connector:
     base = fake.install(httpserver)
     for i in range(7):
         fake.add_tweet(f"@VilleDeTest question n°{i} 🚲")
+    fake.add_tweet(SHAPED)
+    fake.retweet(fake.add_tweet("@VilleDeTest la piscine est fermée ?")["id"])  # not an inbox item
     return XConnector(bearer_token=fake.bearer, user_id=fake.user_id, base_url=base, page_size=5, backoff=0,
                       **X_KEYS)
 
@@ -44,6 +49,9 @@ def make_facebook(httpserver, tmp_path) -> Connector:
     post = fake.add_post("Fermeture du pont pour travaux")
     for i in range(4):
         fake.add_comment(post, f"Commentaire {i} 🚧", author=(f"61000{i}", f"Habitant {i}"))
+    fake.add_comment(post, SHAPED, author=None)  # no ``from``: two unknown authors, never one
+    fake.add_comment(post, "Sans auteur lui aussi", author=None)
+    fake.add_post("Photo du trou dans la chaussée", author=("61009", "Marc"), photos=2)
     return FacebookConnector(page_id=fake.page_id, page_token=fake.token, base_url=base, backoff=0)
 
 
@@ -54,6 +62,10 @@ def make_mastodon(httpserver, tmp_path) -> Connector:
     base = fake.install(httpserver)
     for i in range(5):
         fake.mention(f"Question n°{i} sur la piscine 🏊")
+    fake.mention(SHAPED)
+    fake.gone_mention()  # status: null, nothing to read
+    city = fake.status("Fermeture de la piscine lundi", author=(fake.me["id"], fake.me["acct"], "Ville de Test"))
+    fake.quote("Encore ?!", city["id"])  # Mastodon 4.5: a quote of the city's post is a mention
     return MastodonConnector(base_url=base, access_token=fake.token, page_size=2, backoff=0)
 
 
@@ -63,6 +75,8 @@ def make_bluesky(httpserver, tmp_path) -> Connector:
     fake = FakeBlueskyApi()
     base = fake.install(httpserver)
     own = fake.own_post("Fermeture de la piscine lundi")
+    fake.post(SHAPED)
+    fake.quote("Et les horaires d'été ?", own["uri"], images=2)
     for i in range(3):
         fake.post(f"Pourquoi ? n°{i} 🏊", reply_to=own["uri"], reason="reply")
     return BlueskyConnector(handle=fake.account_handle, app_password=fake.password, base_url=base, page_size=2,
@@ -77,6 +91,8 @@ def make_instagram(httpserver, tmp_path) -> Connector:
     media = fake.add_media("Marché de Noël 🎄")
     for i in range(3):
         fake.add_comment(media, f"Commentaire {i} ✨", by=(f"1784140000000{i}", f"habitant{i}"))
+    fake.add_comment(media, SHAPED, by="sans.identifiant")  # username only: an unknown author
+    fake.add_comment(media, "Moi aussi", by="autre.sans.identifiant")
     return InstagramConnector(ig_user_id=fake.ig_user_id, access_token=fake.token, base_url=base, backoff=0,
                               media_base_url="https://www.ville-test.fr/parvis-media")
 
@@ -105,6 +121,52 @@ def test_fetch_returns_normalised_mentions_and_a_cursor(connector):
         assert mention.created_at.tzinfo is not None and mention.created_at.utcoffset() == timedelta(0)
         assert isinstance(mention.text, str) and mention.author.platform_id is not None
     assert len({m.uid for m in result.mentions}) == len(result.mentions)
+
+
+def _all(connector: Connector) -> FetchResult:
+    result = connector.fetch(None)
+    while result.has_more:  # a connector may stop at its page budget
+        more = connector.fetch(result.cursor)
+        result = FetchResult(mentions=[*result.mentions, *more.mentions], cursor=more.cursor, has_more=more.has_more,
+                             skipped=[*result.skipped, *more.skipped],
+                             ignored={k: result.ignored.get(k, 0) + more.ignored.get(k, 0)
+                                      for k in {*result.ignored, *more.ignored}})
+    return result
+
+
+def test_text_comes_out_as_the_resident_wrote_it_and_unknown_authors_stay_apart(connector):
+    """Issue #16: escaped text, shortened links and missing authors, as the live platforms serve them."""
+    if connector.info.platform is Platform.DEMO:
+        pytest.skip("the demo city writes its own texts")
+    result = _all(connector)
+    shaped = [m.text for m in result.mentions if "Travaux rue Haute" in m.text]
+    assert [text.removeprefix("@villedetest ") for text in shaped] == [SHAPED]  # Mastodon's fake adds the handle
+    assert all(m.author.platform_id for m in result.mentions)  # never an empty author id
+    unknown = [m.author.platform_id for m in result.mentions if not m.author.known]
+    assert len(unknown) == len(set(unknown))  # an unknown author is nobody else
+    assert result.skipped == []  # the shapes are read, not skipped as malformed
+
+
+def test_images_quotes_and_nothing_to_read_as_served(connector):
+    platform = connector.info.platform
+    result = _all(connector)
+    if platform is Platform.FACEBOOK:
+        post = next(m for m in result.mentions if m.text == "Photo du trou dans la chaussée")
+        assert len(post.media) == 2 and all(url.startswith("https://scontent") for url in post.media)
+        assert sum(not m.author.known for m in result.mentions) == 2
+    elif platform is Platform.BLUESKY:
+        quote = next(m for m in result.mentions if m.quote_of)
+        assert quote.quote_of.startswith("at://did:plc:villetest") and "/app.bsky.feed.post/" in quote.quote_of
+        assert len(quote.media) == 2 and all(url.startswith("https://cdn.bsky.app/") for url in quote.media)
+    elif platform is Platform.MASTODON:
+        assert result.ignored == {"status_gone": 1}
+        [quote] = [m for m in result.mentions if m.quote_of]
+        assert quote.text == "Encore ?!" and quote.kind == "mention"
+    elif platform is Platform.X:
+        assert result.ignored == {"retweets": 1}
+    elif platform is Platform.INSTAGRAM:
+        assert {m.author.handle for m in result.mentions if not m.author.known} == {"sans.identifiant",
+                                                                                   "autre.sans.identifiant"}
 
 
 def test_refetching_with_the_cursor_brings_nothing_already_seen(connector):
@@ -162,7 +224,7 @@ def test_ban_and_unban_as_declared(connector):
     caps = connector.info.capabilities
     for cap in (Capability.BAN, Capability.UNBAN):  # declared if and only if the method exists
         assert (cap in caps) is callable(getattr(connector, cap.value, None))
-    author = connector.fetch(None).mentions[0].author
+    author = next(m.author for m in connector.fetch(None).mentions if m.author.known)
     if Capability.BAN in caps:
         assert connector.ban(author) is None
     if Capability.UNBAN in caps:

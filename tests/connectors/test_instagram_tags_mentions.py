@@ -110,6 +110,7 @@ def test_a_webhook_mention_in_a_comment_is_read_and_answered(fake):
     assert (mention.kind, mention.platform_id, mention.text) == (
         "mention", value["comment_id"], "@villedetest le lampadaire rue Haute est en panne")
     assert mention.conversation_id == value["media_id"] and result.skipped == []
+    assert mention.author.handle == "lecteur.local" and not mention.author.known  # a username, never an id
     published = connector.reply(mention, "Merci, c'est signalé aux services techniques.")
     assert published.platform_id
     assert fake.mention_replies == [{"media_id": value["media_id"], "comment_id": value["comment_id"],

@@ -238,7 +238,8 @@ def test_html_content_becomes_plain_text_and_raw_is_json_safe():
                          '<span class="ellipsis">x.fr/lo</span><span class="invisible">ng</span></a></p>'
                          '<p>ligne 2<br />ligne 3</p>'}
     mention = nz.status_to_mention(status)
-    assert mention.text == "Bonjour @ville & voir x.fr/lo\n\nligne 2\nligne 3"
+    # issue #16: a link is its whole href, not the cut display « x.fr/lo »
+    assert mention.text == "Bonjour @ville & voir https://x.fr/long\n\nligne 2\nligne 3"
     assert mention.raw["created_at"] == "2026-01-05T08:12:00+00:00"
 
 

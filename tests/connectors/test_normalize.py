@@ -95,7 +95,8 @@ def test_facebook_visitor_and_tagged_posts():
     assert visitor.permalink == "https://www.facebook.com/5550001/posts/1202"
     tagged = load_fixture("facebook/tagged.json")["data"]
     story = fb.post_to_mention(tagged[1], kind="tag")
-    assert story.text == "Club de foot a identifié Ville de Test." and story.author.platform_id == ""
+    assert story.text == "Club de foot a identifié Ville de Test." and not story.author.known
+    assert story.author.platform_id == f"unknown:{story.platform_id}"  # its own id, shared with no other item
 
 
 def test_facebook_malformed_items_raise_malformed_item():

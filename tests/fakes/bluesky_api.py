@@ -8,6 +8,10 @@ first, opaque ``cursor``), ``getProfile``, ``resolveHandle``, ``createRecord``, 
 ``app.bsky.embed.images`` is validated like the PDS does against the lexicon: 4 images at most, each with ``alt``
 and a blob uploaded before, of 2,000,000 bytes at most. Tokens are unsigned JWTs with an ``exp`` claim (the SDK reads it
 to decide when to refresh). ``sign_ins`` counts createSession calls.
+
+Shapes learnt from the lexicons and the app: a post's links are shown shortened in ``text`` (« example.org/tr… »),
+the full URL living in an ``app.bsky.richtext.facet#link`` facet indexed by UTF-8 bytes; images are an
+``app.bsky.embed.images`` embed of blobs; a quote is an ``app.bsky.embed.record`` (or ``recordWithMedia``) embed.
 """
 
 from __future__ import annotations
@@ -41,6 +45,26 @@ def jwt(sub: str, scope: str, ttl: timedelta) -> str:
     return ".".join([_b64({"typ": "at+jwt", "alg": "ES256K"}),
                      _b64({"scope": scope, "sub": sub, "iat": int(now.timestamp()), "jti": str(next(_issued)),
                            "exp": int((now + ttl).timestamp()), "aud": "did:web:fake.pds"}), "c2ln"])
+
+
+_URL = re.compile(r"https?://\S+")
+
+
+def shorten_links(text: str) -> tuple[str, list[dict[str, Any]]]:
+    """``text`` as the app posts it: each URL shown without its scheme, cut to 20 characters with « … », and a link
+    facet (UTF-8 byte offsets) holding the whole URL."""
+    out, facets, last = "", [], 0
+    for match in _URL.finditer(text):
+        out += text[last:match.start()]
+        shown = match[0].split("://", 1)[1]
+        shown = shown if len(shown) <= 20 else shown[:19] + "…"
+        start = len(out.encode("utf-8"))
+        out += shown
+        facets.append({"$type": "app.bsky.richtext.facet",
+                       "index": {"byteStart": start, "byteEnd": len(out.encode("utf-8"))},
+                       "features": [{"$type": "app.bsky.richtext.facet#link", "uri": match[0]}]})
+        last = match.end()
+    return out + text[last:], facets
 
 
 def xrpc_error(name: str, message: str, status: int = 400) -> Response:
@@ -83,8 +107,9 @@ class FakeBlueskyApi(FakeBase):
              reason: str | None = "mention", **extra: Any) -> dict[str, Any]:
         """A post by ``by``; a notification to the city with ``reason`` (mention, reply, quote, or None)."""
         self._clock += timedelta(seconds=13)
-        value: dict[str, Any] = {"$type": "app.bsky.feed.post", "text": text, "createdAt": at_time(self._clock),
-                                 "langs": ["fr"], **extra}
+        shown, facets = shorten_links(text)
+        value: dict[str, Any] = {"$type": "app.bsky.feed.post", "text": shown, "createdAt": at_time(self._clock),
+                                 "langs": ["fr"], **({"facets": facets} if facets else {}), **extra}
         if reply_to:
             parent = self.records[reply_to]
             root = (parent["value"].get("reply") or {}).get("root") or {"uri": parent["uri"], "cid": parent["cid"]}
@@ -99,6 +124,25 @@ class FakeBlueskyApi(FakeBase):
                 "reason": reason, "record": value, "isRead": False, "indexedAt": at_time(self._clock),
                 "labels": []})
         return record
+
+    def quote(self, text: str, quoted: str, *, images: int = 0, by: str = "camille.bsky.social") -> dict[str, Any]:
+        """A quote of the post ``quoted`` (with ``images`` images: ``recordWithMedia``), notified as ``quote``."""
+        target = self.records[quoted]
+        record = {"$type": "app.bsky.embed.record", "record": {"uri": target["uri"], "cid": target["cid"]}}
+        embed: dict[str, Any] = record
+        if images:
+            embed = {"$type": "app.bsky.embed.recordWithMedia", "record": record, "media": self.images(images)}
+        return self.post(text, by=by, reason="quote", embed=embed)
+
+    def images(self, n: int) -> dict[str, Any]:
+        """An ``app.bsky.embed.images`` embed of ``n`` uploaded blobs."""
+        blobs = []
+        for _ in range(n):
+            cid = self._cid()
+            self.blobs[cid] = {"mimeType": "image/jpeg", "size": 1000, "data": b"\xff\xd8"}
+            blobs.append({"alt": "photo", "image": {"$type": "blob", "ref": {"$link": cid},
+                                                    "mimeType": "image/jpeg", "size": 1000}})
+        return {"$type": "app.bsky.embed.images", "images": blobs}
 
     def own_post(self, text: str) -> dict[str, Any]:
         """A post by the city's account (no notification)."""

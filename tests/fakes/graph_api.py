@@ -79,24 +79,36 @@ class FakeGraphApi(FakeBase):
         return str(self._n)
 
     def add_post(self, message: str, *, author: tuple[str, str] | None = None,
-                 created_at: datetime | None = None) -> str:
-        """A post on the Page's feed, by the Page (default) or by a visitor ``(id, name)``."""
+                 created_at: datetime | None = None, photos: int = 0) -> str:
+        """A post on the Page's feed, by the Page (default) or by a visitor ``(id, name)``; with ``photos``, its
+        images as Graph gives them (``attachments.data[].media.image.src``; an album's in ``subattachments``),
+        served only when ``fields`` asks for ``attachments``."""
         post_id = f"{self.page_id}_{self._id()}"
         who = author or (self.page_id, self.page_name)
         created = self._tick(created_at)
         self.posts[post_id] = {"id": post_id, "message": message, "created_time": created, "updated_time": created,
                                "from": {"id": who[0], "name": who[1]},
                                "permalink_url": f"https://www.facebook.com/{self.page_id}/posts/{post_id[-3:]}"}
+        if photos:
+            images = [{"media": {"image": {"height": 720, "width": 960,
+                                           "src": f"https://scontent.xx.fbcdn.net/v/{post_id}_{n}.jpg"}},
+                       "type": "photo", "url": f"https://www.facebook.com/photo.php?fbid={post_id}{n}"}
+                      for n in range(photos)]
+            one = images[0] if photos == 1 else {"type": "album", "url": f"https://www.facebook.com/{post_id}",
+                                                 "media": images[0]["media"], "subattachments": {"data": images}}
+            self.posts[post_id]["attachments"] = {"data": [one]}
         return post_id
 
-    def add_comment(self, post_id: str, message: str, *, author: tuple[str, str] = ("7001", "Camille Martin"),
-                    parent: str | None = None, created_at: datetime | None = None, is_hidden: bool = False,
-                    **extra: Any) -> str:
-        """A comment on ``post_id`` (a reply when ``parent`` is a comment id); bumps the post's updated_time."""
+    def add_comment(self, post_id: str, message: str, *,
+                    author: tuple[str, str] | None = ("7001", "Camille Martin"), parent: str | None = None,
+                    created_at: datetime | None = None, is_hidden: bool = False, **extra: Any) -> str:
+        """A comment on ``post_id`` (a reply when ``parent`` is a comment id); bumps the post's updated_time.
+        ``author=None``: no ``from`` (as Graph answers a token without the permission to see who wrote it)."""
         comment_id = f"{post_id.split('_')[-1]}_{self._id()}"
         created = self._tick(created_at)
         comment: dict[str, Any] = {"id": comment_id, "message": message, "created_time": created,
-                                   "from": {"id": author[0], "name": author[1]}, "is_hidden": is_hidden,
+                                   **({"from": {"id": author[0], "name": author[1]}} if author else {}),
+                                   "is_hidden": is_hidden,
                                    "permalink_url": f"https://www.facebook.com/{post_id}?comment_id={comment_id}",
                                    "_post": post_id}
         if parent:
@@ -158,6 +170,8 @@ class FakeGraphApi(FakeBase):
         posts = sorted(self.posts.values(), key=lambda p: (p["created_time"], p["id"]), reverse=True)
         page = self._paged(posts, args, int(args.get("limit", 25)), f"{self.page_id}/feed")
         fields = args.get("fields", "")
+        if "attachments{" not in fields.split("comments", 1)[0]:
+            page["data"] = [{k: v for k, v in p.items() if k != "attachments"} for p in page["data"]]
         if "comments" in fields:
             match = re.search(r"comments[^{]*limit\((\d+)\)", fields)
             climit = int(match[1]) if match else 25
@@ -245,7 +259,7 @@ class FakeGraphApi(FakeBase):
         return json_response(graph_error(100, f"Unsupported {method} request.", kind="GraphMethodException"), 400)
 
     def _names(self) -> dict[str, str]:
-        people = [c["from"] for c in self.comments.values()] + [p["from"] for p in self.posts.values()]
+        people = [c["from"] for c in [*self.comments.values(), *self.posts.values()] if "from" in c]
         return {p["id"]: p["name"] for p in people}
 
     def _blocked(self, method: str, args: dict[str, str], form: dict[str, str]) -> Response:

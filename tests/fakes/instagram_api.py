@@ -86,7 +86,8 @@ class FakeInstagramApi(FakeBase):
         self.tagged[media_id] = media
         return media_id
 
-    def add_mention(self, text: str, *, in_comment: bool = True, owner: str = "journal.local") -> dict[str, str]:
+    def add_mention(self, text: str, *, in_comment: bool = True, owner: str = "journal.local",
+                    by: str = "lecteur.local") -> dict[str, str]:
         """An @mention of the account in another account's caption, or in a comment on it; returns the webhook
         value Meta would send (``{"media_id", "comment_id"}``, no ``comment_id`` for a caption)."""
         self._clock += timedelta(seconds=17)
@@ -98,7 +99,7 @@ class FakeInstagramApi(FakeBase):
             return {"media_id": media_id}
         comment_id = self._id()
         self.mentioned[comment_id] = {"id": comment_id, "text": text, "timestamp": graph_time(self._clock),
-                                      "like_count": 0, "media": {"id": media_id}}
+                                      "like_count": 0, "media": {"id": media_id}, "username": by}
         return {"media_id": media_id, "comment_id": comment_id}
 
     def _mentioned(self, fields: str) -> Response:
@@ -112,13 +113,17 @@ class FakeInstagramApi(FakeBase):
         return json_response({f"mentioned_{match[1]}": {k: v for k, v in node.items() if k in wanted or k == "id"},
                               "id": self.ig_user_id})
 
-    def add_comment(self, media_id: str, text: str, *, by: tuple[str, str] = ("17841400000000777", "camille.m"),
-                    parent: str | None = None, hidden: bool = False, **extra: Any) -> str:
-        """A comment on ``media_id`` (a reply when ``parent`` is given)."""
+    def add_comment(self, media_id: str, text: str, *,
+                    by: tuple[str, str] | str = ("17841400000000777", "camille.m"), parent: str | None = None,
+                    hidden: bool = False, **extra: Any) -> str:
+        """A comment on ``media_id`` (a reply when ``parent`` is given); ``by`` a bare username: no ``from``
+        (as recorded on the live API: ``username`` only, no id)."""
         self._clock += timedelta(seconds=11)
         comment_id = self._id()
-        comment = {"id": comment_id, "text": text, "timestamp": graph_time(self._clock), "username": by[1],
-                   "from": {"id": by[0], "username": by[1]}, "hidden": hidden, "like_count": 0, "_media": media_id}
+        who = {"username": by} if isinstance(by, str) else {"username": by[1], "from": {"id": by[0],
+                                                                                       "username": by[1]}}
+        comment = {"id": comment_id, "text": text, "timestamp": graph_time(self._clock), **who,
+                   "hidden": hidden, "like_count": 0, "_media": media_id}
         if parent:
             comment["parent_id"] = parent
         comment.update(extra)

@@ -15,6 +15,11 @@ key answers the status already created; ``scheduled_at`` answers a ScheduledStat
 /api/v{1,2}/instance (Mastodon.py reads the version once before choosing the media endpoint). A status refuses
 unknown or still-processing ``media_ids[]`` (422) like the instance does.
 Every answer carries ``X-RateLimit-Limit/-Remaining/-Reset`` (ISO time); ``remaining`` sets the budget.
+
+Shapes learnt from statuses recorded on mastodon.social (../shared/real-payloads/mastodon/): a link's text is cut
+(``<span class="invisible">https://</span><span class="ellipsis">…</span><span class="invisible">rest</span>``),
+the whole URL only in ``href``; a ``mention`` notification may carry ``status: null`` (the status deleted since, or
+not visible to the account); a Mastodon 4.5 quote post has ``quote{state, quoted_status}``.
 """
 
 from __future__ import annotations
@@ -27,6 +32,23 @@ from typing import Any
 from werkzeug import Request, Response
 
 from tests.fakes.base import FakeBase, json_response
+
+_URL = re.compile(r"https?://\S+")
+
+
+def content_html(text: str) -> str:
+    """``content`` as Mastodon renders ``text``: paragraphs, ``<br />``, links cut for display."""
+    def line(raw: str) -> str:
+        out, last = "", 0
+        for match in _URL.finditer(raw):
+            scheme, rest = match[0].split("://", 1)
+            out += html.escape(raw[last:match.start()])
+            out += (f'<a href="{html.escape(match[0])}" target="_blank" rel="nofollow noopener" translate="no">'
+                    f'<span class="invisible">{scheme}://</span><span class="ellipsis">{html.escape(rest[:30])}'
+                    f'</span><span class="invisible">{html.escape(rest[30:])}</span></a>')
+            last = match.end()
+        return out + html.escape(raw[last:])
+    return "<p>" + "<br />".join(line(raw) for raw in text.split("\n")) + "</p>"
 
 
 def masto_time(dt: datetime) -> str:
@@ -79,7 +101,7 @@ class FakeMastodonApi(FakeBase):
         account = self._account(*acct)
         account["acct"] = acct[1]
         status_id = self._id()
-        content = "<p>" + "<br />".join(html.escape(line) for line in text.split("\n")) + "</p>"
+        content = content_html(text)
         status: dict[str, Any] = {
             "id": status_id, "uri": f"https://{self.host}/users/{acct[1]}/statuses/{status_id}",
             "url": f"https://{self.host}/@{acct[1]}/{status_id}", "created_at": masto_time(self._clock),
@@ -112,7 +134,7 @@ class FakeMastodonApi(FakeBase):
         status = self.statuses[status_id]
         versions = self.history.setdefault(status_id, [self._version(status, status["created_at"])])
         self._clock += timedelta(minutes=1)
-        status["content"] = "<p>" + "<br />".join(html.escape(line) for line in text.split("\n")) + "</p>"
+        status["content"] = content_html(text)
         status["edited_at"] = masto_time(self._clock)
         versions.append(self._version(status, status["edited_at"]))
         return status
@@ -123,6 +145,21 @@ class FakeMastodonApi(FakeBase):
         self.history.pop(status_id, None)
         for note_id in [k for k, n in self.notifications.items() if (n.get("status") or {}).get("id") == status_id]:
             del self.notifications[note_id]
+
+    def quote(self, text: str, status_id: str, **kwargs: Any) -> dict[str, Any]:
+        """A resident quotes ``status_id`` (Mastodon 4.5): a status with ``quote`` and a ``quote`` notification."""
+        quoted = self.statuses[status_id]
+        status = self.status(text, quote={"state": "accepted", "quoted_status": quoted}, **kwargs)
+        note_id = str(len(self.notifications) + 1 + 500)
+        self.notifications[note_id] = {"id": note_id, "type": "quote", "created_at": status["created_at"],
+                                       "account": status["account"], "status": status}
+        return status
+
+    def gone_mention(self) -> None:
+        """A ``mention`` notification whose ``status`` is null (deleted since, or not visible to the account)."""
+        note_id = str(len(self.notifications) + 1 + 500)
+        self.notifications[note_id] = {"id": note_id, "type": "mention", "created_at": masto_time(self._clock),
+                                       "account": self._account("209003", "eve", "Eve"), "status": None}
 
     def favourite(self, status_id: str) -> None:
         """A ``favourite`` notification (must be filtered out by ``types[]=mention``)."""

@@ -4,10 +4,18 @@ Routes (names for :meth:`FakeBase.fail`): ``mentions`` GET /2/users/:id/mentions
 /2/tweets/search/recent, ``user`` GET /2/users/:id, ``create`` POST /2/tweets, ``hidden`` PUT
 /2/tweets/:id/hidden, ``delete`` DELETE /2/tweets/:id. Reads need ``Authorization: Bearer <bearer>``, writes an
 OAuth 1.0a header; lists are newest first, paged with ``max_results`` and an opaque token, filtered by ``since_id``.
+
+Shapes learnt from posts recorded on the live API (../shared/real-payloads/x/): a post's ``text`` is served
+HTML-escaped (``&amp;``, ``&lt;``, ``&gt;``) with every URL shortened to a ``t.co`` link listed in
+``entities.urls``; a post carries only the fields the request asked for (``tweet.fields``, ``user.fields``; by
+default ``id``, ``text``, ``edit_history_tweet_ids``); an unknown or suspended account's timeline answers 200
+with only ``errors[]``; retweets are posts with ``referenced_tweets[type=retweeted]`` and an « RT @… » text.
 """
 
 from __future__ import annotations
 
+import hashlib
+import html
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +25,22 @@ from werkzeug import Request, Response
 from tests.fakes.base import FakeBase, json_response
 
 PROBLEM = "https://api.twitter.com/2/problems/"
+DEFAULT_TWEET_FIELDS = frozenset({"id", "text", "edit_history_tweet_ids"})
+DEFAULT_USER_FIELDS = frozenset({"id", "name", "username"})
+_URL = re.compile(r"https?://\S+")
+
+
+def shorten(text: str) -> tuple[str, list[dict[str, Any]]]:
+    """``text`` as X serves it: HTML-escaped, each URL replaced by a ``t.co`` link, and ``entities.urls``."""
+    out, urls, last = "", [], 0
+    for match in _URL.finditer(text):
+        out += html.escape(text[last:match.start()], quote=False)
+        short = "https://t.co/" + hashlib.sha1(match[0].encode()).hexdigest()[:10]  # noqa: S324
+        urls.append({"start": len(out), "end": len(out) + len(short), "url": short, "expanded_url": match[0],
+                     "display_url": match[0].split("://", 1)[1][:24] + "…"})
+        out += short
+        last = match.end()
+    return out + html.escape(text[last:], quote=False), urls
 
 
 def x_time(dt: datetime) -> str:
@@ -133,14 +157,17 @@ class FakeXApi(FakeBase):
             return json_response({"meta": {"result_count": 0}})
         tweets = [self.tweets[str(i)] for i in chunk]
         authors = {t["author_id"] for t in tweets}
+        asked = DEFAULT_TWEET_FIELDS | set(filter(None, args.get("tweet.fields", "").split(",")))
+        user_asked = DEFAULT_USER_FIELDS | set(filter(None, args.get("user.fields", "").split(",")))
         refs = [r["id"] for t in tweets for r in t.get("referenced_tweets", ())]
         body: dict[str, Any] = {
-            "data": tweets,
-            "includes": {"users": [self.users[a] for a in sorted(authors) if a in self.users]},
+            "data": [self.served(t, asked) for t in tweets],
+            "includes": {"users": [{k: v for k, v in self.users[a].items() if k in user_asked}
+                                   for a in sorted(authors) if a in self.users]},
             "meta": {"result_count": len(chunk), "newest_id": str(chunk[0]), "oldest_id": str(chunk[-1])}}
         found = [self.tweets[r] for r in refs if r in self.tweets]
         if found:
-            body["includes"]["tweets"] = found
+            body["includes"]["tweets"] = [self.served(t, asked) for t in found]
         missing = [r for r in refs if r not in self.tweets]
         if missing:
             body["errors"] = [{"value": r, "detail": f"Could not find tweet with referenced_tweets.id: [{r}].",
@@ -151,13 +178,34 @@ class FakeXApi(FakeBase):
             body["meta"]["next_token"] = f"t{chunk[-1]}"
         return json_response(body)
 
+    def served(self, tweet: dict[str, Any], asked: set[str] | frozenset[str]) -> dict[str, Any]:
+        """A post as X serves it: only the fields asked for, its text escaped and its links shortened."""
+        text, urls = shorten(tweet["text"])
+        out = {k: v for k, v in tweet.items() if k in asked}
+        out["text"] = text
+        if urls and "entities" in asked:
+            out["entities"] = {**tweet.get("entities", {}), "urls": urls}
+        return out
+
+    def retweet(self, tweet_id: str, *, author: str = "2099") -> dict[str, Any]:
+        """A pure retweet of ``tweet_id`` (listed where the original is): « RT @author: text », truncated."""
+        original = self.tweets[tweet_id]
+        handle = self.users[original["author_id"]]["username"]
+        text = f"RT @{handle}: {original['text']}"
+        return self.add_tweet(text[:140] + ("…" if len(text) > 140 else ""), author=author,
+                              mention=tweet_id in self.mention_ids, search=tweet_id in self.search_ids,
+                              referenced_tweets=[{"type": "retweeted", "id": tweet_id}])
+
     def handle(self, request: Request) -> Response:
         """Route one request."""
         path, method = request.path, request.method
         if method == "GET" and (m := re.fullmatch(r"/2/users/(\w+)/mentions", path)):
             return self._failure("mentions") or self._auth(request, write=False) or (
                 self._page(self.mention_ids, request, "pagination_token", 5) if m[1] == self.user_id
-                else json_response({"errors": [{"detail": "Could not find user"}]}, 200))
+                else json_response({"errors": [{"value": m[1], "detail": f"Could not find user with id: [{m[1]}].",
+                                                 "title": "Not Found Error", "resource_type": "user",
+                                                 "parameter": "id", "resource_id": m[1],
+                                                 "type": PROBLEM + "resource-not-found"}]}, 200))
         if method == "GET" and path == "/2/tweets/search/recent":
             return self._failure("search") or self._auth(request, write=False) or self._page(
                 self.search_ids, request, "next_token", 10)

@@ -148,3 +148,18 @@ def test_legal_and_admin_can_neither_ban_nor_unban(db, agents, now, fake, settin
     with pytest.raises(PermissionDenied):
         bans.unban(db, settings, "x", author_id, actor=agents[who], now=now)
     assert bans.is_banned(db, "x", author_id) and fake.calls == [("ban", author_id)]
+
+
+def test_an_unknown_author_cannot_be_banned(db, agents, now, fake, settings):
+    """Issue #16 (decision 0130): no author id to send; hiding or deleting the message stays possible."""
+    from dataclasses import replace
+
+    from core.models import Author
+
+    m = replace(make_mention("Crétin de maire", platform=Platform.FACEBOOK, pid="anon"),
+                author=Author.unknown("anon"))
+    repo.upsert_mentions(db, [m], now=now - timedelta(minutes=30),
+                         scores=[repo.Scores(risk_score=0.9, risk_flags=(INSULT,), priority=80.0)])
+    with raises_fr(ValidationError, "impossible de bannir"):
+        actions.restrict(db, settings, m.uid, "ban", "insult_defamation", actor=agents["julie"], now=now)
+    assert fake.calls == [] and author_bans_repo.bans(db) == []

@@ -64,6 +64,10 @@ def detail_pane(uid: str, agent: Agent, agents: list[Agent]) -> None:
         meta.append("Risques : " + components.risk_summary(item))
     if item.tags:
         meta.append("Étiquettes : " + ", ".join(item.tags))
+    if item.mention.quote_of:
+        meta.append(f"Cite le message {item.mention.quote_of}")
+    if not item.mention.author.known:
+        meta.append("Auteur non communiqué par la plateforme")
     st.caption(components.md_escape(" · ".join(meta)))
     if item.mention.permalink and item.mention.permalink.startswith("https://"):
         st.link_button("Voir sur la plateforme", item.mention.permalink)

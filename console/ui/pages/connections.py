@@ -5,6 +5,7 @@ from datetime import datetime
 import streamlit as st
 from sqlite_utils import Database
 
+from console.messages import READING_LABELS
 from console.messages.labels import REALTIME_CHANNEL_LABELS, REALTIME_FALLBACK, REALTIME_STATE_LABELS
 from console.ui import deps, page
 from console.ui.integrations import connexions as integrations_view
@@ -61,10 +62,17 @@ for cs in ov.connectors:
                     + (f" ({format_paris(h.last_sync_at)})" if h.last_sync_at else ""))
         if cs.counts:
             c1.caption(" · ".join(f"{k} : {v}" for k, v in cs.counts.items()) + f" · total reçu : {h.fetched_total}")
+            c1.caption("Dernière synchro : " + " · ".join(f"{READING_LABELS[k]} : {v}" for k, v in cs.reading.items()))
+        if cs.rejected_total:
+            box = c1.expander(f"Messages refusés à la lecture ({cs.rejected_total}) : à consulter sur la plateforme")
+            for r in cs.rejected:
+                box.text(f"{r.item_id} · vu {r.seen} fois, dernière fois {format_paris(r.last_seen)} · "
+                         f"{r.reason}" + (f" · {r.permalink}" if r.permalink else ""))
         if h.rate_limited_until:
             c1.caption(f"Appels suspendus jusqu'à {format_paris(h.rate_limited_until)}")
         if h.last_error:
-            c1.text(f"Dernière erreur : {h.last_error}")
+            said = "Remarque de la dernière synchro" if h.status == "ok" else "Refus ou erreur de la plateforme"
+            c1.text(f"{said} : {h.last_error}")
         if e.optional_missing == MediaSettings.keys("base_url"):
             c1.caption("Publication impossible : Instagram lit les images à une adresse publique ; définir "
                        f"{e.optional_missing[0]} (adresse où le dossier media/ des données est servi)")
