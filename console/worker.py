@@ -24,7 +24,7 @@ from datetime import datetime
 import schedule
 
 from connectors.base import Connector
-from console.jobs import audit, backups, housekeeping, publishing, sync
+from console.jobs import audit, backups, housekeeping, publishing, rescoring, sync
 from console.jobs.base import guarded
 from core.clock import Clock, utcnow
 from core.config import Settings
@@ -76,6 +76,7 @@ def jobs(settings: Settings, connectors: Sequence[Connector], *, clock: Clock = 
             close=outbox.close),
         Job(audit.JOB_NAME, audit.interval_s(settings), audit.checkpoint_job(settings, clock=clock)),
         Job(backups.JOB_NAME, backups.CHECK_EVERY_S, backups.backup_job(settings, clock=clock)),
+        Job(rescoring.JOB_NAME, rescoring.INTERVAL_S, rescoring.rescore_job(settings, clock=clock)),
     ]
 
 

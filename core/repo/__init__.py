@@ -113,3 +113,4 @@ from core.repo.mention_writes import (
     update_scores,
     upsert_mentions,
 )
+from core.repo.rescoring import mentions_to_rescore, rescore_backlog, store_rescored

@@ -9,6 +9,7 @@ from console.ui import components, deps, page
 from core.clock import format_paris
 from core.errors import ParvisError
 from core.models import Agent
+from moderation.rich import is_rich_version
 from services.accounts import permissions
 from services.inbox import triage as inbox
 from services.moderation import actions as moderation_actions
@@ -58,7 +59,8 @@ def detail_pane(uid: str, agent: Agent, agents: list[Agent]) -> None:
         st.warning(f"Assigné à {d.assignee.name}")
     st.markdown(components.item_header(item))
     components.resident_text(item.mention.text)
-    meta = [f"Sentiment : {components.sentiment_label(item)}", f"Priorité : {item.priority:.1f}"]
+    tier = " — analyse approfondie" if is_rich_version(item.model_version) else ""
+    meta = [f"Sentiment : {components.sentiment_label(item)}{tier}", f"Priorité : {item.priority:.1f}"]
     if item.risk_flags:
         meta.append("Risques : " + components.risk_summary(item))
     if item.tags:
