@@ -26,6 +26,7 @@ from core.migrations.connectors import m003_connectors_and_worker, m005_sync_req
 from core.migrations.dashboard import m060_dashboard_rollups, m061_dashboard_responses, m062_batch_dashboard_insert
 from core.migrations.editorial import m020_charters, m022_saved_replies, m023_draft_review
 from core.migrations.erasable_texts import m036_erasable_audit_texts
+from core.migrations.language import m171_answered_fts
 from core.migrations.mentions import (
     m001_mentions,
     m006_bulk_fts_insert,
@@ -74,6 +75,7 @@ MIGRATIONS = [
     m024_editorial_revisions,  # issue #15: four eyes over every revision's editor
     m025_sign_in_hardening,  # issue #15: SSO subject binding, sign-in throttling
     m090_moderation_acts,  # one outbox: moderation acts recorded before the platform call (decision 0051)
+    m171_answered_fts,  # issue #21: full-text index of answered messages (similar answers, decision 0170)
 ]
 
 migrations = Migrations(MIGRATION_SET)
