@@ -6,6 +6,7 @@ import streamlit as st
 
 from console.messages import SENTIMENT_LABELS, STATUS_LABELS
 from console.ui import components, deps, page
+from console.ui.inbox import duplicates as inbox_duplicates
 from core.clock import format_paris
 from core.errors import ParvisError
 from core.models import Agent
@@ -97,6 +98,7 @@ def detail_pane(uid: str, agent: Agent, agents: list[Agent]) -> None:
 
         with reply_box:
             reply_composer.composer(item, agent)
+            inbox_duplicates.near_copies(item, agent, f"reply_body_{uid}")
     with tabs[1]:
         for it in d.thread:
             marker = "➡️ " if it.uid == uid else ""
