@@ -17,12 +17,12 @@ from core.repo import InboxQuery
 from moderation.duplicates import near_copies_of
 from services.accounts.permissions import Action, require
 
-WINDOW = timedelta(days=14)  # campaigns arrive within days; older open items are not compared
-SCAN = 2_000  # newest open items compared (about 0.1-0.3 s)
+WINDOW = timedelta(days=7)  # campaigns arrive within days; older open items are not compared
+SCAN = 1_000  # newest open items compared (one TF-IDF of short texts per opened message)
 
 
 def near_copies(db: Database, item: InboxItem, *, viewer: Agent, now: datetime) -> list[InboxItem]:
-    """Open messages of the last two weeks that are near-copies of ``item`` (``item`` itself left out)."""
+    """Open messages of the last week that are near-copies of ``item`` (``item`` itself left out)."""
     require(viewer, Action.INBOX_READ)
     if not (item.mention.text or "").strip():
         return []
