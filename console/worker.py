@@ -28,7 +28,7 @@ from datetime import datetime
 import schedule
 
 from connectors.base import Connector
-from console.jobs import audit, backups, housekeeping, integrations, publishing, streams, sync, webhooks
+from console.jobs import audit, backups, housekeeping, integrations, publishing, rescoring, streams, sync, webhooks
 from console.jobs.base import guarded
 from core.clock import Clock, utcnow
 from core.config import Settings
@@ -88,6 +88,7 @@ def jobs(settings: Settings, connectors: Sequence[Connector], *, clock: Clock = 
         Job(audit.JOB_NAME, audit.interval_s(settings), audit.checkpoint_job(settings, clock=clock)),
         Job(backups.JOB_NAME, backups.CHECK_EVERY_S, backups.backup_job(settings, clock=clock)),
         Job(integrations.JOB_NAME, integrations.EVERY_S, scans, close=close_scans),
+        Job(rescoring.JOB_NAME, rescoring.INTERVAL_S, rescoring.rescore_job(settings, clock=clock)),
     ]
 
 

@@ -156,6 +156,7 @@ class InboxItem:
     hidden: bool = False
     edited_at: datetime | None = None
     deleted_at: datetime | None = None
+    model_version: str | None = None  # what gave the stored scores (``rich-…``: the worker's rich tier)
 
     @property
     def uid(self) -> str:

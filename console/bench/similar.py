@@ -1,0 +1,140 @@
+"""``bench similar``: quality and latency of similar answers (services/inbox/similar.py, decision 0171).
+
+Quality: the labelled set ``data/similar_answers_fr.jsonl`` (24 requests a town hall often gets, 5 answered
+messages and 5 new messages each, written like residents write). Every answered message goes into a fresh
+database with the city's signed reply; each new message is a query, and precision@3 is the share of its three
+results that answer the same request. Latency: the same queries once the database holds ``answered`` answered
+conversations (the labelled ones plus demo-city mentions with a reply), p95 of the whole service call.
+
+``method="e5"`` measures the alternative kept out (decision 0171): multilingual-e5-small embeddings, cosine
+nearest neighbours; its latency is one query embedding plus a product with ``answered`` stored vectors.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+DATA = Path(__file__).parent / "data" / "similar_answers_fr.jsonl"
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def labelled(path: Path = DATA) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(answered rows, query rows) of the labelled set."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r for r in rows if r["kind"] == "answered"], [r for r in rows if r["kind"] == "query"]
+
+
+def _p95(values: list[float]) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))]
+
+
+def _fill(db: Any, answered: list[dict[str, Any]], extra: int) -> dict[str, str]:
+    """Store the labelled answered messages (and ``extra`` demo ones) with a sent reply; uid → intent."""
+    from connectors.demo.generator import bulk
+    from core import repo
+    from core.db import write_transaction
+    from core.models import Author, DraftState, Mention, Platform, Role, SignatureStyle
+
+    agent = repo.create_agent(db, email="bench@valmont.fr", name="Bench Agent", initials="BA",
+                              role=Role.COMMUNITY_MANAGER, signature_style=SignatureStyle.TEAM, now=NOW)
+    intents: dict[str, str] = {}
+    mentions = [Mention(platform=Platform.X, platform_id=f"sim{i}", text=r["text"],
+                        author=Author(platform_id=f"u{i}", handle=f"habitant{i}"),
+                        created_at=NOW - timedelta(days=30, minutes=i), conversation_id=f"sim{i}", lang="fr")
+                for i, r in enumerate(answered)]
+    replies = [r["reply"] for r in answered]
+    for chunk_start in range(0, extra, 5_000):
+        part = list(bulk(min(5_000, extra - chunk_start), seed=11 + chunk_start))
+        part = [Mention(**{**_fields(m), "platform_id": f"f{chunk_start}-{j}",
+                           "conversation_id": f"f{chunk_start}-{j}"}) for j, m in enumerate(part)]
+        mentions += part
+        replies += ["Bonjour, merci pour votre message, nous transmettons au service concerné."] * len(part)
+    with write_transaction(db):
+        for start in range(0, len(mentions), 5_000):
+            repo.upsert_mentions(db, mentions[start:start + 5_000], now=NOW)
+        for i, (m, reply) in enumerate(zip(mentions, replies, strict=True)):
+            repo.create_draft(db, mention_uid=m.uid, author_id=agent.id, body=reply, signed_text=reply + " ^BA",
+                              platform=m.platform, state=DraftState.SENT, now=NOW - timedelta(days=29))
+            if i < len(answered):
+                intents[m.uid] = answered[i]["intent"]
+    return intents
+
+
+def _fields(m: Any) -> dict[str, Any]:
+    from dataclasses import fields
+
+    return {f.name: getattr(m, f.name) for f in fields(m) if f.init}
+
+
+def run(*, answered: int = 100_000, method: str = "fts", data: Path = DATA) -> dict[str, Any]:
+    """Precision@3 on the labelled set and p95 latency at ``answered`` answered conversations."""
+    labelled_answered, queries = labelled(data)
+    if method == "e5":
+        return _run_e5(labelled_answered, queries, answered)
+    from core import repo
+    from core.db import open_db
+    from services.inbox.similar import similar_to_text
+
+    out: dict[str, Any] = {"method": "fts5", "n_queries": len(queries), "n_labelled_answered": len(labelled_answered)}
+    with tempfile.TemporaryDirectory(prefix="parvis-bench-similar-") as tmp:
+        db = open_db(Path(tmp) / "similar.db")
+        try:
+            intents = _fill(db, labelled_answered, 0)
+            hits = [[intents.get(a.mention_uid) == q["intent"] for a in similar_to_text(db, q["text"])]
+                    for q in queries]
+            out["precision_at_3"] = round(statistics.fmean(sum(h) / 3 for h in hits), 4)
+            out["recall_any_at_3"] = round(statistics.fmean(any(h) for h in hits), 4)
+        finally:
+            db.close()
+        db = open_db(Path(tmp) / "similar-big.db")
+        try:
+            t0 = time.perf_counter()
+            intents = _fill(db, labelled_answered, max(0, answered - len(labelled_answered)))
+            out["fill_s"] = round(time.perf_counter() - t0, 1)
+            out["n_answered"] = repo.answered_count(db)
+            times: list[float] = []
+            shares: list[float] = []
+            for _ in range(2):  # two rounds: 2 × the queries
+                for q in queries:
+                    t = time.perf_counter()
+                    found = similar_to_text(db, q["text"])
+                    times.append((time.perf_counter() - t) * 1000)
+                    shares.append(sum(intents.get(a.mention_uid) == q["intent"] for a in found) / 3)
+            out["p95_ms"] = round(_p95(times), 2)
+            out["median_ms"] = round(statistics.median(times), 2)
+            out["precision_at_3_among_all"] = round(statistics.fmean(shares), 4)
+        finally:
+            db.close()
+    return out
+
+
+def _run_e5(answered_rows: list[dict[str, Any]], queries: list[dict[str, Any]], answered: int) -> dict[str, Any]:
+    import numpy as np
+
+    from moderation.encoder import E5Encoder
+
+    enc = E5Encoder(threads=2)
+    a = np.asarray(enc.embed([r["text"] for r in answered_rows]))
+    q = np.asarray(enc.embed([r["text"] for r in queries]))
+    top = np.argsort(-(q @ a.T), axis=1)[:, :3]
+    hits = [sum(answered_rows[j]["intent"] == row["intent"] for j in t) / 3 for t, row in zip(top, queries,
+                                                                                           strict=True)]
+    rng = np.random.default_rng(7)
+    store = rng.standard_normal((answered, a.shape[1])).astype(np.float32)
+    store /= np.linalg.norm(store, axis=1, keepdims=True)
+    times = []
+    for row in queries:
+        t = time.perf_counter()
+        v = np.asarray(enc.embed([row["text"]]), dtype=np.float32)[0]
+        np.argpartition(-(store @ v), 3)[:3]
+        times.append((time.perf_counter() - t) * 1000)
+    return {"method": "e5", "n_queries": len(queries), "n_labelled_answered": len(answered_rows),
+            "precision_at_3": round(statistics.fmean(hits), 4), "n_answered": answered,
+            "p95_ms": round(_p95(times), 2), "median_ms": round(statistics.median(times), 2)}

@@ -1,0 +1,42 @@
+"""The worker's re-scoring job: newly ingested mentions get the rich tier's score (services/inbox/rescoring.py)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from console.jobs.base import guarded
+from core.clock import Clock, utcnow
+from core.config import Settings
+from core.db import open_db
+from services.connections import assembly
+from services.inbox import rescoring
+
+log = logging.getLogger("parvis.worker")
+JOB_NAME = "rescore"
+INTERVAL_S = 20
+
+
+def rescore_once(settings: Settings, *, clock: Clock = utcnow) -> rescoring.RescoreResult | None:
+    """One pass; the encoders load (a few seconds, ~500 MB) only when a mention waits. None: nothing done."""
+    batch = settings.sentiment.rescore_batch
+    if batch <= 0:
+        return None
+    db = open_db(settings.db_path)
+    try:
+        now = clock()
+        if not rescoring.waiting(db, now=now):
+            return None
+        scorer = assembly.rich_moderator(settings)
+        if scorer is None:
+            return None
+        result = rescoring.rescore(db, scorer, now=now, batch=batch)
+        log.info("rescore: %d scored, %d stored, %d waiting", result.scored, result.stored, result.waiting)
+        return result
+    finally:
+        db.close()
+
+
+def rescore_job(settings: Settings, *, clock: Clock = utcnow) -> Callable[[], None]:
+    """A job that re-scores the newest fast-scored mentions with the rich tier."""
+    return guarded(JOB_NAME, lambda: rescore_once(settings, clock=clock))

@@ -1,0 +1,42 @@
+"""Migrations of the language features of issue #21: the full-text index of the conversations the city answered,
+for similar answers (m171, decision 0171)."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+
+def m171_answered_fts(db: Database) -> None:
+    """Full-text index of the residents' messages the city answered and of the replies (their bodies, unsigned):
+    one row per sent reply (rowid = draft id).
+
+    Filled by triggers when a reply reaches ``sent``; a mention's erasure (text changed) or deletion follows, so
+    no copy outlives the mention.
+    """
+    db.executescript("""
+    CREATE VIRTUAL TABLE answered_fts USING fts5(text, reply, tokenize = 'unicode61 remove_diacritics 2');
+    INSERT INTO answered_fts (rowid, text, reply)
+        SELECT d.id, m.text, d.body FROM drafts d JOIN mentions m ON m.uid = d.mention_uid WHERE d.state = 'sent';
+    CREATE TRIGGER answered_fts_draft_ai AFTER INSERT ON drafts
+        WHEN new.state = 'sent' AND new.mention_uid IS NOT NULL
+    BEGIN
+        INSERT OR REPLACE INTO answered_fts (rowid, text, reply)
+            SELECT new.id, text, new.body FROM mentions WHERE uid = new.mention_uid;
+    END;
+    CREATE TRIGGER answered_fts_draft_au AFTER UPDATE OF state ON drafts
+        WHEN new.state = 'sent' AND old.state != 'sent' AND new.mention_uid IS NOT NULL
+    BEGIN
+        INSERT OR REPLACE INTO answered_fts (rowid, text, reply)
+            SELECT new.id, text, new.body FROM mentions WHERE uid = new.mention_uid;
+    END;
+    CREATE TRIGGER answered_fts_draft_ad AFTER DELETE ON drafts BEGIN
+        DELETE FROM answered_fts WHERE rowid = old.id;
+    END;
+    CREATE TRIGGER answered_fts_mention_au AFTER UPDATE OF text ON mentions BEGIN
+        UPDATE answered_fts SET text = new.text
+            WHERE rowid IN (SELECT id FROM drafts WHERE mention_uid = new.uid AND state = 'sent');
+    END;
+    CREATE TRIGGER answered_fts_mention_ad AFTER DELETE ON mentions BEGIN
+        DELETE FROM answered_fts WHERE rowid IN (SELECT id FROM drafts WHERE mention_uid = old.uid);
+    END;
+    """)
