@@ -40,6 +40,7 @@ from core import repo
 from core.config import Settings
 from core.db import open_db
 from core.repo.inbox import InboxQuery
+from core.settings_schema import GraphSettings, MastodonSettings, SyncSettings
 
 SECRET = "bench-app-secret"
 VERIFY = "bench-verify-token"
@@ -110,8 +111,8 @@ def run(*, events: int = 50, poll_events: int = 20, poll_interval_s: float = 60.
     with tempfile.TemporaryDirectory(prefix="parvis-bench-realtime-") as tmp:
         db_path = Path(tmp) / "parvis.db"
         settings = Settings(data_dir=Path(tmp), db_path=db_path, values={
-            "PARVIS_META_APP_SECRET": SECRET, "PARVIS_META_VERIFY_TOKEN": VERIFY,
-            "PARVIS_SYNC_INTERVAL_S": "3600", "PARVIS_MASTODON_STREAM_POLL_S": "3600"})
+            GraphSettings.key("app_secret"): SECRET, GraphSettings.key("verify_token"): VERIFY,
+            SyncSettings.key("interval_s"): "3600", MastodonSettings.key("stream_poll_s"): "3600"})
         db = open_db(db_path)
         graph, masto, live = FakeGraphApi(), FakeMastodonApi(), FakeMastodonStream(heartbeat_s=15)
         live.start()
