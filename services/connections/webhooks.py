@@ -62,7 +62,7 @@ class WebhookContext:
 
     def connector(self, platform: Platform, owner: str = "") -> Connector | None:
         """The enabled connector of ``platform`` for the account ``owner`` (a Page id, an Instagram account id);
-        the only one of that platform when ``owner`` matches none (or is empty)."""
+        with no ``owner`` (a saved bare value), the platform's only one; else None."""
         of_platform = [c for c in self.connectors if c.info.platform == platform]
         for c in of_platform:
             if owner and owner in (getattr(c, "page_id", None), getattr(c, "ig_user_id", None)):

@@ -149,4 +149,4 @@ def test_the_worker_loop_holds_the_stream(db_path, db, api, live, connector):
     finally:
         stop.set()
         loop.join(15)
-    assert not loop.is_alive() and live.open_connections == 0
+    assert not loop.is_alive() and _until(lambda: live.open_connections == 0, timeout=5)  # the stream was closed
