@@ -42,6 +42,7 @@ with st.sidebar:
                                   format_func=labels.__getitem__, key="sidebar_agent")
             if chosen != (agent.id if agent else None):
                 deps.set_current_agent(chosen)
+                session.remember_open_agent(chosen)  # F5 and new tabs keep this agent (console/web/cookies.py)
                 with deps.db() as database:
                     agent = deps.current_agent(database)
         else:
@@ -50,6 +51,7 @@ with st.sidebar:
         st.caption(f"{agent.name} — {ROLE_LABELS.get(agent.role, agent.role)}")
         st.button("Se déconnecter", key="sidebar_signout", on_click=session.sign_out)
     st.caption(f"Parvis {__version__}")
+    session.render_cookie_requests()
 
 if mode != "open":  # pages read the agent through deps.current_agent: keep it in step with the session
     deps.set_current_agent(agent.id if agent else None)
