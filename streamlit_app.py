@@ -31,8 +31,9 @@ if mode == "open" and not session.open_mode_allowed():  # open mode serves this 
 with st.sidebar:
     st.markdown("### Parvis")
     if mode == "open":
-        st.warning("Mode démonstration : sans authentification, sur cette machine seulement. Créez un "
-                   "administrateur (`python -m console users add --role admin`) pour exiger la connexion.")
+        st.warning("Mode démonstration : sans authentification, sur cette machine seulement. Pour exiger la "
+                   "connexion, l'administrateur définit son mot de passe (page « Comptes ») et le serveur est "
+                   "lancé avec PARVIS_AUTH=local.")
         if team:
             ids = [a.id for a in team]
             labels = {a.id: f"{a.name} — {ROLE_LABELS.get(a.role, a.role)}" for a in team}
@@ -46,7 +47,8 @@ with st.sidebar:
                 with deps.db() as database:
                     agent = deps.current_agent(database)
         else:
-            st.info("Aucun agent. Lancez `python -m console demo` ou `python -m console users add`.")
+            st.info("Aucun agent pour l'instant : lancez le serveur avec PARVIS_AUTH=local, puis créez le premier "
+                    "administrateur sur la page de connexion avec le code d'installation écrit dans son journal.")
     elif agent is not None:
         st.caption(f"{agent.name} — {ROLE_LABELS.get(agent.role, agent.role)}")
         st.button("Se déconnecter", key="sidebar_signout", on_click=session.sign_out)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from sqlite_utils.migrations import Migrations
 
-from core.migrations.agents import m002_agents_and_work, m021_sessions, m025_sign_in_hardening
+from core.migrations.agents import m002_agents_and_work, m021_sessions, m025_sign_in_hardening, m160_account_codes
 from core.migrations.archive import m030_legal_archive, m031_legal_holds_retention_rgpd
 from core.migrations.audit import m004_audit_log
 from core.migrations.connectors import m003_connectors_and_worker, m005_sync_requests
@@ -74,6 +74,7 @@ MIGRATIONS = [
     m024_editorial_revisions,  # issue #15: four eyes over every revision's editor
     m025_sign_in_hardening,  # issue #15: SSO subject binding, sign-in throttling
     m090_moderation_acts,  # one outbox: moderation acts recorded before the platform call (decision 0051)
+    m160_account_codes,  # issue #17: invitation and password-reset codes (services/accounts/codes.py)
 ]
 
 migrations = Migrations(MIGRATION_SET)
