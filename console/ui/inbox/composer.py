@@ -12,6 +12,7 @@ from console.ui import deps, page
 from core.errors import ParvisError
 from core.models import Agent, DraftState, InboxItem
 from editorial.lengths import counts_by_platform
+from editorial.templates import variables_in
 from editorial.workflow import APPROVAL_REASONS_FR, state_label
 from services.accounts import permissions, users
 from services.connections import assembly
@@ -21,6 +22,9 @@ from services.publishing import reply_sending
 OPEN_DRAFT_STATES = {DraftState.DRAFT, DraftState.SUBMITTED, DraftState.CHANGES_REQUESTED, DraftState.APPROVED,
                      DraftState.FAILED}
 SHOWN_STATES = {DraftState.SENT, DraftState.PUBLISHING, DraftState.TO_VERIFY}
+# The variables of a saved reply that the author fills in (``{prenom}`` comes from the resident's name).
+TEMPLATE_FIELDS = {"service": ("Service concerné ({service})", "la Propreté"),
+                   "lien": ("Lien ({lien})", "https://www.ville.fr/…")}
 SEVERITY_FR = {"block": "⛔ Bloquant", "warn": "⚠️ Avertissement"}
 
 
@@ -73,11 +77,32 @@ def _use_saved(agent: Agent, item: InboxItem, key: str, pick_key: str) -> None:
     reply_id = st.session_state.get(pick_key)
     if not reply_id:
         return
+    values = {name: st.session_state.get(f"{pick_key}_{name}", "") for name in TEMPLATE_FIELDS}
     try:
         with deps.db() as db:
-            st.session_state[key] = saved_replies.fill(db, agent, int(reply_id), item=item)
+            st.session_state[key] = saved_replies.fill(db, agent, int(reply_id), item=item, **values)
     except ParvisError as err:
         page.flash("error", message_for(err))
+
+
+def _saved_picker(saved: list[Any], agent: Agent, item: InboxItem, key: str) -> None:
+    """Pick a saved reply; every variable the author must give (``{service}``, ``{lien}``) gets its field, and the
+    reply is inserted only once they are filled (``{prenom}`` comes from the author's name)."""
+    pick_key = f"saved_pick_{item.uid}"
+    st.selectbox("Modèle de réponse", [0, *[s.id for s in saved]], key=pick_key,
+                 format_func=lambda i: "—" if not i else next(s.title for s in saved if s.id == i))
+    chosen = next((s for s in saved if s.id == st.session_state.get(pick_key)), None)
+    if chosen is None:
+        return
+    needed = [v for v in variables_in(chosen.body) if v in TEMPLATE_FIELDS]
+    cols = st.columns(len(needed) + 1) if needed else [st.container()]
+    for col, name in zip(cols, needed, strict=False):
+        label, hint = TEMPLATE_FIELDS[name]
+        col.text_input(label, key=f"{pick_key}_{name}", placeholder=hint)
+    missing = [TEMPLATE_FIELDS[n][0] for n in needed if not str(st.session_state.get(f"{pick_key}_{n}", "")).strip()]
+    cols[-1].button("Insérer le modèle", key=f"{pick_key}_insert", disabled=bool(missing),
+                    help=("À remplir d'abord : " + ", ".join(missing)) if missing else None,
+                    on_click=_use_saved, args=(agent, item, key, pick_key))
 
 
 def _findings(result: Any) -> None:
@@ -160,10 +185,7 @@ def composer(item: InboxItem, agent: Agent) -> None:
         st.info(REPLY_IMPOSSIBLE[impossible])
         return
     if saved:
-        pick_key = f"saved_pick_{uid}"
-        st.selectbox("Modèle de réponse", [0, *[s.id for s in saved]], key=pick_key,
-                     format_func=lambda i: "—" if not i else next(s.title for s in saved if s.id == i),
-                     on_change=_use_saved, args=(agent, item, key, pick_key))
+        _saved_picker(saved, agent, item, key)
     body = st.text_area("Votre réponse", key=key, height=120, placeholder="Bonjour, …")
     if not body.strip():
         return
