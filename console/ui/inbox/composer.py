@@ -28,9 +28,18 @@ TEMPLATE_FIELDS = {"service": ("Service concerné ({service})", "la Propreté"),
 SEVERITY_FR = {"block": "⛔ Bloquant", "warn": "⚠️ Avertissement"}
 
 
+KEEP_KEY = "inbox_keep"  # the message just answered: its detail stays shown although the list's filter drops it
+
+
 def _sent_text(draft: Any) -> str:
-    """The reply went out; its record may still be being written (database busy): say so, never "not sent"."""
-    return notice("reply_sent_not_recorded") if draft.state is DraftState.PUBLISHING else "Réponse envoyée."
+    """The reply went out; its record may still be being written (database busy): say so, never "not sent".
+    Where the message went: « Répondu », out of the open messages (the rule: docs/editorial.md)."""
+    if draft.state is DraftState.PUBLISHING:
+        return notice("reply_sent_not_recorded")
+    if draft.mention_uid:
+        st.session_state[KEEP_KEY] = draft.mention_uid
+    return ("Réponse envoyée ; elle apparaît dans l'onglet « Fil ». Le message passe au statut « Répondu » et quitte "
+            "la liste des messages ouverts : filtre « Statut » → « Répondu » pour le retrouver.")
 
 
 def _send_new(uid: str, agent: Agent, key: str) -> None:
