@@ -9,6 +9,13 @@ from core.errors import ConfigError, ParvisError
 from core.version import __version__
 
 st.set_page_config(page_title="Parvis", page_icon="💬", layout="wide")
+# Streamlit's file uploader has no French texts of its own (« Upload », « 5MB per file »): shown in French here.
+st.html("""<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] {display: none}
+[data-testid="stFileUploaderDropzone"] button > div::after {content: "Choisir un fichier"}
+[data-testid="stFileUploaderDropzoneInstructions"] span {display: none}
+[data-testid="stFileUploaderDropzoneInstructions"] > div::after {content: "ou le glisser ici"; font-size: 0.875rem}
+</style>""")
 
 # The one error funnel (console/ui/page.py): a refusal shows its French text; anything else (a raw SQLite error,
 # a bug) shows a French sentence with a reference id, the detail goes to the log, never to the browser.

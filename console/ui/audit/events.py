@@ -27,7 +27,8 @@ def _selection(agents: list[Agent]) -> tuple[AuditSelection, int]:
     period = c1.date_input("Période", value=[], key="audit_ev_period", format="DD/MM/YYYY")
     labels = {a.email: f"{a.name} ({a.email})" for a in agents}
     labels.update({s: f"Système ({s})" for s in SYSTEM_ACTORS})
-    actors = c2.multiselect("Acteur", list(labels), format_func=labels.__getitem__, key="audit_ev_actors")
+    actors = c2.multiselect("Acteur", list(labels), format_func=labels.__getitem__, key="audit_ev_actors",
+                            placeholder="Tous")
     events = c3.multiselect("Événement", audit_trail.event_names(), key="audit_ev_events", placeholder="Tous",
                             format_func=lambda e: AUDIT_EVENT_LABELS.get(e, e))
     c4, c5 = st.columns([3, 1])
