@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from console.messages import REPLY_IMPOSSIBLE, message_for, notice
+from console.messages import PLATFORM_LABELS, REPLY_IMPOSSIBLE, message_for, notice
 from console.ui import deps, page
 from core.errors import ParvisError
 from core.models import Agent, DraftState, InboxItem
@@ -208,7 +208,9 @@ def composer(item: InboxItem, agent: Agent) -> None:
     st.caption("Aperçu tel que publié :")
     st.text(composed.signed_text)
     counts = counts_by_platform(composed.signed_text)
-    st.caption(" · ".join(f"{p}: {c.length}/{c.limit}" for p, c in counts.items()))
+    st.caption("Longueur : " + " · ".join(
+        f"{PLATFORM_LABELS.get(str(p), str(p))} {c.length:,}/{c.limit:,} caractères".replace(",", "\u202f")
+        for p, c in counts.items()))
     _findings(composed.result)
     if composed.needs_approval:
         st.info("Validation requise : " + ", ".join(APPROVAL_REASONS_FR.get(r, r) for r in composed.reasons))
