@@ -84,6 +84,7 @@ REASONS = {
     "password_too_short": "Le mot de passe doit compter au moins {min} caractères.",
     "password_too_simple": "Mot de passe trop simple : évitez les espaces en bord et les répétitions.",
     "bad_credentials": "Identifiant ou mot de passe incorrect.",
+    "platform_no_answer": "La plateforme n'a pas répondu à temps : l'envoi est peut-être passé, vérifiez-le.",
     "bad_account_code": "Adresse e-mail ou code incorrect, ou code déjà utilisé ou expiré : demandez un nouveau "
                         "code à l'administrateur.",
     "bad_setup_code": "Code d'installation incorrect : recopiez celui du journal du serveur (après 5 essais "

@@ -94,7 +94,7 @@ class _Uncertain:
         return getattr(self._inner, name)
 
     def reply(self, mention: Mention, text: str) -> Published:
-        raise Unavailable("the demo platform did not answer in time (time-out)")
+        raise Unavailable("the demo platform did not answer in time (time-out)", reason="platform_no_answer")
 
 
 def seed_history(db: Database, connector: Any, *, now: datetime, seed: int = 17) -> HistoryReport:

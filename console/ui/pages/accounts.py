@@ -15,8 +15,7 @@ from core.models import Agent, Role, SignatureStyle
 from services.accounts import auth, codes, users
 from services.accounts.permissions import Action, can
 
-SIGNATURE_LABELS = {"first_name": "Prénom (« — Julie »)", "initials": "Initiales (« ^JM »)",
-                    "team": "Signature d'équipe"}
+SIGNATURE_LABELS = {"first_name": "Prénom", "initials": "Initiales", "team": "Signature d'équipe"}
 PURPOSE_LABELS = {"invite": "invitation en attente", "reset": "réinitialisation en attente"}
 CODE_KEY = "accounts_code_shown"  # (agent name, code): shown once, then forgotten
 ROLES = [Role.COMMUNITY_MANAGER, Role.DIRECTOR, Role.LEGAL, Role.ADMIN]
