@@ -22,11 +22,14 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 setup: $(VENV)/.installed
 setup-dev: $(VENV)/.installed-dev
 
-# Debian's Chromium for the browser tests (never `playwright install`: no download of browsers).
+# Debian's Chromium for the browser tests (never `playwright install`: no download of browsers), and axe-core
+# from the npm registry for their accessibility checks (tests/e2e/test_pages_browser.py).
 browser:
 	@test -x /usr/bin/chromium || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@test -f .cache/axe-core/package/axe.min.js || { mkdir -p .cache/axe-core && cd .cache/axe-core && \
+	  npm pack axe-core@4.14 --silent >/dev/null && tar xzf axe-core-4.14.*.tgz; }
 
 # Debian's nginx for the reverse-proxy tests (tests/operations/test_nginx.py, tests/e2e/test_nginx_browser.py:
 # the tests start it as the current user on deploy/nginx/parvis.conf; the package's own service is not used).

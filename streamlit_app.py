@@ -9,6 +9,13 @@ from core.errors import ConfigError, ParvisError
 from core.version import __version__
 
 st.set_page_config(page_title="Parvis", page_icon="💬", layout="wide")
+# Streamlit's file uploader has no French texts of its own (« Upload », « 5MB per file »): shown in French here.
+st.html("""<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] {display: none}
+[data-testid="stFileUploaderDropzone"] button > div::after {content: "Choisir un fichier"}
+[data-testid="stFileUploaderDropzoneInstructions"] span {display: none}
+[data-testid="stFileUploaderDropzoneInstructions"] > div::after {content: "ou le glisser ici"; font-size: 0.875rem}
+</style>""")
 
 # The one error funnel (console/ui/page.py): a refusal shows its French text; anything else (a raw SQLite error,
 # a bug) shows a French sentence with a reference id, the detail goes to the log, never to the browser.
@@ -31,8 +38,9 @@ if mode == "open" and not session.open_mode_allowed():  # open mode serves this 
 with st.sidebar:
     st.markdown("### Parvis")
     if mode == "open":
-        st.warning("Mode démonstration : sans authentification, sur cette machine seulement. Créez un "
-                   "administrateur (`python -m console users add --role admin`) pour exiger la connexion.")
+        st.warning("Mode démonstration : sans authentification, sur cette machine seulement. Pour exiger la "
+                   "connexion, l'administrateur définit son mot de passe (page « Comptes ») et le serveur est "
+                   "lancé avec PARVIS_AUTH=local.")
         if team:
             ids = [a.id for a in team]
             labels = {a.id: f"{a.name} — {ROLE_LABELS.get(a.role, a.role)}" for a in team}
@@ -42,14 +50,17 @@ with st.sidebar:
                                   format_func=labels.__getitem__, key="sidebar_agent")
             if chosen != (agent.id if agent else None):
                 deps.set_current_agent(chosen)
+                session.remember_open_agent(chosen)  # F5 and new tabs keep this agent (console/web/cookies.py)
                 with deps.db() as database:
                     agent = deps.current_agent(database)
         else:
-            st.info("Aucun agent. Lancez `python -m console demo` ou `python -m console users add`.")
+            st.info("Aucun agent pour l'instant : lancez le serveur avec PARVIS_AUTH=local, puis créez le premier "
+                    "administrateur sur la page de connexion avec le code d'installation écrit dans son journal.")
     elif agent is not None:
         st.caption(f"{agent.name} — {ROLE_LABELS.get(agent.role, agent.role)}")
         st.button("Se déconnecter", key="sidebar_signout", on_click=session.sign_out)
     st.caption(f"Parvis {__version__}")
+    session.render_cookie_requests()
 
 if mode != "open":  # pages read the agent through deps.current_agent: keep it in step with the session
     deps.set_current_agent(agent.id if agent else None)

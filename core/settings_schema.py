@@ -137,7 +137,8 @@ class InboxSettings(Area):
     opening_exceptions: str = setting("PARVIS_OPENING_EXCEPTIONS", "str", "",
                                       "dated overrides, e.g. `2026-12-24 08:30-12:00; 2026-08-14 fermé`")
     holidays: str = setting("PARVIS_HOLIDAYS", "str", "fr", "public holidays (closed)",
-                            choices=("fr", "fr-alsace-moselle", "none"))
+                            choices=("fr", "fr-alsace-moselle", "fr-57", "fr-67", "fr-68", "fr-971", "fr-972",
+                                     "fr-973", "fr-974", "fr-976", "none"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)

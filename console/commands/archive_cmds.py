@@ -235,7 +235,8 @@ def rgpd_access(db_path: Path | None, handle: str, platform: str | None, out: Pa
 def rgpd_erase(db_path: Path | None, handle: str, platform: str | None, yes: bool, actor: str) -> None:
     """Erase a resident's working data (RGPD art. 17); the record is kept, and the outcome says why."""
     if not yes:
-        click.confirm(f"Erase the working data of {handle} (scores, assignments, notes, profile)?", abort=True)
+        click.confirm(f"Effacer les données de travail de {handle} (scores, assignations, notes, profil) ?",
+                      abort=True)
     settings = load_settings(db_path)
     db = open_existing(settings.db_path)
     try:

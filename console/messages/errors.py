@@ -85,6 +85,16 @@ REASONS = {
     "password_too_short": "Le mot de passe doit compter au moins {min} caractères.",
     "password_too_simple": "Mot de passe trop simple : évitez les espaces en bord et les répétitions.",
     "bad_credentials": "Identifiant ou mot de passe incorrect.",
+    "platform_no_answer": "La plateforme n'a pas répondu à temps : l'envoi est peut-être passé, vérifiez-le.",
+    "bad_account_code": "Adresse e-mail ou code incorrect, ou code déjà utilisé ou expiré : demandez un nouveau "
+                        "code à l'administrateur.",
+    "bad_setup_code": "Code d'installation incorrect : recopiez celui du journal du serveur (après 5 essais "
+                      "erronés, un nouveau code y est écrit).",
+    "setup_done": "Un administrateur existe déjà : connectez-vous avec son compte.",
+    "setup_email_taken": "{email} est déjà le compte d'un agent qui n'est pas administrateur : choisissez une autre "
+                         "adresse.",
+    "account_code_purpose": "Type de code inconnu : {purpose}.",
+    "account_code_inactive": "Le compte {email} est désactivé : réactivez-le avant de lui donner un code.",
     "sign_in_wait": "Trop d'essais de connexion : réessayez dans {seconds} s.",
     "no_active_account": "Aucun compte Parvis actif pour {email} : demandez à l'administrateur de le créer.",
     "sso_no_issuers": "Connexion unique refusée : aucun fournisseur d'identité n'est autorisé "

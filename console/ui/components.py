@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Any
 
 import streamlit as st
 
@@ -75,3 +77,16 @@ def sentiment_label(item: InboxItem) -> str:
         return "—"
     label = SENTIMENT_LABELS.get(item.sentiment, item.sentiment)
     return f"{label} ({item.sentiment_confidence:.0%})" if item.sentiment_confidence is not None else label
+
+
+def kept_tabs(labels: list[str], key: str) -> Sequence[Any]:
+    """``st.tabs`` that keep the open tab across reruns (an action, a form, a download), instead of jumping back to
+    the first one (issue #17). A label that carries a count (« Notes (2) ») is matched on the text before its
+    parenthesis, so the tab stays open when the count changes."""
+    def stem(label: str) -> str:
+        return label.split(" (", 1)[0]
+
+    current = st.session_state.get(key)
+    if isinstance(current, str) and current not in labels:
+        st.session_state[key] = next((lab for lab in labels if stem(lab) == stem(current)), labels[0])
+    return st.tabs(labels, key=key, on_change="rerun")

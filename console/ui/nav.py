@@ -36,4 +36,7 @@ def pages_for(agent: Agent | None) -> list[st.Page]:
     if agent is not None and can(agent, Action.AUDIT_READ):  # issue 7: legal archive and audit trail
         pages.append(st.Page("console/ui/pages/audit.py", title="Audit et archives", icon=":material/gavel:",
                              url_path="audit"))
+    if agent is not None and (can(agent, Action.USERS_MANAGE) or can(agent, Action.SIGNATURE_SET)):  # issue 17
+        pages.append(st.Page("console/ui/pages/accounts.py", title="Comptes", icon=":material/group:",
+                             url_path="comptes"))
     return pages

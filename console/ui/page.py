@@ -188,6 +188,7 @@ def preamble(title: str, *, agent: Literal["required", "optional", "none"] = "re
     lets it go on (``ctx.agent`` is None); ``none`` does not look (the sign-in page). ``needs(agent)`` False:
     the page shows ``refusal`` (its text, or ``refusal(agent)``) and stops. The services check the roles again.
     """
+    st.set_page_config(page_title=f"{title} · Parvis")  # a title per page (RGAA; issue #17)
     st.title(title)
     try:
         settings = deps.settings()

@@ -1,6 +1,7 @@
 """Who is using the console: the open demo picker, local password sessions, or single sign-on (st.login).
 
-Parvis's own session (a token in ``st.session_state``) is the only proof of sign-in. A provider login
+Parvis's own session (a token in ``st.session_state``, and under ``parvis up`` in an ``HttpOnly`` cookie so that a
+reload or a new tab keeps it: console/web/cookies.py, decision 0160) is the only proof of sign-in. A provider login
 (``st.user``, a 30-day cookie) opens one through :func:`services.accounts.sso.sign_in_sso`; when Parvis's session
 ends (idle, too old, signed out), the provider login is ended too (``st.logout()``), so it cannot silently open a
 new one.
@@ -8,18 +9,23 @@ new one.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
+from datetime import timedelta
 
 import streamlit as st
 from sqlite_utils import Database
 
 from console.messages import message_for
 from console.ui import deps, page
+from console.web import cookies
 from core.errors import ParvisError, SessionExpired
 from core.models import Agent
 from services.accounts import auth, open_mode, sso, users
 
 TOKEN_KEY = "auth_token"
+COOKIE_CODES_KEY = "auth_cookie_codes"  # one-time codes of the cookies this browser has still to fetch
+OPEN_AGENT_DAYS = 30
 SSO_REFUSED_KEY = "auth_sso_refused"  # the provider login Parvis refused in this browser session (not retried)
 PROVIDER_LABELS = {"default": "le fournisseur d'identité", "proconnect": "ProConnect", "keycloak": "Keycloak",
                    "entra": "Microsoft Entra ID"}
@@ -85,20 +91,74 @@ def _end_provider_login() -> None:
         st.logout()
 
 
+# ---- cookies (console/web/cookies.py) --------------------------------------------------------------------------
+
+def _cookie(name: str) -> str | None:
+    try:
+        value = st.context.cookies.get(name)
+    except Exception:  # noqa: BLE001 - outside a server (AppTest)
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def order_cookie(name: str, value: str | None, max_age: timedelta = timedelta(0)) -> None:
+    """Have this browser set (or clear, ``value=None``) a cookie: a one-time code fetched by
+    :func:`render_cookie_requests`. Nothing under ``streamlit run``, where the route does not exist."""
+    if not cookies.SERVED["route"]:
+        return
+    code = cookies.HANDOFFS.issue(cookies.CookieOrder(name, value, int(max_age.total_seconds())))
+    st.session_state[COOKIE_CODES_KEY] = [*st.session_state.get(COOKIE_CODES_KEY, []), code]
+
+
+def render_cookie_requests() -> None:
+    """Render a 1×1 image per cookie still to fetch (until the route has redeemed its code)."""
+    codes = [c for c in st.session_state.get(COOKIE_CODES_KEY, []) if cookies.HANDOFFS.pending(c)]
+    st.session_state[COOKIE_CODES_KEY] = codes
+    if codes:
+        st.html("".join(f'<img src="{cookies.COOKIE_PATH}?code={html.escape(c)}" alt="" width="1" height="1">'
+                        for c in codes))
+
+
+def open_mode_agent(db: Database) -> Agent | None:
+    """Open mode: the agent picked in this tab, else the one this browser picked last (its cookie)."""
+    agent = deps.current_agent(db)
+    if agent is not None:
+        return agent
+    remembered = _cookie(cookies.AGENT_COOKIE)
+    if remembered and remembered.isdigit() and any(a.id == int(remembered) for a in users.list_agents(db)):
+        deps.set_current_agent(int(remembered))
+        return deps.current_agent(db)
+    return None
+
+
+def remember_open_agent(agent_id: int) -> None:
+    """Open mode: keep ``agent_id`` for this browser's next tabs and reloads."""
+    order_cookie(cookies.AGENT_COOKIE, str(agent_id), timedelta(days=OPEN_AGENT_DAYS))
+
+
 def signed_in_agent(db: Database, current_mode: str) -> Agent | None:
     """The agent of this browser session under ``current_mode``, or None (then show the sign-in page)."""
     if current_mode == "open":
-        return deps.current_agent(db)
+        return open_mode_agent(db)
     rules = policy()
     token = st.session_state.get(TOKEN_KEY)
+    from_cookie = False
+    if not token:
+        token = _cookie(cookies.SESSION_COOKIE)
+        from_cookie = bool(token)
     if token:
         try:
-            return auth.resolve_session(db, token, now=deps.now(), policy=rules)
+            agent = auth.resolve_session(db, token, now=deps.now(), policy=rules)
         except ParvisError as err:
             st.session_state.pop(TOKEN_KEY, None)
-            page.flash("error", message_for(err))
+            if from_cookie:
+                order_cookie(cookies.SESSION_COOKIE, None)
+            if not (from_cookie and getattr(err, "reason", "") == "session_unknown"):  # signed out elsewhere
+                page.flash("error", message_for(err))
             _end_provider_login()
             return None
+        st.session_state[TOKEN_KEY] = token
+        return agent
     if not _sso_logged_in():
         return None
     identity = sso.SsoIdentity.from_claims({k: st.user.get(k) for k in _CLAIMS})
@@ -115,7 +175,13 @@ def signed_in_agent(db: Database, current_mode: str) -> Agent | None:
         st.session_state[SSO_REFUSED_KEY] = identity.login_key
         return None
     st.session_state[TOKEN_KEY] = session.token
+    _keep(session)
     return session.agent
+
+
+def _keep(session: auth.Session) -> None:
+    """Keep ``session`` in this browser's cookie until its absolute limit."""
+    order_cookie(cookies.SESSION_COOKIE, session.token, max(session.expires_at - deps.now(), timedelta(0)))
 
 
 def sso_refused() -> bool:
@@ -132,6 +198,7 @@ def sign_in(email: str, password: str) -> None:
             page.flash("error", message_for(err))
             return
     st.session_state[TOKEN_KEY] = session.token
+    _keep(session)
     page.clear_flash()
 
 
@@ -141,7 +208,8 @@ def sign_out() -> None:
     st.session_state.pop(SSO_REFUSED_KEY, None)
     if token:
         with deps.db() as db:
-            auth.sign_out(db, token, now=deps.now())
+            auth.sign_out(db, token, now=deps.now())  # revoked server-side: the cookie opens nothing any more
+    order_cookie(cookies.SESSION_COOKIE, None)
     _end_provider_login()
 
 

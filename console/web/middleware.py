@@ -260,3 +260,46 @@ class AllowedHostsMiddleware:
                     "headers": [(b"content-type", b"text/plain; charset=utf-8"),
                                 (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+_HTML_LANG = re.compile(rb'<html lang="[A-Za-z-]+"')
+
+
+class FrenchPageMiddleware:
+    """Serves Streamlit's HTML page as French: ``<html lang="fr">`` instead of its ``lang="en"`` (screen readers
+    pronounce the console in French; RGAA 8.3, issue #17). Only ``text/html`` responses are touched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = str(scope.get("path", ""))
+        if (scope["type"] != "http" or scope.get("method") != "GET" or path.startswith(("/_stcore", "/static/"))
+                or "." in path.rsplit("/", 1)[-1]):
+            await self.app(scope, receive, send)
+            return
+        # A page (not an asset): ask for it uncompressed, so that its tag can be read (a 1-2 kB page).
+        scope = dict(scope)
+        scope["headers"] = [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]
+        start: dict[str, Message] = {}
+        chunks: list[bytes] = []
+
+        async def send_french(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                content_type = Headers(raw=message.get("headers", [])).get("content-type", "")
+                if content_type.startswith("text/html"):
+                    start["message"] = message
+                    return
+            elif message["type"] == "http.response.body" and "message" in start:
+                chunks.append(message.get("body", b""))
+                if message.get("more_body"):
+                    return
+                body = _HTML_LANG.sub(b'<html lang="fr"', b"".join(chunks), count=1)
+                head = start.pop("message")
+                MutableHeaders(scope=head)["content-length"] = str(len(body))
+                await send(head)
+                await send({"type": "http.response.body", "body": body})
+                return
+            await send(message)
+
+        await self.app(scope, receive, send_french)

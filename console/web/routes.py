@@ -3,6 +3,7 @@
 - ``/healthz``: 200 ``ok`` while the process answers (no database access): for a supervisor's liveness check.
 - ``/readyz``: 200 when the database is writable, its schema current and the worker's heartbeat recent, else
   503; a JSON body says which check failed and why (services/operations/health.py).
+- ``/auth/cookie``: sets the session cookie a page asked for with a one-time code (console/web/cookies.py).
 - ``/metrics``: the Prometheus text format (console/web/metrics.py). When ``PARVIS_METRICS_TOKEN`` is set, it
   asks for ``Authorization: Bearer <token>``; else restrict it at the reverse proxy (docs/operations.md).
 
@@ -20,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from console.web import webhooks
+from console.web import cookies, webhooks
 from console.web.metrics import CONTENT_TYPE, render
 from core.clock import utcnow
 from core.config import Settings
@@ -71,5 +72,6 @@ def parvis_routes(settings: Settings) -> list[BaseRoute]:
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
+        cookies.route(),  # /auth/cookie: the session kept across reloads (console/web/cookies.py)
         webhooks.mount(settings),
     ]

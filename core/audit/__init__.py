@@ -50,6 +50,7 @@ from core.audit.events_archive import (
     RgpdErasure,
 )
 from core.audit.events_editorial import (
+    AccountCodeIssued,
     AccountLocked,
     AgentUpdated,
     ChangesRequested,

@@ -225,6 +225,15 @@ class PasswordChanged(AuditEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AccountCodeIssued(AuditEvent):
+    """An administrator issued a one-time code for an agent to choose a password (invitation or reset)."""
+
+    name: ClassVar[str] = "account-code-issued"
+    agent_id: int
+    purpose: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class SavedReplyChanged(AuditEvent):
     """A saved reply (modèle de réponse) was created, edited or removed."""
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from sqlite_utils.migrations import Migrations
 
-from core.migrations.agents import m002_agents_and_work, m021_sessions, m025_sign_in_hardening
+from core.migrations.agents import m002_agents_and_work, m021_sessions, m025_sign_in_hardening, m160_account_codes
 from core.migrations.archive import m030_legal_archive, m031_legal_holds_retention_rgpd
 from core.migrations.audit import m004_audit_log
 from core.migrations.automation import m150_automation_rules, m151_mentions_risk_index
@@ -87,6 +87,7 @@ MIGRATIONS = [
     m131_rejected_items,  # issue #16: items that failed validation stay visible (decision 0132)
     m132_mention_quotes,  # issue #16: a quote is linked to the post it quotes
     m171_answered_fts,  # issue #21: full-text index of answered messages (similar answers, decision 0170)
+    m160_account_codes,  # issue #17: invitation and password-reset codes (services/accounts/codes.py)
 ]
 
 migrations = Migrations(MIGRATION_SET)

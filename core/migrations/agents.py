@@ -91,3 +91,18 @@ def m025_sign_in_hardening(db: Database) -> None:
         last_failure_at TEXT NOT NULL
     ) WITHOUT ROWID;
     """)
+
+
+def m160_account_codes(db: Database) -> None:
+    """One-time codes an administrator hands to an agent to choose a password (invitation, reset; issue #17)."""
+    db.executescript("""
+    CREATE TABLE account_codes (
+        code_hash TEXT PRIMARY KEY,
+        agent_id INTEGER NOT NULL REFERENCES agents(id),
+        purpose TEXT NOT NULL CHECK (purpose IN ('invite', 'reset')),
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT
+    );
+    CREATE INDEX idx_account_codes_agent ON account_codes (agent_id) WHERE used_at IS NULL;
+    """)

@@ -22,6 +22,14 @@ from core.models import (
     SignatureStyle,
     Status,
 )
+from core.repo.account_codes import (
+    agents_with_password,
+    count_admins_with_password,
+    get_account_code,
+    insert_account_code,
+    pending_account_codes,
+    use_account_code,
+)
 from core.repo.agents import (
     agent_by_email,
     agent_by_sso_subject,

@@ -144,7 +144,7 @@ def throttle_wait(db: Database, email: str, address: str | None, *, now: datetim
     return wait
 
 
-def _count_failure(db: Database, email: str, address: str | None, now: datetime, policy: AuthPolicy) -> int:
+def count_failure(db: Database, email: str, address: str | None, now: datetime, policy: AuthPolicy) -> int:
     """Count one failure on every throttle key; return the account's failures in a row."""
     repo.purge_throttle(db, before=now - policy.forget_after)  # keys of made-up e-mails do not pile up
     account_failures = 0
@@ -193,7 +193,7 @@ def sign_in(db: Database, email: str, password: str, *, now: datetime, policy: A
         else:
             reason = ""
         if reason:
-            failures = _count_failure(db, email, address, now, policy)
+            failures = count_failure(db, email, address, now, policy)
             audit.record(db, audit.SignInFailed(actor=email or "?", subject=f"agent:{agent.id}" if agent else "",
                                                 reason=reason, failures=failures), at=now)
             error = AuthError(reason="bad_credentials")

@@ -13,6 +13,7 @@ from core.db import write_transaction
 from core.files import private_dir
 from core.models import Role, SignatureStyle
 from services.connections.assembly import score_fn
+from services.connections.demo_history import seed_history
 from services.connections.ingest import sync_connector
 
 
@@ -23,6 +24,7 @@ class DemoReport:
     agents: int
     inserted: int
     total: int
+    answered: int = 0  # the team's past weeks (services/connections/demo_history.py)
 
 
 def seed_agents(db: Database, *, now: datetime) -> int:
@@ -48,6 +50,8 @@ def load_demo(db: Database, settings: Settings, *, now: datetime, days: int = 30
 
     agents = seed_agents(db, now=now)
     private_dir(settings.data_dir)
-    connector = DemoConnector(state_dir=settings.data_dir, history_days=days, private=True)
+    connector = DemoConnector(state_dir=settings.data_dir, history_days=days, private=True, clock=lambda: now)
     result = sync_connector(db, connector, now=now, score=score_fn(settings))
-    return DemoReport(agents=agents, inserted=result.inserted, total=repo.mention_count(db))
+    history = seed_history(db, connector, now=now)
+    return DemoReport(agents=agents, inserted=result.inserted, total=repo.mention_count(db),
+                      answered=history.answered)

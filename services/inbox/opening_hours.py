@@ -7,7 +7,8 @@ and converted to UTC, so a day with a daylight-saving change is counted with its
 
 Settings (see docs/dashboard.md): ``PARVIS_OPENING_HOURS`` (``"lun-ven 08:30-12:00,13:30-17:30; sam 09:00-12:00"``,
 or ``"24/7"``), ``PARVIS_OPENING_EXCEPTIONS`` (``"2026-12-24 08:30-12:00; 2026-08-14 fermé"``),
-``PARVIS_HOLIDAYS`` (``fr`` default, ``fr-alsace-moselle``, ``none``).
+``PARVIS_HOLIDAYS`` (``fr`` default, ``fr-alsace-moselle``/``fr-57``/``fr-67``/``fr-68``, the overseas
+departments ``fr-971``...``fr-976``, ``none``).
 """
 
 from __future__ import annotations
@@ -32,40 +33,29 @@ _CLOSED = {"fermé", "ferme", "closed", "-"}
 _RANGE = re.compile(r"^(\d{1,2})[:h](\d{2})-(\d{1,2})[:h](\d{2})$")
 
 
+# PARVIS_HOLIDAYS → the ``holidays`` package's subdivision of France (None: the national days only). Alsace-Moselle
+# (57, and 67/68 as the Collectivité européenne d'Alsace « 6AE ») adds Good Friday and St Stephen's Day; the overseas
+# departments add their abolition-of-slavery day.
+HOLIDAY_REGIONS: dict[str, str | None] = {
+    "fr": None, "fr-alsace-moselle": "57", "fr-57": "57", "fr-67": "6AE", "fr-68": "6AE", "fr-971": "971",
+    "fr-972": "972", "fr-973": "973", "fr-974": "974", "fr-976": "976"}
+
+
 def easter_sunday(year: int) -> date:
-    """Gregorian Easter Sunday (Meeus/Jones/Butcher algorithm)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = divmod(b, 4)
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    ell = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * ell) // 451
-    month, day = divmod(h + ell - 7 * m + 114, 31)
-    return date(year, month, day + 1)
+    """Gregorian Easter Sunday (``dateutil``, which the ``holidays`` package builds on)."""
+    from dateutil.easter import easter
+
+    return easter(year)
 
 
 @lru_cache(maxsize=64)
 def french_holidays(year: int, region: str = "fr") -> dict[date, str]:
-    """Public holidays (jours fériés) of metropolitan France for ``year``; ``fr-alsace-moselle`` adds two days."""
-    easter = easter_sunday(year)
-    days = {
-        date(year, 1, 1): "Jour de l'an",
-        easter + timedelta(days=1): "Lundi de Pâques",
-        date(year, 5, 1): "Fête du Travail",
-        date(year, 5, 8): "Victoire 1945",
-        easter + timedelta(days=39): "Ascension",
-        easter + timedelta(days=50): "Lundi de Pentecôte",
-        date(year, 7, 14): "Fête nationale",
-        date(year, 8, 15): "Assomption",
-        date(year, 11, 1): "Toussaint",
-        date(year, 11, 11): "Armistice 1918",
-        date(year, 12, 25): "Noël",
-    }
-    if region == "fr-alsace-moselle":
-        days[easter - timedelta(days=2)] = "Vendredi saint"
-        days[date(year, 12, 26)] = "Saint-Étienne"
+    """Public holidays (jours fériés) of France for ``year``, in French, from the ``holidays`` package (maintained
+    upstream: law changes, overseas days) rather than a hand-written list; ``region`` is a key of
+    :data:`HOLIDAY_REGIONS`."""
+    import holidays  # the package's first use costs ~0.15 s: loaded when a calendar is first needed
+
+    days = holidays.France(years=year, subdiv=HOLIDAY_REGIONS[region], language="fr")
     return dict(sorted(days.items()))
 
 
@@ -139,14 +129,14 @@ class OpeningHours:
 
     weekly: tuple[tuple[Span, ...], ...] = field(default_factory=lambda: parse_weekly(DEFAULT_HOURS))
     exceptions: Mapping[date, tuple[Span, ...]] = field(default_factory=dict)
-    holidays: str = "fr"  # fr | fr-alsace-moselle | none
+    holidays: str = "fr"  # a key of HOLIDAY_REGIONS, or none
     tz: ZoneInfo = PARIS
 
     @classmethod
     def parse(cls, hours: str = DEFAULT_HOURS, exceptions: str = "", holidays: str = "fr") -> OpeningHours:
         """Build from the text settings (ConfigError on a typo, naming the setting)."""
-        if holidays not in ("fr", "fr-alsace-moselle", "none"):
-            raise ConfigError(f"{InboxSettings.key('holidays')} must be fr, fr-alsace-moselle or none, "
+        if holidays != "none" and holidays not in HOLIDAY_REGIONS:
+            raise ConfigError(f"{InboxSettings.key('holidays')} must be none or one of {', '.join(HOLIDAY_REGIONS)}, "
                               f"got {holidays!r}")
         return cls(weekly=parse_weekly(hours), exceptions=parse_exceptions(exceptions), holidays=holidays)
 

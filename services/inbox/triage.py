@@ -6,7 +6,7 @@ the core, not only in the UI.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,13 +15,17 @@ from sqlite_utils import Database
 from core import audit, repo
 from core.db import write_transaction
 from core.errors import PermissionDenied, ValidationError
-from core.models import Agent, InboxItem, Note, Status
+from core.models import Agent, Draft, DraftState, InboxItem, Note, Status
 from core.repo import InboxQuery  # the list query, built by the inbox page
 from services.accounts.permissions import SYSTEM_PREFIX, Action, can, require
 
 MAX_NOTE_LEN = 5_000
 MAX_TAG_LEN = 40
-PRESENCE_WINDOW = timedelta(minutes=5)
+# An open detail pane beats every PRESENCE_HEARTBEAT (console/ui/inbox/detail.py): a colleague who left is no
+# longer listed after PRESENCE_WINDOW (issue #17: it lingered 5 minutes).
+PRESENCE_HEARTBEAT = timedelta(seconds=30)
+PRESENCE_WINDOW = timedelta(seconds=90)
+THREAD_REPLIES_MAX = 200  # the thread's messages whose sent replies the « Fil » shows
 
 # Allowed status changes from the inbox (replying sets ANSWERED through services.inbox.replies).
 _TRANSITIONS: dict[Status, frozenset[Status]] = {
@@ -105,6 +109,7 @@ class ItemDetail:
     revisions: list[dict[str, Any]]
     other_viewers: list[Agent]
     assignee: Agent | None
+    city_replies: list[Draft] = field(default_factory=list)  # the city's replies sent in this thread
 
 
 def detail(db: Database, uid: str, *, viewer: Agent | None = None, now: datetime) -> ItemDetail:
@@ -125,17 +130,26 @@ def detail(db: Database, uid: str, *, viewer: Agent | None = None, now: datetime
                                   include_private=private_ok)
     others: list[Agent] = []
     if viewer is not None:
-        with write_transaction(db):
-            if item.private and viewer.id not in repo.viewers(db, uid, since=now - PRESENCE_WINDOW):
+        if item.private and viewer.id not in repo.viewers(db, uid, since=now - PRESENCE_WINDOW):
+            with write_transaction(db):
                 audit.record(db, audit.PrivateConversationRead(
                     actor=viewer.email, role=str(viewer.role), subject=uid, platform=str(m.platform),
                     conversation_id=m.conversation_id or ""), at=now)
-            repo.touch_presence(db, uid, viewer.id, now=now)
-        ids = [a for a in repo.viewers(db, uid, since=now - PRESENCE_WINDOW) if a != viewer.id]
-        others = [repo.get_agent(db, a) for a in ids]
+        others = presence(db, uid, viewer, now=now)
     assignee = repo.get_agent(db, item.assigned_to) if item.assigned_to else None
+    sent = [d for it in thread[:THREAD_REPLIES_MAX] for d in repo.drafts_for(db, it.uid)
+            if d.state in (DraftState.SENT, DraftState.TO_VERIFY, DraftState.PUBLISHING)]
     return ItemDetail(item=item, thread=thread, author_history=history, notes=repo.notes_for(db, uid),
-                      revisions=repo.revisions(db, uid), other_viewers=others, assignee=assignee)
+                      revisions=repo.revisions(db, uid), other_viewers=others, assignee=assignee,
+                      city_replies=sorted(sent, key=lambda d: d.sent_at or d.updated_at))
+
+
+def presence(db: Database, uid: str, viewer: Agent, *, now: datetime) -> list[Agent]:
+    """Record that ``viewer`` has ``uid`` open (a heartbeat); the other agents who had it open lately."""
+    with write_transaction(db):
+        repo.touch_presence(db, uid, viewer.id, now=now)
+    ids = [a for a in repo.viewers(db, uid, since=now - PRESENCE_WINDOW) if a != viewer.id]
+    return [repo.get_agent(db, a) for a in ids]
 
 
 def assign(db: Database, uid: str, agent_id: int | None, *, actor: Agent, now: datetime) -> InboxItem:

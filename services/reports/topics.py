@@ -11,7 +11,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -28,6 +28,10 @@ from services.reports.dashboard import DashboardConfig, DashboardFilters, scope_
 MAX_MESSAGES = 5000
 MAX_FIT = 2000  # pairwise distances are n x n: 2000 messages = 32 MB; the rest join the nearest group
 _DONE = {Status.ANSWERED, Status.CLOSED}
+
+
+CAMPAIGN_MIN_COPIES = 5
+CAMPAIGN_WINDOW = timedelta(hours=72)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,6 +54,14 @@ class Topic:
     def count(self) -> int:
         """How many messages the topic holds."""
         return len(self.uids)
+
+    @property
+    def campaign(self) -> bool:
+        """Whether the group looks like a copy-paste campaign: at least :data:`CAMPAIGN_MIN_COPIES` near-copies
+        making half of it, all within :data:`CAMPAIGN_WINDOW`. A subject residents raise again and again over
+        weeks (a car park always full) has near-copies too, but is no campaign (issue #17 point 12)."""
+        return (self.duplicates >= max(CAMPAIGN_MIN_COPIES, self.count / 2)
+                and self.last_at - self.first_at <= CAMPAIGN_WINDOW)
 
 
 def topics_for(db: Database, filters: DashboardFilters, config: DashboardConfig, *, now: datetime,

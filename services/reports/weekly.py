@@ -99,6 +99,16 @@ def build_report(db: Database, *, since: datetime, until: datetime, config: Dash
                   private=stats_repo.private_counts(db, since, until))
 
 
+# The channels' names in the PDF's legends and axes (issue #17: « facebook x »).
+CHANNEL_NAMES = {"x": "X", "facebook": "Facebook", "instagram": "Instagram", "mastodon": "Mastodon",
+                 "bluesky": "Bluesky", "demo": "Démo"}
+
+
+def channel_name(channel: str) -> str:
+    """``facebook`` → ``Facebook``."""
+    return CHANNEL_NAMES.get(channel, channel[:1].upper() + channel[1:])
+
+
 def charts(report: Report) -> list[Chart]:
     """The report's charts: volume per day and channel, sentiment per day, response time per channel vs target."""
     d = report.dashboard
@@ -117,14 +127,14 @@ def charts(report: Report) -> list[Chart]:
         if r["day"] in index and r["sentiment"] in sentiment:
             sentiment[r["sentiment"]][index[r["day"]]] += r["mentions"]
     out = [Chart(title="Messages reçus par jour et par canal", categories=labels,
-                 series=tuple((c, tuple(v)) for c, v in volume.items()), highlight=crisis),
+                 series=tuple((channel_name(c), tuple(v)) for c, v in volume.items()), highlight=crisis),
            Chart(title="Tonalité des messages par jour", categories=labels,
                  series=tuple((SENTIMENT_FR[k], tuple(v)) for k, v in sentiment.items()),
                  colours=tuple(SENTIMENT_COLOURS[k] for k in keys), highlight=crisis)]
     by_channel = [r for r in d.response_by_channel if r["median_h"] is not None]
     if by_channel:
         out.append(Chart(title="Délai de première réponse (heures ouvrées) : médiane et 90e centile",
-                         categories=tuple(r["channel"] for r in by_channel),
+                         categories=tuple(channel_name(r["channel"]) for r in by_channel),
                          series=(("médiane", tuple(r["median_h"] for r in by_channel)),
                                  ("90e centile (au-delà de la médiane)",
                                   tuple(max(r["p90_h"] - r["median_h"], 0) for r in by_channel))),

@@ -169,7 +169,7 @@ def test_archive_export_download_matches_its_manifest(app, db, agents, messages)
 def test_audit_events_filter_and_export(app, db, agents):
     open_as(app, agents["marc"])
     app.multiselect(key="audit_ev_events").select("message-archived").run()
-    assert set(table(app, "Événement")) == {"message-archived"}
+    assert set(table(app, "Événement")) == {"Publication archivée"}  # French labels (issue #17)
     app.button(key="export_audit").click().run()
     download, _ = app.session_state["audit_export_events"]
     manifest = _check_package(download.zip_bytes)

@@ -81,3 +81,14 @@ def test_settings_and_typos():
             OpeningHours.parse(bad)
     with pytest.raises(ConfigError):
         OpeningHours.parse(exceptions="24/12/2026 fermé")
+
+
+def test_holidays_of_alsace_moselle_and_overseas_departments_come_from_the_holidays_package():
+    for region in ("fr-57", "fr-67", "fr-68"):
+        days = french_holidays(2026, region)
+        assert days[date(2026, 4, 3)] == "Vendredi saint" and days[date(2026, 12, 26)] == "Saint-Étienne"
+    assert french_holidays(2026, "fr-974")[date(2026, 12, 20)] == "Abolition de l'esclavage"
+    assert french_holidays(2026, "fr-972")[date(2026, 5, 22)] == "Abolition de l'esclavage"
+    assert OpeningHours.parse(holidays="fr-971").holiday(date(2026, 5, 27)) == "Abolition de l'esclavage"
+    with pytest.raises(ConfigError, match="PARVIS_HOLIDAYS"):
+        OpeningHours.parse(holidays="fr-75")

@@ -34,7 +34,7 @@ def _filters(agents: list[Agent]) -> ArchiveFilter:
     agent = c2.selectbox("Agent (auteur ou approbateur)", ["", *emails], format_func=lambda e: emails.get(e, "Tous"),
                          key="audit_arch_agent")
     platforms = c3.multiselect("Plateforme", list(PLATFORM_LABELS), format_func=PLATFORM_LABELS.__getitem__,
-                               key="audit_arch_platforms")
+                               key="audit_arch_platforms", placeholder="Toutes")
     status = c4.selectbox("Statut", ["", *STATUS_LABELS], format_func=lambda s: STATUS_LABELS.get(s, "Tous"),
                           key="audit_arch_status")
     c5, c6, c7 = st.columns([2, 1, 1])

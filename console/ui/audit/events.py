@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import streamlit as st
 
-from console.messages import ROLE_LABELS
+from console.messages.labels import AUDIT_EVENT_LABELS, AUDIT_FIELD_LABELS, ROLE_LABELS
 from console.ui import deps, page
 from console.ui.audit.common import allowed, download_block, period_bounds, run_action, stale_note
 from core.clock import format_paris, from_iso
@@ -24,14 +27,38 @@ def _selection(agents: list[Agent]) -> tuple[AuditSelection, int]:
     period = c1.date_input("Période", value=[], key="audit_ev_period", format="DD/MM/YYYY")
     labels = {a.email: f"{a.name} ({a.email})" for a in agents}
     labels.update({s: f"Système ({s})" for s in SYSTEM_ACTORS})
-    actors = c2.multiselect("Acteur", list(labels), format_func=labels.__getitem__, key="audit_ev_actors")
-    events = c3.multiselect("Événement", audit_trail.event_names(), key="audit_ev_events")
+    actors = c2.multiselect("Acteur", list(labels), format_func=labels.__getitem__, key="audit_ev_actors",
+                            placeholder="Tous")
+    events = c3.multiselect("Événement", audit_trail.event_names(), key="audit_ev_events", placeholder="Tous",
+                            format_func=lambda e: AUDIT_EVENT_LABELS.get(e, e))
     c4, c5 = st.columns([3, 1])
     subject = c4.text_input("Objet (ex. x:1790012, archive:12, draft:5)", key="audit_ev_subject")
     page_no = c5.number_input("Page", min_value=1, value=1, step=1, key="audit_ev_page")
     since, until = period_bounds(period)
     return (AuditSelection(since=since, until=until, actors=tuple(actors), events=tuple(events),
                            subject=subject.strip() or None), int(page_no))
+
+
+def readable(details: str, limit: int = 300) -> str:
+    """An event's properties as « champ : valeur » in French (the raw JSON stays in the exports)."""
+    try:
+        props = json.loads(details)
+    except (TypeError, ValueError):
+        return details[:limit]
+    if not isinstance(props, dict):
+        return details[:limit]
+
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "oui" if v else "non"
+        if isinstance(v, list | tuple):
+            return ", ".join(value(x) for x in v) or "—"
+        if isinstance(v, dict):
+            return ", ".join(f"{k} : {value(x)}" for k, x in v.items()) or "—"
+        return "—" if v is None or v == "" else str(v)
+
+    text = " · ".join(f"{AUDIT_FIELD_LABELS.get(k, k)} : {value(v)}" for k, v in props.items())
+    return text[:limit] + ("…" if len(text) > limit else "")
 
 
 def _export(agent: Agent, selection: AuditSelection, allow_broken: bool) -> None:
@@ -54,8 +81,9 @@ def events_tab(agent: Agent, agents: list[Agent], allow_broken: bool) -> None:
     st.caption(f"{total} événement(s) · page {page_no} · du plus récent au plus ancien")
     if rows:
         st.dataframe([{"N°": r["id"], "Date": format_paris(from_iso(r["at"]), "%d/%m/%Y %H:%M:%S"),
-                       "Acteur": r["actor"], "Rôle": ROLE_LABELS.get(r["role"], r["role"]), "Événement": r["event"],
-                       "Objet": r["subject"], "Détails": r["details"][:300], "Empreinte": r["hash"][:16] + "…"}
+                       "Acteur": r["actor"], "Rôle": ROLE_LABELS.get(r["role"], r["role"]),
+                       "Événement": AUDIT_EVENT_LABELS.get(r["event"], r["event"]),
+                       "Objet": r["subject"], "Détails": readable(r["details"]), "Empreinte": r["hash"][:16] + "…"}
                       for r in rows], hide_index=True, width="stretch", key="audit_ev_table")
     else:
         st.info("Aucun événement ne correspond à ces filtres.")

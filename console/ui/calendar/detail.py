@@ -249,7 +249,7 @@ def _edit_box(agent: Agent, post: Post, accounts: list[PublishAccount]) -> None:
         st.text_area("Texte commun", value=post.text, key=f"calendar_edit_text_{pid}")
         options = list(dict.fromkeys([*post.accounts, *(a.name for a in accounts if a.enabled)]))
         chosen = st.multiselect("Comptes", options, default=list(post.accounts), key=f"calendar_edit_accounts_{pid}",
-                                format_func=lambda n: labels.get(n, n))
+                                format_func=lambda n: labels.get(n, n), placeholder="Choisir des comptes")
         for name in chosen:
             st.text_area(f"Variante pour {md_escape(labels.get(name, name))} (vide : texte commun)",
                          value=post.variants.get(name, ""), key=f"calendar_edit_variant_{pid}_{name}")

@@ -195,7 +195,7 @@ def _rule_panel(agent: Agent, rule: Recurrence, editors: set[int]) -> None:
         st.time_input("Heure (Paris)", value=time(h, m), key=f"calendar_rule_edit_time_{rid}")
         if rule.freq == "weekly":
             st.multiselect("Jours", range(7), default=list(rule.weekdays), key=f"calendar_rule_edit_days_{rid}",
-                           format_func=recurrence.DAYS_FR.__getitem__)
+                           format_func=recurrence.DAYS_FR.__getitem__, placeholder="Choisir des jours")
         st.button("Enregistrer", key=f"rec_edit_{rid}", on_click=_rule_action, args=(agent, rid, "edit"))
 
 

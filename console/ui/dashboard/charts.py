@@ -146,10 +146,15 @@ def csv_button(name: str, rows: Rows, dash: Dashboard) -> None:
                        key=f"dashboard_csv_{name}", on_click="ignore", disabled=not rows)
 
 
+# French number format on every axis and tooltip: « 1 000 » and « 0,5 », not « 1,000 » and « 0.5 » (issue #17).
+FRENCH_NUMBERS = {"decimal": ",", "thousands": "\u202f", "grouping": [3], "currency": ["", "\u00a0€"]}
+
+
 def chart_block(chart: Chart | None, name: str, rows: Rows, dash: Dashboard) -> None:
     """One chart (or an empty-state note) followed by its CSV button."""
     if rows and chart is not None:
-        st.altair_chart(chart, width="stretch", key=f"dashboard_chart_{name}")
+        st.altair_chart(chart.configure(locale={"number": FRENCH_NUMBERS}), width="stretch",
+                        key=f"dashboard_chart_{name}")
     else:
         st.info("Aucune donnée pour cette sélection.")
     csv_button(name, rows, dash)

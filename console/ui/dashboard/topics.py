@@ -134,8 +134,11 @@ def topics_section(agent: Agent, topics: list[Topic]) -> None:
             meta = [f"{len(topic.open_uids)} sans réponse",
                     ", ".join(f"{channel(c)} {k}" for c, k in sorted(topic.channels.items())),
                     f"du {format_paris(topic.first_at)} au {format_paris(topic.last_at)}"]
-            if topic.duplicates:
-                meta.append(f"{topic.duplicates} copies quasi identiques (campagne ?)")
+            if topic.campaign:
+                meta.append(f"{topic.duplicates} copies quasi identiques en moins de 72 h : campagne de "
+                            "copier-coller ?")
+            elif topic.duplicates:
+                meta.append(f"{topic.duplicates} messages presque identiques")
             st.caption(" · ".join(meta))
             for example in topic.examples:
                 st.text(example)

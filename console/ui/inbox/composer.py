@@ -7,12 +7,13 @@ from typing import Any
 
 import streamlit as st
 
-from console.messages import REPLY_IMPOSSIBLE, message_for, notice
+from console.messages import PLATFORM_LABELS, REPLY_IMPOSSIBLE, message_for, notice
 from console.ui import deps, page
 from console.ui.inbox.similar import similar_answers
 from core.errors import ParvisError
 from core.models import Agent, DraftState, InboxItem
 from editorial.lengths import counts_by_platform
+from editorial.templates import variables_in
 from editorial.workflow import APPROVAL_REASONS_FR, state_label
 from services.accounts import permissions, users
 from services.connections import assembly
@@ -22,12 +23,24 @@ from services.publishing import reply_sending
 OPEN_DRAFT_STATES = {DraftState.DRAFT, DraftState.SUBMITTED, DraftState.CHANGES_REQUESTED, DraftState.APPROVED,
                      DraftState.FAILED}
 SHOWN_STATES = {DraftState.SENT, DraftState.PUBLISHING, DraftState.TO_VERIFY}
+# The variables of a saved reply that the author fills in (``{prenom}`` comes from the resident's name).
+TEMPLATE_FIELDS = {"service": ("Service concerné ({service})", "la Propreté"),
+                   "lien": ("Lien ({lien})", "https://www.ville.fr/…")}
 SEVERITY_FR = {"block": "⛔ Bloquant", "warn": "⚠️ Avertissement"}
 
 
+KEEP_KEY = "inbox_keep"  # the message just answered: its detail stays shown although the list's filter drops it
+
+
 def _sent_text(draft: Any) -> str:
-    """The reply went out; its record may still be being written (database busy): say so, never "not sent"."""
-    return notice("reply_sent_not_recorded") if draft.state is DraftState.PUBLISHING else "Réponse envoyée."
+    """The reply went out; its record may still be being written (database busy): say so, never "not sent".
+    Where the message went: « Répondu », out of the open messages (the rule: docs/editorial.md)."""
+    if draft.state is DraftState.PUBLISHING:
+        return notice("reply_sent_not_recorded")
+    if draft.mention_uid:
+        st.session_state[KEEP_KEY] = draft.mention_uid
+    return ("Réponse envoyée ; elle apparaît dans l'onglet « Fil ». Le message passe au statut « Répondu » et quitte "
+            "la liste des messages ouverts : filtre « Statut » → « Répondu » pour le retrouver.")
 
 
 def _send_new(uid: str, agent: Agent, key: str) -> None:
@@ -74,11 +87,32 @@ def _use_saved(agent: Agent, item: InboxItem, key: str, pick_key: str) -> None:
     reply_id = st.session_state.get(pick_key)
     if not reply_id:
         return
+    values = {name: st.session_state.get(f"{pick_key}_{name}", "") for name in TEMPLATE_FIELDS}
     try:
         with deps.db() as db:
-            st.session_state[key] = saved_replies.fill(db, agent, int(reply_id), item=item)
+            st.session_state[key] = saved_replies.fill(db, agent, int(reply_id), item=item, **values)
     except ParvisError as err:
         page.flash("error", message_for(err))
+
+
+def _saved_picker(saved: list[Any], agent: Agent, item: InboxItem, key: str) -> None:
+    """Pick a saved reply; every variable the author must give (``{service}``, ``{lien}``) gets its field, and the
+    reply is inserted only once they are filled (``{prenom}`` comes from the author's name)."""
+    pick_key = f"saved_pick_{item.uid}"
+    st.selectbox("Modèle de réponse", [0, *[s.id for s in saved]], key=pick_key,
+                 format_func=lambda i: "—" if not i else next(s.title for s in saved if s.id == i))
+    chosen = next((s for s in saved if s.id == st.session_state.get(pick_key)), None)
+    if chosen is None:
+        return
+    needed = [v for v in variables_in(chosen.body) if v in TEMPLATE_FIELDS]
+    cols = st.columns(len(needed) + 1) if needed else [st.container()]
+    for col, name in zip(cols, needed, strict=False):
+        label, hint = TEMPLATE_FIELDS[name]
+        col.text_input(label, key=f"{pick_key}_{name}", placeholder=hint)
+    missing = [TEMPLATE_FIELDS[n][0] for n in needed if not str(st.session_state.get(f"{pick_key}_{n}", "")).strip()]
+    cols[-1].button("Insérer le modèle", key=f"{pick_key}_insert", disabled=bool(missing),
+                    help=("À remplir d'abord : " + ", ".join(missing)) if missing else None,
+                    on_click=_use_saved, args=(agent, item, key, pick_key))
 
 
 def _findings(result: Any) -> None:
@@ -180,10 +214,7 @@ def composer(item: InboxItem, agent: Agent) -> None:
         st.info(REPLY_IMPOSSIBLE[impossible])
         return
     if saved:
-        pick_key = f"saved_pick_{uid}"
-        st.selectbox("Modèle de réponse", [0, *[s.id for s in saved]], key=pick_key,
-                     format_func=lambda i: "—" if not i else next(s.title for s in saved if s.id == i),
-                     on_change=_use_saved, args=(agent, item, key, pick_key))
+        _saved_picker(saved, agent, item, key)
     similar_answers(item, agent, key)
     body = st.text_area("Votre réponse", key=key, height=120, placeholder="Bonjour, …")
     if not body.strip():
@@ -198,7 +229,9 @@ def composer(item: InboxItem, agent: Agent) -> None:
     st.caption("Aperçu tel qu'envoyé en privé :" if item.private else "Aperçu tel que publié :")
     st.text(composed.signed_text)
     counts = counts_by_platform(composed.signed_text)
-    st.caption(" · ".join(f"{p}: {c.length}/{c.limit}" for p, c in counts.items()))
+    st.caption("Longueur : " + " · ".join(
+        f"{PLATFORM_LABELS.get(str(p), str(p))} {c.length:,}/{c.limit:,} caractères".replace(",", "\u202f")
+        for p, c in counts.items()))
     _findings(composed.result)
     if composed.needs_approval:
         st.info("Validation requise : " + ", ".join(APPROVAL_REASONS_FR.get(r, r) for r in composed.reasons))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from console.messages import SENTIMENT_LABELS, STATUS_LABELS
@@ -46,6 +48,56 @@ def _note(uid: str, actor: Agent, key: str) -> None:
     st.session_state[key] = ""
 
 
+@st.fragment(run_every=inbox.PRESENCE_HEARTBEAT.total_seconds())
+def _presence(uid: str, agent: Agent) -> None:
+    """Who else has this message open, refreshed by a heartbeat while the pane stays open (so a colleague who
+    left disappears within a minute and a half: services/inbox/triage.PRESENCE_WINDOW)."""
+    try:
+        with deps.db() as db:
+            others = inbox.presence(db, uid, agent, now=deps.now())
+    except ParvisError:
+        return
+    if others:
+        st.warning("Également ouvert par : " + ", ".join(a.name for a in others))
+
+
+def _triage_controls(uid: str, item: Any, agent: Agent, agents: list[Agent]) -> None:
+    """Assign, status, sentiment, tag: only for a role that may triage (legal staff read)."""
+    ids = [0, *[a.id for a in agents if permissions.can(a, permissions.Action.INBOX_TRIAGE)]]
+    label = {0: "— personne —", **{a.id: a.name for a in agents}}
+    c1, c2 = st.columns(2)
+    c1.button("M'assigner", key=f"assign_me_{uid}", on_click=page.run, args=(inbox.assign, "Assigné à vous."),
+              kwargs={"uid": uid, "agent_id": agent.id, "actor": agent}, width="stretch")
+    c1.selectbox("Assigner à", ids, index=ids.index(item.assigned_to) if item.assigned_to in ids else 0,
+                 format_func=label.__getitem__, key=f"assignee_{uid}", on_change=_assign,
+                 args=(uid, agent, f"assignee_{uid}"))
+    choices = [item.status, *inbox.allowed_statuses(item.status)]
+    c2.selectbox("Statut", [str(s) for s in choices], format_func=STATUS_LABELS.__getitem__, key=f"status_{uid}",
+                 on_change=_status, args=(uid, agent, f"status_{uid}"))
+    c2.selectbox("Corriger le sentiment", ["", *SENTIMENT_LABELS], key=f"sentiment_{uid}",
+                 format_func=lambda v: SENTIMENT_LABELS.get(v, "—"), on_change=_sentiment,
+                 args=(uid, agent, f"sentiment_{uid}"))
+    c2.text_input("Ajouter une étiquette", key=f"tag_{uid}", on_change=_tag, args=(uid, agent, f"tag_{uid}"),
+                  placeholder="voirie, propreté…")
+
+
+def _thread(uid: str, d: Any, agents: list[Agent]) -> None:
+    """The conversation, the city's replies in it (from Parvis's sent replies) placed at their time."""
+    names = {a.id: a.name for a in agents}
+    entries: list[tuple[Any, int, Any]] = [(it.mention.created_at, 0, it) for it in d.thread]
+    entries += [(r.sent_at or r.updated_at, 1, r) for r in d.city_replies]
+    for _at, kind, entry in sorted(entries, key=lambda e: (e[0], e[1])):
+        if kind == 0:
+            marker = "➡️ " if entry.uid == uid else ""
+            st.markdown(marker + components.item_header(entry))
+            components.resident_text(entry.mention.text)
+        else:
+            when = format_paris(entry.sent_at) if entry.sent_at else "envoi à vérifier"
+            st.markdown(f"**↩️ Réponse de la Ville** · {components.md_escape(names.get(entry.author_id, ''))} · "
+                        f"{when}")
+            st.text(entry.signed_text)
+
+
 def detail_pane(uid: str, agent: Agent, agents: list[Agent]) -> None:
     """Render the selected mention with its thread, history, notes and action widgets."""
     try:
@@ -55,8 +107,7 @@ def detail_pane(uid: str, agent: Agent, agents: list[Agent]) -> None:
         page.error(err)
         return
     item = d.item
-    if d.other_viewers:
-        st.warning("Également ouvert par : " + ", ".join(a.name for a in d.other_viewers))
+    _presence(uid, agent)
     if d.assignee and d.assignee.id != agent.id:
         st.warning(f"Assigné à {d.assignee.name}")
     st.markdown(components.item_header(item))
@@ -79,26 +130,15 @@ def detail_pane(uid: str, agent: Agent, agents: list[Agent]) -> None:
             for rev in d.revisions:
                 st.text(f"{format_paris(rev['seen_at'])} — {rev['change']}: {rev.get('old_text') or ''}")
 
-    tabs = st.tabs(["Actions", f"Fil ({len(d.thread)})", f"Historique de l'auteur ({len(d.author_history)})",
-                    f"Notes ({len(d.notes)})"])
+    tabs = components.kept_tabs(["Actions", f"Fil ({len(d.thread) + len(d.city_replies)})",
+                                 f"Auteur ({len(d.author_history)})", f"Notes ({len(d.notes)})"], "inbox_detail_tab")
     with tabs[0]:
-        ids = [0, *[a.id for a in agents if permissions.can(a, permissions.Action.INBOX_TRIAGE)]]
-        label = {0: "— personne —", **{a.id: a.name for a in agents}}
-        c1, c2 = st.columns(2)
-        c1.button("M'assigner", key=f"assign_me_{uid}", on_click=page.run, args=(inbox.assign, "Assigné à vous."),
-                  kwargs={"uid": uid, "agent_id": agent.id, "actor": agent}, width="stretch")
-        c1.selectbox("Assigner à", ids, index=ids.index(item.assigned_to) if item.assigned_to in ids else 0,
-                     format_func=label.__getitem__, key=f"assignee_{uid}", on_change=_assign,
-                     args=(uid, agent, f"assignee_{uid}"))
-        choices = [item.status, *inbox.allowed_statuses(item.status)]
-        c2.selectbox("Statut", [str(s) for s in choices], format_func=STATUS_LABELS.__getitem__, key=f"status_{uid}",
-                     on_change=_status, args=(uid, agent, f"status_{uid}"))
-        c2.selectbox("Corriger le sentiment", ["", *SENTIMENT_LABELS], key=f"sentiment_{uid}",
-                     format_func=lambda v: SENTIMENT_LABELS.get(v, "—"), on_change=_sentiment,
-                     args=(uid, agent, f"sentiment_{uid}"))
-        c2.text_input("Ajouter une étiquette", key=f"tag_{uid}", on_change=_tag, args=(uid, agent, f"tag_{uid}"),
-                      placeholder="voirie, propreté…")
-        integrations_view.back_office(item, agent)  # the back office's requests (issue #19)
+        if permissions.can(agent, permissions.Action.INBOX_TRIAGE):
+            _triage_controls(uid, item, agent, agents)
+            integrations_view.back_office(item, agent)  # the back office's requests (issue #19)
+        else:
+            st.caption("Lecture seule : votre rôle ne permet ni d'assigner, ni de changer le statut, ni "
+                       "d'étiqueter les messages.")
         reply_box = st.container()
         from console.ui.inbox import composer as reply_composer  # composer lives with the editorial workflow
 
@@ -106,10 +146,7 @@ def detail_pane(uid: str, agent: Agent, agents: list[Agent]) -> None:
             reply_composer.composer(item, agent)
             inbox_duplicates.near_copies(item, agent, f"reply_body_{uid}")
     with tabs[1]:
-        for it in d.thread:
-            marker = "➡️ " if it.uid == uid else ""
-            st.markdown(marker + components.item_header(it))
-            components.resident_text(it.mention.text)
+        _thread(uid, d, agents)
     with tabs[2]:
         if not d.author_history:
             st.caption("Aucun autre message de cet auteur.")
@@ -121,5 +158,6 @@ def detail_pane(uid: str, agent: Agent, agents: list[Agent]) -> None:
         for note in d.notes:
             st.caption(f"{names.get(note.agent_id, '?')} · {format_paris(note.created_at)}")
             st.text(note.text)
-        st.text_area("Nouvelle note interne", key=f"note_{uid}", max_chars=inbox.MAX_NOTE_LEN)
-        st.button("Ajouter la note", key=f"add_note_{uid}", on_click=_note, args=(uid, agent, f"note_{uid}"))
+        if permissions.can(agent, permissions.Action.INBOX_TRIAGE):
+            st.text_area("Nouvelle note interne", key=f"note_{uid}", max_chars=inbox.MAX_NOTE_LEN)
+            st.button("Ajouter la note", key=f"add_note_{uid}", on_click=_note, args=(uid, agent, f"note_{uid}"))

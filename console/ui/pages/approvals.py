@@ -6,7 +6,7 @@ The four-eyes rule (the approver is never the author) is enforced by services.in
 
 import streamlit as st
 
-from console.ui import page
+from console.ui import components, page
 from console.ui.approvals import review as approvals_view
 from services.editorial import charter as charters
 from services.publishing import approvals
@@ -19,7 +19,7 @@ agent = ctx.agent
 waiting, threshold = page.load(lambda db: (approvals.queue(db, agent), charters.current(db).charter.risk_threshold),
                                refusal=REFUSAL)
 
-tab_queue, tab_saved = st.tabs([f"À valider ({len(waiting)})", "Modèles de réponse"])
+tab_queue, tab_saved = components.kept_tabs([f"À valider ({len(waiting)})", "Modèles de réponse"], "approvals_tab")
 with tab_queue:
     if not waiting:
         st.info("Aucune réponse en attente de validation.")

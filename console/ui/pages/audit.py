@@ -6,7 +6,7 @@ are legal staff's only (the role matrix, services/accounts/permissions.py; the s
 
 import streamlit as st
 
-from console.ui import page
+from console.ui import components, page
 from console.ui.audit import archive as audit_archive
 from console.ui.audit import common as audit_view
 from console.ui.audit import events as audit_events
@@ -28,8 +28,8 @@ if not integrity.ok:
     allow_broken = st.checkbox("Exporter malgré tout (le manifeste indiquera « verified: false »)",
                                key="audit_allow_broken")
 
-tab_archive, tab_events, tab_holds, tab_rgpd = st.tabs(
-    ["Archive des publications", "Journal d'audit", "Gels juridiques", "Demandes RGPD"])
+tab_archive, tab_events, tab_holds, tab_rgpd = components.kept_tabs(
+    ["Archive des publications", "Journal d'audit", "Gels juridiques", "Demandes RGPD"], "audit_tab")
 with tab_archive:
     audit_archive.archive_tab(agent, agents, allow_broken)
 with tab_events:

@@ -9,7 +9,7 @@ import streamlit as st
 from sqlite_utils import Database
 
 from console.messages import ROLE_LABELS
-from console.ui import page
+from console.ui import components, page
 from console.ui.calendar import common as cv
 from console.ui.calendar import detail as calendar_detail
 from console.ui.calendar import forms as calendar_forms
@@ -56,9 +56,9 @@ view, queue, review = page.load(_read)
 
 left, right = st.columns([3, 2], gap="medium")
 with left:
-    tab_cal, tab_queue, tab_new, tab_rec = st.tabs([
+    tab_cal, tab_queue, tab_new, tab_rec = components.kept_tabs([
         "Calendrier", f"File d'attente ({len(queue.attention)} à traiter)", "Nouvelle publication",
-        "Publications récurrentes"])
+        "Publications récurrentes"], "calendar_tab")
     with tab_cal:
         month = (ref.year, ref.month) if mode == "month" else None
         st.subheader(cv.period_title(view, month))

@@ -6,7 +6,7 @@ director (the services refuse anyone else).
 
 import streamlit as st
 
-from console.ui import page
+from console.ui import components, page
 from console.ui.charter import editor as charter_editor
 from console.ui.charter import rules as charter_view
 from console.ui.components import md_escape
@@ -37,7 +37,7 @@ if not can_edit:
 
 labels = ["Tester un brouillon", "Règles en vigueur", *(["Modifier"] if can_edit else []), "Historique des versions",
           "Export / import YAML"]
-tabs = dict(zip(labels, st.tabs(labels), strict=True))
+tabs = dict(zip(labels, components.kept_tabs(labels, "charter_tab"), strict=True))
 with tabs["Tester un brouillon"]:
     charter_view.tester(agent)
 with tabs["Règles en vigueur"]:

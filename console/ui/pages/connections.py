@@ -25,19 +25,25 @@ def _sync_now(name: str) -> None:
         if agent is None:
             raise SessionExpired(reason="session_unknown")
         connections.request_sync(db, deps.settings(), name, actor=agent, now=now)
-    page.run(call, f"Synchronisation de « {name} » demandée au worker.")
+    page.run(call, f"Synchronisation de « {name} » demandée au service de synchronisation.")
 
+
+# The counters of the last synchronisation (services/connections/ingest.py), in French (issue #17).
+SYNC_COUNT_LABELS = {"fetched": "reçus", "inserted": "nouveaux", "updated": "mis à jour", "revised": "modifiés",
+                     "skipped": "ignorés", "deleted": "supprimés", "hidden": "masqués", "errors": "erreurs"}
 
 ctx = page.preamble("Connexions", agent="optional")  # the state is shown to all; "sync now" needs an agent
 ov = page.load(lambda db: connections.overview(db, ctx.settings, now=ctx.now))
 live = page.load(streaming.channel_states)
 
 if ov.worker_alive:
-    st.success(f"Worker actif — dernier signe de vie {connections.format_age(ov.worker_beat_age_s)}.")
+    st.success("Service de synchronisation et de publication en marche — dernier signe de vie "
+               f"{connections.format_age(ov.worker_beat_age_s)}.")
 else:
-    st.warning("Le worker ne tourne pas (dernier signe de vie : "
-               f"{connections.format_age(ov.worker_beat_age_s)}). Lancez `python -m console worker` : "
-               "sans lui, ni synchronisation ni publication programmée.")
+    st.warning("Le service de synchronisation et de publication ne tourne pas (dernier signe de vie : "
+               f"{connections.format_age(ov.worker_beat_age_s)}). Sans lui, ni synchronisation ni publication "
+               "programmée : prévenez l'administrateur du serveur (la console démarrée par « parvis up » le lance "
+               "avec elle).")
 
 # Issue #20: X bills every direct-message call; the city's X budget does not cover them.
 X_DIRECT_MESSAGES = ("Messages privés X : non activés. X facture chaque appel aux messages privés et le budget X "
@@ -61,7 +67,8 @@ for cs in ov.connectors:
                     f"{connections.format_age(cs.last_sync_age_s)}"
                     + (f" ({format_paris(h.last_sync_at)})" if h.last_sync_at else ""))
         if cs.counts:
-            c1.caption(" · ".join(f"{k} : {v}" for k, v in cs.counts.items()) + f" · total reçu : {h.fetched_total}")
+            c1.caption(" · ".join(f"{SYNC_COUNT_LABELS.get(k, k)} : {v}" for k, v in cs.counts.items())
+                       + f" · total reçu : {h.fetched_total}")
             c1.caption("Dernière synchro : " + " · ".join(f"{READING_LABELS[k]} : {v}" for k, v in cs.reading.items()))
         if cs.rejected_total:
             box = c1.expander(f"Messages refusés à la lecture ({cs.rejected_total}) : à consulter sur la plateforme")

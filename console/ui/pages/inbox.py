@@ -82,14 +82,15 @@ left, right = st.columns([3, 2], gap="medium")
 with left:
     if not rows:
         st.info("Aucun message ne correspond à ces filtres.")
-        selected_uid = None
+        kept = st.session_state.get("inbox_selected")  # the message just answered stays open (composer)
+        selected_uid = kept if kept and st.session_state.get("inbox_keep") == kept else None
     else:
         event = st.dataframe(rows, hide_index=True, on_select="rerun", selection_mode="single-row",
                              key="inbox_table", width="stretch", height=560)
         picked = event.selection.rows if event and event.selection else []
         selected_uid = result.items[picked[0]].uid if picked else st.session_state.get("inbox_selected")
-        if selected_uid not in {it.uid for it in result.items}:
-            selected_uid = None
+        if selected_uid not in {it.uid for it in result.items}:  # kept only when just answered (composer)
+            selected_uid = selected_uid if selected_uid and st.session_state.get("inbox_keep") == selected_uid else None
         st.session_state["inbox_selected"] = selected_uid
 
 with right:

@@ -6,12 +6,15 @@ Under ``PARVIS_AUTH=sso`` the password form is only the emergency access of the 
 
 import streamlit as st
 
+from console.messages import message_for
 from console.ui import deps, page, session
+from core.errors import ParvisError
+from services.accounts import codes
 
 ctx = page.preamble("Connexion à Parvis", agent="none")  # its flash: why the last sign-in failed
 with deps.db() as db:
     mode = session.mode(db)
-    holders = session.password_holders(db)
+    first_admin = codes.needs_first_admin(db)
 providers = session.sso_providers()
 
 
@@ -35,6 +38,56 @@ def _sso_buttons() -> None:
                   on_click=session.change_sso_account)
 
 
+def _code_form() -> None:
+    """An invitation or reset code from the administrator: choose one's password, then sign in."""
+    with st.form("signin_code_form", clear_on_submit=False):
+        email = st.text_input("Adresse e-mail", key="signin_code_email")
+        code = st.text_input("Code reçu de l'administrateur", key="signin_code_code")
+        first = st.text_input("Nouveau mot de passe", type="password", key="signin_code_pw1")
+        second = st.text_input("Confirmez le mot de passe", type="password", key="signin_code_pw2")
+        submitted = st.form_submit_button("Choisir mon mot de passe et me connecter")
+    if submitted:
+        if first != second:
+            page.alert("error", "Les deux mots de passe diffèrent.")
+            return
+        try:
+            with deps.db() as db:
+                codes.redeem_code(db, email, code, first, now=deps.now(), policy=session.policy(),
+                                  address=session.client_address())
+        except ParvisError as err:
+            page.alert("error", message_for(err))
+            return
+        session.sign_in(email, first)
+        st.rerun()
+
+
+def _first_admin_form() -> None:
+    """No administrator can sign in yet: create one with the setup code of the server's log."""
+    codes.setup_code()  # printed in the server's log, never here
+    st.info("Aucun administrateur ne peut encore se connecter. Créez le premier avec le code d'installation "
+            "écrit dans le journal du serveur (la ligne « First administrator: enter the setup code … »).")
+    with st.form("signin_setup_form"):
+        code = st.text_input("Code d'installation (journal du serveur)", key="signin_setup_code")
+        name = st.text_input("Nom et prénom", key="signin_setup_name")
+        email = st.text_input("Adresse e-mail", key="signin_setup_email")
+        first = st.text_input("Mot de passe", type="password", key="signin_setup_pw1")
+        second = st.text_input("Confirmez le mot de passe", type="password", key="signin_setup_pw2")
+        submitted = st.form_submit_button("Créer l'administrateur", type="primary")
+    if submitted:
+        if first != second:
+            page.alert("error", "Les deux mots de passe diffèrent.")
+            return
+        try:
+            with deps.db() as db:
+                codes.create_first_admin(db, code, email=email, name=name, password=first, now=deps.now(),
+                                         policy=session.policy())
+        except ParvisError as err:
+            page.alert("error", message_for(err))
+            return
+        session.sign_in(email, first)
+        st.rerun()
+
+
 if mode == "sso":
     if providers:
         _sso_buttons()
@@ -49,7 +102,10 @@ else:
     if providers:
         st.divider()
         _sso_buttons()
-    if holders == 0 and not providers:
-        st.info("Aucun compte n'a encore de mot de passe : l'administrateur en définit un "
-                "(`python -m console users set-password ADRESSE`) ou configure la connexion unique.")
-st.caption("Pas encore de compte ? L'administrateur le crée : `python -m console users add`.")
+    with st.expander("J'ai un code d'invitation ou de réinitialisation"):
+        _code_form()
+    if first_admin:
+        with st.expander("Premier administrateur", expanded=True):
+            _first_admin_form()
+st.caption("Pas encore de compte, ou mot de passe oublié ? L'administrateur de Parvis vous donne un code à usage "
+           "unique (page « Comptes »).")
