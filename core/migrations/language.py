@@ -40,3 +40,27 @@ def m171_answered_fts(db: Database) -> None:
         DELETE FROM answered_fts WHERE rowid IN (SELECT id FROM drafts WHERE mention_uid = old.uid);
     END;
     """)
+
+
+def m172_answered_fts_public_only(db: Database) -> None:
+    """Private conversations never enter the similar-answers index (issue #20: private texts are shown only to
+    those allowed, never reused as suggestions): the triggers skip private messages and the rows already taken
+    are removed."""
+    db.executescript("""
+    DROP TRIGGER answered_fts_draft_ai;
+    DROP TRIGGER answered_fts_draft_au;
+    DELETE FROM answered_fts WHERE rowid IN
+        (SELECT d.id FROM drafts d JOIN mentions m ON m.uid = d.mention_uid WHERE m.kind = 'private');
+    CREATE TRIGGER answered_fts_draft_ai AFTER INSERT ON drafts
+        WHEN new.state = 'sent' AND new.mention_uid IS NOT NULL
+    BEGIN
+        INSERT OR REPLACE INTO answered_fts (rowid, text, reply)
+            SELECT new.id, text, new.body FROM mentions WHERE uid = new.mention_uid AND kind != 'private';
+    END;
+    CREATE TRIGGER answered_fts_draft_au AFTER UPDATE OF state ON drafts
+        WHEN new.state = 'sent' AND old.state != 'sent' AND new.mention_uid IS NOT NULL
+    BEGIN
+        INSERT OR REPLACE INTO answered_fts (rowid, text, reply)
+            SELECT new.id, text, new.body FROM mentions WHERE uid = new.mention_uid AND kind != 'private';
+    END;
+    """)
