@@ -118,3 +118,12 @@ READING_LABELS = {
     "malformed": "ignorés car illisibles (malformés)",
     "nothing": "rien à lire (notifications sans message, repartages…)",
 }
+
+# What a connector's configured API path cannot read (connectors/registry.py ``ConnectorEntry.unavailable``),
+# said on Connexions so that an empty list is never mistaken for "nothing to read".
+UNAVAILABLE_LABELS = {
+    "instagram_tags": "Identifications sur les photos d'autres comptes : indisponibles avec la connexion "
+                      "Instagram (PARVIS_IG_LOGIN=instagram). Meta ne les fournit qu'avec la connexion Facebook "
+                      "(compte lié à une Page) ; les commentaires, réponses, @mentions et publications restent "
+                      "disponibles.",
+}
