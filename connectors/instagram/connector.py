@@ -43,7 +43,13 @@ from connectors.base import Capability, ConnectorInfo, FetchResult, Health
 from connectors.graph.client import DEFAULT_VERSION, GraphClient
 from connectors.instagram import lookups, webhooks
 from connectors.instagram import mentions as igm
-from connectors.instagram.errors import NO_HIDE_ELSEWHERE, NO_REPLY_TO_HIDDEN, NO_REPLY_TO_REPLY, PERMISSION_HINTS
+from connectors.instagram.errors import (
+    INSTAGRAM_LOGIN_HINTS,
+    NO_HIDE_ELSEWHERE,
+    NO_REPLY_TO_HIDDEN,
+    NO_REPLY_TO_REPLY,
+    PERMISSION_HINTS,
+)
 from connectors.instagram.publish import InstagramPublisher
 from connectors.instagram.sync import AccountSync
 from core.clock import Clock, utcnow
@@ -84,7 +90,8 @@ class InstagramConnector:
         self.max_pages = max(1, max_pages)
         self._clock = clock
         self._graph = GraphClient(owner_id=self.ig_user_id, token=access_token, version=version, base_url=base_url,
-                                  hints=PERMISSION_HINTS, retries=retries, backoff=backoff, timeout=timeout,
+                                  hints=INSTAGRAM_LOGIN_HINTS if login == "instagram" else PERMISSION_HINTS,
+                                  retries=retries, backoff=backoff, timeout=timeout,
                                   sleep=sleep, clock=clock)
         self.username, self.tags_note = "", ""
         self._publisher = InstagramPublisher(self._graph, self.ig_user_id, media_base_url=media_base_url,

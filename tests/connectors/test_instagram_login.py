@@ -12,7 +12,7 @@ import pytest
 from connectors import registry
 from connectors.instagram.connector import INSTAGRAM_LOGIN_BASE, InstagramConnector, from_settings
 from core.config import Settings
-from core.errors import ConfigError
+from core.errors import ConfigError, PermanentFailure
 from tests.fakes import FakeInstagramApi
 
 
@@ -105,3 +105,16 @@ def test_registry_declares_what_instagram_login_cannot_read(tmp_path):
     assert "PARVIS_IG_LOGIN" in by_name["instagram"].settings_keys
     built = registry.build(_settings(tmp_path, **base, PARVIS_IG_LOGIN="instagram"), "instagram")
     assert isinstance(built, InstagramConnector) and built.unavailable == ("instagram_tags",)
+
+
+def test_a_permission_refusal_names_the_instagram_business_permission(fake):
+    from tests.fakes.graph_api import graph_error
+
+    fake.add_comment(fake.add_media("Photo"), "Bonjour")
+    fake.fail("comments", 403, graph_error(10, "Application does not have permission for this action"))
+    with pytest.raises(PermanentFailure, match="instagram_business_manage_comments"):
+        connect(fake).fetch(None)
+    fake.fail("container", 403, graph_error(200, "Permissions error"))
+    with pytest.raises(PermanentFailure, match="instagram_business_content_publish"):
+        connect(fake, media_base_url="https://www.ville-test.fr/m")._publisher._write(
+            "POST /{page}/media", "media", {"image_url": "https://www.ville-test.fr/m/a.jpg"})
