@@ -5,8 +5,9 @@ X is enabled by ``PARVIS_X_BEARER_TOKEN`` + ``PARVIS_X_USER_ID`` (the user id ma
 ``PARVIS_X_ACCESS_TOKEN``); Facebook by ``PARVIS_FB_PAGE_ID`` + ``PARVIS_FB_PAGE_TOKEN``; Mastodon by
 ``PARVIS_MASTODON_BASE_URL`` + ``PARVIS_MASTODON_ACCESS_TOKEN``; Bluesky by ``PARVIS_BLUESKY_HANDLE`` +
 ``PARVIS_BLUESKY_APP_PASSWORD`` (its session is kept under the data directory); Instagram by ``PARVIS_IG_USER_ID`` +
-``PARVIS_IG_ACCESS_TOKEN`` (publishing to Instagram also needs ``PARVIS_MEDIA_BASE_URL``). :func:`entries` feeds the
-"Connexions" page: names, settings keys and what is missing, never the secret values.
+``PARVIS_IG_ACCESS_TOKEN`` (publishing to Instagram also needs ``PARVIS_MEDIA_BASE_URL``; ``PARVIS_IG_LOGIN`` picks
+Facebook Login or Instagram Login, and an entry's ``unavailable`` lists what that path cannot read).
+:func:`entries` feeds the "Connexions" page: names, settings keys and what is missing, never the secret values.
 Platform SDKs are imported only when their connector is built.
 """
 
@@ -45,6 +46,7 @@ class ConnectorEntry:
     optional_missing: tuple[str, ...] = ()  # e.g. X write keys: reading works without them
     capabilities: frozenset[Capability] = frozenset()
     enabled: bool = False
+    unavailable: tuple[str, ...] = ()  # what the configured API path cannot read (keys; the page says why)
 
     @property
     def configured(self) -> bool:
@@ -62,6 +64,7 @@ class _Spec:
     info: Callable[[], Any]
     optional: tuple[str, ...] = ()  # fields of ``area`` (or of ``optional_area``) it works without
     optional_area: type[Area] | None = None
+    unavailable: Callable[[Settings], tuple[str, ...]] | None = None  # e.g. Instagram Login: no photo tags
 
 
 def _demo(settings: Settings) -> Connector:
@@ -137,6 +140,15 @@ def _instagram_info() -> Any:
     return InstagramConnector.info
 
 
+def _instagram_unavailable(settings: Settings) -> tuple[str, ...]:
+    from connectors.instagram.connector import UNAVAILABLE
+
+    try:
+        return UNAVAILABLE[settings.ig.login]
+    except ConfigError:  # a malformed value in the area: building the connector names it
+        return ()
+
+
 def _facebook_messages(settings: Settings) -> Connector:
     from connectors.facebook.conversations import from_settings
 
@@ -196,7 +208,8 @@ SPECS: tuple[_Spec, ...] = (
           _mastodon_info),
     _Spec("bluesky", Platform.BLUESKY, BlueskySettings, ("handle", "app_password"), _bluesky, _bluesky_info),
     _Spec("instagram", Platform.INSTAGRAM, InstagramSettings, ("user_id", "access_token"), _instagram,
-          _instagram_info, optional=("base_url",), optional_area=MediaSettings),  # publishing needs it
+          _instagram_info, optional=("base_url",), optional_area=MediaSettings,  # publishing needs it
+          unavailable=_instagram_unavailable),
 )
 # Every connector the settings may enable: the platforms' folders (SPECS), then the private channels, which live
 # as extra modules of those folders (connectors/facebook/conversations.py, connectors/bluesky/chat.py).
@@ -241,7 +254,8 @@ def entries(settings: Settings) -> list[ConnectorEntry]:
             settings_keys=tuple(info.settings_keys), required=spec.area.keys(*spec.required) if spec.area else (),
             missing=_missing(spec, settings),
             optional_missing=_unset(settings, spec.optional_area or spec.area, spec.optional),
-            capabilities=frozenset(info.capabilities), enabled=_enabled(spec, settings)))
+            capabilities=frozenset(info.capabilities), enabled=_enabled(spec, settings),
+            unavailable=spec.unavailable(settings) if spec.unavailable else ()))
     return out
 
 

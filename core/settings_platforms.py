@@ -138,9 +138,19 @@ class InstagramSettings(Area):
     """The Instagram connector."""
 
     AREA: ClassVar[str] = "ig"
-    user_id: str | None = setting("PARVIS_IG_USER_ID", "str", None, "the Instagram professional account id")
+    login: str = setting("PARVIS_IG_LOGIN", "str", "facebook", choices=("facebook", "instagram"),
+                         description="`facebook`: Instagram API with Facebook Login (account linked to a Page, "
+                                     "`graph.facebook.com`); `instagram`: Instagram API with Instagram Login (no "
+                                     "Page, `graph.instagram.com`, no photo tags); docs/connectors.md")
+    user_id: str | None = setting("PARVIS_IG_USER_ID", "str", None,
+                                  "the Instagram professional account id (Instagram Login: `user_id` of `GET /me`)")
     access_token: str | None = setting("PARVIS_IG_ACCESS_TOKEN", "secret", None,
-                                       "a token with `instagram_manage_comments` (and `instagram_content_publish`)")
+                                       "Facebook Login: a token with `instagram_manage_comments` (and "
+                                       "`instagram_content_publish`); Instagram Login: the Instagram User access "
+                                       "token (`instagram_business_*`)")
+    api_base: str = setting("PARVIS_IG_API_BASE", "str", "https://graph.instagram.com", check=_http_address,
+                            description="API host with Instagram Login (a fake server in tests); Facebook Login "
+                                        "uses `PARVIS_GRAPH_API_BASE`")
     lookback_days: float = setting("PARVIS_IG_LOOKBACK_DAYS", "float", 7.0,
                                    "the window for comments and photo tags")
 

@@ -1,6 +1,14 @@
-"""Instagram connector (professional account linked to a Facebook Page): the Graph API through the Graph client
-shared with Facebook (connectors/graph/client.py: pyfacebook ``GraphAPI``, the token in a header, retries,
-paging, Graph error codes translated by connectors/graph/errors.py).
+"""Instagram connector (an Instagram professional account): the Graph API through the Graph client shared with
+Facebook (connectors/graph/client.py: pyfacebook ``GraphAPI``, the token in a header, retries, paging, Graph error
+codes translated by connectors/graph/errors.py).
+
+Two ways in, chosen by ``PARVIS_IG_LOGIN`` (docs/decisions/0190): ``facebook`` (Instagram API with Facebook Login:
+the account is linked to a Facebook Page, host ``graph.facebook.com``, ``PARVIS_GRAPH_API_BASE``) or ``instagram``
+(Instagram API with Instagram Login: no Page, the Instagram User access token, host ``graph.instagram.com``,
+``PARVIS_IG_API_BASE``, the same version). Both serve the same nodes and edges for what Parvis does (media,
+comments with ``replies``, replies, hide, delete, content publishing, @mentions); health reads ``GET /me``
+(``user_id,username``) with Instagram Login. What Instagram Login lacks is declared in :data:`UNAVAILABLE` and
+shown on Connexions, never read as an empty list: photo tags (``/{ig-user-id}/tags`` is a Facebook Login edge).
 
 Reads the comments and replies on the account's recent media (``/{ig-user-id}/media`` then
 ``/{ig-media-id}/comments`` with ``replies`` embedded) and the other accounts' media where the account is tagged
@@ -35,16 +43,26 @@ from connectors.base import Capability, ConnectorInfo, FetchResult, Health
 from connectors.graph.client import DEFAULT_VERSION, GraphClient
 from connectors.instagram import lookups, webhooks
 from connectors.instagram import mentions as igm
-from connectors.instagram.errors import NO_HIDE_ELSEWHERE, NO_REPLY_TO_HIDDEN, NO_REPLY_TO_REPLY, PERMISSION_HINTS
+from connectors.instagram.errors import (
+    INSTAGRAM_LOGIN_HINTS,
+    NO_HIDE_ELSEWHERE,
+    NO_REPLY_TO_HIDDEN,
+    NO_REPLY_TO_REPLY,
+    PERMISSION_HINTS,
+)
 from connectors.instagram.publish import InstagramPublisher
 from connectors.instagram.sync import AccountSync
 from core.clock import Clock, utcnow
 from core.config import Settings
-from core.errors import ConnectorError, MalformedPayload, PermanentFailure, RateLimited, Unsupported
+from core.errors import ConfigError, ConnectorError, MalformedPayload, PermanentFailure, RateLimited, Unsupported
 from core.models import Mention, Platform, Published
 from core.settings_schema import GraphSettings, InstagramSettings, MediaSettings
 
 SETTINGS_KEYS = InstagramSettings.all_keys() + GraphSettings.all_keys() + MediaSettings.all_keys()
+LOGINS = ("facebook", "instagram")  # PARVIS_IG_LOGIN
+INSTAGRAM_LOGIN_BASE = "https://graph.instagram.com"
+# What each login cannot read, by key (console/messages/labels.py says it in French on Connexions).
+UNAVAILABLE: dict[str, tuple[str, ...]] = {"facebook": (), "instagram": ("instagram_tags",)}
 
 
 class InstagramConnector:
@@ -61,13 +79,19 @@ class InstagramConnector:
                  media_limit: int = 25, max_pages: int = 10, retries: int = 2, backoff: float = 1.0,
                  timeout: float = 20.0, sleep: Callable[[float], None] = time.sleep, clock: Clock = utcnow,
                  media_base_url: str | None = None, container_polls: int = 10,
-                 container_poll_interval: float = 3.0) -> None:
+                 container_poll_interval: float = 3.0, login: str = "facebook") -> None:
+        if login not in LOGINS:
+            raise ConfigError(f"Instagram login must be one of {', '.join(LOGINS)}, got {login!r}")
+        self.login = login
+        if login == "instagram":
+            base_url = base_url or INSTAGRAM_LOGIN_BASE
         self.name, self.ig_user_id = name, str(ig_user_id)
         self.lookback, self.media_limit = timedelta(days=lookback_days), media_limit
         self.max_pages = max(1, max_pages)
         self._clock = clock
         self._graph = GraphClient(owner_id=self.ig_user_id, token=access_token, version=version, base_url=base_url,
-                                  hints=PERMISSION_HINTS, retries=retries, backoff=backoff, timeout=timeout,
+                                  hints=INSTAGRAM_LOGIN_HINTS if login == "instagram" else PERMISSION_HINTS,
+                                  retries=retries, backoff=backoff, timeout=timeout,
                                   sleep=sleep, clock=clock)
         self.username, self.tags_note = "", ""
         self._publisher = InstagramPublisher(self._graph, self.ig_user_id, media_base_url=media_base_url,
@@ -75,7 +99,12 @@ class InstagramConnector:
                                              interval=container_poll_interval)
 
     def __repr__(self) -> str:
-        return f"InstagramConnector(name={self.name!r}, ig_user_id={self.ig_user_id!r})"
+        return f"InstagramConnector(name={self.name!r}, ig_user_id={self.ig_user_id!r}, login={self.login!r})"
+
+    @property
+    def unavailable(self) -> tuple[str, ...]:
+        """What this login cannot read (keys of :data:`UNAVAILABLE`)."""
+        return UNAVAILABLE[self.login]
 
     # ---- reading -----------------------------------------------------------------------------------
 
@@ -84,7 +113,7 @@ class InstagramConnector:
         (connectors/instagram/sync.py)."""
         sync = AccountSync(graph=self._graph, ig_user_id=self.ig_user_id, account=self.name, username=self.username,
                            now=self._clock(), lookback=self.lookback, media_limit=self.media_limit,
-                           max_pages=self.max_pages)
+                           max_pages=self.max_pages, read_tags="instagram_tags" not in self.unavailable)
         result = sync.run(cursor)
         self.tags_note = sync.tags_note
         return result
@@ -154,18 +183,29 @@ class InstagramConnector:
     # ---- health ------------------------------------------------------------------------------------
 
     def health(self) -> Health:
-        """Read the account's username with the token; never raises."""
+        """Read the account's username with the token (Instagram Login: ``GET /me``, whose ``user_id`` must be the
+        configured account); never raises."""
         try:
-            answer = self._graph.get_object(self.ig_user_id, "id,username", endpoint="GET /{page}", retry=False)
+            if self.login == "instagram":
+                answer = self._graph.get_object("me", "user_id,username", endpoint="GET /me", retry=False)
+            else:
+                answer = self._graph.get_object(self.ig_user_id, "id,username", endpoint="GET /{page}", retry=False)
         except RateLimited:
             return Health(ok=True, account=self.ig_user_id, detail="rate limited",
                           rate_limited_until=self._graph.rate_limited_until())
         except ConnectorError as err:
             return Health(ok=False, account=self.ig_user_id, detail=f"{err.code}: {err}",
                           rate_limited_until=self._graph.rate_limited_until())
+        owner = str(answer.get("user_id") or "")
+        if self.login == "instagram" and owner != self.ig_user_id:
+            return Health(ok=False, account=self.ig_user_id,
+                          detail=f"the token is for the Instagram account {owner or '?'}, not PARVIS_IG_USER_ID "
+                                 f"({self.ig_user_id}): set the user_id of GET /me",
+                          rate_limited_until=self._graph.rate_limited_until())
         self.username = str(answer.get("username") or "")
+        host = "Instagram Login" if self.login == "instagram" else "Graph"
         return Health(ok=True, account=f"@{self.username}" if self.username else self.ig_user_id,
-                      detail=f"Graph {self._graph.version}; API usage {self._graph.usage_pct:.0f}%",
+                      detail=f"{host} {self._graph.version}; API usage {self._graph.usage_pct:.0f}%",
                       rate_limited_until=self._graph.rate_limited_until())
 
 
@@ -174,7 +214,8 @@ def from_settings(source: Settings | Callable[[str], Any], *, name: str = "insta
     """Build from settings (or a ``get(key)`` of raw values); ``media_base_url`` overrides ``settings.media``."""
     settings = Settings.coerce(source)
     ig, graph = settings.ig, settings.graph
-    return InstagramConnector(ig_user_id=str(ig.user_id), access_token=str(ig.access_token),
-                              version=graph.api_version, base_url=graph.api_base, lookback_days=ig.lookback_days,
+    base = ig.api_base if ig.login == "instagram" else graph.api_base
+    return InstagramConnector(ig_user_id=str(ig.user_id), access_token=str(ig.access_token), login=ig.login,
+                              version=graph.api_version, base_url=base, lookback_days=ig.lookback_days,
                               name=name, media_base_url=media_base_url or settings.media.base_url,
                               **settings.transport.connector_kwargs())

@@ -9,7 +9,8 @@ own replies are left out.
 Photo tags: ``GET /{ig-user-id}/tags`` lists the media where the account is tagged, newest first, with cursor
 paging; each becomes a Mention of kind ``tag`` (author: the media owner's ``username``; text: the caption). The
 walk stops at the first media older than the window or already read. A refusal (e.g. a permission missing)
-leaves the comments synced and says so in ``notes``.
+leaves the comments synced and says so in ``notes``. With Instagram Login there is no ``tags`` edge: the pass
+does not ask (``read_tags=False``), and the connector declares photo tags unavailable (shown on Connexions).
 
 The cursor is JSON: ``seen`` maps each comment of the window to ``[fingerprint, hidden, created]``; ``tags`` maps
 each tagged media already read to its time. Both keep 30 days beyond the window, the newest first.
@@ -44,8 +45,9 @@ class AccountSync:
     """One fetch pass (see the module docstring) through the connector's Graph client."""
 
     def __init__(self, *, graph: GraphClient, ig_user_id: str, account: str, username: str, now: datetime,
-                 lookback: timedelta, media_limit: int, max_pages: int) -> None:
+                 lookback: timedelta, media_limit: int, max_pages: int, read_tags: bool = True) -> None:
         self.graph, self.ig_user_id, self.account, self.username = graph, ig_user_id, account, username
+        self.read_tags = read_tags  # False with Instagram Login: Meta has no ``tags`` edge there
         self.window_start = int((now - lookback).timestamp())
         self.media_limit, self.max_pages = media_limit, max_pages
         self.mentions: dict[str, Mention] = {}
@@ -83,7 +85,7 @@ class AccountSync:
                 break
         tags = load(cursor, "tags")
         try:
-            tags = self._tags(tags)
+            tags = self._tags(tags) if self.read_tags else tags
         except PermanentFailure as err:  # e.g. a permission missing: the comments still sync
             self.tags_note = f"photo tags not read ({err.code}: {err}); comments are synced"
         kept = sorted(((k, v) for k, v in seen.items() if isinstance(v, list) and len(v) == 3 and

@@ -186,3 +186,12 @@ AUDIT_FIELD_LABELS = {
     "text": "texte", "title": "titre", "to": "vers", "until": "jusqu'au", "updated": "mis à jour",
     "version": "version", "warnings": "avertissements",
 }
+
+# What a connector's configured API path cannot read (connectors/registry.py ``ConnectorEntry.unavailable``),
+# said on Connexions so that an empty list is never mistaken for "nothing to read".
+UNAVAILABLE_LABELS = {
+    "instagram_tags": "Identifications sur les photos d'autres comptes : indisponibles avec la connexion "
+                      "Instagram (PARVIS_IG_LOGIN=instagram). Meta ne les fournit qu'avec la connexion Facebook "
+                      "(compte lié à une Page) ; les commentaires, réponses, @mentions et publications restent "
+                      "disponibles.",
+}

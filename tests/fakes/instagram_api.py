@@ -14,6 +14,12 @@ counts posts published here, ``config.quota_total`` is ``quota_total``), GET /{m
 (Graph code 100 for an unknown id), ``mention_reply`` POST /{ig-user}/mentions (``media_id``, ``comment_id``,
 ``message``; code 100 for a media where the account is only tagged). The token must come as
 ``Authorization: Bearer``.
+
+Two hosts' shapes (``login``, the base-URL switch of ``PARVIS_IG_LOGIN``): ``facebook`` answers as
+``graph.facebook.com`` does for Instagram API with Facebook Login; ``instagram`` as ``graph.instagram.com`` does
+for Instagram API with Instagram Login: ``me`` GET /me (``user_id``, ``username``, ``id`` the app-scoped id; refused
+on the Facebook host), the Instagram User token (``IGAA…``), and no ``tags`` edge (Graph code 100, "nonexisting
+field"); the other routes are the same on both hosts.
 """
 
 from __future__ import annotations
@@ -41,9 +47,15 @@ class FakeInstagramApi(FakeBase):
     """State: the account's media, their comments and replies, and the writes received."""
 
     def __init__(self, *, ig_user_id: str = "17841400000000001", username: str = "villedetest",
-                 token: str = "IG-TOKEN", version: str = "v24.0", start: datetime | None = None) -> None:
+                 token: str | None = None, version: str = "v24.0", start: datetime | None = None,
+                 login: str = "facebook") -> None:
         super().__init__()
+        if login not in ("facebook", "instagram"):
+            raise ValueError(f"unknown login {login!r}")
+        self.login = login
+        token = token or ("IGAA-USER-TOKEN" if login == "instagram" else "IG-TOKEN")
         self.ig_user_id, self.username, self.token, self.version = ig_user_id, username, token, version
+        self.app_scoped_id = "27000000000000042"  # ``id`` of GET /me with Instagram Login
         self.media: dict[str, dict[str, Any]] = {}
         self.comments: dict[str, dict[str, Any]] = {}
         self.replies: list[tuple[str, str]] = []  # (comment id, message)
@@ -165,6 +177,11 @@ class FakeInstagramApi(FakeBase):
             return json_response(graph_error(2500, "Unknown path components"), 400)
         obj, edge, method = match[1], match[2], request.method
         args, form = dict(request.args.items()), dict(request.form.items())
+        if obj == "me" and not edge and method == "GET":
+            return self._me(args)
+        if self.login == "instagram" and edge == "tags":  # a Facebook Login edge only
+            return json_response(graph_error(100, "Tried accessing nonexisting field (tags) on node type (User)",
+                                             kind="IGApiException"), 400)
         if method == "GET" and obj == self.ig_user_id and edge == "media":
             media = sorted(self.media.values(), key=lambda m: m["timestamp"], reverse=True)
             items = [{**m, "comments_count": sum(1 for c in self.comments.values() if c["_media"] == m["id"])}
@@ -219,6 +236,18 @@ class FakeInstagramApi(FakeBase):
             self.deleted.append(obj)
             return json_response({"success": True})
         return json_response(graph_error(100, "Unsupported request", kind="GraphMethodException"), 400)
+
+    def _me(self, args: dict[str, str]) -> Response:
+        """GET /me: the token's own account (Instagram Login only; a Facebook Login token is a user's, not the
+        account's)."""
+        if self.login != "instagram":
+            return json_response(graph_error(100, "Unsupported request", kind="GraphMethodException"), 400)
+        failure = self._failure("me")
+        if failure:
+            return failure
+        node = {"id": self.app_scoped_id, "user_id": self.ig_user_id, "username": self.username}
+        wanted = set(args.get("fields", "id").split(","))
+        return json_response({k: v for k, v in node.items() if k in wanted or k == "id"})
 
     # ---- content publishing ------------------------------------------------------------------------
 

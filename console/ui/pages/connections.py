@@ -6,7 +6,12 @@ import streamlit as st
 from sqlite_utils import Database
 
 from console.messages import READING_LABELS
-from console.messages.labels import REALTIME_CHANNEL_LABELS, REALTIME_FALLBACK, REALTIME_STATE_LABELS
+from console.messages.labels import (
+    REALTIME_CHANNEL_LABELS,
+    REALTIME_FALLBACK,
+    REALTIME_STATE_LABELS,
+    UNAVAILABLE_LABELS,
+)
 from console.ui import deps, page
 from console.ui.integrations import connexions as integrations_view
 from core.clock import format_paris
@@ -63,6 +68,8 @@ for cs in ov.connectors:
         if not e.enabled:
             c1.caption("Désactivé.")
             continue
+        for what in e.unavailable:  # declared by the API path in use: an empty list here is not "nothing to read"
+            c1.caption("Non disponible : " + UNAVAILABLE_LABELS.get(what, what))
         c1.markdown(f"**État :** {STATUS.get(h.status, h.status)} · **Dernière synchro :** "
                     f"{connections.format_age(cs.last_sync_age_s)}"
                     + (f" ({format_paris(h.last_sync_at)})" if h.last_sync_at else ""))
