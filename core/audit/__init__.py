@@ -95,6 +95,7 @@ from core.audit.events_integrations import (
     IntegrationRetry,
     IntegrationSending,
     IntegrationSent,
+    IntegrationTextsErased,
     IntegrationToVerify,
     IntegrationVerified,
     NoticePreferenceChanged,

@@ -27,7 +27,7 @@ from core.migrations.connectors import m003_connectors_and_worker, m005_sync_req
 from core.migrations.dashboard import m060_dashboard_rollups, m061_dashboard_responses, m062_batch_dashboard_insert
 from core.migrations.editorial import m020_charters, m022_saved_replies, m023_draft_review
 from core.migrations.erasable_texts import m036_erasable_audit_texts
-from core.migrations.integrations import m120_integrations
+from core.migrations.integrations import m120_integrations, m180_integration_texts
 from core.migrations.mentions import (
     m001_mentions,
     m006_bulk_fts_insert,
@@ -85,6 +85,7 @@ MIGRATIONS = [
     m130_unknown_authors,  # issue #16: an unknown author is nobody else (decision 0130)
     m131_rejected_items,  # issue #16: items that failed validation stay visible (decision 0132)
     m132_mention_quotes,  # issue #16: a quote is linked to the post it quotes
+    m180_integration_texts,  # residents' words in integration messages: RGPD erasure and retention (0180)
 ]
 
 migrations = Migrations(MIGRATION_SET)
