@@ -166,3 +166,30 @@ def test_retention_of_integration_texts_can_be_switched_off(tmp_path, now):
     settings = make_settings(tmp_path, PARVIS_RETENTION_INTEGRATION_DAYS="0")
     policy = retention.RetentionPolicy.from_settings(settings)
     assert "integration_messages" not in policy.cutoffs(now)
+
+
+def test_m180_links_existing_rows_that_quote_a_mention(now):
+    from sqlite_utils import Database
+
+    from core.clock import to_iso
+    from core.migrations import MIGRATIONS
+    from core.migrations.integrations import m180_integration_texts
+
+    db = Database(memory=True)
+    for migration in MIGRATIONS[:MIGRATIONS.index(m180_integration_texts)]:
+        migration(db)
+    m = Mention(platform=Platform.X, platform_id="1", text="Fuite d'eau", author=Author(platform_id="u", handle="u"),
+                created_at=now)
+    repo.upsert_mentions(db, [m], now=now)
+    at = to_iso(now)
+    for i, (channel, topic, subject) in enumerate((("email", "forward", m.uid), ("email", "promise", m.uid),
+                                                   ("open311", "service_request", m.uid),
+                                                   ("webhook", "mention.urgent", m.uid),
+                                                   ("webhook", "mention.status_changed", m.uid),
+                                                   ("email", "forward", "x:unknown"))):
+        db.execute("INSERT INTO integration_outbox (channel, dedupe, message_id, topic, subject, deadline_at, "
+                   "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   (channel, f"d{i}", f"m{i}", topic, subject, at, at, at))
+    m180_integration_texts(db)
+    linked = [r[0] for r in db.execute("SELECT mention_uid FROM integration_outbox ORDER BY id")]
+    assert linked == [m.uid, None, m.uid, m.uid, None, None]
