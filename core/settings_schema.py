@@ -246,6 +246,10 @@ class RetentionSettings(Area):
     private_days: int = setting("PARVIS_RETENTION_PRIVATE_DAYS", "int", 90,
                                 "days the texts of private messages (and of the city's private answers beside the "
                                 "audit chain) are kept (0: until erased by hand)")
+    integration_days: int = setting("PARVIS_RETENTION_INTEGRATION_DAYS", "int", 90,
+                                    "days the texts of finished integration messages (e-mails, Open311 requests, "
+                                    "webhook events) are kept; the rows and their metadata stay (0: until erased "
+                                    "by hand)")
 
     def months_for(self, data_class: str) -> int:
         """``PARVIS_RETENTION_<CLASS>_MONTHS`` for ``data_class``, else :attr:`months`."""

@@ -132,7 +132,8 @@ def retention_purge(db_path: Path | None, dry_run: bool) -> None:
                    f"{report.held.get(cls, 0)} held back by legal hold) — {retention.ACTIONS[cls]}")
     if "presence" in report.counts:
         click.echo(f"presence: {verb} {report.counts['presence']}")
-    kept = [c for c, m in policy.months.items() if m == 0]
+    kept = [c for c, m in policy.months.items() if m == 0] + \
+        ([retention.INTEGRATION_CLASS] if policy.integration_days == 0 else [])
     if kept:
         click.echo(f"kept forever by policy: {', '.join(kept)}")
     if report.run_id:

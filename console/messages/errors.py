@@ -364,6 +364,7 @@ REASONS = {
     "webhook_url_invalid": "Adresse de webhook invalide : elle doit commencer par https:// (ou http://).",
     "webhook_events_invalid": "Choisissez au moins un événement parmi ceux proposés.",
     "webhook_endpoint_off": "Destination de webhook désactivée : l'événement n'est pas envoyé.",
+    "integration_erased": "Le texte de ce message a été effacé (RGPD ou conservation) : il n'est pas envoyé.",
     "webhook_unreachable": "Destination de webhook injoignable ; nouvel essai automatique.",
     "webhook_retry": "La destination du webhook est momentanément indisponible ; nouvel essai automatique.",
     "webhook_refused": "La destination du webhook a refusé l'événement.",

@@ -96,6 +96,7 @@ from core.audit.events_integrations import (
     IntegrationRetry,
     IntegrationSending,
     IntegrationSent,
+    IntegrationTextsErased,
     IntegrationToVerify,
     IntegrationVerified,
     NoticePreferenceChanged,

@@ -78,6 +78,19 @@ class IntegrationToVerify(AuditEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class IntegrationTextsErased(AuditEvent):
+    """Residents' words were erased from integration messages (e-mails, service requests, webhook events): an RGPD
+    erasure of their author (``why`` rgpd; messages not sent yet are ``cancelled``) or the retention of finished
+    messages (``why`` retention, ``cutoff``). The rows and their metadata stay."""
+
+    name: ClassVar[str] = "integration-texts-erased"
+    messages: int
+    cancelled: int = 0
+    cutoff: str = ""
+    why: str = "retention"  # retention | rgpd
+
+
+@dataclass(frozen=True, kw_only=True)
 class IntegrationVerified(AuditEvent):
     """A person settled a message left « à vérifier » (``sent``: it did arrive)."""
 

@@ -27,7 +27,7 @@ from core.migrations.connectors import m003_connectors_and_worker, m005_sync_req
 from core.migrations.dashboard import m060_dashboard_rollups, m061_dashboard_responses, m062_batch_dashboard_insert
 from core.migrations.editorial import m020_charters, m022_saved_replies, m023_draft_review
 from core.migrations.erasable_texts import m036_erasable_audit_texts
-from core.migrations.integrations import m120_integrations
+from core.migrations.integrations import m120_integrations, m180_integration_texts
 from core.migrations.language import m171_answered_fts, m172_answered_fts_public_only
 from core.migrations.mentions import (
     m001_mentions,
@@ -89,6 +89,7 @@ MIGRATIONS = [
     m171_answered_fts,  # issue #21: full-text index of answered messages (similar answers, decision 0170)
     m172_answered_fts_public_only,  # issues #20/#21: private conversations never in the similar-answers index
     m160_account_codes,  # issue #17: invitation and password-reset codes (services/accounts/codes.py)
+    m180_integration_texts,  # residents' words in integration messages: RGPD erasure and retention (0180)
 ]
 
 migrations = Migrations(MIGRATION_SET)

@@ -92,3 +92,22 @@ def m120_integrations(db: Database) -> None:
         fetched_at TEXT NOT NULL
     );
     """)
+
+
+def m180_integration_texts(db: Database) -> None:
+    """Which resident's message an integration message quotes, and when its text was erased (decision 0180).
+
+    ``mention_uid`` is set by the queueing functions on the messages that carry a resident's words (a forward
+    e-mail, an Open311 service request, a ``mention.urgent`` webhook event), so that the RGPD erasure of the
+    author finds them; rows written before are linked from their ``subject`` (the mention uid for those three).
+    ``text_erased_at`` marks a row whose payload text was erased (RGPD erasure or retention).
+    """
+    db.executescript("""
+    ALTER TABLE integration_outbox ADD COLUMN mention_uid TEXT;
+    ALTER TABLE integration_outbox ADD COLUMN text_erased_at TEXT;
+    UPDATE integration_outbox SET mention_uid = subject
+        WHERE ((channel = 'email' AND topic = 'forward') OR channel = 'open311'
+               OR (channel = 'webhook' AND topic = 'mention.urgent'))
+          AND subject IN (SELECT uid FROM mentions);
+    CREATE INDEX idx_integration_outbox_mention ON integration_outbox (mention_uid) WHERE mention_uid IS NOT NULL;
+    """)

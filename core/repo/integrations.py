@@ -15,10 +15,11 @@ from sqlite_utils import Database
 
 from core.clock import from_iso, to_iso
 from core.errors import NotFoundError
+from core.repo.retention import HELD_SQL
 
 _COLS = ("id, channel, dedupe, message_id, topic, subject, recipient, payload, state, claim_token, claimed_by, "
          "claimed_at, attempts, needs_check, not_before, deadline_at, error_code, error, result, via, created_by, "
-         "created_at, updated_at, finished_at")
+         "created_at, updated_at, finished_at, mention_uid, text_erased_at")
 _UPDATABLE = {"state", "needs_check", "not_before", "error_code", "error", "result", "via", "finished_at",
               "claim_token", "claimed_by", "claimed_at", "attempts"}
 
@@ -51,6 +52,8 @@ class OutRow:
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
+    mention_uid: str | None = None  # the resident's message it quotes (m180), for the RGPD erasure
+    text_erased_at: datetime | None = None  # its payload text was erased (RGPD erasure or retention)
 
 
 def _row(r: Sequence[Any]) -> OutRow:
@@ -60,18 +63,22 @@ def _row(r: Sequence[Any]) -> OutRow:
                   payload=json.loads(r[7] or "{}"), state=r[8], claim_token=r[9], claimed_by=r[10],
                   claimed_at=from_iso(r[11]), attempts=r[12], needs_check=bool(r[13]), not_before=from_iso(r[14]),
                   deadline_at=deadline, error_code=r[16], error=r[17], result=r[18], via=r[19], created_by=r[20],
-                  created_at=created, updated_at=updated, finished_at=from_iso(r[23]))
+                  created_at=created, updated_at=updated, finished_at=from_iso(r[23]), mention_uid=r[24],
+                  text_erased_at=from_iso(r[25]))
 
 
 def enqueue(db: Database, *, channel: str, dedupe: str, message_id: str, topic: str, subject: str, recipient: str,
-            payload: dict[str, Any], now: datetime, deadline: datetime, created_by: int | None = None) -> int | None:
-    """Write a pending message; None when one with the same ``dedupe`` exists already (nothing written)."""
+            payload: dict[str, Any], now: datetime, deadline: datetime, created_by: int | None = None,
+            mention_uid: str | None = None) -> int | None:
+    """Write a pending message; None when one with the same ``dedupe`` exists already (nothing written).
+    ``mention_uid``: the resident's message whose words the payload carries (found by the RGPD erasure)."""
     try:
         cur = db.execute(
             "INSERT INTO integration_outbox (channel, dedupe, message_id, topic, subject, recipient, payload, "
-            "deadline_at, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "deadline_at, created_by, created_at, updated_at, mention_uid) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (channel, dedupe, message_id, topic, subject, recipient, json.dumps(payload, ensure_ascii=False),
-             to_iso(deadline), created_by, to_iso(now), to_iso(now)))
+             to_iso(deadline), created_by, to_iso(now), to_iso(now), mention_uid or None))
     except sqlite3.IntegrityError:
         return None
     return int(cur.lastrowid or 0)
@@ -157,6 +164,51 @@ def claim(db: Database, row_id: int, *, token: str, by: str, now: datetime) -> b
     cur = db.execute("UPDATE integration_outbox SET state = 'sending', claim_token = ?, claimed_by = ?, "
                      "claimed_at = ?, attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'pending'",
                      (token, by, to_iso(now), to_iso(now), row_id))
+    return cur.rowcount == 1
+
+
+# ---- erasure of residents' words (m180; decision 0180) ---------------------------------------------------------
+
+FINISHED_STATES = ("done", "failed", "cancelled")  # to_verify is not finished: a person settles it first
+_O_COLS = ", ".join("o." + c.strip() for c in _COLS.split(","))
+
+
+def erasable(db: Database, *, authors: Sequence[tuple[str, str]] = (), cutoff: datetime | None = None
+             ) -> tuple[list[OutRow], int]:
+    """Rows whose payload text is still there: quoting a message of ``authors`` (platform, author id; any state),
+    and / or finished before ``cutoff``. Returns (rows not under a legal hold, how many are held back): a row is
+    held when the message it quotes is (its conversation or its author, core/repo/retention.py)."""
+    clauses = ["o.text_erased_at IS NULL"]
+    params: list[Any] = []
+    if authors:
+        clauses.append("(" + " OR ".join("(m.platform = ? AND m.author_id = ?)" for _ in authors) + ")")
+        params += [v for pair in authors for v in pair]
+    if cutoff is not None:
+        clauses.append(f"o.state IN ({', '.join('?' for _ in FINISHED_STATES)}) "
+                       "AND COALESCE(o.finished_at, o.updated_at) < ?")
+        params += [*FINISHED_STATES, to_iso(cutoff)]
+    if not authors and cutoff is None:
+        raise ValueError("an erasure needs authors or a cutoff")
+    base = ("FROM integration_outbox o LEFT JOIN mentions m ON m.uid = o.mention_uid WHERE "
+            + " AND ".join(clauses))
+    rows = db.execute(f"SELECT {_O_COLS} {base} AND NOT {HELD_SQL} ORDER BY o.id", params).fetchall()
+    held = int(db.execute(f"SELECT count(*) {base} AND {HELD_SQL}", params).fetchone()[0])
+    return [_row(r) for r in rows], held
+
+
+def erase_payload(db: Database, row_id: int, payload: dict[str, Any], *, now: datetime, cancel: bool = False
+                  ) -> bool:
+    """Replace a row's payload by ``payload`` (its text removed) and mark it erased; with ``cancel``, a row still
+    ``pending`` is cancelled too (False, and nothing written, when it is no longer pending)."""
+    text = json.dumps(payload, ensure_ascii=False)
+    if cancel:
+        cur = db.execute("UPDATE integration_outbox SET payload = ?, text_erased_at = ?, updated_at = ?, "
+                         "state = 'cancelled', finished_at = ?, claim_token = NULL, not_before = NULL, "
+                         "needs_check = 0 WHERE id = ? AND state = 'pending'",
+                         (text, to_iso(now), to_iso(now), to_iso(now), row_id))
+    else:
+        cur = db.execute("UPDATE integration_outbox SET payload = ?, text_erased_at = ?, updated_at = ? "
+                         "WHERE id = ?", (text, to_iso(now), to_iso(now), row_id))
     return cur.rowcount == 1
 
 

@@ -3,6 +3,9 @@
 Working data about residents (scores, assignments, internal notes, author profiles) expires after a number of
 months per data class: ``PARVIS_RETENTION_MONTHS`` (default 13) for every class, overridden per class by
 ``PARVIS_RETENTION_<CLASS>_MONTHS`` (e.g. ``PARVIS_RETENTION_NOTES_MONTHS=6``); 0 keeps that class forever.
+The texts of finished integration messages (e-mails, Open311 requests, webhook events: they may quote residents)
+are erased after ``PARVIS_RETENTION_INTEGRATION_DAYS`` (default 90; 0 keeps them), the rows and their metadata
+kept (class ``integration_messages``, services/integrations/erasure.py).
 The worker runs :func:`purge` daily (console/jobs/housekeeping.py); a mention under a legal hold (on its
 conversation or its author) is skipped until the hold is lifted. Every run, hold and lift is audited. The record
 (messages received and published, the legal archive, the audit log) is never purged here: it follows the
@@ -14,7 +17,7 @@ from __future__ import annotations
 import calendar
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
@@ -26,15 +29,19 @@ from core.repo import retention as ret
 from core.repo.retention import WORKING_CLASSES, LegalHold
 from services.accounts.permissions import Action, require_actor
 from services.archive.published import Actor, actor_identity
+from services.integrations import erasure as integration_erasure
 
 log = logging.getLogger("parvis.retention")
 DEFAULT_MONTHS = 13
+DEFAULT_INTEGRATION_DAYS = 90
+INTEGRATION_CLASS = "integration_messages"
 PURGE_INTERVAL_S = 24 * 3600
 ACTIONS = {
     "scores": "sentiment, risk score and flags, priority and model version cleared",
     "assignments": "assignee cleared on closed or answered mentions; presence forgotten",
     "notes": "internal notes deleted",
     "author_profiles": "author display name and follower count removed (the handle stays in the record)",
+    INTEGRATION_CLASS: "texts of finished e-mails, Open311 requests and webhook events erased (the rows stay)",
 }
 
 
@@ -48,23 +55,29 @@ def months_before(moment: datetime, months: int) -> datetime:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RetentionPolicy:
-    """Months each working-data class is kept (0 = kept until erased by hand)."""
+    """Months each working-data class is kept, days the integration messages' texts are (0 = kept until erased by
+    hand)."""
 
     months: dict[str, int] = field(default_factory=lambda: dict.fromkeys(WORKING_CLASSES, DEFAULT_MONTHS))
+    integration_days: int = DEFAULT_INTEGRATION_DAYS
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetentionPolicy:
         """Read ``PARVIS_RETENTION_MONTHS`` and the per-class ``PARVIS_RETENTION_<CLASS>_MONTHS``."""
         months = {c: settings.retention.months_for(c) for c in WORKING_CLASSES}
-        bad = {c: m for c, m in months.items() if m < 0}
+        days = settings.retention.integration_days
+        bad = {c: m for c, m in {**months, INTEGRATION_CLASS: days}.items() if m < 0}
         if bad:
             raise ValidationError(f"retention months cannot be negative: {bad}", reason="retention_negative",
                                   classes=sorted(bad))
-        return cls(months=months)
+        return cls(months=months, integration_days=days)
 
     def cutoffs(self, now: datetime) -> dict[str, datetime]:
         """The date before which each purged class expires (classes kept forever are absent)."""
-        return {c: months_before(now, m) for c, m in self.months.items() if m > 0}
+        out = {c: months_before(now, m) for c, m in self.months.items() if m > 0}
+        if self.integration_days > 0:
+            out[INTEGRATION_CLASS] = now - timedelta(days=self.integration_days)
+        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,18 +104,23 @@ def purge(db: Database, policy: RetentionPolicy, *, now: datetime, actor: str = 
     held: dict[str, int] = {}
     with write_transaction(db):
         for cls, cutoff in cutoffs.items():
+            if cls == INTEGRATION_CLASS:
+                gone = integration_erasure.erase_finished(db, cutoff=cutoff, now=now, actor=actor, dry_run=dry_run)
+                counts[cls], held[cls] = gone.messages, gone.held
+                continue
             counts[cls], held[cls] = ret.purge_class(db, cls, cutoff=cutoff, dry_run=dry_run)
         if "assignments" in cutoffs:
             counts["presence"] = ret.purge_presence(db, cutoff=cutoffs["assignments"], dry_run=dry_run)
         if dry_run:
             return PurgeReport(counts=counts, held=held, cutoffs=cutoffs, dry_run=True)
         iso = {c: d.isoformat() for c, d in cutoffs.items()}
-        run_id = ret.insert_run(db, at=now, actor=actor, policy={"months": policy.months, "cutoffs": iso},
+        run_id = ret.insert_run(db, at=now, actor=actor, policy={"months": policy.months, "cutoffs": iso,
+                                                                 "integration_days": policy.integration_days},
                                 counts=counts, held=held)
         audit.record(db, audit.RetentionPurged(actor=actor, role="system", subject=f"retention-run:{run_id}",
                                                run_id=run_id, counts=counts, held=held, cutoffs=iso), at=now)
-    if counts.get("notes"):
-        flush_erased(db)  # the notes' texts (and their audit copies) left in neither the file nor its WAL
+    if counts.get("notes") or counts.get(INTEGRATION_CLASS):
+        flush_erased(db)  # the erased texts (notes and their audit copies, messages) in neither the file nor its WAL
     log.info("retention run %d: purged %s, held back %s", run_id, counts, held)
     return PurgeReport(counts=counts, held=held, cutoffs=cutoffs, dry_run=False, run_id=run_id)
 

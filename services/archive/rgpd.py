@@ -2,7 +2,9 @@
 
 Erasure applies to working data (scores, assignments, internal notes, author profile), to the texts of the
 person's private messages and of the city's private answers kept beside the audit chain (issue #20: private
-correspondence is not published, so it is not kept as a public record), and to the free text
+correspondence is not published, so it is not kept as a public record), to the person's words quoted in the
+integrations' messages (forward e-mails, Open311 requests, webhook events: erased, and cancelled when not sent yet;
+decision 0180), and to the free text
 agents wrote about the person's messages in the audit log (notes, escalation and other comments: kept beside the
 chain so that they can be erased, core/audit/texts.py); the audit events stay, showing « effacé (RGPD) » in place
 of the text. The record — messages received and published, moderation decisions, approvals, the audit log — is a
@@ -34,6 +36,7 @@ from core.repo import retention as ret
 from services.accounts.permissions import Action, require_actor
 from services.archive.published import Actor, actor_identity
 from services.inbox import private
+from services.integrations import erasure as integration_erasure
 
 RECORD_KEPT = (
     "The record is kept: the messages this person sent to the city and the city's published answers, "
@@ -165,6 +168,10 @@ def erasure_request(db: Database, query: str, *, actor: Actor, now: datetime,
                 held += cls_held
             gone = private.erase_private_of(db, pairs, actor=who, role=role, request_id=request_id, now=now)
             erased["private_texts"], held = gone.messages, held + gone.held
+            out = integration_erasure.erase_of_authors(db, pairs, actor=who, role=role, request_id=request_id,
+                                                       now=now)
+            erased["integration_messages"], held = out.messages, held + out.held
+            erased["integration_cancelled"] = out.cancelled
         kept = RECORD_KEPT + (" " + HELD_KEPT if held else "")
         if not pairs:
             outcome = "no data found for this handle or id"

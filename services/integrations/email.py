@@ -161,8 +161,9 @@ class EmailKind(IntegrationKind):
 
 def queue_email(db: Database, settings: Settings, *, dedupe: str, topic: str, subject_uid: str, to: list[str],
                 title: str, body: str, now: datetime, extra: dict[str, Any] | None = None, actor: str = "",
-                role: str = "", agent_id: int | None = None) -> int | None:
-    """Queue one e-mail (in the caller's write transaction); None when it was queued before or nobody gets it."""
+                role: str = "", agent_id: int | None = None, quotes: str | None = None) -> int | None:
+    """Queue one e-mail (in the caller's write transaction); None when it was queued before or nobody gets it.
+    ``quotes``: the uid of the resident's message the body quotes (found by its author's RGPD erasure)."""
     recipients = [t.strip() for t in to if t and t.strip()]
     if not recipients:
         return None
@@ -170,7 +171,7 @@ def queue_email(db: Database, settings: Settings, *, dedupe: str, topic: str, su
     kwargs: dict[str, Any] = {"actor": actor, "role": role} if actor else {}
     return queue(db, channel=CHANNEL, dedupe=f"email:{dedupe}", topic=topic, subject=subject_uid,
                  recipient=", ".join(recipients), payload=payload, now=now, deadline=DEADLINE, agent_id=agent_id,
-                 domain=sender_domain(settings), **kwargs)
+                 domain=sender_domain(settings), mention_uid=quotes, **kwargs)
 
 
 def sender_domain(settings: Settings) -> str:

@@ -151,7 +151,7 @@ def _queue_event(db: Database, event_type: str, key: str, data: dict[str, Any], 
         body = {"id": event_id, "type": event_type, "occurred_at": occurred.isoformat(), "data": data}
         queued += queue(db, channel=CHANNEL, dedupe=dedupe, topic=event_type, subject=data.get("uid", "") or key,
                         recipient=f"{ep.id} {ep.url}", payload={"endpoint": ep.id, "event": body}, now=now,
-                        deadline=retry) is not None
+                        deadline=retry, mention_uid=data.get("uid") if "text" in data else None) is not None
     return queued
 
 

@@ -23,10 +23,11 @@ from sqlite_utils import Database
 
 from core import audit
 from core.db import write_transaction
-from core.errors import RateLimited, ValidationError
+from core.errors import PermanentFailure, RateLimited, ValidationError
 from core.models import Agent
 from core.repo import integrations as integrations_repo
 from core.repo.integrations import OutRow
+from services.integrations import erasure
 from services.outbox.engine import (
     SINCE_MARGIN,
     Claim,
@@ -66,13 +67,15 @@ def message_id_for(dedupe: str, domain: str = MESSAGE_DOMAIN) -> str:
 
 def queue(db: Database, *, channel: str, dedupe: str, topic: str, subject: str, recipient: str,
           payload: dict[str, Any], now: datetime, deadline: timedelta, actor: str = audit.SYSTEM_WORKER,
-          role: str = "", agent_id: int | None = None, domain: str = MESSAGE_DOMAIN) -> int | None:
+          role: str = "", agent_id: int | None = None, domain: str = MESSAGE_DOMAIN,
+          mention_uid: str | None = None) -> int | None:
     """Write one message to the outbox with its audit event (in the caller's write transaction); None when the
-    same ``dedupe`` key was queued before (nothing written: a notice is sent once)."""
+    same ``dedupe`` key was queued before (nothing written: a notice is sent once). ``mention_uid``: the resident's
+    message the payload quotes (its RGPD erasure erases the row's text, services/integrations/erasure.py)."""
     message_id = message_id_for(dedupe, domain)
     row_id = integrations_repo.enqueue(db, channel=channel, dedupe=dedupe, message_id=message_id, topic=topic,
                                        subject=subject, recipient=recipient, payload=payload, now=now,
-                                       deadline=now + deadline, created_by=agent_id)
+                                       deadline=now + deadline, created_by=agent_id, mention_uid=mention_uid)
     if row_id is None:
         return None
     audit.record(db, audit.IntegrationQueued(actor=actor, role=role, subject=subject or f"{channel}:{row_id}",
@@ -133,6 +136,8 @@ class IntegrationKind(OutboxKind):
                      data=integrations_repo.get(self.db, key))
 
     def call(self, claim: Claim) -> Any:
+        if erasure.is_erased(claim.data):  # its resident's words were erased: nothing to send (decision 0180)
+            raise PermanentFailure("the message's text was erased", reason="integration_erased")
         return self.send(claim.data)
 
     def send(self, row: OutRow) -> Any:

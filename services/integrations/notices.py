@@ -138,7 +138,7 @@ def queue_forward(db: Database, settings: Settings, uid: str, service: str, addr
     title, body = forward_body(settings, item, service, agent, note)
     return queue_email(db, settings, dedupe=f"forward:{uid}:{decision_id}", topic="forward", subject_uid=uid,
                        to=[address], title=title, body=body, now=now, actor=agent.email, role=str(agent.role),
-                       agent_id=agent.id)
+                       agent_id=agent.id, quotes=uid)
 
 
 # ---- notices found by the scan ------------------------------------------------------------------------------------

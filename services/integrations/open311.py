@@ -256,7 +256,7 @@ def create_request(db: Database, settings: Settings, agent: Agent, uid: str, *, 
         fields = request_fields(db, uid, code, address=address, contact=contact, ref=ref)
         row_id = queue(db, channel=CHANNEL, dedupe=f"open311:{uid}:{n}", topic="service_request", subject=uid,
                        recipient=code, payload={"fields": fields, "reference": ref}, now=now, deadline=DEADLINE,
-                       actor=agent.email, role=str(agent.role), agent_id=agent.id)
+                       actor=agent.email, role=str(agent.role), agent_id=agent.id, mention_uid=uid)
         if row_id is None:
             raise ValidationError("this request was already queued", reason="open311_duplicate")
         integrations_repo.add_service_request(db, uid, row_id, code, agent_id=agent.id, now=now)

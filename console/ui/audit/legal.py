@@ -20,7 +20,9 @@ SCOPES = {"conversation": "Conversation entière", "author": "Auteur (tous ses m
 TARGETS = {"mention": "Un message reçu (identifiant Parvis)", "key": "Plateforme et identifiant"}
 CLASS_LABELS = {"scores": "scores (sentiment, risque, priorité)", "assignments": "assignations",
                 "notes": "notes internes", "author_profiles": "profil de l'auteur (nom affiché, abonnés)",
-                "audit_comments": "commentaires des agents au journal d'audit"}
+                "audit_comments": "commentaires des agents au journal d'audit",
+                "integration_messages": "textes des e-mails, demandes Open311 et webhooks qui citent ses messages",
+                "integration_cancelled": "dont envois annulés avant leur départ"}
 ACCESS_KEY = "audit_rgpd_access"
 ERASURE_KEY = "audit_rgpd_erasure"
 RECORD_KEPT_FR = (
