@@ -110,7 +110,7 @@ def test_the_console_through_nginx_and_tls_sends_a_reply(tmp_path):
         assert page.locator("[data-testid='stException']").count() == 0
         context.close()
         browser.close()
-        access = proxy.log("parvis.access.log")
+        access = proxy.log("parvis.access.log", containing='"GET /_stcore/stream HTTP/1.1" 101')
     assert not outside, outside
 
     assert '"GET /_stcore/stream HTTP/1.1" 101' in access  # the WebSocket went through nginx

@@ -83,9 +83,17 @@ class Proxy:
     def url(self) -> str:
         return f"https://{NAME}:{self.https_port}"
 
-    def log(self, name: str) -> str:
+    def log(self, name: str, *, containing: str = "", wait_s: float = 5.0) -> str:
+        """The log file's text; with ``containing``, waits (up to ``wait_s``) until it holds that text: nginx writes
+        its access log line when it finalises the request, which a busy machine may do after the client has read
+        the answer."""
         path = self.folder / "logs" / name
-        return path.read_text(errors="replace") if path.exists() else ""
+        deadline = time.monotonic() + wait_s
+        while True:
+            text = path.read_text(errors="replace") if path.exists() else ""
+            if not containing or containing in text or time.monotonic() > deadline:
+                return text
+            time.sleep(0.05)
 
 
 def site_config(folder: Path, *, upstream_port: int, https_port: int, http_port: int) -> str:
