@@ -148,8 +148,8 @@ def test_create_submit_approve_then_scheduled_in_the_week_view(app, db, agents):
     assert not errors(app), errors(app)
     assert posts_repo.get_post(db, post.id).state is S.SCHEDULED
     app.date_input(key="calendar_day").set_value(day).run()
-    week = table_with(app, "Compte")
-    assert any("09:30 programmée" in str(cell) for cell in week.iloc[0])
+    week = table_with(app, "Jour")  # one row per day, Monday to Sunday; one column per account
+    assert len(week) == 7 and any("09:30 programmée" in str(cell) for cell in week.to_numpy().ravel())
     rows = table(app, "calendar_period_table")
     assert list(rows["État"]) == ["programmée"] and list(rows["N°"]) == [post.id]
 

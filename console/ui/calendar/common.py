@@ -124,16 +124,17 @@ def per_account(entry: CalendarEntry) -> str:
 
 
 def week_grid(view: PeriodView, accounts: Sequence[str], labels: dict[str, str]) -> list[dict[str, str]]:
-    """One row per account, one column per day: ``"09:00 programmée"`` per post (texts in the table below)."""
+    """One row per day (Monday to Sunday: a narrow screen never cuts the weekend off, when markets and events are
+    posted), one column per account: ``"09:00 programmée"`` per post (texts in the table below)."""
     names = list(accounts) or sorted({t.account for items in view.days.values() for e in items for t in e.targets})
     rows = []
-    for account in names:
-        row = {"Compte": labels.get(account, account)}
-        for day in view.weeks[0]:
+    for day in view.weeks[0]:
+        row = {"Jour": day_label(day)}
+        for account in names:
             cells = [f"{e.at:%H:%M} {SHORT.get(state := account_state(e, t), state)}"
                      for e in sorted(view.days.get(day, []), key=lambda x: x.at) for t in e.targets
                      if t.account == account]
-            row[day_label(day)] = " · ".join(cells)
+            row[labels.get(account, account)] = " · ".join(cells)
         rows.append(row)
     return rows
 
