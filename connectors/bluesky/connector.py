@@ -40,7 +40,7 @@ from atproto_client.exceptions import AtProtocolError
 from atproto_client.models.dot_dict import DotDict
 from atproto_client.request import Request
 
-from connectors.base import Capability, ConnectorInfo, FetchResult, Health
+from connectors.base import Capability, ConnectorInfo, FetchResult, Health, secret_fingerprint
 from connectors.bluesky import blocks, lookups, publish
 from connectors.bluesky import normalize as nz
 from connectors.bluesky.errors import translate
@@ -82,6 +82,7 @@ class BlueskyConnector:
         self.session_path = session_path
         self.page_size, self.max_pages = max(1, min(100, page_size)), max(1, max_pages)
         self.retries, self.backoff, self._sleep, self._clock = retries, backoff, sleep, clock
+        self.credential_fingerprint = secret_fingerprint(self.handle, app_password)
         self._client = Client(self.base_url, request=Request(timeout=httpx.Timeout(timeout)))
         self._client.on_session_change(self._session_changed)
         self.did: str | None = None

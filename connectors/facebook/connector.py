@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from pyfacebook import GraphAPI
 
-from connectors.base import Capability, ConnectorInfo, FetchResult, Health
+from connectors.base import Capability, ConnectorInfo, FetchResult, Health, secret_fingerprint
 from connectors.facebook import lookups, webhooks
 from connectors.facebook import normalize as nz
 from connectors.facebook.errors import NO_USER_ID, PERMISSION_HINTS
@@ -58,6 +58,7 @@ class FacebookConnector:
         self.post_limit, self.comment_limit, self.max_pages = post_limit, comment_limit, max(1, max_pages)
         self.include_tagged = include_tagged
         self._clock = clock
+        self.credential_fingerprint = secret_fingerprint(page_token)
         self._graph = GraphClient(owner_id=self.page_id, token=page_token, version=version, base_url=base_url,
                                   hints=PERMISSION_HINTS, retries=retries, backoff=backoff, timeout=timeout,
                                   sleep=sleep, clock=clock)

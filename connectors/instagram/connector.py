@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from connectors.base import Capability, ConnectorInfo, FetchResult, Health
+from connectors.base import Capability, ConnectorInfo, FetchResult, Health, secret_fingerprint
 from connectors.graph.client import DEFAULT_VERSION, GraphClient
 from connectors.instagram import lookups, webhooks
 from connectors.instagram import mentions as igm
@@ -66,6 +66,7 @@ class InstagramConnector:
         self.lookback, self.media_limit = timedelta(days=lookback_days), media_limit
         self.max_pages = max(1, max_pages)
         self._clock = clock
+        self.credential_fingerprint = secret_fingerprint(access_token)
         self._graph = GraphClient(owner_id=self.ig_user_id, token=access_token, version=version, base_url=base_url,
                                   hints=PERMISSION_HINTS, retries=retries, backoff=backoff, timeout=timeout,
                                   sleep=sleep, clock=clock)

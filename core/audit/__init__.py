@@ -75,6 +75,7 @@ from core.audit.events_editorial import (
 )
 from core.audit.events_inbox import (
     AgentCreated,
+    ConnectorRetried,
     ImportStarted,
     MentionAssigned,
     MentionRevised,
@@ -88,6 +89,7 @@ from core.audit.events_inbox import (
     SyncRequested,
     TagAdded,
     TagRemoved,
+    TokenRefreshed,
 )
 from core.audit.events_integrations import (
     IntegrationFailed,

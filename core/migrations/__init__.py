@@ -44,6 +44,7 @@ from core.migrations.payloads import m130_unknown_authors, m131_rejected_items, 
 from core.migrations.publishing import m050_posts_outbox, m051_worker_leases, m052_reply_outbox
 from core.migrations.realtime import m110_webhook_events
 from core.migrations.revisions import m024_editorial_revisions
+from core.migrations.tokens import m185_connector_tokens
 from core.migrations.usage import m070_x_usage
 
 MIGRATION_SET = "parvis"
@@ -85,6 +86,7 @@ MIGRATIONS = [
     m130_unknown_authors,  # issue #16: an unknown author is nobody else (decision 0130)
     m131_rejected_items,  # issue #16: items that failed validation stay visible (decision 0132)
     m132_mention_quotes,  # issue #16: a quote is linked to the post it quotes
+    m185_connector_tokens,  # issue #16: token expiry, refresh and the reconnect block (decision 0185)
 ]
 
 migrations = Migrations(MIGRATION_SET)
