@@ -29,6 +29,7 @@ from connectors.facebook import normalize as nz
 from connectors.facebook.errors import NO_USER_ID, PERMISSION_HINTS
 from connectors.facebook.sync import PageSync
 from connectors.graph.client import DEFAULT_BASE, DEFAULT_VERSION, ID, GraphClient
+from connectors.graph.tokens import TokenInfo, parse_debug_token
 from core.clock import Clock, utcnow
 from core.config import Settings
 from core.errors import ConnectorError, MalformedPayload, PermanentFailure, RateLimited, Unsupported
@@ -211,6 +212,10 @@ class FacebookConnector:
     def rate_limited_until(self) -> datetime | None:
         """The latest reset time among endpoints currently rate limited."""
         return self._graph.rate_limited_until()
+
+    def token_info(self) -> TokenInfo:
+        """What Meta's ``debug_token`` says of the Page token (expiry, validity, scopes)."""
+        return parse_debug_token(self._graph.debug_token())
 
     def health(self) -> Health:
         """Read the Page's name with the token; never raises."""

@@ -118,6 +118,16 @@ class GraphClient:
         call = lambda: self.call(endpoint, self.api.get_object, object_id, fields=fields)  # noqa: E731
         return self._read(call) if retry else call()
 
+    def debug_token(self) -> dict[str, Any]:
+        """``GET /debug_token`` of this client's own token (its expiry, validity and scopes; see
+        connectors/graph/tokens.py), retried when Graph is unavailable."""
+        endpoint = "GET /debug_token"
+        return self._read(lambda: self.call(endpoint, self.api.debug_token, self.api.access_token))
+
+    def set_token(self, token: str) -> None:
+        """Use ``token`` from now on (a refreshed token)."""
+        self.api.access_token = token
+
     # ---- writing (never retried: the write may have been done) -------------------------------------
 
     def post(self, endpoint: str, object_id: str, edge: str | None, data: dict[str, Any]) -> dict[str, Any]:

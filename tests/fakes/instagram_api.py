@@ -26,7 +26,7 @@ from typing import Any
 from werkzeug import Request, Response
 
 from tests.fakes.base import FakeBase, json_response
-from tests.fakes.graph_api import graph_error, graph_time
+from tests.fakes.graph_api import TokenFake, graph_error, graph_time
 
 
 def _cursor(offset: int) -> str:
@@ -37,13 +37,16 @@ def _offset(cursor: str | None) -> int:
     return int(base64.b64decode(cursor).decode()) if cursor else 0
 
 
-class FakeInstagramApi(FakeBase):
+class FakeInstagramApi(TokenFake, FakeBase):
     """State: the account's media, their comments and replies, and the writes received."""
 
     def __init__(self, *, ig_user_id: str = "17841400000000001", username: str = "villedetest",
                  token: str = "IG-TOKEN", version: str = "v24.0", start: datetime | None = None) -> None:
         super().__init__()
         self.ig_user_id, self.username, self.token, self.version = ig_user_id, username, token, version
+        self.token_type, self.token_scopes = "USER", ("instagram_basic", "instagram_manage_comments",
+                                                      "instagram_content_publish", "pages_show_list")
+        self.refreshed: list[str] = []  # tokens handed out by refresh_access_token, in order
         self.media: dict[str, dict[str, Any]] = {}
         self.comments: dict[str, dict[str, Any]] = {}
         self.replies: list[tuple[str, str]] = []  # (comment id, message)
@@ -155,8 +158,24 @@ class FakeInstagramApi(FakeBase):
                 body["paging"]["next"] = f"{self.base}/{self.version}/{path}?access_token={self.token}&after=x"
         return body
 
+    def _refresh(self, args: dict[str, str]) -> Response:
+        """``GET graph.instagram.com/refresh_access_token`` (route ``refresh``): the token comes as the
+        ``access_token`` query parameter, as Instagram documents; a new 60-day token replaces it."""
+        failure = self._failure("refresh")
+        if failure:
+            return failure
+        if args.get("grant_type") != "ig_refresh_token":
+            return json_response(graph_error(100, "Unsupported grant type", kind="IGApiException"), 400)
+        if args.get("access_token") != self.token:
+            return json_response(graph_error(190, "Invalid OAuth access token - Cannot parse access token"), 400)
+        self.token = f"IG-TOKEN-{len(self.refreshed) + 2}"
+        self.refreshed.append(self.token)
+        return json_response({"access_token": self.token, "token_type": "bearer", "expires_in": 5183944})
+
     def handle(self, request: Request) -> Response:
         """Route one request (``/{version}/{object}[/{edge}]``)."""
+        if request.path == "/refresh_access_token":
+            return self._refresh(dict(request.args.items()))
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return json_response(graph_error(190, "Error validating access token: Session has expired.",
                                              subcode=463), 400)
@@ -165,6 +184,8 @@ class FakeInstagramApi(FakeBase):
             return json_response(graph_error(2500, "Unknown path components"), 400)
         obj, edge, method = match[1], match[2], request.method
         args, form = dict(request.args.items()), dict(request.form.items())
+        if method == "GET" and obj == "debug_token":
+            return self._failure("debug_token") or json_response(self.debug_token(args))
         if method == "GET" and obj == self.ig_user_id and edge == "media":
             media = sorted(self.media.values(), key=lambda m: m["timestamp"], reverse=True)
             items = [{**m, "comments_count": sum(1 for c in self.comments.values() if c["_media"] == m["id"])}
