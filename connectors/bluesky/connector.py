@@ -142,6 +142,9 @@ class BlueskyConnector:
                 self._limited_until = datetime.fromtimestamp(translated.reset_at, UTC)
             if isinstance(translated, AuthFailed):
                 self._forget_session()
+                # The session was refused, not the app password: the next call signs in with it, so this is no
+                # « reconnexion nécessaire » (services/connections/ingest.py reads the mark).
+                translated.session_only = True  # type: ignore[attr-defined]
             raise translated from err
         content = response.content
         if not isinstance(content, dict):

@@ -195,13 +195,14 @@ def _failed(db: Database, connector: Connector, err: ConnectorError, *, now: dat
             totals: dict[str, int]) -> SyncResult:
     """Record a failed fetch on the connector's health (the cursor stays where it was)."""
     name = connector.name
-    status = "reconnect_needed" if isinstance(err, AuthFailed) else (
-        "rate_limited" if isinstance(err, RateLimited) else "error")
+    # A refused session whose password may still work (Bluesky: ``session_only``) is an error, not a reconnect.
+    refused = isinstance(err, AuthFailed) and not getattr(err, "session_only", False)
+    status = "reconnect_needed" if refused else ("rate_limited" if isinstance(err, RateLimited) else "error")
     until = datetime.fromtimestamp(err.reset_at, UTC) if isinstance(err, RateLimited) and err.reset_at else None
     with write_transaction(db):
         repo.save_connector_state(db, name, platform=str(connector.info.platform), status=status, now=now,
                                   last_error=f"{err.code}: {err}", rate_limited_until=until)
-        if isinstance(err, AuthFailed):
+        if refused:
             tokens_repo.block_connector(db, name, str(connector.info.platform), now=now, error=f"{err.code}: {err}",
                                         fingerprint=credential_fingerprint(connector))
         audit.record(db, audit.SyncCompleted(actor=audit.SYSTEM_WORKER, subject=f"connector:{name}",

@@ -93,3 +93,48 @@ def test_the_page_shows_reconnect_needed_and_the_expiry(db, now, fake_graph, tmp
     ov = status.overview(db, _settings(tmp_path, fake_graph), now=now)
     [fb] = [c for c in ov.connectors if c.entry.name == "facebook"]
     assert fb.reconnect_needed and fb.token is not None and fb.token.blocked
+
+
+# ---- Bluesky: sessions kept and refreshed across syncs; a refused app password blocks, a refused session not --
+
+@pytest.fixture
+def fake_bsky(httpserver):
+    from tests.fakes import FakeBlueskyApi
+
+    fake = FakeBlueskyApi()
+    fake.base = fake.install(httpserver)  # type: ignore[attr-defined]
+    return fake
+
+
+def _bsky(fake, tmp_path, password=None):
+    from connectors.bluesky.connector import BlueskyConnector
+
+    return BlueskyConnector(handle=fake.account_handle, app_password=password or fake.password, base_url=fake.base,
+                            session_path=tmp_path / "bluesky-bluesky.session", backoff=0)
+
+
+def test_bluesky_syncs_and_restarts_sign_in_once_and_refresh_the_session(db, now, fake_bsky, tmp_path):
+    fake_bsky.access_ttl = timedelta(minutes=5)  # expires within the SDK's refresh margin: refreshed on each use
+    fake_bsky.post("@ville-test.bsky.social bonjour")
+    for i in range(3):  # three worker starts, two syncs each
+        connector = _bsky(fake_bsky, tmp_path)
+        for j in range(2):
+            assert sync_connector(db, connector, now=now + timedelta(minutes=2 * i + j)).status == "ok"
+    assert fake_bsky.sign_ins == 1  # createSession once (30 per 5 minutes, 300 a day)
+    assert len(fake_bsky.calls("refreshSession")) >= 3
+
+
+def test_a_refused_bluesky_session_signs_in_again_without_blocking(db, now, fake_bsky, tmp_path):
+    connector = _bsky(fake_bsky, tmp_path)
+    assert sync_connector(db, connector, now=now).status == "ok"
+    fake_bsky.tokens.clear()  # the PDS revoked the session (ExpiredToken); the app password still works
+    assert sync_connector(db, connector, now=now + timedelta(minutes=1)).status == "error"
+    assert not tokens_repo.token_state(db, "bluesky").blocked
+    assert sync_connector(db, connector, now=now + timedelta(minutes=2)).status == "ok"
+    assert fake_bsky.sign_ins == 2
+
+
+def test_a_refused_bluesky_app_password_blocks_after_one_sign_in(db, now, fake_bsky, tmp_path):
+    connector = _bsky(fake_bsky, tmp_path, password="revoked-app-password")
+    statuses = {sync_connector(db, connector, now=now + timedelta(minutes=i)).status for i in range(8)}
+    assert statuses == {"reconnect_needed"} and fake_bsky.sign_ins == 1
