@@ -138,3 +138,24 @@ def test_a_refused_bluesky_app_password_blocks_after_one_sign_in(db, now, fake_b
     connector = _bsky(fake_bsky, tmp_path, password="revoked-app-password")
     statuses = {sync_connector(db, connector, now=now + timedelta(minutes=i)).status for i in range(8)}
     assert statuses == {"reconnect_needed"} and fake_bsky.sign_ins == 1
+
+
+# ---- Mastodon 401, X 401: the same one call, then quiet ------------------------------------------------------
+
+def test_a_revoked_mastodon_token_makes_one_call_over_n_rounds(db, now, httpserver):
+    from connectors.mastodon.connector import MastodonConnector
+    from tests.fakes import FakeMastodonApi
+
+    fake = FakeMastodonApi()
+    fake.install(httpserver)
+    connector = MastodonConnector(base_url=fake.base, access_token="revoked", backoff=0)
+    statuses = {sync_connector(db, connector, now=now + timedelta(minutes=i)).status for i in range(6)}
+    assert statuses == {"reconnect_needed"} and len(fake.requests) == 1
+
+
+def test_a_revoked_x_token_makes_one_call_over_n_rounds(db, now, fake_x):
+    from connectors.x.connector import XConnector
+
+    connector = XConnector(bearer_token="revoked", user_id=fake_x.user_id, base_url=fake_x.base_url, backoff=0)
+    statuses = {sync_connector(db, connector, now=now + timedelta(minutes=i)).status for i in range(6)}
+    assert statuses == {"reconnect_needed"} and len(fake_x.requests) == 1
