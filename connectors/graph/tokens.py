@@ -6,11 +6,12 @@ token, Instagram's 60-day token refresh, and where a refreshed token is kept.
 (a Page token derived from a long-lived user token). The token being checked travels as ``input_token`` (Graph
 has no other way); the token that authorises the call travels in the header like every Graph call.
 
-Instagram's long-lived tokens (60 days) are refreshed with ``GET graph.instagram.com/refresh_access_token?
-grant_type=ig_refresh_token&access_token=…`` → ``{"access_token", "token_type", "expires_in"}``, once the token is
-at least 24 hours old. The new token is written to ``<data dir>/tokens/<connector>.json`` (mode 0600) with the
-fingerprint of the configured token it replaces: Parvis uses it while the configured token is the same, and
-drops it as soon as an admin configures another (decision 0186).
+Instagram's long-lived tokens (60 days) are refreshed (the HTTP call is in connectors/graph/client.py) with
+``GET graph.instagram.com/refresh_access_token?grant_type=ig_refresh_token&access_token=…``
+→ ``{"access_token", "token_type", "expires_in"}``, once the token is at least 24 hours old.
+The new token is written to ``<data dir>/tokens/<connector>.json`` (mode 0600) with the fingerprint of the
+configured token it replaces: Parvis uses it while the configured token is the same, and drops it as soon as an
+admin configures another (decision 0186).
 """
 
 from __future__ import annotations
@@ -18,18 +19,14 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from connectors.base import secret_fingerprint
-from connectors.http import transport_error
-from core.errors import AuthFailed, MalformedPayload, PermanentFailure, Unavailable
+from core.errors import MalformedPayload
 
 INSTAGRAM_BASE = "https://graph.instagram.com"
-REFRESH_ENDPOINT = "GET /refresh_access_token"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,29 +65,6 @@ def parse_debug_token(answer: Any) -> TokenInfo:
                      type=str(data.get("type") or ""),
                      error=(f"#{error.get('code')}/{error.get('subcode', '')} {error.get('message', '')}"[:300]
                             if error else ""))
-
-
-def refresh_instagram_token(token: str, *, base_url: str = INSTAGRAM_BASE, timeout: float = 20.0,
-                            now: datetime) -> RefreshedToken:
-    """Refresh an Instagram long-lived token (errors name the endpoint, never the URL: it carries the token)."""
-    try:
-        response = requests.get(f"{base_url.rstrip('/')}/refresh_access_token",
-                                params={"grant_type": "ig_refresh_token", "access_token": token}, timeout=timeout)
-        body = response.json()
-    except (requests.RequestException, ValueError) as err:
-        raise transport_error(err, REFRESH_ENDPOINT) from None
-    if response.status_code >= 400 or not isinstance(body, dict) or "error" in body:
-        found = body.get("error") if isinstance(body, dict) else None
-        error: dict[str, Any] = found if isinstance(found, dict) else {}
-        message = f"{REFRESH_ENDPOINT}: HTTP {response.status_code} (#{error.get('code')}) " \
-                  f"{str(error.get('message', ''))[:200]}"
-        if error.get("code") in (102, 190) or response.status_code == 401:
-            raise AuthFailed(message)
-        raise (Unavailable if response.status_code >= 500 else PermanentFailure)(message)
-    new, expires_in = body.get("access_token"), body.get("expires_in")
-    if not isinstance(new, str) or not new or not isinstance(expires_in, int):
-        raise MalformedPayload(f"{REFRESH_ENDPOINT}: no access_token/expires_in in the answer")
-    return RefreshedToken(access_token=new, expires_at=now + timedelta(seconds=expires_in))
 
 
 class TokenStore:

@@ -32,14 +32,13 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from connectors.base import Capability, ConnectorInfo, FetchResult, Health, secret_fingerprint
-from connectors.graph.client import DEFAULT_VERSION, GraphClient
+from connectors.graph.client import DEFAULT_VERSION, GraphClient, refresh_instagram_token
 from connectors.graph.tokens import (
     INSTAGRAM_BASE,
     RefreshedToken,
     TokenInfo,
     TokenStore,
     parse_debug_token,
-    refresh_instagram_token,
     token_path,
 )
 from connectors.instagram import lookups, webhooks
