@@ -137,6 +137,8 @@ RECONNECT_HELP = {
 }
 RECONNECT_HELP_DEFAULT = "Renouvelez les identifiants de cette connexion, puis redémarrez le worker."
 RETRY_LABEL = "Réessayer"
+TOKEN_INVALID = ("⚠️ Meta indique que ce jeton n'est plus valide (vérification quotidienne) : renouvelez-le avant "
+                 "que la synchronisation ne s'arrête.")
 
 
 def token_expiry_text(days: int) -> str:

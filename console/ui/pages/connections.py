@@ -14,6 +14,7 @@ from console.messages.labels import (
     RECONNECT_HELP_DEFAULT,
     RECONNECT_TITLE,
     RETRY_LABEL,
+    TOKEN_INVALID,
     token_expiry_text,
 )
 from console.ui import deps, page
@@ -89,7 +90,9 @@ for cs in ov.connectors:
                        + (f" · renouvelé le {format_paris(t.refreshed_at)}" if t.refreshed_at else "")
                        + (f" · droits : {', '.join(t.scopes)}" if t.scopes else ""))
             warning = cs.expiry_warning(ctx.now)
-            if warning is not None and not cs.reconnect_needed:
+            if t.is_valid is False and not cs.reconnect_needed:
+                c1.warning(TOKEN_INVALID)
+            elif warning is not None and not cs.reconnect_needed:
                 c1.warning(token_expiry_text(warning))
         if cs.counts:
             c1.caption(" · ".join(f"{k} : {v}" for k, v in cs.counts.items()) + f" · total reçu : {h.fetched_total}")
