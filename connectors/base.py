@@ -9,12 +9,20 @@ platform errors into :mod:`core.errors` (``AuthFailed``, ``RateLimited``, ``Unav
 from __future__ import annotations
 
 import enum
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from core.models import Mention, Platform, Published
+
+
+def secret_fingerprint(*secrets: str | None) -> str:
+    """A short hash of a connector's credentials: tells whether they changed without keeping them (a
+    connector's ``credential_fingerprint``; the « reconnexion nécessaire » block compares it, decision 0185)."""
+    digest = hashlib.sha256("\x1f".join(s or "" for s in secrets).encode()).hexdigest()
+    return digest[:16]
 
 
 class Capability(enum.StrEnum):

@@ -9,7 +9,8 @@ and the daily retention purge (jobs/housekeeping.py); the outbox (jobs/publishin
 and moderation acts in one pass); a signed checkpoint of the audit chain, hourly (jobs/audit.py); the daily
 backup, due-checked hourly (jobs/backups.py, ``PARVIS_BACKUP_INTERVAL_H``); the integrations' scans
 (jobs/integrations.py: outgoing webhook events, e-mail notices including the weekly report, back-office status
-polls). No module adds a job by being imported.
+polls); the Meta tokens' expiry, refresh and notice, hourly, when a Meta connector is enabled (jobs/tokens.py).
+No module adds a job by being imported.
 A job with a ``due`` (the outbox) is run as soon as it is due, the loop sleeping until then rather than
 until its interval (wake-on-due, decision 0051; its interval, ``PARVIS_PUBLISH_TICK_S``, is the longest it waits).
 SIGTERM/SIGINT stop the loop gracefully after the job in progress. Never imports Streamlit.
@@ -28,7 +29,18 @@ from datetime import datetime
 import schedule
 
 from connectors.base import Connector
-from console.jobs import audit, backups, housekeeping, integrations, publishing, rescoring, streams, sync, webhooks
+from console.jobs import (
+    audit,
+    backups,
+    housekeeping,
+    integrations,
+    publishing,
+    rescoring,
+    streams,
+    sync,
+    tokens,
+    webhooks,
+)
 from console.jobs.base import guarded
 from core.clock import Clock, utcnow
 from core.config import Settings
@@ -89,6 +101,8 @@ def jobs(settings: Settings, connectors: Sequence[Connector], *, clock: Clock = 
         Job(backups.JOB_NAME, backups.CHECK_EVERY_S, backups.backup_job(settings, clock=clock)),
         Job(integrations.JOB_NAME, integrations.EVERY_S, scans, close=close_scans),
         Job(rescoring.JOB_NAME, rescoring.INTERVAL_S, rescoring.rescore_job(settings, clock=clock)),
+        *([Job(tokens.JOB_NAME, tokens.EVERY_S, tokens.tokens_job(settings, tokens.wanted(connectors), clock=clock))]
+          if tokens.wanted(connectors) else []),  # Meta tokens: expiry, Instagram refresh, notice (decision 0185)
     ]
 
 

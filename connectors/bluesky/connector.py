@@ -40,7 +40,7 @@ from atproto_client.exceptions import AtProtocolError
 from atproto_client.models.dot_dict import DotDict
 from atproto_client.request import Request
 
-from connectors.base import Capability, ConnectorInfo, FetchResult, Health
+from connectors.base import Capability, ConnectorInfo, FetchResult, Health, secret_fingerprint
 from connectors.bluesky import blocks, lookups, publish
 from connectors.bluesky import normalize as nz
 from connectors.bluesky.errors import translate
@@ -82,6 +82,7 @@ class BlueskyConnector:
         self.session_path = session_path
         self.page_size, self.max_pages = max(1, min(100, page_size)), max(1, max_pages)
         self.retries, self.backoff, self._sleep, self._clock = retries, backoff, sleep, clock
+        self.credential_fingerprint = secret_fingerprint(self.handle, app_password)
         self._client = Client(self.base_url, request=Request(timeout=httpx.Timeout(timeout)))
         self._client.on_session_change(self._session_changed)
         self.did: str | None = None
@@ -141,6 +142,9 @@ class BlueskyConnector:
                 self._limited_until = datetime.fromtimestamp(translated.reset_at, UTC)
             if isinstance(translated, AuthFailed):
                 self._forget_session()
+                # The session was refused, not the app password: the next call signs in with it, so this is no
+                # « reconnexion nécessaire » (services/connections/ingest.py reads the mark).
+                translated.session_only = True  # type: ignore[attr-defined]
             raise translated from err
         content = response.content
         if not isinstance(content, dict):

@@ -23,12 +23,13 @@ from typing import Any, ClassVar
 
 from pyfacebook import GraphAPI
 
-from connectors.base import Capability, ConnectorInfo, FetchResult, Health
+from connectors.base import Capability, ConnectorInfo, FetchResult, Health, secret_fingerprint
 from connectors.facebook import lookups, webhooks
 from connectors.facebook import normalize as nz
 from connectors.facebook.errors import NO_USER_ID, PERMISSION_HINTS
 from connectors.facebook.sync import PageSync
 from connectors.graph.client import DEFAULT_BASE, DEFAULT_VERSION, ID, GraphClient
+from connectors.graph.tokens import TokenInfo, parse_debug_token
 from core.clock import Clock, utcnow
 from core.config import Settings
 from core.errors import ConnectorError, MalformedPayload, PermanentFailure, RateLimited, Unsupported
@@ -58,6 +59,7 @@ class FacebookConnector:
         self.post_limit, self.comment_limit, self.max_pages = post_limit, comment_limit, max(1, max_pages)
         self.include_tagged = include_tagged
         self._clock = clock
+        self.credential_fingerprint = secret_fingerprint(page_token)
         self._graph = GraphClient(owner_id=self.page_id, token=page_token, version=version, base_url=base_url,
                                   hints=PERMISSION_HINTS, retries=retries, backoff=backoff, timeout=timeout,
                                   sleep=sleep, clock=clock)
@@ -210,6 +212,10 @@ class FacebookConnector:
     def rate_limited_until(self) -> datetime | None:
         """The latest reset time among endpoints currently rate limited."""
         return self._graph.rate_limited_until()
+
+    def token_info(self) -> TokenInfo:
+        """What Meta's ``debug_token`` says of the Page token (expiry, validity, scopes)."""
+        return parse_debug_token(self._graph.debug_token())
 
     def health(self) -> Health:
         """Read the Page's name with the token; never raises."""

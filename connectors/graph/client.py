@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,14 +29,16 @@ from pyfacebook.exceptions import PyFacebookException
 
 from connectors.graph.errors import Hints, graph_error, translate, usage_percent
 from connectors.graph.normalize import next_after
-from connectors.http import ConnectorSession, RateWindows, quiet_secret_loggers, with_read_retries
+from connectors.graph.tokens import INSTAGRAM_BASE, RefreshedToken
+from connectors.http import ConnectorSession, RateWindows, quiet_secret_loggers, transport_error, with_read_retries
 from connectors.paging import Walk
 from core.clock import Clock, utcnow
-from core.errors import ConnectorError, MalformedPayload, RateLimited
+from core.errors import AuthFailed, ConnectorError, MalformedPayload, PermanentFailure, RateLimited, Unavailable
 
 DEFAULT_BASE = "https://graph.facebook.com"
 DEFAULT_VERSION = "v24.0"
 ID = re.compile(r"\d+(_\d+)?")
+REFRESH_ENDPOINT = "GET /refresh_access_token"
 
 
 class GraphClient:
@@ -118,6 +120,16 @@ class GraphClient:
         call = lambda: self.call(endpoint, self.api.get_object, object_id, fields=fields)  # noqa: E731
         return self._read(call) if retry else call()
 
+    def debug_token(self) -> dict[str, Any]:
+        """``GET /debug_token`` of this client's own token (its expiry, validity and scopes; see
+        connectors/graph/tokens.py), retried when Graph is unavailable."""
+        endpoint = "GET /debug_token"
+        return self._read(lambda: self.call(endpoint, self.api.debug_token, self.api.access_token))
+
+    def set_token(self, token: str) -> None:
+        """Use ``token`` from now on (a refreshed token)."""
+        self.api.access_token = token
+
     # ---- writing (never retried: the write may have been done) -------------------------------------
 
     def post(self, endpoint: str, object_id: str, edge: str | None, data: dict[str, Any]) -> dict[str, Any]:
@@ -145,3 +157,26 @@ class GraphClient:
     def rate_limited_until(self) -> datetime | None:
         """The latest reset time among endpoints currently rate limited."""
         return self.limits.until()
+
+
+def refresh_instagram_token(token: str, *, base_url: str = INSTAGRAM_BASE, timeout: float = 20.0,
+                            now: datetime) -> RefreshedToken:
+    """Refresh an Instagram long-lived token (errors name the endpoint, never the URL: it carries the token)."""
+    try:
+        response = requests.get(f"{base_url.rstrip('/')}/refresh_access_token",
+                                params={"grant_type": "ig_refresh_token", "access_token": token}, timeout=timeout)
+        body = response.json()
+    except (requests.RequestException, ValueError) as err:
+        raise transport_error(err, REFRESH_ENDPOINT) from None
+    if response.status_code >= 400 or not isinstance(body, dict) or "error" in body:
+        found = body.get("error") if isinstance(body, dict) else None
+        error: dict[str, Any] = found if isinstance(found, dict) else {}
+        message = f"{REFRESH_ENDPOINT}: HTTP {response.status_code} (#{error.get('code')}) " \
+                  f"{str(error.get('message', ''))[:200]}"
+        if error.get("code") in (102, 190) or response.status_code == 401:
+            raise AuthFailed(message)
+        raise (Unavailable if response.status_code >= 500 else PermanentFailure)(message)
+    new, expires_in = body.get("access_token"), body.get("expires_in")
+    if not isinstance(new, str) or not new or not isinstance(expires_in, int):
+        raise MalformedPayload(f"{REFRESH_ENDPOINT}: no access_token/expires_in in the answer")
+    return RefreshedToken(access_token=new, expires_at=now + timedelta(seconds=expires_in))

@@ -39,8 +39,16 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from connectors.base import Capability, ConnectorInfo, FetchResult, Health
-from connectors.graph.client import DEFAULT_VERSION, GraphClient
+from connectors.base import Capability, ConnectorInfo, FetchResult, Health, secret_fingerprint
+from connectors.graph.client import DEFAULT_VERSION, GraphClient, refresh_instagram_token
+from connectors.graph.tokens import (
+    INSTAGRAM_BASE,
+    RefreshedToken,
+    TokenInfo,
+    TokenStore,
+    parse_debug_token,
+    token_path,
+)
 from connectors.instagram import lookups, webhooks
 from connectors.instagram import mentions as igm
 from connectors.instagram.errors import (
@@ -79,7 +87,8 @@ class InstagramConnector:
                  media_limit: int = 25, max_pages: int = 10, retries: int = 2, backoff: float = 1.0,
                  timeout: float = 20.0, sleep: Callable[[float], None] = time.sleep, clock: Clock = utcnow,
                  media_base_url: str | None = None, container_polls: int = 10,
-                 container_poll_interval: float = 3.0, login: str = "facebook") -> None:
+                 container_poll_interval: float = 3.0, login: str = "facebook",
+                 token_store: TokenStore | None = None, refresh_base_url: str = INSTAGRAM_BASE) -> None:
         if login not in LOGINS:
             raise ConfigError(f"Instagram login must be one of {', '.join(LOGINS)}, got {login!r}")
         self.login = login
@@ -89,6 +98,10 @@ class InstagramConnector:
         self.lookback, self.media_limit = timedelta(days=lookback_days), media_limit
         self.max_pages = max(1, max_pages)
         self._clock = clock
+        self.token_store, self.refresh_base_url = token_store, refresh_base_url
+        access_token = (token_store.load() if token_store is not None else None) or access_token  # refreshed
+        self._token = access_token
+        self.credential_fingerprint = secret_fingerprint(access_token)
         self._graph = GraphClient(owner_id=self.ig_user_id, token=access_token, version=version, base_url=base_url,
                                   hints=INSTAGRAM_LOGIN_HINTS if login == "instagram" else PERMISSION_HINTS,
                                   retries=retries, backoff=backoff, timeout=timeout,
@@ -182,6 +195,25 @@ class InstagramConnector:
 
     # ---- health ------------------------------------------------------------------------------------
 
+    def token_info(self) -> TokenInfo:
+        """What Meta's ``debug_token`` says of the account's token (expiry, validity, scopes)."""
+        return parse_debug_token(self._graph.debug_token())
+
+    def refresh_token(self, *, now: datetime | None = None) -> RefreshedToken:
+        """Refresh the 60-day token (``refresh_access_token``), use the new one from now on and keep it in the
+        token store (connectors/graph/tokens.py) for the next start."""
+        now = now or self._clock()
+        refreshed = refresh_instagram_token(self._token, base_url=self.refresh_base_url, now=now)
+        if self.token_store is not None:
+            self.token_store.save(refreshed, now=now)
+        self._use_token(refreshed.access_token)
+        return refreshed
+
+    def _use_token(self, token: str) -> None:
+        self._token = token
+        self._graph.set_token(token)
+        self.credential_fingerprint = secret_fingerprint(token)
+
     def health(self) -> Health:
         """Read the account's username with the token (Instagram Login: ``GET /me``, whose ``user_id`` must be the
         configured account); never raises."""
@@ -218,4 +250,5 @@ def from_settings(source: Settings | Callable[[str], Any], *, name: str = "insta
     return InstagramConnector(ig_user_id=str(ig.user_id), access_token=str(ig.access_token), login=ig.login,
                               version=graph.api_version, base_url=base, lookback_days=ig.lookback_days,
                               name=name, media_base_url=media_base_url or settings.media.base_url,
+                              token_store=TokenStore(token_path(settings.data_dir, name), str(ig.access_token)),
                               **settings.transport.connector_kwargs())

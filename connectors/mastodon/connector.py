@@ -44,7 +44,7 @@ import requests
 from mastodon import Mastodon
 from mastodon.errors import MastodonError
 
-from connectors.base import Capability, ConnectorInfo, FetchResult, Health
+from connectors.base import Capability, ConnectorInfo, FetchResult, Health, secret_fingerprint
 from connectors.http import ConnectorSession, with_read_retries
 from connectors.mastodon import lookups, stream
 from connectors.mastodon import normalize as nz
@@ -97,6 +97,7 @@ class MastodonConnector:
         self.visibility = visibility
         self.retries, self.backoff, self._sleep, self._clock = retries, backoff, sleep, clock
         self._session = ConnectorSession(default_host=self.base_url, timeout=timeout)
+        self.credential_fingerprint = secret_fingerprint(access_token)
         self._api = Mastodon(access_token=access_token, api_base_url=self.base_url, session=self._session,
                              ratelimit_method="throw", request_timeout=timeout, version_check_mode="none")
         self._limited_until: datetime | None = None

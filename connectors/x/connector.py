@@ -36,7 +36,15 @@ from typing import Any, ClassVar
 import requests
 import tweepy
 
-from connectors.base import Capability, ConnectorInfo, FetchResult, Health, PlatformChange, Rejected
+from connectors.base import (
+    Capability,
+    ConnectorInfo,
+    FetchResult,
+    Health,
+    PlatformChange,
+    Rejected,
+    secret_fingerprint,
+)
 from connectors.http import ConnectorSession, RateWindows, quiet_secret_loggers, with_read_retries
 from connectors.paging import Walk, load_state
 from connectors.x import normalize as nz
@@ -94,6 +102,8 @@ class XConnector:
         self.max_pages = max(1, max_pages)
         self.retries, self.backoff, self._sleep, self._clock = retries, backoff, sleep, clock
         self.can_write = all((consumer_key, consumer_secret, access_token, access_token_secret))
+        self.credential_fingerprint = secret_fingerprint(bearer_token, consumer_key, consumer_secret, access_token,
+                                                         access_token_secret)
         self._client = tweepy.Client(bearer_token=bearer_token, consumer_key=consumer_key,
                                      consumer_secret=consumer_secret, access_token=access_token,
                                      access_token_secret=access_token_secret, return_type=dict,

@@ -195,3 +195,31 @@ UNAVAILABLE_LABELS = {
                       "(compte lié à une Page) ; les commentaires, réponses, @mentions et publications restent "
                       "disponibles.",
 }
+
+# Connexions, « Tokens » (docs/connectors.md): what to do when the platform refused the credentials.
+RECONNECT_TITLE = ("🔑 Reconnexion nécessaire : la plateforme a refusé les identifiants (jeton expiré, révoqué ou "
+                   "mot de passe changé). Parvis n'appelle plus cette plateforme jusqu'à ce que les identifiants "
+                   "changent ou qu'un administrateur clique sur « Réessayer ».")
+RECONNECT_HELP = {
+    "facebook": "Générez un nouveau jeton de Page (Meta Business Suite ou l'explorateur de l'API Graph) et "
+                "remplacez PARVIS_FB_PAGE_TOKEN, puis redémarrez le worker.",
+    "instagram": "Générez un nouveau jeton longue durée pour le compte Instagram et remplacez "
+                 "PARVIS_IG_ACCESS_TOKEN, puis redémarrez le worker.",
+    "mastodon": "Créez un nouveau jeton d'accès (Préférences › Développement de l'instance) et remplacez "
+                "PARVIS_MASTODON_ACCESS_TOKEN, puis redémarrez le worker.",
+    "bluesky": "Créez un nouveau mot de passe d'application (Paramètres › Confidentialité et sécurité) et "
+               "remplacez PARVIS_BLUESKY_APP_PASSWORD, puis redémarrez le worker.",
+    "x": "Régénérez les clés et jetons de l'application sur developer.x.com et remplacez les variables "
+         "PARVIS_X_…, puis redémarrez le worker.",
+}
+RECONNECT_HELP_DEFAULT = "Renouvelez les identifiants de cette connexion, puis redémarrez le worker."
+RETRY_LABEL = "Réessayer"
+TOKEN_INVALID = ("⚠️ Meta indique que ce jeton n'est plus valide (vérification quotidienne) : renouvelez-le avant "
+                 "que la synchronisation ne s'arrête.")
+
+
+def token_expiry_text(days: int) -> str:
+    """« le jeton expire dans N jours » (today: « aujourd'hui »)."""
+    if days <= 0:
+        return "⚠️ Le jeton expire aujourd'hui : renouvelez-le maintenant."
+    return f"⚠️ Le jeton expire dans {days} jour{'s' if days > 1 else ''} : renouvelez-le avant cette date."

@@ -76,6 +76,7 @@ from core.audit.events_editorial import (
 )
 from core.audit.events_inbox import (
     AgentCreated,
+    ConnectorRetried,
     ImportStarted,
     MentionAssigned,
     MentionRevised,
@@ -89,6 +90,7 @@ from core.audit.events_inbox import (
     SyncRequested,
     TagAdded,
     TagRemoved,
+    TokenRefreshed,
 )
 from core.audit.events_integrations import (
     IntegrationFailed,

@@ -31,6 +31,23 @@ class SyncRequested(AuditEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ConnectorRetried(AuditEvent):
+    """An admin lifted the « reconnexion nécessaire » block of a connector (« Réessayer »)."""
+
+    name: ClassVar[str] = "connector-retried"
+    connector: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenRefreshed(AuditEvent):
+    """The worker refreshed a connector's long-lived token (never the token itself: its new expiry only)."""
+
+    name: ClassVar[str] = "token-refreshed"
+    connector: str
+    expires_at: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class ImportStarted(AuditEvent):
     """An import longer than one batch started (committed with its first batch); ``mentions-imported`` ends it."""
 

@@ -45,6 +45,7 @@ from core.migrations.payloads import m130_unknown_authors, m131_rejected_items, 
 from core.migrations.publishing import m050_posts_outbox, m051_worker_leases, m052_reply_outbox
 from core.migrations.realtime import m110_webhook_events
 from core.migrations.revisions import m024_editorial_revisions
+from core.migrations.tokens import m185_connector_tokens
 from core.migrations.usage import m070_x_usage
 
 MIGRATION_SET = "parvis"
@@ -90,6 +91,7 @@ MIGRATIONS = [
     m172_answered_fts_public_only,  # issues #20/#21: private conversations never in the similar-answers index
     m160_account_codes,  # issue #17: invitation and password-reset codes (services/accounts/codes.py)
     m180_integration_texts,  # residents' words in integration messages: RGPD erasure and retention (0180)
+    m185_connector_tokens,  # issue #16: token expiry, refresh and the reconnect block (decision 0185)
 ]
 
 migrations = Migrations(MIGRATION_SET)

@@ -23,6 +23,7 @@ from core import audit, repo
 from core.db import write_transaction
 from core.errors import AuthFailed, ConnectorError, RateLimited
 from core.models import InboxItem, Mention
+from core.repo import tokens as tokens_repo
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,9 @@ def sync_connector(db: Database, connector: Connector, *, now: datetime | None =
     name = connector.name
     platform = str(connector.info.platform)
     health = repo.connector_health(db, name)
+    if _still_blocked(db, connector, health.status):
+        return SyncResult(connector=name, status="reconnect_needed", error_code="reconnect_needed",
+                          error="waiting for new credentials or « Réessayer »")
     if health.rate_limited_until and health.rate_limited_until > now:
         return SyncResult(connector=name, status="rate_limited", error_code="rate_limited",
                           error=f"waiting until {health.rate_limited_until.isoformat()}")
@@ -167,16 +171,40 @@ def _counts(counts: dict[str, int]) -> _Counts:
     return _Counts(fetched=counts["fetched"], inserted=counts["inserted"], updated=counts["updated"],
                    revised=counts["revised"], skipped=counts["skipped"])
 
+def credential_fingerprint(connector: Connector) -> str:
+    """The connector's ``credential_fingerprint`` (a hash of its credentials), "" when it has none (demo)."""
+    return str(getattr(connector, "credential_fingerprint", "") or "")
+
+
+def _still_blocked(db: Database, connector: Connector, status: str) -> bool:
+    """Whether the platform refused these very credentials (« reconnexion nécessaire »): no call until they change
+    or an admin clicks « Réessayer » (decision 0185). New credentials lift the block here."""
+    state = tokens_repo.token_state(db, connector.name)
+    if not state.blocked:
+        return False
+    if state.blocked_fingerprint == credential_fingerprint(connector) and status == "reconnect_needed":
+        log.debug("sync %s: skipped, the platform refused these credentials", connector.name)
+        return True
+    with write_transaction(db):
+        tokens_repo.unblock_connector(db, connector.name)
+    log.info("sync %s: the credentials changed since the platform refused them: trying again", connector.name)
+    return False
+
+
 def _failed(db: Database, connector: Connector, err: ConnectorError, *, now: datetime, started: float,
             totals: dict[str, int]) -> SyncResult:
     """Record a failed fetch on the connector's health (the cursor stays where it was)."""
     name = connector.name
-    status = "reconnect_needed" if isinstance(err, AuthFailed) else (
-        "rate_limited" if isinstance(err, RateLimited) else "error")
+    # A refused session whose password may still work (Bluesky: ``session_only``) is an error, not a reconnect.
+    refused = isinstance(err, AuthFailed) and not getattr(err, "session_only", False)
+    status = "reconnect_needed" if refused else ("rate_limited" if isinstance(err, RateLimited) else "error")
     until = datetime.fromtimestamp(err.reset_at, UTC) if isinstance(err, RateLimited) and err.reset_at else None
     with write_transaction(db):
         repo.save_connector_state(db, name, platform=str(connector.info.platform), status=status, now=now,
                                   last_error=f"{err.code}: {err}", rate_limited_until=until)
+        if refused:
+            tokens_repo.block_connector(db, name, str(connector.info.platform), now=now, error=f"{err.code}: {err}",
+                                        fingerprint=credential_fingerprint(connector))
         audit.record(db, audit.SyncCompleted(actor=audit.SYSTEM_WORKER, subject=f"connector:{name}",
                                              connector=name, fetched=0, inserted=0, updated=0,
                                              error=err.code), at=now)

@@ -39,6 +39,31 @@ def graph_error(code: int, message: str, *, subcode: int | None = None, kind: st
     return {"error": error}
 
 
+class TokenFake:
+    """``GET /debug_token`` (route ``debug_token``) as Meta answers it, for the fakes' token: ``token_expires_at``
+    (epoch seconds, 0 = never), ``token_valid``, ``token_scopes``; ``input_token`` other than the fake's token
+    answers ``is_valid: false`` with the 190 error Meta puts in ``data.error``."""
+
+    token: str
+    token_expires_at: int = 0
+    token_valid: bool = True
+    token_scopes: tuple[str, ...] = ()
+    token_type: str = "PAGE"
+
+    def debug_token(self, args: dict[str, str]) -> dict[str, Any]:
+        """The answer for ``input_token`` (shape of developers.facebook.com/docs/graph-api/reference/debug_token)."""
+        valid = self.token_valid and args.get("input_token") == self.token
+        data: dict[str, Any] = {"app_id": "138483919580948", "type": self.token_type, "application": "Parvis",
+                                "data_access_expires_at": self.token_expires_at + 30 * 86400
+                                if self.token_expires_at else 0,
+                                "expires_at": self.token_expires_at, "is_valid": valid,
+                                "scopes": list(self.token_scopes), "user_id": "10000000000001"}
+        if not valid:
+            data["error"] = {"code": 190, "message": "Error validating access token: The session is invalid "
+                             "because the user logged out.", "subcode": 467}
+        return {"data": data}
+
+
 def _cursor(offset: int) -> str:
     return base64.b64encode(str(offset).encode()).decode()
 
@@ -47,13 +72,15 @@ def _offset(cursor: str | None) -> int:
     return int(base64.b64decode(cursor).decode()) if cursor else 0
 
 
-class FakeGraphApi(FakeBase):
+class FakeGraphApi(TokenFake, FakeBase):
     """State: the Page's posts (its own and visitors'), their comments and replies, tagged posts, and writes."""
 
     def __init__(self, *, page_id: str = "5550001", page_name: str = "Ville de Test", token: str = "PAGE-TOKEN",
                  version: str = "v24.0", start: datetime | None = None) -> None:
         super().__init__()
         self.page_id, self.page_name, self.token, self.version = page_id, page_name, token, version
+        self.token_scopes = ("pages_read_engagement", "pages_manage_engagement", "pages_read_user_content",
+                             "pages_manage_posts")
         self.posts: dict[str, dict[str, Any]] = {}
         self.comments: dict[str, dict[str, Any]] = {}
         self._by_post: dict[str, list[str]] = {}
@@ -194,6 +221,8 @@ class FakeGraphApi(FakeBase):
             return json_response(graph_error(2500, "Unknown path components", kind="OAuthException"), 400)
         obj, edge, method = match[1], match[2], request.method
         args, form = dict(request.args.items()), dict(request.form.items())
+        if method == "GET" and obj == "debug_token":
+            return self._failure("debug_token") or json_response(self.debug_token(args))
         if method == "GET" and obj == self.page_id and edge == "feed":
             return self._failure("feed") or json_response(self._feed(args))
         if method == "GET" and edge == "comments":

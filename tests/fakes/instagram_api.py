@@ -32,7 +32,7 @@ from typing import Any
 from werkzeug import Request, Response
 
 from tests.fakes.base import FakeBase, json_response
-from tests.fakes.graph_api import graph_error, graph_time
+from tests.fakes.graph_api import TokenFake, graph_error, graph_time
 
 
 def _cursor(offset: int) -> str:
@@ -43,7 +43,7 @@ def _offset(cursor: str | None) -> int:
     return int(base64.b64decode(cursor).decode()) if cursor else 0
 
 
-class FakeInstagramApi(FakeBase):
+class FakeInstagramApi(TokenFake, FakeBase):
     """State: the account's media, their comments and replies, and the writes received."""
 
     def __init__(self, *, ig_user_id: str = "17841400000000001", username: str = "villedetest",
@@ -56,6 +56,9 @@ class FakeInstagramApi(FakeBase):
         token = token or ("IGAA-USER-TOKEN" if login == "instagram" else "IG-TOKEN")
         self.ig_user_id, self.username, self.token, self.version = ig_user_id, username, token, version
         self.app_scoped_id = "27000000000000042"  # ``id`` of GET /me with Instagram Login
+        self.token_type, self.token_scopes = "USER", ("instagram_basic", "instagram_manage_comments",
+                                                      "instagram_content_publish", "pages_show_list")
+        self.refreshed: list[str] = []  # tokens handed out by refresh_access_token, in order
         self.media: dict[str, dict[str, Any]] = {}
         self.comments: dict[str, dict[str, Any]] = {}
         self.replies: list[tuple[str, str]] = []  # (comment id, message)
@@ -167,8 +170,24 @@ class FakeInstagramApi(FakeBase):
                 body["paging"]["next"] = f"{self.base}/{self.version}/{path}?access_token={self.token}&after=x"
         return body
 
+    def _refresh(self, args: dict[str, str]) -> Response:
+        """``GET graph.instagram.com/refresh_access_token`` (route ``refresh``): the token comes as the
+        ``access_token`` query parameter, as Instagram documents; a new 60-day token replaces it."""
+        failure = self._failure("refresh")
+        if failure:
+            return failure
+        if args.get("grant_type") != "ig_refresh_token":
+            return json_response(graph_error(100, "Unsupported grant type", kind="IGApiException"), 400)
+        if args.get("access_token") != self.token:
+            return json_response(graph_error(190, "Invalid OAuth access token - Cannot parse access token"), 400)
+        self.token = f"IG-TOKEN-{len(self.refreshed) + 2}"
+        self.refreshed.append(self.token)
+        return json_response({"access_token": self.token, "token_type": "bearer", "expires_in": 5183944})
+
     def handle(self, request: Request) -> Response:
         """Route one request (``/{version}/{object}[/{edge}]``)."""
+        if request.path == "/refresh_access_token":
+            return self._refresh(dict(request.args.items()))
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return json_response(graph_error(190, "Error validating access token: Session has expired.",
                                              subcode=463), 400)
@@ -182,6 +201,8 @@ class FakeInstagramApi(FakeBase):
         if self.login == "instagram" and edge == "tags":  # a Facebook Login edge only
             return json_response(graph_error(100, "Tried accessing nonexisting field (tags) on node type (User)",
                                              kind="IGApiException"), 400)
+        if method == "GET" and obj == "debug_token":
+            return self._failure("debug_token") or json_response(self.debug_token(args))
         if method == "GET" and obj == self.ig_user_id and edge == "media":
             media = sorted(self.media.values(), key=lambda m: m["timestamp"], reverse=True)
             items = [{**m, "comments_count": sum(1 for c in self.comments.values() if c["_media"] == m["id"])}

@@ -10,7 +10,13 @@ from console.messages.labels import (
     REALTIME_CHANNEL_LABELS,
     REALTIME_FALLBACK,
     REALTIME_STATE_LABELS,
+    RECONNECT_HELP,
+    RECONNECT_HELP_DEFAULT,
+    RECONNECT_TITLE,
+    RETRY_LABEL,
+    TOKEN_INVALID,
     UNAVAILABLE_LABELS,
+    token_expiry_text,
 )
 from console.ui import deps, page
 from console.ui.integrations import connexions as integrations_view
@@ -36,6 +42,14 @@ def _sync_now(name: str) -> None:
 # The counters of the last synchronisation (services/connections/ingest.py), in French (issue #17).
 SYNC_COUNT_LABELS = {"fetched": "reçus", "inserted": "nouveaux", "updated": "mis à jour", "revised": "modifiés",
                      "skipped": "ignorés", "deleted": "supprimés", "hidden": "masqués", "errors": "erreurs"}
+def _retry(name: str) -> None:
+    def call(db: Database, now: datetime) -> None:
+        agent = deps.current_agent(db)
+        if agent is None:
+            raise SessionExpired(reason="session_unknown")
+        connections.retry_connector(db, deps.settings(), name, actor=agent, now=now)
+    page.run(call, f"« {name} » : nouvel essai demandé au worker.")
+
 
 ctx = page.preamble("Connexions", agent="optional")  # the state is shown to all; "sync now" needs an agent
 ov = page.load(lambda db: connections.overview(db, ctx.settings, now=ctx.now))
@@ -73,6 +87,21 @@ for cs in ov.connectors:
         c1.markdown(f"**État :** {STATUS.get(h.status, h.status)} · **Dernière synchro :** "
                     f"{connections.format_age(cs.last_sync_age_s)}"
                     + (f" ({format_paris(h.last_sync_at)})" if h.last_sync_at else ""))
+        if cs.reconnect_needed:
+            c1.error(RECONNECT_TITLE + " " + RECONNECT_HELP.get(str(e.platform), RECONNECT_HELP_DEFAULT))
+            c2.button(RETRY_LABEL, key=f"retry_{e.name}", on_click=_retry, args=(e.name,))
+        if cs.token is not None and (checked := cs.token.checked_at) is not None:
+            t = cs.token
+            expiry = f"le {format_paris(t.expires_at)}" if t.expires_at else "jamais"
+            c1.caption(f"Jeton : expire {expiry} · vérifié "
+                       f"{connections.format_age((ctx.now - checked).total_seconds())}"
+                       + (f" · renouvelé le {format_paris(t.refreshed_at)}" if t.refreshed_at else "")
+                       + (f" · droits : {', '.join(t.scopes)}" if t.scopes else ""))
+            warning = cs.expiry_warning(ctx.now)
+            if t.is_valid is False and not cs.reconnect_needed:
+                c1.warning(TOKEN_INVALID)
+            elif warning is not None and not cs.reconnect_needed:
+                c1.warning(token_expiry_text(warning))
         if cs.counts:
             c1.caption(" · ".join(f"{SYNC_COUNT_LABELS.get(k, k)} : {v}" for k, v in cs.counts.items())
                        + f" · total reçu : {h.fetched_total}")
@@ -84,7 +113,7 @@ for cs in ov.connectors:
                          f"{r.reason}" + (f" · {r.permalink}" if r.permalink else ""))
         if h.rate_limited_until:
             c1.caption(f"Appels suspendus jusqu'à {format_paris(h.rate_limited_until)}")
-        if h.last_error:
+        if h.last_error and not cs.reconnect_needed:
             said = "Remarque de la dernière synchro" if h.status == "ok" else "Refus ou erreur de la plateforme"
             c1.text(f"{said} : {h.last_error}")
         if e.optional_missing == MediaSettings.keys("base_url"):
@@ -95,7 +124,11 @@ for cs in ov.connectors:
         if e.name == "x":
             with deps.db() as db:
                 c1.caption(x_budget.budget_status(db, deps.settings(), now=deps.now()).label)
-        c2.button("Synchroniser maintenant", key=f"sync_{e.name}", on_click=_sync_now, args=(e.name,))
+        if cs.reconnect_needed:
+            if h.last_error:
+                c1.text(f"Refus de la plateforme : {h.last_error}")
+        else:
+            c2.button("Synchroniser maintenant", key=f"sync_{e.name}", on_click=_sync_now, args=(e.name,))
 
 if live:
     st.subheader("Temps réel")
