@@ -28,7 +28,7 @@ from core.migrations.dashboard import m060_dashboard_rollups, m061_dashboard_res
 from core.migrations.editorial import m020_charters, m022_saved_replies, m023_draft_review
 from core.migrations.erasable_texts import m036_erasable_audit_texts
 from core.migrations.integrations import m120_integrations
-from core.migrations.language import m171_answered_fts
+from core.migrations.language import m171_answered_fts, m195_similar_vectors
 from core.migrations.mentions import (
     m001_mentions,
     m006_bulk_fts_insert,
@@ -87,6 +87,7 @@ MIGRATIONS = [
     m131_rejected_items,  # issue #16: items that failed validation stay visible (decision 0132)
     m132_mention_quotes,  # issue #16: a quote is linked to the post it quotes
     m171_answered_fts,  # issue #21: full-text index of answered messages (similar answers, decision 0170)
+    m195_similar_vectors,  # issue #21: sentence vectors for similar answers (decision 0195)
 ]
 
 migrations = Migrations(MIGRATION_SET)
