@@ -188,7 +188,7 @@ def _run_hybrid(labelled_answered: list[dict[str, Any]], queries: list[dict[str,
         db = open_db(Path(tmp) / "similar.db")
         try:
             intents = _fill(db, labelled_answered, 0)
-            similar_vectors.embed_pending(db, enc, now=NOW, batch=64, max_batches=100)
+            similar_vectors.embed_pending(db, enc, now=NOW, batch=64, max_batches=100, budget_s=3600)
             per_weight: dict[float, list[float]] = {}
             try:
                 for w in WEIGHTS:

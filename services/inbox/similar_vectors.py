@@ -13,6 +13,7 @@ rows added since, reloaded when rows went), to find the nearest answered message
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -104,10 +105,15 @@ def waiting(db: Database, *, now: datetime) -> bool:
     return bool(repo.answered_to_embed(db, limit=1) or repo.mentions_to_embed(db, since=now - WINDOW, limit=1))
 
 
-def embed_pending(db: Database, enc: Encoders, *, now: datetime, batch: int = 64, max_batches: int = 10) -> EmbedResult:
-    """Compute the missing vectors, newest first: residents' recent messages, then sent replies."""
+def embed_pending(db: Database, enc: Encoders, *, now: datetime, batch: int = 64, max_batches: int = 10,
+                  budget_s: float = 15.0) -> EmbedResult:
+    """Compute the missing vectors, newest first: residents' recent messages, then sent replies; stops after
+    ``budget_s`` (checked between batches) so the worker's other jobs, and a shutdown, keep their turn."""
     mentions = answered = 0
+    started = time.monotonic()
     for _ in range(max_batches):
+        if time.monotonic() - started > budget_s:
+            break
         todo = repo.mentions_to_embed(db, since=now - WINDOW, limit=batch)
         if not todo:
             break
@@ -117,6 +123,8 @@ def embed_pending(db: Database, enc: Encoders, *, now: datetime, batch: int = 64
                                        model=MODEL)
         mentions += len(todo)
     for _ in range(max_batches):
+        if time.monotonic() - started > budget_s:
+            break
         pending = repo.answered_to_embed(db, limit=batch)
         if not pending:
             break

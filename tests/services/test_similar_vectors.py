@@ -129,3 +129,9 @@ def test_the_worker_job_embeds_only_when_something_waits(tmp_path, agents, now):
     assert job.embed_once(settings, clock=lambda: now, encoders=encoders) == similar_vectors.EmbedResult(0, 1)
     off = Settings(data_dir=tmp_path, db_path=path, values={"PARVIS_DEMO": "0", "PARVIS_RESCORE_BATCH": "0"})
     assert job.embed_once(off, clock=lambda: now, encoders=encoders) is None and len(loads) == 1
+
+
+def test_a_pass_stops_after_its_time_budget(db, agents, now):
+    repo.upsert_mentions(db, [make_mention(f"Poubelles {i}") for i in range(3)], now=now)
+    done = similar_vectors.embed_pending(db, FAKE, now=now, batch=1, budget_s=-1.0)
+    assert done == similar_vectors.EmbedResult(0, 0) and similar_vectors.waiting(db, now=now)
