@@ -1,4 +1,4 @@
-"""``bench similar``: precision@3 and p95 latency of similar answers (see BENCHMARKS.md, decision 0171)."""
+"""``bench similar``: precision@3 and p95 latency of similar answers (see BENCHMARKS.md, decisions 0171, 0195)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from console.cli import bench, db_option
 
 @bench.command("similar")
 @click.option("--answered", default=100_000, show_default=True, help="Answered conversations for the latency.")
-@click.option("--method", type=click.Choice(["fts", "e5"]), default="fts", show_default=True,
-              help="fts: what the inbox uses; e5: the embedding alternative, measured for decision 0171.")
+@click.option("--method", type=click.Choice(["hybrid", "fts", "e5"]), default="hybrid", show_default=True,
+              help="hybrid: what the inbox uses once the worker stored the vectors (decision 0195); fts: full "
+                   "text alone (a message without its vector yet); e5: e5 alone, measured for decision 0171.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @db_option
 def bench_similar(answered: int, method: str, as_json: bool, db_path: Path | None) -> None:

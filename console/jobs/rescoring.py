@@ -1,4 +1,5 @@
-"""The worker's re-scoring job: newly ingested mentions get the rich tier's score (services/inbox/rescoring.py)."""
+"""The worker's re-scoring job: newly ingested mentions get the rich tier's score (services/inbox/rescoring.py),
+then the sentence vectors similar answers read (services/inbox/similar_vectors.py, decision 0195)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from core.clock import Clock, utcnow
 from core.config import Settings
 from core.db import open_db
 from services.connections import assembly
-from services.inbox import rescoring
+from services.inbox import rescoring, similar_vectors
 
 log = logging.getLogger("parvis.worker")
 JOB_NAME = "rescore"
@@ -37,6 +38,33 @@ def rescore_once(settings: Settings, *, clock: Clock = utcnow) -> rescoring.Resc
         db.close()
 
 
+def embed_once(settings: Settings, *, clock: Clock = utcnow,
+               encoders: Callable[[], similar_vectors.Encoders | None] | None = None
+               ) -> similar_vectors.EmbedResult | None:
+    """One pass of similar answers' vectors; the encoders load only when a vector is missing. None: nothing done."""
+    batch = settings.sentiment.rescore_batch
+    if batch <= 0:
+        return None
+    db = open_db(settings.db_path)
+    try:
+        now = clock()
+        if not similar_vectors.waiting(db, now=now):
+            return None
+        enc = (encoders or similar_vectors.shared_encoders)()
+        if enc is None:
+            return None
+        result = similar_vectors.embed_pending(db, enc, now=now, batch=batch)
+        log.info("similar vectors: %d answered, %d messages", result.answered, result.mentions)
+        return result
+    finally:
+        db.close()
+
+
 def rescore_job(settings: Settings, *, clock: Clock = utcnow) -> Callable[[], None]:
-    """A job that re-scores the newest fast-scored mentions with the rich tier."""
-    return guarded(JOB_NAME, lambda: rescore_once(settings, clock=clock))
+    """A job that re-scores the newest fast-scored mentions with the rich tier, then computes the missing vectors
+    of similar answers."""
+    def run() -> None:
+        rescore_once(settings, clock=clock)
+        embed_once(settings, clock=clock)
+
+    return guarded(JOB_NAME, run)

@@ -28,7 +28,7 @@ from core.migrations.dashboard import m060_dashboard_rollups, m061_dashboard_res
 from core.migrations.editorial import m020_charters, m022_saved_replies, m023_draft_review
 from core.migrations.erasable_texts import m036_erasable_audit_texts
 from core.migrations.integrations import m120_integrations, m180_integration_texts
-from core.migrations.language import m171_answered_fts, m172_answered_fts_public_only
+from core.migrations.language import m171_answered_fts, m172_answered_fts_public_only, m195_similar_vectors
 from core.migrations.mentions import (
     m001_mentions,
     m006_bulk_fts_insert,
@@ -92,6 +92,7 @@ MIGRATIONS = [
     m160_account_codes,  # issue #17: invitation and password-reset codes (services/accounts/codes.py)
     m180_integration_texts,  # residents' words in integration messages: RGPD erasure and retention (0180)
     m185_connector_tokens,  # issue #16: token expiry, refresh and the reconnect block (decision 0185)
+    m195_similar_vectors,  # issue #21: sentence vectors for similar answers (decision 0195)
 ]
 
 migrations = Migrations(MIGRATION_SET)

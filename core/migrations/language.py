@@ -64,3 +64,44 @@ def m172_answered_fts_public_only(db: Database) -> None:
             SELECT new.id, text, new.body FROM mentions WHERE uid = new.mention_uid AND kind != 'private';
     END;
     """)
+
+
+def m195_similar_vectors(db: Database) -> None:
+    """Sentence vectors for similar answers (decision 0195): one per sent reply (the resident's message and the
+    reply, ``answered_vectors``) and one per recent resident's message (its text, ``mention_vectors``), filled
+    by the worker. Each vector: e5 (384) then USE (512), each L2-normalised, float16 little-endian.
+
+    ``seq`` grows with every insert, so a reader's in-memory matrix loads only the new rows. A vector goes when
+    its reply or mention goes, or when the mention's text changes (an erasure): no copy outlives the text.
+    """
+    db.executescript("""
+    CREATE TABLE answered_vectors (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        draft_id INTEGER NOT NULL UNIQUE,
+        model TEXT NOT NULL,
+        vec BLOB NOT NULL
+    );
+    CREATE TABLE mention_vectors (
+        mention_uid TEXT PRIMARY KEY,
+        model TEXT NOT NULL,
+        vec BLOB NOT NULL
+    );
+    CREATE TRIGGER answered_vectors_draft_ad AFTER DELETE ON drafts BEGIN
+        DELETE FROM answered_vectors WHERE draft_id = old.id;
+    END;
+    CREATE TRIGGER answered_vectors_draft_au AFTER UPDATE OF state, body ON drafts
+        WHEN new.state != 'sent' OR new.body != old.body
+    BEGIN
+        DELETE FROM answered_vectors WHERE draft_id = new.id;
+    END;
+    CREATE TRIGGER similar_vectors_mention_au AFTER UPDATE OF text ON mentions
+        WHEN new.text IS NOT old.text
+    BEGIN
+        DELETE FROM answered_vectors WHERE draft_id IN (SELECT id FROM drafts WHERE mention_uid = new.uid);
+        DELETE FROM mention_vectors WHERE mention_uid = new.uid;
+    END;
+    CREATE TRIGGER similar_vectors_mention_ad AFTER DELETE ON mentions BEGIN
+        DELETE FROM answered_vectors WHERE draft_id IN (SELECT id FROM drafts WHERE mention_uid = old.uid);
+        DELETE FROM mention_vectors WHERE mention_uid = old.uid;
+    END;
+    """)

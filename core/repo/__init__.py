@@ -123,4 +123,17 @@ from core.repo.mention_writes import (
 )
 from core.repo.rejected import RejectedItem, record_rejected, rejected_count, rejected_items
 from core.repo.rescoring import mentions_to_rescore, rescore_backlog, store_rescored
-from core.repo.similar import AnsweredMatch, answered_count, answered_matches
+from core.repo.similar import (
+    AnsweredMatch,
+    answered_by_ids,
+    answered_count,
+    answered_matches,
+    answered_to_embed,
+    answered_vectors_after,
+    answered_vectors_of,
+    answered_vectors_state,
+    mention_vector,
+    mentions_to_embed,
+    store_answered_vectors,
+    store_mention_vectors,
+)
