@@ -15,7 +15,8 @@ from core import repo
 from core.clock import PARIS, utcnow
 from core.config import Settings
 from core.db import open_db
-from core.models import Status
+from core.models import DraftState, Status
+from core.repo import posts as posts_repo
 from editorial.charter import Election
 from services.connections import demo as demo_service
 from services.editorial import calendar, post_review
@@ -40,6 +41,8 @@ def _seed(db_path: Path) -> int:
     ballot = (now + timedelta(days=40)).date()
     charters.save(db, team["Sophie Laurent"], replace(base, reserve=replace(
         base.reserve, elections=(Election(name="Municipales", rounds=(ballot,)),))), now=now)
+    for waiting in posts_repo.posts_in_states(db, [DraftState.SUBMITTED]):  # the demo's own post awaiting approval:
+        post_review.request_changes(db, team["Sophie Laurent"], waiting.id, comment="Plus tard.", now=now)  # ours alone
     at = datetime.combine(now.astimezone(PARIS).date() + timedelta(days=2), time(10))
     post = calendar.create_post(db, team["Julie Martin"], text=POST, accounts=["demo"], at=at, now=now)
     post_review.submit_post(db, team["Julie Martin"], post.id, now=now)

@@ -83,8 +83,8 @@ def test_the_console_through_nginx_and_tls_sends_a_reply(tmp_path):
         page.on("request", lambda r: outside.append(r.url)
                 if not r.url.startswith((proxy.url, "data:", "blob:")) else None)
 
-        page.get_by_label("Adresse e-mail").fill("julie@valmont.fr")
-        page.get_by_label("Mot de passe").fill(PASSWORD)
+        page.get_by_label("Adresse e-mail").first.fill("julie@valmont.fr")  # the sign-in form comes first
+        page.get_by_label("Mot de passe", exact=True).first.fill(PASSWORD)
         page.get_by_role("button", name="Se connecter").click()
         page.get_by_text("Boîte de réception", exact=True).first.wait_for(timeout=WAIT)
         page.get_by_text("1 message(s)").wait_for(timeout=WAIT)
@@ -99,7 +99,7 @@ def test_the_console_through_nginx_and_tls_sends_a_reply(tmp_path):
         send = page.get_by_role("button", name="Envoyer", exact=True)
         playwright.expect(send).to_be_enabled(timeout=WAIT)
         send.click()
-        page.get_by_text("Réponse envoyée.").wait_for(timeout=WAIT)
+        page.get_by_text("Réponse envoyée", exact=False).first.wait_for(timeout=WAIT)
 
         # an upload near the 5 MB limit goes through nginx and Streamlit's XSRF check (PUT /_stcore/upload_file)
         page.get_by_role("link", name="Calendrier").click()
