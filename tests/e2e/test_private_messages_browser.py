@@ -92,7 +92,7 @@ def test_private_answer_window_archive_and_roles(browser, tmp_path):
         send = page.locator("button").filter(has_text="Envoyer").filter(has_not_text="brouillon").first
         expect(send).to_be_enabled(timeout=WAIT)
         send.click()
-        page.get_by_text("Réponse envoyée.").wait_for(timeout=WAIT)
+        page.get_by_text("Réponse envoyée", exact=False).first.wait_for(timeout=WAIT)
         sent = [r for r in _outbox(db_path) if r["kind"] == "private_reply"]
         assert [r["mention_uid"] for r in sent] == ["facebook:m_e2e_inside"]
         assert not any(r["kind"] == "reply" for r in _outbox(db_path))
@@ -121,7 +121,7 @@ def test_private_answer_window_archive_and_roles(browser, tmp_path):
         page.get_by_role("link", name="Boîte de réception").click()
         page.get_by_text("1 message(s)").wait_for(timeout=WAIT)
         _click_row(page, 0)
-        page.get_by_text("Historique de l'auteur (0)").wait_for(timeout=WAIT)
+        page.get_by_text("Auteur (0)", exact=True).wait_for(timeout=WAIT)
         page.screenshot(path=str(tmp_path / "admin.png"), full_page=True)
         page.close()
 
