@@ -9,7 +9,7 @@ slow network never holds a lock and a reply goes out once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -20,7 +20,7 @@ from connectors.base import Connector
 from core import audit, repo
 from core.db import write_transaction
 from core.errors import CharterBlocked, PermissionDenied, ValidationError, WorkflowError
-from core.models import Agent, Draft, DraftState, Mention, Platform
+from core.models import Agent, Draft, DraftState, InboxItem, Mention, Platform
 from editorial.charter import Media
 from editorial.engine import CharterResult, CheckContext
 from editorial.signatures import sign, signature_for, unsign
@@ -308,3 +308,15 @@ def get_draft(db: Database, draft_id: int) -> Draft:
 def drafts_for(db: Database, mention_uid: str) -> list[Draft]:
     """Drafts and sent replies on a mention, oldest first."""
     return repo.drafts_for(db, mention_uid)
+
+
+def send_or_submit(db: Database, agent: Agent, item: InboxItem, body: str,
+                   connector_for: Callable[[Mention], Connector], *, now: datetime) -> str:
+    """One reply of a group answer (a topic, near-copies): drafted, then sent at once, or submitted to a director
+    when the agent's replies need approval. ``"sent"`` or ``"submitted"``."""
+    draft = create_draft(db, agent, mention_uid=item.uid, body=body, now=now)
+    if draft.needs_approval:
+        submit(db, agent, draft.id, now=now)
+        return "submitted"
+    send(db, agent, draft.id, connector_for(item.mention), now=now)
+    return "sent"

@@ -8,6 +8,7 @@ for a director's approval when it needs one — and audited like a reply written
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import streamlit as st
 
@@ -49,16 +50,11 @@ def answer_topic(agent: Agent, uids: Sequence[str], saved_id: int, topic_id: str
     try:
         with deps.db() as db:
             settings, now = deps.settings(), deps.now()
+            connector = partial(assembly.connector_for, settings)
 
             def reply_fn(item: InboxItem) -> None:
                 body = saved_replies.fill(db, agent, saved_id, item=item)
-                draft = replies.create_draft(db, agent, mention_uid=item.uid, body=body, now=now)
-                if draft.needs_approval:
-                    replies.submit(db, agent, draft.id, now=now)
-                    done["submitted"] += 1
-                    return
-                replies.send(db, agent, draft.id, assembly.connector_for(settings, item.mention), now=now)
-                done["sent"] += 1
+                done[replies.send_or_submit(db, agent, item, body, connector, now=now)] += 1
 
             result = answer_group(db, uids, reply_fn)
     except ParvisError as err:

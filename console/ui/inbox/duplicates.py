@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import streamlit as st
 
@@ -25,15 +26,10 @@ def _answer_all(agent: Agent, uids: Sequence[str], key: str) -> None:
     try:
         with deps.db() as db:
             settings, now = deps.settings(), deps.now()
+            connector = partial(assembly.connector_for, settings)
 
             def reply_fn(item: InboxItem) -> None:
-                draft = replies.create_draft(db, agent, mention_uid=item.uid, body=body, now=now)
-                if draft.needs_approval:
-                    replies.submit(db, agent, draft.id, now=now)
-                    done["submitted"] += 1
-                    return
-                replies.send(db, agent, draft.id, assembly.connector_for(settings, item.mention), now=now)
-                done["sent"] += 1
+                done[replies.send_or_submit(db, agent, item, body, connector, now=now)] += 1
 
             result = answer_group(db, uids, reply_fn)
     except ParvisError as err:
