@@ -55,6 +55,12 @@ RULES: tuple[RuleInfo, ...] = (
 )
 RULE_CODES: frozenset[str] = frozenset(r.code for r in RULES)
 DEFAULT_SEVERITIES: dict[str, Severity] = {r.code: r.default for r in RULES}
+RULE_LABELS: dict[str, str] = {r.code: r.label for r in RULES}
+
+
+def rule_label(code: object) -> str:
+    """The French label of a rule code as people read it (the code itself if unknown, e.g. a retired rule)."""
+    return RULE_LABELS.get(str(code), str(code))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -431,3 +431,13 @@ def test_every_audit_event_is_documented():
     doc = (ROOT / "docs" / "audit-events.md").read_text(encoding="utf-8")
     missing = [cls.name for cls in event_classes() if f"`{cls.name}`" not in doc]
     assert not missing, f"document these audit events in docs/audit-events.md: {missing}"
+
+
+def test_no_page_file_shadows_a_top_level_package():
+    """A page run on its own (AppTest.from_file, `streamlit run console/ui/pages/x.py`) puts its folder first on
+    sys.path: a page named like one of Parvis's packages (``moderation.py``) then hides that package from every
+    import that follows, and the page fails with an ImportError depending on what was imported before it."""
+    packages = {p.name for p in ROOT.iterdir() if (p / "__init__.py").is_file()}
+    pages = {p.stem for p in (ROOT / "console" / "ui" / "pages").glob("*.py")}
+    assert packages, "no package found at the repository root"
+    assert not pages & packages, f"pages named like top-level packages: {sorted(pages & packages)}"

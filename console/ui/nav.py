@@ -28,7 +28,7 @@ def pages_for(agent: Agent | None) -> list[st.Page]:
         pages.append(st.Page("console/ui/pages/dashboard.py", title="Tableau de bord", icon=":material/monitoring:",
                              url_path="tableau-de-bord"))
     if agent is not None and can(agent, Action.MODERATION_READ):  # issue 4: moderation
-        pages.append(st.Page("console/ui/pages/moderation.py", title="Modération", icon=":material/shield:",
+        pages.append(st.Page("console/ui/pages/moderation_queue.py", title="Modération", icon=":material/shield:",
                              url_path="moderation"))
     if agent is not None and can(agent, Action.AUTOMATION_MANAGE):  # issue 17: automation rules
         pages.append(st.Page("console/ui/pages/rules.py", title="Règles", icon=":material/rule:",

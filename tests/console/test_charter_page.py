@@ -136,7 +136,7 @@ def test_director_edits_terms_and_ballot_dates(app, db, agents):
     assert any("Période de réserve (Municipales 2027) du 01/09/2026 au 21/03/2027" in w.value for w in app.warning)
     app.text_area(key="charter_test_text").input("Jean Dupont inaugure le gymnase.").run()
     found = findings(app)
-    assert "reserve_candidate" in list(found["Règle"]) and "Jean Dupont" in list(found["Passage"])
+    assert "Période de réserve : noms de candidats" in list(found["Règle"]) and "Jean Dupont" in list(found["Passage"])
 
 
 def test_invalid_edit_is_refused_with_the_field_named(app, db, agents):
@@ -189,11 +189,12 @@ def test_draft_tester_shows_spans_and_suggestions(app, agents):
     app.text_area(key="charter_test_text").input(text).run()
     assert not app.exception
     rows = {r["Règle"]: r for r in findings(app).to_dict("records")}
-    assert rows["personal_data"]["Passage"] == "06 12 34 56 78" and "Bloquant" in rows["personal_data"]["Gravité"]
+    personal = rows["Données personnelles d'un administré"]  # the rule's French name, never its code
+    assert personal["Passage"] == "06 12 34 56 78" and "Bloquant" in personal["Gravité"]
     start = text.index("06 12")
-    assert rows["personal_data"]["Position"] == f"{start}–{start + len('06 12 34 56 78')}"
-    assert rows["discouraged_term"]["Passage"] == "problème"
-    assert rows["discouraged_term"]["Suggestion"] == "difficulté"
+    assert personal["Position"] == f"{start}–{start + len('06 12 34 56 78')}"
+    assert rows["Termes déconseillés"]["Passage"] == "problème"
+    assert rows["Termes déconseillés"]["Suggestion"] == "difficulté"
     assert any("Bloqué par la charte" in e for e in texts(app.error))
     shown = texts(app.text)
     assert f"{text}\n— Julie" in shown  # the signed text, as it would go out

@@ -24,7 +24,7 @@ from tests.outbox.fakes import FakeModerationPlatform
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = str(ROOT / "streamlit_app.py")
-PAGE = "console/ui/pages/moderation.py"
+PAGE = "console/ui/pages/moderation_queue.py"
 UID = "x:demo-1"
 INSULT_TEXT = "Bande de crétins <b>incompétents</b> à la mairie"
 FLAGS = ({"kind": "insult", "score": 0.9, "spans": [[9, 16]], "reason": "Propos injurieux"},)

@@ -21,7 +21,7 @@ from services.moderation import queue as mq
 from tests.conftest import NOW, make_mention
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = "console/ui/pages/moderation.py"
+PAGE = "console/ui/pages/moderation_queue.py"
 THREAT_TEXT = "Continuez et un jour quelqu'un va mettre le feu à la mairie. Et ce sera peut-être moi."
 HOSTILE = "<script>alert(1)</script> **x** [lien](http://x.y) :red[rouge] connard"
 

@@ -15,6 +15,7 @@ from console.ui.components import md_escape
 from core.clock import format_paris
 from core.errors import ParvisError
 from core.models import Agent
+from editorial.charter import rule_label
 from editorial.templates import SAMPLE_VALUES, VARIABLES, render_template
 from editorial.workflow import APPROVAL_REASONS_FR
 from services.connections import assembly
@@ -60,7 +61,8 @@ def _findings(text: str, records: Sequence[Mapping[str, Any]]) -> None:
         st.caption("Charte : aucune remarque.")
         return
     findings_table([{"Gravité": SEVERITY_ICON.get(str(f.get("severity")), str(f.get("severity"))),
-                     "Règle": f.get("code"), "Passage": text[int(f.get("start") or 0):int(f.get("end") or 0)],
+                     "Règle": rule_label(f.get("code")),
+                     "Passage": text[int(f.get("start") or 0):int(f.get("end") or 0)],
                      "Explication": f.get("message"), "Suggestion": f.get("suggestion") or ""} for f in records])
 
 

@@ -14,7 +14,7 @@ from console.ui.components import md_escape
 from core.clock import format_paris
 from core.errors import ParvisError, ValidationError
 from core.models import Agent, Platform
-from editorial.charter import RULES, Charter, Finding
+from editorial.charter import RULES, Charter, Finding, rule_label
 from editorial.charter_yaml import load_yaml
 from editorial.lengths import DEFAULT_LIMITS
 from editorial.reserve import window_start
@@ -119,7 +119,7 @@ def tester(agent: Agent) -> None:
     (st.error if result.blocked else st.warning)(
         "Bloqué par la charte : ce message ne pourrait pas partir." if result.blocked
         else "Avertissements : ce message passerait par la validation de la direction.")
-    findings_table([{"Gravité": SEVERITY_ICON.get(str(f.severity), str(f.severity)), "Règle": f.code,
+    findings_table([{"Gravité": SEVERITY_ICON.get(str(f.severity), str(f.severity)), "Règle": rule_label(f.code),
                      "Passage": final[f.start:f.end], "Position": f"{f.start}–{f.end}", "Explication": f.message,
                      "Suggestion": "" if f.suggestion is None else (f.suggestion or "(supprimer)")}
                     for f in result.findings])
