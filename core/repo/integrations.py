@@ -196,6 +196,17 @@ def erasable(db: Database, *, authors: Sequence[tuple[str, str]] = (), cutoff: d
     return [_row(r) for r in rows], held
 
 
+def quoting_authors(db: Database, authors: Sequence[tuple[str, str]]) -> list[OutRow]:
+    """Every integration message (any state, erased or not) that quotes a message of these (platform, author id)
+    residents: to whom their words were passed on, for an RGPD access request."""
+    if not authors:
+        return []
+    where = " OR ".join("(m.platform = ? AND m.author_id = ?)" for _ in authors)
+    rows = db.execute(f"SELECT {_O_COLS} FROM integration_outbox o JOIN mentions m ON m.uid = o.mention_uid "
+                      f"WHERE {where} ORDER BY o.id", [v for pair in authors for v in pair]).fetchall()
+    return [_row(r) for r in rows]
+
+
 def erase_payload(db: Database, row_id: int, payload: dict[str, Any], *, now: datetime, cancel: bool = False
                   ) -> bool:
     """Replace a row's payload by ``payload`` (its text removed) and mark it erased; with ``cancel``, a row still

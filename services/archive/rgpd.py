@@ -32,6 +32,7 @@ from core.files import private_dir, write_private
 from core.repo import archive as arch
 from core.repo import author_bans as bans_repo
 from core.repo import author_marks as marks_repo
+from core.repo import integrations as integrations_repo
 from core.repo import retention as ret
 from services.accounts.permissions import Action, require_actor
 from services.archive.published import Actor, actor_identity
@@ -83,10 +84,18 @@ def access_document(db: Database, authors: list[tuple[str, str, str]]) -> dict[s
                for r in arch.messages_replying_to(db, uids)]
     events = [{**e, "at": to_iso(e["at"])} for uid in uids for e in audit.events_for(db, uid)]
     holds = [h for p, a, _ in authors for h in ret.holds_covering(db, p, [a])]
+    passed_on = [{"channel": o.channel, "recipient": o.recipient, "subject": o.subject, "state": o.state,
+                  "message_id": o.message_id, "mention_uid": o.mention_uid, "created_at": to_iso(o.created_at),
+                  "finished_at": to_iso(o.finished_at) if o.finished_at else None,
+                  "text_erased_at": to_iso(o.text_erased_at) if o.text_erased_at else None, "payload": o.payload}
+                 for o in integrations_repo.quoting_authors(db, pairs)]
     return {
         "identities": [{"platform": p, "author_id": a, "handle": h} for p, a, h in authors],
         "record": {"messages_received": messages, "city_replies": replies, "audit_events": events,
-                   "moderation_of_author": _moderation_of(db, pairs)},
+                   "moderation_of_author": _moderation_of(db, pairs),
+                   # recipients their words were passed on to (RGPD art. 15 1 c): forward e-mails, Open311
+                   # requests, outgoing webhook events, with what was sent unless erased since (decision 0180)
+                   "passed_on_to": passed_on},
         "working_data": ret.working_data(db, uids),
         "legal_holds": [{"id": h.id, "scope": h.scope, "reason": h.reason, "set_at": to_iso(h.set_at)}
                         for h in {h.id: h for h in holds}.values()],

@@ -24,14 +24,16 @@ from tests.e2e.server import ROOT, parvis_up
 
 pytestmark = pytest.mark.e2e
 AXE = ROOT / ".cache" / "axe-core" / "package" / "axe.min.js"
-# Demo agents (connectors/demo/team.py, created in this order): the director sees every editorial page, legal
-# staff and the administrator theirs.
-ROLES = {"direction": (3, {"": "Boîte de réception", "connexions": "Connexions", "approbations": "Approbations",
+# Demo agents (connectors/demo/team.py, created in this order): a community manager, the director (every
+# editorial page), legal staff and the administrator, each on the pages of their role.
+ROLES = {"agent": (1, {"": "Boîte de réception", "moderation": "Modération", "calendrier": "Calendrier",
+                       "charte": "Charte éditoriale"}),
+         "direction": (3, {"": "Boîte de réception", "connexions": "Connexions", "approbations": "Approbations",
                            "charte": "Charte éditoriale", "calendrier": "Calendrier",
-                           "tableau-de-bord": "Tableau de bord", "audit": "Audit et archives",
-                           "comptes": "Comptes"}),
-         "juridique": (4, {"": "Boîte de réception", "audit": "Audit et archives"}),
-         "administration": (5, {"comptes": "Comptes", "connexions": "Connexions"})}
+                           "tableau-de-bord": "Tableau de bord", "moderation": "Modération", "regles": "Règles",
+                           "audit": "Audit et archives", "comptes": "Comptes"}),
+         "juridique": (4, {"": "Boîte de réception", "moderation": "Modération", "audit": "Audit et archives"}),
+         "administration": (5, {"comptes": "Comptes", "connexions": "Connexions", "regles": "Règles"})}
 ENGLISH = {"the", "and", "with", "choose", "options", "upload", "browse", "drag", "drop", "none", "null", "nan",
            "true", "false", "limit", "per", "fetched", "inserted", "updated", "skipped", "revised", "worker",
            "submit", "delete", "cancel", "search", "results", "running", "loading", "error", "warning"}

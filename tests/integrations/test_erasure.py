@@ -193,3 +193,30 @@ def test_m180_links_existing_rows_that_quote_a_mention(now):
     m180_integration_texts(db)
     linked = [r[0] for r in db.execute("SELECT mention_uid FROM integration_outbox ORDER BY id")]
     assert linked == [m.uid, None, m.uid, m.uid, None, None]
+
+
+def test_an_access_request_lists_to_whom_the_residents_words_were_passed_on(db, agents, now, tmp_path,
+                                                                           smtp_server, tls_files):
+    """RGPD art. 15 (1 c): the access export names the recipients of the resident's words (a forward e-mail here),
+    with what was sent; another resident's forward is not in it; after an erasure, the entry stays without text."""
+    settings = make_settings(tmp_path, **smtp_values(smtp_server, tls_files))
+    uid, other = _report(db, now), _other(db, now)
+    _forward(db, settings, agents, uid, now, 1)
+    _forward(db, settings, agents, other, now, 2)
+    _send_all(db, settings, now)
+
+    out = tmp_path / "access"
+    result = rgpd.access_request(db, "@camille.durand", out_dir=out, actor=agents["marc"], now=now)
+    assert result.path is not None
+    (entry,) = json.loads(result.path.read_text(encoding="utf-8"))["record"]["passed_on_to"]
+    assert (entry["channel"], entry["recipient"], entry["state"], entry["mention_uid"]) == \
+        ("email", "voirie@valmont.fr", "done", uid)
+    assert WORDS in entry["payload"]["body"] and entry["text_erased_at"] is None
+
+    rgpd.erasure_request(db, "@camille.durand", actor=agents["marc"], now=now + timedelta(minutes=1))
+    after = rgpd.access_request(db, "@camille.durand", out_dir=out, actor=agents["marc"],
+                                now=now + timedelta(minutes=2))
+    assert after.path is not None
+    (gone,) = json.loads(after.path.read_text(encoding="utf-8"))["record"]["passed_on_to"]
+    assert gone["recipient"] == "voirie@valmont.fr" and gone["text_erased_at"] is not None
+    assert WORDS not in json.dumps(gone, ensure_ascii=False)
