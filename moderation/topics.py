@@ -10,7 +10,8 @@ When sentence vectors are given (the e5 ‖ USE vectors the worker stores for re
 similarity of two messages is the TF-IDF cosine fused with the two encoders' cosines, sharpened by their shared
 nearest neighbours, and the average-linkage cut is :data:`FUSED` (chosen by cross-validation over topics on
 ``console/bench/data/topics_fr.jsonl``, ``bench topics``; decision 0250). A pair where either message has no
-vector yet is compared by TF-IDF alone.
+vector yet is compared by TF-IDF alone (its distance rescaled to the same cut); when fewer than half of the messages
+have a vector, the TF-IDF grouping alone is used.
 scikit-learn is imported lazily (only when grouping runs).
 """
 
@@ -34,7 +35,8 @@ E5_FLOOR = 0.7  # e5 cosines of French messages lie in [0.7, 1]: rescaled to [0,
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FusedParams:
     """Grouping with sentence vectors: similarity = ``tfidf_weight`` × TF-IDF cosine + the rest × (``e5_share`` ×
-    rescaled e5 cosine + the rest × USE cosine); then ``shared_weight`` of it replaced by the share of
+    rescaled e5 cosine + the rest × USE cosine) — for a pair where a message has no vector, the TF-IDF distance
+    scaled by ``threshold`` / :data:`DEFAULT_THRESHOLD`; then ``shared_weight`` of it replaced by the share of
     ``neighbours`` nearest neighbours two messages have in common; average linkage cut at distance
     ``threshold`` (1 − similarity)."""
 
@@ -46,6 +48,7 @@ class FusedParams:
 
 
 FUSED = FusedParams()  # chosen by GroupKFold over topics (bench topics, decision 0250)
+MIN_VECTOR_SHARE = 0.5  # below this share of messages with a vector, TF-IDF alone groups better (decision 0250)
 
 STOPWORDS = frozenset("""
 a ai aie aient aies ait alors as au aucun aucune aupres aussi autre aux avaient avais avait avec avez aviez avoir
@@ -180,7 +183,7 @@ def vector_matrix(vectors: Vectors | None, n: int) -> tuple[Any, Any] | None:
     dim = next(len(v) for v in vectors if v is not None)
     matrix = np.zeros((n, dim), dtype=np.float32)
     for i in np.nonzero(have)[0]:
-        matrix[i] = np.asarray(vectors[i], dtype=np.float32)
+        matrix[i] = np.asarray(vectors[int(i)], dtype=np.float32)
     return matrix, have
 
 
@@ -194,6 +197,8 @@ def fused_distance(tfidf_similarity: Any, matrix: Any, have: Any, params: FusedP
     sim = np.array(tfidf_similarity, dtype=np.float32)
     both = np.outer(have, have)
     sim[both] = params.tfidf_weight * sim[both] + (1.0 - params.tfidf_weight) * vec[both]
+    # a pair lacking a vector: its TF-IDF distance rescaled so that the TF-IDF grouping's own cut lands on ours
+    sim[~both] = 1.0 - (1.0 - sim[~both]) * (params.threshold / DEFAULT_THRESHOLD)
     n = sim.shape[0]
     if params.shared_weight > 0 and params.neighbours > 0 and n > 2:
         k = min(params.neighbours + 1, n)
@@ -232,7 +237,7 @@ def _cluster(texts: Sequence[str], *, threshold: float, max_fit: int, vectors: V
     space = _Space(fit)
     x = space.vectors()
     stored = vector_matrix(vectors, len(fit))
-    if stored is not None:
+    if stored is not None and stored[1].mean() >= MIN_VECTOR_SHARE:
         labels = cut(average_linkage(fused_distance((x @ x.T).toarray(), *stored, fused)), fused.threshold)
     else:
         from sklearn.cluster import AgglomerativeClustering
@@ -274,13 +279,15 @@ def _label(space: _Space, rows: Sequence[int], x_words: Any) -> tuple[str, tuple
     df = np.asarray((sub > 0).sum(axis=0)).ravel()
     weight = np.asarray(sub.sum(axis=0)).ravel()
     names = space.words.get_feature_names_out()
-    order = sorted(np.nonzero(df)[0], key=lambda j: (-df[j], -weight[j]))[:8]
+    # most characteristic first: frequent among the members and rare in the whole window (df × idf)
+    idf = space.words.idf_
+    order = sorted(np.nonzero(df)[0], key=lambda j: (-df[j] * idf[j], -weight[j]))[:8]
 
     def surface(feature: str) -> str:
         return " ".join(space.surfaces.get(s, Counter({s: 1})).most_common(1)[0][0] for s in feature.split())
 
     terms = tuple(surface(names[j]) for j in order)
-    common = [j for j in order if df[j] >= max(2, 0.4 * len(rows))][:2]
+    common = [j for j in order if df[j] >= max(2, 0.3 * len(rows))][:2]
     if len(common) == 2 and _after(space, rows, names[common[0]], names[common[1]]):
         common.reverse()  # "nid de poule", not "poule nid": keep the residents' word order
     return " ".join(surface(names[j]) for j in common) or terms[0], terms[:5]

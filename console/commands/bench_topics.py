@@ -4,10 +4,11 @@ grouping time of the dashboard's window (see BENCHMARKS.md, decision 0250)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
-from console.cli import bench
+from console.cli import bench, db_option
 
 
 @bench.command("topics")
@@ -16,8 +17,10 @@ from console.cli import bench
 @click.option("--no-vectors", is_flag=True, help="TF-IDF alone (what the dashboard does before the worker stored "
                                                   "any vector); skips loading the encoders.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def bench_topics(folds: int, window: int, no_vectors: bool, as_json: bool) -> None:
-    """ARI of the topic groups (held-out folds of topics, then the whole set) and the grouping time."""
+@db_option
+def bench_topics(folds: int, window: int, no_vectors: bool, as_json: bool, db_path: Path | None) -> None:
+    """ARI of the topic groups (held-out folds of topics, then the whole set) and the grouping time (no database:
+    ``--db`` is accepted like every command's, and unused)."""
     from console.bench import topics as bench_mod
 
     result = bench_mod.run(vectors=not no_vectors, folds=folds, window=window)

@@ -3,7 +3,8 @@ saved reply sent to a whole group, each reply still composed, signed, checked an
 
 Grouping runs on the newest ``limit`` messages of the selection (see moderation/topics.py); the page caches the
 result. The messages' sentence vectors that the worker stored (decision 0195) are read and fused with the text
-(decision 0250); a message without one yet is compared by its words alone. Examples shown outside the inbox have personal data removed (services/archive/redact.py).
+(decision 0250); a message without one yet is compared by its words alone. Examples shown outside the inbox have
+personal data removed (services/archive/redact.py).
 """
 
 from __future__ import annotations

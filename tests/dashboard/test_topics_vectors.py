@@ -130,3 +130,9 @@ def test_tiny_inputs(n):
     texts = WASTE[:n]
     assert len(cluster_labels(texts, vectors=_fake(texts))) == n
     assert isinstance(group_topics(texts, vectors=_fake(texts)), list)
+
+
+def test_too_few_stored_vectors_fall_back_to_the_words():
+    texts = WASTE + LIGHTS
+    vectors = [*_fake(texts[:1]), *([None] * 7)]
+    assert cluster_labels(texts, vectors=vectors) == cluster_labels(texts)
