@@ -5,6 +5,13 @@ case, stop words and greetings removed, plural ``s``/``x`` dropped) joined with 
 vector of character 3-5-grams (robust to typos and missing accents). Groups are an average-linkage
 agglomerative clustering on cosine distance, cut at ``threshold``; beyond ``max_fit`` messages the rest are
 assigned to the nearest group centre. Why this design: docs/decisions/0060-topics-clustering.md.
+
+When sentence vectors are given (the e5 ‖ USE vectors the worker stores for recent messages, decision 0195), the
+similarity of two messages is the TF-IDF cosine fused with the two encoders' cosines, sharpened by their shared
+nearest neighbours, and the average-linkage cut is :data:`FUSED` (chosen by cross-validation over topics on
+``console/bench/data/topics_fr.jsonl``, ``bench topics``; decision 0250). A pair where either message has no
+vector yet is compared by TF-IDF alone (its distance rescaled to the same cut); when fewer than half of the messages
+have a vector, the TF-IDF grouping alone is used.
 scikit-learn is imported lazily (only when grouping runs).
 """
 
@@ -21,6 +28,27 @@ DEFAULT_THRESHOLD = 0.9  # cosine distance at which two groups stop merging (tun
 DUPLICATE_SIMILARITY = 0.8  # character n-gram cosine above which two messages are near-copies
 MAX_FIT = 3000
 MAX_DUPLICATE_SCAN = 500  # near-copies are counted among a group's 500 most central messages
+E5_DIM = 384  # stored vectors: e5 (384) ‖ USE (512), each half L2-normalised (services/inbox/similar_vectors.py)
+E5_FLOOR = 0.7  # e5 cosines of French messages lie in [0.7, 1]: rescaled to [0, 1] before fusing
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FusedParams:
+    """Grouping with sentence vectors: similarity = ``tfidf_weight`` × TF-IDF cosine + the rest × (``e5_share`` ×
+    rescaled e5 cosine + the rest × USE cosine) — for a pair where a message has no vector, the TF-IDF distance
+    scaled by ``threshold`` / :data:`DEFAULT_THRESHOLD`; then ``shared_weight`` of it replaced by the share of
+    ``neighbours`` nearest neighbours two messages have in common; average linkage cut at distance
+    ``threshold`` (1 − similarity)."""
+
+    tfidf_weight: float = 0.35
+    e5_share: float = 0.25
+    neighbours: int = 5
+    shared_weight: float = 0.3
+    threshold: float = 0.78
+
+
+FUSED = FusedParams()  # chosen by GroupKFold over topics (bench topics, decision 0250)
+MIN_VECTOR_SHARE = 0.5  # below this share of messages with a vector, TF-IDF alone groups better (decision 0250)
 
 STOPWORDS = frozenset("""
 a ai aie aient aies ait alors as au aucun aucune aupres aussi autre aux avaient avais avait avec avez aviez avoir
@@ -132,14 +160,75 @@ class _Space:
         return normalize(hstack([w * 0.75 ** 0.5, c * 0.25 ** 0.5]).tocsr())[[row[t] for t in texts]]
 
 
-def cluster_labels(texts: Sequence[str], *, threshold: float = DEFAULT_THRESHOLD,
-                   max_fit: int = MAX_FIT) -> list[int]:
-    """A group number for every text (each unmatched text gets its own), in input order."""
-    labels, _space, _x = _cluster(texts, threshold=threshold, max_fit=max_fit)
+Vectors = Sequence[Any | None]  # one stored sentence vector per text (e5 ‖ USE, 896 floats), None when missing
+
+
+def cluster_labels(texts: Sequence[str], *, threshold: float = DEFAULT_THRESHOLD, max_fit: int = MAX_FIT,
+                   vectors: Vectors | None = None, fused: FusedParams = FUSED) -> list[int]:
+    """A group number for every text (each unmatched text gets its own), in input order. With ``vectors``, the
+    fused similarity and ``fused``'s cut are used (``threshold`` then only serves texts beyond ``max_fit``)."""
+    labels, _space, _x = _cluster(texts, threshold=threshold, max_fit=max_fit, vectors=vectors, fused=fused)
     return labels
 
 
-def _cluster(texts: Sequence[str], *, threshold: float, max_fit: int) -> tuple[list[int], _Space | None, Any]:
+def vector_matrix(vectors: Vectors | None, n: int) -> tuple[Any, Any] | None:
+    """(float32 ``(n, 896)`` matrix, boolean mask of the rows that have a vector), or None when none has one."""
+    import numpy as np
+
+    if vectors is None:
+        return None
+    have = np.array([v is not None for v in vectors[:n]] + [False] * max(0, n - len(vectors)), dtype=bool)
+    if not have.any():
+        return None
+    dim = next(len(v) for v in vectors if v is not None)
+    matrix = np.zeros((n, dim), dtype=np.float32)
+    for i in np.nonzero(have)[0]:
+        matrix[i] = np.asarray(vectors[int(i)], dtype=np.float32)
+    return matrix, have
+
+
+def fused_distance(tfidf_similarity: Any, matrix: Any, have: Any, params: FusedParams) -> Any:
+    """Distance matrix of the vector grouping (see :class:`FusedParams`); pairs lacking a vector use TF-IDF."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    e5, use = matrix[:, :E5_DIM], matrix[:, E5_DIM:]
+    vec = params.e5_share * (e5 @ e5.T - E5_FLOOR) / (1.0 - E5_FLOOR) + (1.0 - params.e5_share) * (use @ use.T)
+    sim = np.array(tfidf_similarity, dtype=np.float32)
+    both = np.outer(have, have)
+    sim[both] = params.tfidf_weight * sim[both] + (1.0 - params.tfidf_weight) * vec[both]
+    # a pair lacking a vector: its TF-IDF distance rescaled so that the TF-IDF grouping's own cut lands on ours
+    sim[~both] = 1.0 - (1.0 - sim[~both]) * (params.threshold / DEFAULT_THRESHOLD)
+    n = sim.shape[0]
+    if params.shared_weight > 0 and params.neighbours > 0 and n > 2:
+        k = min(params.neighbours + 1, n)
+        near = np.argpartition(-sim, k - 1, axis=1)[:, :k]
+        m = csr_matrix((np.ones(n * k, dtype=np.float32), near.ravel(), np.arange(0, n * k + 1, k)), shape=(n, n))
+        shared = np.asarray((m @ m.T).todense(), dtype=np.float32) / k
+        sim = params.shared_weight * shared + (1.0 - params.shared_weight) * sim
+    distance = np.clip(1.0 - sim, 0.0, None)
+    distance = (distance + distance.T) / 2
+    np.fill_diagonal(distance, 0.0)
+    return distance
+
+
+def average_linkage(distance: Any) -> Any:
+    """The average-linkage tree of a square distance matrix (cut it with :func:`cut`)."""
+    from scipy.cluster.hierarchy import linkage
+    from scipy.spatial.distance import squareform
+
+    return linkage(squareform(distance, checks=False), method="average")
+
+
+def cut(tree: Any, threshold: float) -> list[int]:
+    """Group numbers (from 0) of the tree cut at distance ``threshold``."""
+    from scipy.cluster.hierarchy import fcluster
+
+    return [int(v) - 1 for v in fcluster(tree, threshold, criterion="distance")]
+
+
+def _cluster(texts: Sequence[str], *, threshold: float, max_fit: int, vectors: Vectors | None = None,
+             fused: FusedParams = FUSED) -> tuple[list[int], _Space | None, Any]:
     import numpy as np
 
     if len(texts) < 2:
@@ -147,12 +236,16 @@ def _cluster(texts: Sequence[str], *, threshold: float, max_fit: int) -> tuple[l
     fit = list(texts[:max_fit])
     space = _Space(fit)
     x = space.vectors()
-    from sklearn.cluster import AgglomerativeClustering
+    stored = vector_matrix(vectors, len(fit))
+    if stored is not None and stored[1].mean() >= MIN_VECTOR_SHARE:
+        labels = cut(average_linkage(fused_distance((x @ x.T).toarray(), *stored, fused)), fused.threshold)
+    else:
+        from sklearn.cluster import AgglomerativeClustering
 
-    distance = np.clip(1.0 - (x @ x.T).toarray(), 0.0, 1.0)
-    model = AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage="average",
-                                    distance_threshold=threshold)
-    labels = [int(v) for v in model.fit_predict(distance)]
+        distance = np.clip(1.0 - (x @ x.T).toarray(), 0.0, 1.0)
+        model = AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage="average",
+                                        distance_threshold=threshold)
+        labels = [int(v) for v in model.fit_predict(distance)]
     if len(texts) > max_fit:
         labels += _assign(space, x, labels, list(texts[max_fit:]), threshold)
     return labels, space, x
@@ -186,13 +279,15 @@ def _label(space: _Space, rows: Sequence[int], x_words: Any) -> tuple[str, tuple
     df = np.asarray((sub > 0).sum(axis=0)).ravel()
     weight = np.asarray(sub.sum(axis=0)).ravel()
     names = space.words.get_feature_names_out()
-    order = sorted(np.nonzero(df)[0], key=lambda j: (-df[j], -weight[j]))[:8]
+    # most characteristic first: frequent among the members and rare in the whole window (df × idf)
+    idf = space.words.idf_
+    order = sorted(np.nonzero(df)[0], key=lambda j: (-df[j] * idf[j], -weight[j]))[:8]
 
     def surface(feature: str) -> str:
         return " ".join(space.surfaces.get(s, Counter({s: 1})).most_common(1)[0][0] for s in feature.split())
 
     terms = tuple(surface(names[j]) for j in order)
-    common = [j for j in order if df[j] >= max(2, 0.4 * len(rows))][:2]
+    common = [j for j in order if df[j] >= max(2, 0.3 * len(rows))][:2]
     if len(common) == 2 and _after(space, rows, names[common[0]], names[common[1]]):
         common.reverse()  # "nid de poule", not "poule nid": keep the residents' word order
     return " ".join(surface(names[j]) for j in common) or terms[0], terms[:5]
@@ -209,11 +304,13 @@ def _after(space: _Space, rows: Sequence[int], first: str, second: str) -> bool:
 
 
 def group_topics(texts: Sequence[str], *, threshold: float = DEFAULT_THRESHOLD, min_size: int = 2,
-                 max_fit: int = MAX_FIT, top: int | None = None) -> list[TopicGroup]:
-    """The ``top`` largest groups of at least ``min_size`` similar texts (give the newest texts first)."""
+                 max_fit: int = MAX_FIT, top: int | None = None, vectors: Vectors | None = None,
+                 fused: FusedParams = FUSED) -> list[TopicGroup]:
+    """The ``top`` largest groups of at least ``min_size`` similar texts (give the newest texts first); with
+    ``vectors`` (stored sentence vectors, None where missing) the fused grouping of :class:`FusedParams`."""
     import numpy as np
 
-    labels, space, x = _cluster(texts, threshold=threshold, max_fit=max_fit)
+    labels, space, x = _cluster(texts, threshold=threshold, max_fit=max_fit, vectors=vectors, fused=fused)
     if space is None:
         return []
     counts = Counter(labels)

@@ -133,6 +133,7 @@ from core.repo.similar import (
     answered_vectors_of,
     answered_vectors_state,
     mention_vector,
+    mention_vectors_of,
     mentions_to_embed,
     store_answered_vectors,
     store_mention_vectors,

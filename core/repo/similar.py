@@ -93,6 +93,17 @@ def mention_vector(db: Database, uid: str) -> bytes | None:
     return None if row is None else bytes(row[0])
 
 
+def mention_vectors_of(db: Database, uids: list[str], *, model: str) -> dict[str, bytes]:
+    """The stored vectors (of ``model``) of these residents' messages, for those that have one."""
+    out: dict[str, bytes] = {}
+    for start in range(0, len(uids), 500):
+        chunk = uids[start:start + 500]
+        out.update((r[0], bytes(r[1])) for r in db.execute(
+            f"SELECT mention_uid, vec FROM mention_vectors WHERE model = ? AND mention_uid IN "
+            f"({','.join('?' * len(chunk))})", [model, *chunk]).fetchall())
+    return out
+
+
 def answered_vectors_state(db: Database) -> tuple[int, int]:
     """(highest ``seq``, row count) of the stored answered vectors: what a reader's cache compares."""
     # two statements: alone, each is one b-tree lookup; together SQLite scans the whole index (15 ms at 100,000)

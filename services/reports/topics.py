@@ -2,7 +2,9 @@
 saved reply sent to a whole group, each reply still composed, signed, checked and audited by the reply code.
 
 Grouping runs on the newest ``limit`` messages of the selection (see moderation/topics.py); the page caches the
-result. Examples shown outside the inbox have personal data removed (services/archive/redact.py).
+result. The messages' sentence vectors that the worker stored (decision 0195) are read and fused with the text
+(decision 0250); a message without one yet is compared by its words alone. Examples shown outside the inbox have
+personal data removed (services/archive/redact.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from core.models import InboxItem, Status
 from core.repo import stats as stats_repo
 from moderation.topics import group_topics
 from services.archive.redact import redact
+from services.inbox import similar_vectors
 from services.reports.dashboard import DashboardConfig, DashboardFilters, scope_for
 
 MAX_MESSAGES = 5000
@@ -72,7 +75,8 @@ def topics_for(db: Database, filters: DashboardFilters, config: DashboardConfig,
         scope = scope_for(filters, config, now=now)
         messages = [m for m in stats_repo.window_texts(db, scope, limit=limit)
                     if not m["hidden"] and not m["deleted_at"]]
-    groups = group_topics([m["text"] for m in messages], min_size=min_size, max_fit=MAX_FIT, top=top)
+    groups = group_topics([m["text"] for m in messages], min_size=min_size, max_fit=MAX_FIT, top=top,
+                          vectors=stored_vectors(db, messages[:MAX_FIT]))
     out = []
     for g in groups:
         rows = [messages[i] for i in g.members]
@@ -85,6 +89,14 @@ def topics_for(db: Database, filters: DashboardFilters, config: DashboardConfig,
             first_at=min(created), last_at=max(created), duplicates=g.duplicates,
             cohesion=g.cohesion))
     return out
+
+
+def stored_vectors(db: Database, messages: Sequence[dict[str, Any]]) -> list[Any | None] | None:
+    """The worker's stored vector of each message (None where it has none yet), or None when none has one."""
+    blobs = repo.mention_vectors_of(db, [m["uid"] for m in messages], model=similar_vectors.MODEL)
+    if not blobs:
+        return None
+    return [similar_vectors.from_bytes(b) if (b := blobs.get(m["uid"])) is not None else None for m in messages]
 
 
 def _examples(rows: Sequence[dict[str, Any]], wanted: int = 3, scan: int = 30) -> tuple[str, ...]:

@@ -33,7 +33,7 @@ SKIP_FR = {"already_answered": "déjà traité", "hidden": "masqué", "deleted":
 
 @st.cache_data(ttl=TOPICS_TTL_S, max_entries=32, show_spinner="Regroupement des messages semblables…")
 def cached_topics(db_key: str, filters: DashboardFilters) -> list[Topic]:
-    """Topics of the selection, cached a few minutes per database and filters (grouping takes ~1 s)."""
+    """Topics of the selection, cached a few minutes per database and filters (grouping takes seconds)."""
     with deps.db() as db:
         return topics_for(db, filters, DashboardConfig.from_settings(deps.settings()), now=deps.now())
 

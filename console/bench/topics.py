@@ -1,0 +1,163 @@
+"""``bench topics``: how well the dashboard's topic groups match a labelled set, cross-validated over topics.
+
+Data: ``data/topics_fr.jsonl`` (provenance in ``data/README.md``): 404 residents' messages to a town hall, 34
+topics of 5 to 22 messages (related-but-distinct pairs among them: the closed pool / the pool's hours, the moved
+Saturday market / the Christmas market…) and 66 one-off messages that belong to no group (``topic`` null; each is
+its own group for the ARI).
+
+Method (decision 0250): the e5 ‖ USE vectors the worker stores for residents' messages (decision 0195) fused with
+the TF-IDF space of moderation/topics.py, shared-nearest-neighbour sharpening, average linkage
+(:class:`moderation.topics.FusedParams`). The vectors are computed here by the worker's own function
+(``similar_vectors.query_vectors``) and round-tripped through the float16 storage format.
+
+Cross-validation: GroupKFold over topics (each one-off message is its own group), ``folds`` folds. For each fold
+the parameters maximising the ARI on the other folds' messages (grouped together, as the dashboard would) are
+picked from :data:`GRID`, then the held-out fold's messages are grouped alone and scored: ``ari_cv_mean`` and
+``ari_folds`` are these held-out figures. ``params`` are the same rule applied to all topics (what ships as
+``FUSED``); ``ari_full`` is that configuration run once on the whole set (its parameters saw these topics).
+The TF-IDF grouping used when no vector is stored yet is cross-validated the same way (``fallback``).
+``grouping_ms``: :func:`moderation.topics.group_topics` over ``window`` messages (the labelled texts repeated,
+as the dashboard's default window of 2,000), with and without vectors.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from moderation import topics
+
+DATA = Path(__file__).parent / "data" / "topics_fr.jsonl"
+THRESHOLDS = tuple(round(0.5 + 0.01 * i, 2) for i in range(46))  # 0.50 … 0.95
+TFIDF_THRESHOLDS = tuple(round(0.7 + 0.01 * i, 2) for i in range(30))  # 0.70 … 0.99
+GRID = tuple(itertools.product((0.2, 0.35, 0.5, 0.65), (0.0, 0.25, 0.5), (5, 8), (0.0, 0.3, 0.5)))
+
+
+def labelled(path: Path = DATA) -> tuple[list[str], list[str]]:
+    """(texts, topic of each; a one-off message gets a topic of its own)."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r["text"] for r in rows], [r["topic"] or f"seul-{i}" for i, r in enumerate(rows)]
+
+
+def stored_vectors(texts: Sequence[str]) -> Any:
+    """What the worker stores for these messages (e5 ``query:`` ‖ USE, float16), as a float32 matrix."""
+    import numpy as np
+
+    from services.inbox import similar_vectors
+
+    enc = similar_vectors.load_encoders(threads=2)
+    vectors = similar_vectors.query_vectors(enc, list(texts))
+    return np.vstack([similar_vectors.from_bytes(similar_vectors.to_bytes(v)) for v in vectors])
+
+
+def _scores(texts: Sequence[str], truth: Sequence[str], matrix: Any | None) -> dict[tuple[Any, ...], float]:
+    """ARI of every grid point on these messages: keys (tfidf_weight, e5_share, neighbours, shared_weight,
+    threshold), or ("tfidf", threshold) for the TF-IDF grouping."""
+    import numpy as np
+    from sklearn.metrics import adjusted_rand_score
+
+    space = topics._Space(list(texts))
+    x = space.vectors()
+    similarity = (x @ x.T).toarray()
+    out: dict[tuple[Any, ...], float] = {}
+    tree = topics.average_linkage(np.clip(1.0 - similarity, 0.0, 1.0))
+    for t in TFIDF_THRESHOLDS:
+        out[("tfidf", t)] = adjusted_rand_score(truth, topics.cut(tree, t))
+    if matrix is None:
+        return out
+    have = np.ones(len(texts), dtype=bool)
+    for w, a, k, s in GRID:
+        params = topics.FusedParams(tfidf_weight=w, e5_share=a, neighbours=k, shared_weight=s)
+        tree = topics.average_linkage(topics.fused_distance(similarity, matrix, have, params))
+        for t in THRESHOLDS:
+            out[(w, a, k, s, t)] = adjusted_rand_score(truth, topics.cut(tree, t))
+    return out
+
+
+def _best(scores: dict[tuple[Any, ...], float], fused: bool) -> tuple[Any, ...]:
+    keys = [k for k in scores if (k[0] != "tfidf") == fused]
+    return max(keys, key=lambda k: round(scores[k], 6))  # ties: the first in grid order
+
+
+def _params(key: tuple[Any, ...]) -> dict[str, Any]:
+    if key[0] == "tfidf":
+        return {"threshold": key[1]}
+    w, a, k, s, t = key
+    return asdict(topics.FusedParams(tfidf_weight=w, e5_share=a, neighbours=k, shared_weight=s, threshold=t))
+
+
+def cross_validate(texts: Sequence[str], truth: Sequence[str], matrix: Any | None, *,
+                   folds: int = 5) -> dict[str, Any]:
+    """Held-out ARI per fold of topics, for the fused grouping (when ``matrix``) and the TF-IDF one."""
+    import numpy as np
+    from sklearn.model_selection import GroupKFold
+
+    out: dict[str, Any] = {}
+    methods = ("fused", "tfidf") if matrix is not None else ("tfidf",)
+    per: dict[str, list[dict[str, Any]]] = {m: [] for m in methods}
+    for train, test in GroupKFold(n_splits=folds).split(texts, groups=truth):
+        fit = _scores([texts[i] for i in train], [truth[i] for i in train],
+                      None if matrix is None else matrix[train])
+        held = _scores([texts[i] for i in test], [truth[i] for i in test],
+                       None if matrix is None else matrix[test])
+        for m in methods:
+            key = _best(fit, m == "fused")
+            per[m].append({"params": _params(key), "ari_fit": round(fit[key], 4), "ari": round(held[key], 4),
+                           "n_texts": len(test), "n_topics": len({truth[i] for i in test if not
+                                                                  truth[i].startswith("seul-")})})
+    whole = _scores(texts, truth, matrix)
+    for m in methods:
+        aris = [f["ari"] for f in per[m]]
+        key = _best(whole, m == "fused")
+        out[m] = {"ari_cv_mean": round(float(np.mean(aris)), 4), "ari_cv_std": round(float(np.std(aris)), 4),
+                  "ari_folds": aris, "folds": per[m], "params": _params(key), "ari_full": round(whole[key], 4)}
+    # the shipped configuration run once on the whole set, through the dashboard's own entry point
+    from sklearn.metrics import adjusted_rand_score
+
+    if matrix is not None:
+        out["fused"]["ari_full_shipped"] = round(adjusted_rand_score(truth, topics.cluster_labels(
+            texts, vectors=list(matrix))), 4)
+    out["tfidf"]["ari_full_shipped"] = round(adjusted_rand_score(truth, topics.cluster_labels(texts)), 4)
+    return out
+
+
+def grouping_ms(texts: Sequence[str], matrix: Any | None, *, window: int = 2000) -> dict[str, float]:
+    """Milliseconds of :func:`moderation.topics.group_topics` on ``window`` messages (the dashboard's call)."""
+    import numpy as np
+
+    n = len(texts)
+    repeated = [texts[i % n] if i < n else f"{texts[i % n]} ({i // n})" for i in range(window)]
+    out = {}
+    start = time.perf_counter()
+    topics.group_topics(repeated, min_size=3, max_fit=2000, top=20)
+    out["tfidf"] = round((time.perf_counter() - start) * 1000, 1)
+    if matrix is not None:
+        rng = np.random.default_rng(7)
+        vectors = [matrix[i % n] + rng.normal(0, 0.002, matrix.shape[1]).astype(np.float32) for i in range(window)]
+        start = time.perf_counter()
+        topics.group_topics(repeated, min_size=3, max_fit=2000, top=20, vectors=vectors)
+        out["fused"] = round((time.perf_counter() - start) * 1000, 1)
+    return out
+
+
+def run(*, vectors: bool = True, folds: int = 5, window: int = 2000, path: Path = DATA) -> dict[str, Any]:
+    """The figures of ``bench topics`` (see the module docstring)."""
+    texts, truth = labelled(path)
+    start = time.perf_counter()
+    matrix = stored_vectors(texts) if vectors else None
+    embed_s = time.perf_counter() - start
+    cv = cross_validate(texts, truth, matrix, folds=folds)
+    method = "fused" if vectors else "tfidf"
+    main = cv[method]
+    return {"method": "e5+USE+tfidf, shared neighbours, average linkage" if vectors else "tfidf average linkage",
+            "ari_cv_mean": main["ari_cv_mean"], "ari_cv_std": main["ari_cv_std"], "ari_folds": main["ari_folds"],
+            "ari_full": main["ari_full"], "ari_full_shipped": main["ari_full_shipped"], "params": main["params"],
+            "folds": main["folds"], "fallback": cv["tfidf"] if vectors else None,
+            "n_texts": len(texts), "n_topics": len({t for t in truth if not t.startswith("seul-")}),
+            "n_singletons": sum(t.startswith("seul-") for t in truth), "embed_s": round(embed_s, 1),
+            "grouping_ms": grouping_ms(texts, matrix, window=window), "window": window}
