@@ -180,8 +180,9 @@ class _Inbox:
         return elapsed
 
 
-def measure(url: str, texts: list[str], clicks: int) -> dict[str, list[float]]:
-    """Drive the inbox: one untimed warm-up, then ``clicks`` × (click→detail, click→result), in ms."""
+def measure(url: str, texts: list[str], clicks: int, *, shots: Path | None = None) -> dict[str, list[float]]:
+    """Drive the inbox: one untimed warm-up, then ``clicks`` × (click→detail, click→result), in ms. On a failure,
+    a screenshot goes to ``shots`` (a folder) when given."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
@@ -202,6 +203,10 @@ def measure(url: str, texts: list[str], clicks: int) -> dict[str, list[float]]:
             for k in range(1, clicks + 1):
                 detail_ms.append(ui.open_next() * 1000)
                 result_ms.append(ui.tag(f"bench-{run_id}-{k}") * 1000)
+        except Exception:
+            if shots is not None:
+                page.screenshot(path=str(shots / "bench-ui-failure.png"), full_page=True)
+            raise
         finally:
             browser.close()
     return {"detail": detail_ms, "result": result_ms}
@@ -232,7 +237,7 @@ def run(mentions: int = 100_000, clicks: int = 30, *, db_path: Path | None = Non
             db.close()
         load_measure = _load()
         with console_up(db_path) as url:
-            times = measure(url, texts, clicks)
+            times = measure(url, texts, clicks, shots=None if tmp else db_path.parent)
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
