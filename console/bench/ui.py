@@ -192,7 +192,7 @@ def measure(url: str, texts: list[str], clicks: int, *, shots: Path | None = Non
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_context(viewport=VIEWPORT).new_page()
+            page = browser.new_context(viewport=VIEWPORT).new_page()  # type: ignore[arg-type]
             page.goto(url, wait_until="domcontentloaded")
             page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=WAIT_MS)
             page.get_by_text("message(s)").first.wait_for(timeout=WAIT_MS)
