@@ -5,7 +5,7 @@
 2. The real console, ``python -m console up --no-worker``, on a free port of 127.0.0.1, in open mode (the first
    community manager is the agent, as the sidebar picks him).
 3. Debian's Chromium driven by Playwright, as the browser tests drive it (``/usr/bin/chromium``, never
-   ``playwright install``), at 1400×900: the inbox (default filters: open messages by priority).
+   ``playwright install``), at 1400×1500 (the whole table below the open filters): the inbox (default filters: open messages by priority).
 4. One untimed warm-up, then ``clicks`` times:
 
    - **click→detail**: click a row of the list → the detail pane shows that message's text (the expected text
@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"  # Debian's package (`make browser`), as tests/e2e/server.py
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-VIEWPORT = {"width": 1400, "height": 900}
+VIEWPORT = {"width": 1400, "height": 1500}  # tall enough for the whole table below the filters
 ROW_HEADER_PX, ROW_PX = 35, 35  # st.dataframe's header and row heights
 VISIBLE_ROWS = 14  # of the 560-px table, fully visible without scrolling
 WAIT_MS = 120_000
@@ -148,9 +148,12 @@ class _Inbox:
 
     def open_next(self) -> float:
         """Click the next row; seconds until its text shows in the detail pane."""
-        row = self._next_row()
         grid = self.page.locator("[data-testid='stDataFrame']").first
+        grid.scroll_into_view_if_needed()
         box = grid.bounding_box()
+        if box["y"] + ROW_HEADER_PX + ROW_PX * min(VISIBLE_ROWS, len(self.texts)) > VIEWPORT["height"]:
+            raise RuntimeError("the table's rows do not fit in the window")
+        row = self._next_row()
         x, y = box["x"] + 12, box["y"] + ROW_HEADER_PX + ROW_PX // 2 + ROW_PX * row
         start = time.perf_counter()
         self.page.mouse.click(x, y)
