@@ -5,7 +5,8 @@
 2. The real console, ``python -m console up --no-worker``, on a free port of 127.0.0.1, in open mode (the first
    community manager is the agent, as the sidebar picks him).
 3. Debian's Chromium driven by Playwright, as the browser tests drive it (``/usr/bin/chromium``, never
-   ``playwright install``), at 1400×1500 (the whole table below the open filters): the inbox (default filters: open messages by priority).
+   ``playwright install``), at 1400×1500 (the whole table below the open filters): the inbox (default filters:
+   open messages by priority).
 4. One untimed warm-up, then ``clicks`` times:
 
    - **click→detail**: click a row of the list → the detail pane shows that message's text (the expected text
