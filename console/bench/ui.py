@@ -165,8 +165,10 @@ class _Inbox:
         return elapsed
 
     def settle(self) -> None:
-        """Wait until the run is over: no element of the previous run left on the screen (Streamlit marks them
-        ``data-stale``), so that the next action finds one field, not its old copy."""
+        """Wait until the run is over (a fragment's too: Streamlit's ``data-test-script-state``) and no element of
+        the previous run is left on the screen (``data-stale``), so that the next action starts on an idle page and
+        finds one field, not its old copy."""
+        self.page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(timeout=WAIT_MS)
         self.page.locator("[data-stale='true']").first.wait_for(state="detached", timeout=WAIT_MS)
 
     def tag(self, label: str) -> float:
