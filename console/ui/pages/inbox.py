@@ -64,6 +64,16 @@ query = inbox.InboxQuery(
     offset=(int(page_no) - 1) * PAGE_SIZE)
 
 
+def _picked() -> None:
+    """A row was selected: remember its message (by uid, from the rows as they were shown), before the rerun, so
+    that the detail is drawn first. Unselecting a row keeps the message open, as before."""
+    state = st.session_state.get("inbox_table")
+    rows = list(state.selection.rows) if state is not None else []
+    uids = st.session_state.get("inbox_row_uids") or []
+    if rows and rows[0] < len(uids):
+        st.session_state["inbox_selected"] = uids[rows[0]]
+
+
 @st.fragment
 def _list_and_detail(query: inbox.InboxQuery, page_no: int) -> None:
     """The list and the detail pane. Selecting a row or acting on the open message reruns only this part: not the
@@ -86,29 +96,27 @@ def _list_and_detail(query: inbox.InboxQuery, page_no: int) -> None:
         "Assigné": names.get(it.assigned_to, "") if it.assigned_to else "",
         "Sentiment": components.sentiment_label(it),
     } for it in result.items]
+    uids = [it.uid for it in result.items]
+    st.session_state["inbox_row_uids"] = uids  # what each row showed, for _picked
+    selected_uid = st.session_state.get("inbox_selected")
+    if selected_uid not in set(uids):  # kept only when just answered (composer)
+        kept = st.session_state.get("inbox_keep")
+        selected_uid = selected_uid if selected_uid and kept == selected_uid else None
+    st.session_state["inbox_selected"] = selected_uid
     left, right = st.columns([3, 2], gap="medium")
-    with left:
-        if not rows:
-            st.info("Aucun message ne correspond à ces filtres.")
-            kept = st.session_state.get("inbox_selected")  # the message just answered stays open (composer)
-            selected_uid = kept if kept and st.session_state.get("inbox_keep") == kept else None
-        else:
-            event = st.dataframe(rows, hide_index=True, on_select="rerun", selection_mode="single-row",
-                                 key="inbox_table", width="stretch", height=560)
-            picked = event.selection.rows if event and event.selection else []
-            selected_uid = result.items[picked[0]].uid if picked else st.session_state.get("inbox_selected")
-            if selected_uid not in {it.uid for it in result.items}:  # kept only when just answered (composer)
-                kept = st.session_state.get("inbox_keep")
-                selected_uid = selected_uid if selected_uid and kept == selected_uid else None
-            st.session_state["inbox_selected"] = selected_uid
-
-    with right:
+    with right:  # drawn before the list: the message shows before the table is sent again (issue #17)
         if selected_uid is None:
             st.info("Sélectionnez un message dans la liste pour voir la conversation et agir.")
         elif agent is None:
             st.warning(page.CHOOSE_AGENT)
         else:
             inbox_actions.detail_pane(selected_uid, agent, agents)
+    with left:
+        if not rows:
+            st.info("Aucun message ne correspond à ces filtres.")
+        else:
+            st.dataframe(rows, hide_index=True, on_select=_picked, selection_mode="single-row",
+                         key="inbox_table", width="stretch", height=560)
 
 
 _list_and_detail(query, int(page_no))
