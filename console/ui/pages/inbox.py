@@ -65,13 +65,17 @@ query = inbox.InboxQuery(
 
 
 def _picked() -> None:
-    """A row was selected: remember its message (by uid, from the rows as they were shown), before the rerun, so
-    that the detail is drawn first. Unselecting a row keeps the message open, as before."""
+    """A row was clicked: remember its message (by uid, from the rows as they were shown) before the rerun, so that
+    the detail is drawn first. A click on the highlighted row unselects it: the open message stays open, unless
+    that row shows another message now (the list changed under the highlight): then that one opens."""
     state = st.session_state.get("inbox_table")
     rows = list(state.selection.rows) if state is not None else []
     uids = st.session_state.get("inbox_row_uids") or []
-    if rows and rows[0] < len(uids):
-        st.session_state["inbox_selected"] = uids[rows[0]]
+    before = st.session_state.get("inbox_picked_rows") or []
+    st.session_state["inbox_picked_rows"] = rows
+    row = rows[0] if rows else before[0] if before else None
+    if row is not None and row < len(uids):
+        st.session_state["inbox_selected"] = uids[row]
 
 
 @st.fragment
@@ -83,7 +87,7 @@ def _list_and_detail(query: inbox.InboxQuery, page_no: int) -> None:
     result = page.load(lambda db: inbox.list_items(db, query, viewer=agent))
 
     shown_total = f"{result.total:,}".replace(",", "\u202f") + ("+" if result.capped else "")
-    st.caption(f"{shown_total} message(s) · page {page_no}")
+    count_slot = st.empty()  # the count is written with the table, after the detail (the two change together)
     rows = [{  # the compact risk column second, so that it stays visible on narrow screens (issue #17)
         "Priorité": round(it.priority, 1),
         "Risques": components.risk_summary(it),
@@ -112,6 +116,7 @@ def _list_and_detail(query: inbox.InboxQuery, page_no: int) -> None:
         else:
             inbox_actions.detail_pane(selected_uid, agent, agents)
     with left:
+        count_slot.caption(f"{shown_total} message(s) · page {page_no}")
         if not rows:
             st.info("Aucun message ne correspond à ces filtres.")
         else:
