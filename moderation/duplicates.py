@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -31,15 +32,80 @@ def near_duplicate_groups(texts: Sequence[str], *, similarity: float = SIMILARIT
 
 
 def near_copies_of(text: str, candidates: Sequence[str], *, similarity: float = SIMILARITY) -> list[int]:
-    """Indices of ``candidates`` whose text is a near-copy of ``text`` (direct comparison, no chaining)."""
+    """Indices of ``candidates`` whose text is a near-copy of ``text`` (direct comparison, no chaining).
+
+    The same cosines as ``TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).fit_transform([text, *candidates])``
+    (smooth idf, l2 norm), computed from the candidates' n-gram counts kept for the last few candidate lists: the
+    inbox compares each opened message with the same 1,000 open ones (issue #17; decision 0200)."""
     if not candidates or not fold(text).strip():
         return []
+    sims = _CopyIndex.of(tuple(candidates)).cosines(text)
+    return [i for i, s in enumerate(sims) if s >= similarity]
+
+
+@lru_cache(maxsize=1)
+def _analyzer() -> Callable[[str], list[str]]:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    x = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).fit_transform([fold(text)] +
-                                                                              [fold(c) for c in candidates])
-    sims = (x[1:] @ x[0].T).toarray().ravel()
-    return [i for i, s in enumerate(sims) if s >= similarity]
+    analyze: Callable[[str], list[str]] = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).build_analyzer()
+    return analyze
+
+
+@lru_cache(maxsize=20_000)
+def _ngram_counts(text: str) -> dict[str, int]:
+    """Character 3-5-gram counts of one folded text (as TfidfVectorizer counts them)."""
+    counts: dict[str, int] = {}
+    for gram in _analyzer()(fold(text)):
+        counts[gram] = counts.get(gram, 0) + 1
+    return counts
+
+
+class _CopyIndex:
+    """The candidates' n-gram count matrix and document frequencies, built once per candidate list."""
+
+    def __init__(self, candidates: tuple[str, ...]) -> None:
+        import numpy as np
+        from scipy.sparse import csr_matrix
+
+        vocab: dict[str, int] = {}
+        indptr, indices, data = [0], [], []
+        for c in candidates:
+            for gram, n in _ngram_counts(c).items():
+                indices.append(vocab.setdefault(gram, len(vocab)))
+                data.append(n)
+            indptr.append(len(indices))
+        self.vocab = vocab
+        self.counts = csr_matrix((np.asarray(data, dtype=np.float64), indices, indptr),
+                                 shape=(len(candidates), len(vocab)))
+        self.squares = self.counts.multiply(self.counts).tocsr()
+        self.df = np.bincount(np.asarray(indices, dtype=np.int64), minlength=len(vocab)).astype(np.float64)
+
+    @staticmethod
+    @lru_cache(maxsize=4)
+    def of(candidates: tuple[str, ...]) -> _CopyIndex:
+        return _CopyIndex(candidates)
+
+    def cosines(self, text: str) -> Any:
+        """Cosine of each candidate with ``text``, the idf fitted on ``text`` and the candidates together."""
+        import numpy as np
+
+        query = _ngram_counts(text)
+        docs = self.counts.shape[0] + 1
+        df = self.df.copy()
+        known = [(self.vocab[g], n) for g, n in query.items() if g in self.vocab]
+        cols = np.asarray([j for j, _ in known], dtype=np.int64)
+        df[cols] += 1
+        idf = np.log((1 + docs) / (1 + df)) + 1
+        q = np.zeros(len(self.vocab))
+        q[cols] = [n for _, n in known]
+        new_idf = np.log((1 + docs) / 2) + 1  # n-grams found in ``text`` only
+        q_norm = np.sqrt(float(np.sum((q * idf) ** 2)) + sum(
+            (n * new_idf) ** 2 for g, n in query.items() if g not in self.vocab))
+        norms = np.sqrt(self.squares @ (idf ** 2))
+        dots = self.counts @ (q * idf * idf)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sims = np.where((norms > 0) & (q_norm > 0), dots / (norms * q_norm), 0.0)
+        return sims
 
 
 def _pairs(groups: Sequence[tuple[int, ...]]) -> set[tuple[int, int]]:

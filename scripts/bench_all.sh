@@ -24,6 +24,7 @@ run publish publish --posts 10000
 run publish-late publish --posts 10000 --late-share 0.2
 run idle idle --seconds 60
 run dashboard dashboard --mentions 1000000
+run ui ui --mentions 100000 --clicks 30  # the console in Chromium (issue #17)
 PARVIS_PAGE_BENCH=100000 PARVIS_PAGE_BENCH_OUT="$OUT/page.json" "$PY" -m pytest -q --e2e -s \
   tests/e2e/test_inbox_browser.py -k render_benchmark >&2
 cat "$OUT/page.json"; echo

@@ -107,11 +107,13 @@ def detail_pane(uid: str, agent: Agent, agents: list[Agent]) -> None:
         page.error(err)
         return
     item = d.item
-    _presence(uid, agent)
+    presence_slot = st.empty()  # filled after the message is shown: its heartbeat is a write (issue #17)
     if d.assignee and d.assignee.id != agent.id:
         st.warning(f"Assigné à {d.assignee.name}")
     st.markdown(components.item_header(item))
     components.resident_text(item.mention.text)
+    with presence_slot.container():
+        _presence(uid, agent)
     tier = " — analyse approfondie" if is_rich_version(item.model_version) else ""
     meta = [f"Sentiment : {components.sentiment_label(item)}{tier}", f"Priorité : {item.priority:.1f}"]
     if item.risk_flags:

@@ -62,41 +62,66 @@ query = inbox.InboxQuery(
     unassigned=assignee == "none", tag=tag or None, since=since, until=until, search=search, order=order,
     private={"private": True, "public": False}.get(private_view), limit=PAGE_SIZE,
     offset=(int(page_no) - 1) * PAGE_SIZE)
-result = page.load(lambda db: inbox.list_items(db, query, viewer=agent))
 
-shown_total = f"{result.total:,}".replace(",", "\u202f") + ("+" if result.capped else "")
-st.caption(f"{shown_total} message(s) · page {int(page_no)}")
-rows = [{  # the compact risk column second, so that it stays visible on narrow screens (issue #17)
-    "Priorité": round(it.priority, 1),
-    "Risques": components.risk_summary(it),
-    "Plateforme": PLATFORM_LABELS.get(str(it.mention.platform), str(it.mention.platform))
-    + (" · message privé" if it.private else ""),
-    "Auteur": f"@{it.mention.author.handle}",
-    "Message": it.mention.text[:140],
-    "Reçu": format_paris(it.mention.created_at),
-    "Statut": STATUS_LABELS.get(str(it.status), str(it.status)),
-    "Assigné": names.get(it.assigned_to, "") if it.assigned_to else "",
-    "Sentiment": components.sentiment_label(it),
-} for it in result.items]
-left, right = st.columns([3, 2], gap="medium")
-with left:
-    if not rows:
-        st.info("Aucun message ne correspond à ces filtres.")
-        kept = st.session_state.get("inbox_selected")  # the message just answered stays open (composer)
-        selected_uid = kept if kept and st.session_state.get("inbox_keep") == kept else None
-    else:
-        event = st.dataframe(rows, hide_index=True, on_select="rerun", selection_mode="single-row",
-                             key="inbox_table", width="stretch", height=560)
-        picked = event.selection.rows if event and event.selection else []
-        selected_uid = result.items[picked[0]].uid if picked else st.session_state.get("inbox_selected")
-        if selected_uid not in {it.uid for it in result.items}:  # kept only when just answered (composer)
-            selected_uid = selected_uid if selected_uid and st.session_state.get("inbox_keep") == selected_uid else None
-        st.session_state["inbox_selected"] = selected_uid
 
-with right:
-    if selected_uid is None:
-        st.info("Sélectionnez un message dans la liste pour voir la conversation et agir.")
-    elif agent is None:
-        st.warning(page.CHOOSE_AGENT)
-    else:
-        inbox_actions.detail_pane(selected_uid, agent, agents)
+def _picked() -> None:
+    """A row was clicked: remember its message (by uid, from the rows as they were shown) before the rerun, so that
+    the detail is drawn first. A click on the highlighted row unselects it: the open message stays open, unless
+    that row shows another message now (the list changed under the highlight): then that one opens."""
+    state = st.session_state.get("inbox_table")
+    rows = list(state.selection.rows) if state is not None else []
+    uids = st.session_state.get("inbox_row_uids") or []
+    before = st.session_state.get("inbox_picked_rows") or []
+    st.session_state["inbox_picked_rows"] = rows
+    row = rows[0] if rows else before[0] if before else None
+    if row is not None and row < len(uids):
+        st.session_state["inbox_selected"] = uids[row]
+
+
+@st.fragment
+def _list_and_detail(query: inbox.InboxQuery, page_no: int) -> None:
+    """The list and the detail pane. Selecting a row or acting on the open message reruns only this part: not the
+    router, the sidebar, the preamble or the filters (issue #17, decision 0200). The list is read again on each of
+    these reruns (a few ms), so an action shows in its row at once."""
+    page.show_flash()  # the action's message: its callback ran just before this rerun, the preamble did not
+    result = page.load(lambda db: inbox.list_items(db, query, viewer=agent))
+
+    shown_total = f"{result.total:,}".replace(",", "\u202f") + ("+" if result.capped else "")
+    count_slot = st.empty()  # the count is written with the table, after the detail (the two change together)
+    rows = [{  # the compact risk column second, so that it stays visible on narrow screens (issue #17)
+        "Priorité": round(it.priority, 1),
+        "Risques": components.risk_summary(it),
+        "Plateforme": PLATFORM_LABELS.get(str(it.mention.platform), str(it.mention.platform))
+        + (" · message privé" if it.private else ""),
+        "Auteur": f"@{it.mention.author.handle}",
+        "Message": it.mention.text[:140],
+        "Reçu": format_paris(it.mention.created_at),
+        "Statut": STATUS_LABELS.get(str(it.status), str(it.status)),
+        "Assigné": names.get(it.assigned_to, "") if it.assigned_to else "",
+        "Sentiment": components.sentiment_label(it),
+    } for it in result.items]
+    uids = [it.uid for it in result.items]
+    st.session_state["inbox_row_uids"] = uids  # what each row showed, for _picked
+    selected_uid = st.session_state.get("inbox_selected")
+    if selected_uid not in set(uids):  # kept only when just answered (composer)
+        kept = st.session_state.get("inbox_keep")
+        selected_uid = selected_uid if selected_uid and kept == selected_uid else None
+    st.session_state["inbox_selected"] = selected_uid
+    left, right = st.columns([3, 2], gap="medium")
+    with right:  # drawn before the list: the message shows before the table is sent again (issue #17)
+        if selected_uid is None:
+            st.info("Sélectionnez un message dans la liste pour voir la conversation et agir.")
+        elif agent is None:
+            st.warning(page.CHOOSE_AGENT)
+        else:
+            inbox_actions.detail_pane(selected_uid, agent, agents)
+    with left:
+        count_slot.caption(f"{shown_total} message(s) · page {page_no}")
+        if not rows:
+            st.info("Aucun message ne correspond à ces filtres.")
+        else:
+            st.dataframe(rows, hide_index=True, on_select=_picked, selection_mode="single-row",
+                         key="inbox_table", width="stretch", height=560)
+
+
+_list_and_detail(query, int(page_no))
