@@ -40,7 +40,7 @@ from atproto_client.exceptions import AtProtocolError
 from atproto_client.models.dot_dict import DotDict
 from atproto_client.request import Request
 
-from connectors.base import Capability, ConnectorInfo, FetchResult, Health, secret_fingerprint
+from connectors.base import Capability, ConnectorInfo, FetchResult, Health, Rejected, secret_fingerprint
 from connectors.bluesky import blocks, lookups, publish
 from connectors.bluesky import normalize as nz
 from connectors.bluesky.errors import translate
@@ -184,12 +184,14 @@ class BlueskyConnector:
         nsid = "app.bsky.notification.listNotifications"
         mentions: dict[str, Mention] = {}
         skipped: list[str] = []
+        rejected: list[Rejected] = []
         walk = Walk(lambda cursor: self._query(nsid, limit=self.page_size, cursor=cursor),
                     lambda page: page.get("cursor"), cursor=state.get("cursor"), max_pages=self.max_pages)
         complete = True
         for page in walk:
             with malformed_answer(nsid):
-                found, bad = nz.mentions_from_page(page, account=self.name, exclude_did=self.did or "")
+                found, bad = nz.mentions_from_page(page, account=self.name, exclude_did=self.did or "",
+                                                   rejected=rejected)
             times = [n["indexedAt"] for n in page["notifications"]
                      if isinstance(n, dict) and isinstance(n.get("indexedAt"), str)]
             if times and walk.first:
@@ -207,7 +209,7 @@ class BlueskyConnector:
         out = {"v": 1, "since": newest or since} if complete else {"v": 1, "since": since, "cursor": walk.cursor,
                                                                     "newest": newest}
         return FetchResult(mentions=list(mentions.values()), cursor=json.dumps(out, sort_keys=True),
-                           skipped=skipped, has_more=not complete)
+                           skipped=skipped, has_more=not complete, rejected=rejected)
 
     # ---- writing -----------------------------------------------------------------------------------
 

@@ -13,8 +13,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from connectors.base import Rejected
 from connectors.normalize import MalformedItem
 from connectors.normalize import parse_time as iso_time
+from connectors.normalize import rejected as reject
 from core.models import Author, Mention, Platform
 
 WEB = "https://bsky.app"
@@ -155,8 +157,10 @@ def notification_to_mention(item: Any, *, account: str = "") -> Mention:
         permalink=permalink(item["uri"], handle), kind=REASONS.get(str(item.get("reason")), "mention"), raw=raw)
 
 
-def mentions_from_page(page: Any, *, account: str = "", exclude_did: str = "") -> tuple[list[Mention], list[str]]:
-    """Normalise the mention/reply/quote notifications of a page; returns ``(mentions, skipped reasons)``."""
+def mentions_from_page(page: Any, *, account: str = "", exclude_did: str = "",
+                       rejected: list[Rejected] | None = None) -> tuple[list[Mention], list[str]]:
+    """Normalise the mention/reply/quote notifications of a page; returns ``(mentions, skipped reasons)``; a
+    malformed one with an AT URI is added to ``rejected`` when given (listed on Connexions, decision 0132)."""
     if not isinstance(page, Mapping) or not isinstance(page.get("notifications"), list):
         raise MalformedItem("listNotifications answer has no 'notifications' list")
     found: list[Mention] = []
@@ -171,7 +175,18 @@ def mentions_from_page(page: Any, *, account: str = "", exclude_did: str = "") -
             found.append(notification_to_mention(item, account=account))
         except MalformedItem as err:
             skipped.append(f"bluesky: {err}")
+            uri = item.get("uri") if isinstance(item, Mapping) else None
+            entry = reject(uri, err, _safe_permalink(uri)) if isinstance(uri, str) and uri.startswith("at://") else None
+            if rejected is not None and entry is not None:
+                rejected.append(entry)
     return found, skipped
+
+
+def _safe_permalink(uri: str) -> str | None:
+    try:
+        return permalink(uri)
+    except MalformedItem:
+        return None
 
 
 def facets(text: str, resolve: Callable[[str], str | None]) -> list[dict[str, Any]]:
