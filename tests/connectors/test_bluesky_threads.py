@@ -14,6 +14,7 @@ from atproto_client.models.utils import get_or_create
 from connectors.bluesky import normalize as nz
 from connectors.bluesky.connector import BlueskyConnector
 from core import repo
+from core.errors import AuthFailed, RateLimited
 from services.connections.ingest import sync_connector
 from services.inbox import triage
 from tests.fakes import FakeBlueskyApi
@@ -170,3 +171,39 @@ def test_the_inbox_detail_shows_the_thread_start_once(db, now, fake, tmp_path):
     for item in items:
         shown = triage.detail(db, item.uid, now=now)
         assert [c["uri"] for c in shown.context] == [root["uri"], middle["uri"]]
+
+
+def test_the_fake_s_notification_pages_are_the_lexicon_s_and_errors_the_pds_s(fake, tmp_path):
+    """Issue #16, point 3: no Bluesky recordings exist, so every shape the fake serves is checked against the
+    atproto SDK's models of the lexicon (listNotifications pages through ``cursor``, reasons, records with facets,
+    embeds and reply refs, labels); 429 carries ``ratelimit-reset``; an expired token answers 400 ExpiredToken."""
+    root, middle, reply = thread_of(fake)
+    fake.quote("Et les horaires d'été ?", root["uri"], images=2)
+    fake.post("@ville-test.bsky.social bonjour https://www.ville-test.fr/actualites/travaux-rue-haute-2026")
+    fake.like(root["uri"])
+    fake.label(reply["uri"], "porn")
+    sky = connector(fake, tmp_path, page_size=2)
+    reasons, cursor, pages = [], None, 0
+    while True:
+        page = sky._query("app.bsky.notification.listNotifications", limit=2, cursor=cursor)  # noqa: SLF001
+        parsed = get_or_create(page, models.AppBskyNotificationListNotifications.Response, strict=True)
+        reasons += [n.reason for n in parsed.notifications]
+        pages += 1
+        cursor = parsed.cursor
+        if not cursor:
+            break
+    assert pages == 2 and sorted(reasons) == ["like", "mention", "quote", "reply"]
+    result = sky.fetch(None)
+    by_kind = {m.raw["reason"]: m for m in result.mentions}
+    assert set(by_kind) == {"mention", "reply", "quote"} and by_kind["quote"].quote_of == root["uri"]
+    assert "https://www.ville-test.fr/actualites/travaux-rue-haute-2026" in by_kind["mention"].text  # facet
+    reset = fake.rate_limit("listNotifications", reset_in=120)
+    with pytest.raises(RateLimited) as info:
+        connector(fake, tmp_path / "r").fetch(None)
+    assert info.value.reset_at == reset
+    fake.tokens.clear()  # the PDS no longer knows the session: 400 ExpiredToken
+    with pytest.raises(AuthFailed, match="ExpiredToken") as expired:
+        sky.fetch(None)
+    assert getattr(expired.value, "session_only", False)  # not « reconnexion nécessaire »: the next call signs in
+    signed = fake.sign_ins
+    assert len(sky.fetch(None).mentions) == 3 and fake.sign_ins == signed + 1
