@@ -99,7 +99,7 @@ class FakeBlueskyApi(FakeBase):
         self.blobs: dict[str, dict[str, Any]] = {}  # cid -> {"mimeType", "size", "data"}
         self.blocks: set[str] = set()  # DIDs in a block relation with the account (threads show blockedPost)
         self.labels: dict[str, list[dict[str, Any]]] = {}  # post uri -> its labels
-        self.displayed: dict[str, str] = {}  # DID -> handle, for the views
+        self.reply_counts: dict[str, int] = {}  # post uri -> replies to it (the views' replyCount)
         self._n = 0
         self._clock = start or datetime.now(UTC) - timedelta(hours=2)
 
@@ -128,6 +128,7 @@ class FakeBlueskyApi(FakeBase):
             parent = self.records[reply_to]
             root = (parent["value"].get("reply") or {}).get("root") or {"uri": parent["uri"], "cid": parent["cid"]}
             value["reply"] = {"root": root, "parent": {"uri": parent["uri"], "cid": parent["cid"]}}
+            self.reply_counts[parent["uri"]] = self.reply_counts.get(parent["uri"], 0) + 1
         record = self.add_record(self.accounts.get(by, f"did:plc:{by[:20]}"), "app.bsky.feed.post", value)
         if reason:
             self.notifications.append({
@@ -211,8 +212,7 @@ class FakeBlueskyApi(FakeBase):
         """``app.bsky.feed.defs#postView`` of a stored post."""
         stored = self.records[uri]
         did = uri[5:].split("/")[0]
-        replies = sum(1 for r in self.records.values()
-                      if ((r["value"].get("reply") or {}).get("parent") or {}).get("uri") == uri)
+        replies = self.reply_counts.get(uri, 0)
         return {"$type": "app.bsky.feed.defs#postView", "uri": uri, "cid": stored["cid"],
                 "author": self._author_view(did), "record": stored["value"], "replyCount": replies,
                 "repostCount": 0, "likeCount": 0, "quoteCount": 0,
