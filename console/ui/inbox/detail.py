@@ -90,7 +90,7 @@ def _thread(uid: str, d: Any, agents: list[Agent]) -> None:
         elif post.get("state") == "blocked":
             st.markdown("**Message masqué** · auteur bloqué")
         else:
-            who = "Ville (compte de la Ville)" if post.get("own") else f"@{post.get('handle', '')}"
+            who = "Compte de la Ville" if post.get("own") else f"@{post.get('handle', '')}"
             st.markdown(f"**{components.md_escape(who)}** · contexte du fil")
             components.resident_text(str(post.get("text") or ""))
     entries: list[tuple[Any, int, Any]] = [(it.mention.created_at, 0, it) for it in d.thread]
@@ -139,7 +139,7 @@ def detail_pane(uid: str, agent: Agent, agents: list[Agent]) -> None:
             for rev in d.revisions:
                 st.text(f"{format_paris(rev['seen_at'])} — {rev['change']}: {rev.get('old_text') or ''}")
 
-    tabs = components.kept_tabs(["Actions", f"Fil ({len(d.thread) + len(d.city_replies)})",
+    tabs = components.kept_tabs(["Actions", f"Fil ({len(d.context) + len(d.thread) + len(d.city_replies)})",
                                  f"Auteur ({len(d.author_history)})", f"Notes ({len(d.notes)})"], "inbox_detail_tab")
     with tabs[0]:
         if permissions.can(agent, permissions.Action.INBOX_TRIAGE):
