@@ -17,9 +17,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from connectors.base import Capability, ConnectorInfo, FetchResult, Health
+from connectors.base import Capability, ConnectorInfo, FetchResult, Health, Rejected
 from connectors.normalize import MalformedItem
 from connectors.normalize import parse_time as iso_time
+from connectors.normalize import rejected as reject
 from core.config import Settings
 from core.errors import ConnectorError, MalformedPayload
 from core.models import PRIVATE_KIND, Author, Mention, Platform, Published
@@ -108,6 +109,7 @@ class BlueskyChatConnector:
         seen: dict[str, str] = json.loads(cursor) if cursor else {}
         mentions: list[Mention] = []
         skipped: list[str] = []
+        rejected: list[Rejected] = []  # malformed messages with an id: listed without their text (decision 0132)
         convos: list[Mapping[str, Any]] = []
         page_cursor = None
         for _ in range(self.max_pages):
@@ -132,6 +134,8 @@ class BlueskyChatConnector:
                         mention = message_to_mention(message, convo, own_did=own)
                     except (MalformedItem, ValueError) as err:
                         skipped.append(str(err))
+                        if entry := reject(message.get("id") if isinstance(message, Mapping) else None, err):
+                            rejected.append(entry)
                         continue
                     if mention is not None:
                         mentions.append(mention)
@@ -140,7 +144,8 @@ class BlueskyChatConnector:
                 if not msg_cursor or (cid in seen and not fresh):  # a known convo: stop at what was read
                     break
             seen[cid] = rev
-        return FetchResult(mentions=mentions, cursor=json.dumps(seen, sort_keys=True), skipped=skipped)
+        return FetchResult(mentions=mentions, cursor=json.dumps(seen, sort_keys=True), skipped=skipped,
+                           rejected=rejected)
 
     def reply(self, mention: Mention, text: str) -> Published:
         """A private answer in the convo."""

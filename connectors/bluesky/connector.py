@@ -18,7 +18,14 @@ alt text (``app.bsky.embed.images``, connectors/bluesky/publish.py); the lexicon
 prose docs still say 1 MB), a heavier file is refused before anything is sent. Replies stay text-only.
 Exemptions: no native scheduling (the publisher posts at the time).
 The cursor is JSON: ``since`` (the newest ``indexedAt`` taken) and, while a walk is cut short by the page
-budget, the walk's ``cursor`` and ``newest`` (``FetchResult.has_more``).
+budget, the walk's ``cursor`` and ``newest`` (``FetchResult.has_more``); ``known``: the AT URIs of the posts
+already read (mentions, thread context), the newest 500.
+
+Thread context (decision 0260): a reply whose parent Parvis has not read gets its ancestors, root first, from
+``app.bsky.feed.getPostThread`` (``depth=0``, ``parentHeight`` bounded) in ``raw["context"]`` (posts, deleted
+``notFoundPost`` and ``blockedPost`` entries); one lookup per thread and pass, at most ``thread_lookups`` a pass,
+none for a post whose parent is known; a rate limit or an unavailable AppView stops the lookups of the pass,
+never the sync.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -40,7 +48,7 @@ from atproto_client.exceptions import AtProtocolError
 from atproto_client.models.dot_dict import DotDict
 from atproto_client.request import Request
 
-from connectors.base import Capability, ConnectorInfo, FetchResult, Health, secret_fingerprint
+from connectors.base import Capability, ConnectorInfo, FetchResult, Health, Rejected, secret_fingerprint
 from connectors.bluesky import blocks, lookups, publish
 from connectors.bluesky import normalize as nz
 from connectors.bluesky.errors import translate
@@ -50,7 +58,15 @@ from connectors.normalize import malformed_answer
 from connectors.paging import Walk, load_state
 from core.clock import Clock, utcnow
 from core.config import Settings
-from core.errors import AuthFailed, ConnectorError, MalformedPayload, PermanentFailure, RateLimited, Unsupported
+from core.errors import (
+    AuthFailed,
+    ConnectorError,
+    MalformedPayload,
+    PermanentFailure,
+    RateLimited,
+    Unavailable,
+    Unsupported,
+)
 from core.models import Author, Mention, Platform, Published
 from core.settings_schema import BlueskySettings
 
@@ -59,6 +75,8 @@ SETTINGS_KEYS = BlueskySettings.all_keys()
 POINTS = {"create": 3, "update": 2, "delete": 1}
 LIMITS = ((timedelta(hours=1), 5000), (timedelta(days=1), 35000))
 POST, GATE = "app.bsky.feed.post", "app.bsky.feed.threadgate"
+MAX_KNOWN = 500  # AT URIs of posts already read that the cursor remembers (the newest kept)
+log = logging.getLogger(__name__)
 
 
 class BlueskyConnector:
@@ -72,7 +90,8 @@ class BlueskyConnector:
 
     def __init__(self, *, handle: str, app_password: str, base_url: str | None = None, name: str = "bluesky",
                  session_path: Path | None = None, page_size: int = 50, max_pages: int = 10, lang: str = "fr",
-                 retries: int = 2, backoff: float = 1.0, timeout: float = 20.0,
+                 retries: int = 2, backoff: float = 1.0, timeout: float = 20.0, thread_lookups: int = 10,
+                 parent_height: int = 10,
                  sleep: Callable[[float], None] = time.sleep, clock: Clock = utcnow) -> None:
         if logging.getLogger("httpx").level in (logging.NOTSET, logging.DEBUG, logging.INFO):
             logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request otherwise
@@ -81,6 +100,7 @@ class BlueskyConnector:
         self.base_url = (base_url or DEFAULT_BASE).rstrip("/")
         self.session_path = session_path
         self.page_size, self.max_pages = max(1, min(100, page_size)), max(1, max_pages)
+        self.thread_lookups, self.parent_height = max(0, thread_lookups), max(1, min(1000, parent_height))
         self.retries, self.backoff, self._sleep, self._clock = retries, backoff, sleep, clock
         self.credential_fingerprint = secret_fingerprint(self.handle, app_password)
         self._client = Client(self.base_url, request=Request(timeout=httpx.Timeout(timeout)))
@@ -184,12 +204,14 @@ class BlueskyConnector:
         nsid = "app.bsky.notification.listNotifications"
         mentions: dict[str, Mention] = {}
         skipped: list[str] = []
+        rejected: list[Rejected] = []
         walk = Walk(lambda cursor: self._query(nsid, limit=self.page_size, cursor=cursor),
                     lambda page: page.get("cursor"), cursor=state.get("cursor"), max_pages=self.max_pages)
         complete = True
         for page in walk:
             with malformed_answer(nsid):
-                found, bad = nz.mentions_from_page(page, account=self.name, exclude_did=self.did or "")
+                found, bad = nz.mentions_from_page(page, account=self.name, exclude_did=self.did or "",
+                                                   rejected=rejected)
             times = [n["indexedAt"] for n in page["notifications"]
                      if isinstance(n, dict) and isinstance(n.get("indexedAt"), str)]
             if times and walk.first:
@@ -204,10 +226,45 @@ class BlueskyConnector:
                 break  # back to notifications already taken
         else:
             complete = walk.done
-        out = {"v": 1, "since": newest or since} if complete else {"v": 1, "since": since, "cursor": walk.cursor,
-                                                                    "newest": newest}
+        out: dict[str, Any] = {"v": 1, "since": newest or since} if complete else {
+            "v": 1, "since": since, "cursor": walk.cursor, "newest": newest}
+        known = [u for u in state.get("known") or () if isinstance(u, str)]
+        mentions, known, notes = self._with_context(mentions, known)
+        if known:
+            out["known"] = known
         return FetchResult(mentions=list(mentions.values()), cursor=json.dumps(out, sort_keys=True),
-                           skipped=skipped, has_more=not complete)
+                           skipped=skipped, has_more=not complete, rejected=rejected, notes=notes)
+
+    def _with_context(self, mentions: dict[str, Mention], known: list[str]
+                      ) -> tuple[dict[str, Mention], list[str], list[str]]:
+        """Each reply whose parent is unknown, with its thread's ancestors in ``raw["context"]`` (module
+        docstring, decision 0260); returns the mentions, the new ``known`` URIs and notes."""
+        nsid = "app.bsky.feed.getPostThread"
+        have = {*known, *(m.platform_id for m in mentions.values())}
+        out, roots, notes, calls = dict(mentions), set(), [], 0
+        for uid, mention in sorted(mentions.items(), key=lambda kv: kv[1].created_at, reverse=True):
+            parent = mention.in_reply_to
+            root = mention.conversation_id or parent
+            if not parent or parent in have or root in roots:
+                continue  # not a reply, its parent already read, or its thread already looked up this pass
+            if calls >= self.thread_lookups:
+                notes.append(f"thread context: {self.thread_lookups} lookups a pass, the others left without it")
+                break
+            roots.add(root)
+            calls += 1
+            try:
+                answer = self._query(nsid, uri=mention.platform_id, depth=0, parentHeight=self.parent_height)
+                context = nz.thread_context(answer, own_did=self.did or "")
+            except (RateLimited, Unavailable) as err:
+                notes.append(f"thread context not read this pass ({err.code}: {err})")
+                break  # the sync itself goes on; the limit is shared with the notifications
+            except (PermanentFailure, MalformedPayload, nz.MalformedItem) as err:
+                log.info("bluesky: no thread context for %s: %s", mention.platform_id, err)
+                continue
+            out[uid] = replace(mention, raw={**mention.raw, "context": context})
+            have |= {entry["uri"] for entry in context}
+        fresh = [u for u in dict.fromkeys([*known, *have]) if u not in known]
+        return out, [*known, *sorted(fresh)][-MAX_KNOWN:], notes
 
     # ---- writing -----------------------------------------------------------------------------------
 

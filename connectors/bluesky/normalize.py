@@ -13,8 +13,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from connectors.base import Rejected
 from connectors.normalize import MalformedItem
 from connectors.normalize import parse_time as iso_time
+from connectors.normalize import rejected as reject
 from core.models import Author, Mention, Platform
 
 WEB = "https://bsky.app"
@@ -155,8 +157,10 @@ def notification_to_mention(item: Any, *, account: str = "") -> Mention:
         permalink=permalink(item["uri"], handle), kind=REASONS.get(str(item.get("reason")), "mention"), raw=raw)
 
 
-def mentions_from_page(page: Any, *, account: str = "", exclude_did: str = "") -> tuple[list[Mention], list[str]]:
-    """Normalise the mention/reply/quote notifications of a page; returns ``(mentions, skipped reasons)``."""
+def mentions_from_page(page: Any, *, account: str = "", exclude_did: str = "",
+                       rejected: list[Rejected] | None = None) -> tuple[list[Mention], list[str]]:
+    """Normalise the mention/reply/quote notifications of a page; returns ``(mentions, skipped reasons)``; a
+    malformed one with an AT URI is added to ``rejected`` when given (listed on Connexions, decision 0132)."""
     if not isinstance(page, Mapping) or not isinstance(page.get("notifications"), list):
         raise MalformedItem("listNotifications answer has no 'notifications' list")
     found: list[Mention] = []
@@ -171,7 +175,18 @@ def mentions_from_page(page: Any, *, account: str = "", exclude_did: str = "") -
             found.append(notification_to_mention(item, account=account))
         except MalformedItem as err:
             skipped.append(f"bluesky: {err}")
+            uri = item.get("uri") if isinstance(item, Mapping) else None
+            entry = reject(uri, err, _safe_permalink(uri)) if isinstance(uri, str) and uri.startswith("at://") else None
+            if rejected is not None and entry is not None:
+                rejected.append(entry)
     return found, skipped
+
+
+def _safe_permalink(uri: str) -> str | None:
+    try:
+        return permalink(uri)
+    except MalformedItem:
+        return None
 
 
 def facets(text: str, resolve: Callable[[str], str | None]) -> list[dict[str, Any]]:
@@ -189,3 +204,61 @@ def facets(text: str, resolve: Callable[[str], str | None]) -> list[dict[str, An
                         "index": {"byteStart": match.start(), "byteEnd": match.end()},
                         "features": [{"$type": "app.bsky.richtext.facet#mention", "did": did}]})
     return sorted(out, key=lambda f: f["index"]["byteStart"])
+
+
+THREAD_VIEW, NOT_FOUND, BLOCKED = ("app.bsky.feed.defs#threadViewPost", "app.bsky.feed.defs#notFoundPost",
+                                   "app.bsky.feed.defs#blockedPost")
+
+
+def _context_post(node: Mapping[str, Any], own_did: str) -> dict[str, Any] | None:
+    """One ancestor of a thread (``app.bsky.feed.defs`` union member) as a context entry; None if unreadable."""
+    kind = node.get("$type")
+    uri = node.get("uri") if kind != THREAD_VIEW else (node.get("post") or {}).get("uri") \
+        if isinstance(node.get("post"), Mapping) else None
+    if not isinstance(uri, str) or not uri.startswith("at://"):
+        return None
+    if kind == NOT_FOUND or node.get("notFound") is True:
+        return {"uri": uri, "state": "not_found"}
+    if kind == BLOCKED or node.get("blocked") is True:
+        author = found if isinstance(found := node.get("author"), Mapping) else {}
+        return {"uri": uri, "state": "blocked", "author_did": str(author.get("did") or "")}
+    post = node["post"]
+    author, record = post.get("author"), post.get("record")
+    if not isinstance(author, Mapping) or not isinstance(record, Mapping) or not isinstance(record.get("text"), str):
+        return None
+    did = str(author.get("did") or "")
+    handle = str(author.get("handle") or did)
+    try:
+        created = parse_time(record.get("createdAt") or post.get("indexedAt")).isoformat()
+        link = permalink(uri, handle)
+    except MalformedItem:
+        return None
+    return {"uri": uri, "state": "post", "author_did": did, "handle": handle,
+            "display_name": str(author.get("displayName") or ""), "own": bool(own_did) and did == own_did,
+            "text": expand_links(record["text"], record.get("facets")), "created_at": created, "permalink": link,
+            "labels": sorted({str(lab.get("val")) for lab in post.get("labels") or ()
+                              if isinstance(lab, Mapping) and lab.get("val")})}
+
+
+def thread_context(answer: Any, *, own_did: str = "") -> list[dict[str, Any]]:
+    """The ancestors of the anchor post of a ``getPostThread`` answer (``{thread, threadgate?}``), root first: each
+    ``{uri, state}`` with ``state`` ``post`` (author, text with links expanded, time, permalink, ``own`` for the
+    city's posts, labels), ``not_found`` (deleted, e.g. a deleted root) or ``blocked`` (the lexicon's
+    ``notFoundPost``/``blockedPost``: no text). The chain stops where the answer stops (``parentHeight``, or a
+    not-found/blocked post, which has no parent). Raises :class:`MalformedItem` when ``thread`` is not a thread
+    view (e.g. the anchor itself is gone)."""
+    thread = answer.get("thread") if isinstance(answer, Mapping) else None
+    if not isinstance(thread, Mapping) or not isinstance(thread.get("post"), Mapping):
+        kind = thread.get("$type") if isinstance(thread, Mapping) else type(thread).__name__
+        raise MalformedItem(f"getPostThread: the anchor is not a thread view ({kind})")
+    chain: list[dict[str, Any]] = []
+    node = thread.get("parent")
+    seen: set[str] = set()
+    while isinstance(node, Mapping) and len(chain) < 1000:
+        entry = _context_post(node, own_did)
+        if entry is None or entry["uri"] in seen:
+            break
+        seen.add(entry["uri"])
+        chain.append(entry)
+        node = node.get("parent") if entry["state"] == "post" else None
+    return list(reversed(chain))

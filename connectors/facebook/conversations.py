@@ -23,9 +23,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
-from connectors.base import Capability, ConnectorInfo, FetchResult, Health
+from connectors.base import Capability, ConnectorInfo, FetchResult, Health, Rejected
 from connectors.graph.client import DEFAULT_VERSION, GraphClient
 from connectors.graph.normalize import MalformedItem, next_after, page_items, parse_time
+from connectors.normalize import rejected as reject
 from connectors.paging import Walk
 from core.clock import Clock, utcnow
 from core.config import Settings
@@ -63,8 +64,10 @@ def message_to_mention(message: Mapping[str, Any], conversation: Mapping[str, An
 
 
 def conversation_mentions(conversation: Mapping[str, Any], *, page_id: str, platform: Platform,
-                          since: datetime | None) -> tuple[list[Mention], list[str]]:
-    """The residents' messages of one conversation newer than ``since``, and the malformed ones skipped."""
+                          since: datetime | None, rejected: list[Rejected] | None = None
+                          ) -> tuple[list[Mention], list[str]]:
+    """The residents' messages of one conversation newer than ``since``, and the malformed ones skipped (added
+    to ``rejected`` when they have an id and it is given: listed on Connexions without their text)."""
     box = conversation.get("messages")
     mentions, skipped = [], []
     for message in page_items(box, "messages") if isinstance(box, Mapping) else []:
@@ -72,6 +75,9 @@ def conversation_mentions(conversation: Mapping[str, Any], *, page_id: str, plat
             mention = message_to_mention(message, conversation, page_id=page_id, platform=platform)
         except (MalformedItem, ValueError) as err:
             skipped.append(str(err))
+            entry = reject(message.get("id"), err) if isinstance(message, Mapping) else None
+            if rejected is not None and entry is not None:
+                rejected.append(entry)
             continue
         if mention is not None and (since is None or mention.created_at > since):
             mentions.append(mention)
@@ -146,6 +152,7 @@ class ConversationsConnector:
                     next_after, max_pages=self.max_pages)
         mentions: list[Mention] = []
         skipped: list[str] = []
+        rejected: list[Rejected] = []
         newest = since
         for page in walk:
             older = False
@@ -160,13 +167,13 @@ class ConversationsConnector:
                     break
                 newest = max(filter(None, (newest, updated)))
                 found, bad = conversation_mentions(conversation, page_id=self.page_id, platform=self.platform,
-                                                   since=since)
+                                                   since=since, rejected=rejected)
                 mentions += found
                 skipped += bad
             if older:
                 break
         next_cursor = newest.strftime("%Y-%m-%dT%H:%M:%S+0000") if newest else cursor
-        return FetchResult(mentions=mentions, cursor=next_cursor, skipped=skipped)
+        return FetchResult(mentions=mentions, cursor=next_cursor, skipped=skipped, rejected=rejected)
 
     def reply(self, mention: Mention, text: str) -> Published:
         """A private answer (standard, within 24 h); the reply path passes the tag through ``send_private``."""

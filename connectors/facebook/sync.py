@@ -26,10 +26,11 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from connectors.base import FetchResult, PlatformChange
+from connectors.base import FetchResult, PlatformChange, Rejected
 from connectors.facebook import normalize as nz
 from connectors.graph.client import GraphClient
 from connectors.normalize import malformed_answer
+from connectors.normalize import rejected as reject
 from connectors.paging import Walk, load_state
 from core.errors import ConnectorError
 from core.models import Mention, Platform
@@ -76,6 +77,14 @@ class PageSync:
         self.mentions: dict[str, Mention] = {}
         self.changes: list[PlatformChange] = []
         self.skipped: list[str] = []
+        self.rejected: list[Rejected] = []
+
+    def _reject(self, item: Any, err: Exception) -> None:
+        """Skip a malformed item with its reason; list it when it has an id (decision 0132)."""
+        self.skipped.append(f"facebook: {err}")
+        if isinstance(item, Mapping) and (entry := reject(item.get("id"), err, item.get("permalink_url") or
+                                                          f"{nz.WEB}/{item.get('id')}")):
+            self.rejected.append(entry)
 
     # ---- one item ----------------------------------------------------------------------------------
 
@@ -99,7 +108,7 @@ class PageSync:
             elif old is not None and old[1] != hidden:
                 self.changes.append(PlatformChange(uid=self._uid(item_id), change="hidden" if hidden else "unhidden"))
         except nz.MalformedItem as err:
-            self.skipped.append(f"facebook: {err}")
+            self._reject(item, err)
             return None
         if is_new or old is not None:
             state.seen[item_id] = [fp, hidden, post_id, created]
@@ -176,7 +185,7 @@ class PageSync:
             self._tagged(state, cutoff)
         self._advance(state)
         return FetchResult(mentions=list(self.mentions.values()), cursor=state.dump(self.window_start),
-                           skipped=self.skipped, changes=self.changes)
+                           skipped=self.skipped, changes=self.changes, rejected=self.rejected)
 
     def _gone_posts(self, state: SyncState, feed_ids: set[str]) -> None:
         """Visitor posts of the window missing from a full walk were deleted, and their comments with them."""

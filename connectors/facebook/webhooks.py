@@ -12,6 +12,7 @@ from typing import Any
 from connectors.base import FetchResult, PlatformChange
 from connectors.facebook import normalize as nz
 from connectors.graph.client import GraphClient
+from connectors.normalize import rejected as reject
 from core.errors import PermanentFailure
 from core.models import Mention, Platform
 
@@ -59,7 +60,9 @@ def feed_change(graph: GraphClient, value: Any, *, page_id: str, account: str) -
         else:
             mention = post_by_id(graph, item_id, account=account)
     except (nz.MalformedItem, PermanentFailure) as err:  # deleted since, or unreadable
-        return FetchResult(mentions=(), cursor=None, skipped=[f"facebook {item} {item_id}: {err}"])
+        entry = reject(item_id, err, f"{nz.WEB}/{item_id}") if isinstance(err, nz.MalformedItem) else None
+        return FetchResult(mentions=(), cursor=None, skipped=[f"facebook {item} {item_id}: {err}"],
+                           rejected=[entry] if entry else [])  # malformed: listed (decision 0132)
     if mention.author.platform_id == page_id:
         return FetchResult(mentions=(), cursor=None, notes=[f"the Page's own {item}"])
     changes = [PlatformChange(uid=mention.uid, change="hidden")] if mention.raw.get("is_hidden") else []

@@ -23,9 +23,10 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from connectors.base import FetchResult, PlatformChange
+from connectors.base import FetchResult, PlatformChange, Rejected
 from connectors.graph.client import GraphClient
 from connectors.instagram import normalize as nz
+from connectors.normalize import rejected as reject
 from connectors.paging import load_state
 from core.errors import MalformedPayload, PermanentFailure
 from core.models import Mention
@@ -53,7 +54,14 @@ class AccountSync:
         self.mentions: dict[str, Mention] = {}
         self.changes: list[PlatformChange] = []
         self.skipped: list[str] = []
+        self.rejected: list[Rejected] = []
         self.tags_note = ""
+
+    def _reject(self, item: Any, err: Exception, what: str, link: Any = None) -> None:
+        """Skip a malformed item with its reason; list it when it has an id (decision 0132)."""
+        self.skipped.append(f"{what}: {err}")
+        if isinstance(item, Mapping) and (entry := reject(item.get("id"), err, link or item.get("permalink"))):
+            self.rejected.append(entry)
 
     def _own(self, mention: Mention) -> bool:
         """The account's own comment: by id (``from{id}``/``user{id}``); by username only when Meta gave no id."""
@@ -91,6 +99,7 @@ class AccountSync:
         kept = sorted(((k, v) for k, v in seen.items() if isinstance(v, list) and len(v) == 3 and
                        v[2] >= self.window_start - KEEP_S), key=lambda kv: kv[1][2])[-MAX_SEEN:]
         return FetchResult(mentions=list(self.mentions.values()), skipped=self.skipped, changes=self.changes,
+                           rejected=self.rejected,
                            cursor=json.dumps({"v": 1, "seen": dict(kept), "tags": tags}),
                            notes=(self.tags_note,) if self.tags_note else ())
 
@@ -105,7 +114,7 @@ class AccountSync:
                 try:
                     mention = nz.comment_to_mention(item, media=media, account=self.account)
                 except nz.MalformedItem as err:
-                    self.skipped.append(f"instagram: {err}")
+                    self._reject(item, err, "instagram", media.get("permalink"))
                     continue
                 if self._own(mention):
                     continue  # the account's own replies
@@ -129,7 +138,7 @@ class AccountSync:
                 try:
                     mention = nz.media_to_mention(item, kind="tag", account=self.account)
                 except nz.MalformedItem as err:
-                    self.skipped.append(f"instagram tag: {err}")
+                    self._reject(item, err, "instagram tag")
                     continue
                 when = int(mention.created_at.timestamp())
                 if when < self.window_start or mention.platform_id in seen:

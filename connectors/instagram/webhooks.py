@@ -12,6 +12,7 @@ from typing import Any
 from connectors.base import FetchResult, PlatformChange
 from connectors.graph.client import GraphClient
 from connectors.instagram import normalize as nz
+from connectors.normalize import rejected as reject
 from core.errors import PermanentFailure
 from core.models import Mention
 
@@ -36,7 +37,9 @@ def comments_change(graph: GraphClient, value: Any, *, account: str) -> FetchRes
     comment_id = str(value["id"])
     try:
         mention = comment_by_id(graph, comment_id, media_id=media_id, account=account)
-    except (nz.MalformedItem, PermanentFailure) as err:
-        return FetchResult(mentions=(), cursor=None, skipped=[f"instagram comment {comment_id}: {err}"])
+    except (nz.MalformedItem, PermanentFailure) as err:  # malformed: listed (decision 0132); gone: only skipped
+        entry = reject(comment_id, err) if isinstance(err, nz.MalformedItem) else None
+        return FetchResult(mentions=(), cursor=None, skipped=[f"instagram comment {comment_id}: {err}"],
+                           rejected=[entry] if entry else [])
     changes = [PlatformChange(uid=mention.uid, change="hidden")] if mention.raw.get("hidden") else []
     return FetchResult(mentions=[mention], cursor=None, changes=changes)

@@ -44,7 +44,7 @@ import requests
 from mastodon import Mastodon
 from mastodon.errors import MastodonError
 
-from connectors.base import Capability, ConnectorInfo, FetchResult, Health, secret_fingerprint
+from connectors.base import Capability, ConnectorInfo, FetchResult, Health, Rejected, secret_fingerprint
 from connectors.http import ConnectorSession, with_read_retries
 from connectors.mastodon import lookups, stream
 from connectors.mastodon import normalize as nz
@@ -165,13 +165,15 @@ class MastodonConnector:
         mentions: dict[str, Mention] = {}
         skipped: list[str] = []
         ignored: dict[str, int] = {}
+        rejected: list[Rejected] = []
         # A rate limit after the first page keeps the pages already read; the cursor resumes after the reset.
         walk = Walk(lambda cursor: self._read(endpoint, self._notifications, since, cursor),
                     lambda answer: answer[1] if _ids(answer[0]) else None, cursor=max_id, max_pages=self.max_pages,
                     stop_on=(RateLimited,))
         for page, _next_max in walk:
             with malformed_answer(endpoint):
-                found, bad = nz.mentions_from_notifications(page, account=self.name, ignored=ignored)
+                found, bad = nz.mentions_from_notifications(page, account=self.name, ignored=ignored,
+                                                            rejected=rejected)
             skipped.extend(bad)
             for mention in found:
                 mentions.setdefault(mention.uid, mention)
@@ -181,14 +183,14 @@ class MastodonConnector:
         roots = _threads(mentions, state.get("roots"))
         if walk.done:
             return self._result(mentions, skipped, {"v": 1, "since_id": newest or since, "roots": roots}, state,
-                                ignored=ignored)
+                                ignored=ignored, rejected=rejected)
         return self._result(mentions, skipped, {"v": 1, "since_id": since, "max_id": walk.cursor,
                                                 "newest_id": newest, "roots": roots}, state, has_more=True,
-                            ignored=ignored)
+                            ignored=ignored, rejected=rejected)
 
     def _result(self, mentions: dict[str, Mention], skipped: list[str], new_state: dict[str, Any],
                 state: dict[str, Any], *, has_more: bool = False,
-                ignored: dict[str, int] | None = None) -> FetchResult:
+                ignored: dict[str, int] | None = None, rejected: list[Rejected] | None = None) -> FetchResult:
         """The fetch's answer, with the edit history of the edited statuses among the mentions and, once a walk is
         complete, the re-check of recent statuses (edited or deleted since taken)."""
         due = [str(i) for i in state.get("history_due") or () if isinstance(i, str | int)]
@@ -203,7 +205,7 @@ class MastodonConnector:
             new_state["history_due"] = left[:MAX_HISTORY_DUE]
         return FetchResult(mentions=list(mentions.values()), cursor=json.dumps(new_state, sort_keys=True),
                            skipped=skipped, changes=[*changes, *(check.deleted if check else ())],
-                           has_more=has_more, ignored=ignored or {})
+                           has_more=has_more, ignored=ignored or {}, rejected=rejected or [])
 
     # ---- streaming (connectors/mastodon/stream.py) ---------------------------------------------------
 
@@ -213,11 +215,12 @@ class MastodonConnector:
 
     def from_stream_notification(self, data: Any) -> FetchResult:
         """The mention a streamed ``notification`` event carries (other notification types: nothing)."""
+        rejected: list[Rejected] = []
         try:
-            mentions, skipped = nz.mentions_from_notifications([data], account=self.name)
+            mentions, skipped = nz.mentions_from_notifications([data], account=self.name, rejected=rejected)
         except nz.MalformedItem as err:
             return FetchResult(mentions=(), cursor=None, skipped=[f"mastodon stream: {err}"])
-        return FetchResult(mentions=mentions, cursor=None, skipped=skipped)
+        return FetchResult(mentions=mentions, cursor=None, skipped=skipped, rejected=rejected)
 
     def _notifications(self, since: str | None, max_id: str | None) -> tuple[Any, str | None]:
         """One page of mention notifications as plain JSON, and the ``max_id`` of its ``Link: rel="next"``."""

@@ -19,8 +19,10 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
+from connectors.base import Rejected
 from connectors.normalize import MalformedItem
 from connectors.normalize import parse_time as iso_time
+from connectors.normalize import rejected as reject
 from core.models import Author, Mention, Platform
 
 _REQUIRED = ("id", "created_at", "account")
@@ -203,13 +205,14 @@ def status_to_mention(status: Any, *, account: str = "", kind: str | None = None
         kind=kind or ("reply" if reply_to else "mention"), raw=plain(status), quote_of=quoted_id(status))
 
 
-def mentions_from_notifications(page: Any, *, account: str = "",
-                                ignored: dict[str, int] | None = None) -> tuple[list[Mention], list[str]]:
+def mentions_from_notifications(page: Any, *, account: str = "", ignored: dict[str, int] | None = None,
+                                rejected: list[Rejected] | None = None) -> tuple[list[Mention], list[str]]:
     """Normalise the statuses of a page of ``mention`` notifications; returns ``(mentions, skipped reasons)``.
 
     Nothing to read is not malformed: a notification of another type (follow, favourite…) counts as
     ``not_mention``, a mention whose ``status`` is null (deleted since, or not visible to the account: 39 of 40 in
-    a real mastodon.social page) as ``status_gone``, in ``ignored`` when given.
+    a real mastodon.social page) as ``status_gone``, in ``ignored`` when given. A malformed status with an id is
+    added to ``rejected`` when given (listed on Connexions, decision 0132).
     """
     if not isinstance(page, list):
         raise MalformedItem("notifications answer is not a list")
@@ -229,6 +232,11 @@ def mentions_from_notifications(page: Any, *, account: str = "",
         except MalformedItem as err:
             ident = item.get("id", "?") if isinstance(item, Mapping) else "?"
             skipped.append(f"mastodon notification {ident}: {err}")
+            status = item.get("status") if isinstance(item, Mapping) else None
+            entry = reject(status.get("id"), err, status.get("url") or status.get("uri")) \
+                if isinstance(status, Mapping) else None
+            if rejected is not None and entry is not None:
+                rejected.append(entry)
     return mentions, skipped
 
 

@@ -19,6 +19,9 @@ from console.cli import bench, db_option
 # The public channels, then the private ones (issue #20: Messenger, Instagram Direct, Mastodon direct, Bluesky chat).
 CONNECTORS = ("x", "facebook", "mastodon", "bluesky", "facebook_messages", "instagram_direct", "mastodon_direct",
               "bluesky_chat")
+# Not in the default run: Bluesky replies in threads of 10, each thread's parent unread, so every thread costs one
+# ``app.bsky.feed.getPostThread`` (decision 0260) — with the per-pass budget lifted, the worst case.
+EXTRA = ("bluesky_threads",)
 
 
 def _timed_http() -> tuple[list[float], Any]:
@@ -72,6 +75,15 @@ def _fake_for(name: str, n: int, start_at: Any) -> Any:
         fake = FakeBlueskyApi(start=start_at)
         for i in range(n):
             fake.post(f"@ville-test.bsky.social message {i} : le lampadaire de la rue {i % 97} est éteint 💡")
+    elif name == "bluesky_threads":
+        fake = FakeBlueskyApi(start=start_at)
+        for t in range(max(1, n // 10)):
+            city = fake.own_post(f"Annonce {t} de la Ville")
+            top = fake.post(f"Question {t} sur l'annonce", by=f"habitant{t}.bsky.social", reply_to=city["uri"],
+                            reason=None)
+            for i in range(10):
+                fake.post(f"réponse {t}.{i} : le lampadaire de la rue {i} est éteint 💡", reply_to=top["uri"],
+                          reason="reply")
     elif name == "facebook":
         fake = FakeGraphApi(start=start_at)
         posts = [fake.add_post(f"Publication {p} de la Ville") for p in range(max(1, n // 100))]
@@ -113,6 +125,12 @@ def _connector_for(name: str, fake: Any, base_url: str, work: Path) -> Any:
         from connectors.mastodon.connector import MastodonConnector
 
         return MastodonConnector(base_url=base_url, access_token=fake.token, page_size=80, max_pages=200, backoff=0)
+    if name == "bluesky_threads":
+        from connectors.bluesky.connector import BlueskyConnector
+
+        return BlueskyConnector(handle=fake.account_handle, app_password=fake.password, base_url=base_url,
+                                page_size=100, max_pages=200, session_path=work / "bluesky-t.session", backoff=0,
+                                thread_lookups=10**6)
     if name == "bluesky":
         from connectors.bluesky.connector import BlueskyConnector
 
@@ -182,12 +200,15 @@ def _run_one(name: str, n: int, settings: Any, work: Path) -> dict[str, Any]:
     return {"connector": name, "mentions": result.inserted, "seconds": round(total, 2),
             "mentions_per_s": round(result.inserted / total) if total else None,
             "http_s": round(spent[0], 2), "overhead_pct": round(100 * (total - spent[0]) / total, 1),
-            "error": result.error or None}
+            "error": result.error or None,
+            **({"thread_lookups": len(fake.calls(r"getPostThread$"))} if name.startswith("bluesky") and
+               hasattr(fake, "calls") and not name.endswith("_chat") else {})}
 
 
 @bench.command("sync")
 @click.option("--mentions", default=10_000, show_default=True, help="Mentions served by each fake platform.")
-@click.option("--connector", "names", multiple=True, default=CONNECTORS, show_default=True)
+@click.option("--connector", "names", multiple=True, default=CONNECTORS, show_default=True,
+              help=f"Also: {', '.join(EXTRA)}.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @db_option
 def bench_sync(mentions: int, names: tuple[str, ...], as_json: bool, db_path: Path | None) -> None:

@@ -214,15 +214,19 @@ def _failed(db: Database, connector: Connector, err: ConnectorError, *, now: dat
 
 
 def store_pushed(db: Database, connector_name: str, fetched: FetchResult, *, now: datetime,
-                 score: ScoreFn | None = None) -> SyncResult:
+                 score: ScoreFn | None = None, platform: str = "") -> SyncResult:
     """Store mentions a platform pushed (a webhook or a stream read by the connector) and the state changes it
-    told (removed, hidden: recorded like a sync's, with their audit events); the connector's cursor is untouched."""
+    told (removed, hidden: recorded like a sync's, with their audit events), and list the items that failed
+    validation (``platform`` given); the connector's cursor is untouched."""
     started = time.perf_counter()
     for reason in fetched.skipped:
         log.warning("push %s: skipped: %s", connector_name, reason)
     with write_transaction(db):
         stored = store_mentions(db, fetched.mentions, now=now, score=score)
         applied = _apply_changes(db, fetched.changes, now=now)
+        if platform:
+            repo.record_rejected(db, connector_name, platform,
+                                 ((r.item_id, r.reason, r.permalink) for r in fetched.rejected), now=now)
         revised = len(stored.revised) + applied
         audit.record(db, audit.SyncCompleted(actor=audit.SYSTEM_WORKER, subject=f"connector:{connector_name}",
                                              connector=connector_name, fetched=len(fetched.mentions),

@@ -202,10 +202,17 @@ class StreamSupervisor:
         fetched = self.connector.from_stream_notification(data)
         with write_transaction(db):
             if fetched.mentions or fetched.skipped:
-                store_pushed(db, self.connector.name, fetched, now=now, score=self.score)
+                store_pushed(db, self.connector.name, fetched, now=now, score=self.score,
+                             platform=_platform(self.connector))
             rt.channel_event(db, channel_name(self.connector.name), now=now)
         self.status = StreamStatus(state=self.status.state, since=self.status.since, last_event_at=now,
                                    error=self.status.error, events=self.status.events + 1)
+
+
+def _platform(connector: Any) -> str:
+    """The platform a stream's connector reads ('' for a stand-in without ``info``: nothing is listed then)."""
+    info = getattr(connector, "info", None)
+    return str(getattr(info, "platform", "") or "")
 
 
 def channel_states(db: Database) -> list[rt.ChannelState]:

@@ -188,8 +188,10 @@ def store(ctx: WebhookContext, handled: Sequence[Handled]) -> tuple[int, int, in
     """Store what the handlers read through the ingest path (one call per connector); (inserted, updated,
     revised). Call it inside the transaction that records the event's end."""
     inserted = updated = revised = 0
+    platforms = {c.name: str(c.info.platform) for c in ctx.connectors}
     for one in handled:
-        res = store_pushed(ctx.db, one.connector, one.fetched, now=ctx.now, score=ctx.score)
+        res = store_pushed(ctx.db, one.connector, one.fetched, now=ctx.now, score=ctx.score,
+                           platform=platforms.get(one.connector, ""))
         inserted, updated, revised = inserted + res.inserted, updated + res.updated, revised + res.revised
     return inserted, updated, revised
 

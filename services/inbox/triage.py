@@ -110,6 +110,26 @@ class ItemDetail:
     other_viewers: list[Agent]
     assignee: Agent | None
     city_replies: list[Draft] = field(default_factory=list)  # the city's replies sent in this thread
+    # The thread's posts above its inbox items that Parvis read only as context (Bluesky getPostThread, decision
+    # 0260), root first: {uri, state: post|not_found|blocked, handle, text, created_at, permalink, own}.
+    context: list[dict[str, Any]] = field(default_factory=list)
+
+
+def thread_context(thread: list[InboxItem]) -> list[dict[str, Any]]:
+    """The context posts the thread's items carry (``raw["context"]``), each once, root first, without those that
+    are inbox items themselves (shown as such). Each item's list is root first; the longest chain leads."""
+    inbox = {it.mention.platform_id for it in thread}
+    chains = sorted((c for it in thread if isinstance(c := it.mention.raw.get("context"), list)), key=len,
+                    reverse=True)
+    seen: set[str] = set()
+    out: list[dict[str, Any]] = []
+    for chain in chains:
+        for entry in chain:
+            uri = entry.get("uri") if isinstance(entry, dict) else None
+            if isinstance(uri, str) and uri not in seen and uri not in inbox:
+                seen.add(uri)
+                out.append(entry)
+    return out
 
 
 def detail(db: Database, uid: str, *, viewer: Agent | None = None, now: datetime) -> ItemDetail:
@@ -141,7 +161,8 @@ def detail(db: Database, uid: str, *, viewer: Agent | None = None, now: datetime
             if d.state in (DraftState.SENT, DraftState.TO_VERIFY, DraftState.PUBLISHING)]
     return ItemDetail(item=item, thread=thread, author_history=history, notes=repo.notes_for(db, uid),
                       revisions=repo.revisions(db, uid), other_viewers=others, assignee=assignee,
-                      city_replies=sorted(sent, key=lambda d: d.sent_at or d.updated_at))
+                      city_replies=sorted(sent, key=lambda d: d.sent_at or d.updated_at),
+                      context=thread_context(thread))
 
 
 def presence(db: Database, uid: str, viewer: Agent, *, now: datetime) -> list[Agent]:

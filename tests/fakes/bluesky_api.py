@@ -12,6 +12,17 @@ to decide when to refresh). ``sign_ins`` counts createSession calls.
 Shapes learnt from the lexicons and the app: a post's links are shown shortened in ``text`` (« example.org/tr… »),
 the full URL living in an ``app.bsky.richtext.facet#link`` facet indexed by UTF-8 bytes; images are an
 ``app.bsky.embed.images`` embed of blobs; a quote is an ``app.bsky.embed.record`` (or ``recordWithMedia``) embed.
+
+Reads beyond the notifications (lexicons ``app.bsky.feed.getPostThread``, ``app.bsky.feed.getPosts``,
+``app.bsky.feed.defs``; docs/connectors.md cites them): ``getPostThread`` answers ``{"thread": threadViewPost}``
+whose ``parent`` chain climbs ``parentHeight`` levels and ends at a ``#notFoundPost`` (``{uri, notFound: true}``:
+a deleted post, e.g. a deleted root) or a ``#blockedPost`` (``{uri, blocked: true, author: {did, viewer}}``: an
+author in a block relation with the account, :meth:`block_relation`), which carry no parent; an anchor that is
+gone answers 400 ``NotFound``. ``getPosts`` answers ``{"posts": [postView]}`` (missing ones left out). A postView
+is ``{uri, cid, author: profileViewBasic, record, replyCount, repostCount, likeCount, quoteCount, indexedAt,
+viewer, labels}``; :meth:`label` puts a moderation label (``com.atproto.label.defs#label``) on a post, served in its
+views and its notification. :meth:`rate_limit` answers the next calls of a route 429 ``RateLimitExceeded`` with
+the ``ratelimit-*`` headers the PDS sends; an unknown access token answers 400 ``ExpiredToken``.
 """
 
 from __future__ import annotations
@@ -86,6 +97,9 @@ class FakeBlueskyApi(FakeBase):
         self.access_ttl = timedelta(hours=2)
         self.tokens: set[str] = set()
         self.blobs: dict[str, dict[str, Any]] = {}  # cid -> {"mimeType", "size", "data"}
+        self.blocks: set[str] = set()  # DIDs in a block relation with the account (threads show blockedPost)
+        self.labels: dict[str, list[dict[str, Any]]] = {}  # post uri -> its labels
+        self.reply_counts: dict[str, int] = {}  # post uri -> replies to it (the views' replyCount)
         self._n = 0
         self._clock = start or datetime.now(UTC) - timedelta(hours=2)
 
@@ -114,6 +128,7 @@ class FakeBlueskyApi(FakeBase):
             parent = self.records[reply_to]
             root = (parent["value"].get("reply") or {}).get("root") or {"uri": parent["uri"], "cid": parent["cid"]}
             value["reply"] = {"root": root, "parent": {"uri": parent["uri"], "cid": parent["cid"]}}
+            self.reply_counts[parent["uri"]] = self.reply_counts.get(parent["uri"], 0) + 1
         record = self.add_record(self.accounts.get(by, f"did:plc:{by[:20]}"), "app.bsky.feed.post", value)
         if reason:
             self.notifications.append({
@@ -122,7 +137,7 @@ class FakeBlueskyApi(FakeBase):
                            "displayName": by.split(".")[0].title(), "avatar": "https://cdn.bsky.app/a.jpg",
                            "labels": [], "createdAt": "2023-05-01T00:00:00.000Z"},
                 "reason": reason, "record": value, "isRead": False, "indexedAt": at_time(self._clock),
-                "labels": []})
+                "labels": [], **({"reasonSubject": reply_to} if reason == "reply" and reply_to else {})})
         return record
 
     def quote(self, text: str, quoted: str, *, images: int = 0, by: str = "camille.bsky.social") -> dict[str, Any]:
@@ -132,7 +147,9 @@ class FakeBlueskyApi(FakeBase):
         embed: dict[str, Any] = record
         if images:
             embed = {"$type": "app.bsky.embed.recordWithMedia", "record": record, "media": self.images(images)}
-        return self.post(text, by=by, reason="quote", embed=embed)
+        record = self.post(text, by=by, reason="quote", embed=embed)
+        self.notifications[-1]["reasonSubject"] = quoted  # the lexicon: the post the notification is about
+        return record
 
     def images(self, n: int) -> dict[str, Any]:
         """An ``app.bsky.embed.images`` embed of ``n`` uploaded blobs."""
@@ -156,6 +173,78 @@ class FakeBlueskyApi(FakeBase):
                                    "author": {"did": "did:plc:dom", "handle": "dom.bsky.social"}, "reason": "like",
                                    "reasonSubject": uri, "record": {"$type": "app.bsky.feed.like"},
                                    "isRead": False, "indexedAt": at_time(self._clock)})
+
+    def delete(self, uri: str) -> None:
+        """The author deletes a post: threads show it as ``#notFoundPost``; its notification goes with it."""
+        self.records.pop(uri, None)
+        self.notifications = [n for n in self.notifications if n["uri"] != uri]
+
+    def block_relation(self, handle: str) -> None:
+        """``handle`` and the account block each other: their posts show as ``#blockedPost`` in threads."""
+        self.blocks.add(self.accounts.get(handle, f"did:plc:{handle[:20]}"))
+
+    def label(self, uri: str, val: str, *, src: str = "did:plc:ar7c4by46qjdydhdevvrndac") -> None:
+        """A moderation label on a post (``com.atproto.label.defs#label``; the default source is Bluesky's
+        moderation service), in its views and its notification."""
+        label = {"src": src, "uri": uri, "cid": self.records[uri]["cid"], "val": val, "cts": at_time(self._clock),
+                 "ver": 1}
+        self.labels.setdefault(uri, []).append(label)
+        for note in self.notifications:
+            if note["uri"] == uri:
+                note["labels"] = self.labels[uri]
+
+    def rate_limit(self, route: str, *, reset_in: int = 300, times: int = 1) -> int:
+        """The next ``times`` calls of ``route`` answer 429 as the PDS does (body ``RateLimitExceeded``, headers
+        ``ratelimit-limit``, ``-remaining``, ``-reset`` in epoch seconds, ``-policy``); returns the reset time."""
+        reset = int(datetime.now(UTC).timestamp()) + reset_in
+        self.fail(route, 429, {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}, times=times,
+                  headers={"ratelimit-limit": "3000", "ratelimit-remaining": "0", "ratelimit-reset": str(reset),
+                           "ratelimit-policy": "3000;w=300"})
+        return reset
+
+    def _author_view(self, did: str) -> dict[str, Any]:
+        handle = next((h for h, d in self.accounts.items() if d == did), did.removeprefix("did:plc:") + ".bsky.social")
+        return {"did": did, "handle": handle, "displayName": handle.split(".")[0].title(),
+                "avatar": f"https://cdn.bsky.app/img/avatar/plain/{did}/bafkreiavatar@jpeg",
+                "viewer": {"muted": False, "blockedBy": False}, "labels": [], "createdAt": "2023-05-01T00:00:00.000Z"}
+
+    def post_view(self, uri: str) -> dict[str, Any]:
+        """``app.bsky.feed.defs#postView`` of a stored post."""
+        stored = self.records[uri]
+        did = uri[5:].split("/")[0]
+        replies = self.reply_counts.get(uri, 0)
+        return {"$type": "app.bsky.feed.defs#postView", "uri": uri, "cid": stored["cid"],
+                "author": self._author_view(did), "record": stored["value"], "replyCount": replies,
+                "repostCount": 0, "likeCount": 0, "quoteCount": 0,
+                "indexedAt": stored["value"].get("createdAt", at_time(self._clock)), "viewer": {},
+                "labels": self.labels.get(uri, [])}
+
+    def _thread_node(self, uri: str, height: int) -> dict[str, Any]:
+        """A ``threadViewPost`` (parents up to ``height`` levels), ``notFoundPost`` or ``blockedPost``."""
+        if uri not in self.records:
+            return {"$type": "app.bsky.feed.defs#notFoundPost", "uri": uri, "notFound": True}
+        did = uri[5:].split("/")[0]
+        if did in self.blocks:
+            return {"$type": "app.bsky.feed.defs#blockedPost", "uri": uri, "blocked": True,
+                    "author": {"did": did, "viewer": {"blocking": f"at://{self.did}/app.bsky.graph.block/3lblk",
+                                                      "blockedBy": True}}}
+        node: dict[str, Any] = {"$type": "app.bsky.feed.defs#threadViewPost", "post": self.post_view(uri)}
+        parent = ((self.records[uri]["value"].get("reply") or {}).get("parent") or {}).get("uri")
+        if parent and height > 0:
+            node["parent"] = self._thread_node(parent, height - 1)
+        return node
+
+    def _get_post_thread(self, args: Any) -> Response:
+        uri = args.get("uri", "")
+        if uri not in self.records:
+            return xrpc_error("NotFound", f"Post not found: {uri}")
+        depth, height = int(args.get("depth", 6)), int(args.get("parentHeight", 80))
+        if not (0 <= depth <= 1000 and 0 <= height <= 1000):
+            return xrpc_error("InvalidRequest", "depth and parentHeight must be between 0 and 1000")
+        thread = self._thread_node(uri, height)
+        replies = [self._thread_node(r, 0) for r, rec in self.records.items()
+                   if ((rec["value"].get("reply") or {}).get("parent") or {}).get("uri") == uri] if depth else []
+        return json_response({"thread": {**thread, "replies": replies}})
 
     def gate(self, post_uri: str) -> dict[str, Any] | None:
         """The thread gate record of one of the city's posts."""
@@ -203,6 +292,13 @@ class FakeBlueskyApi(FakeBase):
             if start + limit < len(ordered):
                 page["cursor"] = str(start + limit)
             return json_response(page)
+        if nsid == "app.bsky.feed.getPostThread":
+            return self._get_post_thread(args)
+        if nsid == "app.bsky.feed.getPosts":
+            uris = args.getlist("uris")
+            if len(uris) > 25:
+                return xrpc_error("InvalidRequest", "uris must not have more than 25 elements")
+            return json_response({"posts": [self.post_view(u) for u in uris if u in self.records]})
         if nsid == "app.bsky.actor.getProfile":
             return json_response({"did": self.did, "handle": self.account_handle, "displayName": "Ville de Test",
                                   "followersCount": 1500, "followsCount": 20, "postsCount": 300})

@@ -31,8 +31,30 @@ from typing import Any
 
 from werkzeug import Request, Response
 
+from connectors.graph.normalize import requested_fields
 from tests.fakes.base import FakeBase, json_response
 from tests.fakes.graph_api import TokenFake, graph_error, graph_time
+
+# What Meta's references show when ``fields`` is left out: ``GET /{ig-media-id}/comments`` answers
+# ``{"data": [{"timestamp", "text", "id"}]}``; ``GET /{ig-user-id}/media`` ``{"data": [{"id"}], "paging"}``
+# (docs/connectors.md, "Instagram Login: the documented samples").
+DEFAULT_COMMENT_FIELDS = "timestamp,text,id"
+
+
+def select(item: dict[str, Any], tree: dict[str, Any]) -> dict[str, Any]:
+    """``item`` cut to the requested ``tree`` (connectors.graph.normalize.requested_fields), as Graph answers:
+    only what was asked (``id`` always), an edge (``replies``) as ``{"data": [...]}`` cut the same way."""
+    out: dict[str, Any] = {}
+    for key, value in item.items():
+        if key != "id" and key not in tree:
+            continue
+        sub = tree.get(key) or {}
+        if sub and isinstance(value, dict) and isinstance(value.get("data"), list):
+            value = {**value, "data": [select(v, sub) for v in value["data"]]}
+        elif sub and isinstance(value, dict):
+            value = select(value, sub)
+        out[key] = value
+    return out
 
 
 def _cursor(offset: int) -> str:
@@ -160,9 +182,12 @@ class FakeInstagramApi(TokenFake, FakeBase):
             out.append(item)
         return out
 
-    def _paged(self, items: list[dict[str, Any]], args: dict[str, str], path: str) -> dict[str, Any]:
+    def _paged(self, items: list[dict[str, Any]], args: dict[str, str], path: str,
+               default: str = "id") -> dict[str, Any]:
+        """A Graph page of ``items``, each cut to the ``fields`` asked for (Meta's ``default`` when none)."""
         start, limit = _offset(args.get("after")), int(args.get("limit", 25))
-        chunk = items[start:start + limit]
+        tree = requested_fields(args.get("fields") or default)
+        chunk = [select(item, tree) for item in items[start:start + limit]]
         body: dict[str, Any] = {"data": chunk}
         if items:
             body["paging"] = {"cursors": {"before": _cursor(start), "after": _cursor(start + len(chunk))}}
@@ -203,14 +228,16 @@ class FakeInstagramApi(TokenFake, FakeBase):
                                              kind="IGApiException"), 400)
         if method == "GET" and obj == "debug_token":
             return self._failure("debug_token") or json_response(self.debug_token(args))
-        if method == "GET" and obj == self.ig_user_id and edge == "media":
+        if method == "GET" and (obj == self.ig_user_id or (obj == "me" and self.login == "instagram")) and \
+                edge == "media":  # /me/media: the token's own account, with Instagram Login
+            obj = self.ig_user_id
             media = sorted(self.media.values(), key=lambda m: m["timestamp"], reverse=True)
             items = [{**m, "comments_count": sum(1 for c in self.comments.values() if c["_media"] == m["id"])}
                      for m in media]
             return self._failure("media") or json_response(self._paged(items, args, f"{obj}/media"))
         if method == "GET" and edge == "comments" and obj in self.media:
-            return self._failure("comments") or json_response(
-                self._paged(self._top_level(obj), args, f"{obj}/comments"))
+            return self._failure("comments") or json_response(  # default fields: Meta's reference example
+                self._paged(self._top_level(obj), args, f"{obj}/comments", default=DEFAULT_COMMENT_FIELDS))
         if method == "GET" and obj == self.ig_user_id and edge == "tags":
             tags = list(reversed(self.tagged.values()))  # newest first (added in time order)
             return self._failure("tags") or json_response(self._paged(tags, args, f"{obj}/tags"))

@@ -156,7 +156,7 @@ class FakeXApi(FakeBase):
         if not chunk:
             return json_response({"meta": {"result_count": 0}})
         tweets = [self.tweets[str(i)] for i in chunk]
-        authors = {t["author_id"] for t in tweets}
+        authors = {t["author_id"] for t in tweets if "author_id" in t}  # a post may lack one (rejected)
         asked = DEFAULT_TWEET_FIELDS | set(filter(None, args.get("tweet.fields", "").split(",")))
         user_asked = DEFAULT_USER_FIELDS | set(filter(None, args.get("user.fields", "").split(",")))
         refs = [r["id"] for t in tweets for r in t.get("referenced_tweets", ())]

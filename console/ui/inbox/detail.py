@@ -84,6 +84,15 @@ def _triage_controls(uid: str, item: Any, agent: Agent, agents: list[Agent]) -> 
 def _thread(uid: str, d: Any, agents: list[Agent]) -> None:
     """The conversation, the city's replies in it (from Parvis's sent replies) placed at their time."""
     names = {a.id: a.name for a in agents}
+    for post in d.context:  # the thread's start read on the platform (Bluesky), root first: resident text
+        if post.get("state") == "not_found":
+            st.markdown("**Message supprimé** · début du fil")
+        elif post.get("state") == "blocked":
+            st.markdown("**Message masqué** · auteur bloqué")
+        else:
+            who = "Compte de la Ville" if post.get("own") else f"@{post.get('handle', '')}"
+            st.markdown(f"**{components.md_escape(who)}** · contexte du fil")
+            components.resident_text(str(post.get("text") or ""))
     entries: list[tuple[Any, int, Any]] = [(it.mention.created_at, 0, it) for it in d.thread]
     entries += [(r.sent_at or r.updated_at, 1, r) for r in d.city_replies]
     for _at, kind, entry in sorted(entries, key=lambda e: (e[0], e[1])):
@@ -132,7 +141,7 @@ def detail_pane(uid: str, agent: Agent, agents: list[Agent]) -> None:
             for rev in d.revisions:
                 st.text(f"{format_paris(rev['seen_at'])} — {rev['change']}: {rev.get('old_text') or ''}")
 
-    tabs = components.kept_tabs(["Actions", f"Fil ({len(d.thread) + len(d.city_replies)})",
+    tabs = components.kept_tabs(["Actions", f"Fil ({len(d.context) + len(d.thread) + len(d.city_replies)})",
                                  f"Auteur ({len(d.author_history)})", f"Notes ({len(d.notes)})"], "inbox_detail_tab")
     with tabs[0]:
         if permissions.can(agent, permissions.Action.INBOX_TRIAGE):
