@@ -245,6 +245,42 @@ def working_data(db: Database, uids: Sequence[str]) -> list[dict[str, Any]]:
     return out
 
 
+def erase_thread_context(db: Database, authors: Sequence[tuple[str, str]]) -> tuple[int, int]:
+    """RGPD erasure of these (platform, author id) residents' posts that Parvis keeps only as thread context inside
+    other mentions (Bluesky ``raw["context"]``, decision 0260), in the mentions and their revisions: each such entry
+    becomes ``{uri, state: "erased"}`` (the thread keeps its shape). Returns (entries erased, mentions held back
+    under a legal hold, left untouched)."""
+    dids = sorted({a for p, a in authors if p == "bluesky" and a})
+    if not dids:
+        return 0, 0
+    like = " OR ".join("x.raw LIKE ?" for _ in dids)
+    params = [f"%{json.dumps(d)[1:-1]}%" for d in dids]
+    erased = held = 0
+    sources = (("mentions x JOIN mentions m ON m.uid = x.uid", "mentions", "uid"),
+               ("mention_revisions x JOIN mentions m ON m.uid = x.mention_uid", "mention_revisions", "id"))
+    for source, table, key in sources:
+        rows = db.execute(f"SELECT x.{key}, x.raw, {HELD_SQL} FROM {source} WHERE m.platform = 'bluesky' "
+                          f"AND ({like})", params).fetchall()
+        for row_key, raw_text, is_held in rows:
+            raw = json.loads(raw_text or "{}")
+            context = raw.get("context") if isinstance(raw, dict) else None
+            if not isinstance(context, list):
+                continue
+            hits = [i for i, e in enumerate(context) if isinstance(e, dict) and e.get("author_did") in dids
+                    and e.get("state") != "erased"]
+            if not hits:
+                continue
+            if is_held:
+                held += table == "mentions"
+                continue
+            for i in hits:
+                context[i] = {"uri": context[i].get("uri", ""), "state": "erased"}
+            db.execute(f"UPDATE {table} SET raw = ? WHERE {key} = ?",
+                       (json.dumps(raw, ensure_ascii=False), row_key))
+            erased += len(hits) if table == "mentions" else 0
+    return erased, held
+
+
 def insert_request(db: Database, *, kind: str, query: str, authors: Sequence[tuple[str, str]], requested_by: str,
                    now: datetime) -> int:
     """Record an RGPD request as received; return its id."""

@@ -181,6 +181,9 @@ def erasure_request(db: Database, query: str, *, actor: Actor, now: datetime,
                                                        now=now)
             erased["integration_messages"], held = out.messages, held + out.held
             erased["integration_cancelled"] = out.cancelled
+            # their posts kept only as thread context inside other residents' mentions (Bluesky, decision 0260)
+            erased["thread_context"], context_held = ret.erase_thread_context(db, pairs)
+            held += context_held
         kept = RECORD_KEPT + (" " + HELD_KEPT if held else "")
         if not pairs:
             outcome = "no data found for this handle or id"

@@ -89,6 +89,8 @@ def _thread(uid: str, d: Any, agents: list[Agent]) -> None:
             st.markdown("**Message supprimé** · début du fil")
         elif post.get("state") == "blocked":
             st.markdown("**Message masqué** · auteur bloqué")
+        elif post.get("state") == "erased":
+            st.markdown("**Message effacé (RGPD)** · contexte du fil")
         else:
             who = "Compte de la Ville" if post.get("own") else f"@{post.get('handle', '')}"
             st.markdown(f"**{components.md_escape(who)}** · contexte du fil")
