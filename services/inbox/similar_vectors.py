@@ -29,7 +29,9 @@ E5_DIM = 384
 USE_DIM = 512
 DIM = E5_DIM + USE_DIM
 MODEL = "e5-small-q4+use-m3"
-WINDOW = timedelta(days=3)  # residents' messages embedded: the recent ones, like the re-scoring job's
+# Residents' messages embedded (newest first): the dashboard's default 30-day window, so that its topic groups
+# (decision 0250) use vectors for the whole period it shows, not only the last days.
+WINDOW = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
