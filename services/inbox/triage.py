@@ -110,6 +110,7 @@ class ItemDetail:
     other_viewers: list[Agent]
     assignee: Agent | None
     city_replies: list[Draft] = field(default_factory=list)  # the city's replies sent in this thread
+    root: repo.CityPost | None = None  # the city's own post the thread answers, shown first (issue #17)
 
 
 def detail(db: Database, uid: str, *, viewer: Agent | None = None, now: datetime) -> ItemDetail:
@@ -139,9 +140,12 @@ def detail(db: Database, uid: str, *, viewer: Agent | None = None, now: datetime
     assignee = repo.get_agent(db, item.assigned_to) if item.assigned_to else None
     sent = [d for it in thread[:THREAD_REPLIES_MAX] for d in repo.drafts_for(db, it.uid)
             if d.state in (DraftState.SENT, DraftState.TO_VERIFY, DraftState.PUBLISHING)]
+    root = None  # the city's post the comments answer (none for a private conversation)
+    if m.conversation_id and not item.private:
+        root = repo.thread_root(db, str(m.platform), m.conversation_id)
     return ItemDetail(item=item, thread=thread, author_history=history, notes=repo.notes_for(db, uid),
                       revisions=repo.revisions(db, uid), other_viewers=others, assignee=assignee,
-                      city_replies=sorted(sent, key=lambda d: d.sent_at or d.updated_at))
+                      city_replies=sorted(sent, key=lambda d: d.sent_at or d.updated_at), root=root)
 
 
 def presence(db: Database, uid: str, viewer: Agent, *, now: datetime) -> list[Agent]:

@@ -82,8 +82,16 @@ def _triage_controls(uid: str, item: Any, agent: Agent, agents: list[Agent]) -> 
 
 
 def _thread(uid: str, d: Any, agents: list[Agent]) -> None:
-    """The conversation, the city's replies in it (from Parvis's sent replies) placed at their time."""
+    """The city's post the conversation answers first (its root), then the conversation, the city's replies in it
+    (from Parvis's sent replies) placed at their time."""
     names = {a.id: a.name for a in agents}
+    root = d.root
+    if root is not None:
+        st.markdown(f"**📣 Publication de la Ville** · {format_paris(root.published_at)}")
+        st.text(root.text)
+        if root.permalink.startswith("https://"):
+            st.link_button("Voir la publication", root.permalink)
+        st.divider()
     entries: list[tuple[Any, int, Any]] = [(it.mention.created_at, 0, it) for it in d.thread]
     entries += [(r.sent_at or r.updated_at, 1, r) for r in d.city_replies]
     for _at, kind, entry in sorted(entries, key=lambda e: (e[0], e[1])):
