@@ -6,9 +6,10 @@ import streamlit as st
 from sqlite_utils import Database
 
 from console.messages import PLATFORM_LABELS, STATUS_LABELS
-from console.ui import components, page
+from console.ui import page
 from console.ui.inbox import detail as inbox_actions
-from core.clock import PARIS, format_paris
+from console.ui.inbox import table as inbox_table
+from core.clock import PARIS
 from core.models import Agent
 from services.accounts import users
 from services.inbox import triage as inbox
@@ -66,19 +67,8 @@ result = page.load(lambda db: inbox.list_items(db, query, viewer=agent))
 
 shown_total = f"{result.total:,}".replace(",", "\u202f") + ("+" if result.capped else "")
 st.caption(f"{shown_total} message(s) · page {int(page_no)}")
-rows = [{  # the compact risk column second, so that it stays visible on narrow screens (issue #17)
-    "Priorité": round(it.priority, 1),
-    "Risques": components.risk_summary(it),
-    "Plateforme": PLATFORM_LABELS.get(str(it.mention.platform), str(it.mention.platform))
-    + (" · message privé" if it.private else ""),
-    "Auteur": f"@{it.mention.author.handle}",
-    "Message": it.mention.text[:140],
-    "Reçu": format_paris(it.mention.created_at),
-    "Statut": STATUS_LABELS.get(str(it.status), str(it.status)),
-    "Assigné": names.get(it.assigned_to, "") if it.assigned_to else "",
-    "Sentiment": components.sentiment_label(it),
-} for it in result.items]
-left, right = st.columns([3, 2], gap="medium")
+rows = inbox_table.rows(result.items, agents, ctx.now)  # readable at 1280 px (console/ui/inbox/table.py)
+left, right = inbox_table.layout()
 with left:
     if not rows:
         st.info("Aucun message ne correspond à ces filtres.")
@@ -86,7 +76,8 @@ with left:
         selected_uid = kept if kept and st.session_state.get("inbox_keep") == kept else None
     else:
         event = st.dataframe(rows, hide_index=True, on_select="rerun", selection_mode="single-row",
-                             key="inbox_table", width="stretch", height=560)
+                             key="inbox_table", width="stretch", height=560, column_config=inbox_table.column_config())
+        inbox_table.keyboard()  # Enter or Space opens the focused row
         picked = event.selection.rows if event and event.selection else []
         selected_uid = result.items[picked[0]].uid if picked else st.session_state.get("inbox_selected")
         if selected_uid not in {it.uid for it in result.items}:  # kept only when just answered (composer)
