@@ -2,9 +2,10 @@
 
 * Each page has its own title (« Calendrier · Parvis ») and is served as ``<html lang="fr">``.
 * No English word of Parvis's own in the visible text: the words of :data:`ENGLISH` (what leaked before: widget
-  defaults, counters, technical codes, « None », « nan », « NaT ») are refused, and no table cell shows a missing
-  value (:func:`missing_cells`), except inside Streamlit's own strings listed in
-  :data:`STREAMLIT_OWN` (its front end has no translation: docs/accessibility.md) and residents' messages.
+  defaults, counters, technical codes, « None », « nan », « NaT ») are refused, except inside Streamlit's own
+  strings listed in :data:`STREAMLIT_OWN` (its front end has no translation: docs/accessibility.md) and residents'
+  messages. No table cell says « None », « nan » or « NaT » (:func:`missing_cells`; the tables' true missing
+  values, drawn « None » on the canvas: tests/console/test_missing_values.py).
 * axe-core (npm registry, installed by `make browser`) on each page: 0 critical and 0 serious WCAG 2.1 A/AA
   violations; the other counts are printed.
 * With ``PARVIS_SCREENSHOTS=DIR``, a 1280 px screenshot of each page is written there (docs/img is made so).
@@ -50,14 +51,13 @@ VISIBLE_TEXT = """() => {
 }"""
 
 
-# Tables draw on a canvas: their accessible copy (one <td> per visible cell) gives the text; a missing value is
-# drawn « None » by Streamlit and left empty in that copy, so an empty cell of a read-only table counts as one
-# (Parvis writes « — » for a missing value: issue #17).
+# Tables draw on a canvas: their accessible copy (one <td> per visible cell) gives the text. A cell written
+# « None », « nan », « NaT » by Parvis is refused here; a true missing value (drawn « None » by Streamlit, empty in
+# that copy, like an empty string) is refused by tests/console/test_missing_values.py on the tables' data.
 GRID_CELLS = """() => [...document.querySelectorAll('[data-testid="stDataFrame"]')].filter(g => g.offsetParent)
-  .map(g => ({editor: !!g.closest('[class*="st-key-charter_"]'),
-              headers: [...g.querySelectorAll('th')].map(th => th.innerText.trim()),
+  .map(g => ({headers: [...g.querySelectorAll('th')].map(th => th.innerText.trim()),
               cells: [...g.querySelectorAll('td')].map(td => [td.cellIndex, td.innerText.trim()])}))"""
-MISSING = {"none", "nan", "nat", "<na>", "null", ""}
+MISSING = {"none", "nan", "nat", "<na>", "null"}
 
 
 def missing_cells(grids: list[dict]) -> list[str]:
@@ -65,9 +65,9 @@ def missing_cells(grids: list[dict]) -> list[str]:
     found = []
     for grid in grids:
         for index, text in grid["cells"]:
-            if text.lower() in MISSING and not (grid["editor"] and text == ""):
+            if text.lower() in MISSING:
                 header = grid["headers"][index] if 0 <= index < len(grid["headers"]) else f"colonne {index}"
-                found.append(f"{header}: {text or 'None'!r}")
+                found.append(f"{header}: {text!r}")
     return sorted(set(found))
 
 
@@ -81,8 +81,8 @@ def english_words(text: str) -> set[str]:
 def test_english_words_are_found():
     assert english_words("Choose options · fetched : 3 · None") == {"Choose", "options", "fetched", "None"}
     assert english_words("Publié le — · NaT · nan") == {"NaT", "nan"}
-    assert missing_cells([{"editor": False, "headers": ["Scrutin", "2d tour"], "cells": [[0, "Municipales"], [1, ""]]},
-                          {"editor": False, "headers": ["Auteur"], "cells": [[0, "NaT"], [0, "—"]]}]) == [
+    assert missing_cells([{"headers": ["Scrutin", "2d tour"], "cells": [[0, "Municipales"], [1, "None"], [1, ""]]},
+                          {"headers": ["Auteur"], "cells": [[0, "NaT"], [0, "—"]]}]) == [
         "2d tour: 'None'", "Auteur: 'NaT'"]
     assert not english_words("Skip to main content · Publication parue · Paris")
 
