@@ -38,9 +38,7 @@ if mode == "open" and not session.open_mode_allowed():  # open mode serves this 
 with st.sidebar:
     st.markdown("### Parvis")
     if mode == "open":
-        st.warning("Mode démonstration : sans authentification, sur cette machine seulement. Pour exiger la "
-                   "connexion, l'administrateur définit son mot de passe (page « Comptes ») et le serveur est "
-                   "lancé avec PARVIS_AUTH=local.")
+        # The open mode is told once, by each page's banner (console/ui/page.py OPEN_MODE_BANNER; issue #17)
         if team:
             ids = [a.id for a in team]
             labels = {a.id: f"{a.name} — {ROLE_LABELS.get(a.role, a.role)}" for a in team}

@@ -14,6 +14,8 @@ working for development (without Parvis's routes and headers). Decision: docs/de
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -76,9 +78,20 @@ def script_path() -> Path:
     return Path(__file__).resolve().parents[1] / "streamlit_app.py"
 
 
+# The inbox's keyboard script (Enter or Space opens a row: issue #17), injected inline by the page, allowed by hash.
+INBOX_KEYS_SCRIPT = Path(__file__).resolve().parent / "ui" / "static" / "inbox_keys.js"
+
+
+def script_hash(path: Path) -> str:
+    """The CSP source (``'sha256-...'``) allowing ``path``'s text as an inline script."""
+    digest = hashlib.sha256(path.read_bytes()).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
 def csp() -> str:
     """The Content-Security-Policy, allowing the inline script of this Streamlit's ``index.html`` by hash."""
-    return content_security_policy(inline_script_hashes(Path(streamlit.__file__).parent / "static" / "index.html"))
+    return content_security_policy([*inline_script_hashes(Path(streamlit.__file__).parent / "static" / "index.html"),
+                                    script_hash(INBOX_KEYS_SCRIPT)])
 
 
 def hosts(settings: Settings) -> tuple[str, ...]:

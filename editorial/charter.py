@@ -70,6 +70,7 @@ class Term:
     term: str
     replacement: str = ""
     reason: str = ""
+    gender: str = ""  # the replacement's gender, "m" or "f" ("": read from its ending; editorial/articles.py)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

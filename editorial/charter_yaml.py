@@ -69,14 +69,17 @@ def _terms(value: Any, path: str) -> tuple[Term, ...]:
         where = f"{path}[{i}]"
         if isinstance(item, str):
             item = {"term": item}
-        item = _mapping(item, where, {"term", "replacement", "reason"})
+        item = _mapping(item, where, {"term", "replacement", "reason", "gender"})
         term = item.get("term")
         if not isinstance(term, str) or not term.strip():
             raise ValidationError(reason="charter_term_empty", field=f"{where}.term")
         if term.strip().endswith("*") and len(term.strip().rstrip("*")) < 3:
             raise ValidationError(reason="charter_prefix_too_short", field=f"{where}.term")
+        gender = str(item.get("gender") or "").strip().lower()[:1]  # "m"/"masculin", "f"/"féminin"
+        if gender not in ("", "m", "f"):
+            raise ValidationError(reason="charter_gender_expected", field=f"{where}.gender")
         out.append(Term(term=term.strip(), replacement=str(item.get("replacement") or "").strip(),
-                        reason=str(item.get("reason") or "").strip()))
+                        reason=str(item.get("reason") or "").strip(), gender=gender))
     return tuple(out)
 
 
@@ -148,6 +151,8 @@ def _term_out(t: Term) -> dict[str, str]:
         out["replacement"] = t.replacement
     if t.reason:
         out["reason"] = t.reason
+    if t.gender:
+        out["gender"] = t.gender
     return out
 
 

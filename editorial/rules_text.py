@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from core.personal_data import find_personal_data
+from editorial.articles import agreeing
 from editorial.charter import Finding, Severity, Term
 from editorial.lengths import count_for
 from editorial.links import find_links, host_allowed
@@ -36,15 +37,19 @@ def length_rule(text: str, ctx: CheckContext, cc: CompiledCharter) -> list[Findi
                              f"{'s' if count.over > 1 else ''}."))]
 
 
-def _term_finding(code: str, sev: Severity, start: int, end: int, found: str, term: Term) -> Finding:
+def _term_finding(code: str, sev: Severity, text: str, start: int, end: int, found: str, term: Term) -> Finding:
     if code == "banned_term":
         msg = f"« {found} » est interdit par la charte"
     else:
         msg = f"« {found} » est déconseillé par la charte"
     msg += f" ({term.reason})." if term.reason else "."
-    if term.replacement:
-        msg += f" Proposition : « {term.replacement} »."
-    return Finding(code=code, severity=sev, start=start, end=end, message=msg, suggestion=term.replacement or None)
+    # The determiner before the term agrees with the replacement (« la difficulté », not « le difficulté »)
+    fix_start, suggestion = agreeing(text, start, term.replacement, term.gender)
+    if suggestion:
+        msg += f" Proposition : « {suggestion} »."
+    elif term.replacement:
+        msg += f" Proposition : « {term.replacement} » (accordez le déterminant)."
+    return Finding(code=code, severity=sev, start=fix_start, end=end, message=msg, suggestion=suggestion)
 
 
 def terms_rule(text: str, ctx: CheckContext, cc: CompiledCharter) -> list[Finding]:
@@ -56,7 +61,7 @@ def terms_rule(text: str, ctx: CheckContext, cc: CompiledCharter) -> list[Findin
         if sev is Severity.OFF:
             continue
         for m in index.find(text, words):
-            out.append(_term_finding(code, sev, m.start, m.end, m.text, m.payload))
+            out.append(_term_finding(code, sev, text, m.start, m.end, m.text, m.payload))
     return out
 
 

@@ -223,6 +223,7 @@ REASONS = {
     "charter_section_expected": "Charte, champ « {field} » : une section (clé: valeur) est attendue.",
     "charter_key_unknown": "Charte, champ « {field} » : clé inconnue (clés possibles : {allowed}).",
     "charter_list_expected": "Charte, champ « {field} » : une liste est attendue.",
+    "charter_gender_expected": "Charte, champ « {field} » : « m » (masculin) ou « f » (féminin) est attendu.",
     "charter_term_empty": "Charte, champ « {field} » : le terme est vide.",
     "charter_prefix_too_short": "Charte, champ « {field} » : un préfixe (terme finissant par *) doit compter au "
                                 "moins 3 lettres.",

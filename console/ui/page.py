@@ -47,7 +47,9 @@ Kind = Literal["ok", "info", "warning", "error"]
 FLASH_KEY = "page_flash"
 CHOOSE_AGENT = "Choisissez votre nom d'agent dans la barre latérale."
 OPEN_MODE_BANNER = ("Mode ouvert : aucune connexion n'est demandée, chacun peut agir au nom de n'importe quel agent "
-                    "(administrateur compris). Réservé à la démonstration, sur cette machine seulement.")
+                    "(administrateur compris). Réservé à la démonstration, sur cette machine seulement. Pour exiger "
+                    "la connexion, l'administrateur définit son mot de passe (page « Comptes ») et le serveur est "
+                    "lancé avec PARVIS_AUTH=local.")
 _ALERTS: dict[str, Callable[..., Any]] = {"ok": st.success, "info": st.info, "warning": st.warning,
                                           "error": st.error}
 log = logging.getLogger("parvis.ui")

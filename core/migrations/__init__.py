@@ -45,6 +45,7 @@ from core.migrations.payloads import m130_unknown_authors, m131_rejected_items, 
 from core.migrations.publishing import m050_posts_outbox, m051_worker_leases, m052_reply_outbox
 from core.migrations.realtime import m110_webhook_events
 from core.migrations.revisions import m024_editorial_revisions
+from core.migrations.threads import m210_city_posts
 from core.migrations.tokens import m185_connector_tokens
 from core.migrations.usage import m070_x_usage
 
@@ -93,6 +94,7 @@ MIGRATIONS = [
     m180_integration_texts,  # residents' words in integration messages: RGPD erasure and retention (0180)
     m185_connector_tokens,  # issue #16: token expiry, refresh and the reconnect block (decision 0185)
     m195_similar_vectors,  # issue #21: sentence vectors for similar answers (decision 0195)
+    m210_city_posts,  # issue #17: the city's own post at the top of a thread (« Fil »)
 ]
 
 migrations = Migrations(MIGRATION_SET)

@@ -60,6 +60,7 @@ from core.repo.charters import (
     latest_charter,
     list_charters,
 )
+from core.repo.city_posts import CityPost, record_city_posts, thread_root
 from core.repo.connector_state import (
     all_connector_health,
     beat,

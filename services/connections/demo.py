@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
@@ -44,6 +44,18 @@ def seed_agents(db: Database, *, now: datetime) -> int:
     return len(repo.list_agents(db))
 
 
+def record_city_posts(db: Database, start: datetime, end: datetime, *, now: datetime) -> int:
+    """Record the demo city's own posts published in ``[start, end)``: the roots of the residents' threads, shown
+    first in « Fil » (issue #17). The demo connector keeps them out of the mentions (they are not residents')."""
+    from connectors.demo.generator import city_posts
+
+    posts = [repo.CityPost(platform=p["platform"], platform_id=p["platform_id"], text=p["text"],
+                           published_at=p["created_at"], permalink=p["permalink"], account="demo", source="demo")
+             for p in city_posts(start, end)]
+    with write_transaction(db):
+        return repo.record_city_posts(db, posts, now=now)
+
+
 def load_demo(db: Database, settings: Settings, *, now: datetime, days: int = 30) -> DemoReport:
     """Seed the demo agents and sync the demo connector once (idempotent)."""
     from connectors.demo.connector import DemoConnector
@@ -52,6 +64,7 @@ def load_demo(db: Database, settings: Settings, *, now: datetime, days: int = 30
     private_dir(settings.data_dir)
     connector = DemoConnector(state_dir=settings.data_dir, history_days=days, private=True, clock=lambda: now)
     result = sync_connector(db, connector, now=now, score=score_fn(settings))
+    record_city_posts(db, now - timedelta(days=days), now, now=now)
     history = seed_history(db, connector, now=now)
     return DemoReport(agents=agents, inserted=result.inserted, total=repo.mention_count(db),
                       answered=history.answered)

@@ -113,6 +113,7 @@ class ItemDetail:
     # The thread's posts above its inbox items that Parvis read only as context (Bluesky getPostThread, decision
     # 0260), root first: {uri, state: post|not_found|blocked, handle, text, created_at, permalink, own}.
     context: list[dict[str, Any]] = field(default_factory=list)
+    root: repo.CityPost | None = None  # the city's own post the thread answers, shown first (issue #17)
 
 
 def thread_context(thread: list[InboxItem]) -> list[dict[str, Any]]:
@@ -159,10 +160,13 @@ def detail(db: Database, uid: str, *, viewer: Agent | None = None, now: datetime
     assignee = repo.get_agent(db, item.assigned_to) if item.assigned_to else None
     sent = [d for it in thread[:THREAD_REPLIES_MAX] for d in repo.drafts_for(db, it.uid)
             if d.state in (DraftState.SENT, DraftState.TO_VERIFY, DraftState.PUBLISHING)]
+    root = None  # the city's post the comments answer (none for a private conversation)
+    if m.conversation_id and not item.private:
+        root = repo.thread_root(db, str(m.platform), m.conversation_id)
     return ItemDetail(item=item, thread=thread, author_history=history, notes=repo.notes_for(db, uid),
                       revisions=repo.revisions(db, uid), other_viewers=others, assignee=assignee,
                       city_replies=sorted(sent, key=lambda d: d.sent_at or d.updated_at),
-                      context=thread_context(thread))
+                      context=thread_context(thread), root=root)
 
 
 def presence(db: Database, uid: str, viewer: Agent, *, now: datetime) -> list[Agent]:

@@ -89,8 +89,9 @@ def test_director_sees_the_reply_the_mention_its_risk_and_the_charter(app, agent
     assert "risque élevé" in reasons and "avertissements de la charte" in reasons and "cet agent" in reasons
     findings = next(t.value for t in app.table if "Passage" in t.value.columns).map(
         lambda v: str(v).replace("\\", ""))  # cells are Markdown-escaped
-    assert list(findings["Règle"]) == ["Termes déconseillés"] and list(findings["Passage"]) == ["problème"]
-    assert list(findings["Suggestion"]) == ["difficulté"]
+    # the determiner agrees with the replacement (« cette difficulté », not « ce difficulté »: issue #17)
+    assert list(findings["Règle"]) == ["Termes déconseillés"] and list(findings["Passage"]) == ["ce problème"]
+    assert list(findings["Suggestion"]) == ["cette difficulté"]
     assert not [c for c in app.code if c.language == "diff"]  # first submission: nothing to compare with
 
 

@@ -26,7 +26,11 @@ def test_open_mode_without_passwords_shows_the_picker_and_a_warning(app, monkeyp
     monkeypatch.setenv("PARVIS_AUTH", "open")
     app.run()
     assert not app.exception
-    assert any("Mode démonstration" in w.value for w in app.sidebar.warning)
+    # the open mode is said once, on the page (with how to require sign-in), not again in the sidebar (issue #17)
+    banners = [w.value for w in app.warning if "Mode ouvert" in w.value]
+    assert len(banners) == 1 and "PARVIS_AUTH=local" in banners[0]
+    assert not app.sidebar.warning
+    assert app.sidebar.selectbox(key="sidebar_agent")
     assert app.title[0].value == "Boîte de réception"
 
 

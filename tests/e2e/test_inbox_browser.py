@@ -60,8 +60,10 @@ def test_inbox_assign_and_note_in_browser(browser, tmp_path):
         _click_first_row(page)
         page.get_by_role("button", name="M'assigner").click()
         page.get_by_text("Assigné à vous.").wait_for(timeout=30_000)
-        # the resident's HTML is shown as text, not interpreted
-        page.get_by_text("Très déçu par la cantine <b>aujourd'hui</b>").first.wait_for(timeout=10_000)
+        # the resident's HTML is shown as text, not interpreted (in the detail pane: the list's message column,
+        # now on screen, has the same text in the grid's hidden accessible copy)
+        page.get_by_test_id("stText").get_by_text("Très déçu par la cantine <b>aujourd'hui</b>").first.wait_for(
+            timeout=10_000)
         page.screenshot(path=str(tmp_path / "inbox.png"), full_page=True)
         page.close()
     db = open_db(db_path)

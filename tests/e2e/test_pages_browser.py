@@ -2,8 +2,10 @@
 
 * Each page has its own title (« Calendrier · Parvis ») and is served as ``<html lang="fr">``.
 * No English word of Parvis's own in the visible text: the words of :data:`ENGLISH` (what leaked before: widget
-  defaults, counters, technical codes, « None ») are refused, except inside Streamlit's own strings listed in
-  :data:`STREAMLIT_OWN` (its front end has no translation: docs/accessibility.md) and residents' messages.
+  defaults, counters, technical codes, « None », « nan », « NaT ») are refused, except inside Streamlit's own
+  strings listed in :data:`STREAMLIT_OWN` (its front end has no translation: docs/accessibility.md) and residents'
+  messages. No table cell says « None », « nan » or « NaT » (:func:`missing_cells`; the tables' true missing
+  values, drawn « None » on the canvas: tests/console/test_missing_values.py).
 * axe-core (npm registry, installed by `make browser`) on each page: 0 critical and 0 serious WCAG 2.1 A/AA
   violations; the other counts are printed.
 * With ``PARVIS_SCREENSHOTS=DIR``, a 1280 px screenshot of each page is written there (docs/img is made so).
@@ -35,7 +37,7 @@ ROLES = {"agent": (1, {"": "Boîte de réception", "moderation": "Modération", 
          "juridique": (4, {"": "Boîte de réception", "moderation": "Modération", "audit": "Audit et archives"}),
          "administration": (5, {"comptes": "Comptes", "connexions": "Connexions", "regles": "Règles"})}
 ENGLISH = {"the", "and", "with", "choose", "options", "upload", "browse", "drag", "drop", "none", "null", "nan",
-           "true", "false", "limit", "per", "fetched", "inserted", "updated", "skipped", "revised", "worker",
+           "nat", "true", "false", "limit", "per", "fetched", "inserted", "updated", "skipped", "revised", "worker",
            "submit", "delete", "cancel", "search", "results", "running", "loading", "error", "warning"}
 STREAMLIT_OWN = ("Skip to main content", "Press Enter to apply", "Running...", "dd/mm/yyyy", "Show more",
                  "Show less", "View fewer", "View more")
@@ -51,6 +53,26 @@ VISIBLE_TEXT = """() => {
 }"""
 
 
+# Tables draw on a canvas: their accessible copy (one <td> per visible cell) gives the text. A cell written
+# « None », « nan », « NaT » by Parvis is refused here; a true missing value (drawn « None » by Streamlit, empty in
+# that copy, like an empty string) is refused by tests/console/test_missing_values.py on the tables' data.
+GRID_CELLS = """() => [...document.querySelectorAll('[data-testid="stDataFrame"]')].filter(g => g.offsetParent)
+  .map(g => ({headers: [...g.querySelectorAll('th')].map(th => th.innerText.trim()),
+              cells: [...g.querySelectorAll('td')].map(td => [td.cellIndex, td.innerText.trim()])}))"""
+MISSING = {"none", "nan", "nat", "<na>", "null"}
+
+
+def missing_cells(grids: list[dict]) -> list[str]:
+    """The columns of the read-only tables where a cell shows a missing value (« None », « nan », « NaT »…)."""
+    found = []
+    for grid in grids:
+        for index, text in grid["cells"]:
+            if text.lower() in MISSING:
+                header = grid["headers"][index] if 0 <= index < len(grid["headers"]) else f"colonne {index}"
+                found.append(f"{header}: {text!r}")
+    return sorted(set(found))
+
+
 def english_words(text: str) -> set[str]:
     """The refused English words left in ``text`` once Streamlit's own strings are taken out."""
     for own in STREAMLIT_OWN:
@@ -60,6 +82,10 @@ def english_words(text: str) -> set[str]:
 
 def test_english_words_are_found():
     assert english_words("Choose options · fetched : 3 · None") == {"Choose", "options", "fetched", "None"}
+    assert english_words("Publié le — · NaT · nan") == {"NaT", "nan"}
+    assert missing_cells([{"headers": ["Scrutin", "2d tour"], "cells": [[0, "Municipales"], [1, "None"], [1, ""]]},
+                          {"headers": ["Auteur"], "cells": [[0, "NaT"], [0, "—"]]}]) == [
+        "2d tour: 'None'", "Auteur: 'NaT'"]
     assert not english_words("Skip to main content · Publication parue · Paris")
 
 
@@ -101,6 +127,9 @@ def test_every_page_is_french_titled_and_accessible(browser, tmp_path):
                 leaks = english_words(page.evaluate(VISIBLE_TEXT))
                 if leaks:
                     problems.append(f"{where}: English words {sorted(leaks)}")
+                missing = missing_cells(page.evaluate(GRID_CELLS))
+                if missing:
+                    problems.append(f"{where}: missing values shown in tables {missing}")
                 violations = _axe(page)
                 bad = [v for v in violations if v["impact"] in ("critical", "serious")]
                 if bad:

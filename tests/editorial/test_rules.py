@@ -60,8 +60,9 @@ def test_banned_term_is_found_whatever_accents_and_case():
 def test_discouraged_term_warns_with_replacement_and_prefix_terms_match():
     result = check("Malheureusement, c'est un PROBLÈME de mensonges.\n— Julie")
     warns = only(result, "discouraged_term")
+    # « un PROBLÈME » → « une difficulté »: the determiner agrees with the replacement (issue #17)
     assert [(w.suggestion, w.severity) for w in warns] == [("pour l'instant", Severity.WARN),
-                                                           ("difficulté", Severity.WARN)]
+                                                           ("une difficulté", Severity.WARN)]
     (banned,) = only(result, "banned_term")  # "mensonge*" prefix term
     assert banned.suggestion == "information inexacte"
 

@@ -69,7 +69,7 @@ def archive_tab(agent: Agent, agents: list[Agent], allow_broken: bool) -> None:
     else:
         rows = [{"N°": m.id, "Publié le": format_paris(m.published_at), "Type": KIND_LABELS.get(m.kind, m.kind),
                  "Plateforme": PLATFORM_LABELS.get(m.platform, m.platform), "Compte": m.account,
-                 "Auteur": m.author_name or m.author, "Approbateur": m.approver_name or m.approver or "",
+                 "Auteur": m.author_name or m.author, "Approbateur": m.approver_name or m.approver or "—",
                  "Statut": STATUS_LABELS.get(m.status, m.status), "Texte publié": m.text[:160]} for m in messages]
         event = st.dataframe(rows, hide_index=True, on_select="rerun", selection_mode="single-row",
                              key="audit_arch_table", width="stretch")

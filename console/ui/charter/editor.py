@@ -19,7 +19,8 @@ from services.editorial import charter as charters
 
 PREFIX = "charter_ed_"
 SEVERITY_FR = {"block": "Bloquant", "warn": "Avertissement (validation requise)", "off": "Désactivée"}
-TERM_COLS = ("Terme", "Remplacement", "Raison")
+TERM_COLS = ("Terme", "Remplacement", "Genre", "Raison")
+GENDERS = {"": "—", "m": "masculin", "f": "féminin"}  # the replacement's gender (determiner agreement: 0210)
 ELECTION_COLS = ("Scrutin", "1er tour", "2d tour")
 _LISTS = {"allowed_domains": "Domaines autorisés pour les liens (un par ligne)",
           "allowed_contacts": "Coordonnées de la ville autorisées dans les réponses (une par ligne)",
@@ -37,8 +38,8 @@ def reset() -> None:
 
 
 def _term_rows(terms: list[dict[str, str]]) -> list[dict[str, Any]]:
-    return [{"Terme": t.get("term", ""), "Remplacement": t.get("replacement", ""), "Raison": t.get("reason", "")}
-            for t in terms]
+    return [{"Terme": t.get("term", ""), "Remplacement": t.get("replacement", ""),
+             "Genre": GENDERS.get(t.get("gender", ""), ""), "Raison": t.get("reason", "")} for t in terms]
 
 
 def _election_rows(elections: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -86,7 +87,8 @@ def _collect(base: dict[str, Any]) -> dict[str, Any]:
     for kind in ("banned", "discouraged"):
         rows = _edited(f"{PREFIX}{kind}", _term_rows(base["terms"][kind]))
         terms[kind] = [{"term": _text(r.get("Terme")), "replacement": _text(r.get("Remplacement")),
-                        "reason": _text(r.get("Raison"))} for r in rows if any(_text(r.get(c)) for c in TERM_COLS)]
+                        "gender": _text(r.get("Genre"))[:1].replace("—", ""), "reason": _text(r.get("Raison"))}
+                       for r in rows if any(_text(r.get(c)) for c in TERM_COLS if c != "Genre")]
     elections = []
     for r in _edited(f"{PREFIX}elections", _election_rows(base["reserve"]["elections"])):
         rounds = [_text(r.get(c))[:10] for c in ELECTION_COLS[1:] if _text(r.get(c))]
@@ -140,7 +142,10 @@ def _term_editor(label: str, kind: str, base: dict[str, Any]) -> None:
     st.data_editor(pd.DataFrame(_term_rows(base["terms"][kind]), columns=list(TERM_COLS)), key=f"{PREFIX}{kind}",
                    num_rows="dynamic", hide_index=True, width="stretch",
                    column_config={"Terme": st.column_config.TextColumn(help="« mensonge* » : tous les mots qui "
-                                                                           "commencent par « mensonge »")})
+                                                                           "commencent par « mensonge »"),
+                                  "Genre": st.column_config.SelectboxColumn(
+                                      options=list(GENDERS.values()),
+                                      help="Genre du remplacement : « le » ou « la » devant lui s'accorde")})
 
 
 def editor(agent: Agent, charter: Charter) -> None:

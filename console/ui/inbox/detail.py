@@ -81,10 +81,27 @@ def _triage_controls(uid: str, item: Any, agent: Agent, agents: list[Agent]) -> 
                   placeholder="voirie, propreté…")
 
 
+def _thread_count(d: Any) -> int:
+    """What « Fil » shows: the city's post, the context read on the platform (without the city's post twice),
+    the inbox items and the city's replies."""
+    context = [p for p in d.context if not (d.root is not None and p.get("own"))]
+    return (d.root is not None) + len(context) + len(d.thread) + len(d.city_replies)
+
+
 def _thread(uid: str, d: Any, agents: list[Agent]) -> None:
-    """The conversation, the city's replies in it (from Parvis's sent replies) placed at their time."""
+    """The city's post the conversation answers first (its root), then the conversation, the city's replies in it
+    (from Parvis's sent replies) placed at their time."""
     names = {a.id: a.name for a in agents}
+    root = d.root
+    if root is not None:
+        st.markdown(f"**📣 Publication de la Ville** · {format_paris(root.published_at)}")
+        st.text(root.text)
+        if root.permalink.startswith("https://"):
+            st.link_button("Voir la publication", root.permalink)
+        st.divider()
     for post in d.context:  # the thread's start read on the platform (Bluesky), root first: resident text
+        if root is not None and post.get("own"):
+            continue  # the city's post, shown above
         if post.get("state") == "not_found":
             st.markdown("**Message supprimé** · début du fil")
         elif post.get("state") == "blocked":
@@ -143,7 +160,7 @@ def detail_pane(uid: str, agent: Agent, agents: list[Agent]) -> None:
             for rev in d.revisions:
                 st.text(f"{format_paris(rev['seen_at'])} — {rev['change']}: {rev.get('old_text') or ''}")
 
-    tabs = components.kept_tabs(["Actions", f"Fil ({len(d.context) + len(d.thread) + len(d.city_replies)})",
+    tabs = components.kept_tabs(["Actions", f"Fil ({_thread_count(d)})",
                                  f"Auteur ({len(d.author_history)})", f"Notes ({len(d.notes)})"], "inbox_detail_tab")
     with tabs[0]:
         if permissions.can(agent, permissions.Action.INBOX_TRIAGE):

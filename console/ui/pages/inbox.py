@@ -6,9 +6,10 @@ import streamlit as st
 from sqlite_utils import Database
 
 from console.messages import PLATFORM_LABELS, STATUS_LABELS
-from console.ui import components, page
+from console.ui import deps, page
 from console.ui.inbox import detail as inbox_actions
-from core.clock import PARIS, format_paris
+from console.ui.inbox import table as inbox_table
+from core.clock import PARIS
 from core.models import Agent
 from services.accounts import users
 from services.inbox import triage as inbox
@@ -88,18 +89,7 @@ def _list_and_detail(query: inbox.InboxQuery, page_no: int) -> None:
 
     shown_total = f"{result.total:,}".replace(",", "\u202f") + ("+" if result.capped else "")
     count_slot = st.empty()  # the count is written with the table, after the detail (the two change together)
-    rows = [{  # the compact risk column second, so that it stays visible on narrow screens (issue #17)
-        "Priorité": round(it.priority, 1),
-        "Risques": components.risk_summary(it),
-        "Plateforme": PLATFORM_LABELS.get(str(it.mention.platform), str(it.mention.platform))
-        + (" · message privé" if it.private else ""),
-        "Auteur": f"@{it.mention.author.handle}",
-        "Message": it.mention.text[:140],
-        "Reçu": format_paris(it.mention.created_at),
-        "Statut": STATUS_LABELS.get(str(it.status), str(it.status)),
-        "Assigné": names.get(it.assigned_to, "") if it.assigned_to else "",
-        "Sentiment": components.sentiment_label(it),
-    } for it in result.items]
+    rows = inbox_table.rows(result.items, agents, deps.now())  # readable at 1280 px (console/ui/inbox/table.py)
     uids = [it.uid for it in result.items]
     st.session_state["inbox_row_uids"] = uids  # what each row showed, for _picked
     selected_uid = st.session_state.get("inbox_selected")
@@ -107,7 +97,7 @@ def _list_and_detail(query: inbox.InboxQuery, page_no: int) -> None:
         kept = st.session_state.get("inbox_keep")
         selected_uid = selected_uid if selected_uid and kept == selected_uid else None
     st.session_state["inbox_selected"] = selected_uid
-    left, right = st.columns([3, 2], gap="medium")
+    left, right = inbox_table.layout()  # side by side from 1800 px, the detail under the list below that
     with right:  # drawn before the list: the message shows before the table is sent again (issue #17)
         if selected_uid is None:
             st.info("Sélectionnez un message dans la liste pour voir la conversation et agir.")
@@ -121,7 +111,8 @@ def _list_and_detail(query: inbox.InboxQuery, page_no: int) -> None:
             st.info("Aucun message ne correspond à ces filtres.")
         else:
             st.dataframe(rows, hide_index=True, on_select=_picked, selection_mode="single-row",
-                         key="inbox_table", width="stretch", height=560)
+                         key="inbox_table", width="stretch", height=560, column_config=inbox_table.column_config())
+            inbox_table.keyboard()  # Enter or Space opens the focused row
 
 
 _list_and_detail(query, int(page_no))

@@ -1,0 +1,126 @@
+"""End-to-end (Chromium, `parvis up` with its CSP, the demo city): the inbox list at 1280 and 1440 px, keyboard-only
+opening with Enter and Space, and the city's own post at the top of « Fil » (issue #17)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from console.ui.inbox.table import WIDTHS
+from core.db import open_db
+from tests.e2e.server import ROOT, parvis_up
+
+pytestmark = pytest.mark.e2e
+KEY_COLUMNS = ["Risque", "Message", "Auteur", "Réseau", "État"]
+GRID = ".st-key-inbox_table"
+# The grid draws on a canvas: its accessible table lists the columns it shows; its scroller tells horizontal scrolling.
+GRID_STATE = """() => {
+  const grid = document.querySelector('.st-key-inbox_table [data-testid="stDataFrame"]');
+  const scroller = grid.querySelector('.dvn-scroller');
+  const box = grid.getBoundingClientRect();
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = '14px ' + getComputedStyle(document.body).fontFamily;
+  const sample = [...grid.querySelectorAll('td')].map(td => td.innerText).find(t => t.length > 80) || '';
+  return {headers: [...grid.querySelectorAll('th')].map(th => th.innerText.trim()), left: box.left, right: box.right,
+          scrollWidth: scroller.scrollWidth, clientWidth: scroller.clientWidth, viewport: window.innerWidth,
+          sixty: ctx.measureText(sample.slice(0, 60)).width, sample: sample.slice(0, 60)};
+}"""
+FOCUS_IN_GRID = "() => !!document.activeElement.closest(\".st-key-inbox_table [data-testid='data-grid-canvas']\")"
+TABS_STATE = """() => [...document.querySelectorAll('[role="tablist"]')].map(t => [t.scrollWidth, t.clientWidth])"""
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    db_path = tmp_path_factory.mktemp("inbox-layout") / "data" / "parvis.db"
+    db_path.parent.mkdir(parents=True)
+    subprocess.run([sys.executable, "-m", "console", "demo", "--days", "5"], cwd=ROOT, check=True,
+                   capture_output=True, env={**os.environ, "PARVIS_DB": str(db_path),
+                                              "PARVIS_DATA_DIR": str(db_path.parent)})
+    return db_path
+
+
+def _inbox(browser, url: str, width: int, *, init_script: str | None = None):
+    context = browser.new_context(viewport={"width": width, "height": 900})  # no CSP bypass: the real policy
+    context.add_cookies([{"name": "parvis_agent", "value": "1", "url": url}])  # Julie, community manager
+    if init_script:
+        context.add_init_script(init_script)
+    page = context.new_page()
+    page.goto(url, wait_until="domcontentloaded")
+    page.locator(f"{GRID} [data-testid='data-grid-canvas']").wait_for(timeout=60_000)
+    page.get_by_text("message(s)").first.wait_for(timeout=60_000)
+    page.wait_for_function("() => document.querySelectorAll('.st-key-inbox_table th').length > 0", timeout=30_000)
+    return context, page
+
+
+def _open_first_row(page) -> None:
+    box = page.locator(f"{GRID} [data-testid='stDataFrame']").bounding_box()
+    page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)  # the selection box of the first row
+    page.get_by_role("tab", name="Actions").wait_for(timeout=30_000)
+
+
+def _focus_grid_by_keyboard(page) -> None:
+    """Tab from the page-number field until the grid holds the focus (keyboard only)."""
+    page.locator("input[aria-label='Page']").focus()
+    for _ in range(15):
+        page.keyboard.press("Tab")
+        if page.evaluate(FOCUS_IN_GRID):
+            return
+    raise AssertionError("the grid never got the keyboard focus")
+
+
+@pytest.mark.parametrize("width", [1280, 1440])
+def test_key_columns_fit_and_the_detail_tabs_do_not_overflow(browser, demo_db, width):
+    with parvis_up(demo_db) as url:
+        context, page = _inbox(browser, url, width)
+        state = page.evaluate(GRID_STATE)
+        assert state["headers"] == KEY_COLUMNS, state["headers"]  # every key column drawn, none scrolled away
+        assert state["scrollWidth"] <= state["clientWidth"] + 1, state  # no horizontal scrolling
+        assert state["left"] >= 0 and state["right"] <= state["viewport"], state
+        # about 60 characters of a real message fit the message column (cell padding 8 px each side)
+        assert state["sample"] and state["sixty"] + 16 <= WIDTHS["Message"], state
+        _open_first_row(page)
+        tabs = page.evaluate(TABS_STATE)
+        assert tabs and all(scroll <= client + 1 for scroll, client in tabs), tabs  # the tabs fit
+        context.close()
+
+
+def test_enter_or_space_opens_the_focused_row(browser, demo_db):
+    with parvis_up(demo_db) as url:
+        for key in ("Enter", " "):
+            context, page = _inbox(browser, url, 1280)
+            _focus_grid_by_keyboard(page)
+            page.keyboard.press("ArrowDown")
+            page.keyboard.press(key)
+            page.get_by_role("tab", name="Actions").wait_for(timeout=30_000)
+            context.close()
+        # without the page's keyboard script (marked as already installed), Enter does not open a row
+        context, page = _inbox(browser, url, 1280, init_script="window.__parvisInboxKeys = true;")
+        _focus_grid_by_keyboard(page)
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(4000)
+        assert page.get_by_role("tab", name="Actions").count() == 0
+        context.close()
+
+
+def test_the_thread_starts_with_the_city_post(browser, demo_db):
+    db = open_db(demo_db)
+    handle, root_text = db.execute(  # an author with one open message, a comment under a city post
+        "SELECT m.author_handle, c.text FROM mentions m JOIN city_posts c ON c.platform = m.platform AND "
+        "c.platform_id = m.conversation_id WHERE m.status = 'new' AND m.author_handle IN (SELECT author_handle "
+        "FROM mentions WHERE status IN ('new', 'assigned', 'waiting', 'escalated') GROUP BY author_handle "
+        "HAVING count(*) = 1) ORDER BY m.created_at DESC LIMIT 1").fetchone()
+    db.close()
+    with parvis_up(demo_db) as url:
+        context, page = _inbox(browser, url, 1440)
+        page.get_by_label("Recherche").fill(f"@{handle}")
+        page.get_by_label("Recherche").press("Enter")
+        page.get_by_text("1 message(s)").wait_for(timeout=30_000)
+        _open_first_row(page)
+        page.get_by_role("tab", name="Fil").click()
+        page.get_by_text("Publication de la Ville").first.wait_for(timeout=30_000)
+        page.get_by_text(root_text, exact=True).first.wait_for(timeout=10_000)
+        context.close()
