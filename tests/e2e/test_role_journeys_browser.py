@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from datetime import time as clock_time
@@ -84,8 +85,8 @@ def _pick_resident_message(db) -> tuple[str, str, str]:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Iterator[Demo]:
-    """The demo city under `parvis up` with sign-in on; a période de réserve (municipal elections in 40 days); a
-    « promesse tenue » post written and submitted by a community manager; a post the director edited."""
+    """The demo city under `parvis up` with sign-in on; a « promesse tenue » post written and submitted by a
+    community manager; a post the director edited, submitted by its author."""
     db_path = tmp_path_factory.mktemp("journeys") / "data" / "parvis.db"
     db_path.parent.mkdir(parents=True)
     db = open_db(db_path)
@@ -95,10 +96,6 @@ def demo(tmp_path_factory) -> Iterator[Demo]:
     for agent in team.values():  # what an administrator's codes would give: everyone has a password
         auth.set_password(db, None, agent.id, PASSWORD, now=now)
     sophie, karim = team[EMAIL["sophie"]], team[EMAIL["karim"]]
-    base = charters.current(db).charter
-    ballot = (now + timedelta(days=40)).date()
-    charters.save(db, sophie, replace(base, reserve=replace(
-        base.reserve, elections=(Election(name="Municipales", rounds=(ballot,)),))), now=now)
     at = datetime.combine(now.astimezone(PARIS).date() + timedelta(days=3), clock_time(10))
     promise = calendar.create_post(db, karim, text=PROMISE, accounts=["demo"], at=at, now=now)
     post_review.submit_post(db, karim, promise.id, now=now)
@@ -170,11 +167,20 @@ def _on_first_screen(page: Page, text: str) -> None:
     assert box is not None and box["y"] < page.viewport_size["height"], box
 
 
-def _count(page: Page, pattern: str) -> int:
-    """The number in the first caption matching ``pattern`` (a regex with one group of digits, thin spaces)."""
+def _count(page: Page, pattern: str, *, other_than: int | None = None) -> int:
+    """The number in the first caption matching ``pattern`` (a regex with one group of digits, thin spaces); with
+    ``other_than``, once it shows another number (the page has re-run after a filter changed)."""
     caption = page.get_by_text(re.compile(pattern)).first
-    caption.wait_for(timeout=WAIT)
-    return int(re.search(pattern, caption.inner_text()).group(1).replace("\u202f", "").replace(" ", ""))
+    deadline = time.monotonic() + WAIT / 1000
+    while True:
+        caption.wait_for(timeout=WAIT)
+        found = re.search(pattern, caption.inner_text())
+        if found:
+            value = int(found.group(1).replace("\u202f", "").replace(" ", ""))
+            if value != other_than:
+                return value
+        assert time.monotonic() < deadline, f"{pattern!r} still shows {other_than}"
+        time.sleep(0.3)
 
 
 def _metric(page: Page, label: str) -> int:
@@ -184,19 +190,24 @@ def _metric(page: Page, label: str) -> int:
 
 
 def _choose(page: Page, label: str, option: str | re.Pattern[str]) -> None:
-    page.get_by_role("combobox", name=label).first.click()
+    page.get_by_role("combobox", name=label, exact=True).first.click()
     page.get_by_role("option", name=option).first.click()
 
 
+MATCHING = r"^(\d+) message\(s\) correspondent"
+INBOX_COUNT = r"^([\d\u202f ]+)\+? message\(s\) · page"
+
+
 def _inbox_search(page: Page, text: str, *, statuses: tuple[str, ...] = ()) -> int:
+    """Search the inbox (and pick statuses); the count of messages it then shows."""
+    before = _count(page, INBOX_COUNT)
     box = page.get_by_label("Recherche", exact=True)
     box.fill(text)
     box.press("Enter")
     for status in statuses:
         _choose(page, "Statut (vide : ouverts)", status)
         page.keyboard.press("Escape")
-    time.sleep(1)  # the rerun
-    return _count(page, r"^([\d\u202f ]+)\+? message\(s\) · page")
+    return _count(page, INBOX_COUNT, other_than=before)
 
 
 def _no_exception(page: Page) -> None:
@@ -221,14 +232,17 @@ def test_community_manager_journey(browser, demo):
     page.get_by_text("Filtres et recherche").first.click()
     _choose(page, "Type de risque", re.compile(r"^Urgence \(sécurité\)"))
     page.keyboard.press("Escape")
+    urgent = _count(page, MATCHING, other_than=waiting)
     search = page.get_by_label("Recherche dans le texte")
     search.fill("arbre")
     search.press("Enter")
-    matching = _count(page, r"^(\d+) message\(s\) correspondent")
-    assert 0 < matching < waiting
+    matching = _count(page, MATCHING, other_than=urgent)
+    assert 0 < matching < urgent < waiting
     expect(page.get_by_text(THREAT)).to_have_count(0, timeout=WAIT)  # the filter keeps the threat out of the flood
     page.get_by_text("Action groupée").first.click()
-    page.get_by_text(f"Tous ceux du filtre ({matching})").click()
+    scope = page.get_by_text(re.compile(r"^Tous ceux du filtre \(\d+\)$"))
+    expect(scope).to_have_text(f"Tous ceux du filtre ({matching})", timeout=WAIT)
+    scope.click()
     _choose(page, "Motif", re.compile(r"."))  # one reason for all: the first offered
     dismiss = page.get_by_role("button", name=f"Classer sans suite ({matching})")
     expect(dismiss).to_be_enabled(timeout=WAIT)
@@ -266,8 +280,10 @@ def test_community_manager_journey(browser, demo):
     send.click()
     page.get_by_text("Réponse envoyée ; elle apparaît dans l'onglet « Fil »").first.wait_for(timeout=WAIT)
     page.get_by_role("tab", name=re.compile(r"^Fil \(")).click()
-    page.get_by_text("Réponse de la Ville").first.wait_for(timeout=WAIT)
-    expect(page.get_by_text(re.compile(r"transmis au service Espaces verts.*\n?— Julie")).first).to_be_visible(
+    thread = page.get_by_role("tabpanel").filter(has_text="Réponse de la Ville")
+    expect(thread.get_by_text("Réponse de la Ville").first).to_be_visible(timeout=WAIT)
+    expect(thread.get_by_text(demo.answer_text[:30]).first).to_be_visible(timeout=WAIT)
+    expect(thread.get_by_text(re.compile(r"transmis au service Espaces verts.*\n?— Julie")).first).to_be_visible(
         timeout=WAIT)
     _no_exception(page)
 
@@ -287,7 +303,33 @@ def test_community_manager_journey(browser, demo):
     db.close()
 
 
+@contextmanager
+def _reserve_period(db_path: Path) -> Iterator[None]:
+    """The director sets municipal elections in 40 days in the charter: the période de réserve has begun (every
+    reply then needs approval, so the charter is set back afterwards for the other journeys)."""
+    db = open_db(db_path)
+    sophie = next(a for a in repo.list_agents(db) if a.email == EMAIL["sophie"])
+    base = charters.current(db).charter
+    ballot = (utcnow() + timedelta(days=40)).date()
+    charters.save(db, sophie, replace(base, reserve=replace(
+        base.reserve, elections=(Election(name="Municipales", rounds=(ballot,)),))), now=utcnow())
+    try:
+        yield
+    finally:
+        charters.save(db, sophie, base, now=utcnow())
+        db.close()
+
+
 def test_director_journey(browser, demo):
+    with _reserve_period(demo.db_path):
+        _director_journey(browser, demo)
+    db = open_db(demo.db_path)
+    assert posts_repo.get_post(db, demo.promise_id).state is not DraftState.SUBMITTED
+    assert posts_repo.get_post(db, demo.own_edit_id).state is DraftState.SUBMITTED
+    db.close()
+
+
+def _director_journey(browser, demo: Demo) -> None:
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     _sign_in(page, demo.url, EMAIL["sophie"], "Sophie Laurent")
@@ -296,8 +338,9 @@ def test_director_journey(browser, demo):
     page.get_by_text(re.compile(r"^À valider \(\d+\)")).first.wait_for(timeout=WAIT)
 
     _open_row(page, PROMISE[:30])  # the réserve finding, before approving
+    page.get_by_text(f"Publication n° {demo.promise_id}").wait_for(timeout=WAIT)
     page.get_by_text("À relire avant de valider").first.wait_for(timeout=WAIT)
-    page.get_by_text(PROMISE).first.wait_for(timeout=WAIT)
+    page.get_by_text(PROMISE).filter(visible=True).first.wait_for(timeout=WAIT)
     page.get_by_text("Période de réserve", exact=False).first.wait_for(timeout=WAIT)
     assert page.get_by_text("reserve_bilan").count() == 0
     approve = page.get_by_role("button", name="Valider", exact=True)
@@ -307,16 +350,12 @@ def test_director_journey(browser, demo):
 
     page.get_by_role("tab", name=re.compile(r"^File d'attente")).click()
     _open_row(page, OWN_EDIT[:30])  # her own edit: four eyes
-    page.get_by_text(OWN_EDIT).first.wait_for(timeout=WAIT)
+    page.get_by_text(f"Publication n° {demo.own_edit_id}").wait_for(timeout=WAIT)
+    page.get_by_text(OWN_EDIT).filter(visible=True).first.wait_for(timeout=WAIT)
     expect(page.get_by_role("button", name="Valider", exact=True)).to_be_disabled(timeout=WAIT)
     page.get_by_text("la validation revient à une autre personne", exact=False).first.wait_for(timeout=WAIT)
     _no_exception(page)
     context.close()
-
-    db = open_db(demo.db_path)
-    assert posts_repo.get_post(db, demo.promise_id).state is not DraftState.SUBMITTED
-    assert posts_repo.get_post(db, demo.own_edit_id).state is DraftState.SUBMITTED
-    db.close()
 
 
 def test_legal_journey(browser, demo):
