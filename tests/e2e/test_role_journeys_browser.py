@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from datetime import time as clock_time
@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from core import repo
 from core.clock import PARIS, utcnow
@@ -129,6 +130,15 @@ def _signed_in_as(page: Page, name: str) -> None:
 def _go(page: Page, link: str, heading: str) -> None:
     page.get_by_role("link", name=link).first.click()
     page.get_by_text(heading, exact=True).first.wait_for(timeout=WAIT)
+    _idle(page)
+
+
+def _tab(page: Page, name: str | re.Pattern[str]):
+    tab = page.get_by_role("tab", name=name)
+    tab.click()
+    expect(tab).to_have_attribute("aria-selected", "true", timeout=WAIT)
+    _idle(page)
+    return tab
 
 
 def _grid(page: Page, has_text: str):
@@ -146,10 +156,12 @@ def _row_index(grid, text: str) -> int:
 
 def _open_row(page: Page, has_text: str) -> None:
     """Tick the row holding ``has_text`` in its selection column (on the left whatever the columns are)."""
+    _idle(page)
     grid = _grid(page, has_text)
     index = _row_index(grid, has_text)
     box = grid.bounding_box()
     page.mouse.click(box["x"] + 12, box["y"] + 35 * (index - 1) + 17)
+    _idle(page)
 
 
 def _on_first_screen_of_grid(page: Page, text: str) -> None:
@@ -190,8 +202,17 @@ def _metric(page: Page, label: str) -> int:
 
 
 def _choose(page: Page, label: str, option: str | re.Pattern[str]) -> None:
-    page.get_by_role("combobox", name=label, exact=True).first.click()
-    page.get_by_role("option", name=option).first.click()
+    """Open the select ``label`` and pick ``option`` (again if a re-run closed the list meanwhile)."""
+    _idle(page)
+    for _ in range(3):
+        page.get_by_role("combobox", name=label, exact=True).first.click()
+        try:
+            page.get_by_role("option", name=option).first.click(timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            _idle(page)
+    raise AssertionError(f"{option!r} is not offered in {label!r}")
 
 
 MATCHING = r"^(\d+) message\(s\) correspondent"
@@ -200,24 +221,54 @@ INBOX_COUNT = r"^([\d\u202f ]+)\+? message\(s\) · page"
 
 def _inbox_search(page: Page, text: str, *, statuses: tuple[str, ...] = ()) -> int:
     """Search the inbox (and pick statuses); the count of messages it then shows."""
-    before = _count(page, INBOX_COUNT)
     box = page.get_by_label("Recherche", exact=True)
     box.fill(text)
     box.press("Enter")
+    _idle(page)
     for status in statuses:
         _choose(page, "Statut (vide : ouverts)", status)
         page.keyboard.press("Escape")
-    return _count(page, INBOX_COUNT, other_than=before)
+        _idle(page)
+    return _count(page, INBOX_COUNT)
+
+
+def _idle(page: Page) -> None:
+    """The page has re-run after the last change (Streamlit marks its app's script state)."""
+    time.sleep(0.8)
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(timeout=WAIT)
 
 
 def _no_exception(page: Page) -> None:
     assert page.locator("[data-testid='stException']").count() == 0
 
 
+_OPEN: list = []  # the browser contexts of the running test
+
+
+def _context(browser, **options):
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, **options)
+    _OPEN.append(context)
+    return context
+
+
+@pytest.fixture(autouse=True)
+def _screenshots_on_failure(demo) -> Iterator[None]:
+    """A context left open is a journey that failed: each of its pages' screenshots is kept next to the server's
+    log (what the user saw), then it is closed."""
+    yield
+    for n, context in enumerate(_OPEN):
+        for i, p in enumerate(context.pages):
+            with suppress(Exception):  # closed after a successful journey
+                p.screenshot(path=str(demo.db_path.parent / f"failed-{n}-{i}.png"), full_page=True)
+        with suppress(Exception):
+            context.close()
+    _OPEN.clear()
+
+
 # --- the journeys -----------------------------------------------------------------------------------------------
 
 def test_community_manager_journey(browser, demo):
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context = _context(browser)
     page = context.new_page()
     _sign_in(page, demo.url, EMAIL["julie"], "Julie Martin")
     page.get_by_text("Boîte de réception", exact=True).first.wait_for(timeout=WAIT)
@@ -279,7 +330,7 @@ def test_community_manager_journey(browser, demo):
     expect(send).to_be_enabled(timeout=WAIT)
     send.click()
     page.get_by_text("Réponse envoyée ; elle apparaît dans l'onglet « Fil »").first.wait_for(timeout=WAIT)
-    page.get_by_role("tab", name=re.compile(r"^Fil \(")).click()
+    _tab(page, re.compile(r"^Fil \("))
     thread = page.get_by_role("tabpanel").filter(has_text="Réponse de la Ville")
     expect(thread.get_by_text("Réponse de la Ville").first).to_be_visible(timeout=WAIT)
     expect(thread.get_by_text(demo.answer_text[:30]).first).to_be_visible(timeout=WAIT)
@@ -330,11 +381,11 @@ def test_director_journey(browser, demo):
 
 
 def _director_journey(browser, demo: Demo) -> None:
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context = _context(browser)
     page = context.new_page()
     _sign_in(page, demo.url, EMAIL["sophie"], "Sophie Laurent")
     _go(page, "Calendrier", "Calendrier")
-    page.get_by_role("tab", name=re.compile(r"^File d'attente")).click()
+    _tab(page, re.compile(r"^File d'attente"))
     page.get_by_text(re.compile(r"^À valider \(\d+\)")).first.wait_for(timeout=WAIT)
 
     _open_row(page, PROMISE[:30])  # the réserve finding, before approving
@@ -348,7 +399,7 @@ def _director_journey(browser, demo: Demo) -> None:
     approve.click()
     page.get_by_text(re.compile(r"validée", re.IGNORECASE)).first.wait_for(timeout=WAIT)
 
-    page.get_by_role("tab", name=re.compile(r"^File d'attente")).click()
+    _tab(page, re.compile(r"^File d'attente"))
     _open_row(page, OWN_EDIT[:30])  # her own edit: four eyes
     page.get_by_text(f"Publication n° {demo.own_edit_id}").wait_for(timeout=WAIT)
     page.get_by_text(OWN_EDIT).filter(visible=True).first.wait_for(timeout=WAIT)
@@ -359,7 +410,7 @@ def _director_journey(browser, demo: Demo) -> None:
 
 
 def test_legal_journey(browser, demo):
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
+    context = _context(browser, accept_downloads=True)
     page = context.new_page()
     _sign_in(page, demo.url, EMAIL["marc"], "Marc Petit")
     page.get_by_text("Boîte de réception", exact=True).first.wait_for(timeout=WAIT)
@@ -370,19 +421,18 @@ def test_legal_journey(browser, demo):
     for label in ("Assigner à", "Statut", "Corriger le sentiment", "Ajouter une étiquette", "Nouvelle note interne",
                   "Votre réponse", "Modèle de réponse"):
         expect(page.get_by_label(label, exact=True)).to_have_count(0)
-    page.get_by_role("tab", name=re.compile(r"^Notes \(")).click()
+    _tab(page, re.compile(r"^Notes \("))
     expect(page.get_by_label("Nouvelle note interne")).to_have_count(0)
     expect(page.get_by_role("button", name="Ajouter la note")).to_have_count(0)
 
     _go(page, "Audit et archives", "Audit et archives")
-    tab = page.get_by_role("tab", name="Journal d'audit")
-    tab.click()
+    tab = _tab(page, "Journal d'audit")
     prepare = page.get_by_role("button", name="Préparer l'export de la sélection (CSV, JSON, PDF)")
     prepare = prepare.nth(prepare.count() - 1) if prepare.count() > 1 else prepare
     expect(prepare).to_be_visible(timeout=WAIT)
     prepare.click()
     download_button = page.get_by_role("button", name=re.compile(r"^Télécharger le journal"))
-    download_button.wait_for(timeout=WAIT)
+    download_button.wait_for(timeout=3 * WAIT)  # thousands of events, their PDF report
     expect(tab).to_have_attribute("aria-selected", "true")  # not sent back to the first tab
     with page.expect_download(timeout=WAIT) as download:
         download_button.click()
@@ -394,7 +444,7 @@ def test_legal_journey(browser, demo):
 
 
 def test_administrator_journey(browser, demo):
-    admin_context = browser.new_context(viewport={"width": 1440, "height": 900})
+    admin_context = _context(browser)
     page = admin_context.new_page()
     _sign_in(page, demo.url, EMAIL["admin"], "Admin Valmont")
     _go(page, "Comptes", "Comptes")
@@ -413,7 +463,7 @@ def test_administrator_journey(browser, demo):
     expect(row).to_contain_text("Community manager")
     expect(row).to_contain_text("invitation en attente")
 
-    agent_context = browser.new_context(viewport={"width": 1440, "height": 900})  # her own browser
+    agent_context = _context(browser)  # her own browser
     lea = agent_context.new_page()
     lea.goto(demo.url, wait_until="domcontentloaded")
     lea.get_by_text("J'ai un code d'invitation").first.click()
