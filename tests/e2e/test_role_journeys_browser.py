@@ -252,14 +252,14 @@ def _context(browser, **options):
 
 
 @pytest.fixture(autouse=True)
-def _screenshots_on_failure(demo) -> Iterator[None]:
+def _screenshots_on_failure(demo, request) -> Iterator[None]:
     """A context left open is a journey that failed: each of its pages' screenshots is kept next to the server's
     log (what the user saw), then it is closed."""
     yield
     for n, context in enumerate(_OPEN):
         for i, p in enumerate(context.pages):
             with suppress(Exception):  # closed after a successful journey
-                p.screenshot(path=str(demo.db_path.parent / f"failed-{n}-{i}.png"), full_page=True)
+                p.screenshot(path=str(demo.db_path.parent / f"{request.node.name}-{n}-{i}.png"), full_page=True)
         with suppress(Exception):
             context.close()
     _OPEN.clear()
