@@ -477,6 +477,22 @@ def test_administrator_journey(browser, demo):
     lea.get_by_text("Boîte de réception", exact=True).first.wait_for(timeout=WAIT)  # lands on the inbox
     lea.locator("[data-testid='stDataFrame']").first.wait_for(timeout=WAIT)
 
+    # her signature: the administrator has no say on it (the role matrix gives signatures to the communication
+    # director, docs/security.md); the director sets it in « Comptes » too
+    expect(page.get_by_role("button", name="Enregistrer la signature")).to_have_count(0)
+    director_context = _context(browser)
+    sophie = director_context.new_page()
+    _sign_in(sophie, demo.url, EMAIL["sophie"], "Sophie Laurent")
+    _go(sophie, "Comptes", "Comptes")
+    _choose(sophie, "Compte", "Léa Moreau — lea.moreau@valmont.example")
+    _choose(sophie, "Signature des réponses", "Initiales")
+    sophie.get_by_role("button", name="Enregistrer la signature").click()
+    sophie.get_by_text("Signature enregistrée.").first.wait_for(timeout=WAIT)
+    row = _grid(sophie, "lea.moreau@valmont.example").locator("tbody tr").filter(
+        has_text="lea.moreau@valmont.example")
+    expect(row).to_contain_text("Initiales", timeout=WAIT)
+    director_context.close()
+
     page.reload(wait_until="domcontentloaded")  # the admin deactivates her: her access ends
     _signed_in_as(page, "Admin Valmont")
     _choose(page, "Compte", "Léa Moreau — lea.moreau@valmont.example")
@@ -489,8 +505,12 @@ def test_administrator_journey(browser, demo):
     form.get_by_label("Adresse e-mail").fill("lea.moreau@valmont.example")
     form.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
     form.get_by_role("button", name="Se connecter").click()
-    time.sleep(2)
+    lea.get_by_text("Identifiant ou mot de passe incorrect.").first.wait_for(timeout=WAIT)
     expect(lea.get_by_role("button", name="Se déconnecter")).to_have_count(0)
     _no_exception(page)
     admin_context.close()
     agent_context.close()
+    db = open_db(demo.db_path)
+    lea_agent = next(a for a in repo.list_agents(db, active_only=False) if a.email == "lea.moreau@valmont.example")
+    assert not lea_agent.active and str(lea_agent.signature_style) == "initials"
+    db.close()
