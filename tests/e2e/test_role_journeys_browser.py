@@ -500,13 +500,17 @@ def test_administrator_journey(browser, demo):
     page.get_by_text("Compte désactivé.").first.wait_for(timeout=WAIT)
     lea.reload(wait_until="domcontentloaded")
     lea.get_by_label("Mot de passe", exact=True).first.wait_for(timeout=WAIT)
+    lea.get_by_text("Compte désactivé.").first.wait_for(timeout=WAIT)  # told why
     expect(lea.get_by_role("button", name="Se déconnecter")).to_have_count(0)
     form = lea.locator("[data-testid='stForm']").filter(has=lea.get_by_role("button", name="Se connecter"))
     form.get_by_label("Adresse e-mail").fill("lea.moreau@valmont.example")
     form.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
     form.get_by_role("button", name="Se connecter").click()
-    lea.get_by_text("Identifiant ou mot de passe incorrect.").first.wait_for(timeout=WAIT)
+    _idle(lea)
+    expect(lea.locator("[data-testid='stAlert']").filter(
+        has_text=re.compile(r"Compte désactivé\.|Identifiant ou mot de passe incorrect\.")).first).to_be_visible()
     expect(lea.get_by_role("button", name="Se déconnecter")).to_have_count(0)
+    expect(lea.get_by_text("Boîte de réception", exact=True)).to_have_count(0)
     _no_exception(page)
     admin_context.close()
     agent_context.close()
