@@ -76,7 +76,8 @@ def fall_back_after(day: date) -> date:
 
 
 def table(app: AppTest, key: str):
-    found = {f.key: f.value for f in app.dataframe}
+    """The selectable table ``key`` (its widget key ends with a digest of its rows: console/ui/calendar/common.py)."""
+    found = {str(f.key).rsplit("-", 1)[0]: f.value for f in app.dataframe if f.key}
     assert key in found, sorted(map(str, found))
     return found[key]
 

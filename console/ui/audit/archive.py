@@ -50,7 +50,7 @@ def _filters(agents: list[Agent]) -> ArchiveFilter:
 def _export(agent: Agent, filters: ArchiveFilter, allow_broken: bool) -> None:
     run_action(lambda db: (audit_trail.archive_download(db, filters, actor=agent, now=deps.now(),
                                                         allow_broken=allow_broken), filters),
-               lambda v: f"Export préparé : {v[0].result.items} message(s) (audité : export-created).",
+               lambda v: f"Export préparé : {v[0].result.items} message(s) (inscrit au journal d'audit).",
                store=EXPORT_KEY)
 
 

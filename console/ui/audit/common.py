@@ -10,6 +10,7 @@ from typing import Any
 
 import streamlit as st
 
+from console.messages.labels import AUDIT_EVENT_LABELS
 from console.ui import deps, page
 from console.ui.components import md_escape
 from core.clock import PARIS, format_paris, from_iso
@@ -77,7 +78,7 @@ def _integrity(agent: Agent) -> tuple[audit_trail.Integrity, float]:
 def _export_head(agent: Agent) -> None:
     run_action(lambda db: audit_trail.export_head(db, actor=agent, now=deps.now(),
                                                   db_file=deps.settings().db_path)[1],
-               "Tête de la chaîne exportée (enregistré au journal : audit-head-exported).", store=HEAD_TEXT_KEY)
+               "Tête de la chaîne exportée (inscrit au journal d'audit).", store=HEAD_TEXT_KEY)
 
 
 def integrity_panel(agent: Agent) -> audit_trail.Integrity:
@@ -102,7 +103,7 @@ def integrity_panel(agent: Agent) -> audit_trail.Integrity:
         c1.info("Le journal d'audit est vide.")
     else:
         at = format_paris(from_iso(str(head["at"])), "%d/%m/%Y %H:%M:%S")
-        event = md_escape(str(head["event"]))
+        event = md_escape(AUDIT_EVENT_LABELS.get(str(head["event"]), str(head["event"])))
         c1.markdown(f"**Tête de la chaîne** : événement n° {head['id']} · {at} · {event}")
         c1.code(str(head["hash"]), language=None)
         c2.button("Exporter la tête pour contre-signature", key="export_head", on_click=_export_head, args=(agent,),

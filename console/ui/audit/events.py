@@ -64,7 +64,7 @@ def readable(details: str, limit: int = 300) -> str:
 def _export(agent: Agent, selection: AuditSelection, allow_broken: bool) -> None:
     run_action(lambda db: (audit_trail.audit_download(db, selection, actor=agent, now=deps.now(),
                                                       allow_broken=allow_broken), selection),
-               lambda v: f"Export préparé : {v[0].result.items} événement(s) (audité : export-created).",
+               lambda v: f"Export préparé : {v[0].result.items} événement(s) (inscrit au journal d'audit).",
                store=EXPORT_KEY)
 
 

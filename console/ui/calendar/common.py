@@ -3,6 +3,7 @@ month grids and the post tables (plain text cells only: post texts are shown ver
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
@@ -179,11 +180,14 @@ def entries_table(entries: Sequence[CalendarEntry], key: str, *, empty: str, wit
         st.caption(empty)
         return
     ids = [e.post_id for e in entries]
+    # The tick belongs to the rows it was made on: when they change (a post approved leaves « À valider »), the
+    # table is a new one, so no other post shows ticked under the one opened (a click would only untick it).
+    table_key = f"{key}-{hashlib.sha1(repr(ids).encode()).hexdigest()[:10]}"
 
     def picked() -> None:
-        rows = (st.session_state.get(key) or {}).get("selection", {}).get("rows", [])
+        rows = (st.session_state.get(table_key) or {}).get("selection", {}).get("rows", [])
         if rows:
             st.session_state[SELECTED_KEY] = ids[rows[0]]
 
     st.dataframe(entry_rows(entries, with_problem=with_problem), hide_index=True, on_select=picked,
-                 selection_mode="single-row", key=key, width="stretch")
+                 selection_mode="single-row", key=table_key, width="stretch")
