@@ -226,6 +226,7 @@ def test_retry_a_failed_post(app, db, agents):
     app.run()
     targets = table_with(app, "Raison")
     assert list(targets["État"]) == ["échec"] and "400 duplicate content" in targets["Raison"][0]
+    assert list(targets["Lien"]) == [""] and not targets.isna().any().any()  # no link yet: empty, never « None »
     app.button(key=f"retry_{post.id}").click().run()
     assert not errors(app), errors(app)
     stored = posts_repo.get_post(db, post.id)

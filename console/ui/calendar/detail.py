@@ -106,11 +106,12 @@ def _verify(agent: Agent, post_id: int, account: str) -> None:
 
 
 def _targets_table(entry: calendar_views.CalendarEntry) -> None:
-    rows = [{"Compte": t.account, "État": cv.account_state(entry, t), "Lien": _link(t.permalink),
-             "Raison": t.error, "Tentatives": t.attempts,
+    rows = [{"Compte": t.account, "État": cv.account_state(entry, t), "Lien": _link(t.permalink) or "",
+             "Raison": t.error or "", "Tentatives": t.attempts,
              "Prochain essai": f"{t.next_attempt:%d/%m %H:%M}" if t.next_attempt else ""} for t in entry.targets]
     st.dataframe(rows, hide_index=True, width="stretch", key=f"calendar_targets_{entry.post_id}",
-                 column_config={"Lien": st.column_config.LinkColumn("Lien", display_text="Voir la publication")})
+                 column_config={"Lien": st.column_config.LinkColumn(  # the site's name; empty (never « None ») before
+                     "Lien", display_text=r"https?://(?:www\.)?([^/]+)")})  # publication
 
 
 def _attempts(attempts: dict[str, list[dict[str, Any]]]) -> None:
