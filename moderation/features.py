@@ -198,9 +198,10 @@ def extract(text: str, lexicon: Lexicon) -> TextFeatures:
             neg += 1
     letters = [c for c in text if c.isalpha()]
     caps = sum(1 for c in letters if c.isupper()) / len(letters) if len(letters) >= 8 else 0.0
-    dense = (math.log1p(pos), math.log1p(neg), math.log1p(_emoji_count(text, lexicon.pos_emoji)),
-             math.log1p(_emoji_count(text, lexicon.neg_emoji)), math.log1p(text.count("!")),
-             math.log1p(text.count("?")), 1.0 if URL.search(text) else 0.0, caps, math.log1p(len(toks)) / 4)
+    dense: tuple[float, ...] = (
+        math.log1p(pos), math.log1p(neg), math.log1p(_emoji_count(text, lexicon.pos_emoji)),
+        math.log1p(_emoji_count(text, lexicon.neg_emoji)), math.log1p(text.count("!")),
+        math.log1p(text.count("?")), 1.0 if URL.search(text) else 0.0, caps, math.log1p(len(toks)) / 4)
     if english:
         for piece in text.split():
             valence = lexicon.en_emoticons.get(piece, 0.0)
