@@ -6,6 +6,9 @@ A text gives four blocks:
 - a few dense counts: polarity-lexicon hits (negation flips them), positive/negative emoji, ``!``, ``?``, links,
   capitals;
 - the words looked up in the word-vector table (lowercase, accents kept).
+When the lexicon carries English valences (``en_valence``, the sentiment model's since decision 0240), written-out
+``\\uXXXX`` escapes are decoded, ``n't`` becomes ``not`` and three dense counts follow the others (English
+positive / negative valence sums, an English flag); models without them (toxicity) see exactly the old features.
 Training (moderation/training.py) and inference (moderation/sentiment_model.py) call the same functions, so
 the shipped weights always see the features they were trained on.
 """
