@@ -6,6 +6,9 @@ A text gives four blocks:
 - a few dense counts: polarity-lexicon hits (negation flips them), positive/negative emoji, ``!``, ``?``, links,
   capitals;
 - the words looked up in the word-vector table (lowercase, accents kept).
+When the lexicon carries English valences (``en_valence``, the sentiment model's since decision 0240), written-out
+``\\uXXXX`` escapes are decoded, ``n't`` becomes ``not`` and three dense counts follow the others (English
+positive / negative valence sums, an English flag); models without them (toxicity) see exactly the old features.
 Training (moderation/training.py) and inference (moderation/sentiment_model.py) call the same functions, so
 the shipped weights always see the features they were trained on.
 """
@@ -17,18 +20,30 @@ import re
 import tomllib
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from moderation.text import HANDLE, URL, fold, squeeze, strip_accents, tokens
 
 LEXICON_PATH = Path(__file__).with_name("data") / "sentiment_lexicon_fr.toml"
+EN_LEXICON_PATH = Path(__file__).with_name("data") / "sentiment_lexicon_en.tsv"
 DENSE_NAMES = ("lex_pos", "lex_neg", "emo_pos", "emo_neg", "exclaim", "question", "link", "caps", "length")
+# added after DENSE_NAMES when the lexicon has English valences (decision 0240); models without them keep 9
+EN_DENSE_NAMES = ("en_pos", "en_neg", "en_lang")
 NGRAM_MIN, NGRAM_MAX = 2, 5
 NEGATION_SPAN = 4
 _NGRAM_SIZES = tuple(range(NGRAM_MIN, NGRAM_MAX + 1))
 _PUNCT_END = frozenset(".,;:!?()[]\"«»")
 _WORD = re.compile(r"\w+", re.UNICODE)
+_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")  # "\u2019" written out as text (seen in scraped English tweets)
+_NT = re.compile(r"n['\u2019]t\b")
+EN_NEGATION_FACTOR = -0.74  # a negated English valence flips and weakens (VADER's constant)
+# a few very frequent function words of each language: a text with more English than French ones is English
+_EN_STOP = frozenset("the a an and is are was were i you it this that to of in for on with my me your not be have "
+                     "has do does at so just but what they we he she".split())
+_FR_STOP = frozenset("le la les un une des et est sont je tu il elle nous vous ils de du au aux pour sur avec dans "
+                     "mon ma mes ce cette qui que pas ne en c j l d qu".split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +59,11 @@ class Lexicon:
     pos_emoji: tuple[str, ...]
     neg_emoji: tuple[str, ...]
     negators: frozenset[str]
+    en_words: dict[str, float] = field(default_factory=dict)  # folded English word -> valence (-4 .. 4)
+    en_emoticons: dict[str, float] = field(default_factory=dict)  # emoticon as typed -> valence
 
     @classmethod
-    def from_lists(cls, data: dict[str, list[str]]) -> Lexicon:
+    def from_lists(cls, data: dict[str, Any]) -> Lexicon:
         """Build from the lists of sentiment_lexicon_fr.toml (or those embedded in a model)."""
         def split(entries: Iterable[str]) -> tuple[set[str], set[str], list[str]]:
             words, prefixes, phrases = set(), set(), []
@@ -65,7 +82,9 @@ class Lexicon:
         return cls(pos_words=frozenset(pw), neg_words=frozenset(nw), pos_prefixes=frozenset(pp),
                    neg_prefixes=frozenset(np_), pos_phrases=tuple(pph), neg_phrases=tuple(nph),
                    pos_emoji=tuple(data.get("positive_emoji", [])), neg_emoji=tuple(data.get("negative_emoji", [])),
-                   negators=frozenset(fold(w) for w in data.get("negators", [])))
+                   negators=frozenset(fold(w) for w in data.get("negators", [])),
+                   en_words={fold(w): float(v) for w, v in data.get("en_valence", {}).items() if w.isalpha()},
+                   en_emoticons={w: float(v) for w, v in data.get("en_valence", {}).items() if not w.isalnum()})
 
     @classmethod
     def load(cls, path: Path = LEXICON_PATH) -> Lexicon:
@@ -117,12 +136,33 @@ def _negation_marks(toks: list[str], negators: frozenset[str]) -> list[bool]:
     return marks
 
 
+def read_en_valence(path: Path = EN_LEXICON_PATH) -> dict[str, float]:
+    """The English valence lexicon (token -> mean valence) of ``sentiment_lexicon_en.tsv``."""
+    out: dict[str, float] = {}
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("#") or "\t" not in line:
+                continue
+            token, value = line.rstrip("\n").split("\t")[:2]
+            out[token] = float(value)
+    return out
+
+
+def _english(text: str) -> str:
+    """English-aware text: written-out ``\\uXXXX`` escapes decoded, ``n't`` split into ``not``."""
+    text = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    return _NT.sub(" not", text)
+
+
 def _emoji_count(text: str, emoji: tuple[str, ...]) -> int:
     return sum(text.count(e) for e in emoji)
 
 
 def extract(text: str, lexicon: Lexicon) -> TextFeatures:
     """Compute the feature blocks of ``text``."""
+    english = bool(lexicon.en_words)
+    if english:
+        text = _english(text)
     folded = fold(text)
     toks = tokens(folded)
     marks = _negation_marks(toks, lexicon.negators)
@@ -131,9 +171,16 @@ def extract(text: str, lexicon: Lexicon) -> TextFeatures:
     words: dict[str, int] = Counter(word_list)
     grams: list[str] = []
     pos = neg = 0
+    en_pos = en_neg = 0.0
     for tok, negated in zip(toks, marks, strict=True):
         if not (tok[0].isalnum() or tok[0] == "_"):
             continue
+        if english and tok in lexicon.en_words:
+            valence = lexicon.en_words[tok] * (EN_NEGATION_FACTOR if negated else 1.0)
+            if valence > 0:
+                en_pos += valence
+            else:
+                en_neg -= valence
         padded = " " + tok + " "
         size = len(padded)
         grams += [padded[i:i + n] for n in _NGRAM_SIZES for i in range(size - n + 1)]
@@ -154,9 +201,19 @@ def extract(text: str, lexicon: Lexicon) -> TextFeatures:
             neg += 1
     letters = [c for c in text if c.isalpha()]
     caps = sum(1 for c in letters if c.isupper()) / len(letters) if len(letters) >= 8 else 0.0
-    dense = (math.log1p(pos), math.log1p(neg), math.log1p(_emoji_count(text, lexicon.pos_emoji)),
-             math.log1p(_emoji_count(text, lexicon.neg_emoji)), math.log1p(text.count("!")),
-             math.log1p(text.count("?")), 1.0 if URL.search(text) else 0.0, caps, math.log1p(len(toks)) / 4)
+    dense: tuple[float, ...] = (
+        math.log1p(pos), math.log1p(neg), math.log1p(_emoji_count(text, lexicon.pos_emoji)),
+        math.log1p(_emoji_count(text, lexicon.neg_emoji)), math.log1p(text.count("!")),
+        math.log1p(text.count("?")), 1.0 if URL.search(text) else 0.0, caps, math.log1p(len(toks)) / 4)
+    if english:
+        for piece in text.split():
+            valence = lexicon.en_emoticons.get(piece, 0.0)
+            if valence > 0:
+                en_pos += valence
+            elif valence < 0:
+                en_neg -= valence
+        is_en = 1.0 if sum(t in _EN_STOP for t in toks) > sum(t in _FR_STOP for t in toks) else 0.0
+        dense += (math.log1p(en_pos), math.log1p(en_neg), is_en)
     plain = squeeze(HANDLE.sub(" ", URL.sub(" ", text)).lower())
     vector_words = tuple(w for w in _WORD.findall(plain) if not w.isdigit())
     return TextFeatures(words=words, chars=chars, dense=dense, vector_words=vector_words)

@@ -107,6 +107,7 @@ def train_rich(data_dir: Path, *, out: Path = RICH_PATH, feedback: Sequence[tupl
         _ordinary_rows,
         _vectors,
         lexicon_flags_toxic,
+        sentiment_lexicon_lists,
         split_toxicity,
         text_hash,
         use_word_table,
@@ -136,7 +137,8 @@ def train_rich(data_dir: Path, *, out: Path = RICH_PATH, feedback: Sequence[tupl
             idx = np.where(lang == name)[0]
             for k, (_, b) in enumerate(StratifiedKFold(5, shuffle=True, random_state=SEED).split(idx, y[idx])):
                 folds[idx[b]] = k
-        data = Featurized(texts, lexicon)
+        sent_lists = sentiment_lexicon_lists()  # the fast sentiment model's own lexicon (English part: 0240)
+        data = Featurized(texts, Lexicon.from_lists(sent_lists))
         vectors, _ = _vectors(vectors_path, True) if use_vectors and _wheel_present(vectors_path) else (None, "")
         vectors2 = use_word_table(data.feats, vectors, cache_dir) if use_words else None
         p_fast = np.zeros((len(y), len(LABELS)))
@@ -144,7 +146,8 @@ def train_rich(data_dir: Path, *, out: Path = RICH_PATH, feedback: Sequence[tupl
                                                                                   [(SENT_C, 0)])}
         for k in range(5):
             train, test = np.where(folds != k)[0], np.where(folds == k)[0]
-            fast = fit_linear(data.subset(train.tolist()), list(y[train]), params=SENTIMENT_PARAMS, lexicon_lists=lists,
+            fast = fit_linear(data.subset(train.tolist()), list(y[train]), params=SENTIMENT_PARAMS,
+                              lexicon_lists=sent_lists,
                               vectors=vectors, vectors2=vectors2)
             p = proba_feats(fast, data.subset(test.tolist()))
             p_fast[test] = p[:, [list(fast.labels).index(label) for label in LABELS]]

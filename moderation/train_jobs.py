@@ -20,7 +20,7 @@ from typing import Any
 
 from core.config import REPO_ROOT
 from moderation.evaluation import binary_report, classification_report
-from moderation.features import LEXICON_PATH, Lexicon
+from moderation.features import LEXICON_PATH, Lexicon, read_en_valence
 from moderation.lexicon import RiskLexicon
 from moderation.sentiment_model import DEFAULT_MODEL_PATH, LABELS
 from moderation.toxicity import DEFAULT_TOXICITY_PATH, EXTRA_V2, normalise, toxicity_features
@@ -53,6 +53,17 @@ SEARCH_GRID = (SENTIMENT_PARAMS, Params(), Params(vec2_scale=2.0), Params(vec2_s
 def _lexicon_lists() -> dict[str, Any]:
     with LEXICON_PATH.open("rb") as fh:
         return tomllib.load(fh)
+
+
+def sentiment_lexicon_lists(english: bool = True) -> dict[str, Any]:
+    """The sentiment model's lexicon: the French TOML, plus the English valences if ``english`` (decision 0240).
+
+    The lists are embedded in the model file, so the toxicity model (French lists only) is unaffected.
+    """
+    lists = _lexicon_lists()
+    if english:
+        lists["en_valence"] = read_en_valence()
+    return lists
 
 
 def text_hash(text: str) -> str:
@@ -91,10 +102,11 @@ def train_sentiment(data_dir: Path, *, out: Path = DEFAULT_MODEL_PATH, vectors_p
                     use_vectors: bool = True, feedback: Sequence[tuple[str, str]] = (),
                     params: Params = SENTIMENT_PARAMS, search: bool = False,
                     extra_languages: Sequence[str] = ("en",), use_words: bool = True,
-                    words_cache: Path | None = None) -> dict[str, Any]:
+                    words_cache: Path | None = None, english: bool = True) -> dict[str, Any]:
     """Train and save the offline sentiment model; return a report (CV scores if ``search``, val metrics).
 
-    ``use_words``: add the Universal Sentence Encoder's word vectors (decision 0012) when the package is there.
+    ``use_words``: add the Universal Sentence Encoder's word vectors (decision 0012) when the package is there;
+    ``english``: add the English features (valence lexicon, ``n't`` negation, decoded escapes; decision 0240).
     """
     train_path = data_dir / "xlmt-fr" / "train.jsonl"
     rows = read_jsonl(train_path)
@@ -102,7 +114,7 @@ def train_sentiment(data_dir: Path, *, out: Path = DEFAULT_MODEL_PATH, vectors_p
     extra_rows = [r for p in extra_paths for r in read_jsonl(p)]
     texts = [r["text"] for r in rows] + [t for t, _ in feedback] + [r["text"] for r in extra_rows]
     labels = [r["label"] for r in rows] + [label for _, label in feedback] + [r["label"] for r in extra_rows]
-    lists = _lexicon_lists()
+    lists = sentiment_lexicon_lists(english)
     lexicon = Lexicon.from_lists(lists)
     vectors, vec_digest = _vectors(vectors_path, use_vectors)
     data = Featurized(texts, lexicon)
@@ -119,7 +131,7 @@ def train_sentiment(data_dir: Path, *, out: Path = DEFAULT_MODEL_PATH, vectors_p
         report["cv_macro_f1"] = scores
         params = max(SEARCH_GRID, key=lambda p: scores[repr(p)])
     digest = file_digest([train_path, *extra_paths])
-    generation = 2 if vectors2 is not None else 1
+    generation = 3 if english else 2 if vectors2 is not None else 1
     meta = {"version": f"offline-sentiment-{generation}+{digest[:8]}{'-fb' + str(len(feedback)) if feedback else ''}",
             "trained_on": {str(p.relative_to(data_dir)): file_digest([p]) for p in [train_path, *extra_paths]},
             "vectors_sha256": vec_digest, "seed": SEED,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from moderation.features import DENSE_NAMES, Lexicon, TextFeatures, accent_fallback, extract
+from moderation.features import Lexicon, TextFeatures, accent_fallback, extract
 from moderation.sentiment_model import LinearTextModel
 
 if TYPE_CHECKING:
@@ -172,7 +172,7 @@ def fit_linear(feats: Sequence[TextFeatures], labels: Sequence[str], *, params: 
         intercept = np.array([-clf.intercept_[0] / 2, clf.intercept_[0] / 2])
     else:
         intercept = clf.intercept_
-    nw, nc, nd = len(word_vocab), len(char_vocab), len(DENSE_NAMES)
+    nw, nc, nd = len(word_vocab), len(char_vocab), dense.shape[1]
     word_w, char_w = coef[:nw], coef[nw:nw + nc]
     dense_w = coef[nw + nc:nw + nc + nd] * params.dense_scale
     vec_scores = None
