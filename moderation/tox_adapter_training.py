@@ -23,7 +23,7 @@ from moderation.use_vectors import CACHE_DIR
 log = logging.getLogger(__name__)
 # chosen by 3-fold CV on MLMA's fit part (decision 0230): weights of the USE head's and the adapter's logits next
 # to the fast model's, and the fused probability's threshold (decision = classifier or lexicon, as eval risk)
-FUSION = {"use_weight": 1.0, "ft_weight": 1.0, "threshold": 0.5}
+FUSION = {"use_weight": 0.5, "ft_weight": 0.5, "threshold": 0.56}
 CONFIG = AdapterConfig(k=1, r=8, lr=1e-3, epochs=4)
 CV_FOLDS = 3
 
