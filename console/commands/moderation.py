@@ -144,7 +144,9 @@ def bench_score_cmd(n: int, base_size: bool, batch: int, rich_n: int, rich_threa
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the adapter (default: moderation/models/tox_adapter.npz).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def train_tox_adapter_cmd(data_dir: Path | None, cv: bool, out: Path | None, as_json: bool) -> None:
+@db_option
+def train_tox_adapter_cmd(data_dir: Path | None, cv: bool, out: Path | None, as_json: bool,
+                          db_path: Path | None) -> None:
     """Fine-tune the rich tier's toxicity adapter (LoRA on e5's top layers, decision 0230) on MLMA's fit part."""
     from moderation.tox_adapter import ADAPTER_PATH
     from moderation.tox_adapter_training import train_tox_adapter
