@@ -26,7 +26,7 @@ import struct
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from core.settings_schema import SentimentSettings
 
@@ -175,6 +175,24 @@ class E5Tokenizer:
         return out
 
 
+class Branch(Protocol):
+    """A second head reading an intermediate layer of the same forward pass (moderation/tox_adapter.py)."""
+
+    layer: int  # 1-based layer whose output the branch reads
+
+    def __call__(self, hidden: Any, mask: Any) -> Any: ...
+
+
+class _Stop:
+    """A branch that only stops the forward pass at ``layer`` (for :meth:`E5Encoder.hidden_states`)."""
+
+    def __init__(self, layer: int) -> None:
+        self.layer = layer
+
+    def __call__(self, hidden: Any, mask: Any) -> Any:
+        return hidden
+
+
 class E5Encoder:
     """Sentence embeddings of multilingual-e5-small (384 floats, L2-normalised), batched, CPU."""
 
@@ -228,10 +246,16 @@ class E5Encoder:
 
     def embed(self, texts: Sequence[str]) -> Any:
         """``(len(texts), 384)`` float32 array of L2-normalised mean-pooled embeddings."""
+        return self.embed_with_branch(texts)[0]
+
+    def embed_with_branch(self, texts: Sequence[str], branch: Branch | None = None) -> tuple[Any, Any]:
+        """The embeddings and, when ``branch`` is given, ``branch(hidden, mask)`` per text (``(n, ...)`` array),
+        where ``hidden`` is the output of layer ``branch.layer`` of the same forward pass (no second encoding)."""
         np = self._np
         out = np.zeros((len(texts), self.config["hidden"] * len(self.pool_layers)), dtype=np.float32)
+        extra: Any = None
         if not texts:
-            return out
+            return out, extra
         import torch
 
         ids = self.token_ids(texts)
@@ -243,13 +267,35 @@ class E5Encoder:
             with torch.inference_mode():
                 for start in range(0, len(order), self.batch_size):
                     chunk = order[start:start + self.batch_size]
-                    out[chunk] = self._forward([ids[i] for i in chunk]).numpy()
+                    pooled, tapped = self._forward([ids[i] for i in chunk], branch)
+                    out[chunk] = pooled.numpy()
+                    if branch is not None:
+                        values = branch(*tapped).numpy()
+                        if extra is None:
+                            extra = np.zeros((len(texts), *values.shape[1:]), dtype=np.float32)
+                        extra[chunk] = values
         finally:
             if self.threads:
                 torch.set_num_threads(previous)
+        return out, extra
+
+    def hidden_states(self, texts: Sequence[str], layer: int) -> list[Any]:
+        """Per text, the ``(tokens, 384)`` float16 output of layer ``layer`` (1-based; layers above are not run)."""
+        import torch
+
+        np = self._np
+        ids = self.token_ids(texts)
+        out: list[Any] = [None] * len(ids)
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        with torch.inference_mode():
+            for start in range(0, len(order), self.batch_size):
+                chunk = order[start:start + self.batch_size]
+                _, (x, keep) = self._forward([ids[i] for i in chunk], _Stop(layer))
+                for j, i in enumerate(chunk):
+                    out[i] = x[j, :len(ids[i])].numpy().astype(np.float16)
         return out
 
-    def _forward(self, batch: list[list[int]]) -> Any:
+    def _forward(self, batch: list[list[int]], branch: Branch | None = None) -> tuple[Any, Any]:
         import torch
         import torch.nn.functional as F
 
@@ -270,11 +316,16 @@ class E5Encoder:
         attn_mask = keep[:, None, None, :]
         weights = keep.unsqueeze(-1).to(x.dtype)
         pooled = []
+        tapped: Any = None
         for depth, layer in enumerate(self.layers, start=1):
             x = layer(x, attn_mask)
+            if branch is not None and depth == branch.layer:
+                tapped = (x, keep)
+                if isinstance(branch, _Stop):
+                    return None, tapped
             if depth in self.pool_layers:
                 pooled.append(F.normalize((x * weights).sum(1) / weights.sum(1), dim=-1))
-        return torch.cat(pooled, dim=-1)
+        return torch.cat(pooled, dim=-1), tapped
 
 
 def _layer_module() -> Any:

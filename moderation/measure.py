@@ -59,6 +59,7 @@ def eval_risk(path: Path, *, include_trained: bool = False, backend: str = "fast
         toxicity = RichToxicity(fast=toxicity)
         if not include_trained:
             trained |= set(toxicity.heads.meta.get("trained_hashes", []))
+            trained |= set(toxicity.encoders.adapter_meta.get("trained_hashes", []))
     elif backend != "fast":
         raise ValueError(f"unknown risk backend {backend!r} (expected fast or rich)")
     rows = [r for r in read_jsonl(path)]

@@ -28,6 +28,7 @@ from typing import Any
 
 from moderation.sentiment import OfflineSentiment, SentimentResult, results_from_probabilities
 from moderation.sentiment_model import LABELS, MODEL_DIR, join_words, split_words, write_npz
+from moderation.tox_adapter import ADAPTER_PATH
 from moderation.toxicity import ToxicityModel, normalise
 
 RICH_PATH = MODEL_DIR / "rich_heads.npz"
@@ -80,13 +81,53 @@ class RichHeads:
 
 
 class RichEncoders:
-    """The two sentence encoders, loaded on first use; each remembers its last batch (shared by both heads)."""
+    """The two sentence encoders, loaded on first use; each remembers its last batch (shared by both heads).
+
+    ``adapter``: the toxicity adapter's file (moderation/tox_adapter.py, decision 0230); when it exists, the e5
+    pass also runs the adapted top layers (same forward, one more branch) and :meth:`toxicity_ft` gives their
+    probabilities. ``None`` turns it off; so does an ``e5`` function given without a ``toxicity_ft`` one.
+    """
 
     def __init__(self, threads: int | None = None, *, e5: Callable[[Sequence[str]], Any] | None = None,
-                 use: Callable[[Sequence[str]], Any] | None = None) -> None:
+                 use: Callable[[Sequence[str]], Any] | None = None, adapter: Path | None = ADAPTER_PATH,
+                 toxicity_ft: Callable[[Sequence[str]], Any] | None = None) -> None:
         self.threads = threads
         self._e5_fn, self._use_fn = e5, use
+        self._ft_fn = toxicity_ft
+        # an e5 function given without the branch's (tests' fakes) cannot run the adapter: it stays off
+        usable = e5 is None or toxicity_ft is not None
+        self.adapter_path = adapter if usable and adapter is not None and adapter.exists() else None
         self._memo: dict[str, tuple[tuple[str, ...], Any]] = {}
+        self._adapter_meta: dict[str, Any] | None = None
+
+    @property
+    def adapter_meta(self) -> dict[str, Any]:
+        """The adapter's header (fusion weights and threshold, CV figures); empty without an adapter."""
+        if self.adapter_path is None:
+            return {}
+        if self._adapter_meta is None:
+            from moderation.tox_adapter import AdapterWeights
+
+            self._adapter_meta = AdapterWeights.load(self.adapter_path).meta
+        return self._adapter_meta
+
+    def _load_e5(self) -> None:
+        from moderation.encoder import E5Encoder
+
+        encoder = E5Encoder(threads=self.threads)
+        if self.adapter_path is None:
+            self._e5_fn = encoder.embed
+            return
+        from moderation.tox_adapter import ToxicityAdapter
+
+        branch = ToxicityAdapter(self.adapter_path)
+
+        def both(texts: Sequence[str]) -> Any:
+            emb, p = encoder.embed_with_branch(texts, branch)
+            self._memo["ft"] = (tuple(texts), p)
+            return emb
+
+        self._e5_fn = both
 
     def _cached(self, name: str, texts: Sequence[str], fn: Callable[[Sequence[str]], Any]) -> Any:
         key = tuple(texts)
@@ -100,10 +141,21 @@ class RichEncoders:
     def e5(self, texts: Sequence[str]) -> Any:
         """multilingual-e5-small embeddings ``(n, 384)``."""
         if self._e5_fn is None:
-            from moderation.encoder import E5Encoder
-
-            self._e5_fn = E5Encoder(threads=self.threads).embed
+            self._load_e5()
+        assert self._e5_fn is not None
         return self._cached("e5", texts, self._e5_fn)
+
+    def toxicity_ft(self, texts: Sequence[str]) -> Any:
+        """The fine-tuned e5 branch's probability of "toxic" per text (computed with the e5 embeddings)."""
+        if self._ft_fn is not None:
+            return self._cached("ft", texts, self._ft_fn)
+        key = tuple(texts)
+        hit = self._memo.get("ft")
+        if hit is None or hit[0] != key:
+            self._memo.pop("e5", None)  # force the shared pass
+            self.e5(texts)
+            hit = self._memo["ft"]
+        return hit[1]
 
     def use(self, texts: Sequence[str]) -> Any:
         """Universal Sentence Encoder embeddings ``(n, 512)``."""
@@ -211,9 +263,24 @@ class RichToxicity(_Rich):
         self.fast = fast or ToxicityModel()
 
     @property
+    def version(self) -> str:
+        """The heads' version, plus the adapter's when its branch is fused in (``rich-…/toxft-…``)."""
+        meta = self.encoders.adapter_meta
+        return f"{self.heads.version}/{meta['version']}" if meta.get("fusion") else self.heads.version
+
+    @property
+    def fusion(self) -> dict[str, Any]:
+        """Fusion weights and threshold: the adapter's (decision 0230) when the encoders carry it, else the heads'."""
+        fused = self.encoders.adapter_meta.get("fusion")
+        if fused:
+            return dict(fused)
+        return {"use_weight": float(self.heads.meta.get("tox_weight", TOX_WEIGHT)), "ft_weight": 0.0,
+                "threshold": float(self.heads.meta.get("tox_threshold", 0.5))}
+
+    @property
     def threshold(self) -> float:
         """Fused probability above which a text counts as toxic (chosen by CV, from the header)."""
-        return float(self.heads.meta.get("tox_threshold", 0.5))
+        return float(self.fusion["threshold"])
 
     def head_proba(self, texts: Sequence[str]) -> Any:
         """The USE head's probability of "toxic" per text (normalised text, as in training)."""
@@ -224,9 +291,16 @@ class RichToxicity(_Rich):
         return 1.0 / (1.0 + np.exp(-z))
 
     def raw_probabilities(self, texts: Sequence[str]) -> Any:
-        """Fused probability before re-centring."""
-        weight = float(self.heads.meta.get("tox_weight", TOX_WEIGHT))
-        return fuse_toxicity(self.fast.raw_probabilities(texts), self.head_proba(texts), weight)
+        """Fused probability before re-centring: ``σ(logit p_fast + w_use · logit p_use + w_ft · logit p_ft)``."""
+        import numpy as np
+
+        fusion = self.fusion
+        z = _logit(np.asarray(self.fast.raw_probabilities(texts)))
+        if float(fusion["use_weight"]):
+            z = z + float(fusion["use_weight"]) * _logit(self.head_proba(texts))
+        if float(fusion["ft_weight"]):
+            z = z + float(fusion["ft_weight"]) * _logit(np.asarray(self.encoders.toxicity_ft(texts), dtype=np.float64))
+        return 1.0 / (1.0 + np.exp(-z))
 
     def probabilities(self, texts: Sequence[str]) -> list[float]:
         """Probability of toxicity per text, re-centred so that 0.5 is the decision line."""

@@ -138,6 +138,23 @@ def bench_score_cmd(n: int, base_size: bool, batch: int, rich_n: int, rich_threa
                       rich_threads=rich_threads), as_json)
 
 
+@train.command("tox-adapter")
+@_DATA_DIR
+@click.option("--cv", is_flag=True, help="Also recompute the adapter's 3-fold cross-validated macro-F1 (slow).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the adapter (default: moderation/models/tox_adapter.npz).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@db_option
+def train_tox_adapter_cmd(data_dir: Path | None, cv: bool, out: Path | None, as_json: bool,
+                          db_path: Path | None) -> None:
+    """Fine-tune the rich tier's toxicity adapter (LoRA on e5's top layers, decision 0230) on MLMA's fit part."""
+    from moderation.tox_adapter import ADAPTER_PATH
+    from moderation.tox_adapter_training import train_tox_adapter
+    from moderation.train_jobs import DEFAULT_DATA_DIR
+
+    _emit(train_tox_adapter(data_dir or DEFAULT_DATA_DIR, out=out or ADAPTER_PATH, cv=cv), as_json)
+
+
 @train.command("rich")
 @_DATA_DIR
 @click.option("--with-feedback", is_flag=True, help="Add the agents' sentiment corrections stored in the database.")
