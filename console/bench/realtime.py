@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
-import statistics
 import tempfile
 import threading
 import time
@@ -36,6 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from console.bench.stats import percentile
 from core import repo
 from core.config import Settings
 from core.db import open_db
@@ -47,14 +47,6 @@ SECRET = "bench-app-secret"
 VERIFY = "bench-verify-token"
 VISIBLE_TIMEOUT_S = 30.0
 
-
-def percentile(values: list[float], q: float) -> float | None:
-    """The ``q`` quantile (0-1) by linear interpolation; None when empty."""
-    if not values:
-        return None
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[max(0, min(98, round(q * 100) - 1))]
 
 
 @contextmanager

@@ -25,7 +25,6 @@ import re
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from console.bench.stats import percentile
 from core.db import open_db
 from services.accounts import users
 from services.inbox import triage as inbox
@@ -49,14 +49,6 @@ ROW_HEADER_PX, ROW_PX = 35, 35  # st.dataframe's header and row heights
 VISIBLE_ROWS = 14  # of the 560-px table, fully visible without scrolling
 WAIT_MS = 120_000
 
-
-def percentile(values: list[float], q: float) -> float | None:
-    """The ``q`` quantile (0-1), linear interpolation; None when empty."""
-    if not values:
-        return None
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[max(0, min(98, round(q * 100) - 1))]
 
 
 def _free_port() -> int:
