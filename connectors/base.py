@@ -75,6 +75,17 @@ class Rejected:
 
 
 @dataclass(frozen=True, slots=True)
+class OwnPost:
+    """A publication of the city's own account that the connector read anyway (e.g. the Page's posts in its feed):
+    the root of the residents' comments under it, shown first in « Fil » (decision 0212). Not an inbox item."""
+
+    platform_id: str
+    text: str
+    published_at: datetime
+    permalink: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class FetchResult:
     """One fetch: normalised mentions, the cursor to pass back next time, and items skipped as malformed."""
 
@@ -86,6 +97,7 @@ class FetchResult:
     notes: Sequence[str] = ()  # what could not be read this pass though the rest was (e.g. a missing permission)
     rejected: Sequence[Rejected] = ()  # items that failed validation, to list (their reasons are in ``skipped``)
     ignored: Mapping[str, int] = field(default_factory=dict)  # nothing to read, by why: not malformed, not an error
+    own_posts: Sequence[OwnPost] = ()  # the city's own posts read on the way (thread roots), not inbox items
 
 
 @dataclass(frozen=True, slots=True)

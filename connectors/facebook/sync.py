@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from connectors.base import FetchResult, PlatformChange, Rejected
+from connectors.base import FetchResult, OwnPost, PlatformChange, Rejected
 from connectors.facebook import normalize as nz
 from connectors.graph.client import GraphClient
 from connectors.normalize import malformed_answer
@@ -78,6 +78,7 @@ class PageSync:
         self.changes: list[PlatformChange] = []
         self.skipped: list[str] = []
         self.rejected: list[Rejected] = []
+        self.own_posts: list[OwnPost] = []
 
     def _reject(self, item: Any, err: Exception) -> None:
         """Skip a malformed item with its reason; list it when it has an id (decision 0132)."""
@@ -172,6 +173,8 @@ class PageSync:
                 if nz.author_id(post) not in ("", self.page_id):  # a visitor's post on the Page
                     self._consider(state, post, partial(nz.post_to_mention, post, account=self.account),
                                    post_id=post["id"])
+                elif post.get("comments"):  # the Page's own post, root of its comments' thread (decision 0212)
+                    self._own_post(post)
                 self._comments(state, post, cutoff)
                 times.append(_epoch(post.get("created_time")) or 0)
             if not times or times[-1] < self.window_start:  # the last post (the first may be pinned)
@@ -185,7 +188,21 @@ class PageSync:
             self._tagged(state, cutoff)
         self._advance(state)
         return FetchResult(mentions=list(self.mentions.values()), cursor=state.dump(self.window_start),
-                           skipped=self.skipped, changes=self.changes, rejected=self.rejected)
+                           skipped=self.skipped, changes=self.changes, rejected=self.rejected,
+                           own_posts=self.own_posts)
+
+    def _own_post(self, post: Mapping[str, Any]) -> None:
+        """The Page's post as the root of its comments: its text, date and link (no extra request)."""
+        text = post.get("message") or post.get("story")
+        try:
+            published = nz.item_time(post)
+        except nz.MalformedItem:
+            return
+        if isinstance(text, str) and text.strip():
+            link = post.get("permalink_url")
+            self.own_posts.append(OwnPost(platform_id=str(post["id"]), text=text, published_at=published,
+                                          permalink=link if isinstance(link, str) and link.startswith("https://")
+                                          else nz.post_permalink(str(post["id"]))))
 
     def _gone_posts(self, state: SyncState, feed_ids: set[str]) -> None:
         """Visitor posts of the window missing from a full walk were deleted, and their comments with them."""

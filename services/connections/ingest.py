@@ -98,6 +98,7 @@ def sync_connector(db: Database, connector: Connector, *, now: datetime | None =
             applied = _apply_changes(db, fetched.changes, now=now)
             repo.record_rejected(db, name, platform, ((r.item_id, r.reason, r.permalink) for r in fetched.rejected),
                                  now=now)
+            _record_own_posts(db, fetched, platform=platform, account=name, now=now)
             counts = {"fetched": len(fetched.mentions), "inserted": len(stored.inserted),
                       "updated": len(stored.updated), "revised": len(stored.revised) + applied,
                       "skipped": len(fetched.skipped), "ignored": sum(fetched.ignored.values())}
@@ -211,6 +212,15 @@ def _failed(db: Database, connector: Connector, err: ConnectorError, *, now: dat
     log.warning("sync %s failed: %s (%s)", name, err, err.code)
     return SyncResult(connector=name, status=status, error_code=err.code, error=str(err),
                       seconds=time.perf_counter() - started, **_counts(totals))
+
+
+def _record_own_posts(db: Database, fetched: FetchResult, *, platform: str, account: str, now: datetime) -> None:
+    """The city's own posts a connector read on the way: the roots « Fil » shows first (decision 0212)."""
+    if fetched.own_posts and platform:
+        repo.record_city_posts(db, (repo.CityPost(platform=platform, platform_id=p.platform_id, text=p.text,
+                                                  published_at=p.published_at, permalink=p.permalink,
+                                                  account=account, source="fetched")
+                                    for p in fetched.own_posts), now=now)
 
 
 def store_pushed(db: Database, connector_name: str, fetched: FetchResult, *, now: datetime,

@@ -214,3 +214,26 @@ def test_write_errors_are_translated(fake_graph, fb_connector):
 def test_health_reports_the_page(fb_connector):
     health = fb_connector.health()
     assert health.ok and health.account == "Ville de Test" and "v24.0" in health.detail
+
+
+def test_the_pages_own_post_becomes_the_root_of_its_comments_thread(fake_graph, fb_connector, db):
+    """Decision 0212, real connectors: the Page's own posts come in the feed anyway (no extra request); one with
+    comments is recorded as the root of their thread, and « Fil » shows it first; the Page's posts are never inbox
+    items, and a post without comments is not recorded."""
+    from services.connections.ingest import sync_connector
+    from services.inbox import triage
+
+    post = fake_graph.add_post("Travaux rue des Lilas du 3 au 7 juin : le bus 12 est dévié")
+    comment = fake_graph.add_comment(post, "Par où passe le bus ?", author=CITIZEN)
+    quiet = fake_graph.add_post("Marché de Noël samedi")
+    result = fb_connector.fetch(None)
+    assert [p.platform_id for p in result.own_posts] == [post]
+    assert f"facebook:{post}" not in _uids(result) and f"facebook:{quiet}" not in _uids(result)
+
+    now = datetime.now(UTC)
+    sync_connector(db, FacebookConnector(page_id=fake_graph.page_id, page_token=fake_graph.token,
+                                         base_url=fake_graph.base_url, version=fake_graph.version, backoff=0),
+                   now=now)
+    root = triage.detail(db, f"facebook:{comment}", now=now).root
+    assert root is not None and root.text.startswith("Travaux rue des Lilas") and root.source == "fetched"
+    assert root.permalink.startswith("https://")
