@@ -37,6 +37,7 @@ from typing import Any
 
 from console.bench.stats import percentile
 from core.db import open_db
+from core.settings_schema import AuthSettings, OperationsSettings, PathSettings
 from services.accounts import users
 from services.inbox import triage as inbox
 
@@ -84,8 +85,9 @@ def expected_texts(db_path: Path) -> list[str]:
 def console_up(db_path: Path) -> Iterator[str]:
     """``python -m console up --no-worker`` on a free port in open mode; yields its URL once /healthz says 200."""
     port = _free_port()
-    env = {**os.environ, "PARVIS_DB": str(db_path), "PARVIS_DATA_DIR": str(db_path.parent), "PARVIS_AUTH": "open",
-           "PARVIS_BACKUP_INTERVAL_H": "0", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    env = {**os.environ, PathSettings.key("db"): str(db_path), PathSettings.key("data_dir"): str(db_path.parent),
+           AuthSettings.key("mode"): "open", OperationsSettings.key("backup_interval_h"): "0",
+           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     log_path = db_path.parent / "bench-ui-up.log"
     log = log_path.open("w")
     proc = subprocess.Popen([sys.executable, "-m", "console", "up", "--no-worker", "--port", str(port)], cwd=ROOT,

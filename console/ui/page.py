@@ -22,6 +22,7 @@ when shown (:func:`console.ui.components.md_escape`), because it may quote a res
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 from collections.abc import Callable
@@ -103,6 +104,22 @@ def unexpected(err: BaseException) -> str:
     finally:
         REQUEST_ID.reset(token)
     return message_for(ParvisError(reason="unexpected_error", ref=ref))
+
+
+def fragment(fn: Callable[..., None]) -> Callable[..., None]:
+    """``st.fragment`` whose errors go through the same funnel as a page's (streamlit_app.py): a refusal in French,
+    anything else as a reference (:func:`unexpected`). Streamlit handles an exception raised inside a fragment
+    itself (its own « This app has encountered an error » box) before the page's ``except`` sees it."""
+    @functools.wraps(fn)
+    def body(*args: Any, **kwargs: Any) -> None:
+        try:
+            fn(*args, **kwargs)
+        except ParvisError as err:
+            alert("error", message_for(err))
+        except Exception as err:  # noqa: BLE001 - Streamlit's reruns and stops are BaseExceptions: not caught
+            alert("error", unexpected(err))
+
+    return st.fragment(body)
 
 
 def on_script_error(exc: BaseException) -> bool:

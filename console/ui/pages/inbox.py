@@ -79,7 +79,7 @@ def _picked() -> None:
         st.session_state["inbox_selected"] = uids[row]
 
 
-@st.fragment
+@page.fragment  # st.fragment, its errors shown like a page's (a reference, never a traceback)
 def _list_and_detail(query: inbox.InboxQuery, page_no: int) -> None:
     """The list and the detail pane. Selecting a row or acting on the open message reruns only this part: not the
     router, the sidebar, the preamble or the filters (issue #17, decision 0200). The list is read again on each of
