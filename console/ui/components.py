@@ -17,6 +17,12 @@ from core.models import InboxItem
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#+\-.!|<>~$:&])")
 
 
+def fr_number(value: float, decimals: int = 0) -> str:
+    """A number as French readers write it: decimal comma, narrow no-break space between thousands
+    (« 1 234,5 »)."""
+    return f"{value:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
+
+
 def md_escape(text: str) -> str:
     """Escape Markdown/HTML-significant characters so untrusted text renders literally inside Markdown (the one
     escaping rule of the console: page.alert and page.flash apply it when they show a message)."""

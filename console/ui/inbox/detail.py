@@ -143,7 +143,8 @@ def detail_pane(uid: str, agent: Agent, agents: list[Agent]) -> None:
     with presence_slot.container():
         _presence(uid, agent)
     tier = " — analyse approfondie" if is_rich_version(item.model_version) else ""
-    meta = [f"Sentiment : {components.sentiment_label(item)}{tier}", f"Priorité : {item.priority:.1f}"]
+    meta = [f"Sentiment : {components.sentiment_label(item)}{tier}",
+            f"Priorité : {components.fr_number(item.priority, 1)}"]
     if item.risk_flags:
         meta.append("Risques : " + components.risk_summary(item))
     if item.tags:

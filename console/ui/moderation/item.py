@@ -72,7 +72,7 @@ def show_item(item: QueueItem, agent: Agent, settings: Settings, services: dict[
         else:
             components.resident_text(item.item.mention.text)
         kinds = ", ".join(dict.fromkeys(RISK_LABELS.get(str(f.get("kind")), "autre") for f in item.flags))
-        st.caption(f"Risque {item.item.risk_score:.2f} : {components.md_escape(kinds)}")
+        st.caption(f"Risque {components.fr_number(item.item.risk_score, 2)} : {components.md_escape(kinds)}")
         if item.unlawful:
             minutes = item.waited.total_seconds() / 60
             text = f"Délai depuis le signalement : {minutes:.0f} min (objectif {target_min:.0f} min)"

@@ -6,7 +6,7 @@ import streamlit as st
 from sqlite_utils import Database
 
 from console.messages import PLATFORM_LABELS, STATUS_LABELS
-from console.ui import deps, page
+from console.ui import components, deps, page
 from console.ui.inbox import detail as inbox_actions
 from console.ui.inbox import table as inbox_table
 from core.clock import PARIS
@@ -87,7 +87,7 @@ def _list_and_detail(query: inbox.InboxQuery, page_no: int) -> None:
     page.show_flash()  # the action's message: its callback ran just before this rerun, the preamble did not
     result = page.load(lambda db: inbox.list_items(db, query, viewer=agent))
 
-    shown_total = f"{result.total:,}".replace(",", "\u202f") + ("+" if result.capped else "")
+    shown_total = components.fr_number(result.total) + ("+" if result.capped else "")
     count_slot = st.empty()  # the count is written with the table, after the detail (the two change together)
     rows = inbox_table.rows(result.items, agents, deps.now())  # readable at 1280 px (console/ui/inbox/table.py)
     uids = [it.uid for it in result.items]

@@ -13,7 +13,7 @@ from typing import Any
 import streamlit as st
 from sqlite_utils import Database
 
-from console.ui import page
+from console.ui import components, page
 from console.ui.components import md_escape
 from console.ui.moderation import filters
 from console.ui.moderation import item as view
@@ -62,8 +62,8 @@ if crisis.active:
 
 target_min = target.total_seconds() / 60
 c1, c2, c3 = st.columns(3)
-c1.metric("À traiter", f"{everything.total:,}".replace(",", "\u202f"))
-c2.metric("Seuil de risque", f"{threshold:.2f}")
+c1.metric("À traiter", components.fr_number(everything.total))
+c2.metric("Seuil de risque", components.fr_number(threshold, 2))
 c3.metric("Décisions dans l'objectif (30 j)", f"{report.within_target} / {report.decided}",
           help=f"Messages illicites traités en moins de {target_min:.0f} min après le signalement "
                "(CEDH, Sanchez c. France, 2023).")
