@@ -112,7 +112,8 @@ def test_every_key_the_docs_and_code_mention_is_declared():
              *(p for pkg in ("core", "connectors", "moderation", "editorial", "services", "console")
                for p in (ROOT / pkg).rglob("*.py"))]
     families = {d.key for d in schema.DYNAMIC} | {"PARVIS_<PLATFORM>_API_BASE"}  # the last: a naming rule
-    test_knobs = {"PARVIS_PAGE_BENCH", "PARVIS_PAGE_BENCH_OUT", "PARVIS_PUBLISH_EXAMPLES"}  # the suite's, not Parvis's
+    test_knobs = {"PARVIS_PAGE_BENCH", "PARVIS_PAGE_BENCH_OUT", "PARVIS_PUBLISH_EXAMPLES",  # the suite's, not Parvis's
+                  "PARVIS_SCREENSHOTS"}
     mentioned = {m for p in texts for m in re.findall(r"PARVIS_(?:[A-Z0-9_]|<[A-Z]+>)+", p.read_text("utf-8"))}
     undeclared = sorted(k for k in mentioned - test_knobs if not k.endswith("_") and not (
         k in families if "<" in k else schema.is_known(k)))
