@@ -62,6 +62,12 @@ def _type_reply(page, text: str) -> None:
     box.press("Control+Enter")  # a text area sends its value on Ctrl+Enter (or when it loses focus)
 
 
+def _idle(page) -> None:
+    """The run (or the inbox fragment's rerun) has ended: Streamlit has removed the elements of the previous render
+    (while it runs, the old composer and the new one can both be in the page)."""
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(timeout=WAIT)
+
+
 def test_reply_blocked_fixed_approved_and_sent_signed(browser, tmp_path):
     db_path = tmp_path / "parvis.db"
     _seed(db_path)
@@ -83,6 +89,7 @@ def test_reply_blocked_fixed_approved_and_sent_signed(browser, tmp_path):
         _type_reply(page, FIXED)
         page.get_by_text("Validation requise", exact=False).first.wait_for(timeout=WAIT)
         page.get_by_text("Bloquant", exact=False).first.wait_for(state="detached", timeout=WAIT)
+        _idle(page)
         submit = page.get_by_role("button", name="Soumettre pour validation")
         expect(submit).to_be_enabled(timeout=WAIT)  # auto-waits while Streamlit re-renders the composer
         submit.click()
