@@ -58,7 +58,8 @@ def _refuse(request_id: int) -> None:
 target, threshold, services, crisis, everything, hidden, banned, pending, open_acts, report = page.load(_read)
 
 if crisis.active:
-    st.error(md_escape(crisis.message_fr()), icon=":material/warning:")
+    # An emoji: a Material icon's ligature is the English word « warning » in the page's text.
+    st.error(md_escape(crisis.message_fr()), icon="⚠️")
 
 target_min = target.total_seconds() / 60
 c1, c2, c3 = st.columns(3)
