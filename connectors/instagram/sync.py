@@ -12,6 +12,9 @@ walk stops at the first media older than the window or already read. A refusal (
 leaves the comments synced and says so in ``notes``. With Instagram Login there is no ``tags`` edge: the pass
 does not ask (``read_tags=False``), and the connector declares photo tags unavailable (shown on Connexions).
 
+The account's media that have comments come back in ``FetchResult.own_posts`` (caption, date, link: the fields
+the media page already holds), the roots « Fil » shows above their comments (decisions 0212, 0285).
+
 The cursor is JSON: ``seen`` maps each comment of the window to ``[fingerprint, hidden, created]``; ``tags`` maps
 each tagged media already read to its time. Both keep 30 days beyond the window, the newest first.
 """
@@ -23,7 +26,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from connectors.base import FetchResult, PlatformChange, Rejected
+from connectors.base import FetchResult, OwnPost, PlatformChange, Rejected
 from connectors.graph.client import GraphClient
 from connectors.instagram import normalize as nz
 from connectors.normalize import rejected as reject
@@ -55,6 +58,7 @@ class AccountSync:
         self.changes: list[PlatformChange] = []
         self.skipped: list[str] = []
         self.rejected: list[Rejected] = []
+        self.own_posts: list[OwnPost] = []
         self.tags_note = ""
 
     def _reject(self, item: Any, err: Exception, what: str, link: Any = None) -> None:
@@ -89,6 +93,7 @@ class AccountSync:
                 if media.get("comments_count") == 0:
                     continue
                 self._comments(media, seen)
+                self._own_post(media)
             if oldest is None or oldest < self.window_start:
                 break
         tags = load(cursor, "tags")
@@ -99,9 +104,22 @@ class AccountSync:
         kept = sorted(((k, v) for k, v in seen.items() if isinstance(v, list) and len(v) == 3 and
                        v[2] >= self.window_start - KEEP_S), key=lambda kv: kv[1][2])[-MAX_SEEN:]
         return FetchResult(mentions=list(self.mentions.values()), skipped=self.skipped, changes=self.changes,
-                           rejected=self.rejected,
+                           rejected=self.rejected, own_posts=self.own_posts,
                            cursor=json.dumps({"v": 1, "seen": dict(kept), "tags": tags}),
                            notes=(self.tags_note,) if self.tags_note else ())
+
+    def _own_post(self, media: Mapping[str, Any]) -> None:
+        """The account's media as the root of its comments: caption, date and link, from the media page already
+        read (``MEDIA_FIELDS``, no extra request; decisions 0212, 0285). A media without a readable date is left
+        out; one without a caption is kept (its date and link still say which post the comments answer)."""
+        try:
+            published = nz.parse_time(media.get("timestamp"))
+        except nz.MalformedItem:
+            return
+        caption, link = media.get("caption"), media.get("permalink")
+        self.own_posts.append(OwnPost(platform_id=str(media["id"]), text=caption if isinstance(caption, str) else "",
+                                      published_at=published,
+                                      permalink=link if isinstance(link, str) and link.startswith("https://") else ""))
 
     def _comments(self, media: Mapping[str, Any], seen: dict[str, list[Any]]) -> None:
         params = {"fields": nz.COMMENT_FIELDS, "limit": 50}
