@@ -93,7 +93,8 @@ class AccountSync:
                 if media.get("comments_count") == 0:
                     continue
                 self._comments(media, seen)
-                self._own_post(media)
+                if (root := nz.own_media_post(media)) is not None:
+                    self.own_posts.append(root)  # the root « Fil » shows above the comments (decision 0285)
             if oldest is None or oldest < self.window_start:
                 break
         tags = load(cursor, "tags")
@@ -107,19 +108,6 @@ class AccountSync:
                            rejected=self.rejected, own_posts=self.own_posts,
                            cursor=json.dumps({"v": 1, "seen": dict(kept), "tags": tags}),
                            notes=(self.tags_note,) if self.tags_note else ())
-
-    def _own_post(self, media: Mapping[str, Any]) -> None:
-        """The account's media as the root of its comments: caption, date and link, from the media page already
-        read (``MEDIA_FIELDS``, no extra request; decisions 0212, 0285). A media without a readable date is left
-        out; one without a caption is kept (its date and link still say which post the comments answer)."""
-        try:
-            published = nz.parse_time(media.get("timestamp"))
-        except nz.MalformedItem:
-            return
-        caption, link = media.get("caption"), media.get("permalink")
-        self.own_posts.append(OwnPost(platform_id=str(media["id"]), text=caption if isinstance(caption, str) else "",
-                                      published_at=published,
-                                      permalink=link if isinstance(link, str) and link.startswith("https://") else ""))
 
     def _comments(self, media: Mapping[str, Any], seen: dict[str, list[Any]]) -> None:
         params = {"fields": nz.COMMENT_FIELDS, "limit": 50}

@@ -189,3 +189,24 @@ def test_instagram_the_commented_media_is_the_root_with_no_extra_request(insta, 
     root = triage.detail(db, f"instagram:{comment}", now=now).root
     assert root is not None and root.text == "Le marché de Noël ouvre samedi 🎄" and root.source == "fetched"
     assert root.permalink.startswith("https://www.instagram.com/p/")
+
+
+# ---- the roots read only fields the requests ask for (issue #16; tests/connectors/test_requested_fields.py) -----
+
+def test_the_roots_read_only_requested_fields():
+    from connectors.graph.normalize import requested_fields
+    from connectors.instagram import normalize as ig
+    from connectors.x import normalize as xn
+    from tests.connectors.test_requested_fields import IG_MEDIA, X_POST, X_USER, Tracked, _x_tree, unrequested
+
+    reads: set[str] = set()
+    city = {**X_POST, "author_id": "1000", "conversation_id": "2"}
+    page = Tracked({"data": [], "includes": {"tweets": [city], "users": [{**X_USER, "id": "1000"}]}}, reads)
+    assert len(xn.city_roots(page, user_id="1000")) == 1
+    tree = {"includes": {"tweets": _x_tree(xn.TWEET_FIELDS, xn.DEFAULT_TWEET_FIELDS),
+                         "users": _x_tree(xn.USER_FIELDS, xn.DEFAULT_USER_FIELDS)}}
+    assert unrequested(reads, tree) == set()
+
+    reads = set()
+    assert ig.own_media_post(Tracked(IG_MEDIA, reads)) is not None
+    assert unrequested(reads, requested_fields(ig.MEDIA_FIELDS)) == set()
