@@ -210,3 +210,33 @@ def test_the_roots_read_only_requested_fields():
     reads = set()
     assert ig.own_media_post(Tracked(IG_MEDIA, reads)) is not None
     assert unrequested(reads, requested_fields(ig.MEDIA_FIELDS)) == set()
+
+
+# ---- the recordings of the live APIs (../shared/real-payloads/, skipped when absent) ---------------------------
+
+def test_roots_from_the_recorded_payloads():
+    from connectors.instagram import normalize as ig
+    from connectors.mastodon import normalize as masto
+    from connectors.x import normalize as xn
+    from tests.connectors.test_real_payloads import FILES, REAL, body
+
+    if not REAL.is_dir():
+        pytest.skip(f"no recordings of the live APIs at {REAL}")
+    media = body("instagram/pyfb_ig_user_media_p1")["data"]
+    roots = [ig.own_media_post(m) for m in media]
+    assert all(r is not None and r.permalink.startswith("https://www.instagram.com/p/") for r in roots)
+    assert [r.platform_id for r in roots if r] == [m["id"] for m in media]  # no caption asked there: kept, text ""
+    statuses = [name for name in FILES if name.startswith("mastodon/") and "_status_" in name]
+    assert statuses
+    for name in statuses:
+        status = body(name.removesuffix(".json"))
+        root = masto.status_to_own_post(status)
+        assert root.platform_id == status["id"] and root.published_at  # a media-only status: text ""
+        # a local development instance serves http:// links: never offered as « Voir la publication »
+        assert root.permalink.startswith("https://") if "mastosocial" in name else root.permalink == ""
+    for name in (n for n in FILES if n.startswith("x/")):
+        page = body(name.removesuffix(".json"))
+        authors = {str(t.get("author_id")) for t in (page.get("includes") or {}).get("tweets") or ()}
+        for author in authors or {"783214"}:  # a recorded page is read without error, whoever the city is
+            assert all(r.published_at and r.permalink.startswith("https://x.com/")
+                       for r in xn.city_roots(page, user_id=author))
