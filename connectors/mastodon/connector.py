@@ -207,7 +207,7 @@ class MastodonConnector:
         if left:
             new_state["history_due"] = left[:MAX_HISTORY_DUE]
         roots = city_roots(state, new_state, mentions.values(), me=self._account_id, one=self._status,
-                           limit=self.root_lookups)
+                           limit=self.root_lookups, credentials=self.credential_fingerprint)
         return FetchResult(mentions=list(mentions.values()), cursor=json.dumps(new_state, sort_keys=True),
                            skipped=skipped, changes=[*changes, *(check.deleted if check else ())],
                            has_more=has_more, ignored=ignored or {}, rejected=rejected or [], own_posts=roots)

@@ -23,12 +23,13 @@ A rate limit or an outage stops the re-check for this pass; what was not checked
 unchecked comes first next time), so nothing is lost.
 
 Thread roots (decisions 0212, 0285): a mention that replies to a status of the city's own account
-(``in_reply_to_account_id``, the account's id read once with ``verify_credentials`` and kept in the cursor as
-``me``) has that status read once (``GET /api/v1/statuses/:id``, at most ``root_lookups`` a pass) and handed back
-in ``FetchResult.own_posts``, the root « Fil » shows above the replies. The statuses already read are kept in the
-cursor (``roots_done``, the newest :data:`MAX_ROOTS_DONE`): a second reply to the same status costs nothing. What
-the budget, a rate limit or an outage leaves waits in ``roots_due`` for the next pass; a status gone (404, 410) or
-refused is dropped; a direct status is never a root.
+(``in_reply_to_account_id``; the account's id is read once with ``verify_credentials`` and kept in the cursor as
+``me`` with the credentials' fingerprint, so a new token has it read again) has that status read once
+(``GET /api/v1/statuses/:id``, at most ``root_lookups`` a pass) and handed back in ``FetchResult.own_posts``, the
+root « Fil » shows above the replies. The statuses already read are kept in the cursor (``roots_done``, the newest
+:data:`MAX_ROOTS_DONE`): a second reply to the same status costs nothing. What the budget, a rate limit or an
+outage leaves waits in ``roots_due`` for the next pass; a status gone (404, 410) or refused is dropped; a direct
+status is never a root.
 """
 
 from __future__ import annotations
@@ -207,21 +208,25 @@ def _ids(value: Any) -> list[str]:
 
 
 def city_roots(state: dict[str, Any], new_state: dict[str, Any], mentions: Iterable[Mention], *,
-               me: Callable[[], str], one: One, limit: int) -> list[OwnPost]:
+               me: Callable[[], str], one: One, limit: int, credentials: str = "") -> list[OwnPost]:
     """The city's statuses the ``mentions`` reply to, read once each (see the module docstring); writes ``me``,
-    ``roots_done`` and ``roots_due`` into ``new_state``. Never raises a connector error: the sync goes on."""
+    ``roots_done`` and ``roots_due`` into ``new_state``. Never raises a connector error: the sync goes on.
+
+    ``me`` in the cursor is ``{"id": account id, "for": credentials fingerprint}``: a new token (perhaps another
+    account) has the id read again."""
     done = _ids(state.get("roots_done"))
     due = _ids(state.get("roots_due"))
     replies = sorted((m for m in mentions if m.in_reply_to and m.raw.get("in_reply_to_account_id")
                       and m.conversation_id == m.in_reply_to), key=lambda m: m.created_at)
-    owner = str(state.get("me") or "")
+    known = state.get("me")
+    owner = str(known.get("id") or "") if isinstance(known, dict) and known.get("for") == credentials else ""
     if replies and not owner:
         try:
             owner = me()
         except ConnectorError as err:  # the roots wait: the mentions are synced all the same
             log.info("mastodon thread roots not read this pass: %s (%s)", err, err.code)
     if owner:
-        new_state["me"] = owner
+        new_state["me"] = {"id": owner, "for": credentials}
         due.extend(str(m.in_reply_to) for m in replies if str(m.raw.get("in_reply_to_account_id")) == owner)
     seen = set(done)
     queue = [i for i in dict.fromkeys(due) if i not in seen]

@@ -104,7 +104,8 @@ def test_mastodon_the_citys_status_is_read_once_and_becomes_the_root(masto, db):
     assert _status_reads(masto) == [city["id"]]  # only the city's parent, not the resident's
     assert len(masto.calls("/api/v1/accounts/verify_credentials")) == 1
     state = json.loads(result.cursor)
-    assert state["me"] == "109000" and state["roots_done"] == [city["id"]]
+    assert state["me"] == {"id": "109000", "for": connector.credential_fingerprint}
+    assert state["roots_done"] == [city["id"]]
 
     masto.mention("Et le bus ?", reply_to=city["id"])
     again = connector.fetch(result.cursor)
@@ -117,6 +118,15 @@ def test_mastodon_the_citys_status_is_read_once_and_becomes_the_root(masto, db):
     root = triage.detail(db, f"mastodon:{first['id']}", now=now).root
     assert root is not None and root.text.startswith("<b>Travaux</b> rue Jean-Jaurès") and root.source == "fetched"
     assert root.permalink == city["url"]
+
+
+def test_mastodon_a_new_token_has_the_account_id_read_again(masto):
+    city = masto.status("Annonce", author=CITY_MASTODON)
+    masto.mention("Merci", reply_to=city["id"])
+    stale = json.dumps({"v": 1, "me": {"id": "999", "for": "another-token"}})
+    result = masto_connect(masto).fetch(stale)
+    assert [p.platform_id for p in result.own_posts] == [city["id"]]
+    assert len(masto.calls("/api/v1/accounts/verify_credentials")) == 1
 
 
 def test_mastodon_root_lookups_are_capped_and_the_rest_waits(masto):
