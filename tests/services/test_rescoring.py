@@ -128,3 +128,20 @@ def test_the_job_does_nothing_when_switched_off_or_the_tier_is_missing(settings,
     off = Settings(data_dir=db_path.parent, db_path=db_path, values={"PARVIS_DEMO": "0", "PARVIS_RESCORE_BATCH": "0"})
     monkeypatch.setattr(assembly, "rich_moderator", lambda s: FakeRich())
     assert rescore_job.rescore_once(off, clock=lambda: now) is None
+
+
+def test_only_the_fast_tiers_scores_are_upgraded_an_administrators_transformer_is_kept(db, now):
+    """With PARVIS_SENTIMENT_BACKEND=transformers the model the town hall chose keeps its scores."""
+    chosen = Scores(sentiment="positive", sentiment_confidence=0.8, risk_score=0.0, priority=1.0,
+                    model_version="transformers:cardiffnlp/twitter-xlm-roberta-base-sentiment")
+    kept = make_mention("Merci pour le nouveau parc", created_at=now - timedelta(minutes=1))
+    unscored = make_mention("Le marché est-il maintenu ?", created_at=now - timedelta(minutes=2))
+    repo.upsert_mentions(db, [kept], now=now, scores=[chosen])
+    repo.upsert_mentions(db, [unscored], now=now)
+    fast = _store(db, now, ["Trottoir cassé"])
+    fake = FakeRich()
+    assert rescoring.rescore(db, fake, now=now).scored == 2
+    assert sorted(fake.calls[0]) == sorted(["Trottoir cassé", "Le marché est-il maintenu ?"])
+    item = repo.get_item(db, kept.uid)
+    assert (item.sentiment, item.model_version) == ("positive", chosen.model_version)
+    assert is_rich_version(repo.get_item(db, fast[0].uid).model_version)
