@@ -130,6 +130,15 @@ def test_the_job_does_nothing_when_switched_off_or_the_tier_is_missing(settings,
     assert rescore_job.rescore_once(off, clock=lambda: now) is None
 
 
+def _store_at(settings, now, texts):
+    """``_store`` in the database of ``settings`` (what the worker's job opens)."""
+    db = open_db(settings.db_path)
+    try:
+        _store(db, now, texts)
+    finally:
+        db.close()
+
+
 def test_rescore_stops_between_batches_when_asked(db, now):
     _store(db, now, [f"message {i}" for i in range(5)])
     fake = FakeRich()
@@ -143,11 +152,7 @@ def test_the_worker_job_stops_promptly_before_and_after_loading_the_tier(setting
     worker's stop is set, and a stop that came while they loaded ends it before its first batch."""
     import threading
 
-    db = open_db(settings.db_path)
-    try:
-        _store(db, now, ["un", "deux", "trois"])
-    finally:
-        db.close()
+    _store_at(settings, now, ["un", "deux", "trois"])
     stop = threading.Event()
     built: list[FakeRich] = []
 
@@ -168,11 +173,7 @@ def test_the_worker_hands_its_stop_to_the_rescoring_job(settings, now, monkeypat
 
     from console import worker
 
-    db = open_db(settings.db_path)
-    try:
-        _store(db, now, ["un"])
-    finally:
-        db.close()
+    _store_at(settings, now, ["un"])
     built: list[FakeRich] = []
     monkeypatch.setattr(assembly, "rich_moderator", lambda s: built.append(FakeRich()) or built[-1])
     stop = threading.Event()
@@ -190,11 +191,7 @@ def test_a_stop_does_not_wait_for_the_encoders_to_load(settings, now, monkeypatc
     import threading
     import time
 
-    db = open_db(settings.db_path)
-    try:
-        _store(db, now, ["un"])
-    finally:
-        db.close()
+    _store_at(settings, now, ["un"])
     stop, loaded = threading.Event(), threading.Event()
     built: list[FakeRich] = []
 
@@ -221,11 +218,7 @@ def test_a_worker_run_once_rescores_to_the_end(settings, now, monkeypatch):
 
     from console import worker
 
-    db = open_db(settings.db_path)
-    try:
-        _store(db, now, ["un"])
-    finally:
-        db.close()
+    _store_at(settings, now, ["un"])
     built: list[FakeRich] = []
     monkeypatch.setattr(assembly, "rich_moderator", lambda s: built.append(FakeRich()) or built[-1])
     monkeypatch.setattr(rescore_job, "embed_once", lambda *a, **k: None)
