@@ -13,6 +13,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from moderation.encoder import E5Encoder  # noqa: E402
 from moderation.evaluation import binary_report  # noqa: E402
+from moderation.tox_adapter import LINEARS, _modules, _pad  # noqa: E402
 from moderation.train_jobs import ORDINARY_WEIGHT, lexicon_flags_toxic, split_toxicity  # noqa: E402
 from moderation.training import SEED, read_jsonl  # noqa: E402
 
@@ -86,54 +87,23 @@ ORD = np.arange(N, N + NO)
 BEN = np.arange(N + NO, N + NO + len(benign))
 
 
-class LoRA(torch.nn.Module):
-    def __init__(self, base, r, alpha, drop=0.1):
-        super().__init__()
-        self.base = base
-        for p in base.parameters():
+LoRA, AdapterTop = _modules()  # the product's LoRA layer and top-layers + head model (moderation/tox_adapter.py)
+
+
+def Top(k, r):
+    """The top ``k`` layers of the float encoder, LoRA of rank ``r`` on their linears (none when 0), the head."""
+    layers = [copy.deepcopy(enc_f.layers[i]) for i in range(12 - k, 12)]
+    for layer in layers:
+        for p in layer.parameters():
             p.requires_grad_(False)
-        self.A = torch.nn.Parameter(torch.randn(r, base.in_features) / math.sqrt(base.in_features))
-        self.B = torch.nn.Parameter(torch.zeros(base.out_features, r))
-        self.scale = alpha / r
-        self.drop = torch.nn.Dropout(drop)
-
-    def forward(self, x):
-        return self.base(x) + (self.drop(x) @ self.A.T @ self.B.T) * self.scale
-
-
-class Top(torch.nn.Module):
-    def __init__(self, k, r):
-        super().__init__()
-        layers = [copy.deepcopy(enc_f.layers[i]) for i in range(12 - k, 12)]
-        for layer in layers:
-            for p in layer.parameters():
-                p.requires_grad_(False)
-            if r:
-                for name in ("q", "k", "v", "ao", "fi", "fo"):
-                    setattr(layer, name, LoRA(getattr(layer, name), r, 2 * r))
-        self.layers = torch.nn.ModuleList(layers)
-        self.head = torch.nn.Linear(384, 1)
-        torch.nn.init.zeros_(self.head.weight)
-        self.drop = torch.nn.Dropout(0.1)
-
-    def forward(self, x, m):
-        am = m[:, None, None, :]
-        for layer in self.layers:
-            x = layer(x, am)
-        w = m.unsqueeze(-1).float()
-        pooled = F.normalize((x * w).sum(1) / w.sum(1), dim=-1)
-        return self.head(self.drop(pooled)).squeeze(-1) * 10.0
+        if r:
+            for name in LINEARS:
+                setattr(layer, name, LoRA(getattr(layer, name), r, 2 * r, 0.1))
+    return AdapterTop(layers, 0.1)
 
 
 def pad(idx, L):
-    xs = [H[L][i] for i in idx]
-    length = max(len(x) for x in xs)
-    x = np.zeros((len(xs), length, 384), dtype=np.float32)
-    m = np.zeros((len(xs), length), dtype=bool)
-    for j, a in enumerate(xs):
-        x[j, :len(a)] = a
-        m[j, :len(a)] = True
-    return torch.from_numpy(x), torch.from_numpy(m)
+    return _pad(H[L], idx)
 
 
 def predict(model, idx, L):
