@@ -13,7 +13,8 @@ polls); the Meta tokens' expiry, refresh and notice, hourly, when a Meta connect
 No module adds a job by being imported.
 A job with a ``due`` (the outbox) is run as soon as it is due, the loop sleeping until then rather than
 until its interval (wake-on-due, decision 0051; its interval, ``PARVIS_PUBLISH_TICK_S``, is the longest it waits).
-SIGTERM/SIGINT stop the loop gracefully after the job in progress. Never imports Streamlit.
+SIGTERM/SIGINT stop the loop gracefully after the job in progress; re-scoring, whose encoders take seconds to load,
+is not waited for (jobs/rescoring.py, decision 0280). Never imports Streamlit.
 """
 
 from __future__ import annotations
@@ -74,8 +75,10 @@ class Job:
 
 
 def jobs(settings: Settings, connectors: Sequence[Connector], *, clock: Clock = utcnow,
-         score: ScoreFn | None = None) -> list[Job]:
-    """Every job of the worker, in the order of its first round (the whole list: nothing registers elsewhere)."""
+         score: ScoreFn | None = None, stop: threading.Event | None = None) -> list[Job]:
+    """Every job of the worker, in the order of its first round (the whole list: nothing registers elsewhere).
+
+    ``stop`` is the loop's: a long job (re-scoring loads encoders, then runs batches) looks at it to end early."""
     outbox = publishing.OutboxJob(settings)
     pushed = webhooks.WebhooksJob(settings, connectors, clock=clock, score=score)
     live = streams.supervisors(settings, connectors, clock=clock, score=score)  # Mastodon streams
@@ -100,7 +103,7 @@ def jobs(settings: Settings, connectors: Sequence[Connector], *, clock: Clock = 
         Job(audit.JOB_NAME, audit.interval_s(settings), audit.checkpoint_job(settings, clock=clock)),
         Job(backups.JOB_NAME, backups.CHECK_EVERY_S, backups.backup_job(settings, clock=clock)),
         Job(integrations.JOB_NAME, integrations.EVERY_S, scans, close=close_scans),
-        Job(rescoring.JOB_NAME, rescoring.INTERVAL_S, rescoring.rescore_job(settings, clock=clock)),
+        Job(rescoring.JOB_NAME, rescoring.INTERVAL_S, rescoring.rescore_job(settings, clock=clock, stop=stop)),
         *([Job(tokens.JOB_NAME, tokens.EVERY_S, tokens.tokens_job(settings, tokens.wanted(connectors), clock=clock))]
           if tokens.wanted(connectors) else []),  # Meta tokens: expiry, Instagram refresh, notice (decision 0185)
     ]
@@ -134,7 +137,9 @@ def _scheduler(settings: Settings, listed: Sequence[Job], clock: Clock) -> sched
 def run(settings: Settings, connectors: Sequence[Connector], *, stop: threading.Event | None = None,
         clock: Clock = utcnow, score: ScoreFn | None = None, max_loops: int | None = None) -> None:
     """Run every job once, then loop until ``stop`` is set (SIGTERM/SIGINT set it when run from the CLI)."""
-    run_jobs(settings, jobs(settings, connectors, clock=clock, score=score), stop=stop, clock=clock,
+    stop = stop or threading.Event()
+    interrupt = None if stop.is_set() else stop  # set before the run (``worker --once``): its jobs run to their end
+    run_jobs(settings, jobs(settings, connectors, clock=clock, score=score, stop=interrupt), stop=stop, clock=clock,
              max_loops=max_loops, connectors=connectors)
 
 

@@ -42,6 +42,19 @@ def is_rich_version(model_version: str | None) -> bool:
     return bool(model_version) and str(model_version).startswith(RICH_PREFIX)
 
 
+def shown_tier(ingest_backend: str, rescore_batch: int) -> str:
+    """The sentiment backend whose score the inbox ends up showing with these settings.
+
+    The worker re-scores the fast tier's scores (``offline``) with the rich tier when re-scoring is on
+    (``PARVIS_RESCORE_BATCH`` > 0) and the tier is installed; a transformers model's scores are kept as they are.
+    ``eval`` measures this tier unless ``--backend`` says otherwise.
+    """
+    backend = (ingest_backend or "offline").strip().lower()
+    if backend == "offline" and rescore_batch > 0 and rich_available():
+        return "rich"
+    return backend
+
+
 @dataclass(slots=True)
 class RichHeads:
     """Weights of the two heads and the header (version, fusion weights, threshold, CV figures)."""

@@ -16,8 +16,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,13 +24,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from console.bench.serving import parvis_up  # noqa: E402 - the checkout's root, as scripts/toxicity_ft does
+
 CHROMIUM = "/usr/bin/chromium"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _mem_mb(pid: int) -> dict[str, float]:
@@ -48,21 +43,6 @@ def _size_mb(path: Path) -> float:
     if path.is_file():
         return round(path.stat().st_size / 1e6, 1)
     return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6, 1)
-
-
-def _wait_ready(url: str, proc: subprocess.Popen, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"parvis up exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/readyz", timeout=3) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit("not ready in time")
 
 
 def _browse(url: str, sessions: int) -> list:  # type: ignore[type-arg]
@@ -96,13 +76,7 @@ def main() -> None:
     py = [sys.executable, "-m", "console"]
     subprocess.run([*py, "bench", "storage", "--mentions", str(args.mentions), "--queries", "5", "--json",
                     "--db", str(db_path)], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = (data.parent / "footprint-up.log").open("w")
-    proc = subprocess.Popen([*py, "up", "--port", str(port)], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    try:
-        _wait_ready(url, proc)
+    with parvis_up(env, data.parent / "footprint-up.log", probe="/readyz", stop_s=60) as (url, proc):
         idle_server = _mem_mb(proc.pid)
         held = _browse(url, args.sessions)
         with urllib.request.urlopen(f"{url}/metrics", timeout=30) as r:
@@ -117,10 +91,6 @@ def main() -> None:
             "worker": _mem_mb(worker),
         }
         held[0].stop()
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
-        log.close()
     subprocess.run([*py, "backup"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     backups = sorted((data / "backups").glob("*.db"))
     result.update({

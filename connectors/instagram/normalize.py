@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from connectors.base import OwnPost
 from connectors.graph import normalize as graph
 from connectors.graph.normalize import MalformedItem, parse_time
 from core.models import Author, Mention, Platform
@@ -30,7 +31,7 @@ MENTIONED_COMMENT_FIELDS = "id,text,timestamp,like_count,media,username"
 
 __all__ = ["COMMENT_FIELDS", "MEDIA_FIELDS", "MENTIONED_COMMENT_FIELDS", "MENTIONED_MEDIA_FIELDS", "TAG_FIELDS",
            "MalformedItem", "author_of", "comment_to_mention", "fingerprint", "flatten", "media_to_mention",
-           "mentioned_comment_to_mention", "parse_time"]
+           "mentioned_comment_to_mention", "own_media_post", "parse_time"]
 
 
 def fingerprint(item: Mapping[str, Any]) -> str:
@@ -73,6 +74,22 @@ def comment_to_mention(comment: Any, *, media: Mapping[str, Any], account: str =
                    author=author_of(comment), created_at=parse_time(comment.get("timestamp")), account=account,
                    conversation_id=media_id, in_reply_to=str(parent) if parent else media_id,
                    permalink=link, kind="reply" if parent else "comment", raw=raw)
+
+
+def own_media_post(media: Mapping[str, Any]) -> OwnPost | None:
+    """One of the account's media (``MEDIA_FIELDS``) as the root of its comments: caption, date and link, no extra
+    request (decisions 0212, 0285); None without an id or a readable date. A media without a caption is kept:
+    its date and link still say which post the comments answer."""
+    ident = media.get("id")
+    if not isinstance(ident, str) or not ident:
+        return None
+    try:
+        published = parse_time(media.get("timestamp"))
+    except MalformedItem:
+        return None
+    caption, link = media.get("caption"), media.get("permalink")
+    return OwnPost(platform_id=ident, text=caption if isinstance(caption, str) else "", published_at=published,
+                   permalink=link if isinstance(link, str) and link.startswith("https://") else "")
 
 
 def flatten(comments: Any, what: str) -> list[Any]:

@@ -12,6 +12,9 @@ walk stops at the first media older than the window or already read. A refusal (
 leaves the comments synced and says so in ``notes``. With Instagram Login there is no ``tags`` edge: the pass
 does not ask (``read_tags=False``), and the connector declares photo tags unavailable (shown on Connexions).
 
+The account's media that have comments come back in ``FetchResult.own_posts`` (caption, date, link: the fields
+the media page already holds), the roots « Fil » shows above their comments (decisions 0212, 0285).
+
 The cursor is JSON: ``seen`` maps each comment of the window to ``[fingerprint, hidden, created]``; ``tags`` maps
 each tagged media already read to its time. Both keep 30 days beyond the window, the newest first.
 """
@@ -23,7 +26,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from connectors.base import FetchResult, PlatformChange, Rejected
+from connectors.base import FetchResult, OwnPost, PlatformChange, Rejected
 from connectors.graph.client import GraphClient
 from connectors.instagram import normalize as nz
 from connectors.normalize import rejected as reject
@@ -55,6 +58,7 @@ class AccountSync:
         self.changes: list[PlatformChange] = []
         self.skipped: list[str] = []
         self.rejected: list[Rejected] = []
+        self.own_posts: list[OwnPost] = []
         self.tags_note = ""
 
     def _reject(self, item: Any, err: Exception, what: str, link: Any = None) -> None:
@@ -89,6 +93,8 @@ class AccountSync:
                 if media.get("comments_count") == 0:
                     continue
                 self._comments(media, seen)
+                if (root := nz.own_media_post(media)) is not None:
+                    self.own_posts.append(root)  # the root « Fil » shows above the comments (decision 0285)
             if oldest is None or oldest < self.window_start:
                 break
         tags = load(cursor, "tags")
@@ -99,7 +105,7 @@ class AccountSync:
         kept = sorted(((k, v) for k, v in seen.items() if isinstance(v, list) and len(v) == 3 and
                        v[2] >= self.window_start - KEEP_S), key=lambda kv: kv[1][2])[-MAX_SEEN:]
         return FetchResult(mentions=list(self.mentions.values()), skipped=self.skipped, changes=self.changes,
-                           rejected=self.rejected,
+                           rejected=self.rejected, own_posts=self.own_posts,
                            cursor=json.dumps({"v": 1, "seen": dict(kept), "tags": tags}),
                            notes=(self.tags_note,) if self.tags_note else ())
 

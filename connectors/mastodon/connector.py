@@ -26,7 +26,8 @@ while the window is used up) and a 429 raises ``RateLimited`` with the reset tim
 
 The cursor is JSON: ``since_id`` (newest notification taken) and, while a walk is cut short by the page budget,
 the walk's ``max_id`` and ``newest_id`` (``FetchResult.has_more``); ``history_due`` (edit histories still to
-read), ``recent`` and ``multi_retry_at`` (the re-check's state).
+read), ``recent`` and ``multi_retry_at`` (the re-check's state); ``me``, ``roots_done`` and ``roots_due`` (the
+city's statuses residents reply to, read once each as thread roots: connectors/mastodon/sync.py, decision 0285).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from connectors.mastodon import lookups, stream
 from connectors.mastodon import normalize as nz
 from connectors.mastodon.errors import raise_for_answer, remaining, reset_epoch, translate
 from connectors.mastodon.publish import MAX_IMAGES, upload_images
-from connectors.mastodon.sync import edit_changes, recheck_pass
+from connectors.mastodon.sync import city_roots, edit_changes, recheck_pass
 from connectors.media import describe, load_images
 from connectors.normalize import malformed_answer
 from connectors.paging import Walk, link_cursor, load_state
@@ -84,8 +85,10 @@ class MastodonConnector:
                  timeout: float = 20.0, sleep: Callable[[float], None] = time.sleep, clock: Clock = utcnow,
                  media_polls: int = 10, media_poll_interval: float = 1.0, max_history: int = 20,
                  recheck_days: float = 7.0, recheck_per_pass: int = 40,
-                 recheck_interval: timedelta = timedelta(minutes=10), streaming_url: str | None = None) -> None:
+                 recheck_interval: timedelta = timedelta(minutes=10), streaming_url: str | None = None,
+                 root_lookups: int = 10) -> None:
         self.name = name
+        self.root_lookups = max(0, root_lookups)  # the city's statuses read as thread roots, at most, a pass
         self.streaming_url = (streaming_url or base_url).rstrip("/")
         self.max_history = max(0, max_history)
         self.recheck_window, self.recheck_per_pass = timedelta(days=max(0.0, recheck_days)), max(0, recheck_per_pass)
@@ -203,9 +206,11 @@ class MastodonConnector:
                                      limit=self.max_history)
         if left:
             new_state["history_due"] = left[:MAX_HISTORY_DUE]
+        roots = city_roots(state, new_state, mentions.values(), me=self._account_id, one=self._status,
+                           limit=self.root_lookups, credentials=self.credential_fingerprint)
         return FetchResult(mentions=list(mentions.values()), cursor=json.dumps(new_state, sort_keys=True),
                            skipped=skipped, changes=[*changes, *(check.deleted if check else ())],
-                           has_more=has_more, ignored=ignored or {}, rejected=rejected or [])
+                           has_more=has_more, ignored=ignored or {}, rejected=rejected or [], own_posts=roots)
 
     # ---- streaming (connectors/mastodon/stream.py) ---------------------------------------------------
 

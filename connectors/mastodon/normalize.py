@@ -19,7 +19,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
-from connectors.base import Rejected
+from connectors.base import OwnPost, Rejected
 from connectors.normalize import MalformedItem
 from connectors.normalize import parse_time as iso_time
 from connectors.normalize import rejected as reject
@@ -203,6 +203,16 @@ def status_to_mention(status: Any, *, account: str = "", kind: str | None = None
         in_reply_to=str(reply_to) if reply_to else None, lang=lang if isinstance(lang, str) and lang else None,
         permalink=str(status.get("url") or status.get("uri") or "") or None, media=_media(status),
         kind=kind or ("reply" if reply_to else "mention"), raw=plain(status), quote_of=quoted_id(status))
+
+
+def status_to_own_post(status: Any) -> OwnPost:
+    """One of the city's own statuses as the root of the residents' replies under it (decisions 0212, 0285): its
+    plain text, date and link; raises :class:`MalformedItem` when it has no id or no readable date."""
+    if not isinstance(status, Mapping) or not status.get("id"):
+        raise MalformedItem("status without id")
+    link = status.get("url") or status.get("uri")
+    return OwnPost(platform_id=str(status["id"]), text=status_text(status), published_at=parse_time(
+        status.get("created_at")), permalink=link if isinstance(link, str) and link.startswith("https://") else "")
 
 
 def mentions_from_notifications(page: Any, *, account: str = "", ignored: dict[str, int] | None = None,

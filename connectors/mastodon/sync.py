@@ -21,6 +21,15 @@ unchecked first and none checked less than ``interval`` ago:
 
 A rate limit or an outage stops the re-check for this pass; what was not checked keeps its place (the longest
 unchecked comes first next time), so nothing is lost.
+
+Thread roots (decisions 0212, 0285): a mention that replies to a status of the city's own account
+(``in_reply_to_account_id``; the account's id is read once with ``verify_credentials`` and kept in the cursor as
+``me`` with the credentials' fingerprint, so a new token has it read again) has that status read once
+(``GET /api/v1/statuses/:id``, at most ``root_lookups`` a pass) and handed back in ``FetchResult.own_posts``, the
+root « Fil » shows above the replies. The statuses already read are kept in the cursor (``roots_done``, the newest
+:data:`MAX_ROOTS_DONE`): a second reply to the same status costs nothing. What the budget, a rate limit or an
+outage leaves waits in ``roots_due`` for the next pass; a status gone (404, 410) or refused is dropped; a direct
+status is never a root.
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from connectors.base import PlatformChange
+from connectors.base import OwnPost, PlatformChange
 from connectors.mastodon import normalize as nz
 from core.errors import ConnectorError, MalformedPayload, PermanentFailure, RateLimited, Unavailable
 from core.models import Mention, Platform
@@ -41,6 +50,8 @@ log = logging.getLogger(__name__)
 MULTI_MAX = 20  # ids per GET /api/v1/statuses: the instance refuses more (422)
 MAX_TRACKED = 300  # statuses remembered in the cursor for the re-check (the newest kept)
 MULTI_RETRY = timedelta(days=1)  # an instance without the multi-get is asked again after this
+MAX_ROOTS_DONE = 300  # the city's statuses already read as thread roots (the newest kept)
+MAX_ROOTS_DUE = 100  # thread roots waiting for the next pass (budget, rate limit, outage)
 
 Many = Callable[[list[str]], list[Any] | None]  # ids -> statuses found, None: the endpoint is not offered
 One = Callable[[str], Any]  # id -> the status, None: gone (404/410)
@@ -190,3 +201,64 @@ def recheck_pass(state: dict[str, Any], new_state: dict[str, Any], mentions: Ite
     if not check.multi:
         new_state["multi_retry_at"] = retry or int((now + MULTI_RETRY).timestamp())
     return check
+
+
+def _ids(value: Any) -> list[str]:
+    return [str(i) for i in value if isinstance(i, str | int) and str(i)] if isinstance(value, list) else []
+
+
+def city_roots(state: dict[str, Any], new_state: dict[str, Any], mentions: Iterable[Mention], *,
+               me: Callable[[], str], one: One, limit: int, credentials: str = "") -> list[OwnPost]:
+    """The city's statuses the ``mentions`` reply to, read once each (see the module docstring); writes ``me``,
+    ``roots_done`` and ``roots_due`` into ``new_state``. Never raises a connector error: the sync goes on.
+
+    ``me`` in the cursor is ``{"id": account id, "for": credentials fingerprint}``: a new token (perhaps another
+    account) has the id read again."""
+    done = _ids(state.get("roots_done"))
+    due = _ids(state.get("roots_due"))
+    replies = sorted((m for m in mentions if m.in_reply_to and m.raw.get("in_reply_to_account_id")
+                      and m.conversation_id == m.in_reply_to), key=lambda m: m.created_at)
+    known = state.get("me")
+    owner = str(known.get("id") or "") if isinstance(known, dict) and known.get("for") == credentials else ""
+    if replies and not owner:
+        try:
+            owner = me()
+        except ConnectorError as err:  # the roots wait: the mentions are synced all the same
+            log.info("mastodon thread roots not read this pass: %s (%s)", err, err.code)
+    if owner:
+        new_state["me"] = {"id": owner, "for": credentials}
+        due.extend(str(m.in_reply_to) for m in replies if str(m.raw.get("in_reply_to_account_id")) == owner)
+    seen = set(done)
+    queue = [i for i in dict.fromkeys(due) if i not in seen]
+    found: list[OwnPost] = []
+    n = 0
+    for n, status_id in enumerate(queue[:max(0, limit)], start=1):
+        try:
+            status = one(status_id)
+        except (RateLimited, Unavailable) as err:
+            log.info("mastodon thread roots stopped for this pass: %s", err)
+            n -= 1
+            break
+        except (PermanentFailure, MalformedPayload) as err:  # refused or unreadable: this status only
+            log.info("mastodon thread root %s not read: %s", status_id, err)
+            continue
+        except ConnectorError as err:  # e.g. a token without read:statuses: try again next pass
+            log.warning("mastodon thread roots stopped for this pass: %s (%s)", err, err.code)
+            n -= 1
+            break
+        account = status.get("account") if isinstance(status, dict) else None
+        if (not isinstance(account, dict) or str(account.get("id")) != owner
+                or status.get("visibility") == "direct"):
+            continue  # gone (None), someone else's, or a private message: not a root to show
+        try:
+            found.append(nz.status_to_own_post(status))
+        except nz.MalformedItem as err:
+            log.info("mastodon thread root %s unreadable: %s", status_id, err)
+            continue
+        done.append(status_id)
+    left = queue[n:]
+    if done:
+        new_state["roots_done"] = done[-MAX_ROOTS_DONE:]
+    if left:
+        new_state["roots_due"] = left[:MAX_ROOTS_DUE]
+    return found

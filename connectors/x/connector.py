@@ -22,6 +22,10 @@ retweets are not inbox items (decision 0131): left out of pages (counted in ``Fe
 the search (``-is:retweet`` added to ``PARVIS_X_SEARCH_QUERY`` unless it says ``is:retweet`` itself). A 200
 answer holding only ``errors[]`` (unknown or suspended account, refused query) is the API saying no: it raises
 ``PermanentFailure`` with X's reason, never "ok, 0 mentions".
+
+Thread roots (decisions 0212, 0285): the pages already expand ``referenced_tweets.id``, so the post a resident
+replies to comes in ``includes.tweets``; when the city's account wrote it and it starts its conversation, it is
+handed back in ``FetchResult.own_posts`` (no extra request, nothing more billed) for « Fil » to show first.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from connectors.base import (
     ConnectorInfo,
     FetchResult,
     Health,
+    OwnPost,
     PlatformChange,
     Rejected,
     secret_fingerprint,
@@ -209,6 +214,7 @@ class XConnector:
         rejected: dict[str, Rejected] = {}
         retweets = 0
         changes: dict[str, PlatformChange] = {}
+        roots: dict[str, OwnPost] = {}
 
         def take(page: dict[str, Any], kind: str) -> None:
             nonlocal retweets
@@ -222,6 +228,8 @@ class XConnector:
             for post_id, error in nz.deleted_references(page):
                 uid = f"{Platform.X}:{post_id}"
                 changes.setdefault(uid, PlatformChange(uid=uid, change="deleted", raw=error))
+            for root in nz.city_roots(page, user_id=self.user_id):
+                roots.setdefault(root.platform_id, root)
 
         for page in pages:
             take(page, "mention")
@@ -244,7 +252,8 @@ class XConnector:
             new_state["query"] = self.search_query
         return FetchResult(mentions=list(mentions.values()), cursor=json.dumps(new_state, sort_keys=True),
                            skipped=skipped, changes=list(changes.values()), has_more=more,
-                           rejected=list(rejected.values()), ignored={"retweets": retweets} if retweets else {})
+                           rejected=list(rejected.values()), ignored={"retweets": retweets} if retweets else {},
+                           own_posts=list(roots.values()))
 
     # ---- writing -----------------------------------------------------------------------------------
 

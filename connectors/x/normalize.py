@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from connectors.base import OwnPost
 from connectors.normalize import MalformedItem, parse_time
 from core.models import Author, Mention, Platform
 
@@ -29,9 +30,9 @@ DEFAULT_TWEET_FIELDS = ("id", "text", "edit_history_tweet_ids")
 DEFAULT_USER_FIELDS = ("id", "name", "username")
 DEFAULT_MEDIA_FIELDS = ("media_key", "type")
 _REQUIRED = ("id", "text", "author_id", "created_at")
-__all__ = ["MalformedItem", "PageRead", "deleted_references", "expand_links", "is_retweet", "mentions_from_page",
-           "parse_time", "permalink", "post_text", "read_page", "refusal", "stable_id", "tweet_to_mention",
-           "without_retweets"]
+__all__ = ["MalformedItem", "PageRead", "city_roots", "deleted_references", "expand_links", "is_retweet",
+           "mentions_from_page", "parse_time", "permalink", "post_text", "read_page", "refusal", "stable_id",
+           "tweet_to_mention", "without_retweets"]
 
 
 def permalink(tweet_id: str, username: str | None = None) -> str:
@@ -203,6 +204,31 @@ def mentions_from_page(page: Mapping[str, Any], *, account: str = "", kind: str 
     """
     read = read_page(page, account=account, kind=kind, exclude_authors=exclude_authors)
     return read.mentions, read.skipped
+
+
+def city_roots(page: Mapping[str, Any], *, user_id: str) -> list[OwnPost]:
+    """The city's own posts that start a conversation, as X includes them in a page (``includes.tweets``: the posts
+    the page's posts reply to or quote, asked with the ``referenced_tweets.id`` expansion, no extra request): the
+    roots « Fil » shows above the residents' replies (decisions 0212, 0285). A post by another account, the city's
+    reply inside someone else's conversation, or one without a readable date is left out."""
+    includes = found if isinstance(found := page.get("includes"), Mapping) else {}
+    users = _index(includes.get("users"), "id")
+    handle = users.get(user_id, {}).get("username")
+    roots: list[OwnPost] = []
+    for tweet in includes.get("tweets") or ():
+        if not isinstance(tweet, Mapping) or str(tweet.get("author_id") or "") != user_id or not tweet.get("id"):
+            continue
+        ident = stable_id(tweet)
+        conversation = tweet.get("conversation_id")
+        if conversation and str(conversation) not in (ident, str(tweet["id"])):
+            continue  # a reply of the city's inside a conversation it did not start
+        try:
+            published = parse_time(tweet.get("created_at"))
+        except MalformedItem:
+            continue
+        roots.append(OwnPost(platform_id=ident, text=post_text(tweet), published_at=published,
+                             permalink=permalink(str(tweet["id"]), str(handle) if handle else None)))
+    return roots
 
 
 def deleted_references(page: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -23,25 +23,20 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from console.bench.serving import parvis_up
 from console.bench.stats import percentile
 from core.db import open_db
 from core.settings_schema import AuthSettings, OperationsSettings, PathSettings
 from services.accounts import users
 from services.inbox import triage as inbox
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"  # Debian's package (`make browser`), as tests/e2e/server.py
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -49,13 +44,6 @@ VIEWPORT = {"width": 1400, "height": 1500}  # tall enough for the whole table be
 ROW_HEADER_PX, ROW_PX = 35, 35  # st.dataframe's header and row heights
 VISIBLE_ROWS = 14  # of the 560-px table, fully visible without scrolling
 WAIT_MS = 120_000
-
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _load() -> list[float]:
@@ -84,37 +72,11 @@ def expected_texts(db_path: Path) -> list[str]:
 @contextmanager
 def console_up(db_path: Path) -> Iterator[str]:
     """``python -m console up --no-worker`` on a free port in open mode; yields its URL once /healthz says 200."""
-    port = _free_port()
     env = {**os.environ, PathSettings.key("db"): str(db_path), PathSettings.key("data_dir"): str(db_path.parent),
            AuthSettings.key("mode"): "open", OperationsSettings.key("backup_interval_h"): "0",
            "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    log_path = db_path.parent / "bench-ui-up.log"
-    log = log_path.open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "console", "up", "--no-worker", "--port", str(port)], cwd=ROOT,
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"parvis up exited: {log_path.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=3) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"parvis up not healthy in 180 s: {log_path.read_text()[-2000:]}")
-            time.sleep(0.3)
+    with parvis_up(env, db_path.parent / "bench-ui-up.log", worker=False) as (url, _):
         yield url
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def _exact(text: str) -> re.Pattern[str]:

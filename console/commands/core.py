@@ -128,6 +128,16 @@ def worker(db_path: Path | None, once: bool) -> None:
         worker_mod.run(settings, assembly.enabled_connectors(settings), stop=stop, score=assembly.score_fn(settings))
     finally:
         publishing_jobs.release(settings, _now())
+    from console.jobs import rescoring as rescoring_jobs
+
+    if rescoring_jobs.pass_in_progress():  # stopped while encoders load: leave now, not in their native code
+        import logging
+        import os
+
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 @cli.command()

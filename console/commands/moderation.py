@@ -80,7 +80,8 @@ def train_toxicity_cmd(data_dir: Path | None, out: Path | None, as_json: bool, d
 @click.option("--data", "data", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
               help="JSONL file with `text` and `label` (negative/neutral/positive).")
 @click.option("--backend", default=None,
-              help="offline (fast tier), rich (re-scoring tier) or transformers (default: PARVIS_SENTIMENT_BACKEND).")
+              help="offline (fast tier), rich (re-scoring tier) or transformers (default: the tier whose score the "
+                   "inbox shows: rich when the worker re-scores, else PARVIS_SENTIMENT_BACKEND).")
 @click.option("--model", default=None, help="Transformers model id or folder (default: PARVIS_SENTIMENT_MODEL).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @db_option
@@ -88,25 +89,31 @@ def eval_sentiment_cmd(data: Path, backend: str | None, model: str | None, as_js
                        db_path: Path | None) -> None:
     """Accuracy, macro-F1 and per-class precision/recall/F1 of the sentiment model on FILE."""
     from moderation.measure import eval_sentiment
+    from moderation.rich import shown_tier
 
     settings = load_settings(db_path)
-    _emit(eval_sentiment(data, backend=backend or settings.sentiment.backend,
-                         model=model or settings.sentiment.model), as_json)
+    shown = shown_tier(settings.sentiment.backend, settings.sentiment.rescore_batch)
+    _emit(eval_sentiment(data, backend=backend or shown, model=model or settings.sentiment.model), as_json)
 
 
 @eval_group.command("risk")
 @click.option("--data", "data", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
               help="JSONL file with `text` and `toxic` (true/false).")
 @click.option("--include-trained", is_flag=True, help="Also score texts the toxicity model was trained on.")
-@click.option("--backend", type=click.Choice(["fast", "rich"]), default="fast", show_default=True,
-              help="Toxicity tier: fast (ingest) or rich (the worker's re-scoring).")
+@click.option("--backend", type=click.Choice(["fast", "rich"]), default=None,
+              help="Toxicity tier: fast (ingest) or rich (the worker's re-scoring). Default: the tier whose flags "
+                   "the inbox shows (rich when the worker re-scores).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @db_option
-def eval_risk_cmd(data: Path, include_trained: bool, backend: str, as_json: bool, db_path: Path | None) -> None:
+def eval_risk_cmd(data: Path, include_trained: bool, backend: str | None, as_json: bool,
+                  db_path: Path | None) -> None:
     """Toxic / non-toxic quality of the risk flags on FILE (adds balanced accuracy, toxic precision/recall)."""
     from moderation.measure import eval_risk
+    from moderation.rich import shown_tier
 
-    _emit(eval_risk(data, include_trained=include_trained, backend=backend), as_json)
+    settings = load_settings(db_path)
+    shown = "rich" if shown_tier(settings.sentiment.backend, settings.sentiment.rescore_batch) == "rich" else "fast"
+    _emit(eval_risk(data, include_trained=include_trained, backend=backend or shown), as_json)
 
 
 @eval_group.command("personal-data")

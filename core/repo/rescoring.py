@@ -16,11 +16,14 @@ from core.models import InboxItem
 from core.repo.inbox import MENTION_COLUMNS, _items
 from core.repo.mention_writes import Scores
 
-TO_RESCORE_SQL = "COALESCE(model_version, '') NOT LIKE 'rich-%' AND COALESCE(sentiment_source, '') != 'agent'"
+# Only the fast tier's scores (``offline…``, or none yet) are upgraded: a score from a transformers model an
+# administrator chose (``transformers:…``) or from the rich tier itself is kept, and so is an agent's correction.
+TO_RESCORE_SQL = ("(COALESCE(model_version, '') = '' OR model_version LIKE 'offline%') "
+                  "AND COALESCE(sentiment_source, '') != 'agent'")
 
 
 def mentions_to_rescore(db: Database, *, since: datetime, limit: int = 64) -> list[InboxItem]:
-    """Up to ``limit`` mentions created since ``since`` whose score is neither the rich tier's nor an agent's."""
+    """Up to ``limit`` mentions created since ``since`` scored by the fast tier and not corrected by an agent."""
     rows = db.execute(f"SELECT {MENTION_COLUMNS} FROM mentions INDEXED BY idx_mentions_created "
                       f"WHERE created_at >= ? AND {TO_RESCORE_SQL} ORDER BY created_at DESC LIMIT ?",
                       (to_iso(since), limit)).fetchall()

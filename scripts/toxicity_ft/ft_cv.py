@@ -2,6 +2,7 @@
 import copy
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -13,10 +14,9 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from moderation.encoder import E5Encoder  # noqa: E402
 from moderation.evaluation import binary_report  # noqa: E402
+from moderation.tox_adapter import LINEARS, _modules, _pad  # noqa: E402
 from moderation.train_jobs import ORDINARY_WEIGHT, lexicon_flags_toxic, split_toxicity  # noqa: E402
 from moderation.training import SEED, read_jsonl  # noqa: E402
-
-import os  # noqa: E402
 
 torch.set_num_threads(int(os.environ.get("FT_THREADS", "1")))
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -71,8 +71,8 @@ def hidden(texts_, upto):
 
 
 t0 = time.time()
-cache = OUT / ("hidden-" + os.environ.get("FT_LAYERS", "8,10,11").replace(",", "-") + ".npz")
 LAYERS = tuple(int(x) for x in os.environ.get("FT_LAYERS", "8,10,11").split(","))
+cache = OUT / ("hidden-" + "-".join(map(str, LAYERS)) + ".npz")
 if cache.exists():
     z = np.load(cache, allow_pickle=True)
     H = {L: list(z[f"h{L}"]) for L in LAYERS}
@@ -88,54 +88,24 @@ ORD = np.arange(N, N + NO)
 BEN = np.arange(N + NO, N + NO + len(benign))
 
 
-class LoRA(torch.nn.Module):
-    def __init__(self, base, r, alpha, drop=0.1):
-        super().__init__()
-        self.base = base
-        for p in base.parameters():
-            p.requires_grad_(False)
-        self.A = torch.nn.Parameter(torch.randn(r, base.in_features) / math.sqrt(base.in_features))
-        self.B = torch.nn.Parameter(torch.zeros(base.out_features, r))
-        self.scale = alpha / r
-        self.drop = torch.nn.Dropout(drop)
-
-    def forward(self, x):
-        return self.base(x) + (self.drop(x) @ self.A.T @ self.B.T) * self.scale
+LoRA, AdapterTop = _modules()  # the product's LoRA layer and top-layers + head model (moderation/tox_adapter.py)
 
 
-class Top(torch.nn.Module):
-    def __init__(self, k, r, full=False):
-        super().__init__()
-        layers = [copy.deepcopy(enc_f.layers[i]) for i in range(12 - k, 12)]
-        for layer in layers:
-            for p in layer.parameters():
-                p.requires_grad_(full)
-            if r and not full:
-                for name in ("q", "k", "v", "ao", "fi", "fo"):
-                    setattr(layer, name, LoRA(getattr(layer, name), r, 2 * r))
-        self.layers = torch.nn.ModuleList(layers)
-        self.head = torch.nn.Linear(384, 1)
-        torch.nn.init.zeros_(self.head.weight)
-        self.drop = torch.nn.Dropout(0.1)
-
-    def forward(self, x, m):
-        am = m[:, None, None, :]
-        for layer in self.layers:
-            x = layer(x, am)
-        w = m.unsqueeze(-1).float()
-        pooled = F.normalize((x * w).sum(1) / w.sum(1), dim=-1)
-        return self.head(self.drop(pooled)).squeeze(-1) * 10.0
+def Top(k, r, full=False):
+    """The top ``k`` layers of the float encoder, LoRA of rank ``r`` on their linears (none when 0), the head;
+    ``full``: every weight of those layers is trained instead (no LoRA)."""
+    layers = [copy.deepcopy(enc_f.layers[i]) for i in range(12 - k, 12)]
+    for layer in layers:
+        for p in layer.parameters():
+            p.requires_grad_(full)
+        if r and not full:
+            for name in LINEARS:
+                setattr(layer, name, LoRA(getattr(layer, name), r, 2 * r, 0.1))
+    return AdapterTop(layers, 0.1)
 
 
 def pad(idx, L):
-    xs = [H[L][i] for i in idx]
-    length = max(len(x) for x in xs)
-    x = np.zeros((len(xs), length, 384), dtype=np.float32)
-    m = np.zeros((len(xs), length), dtype=bool)
-    for j, a in enumerate(xs):
-        x[j, :len(a)] = a
-        m[j, :len(a)] = True
-    return torch.from_numpy(x), torch.from_numpy(m)
+    return _pad(H[L], idx)
 
 
 def predict(model, idx, L):

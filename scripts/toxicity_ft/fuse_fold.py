@@ -27,7 +27,7 @@ for f in sorted(D.glob(sys.argv[1] if len(sys.argv) > 1 else "fold*-*.npz")):
     truth = truth_all[idx]
     lex = np.array(lexicon_flags_toxic([rows[i]["text"] for i in idx]))
 
-    def best(zz):
+    def best(zz, truth=truth, lex=lex):
         p = 1 / (1 + np.exp(-zz))
         return round(max(binary_report(list(truth), list((p >= t) | lex))["macro_f1"] for t in TH), 4)
 

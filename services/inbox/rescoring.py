@@ -13,6 +13,7 @@ No audit event: like ingest's own scoring, this is the machine's work on data, n
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -50,8 +51,9 @@ def waiting(db: Database, *, now: datetime) -> bool:
 
 
 def rescore(db: Database, scorer: Scorer, *, now: datetime, batch: int = 64, max_batches: int = 10,
-            budget_s: float = 20.0) -> RescoreResult:
-    """Re-score up to ``max_batches`` batches of the newest fast-scored recent mentions (stops after ``budget_s``)."""
+            budget_s: float = 20.0, should_stop: Callable[[], bool] | None = None) -> RescoreResult:
+    """Re-score up to ``max_batches`` batches of the newest fast-scored recent mentions (stops after ``budget_s``,
+    or when ``should_stop()`` says so: both checked between batches, so that a worker's shutdown stays prompt)."""
     scored = stored = 0
     started = time.monotonic()
     since = now - WINDOW
@@ -64,6 +66,6 @@ def rescore(db: Database, scorer: Scorer, *, now: datetime, batch: int = 64, max
             for item, new in zip(items, scores, strict=True):
                 stored += repo.store_rescored(db, item.uid, new, text=item.mention.text)
         scored += len(items)
-        if len(items) < batch or time.monotonic() - started > budget_s:
+        if len(items) < batch or time.monotonic() - started > budget_s or (should_stop and should_stop()):
             break
     return RescoreResult(scored=scored, stored=stored, waiting=repo.rescore_backlog(db, since=since))

@@ -108,13 +108,18 @@ def waiting(db: Database, *, now: datetime) -> bool:
 
 
 def embed_pending(db: Database, enc: Encoders, *, now: datetime, batch: int = 64, max_batches: int = 10,
-                  budget_s: float = 15.0) -> EmbedResult:
+                  budget_s: float = 15.0, should_stop: Callable[[], bool] | None = None) -> EmbedResult:
     """Compute the missing vectors, newest first: residents' recent messages, then sent replies; stops after
-    ``budget_s`` (checked between batches) so the worker's other jobs, and a shutdown, keep their turn."""
+    ``budget_s``, or when ``should_stop()`` says so (both checked between batches) so the worker's other jobs, and
+    a shutdown, keep their turn."""
     mentions = answered = 0
     started = time.monotonic()
+
+    def over() -> bool:
+        return time.monotonic() - started > budget_s or bool(should_stop and should_stop())
+
     for _ in range(max_batches):
-        if time.monotonic() - started > budget_s:
+        if over():
             break
         todo = repo.mentions_to_embed(db, since=now - WINDOW, limit=batch)
         if not todo:
@@ -125,7 +130,7 @@ def embed_pending(db: Database, enc: Encoders, *, now: datetime, batch: int = 64
                                        model=MODEL)
         mentions += len(todo)
     for _ in range(max_batches):
-        if time.monotonic() - started > budget_s:
+        if over():
             break
         pending = repo.answered_to_embed(db, limit=batch)
         if not pending:

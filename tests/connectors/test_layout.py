@@ -32,7 +32,7 @@ EXTRAS = {  # module -> its job; a new extra is declared here and in docs/connec
                   "publish": "image posts and carousels through media containers",
                   "mentions": "@mentions pushed by webhook: read and answered",
                   "webhooks": "what a comments webhook change points to, read by id"},
-    "mastodon": {"sync": "edit histories and the re-check of statuses already taken (edits, deletions)",
+    "mastodon": {"sync": "edit histories, the re-check of statuses already taken (edits, deletions), thread roots",
                  "publish": "image upload for posts",
                  "stream": "the user notification stream (Server-Sent Events)",
                  "direct": "direct statuses as private conversations, answered only to their participants"},

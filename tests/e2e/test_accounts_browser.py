@@ -10,6 +10,7 @@ import time
 import pytest
 
 from tests.e2e.server import parvis_up
+from tests.e2e.steps import redeem_invitation
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "un mot de passe solide"
@@ -56,12 +57,7 @@ def test_first_admin_creates_an_agent_who_signs_in_and_stays_signed_in(browser, 
         page.get_by_text("J'ai un code d'invitation").first.wait_for(timeout=60_000)
 
         page.get_by_text("J'ai un code d'invitation").first.click()
-        redeem = page.locator("[data-testid='stForm']").filter(has_text="Code reçu")
-        redeem.get_by_label("Adresse e-mail").fill("nora@ville.fr")
-        redeem.get_by_label("Code reçu de l'administrateur").fill(code)
-        redeem.get_by_label("Nouveau mot de passe").fill(PASSWORD)
-        redeem.get_by_label("Confirmez le mot de passe").fill(PASSWORD)
-        redeem.get_by_role("button", name="Choisir mon mot de passe et me connecter").click()
+        redeem_invitation(page, "nora@ville.fr", code, PASSWORD)
         _signed_in(page, "Nora Diallo")
         time.sleep(1.5)  # the session cookie's image is fetched
         cookie = next(c for c in context.cookies() if c["name"] == "parvis_session")

@@ -16,7 +16,7 @@ from core.repo import integrations as integrations_repo
 from services.integrations import open311
 from tests.conftest import NOW
 from tests.e2e.server import console_server
-from tests.e2e.test_inbox_browser import _click_first_row
+from tests.e2e.steps import click_row
 from tests.fakes.georeport import FakeGeoReport
 
 pytestmark = pytest.mark.e2e
@@ -50,7 +50,7 @@ def test_an_agent_forwards_an_urgent_report_and_sees_transmis_then_resolu(browse
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(url, wait_until="domcontentloaded")
         page.get_by_text("1 message(s)").wait_for(timeout=30_000)
-        _click_first_row(page)
+        click_row(page)
         page.get_by_text("Envoyer au back-office").first.click()
         page.get_by_label("Service").first.wait_for(timeout=10_000)
         page.get_by_role("button", name="Envoyer au back-office").click()
@@ -67,7 +67,7 @@ def test_an_agent_forwards_an_urgent_report_and_sees_transmis_then_resolu(browse
             db.close()
         page.reload(wait_until="domcontentloaded")
         page.get_by_text("1 message(s)").wait_for(timeout=30_000)
-        _click_first_row(page)
+        click_row(page)
         page.get_by_text("Back-office : résolu").first.wait_for(timeout=30_000)
         page.get_by_text("Arbre dégagé").first.wait_for(timeout=10_000)
         page.screenshot(path=str(tmp_path / "back-office.png"), full_page=True)

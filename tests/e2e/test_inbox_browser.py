@@ -19,6 +19,7 @@ from core.db import open_db, write_transaction
 from core.models import Role, Status
 from tests.conftest import NOW, make_mention
 from tests.e2e.server import console_server
+from tests.e2e.steps import click_row, open_inbox
 
 pytestmark = pytest.mark.e2e
 
@@ -38,26 +39,16 @@ def _seed(db_path: Path) -> None:
     db.close()
 
 
-def _click_first_row(page) -> None:
-    grid = page.locator("[data-testid='stDataFrame']").first
-    grid.wait_for(timeout=30_000)
-    box = grid.bounding_box()
-    # The selection column is on the left; the header is ~35 px high, rows ~35 px.
-    page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)
-
-
 def test_inbox_assign_and_note_in_browser(browser, tmp_path):
     db_path = tmp_path / "parvis.db"
     _seed(db_path)
     with console_server(db_path) as url:
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.goto(url, wait_until="domcontentloaded")
-        page.get_by_text("Boîte de réception", exact=True).first.wait_for(timeout=30_000)
+        page = open_inbox(browser, url)
         page.get_by_text("3 message(s)").wait_for(timeout=30_000)
         page.get_by_label("Recherche").fill("decu")
         page.get_by_label("Recherche").press("Enter")
         page.get_by_text("1 message(s)").wait_for(timeout=30_000)
-        _click_first_row(page)
+        click_row(page)
         page.get_by_role("button", name="M'assigner").click()
         page.get_by_text("Assigné à vous.").wait_for(timeout=30_000)
         # the resident's HTML is shown as text, not interpreted (in the detail pane: the list's message column,

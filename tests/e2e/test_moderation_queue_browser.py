@@ -23,6 +23,7 @@ from services.editorial import calendar, post_review
 from services.editorial import charter as charters
 from services.moderation import queue as mq
 from tests.e2e.server import console_server
+from tests.e2e.steps import choose_agent, open_inbox
 
 pytestmark = pytest.mark.e2e
 WAIT = 60_000
@@ -50,13 +51,6 @@ def _seed(db_path: Path) -> int:
     return post.id
 
 
-def _choose_agent(page, label: str) -> None:
-    select = page.get_by_role("combobox", name="Agent")
-    select.click()
-    page.get_by_role("option", name=label).click()
-    expect(select).to_have_value(label, timeout=WAIT)
-
-
 def _on_first_screen(page, text: str) -> None:
     """``text`` is shown within the first viewport height, without scrolling."""
     found = page.get_by_text(text, exact=False).first
@@ -69,10 +63,8 @@ def test_queue_threat_first_bulk_dismissal_and_reserve_seen_before_approval(brow
     db_path = tmp_path / "parvis.db"
     post_id = _seed(db_path)
     with console_server(db_path) as url:
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
-        page.goto(url, wait_until="domcontentloaded")
-        page.get_by_text("Boîte de réception", exact=True).first.wait_for(timeout=WAIT)
-        _choose_agent(page, "Julie Martin — Community manager")
+        page = open_inbox(browser, url, width=1440, height=900, timeout=WAIT)
+        choose_agent(page, "Julie Martin — Community manager", timeout=WAIT)
         page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=WAIT)
         page.screenshot(path=str(tmp_path / "inbox.png"))
         # the inbox's grid is drawn on a canvas: its first rows are checked on the same data below
@@ -94,7 +86,7 @@ def test_queue_threat_first_bulk_dismissal_and_reserve_seen_before_approval(brow
         page.get_by_text("classé(s) sans suite").first.wait_for(timeout=WAIT)
         page.screenshot(path=str(tmp_path / "dismissed.png"))
         # the director sees the réserve finding before approving
-        _choose_agent(page, "Sophie Laurent — Direction de la communication")
+        choose_agent(page, "Sophie Laurent — Direction de la communication", timeout=WAIT)
         page.get_by_role("link", name="Calendrier").click()
         page.get_by_role("tab", name="File d'attente").click()
         page.get_by_text("À valider (1)").wait_for(timeout=WAIT)

@@ -18,6 +18,7 @@ from core.db import open_db, write_transaction
 from core.models import PRIVATE_KIND, Platform, Role
 from tests.conftest import NOW, make_mention
 from tests.e2e.server import console_server
+from tests.e2e.steps import choose_agent, click_row, open_inbox, type_reply
 
 pytestmark = pytest.mark.e2e
 
@@ -50,26 +51,6 @@ def _seed(db_path: Path) -> None:
     db.close()
 
 
-def _choose_agent(page, label: str) -> None:
-    select = page.get_by_test_id("stSidebarUserContent").get_by_role("combobox", name="Agent")
-    select.click()
-    page.get_by_role("option", name=label).click()
-    expect(select).to_have_value(label, timeout=WAIT)
-
-
-def _click_row(page, index: int) -> None:
-    grid = page.locator("[data-testid='stDataFrame']").first
-    grid.wait_for(timeout=WAIT)
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 12, box["y"] + 35 + 17 + 35 * index)
-
-
-def _type_reply(page, text: str) -> None:
-    box = page.get_by_label("Votre réponse")
-    box.fill(text)
-    box.press("Control+Enter")
-
-
 def _outbox(db_path: Path) -> list[dict]:
     path = db_path.parent / "demo-outbox.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
@@ -79,16 +60,14 @@ def test_private_answer_window_archive_and_roles(browser, tmp_path):
     db_path = tmp_path / "parvis.db"
     _seed(db_path)
     with console_server(db_path) as url:
-        page = browser.new_page(viewport={"width": 1400, "height": 1100})
-        page.goto(url, wait_until="domcontentloaded")
-        page.get_by_text("Boîte de réception", exact=True).first.wait_for(timeout=WAIT)
+        page = open_inbox(browser, url, height=1100, timeout=WAIT)
 
         # the community manager sees the private conversations and answers the one inside the window
-        _choose_agent(page, "Julie Martin — Community manager")
+        choose_agent(page, "Julie Martin — Community manager", sidebar=True)
         page.get_by_text("3 message(s)").wait_for(timeout=WAIT)
-        _click_row(page, 0)
+        click_row(page, 0)
         page.get_by_text("fenêtre de réponse de Meta : il reste", exact=False).wait_for(timeout=WAIT)
-        _type_reply(page, ANSWER)
+        type_reply(page, ANSWER)
         send = page.locator("button").filter(has_text="Envoyer").filter(has_not_text="brouillon").first
         expect(send).to_be_enabled(timeout=WAIT)
         send.click()
@@ -100,10 +79,10 @@ def test_private_answer_window_archive_and_roles(browser, tmp_path):
         # outside the window (the answered conversation has left the open list): the composer says so, and the
         # send is refused before any call, with the reason
         page.get_by_text("2 message(s)").wait_for(timeout=WAIT)
-        _click_row(page, 0)
+        click_row(page, 0)
         page.get_by_text("@yves", exact=False).first.wait_for(timeout=WAIT)
         page.get_by_text("plus de 24 heures", exact=False).first.wait_for(timeout=WAIT)
-        _type_reply(page, ANSWER)
+        type_reply(page, ANSWER)
         send = page.locator("button").filter(has_text="Envoyer").filter(has_not_text="brouillon").first
         expect(send).to_be_enabled(timeout=WAIT)
         send.click()
@@ -111,16 +90,16 @@ def test_private_answer_window_archive_and_roles(browser, tmp_path):
         assert len([r for r in _outbox(db_path) if r["kind"] == "private_reply"]) == 1
 
         # a legal agent sees the archived private answer
-        _choose_agent(page, "Marc Petit — Service juridique")
+        choose_agent(page, "Marc Petit — Service juridique", sidebar=True)
         page.get_by_role("link", name="Audit").click()
         page.get_by_text("1 message(s) archivé(s)", exact=False).wait_for(timeout=WAIT)
 
         # the administrator sees neither the private answer in the archive nor the private items or their count
-        _choose_agent(page, "Admin Parvis — Administrateur")
+        choose_agent(page, "Admin Parvis — Administrateur", sidebar=True)
         page.get_by_text("0 message(s) archivé(s)", exact=False).wait_for(timeout=WAIT)
         page.get_by_role("link", name="Boîte de réception").click()
         page.get_by_text("1 message(s)").wait_for(timeout=WAIT)
-        _click_row(page, 0)
+        click_row(page, 0)
         page.get_by_text("Auteur (0)", exact=True).wait_for(timeout=WAIT)
         page.screenshot(path=str(tmp_path / "admin.png"), full_page=True)
         page.close()

@@ -16,6 +16,7 @@ from core.db import open_db, write_transaction
 from core.models import DraftState, Role
 from tests.conftest import NOW, make_mention
 from tests.e2e.server import console_server
+from tests.e2e.steps import choose_agent, click_row, open_inbox, type_reply
 
 pytestmark = pytest.mark.e2e
 
@@ -38,30 +39,6 @@ def _seed(db_path: Path) -> None:
     db.close()
 
 
-def _choose_agent(page, label: str) -> None:
-    """Pick the agent in the sidebar select "Agent" (the open demo mode, before sign-in is configured)."""
-    from playwright.sync_api import expect
-
-    select = page.get_by_role("combobox", name="Agent")
-    select.click()
-    page.get_by_role("option", name=label).click()
-    expect(select).to_have_value(label, timeout=WAIT)
-
-
-def _click_first_row(page) -> None:
-    grid = page.locator("[data-testid='stDataFrame']").first
-    grid.wait_for(timeout=WAIT)
-    box = grid.bounding_box()
-    # The selection column is on the left; the header is ~35 px high, rows ~35 px.
-    page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)
-
-
-def _type_reply(page, text: str) -> None:
-    box = page.get_by_label("Votre réponse")
-    box.fill(text)
-    box.press("Control+Enter")  # a text area sends its value on Ctrl+Enter (or when it loses focus)
-
-
 def _idle(page) -> None:
     """The run (or the inbox fragment's rerun) has ended: Streamlit has removed the elements of the previous render
     (while it runs, the old composer and the new one can both be in the page)."""
@@ -72,21 +49,19 @@ def test_reply_blocked_fixed_approved_and_sent_signed(browser, tmp_path):
     db_path = tmp_path / "parvis.db"
     _seed(db_path)
     with console_server(db_path) as url:
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(url, wait_until="domcontentloaded")
-        page.get_by_text("Boîte de réception", exact=True).first.wait_for(timeout=WAIT)
-        _choose_agent(page, "Julie Martin — Community manager")
+        page = open_inbox(browser, url, height=1000, timeout=WAIT)
+        choose_agent(page, "Julie Martin — Community manager")
         page.get_by_text("1 message(s)").wait_for(timeout=WAIT)
-        _click_first_row(page)
+        click_row(page)
         page.get_by_label("Votre réponse").wait_for(timeout=WAIT)
 
         # the charter blocks a resident's phone number: the send button stays disabled
-        _type_reply(page, BLOCKED)
+        type_reply(page, BLOCKED)
         page.get_by_text("Bloquant", exact=False).first.wait_for(timeout=WAIT)
         expect(page.get_by_role("button", name="Soumettre pour validation")).to_be_disabled(timeout=WAIT)
 
         # fixed: no more blocking finding, and her replies go to approval
-        _type_reply(page, FIXED)
+        type_reply(page, FIXED)
         page.get_by_text("Validation requise", exact=False).first.wait_for(timeout=WAIT)
         page.get_by_text("Bloquant", exact=False).first.wait_for(state="detached", timeout=WAIT)
         _idle(page)
@@ -98,7 +73,7 @@ def test_reply_blocked_fixed_approved_and_sent_signed(browser, tmp_path):
             db_path.parent / "demo-outbox.jsonl").read_text()
 
         # the director approves it on the Approbations page
-        _choose_agent(page, "Sophie Laurent — Direction de la communication")
+        choose_agent(page, "Sophie Laurent — Direction de la communication")
         page.get_by_role("link", name="Approbations").click()
         page.get_by_text("À valider (1)").wait_for(timeout=WAIT)
         page.get_by_text("La piscine est-elle ouverte dimanche ?").first.wait_for(timeout=WAIT)

@@ -44,6 +44,7 @@ from services.editorial import calendar, post_review
 from services.editorial import charter as charters
 from services.inbox import replies
 from tests.e2e.server import parvis_up
+from tests.e2e.steps import redeem_invitation, submit_sign_in
 
 pytestmark = pytest.mark.e2e
 WAIT = 60_000
@@ -115,10 +116,7 @@ def demo(tmp_path_factory) -> Iterator[Demo]:
 
 def _sign_in(page: Page, url: str, email: str, name: str) -> None:
     page.goto(url, wait_until="domcontentloaded")
-    form = page.locator("[data-testid='stForm']").filter(has=page.get_by_role("button", name="Se connecter"))
-    form.get_by_label("Adresse e-mail").fill(email)
-    form.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
-    form.get_by_role("button", name="Se connecter").click()
+    submit_sign_in(page, email, PASSWORD)
     _signed_in_as(page, name)
 
 
@@ -467,12 +465,7 @@ def test_administrator_journey(browser, demo):
     lea = agent_context.new_page()
     lea.goto(demo.url, wait_until="domcontentloaded")
     lea.get_by_text("J'ai un code d'invitation").first.click()
-    redeem = lea.locator("[data-testid='stForm']").filter(has_text="Code reçu")
-    redeem.get_by_label("Adresse e-mail").fill("lea.moreau@valmont.example")
-    redeem.get_by_label("Code reçu de l'administrateur").fill(code)
-    redeem.get_by_label("Nouveau mot de passe").fill(PASSWORD)
-    redeem.get_by_label("Confirmez le mot de passe").fill(PASSWORD)
-    redeem.get_by_role("button", name="Choisir mon mot de passe et me connecter").click()
+    redeem_invitation(lea, "lea.moreau@valmont.example", code, PASSWORD)
     _signed_in_as(lea, "Léa Moreau")
     lea.get_by_text("Boîte de réception", exact=True).first.wait_for(timeout=WAIT)  # lands on the inbox
     lea.locator("[data-testid='stDataFrame']").first.wait_for(timeout=WAIT)
@@ -502,10 +495,7 @@ def test_administrator_journey(browser, demo):
     lea.get_by_label("Mot de passe", exact=True).first.wait_for(timeout=WAIT)
     lea.get_by_text("Compte désactivé.").first.wait_for(timeout=WAIT)  # told why
     expect(lea.get_by_role("button", name="Se déconnecter")).to_have_count(0)
-    form = lea.locator("[data-testid='stForm']").filter(has=lea.get_by_role("button", name="Se connecter"))
-    form.get_by_label("Adresse e-mail").fill("lea.moreau@valmont.example")
-    form.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
-    form.get_by_role("button", name="Se connecter").click()
+    submit_sign_in(lea, "lea.moreau@valmont.example", PASSWORD)
     _idle(lea)
     expect(lea.locator("[data-testid='stAlert']").filter(
         has_text=re.compile(r"Compte désactivé\.|Identifiant ou mot de passe incorrect\.")).first).to_be_visible()

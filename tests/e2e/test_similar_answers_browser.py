@@ -13,7 +13,7 @@ from core.db import open_db, write_transaction
 from core.models import DraftState, Role
 from tests.conftest import NOW, make_mention
 from tests.e2e.server import console_server
-from tests.e2e.test_inbox_browser import _click_first_row
+from tests.e2e.steps import click_row, open_inbox
 
 pytestmark = pytest.mark.e2e
 REPLY = "Bonjour, le service propreté passera demain matin rue des Lilas."
@@ -40,10 +40,9 @@ def test_similar_answers_show_and_copy_into_the_composer(browser, tmp_path):
     db_path = tmp_path / "parvis.db"
     _seed(db_path)
     with console_server(db_path) as url:
-        page = browser.new_page(viewport={"width": 1400, "height": 1200})
-        page.goto(url, wait_until="domcontentloaded")
+        page = open_inbox(browser, url, height=1200)
         page.get_by_text("1 message(s)").wait_for(timeout=30_000)  # the answered one is not open
-        _click_first_row(page)
+        click_row(page)
         page.get_by_text("Réponses déjà envoyées à des messages proches (1)").wait_for(timeout=30_000)
         page.get_by_text(REPLY + " ^JM").wait_for(timeout=10_000)
         page.get_by_text("Réponse signée envoyée le").wait_for(timeout=10_000)

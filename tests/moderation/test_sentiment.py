@@ -100,3 +100,38 @@ def test_eval_sentiment_command_prints_the_metrics(tmp_path):
     assert {"accuracy", "macro_f1", "per_class"} <= set(report)
     assert set(report["per_class"]) == set(LABELS)
     assert set(report["per_class"]["negative"]) >= {"precision", "recall", "f1"}
+
+
+def test_eval_measures_the_tier_whose_score_the_inbox_shows(tmp_path, monkeypatch):
+    """Without --backend, eval measures what agents end up seeing: the rich tier when the worker re-scores."""
+    import moderation.measure as measure
+    import moderation.rich as rich
+    from console.cli import _load_commands, cli
+
+    data = tmp_path / "small.jsonl"
+    data.write_text(json.dumps({"text": "Merci", "label": "positive", "toxic": False}), encoding="utf-8")
+    asked: list[tuple[str, str]] = []
+    monkeypatch.setattr(measure, "eval_sentiment", lambda path, backend, model: asked.append(("s", backend)) or {})
+    monkeypatch.setattr(measure, "eval_risk",
+                        lambda path, include_trained, backend: asked.append(("r", backend)) or {})
+    _load_commands()
+
+    def run(*extra):
+        for what in ("sentiment", "risk"):
+            result = CliRunner().invoke(cli, ["eval", what, "--data", str(data), "--json", *extra])
+            assert result.exit_code == 0, result.output
+
+    monkeypatch.setattr(rich, "rich_available", lambda: True)
+    run()
+    assert asked == [("s", "rich"), ("r", "rich")]
+    monkeypatch.setenv("PARVIS_RESCORE_BATCH", "0")  # re-scoring off: the ingest tier's score stays
+    run()
+    assert asked[2:] == [("s", "offline"), ("r", "fast")]
+    monkeypatch.delenv("PARVIS_RESCORE_BATCH")
+    monkeypatch.setenv("PARVIS_SENTIMENT_BACKEND", "transformers")  # a chosen model is never re-scored
+    run()
+    assert asked[4:] == [("s", "transformers"), ("r", "fast")]
+    monkeypatch.setattr(rich, "rich_available", lambda: False)  # tier not installed
+    monkeypatch.delenv("PARVIS_SENTIMENT_BACKEND")
+    run()
+    assert asked[6:] == [("s", "offline"), ("r", "fast")]

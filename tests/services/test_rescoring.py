@@ -128,3 +128,118 @@ def test_the_job_does_nothing_when_switched_off_or_the_tier_is_missing(settings,
     off = Settings(data_dir=db_path.parent, db_path=db_path, values={"PARVIS_DEMO": "0", "PARVIS_RESCORE_BATCH": "0"})
     monkeypatch.setattr(assembly, "rich_moderator", lambda s: FakeRich())
     assert rescore_job.rescore_once(off, clock=lambda: now) is None
+
+
+def test_only_the_fast_tiers_scores_are_upgraded_an_administrators_transformer_is_kept(db, now):
+    """With PARVIS_SENTIMENT_BACKEND=transformers the model the town hall chose keeps its scores."""
+    chosen = Scores(sentiment="positive", sentiment_confidence=0.8, risk_score=0.0, priority=1.0,
+                    model_version="transformers:cardiffnlp/twitter-xlm-roberta-base-sentiment")
+    kept = make_mention("Merci pour le nouveau parc", created_at=now - timedelta(minutes=1))
+    unscored = make_mention("Le marché est-il maintenu ?", created_at=now - timedelta(minutes=2))
+    repo.upsert_mentions(db, [kept], now=now, scores=[chosen])
+    repo.upsert_mentions(db, [unscored], now=now)
+    fast = _store(db, now, ["Trottoir cassé"])
+    fake = FakeRich()
+    assert rescoring.rescore(db, fake, now=now).scored == 2
+    assert sorted(fake.calls[0]) == sorted(["Trottoir cassé", "Le marché est-il maintenu ?"])
+    item = repo.get_item(db, kept.uid)
+    assert (item.sentiment, item.model_version) == ("positive", chosen.model_version)
+    assert is_rich_version(repo.get_item(db, fast[0].uid).model_version)
+
+
+def _store_at(settings, now, texts):
+    """``_store`` in the database of ``settings`` (what the worker's job opens)."""
+    db = open_db(settings.db_path)
+    try:
+        _store(db, now, texts)
+    finally:
+        db.close()
+
+
+def test_rescore_stops_between_batches_when_asked(db, now):
+    _store(db, now, [f"message {i}" for i in range(5)])
+    fake = FakeRich()
+    result = rescoring.rescore(db, fake, now=now, batch=2, should_stop=lambda: bool(fake.calls))
+    assert fake.calls == [["message 0", "message 1"]]  # the batch in progress ends, no other starts
+    assert result == rescoring.RescoreResult(scored=2, stored=2, waiting=3)
+
+
+def test_the_worker_job_stops_promptly_before_and_after_loading_the_tier(settings, now, monkeypatch):
+    """SIGTERM while the worker re-scores (decision 0280): the job ends without loading encoders once the
+    worker's stop is set, and a stop that came while they loaded ends it before its first batch."""
+    import threading
+
+    _store_at(settings, now, ["un", "deux", "trois"])
+    stop = threading.Event()
+    built: list[FakeRich] = []
+
+    def loading(s):  # the stop comes while the tier loads
+        built.append(FakeRich())
+        stop.set()
+        return built[-1]
+
+    monkeypatch.setattr(assembly, "rich_moderator", loading)
+    assert rescore_job.rescore_once(settings, clock=lambda: now, stop=stop) is None
+    assert len(built) == 1 and built[0].calls == []  # loaded, nothing scored
+    rescore_job.rescore_job(settings, clock=lambda: now, stop=stop)()  # stop already set: nothing loads
+    assert len(built) == 1
+
+
+def test_the_worker_hands_its_stop_to_the_rescoring_job(settings, now, monkeypatch):
+    import threading
+
+    from console import worker
+
+    _store_at(settings, now, ["un"])
+    built: list[FakeRich] = []
+    monkeypatch.setattr(assembly, "rich_moderator", lambda s: built.append(FakeRich()) or built[-1])
+    stop = threading.Event()
+    stop.set()
+    (job,) = [j for j in worker.jobs(settings, [], clock=lambda: now, stop=stop) if j.name == rescore_job.JOB_NAME]
+    job.run()
+    assert built == []
+    (job,) = [j for j in worker.jobs(settings, [], clock=lambda: now) if j.name == rescore_job.JOB_NAME]
+    monkeypatch.setattr(rescore_job, "embed_once", lambda *a, **k: None)  # the vectors' pass is not this test's
+    job.run()
+    assert len(built) == 1 and built[0].calls == [["un"]]
+
+
+def test_a_stop_does_not_wait_for_the_encoders_to_load(settings, now, monkeypatch):
+    import threading
+    import time
+
+    _store_at(settings, now, ["un"])
+    stop, loaded = threading.Event(), threading.Event()
+    built: list[FakeRich] = []
+
+    def slow_load(s):  # SIGTERM comes while the encoders load (tens of seconds on a busy machine)
+        stop.set()
+        loaded.wait(30)
+        built.append(FakeRich())
+        return built[-1]
+
+    monkeypatch.setattr(assembly, "rich_moderator", slow_load)
+    started = time.monotonic()
+    assert rescore_job.rescore_once(settings, clock=lambda: now, stop=stop) is None
+    assert time.monotonic() - started < 10 and rescore_job.pass_in_progress()  # not waited for
+    loaded.set()
+    deadline = time.monotonic() + 10
+    while rescore_job.pass_in_progress() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not rescore_job.pass_in_progress() and built[0].calls == []  # loaded, then saw the stop: no batch
+
+
+def test_a_worker_run_once_rescores_to_the_end(settings, now, monkeypatch):
+    """``worker --once`` sets the stop before the run: it means one round, and re-scoring is part of it."""
+    import threading
+
+    from console import worker
+
+    _store_at(settings, now, ["un"])
+    built: list[FakeRich] = []
+    monkeypatch.setattr(assembly, "rich_moderator", lambda s: built.append(FakeRich()) or built[-1])
+    monkeypatch.setattr(rescore_job, "embed_once", lambda *a, **k: None)
+    once = threading.Event()
+    once.set()
+    worker.run(settings, [], stop=once, clock=lambda: now)
+    assert len(built) == 1 and built[0].calls == [["un"]]

@@ -131,6 +131,19 @@ def test_the_worker_job_embeds_only_when_something_waits(tmp_path, agents, now):
     assert job.embed_once(off, clock=lambda: now, encoders=encoders) is None and len(loads) == 1
 
 
+def test_a_pass_stops_between_batches_when_asked(db, agents, now):
+    repo.upsert_mentions(db, [make_mention(f"Poubelles {i}") for i in range(3)], now=now)
+    asked: list[int] = []
+
+    def should_stop() -> bool:
+        asked.append(1)
+        return len(asked) > 1  # the first batch runs, then the worker is stopping
+
+    result = similar_vectors.embed_pending(db, FAKE, now=now, batch=1, should_stop=should_stop)
+    assert result == similar_vectors.EmbedResult(answered=0, mentions=1)
+    assert similar_vectors.waiting(db, now=now)  # the rest waits for the next run
+
+
 def test_a_pass_stops_after_its_time_budget(db, agents, now):
     repo.upsert_mentions(db, [make_mention(f"Poubelles {i}") for i in range(3)], now=now)
     done = similar_vectors.embed_pending(db, FAKE, now=now, batch=1, budget_s=-1.0)

@@ -95,7 +95,10 @@ def _thread(uid: str, d: Any, agents: list[Agent]) -> None:
     root = d.root
     if root is not None:
         st.markdown(f"**📣 Publication de la Ville** · {format_paris(root.published_at)}")
-        st.text(root.text)
+        if root.text:
+            st.text(root.text)
+        else:  # an Instagram photo without a caption: its date and link still say which post
+            st.caption("Publication sans texte")
         if root.permalink.startswith("https://"):
             st.link_button("Voir la publication", root.permalink)
         st.divider()

@@ -1,0 +1,43 @@
+"""« Fil » shows the city's post above the replies for the roots the connectors record (decisions 0212, 0285):
+its text verbatim, its date and link; an Instagram photo without a caption says so instead of an empty line."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from core import repo
+from core.models import Platform
+from tests.conftest import make_mention
+
+ENTRYPOINT = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+
+
+def test_fil_shows_the_city_post_fetched_by_the_connector(db_path, db, agents, now, monkeypatch):
+    monkeypatch.setenv("PARVIS_DB", str(db_path))
+    reply = make_mention("@VilleDeTest Jusqu'à quand ?", pid="r1", author="camille", conversation_id="c1",
+                         in_reply_to="c1")
+    comment = make_mention("Magnifique 😍", platform=Platform.INSTAGRAM, pid="ig1", author="lea",
+                           conversation_id="media1", in_reply_to="media1")
+    repo.upsert_mentions(db, [reply, comment], now=now)
+    repo.record_city_posts(db, [
+        repo.CityPost(platform="x", platform_id="c1", text="Piscine fermée lundi **travaux**",
+                      published_at=now - timedelta(days=1), permalink="https://x.com/i/web/status/c1",
+                      source="fetched"),
+        repo.CityPost(platform="instagram", platform_id="media1", text="", published_at=now - timedelta(days=2),
+                      permalink="https://www.instagram.com/p/Cmedia1/", source="fetched")], now=now)
+    app = AppTest.from_file(ENTRYPOINT, default_timeout=30)
+    app.run()
+    app.selectbox(key="sidebar_agent").select(agents["julie"].id).run()
+    app.session_state["inbox_selected"] = "x:r1"
+    app.run()
+    assert not app.exception
+    assert any("Publication de la Ville" in m.value for m in app.markdown)
+    assert "Piscine fermée lundi **travaux**" in [t.value for t in app.text]  # verbatim, never markup
+    app.session_state["inbox_selected"] = "instagram:ig1"
+    app.run()
+    assert not app.exception
+    assert any("Publication de la Ville" in m.value for m in app.markdown)
+    assert any(c.value == "Publication sans texte" for c in app.caption)
