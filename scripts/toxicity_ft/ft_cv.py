@@ -2,6 +2,7 @@
 import copy
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -17,7 +18,7 @@ from moderation.tox_adapter import LINEARS, _modules, _pad  # noqa: E402
 from moderation.train_jobs import ORDINARY_WEIGHT, lexicon_flags_toxic, split_toxicity  # noqa: E402
 from moderation.training import SEED, read_jsonl  # noqa: E402
 
-torch.set_num_threads(1)
+torch.set_num_threads(int(os.environ.get("FT_THREADS", "1")))
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 OUT = Path(__file__).resolve().parents[2] / "data" / "ftcv"  # git-ignored
 OUT.mkdir(parents=True, exist_ok=True)
@@ -70,8 +71,8 @@ def hidden(texts_, upto):
 
 
 t0 = time.time()
-cache = OUT / "hidden.npz"
-LAYERS = (8, 10, 11)
+LAYERS = tuple(int(x) for x in os.environ.get("FT_LAYERS", "8,10,11").split(","))
+cache = OUT / ("hidden-" + "-".join(map(str, LAYERS)) + ".npz")
 if cache.exists():
     z = np.load(cache, allow_pickle=True)
     H = {L: list(z[f"h{L}"]) for L in LAYERS}
@@ -80,7 +81,7 @@ else:
     H = hidden(allt, LAYERS)
     np.savez(cache, **{f"h{L}": np.array(H[L], dtype=object) for L in LAYERS})
 print("hidden", time.time() - t0, flush=True)
-lens = np.array([len(x) for x in H[10][:len(texts)]])
+lens = np.array([len(x) for x in H[LAYERS[0]][:len(texts)]])
 print("token len p50/p95/max", np.percentile(lens, 50), np.percentile(lens, 95), lens.max(), flush=True)
 N, NO = len(texts), len(ordinary)
 ORD = np.arange(N, N + NO)
@@ -90,13 +91,14 @@ BEN = np.arange(N + NO, N + NO + len(benign))
 LoRA, AdapterTop = _modules()  # the product's LoRA layer and top-layers + head model (moderation/tox_adapter.py)
 
 
-def Top(k, r):
-    """The top ``k`` layers of the float encoder, LoRA of rank ``r`` on their linears (none when 0), the head."""
+def Top(k, r, full=False):
+    """The top ``k`` layers of the float encoder, LoRA of rank ``r`` on their linears (none when 0), the head;
+    ``full``: every weight of those layers is trained instead (no LoRA)."""
     layers = [copy.deepcopy(enc_f.layers[i]) for i in range(12 - k, 12)]
     for layer in layers:
         for p in layer.parameters():
-            p.requires_grad_(False)
-        if r:
+            p.requires_grad_(full)
+        if r and not full:
             for name in LINEARS:
                 setattr(layer, name, LoRA(getattr(layer, name), r, 2 * r, 0.1))
     return AdapterTop(layers, 0.1)
@@ -123,7 +125,7 @@ def train(train_idx, cfg, eval_sets, seed=SEED):
     L = 12 - k
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    model = Top(k, r)
+    model = Top(k, r, cfg.get("full", False))
     idx = np.r_[train_idx, ORD]
     y = np.r_[truth[train_idx], np.zeros(NO, dtype=bool)].astype(np.float32)
     sw = np.r_[np.ones(len(train_idx)), np.full(NO, ORDINARY_WEIGHT)]
@@ -170,15 +172,26 @@ if __name__ == "__main__":
     folds = list(StratifiedKFold(NFOLD, shuffle=True, random_state=SEED).split(fit, truth[fit]))
     lex = np.array(lexicon_flags_toxic([texts[i] for i in fit]))
     for cfg in configs:
-        name = "k{k}-r{r}-lr{lr}-e{epochs}".format(**cfg) + cfg.get("tag", "")
+        name = ("full" if cfg.get("full") else "") + "k{k}-r{r}-lr{lr}-e{epochs}".format(**cfg) + cfg.get("tag", "")
         oof = {ep: np.zeros(N) for ep in range(1, cfg["epochs"] + 1)}
         ben = {ep: [] for ep in oof}
+        only = [int(x) for x in os.environ.get("FT_FOLDS", "0,1,2").split(",")]
         for f, (a, b) in enumerate(folds):
+            if f not in only:
+                continue
             print(name, "fold", f, flush=True)
             _, res = train(fit[a], cfg, {"test": fit[b], "benign": BEN})
+            lexb = np.array(lexicon_flags_toxic([texts[i] for i in fit[b]]))
             for ep, d in res.items():
                 oof[ep][fit[b]] = d["test"]
                 ben[ep].append(d["benign"])
+                fold_best = max((binary_report(list(truth[fit[b]]), list((d["test"] >= t) | lexb))["macro_f1"], t)
+                                for t in np.arange(0.2, 0.8, 0.02))
+                print(f"FOLD {name} f{f} ep{ep} best-threshold F1 {fold_best[0]:.4f} t={fold_best[1]:.2f}",
+                      flush=True)
+            np.savez(OUT / f"fold{f}-{name}.npz", **{f"ep{ep}": d["test"] for ep, d in res.items()}, idx=fit[b])
+        if len(only) < NFOLD:
+            continue
         for ep in oof:
             p = oof[ep][fit]
             best = max((binary_report(list(truth[fit]), list((p >= t) | lex))["macro_f1"], t)
