@@ -52,6 +52,9 @@ ORDINARY_WEIGHT = 0.3
 # out of fold; only the training run needs e5, the saved model is the same linear file
 DISTIL_LABEL_WEIGHT = 0.5
 DISTIL_C = 3.0
+# what `train sentiment` ships (CV of decision 0270): distilled; English valences not gated by the language flag
+SENTIMENT_DISTIL = True
+SENTIMENT_GATED = False
 SEARCH_GRID = (SENTIMENT_PARAMS, Params(), Params(vec2_scale=2.0), Params(vec2_scale=6.0),
                Params(vec_scale=2.0, vec2_scale=4.0), Params(C=1.0, vec2_scale=4.0), Params(C=10.0, vec2_scale=4.0))
 
@@ -161,11 +164,12 @@ def train_sentiment(data_dir: Path, *, out: Path = DEFAULT_MODEL_PATH, vectors_p
                     params: Params = SENTIMENT_PARAMS, search: bool = False,
                     extra_languages: Sequence[str] = ("en",), use_words: bool = True,
                     words_cache: Path | None = None, english: bool = True, distil: bool = False,
-                    e5: Any = None, e5_cache: Path | None = CACHE_DIR) -> dict[str, Any]:
+                    e5: Any = None, e5_cache: Path | None = CACHE_DIR, gated: bool = False) -> dict[str, Any]:
     """Train and save the offline sentiment model; return a report (CV scores if ``search``, val metrics).
 
     ``use_words``: add the Universal Sentence Encoder's word vectors (decision 0012) when the package is there;
-    ``english``: add the English features (valence lexicon, ``n't`` negation, decoded escapes; decision 0240);
+    ``english``: add the English features (valence lexicon, ``n't`` negation, decoded escapes; decision 0240),
+    ``gated`` by the language flag (decision 0270);
     ``distil``: fit on the soft targets of :func:`teacher_targets` (decision 0270), with the rich tier's e5
     encoder (``e5``: an encoder function instead, tests) and embedding cache ``e5_cache`` (None: no cache).
     """
@@ -175,7 +179,7 @@ def train_sentiment(data_dir: Path, *, out: Path = DEFAULT_MODEL_PATH, vectors_p
     extra_rows = [r for p in extra_paths for r in read_jsonl(p)]
     texts = [r["text"] for r in rows] + [t for t, _ in feedback] + [r["text"] for r in extra_rows]
     labels = [r["label"] for r in rows] + [label for _, label in feedback] + [r["label"] for r in extra_rows]
-    lists = sentiment_lexicon_lists(english)
+    lists = sentiment_lexicon_lists(english, gated)
     lexicon = Lexicon.from_lists(lists)
     vectors, vec_digest = _vectors(vectors_path, use_vectors)
     data = Featurized(texts, lexicon)
