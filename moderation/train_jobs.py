@@ -52,9 +52,9 @@ ORDINARY_WEIGHT = 0.3
 # out of fold; only the training run needs e5, the saved model is the same linear file
 DISTIL_LABEL_WEIGHT = 0.5
 DISTIL_C = 3.0
-# what `train sentiment` ships (CV of decision 0270): distilled; English valences not gated by the language flag
+# what `train sentiment` ships (CV of decision 0270): distilled, English valences gated by the language flag
 SENTIMENT_DISTIL = True
-SENTIMENT_GATED = False
+SENTIMENT_GATED = True
 SEARCH_GRID = (SENTIMENT_PARAMS, Params(), Params(vec2_scale=2.0), Params(vec2_scale=6.0),
                Params(vec_scale=2.0, vec2_scale=4.0), Params(C=1.0, vec2_scale=4.0), Params(C=10.0, vec2_scale=4.0))
 
