@@ -238,11 +238,15 @@ def sentiment_cv(data_dir: Path, *, variants: Sequence[str] = ("plain", "distil"
     The protocol of decisions 0012/0240: 5 stratified folds (seed 7) of ``xlmt-fr/train`` and of each
     ``xlmt-<lang>/train``; fold k trains on the other folds of every language. ``variants``: "plain" (hard labels)
     and/or "distil" (the targets of :func:`teacher_targets`, computed *inside* each training fold, so the e5 head
-    never sees the scored fold). The ``val.jsonl`` files are not read.
+    never sees the scored fold). The ``val.jsonl`` files are not read. Each variant also reports the rich tier
+    that fuses it with the e5 head (``rich``: at the shipped weight; ``rich_weights``: other weights), since the
+    rich tier loads the shipped fast model.
     """
     import numpy as np
+    from sklearn.linear_model import LogisticRegression
 
     from moderation.evaluation import macro_f1
+    from moderation.rich import SENT_WEIGHT, fuse_sentiment
 
     paths = [data_dir / "xlmt-fr" / "train.jsonl", data_dir / "xlmt-en" / "train.jsonl"]
     rows = [(r, p.parent.name[len("xlmt-"):]) for p in paths if p.exists() for r in read_jsonl(p)]
@@ -254,26 +258,39 @@ def sentiment_cv(data_dir: Path, *, variants: Sequence[str] = ("plain", "distil"
     data = Featurized(texts, Lexicon.from_lists(lists))
     vectors, _ = _vectors(vectors_path, use_vectors)
     vectors2 = use_word_table(data.feats, vectors, words_cache) if use_words and params.vec2_scale > 0 else None
-    emb = _e5_embeddings(texts, e5, e5_cache)[0] if "distil" in variants else None
+    emb, _ = _e5_embeddings(texts, e5, e5_cache)
     report: dict[str, Any] = {"rows": {name: lang.count(name) for name in sorted(set(lang))}}
+    n_folds = int(folds.max()) + 1
+    p_head = np.zeros((len(y), len(LABELS)))
+    for k in range(n_folds):  # the rich tier's e5 head, out of fold (rich_training.SENT_C)
+        train, test = np.where(folds != k)[0], np.where(folds == k)[0]
+        head = LogisticRegression(C=DISTIL_C, max_iter=5000, random_state=SEED).fit(emb[train], y[train].tolist())
+        p_head[test] = head.predict_proba(emb[test])[:, [list(head.classes_).index(label) for label in LABELS]]
+    is_lang = {name: np.array(lang) == name for name in sorted(set(lang))}
+
+    def f1(p: Any, keep: Any) -> float:
+        return round(macro_f1(y[keep].tolist(), [LABELS[i] for i in p[keep].argmax(axis=1)]), 4)
+
     for variant in variants:
-        predicted = np.empty(len(y), dtype=object)
-        for k in range(int(folds.max()) + 1):
+        p_fast = np.zeros((len(y), len(LABELS)))
+        for k in range(n_folds):
             train, test = np.where(folds != k)[0], np.where(folds == k)[0]
-            targets = teacher_targets(emb[train], y[train].tolist()) if emb is not None and variant == "distil" \
-                else None
+            targets = teacher_targets(emb[train], y[train].tolist()) if variant == "distil" else None
             model = fit_linear(data.subset(train.tolist()), y[train].tolist(), params=params, lexicon_lists=lists,
                                vectors=vectors, vectors2=vectors2, targets=targets)
-            predicted[test] = _predict_feats(model, data.subset(test.tolist()))
+            p = proba_feats(model, data.subset(test.tolist()))
+            p_fast[test] = p[:, [list(model.labels).index(label) for label in LABELS]]
             log.info("CV %s fold %d done", variant, k)
         per_lang: dict[str, Any] = {}
-        for name in sorted(set(lang)):
-            keep = np.array(lang) == name
-            per_lang[name] = round(macro_f1(y[keep].tolist(), predicted[keep].tolist()), 4)
-            per_lang[f"{name}_folds"] = [round(macro_f1(y[keep & (folds == k)].tolist(),
-                                                        predicted[keep & (folds == k)].tolist()), 4)
-                                         for k in range(int(folds.max()) + 1)]
+        for name, keep in is_lang.items():
+            per_lang[name] = f1(p_fast, keep)
+            per_lang[f"{name}_folds"] = [f1(p_fast, keep & (folds == k)) for k in range(n_folds)]
+        per_lang["rich"] = {name: f1(fuse_sentiment(p_fast, p_head, SENT_WEIGHT), keep)
+                            for name, keep in is_lang.items()}
+        per_lang["rich_weights"] = {str(w): {name: f1(fuse_sentiment(p_fast, p_head, w), keep)
+                                             for name, keep in is_lang.items()} for w in (0.5, 1.0, 1.5, 2.0, 2.5)}
         report[variant] = per_lang
+    report["e5_head"] = {name: f1(p_head, keep) for name, keep in is_lang.items()}
     return report
 
 

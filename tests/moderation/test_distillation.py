@@ -135,7 +135,8 @@ def test_cross_validation_scores_each_language_without_reading_val(tmp_path):
                           e5=_Bag(), e5_cache=None)
     assert report["rows"] == {"en": 30, "fr": 30}
     for variant in ("plain", "distil"):
-        assert set(report[variant]) == {"en", "fr", "en_folds", "fr_folds"}
+        assert set(report[variant]) == {"en", "fr", "en_folds", "fr_folds", "rich", "rich_weights"}
+        assert set(report[variant]["rich"]) == {"en", "fr"}
         assert 0.0 <= report[variant]["fr"] <= 1.0 and len(report[variant]["en_folds"]) == 5
 
 
