@@ -232,7 +232,7 @@ def train_sentiment(data_dir: Path, *, out: Path = DEFAULT_MODEL_PATH, vectors_p
 def sentiment_cv(data_dir: Path, *, variants: Sequence[str] = ("plain", "distil"), vectors_path: Path | None = None,
                  use_vectors: bool = True, use_words: bool = True, params: Params = SENTIMENT_PARAMS,
                  english: bool = True, gated: bool = False, e5: Any = None, e5_cache: Path | None = CACHE_DIR,
-                 words_cache: Path | None = None) -> dict[str, Any]:
+                 words_cache: Path | None = None, label_weight: float = DISTIL_LABEL_WEIGHT) -> dict[str, Any]:
     """Out-of-fold macro-F1 per language of the fast sentiment model, as ``train sentiment`` fits it.
 
     The protocol of decisions 0012/0240: 5 stratified folds (seed 7) of ``xlmt-fr/train`` and of each
@@ -275,7 +275,8 @@ def sentiment_cv(data_dir: Path, *, variants: Sequence[str] = ("plain", "distil"
         p_fast = np.zeros((len(y), len(LABELS)))
         for k in range(n_folds):
             train, test = np.where(folds != k)[0], np.where(folds == k)[0]
-            targets = teacher_targets(emb[train], y[train].tolist()) if variant == "distil" else None
+            targets = teacher_targets(emb[train], y[train].tolist(), label_weight=label_weight) \
+                if variant == "distil" else None
             model = fit_linear(data.subset(train.tolist()), y[train].tolist(), params=params, lexicon_lists=lists,
                                vectors=vectors, vectors2=vectors2, targets=targets)
             p = proba_feats(model, data.subset(test.tolist()))
