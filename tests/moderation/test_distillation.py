@@ -149,3 +149,21 @@ def test_gated_english_valences_are_zero_in_french_texts():
     english = "I like this park, thanks"
     assert extract(english, gated).dense == extract(english, open_).dense
     assert extract(english, gated).dense[-3] > 0
+
+
+def test_the_train_command_distils_by_default_and_cv_writes_no_model(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from console.cli import _load_commands, cli
+    from moderation import train_jobs
+
+    calls: list[tuple[str, dict]] = []
+    monkeypatch.setattr(train_jobs, "train_sentiment", lambda data_dir, **kw: calls.append(("train", kw)) or {})
+    monkeypatch.setattr(train_jobs, "sentiment_cv", lambda data_dir, **kw: calls.append(("cv", kw)) or {"ok": 1})
+    _load_commands()
+    out = tmp_path / "m.npz"
+    for args in (["--out", str(out)], ["--no-distil", "--out", str(out)], ["--cv"]):
+        result = CliRunner().invoke(cli, ["train", "sentiment", "--data-dir", str(tmp_path), "--json", *args])
+        assert result.exit_code == 0, result.output
+    assert [(name, kw.get("distil"), kw.get("gated")) for name, kw in calls] == [
+        ("train", True, True), ("train", False, True), ("cv", None, True)]
