@@ -101,8 +101,6 @@ def train_rich(data_dir: Path, *, out: Path = RICH_PATH, feedback: Sequence[tupl
     from moderation.features import Lexicon
     from moderation.train_jobs import (
         ORDINARY_WEIGHT,
-        SENTIMENT_DISTIL,
-        SENTIMENT_GATED,
         SENTIMENT_PARAMS,
         TOXICITY_PARAMS,
         _lexicon_lists,
@@ -112,7 +110,6 @@ def train_rich(data_dir: Path, *, out: Path = RICH_PATH, feedback: Sequence[tupl
         lexicon_flags_toxic,
         sentiment_lexicon_lists,
         split_toxicity,
-        teacher_targets,
         text_hash,
         use_word_table,
     )
@@ -137,8 +134,9 @@ def train_rich(data_dir: Path, *, out: Path = RICH_PATH, feedback: Sequence[tupl
     report["sentiment_rows"] = len(texts)
     if cv or search:
         folds = language_folds(y.tolist(), lang.tolist(), scored=sorted(set(lang) - {"feedback"}))
-        # the fast sentiment model as `train sentiment` ships it (English part: 0240; distillation: 0270)
-        sent_lists = sentiment_lexicon_lists(gated=SENTIMENT_GATED)
+        # the fast sentiment model the rich tier fuses, as `train sentiment --rich-base` builds it (English part:
+        # 0240; labels alone, no gate: 0271)
+        sent_lists = sentiment_lexicon_lists(gated=False)
         data = Featurized(texts, Lexicon.from_lists(sent_lists))
         vectors, _ = _vectors(vectors_path, True) if use_vectors and _wheel_present(vectors_path) else (None, "")
         vectors2 = use_word_table(data.feats, vectors, cache_dir) if use_words else None
@@ -149,7 +147,7 @@ def train_rich(data_dir: Path, *, out: Path = RICH_PATH, feedback: Sequence[tupl
             train, test = np.where(folds != k)[0], np.where(folds == k)[0]
             fast = fit_linear(data.subset(train.tolist()), list(y[train]), params=SENTIMENT_PARAMS,
                               lexicon_lists=sent_lists, vectors=vectors, vectors2=vectors2,
-                              targets=teacher_targets(emb[train], list(y[train])) if SENTIMENT_DISTIL else None)
+                              targets=None)
             p = proba_feats(fast, data.subset(test.tolist()))
             p_fast[test] = p[:, [list(fast.labels).index(label) for label in LABELS]]
             for c, oof in heads.items():

@@ -167,3 +167,24 @@ def test_the_train_command_distils_by_default_and_cv_writes_no_model(monkeypatch
         assert result.exit_code == 0, result.output
     assert [(name, kw.get("distil"), kw.get("gated")) for name, kw in calls] == [
         ("train", True, True), ("train", False, True), ("cv", None, True)]
+
+
+def test_the_rich_tier_fuses_its_own_labels_only_fast_model_not_the_distilled_one(monkeypatch, tmp_path):
+    """Decision 0271: the shipped rich tier reads sentiment_rich_base.npz (fitted on labels alone, no gate);
+    `train sentiment --rich-base` rebuilds that file."""
+    from click.testing import CliRunner
+
+    from console.cli import _load_commands, cli
+    from moderation import train_jobs
+    from moderation.rich import RICH_BASE_PATH, RichSentiment
+
+    base, ingest = RichSentiment().fast, OfflineSentiment()
+    assert base.path == RICH_BASE_PATH and base.path != ingest.path
+    assert "distilled" not in base.model.meta and "distilled" in ingest.model.meta
+    assert base.version != ingest.version
+    calls: list[dict] = []
+    monkeypatch.setattr(train_jobs, "train_sentiment", lambda data_dir, **kw: calls.append(kw) or {})
+    _load_commands()
+    result = CliRunner().invoke(cli, ["train", "sentiment", "--data-dir", str(tmp_path), "--rich-base", "--json"])
+    assert result.exit_code == 0, result.output
+    assert [(kw["out"], kw["distil"], kw["gated"]) for kw in calls] == [(RICH_BASE_PATH, False, False)]
