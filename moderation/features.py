@@ -8,7 +8,8 @@ A text gives four blocks:
 - the words looked up in the word-vector table (lowercase, accents kept).
 When the lexicon carries English valences (``en_valence``, the sentiment model's since decision 0240), written-out
 ``\\uXXXX`` escapes are decoded, ``n't`` becomes ``not`` and three dense counts follow the others (English
-positive / negative valence sums, an English flag); models without them (toxicity) see exactly the old features.
+positive / negative valence sums, an English flag; with ``en_gated`` the sums are 0 unless the flag is set); models
+without them (toxicity) see exactly the old features.
 Training (moderation/training.py) and inference (moderation/sentiment_model.py) call the same functions, so
 the shipped weights always see the features they were trained on.
 """
@@ -61,6 +62,7 @@ class Lexicon:
     negators: frozenset[str]
     en_words: dict[str, float] = field(default_factory=dict)  # folded English word -> valence (-4 .. 4)
     en_emoticons: dict[str, float] = field(default_factory=dict)  # emoticon as typed -> valence
+    en_gated: bool = False  # English valence sums count only in texts flagged English (decision 0270)
 
     @classmethod
     def from_lists(cls, data: dict[str, Any]) -> Lexicon:
@@ -84,7 +86,8 @@ class Lexicon:
                    pos_emoji=tuple(data.get("positive_emoji", [])), neg_emoji=tuple(data.get("negative_emoji", [])),
                    negators=frozenset(fold(w) for w in data.get("negators", [])),
                    en_words={fold(w): float(v) for w, v in data.get("en_valence", {}).items() if w.isalpha()},
-                   en_emoticons={w: float(v) for w, v in data.get("en_valence", {}).items() if not w.isalnum()})
+                   en_emoticons={w: float(v) for w, v in data.get("en_valence", {}).items() if not w.isalnum()},
+                   en_gated=bool(data.get("en_gated", False)))
 
     @classmethod
     def load(cls, path: Path = LEXICON_PATH) -> Lexicon:
@@ -213,6 +216,8 @@ def extract(text: str, lexicon: Lexicon) -> TextFeatures:
             elif valence < 0:
                 en_neg -= valence
         is_en = 1.0 if sum(t in _EN_STOP for t in toks) > sum(t in _FR_STOP for t in toks) else 0.0
+        if lexicon.en_gated and not is_en:
+            en_pos = en_neg = 0.0
         dense += (math.log1p(en_pos), math.log1p(en_neg), is_en)
     plain = squeeze(HANDLE.sub(" ", URL.sub(" ", text)).lower())
     vector_words = tuple(w for w in _WORD.findall(plain) if not w.isdigit())

@@ -27,11 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from moderation.sentiment import OfflineSentiment, SentimentResult, results_from_probabilities
-from moderation.sentiment_model import LABELS, MODEL_DIR, join_words, split_words, write_npz
+from moderation.sentiment_model import DEFAULT_MODEL_PATH, LABELS, MODEL_DIR, join_words, split_words, write_npz
 from moderation.tox_adapter import ADAPTER_PATH
 from moderation.toxicity import ToxicityModel, normalise
 
 RICH_PATH = MODEL_DIR / "rich_heads.npz"
+# the fast sentiment model the rich tier fuses: fitted on the labels alone (decision 0271), not the distilled
+# ingest model (fusing e5 with a model that learnt from e5 adds less: CV fr 0.703 against 0.718)
+RICH_BASE_PATH = MODEL_DIR / "sentiment_rich_base.npz"
 RICH_PREFIX = "rich-"
 SENT_WEIGHT = 2.0  # weight of the e5 head's log-probabilities next to the fast model's (CV: 1.5-2.5 alike)
 TOX_WEIGHT = 1.0  # weight of the USE head's logit next to the fast toxicity model's
@@ -236,7 +239,7 @@ class RichSentiment(_Rich):
     def __init__(self, heads_path: Path = RICH_PATH, *, fast: OfflineSentiment | None = None,
                  encoders: RichEncoders | None = None) -> None:
         super().__init__(heads_path, encoders)
-        self.fast = fast or OfflineSentiment()
+        self.fast = fast or OfflineSentiment(RICH_BASE_PATH if RICH_BASE_PATH.exists() else DEFAULT_MODEL_PATH)
 
     def head_proba(self, texts: Sequence[str]) -> Any:
         """The e5 head's probabilities ``(n, 3)`` in :data:`LABELS` order."""

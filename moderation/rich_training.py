@@ -106,6 +106,7 @@ def train_rich(data_dir: Path, *, out: Path = RICH_PATH, feedback: Sequence[tupl
         _lexicon_lists,
         _ordinary_rows,
         _vectors,
+        language_folds,
         lexicon_flags_toxic,
         sentiment_lexicon_lists,
         split_toxicity,
@@ -132,12 +133,10 @@ def train_rich(data_dir: Path, *, out: Path = RICH_PATH, feedback: Sequence[tupl
     sent_w, sent_b, sent_labels = head.coef_.T, head.intercept_, tuple(str(c) for c in head.classes_)
     report["sentiment_rows"] = len(texts)
     if cv or search:
-        folds = np.full(len(y), -1)
-        for name in sorted(set(lang) - {"feedback"}):
-            idx = np.where(lang == name)[0]
-            for k, (_, b) in enumerate(StratifiedKFold(5, shuffle=True, random_state=SEED).split(idx, y[idx])):
-                folds[idx[b]] = k
-        sent_lists = sentiment_lexicon_lists()  # the fast sentiment model's own lexicon (English part: 0240)
+        folds = language_folds(y.tolist(), lang.tolist(), scored=sorted(set(lang) - {"feedback"}))
+        # the fast sentiment model the rich tier fuses, as `train sentiment --rich-base` builds it (English part:
+        # 0240; labels alone, no gate: 0271)
+        sent_lists = sentiment_lexicon_lists(gated=False)
         data = Featurized(texts, Lexicon.from_lists(sent_lists))
         vectors, _ = _vectors(vectors_path, True) if use_vectors and _wheel_present(vectors_path) else (None, "")
         vectors2 = use_word_table(data.feats, vectors, cache_dir) if use_words else None
@@ -147,8 +146,8 @@ def train_rich(data_dir: Path, *, out: Path = RICH_PATH, feedback: Sequence[tupl
         for k in range(5):
             train, test = np.where(folds != k)[0], np.where(folds == k)[0]
             fast = fit_linear(data.subset(train.tolist()), list(y[train]), params=SENTIMENT_PARAMS,
-                              lexicon_lists=sent_lists,
-                              vectors=vectors, vectors2=vectors2)
+                              lexicon_lists=sent_lists, vectors=vectors, vectors2=vectors2,
+                              targets=None)
             p = proba_feats(fast, data.subset(test.tolist()))
             p_fast[test] = p[:, [list(fast.labels).index(label) for label in LABELS]]
             for c, oof in heads.items():

@@ -36,6 +36,7 @@ from moderation.training import (
     read_jsonl,
     vector_table,
 )
+from moderation.use_vectors import CACHE_DIR
 
 log = logging.getLogger(__name__)
 DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data"  # the labelled data sets beside the checkout
@@ -46,6 +47,14 @@ TOXICITY_PARAMS = Params(C=0.3, min_df=2, class_weight="balanced", use_chars=Tru
 # Ordinary tweets (xlmt-fr positive/neutral) join every toxicity fit as non-toxic rows at this weight, so that
 # plain text does not sit on MLMA's 80 %-toxic prior; 0.3 costs no CV on MLMA, 1.0 does (decisions/0011)
 ORDINARY_WEIGHT = 0.3
+# Distillation (decision 0270): the fast model is fitted on soft targets DISTIL_LABEL_WEIGHT · label +
+# (1 - DISTIL_LABEL_WEIGHT) · p(e5 head), the e5 head (C = DISTIL_C, the rich tier's) scoring each training text
+# out of fold; only the training run needs e5, the saved model is the same linear file
+DISTIL_LABEL_WEIGHT = 0.5
+DISTIL_C = 3.0
+# what `train sentiment` ships (CV of decision 0270): distilled, English valences gated by the language flag
+SENTIMENT_DISTIL = True
+SENTIMENT_GATED = True
 SEARCH_GRID = (SENTIMENT_PARAMS, Params(), Params(vec2_scale=2.0), Params(vec2_scale=6.0),
                Params(vec_scale=2.0, vec2_scale=4.0), Params(C=1.0, vec2_scale=4.0), Params(C=10.0, vec2_scale=4.0))
 
@@ -55,15 +64,67 @@ def _lexicon_lists() -> dict[str, Any]:
         return tomllib.load(fh)
 
 
-def sentiment_lexicon_lists(english: bool = True) -> dict[str, Any]:
+def sentiment_lexicon_lists(english: bool = True, gated: bool = False) -> dict[str, Any]:
     """The sentiment model's lexicon: the French TOML, plus the English valences if ``english`` (decision 0240).
 
-    The lists are embedded in the model file, so the toxicity model (French lists only) is unaffected.
+    ``gated``: the valence sums count only in texts flagged English (decision 0270). The lists are embedded in
+    the model file, so the toxicity model (French lists only) is unaffected.
     """
     lists = _lexicon_lists()
     if english:
         lists["en_valence"] = read_en_valence()
+        if gated:
+            lists["en_gated"] = True
     return lists
+
+
+def language_folds(labels: Sequence[str], groups: Sequence[str], folds: int = 5,
+                   scored: Sequence[str] | None = None) -> Any:
+    """Fold number of each row: every group (language) of ``scored`` split in ``folds`` stratified folds, seed 7.
+
+    Rows of other groups (agents' corrections) get -1: they are in every fit and never scored (decision 0012).
+    """
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
+
+    y, lang = np.asarray(labels), np.asarray(groups)
+    out = np.full(len(y), -1)
+    for name in sorted(set(lang) if scored is None else set(scored)):
+        idx = np.where(lang == name)[0]
+        for k, (_, b) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=SEED).split(idx, y[idx])):
+            out[idx[b]] = k
+    return out
+
+
+def teacher_targets(emb: Any, labels: Sequence[str], *, label_weight: float = DISTIL_LABEL_WEIGHT,
+                    c: float = DISTIL_C, folds: int = 5) -> Any:
+    """Distillation targets, shape ``(len(labels), 3)`` in :data:`LABELS` order (decision 0270).
+
+    ``label_weight`` · one-hot label + (1 - ``label_weight``) · the class probabilities of a logistic-regression
+    head on the e5 embeddings ``emb``, each row scored by a head fitted on the *other* folds (stratified, seed 7)
+    of the rows given, so no target repeats a label the head has seen.
+    """
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    y = np.asarray(labels)
+    x = np.asarray(emb, dtype=np.float64)
+    teacher = np.zeros((len(y), len(LABELS)))
+    for a, b in StratifiedKFold(folds, shuffle=True, random_state=SEED).split(x, y):
+        head = LogisticRegression(C=c, max_iter=5000, random_state=SEED).fit(x[a], list(y[a]))
+        p = head.predict_proba(x[b])
+        teacher[b] = p[:, [list(head.classes_).index(label) for label in LABELS]]
+    onehot = (y[:, None] == np.array(LABELS)[None, :]).astype(np.float64)
+    return label_weight * onehot + (1.0 - label_weight) * teacher
+
+
+def _e5_embeddings(texts: Sequence[str], e5: Any, cache_dir: Path | None) -> tuple[Any, str]:
+    """e5 embeddings of ``texts`` through the rich tier's encoder and cache (``data/cache/emb``), and its version."""
+    from moderation.rich_training import _encoders, cached_embeddings
+
+    e5_fn, e5_version, _, _ = _encoders(e5, use=lambda texts: texts)
+    return cached_embeddings("e5", texts, e5_fn, e5_version, cache_dir), e5_version
 
 
 def text_hash(text: str) -> str:
@@ -102,11 +163,15 @@ def train_sentiment(data_dir: Path, *, out: Path = DEFAULT_MODEL_PATH, vectors_p
                     use_vectors: bool = True, feedback: Sequence[tuple[str, str]] = (),
                     params: Params = SENTIMENT_PARAMS, search: bool = False,
                     extra_languages: Sequence[str] = ("en",), use_words: bool = True,
-                    words_cache: Path | None = None, english: bool = True) -> dict[str, Any]:
+                    words_cache: Path | None = None, english: bool = True, distil: bool = False,
+                    e5: Any = None, e5_cache: Path | None = CACHE_DIR, gated: bool = False) -> dict[str, Any]:
     """Train and save the offline sentiment model; return a report (CV scores if ``search``, val metrics).
 
     ``use_words``: add the Universal Sentence Encoder's word vectors (decision 0012) when the package is there;
-    ``english``: add the English features (valence lexicon, ``n't`` negation, decoded escapes; decision 0240).
+    ``english``: add the English features (valence lexicon, ``n't`` negation, decoded escapes; decision 0240),
+    ``gated`` by the language flag (decision 0270);
+    ``distil``: fit on the soft targets of :func:`teacher_targets` (decision 0270), with the rich tier's e5
+    encoder (``e5``: an encoder function instead, tests) and embedding cache ``e5_cache`` (None: no cache).
     """
     train_path = data_dir / "xlmt-fr" / "train.jsonl"
     rows = read_jsonl(train_path)
@@ -114,7 +179,7 @@ def train_sentiment(data_dir: Path, *, out: Path = DEFAULT_MODEL_PATH, vectors_p
     extra_rows = [r for p in extra_paths for r in read_jsonl(p)]
     texts = [r["text"] for r in rows] + [t for t, _ in feedback] + [r["text"] for r in extra_rows]
     labels = [r["label"] for r in rows] + [label for _, label in feedback] + [r["label"] for r in extra_rows]
-    lists = sentiment_lexicon_lists(english)
+    lists = sentiment_lexicon_lists(english, gated)
     lexicon = Lexicon.from_lists(lists)
     vectors, vec_digest = _vectors(vectors_path, use_vectors)
     data = Featurized(texts, lexicon)
@@ -131,7 +196,7 @@ def train_sentiment(data_dir: Path, *, out: Path = DEFAULT_MODEL_PATH, vectors_p
         report["cv_macro_f1"] = scores
         params = max(SEARCH_GRID, key=lambda p: scores[repr(p)])
     digest = file_digest([train_path, *extra_paths])
-    generation = 3 if english else 2 if vectors2 is not None else 1
+    generation = 4 if distil else 3 if english else 2 if vectors2 is not None else 1
     meta = {"version": f"offline-sentiment-{generation}+{digest[:8]}{'-fb' + str(len(feedback)) if feedback else ''}",
             "trained_on": {str(p.relative_to(data_dir)): file_digest([p]) for p in [train_path, *extra_paths]},
             "vectors_sha256": vec_digest, "seed": SEED,
@@ -140,8 +205,13 @@ def train_sentiment(data_dir: Path, *, out: Path = DEFAULT_MODEL_PATH, vectors_p
         from moderation.use_vectors import PACKAGE, package_version
 
         meta["word_vectors2"] = f"{PACKAGE}=={package_version()}"
+    targets = None
+    if distil:
+        emb, e5_version = _e5_embeddings(texts, e5, e5_cache)
+        targets = teacher_targets(emb, labels)
+        meta["distilled"] = {"teacher": e5_version, "label_weight": DISTIL_LABEL_WEIGHT, "C": DISTIL_C}
     model = fit_linear(data.feats, labels, params=params, lexicon_lists=lists, vectors=vectors, meta=meta,
-                       vectors2=vectors2)
+                       vectors2=vectors2, targets=targets)
     model.save(out)
     report.update(path=str(out), size_bytes=out.stat().st_size, version=model.version, params=repr(params))
     val_path = data_dir / "xlmt-fr" / "val.jsonl"
@@ -156,6 +226,72 @@ def train_sentiment(data_dir: Path, *, out: Path = DEFAULT_MODEL_PATH, vectors_p
             predicted = _predict_feats(model, Featurized([r["text"] for r in val], lexicon).feats)
             report[f"val_{lang}_macro_f1"] = classification_report([r["label"] for r in val], predicted,
                                                                     LABELS)["macro_f1"]
+    return report
+
+
+def sentiment_cv(data_dir: Path, *, variants: Sequence[str] = ("plain", "distil"), vectors_path: Path | None = None,
+                 use_vectors: bool = True, use_words: bool = True, params: Params = SENTIMENT_PARAMS,
+                 english: bool = True, gated: bool = False, e5: Any = None, e5_cache: Path | None = CACHE_DIR,
+                 words_cache: Path | None = None, label_weight: float = DISTIL_LABEL_WEIGHT) -> dict[str, Any]:
+    """Out-of-fold macro-F1 per language of the fast sentiment model, as ``train sentiment`` fits it.
+
+    The protocol of decisions 0012/0240: 5 stratified folds (seed 7) of ``xlmt-fr/train`` and of each
+    ``xlmt-<lang>/train``; fold k trains on the other folds of every language. ``variants``: "plain" (hard labels)
+    and/or "distil" (the targets of :func:`teacher_targets`, computed *inside* each training fold, so the e5 head
+    never sees the scored fold). The ``val.jsonl`` files are not read. Each variant also reports the rich tier
+    that fuses it with the e5 head (``rich``: at the shipped weight; ``rich_weights``: other weights), since the
+    rich tier loads the shipped fast model.
+    """
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from moderation.evaluation import macro_f1
+    from moderation.rich import SENT_WEIGHT, fuse_sentiment
+
+    paths = [data_dir / "xlmt-fr" / "train.jsonl", data_dir / "xlmt-en" / "train.jsonl"]
+    rows = [(r, p.parent.name[len("xlmt-"):]) for p in paths if p.exists() for r in read_jsonl(p)]
+    texts = [r["text"] for r, _ in rows]
+    y = np.array([r["label"] for r, _ in rows])
+    lang = [name for _, name in rows]
+    folds = language_folds(y.tolist(), lang)
+    lists = sentiment_lexicon_lists(english, gated)
+    data = Featurized(texts, Lexicon.from_lists(lists))
+    vectors, _ = _vectors(vectors_path, use_vectors)
+    vectors2 = use_word_table(data.feats, vectors, words_cache) if use_words and params.vec2_scale > 0 else None
+    emb, _ = _e5_embeddings(texts, e5, e5_cache)
+    report: dict[str, Any] = {"rows": {name: lang.count(name) for name in sorted(set(lang))}}
+    n_folds = int(folds.max()) + 1
+    p_head = np.zeros((len(y), len(LABELS)))
+    for k in range(n_folds):  # the rich tier's e5 head, out of fold (rich_training.SENT_C)
+        train, test = np.where(folds != k)[0], np.where(folds == k)[0]
+        head = LogisticRegression(C=DISTIL_C, max_iter=5000, random_state=SEED).fit(emb[train], y[train].tolist())
+        p_head[test] = head.predict_proba(emb[test])[:, [list(head.classes_).index(label) for label in LABELS]]
+    is_lang = {name: np.array(lang) == name for name in sorted(set(lang))}
+
+    def f1(p: Any, keep: Any) -> float:
+        return round(macro_f1(y[keep].tolist(), [LABELS[i] for i in p[keep].argmax(axis=1)]), 4)
+
+    for variant in variants:
+        p_fast = np.zeros((len(y), len(LABELS)))
+        for k in range(n_folds):
+            train, test = np.where(folds != k)[0], np.where(folds == k)[0]
+            targets = teacher_targets(emb[train], y[train].tolist(), label_weight=label_weight) \
+                if variant == "distil" else None
+            model = fit_linear(data.subset(train.tolist()), y[train].tolist(), params=params, lexicon_lists=lists,
+                               vectors=vectors, vectors2=vectors2, targets=targets)
+            p = proba_feats(model, data.subset(test.tolist()))
+            p_fast[test] = p[:, [list(model.labels).index(label) for label in LABELS]]
+            log.info("CV %s fold %d done", variant, k)
+        per_lang: dict[str, Any] = {}
+        for name, keep in is_lang.items():
+            per_lang[name] = f1(p_fast, keep)
+            per_lang[f"{name}_folds"] = [f1(p_fast, keep & (folds == k)) for k in range(n_folds)]
+        per_lang["rich"] = {name: f1(fuse_sentiment(p_fast, p_head, SENT_WEIGHT), keep)
+                            for name, keep in is_lang.items()}
+        per_lang["rich_weights"] = {str(w): {name: f1(fuse_sentiment(p_fast, p_head, w), keep)
+                                             for name, keep in is_lang.items()} for w in (0.5, 1.0, 1.5, 2.0, 2.5)}
+        report[variant] = per_lang
+    report["e5_head"] = {name: f1(p_head, keep) for name, keep in is_lang.items()}
     return report
 
 

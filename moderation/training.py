@@ -131,15 +131,21 @@ def fit_linear(feats: Sequence[TextFeatures], labels: Sequence[str], *, params: 
                vectors: tuple[dict[str, int], Any] | None = None, meta: dict[str, Any] | None = None,
                sample_weight: Sequence[float] | None = None,
                extra: ArrayLike | None = None,
-               vectors2: tuple[dict[str, int], Any] | None = None) -> LinearTextModel:
+               vectors2: tuple[dict[str, int], Any] | None = None,
+               targets: ArrayLike | None = None) -> LinearTextModel:
     """Fit the logistic regression on the feature blocks and fold it into a :class:`LinearTextModel`.
+
+    ``targets`` (one row per text, one column per class in sorted label order, rows summing to 1): soft labels
+    (distillation, decision 0270). Each text is then fitted once per class, weighted by its target for that
+    class (times ``sample_weight``), which is the soft-label cross-entropy; vocabularies and IDF still come from
+    the texts counted once, so one-hot targets give the plain fit's objective.
 
     ``vectors2`` (word -> row, matrix), used when ``params.vec2_scale`` > 0, adds the mean of the rows of a
     text's words (exact spelling) as a second vector block; like the first, it folds into a per-word table of
     class scores, so inference stays a lookup.
     """
     import numpy as np
-    from scipy.sparse import csr_matrix, hstack
+    from scipy.sparse import csr_matrix, hstack, vstack
     from sklearn.linear_model import LogisticRegression
 
     word_vocab, word_idf = _vocab([f.words for f in feats], params.min_df)
@@ -165,7 +171,16 @@ def fit_linear(feats: Sequence[TextFeatures], labels: Sequence[str], *, params: 
         blocks.append(csr_matrix(np.asarray(extra, dtype=np.float64)))
     x = hstack(blocks).tocsr()
     clf = LogisticRegression(C=params.C, max_iter=5000, random_state=SEED, class_weight=params.class_weight)
-    clf.fit(x, list(labels), sample_weight=None if sample_weight is None else np.asarray(sample_weight))
+    if targets is None:
+        clf.fit(x, list(labels), sample_weight=None if sample_weight is None else np.asarray(sample_weight))
+    else:
+        soft = np.asarray(targets, dtype=np.float64)
+        classes = sorted(set(labels))
+        if soft.shape != (x.shape[0], len(classes)):
+            raise ValueError(f"targets must have shape ({x.shape[0]}, {len(classes)}), not {soft.shape}")
+        base = np.ones(x.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        clf.fit(vstack([x] * len(classes)).tocsr(), [c for c in classes for _ in range(x.shape[0])],
+                sample_weight=np.concatenate([soft[:, j] * base for j in range(len(classes))]))
     coef = clf.coef_.T  # features x classes
     if coef.shape[1] == 1:  # binary: sklearn keeps one column for the second class
         coef = np.hstack([-coef / 2, coef / 2])

