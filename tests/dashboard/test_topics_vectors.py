@@ -106,6 +106,9 @@ def test_bench_topics_runs_on_the_shipped_data(monkeypatch):
     assert result["n_texts"] == len(texts) and len(result["ari_folds"]) == 3
     assert all(0.0 < a <= 1.0 for a in result["ari_folds"]) and 0.0 < result["ari_full"] <= 1.0
     assert result["grouping_ms"]["tfidf"] > 0 and "threshold" in result["params"]
+    assert len(result["ari_halves"]) == 10 and 0.0 < result["ari_cv2_mean"] <= 1.0  # many-topic CV, 5 seeds
+    assert all(h["n_topics"] >= 15 for h in result["halves"])
+    assert result["unseen"]["n_topics"] == 12 and 0.0 < result["unseen"]["ari"] <= 1.0
 
 
 def test_bench_cross_validation_finds_topics_that_the_vectors_separate(monkeypatch):
