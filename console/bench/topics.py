@@ -16,6 +16,12 @@ picked from :data:`GRID`, then the held-out fold's messages are grouped alone an
 ``ari_folds`` are these held-out figures. ``params`` are the same rule applied to all topics (what ships as
 ``FUSED``); ``ari_full`` is that configuration run once on the whole set (its parameters saw these topics).
 The TF-IDF grouping used when no vector is stored yet is cross-validated the same way (``fallback``).
+
+A held-out fold of five holds ~7 topics, fewer than a real dashboard window: ``ari_cv2_mean`` (decision 0275) is
+the many-topic figure: the topics cut in two halves (one-off messages too), repeated over ``repeats`` seeds; the
+parameters are picked on one half (~17 topics grouped together) and read on the other half grouped alone, both
+ways round (``ari_halves``, ``halves``). ``unseen``: the shipped grouping run once on ``data/topics_fr_unseen.jsonl``
+(12 other topics, written and committed before any method ran on it; nothing is chosen on it).
 ``grouping_ms``: :func:`moderation.topics.group_topics` over ``window`` messages (the labelled texts repeated,
 as the dashboard's default window of 2,000), with and without vectors.
 """
@@ -33,6 +39,7 @@ from typing import Any
 from moderation import topics
 
 DATA = Path(__file__).parent / "data" / "topics_fr.jsonl"
+UNSEEN = Path(__file__).parent / "data" / "topics_fr_unseen.jsonl"  # read once, by the chosen method (decision 0275)
 THRESHOLDS = tuple(round(0.5 + 0.01 * i, 2) for i in range(46))  # 0.50 … 0.95
 TFIDF_THRESHOLDS = tuple(round(0.7 + 0.01 * i, 2) for i in range(30))  # 0.70 … 0.99
 GRID = tuple(itertools.product((0.2, 0.35, 0.5, 0.65), (0.0, 0.25, 0.5), (5, 8), (0.0, 0.3, 0.5)))
@@ -126,6 +133,59 @@ def cross_validate(texts: Sequence[str], truth: Sequence[str], matrix: Any | Non
     return out
 
 
+def halves(truth: Sequence[str], *, repeats: int = 5) -> list[tuple[list[int], list[int]]]:
+    """Many-topic splits: for each seed 0 … ``repeats`` − 1, the topics (and, apart, the one-off messages) shuffled
+    and cut in two halves, as (indices of half A, indices of half B)."""
+    import numpy as np
+
+    groups = sorted(set(truth))
+    named = [g for g in groups if not g.startswith("seul-")]
+    alone = [g for g in groups if g.startswith("seul-")]
+    out = []
+    for seed in range(repeats):
+        rng = np.random.default_rng(seed)
+        t, o = list(rng.permutation(named)), list(rng.permutation(alone))
+        first = set(t[:len(t) // 2]) | set(o[:len(o) // 2])
+        out.append(([i for i, g in enumerate(truth) if g in first], [i for i, g in enumerate(truth) if g not in first]))
+    return out
+
+
+def cross_validate_halves(texts: Sequence[str], truth: Sequence[str], matrix: Any | None, *,
+                          repeats: int = 5) -> dict[str, Any]:
+    """Held-out ARI on many-topic windows: 2-fold splits of the topics repeated over ``repeats`` seeds; the
+    parameters are picked on one half (~17 topics grouped together) and read on the other half grouped alone, both
+    ways round (``2 × repeats`` held-out figures per method)."""
+    import numpy as np
+
+    methods = ("fused", "tfidf") if matrix is not None else ("tfidf",)
+    per: dict[str, list[dict[str, Any]]] = {m: [] for m in methods}
+    for first, second in halves(truth, repeats=repeats):
+        scored = [_scores([texts[i] for i in part], [truth[i] for i in part],
+                          None if matrix is None else matrix[part]) for part in (first, second)]
+        for (fit, held), test in (((scored[0], scored[1]), second), ((scored[1], scored[0]), first)):
+            for m in methods:
+                key = _best(fit, m == "fused")
+                per[m].append({"params": _params(key), "ari_fit": round(fit[key], 4), "ari": round(held[key], 4),
+                               "n_texts": len(test), "n_topics": len({truth[i] for i in test if not
+                                                                      truth[i].startswith("seul-")})})
+    return {m: {"ari_cv2_mean": round(float(np.mean([h["ari"] for h in per[m]])), 4),
+                "ari_cv2_std": round(float(np.std([h["ari"] for h in per[m]])), 4),
+                "ari_halves": [h["ari"] for h in per[m]], "halves": per[m]} for m in methods}
+
+
+def unseen(matrix_of: Any, *, path: Path = UNSEEN) -> dict[str, Any]:
+    """The shipped grouping (``cluster_labels`` with its defaults) run once on the unseen set; ``matrix_of(texts)``
+    gives the stored vectors, or None for the TF-IDF grouping."""
+    from sklearn.metrics import adjusted_rand_score
+
+    texts, truth = labelled(path)
+    matrix = matrix_of(texts)
+    labels = topics.cluster_labels(texts, vectors=None if matrix is None else list(matrix))
+    return {"ari": round(adjusted_rand_score(truth, labels), 4), "n_texts": len(texts),
+            "n_topics": len({t for t in truth if not t.startswith("seul-")}),
+            "n_singletons": sum(t.startswith("seul-") for t in truth)}
+
+
 def grouping_ms(texts: Sequence[str], matrix: Any | None, *, window: int = 2000) -> dict[str, float]:
     """Milliseconds of :func:`moderation.topics.group_topics` on ``window`` messages (the dashboard's call)."""
     import numpy as np
@@ -145,19 +205,28 @@ def grouping_ms(texts: Sequence[str], matrix: Any | None, *, window: int = 2000)
     return out
 
 
-def run(*, vectors: bool = True, folds: int = 5, window: int = 2000, path: Path = DATA) -> dict[str, Any]:
+def run(*, vectors: bool = True, folds: int = 5, window: int = 2000, path: Path = DATA, repeats: int = 5,
+        unseen_path: Path | None = UNSEEN) -> dict[str, Any]:
     """The figures of ``bench topics`` (see the module docstring)."""
     texts, truth = labelled(path)
     start = time.perf_counter()
     matrix = stored_vectors(texts) if vectors else None
     embed_s = time.perf_counter() - start
     cv = cross_validate(texts, truth, matrix, folds=folds)
+    many = cross_validate_halves(texts, truth, matrix, repeats=repeats) if repeats else None
     method = "fused" if vectors else "tfidf"
     main = cv[method]
+    if many is not None:
+        for m, figures in many.items():
+            cv[m].update(figures)
     return {"method": "e5+USE+tfidf, shared neighbours, average linkage" if vectors else "tfidf average linkage",
             "ari_cv_mean": main["ari_cv_mean"], "ari_cv_std": main["ari_cv_std"], "ari_folds": main["ari_folds"],
+            "ari_cv2_mean": main.get("ari_cv2_mean"), "ari_cv2_std": main.get("ari_cv2_std"),
+            "ari_halves": main.get("ari_halves"),
             "ari_full": main["ari_full"], "ari_full_shipped": main["ari_full_shipped"], "params": main["params"],
-            "folds": main["folds"], "fallback": cv["tfidf"] if vectors else None,
+            "folds": main["folds"], "halves": main.get("halves"), "fallback": cv["tfidf"] if vectors else None,
+            "unseen": None if unseen_path is None else unseen(stored_vectors if vectors else lambda _t: None,
+                                                               path=unseen_path),
             "n_texts": len(texts), "n_topics": len({t for t in truth if not t.startswith("seul-")}),
             "n_singletons": sum(t.startswith("seul-") for t in truth), "embed_s": round(embed_s, 1),
             "grouping_ms": grouping_ms(texts, matrix, window=window), "window": window}

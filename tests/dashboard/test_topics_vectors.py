@@ -106,6 +106,9 @@ def test_bench_topics_runs_on_the_shipped_data(monkeypatch):
     assert result["n_texts"] == len(texts) and len(result["ari_folds"]) == 3
     assert all(0.0 < a <= 1.0 for a in result["ari_folds"]) and 0.0 < result["ari_full"] <= 1.0
     assert result["grouping_ms"]["tfidf"] > 0 and "threshold" in result["params"]
+    assert len(result["ari_halves"]) == 10 and 0.0 < result["ari_cv2_mean"] <= 1.0  # many-topic CV, 5 seeds
+    assert all(h["n_topics"] >= 15 for h in result["halves"])
+    assert result["unseen"]["n_topics"] == 12 and 0.0 < result["unseen"]["ari"] <= 1.0
 
 
 def test_bench_cross_validation_finds_topics_that_the_vectors_separate(monkeypatch):
@@ -136,3 +139,31 @@ def test_too_few_stored_vectors_fall_back_to_the_words():
     texts = WASTE + LIGHTS
     vectors = [*_fake(texts[:1]), *([None] * 7)]
     assert cluster_labels(texts, vectors=vectors) == cluster_labels(texts)
+
+
+def test_many_topic_halves_split_topics_not_messages():
+    texts, truth = bench.labelled()
+    splits = bench.halves(truth, repeats=3)
+    assert len(splits) == 3 and len({tuple(a) for a, _b in splits}) == 3  # each seed cuts differently
+    for first, second in splits:
+        assert sorted(first + second) == list(range(len(texts)))
+        assert not {truth[i] for i in first} & {truth[i] for i in second}  # a topic lies wholly in one half
+        named = [len({truth[i] for i in part if not truth[i].startswith("seul-")}) for part in (first, second)]
+        assert abs(named[0] - named[1]) <= 1 and min(named) >= 15  # many topics in each held-out half
+
+
+def test_many_topic_cross_validation_reads_each_half_with_the_other_halfs_choice(monkeypatch):
+    texts, truth = bench.labelled()
+    rng = np.random.default_rng(5)
+    ids = {t: i for i, t in enumerate(sorted(set(truth)))}
+    matrix = rng.normal(0, 0.02, (len(texts), 896)).astype(np.float32)
+    for i, t in enumerate(truth):
+        matrix[i, ids[t] % 384] += 1.0
+        matrix[i, 384 + ids[t] % 512] += 1.0
+    matrix[:, :384] /= np.linalg.norm(matrix[:, :384], axis=1, keepdims=True)
+    matrix[:, 384:] /= np.linalg.norm(matrix[:, 384:], axis=1, keepdims=True)
+    monkeypatch.setattr(bench, "GRID", ((0.2, 0.0, 5, 0.0), (0.5, 0.0, 5, 0.3)))
+    result = bench.cross_validate_halves(texts, truth, matrix, repeats=2)
+    fused = result["fused"]
+    assert len(fused["ari_halves"]) == 4 and all(h["n_topics"] >= 15 for h in fused["halves"])
+    assert fused["ari_cv2_mean"] > max(0.9, result["tfidf"]["ari_cv2_mean"])
