@@ -157,13 +157,13 @@ def test_heads_round_trip_byte_for_byte(tmp_path):
 
 
 def test_rich_sentiment_fuses_the_fast_model_with_the_e5_head(tmp_path):
-    from moderation.rich import RichEncoders, RichSentiment, fuse_sentiment
+    from moderation.rich import RICH_BASE_PATH, RichEncoders, RichSentiment, fuse_sentiment
     from moderation.sentiment import OfflineSentiment
 
     _, path = _heads(tmp_path)
     e5 = _bag(384)
     rich = RichSentiment(path, encoders=RichEncoders(e5=e5, use=_bag(512)))
-    fast = OfflineSentiment()
+    fast = OfflineSentiment(RICH_BASE_PATH)  # the rich tier's own labels-only fast model (decision 0271)
     texts = ["Merci, bravo à l'équipe !", "C'est une honte, scandaleux", "La mairie ouvre à 9h"]
     results = rich.predict(texts)
     assert [r.label for r in results] and rich.version == "rich-1+test" and rich.name == "rich"
