@@ -88,7 +88,7 @@ REALTIME_FALLBACK = "Flux coupé : la relève périodique prend le relais jusqu'
 # empty value means "all" passes its own (« Toutes », « Tous »). With a placeholder given, Streamlit no longer
 # disables a widget whose list of options is empty: such a widget is only drawn when it has options.
 CHOOSE_ONE = "Choisir…"
-CHOOSE_MANY = "Choisir une ou plusieurs options"
+CHOOSE_MANY = "Choisir un ou plusieurs éléments"  # not « options »: the browser scan refuses that English word
 # --- integrations (services/integrations, issue #19) ---
 EMAIL_NOTICE_LABELS = {
     "approval": "Un élément attend mon approbation",

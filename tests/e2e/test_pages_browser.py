@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from console.messages.labels import CHOOSE_MANY
+from console.messages.labels import CHOOSE_MANY, CHOOSE_ONE
 from tests.e2e.server import ROOT, parvis_up
 
 pytestmark = pytest.mark.e2e
@@ -105,7 +105,8 @@ def test_english_words_are_found():
     assert english_placeholders(["Plateforme\nChoose an option", "Choisir…", "choose options"]) == [
         "Choose an option", "Choose options"]
     assert english_placeholders(["No options to select", "DD/MM/YYYY – DD/MM/YYYY"]) == ["No options to select"]
-    assert not english_placeholders(["Choisir…", CHOOSE_MANY, "Toutes", "mots du message…"])
+    assert not english_placeholders([CHOOSE_ONE, CHOOSE_MANY, "Toutes", "mots du message…"])
+    assert not english_words(f"{CHOOSE_ONE} · {CHOOSE_MANY}")  # the catalogue's own pass the word scan too
 
 
 def _axe(page) -> list[dict]:
