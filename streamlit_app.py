@@ -3,6 +3,7 @@
 import streamlit as st
 
 from console.messages import ROLE_LABELS, message_for
+from console.messages.labels import CHOOSE_ONE
 from console.ui import deps, nav, session
 from console.ui.page import alert, unexpected
 from core.errors import ConfigError, ParvisError
@@ -45,7 +46,7 @@ with st.sidebar:
             workers = [a.id for a in team if a.role == "community_manager"]
             current = agent.id if agent else (workers or ids)[0]
             chosen = st.selectbox("Agent", ids, index=ids.index(current) if current in ids else 0,
-                                  format_func=labels.__getitem__, key="sidebar_agent")
+                                  format_func=labels.__getitem__, key="sidebar_agent", placeholder=CHOOSE_ONE)
             if chosen != (agent.id if agent else None):
                 deps.set_current_agent(chosen)
                 session.remember_open_agent(chosen)  # F5 and new tabs keep this agent (console/web/cookies.py)

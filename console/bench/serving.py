@@ -1,5 +1,6 @@
-"""``python -m console up`` started for a measurement (``bench ui``, ``scripts/footprint.py``): a free port, its
-output in a log file, the URL yielded once a probe route says 200, SIGTERM when done. Never imports Streamlit."""
+"""``python -m console up`` started for a measurement (``bench ui``, ``scripts/footprint.py``) or a browser test
+(tests/e2e/server.py, which also starts ``streamlit run`` through :func:`started`): a free port, its output in a log
+file, the URL yielded once a probe route says 200, SIGTERM when done. Never imports Streamlit."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,18 +26,34 @@ def free_port() -> int:
 
 @contextmanager
 def parvis_up(env: Mapping[str, str], log_path: Path, *, worker: bool = True, probe: str = "/healthz",
-              timeout_s: float = 180, stop_s: float = 30) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``python -m console up`` (``--no-worker`` unless ``worker``) on a free port with ``env``, its output in
-    ``log_path``; yields (URL, process) once ``probe`` answers 200. RuntimeError, with the log's end, when it exits
-    or is not up within ``timeout_s``. On leaving: SIGTERM, then a kill after ``stop_s``."""
+              timeout_s: float = 180, stop_s: float = 30, program: Sequence[str] | None = None,
+              cwd: Path | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``python -m console up`` (or ``program up``, e.g. an installed ``parvis``; ``--no-worker`` unless ``worker``)
+    on a free port with ``env``, in ``cwd`` (the checkout by default), its output in ``log_path``; yields
+    (URL, process) once ``probe`` answers 200. RuntimeError, with the log's end, when it exits or is not up within
+    ``timeout_s``. On leaving: SIGTERM, then a kill after ``stop_s``."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "console", "up", *([] if worker else ["--no-worker"]), "--port", str(port)]
+    command = [*(program or [sys.executable, "-m", "console"]), "up", *([] if worker else ["--no-worker"]),
+               "--port", str(port)]
+    with started(command, env, log_path, f"{url}{probe}", cwd=cwd, timeout_s=timeout_s, stop_s=stop_s,
+                 name="parvis up") as proc:
+        yield url, proc
+
+
+@contextmanager
+def started(command: Sequence[str], env: Mapping[str, str], log_path: Path, probe_url: str, *,
+            cwd: Path | None = None, timeout_s: float = 180, stop_s: float = 30,
+            name: str = "parvis up") -> Iterator[subprocess.Popen[bytes]]:
+    """Any server (``parvis up``, ``streamlit run`` for the browser tests): ``command`` run in ``cwd`` with ``env``,
+    its output in ``log_path``; yields the process once ``probe_url`` answers 200. RuntimeError (named ``name``, with
+    the log's end) when it exits or is not up within ``timeout_s``. On leaving: SIGTERM, then a kill after
+    ``stop_s``."""
     with log_path.open("w") as log:
-        proc = subprocess.Popen(command, cwd=ROOT, env=dict(env), stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(list(command), cwd=cwd or ROOT, env=dict(env), stdout=log, stderr=subprocess.STDOUT)
         try:
-            _wait_until_up(f"{url}{probe}", proc, log_path, timeout_s)
-            yield url, proc
+            _wait_until_up(probe_url, proc, log_path, timeout_s, name)
+            yield proc
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
@@ -45,11 +62,12 @@ def parvis_up(env: Mapping[str, str], log_path: Path, *, worker: bool = True, pr
                 proc.kill()
 
 
-def _wait_until_up(probe_url: str, proc: subprocess.Popen[bytes], log_path: Path, timeout_s: float) -> None:
+def _wait_until_up(probe_url: str, proc: subprocess.Popen[bytes], log_path: Path, timeout_s: float,
+                   name: str) -> None:
     deadline = time.monotonic() + timeout_s
     while True:
         if proc.poll() is not None:
-            raise RuntimeError(f"parvis up exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
+            raise RuntimeError(f"{name} exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
         try:
             with urllib.request.urlopen(probe_url, timeout=3) as r:
                 if r.status == 200:
@@ -57,5 +75,5 @@ def _wait_until_up(probe_url: str, proc: subprocess.Popen[bytes], log_path: Path
         except OSError:
             pass
         if time.monotonic() > deadline:
-            raise RuntimeError(f"parvis up: {probe_url} not 200 in {timeout_s:.0f} s: {log_path.read_text()[-2000:]}")
+            raise RuntimeError(f"{name}: {probe_url} not 200 in {timeout_s:.0f} s: {log_path.read_text()[-2000:]}")
         time.sleep(0.3)

@@ -83,6 +83,12 @@ REALTIME_STATE_LABELS = {"connected": "🟢 connecté", "connecting": "⏳ conne
                          "reconnecting": "🟠 reconnexion en cours", "stopped": "⏹️ arrêté (worker arrêté)",
                          "receiving": "🟢 reçoit des événements"}
 REALTIME_FALLBACK = "Flux coupé : la relève périodique prend le relais jusqu'à la reconnexion."
+# The placeholder of an empty choice widget: Streamlit's own is English (« Choose an option », « Choose options »).
+# Every st.selectbox / st.multiselect of the console passes one (tests/console/test_placeholders.py); a filter whose
+# empty value means "all" passes its own (« Toutes », « Tous »). With a placeholder given, Streamlit no longer
+# disables a widget whose list of options is empty: such a widget is only drawn when it has options.
+CHOOSE_ONE = "Choisir…"
+CHOOSE_MANY = "Choisir un ou plusieurs éléments"  # not « options »: the browser scan refuses that English word
 # --- integrations (services/integrations, issue #19) ---
 EMAIL_NOTICE_LABELS = {
     "approval": "Un élément attend mon approbation",

@@ -1,27 +1,23 @@
-"""Start the real Parvis web console on a free local port for browser tests, and stop it."""
+"""Start the real Parvis web console on a free local port for browser tests, and stop it (through
+console/bench/serving.py, the one launcher that `bench ui` and scripts/footprint.py use too)."""
 
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from console.bench import serving
+from console.bench.serving import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "ROOT", "console_server", "free_port", "parvis_up"]
 
 
 @contextmanager
@@ -35,34 +31,13 @@ def console_server(db_path: Path, *, extra_env: dict[str, str] | None = None,
     port = port or free_port()
     env = {**os.environ, "PARVIS_AUTH": "open", "PARVIS_DB": str(db_path), "PARVIS_DATA_DIR": str(db_path.parent),
            **(extra_env or {})}
-    log = open(db_path.parent / "streamlit.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         *options],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
+               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+               *options]
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read() == b"ok":
-                        break
-            except OSError:
-                time.sleep(0.3)
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited: {(db_path.parent / 'streamlit.log').read_text()}")
-        else:
-            raise RuntimeError("streamlit did not become healthy in 60 s")
+    with serving.started(command, env, db_path.parent / "streamlit.log", f"{url}/_stcore/health", cwd=ROOT,
+                         timeout_s=60, stop_s=15, name="streamlit"):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @contextmanager
@@ -71,34 +46,8 @@ def parvis_up(db_path: Path, *, command: list[str] | None = None, worker: bool =
               base_env: dict[str, str] | None = None) -> Iterator[str]:
     """Run `python -m console up` (or ``command``, e.g. an installed `parvis`) on a free port against ``db_path``
     until ``ready_path`` answers 200; yield its base URL; SIGTERM it at the end."""
-    port = free_port()
     env = {**(os.environ if base_env is None else base_env), "PARVIS_DB": str(db_path),
            "PARVIS_DATA_DIR": str(db_path.parent), **(extra_env or {})}
-    args = [*(command or [sys.executable, "-m", "console"]), "up", "--port", str(port)]
-    if not worker:
-        args.append("--no-worker")
-    log_path = db_path.parent / "parvis-up.log"
-    log = open(log_path, "w")  # noqa: SIM115
-    proc = subprocess.Popen(args, cwd=cwd or ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}{ready_path}", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.3)
-            if proc.poll() is not None:
-                raise RuntimeError(f"parvis up exited: {log_path.read_text()}")
-        else:
-            raise RuntimeError(f"parvis up: {ready_path} not 200 in 90 s: {log_path.read_text()}")
+    with serving.parvis_up(env, db_path.parent / "parvis-up.log", worker=worker, probe=ready_path, timeout_s=90,
+                           stop_s=30, program=command, cwd=cwd or ROOT) as (url, _):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()

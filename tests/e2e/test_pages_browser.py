@@ -4,8 +4,11 @@
 * No English word of Parvis's own in the visible text: the words of :data:`ENGLISH` (what leaked before: widget
   defaults, counters, technical codes, « None », « nan », « NaT ») are refused, except inside Streamlit's own
   strings listed in :data:`STREAMLIT_OWN` (its front end has no translation: docs/accessibility.md) and residents'
-  messages. No table cell says « None », « nan » or « NaT » (:func:`missing_cells`; the tables' true missing
-  values, drawn « None » on the canvas: tests/console/test_missing_values.py).
+  messages. Nor Streamlit's English placeholders of an empty choice (« Choose an option », « Choose options »…:
+  :data:`STREAMLIT_PLACEHOLDERS`), in the visible text or in a field's ``placeholder`` attribute (each selectbox and
+  multiselect passes a French one: tests/console/test_placeholders.py). No table cell says « None », « nan » or
+  « NaT » (:func:`missing_cells`; the tables' true missing values, drawn « None » on the canvas:
+  tests/console/test_missing_values.py).
 * axe-core (npm registry, installed by `make browser`) on each page: 0 critical and 0 serious WCAG 2.1 A/AA
   violations; the other counts are printed.
 * With ``PARVIS_SCREENSHOTS=DIR``, a 1280 px screenshot of each page is written there (docs/img is made so).
@@ -22,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from console.messages.labels import CHOOSE_MANY, CHOOSE_ONE
 from tests.e2e.server import ROOT, parvis_up
 
 pytestmark = pytest.mark.e2e
@@ -41,6 +45,12 @@ ENGLISH = {"the", "and", "with", "choose", "options", "upload", "browse", "drag"
            "submit", "delete", "cancel", "search", "results", "running", "loading", "error", "warning"}
 STREAMLIT_OWN = ("Skip to main content", "Press Enter to apply", "Running...", "dd/mm/yyyy", "Show more",
                  "Show less", "View fewer", "View more")
+# Streamlit's placeholders of a choice widget given none (frontend utils: selectbox, multiselect).
+STREAMLIT_PLACEHOLDERS = ("Choose an option", "Choose options", "Choose or add an option", "Choose or add options",
+                          "Add an option", "Add options", "No options to select")
+# The placeholder attribute of every field of the page (a collapsed expander's included).
+PLACEHOLDERS = """() => [...document.querySelectorAll('input[placeholder], textarea[placeholder]')]
+  .map(e => e.getAttribute('placeholder'))"""
 # The rendered text, without icon ligatures (« calendar_month »), residents' messages (st.text) and tables' canvas.
 VISIBLE_TEXT = """() => {
   const hidden = [...document.querySelectorAll(
@@ -80,6 +90,11 @@ def english_words(text: str) -> set[str]:
     return {w for w in re.findall(r"[A-Za-z]+", text) if w.lower() in ENGLISH}
 
 
+def english_placeholders(texts: list[str]) -> list[str]:
+    """Streamlit's English placeholders found in ``texts`` (visible text, placeholder attributes)."""
+    return sorted({p for text in texts for p in STREAMLIT_PLACEHOLDERS if p.lower() in text.lower()})
+
+
 def test_english_words_are_found():
     assert english_words("Choose options · fetched : 3 · None") == {"Choose", "options", "fetched", "None"}
     assert english_words("Publié le — · NaT · nan") == {"NaT", "nan"}
@@ -87,6 +102,11 @@ def test_english_words_are_found():
                           {"headers": ["Auteur"], "cells": [[0, "NaT"], [0, "—"]]}]) == [
         "2d tour: 'None'", "Auteur: 'NaT'"]
     assert not english_words("Skip to main content · Publication parue · Paris")
+    assert english_placeholders(["Plateforme\nChoose an option", "Choisir…", "choose options"]) == [
+        "Choose an option", "Choose options"]
+    assert english_placeholders(["No options to select", "DD/MM/YYYY – DD/MM/YYYY"]) == ["No options to select"]
+    assert not english_placeholders([CHOOSE_ONE, CHOOSE_MANY, "Toutes", "mots du message…"])
+    assert not english_words(f"{CHOOSE_ONE} · {CHOOSE_MANY}")  # the catalogue's own pass the word scan too
 
 
 def _axe(page) -> list[dict]:
@@ -124,9 +144,14 @@ def test_every_page_is_french_titled_and_accessible(browser, tmp_path):
                     problems.append(f"{where}: lang is not fr")
                 if page.locator("[data-testid='stException']").count():
                     problems.append(f"{where}: an exception is shown")
-                leaks = english_words(page.evaluate(VISIBLE_TEXT))
+                visible = page.evaluate(VISIBLE_TEXT)
+                placeholders = page.evaluate(PLACEHOLDERS)
+                leaks = english_words(visible) | english_words(" · ".join(placeholders))
                 if leaks:
                     problems.append(f"{where}: English words {sorted(leaks)}")
+                defaults = english_placeholders([visible, *placeholders])
+                if defaults:
+                    problems.append(f"{where}: Streamlit's English placeholders {defaults}")
                 missing = missing_cells(page.evaluate(GRID_CELLS))
                 if missing:
                     problems.append(f"{where}: missing values shown in tables {missing}")

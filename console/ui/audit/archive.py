@@ -7,6 +7,7 @@ import json
 import streamlit as st
 
 from console.messages import PLATFORM_LABELS, ROLE_LABELS
+from console.messages.labels import CHOOSE_ONE
 from console.ui import deps, page
 from console.ui.audit.common import allowed, download_block, period_bounds, run_action, stale_note
 from console.ui.components import md_escape
@@ -32,11 +33,11 @@ def _filters(agents: list[Agent]) -> ArchiveFilter:
     period = c1.date_input("Période de publication", value=[], key="audit_arch_period", format="DD/MM/YYYY")
     emails = {a.email: f"{a.name} ({a.email})" for a in agents}
     agent = c2.selectbox("Agent (auteur ou approbateur)", ["", *emails], format_func=lambda e: emails.get(e, "Tous"),
-                         key="audit_arch_agent")
+                         key="audit_arch_agent", placeholder=CHOOSE_ONE)
     platforms = c3.multiselect("Plateforme", list(PLATFORM_LABELS), format_func=PLATFORM_LABELS.__getitem__,
                                key="audit_arch_platforms", placeholder="Toutes")
     status = c4.selectbox("Statut", ["", *STATUS_LABELS], format_func=lambda s: STATUS_LABELS.get(s, "Tous"),
-                          key="audit_arch_status")
+                          key="audit_arch_status", placeholder=CHOOSE_ONE)
     c5, c6, c7 = st.columns([2, 1, 1])
     keyword = c5.text_input("Mot-clé (texte publié)", key="audit_arch_keyword")
     account = c6.text_input("Compte (ex. @valmont)", key="audit_arch_account")

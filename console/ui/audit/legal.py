@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from console.messages import PLATFORM_LABELS
+from console.messages.labels import CHOOSE_ONE
 from console.ui import deps, page
 from console.ui.audit.common import allowed, run_action
 from console.ui.components import md_escape
@@ -87,7 +88,7 @@ def holds_tab(agent: Agent) -> None:
     else:
         c1, c2 = st.columns(2)
         c1.selectbox("Plateforme", list(PLATFORM_LABELS), format_func=PLATFORM_LABELS.__getitem__,
-                     key="audit_hold_platform")
+                     key="audit_hold_platform", placeholder=CHOOSE_ONE)
         c2.text_input("Identifiant de la conversation ou de l'auteur", key="audit_hold_key")
     st.radio("Portée", list(SCOPES), format_func=SCOPES.get, key="audit_hold_scope", horizontal=True)
     st.text_input("Motif (ex. référence de l'affaire)", key="audit_hold_reason")
@@ -144,7 +145,7 @@ def rgpd_tab(agent: Agent) -> None:
     c1, c2 = st.columns([3, 1])
     c1.text_input("Pseudonyme (@camille) ou identifiant (x:12345)", key="audit_rgpd_query")
     c2.selectbox("Plateforme", ["", *PLATFORM_LABELS], format_func=lambda p: PLATFORM_LABELS.get(p, "Toutes"),
-                 key="audit_rgpd_platform")
+                 key="audit_rgpd_platform", placeholder=CHOOSE_ONE)
     c3, c4 = st.columns(2)
     c3.button("Droit d'accès (art. 15) : exporter ses données", key="rgpd_access", on_click=_access, args=(agent,))
     confirm = c4.checkbox("Identité vérifiée : effacer ses données de travail", key="audit_rgpd_confirm")

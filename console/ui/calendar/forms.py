@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 
 from console.messages import message_for
+from console.messages.labels import CHOOSE_ONE
 from console.ui import deps, page
 from console.ui.calendar import common as cv
 from console.ui.charter.rules import findings_alerts
@@ -211,7 +212,7 @@ def recurring_tab(agent: Agent, accounts: list[PublishAccount]) -> None:
     if rules:
         by_id = {r.id: r for r in rules}
         picked = st.selectbox("Série", list(by_id), key="calendar_rule_pick", format_func=lambda i: (
-            f"n° {i} — {recurrence.describe(by_id[i])} — {POST_STATE_FR[by_id[i].state]}"))
+            f"n° {i} — {recurrence.describe(by_id[i])} — {POST_STATE_FR[by_id[i].state]}"), placeholder=CHOOSE_ONE)
         if picked in by_id:
             _rule_panel(agent, by_id[picked], editors[picked])
     else:

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from console.messages import PLATFORM_LABELS, message_for
+from console.messages.labels import CHOOSE_ONE
 from console.ui import deps, page
 from core.errors import ParvisError, WorkflowError
 from core.models import Agent, Platform
@@ -162,7 +163,8 @@ def editor(agent: Agent, charter: Charter) -> None:
             for i, rule in enumerate(RULES):
                 options = list(SEVERITY_FR)
                 cols[i % 2].selectbox(rule.label, options, index=options.index(str(charter.severity(rule.code))),
-                                      format_func=SEVERITY_FR.__getitem__, key=f"{PREFIX}rule_{rule.code}")
+                                      format_func=SEVERITY_FR.__getitem__, key=f"{PREFIX}rule_{rule.code}",
+                                      placeholder=CHOOSE_ONE)
         with t_terms:
             _term_editor("Termes interdits", "banned", base)
             _term_editor("Termes déconseillés", "discouraged", base)

@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from console.messages import PLATFORM_LABELS, message_for
+from console.messages.labels import CHOOSE_ONE
 from console.ui import deps, page
 from console.ui.charter.editor import SEVERITY_FR, reset
 from console.ui.components import md_escape
@@ -95,7 +96,7 @@ def tester(agent: Agent) -> None:
     c1, c2 = st.columns([2, 1])
     platforms: list[Platform] = list(Platform)  # typed: mypy reads an inline list(...) as Sequence[Never] here
     platform = c2.selectbox("Plateforme", platforms, format_func=lambda p: PLATFORM_LABELS.get(str(p), str(p)),
-                            key="charter_test_platform")
+                            key="charter_test_platform", placeholder=CHOOSE_ONE)
     signed = c2.checkbox("Ajouter ma signature", value=True, key="charter_test_sign")
     text = c1.text_area("Brouillon à tester", key="charter_test_text", height=140, max_chars=10_000,
                         placeholder="Bonjour, …")
@@ -139,7 +140,8 @@ def history(agent: Agent) -> None:
     numbers = [v["version"] for v in versions]
     if len(numbers) < 2:
         return
-    chosen = st.selectbox("Voir les changements de la version", numbers[:-1], key="charter_hist_version")
+    chosen = st.selectbox("Voir les changements de la version", numbers[:-1], key="charter_hist_version",
+                          placeholder=CHOOSE_ONE)
     with deps.db() as db:
         after = charters.version_yaml(db, agent, chosen)
         before = charters.version_yaml(db, agent, numbers[numbers.index(chosen) + 1])

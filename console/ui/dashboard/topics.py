@@ -13,6 +13,7 @@ from functools import partial
 import streamlit as st
 
 from console.messages import message_for
+from console.messages.labels import CHOOSE_ONE
 from console.ui import deps, page
 from console.ui.components import md_escape
 from console.ui.dashboard.charts import CSV_LABEL, channel
@@ -84,7 +85,7 @@ def _answer_box(agent: Agent, topic: Topic, saved: list[saved_replies.SavedReply
         return
     titles = {s.id: s.title for s in saved}
     pick = st.selectbox("Modèle de réponse pour tout le groupe", [0, *titles], key=f"dashboard_saved_{topic.id}",
-                        format_func=lambda i: titles.get(i, "—"))
+                        format_func=lambda i: titles.get(i, "—"), placeholder=CHOOSE_ONE)
     if not pick:
         return
     try:

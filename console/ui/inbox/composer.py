@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from console.messages import PLATFORM_LABELS, REPLY_IMPOSSIBLE, message_for, notice
+from console.messages.labels import CHOOSE_ONE
 from console.ui import deps, page
 from console.ui.inbox.similar import similar_answers
 from core.errors import ParvisError
@@ -100,7 +101,8 @@ def _saved_picker(saved: list[Any], agent: Agent, item: InboxItem, key: str) -> 
     reply is inserted only once they are filled (``{prenom}`` comes from the author's name)."""
     pick_key = f"saved_pick_{item.uid}"
     st.selectbox("Modèle de réponse", [0, *[s.id for s in saved]], key=pick_key,
-                 format_func=lambda i: "—" if not i else next(s.title for s in saved if s.id == i))
+                 format_func=lambda i: "—" if not i else next(s.title for s in saved if s.id == i),
+                 placeholder=CHOOSE_ONE)
     chosen = next((s for s in saved if s.id == st.session_state.get(pick_key)), None)
     if chosen is None:
         return

@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from console.messages import SENTIMENT_LABELS, STATUS_LABELS
+from console.messages.labels import CHOOSE_ONE
 from console.ui import components, deps, page
 from console.ui.inbox import duplicates as inbox_duplicates
 from console.ui.integrations import inbox as integrations_view
@@ -70,13 +71,13 @@ def _triage_controls(uid: str, item: Any, agent: Agent, agents: list[Agent]) -> 
               kwargs={"uid": uid, "agent_id": agent.id, "actor": agent}, width="stretch")
     c1.selectbox("Assigner à", ids, index=ids.index(item.assigned_to) if item.assigned_to in ids else 0,
                  format_func=label.__getitem__, key=f"assignee_{uid}", on_change=_assign,
-                 args=(uid, agent, f"assignee_{uid}"))
+                 args=(uid, agent, f"assignee_{uid}"), placeholder=CHOOSE_ONE)
     choices = [item.status, *inbox.allowed_statuses(item.status)]
     c2.selectbox("Statut", [str(s) for s in choices], format_func=STATUS_LABELS.__getitem__, key=f"status_{uid}",
-                 on_change=_status, args=(uid, agent, f"status_{uid}"))
+                 on_change=_status, args=(uid, agent, f"status_{uid}"), placeholder=CHOOSE_ONE)
     c2.selectbox("Corriger le sentiment", ["", *SENTIMENT_LABELS], key=f"sentiment_{uid}",
                  format_func=lambda v: SENTIMENT_LABELS.get(v, "—"), on_change=_sentiment,
-                 args=(uid, agent, f"sentiment_{uid}"))
+                 args=(uid, agent, f"sentiment_{uid}"), placeholder=CHOOSE_ONE)
     c2.text_input("Ajouter une étiquette", key=f"tag_{uid}", on_change=_tag, args=(uid, agent, f"tag_{uid}"),
                   placeholder="voirie, propreté…")
 

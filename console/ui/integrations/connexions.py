@@ -8,6 +8,8 @@ import streamlit as st
 
 from console.messages.labels import (
     CHANNEL_LABELS,
+    CHOOSE_MANY,
+    CHOOSE_ONE,
     EMAIL_NOTICE_LABELS,
     OUTBOX_STATE_LABELS,
     WEBHOOK_EVENT_LABELS,
@@ -85,7 +87,7 @@ def webhooks(agent: Agent) -> None:
     with st.expander("Ajouter une destination"):
         st.text_input("Adresse (https://…)", key="webhook_url")
         st.multiselect("Événements", list(WEBHOOK_EVENT_LABELS), format_func=WEBHOOK_EVENT_LABELS.__getitem__,
-                       key="webhook_events")
+                       key="webhook_events", placeholder=CHOOSE_MANY)
         st.button("Ajouter", key="webhook_add", on_click=_add_endpoint, args=(agent,))
     secret = st.session_state.pop("webhook_new_secret", None)
     if secret:
@@ -114,7 +116,7 @@ def back_office(agent: Agent) -> None:
     c1, c2, c3 = st.columns([2, 3, 1])
     c1.text_input("Étiquette", key="open311_tag")
     c2.selectbox("Service", ["", *names], format_func=lambda c: f"{c} — {names[c]}" if c else "— retirer —",
-                 key="open311_code")
+                 key="open311_code", placeholder=CHOOSE_ONE)
     c3.button("Associer", key="open311_map", on_click=_map, args=(agent,))
 
 

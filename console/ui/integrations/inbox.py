@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from console.messages.labels import SERVICE_REQUEST_LABELS
+from console.messages.labels import CHOOSE_ONE, SERVICE_REQUEST_LABELS
 from console.ui import components, deps, page
 from core.clock import format_paris
 from core.models import Agent, InboxItem
@@ -53,7 +53,7 @@ def back_office(item: InboxItem, agent: Agent) -> None:
         codes = ["", *names]
         st.selectbox("Service", codes, index=codes.index(default) if default in codes else 0,
                      format_func=lambda c: f"{c} — {names[c]}" if c else "— selon les étiquettes —",
-                     key=f"sr_code_{uid}")
+                     key=f"sr_code_{uid}", placeholder=CHOOSE_ONE)
         st.text_input("Adresse (si le message n'indique pas de lieu)", key=f"sr_address_{uid}")
         if st.checkbox("Ajouter le contact du résident (avec son accord)", key=f"sr_contact_{uid}"):
             st.text_input("E-mail du résident", key=f"sr_email_{uid}")

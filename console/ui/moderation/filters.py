@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from console.messages import PLATFORM_LABELS, RISK_LABELS
+from console.messages.labels import CHOOSE_ONE
 from console.ui import page
 from console.ui.moderation.item import SELECT_PREFIX
 from core.config import Settings
@@ -38,10 +39,10 @@ def filter_widgets(by_kind: dict[str, int]) -> moderation_queue.QueueFilter:
         platforms = c2.multiselect("Plateforme", list(PLATFORM_LABELS), format_func=PLATFORM_LABELS.__getitem__,
                                    key="moderation_platforms", on_change=_first_page, placeholder="Toutes")
         age = c3.selectbox("Ancienneté", list(AGE_LABELS), format_func=AGE_LABELS.__getitem__,
-                           key="moderation_age", on_change=_first_page)
+                           key="moderation_age", on_change=_first_page, placeholder=CHOOSE_ONE)
         c4, c5 = st.columns([2, 3])
         mark = c4.selectbox("Auteur", list(MARK_LABELS), format_func=MARK_LABELS.__getitem__, key="moderation_mark",
-                            on_change=_first_page)
+                            on_change=_first_page, placeholder=CHOOSE_ONE)
         search = c5.text_input("Recherche dans le texte", key="moderation_search", on_change=_first_page,
                                placeholder="mots du message…")
     return moderation_queue.QueueFilter(kinds=tuple(kinds), platforms=tuple(platforms), max_age_days=int(age),
@@ -85,7 +86,7 @@ def bulk_bar(filt: moderation_queue.QueueFilter, matching: int, agent: Agent, se
                          format_func=lambda s: (f"Sélectionnés ({len(picked)})" if s == "picked"
                                                 else f"Tous ceux du filtre ({matching})"))
         c2.selectbox("Motif", list(legal.DISMISS_REASONS_FR), format_func=legal.DISMISS_REASONS_FR.__getitem__,
-                     key="moderation_bulk_reason")
+                     key="moderation_bulk_reason", placeholder=CHOOSE_ONE)
 
         def dismiss() -> None:
             reason = st.session_state["moderation_bulk_reason"]

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from console.messages import PLATFORM_LABELS, RISK_LABELS, notice
+from console.messages.labels import CHOOSE_ONE
 from console.ui import components, deps, page
 from core.clock import format_paris
 from core.config import Settings
@@ -97,7 +98,8 @@ def _actions(item: QueueItem, agent: Agent, settings: Settings, services: dict[s
                                                          {g.code.value for g in item.grounds}]
         st.selectbox("Motif légal (obligatoire pour masquer, supprimer ou bannir)", ["", *codes],
                      format_func=lambda c: GROUND_LABELS.get(c, "— choisir un motif —"),
-                     key=f"moderation_ground_{uid}", index=1 if item.grounds else 0)  # strongest flag's ground
+                     key=f"moderation_ground_{uid}", index=1 if item.grounds else 0,
+                     placeholder=CHOOSE_ONE)  # strongest flag's ground
         if item.author_mark and can(agent, Action.MODERATE_CONFIRM):
             st.checkbox("Je confirme, en tant que direction de la communication, la modération de ce compte d'élu",
                         key=f"moderation_confirm_{uid}")
@@ -115,28 +117,31 @@ def _actions(item: QueueItem, agent: Agent, settings: Settings, services: dict[s
             moderation_actions.mark_spam, "Marqué comme spam.", uid=uid, actor=agent))
     c1, c2 = st.columns(2)
     c1.selectbox("Escalader vers", list(moderation_actions.ESCALATION_TARGETS),
-                 format_func=moderation_actions.ESCALATION_TARGETS.__getitem__, key=f"moderation_to_{uid}")
+                 format_func=moderation_actions.ESCALATION_TARGETS.__getitem__, key=f"moderation_to_{uid}",
+                 placeholder=CHOOSE_ONE)
     c2.text_input("Note d'escalade", key=f"moderation_note_{uid}")
     st.button("Escalader", key=f"escalate_{uid}", on_click=page.callback(
         moderation_actions.escalate, "Message escaladé.", uid=uid, to=st.session_state[f"moderation_to_{uid}"],
         note=st.session_state.get(f"moderation_note_{uid}", ""), actor=agent))
     if services:
         st.selectbox("Service municipal", list(services), format_func=lambda s: f"{s} ({services[s]})",
-                     key=f"moderation_service_{uid}")
+                     key=f"moderation_service_{uid}", placeholder=CHOOSE_ONE)
 
         def forward() -> None:  # a callback returns nothing; page.run returns the service's e-mail address
             page.run(moderation_actions.forward, lambda email: f"Transmission enregistrée ({email}).",
                      settings=settings, uid=uid, service=st.session_state[f"moderation_service_{uid}"], actor=agent)
         st.button("Transmettre au service", key=f"forward_{uid}", on_click=forward)
     st.selectbox("Motif de classement", list(legal.DISMISS_REASONS_FR),
-                 format_func=legal.DISMISS_REASONS_FR.__getitem__, key=f"moderation_reason_{uid}")
+                 format_func=legal.DISMISS_REASONS_FR.__getitem__, key=f"moderation_reason_{uid}",
+                 placeholder=CHOOSE_ONE)
     st.button("Classer sans suite", key=f"dismiss_{uid}", on_click=page.callback(
         moderation_actions.dismiss, "Signalement classé.", uid=uid,
         reason=st.session_state[f"moderation_reason_{uid}"], actor=agent))
     marks = [m for m in MARK_LABELS if m or not item.author_mark or can(agent, Action.UNMARK_ELECTED)]
     st.selectbox("Marquer l'auteur", marks, format_func=MARK_LABELS.__getitem__,
                  index=marks.index(item.author_mark or ""), key=f"moderation_mark_{uid}",
-                 help=None if len(marks) == len(MARK_LABELS) else "Seule la direction retire la marque d'un élu.")
+                 help=None if len(marks) == len(MARK_LABELS) else "Seule la direction retire la marque d'un élu.",
+                 placeholder=CHOOSE_ONE)
     st.button("Enregistrer la marque", key=f"mark_{uid}", on_click=page.callback(
         moderation_actions.mark_author, "Auteur marqué.", uid=uid,
         mark=st.session_state[f"moderation_mark_{uid}"] or None, actor=agent))

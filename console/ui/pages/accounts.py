@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from console.messages import ROLE_LABELS, message_for
+from console.messages.labels import CHOOSE_ONE
 from console.ui import deps, page
 from core.errors import ParvisError
 from core.models import Agent, Role, SignatureStyle
@@ -66,7 +67,8 @@ if admin:
         with st.form("accounts_new", clear_on_submit=True):
             name = st.text_input("Nom et prénom", key="accounts_new_name")
             email = st.text_input("Adresse e-mail", key="accounts_new_email")
-            role = st.selectbox("Rôle", ROLES, format_func=lambda r: ROLE_LABELS.get(r, r), key="accounts_new_role")
+            role = st.selectbox("Rôle", ROLES, format_func=lambda r: ROLE_LABELS.get(r, r), key="accounts_new_role",
+                                placeholder=CHOOSE_ONE)
             created = st.form_submit_button("Créer le compte et son code d'invitation", type="primary")
         if created:
             try:
@@ -83,12 +85,13 @@ if team:
     ids = [a.id for a in team]
     by_id = {a.id: a for a in team}
     chosen = by_id[st.selectbox("Compte", ids, format_func=lambda i: f"{by_id[i].name} — {by_id[i].email}",
-                                key="accounts_chosen")]
+                                key="accounts_chosen", placeholder=CHOOSE_ONE)]
     if admin:
         c1, c2 = st.columns(2)
         with c1:
             new_role = st.selectbox("Rôle", ROLES, index=ROLES.index(chosen.role),
-                                    format_func=lambda r: ROLE_LABELS.get(r, r), key=f"accounts_role_{chosen.id}")
+                                    format_func=lambda r: ROLE_LABELS.get(r, r), key=f"accounts_role_{chosen.id}",
+                                    placeholder=CHOOSE_ONE)
             st.button("Changer le rôle", key=f"accounts_set_role_{chosen.id}", disabled=new_role == chosen.role,
                       on_click=page.callback(users.set_role, "Rôle changé.", actor=me, agent_id=chosen.id,
                                              role=Role(new_role)))
@@ -108,7 +111,8 @@ if team:
         with st.form(f"accounts_signature_{chosen.id}"):
             styles = list(SignatureStyle)
             style = st.selectbox("Signature des réponses", styles, index=styles.index(chosen.signature_style),
-                                 format_func=lambda s: SIGNATURE_LABELS.get(s, s), key=f"accounts_style_{chosen.id}")
+                                 format_func=lambda s: SIGNATURE_LABELS.get(s, s), key=f"accounts_style_{chosen.id}",
+                                 placeholder=CHOOSE_ONE)
             team_signature = st.text_input("Signature d'équipe (si choisie)", value=chosen.team_signature,
                                            key=f"accounts_team_sig_{chosen.id}")
             approval = st.checkbox("Ses réponses passent toujours par la validation", value=chosen.needs_approval,

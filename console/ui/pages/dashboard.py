@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import streamlit as st
 
+from console.messages.labels import CHOOSE_ONE
 from console.ui import page
 from console.ui.dashboard import charts as view
 from console.ui.dashboard import exports as dashboard_exports
@@ -37,7 +38,8 @@ with st.expander("Filtres", expanded=True):
                                placeholder="Tous")
     accounts = c3.multiselect("Compte", choices["accounts"], key="dashboard_accounts", placeholder="Tous")
     tags = c4.multiselect("Étiquette", choices["tags"], key="dashboard_tags", placeholder="Toutes")
-    service = c5.selectbox("Service", ["", *services], format_func=lambda s: s or "Tous", key="dashboard_service")
+    service = c5.selectbox("Service", ["", *services], format_func=lambda s: s or "Tous", key="dashboard_service",
+                           placeholder=CHOOSE_ONE)
 if isinstance(chosen, tuple | list) and not chosen:
     st.info("Choisissez une période.")
     st.stop()

@@ -6,6 +6,7 @@ import streamlit as st
 from sqlite_utils import Database
 
 from console.messages import PLATFORM_LABELS, STATUS_LABELS
+from console.messages.labels import CHOOSE_ONE
 from console.ui import components, deps, page
 from console.ui.inbox import detail as inbox_actions
 from console.ui.inbox import table as inbox_table
@@ -41,15 +42,17 @@ with st.expander("Filtres", expanded=True):
                               key="inbox_statuses", placeholder="Ouverts")
     assignee_opts = ["all", "me", "none", *[str(a.id) for a in agents]]
     assignee_labels = {"all": "Tous", "me": "Moi", "none": "Non assignés", **{str(a.id): a.name for a in agents}}
-    assignee = c4.selectbox("Assigné à", assignee_opts, format_func=assignee_labels.__getitem__, key="inbox_assignee")
+    assignee = c4.selectbox("Assigné à", assignee_opts, format_func=assignee_labels.__getitem__, key="inbox_assignee",
+                            placeholder=CHOOSE_ONE)
     c5, c6, c7, c8 = st.columns(4)
-    tag = c5.selectbox("Étiquette", ["", *tags], format_func=lambda t: t or "Toutes", key="inbox_tag")
+    tag = c5.selectbox("Étiquette", ["", *tags], format_func=lambda t: t or "Toutes", key="inbox_tag",
+                       placeholder=CHOOSE_ONE)
     private_view = "all"
     if inbox.may_read_private(agent):  # « Messages privés »: only for the roles that may read them (issue #20)
         private_view = c5.selectbox("Messages", list(PRIVATE_VIEWS), format_func=PRIVATE_VIEWS.__getitem__,
-                                    key="inbox_private")
+                                    key="inbox_private", placeholder=CHOOSE_ONE)
     period = c6.date_input("Période", value=[], key="inbox_period", format="DD/MM/YYYY")
-    order = c7.selectbox("Tri", list(ORDERS), format_func=ORDERS.__getitem__, key="inbox_order")
+    order = c7.selectbox("Tri", list(ORDERS), format_func=ORDERS.__getitem__, key="inbox_order", placeholder=CHOOSE_ONE)
     page_no = c8.number_input("Page", min_value=1, value=1, step=1, key="inbox_page")
 
 since = until = None

@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from console.messages import PLATFORM_LABELS, RISK_LABELS, SENTIMENT_LABELS
+from console.messages.labels import CHOOSE_ONE
 from console.ui import components, page
 from core.clock import format_paris
 from core.models import Agent
@@ -55,7 +56,8 @@ def rule_form(agent: Agent, team: list[Agent], prefix: str, rule: automation.Rul
     e1, e2 = st.columns(2)
     e1.selectbox("Masquer sur la plateforme", list(HIDE_LABELS), format_func=HIDE_LABELS.__getitem__,
                  index=list(HIDE_LABELS).index(a.get("hide", "")), key=f"{prefix}_hide",
-                 help="Le motif légal est enregistré avec l'action, comme pour une modération faite à la main.")
+                 help="Le motif légal est enregistré avec l'action, comme pour une modération faite à la main.",
+                 placeholder=CHOOSE_ONE)
     e2.text_input("Clore comme doublon de l'incident (identifiant du message de référence)",
                   value=a.get("duplicate_of", ""), key=f"{prefix}_duplicate", placeholder="ex. facebook:123_456")
 
