@@ -36,7 +36,7 @@ _LAYOUT_CSS = f"""<style>
   .st-key-{LAYOUT_KEY} [data-testid="stHorizontalBlock"]:not([data-testid="stColumn"] *) {{ flex-wrap: wrap; }}
   .st-key-{LAYOUT_KEY} [data-testid="stHorizontalBlock"]:not([data-testid="stColumn"] *) > [data-testid="stColumn"] {{
     flex: 1 1 100% !important; width: 100% !important; min-width: 100% !important; }}
-  .st-key-{LAYOUT_KEY} [class*="st-key-{OPEN_KEY_PREFIX}"] {{ scroll-margin-top: 4.5rem; }}
+  .st-key-{LAYOUT_KEY}, .st-key-{LAYOUT_KEY} [class*="st-key-{OPEN_KEY_PREFIX}"] {{ scroll-margin-top: 4.5rem; }}
 }}
 @media (min-width: {SIDE_BY_SIDE_MIN_PX}px) {{
   .st-key-{LAYOUT_KEY} [data-testid="stElementContainer"]:has(> * .parvis-inbox-back) {{ display: none; }}

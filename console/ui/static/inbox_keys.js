@@ -34,18 +34,29 @@
     if (pin) { w.clearInterval(pin); pin = null; }
   }
 
-  function bringDetail(el) {
-    var heading = el.querySelector(".st-key-inbox_heading") || el;
+  function focusHeading(el) {  // the heading, once drawn; the detail's container until then
+    var heading = el.querySelector(".st-key-inbox_heading");
+    var target = heading || el;
+    target.setAttribute("tabindex", "-1");
+    target.focus({preventScroll: true});
+    return !!heading;
+  }
+
+  function keepAtTop(el, onTick) {  // until the page is long enough to scroll that far, or the user moves
     var margin = parseFloat(w.getComputedStyle(el).scrollMarginTop) || 0;
     var until = Date.now() + PIN_MS;
     el.scrollIntoView({block: "start"});
-    heading.setAttribute("tabindex", "-1");
-    heading.focus({preventScroll: true});
     unpin();
-    pin = w.setInterval(function () {  // until the page is long enough to scroll that far, or the user moves
+    pin = w.setInterval(function () {
       if (Date.now() > until || !el.isConnected) { unpin(); return; }
+      if (onTick) { onTick(); }
       if (Math.abs(el.getBoundingClientRect().top - margin) > 2) { el.scrollIntoView({block: "start"}); }
     }, 100);
+  }
+
+  function bringDetail(el) {
+    var focused = focusHeading(el);
+    keepAtTop(el, function () { if (!focused && doc.activeElement === el) { focused = focusHeading(el); } });
   }
 
   ["wheel", "touchstart", "keydown", "pointerdown"].forEach(function (type) {
@@ -79,9 +90,9 @@
     ev.preventDefault();
     var list = doc.querySelector(LIST);
     if (!list) { return; }
-    (doc.querySelector(".st-key-inbox_layout") || list).scrollIntoView({block: "start"});
     var grid = list.querySelector("[data-testid='data-grid-canvas']");
     if (grid) { grid.focus({preventScroll: true}); }
+    keepAtTop(doc.querySelector(".st-key-inbox_layout") || list);
   }, true);
 
   doc.addEventListener("keydown", function (ev) {
