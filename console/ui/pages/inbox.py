@@ -84,10 +84,7 @@ def _list_and_detail(query: inbox.InboxQuery, page_no: int) -> None:
     """The list and the detail pane. Selecting a row or acting on the open message reruns only this part: not the
     router, the sidebar, the preamble or the filters (issue #17, decision 0200). The list is read again on each of
     these reruns (a few ms), so an action shows in its row at once."""
-    # One element with or without the message: what follows keeps its place, so that an action in the detail does
-    # not redraw the list and the detail from scratch (that scrolled a stacked page back to its top: decision 0293).
-    with st.container():
-        page.show_flash()
+    page.show_flash()  # the action's message: its callback ran just before this rerun, the preamble did not
     result = page.load(lambda db: inbox.list_items(db, query, viewer=agent))
 
     shown_total = components.fr_number(result.total) + ("+" if result.capped else "")
