@@ -220,6 +220,8 @@ RECONNECT_HELP = {
 }
 RECONNECT_HELP_DEFAULT = "Renouvelez les identifiants de cette connexion, puis redémarrez le worker."
 RETRY_LABEL = "Réessayer"
+# The inbox detail pane, under the list on screens under 1 800 px: back to the list (decision 0293).
+BACK_TO_LIST_LABEL = "↑ Retour à la liste"
 TOKEN_INVALID = ("⚠️ Meta indique que ce jeton n'est plus valide (vérification quotidienne) : renouvelez-le avant "
                  "que la synchronisation ne s'arrête.")
 

@@ -38,3 +38,16 @@ def test_the_keyboard_script_is_allowed_by_its_hash_only():
     script_src = policy.split("script-src")[1].split(";")[0]
     assert f"'sha256-{digest}'" in script_src and "'unsafe-inline'" not in script_src
     assert server.INBOX_KEYS_SCRIPT == table.KEYS_SCRIPT
+
+
+def test_the_open_message_key_changes_with_the_message_and_is_a_class_name():
+    keys = {table.open_message_key(uid) for uid in ("x:1", "x:2", "mastodon:https://m.fr/@a/1")}
+    assert len(keys) == 3 and table.open_message_key("x:1") == table.open_message_key("x:1")
+    assert all(k.startswith(table.OPEN_KEY_PREFIX) and k.replace("_", "").isalnum() for k in keys)
+
+
+def test_the_script_brings_the_detail_only_at_the_stacked_widths():
+    """The script's media query is the layout's: the detail is under the list below SIDE_BY_SIDE_MIN_PX."""
+    script = table.KEYS_SCRIPT.read_text(encoding="utf-8")
+    assert f'"(max-width: {table.SIDE_BY_SIDE_MIN_PX - 1}px)"' in script
+    assert f"st-key-{table.OPEN_KEY_PREFIX}" in script and f".st-key-{table.HEADING_KEY}" in script

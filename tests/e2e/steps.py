@@ -51,6 +51,8 @@ def click_row(page: Any, index: int = 0, *, timeout: int = WAIT) -> None:
     """Tick the selection box of row ``index`` (0: the first) of the page's first grid."""
     grid = page.locator("[data-testid='stDataFrame']").first
     grid.wait_for(timeout=timeout)
+    # in view first: under 1 800 px an opened row scrolls the page down to its detail (decision 0293)
+    grid.evaluate("e => e.scrollIntoView({block: 'center'})")
     box = grid.bounding_box()
     page.mouse.click(box["x"] + 12, box["y"] + ROW_PX + 17 + ROW_PX * index)
 

@@ -1,5 +1,6 @@
 """End-to-end (Chromium, `parvis up` with its CSP, the demo city): the inbox list at 1280 and 1440 px, keyboard-only
-opening with Enter and Space, and the city's own post at the top of « Fil » (issue #17)."""
+opening with Enter and Space, the detail brought into view when it is under the list (decision 0293), and the city's
+own post at the top of « Fil » (issue #17)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,21 @@ GRID_STATE = """() => {
           sixty: ctx.measureText(sample.slice(0, 60)).width, sample: sample.slice(0, 60)};
 }"""
 FOCUS_IN_GRID = "() => !!document.activeElement.closest(\".st-key-inbox_table [data-testid='data-grid-canvas']\")"
+# Where the open message's heading is (the detail pane is under the list below 1 800 px: decision 0293).
+DETAIL_STATE = """() => {
+  const heading = document.querySelector('.st-key-inbox_heading');
+  const header = document.querySelector('[data-testid="stHeader"]');
+  const box = heading ? heading.getBoundingClientRect() : null;
+  return {top: box && box.top, bottom: box && box.bottom, height: window.innerHeight,
+          below: header ? header.getBoundingClientRect().bottom : 0,
+          focused: !!heading && document.activeElement === heading,
+          scroll: document.querySelector('[data-testid="stMain"]').scrollTop};
+}"""
+HEADING_IN_VIEW = """() => { const h = document.querySelector('.st-key-inbox_heading'); if (!h) return false;
+  const b = h.getBoundingClientRect(); return b.top >= 0 && b.bottom <= window.innerHeight; }"""
+LOG_SCROLLS = """() => { window.__scrolledIntoView = []; const original = Element.prototype.scrollIntoView;
+  Element.prototype.scrollIntoView = function (options) {
+    window.__scrolledIntoView.push(String(this.className)); return original.call(this, options); }; }"""
 TABS_STATE = """() => [...document.querySelectorAll('[role="tablist"]')].map(t => [t.scrollWidth, t.clientWidth])"""
 
 
@@ -123,4 +139,65 @@ def test_the_thread_starts_with_the_city_post(browser, demo_db):
         page.get_by_role("tab", name="Fil").click()
         page.get_by_text("Publication de la Ville").first.wait_for(timeout=30_000)
         page.get_by_text(root_text, exact=True).first.wait_for(timeout=10_000)
+        context.close()
+
+
+def _assert_detail_in_view(page) -> dict:
+    """The open message's heading is in the viewport, under Streamlit's header, and holds the focus."""
+    page.wait_for_function(HEADING_IN_VIEW, timeout=15_000)
+    page.wait_for_timeout(3500)  # the script keeps it at the top while the rest of the detail is drawn (3 s)
+    state = page.evaluate(DETAIL_STATE)
+    assert state["below"] <= state["top"] and state["bottom"] <= state["height"], state
+    assert state["top"] <= state["below"] + 150, state  # at the top of the screen, not just somewhere in it
+    assert state["focused"], state
+    return state
+
+
+def test_a_row_opened_under_the_list_brings_its_detail_into_view(browser, demo_db):
+    with parvis_up(demo_db) as url:
+        context, page = _inbox(browser, url, 1280)
+        _open_first_row(page)  # a click
+        _assert_detail_in_view(page)
+        # an action in the detail (a tag) reruns the list and the detail but opens no other message: the script
+        # neither scrolls nor takes the focus (the page itself goes back to its top: see decision 0293)
+        page.evaluate(LOG_SCROLLS)
+        field = page.get_by_label("Ajouter une étiquette")
+        field.fill("trottoir")
+        field.press("Enter")
+        page.get_by_text("Étiquette « trottoir » ajoutée.").first.wait_for(timeout=30_000)
+        page.wait_for_timeout(3500)
+        assert page.evaluate("() => window.__scrolledIntoView") == [] and not page.evaluate(DETAIL_STATE)["focused"]
+        # « Retour à la liste »: back to the list, the grid holds the focus
+        page.get_by_role("button", name="Retour à la liste").click()
+        page.wait_for_function(FOCUS_IN_GRID, timeout=10_000)
+        grid = page.locator(f"{GRID} [data-testid='stDataFrame']").bounding_box()
+        assert grid["y"] >= 60 and grid["y"] + 100 <= 900, grid  # its first rows under Streamlit's header
+        context.close()
+        # Enter on a row focused from the keyboard: its detail comes into view too
+        context, page = _inbox(browser, url, 1280)
+        _focus_grid_by_keyboard(page)
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
+        page.get_by_role("tab", name="Actions").wait_for(timeout=30_000)
+        _assert_detail_in_view(page)
+        context.close()
+        # without the page's script (marked as already installed), the detail stays under the list, out of view
+        context, page = _inbox(browser, url, 1280, init_script="window.__parvisInboxKeys = true;")
+        _open_first_row(page)
+        page.wait_for_timeout(3000)
+        state = page.evaluate(DETAIL_STATE)
+        assert state["top"] > state["height"] and not state["focused"], state
+        context.close()
+
+
+def test_no_scroll_when_the_detail_is_beside_the_list(browser, demo_db):
+    with parvis_up(demo_db) as url:
+        context, page = _inbox(browser, url, 1920)
+        page.evaluate("() => { document.querySelector('[data-testid=\"stMain\"]').scrollTop = 120; }")
+        _open_first_row(page)
+        page.wait_for_timeout(3500)
+        state = page.evaluate(DETAIL_STATE)
+        assert state["scroll"] == 120 and not state["focused"], state
+        assert page.get_by_role("button", name="Retour à la liste").count() == 0 or \
+            not page.get_by_role("button", name="Retour à la liste").is_visible()
         context.close()

@@ -10,6 +10,7 @@ from console.messages import SENTIMENT_LABELS, STATUS_LABELS
 from console.messages.labels import CHOOSE_ONE
 from console.ui import components, deps, page
 from console.ui.inbox import duplicates as inbox_duplicates
+from console.ui.inbox import table as inbox_table
 from console.ui.integrations import inbox as integrations_view
 from core.clock import format_paris
 from core.errors import ParvisError
@@ -142,7 +143,8 @@ def detail_pane(uid: str, agent: Agent, agents: list[Agent]) -> None:
     presence_slot = st.empty()  # filled after the message is shown: its heartbeat is a write (issue #17)
     if d.assignee and d.assignee.id != agent.id:
         st.warning(f"Assigné à {d.assignee.name}")
-    st.markdown(components.item_header(item))
+    with st.container(key=inbox_table.HEADING_KEY):  # the focus goes there when the message opens (decision 0293)
+        st.markdown(components.item_header(item))
     components.resident_text(item.mention.text)
     with presence_slot.container():
         _presence(uid, agent)

@@ -9,6 +9,7 @@ and sentiment are in the detail pane; the list is sorted by priority.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,15 @@ from typing import Any
 import streamlit as st
 
 from console.messages import PLATFORM_LABELS, STATUS_LABELS
+from console.messages.labels import BACK_TO_LIST_LABEL
 from console.ui import components
 from core.clock import PARIS
 from core.models import Agent, InboxItem
 
 KEYS_SCRIPT = Path(__file__).resolve().parents[1] / "static" / "inbox_keys.js"  # CSP hash: console/server.py
 LAYOUT_KEY = "inbox_layout"
+OPEN_KEY_PREFIX = "inbox_msg_"  # + a digest of the open message's uid: the script sees another message open
+HEADING_KEY = "inbox_heading"  # the open message's heading: where the script moves the focus
 SIDE_BY_SIDE_MIN_PX = 1800  # below: the list full width, the detail pane under it
 # Column widths in px (the selection column adds about 33): 785 px fit the 820 px of a 1280 px screen.
 WIDTHS = {"Risque": 110, "Message": 390, "Auteur": 105, "Réseau": 80, "État": 100}
@@ -32,7 +36,14 @@ _LAYOUT_CSS = f"""<style>
   .st-key-{LAYOUT_KEY} [data-testid="stHorizontalBlock"]:not([data-testid="stColumn"] *) {{ flex-wrap: wrap; }}
   .st-key-{LAYOUT_KEY} [data-testid="stHorizontalBlock"]:not([data-testid="stColumn"] *) > [data-testid="stColumn"] {{
     flex: 1 1 100% !important; width: 100% !important; min-width: 100% !important; }}
+  .st-key-{LAYOUT_KEY}, .st-key-{LAYOUT_KEY} [class*="st-key-{OPEN_KEY_PREFIX}"] {{ scroll-margin-top: 4.5rem; }}
 }}
+@media (min-width: {SIDE_BY_SIDE_MIN_PX}px) {{
+  .st-key-{LAYOUT_KEY} [data-testid="stElementContainer"]:has(> * .parvis-inbox-back) {{ display: none; }}
+}}
+.st-key-{LAYOUT_KEY} .parvis-inbox-back {{ background: none; border: none; padding: 0; cursor: pointer;
+  color: inherit; font: inherit; text-decoration: underline; }}
+.st-key-{HEADING_KEY}:focus-visible {{ outline: 2px solid currentColor; outline-offset: 2px; }}
 </style>"""
 
 
@@ -82,6 +93,17 @@ def layout() -> tuple[Any, Any]:
     st.html(_LAYOUT_CSS)
     left, right = st.container(key=LAYOUT_KEY).columns([3, 2], gap="medium")
     return left, right
+
+
+def open_message_key(uid: str) -> str:
+    """The key of the open message's container: another message, another key (a class name: hex digits only)."""
+    return OPEN_KEY_PREFIX + hashlib.sha256(uid.encode()).hexdigest()[:16]
+
+
+def back_to_list() -> None:
+    """« Retour à la liste » at the top of the detail pane, shown only when the pane is under the list; the
+    keyboard script (static/inbox_keys.js) scrolls back to the list and gives it the focus."""
+    st.html(f'<button type="button" class="parvis-inbox-back">{BACK_TO_LIST_LABEL}</button>')
 
 
 def keyboard() -> None:

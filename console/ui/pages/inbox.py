@@ -106,8 +106,10 @@ def _list_and_detail(query: inbox.InboxQuery, page_no: int) -> None:
             st.info("Sélectionnez un message dans la liste pour voir la conversation et agir.")
         elif agent is None:
             st.warning(page.CHOOSE_AGENT)
-        else:
-            inbox_actions.detail_pane(selected_uid, agent, agents)
+        else:  # keyed by the message: the keyboard script brings a newly opened one into view (decision 0293)
+            with st.container(key=inbox_table.open_message_key(selected_uid)):
+                inbox_table.back_to_list()
+                inbox_actions.detail_pane(selected_uid, agent, agents)
     with left:
         count_slot.caption(f"{shown_total} message(s) · page {page_no}")
         if not rows:
