@@ -111,17 +111,23 @@ def test_bench_topics_runs_on_the_shipped_data(monkeypatch):
     assert result["unseen"]["n_topics"] == 12 and 0.0 < result["unseen"]["ari"] <= 1.0
 
 
-def test_bench_cross_validation_finds_topics_that_the_vectors_separate(monkeypatch):
-    """With vectors that encode the topic (plus noise), the held-out ARI must be high: the CV machinery works."""
-    texts, truth = bench.labelled()
-    rng = np.random.default_rng(3)
+def _topic_vectors(truth, *, seed):
+    """e5 ‖ USE-shaped vectors (896 floats, each part unit-norm) that encode each message's topic, plus noise."""
+    rng = np.random.default_rng(seed)
     ids = {t: i for i, t in enumerate(sorted(set(truth)))}
-    matrix = rng.normal(0, 0.02, (len(texts), 896)).astype(np.float32)
+    matrix = rng.normal(0, 0.02, (len(truth), 896)).astype(np.float32)
     for i, t in enumerate(truth):
         matrix[i, ids[t] % 384] += 1.0
         matrix[i, 384 + ids[t] % 512] += 1.0
     matrix[:, :384] /= np.linalg.norm(matrix[:, :384], axis=1, keepdims=True)
     matrix[:, 384:] /= np.linalg.norm(matrix[:, 384:], axis=1, keepdims=True)
+    return matrix
+
+
+def test_bench_cross_validation_finds_topics_that_the_vectors_separate(monkeypatch):
+    """With vectors that encode the topic (plus noise), the held-out ARI must be high: the CV machinery works."""
+    texts, truth = bench.labelled()
+    matrix = _topic_vectors(truth, seed=3)
     monkeypatch.setattr(bench, "GRID", ((0.2, 0.0, 5, 0.0), (0.5, 0.0, 5, 0.3)))
     result = bench.cross_validate(texts, truth, matrix, folds=3)
     assert result["fused"]["ari_cv_mean"] > max(0.9, result["tfidf"]["ari_cv_mean"])
@@ -154,14 +160,7 @@ def test_many_topic_halves_split_topics_not_messages():
 
 def test_many_topic_cross_validation_reads_each_half_with_the_other_halfs_choice(monkeypatch):
     texts, truth = bench.labelled()
-    rng = np.random.default_rng(5)
-    ids = {t: i for i, t in enumerate(sorted(set(truth)))}
-    matrix = rng.normal(0, 0.02, (len(texts), 896)).astype(np.float32)
-    for i, t in enumerate(truth):
-        matrix[i, ids[t] % 384] += 1.0
-        matrix[i, 384 + ids[t] % 512] += 1.0
-    matrix[:, :384] /= np.linalg.norm(matrix[:, :384], axis=1, keepdims=True)
-    matrix[:, 384:] /= np.linalg.norm(matrix[:, 384:], axis=1, keepdims=True)
+    matrix = _topic_vectors(truth, seed=5)
     monkeypatch.setattr(bench, "GRID", ((0.2, 0.0, 5, 0.0), (0.5, 0.0, 5, 0.3)))
     result = bench.cross_validate_halves(texts, truth, matrix, repeats=2)
     fused = result["fused"]
