@@ -108,6 +108,7 @@ def train_rich(data_dir: Path, *, out: Path = RICH_PATH, feedback: Sequence[tupl
         _vectors,
         language_folds,
         lexicon_flags_toxic,
+        product_rule_f1,
         sentiment_lexicon_lists,
         split_toxicity,
         text_hash,
@@ -228,9 +229,15 @@ def train_rich(data_dir: Path, *, out: Path = RICH_PATH, feedback: Sequence[tupl
 
         fast_t, fast_f1, fast_folds = best(p_fast_t[fit])
         threshold, rich_f1, rich_folds = best(fuse_toxicity(p_fast_t[fit], p_head[TOX_C][fit], TOX_WEIGHT))
+        fit_texts = [rows[i]["text"] for i in fit_idx]
         report["toxicity_cv"] = {"fast": fast_f1, "fast_folds": fast_folds, "fast_threshold": fast_t,
                                  "rich": rich_f1, "rich_folds": rich_folds, "rich_threshold": threshold,
-                                 "use_head": best(p_head[TOX_C][fit])[1]}
+                                 "use_head": best(p_head[TOX_C][fit])[1],
+                                 # what those thresholds give under the product's rule (decision 0315)
+                                 "fast_product_rule": product_rule_f1(fit_texts, list(truth), p_fast_t[fit], fast_t),
+                                 "rich_product_rule": product_rule_f1(
+                                     fit_texts, list(truth),
+                                     fuse_toxicity(p_fast_t[fit], p_head[TOX_C][fit], TOX_WEIGHT), threshold)}
         if search:
             report["toxicity_search"] = {f"C={c} w={w}": best(fuse_toxicity(p_fast_t[fit], p_head[c][fit], w))[1]
                                          for c, w in TOX_GRID}

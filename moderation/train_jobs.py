@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -304,6 +305,35 @@ def split_toxicity(rows: Sequence[dict[str, Any]]) -> tuple[list[int], list[int]
     return sorted(fit), sorted(held)
 
 
+class _FixedToxicity:
+    """A toxicity model that answers given raw probabilities, re-centred on ``threshold`` as the real ones are."""
+
+    def __init__(self, raw: Sequence[float], threshold: float) -> None:
+        def logit(p: float) -> float:
+            p = min(max(float(p), 1e-6), 1 - 1e-6)
+            return math.log(p / (1 - p))
+
+        self.probs = [1.0 / (1.0 + math.exp(-(logit(p) - logit(threshold)))) for p in raw]
+
+    def predict_scores(self, texts: Sequence[str]) -> list[tuple[float, tuple[tuple[int, int], ...]]]:
+        return [(p, ()) for p in self.probs]
+
+
+def product_rule_toxic(texts: Sequence[str], raw: Sequence[float], threshold: float) -> list[bool]:
+    """The product's own toxic decision (``RiskScorer`` + ``is_toxic``, as ``eval risk`` reads it) when the toxicity
+    model gives the raw probabilities ``raw`` with decision threshold ``threshold``: the lexicon's flags, and the
+    model alone only from ``risk.MODEL_ALONE_MIN`` (decision 0315)."""
+    from moderation.risk import RiskScorer, is_toxic
+
+    return [is_toxic(f) for f in RiskScorer(toxicity=_FixedToxicity(raw, threshold)).flags(list(texts))]
+
+
+def product_rule_f1(texts: Sequence[str], truth: Sequence[bool], raw: Sequence[float], threshold: float) -> float:
+    """Macro-F1 of :func:`product_rule_toxic`. The training jobs pick their threshold with the simpler "probability
+    or lexicon" rule; this says what that threshold gives in the product."""
+    return round(binary_report(list(truth), product_rule_toxic(texts, raw, threshold))["macro_f1"], 4)
+
+
 def lexicon_flags_toxic(texts: Sequence[str]) -> list[bool]:
     """Whether the risk lexicon alone (no classifier) flags each text as toxic, as ``eval risk`` counts it."""
     from moderation.risk import RiskScorer, is_toxic
@@ -390,6 +420,9 @@ def train_toxicity(data_dir: Path, *, out: Path = DEFAULT_TOXICITY_PATH,
     return {"path": str(out), "size_bytes": out.stat().st_size, "version": model.version, "threshold": threshold,
             "cv_macro_f1": cv_f1, "cv_macro_f1_mean": round(float(np.mean(per_fold)), 4),
             "cv_macro_f1_std": round(float(np.std(per_fold)), 4),
-            "cv_macro_f1_model_only": meta["cv_macro_f1_model_only"], "fit_rows": len(fit_idx),
+            "cv_macro_f1_model_only": meta["cv_macro_f1_model_only"],
+            "cv_macro_f1_product_rule": product_rule_f1([rows[i]["text"] for i in fit_idx], list(truth), oof,
+                                                        threshold),
+            "fit_rows": len(fit_idx),
             "held_out_rows": len(held_idx), "ordinary_rows": len(ordinary),
             "benign_city_flag_rate": benign_flag_rate(out)}

@@ -115,3 +115,27 @@ def test_toxicity_text_is_written_like_the_training_tweets():
     assert normalise("la piscine rouvre @url") == "la piscine rouvre @url"  # MLMA's placeholder stays a link
     assert handles_and_links(text) == math.log(5)
     assert handles_and_links(normalise("Merci !")) == 0.0
+
+
+def test_product_rule_f1_reads_what_eval_risk_counts_not_probability_or_lexicon():
+    """The training jobs pick their threshold with "probability ≥ t or lexicon"; the product lets the model alone
+    flag only from MODEL_ALONE_MIN (re-centred), and a weak insult word lowers that line (decision 0315)."""
+    from moderation.evaluation import binary_report
+    from moderation.risk import MODEL_ALONE_MIN
+    from moderation.train_jobs import product_rule_f1
+
+    texts = ["la piscine est fermée", "tu es un gros connard", "le parc est propre",
+             "les gens comme toi on en veut plus", "la cantine reprend lundi"]
+    truth = [False, True, False, True, False]
+    t = 0.4
+    # re-centred: 0.55 lands between 0.5 and the model-alone line; 0.9 above it; 0.1 below 0.5
+    mid = 1 / (1 + math.exp(-(math.log(0.55 / 0.45) + math.log(t / (1 - t)))))
+    assert 0.5 < 0.55 < MODEL_ALONE_MIN
+    raw = [mid, 0.1, 0.1, 0.9, 0.1]
+    # probability-or-lexicon calls the first text toxic (mid >= t); the product does not (model alone, 0.55)
+    or_rule = binary_report(truth, [p >= t for p in raw])["macro_f1"]
+    assert product_rule_f1(texts, truth, raw, t) == 1.0 > or_rule
+    # the strong insult word flags the second text whatever the model says; the fourth (no lexicon word) needs
+    # the model: at 0.1 it is missed
+    assert product_rule_f1(texts, truth, [0.1, 0.1, 0.1, 0.1, 0.1], t) < 1.0
+    assert product_rule_f1(texts, truth, [0.1, 0.1, 0.1, 0.9, 0.1], t) == 1.0
