@@ -217,8 +217,9 @@ class MastodonConnector:
                                     per_pass=self.root_lookups, interval=self.recheck_interval, run=not has_more)
         return FetchResult(mentions=list(mentions.values()), cursor=json.dumps(new_state, sort_keys=True),
                            skipped=skipped, changes=[*changes, *(check.deleted if check else ())],
-                           has_more=has_more, ignored=ignored or {}, rejected=rejected or [], own_posts=roots,
-                           own_changes=roots_check.changes, notes=roots_check.notes)
+                           has_more=has_more, ignored=ignored or {}, rejected=rejected or [],
+                           own_posts=[*roots, *roots_check.posts], own_changes=roots_check.changes,
+                           notes=roots_check.notes)
 
     # ---- streaming (connectors/mastodon/stream.py) ---------------------------------------------------
 
@@ -268,8 +269,9 @@ class MastodonConnector:
     def history(self, platform_id: str) -> list[dict[str, Any]]:
         """Every version of a status (``GET /api/v1/statuses/:id/history``), oldest first, JSON-safe."""
         answer = self._read("GET /api/v1/statuses/:id/history", self._api.status_history, platform_id)
-        if not isinstance(answer, list):
-            raise MalformedPayload("GET /api/v1/statuses/:id/history: expected a list")
+        if not isinstance(answer, list) or not all(isinstance(edit, dict) for edit in answer):
+            # Mastodon.py turns an object answered in place of the list into the list of its keys
+            raise MalformedPayload("GET /api/v1/statuses/:id/history: expected a list of versions")
         return [nz.plain(edit) for edit in answer]
 
     def _account_id(self) -> str:

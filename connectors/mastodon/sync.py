@@ -127,6 +127,7 @@ class Recheck:
     deleted: list[PlatformChange] = field(default_factory=list)
     edited: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # refused or unreadable answers (not limits, not outages)
+    current: dict[str, Any] = field(default_factory=dict)  # the statuses in ``edited`` as the check read them
 
     def due(self, recent: dict[str, list[Any]]) -> list[str]:
         """Ids not checked for ``interval``, the longest unchecked (then the oldest) first, at most ``per_pass``."""
@@ -186,6 +187,7 @@ class Recheck:
         mark = edited_mark(status)  # "" for an unreadable answer too: checked, nothing concluded
         if mark and mark != entry[0]:
             self.edited.append(status_id)
+            self.current[status_id] = status
         entry[0], entry[2] = mark or entry[0], int(self.now.timestamp())
 
 
@@ -289,9 +291,11 @@ History = Callable[[str], list[dict[str, Any]]]
 @dataclass(slots=True)
 class RootsCheck:
     """What one pass saw on the city's statuses kept as thread roots: changes for ``FetchResult.own_changes``
-    (edit-history steps, deletions) and notes for what could not be read (``FetchResult.notes``)."""
+    (edit-history steps, deletions), the edited roots as now shown (``FetchResult.own_posts``: the stored text
+    follows the platform's) and notes for what could not be read (``FetchResult.notes``)."""
 
     changes: list[PlatformChange] = field(default_factory=list)
+    posts: list[OwnPost] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -302,13 +306,15 @@ def roots_recheck(state: dict[str, Any], new_state: dict[str, Any], mentions: It
     applied to them (:class:`Recheck`, same interval, multi-get and fallback):
 
     * ``roots_recent`` in the cursor: root id -> ``[edited_at whose history is stored, last answered epoch, last
-      checked epoch]``; a root read this pass (``read``) enters checked; a reply to a tracked root moves its
-      "last answered"; one answered again after it was forgotten (in ``roots_done``, not tracked) enters unchecked;
-      those not answered for ``window`` are forgotten, the :data:`MAX_ROOTS_TRACKED` most recently answered kept;
+      checked epoch]``; a root read this pass (``read``) enters checked; a reply taken now to a tracked root
+      moves its "last answered"; one answered again after it was forgotten (in ``roots_done``, not tracked)
+      enters unchecked; those not answered for ``window`` are forgotten, the :data:`MAX_ROOTS_TRACKED` most
+      recently answered kept;
     * at most ``per_pass`` roots are re-checked a pass (one multi-get; an older instance: a quarter, one by one);
-    * a root whose ``edited_at`` moved, and a root read already edited, has its edit history read (at most
-      ``per_pass`` a pass, the rest in ``roots_history_due``): one ``edited`` change per step. A history refused
-      or unreadable is noted and its root marked unchecked-edit (``""``), so the next re-check reads it again;
+    * a root whose ``edited_at`` moved is handed back as now shown (its stored text follows), and it, or a root
+      read already edited, has its edit history read (at most ``per_pass`` a pass, the rest in
+      ``roots_history_due``): one ``edited`` change per step. A history refused or unreadable is noted and its
+      root's mark reset (``""``), so the next re-check reads the history again;
     * a root gone (404, 410 on the single read) is a ``deleted`` change, and no longer tracked.
 
     A rate limit or an outage stops the pass; what was not checked or read keeps its place. ``window`` or
@@ -326,11 +332,11 @@ def roots_recheck(state: dict[str, Any], new_state: dict[str, Any], mentions: It
     for reply in _root_replies(mentions) if tracking and owner else ():
         if str(reply.raw.get("in_reply_to_account_id")) != owner:
             continue
-        root, answered = str(reply.in_reply_to), int(reply.created_at.timestamp())
+        root = str(reply.in_reply_to)
         if root in recent:
-            recent[root][1] = max(recent[root][1], answered)
+            recent[root][1] = stamp  # answered now: kept for another window
         elif root in done:
-            recent[root] = ["", answered, 0]  # answered again once forgotten: checked at the next re-check
+            recent[root] = ["", stamp, 0]  # answered again once forgotten: checked at the next re-check
     start = (now - window).timestamp()
     recent = dict(sorted(((k, v) for k, v in recent.items() if v[1] >= start),
                          key=lambda kv: -kv[1][1])[:MAX_ROOTS_TRACKED])
@@ -344,6 +350,11 @@ def roots_recheck(state: dict[str, Any], new_state: dict[str, Any], mentions: It
             new_state["multi_retry_at"] = int((now + MULTI_RETRY).timestamp())
         out.changes.extend(check.deleted)
         edited = check.edited
+        for status_id, status in check.current.items():
+            try:
+                out.posts.append(nz.status_to_own_post(status))
+            except nz.MalformedItem as err:
+                out.notes.append(f"mastodon: the thread root {status_id} could not be read ({err})")
         out.notes.extend(f"mastodon: a thread root could not be re-checked ({p})" for p in check.problems)
     waiting = _ids(state.get("roots_history_due"))
     ids = list(dict.fromkeys([*waiting, *(k for k, mark in read.items() if mark), *edited]))

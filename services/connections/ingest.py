@@ -218,12 +218,13 @@ def _failed(db: Database, connector: Connector, err: ConnectorError, *, now: dat
 def _record_own_posts(db: Database, fetched: FetchResult, *, platform: str, account: str, now: datetime) -> None:
     """The city's own posts a connector read on the way: the roots « Fil » shows first (decision 0212). A post
     read again with another text (X: the next reply that includes it; Mastodon: read again once forgotten) keeps
-    the text it had as an ``edited`` revision (decision 0305)."""
+    the text it had as an ``edited`` revision, unless the pass brings that post's edit history (decision 0305)."""
     if not fetched.own_posts or not platform:
         return
+    stepped = {c.uid for c in fetched.own_changes if c.change == "edited"}  # their edit history says it better
     for post in fetched.own_posts:
         stored = repo.city_post_state(db, platform, post.platform_id)
-        if stored is not None and stored[0] != post.text:
+        if stored is not None and stored[0] != post.text and f"{platform}:{post.platform_id}" not in stepped:
             _revise_city_post(db, platform, post.platform_id, "edited", now=now, old_text=stored[0],
                               new_text=post.text, raw={"seen": "read again"})
     repo.record_city_posts(db, (repo.CityPost(platform=platform, platform_id=p.platform_id, text=p.text,
