@@ -29,7 +29,9 @@ Thread roots (decisions 0212, 0285): a mention that replies to a status of the c
 root « Fil » shows above the replies. The statuses already read are kept in the cursor (``roots_done``, the newest
 :data:`MAX_ROOTS_DONE`): a second reply to the same status costs nothing. What the budget, a rate limit or an
 outage leaves waits in ``roots_due`` for the next pass; a status gone (404, 410) or refused is dropped; a direct
-status is never a root.
+status is never a root. Those roots are then re-checked like the mentions while residents answer them
+(:func:`roots_recheck`, decision 0305): an edit brings the current text and the edit history
+(``FetchResult.own_changes``), a deletion is recorded, the text kept.
 """
 
 from __future__ import annotations
