@@ -32,11 +32,16 @@ def test_fil_shows_the_city_post_fetched_by_the_connector(db_path, db, agents, n
     assert not app.exception
     assert any("Publication de la Ville" in m.value for m in app.markdown)
     assert "Piscine fermée lundi **travaux**" in [t.value for t in app.text]  # verbatim, never markup
+    assert _links(app) == ["Voir la publication"]
     app.session_state["inbox_selected"] = "instagram:ig1"
     app.run()
     assert not app.exception
     assert any("Publication de la Ville" in m.value for m in app.markdown)
     assert any(c.value == "Publication sans texte" for c in app.caption)
+
+
+def _links(app: AppTest) -> list[str]:
+    return [b.proto.label for b in app.get("link_button")]
 
 
 def _opened(agents, uid: str) -> AppTest:
@@ -57,7 +62,8 @@ def test_fil_says_the_city_post_was_edited_then_deleted_and_shows_what_it_said(d
                          conversation_id="s1", in_reply_to="s1")
     repo.upsert_mentions(db, [reply], now=now)
     repo.record_city_posts(db, [repo.CityPost(platform="mastodon", platform_id="s1", text="Travaux du 3 au 7 juin",
-                                              published_at=now - timedelta(days=1), source="fetched")], now=now)
+                                              published_at=now - timedelta(days=1), source="fetched",
+                                              permalink="https://social.ville-test.fr/@villedetest/s1")], now=now)
     repo.record_city_post_change(db, "mastodon", "s1", "edited", now=now, old_text="Travaux du 3 au 7 juin",
                                  new_text="Travaux **reportés**")
     repo.record_city_post_change(db, "mastodon", "s1", "deleted", now=now)
@@ -69,3 +75,4 @@ def test_fil_says_the_city_post_was_edited_then_deleted_and_shows_what_it_said(d
     assert any(c.startswith("Supprimée sur la plateforme") for c in captions)
     assert any(c.startswith("Modifiée sur la plateforme") for c in captions)
     assert any(e.label == "Versions précédentes de la publication (1)" for e in app.expander)
+    assert "Voir la publication" not in _links(app)  # deleted: no dead link

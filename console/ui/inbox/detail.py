@@ -119,7 +119,7 @@ def _thread(uid: str, d: Any, agents: list[Agent]) -> None:
         else:  # an Instagram photo without a caption: its date and link still say which post
             st.caption("Publication sans texte")
         _root_changes(d.root_revisions)
-        if root.permalink.startswith("https://"):
+        if root.permalink.startswith("https://") and not getattr(root, "deleted_at", None):  # gone: no dead link
             st.link_button("Voir la publication", root.permalink)
         st.divider()
     for post in d.context:  # the thread's start read on the platform (Bluesky), root first: resident text
