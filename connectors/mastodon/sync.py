@@ -130,6 +130,7 @@ class Recheck:
     edited: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # refused or unreadable answers (not limits, not outages)
     current: dict[str, Any] = field(default_factory=dict)  # the statuses in ``edited`` as the check read them
+    stopped: str = ""  # the rate limit or outage that stopped the pass ("" when it ran through)
 
     def due(self, recent: dict[str, list[Any]]) -> list[str]:
         """Ids not checked for ``interval``, the longest unchecked (then the oldest) first, at most ``per_pass``."""
@@ -155,6 +156,7 @@ class Recheck:
                 self._note(recent, status_id, status)
         except (RateLimited, Unavailable) as err:
             log.info("mastodon re-check stopped for this pass: %s", err)
+            self.stopped = f"{err.code}: {err}"
         except ConnectorError as err:  # a token without read:statuses, a refused call: mentions still flow
             log.warning("mastodon re-check stopped for this pass: %s (%s)", err, err.code)
             self.problems.append(f"{err.code}: {err}")
@@ -358,11 +360,18 @@ def roots_recheck(state: dict[str, Any], new_state: dict[str, Any], mentions: It
             except nz.MalformedItem as err:
                 out.notes.append(f"mastodon: the thread root {status_id} could not be read ({err})")
         out.notes.extend(f"mastodon: a thread root could not be re-checked ({p})" for p in check.problems)
+        if check.stopped:
+            out.notes.append(f"mastodon: the thread roots' re-check stopped ({check.stopped}); the roots not "
+                             "checked wait for the next pass")
     waiting = _ids(state.get("roots_history_due"))
     ids = list(dict.fromkeys([*waiting, *(k for k, mark in read.items() if mark), *edited]))
     unreadable: dict[str, str] = {}
-    steps, left = edit_changes(history, ids, limit=max(1, per_pass), unreadable=unreadable)
+    limit = max(1, per_pass)
+    steps, left = edit_changes(history, ids, limit=limit, unreadable=unreadable)
     out.changes[:0] = steps
+    if len(left) > max(0, len(ids) - limit):  # cut short by a rate limit or an outage, not by the budget
+        out.notes.append(f"mastodon: {len(left)} thread root edit histories wait for the next pass (rate limit "
+                         "or outage)")
     for status_id, why in unreadable.items():
         if status_id in recent:
             recent[status_id][0] = ""  # its edit is not stored: the next re-check reads the history again

@@ -119,6 +119,7 @@ def test_a_429_on_the_histories_leaves_the_rest_for_the_next_pass(fake, clock, d
     assert [root_steps(db, c) for c in roots] == expected  # the text as read now, the old one kept meanwhile
     assert [stored(db, c)[0] for c in roots] == [f"Annonce {i} corrigée" for i in range(3)]
     assert state(db)["roots_history_due"] == [c["id"] for c in roots[1:]]
+    assert "2 thread root edit histories wait" in (repo.connector_health(db, "mastodon").last_error or "")
     clock.now += timedelta(minutes=2)  # the window reopened; nothing is due for a re-check yet
     sync(db, connector, clock)
     assert [histories(fake, c) for c in roots] == [1, 2, 1]  # cut by the 429 (the third not even asked): read now
@@ -137,6 +138,7 @@ def test_a_429_on_the_roots_recheck_resumes_where_it_stopped(fake, clock, db):  
               after=1)  # the mentions' multi-get answered, the roots' refused
     assert sync(db, connector, clock).status == "ok"
     assert root_steps(db, city) == [] and stored(db, city)[0] == TRAVAUX and histories(fake, city) == 0
+    assert "re-check stopped (rate_limited" in (repo.connector_health(db, "mastodon").last_error or "")
     clock.now += timedelta(minutes=2)  # the root was not checked: still due
     sync(db, connector, clock)
     assert root_steps(db, city) == [("edited", TRAVAUX, "Travaux terminés")]
