@@ -98,6 +98,7 @@ class FetchResult:
     rejected: Sequence[Rejected] = ()  # items that failed validation, to list (their reasons are in ``skipped``)
     ignored: Mapping[str, int] = field(default_factory=dict)  # nothing to read, by why: not malformed, not an error
     own_posts: Sequence[OwnPost] = ()  # the city's own posts read on the way (thread roots), not inbox items
+    own_changes: Sequence[PlatformChange] = ()  # edits and deletions seen on those posts (uid platform:id, 0305)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,8 @@ while the window is used up) and a 429 raises ``RateLimited`` with the reset tim
 The cursor is JSON: ``since_id`` (newest notification taken) and, while a walk is cut short by the page budget,
 the walk's ``max_id`` and ``newest_id`` (``FetchResult.has_more``); ``history_due`` (edit histories still to
 read), ``recent`` and ``multi_retry_at`` (the re-check's state); ``me``, ``roots_done`` and ``roots_due`` (the
-city's statuses residents reply to, read once each as thread roots: connectors/mastodon/sync.py, decision 0285).
+city's statuses residents reply to, read once each as thread roots: connectors/mastodon/sync.py, decision 0285);
+``roots_recent`` and ``roots_history_due`` (those roots re-checked for edits and deletion, decision 0305).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from connectors.mastodon import lookups, stream
 from connectors.mastodon import normalize as nz
 from connectors.mastodon.errors import raise_for_answer, remaining, reset_epoch, translate
 from connectors.mastodon.publish import MAX_IMAGES, upload_images
-from connectors.mastodon.sync import city_roots, edit_changes, recheck_pass
+from connectors.mastodon.sync import city_roots, edit_changes, recheck_pass, roots_recheck
 from connectors.media import describe, load_images
 from connectors.normalize import malformed_answer
 from connectors.paging import Walk, link_cursor, load_state
@@ -195,7 +196,8 @@ class MastodonConnector:
                 state: dict[str, Any], *, has_more: bool = False,
                 ignored: dict[str, int] | None = None, rejected: list[Rejected] | None = None) -> FetchResult:
         """The fetch's answer, with the edit history of the edited statuses among the mentions and, once a walk is
-        complete, the re-check of recent statuses (edited or deleted since taken)."""
+        complete, the re-check of recent statuses (edited or deleted since taken); the same for the city's
+        statuses read as thread roots (``own_changes``, decision 0305)."""
         due = [str(i) for i in state.get("history_due") or () if isinstance(i, str | int)]
         edited = [m.platform_id for m in mentions.values() if m.raw.get("edited_at")]
         check = recheck_pass(state, new_state, mentions.values(), many=self._statuses, one=self._status,
@@ -206,11 +208,18 @@ class MastodonConnector:
                                      limit=self.max_history)
         if left:
             new_state["history_due"] = left[:MAX_HISTORY_DUE]
+        read: dict[str, str] = {}
         roots = city_roots(state, new_state, mentions.values(), me=self._account_id, one=self._status,
-                           limit=self.root_lookups, credentials=self.credential_fingerprint)
+                           limit=self.root_lookups, credentials=self.credential_fingerprint, read=read)
+        window = self.recheck_window if self.recheck_per_pass else timedelta(0)  # the re-check off: roots' too
+        roots_check = roots_recheck(state, new_state, mentions.values(), read, many=self._statuses,
+                                    one=self._status, history=self.history, now=self._clock(), window=window,
+                                    per_pass=self.root_lookups, interval=self.recheck_interval, run=not has_more)
         return FetchResult(mentions=list(mentions.values()), cursor=json.dumps(new_state, sort_keys=True),
                            skipped=skipped, changes=[*changes, *(check.deleted if check else ())],
-                           has_more=has_more, ignored=ignored or {}, rejected=rejected or [], own_posts=roots)
+                           has_more=has_more, ignored=ignored or {}, rejected=rejected or [],
+                           own_posts=[*roots, *roots_check.posts], own_changes=roots_check.changes,
+                           notes=roots_check.notes)
 
     # ---- streaming (connectors/mastodon/stream.py) ---------------------------------------------------
 
@@ -260,8 +269,9 @@ class MastodonConnector:
     def history(self, platform_id: str) -> list[dict[str, Any]]:
         """Every version of a status (``GET /api/v1/statuses/:id/history``), oldest first, JSON-safe."""
         answer = self._read("GET /api/v1/statuses/:id/history", self._api.status_history, platform_id)
-        if not isinstance(answer, list):
-            raise MalformedPayload("GET /api/v1/statuses/:id/history: expected a list")
+        if not isinstance(answer, list) or not all(isinstance(edit, dict) for edit in answer):
+            # Mastodon.py turns an object answered in place of the list into the list of its keys
+            raise MalformedPayload("GET /api/v1/statuses/:id/history: expected a list of versions")
         return [nz.plain(edit) for edit in answer]
 
     def _account_id(self) -> str:

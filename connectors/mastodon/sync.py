@@ -29,7 +29,9 @@ Thread roots (decisions 0212, 0285): a mention that replies to a status of the c
 root « Fil » shows above the replies. The statuses already read are kept in the cursor (``roots_done``, the newest
 :data:`MAX_ROOTS_DONE`): a second reply to the same status costs nothing. What the budget, a rate limit or an
 outage leaves waits in ``roots_due`` for the next pass; a status gone (404, 410) or refused is dropped; a direct
-status is never a root.
+status is never a root. Those roots are then re-checked like the mentions while residents answer them
+(:func:`roots_recheck`, decision 0305): an edit brings the current text and the edit history
+(``FetchResult.own_changes``), a deletion is recorded, the text kept.
 """
 
 from __future__ import annotations
@@ -57,22 +59,27 @@ Many = Callable[[list[str]], list[Any] | None]  # ids -> statuses found, None: t
 One = Callable[[str], Any]  # id -> the status, None: gone (404/410)
 
 
-def edit_changes(history: Callable[[str], list[dict[str, Any]]], ids: list[str], *,
-                 limit: int) -> tuple[list[PlatformChange], list[str]]:
+def edit_changes(history: Callable[[str], list[dict[str, Any]]], ids: list[str], *, limit: int,
+                 unreadable: dict[str, str] | None = None) -> tuple[list[PlatformChange], list[str]]:
     """Each edit of the statuses ``ids`` (``GET /api/v1/statuses/:id/history``: one call per edited status, at most
-    ``limit``) as ``edited`` changes; returns them and the ids left for the next fetch."""
+    ``limit``) as ``edited`` changes; returns them and the ids left for the next fetch. ``unreadable`` (when given)
+    receives the ids whose history was refused or unreadable, with why."""
     changes: list[PlatformChange] = []
     for n, status_id in enumerate(ids[:limit]):
         try:
             versions = history(status_id)
         except (RateLimited, Unavailable):
             return changes, ids[n:]  # try again at the next fetch
-        except (PermanentFailure, MalformedPayload):
+        except (PermanentFailure, MalformedPayload) as err:
+            if unreadable is not None:
+                unreadable[status_id] = f"{err.code}: {err}"
             continue  # deleted since, or unreadable: the mention keeps the text it has
         uid = f"{Platform.MASTODON}:{status_id}"
         try:
             steps = nz.edit_steps(versions)
-        except nz.MalformedItem:
+        except nz.MalformedItem as err:
+            if unreadable is not None:
+                unreadable[status_id] = f"malformed_payload: {err}"
             continue
         changes.extend(PlatformChange(uid=uid, change="edited", old_text=old, new_text=new, raw=version)
                        for old, new, version in steps)
@@ -121,6 +128,9 @@ class Recheck:
     multi: bool = True  # False: the instance does not offer the multi-get (the cursor says until when)
     deleted: list[PlatformChange] = field(default_factory=list)
     edited: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # refused or unreadable answers (not limits, not outages)
+    current: dict[str, Any] = field(default_factory=dict)  # the statuses in ``edited`` as the check read them
+    stopped: str = ""  # the rate limit or outage that stopped the pass ("" when it ran through)
 
     def due(self, recent: dict[str, list[Any]]) -> list[str]:
         """Ids not checked for ``interval``, the longest unchecked (then the oldest) first, at most ``per_pass``."""
@@ -141,12 +151,15 @@ class Recheck:
                     status = self.one(status_id)
                 except (PermanentFailure, MalformedPayload) as err:  # this status only: checked, unchanged
                     log.warning("mastodon re-check of %s: %s", status_id, err)
+                    self.problems.append(f"{status_id}: {err.code}: {err}")
                     status = {}
                 self._note(recent, status_id, status)
         except (RateLimited, Unavailable) as err:
             log.info("mastodon re-check stopped for this pass: %s", err)
+            self.stopped = f"{err.code}: {err}"
         except ConnectorError as err:  # a token without read:statuses, a refused call: mentions still flow
             log.warning("mastodon re-check stopped for this pass: %s (%s)", err, err.code)
+            self.problems.append(f"{err.code}: {err}")
 
     def _many(self, recent: dict[str, list[Any]], due: Sequence[str]) -> list[str] | None:
         """Multi-get ``due`` 20 at a time; returns the ids missing from the answers (None: no multi-get here)."""
@@ -178,6 +191,7 @@ class Recheck:
         mark = edited_mark(status)  # "" for an unreadable answer too: checked, nothing concluded
         if mark and mark != entry[0]:
             self.edited.append(status_id)
+            self.current[status_id] = status
         entry[0], entry[2] = mark or entry[0], int(self.now.timestamp())
 
 
@@ -207,17 +221,24 @@ def _ids(value: Any) -> list[str]:
     return [str(i) for i in value if isinstance(i, str | int) and str(i)] if isinstance(value, list) else []
 
 
+def _root_replies(mentions: Iterable[Mention]) -> list[Mention]:
+    """The mentions that answer a status by an account at the start of their thread, oldest first."""
+    return sorted((m for m in mentions if m.in_reply_to and m.raw.get("in_reply_to_account_id")
+                   and m.conversation_id == m.in_reply_to), key=lambda m: m.created_at)
+
+
 def city_roots(state: dict[str, Any], new_state: dict[str, Any], mentions: Iterable[Mention], *,
-               me: Callable[[], str], one: One, limit: int, credentials: str = "") -> list[OwnPost]:
+               me: Callable[[], str], one: One, limit: int, credentials: str = "",
+               read: dict[str, str] | None = None) -> list[OwnPost]:
     """The city's statuses the ``mentions`` reply to, read once each (see the module docstring); writes ``me``,
     ``roots_done`` and ``roots_due`` into ``new_state``. Never raises a connector error: the sync goes on.
+    ``read`` (when given) receives each root read: its id and :func:`edited_mark`.
 
     ``me`` in the cursor is ``{"id": account id, "for": credentials fingerprint}``: a new token (perhaps another
     account) has the id read again."""
     done = _ids(state.get("roots_done"))
     due = _ids(state.get("roots_due"))
-    replies = sorted((m for m in mentions if m.in_reply_to and m.raw.get("in_reply_to_account_id")
-                      and m.conversation_id == m.in_reply_to), key=lambda m: m.created_at)
+    replies = _root_replies(mentions)
     known = state.get("me")
     owner = str(known.get("id") or "") if isinstance(known, dict) and known.get("for") == credentials else ""
     if replies and not owner:
@@ -256,9 +277,107 @@ def city_roots(state: dict[str, Any], new_state: dict[str, Any], mentions: Itera
             log.info("mastodon thread root %s unreadable: %s", status_id, err)
             continue
         done.append(status_id)
+        if read is not None:
+            read[status_id] = edited_mark(status)
     left = queue[n:]
     if done:
         new_state["roots_done"] = done[-MAX_ROOTS_DONE:]
     if left:
         new_state["roots_due"] = left[:MAX_ROOTS_DUE]
     return found
+
+
+MAX_ROOTS_TRACKED = 100  # the city's statuses re-checked as thread roots (the most recently answered kept)
+
+History = Callable[[str], list[dict[str, Any]]]
+
+
+@dataclass(slots=True)
+class RootsCheck:
+    """What one pass saw on the city's statuses kept as thread roots: changes for ``FetchResult.own_changes``
+    (edit-history steps, deletions), the edited roots as now shown (``FetchResult.own_posts``: the stored text
+    follows the platform's) and notes for what could not be read (``FetchResult.notes``)."""
+
+    changes: list[PlatformChange] = field(default_factory=list)
+    posts: list[OwnPost] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def roots_recheck(state: dict[str, Any], new_state: dict[str, Any], mentions: Iterable[Mention],
+                  read: dict[str, str], *, many: Many, one: One, history: History, now: datetime,
+                  window: timedelta, per_pass: int, interval: timedelta, run: bool = True) -> RootsCheck:
+    """Edits and deletions of the city's statuses read as thread roots (decision 0305), the mentions' re-check
+    applied to them (:class:`Recheck`, same interval, multi-get and fallback):
+
+    * ``roots_recent`` in the cursor: root id -> ``[edited_at whose history is stored, last answered epoch, last
+      checked epoch]``; a root read this pass (``read``) enters checked; a reply taken now to a tracked root
+      moves its "last answered"; one answered again after it was forgotten (in ``roots_done``, not tracked)
+      enters unchecked; those not answered for ``window`` are forgotten, the :data:`MAX_ROOTS_TRACKED` most
+      recently answered kept;
+    * at most ``per_pass`` roots are re-checked a pass (one multi-get; an older instance: a quarter, one by one);
+    * a root whose ``edited_at`` moved is handed back as now shown (its stored text follows), and it, or a root
+      read already edited, has its edit history read (at most ``per_pass`` a pass, the rest in
+      ``roots_history_due``): one ``edited`` change per step. A history refused or unreadable is noted and its
+      root's mark reset (``""``), so the next re-check reads the history again;
+    * a root gone (404, 410 on the single read) is a ``deleted`` change, and no longer tracked.
+
+    A rate limit or an outage stops the pass; what was not checked or read keeps its place. ``window`` or
+    ``per_pass`` 0: no re-check, only the histories of roots read already edited.
+    """
+    out = RootsCheck()
+    tracking = per_pass > 0 and window > timedelta(0)
+    recent = load_recent({"recent": state.get("roots_recent")}) if tracking else {}
+    stamp = int(now.timestamp())
+    for status_id, mark in read.items():
+        recent[status_id] = [mark, stamp, stamp]
+    known = new_state.get("me")
+    owner = str(known.get("id") or "") if isinstance(known, dict) else ""
+    done = set(_ids(new_state.get("roots_done")))
+    for reply in _root_replies(mentions) if tracking and owner else ():
+        if str(reply.raw.get("in_reply_to_account_id")) != owner:
+            continue
+        root = str(reply.in_reply_to)
+        if root in recent:
+            recent[root][1] = stamp  # answered now: kept for another window
+        elif root in done:
+            recent[root] = ["", stamp, 0]  # answered again once forgotten: checked at the next re-check
+    start = (now - window).timestamp()
+    recent = dict(sorted(((k, v) for k, v in recent.items() if v[1] >= start),
+                         key=lambda kv: -kv[1][1])[:MAX_ROOTS_TRACKED])
+    edited: list[str] = []
+    if tracking and run:
+        retry = new_state.get("multi_retry_at") or state.get("multi_retry_at")
+        multi = not (isinstance(retry, int | float) and retry > now.timestamp())
+        check = Recheck(many=many, one=one, now=now, per_pass=per_pass, interval=interval, multi=multi)
+        check.run(recent)
+        if not check.multi and "multi_retry_at" not in new_state:
+            new_state["multi_retry_at"] = int((now + MULTI_RETRY).timestamp())
+        out.changes.extend(check.deleted)
+        edited = check.edited
+        for status_id, status in check.current.items():
+            try:
+                out.posts.append(nz.status_to_own_post(status))
+            except nz.MalformedItem as err:
+                out.notes.append(f"mastodon: the thread root {status_id} could not be read ({err})")
+        out.notes.extend(f"mastodon: a thread root could not be re-checked ({p})" for p in check.problems)
+        if check.stopped:
+            out.notes.append(f"mastodon: the thread roots' re-check stopped ({check.stopped}); the roots not "
+                             "checked wait for the next pass")
+    waiting = _ids(state.get("roots_history_due"))
+    ids = list(dict.fromkeys([*waiting, *(k for k, mark in read.items() if mark), *edited]))
+    unreadable: dict[str, str] = {}
+    limit = max(1, per_pass)
+    steps, left = edit_changes(history, ids, limit=limit, unreadable=unreadable)
+    out.changes[:0] = steps
+    if len(left) > max(0, len(ids) - limit):  # cut short by a rate limit or an outage, not by the budget
+        out.notes.append(f"mastodon: {len(left)} thread root edit histories wait for the next pass (rate limit "
+                         "or outage)")
+    for status_id, why in unreadable.items():
+        if status_id in recent:
+            recent[status_id][0] = ""  # its edit is not stored: the next re-check reads the history again
+        out.notes.append(f"mastodon: the edit history of the thread root {status_id} could not be read ({why})")
+    if recent:
+        new_state["roots_recent"] = recent
+    if left:
+        new_state["roots_history_due"] = left[:MAX_ROOTS_DUE]
+    return out

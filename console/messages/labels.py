@@ -133,6 +133,7 @@ AUDIT_EVENT_LABELS = {
     "audit-head-exported": "Tête de la chaîne exportée", "author-banned": "Auteur bloqué",
     "author-marked": "Auteur signalé", "author-unbanned": "Auteur débloqué",
     "changes-requested": "Modifications demandées (réponse)", "charter-changed": "Charte modifiée",
+    "city-post-revised": "Publication de la Ville modifiée ou supprimée sur la plateforme",
     "dismissed": "Signalement écarté", "escalated": "Message transmis à la hiérarchie",
     "export-created": "Export préparé", "forwarded-to-service": "Transmis à un service",
     "import-started": "Import commencé", "legal-hold-lifted": "Gel juridique levé",

@@ -76,6 +76,7 @@ from core.audit.events_editorial import (
 )
 from core.audit.events_inbox import (
     AgentCreated,
+    CityPostRevised,
     ConnectorRetried,
     ImportStarted,
     MentionAssigned,

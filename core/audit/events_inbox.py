@@ -85,6 +85,17 @@ class MentionRevised(AuditEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CityPostRevised(AuditEvent):
+    """The platform shows a city post read as a thread root edited (one per edit-history step) or deleted since
+    Parvis recorded it (decision 0305). The city's own public text: kept in the chain, not erasable."""
+
+    name: ClassVar[str] = "city-post-revised"
+    change: str
+    old_text: str | None = None
+    new_text: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class MentionAssigned(AuditEvent):
     """A mention was assigned (or unassigned: ``after`` is None)."""
 

@@ -45,7 +45,7 @@ from core.migrations.payloads import m130_unknown_authors, m131_rejected_items, 
 from core.migrations.publishing import m050_posts_outbox, m051_worker_leases, m052_reply_outbox
 from core.migrations.realtime import m110_webhook_events
 from core.migrations.revisions import m024_editorial_revisions
-from core.migrations.threads import m210_city_posts
+from core.migrations.threads import m210_city_posts, m305_city_post_revisions
 from core.migrations.tokens import m185_connector_tokens
 from core.migrations.usage import m070_x_usage
 
@@ -95,6 +95,7 @@ MIGRATIONS = [
     m185_connector_tokens,  # issue #16: token expiry, refresh and the reconnect block (decision 0185)
     m195_similar_vectors,  # issue #21: sentence vectors for similar answers (decision 0195)
     m210_city_posts,  # issue #17: the city's own post at the top of a thread (« Fil »)
+    m305_city_post_revisions,  # a root's later edits and deletion, the previous texts kept (decision 0305)
 ]
 
 migrations = Migrations(MIGRATION_SET)

@@ -26,3 +26,30 @@ def m210_city_posts(db: Database) -> None:
         PRIMARY KEY (platform, platform_id)
     );
     """)
+
+
+def m305_city_post_revisions(db: Database) -> None:
+    """What the platform later showed of a city post read as a thread root (decision 0305): ``edited_at`` and
+    ``deleted_at`` on ``city_posts`` (first seen; the row and its text are kept), and ``city_post_revisions``,
+    one row per change seen (``edited``: an edit-history step, the text before and after; ``deleted``), like
+    ``mention_revisions`` for residents' messages. Append-only: it is the record of what residents answered."""
+    db.executescript("""
+    ALTER TABLE city_posts ADD COLUMN edited_at TEXT;
+    ALTER TABLE city_posts ADD COLUMN deleted_at TEXT;
+    CREATE TABLE city_post_revisions (
+        id INTEGER PRIMARY KEY,
+        platform TEXT NOT NULL,
+        platform_id TEXT NOT NULL,
+        seen_at TEXT NOT NULL,
+        change TEXT NOT NULL,
+        old_text TEXT,
+        new_text TEXT,
+        raw TEXT NOT NULL DEFAULT '{}',
+        FOREIGN KEY (platform, platform_id) REFERENCES city_posts (platform, platform_id)
+    );
+    CREATE INDEX idx_city_post_revisions ON city_post_revisions (platform, platform_id, id);
+    CREATE TRIGGER city_post_revisions_no_update BEFORE UPDATE ON city_post_revisions
+    BEGIN SELECT RAISE(ABORT, 'city post revisions are append-only'); END;
+    CREATE TRIGGER city_post_revisions_no_delete BEFORE DELETE ON city_post_revisions
+    BEGIN SELECT RAISE(ABORT, 'city post revisions are append-only'); END;
+    """)

@@ -60,7 +60,15 @@ from core.repo.charters import (
     latest_charter,
     list_charters,
 )
-from core.repo.city_posts import CityPost, record_city_posts, thread_root
+from core.repo.city_posts import (
+    CityPost,
+    city_post_edits_recorded,
+    city_post_revisions,
+    city_post_state,
+    record_city_post_change,
+    record_city_posts,
+    thread_root,
+)
 from core.repo.connector_state import (
     all_connector_health,
     beat,

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from sqlite_utils import Database
 
@@ -99,6 +99,7 @@ def sync_connector(db: Database, connector: Connector, *, now: datetime | None =
             repo.record_rejected(db, name, platform, ((r.item_id, r.reason, r.permalink) for r in fetched.rejected),
                                  now=now)
             _record_own_posts(db, fetched, platform=platform, account=name, now=now)
+            _apply_own_changes(db, fetched.own_changes, platform=platform, now=now)
             counts = {"fetched": len(fetched.mentions), "inserted": len(stored.inserted),
                       "updated": len(stored.updated), "revised": len(stored.revised) + applied,
                       "skipped": len(fetched.skipped), "ignored": sum(fetched.ignored.values())}
@@ -215,12 +216,57 @@ def _failed(db: Database, connector: Connector, err: ConnectorError, *, now: dat
 
 
 def _record_own_posts(db: Database, fetched: FetchResult, *, platform: str, account: str, now: datetime) -> None:
-    """The city's own posts a connector read on the way: the roots « Fil » shows first (decision 0212)."""
-    if fetched.own_posts and platform:
-        repo.record_city_posts(db, (repo.CityPost(platform=platform, platform_id=p.platform_id, text=p.text,
-                                                  published_at=p.published_at, permalink=p.permalink,
-                                                  account=account, source="fetched")
-                                    for p in fetched.own_posts), now=now)
+    """The city's own posts a connector read on the way: the roots « Fil » shows first (decision 0212). A post
+    read again with another text (X: the next reply that includes it; Mastodon: read again once forgotten) keeps
+    the text it had as an ``edited`` revision, unless the pass brings that post's edit history (decision 0305)."""
+    if not fetched.own_posts or not platform:
+        return
+    stepped = {c.uid for c in fetched.own_changes if c.change == "edited"}  # their edit history says it better
+    for post in fetched.own_posts:
+        stored = repo.city_post_state(db, platform, post.platform_id)
+        if stored is not None and stored[0] != post.text and f"{platform}:{post.platform_id}" not in stepped:
+            _revise_city_post(db, platform, post.platform_id, "edited", now=now, old_text=stored[0],
+                              new_text=post.text, raw={"seen": "read again"})
+    repo.record_city_posts(db, (repo.CityPost(platform=platform, platform_id=p.platform_id, text=p.text,
+                                              published_at=p.published_at, permalink=p.permalink,
+                                              account=account, source="fetched")
+                                for p in fetched.own_posts), now=now)
+
+
+def _apply_own_changes(db: Database, changes: Sequence[PlatformChange], *, platform: str, now: datetime) -> int:
+    """Record the edits and deletions a connector saw on the city's recorded posts (thread roots, decision 0305),
+    as :func:`_apply_changes` does for mentions: an edit-history step already stored is not stored again, a
+    deletion once; each recorded change has its ``city-post-revised`` audit event. Returns how many."""
+    applied = 0
+    known: dict[str, Counter[tuple[str | None, str | None]]] = {}
+    for change in changes:
+        prefix, _, platform_id = change.uid.partition(":")
+        stored = repo.city_post_state(db, platform, platform_id) if prefix == platform else None
+        if stored is None:
+            continue  # a post never recorded (or another platform's): nothing to revise
+        if change.change == "deleted" and stored[1]:
+            continue  # seen again: already marked deleted
+        if change.change == "edited":
+            if change.uid not in known:
+                known[change.uid] = Counter(repo.city_post_edits_recorded(db, platform, platform_id))
+            step = (change.old_text, change.new_text)
+            if known[change.uid][step] > 0:
+                known[change.uid][step] -= 1
+                continue
+        elif change.change != "deleted":
+            continue
+        _revise_city_post(db, platform, platform_id, change.change, now=now, raw=change.raw,
+                          old_text=change.old_text, new_text=change.new_text)
+        applied += 1
+    return applied
+
+
+def _revise_city_post(db: Database, platform: str, platform_id: str, change: str, *, now: datetime,
+                      raw: dict[str, Any], old_text: str | None = None, new_text: str | None = None) -> None:
+    repo.record_city_post_change(db, platform, platform_id, change, now=now, raw=raw, old_text=old_text,
+                                 new_text=new_text)
+    audit.record(db, audit.CityPostRevised(actor=audit.SYSTEM_WORKER, subject=f"city-post:{platform}:{platform_id}",
+                                           change=change, old_text=old_text, new_text=new_text), at=now)
 
 
 def store_pushed(db: Database, connector_name: str, fetched: FetchResult, *, now: datetime,

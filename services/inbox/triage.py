@@ -114,6 +114,7 @@ class ItemDetail:
     # 0260), root first: {uri, state: post|not_found|blocked, handle, text, created_at, permalink, own}.
     context: list[dict[str, Any]] = field(default_factory=list)
     root: repo.CityPost | None = None  # the city's own post the thread answers, shown first (issue #17)
+    root_revisions: list[dict[str, Any]] = field(default_factory=list)  # its edits and deletion seen (0305)
 
 
 def thread_context(thread: list[InboxItem]) -> list[dict[str, Any]]:
@@ -163,10 +164,11 @@ def detail(db: Database, uid: str, *, viewer: Agent | None = None, now: datetime
     root = None  # the city's post the comments answer (none for a private conversation)
     if m.conversation_id and not item.private:
         root = repo.thread_root(db, str(m.platform), m.conversation_id)
+    root_revisions = repo.city_post_revisions(db, root.platform, root.platform_id) if root else []
     return ItemDetail(item=item, thread=thread, author_history=history, notes=repo.notes_for(db, uid),
                       revisions=repo.revisions(db, uid), other_viewers=others, assignee=assignee,
                       city_replies=sorted(sent, key=lambda d: d.sent_at or d.updated_at),
-                      context=thread_context(thread), root=root)
+                      context=thread_context(thread), root=root, root_revisions=root_revisions)
 
 
 def presence(db: Database, uid: str, viewer: Agent, *, now: datetime) -> list[Agent]:

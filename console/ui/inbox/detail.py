@@ -90,6 +90,23 @@ def _thread_count(d: Any) -> int:
     return (d.root is not None) + len(context) + len(d.thread) + len(d.city_replies)
 
 
+def _root_changes(revisions: list[dict[str, Any]]) -> None:
+    """What the platform showed of the city's post since Parvis read it (decision 0305): its deletion (the text
+    above is kept) and its earlier versions, since residents may have answered one of them."""
+    deleted = [r for r in revisions if r["change"] == "deleted"]
+    if deleted:
+        st.caption(f"Supprimée sur la plateforme (vu le {format_paris(deleted[0]['seen_at'])}) : texte conservé "
+                   "tel que lu.")
+    edits = [r for r in revisions if r["change"] == "edited"]
+    if not edits:
+        return
+    st.caption("Modifiée sur la plateforme : les réponses ont pu porter sur une version précédente.")
+    with st.expander(f"Versions précédentes de la publication ({len(edits)})"):
+        for rev in reversed(edits):  # the newest change first
+            st.caption(f"Avant la modification vue le {format_paris(rev['seen_at'])}")
+            st.text(rev.get("old_text") or "(sans texte)")
+
+
 def _thread(uid: str, d: Any, agents: list[Agent]) -> None:
     """The city's post the conversation answers first (its root), then the conversation, the city's replies in it
     (from Parvis's sent replies) placed at their time."""
@@ -101,7 +118,8 @@ def _thread(uid: str, d: Any, agents: list[Agent]) -> None:
             st.text(root.text)
         else:  # an Instagram photo without a caption: its date and link still say which post
             st.caption("Publication sans texte")
-        if root.permalink.startswith("https://"):
+        _root_changes(d.root_revisions)
+        if root.permalink.startswith("https://") and not getattr(root, "deleted_at", None):  # gone: no dead link
             st.link_button("Voir la publication", root.permalink)
         st.divider()
     for post in d.context:  # the thread's start read on the platform (Bluesky), root first: resident text
