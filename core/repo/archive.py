@@ -305,3 +305,32 @@ def revision_payloads(db: Database, uid: str) -> list[dict[str, Any]]:
     return [{"id": r[0], "seen_at": r[1], "change": r[2], "old_text": r[3], "new_text": r[4], "raw": r[5]}
             for r in db.execute("SELECT id, seen_at, change, old_text, new_text, raw FROM mention_revisions "
                                 "WHERE mention_uid = ? ORDER BY id", (uid,))]
+
+
+# no ``recorded_at``: it moves at every re-read, and a closed period's package must stay byte-identical
+CITY_POST_FIELDS = ("platform", "platform_id", "account", "text", "permalink", "published_at", "source",
+                    "edited_at", "deleted_at")
+
+
+def city_posts_read(db: Database, *, since: datetime | None, until: datetime | None) -> list[dict[str, Any]]:
+    """The city's posts that Parvis read on the platforms (thread roots it did not publish itself, decisions 0285
+    and 0305) published in [since, until), as stored: their current text and when they were seen edited or
+    deleted."""
+    clauses, params = [], []
+    if since is not None:
+        clauses.append("published_at >= ?")
+        params.append(to_iso(since))
+    if until is not None:
+        clauses.append("published_at < ?")
+        params.append(to_iso(until))
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    rows = db.execute(f"SELECT {', '.join(CITY_POST_FIELDS)} FROM city_posts {where} "
+                      "ORDER BY published_at, platform, platform_id", params).fetchall()
+    return [dict(zip(CITY_POST_FIELDS, r, strict=True)) for r in rows]
+
+
+def city_post_revision_payloads(db: Database, platform: str, platform_id: str) -> list[dict[str, Any]]:
+    """Revisions of a city post (``city_post_revisions``) with their payload exactly as stored, oldest first."""
+    return [{"id": r[0], "seen_at": r[1], "change": r[2], "old_text": r[3], "new_text": r[4], "raw": r[5]}
+            for r in db.execute("SELECT id, seen_at, change, old_text, new_text, raw FROM city_post_revisions "
+                                "WHERE platform = ? AND platform_id = ? ORDER BY id", (platform, platform_id))]

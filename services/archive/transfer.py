@@ -147,6 +147,31 @@ def _published_units(db: Database, pkg: _Package,
     return published, units
 
 
+def _city_post_units(db: Database, pkg: _Package, since: datetime | None,
+                     until: datetime | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The city's posts read on the platforms (thread roots, mostly published outside Parvis): no payload was kept, so
+    their record is the stored row with the texts before and after each change seen (a JSON rendering), followed by
+    each change's payload as stored."""
+    posts = arch.city_posts_read(db, since=since, until=until)
+    units = []
+    for i, p in enumerate(posts, 1):
+        base = f"content/city-posts/{safe_name(p['platform'])}/{safe_name(p['platform_id'])}"
+        revisions = arch.city_post_revision_payloads(db, p["platform"], p["platform_id"])
+        record = {**p, "revisions": [{k: rev[k] for k in ("seen_at", "change", "old_text", "new_text")}
+                                     for rev in revisions]}
+        refs = [pkg.add(f"{base}.record.json", json_bytes(record), JSON_FORMAT,
+                        p["deleted_at"] or p["edited_at"] or p["published_at"])]
+        for n, rev in enumerate(revisions, 1):
+            refs.append(pkg.add(f"{base}.revision-{n}-{rev['change']}.json", rev["raw"].encode("utf-8"),
+                                JSON_FORMAT, rev["seen_at"]))
+        units.append(_unit(f"AU-C{i:06d}", "Item", f"Publication de la collectivité ({p['platform']} {p['account']})",
+                           description=p["text"], objects=refs,
+                           dates={"SentDate": p["published_at"]},
+                           extra={"OriginatingSystemId": p["platform_id"], "Source": p["source"],
+                                  "EditedSeenDate": p["edited_at"], "DeletedSeenDate": p["deleted_at"]}))
+    return posts, units
+
+
 def transfer_package(db: Database, out_dir: Path, *, since: datetime | None, until: datetime | None,
                      parties: TransferParties, actor: Actor, now: datetime,
                      allow_broken: bool = False) -> ExportResult:
@@ -156,6 +181,7 @@ def transfer_package(db: Database, out_dir: Path, *, since: datetime | None, unt
     pkg = _Package()
     received, received_units = _received_units(db, pkg, since, until)
     published, published_units = _published_units(db, pkg, ArchiveFilter(since=since, until=until, limit=None))
+    city_posts, city_post_units = _city_post_units(db, pkg, since, until)
     events = audit.select_events(db, since=since, until=until)
     period = {"StartDate": to_iso(since) if since else None, "EndDate": to_iso(until) if until else None}
     meta = {
@@ -167,6 +193,11 @@ def transfer_package(db: Database, out_dir: Path, *, since: datetime | None, unt
                                             [[m["id"], m["published_at"], m["platform_id"], m["author"],
                                               m["approver"], m["text"], m["status"], m["record_sha256"]]
                                              for m in published]),
+        "metadata/city-posts.csv": csv_bytes(["platform", "platform_id", "published_at", "account", "text",
+                                              "edited_at", "deleted_at", "permalink"],
+                                             [[p["platform"], p["platform_id"], p["published_at"], p["account"],
+                                               p["text"], p["edited_at"], p["deleted_at"], p["permalink"]]
+                                              for p in city_posts]),
         "metadata/audit-events.json": json_bytes({"events": with_texts(events, audit.texts_by_row(db, events)),
                                                   "texts_note": TEXTS_NOTE,
                                                   "prev_hash_of_first": audit.previous_hash(
@@ -179,6 +210,10 @@ def transfer_package(db: Database, out_dir: Path, *, since: datetime | None, unt
               objects=[refs["metadata/received.csv"]]),
         _unit("AU-PUBLISHED", "RecordGrp", "Messages publiés par la collectivité", dates=period,
               children=published_units, objects=[refs["metadata/published.csv"]]),
+        _unit("AU-CITY-POSTS", "RecordGrp", "Publications de la collectivité lues sur les plateformes", dates=period,
+              children=city_post_units, objects=[refs["metadata/city-posts.csv"]],
+              description="Publications auxquelles des habitants ont répondu, publiées hors de Parvis : texte "
+                          "actuel, modifications et suppressions constatées (textes antérieurs conservés)."),
         _unit("AU-DECISIONS", "File", "Journal d'audit : décisions de modération, validations, publications",
               dates=period, objects=[refs["metadata/audit-events.json"]],
               description="Extrait chaîné du journal d'audit (SHA-256) ; voir docs/audit.md pour la vérification."),

@@ -110,3 +110,40 @@ def test_pdf_without_a_unicode_font_still_renders(monkeypatch, now):
              "hash": "ab" * 32}
     data = pdf_report.audit_pdf([event], intro=["Période : test"], created=now, last_hash="ab" * 32)
     assert data.startswith(b"%PDF") and b"Helvetica" in data
+
+
+def test_transfer_package_holds_the_city_posts_read_on_the_platforms_with_their_edits(db, tmp_path, now):
+    """A city post Parvis did not publish (a thread root read on Mastodon) is the city's publication too: the
+    transfer holds its record, its edit's payload as stored, and the text before the edit (decision 0305)."""
+    from core import repo
+
+    repo.record_city_posts(db, [repo.CityPost(platform="mastodon", platform_id="1101", account="valmont",
+                                              text="Travaux rue des Lilas du 3 au 7 mars", permalink="https://m/1101",
+                                              published_at=now, source="fetched")], now=now)
+    repo.record_city_post_change(db, "mastodon", "1101", "edited", now=now + timedelta(hours=2),
+                                 raw={"id": "1101", "content": "<p>Travaux rue des Lilas du 3 au 14 mars</p>"},
+                                 old_text="Travaux rue des Lilas du 3 au 7 mars",
+                                 new_text="Travaux rue des Lilas du 3 au 14 mars")
+    until = now + timedelta(days=1)
+    kwargs = {"since": None, "until": until, "parties": transfer.TransferParties(), "actor": "system:test"}
+    transfer.transfer_package(db, tmp_path / "t1", now=now + timedelta(days=2), **kwargs)
+    # read again later with no change: the closed period's package is the same, byte for byte
+    repo.record_city_posts(db, [repo.CityPost(platform="mastodon", platform_id="1101", account="valmont",
+                                              text="Travaux rue des Lilas du 3 au 14 mars", permalink="https://m/1101",
+                                              published_at=now, source="fetched")], now=now + timedelta(days=3))
+    transfer.transfer_package(db, tmp_path / "t2", now=now + timedelta(days=4), **kwargs)
+    files = _files(tmp_path / "t1")
+    assert files == _files(tmp_path / "t2")
+    record = json.loads(files["content/city-posts/mastodon/1101.record.json"])
+    assert record["text"] == "Travaux rue des Lilas du 3 au 14 mars" and record["edited_at"]
+    (raw,) = db.execute("SELECT raw FROM city_post_revisions WHERE platform_id = '1101'").fetchone()
+    assert files["content/city-posts/mastodon/1101.revision-1-edited.json"] == raw.encode("utf-8")
+    manifest = json.loads(files["manifest.json"])
+    package = manifest["ArchiveTransfer"]["DataObjectPackage"]
+    groups = {u["id"]: u for u in package["DescriptiveMetadata"]["ArchiveUnit"]}
+    (unit,) = groups["AU-CITY-POSTS"]["ArchiveUnit"]
+    assert unit["Content"]["Description"] == "Travaux rue des Lilas du 3 au 14 mars"
+    assert len(unit["DataObjectReference"]) == 2
+    assert [(r["change"], r["old_text"]) for r in record["revisions"]] == [("edited",
+                                                                          "Travaux rue des Lilas du 3 au 7 mars")]
+    assert "Travaux rue des Lilas du 3 au 14 mars" in files["metadata/city-posts.csv"].decode("utf-8-sig")
