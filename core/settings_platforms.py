@@ -108,9 +108,11 @@ class MastodonSettings(Area):
     access_token: str | None = setting("PARVIS_MASTODON_ACCESS_TOKEN", "secret", None,
                                        "the application's access token for the city's account")
     recheck_days: float = setting("PARVIS_MASTODON_RECHECK_DAYS", "float", 7.0,
-                                  "how long taken statuses are watched for later edits and deletions (0: never)")
+                                  "how long taken statuses, and the city posts they answer (after their last reply), "
+                                  "are watched for later edits and deletions (0: never)")
     recheck_per_pass: int = setting("PARVIS_MASTODON_RECHECK_PER_PASS", "int", 40,
-                                    "how many watched statuses one pass re-reads at most")
+                                    "how many watched statuses one pass re-reads at most (0 also stops "
+                                    "the city posts' re-check)")
     streaming: bool = setting("PARVIS_MASTODON_STREAMING", "bool", True,
                               "hold the user notification stream (mentions in seconds); polling stays the safety net")
     streaming_url: str | None = setting("PARVIS_MASTODON_STREAMING_URL", "str", None,
