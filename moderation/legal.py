@@ -68,6 +68,25 @@ DISMISS_REASONS_FR = {
 }
 
 
+# What a person's moderation decision says about a message's toxicity (``train --with-feedback``, decision 0316)
+TOXIC_GROUNDS = frozenset({Ground.INSULT_DEFAMATION.value, Ground.DISCRIMINATION.value, Ground.THREAT.value})
+NOT_TOXIC_DISMISSALS = frozenset({"not_offending", "criticism", "false_alarm"})
+# the decisions that settle a message's state; the latest of them is the team's last word on it
+SETTLING_ACTIONS = ("hide", "unhide", "delete", "ban", "unban", "dismiss", "spam")
+
+
+def toxicity_label(action: str, ground: str | None, detail: str) -> bool | None:
+    """Toxic or not, as the team's latest settling decision on a message says it: hidden, deleted or its author
+    banned for insult or defamation, hate or threat → toxic; dismissed after reading as not offending, as
+    legitimate criticism or as a false alarm of the filter → not toxic; anything else (unhidden, spam, personal
+    data, « déjà traité ») says nothing (None)."""
+    if action in RESTRICTIVE_ACTIONS:
+        return True if ground in TOXIC_GROUNDS else None
+    if action == "dismiss":
+        return False if detail.split(" ", 1)[0] in NOT_TOXIC_DISMISSALS else None
+    return None
+
+
 def ground(code: str) -> LegalGround:
     """The ground for ``code``; ValidationError (naming the valid ones) otherwise."""
     try:

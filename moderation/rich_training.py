@@ -85,12 +85,15 @@ def _encoders(e5: Any = None, use: Any = None) -> tuple[Any, str, Any, str]:
 
 
 def train_rich(data_dir: Path, *, out: Path = RICH_PATH, feedback: Sequence[tuple[str, str]] = (),
+               tox_feedback: Sequence[tuple[str, bool]] = (),
                search: bool = False, cv: bool = True, vectors_path: Path | None = None,
                cache_dir: Path | None = CACHE_DIR, e5: Any = None, use: Any = None,
                extra_languages: Sequence[str] = ("en",), use_vectors: bool = True,
                use_words: bool = True) -> dict[str, Any]:
     """Fit both heads on all the training data, save them, and report the tier's CV figures.
 
+    ``feedback``: the agents' sentiment corrections; ``tox_feedback``: ``(text, toxic)`` from the team's moderation
+    decisions (decision 0316), added to every toxicity fit at ``FEEDBACK_WEIGHT`` and never scored.
     ``use_vectors`` / ``use_words``: give the cross-validated fast sentiment model its French word vectors and
     USE word vectors, as the shipped one has them (tests switch them off); ``e5`` / ``use``: encoder functions
     to use instead of the real ones (tests).
@@ -100,6 +103,7 @@ def train_rich(data_dir: Path, *, out: Path = RICH_PATH, feedback: Sequence[tupl
 
     from moderation.features import Lexicon
     from moderation.train_jobs import (
+        FEEDBACK_WEIGHT,
         ORDINARY_WEIGHT,
         SENTIMENT_PARAMS,
         TOXICITY_PARAMS,
@@ -183,11 +187,17 @@ def train_rich(data_dir: Path, *, out: Path = RICH_PATH, feedback: Sequence[tupl
     ordinary, ordinary_paths = _ordinary_rows(data_dir)
     tox_emb = cached_embeddings("use", tox_texts, use_fn, use_version, cache_dir)
     ord_emb = cached_embeddings("use", ordinary, use_fn, use_version, cache_dir).reshape(len(ordinary), -1)
+    # the rows every toxicity fit adds: ordinary tweets (non-toxic), then the team's decisions
+    fb_texts = [_normalised(t) for t, _ in tox_feedback]
+    added_emb = np.vstack([ord_emb, np.asarray(use_fn(fb_texts), dtype=np.float32).reshape(len(fb_texts), -1)]) \
+        if tox_feedback else ord_emb
+    added_truth = np.r_[np.zeros(len(ordinary), dtype=bool), np.array([t for _, t in tox_feedback], dtype=bool)]
+    added_w = np.r_[np.full(len(ordinary), ORDINARY_WEIGHT), np.full(len(tox_feedback), FEEDBACK_WEIGHT)]
 
     def head_fit(idx: Any, c: float) -> Any:
-        x = np.vstack([tox_emb[idx], ord_emb])
-        yy = np.r_[truth_all[idx], np.zeros(len(ordinary), dtype=bool)]
-        weight = np.r_[np.ones(len(idx)), np.full(len(ordinary), ORDINARY_WEIGHT)]
+        x = np.vstack([tox_emb[idx], added_emb])
+        yy = np.r_[truth_all[idx], added_truth]
+        weight = np.r_[np.ones(len(idx)), added_w]
         return _logistic(x, yy, c, sample_weight=weight, class_weight="balanced")
 
     tox_head = head_fit(fit, TOX_C)
@@ -197,22 +207,22 @@ def train_rich(data_dir: Path, *, out: Path = RICH_PATH, feedback: Sequence[tupl
         from moderation.toxicity import toxicity_features
 
         tdata = Featurized(tox_texts, lexicon)
-        plain = Featurized(ordinary, lexicon)
+        plain = Featurized(ordinary + fb_texts, lexicon)
         risk_lexicon = RiskLexicon.load()
         extra = np.array([toxicity_features(t, risk_lexicon) for t in tox_texts])
-        plain_extra = np.array([toxicity_features(t, risk_lexicon) for t in ordinary]).reshape(len(ordinary),
-                                                                                             extra.shape[1])
+        plain_extra = np.array([toxicity_features(t, risk_lexicon) for t in ordinary + fb_texts]).reshape(
+            len(added_truth), extra.shape[1])
+        plain_labels = list(np.where(added_truth, "toxic", "non_toxic"))
         labels = np.where(truth_all, "toxic", "non_toxic")
         tfolds = list(StratifiedKFold(5, shuffle=True, random_state=SEED).split(fit, truth_all[fit]))
         p_fast_t = np.zeros(len(rows))
         p_head = {c: np.zeros(len(rows)) for c, _ in (TOX_GRID if search else [(TOX_C, 0)])}
         for a, b in tfolds:
             idx = fit[a]
-            fast = fit_linear(tdata.subset(idx.tolist()) + plain.feats,
-                              list(labels[idx]) + ["non_toxic"] * len(ordinary),
+            fast = fit_linear(tdata.subset(idx.tolist()) + plain.feats, list(labels[idx]) + plain_labels,
                               params=TOXICITY_PARAMS, lexicon_lists=lists,
                               extra=np.vstack([extra[idx], plain_extra]).tolist(),
-                              sample_weight=[1.0] * len(idx) + [ORDINARY_WEIGHT] * len(ordinary))
+                              sample_weight=[1.0] * len(idx) + added_w.tolist())
             p_fast_t[fit[b]] = proba_feats(fast, tdata.subset(fit[b].tolist()), extra[fit[b]])[
                 :, list(fast.labels).index("toxic")]
             for c, oof_t in p_head.items():
@@ -242,17 +252,21 @@ def train_rich(data_dir: Path, *, out: Path = RICH_PATH, feedback: Sequence[tupl
             report["toxicity_search"] = {f"C={c} w={w}": best(fuse_toxicity(p_fast_t[fit], p_head[c][fit], w))[1]
                                          for c, w in TOX_GRID}
     digest = file_digest([fr_path, *[p for p in extra_paths if p.exists()], mlma_path, *ordinary_paths])
-    meta = {"version": f"rich-1+{digest[:8]}{'-fb' + str(len(feedback)) if feedback else ''}",
+    meta = {"version": f"rich-1+{digest[:8]}{'-fb' + str(len(feedback)) if feedback else ''}"
+                       f"{'-tfb' + str(len(tox_feedback)) if tox_feedback else ''}",
             "sent_weight": SENT_WEIGHT, "sent_C": SENT_C, "tox_weight": TOX_WEIGHT, "tox_C": TOX_C,
             "tox_threshold": threshold, "encoders": report["encoders"], "feedback_rows": len(feedback),
-            "trained_hashes": sorted(text_hash(rows[i]["text"]) for i in fit_idx),
+            "trained_hashes": sorted([text_hash(rows[i]["text"]) for i in fit_idx]
+                                     + [text_hash(t) for t, _ in tox_feedback]),
             "sentiment_cv": report.get("sentiment_cv"), "toxicity_cv": report.get("toxicity_cv")}
+    if tox_feedback:
+        meta["tox_feedback_rows"] = len(tox_feedback)
     heads_file = RichHeads(meta=meta, sent_w=sent_w, sent_b=sent_b, sent_labels=sent_labels,
                            tox_w=tox_head.coef_[0], tox_b=float(tox_head.intercept_[0]))
     heads_file.save(out)
     report.update(path=str(out), size_bytes=out.stat().st_size, version=meta["version"],
                   tox_threshold=threshold, held_out_rows=len(held_idx), fit_rows=len(fit_idx),
-                  feedback_rows=len(feedback))
+                  feedback_rows=len(feedback), tox_feedback_rows=len(tox_feedback))
     return report
 
 

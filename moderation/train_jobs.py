@@ -48,6 +48,8 @@ TOXICITY_PARAMS = Params(C=0.3, min_df=2, class_weight="balanced", use_chars=Tru
 # Ordinary tweets (xlmt-fr positive/neutral) join every toxicity fit as non-toxic rows at this weight, so that
 # plain text does not sit on MLMA's 80 %-toxic prior; 0.3 costs no CV on MLMA, 1.0 does (decisions/0011)
 ORDINARY_WEIGHT = 0.3
+# The team's own moderation decisions (``--with-feedback``, decision 0316) weigh as much as an MLMA row
+FEEDBACK_WEIGHT = 1.0
 # Distillation (decision 0270): the fast model is fitted on soft targets DISTIL_LABEL_WEIGHT · label +
 # (1 - DISTIL_LABEL_WEIGHT) · p(e5 head), the e5 head (C = DISTIL_C, the rich tier's) scoring each training text
 # out of fold; only the training run needs e5, the saved model is the same linear file
@@ -359,13 +361,15 @@ def benign_flag_rate(model_path: Path, n: int = 600, seed: int = 4) -> float:
     return round(sum(map(is_toxic, flags)) / len(flags), 4)
 
 
-def train_toxicity(data_dir: Path, *, out: Path = DEFAULT_TOXICITY_PATH,
-                   params: Params = TOXICITY_PARAMS) -> dict[str, Any]:
+def train_toxicity(data_dir: Path, *, out: Path = DEFAULT_TOXICITY_PATH, params: Params = TOXICITY_PARAMS,
+                   feedback: Sequence[tuple[str, bool]] = ()) -> dict[str, Any]:
     """Train and save the toxicity model; the threshold comes from 5-fold CV on the fit part only.
 
     A text is toxic for the product when the classifier says so *or* a strong insult, threat or hate entry of
     the lexicon fires (``risk.is_toxic``), so the threshold is chosen for that combined decision. Ordinary
     tweets (:func:`_ordinary_rows`) are added to every fit as non-toxic rows; they are never scored.
+    ``feedback``: ``(text, toxic)`` from the team's moderation decisions (``--with-feedback``, decision 0316),
+    added to every fit at :data:`FEEDBACK_WEIGHT`, never scored (the CV figures stay MLMA's).
     """
     import numpy as np
     from sklearn.model_selection import StratifiedKFold
@@ -378,19 +382,23 @@ def train_toxicity(data_dir: Path, *, out: Path = DEFAULT_TOXICITY_PATH,
     texts = [normalise(r["text"]) for r in rows]
     data = Featurized(texts, lexicon)
     ordinary, ordinary_paths = _ordinary_rows(data_dir)
-    plain = Featurized(ordinary, lexicon)
+    fb_texts = [normalise(t) for t, _ in feedback]
+    # the rows every fit adds: ordinary tweets (non-toxic) and the team's decisions
+    added = Featurized(ordinary + fb_texts, lexicon)
+    added_y = ["non_toxic"] * len(ordinary) + ["toxic" if toxic else "non_toxic" for _, toxic in feedback]
+    added_w = [ORDINARY_WEIGHT] * len(ordinary) + [FEEDBACK_WEIGHT] * len(feedback)
     risk_lexicon = RiskLexicon.load()
     extra = np.array([toxicity_features(t, risk_lexicon) for t in texts])
-    plain_extra = np.array([toxicity_features(t, risk_lexicon) for t in ordinary]).reshape(len(ordinary),
-                                                                                         extra.shape[1])
+    added_extra = np.array([toxicity_features(t, risk_lexicon) for t in ordinary + fb_texts]).reshape(
+        len(added_y), extra.shape[1])
     y = np.array(["toxic" if r["toxic"] else "non_toxic" for r in rows])
     fit = np.array(fit_idx)
     lexicon_toxic = np.array(lexicon_flags_toxic([rows[i]["text"] for i in fit_idx]))
 
     def train(idx: Any, meta: dict[str, Any] | None = None) -> Any:
-        return fit_linear(data.subset(idx) + plain.feats, list(y[idx]) + ["non_toxic"] * len(ordinary),
-                          params=params, lexicon_lists=lists, meta=meta, extra=np.vstack([extra[idx], plain_extra]),
-                          sample_weight=[1.0] * len(idx) + [ORDINARY_WEIGHT] * len(ordinary))
+        return fit_linear(data.subset(idx) + added.feats, list(y[idx]) + added_y,
+                          params=params, lexicon_lists=lists, meta=meta, extra=np.vstack([extra[idx], added_extra]),
+                          sample_weight=[1.0] * len(idx) + added_w)
 
     probs = np.zeros(len(rows))
     folds = list(StratifiedKFold(5, shuffle=True, random_state=SEED).split(fit, y[fit]))
@@ -409,12 +417,16 @@ def train_toxicity(data_dir: Path, *, out: Path = DEFAULT_TOXICITY_PATH,
     cv_f1 = round(f1(threshold), 4)
     per_fold = [round(f1(threshold, b), 4) for _, b in folds]
     digest = file_digest([path, *ordinary_paths])
-    meta = {"version": f"offline-toxicity-2+{digest[:8]}",
+    meta = {"version": f"offline-toxicity-2+{digest[:8]}{'-fb' + str(len(feedback)) if feedback else ''}",
             "trained_on": {str(p.relative_to(data_dir)): file_digest([p]) for p in [path, *ordinary_paths]},
             "ordinary_rows": len(ordinary), "ordinary_weight": ORDINARY_WEIGHT,
             "threshold": threshold, "cv_macro_f1": cv_f1, "cv_macro_f1_folds": per_fold,
             "cv_macro_f1_model_only": round(f1(threshold, with_lexicon=False), 4), "seed": SEED, "task": "toxicity",
-            "trained_hashes": sorted(text_hash(rows[i]["text"]) for i in fit_idx), "extra": EXTRA_V2}
+            "trained_hashes": sorted([text_hash(rows[i]["text"]) for i in fit_idx]
+                                     + [text_hash(t) for t, _ in feedback]),
+            "extra": EXTRA_V2}
+    if feedback:
+        meta["feedback_rows"] = len(feedback)
     model = train(fit, meta)
     model.save(out)
     return {"path": str(out), "size_bytes": out.stat().st_size, "version": model.version, "threshold": threshold,
@@ -424,5 +436,5 @@ def train_toxicity(data_dir: Path, *, out: Path = DEFAULT_TOXICITY_PATH,
             "cv_macro_f1_product_rule": product_rule_f1([rows[i]["text"] for i in fit_idx], list(truth), oof,
                                                         threshold),
             "fit_rows": len(fit_idx),
-            "held_out_rows": len(held_idx), "ordinary_rows": len(ordinary),
+            "held_out_rows": len(held_idx), "ordinary_rows": len(ordinary), "feedback_rows": len(feedback),
             "benign_city_flag_rate": benign_flag_rate(out)}

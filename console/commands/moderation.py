@@ -39,6 +39,19 @@ def _feedback(db_path: Path | None) -> list[tuple[str, str]]:
         db.conn.close()
 
 
+def _toxicity_feedback(db_path: Path | None) -> list[tuple[str, bool]]:
+    """The team's moderation decisions that say a message is toxic or not, as (text, toxic) (decision 0316)."""
+    from core.db import open_db
+    from services.moderation.feedback import toxicity_feedback
+
+    settings = load_settings(db_path)
+    db = open_db(settings.db_path)
+    try:
+        return toxicity_feedback(db)
+    finally:
+        db.conn.close()
+
+
 @train.command("sentiment")
 @_DATA_DIR
 @click.option("--with-feedback", is_flag=True, help="Add the agents' sentiment corrections stored in the database.")
@@ -91,16 +104,21 @@ def train_sentiment_cmd(data_dir: Path | None, with_feedback: bool, vectors_path
 
 @train.command("toxicity")
 @_DATA_DIR
+@click.option("--with-feedback", is_flag=True,
+              help="Add the team's moderation decisions stored in the database (hidden for insult, hate or threat: "
+                   "toxic; dismissed as not offending, criticism or false alarm: not toxic).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the model (default: moderation/models/toxicity_offline.npz).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @db_option
-def train_toxicity_cmd(data_dir: Path | None, out: Path | None, as_json: bool, db_path: Path | None) -> None:
+def train_toxicity_cmd(data_dir: Path | None, with_feedback: bool, out: Path | None, as_json: bool,
+                       db_path: Path | None) -> None:
     """Rebuild the toxicity model from ../shared/data/mlma-fr (80 % fit, 20 % held out, seed 7) + xlmt-fr."""
     from moderation.toxicity import DEFAULT_TOXICITY_PATH
     from moderation.train_jobs import DEFAULT_DATA_DIR, train_toxicity
 
-    _emit(train_toxicity(data_dir or DEFAULT_DATA_DIR, out=out or DEFAULT_TOXICITY_PATH), as_json)
+    feedback = _toxicity_feedback(db_path) if with_feedback else []
+    _emit(train_toxicity(data_dir or DEFAULT_DATA_DIR, out=out or DEFAULT_TOXICITY_PATH, feedback=feedback), as_json)
 
 
 @eval_group.command("sentiment")
@@ -191,7 +209,9 @@ def train_tox_adapter_cmd(data_dir: Path | None, cv: bool, out: Path | None, as_
 
 @train.command("rich")
 @_DATA_DIR
-@click.option("--with-feedback", is_flag=True, help="Add the agents' sentiment corrections stored in the database.")
+@click.option("--with-feedback", is_flag=True,
+              help="Add the agents' sentiment corrections and the team's moderation decisions stored in the "
+                   "database.")
 @click.option("--search", is_flag=True, help="Re-run the cross-validated grid of fusion weights and regularisation.")
 @click.option("--no-cv", is_flag=True, help="Only fit the heads (skip the cross-validated figures).")
 @click.option("--vectors", "vectors_path", type=click.Path(path_type=Path), default=None,
@@ -208,5 +228,6 @@ def train_rich_cmd(data_dir: Path | None, with_feedback: bool, search: bool, no_
     from moderation.train_jobs import DEFAULT_DATA_DIR
 
     feedback = _feedback(db_path) if with_feedback else []
-    _emit(train_rich(data_dir or DEFAULT_DATA_DIR, out=out or RICH_PATH, feedback=feedback, search=search,
-                     cv=not no_cv, vectors_path=vectors_path), as_json)
+    tox_feedback = _toxicity_feedback(db_path) if with_feedback else []
+    _emit(train_rich(data_dir or DEFAULT_DATA_DIR, out=out or RICH_PATH, feedback=feedback,
+                     tox_feedback=tox_feedback, search=search, cv=not no_cv, vectors_path=vectors_path), as_json)

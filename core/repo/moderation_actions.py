@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,6 +11,7 @@ from sqlite_utils import Database
 
 from core.clock import from_iso, to_iso
 from core.errors import NotFoundError
+from core.models import PRIVATE_KIND
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,6 +60,19 @@ def add_decision(db: Database, uid: str, action: str, *, ground: str | None, det
                      (uid, action, ground, detail, int(unlawful), to_iso(flagged_at), to_iso(decided_at), seconds,
                       agent_id))
     return int(cur.lastrowid or 0)
+
+
+def latest_settling_decisions(db: Database, actions: Sequence[str]) -> list[tuple[str, str, str | None, str]]:
+    """``(text, action, ground, detail)`` of each public message's latest decision among ``actions`` taken by a
+    person, oldest decision first. Private messages are left out (their texts expire and are erasable, decision
+    0140); a message erased for the RGPD is gone with its decisions."""
+    marks = ", ".join("?" * len(actions))
+    rows = db.execute(
+        "SELECT m.text, d.action, d.ground, d.detail FROM moderation_decisions d JOIN mentions m ON m.uid = "
+        f"d.mention_uid WHERE d.id = (SELECT max(e.id) FROM moderation_decisions e WHERE e.mention_uid = "
+        f"d.mention_uid AND e.action IN ({marks})) AND d.agent_id IS NOT NULL AND m.kind != ? "
+        "AND coalesce(m.text, '') != '' ORDER BY d.id", [*actions, PRIVATE_KIND]).fetchall()
+    return [(r[0], r[1], r[2], r[3] or "") for r in rows]
 
 
 def _decision(r: tuple[Any, ...]) -> Decision:

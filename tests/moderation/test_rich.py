@@ -304,6 +304,31 @@ def test_train_rich_is_reproducible_reports_cv_and_uses_feedback(tmp_path):
     assert len(searched["sentiment_search"]) == 8 and len(searched["toxicity_search"]) == 6
 
 
+def test_train_rich_learns_the_team_moderation_decisions(tmp_path):
+    """``tox_feedback`` (decision 0316) joins every toxicity fit: the head learns a local insult the data lacks."""
+    from moderation.rich import RichEncoders, RichToxicity
+    from moderation.rich_training import train_rich
+    from moderation.train_jobs import text_hash
+
+    data = _training_data(tmp_path)
+    kwargs = {"e5": _bag(384), "use": _bag(512), "cache_dir": tmp_path / "cache", "use_vectors": False,
+              "use_words": False, "cv": False}
+    local = [("gougnafier de maire", True), ("le conseil gougnafier", True), ("ce gougnafier d'adjoint", True),
+             ("le maire gougnafier encore", True)]
+    plain = train_rich(data, out=tmp_path / "a.npz", **kwargs)
+    taught = train_rich(data, out=tmp_path / "b.npz", tox_feedback=local, **kwargs)
+    assert taught["tox_feedback_rows"] == 4 and taught["version"].endswith("-tfb4")
+    assert not plain["version"].endswith("-tfb4")
+
+    def head(path):
+        return RichToxicity(path, encoders=RichEncoders(e5=_bag(384), use=_bag(512))).head_proba(["gougnafier"])[0]
+
+    assert head(tmp_path / "b.npz") > 0.5 > head(tmp_path / "a.npz")  # the head now calls it toxic
+    from moderation.rich import RichHeads
+
+    assert text_hash("gougnafier de maire") in RichHeads.load(tmp_path / "b.npz").meta["trained_hashes"]
+
+
 # ---- the shipped tier (real encoders) -----------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
