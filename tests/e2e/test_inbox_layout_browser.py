@@ -208,7 +208,8 @@ KEPT_STATE = """() => {
   const open = document.querySelector("[class*='st-key-inbox_msg_']");
   const heading = document.querySelector('.st-key-inbox_heading');
   const active = document.activeElement;
-  const name = !active ? '' : active.getAttribute('aria-label') || (active.tagName === 'BUTTON' ? active.innerText : '');
+  const name = !active ? '' : active.getAttribute('aria-label')
+    || (active.tagName === 'BUTTON' ? active.innerText : '');
   return {top: open && open.getBoundingClientRect().top, heading: heading && heading.innerText,
           focus: active ? `${active.tagName}:${name.trim()}` : ''};
 }"""
@@ -221,9 +222,9 @@ def _act_and_settle(page, act, flash: str) -> None:
 
 
 def test_an_action_in_the_detail_keeps_it_in_view(browser, demo_db):
-    """Under 1 800 px, an action in the open message (a tag by the keyboard, « M'assigner » by the mouse) reruns
-    the list and the detail: the detail stays where it was, in view, and the focus is not lost (decision 0310);
-    a row clicked afterwards still opens its message and brings it into view (decision 0293)."""
+    """Under 1 800 px, an action in the open message (a tag by the keyboard, « M'assigner » and « Statut » by the
+    mouse) reruns the list and the detail: the detail stays where it was, in view, and the focus is not lost
+    (decision 0310); a row clicked afterwards still opens its message and brings it into view (decision 0293)."""
     with parvis_up(demo_db) as url:
         context, page = _inbox(browser, url, 1280)
         _open_first_row(page)
@@ -240,6 +241,14 @@ def test_an_action_in_the_detail_keeps_it_in_view(browser, demo_db):
         assigned = page.evaluate(KEPT_STATE)
         assert page.evaluate(HEADING_IN_VIEW), (after, assigned)
         assert abs(assigned["top"] - after["top"]) <= 4, (after, assigned)
+
+        def waiting() -> None:  # « Statut » by the mouse: its options are drawn outside the detail pane
+            page.get_by_role("combobox", name="Statut", exact=True).click()
+            page.get_by_role("option", name="En attente").click()
+        _act_and_settle(page, waiting, "Statut modifié.")
+        changed = page.evaluate(KEPT_STATE)
+        assert page.evaluate(HEADING_IN_VIEW), (assigned, changed)
+        assert abs(changed["top"] - assigned["top"]) <= 4 and "En attente" in changed["heading"], (assigned, changed)
         # back to the list, then another row: it opens and comes into view as before the action
         page.get_by_role("button", name="Retour à la liste").click()
         page.wait_for_function(FOCUS_IN_GRID, timeout=10_000)

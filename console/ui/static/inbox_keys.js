@@ -88,8 +88,9 @@
 
   // An action in the detail pane reruns the list-and-detail fragment; its message becomes the fragment's first
   // element, so Streamlit draws the list and the detail again and the page briefly loses its height (decision 0310).
-  // From a click, Enter or Space in the pane until the redraw is over, the pane's top is kept where it was, by
-  // scrolling its scroller (never scrollIntoView), and a control that lost the focus to the redraw gets it back.
+  // Where the pane is under the list, from a click, Enter or Space in it until the redraw is over, its top is kept
+  // where it was by scrolling its scroller (never scrollIntoView), and a control whose focus the redraw took gets
+  // it back.
   // A move of the pane with no change to the page (the user, a key or a script scrolled) ends it, as does any
   // pointer, wheel, touch or key outside the pane: a row opened from the list is never held back.
   var PANE = "[data-testid='stHorizontalBlock'] > [data-testid='stColumn']";
@@ -116,7 +117,8 @@
   }
 
   function controlOf(el) {  // a focusable control's keyed container (its st-key- class) and its tag
-    var control = el && el.closest ? el.closest("button, input, textarea, select") : null;
+    var controls = "button, input, textarea, select";
+    var control = el && el.closest ? el.closest(controls) || el.querySelector(controls) : null;
     var box = control ? control.closest("[class*='st-key-']") : null;
     var m = box ? /(?:^|\s)(st-key-[\w-]+)/.exec(box.className) : null;
     if (!m || m[1].indexOf("st-key-inbox_") === 0) { return null; }  // not one of the message's own controls
@@ -162,7 +164,7 @@
 
   function keepPane(target) {  // an action may be starting in the pane: keep the pane where it is now
     var el = pane();
-    if (!el) { stopKeeping(); return; }
+    if (!el || !w.matchMedia(STACKED).matches) { stopKeeping(); return; }  // beside the list: the page stays
     var scroller = scrollerOf(el);
     keep = {top: el.getBoundingClientRect().top, scroller: scroller, at: scroller.scrollTop, fixed: 0,
             until: Date.now() + KEEP_WAIT_MS, control: controlOf(target)};
