@@ -201,3 +201,61 @@ def test_no_scroll_when_the_detail_is_beside_the_list(browser, demo_db):
         assert page.get_by_role("button", name="Retour à la liste").count() == 0 or \
             not page.get_by_role("button", name="Retour à la liste").is_visible()
         context.close()
+
+
+# The open message's place on the screen (its container's top and its heading's), and where the focus is.
+KEPT_STATE = """() => {
+  const open = document.querySelector("[class*='st-key-inbox_msg_']");
+  const heading = document.querySelector('.st-key-inbox_heading');
+  const active = document.activeElement;
+  const name = !active ? '' : active.getAttribute('aria-label')
+    || (active.tagName === 'BUTTON' ? active.innerText : '');
+  return {top: open && open.getBoundingClientRect().top, heading: heading && heading.innerText,
+          focus: active ? `${active.tagName}:${name.trim()}` : ''};
+}"""
+
+
+def _act_and_settle(page, act, flash: str) -> None:
+    act()
+    page.get_by_text(flash).first.wait_for(timeout=30_000)
+    page.wait_for_timeout(2500)  # the list and the detail redrawn and the page at its full height again
+
+
+def test_an_action_in_the_detail_keeps_it_in_view(browser, demo_db):
+    """Under 1 800 px, an action in the open message (a tag by the keyboard, « M'assigner » and « Statut » by the
+    mouse) reruns the list and the detail: the detail stays where it was, in view, and the focus is not lost
+    (decision 0310); a row clicked afterwards still opens its message and brings it into view (decision 0293)."""
+    with parvis_up(demo_db) as url:
+        context, page = _inbox(browser, url, 1280)
+        _open_first_row(page)
+        _assert_detail_in_view(page)
+        before = page.evaluate(KEPT_STATE)
+        field = page.get_by_label("Ajouter une étiquette")
+        field.fill("chaussée")
+        _act_and_settle(page, lambda: field.press("Enter"), "Étiquette « chaussée » ajoutée.")
+        after = page.evaluate(KEPT_STATE)
+        assert page.evaluate(HEADING_IN_VIEW), (before, after)
+        assert abs(after["top"] - before["top"]) <= 4 and after["heading"] == before["heading"], (before, after)
+        assert after["focus"] == "INPUT:Ajouter une étiquette", after  # the keyboard user goes on where they were
+        _act_and_settle(page, lambda: page.get_by_role("button", name="M'assigner").click(), "Assigné à vous.")
+        assigned = page.evaluate(KEPT_STATE)
+        assert page.evaluate(HEADING_IN_VIEW), (after, assigned)
+        assert abs(assigned["top"] - after["top"]) <= 4, (after, assigned)
+
+        def waiting() -> None:  # « Statut » by the mouse: its options are drawn outside the detail pane
+            page.get_by_role("combobox", name="Statut", exact=True).click()
+            page.get_by_role("option", name="En attente").click()
+        _act_and_settle(page, waiting, "Statut modifié.")
+        changed = page.evaluate(KEPT_STATE)
+        assert page.evaluate(HEADING_IN_VIEW), (assigned, changed)
+        assert abs(changed["top"] - assigned["top"]) <= 4 and "En attente" in changed["heading"], (assigned, changed)
+        # back to the list, then another row: it opens and comes into view as before the action
+        page.get_by_role("button", name="Retour à la liste").click()
+        page.wait_for_function(FOCUS_IN_GRID, timeout=10_000)
+        page.wait_for_timeout(3500)
+        box = page.locator(f"{GRID} [data-testid='stDataFrame']").bounding_box()
+        page.mouse.click(box["x"] + 12, box["y"] + 35 * 2 + 17)  # the second row's selection box
+        page.wait_for_function("h => { const e = document.querySelector('.st-key-inbox_heading');"
+                               " return !!e && e.innerText !== h; }", arg=assigned["heading"], timeout=30_000)
+        _assert_detail_in_view(page)
+        context.close()

@@ -3,7 +3,9 @@
 // that keystroke on the same element. Installed once per window; only the inbox list (.st-key-inbox_table) reacts.
 // Where the detail pane is under the list (screens under 1 800 px: console/ui/inbox/table.py), a row opened from
 // the list (a click, Enter or Space) brings the new message's detail to the top of the screen and moves the focus
-// to its heading; « Retour à la liste » goes back to the list (decision 0293). Nothing moves otherwise.
+// to its heading; « Retour à la liste » goes back to the list (decision 0293). An action in the open message (a
+// click, Enter or Space there) redraws the list and the detail: the detail pane is kept where it was on the screen
+// and the control used keeps the focus (decision 0310).
 (function () {
   var w = window.parent && window.parent.document ? window.parent : window;
   if (w.__parvisInboxKeys) { return; }
@@ -83,6 +85,124 @@
   doc.addEventListener("pointerdown", function (ev) {
     if (ev.target && ev.target.closest && ev.target.closest(LIST)) { arm(); }
   }, true);
+
+  // An action in the detail pane reruns the list-and-detail fragment; its message becomes the fragment's first
+  // element, so Streamlit draws the list and the detail again and the page briefly loses its height (decision 0310).
+  // Where the pane is under the list, from a click, Enter or Space in it until the redraw is over, its top is kept
+  // where it was by scrolling its scroller (never scrollIntoView), and a control whose focus the redraw took gets
+  // it back.
+  // A move of the pane with no change to the page (the user, a key or a script scrolled) ends it, as does any
+  // pointer, wheel, touch or key outside the pane: a row opened from the list is never held back.
+  var PANE = "[data-testid='stHorizontalBlock'] > [data-testid='stColumn']";
+  var POPUP = "[data-baseweb='popover']";  // a select box's options, drawn outside the pane
+  var KEEP_WAIT_MS = 20000;  // how long an action waits for its rerun
+  var SETTLE_MS = 400;  // done once nothing was moved back for this long and nothing is left to redraw
+  var keep = null;
+  var keepObserver = null;
+  var dirty = false;
+  var frame = 0;
+
+  function pane() {  // the detail pane: the layout's second column (the open message, or the hint when none is)
+    var layout = doc.querySelector(".st-key-inbox_layout");
+    var cols = layout ? layout.querySelectorAll(PANE) : [];
+    return cols.length > 1 && cols[1].parentElement === cols[0].parentElement ? cols[1] : null;
+  }
+
+  function scrollerOf(el) {
+    for (var n = el.parentElement; n; n = n.parentElement) {
+      var overflow = w.getComputedStyle(n).overflowY;
+      if ((overflow === "auto" || overflow === "scroll") && n.scrollHeight > n.clientHeight) { return n; }
+    }
+    return doc.scrollingElement || doc.documentElement;
+  }
+
+  function controlOf(el) {  // a focusable control's keyed container (its st-key- class) and its tag
+    var controls = "button, input, textarea, select";
+    var control = el && el.closest ? el.closest(controls) || el.querySelector(controls) : null;
+    var box = control ? control.closest("[class*='st-key-']") : null;
+    var m = box ? /(?:^|\s)(st-key-[\w-]+)/.exec(box.className) : null;
+    if (!m || m[1].indexOf("st-key-inbox_") === 0) { return null; }  // not one of the message's own controls
+    return "." + w.CSS.escape(m[1]) + " " + control.tagName.toLowerCase();
+  }
+
+  function stopKeeping() {
+    keep = null;
+    if (keepObserver) { keepObserver.disconnect(); keepObserver = null; }
+    if (frame) { w.cancelAnimationFrame(frame); frame = 0; }
+  }
+
+  function restoreFocus(el) {  // only when the redraw took it: never from the user
+    var active = doc.activeElement;
+    if (!keep.control || (active && active !== doc.body && active.isConnected)) { return; }
+    var control = el.querySelector(keep.control);
+    if (control) { control.focus({preventScroll: true}); }
+  }
+
+  function keepCheck() {
+    frame = 0;
+    if (!keep) { return; }
+    var el = pane();
+    var now = Date.now();
+    var redrawing = !!doc.querySelector(".st-key-inbox_layout [data-stale='true']");
+    if (now > keep.until || (keep.fixed && now - keep.fixed > SETTLE_MS && !redrawing)) { stopKeeping(); return; }
+    if (!dirty && Math.abs(keep.scroller.scrollTop - keep.at) > 1) { stopKeeping(); return; }  // scrolled
+    if (el && el.isConnected) {
+      var moved = el.getBoundingClientRect().top - keep.top;
+      if (Math.abs(moved) > 2) {
+        keep.scroller.scrollTop += moved;
+        keep.fixed = now;
+      }
+      restoreFocus(el);
+    }
+    keep.at = keep.scroller.scrollTop;
+    dirty = false;
+  }
+
+  function scheduleCheck() {
+    if (keep && !frame) { frame = w.requestAnimationFrame(keepCheck); }
+  }
+
+  function keepPane(target) {  // an action may be starting in the pane: keep the pane where it is now
+    var el = pane();
+    if (!el || !w.matchMedia(STACKED).matches) { stopKeeping(); return; }  // beside the list: the page stays
+    var scroller = scrollerOf(el);
+    keep = {top: el.getBoundingClientRect().top, scroller: scroller, at: scroller.scrollTop, fixed: 0,
+            until: Date.now() + KEEP_WAIT_MS, control: controlOf(target)};
+    dirty = false;
+    if (!keepObserver) {
+      keepObserver = new w.MutationObserver(function () { dirty = true; scheduleCheck(); });
+      keepObserver.observe(doc.body, {childList: true, subtree: true, attributes: true, characterData: true});
+    }
+  }
+
+  function inPane(target) {
+    var el = pane();
+    return !!(el && target && target.closest && el.contains(target) && !target.closest(".parvis-inbox-back"));
+  }
+
+  function inPopup(target) {
+    return !!(target && target.closest && target.closest(POPUP));
+  }
+
+  doc.addEventListener("scroll", scheduleCheck, {capture: true, passive: true});
+  doc.addEventListener("pointerdown", function (ev) {
+    if (inPane(ev.target)) { keepPane(ev.target); return; }
+    var el = pane();
+    var open = el ? el.querySelector("[aria-expanded='true']") : null;  // a select box of the pane, open
+    if (inPopup(ev.target) && open) { keepPane(open); return; }
+    stopKeeping();
+  }, true);
+  doc.addEventListener("keydown", function (ev) {
+    if (inPane(ev.target)) {
+      if (ev.key === "Enter" || ev.key === " ") { keepPane(ev.target); }
+      return;
+    }
+    if (!inPopup(ev.target)) { stopKeeping(); }
+  }, true);
+  ["wheel", "touchstart"].forEach(function (type) {
+    doc.addEventListener(type, function (ev) { if (!inPopup(ev.target)) { stopKeeping(); } },
+                         {capture: true, passive: true});
+  });
 
   doc.addEventListener("click", function (ev) {
     var back = ev.target && ev.target.closest ? ev.target.closest(".parvis-inbox-back") : null;
