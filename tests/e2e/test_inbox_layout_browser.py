@@ -259,3 +259,21 @@ def test_an_action_in_the_detail_keeps_it_in_view(browser, demo_db):
                                " return !!e && e.innerText !== h; }", arg=assigned["heading"], timeout=30_000)
         _assert_detail_in_view(page)
         context.close()
+
+
+def test_a_refused_action_in_the_detail_brings_its_message_into_view(browser, demo_db):
+    """The keeper of decision 0310 holds the detail where it was, but a refusal (an error drawn above the list) must
+    not stay out of sight: once the redraw is over it comes into view; the focus stays in the field used."""
+    with parvis_up(demo_db) as url:
+        context, page = _inbox(browser, url, 1280)
+        _open_first_row(page)
+        _assert_detail_in_view(page)
+        field = page.get_by_label("Ajouter une étiquette")
+        field.fill("x" * 41)
+        _act_and_settle(page, lambda: field.press("Enter"), "Une étiquette compte de 1 à 40 caractères.")
+        refusal = page.locator("[data-testid='stAlertContainer'][role='alert']").filter(
+            has_text="Une étiquette compte de 1 à 40 caractères.")
+        box = refusal.bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 900, box  # on the screen
+        assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Ajouter une étiquette"
+        context.close()

@@ -5,7 +5,7 @@
 // the list (a click, Enter or Space) brings the new message's detail to the top of the screen and moves the focus
 // to its heading; « Retour à la liste » goes back to the list (decision 0293). An action in the open message (a
 // click, Enter or Space there) redraws the list and the detail: the detail pane is kept where it was on the screen
-// and the control used keeps the focus (decision 0310).
+// and the control used keeps the focus (decision 0310); a refusal's message is brought into view instead.
 (function () {
   var w = window.parent && window.parent.document ? window.parent : window;
   if (w.__parvisInboxKeys) { return; }
@@ -99,6 +99,7 @@
   var SETTLE_MS = 400;  // done once nothing was moved back for this long and nothing is left to redraw
   var keep = null;
   var keepObserver = null;
+  var settleTimer = 0;
   var dirty = false;
   var frame = 0;
 
@@ -125,8 +126,32 @@
     return "." + w.CSS.escape(m[1]) + " " + control.tagName.toLowerCase();
   }
 
+  // A refusal (an error or a warning: role "alert", unlike a success's "status") is drawn above the list, out of
+  // sight once the pane is kept: when the redraw is over, a new one out of view is brought to the screen's middle.
+  var ALERT = "[data-testid='stAlertContainer'][role='alert']";
+
+  function alertTexts() {
+    return Array.prototype.map.call(doc.querySelectorAll(ALERT), function (a) { return a.innerText; });
+  }
+
+  function newRefusal() {  // an alert whose text was not on the page when the action started
+    var alerts = doc.querySelectorAll(ALERT);
+    for (var i = 0; i < alerts.length; i++) {
+      if (keep.alerts.indexOf(alerts[i].innerText) < 0) { return alerts[i]; }
+    }
+    return null;
+  }
+
+  function showRefusal() {
+    var alert = newRefusal();
+    if (!alert) { return; }
+    var box = alert.getBoundingClientRect();
+    if (box.bottom < 0 || box.top > w.innerHeight) { alert.scrollIntoView({block: "center"}); }
+  }
+
   function stopKeeping() {
     keep = null;
+    if (settleTimer) { w.clearTimeout(settleTimer); settleTimer = 0; }
     if (keepObserver) { keepObserver.disconnect(); keepObserver = null; }
     if (frame) { w.cancelAnimationFrame(frame); frame = 0; }
   }
@@ -144,7 +169,11 @@
     var el = pane();
     var now = Date.now();
     var redrawing = !!doc.querySelector(".st-key-inbox_layout [data-stale='true']");
-    if (now > keep.until || (keep.fixed && now - keep.fixed > SETTLE_MS && !redrawing)) { stopKeeping(); return; }
+    if (keep.fixed && now - keep.fixed > SETTLE_MS && !redrawing) { showRefusal(); stopKeeping(); return; }
+    // a refusal may leave the pane where it was: then the page's last change settles it
+    if (keep.refused && now - keep.changed > SETTLE_MS && !redrawing) { showRefusal(); stopKeeping(); return; }
+    if (now > keep.until) { stopKeeping(); return; }
+    if (!keep.refused && newRefusal()) { keep.refused = true; }
     if (!dirty && Math.abs(keep.scroller.scrollTop - keep.at) > 1) { stopKeeping(); return; }  // scrolled
     if (el && el.isConnected) {
       var moved = el.getBoundingClientRect().top - keep.top;
@@ -156,6 +185,8 @@
     }
     keep.at = keep.scroller.scrollTop;
     dirty = false;
+    if (settleTimer) { w.clearTimeout(settleTimer); }
+    settleTimer = w.setTimeout(scheduleCheck, SETTLE_MS + 50);  // looked at again once the page is quiet
   }
 
   function scheduleCheck() {
@@ -167,10 +198,15 @@
     if (!el || !w.matchMedia(STACKED).matches) { stopKeeping(); return; }  // beside the list: the page stays
     var scroller = scrollerOf(el);
     keep = {top: el.getBoundingClientRect().top, scroller: scroller, at: scroller.scrollTop, fixed: 0,
-            until: Date.now() + KEEP_WAIT_MS, control: controlOf(target)};
+            until: Date.now() + KEEP_WAIT_MS, control: controlOf(target), alerts: alertTexts(), refused: false,
+            changed: 0};
     dirty = false;
     if (!keepObserver) {
-      keepObserver = new w.MutationObserver(function () { dirty = true; scheduleCheck(); });
+      keepObserver = new w.MutationObserver(function () {
+        dirty = true;
+        if (keep) { keep.changed = Date.now(); }
+        scheduleCheck();
+      });
       keepObserver.observe(doc.body, {childList: true, subtree: true, attributes: true, characterData: true});
     }
   }
