@@ -174,10 +174,13 @@ Vectors = Sequence[Any | None]  # one stored sentence vector per text (e5 ‖ US
 
 
 def cluster_labels(texts: Sequence[str], *, threshold: float = DEFAULT_THRESHOLD, max_fit: int = MAX_FIT,
-                   vectors: Vectors | None = None, fused: FusedParams = FUSED) -> list[int]:
+                   vectors: Vectors | None = None, fused: FusedParams = FUSED,
+                   projection: Projection | None = None) -> list[int]:
     """A group number for every text (each unmatched text gets its own), in input order. With ``vectors``, the
-    fused similarity and ``fused``'s cut are used (``threshold`` then only serves texts beyond ``max_fit``)."""
-    labels, _space, _x = _cluster(texts, threshold=threshold, max_fit=max_fit, vectors=vectors, fused=fused)
+    fused similarity and ``fused``'s cut are used (``threshold`` then only serves texts beyond ``max_fit``);
+    ``projection`` replaces the shipped one when ``fused.projected``."""
+    labels, _space, _x = _cluster(texts, threshold=threshold, max_fit=max_fit, vectors=vectors, fused=fused,
+                                  projection=projection)
     return labels
 
 
@@ -330,7 +333,7 @@ def cut(tree: Any, threshold: float) -> list[int]:
 
 
 def _cluster(texts: Sequence[str], *, threshold: float, max_fit: int, vectors: Vectors | None = None,
-             fused: FusedParams = FUSED) -> tuple[list[int], _Space | None, Any]:
+             fused: FusedParams = FUSED, projection: Projection | None = None) -> tuple[list[int], _Space | None, Any]:
     import numpy as np
 
     if len(texts) < 2:
@@ -340,7 +343,8 @@ def _cluster(texts: Sequence[str], *, threshold: float, max_fit: int, vectors: V
     x = space.vectors()
     stored = vector_matrix(vectors, len(fit))
     if stored is not None and stored[1].mean() >= MIN_VECTOR_SHARE:
-        labels = cut(average_linkage(fused_distance((x @ x.T).toarray(), *stored, fused)), fused.threshold)
+        distance = fused_distance((x @ x.T).toarray(), *stored, fused, projection)
+        labels = cut(average_linkage(distance), fused.threshold)
     else:
         from sklearn.cluster import AgglomerativeClustering
 
@@ -407,12 +411,13 @@ def _after(space: _Space, rows: Sequence[int], first: str, second: str) -> bool:
 
 def group_topics(texts: Sequence[str], *, threshold: float = DEFAULT_THRESHOLD, min_size: int = 2,
                  max_fit: int = MAX_FIT, top: int | None = None, vectors: Vectors | None = None,
-                 fused: FusedParams = FUSED) -> list[TopicGroup]:
+                 fused: FusedParams = FUSED, projection: Projection | None = None) -> list[TopicGroup]:
     """The ``top`` largest groups of at least ``min_size`` similar texts (give the newest texts first); with
     ``vectors`` (stored sentence vectors, None where missing) the fused grouping of :class:`FusedParams`."""
     import numpy as np
 
-    labels, space, x = _cluster(texts, threshold=threshold, max_fit=max_fit, vectors=vectors, fused=fused)
+    labels, space, x = _cluster(texts, threshold=threshold, max_fit=max_fit, vectors=vectors, fused=fused,
+                                projection=projection)
     if space is None:
         return []
     counts = Counter(labels)
