@@ -269,7 +269,7 @@ def cross_validate_projected(texts: Sequence[str], truth: Sequence[str], matrix:
     everything (projection, grid point, cut) chosen and fitted on the choosing messages only."""
     import numpy as np
 
-    per = []
+    per: list[dict[str, Any]] = []
     for train, test in splits:
         key = choose_projected([texts[i] for i in train], [truth[i] for i in train], matrix[train])
         per.append({"params": _projected_dict(key), "ari": round(read_projected(key, texts, truth, matrix, train,
@@ -298,7 +298,8 @@ def projected_figures(texts: Sequence[str], truth: Sequence[str], matrix: Any, *
                                                                          everything), 4),
         "ari_full_shipped": round(adjusted_rand_score(truth, topics.cluster_labels(texts, vectors=list(matrix))), 4)}
     if repeats:
-        many = cross_validate_projected(texts, truth, matrix, halves(truth, repeats=repeats))
+        both_ways = [split for a, b in halves(truth, repeats=repeats) for split in ((a, b), (b, a))]
+        many = cross_validate_projected(texts, truth, matrix, both_ways)  # the order of cross_validate_halves
         out.update({"ari_cv2_mean": many["mean"], "ari_cv2_std": many["std"], "ari_halves": many["aris"],
                     "halves": many["per"]})
         if baseline is not None and baseline.get("ari_halves"):
