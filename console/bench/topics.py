@@ -23,7 +23,14 @@ parameters are picked on one half (~17 topics grouped together) and read on the 
 ways round (``ari_halves``, ``halves``). ``unseen``: the shipped grouping run once on ``data/topics_fr_unseen.jsonl``
 (12 other topics, written and committed before any method ran on it; nothing is chosen on it).
 ``grouping_ms``: :func:`moderation.topics.group_topics` over ``window`` messages (the labelled texts repeated,
-as the dashboard's default window of 2,000), with and without vectors.
+as the dashboard's default window of 2,000), with and without vectors (``fused_0250``: decision 0250's method).
+
+Since decision 0300 the shipped grouping maps the vectors through a learned :class:`moderation.topics.Projection`
+first. Its figures (the top-level ``ari_cv_mean``, ``ari_cv2_mean``, ``ari_full``, ``params``) come from
+:func:`cross_validate_projected`: on each split the projection is fitted on the choosing messages' topics only, its
+e5 share, shrinkage, TF-IDF weight, shared-neighbour weight and cut chosen from :data:`PROJECTED_GRID` by an inner
+split of those topics (:func:`choose_projected`), then read on the held-out messages. ``fused_0250``: decision
+0250's grid, cross-validated as before; ``paired_0250``: the many-topic gain over it on the same halves.
 """
 
 from __future__ import annotations
