@@ -12,6 +12,10 @@ nearest neighbours, and the average-linkage cut is :data:`FUSED` (chosen by cros
 ``console/bench/data/topics_fr.jsonl``, ``bench topics``; decision 0250). A pair where either message has no
 vector yet is compared by TF-IDF alone (its distance rescaled to the same cut); when fewer than half of the messages
 have a vector, the TF-IDF grouping alone is used.
+Since decision 0300 the vectors first go through a learned linear map (:class:`Projection`, shipped as
+``moderation/models/topic_projection.npz``): each encoder's part is centred on the window's mean, and the
+directions along which messages of one topic vary (register, politeness, the town hall itself) are shrunk, as
+learned from the labelled topics; the cosine of the mapped vectors replaces the two encoders' cosines.
 scikit-learn is imported lazily (only when grouping runs).
 """
 
@@ -22,6 +26,8 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 DEFAULT_THRESHOLD = 0.9  # cosine distance at which two groups stop merging (tuned on tests/dashboard data)
@@ -45,9 +51,13 @@ class FusedParams:
     neighbours: int = 5
     shared_weight: float = 0.3
     threshold: float = 0.78
+    projected: bool = False  # the vectors' cosine taken after a :class:`Projection` (``e5_share`` is then its own)
 
 
-FUSED = FusedParams()  # chosen by GroupKFold over topics (bench topics, decision 0250)
+FUSED_0250 = FusedParams()  # decision 0250's grouping (GroupKFold over topics), kept for ``bench topics``
+# decision 0300: the learned projection, then TF-IDF 0.2, no shared neighbours, cut 0.90 (many-topic CV)
+FUSED = FusedParams(tfidf_weight=0.2, e5_share=0.25, shared_weight=0.0, threshold=0.90, projected=True)
+PROJECTION_PATH = Path(__file__).parent / "models" / "topic_projection.npz"
 MIN_VECTOR_SHARE = 0.5  # below this share of messages with a vector, TF-IDF alone groups better (decision 0250)
 
 STOPWORDS = frozenset("""
@@ -164,11 +174,100 @@ Vectors = Sequence[Any | None]  # one stored sentence vector per text (e5 ‖ US
 
 
 def cluster_labels(texts: Sequence[str], *, threshold: float = DEFAULT_THRESHOLD, max_fit: int = MAX_FIT,
-                   vectors: Vectors | None = None, fused: FusedParams = FUSED) -> list[int]:
+                   vectors: Vectors | None = None, fused: FusedParams = FUSED,
+                   projection: Projection | None = None) -> list[int]:
     """A group number for every text (each unmatched text gets its own), in input order. With ``vectors``, the
-    fused similarity and ``fused``'s cut are used (``threshold`` then only serves texts beyond ``max_fit``)."""
-    labels, _space, _x = _cluster(texts, threshold=threshold, max_fit=max_fit, vectors=vectors, fused=fused)
+    fused similarity and ``fused``'s cut are used (``threshold`` then only serves texts beyond ``max_fit``);
+    ``projection`` replaces the shipped one when ``fused.projected``."""
+    labels, _space, _x = _cluster(texts, threshold=threshold, max_fit=max_fit, vectors=vectors, fused=fused,
+                                  projection=projection)
     return labels
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Projection:
+    """A linear map of the stored e5 ‖ USE vectors that keeps what tells topics apart (decision 0300).
+
+    A window's vectors: each encoder's part centred on the window's mean and L2-normalised, weighted √``e5_share``
+    / √(1 − ``e5_share``) and joined; then, along each unit column of ``basis`` (the directions in which the
+    messages of one labelled topic vary), the component is multiplied by ``1 + shrink`` (``shrink`` in (−1, 0]):
+    the within-topic covariance whitened with shrinkage λ, (S_w + λ I)^(−1/2) up to scale. Rows are L2-normalised.
+    """
+
+    basis: Any  # (896, r) float32, orthonormal columns
+    shrink: Any  # (r,) float32
+    e5_share: float
+    shrinkage: float
+
+    def apply(self, matrix: Any, have: Any) -> Any:
+        """Mapped unit rows of ``matrix`` (float32 ``(n, 896)``); rows without a vector (``~have``) stay 0."""
+        import numpy as np
+
+        out = np.zeros(matrix.shape, dtype=np.float32)
+        if not have.any():
+            return out
+        joined = _centred(matrix[have], self.e5_share)
+        joined += ((joined @ self.basis) * self.shrink) @ self.basis.T
+        out[have] = joined / np.maximum(np.linalg.norm(joined, axis=1, keepdims=True), 1e-9)
+        return out
+
+    def save(self, path: Path) -> None:
+        """Write as a compressed ``.npz`` (float16 basis, no pickles, same arrays → same bytes)."""
+        import numpy as np
+
+        from moderation.sentiment_model import write_npz
+
+        write_npz(path, {"basis": self.basis.astype(np.float16), "shrink": self.shrink.astype(np.float32),
+                         "params": np.array([self.e5_share, self.shrinkage], dtype=np.float64)})
+
+    @classmethod
+    def load(cls, path: Path) -> Projection:
+        """Read a projection written by :meth:`save`."""
+        import numpy as np
+
+        with np.load(path, allow_pickle=False) as z:
+            e5_share, shrinkage = (float(v) for v in z["params"])
+            return cls(basis=z["basis"].astype(np.float32), shrink=z["shrink"].astype(np.float32),
+                       e5_share=e5_share, shrinkage=shrinkage)
+
+
+def _centred(matrix: Any, e5_share: float) -> Any:
+    import numpy as np
+
+    parts = []
+    for part, weight in ((matrix[:, :E5_DIM], e5_share), (matrix[:, E5_DIM:], 1.0 - e5_share)):
+        part = part - part.mean(axis=0)
+        parts.append(part * (weight ** 0.5 / np.maximum(np.linalg.norm(part, axis=1, keepdims=True), 1e-9)))
+    return np.hstack(parts).astype(np.float32)
+
+
+def fit_projection(matrix: Any, topic_of: Sequence[str | None], *, e5_share: float,
+                   shrinkage: float) -> Projection:
+    """Learn a :class:`Projection` from labelled messages (``topic_of`` None for a one-off message): the
+    within-topic covariance of the centred, joined vectors (topics of ≥ 2 messages), scaled to mean eigenvalue 1,
+    whitened with ``shrinkage`` λ: a direction of variance v is multiplied by √(λ / (v + λ))."""
+    import numpy as np
+
+    x = _centred(np.asarray(matrix, dtype=np.float32), e5_share).astype(np.float64)
+    rows = []
+    for topic in sorted({t for t in topic_of if t is not None}):
+        idx = [i for i, t in enumerate(topic_of) if t == topic]
+        if len(idx) >= 2:
+            rows.append(x[idx] - x[idx].mean(axis=0))
+    r = np.vstack(rows)
+    within = r.T @ r / len(r)
+    within /= np.trace(within) / within.shape[0]
+    values, vectors = np.linalg.eigh(within)
+    keep = values > 1e-6 * values.max()
+    shrink = np.sqrt(shrinkage / (values[keep] + shrinkage)) - 1.0
+    return Projection(basis=vectors[:, keep].astype(np.float32), shrink=shrink.astype(np.float32),
+                      e5_share=e5_share, shrinkage=shrinkage)
+
+
+@lru_cache(maxsize=1)
+def shipped_projection() -> Projection:
+    """The projection fitted on all labelled topics (``python -m scripts.topics.fit_projection``)."""
+    return Projection.load(PROJECTION_PATH)
 
 
 def vector_matrix(vectors: Vectors | None, n: int) -> tuple[Any, Any] | None:
@@ -187,13 +286,19 @@ def vector_matrix(vectors: Vectors | None, n: int) -> tuple[Any, Any] | None:
     return matrix, have
 
 
-def fused_distance(tfidf_similarity: Any, matrix: Any, have: Any, params: FusedParams) -> Any:
-    """Distance matrix of the vector grouping (see :class:`FusedParams`); pairs lacking a vector use TF-IDF."""
+def fused_distance(tfidf_similarity: Any, matrix: Any, have: Any, params: FusedParams,
+                   projection: Projection | None = None) -> Any:
+    """Distance matrix of the vector grouping (see :class:`FusedParams`); pairs lacking a vector use TF-IDF.
+    With ``params.projected``, the vectors' cosine is taken after ``projection`` (default: the shipped one)."""
     import numpy as np
     from scipy.sparse import csr_matrix
 
-    e5, use = matrix[:, :E5_DIM], matrix[:, E5_DIM:]
-    vec = params.e5_share * (e5 @ e5.T - E5_FLOOR) / (1.0 - E5_FLOOR) + (1.0 - params.e5_share) * (use @ use.T)
+    if params.projected:
+        mapped = (projection or shipped_projection()).apply(matrix, have)
+        vec = mapped @ mapped.T
+    else:
+        e5, use = matrix[:, :E5_DIM], matrix[:, E5_DIM:]
+        vec = params.e5_share * (e5 @ e5.T - E5_FLOOR) / (1.0 - E5_FLOOR) + (1.0 - params.e5_share) * (use @ use.T)
     sim = np.array(tfidf_similarity, dtype=np.float32)
     both = np.outer(have, have)
     sim[both] = params.tfidf_weight * sim[both] + (1.0 - params.tfidf_weight) * vec[both]
@@ -228,7 +333,7 @@ def cut(tree: Any, threshold: float) -> list[int]:
 
 
 def _cluster(texts: Sequence[str], *, threshold: float, max_fit: int, vectors: Vectors | None = None,
-             fused: FusedParams = FUSED) -> tuple[list[int], _Space | None, Any]:
+             fused: FusedParams = FUSED, projection: Projection | None = None) -> tuple[list[int], _Space | None, Any]:
     import numpy as np
 
     if len(texts) < 2:
@@ -238,7 +343,8 @@ def _cluster(texts: Sequence[str], *, threshold: float, max_fit: int, vectors: V
     x = space.vectors()
     stored = vector_matrix(vectors, len(fit))
     if stored is not None and stored[1].mean() >= MIN_VECTOR_SHARE:
-        labels = cut(average_linkage(fused_distance((x @ x.T).toarray(), *stored, fused)), fused.threshold)
+        distance = fused_distance((x @ x.T).toarray(), *stored, fused, projection)
+        labels = cut(average_linkage(distance), fused.threshold)
     else:
         from sklearn.cluster import AgglomerativeClustering
 
@@ -305,12 +411,13 @@ def _after(space: _Space, rows: Sequence[int], first: str, second: str) -> bool:
 
 def group_topics(texts: Sequence[str], *, threshold: float = DEFAULT_THRESHOLD, min_size: int = 2,
                  max_fit: int = MAX_FIT, top: int | None = None, vectors: Vectors | None = None,
-                 fused: FusedParams = FUSED) -> list[TopicGroup]:
+                 fused: FusedParams = FUSED, projection: Projection | None = None) -> list[TopicGroup]:
     """The ``top`` largest groups of at least ``min_size`` similar texts (give the newest texts first); with
     ``vectors`` (stored sentence vectors, None where missing) the fused grouping of :class:`FusedParams`."""
     import numpy as np
 
-    labels, space, x = _cluster(texts, threshold=threshold, max_fit=max_fit, vectors=vectors, fused=fused)
+    labels, space, x = _cluster(texts, threshold=threshold, max_fit=max_fit, vectors=vectors, fused=fused,
+                                projection=projection)
     if space is None:
         return []
     counts = Counter(labels)

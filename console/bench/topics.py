@@ -23,7 +23,14 @@ parameters are picked on one half (~17 topics grouped together) and read on the 
 ways round (``ari_halves``, ``halves``). ``unseen``: the shipped grouping run once on ``data/topics_fr_unseen.jsonl``
 (12 other topics, written and committed before any method ran on it; nothing is chosen on it).
 ``grouping_ms``: :func:`moderation.topics.group_topics` over ``window`` messages (the labelled texts repeated,
-as the dashboard's default window of 2,000), with and without vectors.
+as the dashboard's default window of 2,000), with and without vectors (``fused_0250``: decision 0250's method).
+
+Since decision 0300 the shipped grouping maps the vectors through a learned :class:`moderation.topics.Projection`
+first. Its figures (the top-level ``ari_cv_mean``, ``ari_cv2_mean``, ``ari_full``, ``params``) come from
+:func:`cross_validate_projected`: on each split the projection is fitted on the choosing messages' topics only, its
+e5 share, shrinkage, TF-IDF weight, shared-neighbour weight and cut chosen from :data:`PROJECTED_GRID` by an inner
+split of those topics (:func:`choose_projected`), then read on the held-out messages. ``fused_0250``: decision
+0250's grid, cross-validated as before; ``paired_0250``: the many-topic gain over it on the same halves.
 """
 
 from __future__ import annotations
@@ -43,6 +50,10 @@ UNSEEN = Path(__file__).parent / "data" / "topics_fr_unseen.jsonl"  # read once,
 THRESHOLDS = tuple(round(0.5 + 0.01 * i, 2) for i in range(46))  # 0.50 … 0.95
 TFIDF_THRESHOLDS = tuple(round(0.7 + 0.01 * i, 2) for i in range(30))  # 0.70 … 0.99
 GRID = tuple(itertools.product((0.2, 0.35, 0.5, 0.65), (0.0, 0.25, 0.5), (5, 8), (0.0, 0.3, 0.5)))
+# decision 0300, the learned projection: (tfidf_weight, e5_share, shrinkage λ, shared_weight), 5 neighbours
+PROJECTED_GRID = tuple(itertools.product((0.2, 0.35, 0.5), (0.25, 0.5), (0.1, 0.3, 1.0, 3.0), (0.0, 0.3)))
+PROJECTED_CUTS = tuple(round(0.30 + 0.01 * i, 2) for i in range(111))  # 0.30 … 1.40 (centred cosines go below 0)
+INNER_SEEDS = 2  # inner splits of a choosing part's topics, each read both ways round
 
 
 def labelled(path: Path = DATA) -> tuple[list[str], list[str]]:
@@ -128,7 +139,7 @@ def cross_validate(texts: Sequence[str], truth: Sequence[str], matrix: Any | Non
 
     if matrix is not None:
         out["fused"]["ari_full_shipped"] = round(adjusted_rand_score(truth, topics.cluster_labels(
-            texts, vectors=list(matrix))), 4)
+            texts, vectors=list(matrix), fused=topics.FUSED_0250)), 4)
     out["tfidf"]["ari_full_shipped"] = round(adjusted_rand_score(truth, topics.cluster_labels(texts)), 4)
     return out
 
@@ -173,6 +184,139 @@ def cross_validate_halves(texts: Sequence[str], truth: Sequence[str], matrix: An
                 "ari_halves": [h["ari"] for h in per[m]], "halves": per[m]} for m in methods}
 
 
+def fast_ari(truth_codes: Any, pred: Any) -> float:
+    """The adjusted Rand index of two integer labellings (scikit-learn's value, without its per-call overhead)."""
+    import numpy as np
+
+    n = len(truth_codes)
+    t = np.unique(truth_codes, return_inverse=True)[1]
+    p = np.unique(pred, return_inverse=True)[1]
+    if t.max() == p.max() and t.max() in (0, n - 1):
+        return 1.0
+
+    def pairs(counts: Any) -> float:
+        counts = counts.astype(np.float64)
+        return float((counts * (counts - 1) / 2).sum())
+
+    index = pairs(np.bincount(t * (p.max() + 1) + p))
+    a, b = pairs(np.bincount(t)), pairs(np.bincount(p))
+    expected, top = a * b / (n * (n - 1) / 2), (a + b) / 2
+    return (index - expected) / (top - expected) if top != expected else 1.0
+
+
+def _one_offs_apart(truth: Sequence[str]) -> list[str | None]:
+    return [None if t.startswith("seul-") else t for t in truth]
+
+
+def _projected_params(key: tuple[Any, ...]) -> topics.FusedParams:
+    w, a, _lam, s = key[:4]
+    return topics.FusedParams(tfidf_weight=w, e5_share=a, neighbours=5, shared_weight=s,
+                              threshold=key[4] if len(key) > 4 else topics.FUSED.threshold, projected=True)
+
+
+def _projected_scores(texts: Sequence[str], truth: Sequence[str], matrix: Any, fitted: dict[tuple[float, float], Any],
+                      keys: Sequence[tuple[Any, ...]] | None = None,
+                      cuts: Sequence[float] | None = None) -> dict[tuple[Any, ...], float]:
+    """ARI of every (tfidf_weight, e5_share, λ, shared_weight, cut) on these messages, each with the projection
+    ``fitted[(e5_share, λ)]`` (fitted on other messages)."""
+    import numpy as np
+    from scipy.cluster.hierarchy import fcluster
+
+    space = topics._Space(list(texts))
+    x = space.vectors()
+    similarity = (x @ x.T).toarray()
+    codes = np.unique(list(truth), return_inverse=True)[1]
+    have = np.ones(len(texts), dtype=bool)
+    out: dict[tuple[Any, ...], float] = {}
+    for key in PROJECTED_GRID if keys is None else keys:
+        distance = topics.fused_distance(similarity, matrix, have, _projected_params(key), fitted[key[1:3]])
+        tree = topics.average_linkage(distance)
+        for t in PROJECTED_CUTS if cuts is None else cuts:
+            out[(*key, t)] = fast_ari(codes, fcluster(tree, t, criterion="distance"))
+    return out
+
+
+def _fit_projections(matrix: Any, truth: Sequence[str], keys: Sequence[tuple[Any, ...]]) -> dict[Any, Any]:
+    return {(a, lam): topics.fit_projection(matrix, _one_offs_apart(truth), e5_share=a, shrinkage=lam)
+            for a, lam in dict.fromkeys(k[1:3] for k in keys)}
+
+
+def choose_projected(texts: Sequence[str], truth: Sequence[str], matrix: Any) -> tuple[Any, ...]:
+    """The grid point and cut of the projected grouping picked on these messages alone: their topics split in
+    two (:data:`INNER_SEEDS` seeds), a projection fitted on one inner half and scored on the other, both ways
+    round; the key with the best mean ARI (ties: the first in grid order)."""
+    total: dict[tuple[Any, ...], float] = {}
+    reads = 0
+    for first, second in halves(truth, repeats=INNER_SEEDS):
+        for fit_on, read_on in ((first, second), (second, first)):
+            fitted = _fit_projections(matrix[fit_on], [truth[i] for i in fit_on], PROJECTED_GRID)
+            scores = _projected_scores([texts[i] for i in read_on], [truth[i] for i in read_on], matrix[read_on],
+                                       fitted)
+            reads += 1
+            for key, value in scores.items():
+                total[key] = total.get(key, 0.0) + value
+    return max(total, key=lambda k: round(total[k] / reads, 6))
+
+
+def read_projected(key: tuple[Any, ...], texts: Sequence[str], truth: Sequence[str], matrix: Any,
+                   train: Sequence[int], test: Sequence[int]) -> float:
+    """ARI on the ``test`` messages grouped alone, with the projection fitted on the ``train`` messages."""
+    fitted = _fit_projections(matrix[list(train)], [truth[i] for i in train], [key])
+    return _projected_scores([texts[i] for i in test], [truth[i] for i in test], matrix[list(test)], fitted,
+                             keys=[key[:4]], cuts=[key[4]])[key]
+
+
+def _projected_dict(key: tuple[Any, ...]) -> dict[str, Any]:
+    return {**asdict(_projected_params(key)), "shrinkage": key[2]}
+
+
+def cross_validate_projected(texts: Sequence[str], truth: Sequence[str], matrix: Any,
+                             splits: Sequence[tuple[list[int], list[int]]]) -> dict[str, Any]:
+    """Held-out ARI of the projected grouping (decision 0300) over ``splits`` of (choosing, held-out) messages:
+    everything (projection, grid point, cut) chosen and fitted on the choosing messages only."""
+    import numpy as np
+
+    per: list[dict[str, Any]] = []
+    for train, test in splits:
+        key = choose_projected([texts[i] for i in train], [truth[i] for i in train], matrix[train])
+        per.append({"params": _projected_dict(key), "ari": round(read_projected(key, texts, truth, matrix, train,
+                                                                                test), 4),
+                    "n_texts": len(test), "n_topics": len({truth[i] for i in test if not
+                                                           truth[i].startswith("seul-")})})
+    aris = [h["ari"] for h in per]
+    return {"mean": round(float(np.mean(aris)), 4), "std": round(float(np.std(aris)), 4), "aris": aris, "per": per}
+
+
+def projected_figures(texts: Sequence[str], truth: Sequence[str], matrix: Any, *, folds: int, repeats: int,
+                      baseline: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The shipped (projected) grouping's figures, shaped like :func:`cross_validate`'s per method, plus
+    ``paired_0250``: its many-topic gain over ``baseline`` (decision 0250's grid) on the same halves."""
+    import numpy as np
+    from sklearn.metrics import adjusted_rand_score
+    from sklearn.model_selection import GroupKFold
+
+    everything = list(range(len(texts)))
+    kfold = [(list(a), list(b)) for a, b in GroupKFold(n_splits=folds).split(texts, groups=truth)]
+    five = cross_validate_projected(texts, truth, matrix, kfold)
+    key = choose_projected(texts, truth, matrix)
+    out: dict[str, Any] = {
+        "ari_cv_mean": five["mean"], "ari_cv_std": five["std"], "ari_folds": five["aris"], "folds": five["per"],
+        "params": _projected_dict(key), "ari_full": round(read_projected(key, texts, truth, matrix, everything,
+                                                                         everything), 4),
+        "ari_full_shipped": round(adjusted_rand_score(truth, topics.cluster_labels(texts, vectors=list(matrix))), 4)}
+    if repeats:
+        both_ways = [split for a, b in halves(truth, repeats=repeats) for split in ((a, b), (b, a))]
+        many = cross_validate_projected(texts, truth, matrix, both_ways)  # the order of cross_validate_halves
+        out.update({"ari_cv2_mean": many["mean"], "ari_cv2_std": many["std"], "ari_halves": many["aris"],
+                    "halves": many["per"]})
+        if baseline is not None and baseline.get("ari_halves"):
+            diff = np.array(many["aris"]) - np.array(baseline["ari_halves"])
+            out["paired_0250"] = {"gain": round(float(diff.mean()), 4),
+                                  "se": round(float(diff.std(ddof=1) / len(diff) ** 0.5), 4),
+                                  "better": int((diff > 0.0005).sum()), "worse": int((diff < -0.0005).sum())}
+    return out
+
+
 def unseen(matrix_of: Any, *, path: Path = UNSEEN) -> dict[str, Any]:
     """The shipped grouping (``cluster_labels`` with its defaults) run once on the unseen set; ``matrix_of(texts)``
     gives the stored vectors, or None for the TF-IDF grouping."""
@@ -202,6 +346,9 @@ def grouping_ms(texts: Sequence[str], matrix: Any | None, *, window: int = 2000)
         start = time.perf_counter()
         topics.group_topics(repeated, min_size=3, max_fit=2000, top=20, vectors=vectors)
         out["fused"] = round((time.perf_counter() - start) * 1000, 1)
+        start = time.perf_counter()
+        topics.group_topics(repeated, min_size=3, max_fit=2000, top=20, vectors=vectors, fused=topics.FUSED_0250)
+        out["fused_0250"] = round((time.perf_counter() - start) * 1000, 1)
     return out
 
 
@@ -214,17 +361,20 @@ def run(*, vectors: bool = True, folds: int = 5, window: int = 2000, path: Path 
     embed_s = time.perf_counter() - start
     cv = cross_validate(texts, truth, matrix, folds=folds)
     many = cross_validate_halves(texts, truth, matrix, repeats=repeats) if repeats else None
-    method = "fused" if vectors else "tfidf"
-    main = cv[method]
     if many is not None:
         for m, figures in many.items():
             cv[m].update(figures)
-    return {"method": "e5+USE+tfidf, shared neighbours, average linkage" if vectors else "tfidf average linkage",
+    main = cv["tfidf"]
+    if matrix is not None:
+        main = cv["projected"] = projected_figures(texts, truth, matrix, folds=folds, repeats=repeats,
+                                                   baseline=cv["fused"])
+    return {"method": "e5+USE (learned projection) + tfidf, average linkage" if vectors else "tfidf average linkage",
             "ari_cv_mean": main["ari_cv_mean"], "ari_cv_std": main["ari_cv_std"], "ari_folds": main["ari_folds"],
             "ari_cv2_mean": main.get("ari_cv2_mean"), "ari_cv2_std": main.get("ari_cv2_std"),
             "ari_halves": main.get("ari_halves"),
             "ari_full": main["ari_full"], "ari_full_shipped": main["ari_full_shipped"], "params": main["params"],
             "folds": main["folds"], "halves": main.get("halves"), "fallback": cv["tfidf"] if vectors else None,
+            "fused_0250": cv["fused"] if vectors else None, "paired_0250": main.get("paired_0250"),
             "unseen": None if unseen_path is None else unseen(stored_vectors if vectors else lambda _t: None,
                                                                path=unseen_path),
             "n_texts": len(texts), "n_topics": len({t for t in truth if not t.startswith("seul-")}),
