@@ -47,6 +47,13 @@ def eval_risk(path: Path, *, include_trained: bool = False, backend: str = "fast
     so running it on ``mlma-fr/train.jsonl`` scores the 20 % held-out part only. ``backend``: ``fast`` (the
     ingest tier) or ``rich`` (the worker's re-scoring tier, moderation/rich.py).
     """
+    rows = [(str(r["text"]), bool(r["toxic"])) for r in read_jsonl(path)]
+    return eval_risk_rows(rows, source=str(path), include_trained=include_trained, backend=backend)
+
+
+def eval_risk_rows(rows: Sequence[tuple[str, bool]], *, source: str, include_trained: bool = False,
+                   backend: str = "fast") -> dict[str, Any]:
+    """:func:`eval_risk` on ``(text, toxic)`` pairs (e.g. the team's moderation decisions, decision 0316)."""
     from moderation.risk import RiskScorer, is_toxic
     from moderation.toxicity import DEFAULT_TOXICITY_PATH, ToxicityModel
     from moderation.train_jobs import text_hash
@@ -62,12 +69,11 @@ def eval_risk(path: Path, *, include_trained: bool = False, backend: str = "fast
             trained |= set(toxicity.encoders.adapter_meta.get("trained_hashes", []))
     elif backend != "fast":
         raise ValueError(f"unknown risk backend {backend!r} (expected fast or rich)")
-    rows = [r for r in read_jsonl(path)]
-    kept = [r for r in rows if text_hash(str(r["text"])) not in trained]
+    kept = [(text, toxic) for text, toxic in rows if text_hash(text) not in trained]
     scorer = RiskScorer(toxicity=toxicity)
-    flags = scorer.flags([str(r["text"]) for r in kept])
-    report = binary_report([bool(r["toxic"]) for r in kept], [is_toxic(f) for f in flags])
-    report.update(data=str(path), n_skipped=len(rows) - len(kept), backend=backend,
+    flags = scorer.flags([text for text, _ in kept])
+    report = binary_report([toxic for _, toxic in kept], [is_toxic(f) for f in flags])
+    report.update(data=source, n_skipped=len(rows) - len(kept), backend=backend,
                   toxicity_model=toxicity.version if toxicity else None)
     return report
 

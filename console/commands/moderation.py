@@ -142,23 +142,34 @@ def eval_sentiment_cmd(data: Path, backend: str | None, model: str | None, as_js
 
 
 @eval_group.command("risk")
-@click.option("--data", "data", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+@click.option("--data", "data", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="JSONL file with `text` and `toxic` (true/false).")
+@click.option("--decisions", is_flag=True,
+              help="Instead of a file: the team's moderation decisions stored in the database (hidden for insult, "
+                   "hate or threat: toxic; dismissed as not offending, criticism or false alarm: not toxic).")
 @click.option("--include-trained", is_flag=True, help="Also score texts the toxicity model was trained on.")
 @click.option("--backend", type=click.Choice(["fast", "rich"]), default=None,
               help="Toxicity tier: fast (ingest) or rich (the worker's re-scoring). Default: the tier whose flags "
                    "the inbox shows (rich when the worker re-scores).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @db_option
-def eval_risk_cmd(data: Path, include_trained: bool, backend: str | None, as_json: bool,
+def eval_risk_cmd(data: Path | None, decisions: bool, include_trained: bool, backend: str | None, as_json: bool,
                   db_path: Path | None) -> None:
-    """Toxic / non-toxic quality of the risk flags on FILE (adds balanced accuracy, toxic precision/recall)."""
-    from moderation.measure import eval_risk
+    """Toxic / non-toxic quality of the risk flags on FILE, or on the team's decisions (adds balanced accuracy,
+    toxic precision/recall)."""
+    from moderation.measure import eval_risk, eval_risk_rows
     from moderation.rich import shown_tier
 
+    if (data is None) == (not decisions):
+        raise click.UsageError("give --data FILE or --decisions (one of them)")
     settings = load_settings(db_path)
     shown = "rich" if shown_tier(settings.sentiment.backend, settings.sentiment.rescore_batch) == "rich" else "fast"
-    _emit(eval_risk(data, include_trained=include_trained, backend=backend or shown), as_json)
+    if data is not None:
+        _emit(eval_risk(data, include_trained=include_trained, backend=backend or shown), as_json)
+        return
+    rows = _toxicity_feedback(db_path)
+    _emit(eval_risk_rows(rows, source=f"decisions:{settings.db_path}", include_trained=include_trained,
+                         backend=backend or shown), as_json)
 
 
 @eval_group.command("personal-data")

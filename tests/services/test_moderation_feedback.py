@@ -78,3 +78,27 @@ def test_train_toxicity_with_feedback_learns_the_town_hall_decisions(db, db_path
     from moderation.train_jobs import text_hash
 
     assert text_hash("gougnafier de maire") in after.model.meta["trained_hashes"]
+
+
+def test_eval_risk_on_the_team_decisions(db, db_path, agents, now, fake, settings):  # noqa: F811
+    """`eval risk --decisions`: how far the shipped model agrees with the team's own line, before any retraining."""
+    import json
+
+    from console.cli import _load_commands, cli
+
+    _load_commands()
+    julie = agents["julie"]
+    insult = _store(db, now, "Espèce de connard de maire")
+    actions.hide(db, settings, insult, "insult_defamation", actor=julie, now=now)
+    fair = _store(db, now, "Merci pour la réponse rapide, le trottoir est réparé")
+    actions.dismiss(db, fair, "false_alarm", actor=julie, now=now)
+    db.conn.commit()
+    result = CliRunner().invoke(cli, ["eval", "risk", "--decisions", "--backend", "fast", "--db", str(db_path),
+                                      "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["data"].startswith("decisions:") and report["n"] == 2 and report["n_skipped"] == 0
+    assert report["backend"] == "fast"
+    assert report["toxic_recall"] == 1.0 and report["balanced_accuracy"] == 1.0  # both decisions agreed with
+    neither = CliRunner().invoke(cli, ["eval", "risk", "--db", str(db_path)])
+    assert neither.exit_code != 0 and "--decisions" in neither.output
