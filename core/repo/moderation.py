@@ -15,6 +15,7 @@ from sqlite_utils import Database
 from core import repo
 from core.clock import from_iso, to_iso
 from core.errors import NotFoundError, ValidationError
+from core.repo.retention import ERASED_AUTHOR_SQL
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 
@@ -46,12 +47,13 @@ def record_sentiment_feedback(db: Database, uid: str, label: str, *, agent_id: i
 
 
 def sentiment_feedback(db: Database) -> list[SentimentFeedback]:
-    """The latest correction of each corrected mention, oldest first."""
+    """The latest correction of each corrected mention, oldest first; never a message of a resident who asked for
+    erasure (training does not use them, decision 0316)."""
     rows = db.execute(
         "SELECT f.mention_uid, m.text, f.label, f.previous_label, f.agent_id, f.created_at "
         "FROM sentiment_feedback f JOIN mentions m ON m.uid = f.mention_uid "
         "WHERE f.id = (SELECT max(id) FROM sentiment_feedback g WHERE g.mention_uid = f.mention_uid) "
-        "ORDER BY f.id").fetchall()
+        f"AND NOT {ERASED_AUTHOR_SQL} ORDER BY f.id").fetchall()
     return [SentimentFeedback(mention_uid=r[0], text=r[1], label=r[2], previous_label=r[3], agent_id=r[4],
                               created_at=from_iso(r[5]))  # type: ignore[arg-type]
             for r in rows]

@@ -12,6 +12,7 @@ from sqlite_utils import Database
 from core.clock import from_iso, to_iso
 from core.errors import NotFoundError
 from core.models import PRIVATE_KIND
+from core.repo.retention import ERASED_AUTHOR_SQL
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,14 +65,15 @@ def add_decision(db: Database, uid: str, action: str, *, ground: str | None, det
 
 def latest_settling_decisions(db: Database, actions: Sequence[str]) -> list[tuple[str, str, str | None, str]]:
     """``(text, action, ground, detail)`` of each public message's latest decision among ``actions`` taken by a
-    person, oldest decision first. Private messages are left out (their texts expire and are erasable, decision
-    0140); a message erased for the RGPD is gone with its decisions."""
+    person, oldest decision first. Left out: private messages (their texts expire and are erasable, decision 0140)
+    and the messages of a resident who asked for erasure (the record keeps them; training does not use them)."""
     marks = ", ".join("?" * len(actions))
     rows = db.execute(
         "SELECT m.text, d.action, d.ground, d.detail FROM moderation_decisions d JOIN mentions m ON m.uid = "
         f"d.mention_uid WHERE d.id = (SELECT max(e.id) FROM moderation_decisions e WHERE e.mention_uid = "
         f"d.mention_uid AND e.action IN ({marks})) AND d.agent_id IS NOT NULL AND m.kind != ? "
-        "AND coalesce(m.text, '') != '' ORDER BY d.id", [*actions, PRIVATE_KIND]).fetchall()
+        f"AND coalesce(m.text, '') != '' AND NOT {ERASED_AUTHOR_SQL} ORDER BY d.id",
+        [*actions, PRIVATE_KIND]).fetchall()
     return [(r[0], r[1], r[2], r[3] or "") for r in rows]
 
 

@@ -29,6 +29,11 @@ HELD_SQL = """EXISTS (SELECT 1 FROM legal_holds h WHERE h.lifted_at IS NULL AND 
     (h.scope = 'conversation' AND h.key = COALESCE(m.conversation_id, m.platform_id))
     OR (h.scope = 'author' AND h.key = m.author_id)))"""
 
+# A mention (alias m) whose author asked for erasure (art. 17): never used to train a model (decision 0316), whatever
+# the record keeps of it.
+ERASED_AUTHOR_SQL = """EXISTS (SELECT 1 FROM rgpd_requests r, json_each(r.authors) a WHERE r.kind = 'erasure'
+    AND json_extract(a.value, '$[0]') = m.platform AND json_extract(a.value, '$[1]') = m.author_id)"""
+
 # Per class: the table purged, the condition "still holds data of this class", the age column, the action.
 _OPEN = "('new', 'assigned', 'waiting', 'escalated')"
 _CLASSES: dict[str, dict[str, str]] = {

@@ -102,3 +102,22 @@ def test_eval_risk_on_the_team_decisions(db, db_path, agents, now, fake, setting
     assert report["toxic_recall"] == 1.0 and report["balanced_accuracy"] == 1.0  # both decisions agreed with
     neither = CliRunner().invoke(cli, ["eval", "risk", "--db", str(db_path)])
     assert neither.exit_code != 0 and "--decisions" in neither.output
+
+
+def test_a_resident_who_asked_for_erasure_never_trains_a_model(db, agents, now, fake, settings):  # noqa: F811
+    """The record keeps their messages and the decisions on them (art. 17(3)(d)); training is another purpose:
+    neither the toxicity labels nor the sentiment corrections use them after an erasure request (decision 0316)."""
+    from core.repo import moderation as moderation_repo
+    from services.archive import rgpd
+
+    julie = agents["julie"]
+    theirs = _store(db, now, "Bande de nuls à la mairie", author="dora")
+    other = _store(db, now, "Crétin de maire", author="eli")
+    for uid in (theirs, other):
+        actions.hide(db, settings, uid, "insult_defamation", actor=julie, now=now)
+        moderation_repo.record_sentiment_feedback(db, uid, "negative", agent_id=julie.id, now=now)
+    assert len(toxicity_feedback(db)) == 2 and len(moderation_repo.sentiment_feedback(db)) == 2
+    rgpd.erasure_request(db, "@dora", actor=agents["marc"], now=now)
+    assert toxicity_feedback(db) == [("Crétin de maire", True)]
+    assert [f.text for f in moderation_repo.sentiment_feedback(db)] == ["Crétin de maire"]
+    assert repo.get_item(db, theirs).mention.text == "Bande de nuls à la mairie"  # the record keeps it
