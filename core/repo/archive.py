@@ -284,17 +284,22 @@ RECEIVED_FIELDS = ("uid", "platform", "platform_id", "account", "kind", "convers
                    "edited_at", "deleted_at")
 
 
+def _period(column: str, since: datetime | None, until: datetime | None, *always: str) -> tuple[str, list[Any]]:
+    """``WHERE`` clause (or "") and its parameters for ``column`` in [since, until), with the ``always`` clauses."""
+    clauses, params = list(always), []
+    if since is not None:
+        clauses.append(f"{column} >= ?")
+        params.append(to_iso(since))
+    if until is not None:
+        clauses.append(f"{column} < ?")
+        params.append(to_iso(until))
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
 def received_messages(db: Database, *, since: datetime | None, until: datetime | None) -> list[dict[str, Any]]:
     """Mentions received in [since, until) by creation time, with their payload exactly as stored (``raw``);
     private messages are not part of this record (decision 0140: their texts expire and are erasable)."""
-    clauses, params = ["kind != 'private'"], []
-    if since is not None:
-        clauses.append("created_at >= ?")
-        params.append(to_iso(since))
-    if until is not None:
-        clauses.append("created_at < ?")
-        params.append(to_iso(until))
-    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    where, params = _period("created_at", since, until, "kind != 'private'")
     rows = db.execute(f"SELECT {', '.join(RECEIVED_FIELDS)}, raw FROM mentions {where} ORDER BY created_at, uid",
                       params).fetchall()
     return [{**dict(zip(RECEIVED_FIELDS, r[:-1], strict=True)), "raw": r[-1]} for r in rows]
@@ -316,14 +321,7 @@ def city_posts_read(db: Database, *, since: datetime | None, until: datetime | N
     """The city's posts that Parvis read on the platforms (thread roots it did not publish itself, decisions 0285
     and 0305) published in [since, until), as stored: their current text and when they were seen edited or
     deleted."""
-    clauses, params = [], []
-    if since is not None:
-        clauses.append("published_at >= ?")
-        params.append(to_iso(since))
-    if until is not None:
-        clauses.append("published_at < ?")
-        params.append(to_iso(until))
-    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    where, params = _period("published_at", since, until)
     rows = db.execute(f"SELECT {', '.join(CITY_POST_FIELDS)} FROM city_posts {where} "
                       "ORDER BY published_at, platform, platform_id", params).fetchall()
     return [dict(zip(CITY_POST_FIELDS, r, strict=True)) for r in rows]
