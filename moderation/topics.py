@@ -58,6 +58,8 @@ FUSED_0250 = FusedParams()  # decision 0250's grouping (GroupKFold over topics),
 # decision 0300: the learned projection, then TF-IDF 0.2, no shared neighbours, cut 0.90 (many-topic CV)
 FUSED = FusedParams(tfidf_weight=0.2, e5_share=0.25, shared_weight=0.0, threshold=0.90, projected=True)
 PROJECTION_PATH = Path(__file__).parent / "models" / "topic_projection.npz"
+# a window with fewer vectors than this is centred on the labelled messages' mean, not its own (decision 0300)
+OWN_CENTRE_MIN = 30
 MIN_VECTOR_SHARE = 0.5  # below this share of messages with a vector, TF-IDF alone groups better (decision 0250)
 
 STOPWORDS = frozenset("""
@@ -198,15 +200,19 @@ class Projection:
     shrink: Any  # (r,) float32
     e5_share: float
     shrinkage: float
+    mean: Any = None  # (896,) float32: the labelled messages' mean, the centre of a window too small to have its own
 
     def apply(self, matrix: Any, have: Any) -> Any:
-        """Mapped unit rows of ``matrix`` (float32 ``(n, 896)``); rows without a vector (``~have``) stay 0."""
+        """Mapped unit rows of ``matrix`` (float32 ``(n, 896)``); rows without a vector (``~have``) stay 0. A window
+        of fewer than :data:`OWN_CENTRE_MIN` vectors is centred on :attr:`mean` (two messages centred on their own
+        mean point in opposite directions, whatever they say)."""
         import numpy as np
 
         out = np.zeros(matrix.shape, dtype=np.float32)
         if not have.any():
             return out
-        joined = _centred(matrix[have], self.e5_share)
+        small = int(have.sum()) < OWN_CENTRE_MIN and self.mean is not None
+        joined = _centred(matrix[have], self.e5_share, self.mean if small else None)
         joined += ((joined @ self.basis) * self.shrink) @ self.basis.T
         out[have] = joined / np.maximum(np.linalg.norm(joined, axis=1, keepdims=True), 1e-9)
         return out
@@ -217,8 +223,11 @@ class Projection:
 
         from moderation.sentiment_model import write_npz
 
-        write_npz(path, {"basis": self.basis.astype(np.float16), "shrink": self.shrink.astype(np.float32),
-                         "params": np.array([self.e5_share, self.shrinkage], dtype=np.float64)})
+        arrays = {"basis": self.basis.astype(np.float16), "shrink": self.shrink.astype(np.float32),
+                  "params": np.array([self.e5_share, self.shrinkage], dtype=np.float64)}
+        if self.mean is not None:
+            arrays["mean"] = np.asarray(self.mean, dtype=np.float32)
+        write_npz(path, arrays)
 
     @classmethod
     def load(cls, path: Path) -> Projection:
@@ -228,15 +237,18 @@ class Projection:
         with np.load(path, allow_pickle=False) as z:
             e5_share, shrinkage = (float(v) for v in z["params"])
             return cls(basis=z["basis"].astype(np.float32), shrink=z["shrink"].astype(np.float32),
-                       e5_share=e5_share, shrinkage=shrinkage)
+                       e5_share=e5_share, shrinkage=shrinkage,
+                       mean=z["mean"].astype(np.float32) if "mean" in z.files else None)
 
 
-def _centred(matrix: Any, e5_share: float) -> Any:
+def _centred(matrix: Any, e5_share: float, centre: Any = None) -> Any:
+    """Each encoder's part minus ``centre``'s (default: the rows' own mean), L2-normalised and weighted; joined."""
     import numpy as np
 
+    mean = matrix.mean(axis=0) if centre is None else np.asarray(centre, dtype=np.float32)
     parts = []
-    for part, weight in ((matrix[:, :E5_DIM], e5_share), (matrix[:, E5_DIM:], 1.0 - e5_share)):
-        part = part - part.mean(axis=0)
+    for part, weight in ((matrix[:, :E5_DIM] - mean[:E5_DIM], e5_share),
+                         (matrix[:, E5_DIM:] - mean[E5_DIM:], 1.0 - e5_share)):
         parts.append(part * (weight ** 0.5 / np.maximum(np.linalg.norm(part, axis=1, keepdims=True), 1e-9)))
     return np.hstack(parts).astype(np.float32)
 
@@ -261,7 +273,8 @@ def fit_projection(matrix: Any, topic_of: Sequence[str | None], *, e5_share: flo
     keep = values > 1e-6 * values.max()
     shrink = np.sqrt(shrinkage / (values[keep] + shrinkage)) - 1.0
     return Projection(basis=vectors[:, keep].astype(np.float32), shrink=shrink.astype(np.float32),
-                      e5_share=e5_share, shrinkage=shrinkage)
+                      e5_share=e5_share, shrinkage=shrinkage,
+                      mean=np.asarray(matrix, dtype=np.float32).mean(axis=0))
 
 
 @lru_cache(maxsize=1)

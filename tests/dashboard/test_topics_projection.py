@@ -95,7 +95,9 @@ def test_a_message_without_a_vector_is_compared_by_its_words():
     ids, m = _window(0, 2, 4, seed=6, register=False)
     texts = ["Les poubelles débordent rue des Lilas"] * 4 + [f"message {i}" for i in range(4)]
     vectors = [*list(m[:3]), None, *list(m[4:])]
-    labels = cluster_labels(texts, vectors=vectors)
+    train_ids, train = _window(0, 6, 8, seed=1, register=False)  # a projection learned on vectors like these
+    projection = fit_projection(train, [f"t{t}" for t in train_ids], e5_share=0.25, shrinkage=3.0)
+    labels = cluster_labels(texts, vectors=vectors, projection=projection)
     assert labels[0] == labels[1] == labels[2] == labels[3] != labels[4]  # the 4th joins its identical texts
 
 
@@ -129,3 +131,27 @@ def test_fast_ari_is_scikit_learns():
         b = rng.integers(0, rng.integers(1, 20), 60)
         assert bench.fast_ari(a, b) == pytest.approx(adjusted_rand_score(a, b), abs=1e-12)
     assert bench.fast_ari(np.arange(5), np.arange(5)) == 1.0
+
+
+def test_a_small_window_is_centred_on_the_labelled_messages_mean():
+    """Two messages centred on their own mean point in opposite directions whatever they say: a window of the
+    same complaint twice (a filter on one tag, one account) must still make one group. Under OWN_CENTRE_MIN
+    vectors the window is centred on the mean of the messages the projection learned from."""
+    train_ids, train = _window(0, 6, 8, seed=1)
+    projection = fit_projection(train, [f"t{t}" for t in train_ids], e5_share=0.25, shrinkage=0.1)
+    assert projection.mean is not None and projection.mean.shape == (896,)
+    _, pair = _window(20, 1, 2, seed=3, register=False)  # one topic, twice
+    texts = ["le même signalement", "encore ce signalement"]
+    learned = FusedParams(tfidf_weight=0.0, shared_weight=0.0, threshold=0.7, projected=True)
+    assert cluster_labels(texts, vectors=list(pair), fused=learned, projection=projection) == [0, 0]
+    own = Projection(basis=projection.basis, shrink=projection.shrink, e5_share=0.25, shrinkage=0.1)  # no mean
+    assert cluster_labels(texts, vectors=list(pair), fused=learned, projection=own) == [0, 1]
+    # a window of OWN_CENTRE_MIN vectors or more keeps its own centre (what the many-topic CV measured)
+    _, big = _window(30, 5, topics.OWN_CENTRE_MIN // 5 + 1, seed=4)
+    have = np.ones(len(big), dtype=bool)
+    assert np.allclose(projection.apply(big, have), own.apply(big, have))
+
+
+def test_the_shipped_projection_carries_its_centre():
+    shipped = topics.shipped_projection()
+    assert shipped.mean is not None and shipped.mean.shape == (896,)
