@@ -311,11 +311,9 @@ class _FixedToxicity:
     """A toxicity model that answers given raw probabilities, re-centred on ``threshold`` as the real ones are."""
 
     def __init__(self, raw: Sequence[float], threshold: float) -> None:
-        def logit(p: float) -> float:
-            p = min(max(float(p), 1e-6), 1 - 1e-6)
-            return math.log(p / (1 - p))
+        from moderation.toxicity import _logit
 
-        self.probs = [1.0 / (1.0 + math.exp(-(logit(p) - logit(threshold)))) for p in raw]
+        self.probs = [1.0 / (1.0 + math.exp(-(_logit(float(p)) - _logit(threshold)))) for p in raw]
 
     def predict_scores(self, texts: Sequence[str]) -> list[tuple[float, tuple[tuple[int, int], ...]]]:
         return [(p, ()) for p in self.probs]
