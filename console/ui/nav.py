@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from console.web.routes import INBOX_PATH
 from core.models import Agent
 from services.accounts.permissions import Action, can
 
@@ -12,7 +13,7 @@ def pages_for(agent: Agent | None) -> list[st.Page]:
     """The pages shown to ``agent`` (the inbox for everyone)."""
     pages = [
         st.Page("console/ui/pages/inbox.py", title="Boîte de réception", icon=":material/inbox:", default=True,
-                url_path="inbox"),
+                url_path=INBOX_PATH),  # served at the root; the server redirects this path there
         st.Page("console/ui/pages/connections.py", title="Connexions", icon=":material/hub:", url_path="connexions"),
     ]
     if agent is not None and can(agent, Action.REPLY_APPROVE):  # issue 5: directors' approvals

@@ -4,6 +4,8 @@
 - ``/readyz``: 200 when the database is writable, its schema current and the worker's heartbeat recent, else
   503; a JSON body says which check failed and why (services/operations/health.py).
 - ``/auth/cookie``: sets the session cookie a page asked for with a one-time code (console/web/cookies.py).
+- ``/inbox``: redirected to the console's root, where the inbox (the default page) is served: Streamlit answers a
+  default page's own path with an English « Page not found » box (console/ui/nav.py, ``INBOX_PATH``).
 - ``/metrics``: the Prometheus text format (console/web/metrics.py). When ``PARVIS_METRICS_TOKEN`` is set, it
   asks for ``Authorization: Bearer <token>``; else restrict it at the reverse proxy (docs/operations.md).
 
@@ -18,7 +20,7 @@ import sqlite3
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from console.web import cookies, webhooks
@@ -31,6 +33,7 @@ from services.operations import health, metrics
 
 log = logging.getLogger("parvis.http")
 _NO_STORE = {"Cache-Control": "no-store"}
+INBOX_PATH = "inbox"  # the inbox page's url_path (console/ui/nav.py): the default page, served at the root
 
 
 def parvis_routes(settings: Settings) -> list[BaseRoute]:
@@ -68,8 +71,13 @@ def parvis_routes(settings: Settings) -> list[BaseRoute]:
             return PlainTextResponse(f"metrics unavailable: {err}\n", status_code=503, headers=_NO_STORE)
         return Response(body, media_type=CONTENT_TYPE, headers=_NO_STORE)
 
+    async def inbox(request: Request) -> Response:
+        query = request.url.query
+        return RedirectResponse("./" + (f"?{query}" if query else ""), status_code=308)
+
     return [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
+        Route(f"/{INBOX_PATH}", inbox, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         cookies.route(),  # /auth/cookie: the session kept across reloads (console/web/cookies.py)

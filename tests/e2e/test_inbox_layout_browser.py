@@ -277,3 +277,12 @@ def test_a_refused_action_in_the_detail_brings_its_message_into_view(browser, de
         assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 900, box  # on the screen
         assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Ajouter une étiquette"
         context.close()
+
+
+def test_a_typed_inbox_address_opens_the_inbox_without_streamlit_english_box(browser, demo_db):
+    """/inbox (a bookmark, a typed address) reaches the inbox at the root, with no « Page not found » box."""
+    with parvis_up(demo_db) as url:
+        context, page = _inbox(browser, url + "/inbox", 1280)
+        page.wait_for_timeout(2000)
+        assert page.get_by_text("Page not found").count() == 0 and page.url.rstrip("/") == url
+        context.close()

@@ -186,3 +186,12 @@ def test_metrics_never_create_a_database(tmp_path):
     settings = Settings(data_dir=tmp_path, db_path=tmp_path / "nothing.db", values={})
     r = _client(settings).get("/metrics")
     assert r.status_code == 503 and not (tmp_path / "nothing.db").exists()
+
+
+def test_the_inbox_path_leads_to_the_root_where_the_inbox_is_served(settings):
+    """Streamlit serves the default page at the root and answers its own path with an English « Page not found »
+    box: a bookmarked or typed /inbox is redirected to the root, its query kept."""
+    client = _client(settings)
+    response = client.get("/inbox?mention=x:1", follow_redirects=False)
+    assert response.status_code == 308 and response.headers["location"] == "./?mention=x:1"
+    assert client.get("/inbox", follow_redirects=False).headers["location"] == "./"
