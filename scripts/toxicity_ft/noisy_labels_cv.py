@@ -228,28 +228,76 @@ def run_cv(names: list[str]) -> None:
         _memo.clear()
 
 
-def benign(names: list[str]) -> None:
-    """Models fitted on the whole fit part (cleaned with oof5's 5-fold out-of-fold probabilities, as the trainer
-    would), the benign city messages flagged toxic at the variant's CV threshold."""
-    done = {json.loads(x)["name"]: json.loads(x) for x in RESULTS.read_text().splitlines() if x.strip()}
+def _benign_probs(name: str) -> tuple[list[str], Any, Any]:
+    """The 310 benign city messages and the fast and rich probabilities of the variant's models fitted on the
+    whole fit part (cleaned with oof5's 5-fold out-of-fold probabilities, as the trainer would clean)."""
     texts = [b.text for b in load_benign()]
     bn = [normalise(t) for t in texts]
     rl = RiskLexicon.load()
     bfeats, bextra = Featurized(bn, lexicon).feats, np.array([toxicity_features(t, rl) for t in bn])
     _, _, use_fn, use_ver = _encoders(e5=lambda t: None)
     buse = cached_embeddings("use", bn, use_fn, use_ver)
+    spec = VARIANTS[name] if name != "shipped" else _v("none")
+    fi, fy, fw = cleaned(FIT, Z["fast"][FIT], Z["use"][FIT], spec, "fast")
+    hi, hy, hw = cleaned(FIT, Z["fast"][FIT], Z["use"][FIT], spec, "head")
+    pf = prob_fast(fit_fast(fi, fy, fw), bfeats, bextra)
+    return texts, pf, fuse_toxicity(pf, fit_head(hi, hy, hw).predict_proba(buse)[:, 1], 1.0)
+
+
+def benign(names: list[str]) -> None:
+    """The benign city messages flagged toxic at the variant's CV threshold (and at the shipped 0.46 / 0.50)."""
+    done = {json.loads(x)["name"]: json.loads(x) for x in RESULTS.read_text().splitlines() if x.strip()}
     for name in names:
-        spec = VARIANTS[name] if name != "shipped" else _v("none")
-        fi, fy, fw = cleaned(FIT, Z["fast"][FIT], Z["use"][FIT], spec, "fast")
-        hi, hy, hw = cleaned(FIT, Z["fast"][FIT], Z["use"][FIT], spec, "head")
-        pf = prob_fast(fit_fast(fi, fy, fw), bfeats, bextra)
-        pu = fit_head(hi, hy, hw).predict_proba(buse)[:, 1]
+        texts, pf, pr = _benign_probs(name)
         ts = BASE if name == "shipped" else done[name]
         print(json.dumps({"name": name,
                           "benign_fast": int(product_toxic(texts, pf, ts["fast"]["t"]).sum()),
-                          "benign_rich": int(product_toxic(texts, fuse_toxicity(pf, pu, 1.0), ts["rich"]["t"]).sum()),
-                          "t": [ts["fast"]["t"], ts["rich"]["t"]]}), flush=True)
+                          "benign_rich": int(product_toxic(texts, pr, ts["rich"]["t"]).sum()),
+                          "t": [ts["fast"]["t"], ts["rich"]["t"]],
+                          "at_shipped_t_0.46_0.50": [int(product_toxic(texts, pf, 0.46).sum()),
+                                                     int(product_toxic(texts, pr, 0.5).sum())]}), flush=True)
 
+
+def diag(name: str) -> None:
+    """What the variant removes on the whole fit part, and its CV and benign flags at the shipped thresholds
+    (0.46 fast, 0.50 rich) instead of its own: how much of the change is the threshold's."""
+    spec = VARIANTS[name]
+    y = truth_all[FIT]
+    bad = suspects(fuse_toxicity(Z["fast"][FIT], Z["use"][FIT], 1.0), y, spec["rule"], spec.get("frac", 0.0)) \
+        if spec["rule"] != "none" else np.zeros(len(y), dtype=bool)
+    print(json.dumps({"name": name, "suspect_toxic": int((bad & y).sum()), "of_toxic": int(y.sum()),
+                      "suspect_normal": int((bad & ~y).sum()), "of_normal": int((~y).sum()),
+                      "suspect_ambiguous": int((bad & AMBIGUOUS[FIT]).sum()), "ambiguous": int(AMBIGUOUS[FIT].sum())}))
+    inner = np.load(INNER)
+    pf, pu = np.full(len(rows), np.nan), np.full(len(rows), np.nan)
+    for k, (a, b) in enumerate(OUTER):
+        idx, val = FIT[a], FIT[b]
+        fi, fy, fw = cleaned(idx, inner["fast"][k, idx], inner["use"][k, idx], spec, "fast")
+        hi, hy, hw = cleaned(idx, inner["fast"][k, idx], inner["use"][k, idx], spec, "head")
+        pf[val] = prob_fast(fit_fast(fi, fy, fw), tdata.subset(val.tolist()), extra[val])
+        pu[val] = fit_head(hi, hy, hw).predict_proba(tox_use[val])[:, 1]
+    for tier, p, t in (("fast", pf[FIT], 0.46), ("rich", fuse_toxicity(pf[FIT], pu[FIT], 1.0), 0.5)):
+        pred = product_toxic(TEXTS, p, t)
+        folds = [round(f1(TRUTH[FOLD == k], pred[FOLD == k]), 4) for k in range(5)]
+        print(json.dumps({"tier": tier, "t": t, "product": round(f1(TRUTH, pred), 4), "folds": folds,
+                          **paired(folds, tier), "mean_oof_p_normal_rows": round(float(p[~TRUTH].mean()), 3),
+                          "base_mean_oof_p_normal_rows": round(float(
+                              (Z["fast"][FIT] if tier == "fast" else fuse_toxicity(Z["fast"][FIT], Z["use"][FIT], 1.0)
+                               )[~TRUTH].mean()), 3)}))
+
+
+
+def frontier() -> None:
+    """The shipped recipe at other thresholds (no cleaning): product-rule CV and benign flags, to set each variant
+    against the plain threshold move of decision 0315 at the same number of benign flags."""
+    texts, pf, pr = _benign_probs("shipped")
+    rich_oof = fuse_toxicity(Z["fast"][FIT], Z["use"][FIT], 1.0)
+    for t in (0.3, 0.34, 0.36, 0.4, 0.42, 0.44, 0.46, 0.48, 0.5):
+        print(json.dumps({"t": t,
+                          "fast": [round(f1(TRUTH, product_toxic(TEXTS, Z["fast"][FIT], t)), 4),
+                                   int(product_toxic(texts, pf, t).sum())],
+                          "rich": [round(f1(TRUTH, product_toxic(TEXTS, rich_oof, t)), 4),
+                                   int(product_toxic(texts, pr, t).sum())]}), flush=True)
 
 if __name__ == "__main__":
     cmd, args = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ("cv", [])
@@ -259,5 +307,10 @@ if __name__ == "__main__":
         run_cv(args)
     elif cmd == "benign":
         benign(args)
+    elif cmd == "frontier":
+        frontier()
+    elif cmd == "diag":
+        for name in args:
+            diag(name)
     else:
         raise SystemExit(__doc__)
