@@ -160,7 +160,7 @@ def tier_scores(p: Any) -> dict[str, Any]:
     t = max(THRESHOLDS, key=lambda x: f1(TRUTH, (p >= x) | LEX))
     pred = product_toxic(TEXTS, p, t)
     return {"t": t, "product": round(f1(TRUTH, pred), 4),
-            "folds": [round(f1(TRUTH[FOLD == k], pred[FOLD == k]), 4) for k in range(5)]}
+            "folds": [round(f1(TRUTH[np.equal(FOLD, k)], pred[np.equal(FOLD, k)]), 4) for k in range(5)]}
 
 
 BASE = {"fast": tier_scores(Z["fast"][FIT]), "rich": tier_scores(fuse_toxicity(Z["fast"][FIT], Z["use"][FIT], 1.0))}
@@ -278,7 +278,7 @@ def diag(name: str) -> None:
         pu[val] = fit_head(hi, hy, hw).predict_proba(tox_use[val])[:, 1]
     for tier, p, t in (("fast", pf[FIT], 0.46), ("rich", fuse_toxicity(pf[FIT], pu[FIT], 1.0), 0.5)):
         pred = product_toxic(TEXTS, p, t)
-        folds = [round(f1(TRUTH[FOLD == k], pred[FOLD == k]), 4) for k in range(5)]
+        folds = [round(f1(TRUTH[np.equal(FOLD, k)], pred[np.equal(FOLD, k)]), 4) for k in range(5)]
         print(json.dumps({"tier": tier, "t": t, "product": round(f1(TRUTH, pred), 4), "folds": folds,
                           **paired(folds, tier), "mean_oof_p_normal_rows": round(float(p[~TRUTH].mean()), 3),
                           "base_mean_oof_p_normal_rows": round(float(
