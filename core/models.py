@@ -157,6 +157,7 @@ class InboxItem:
     edited_at: datetime | None = None
     deleted_at: datetime | None = None
     model_version: str | None = None  # what gave the stored scores (``rich-…``: the worker's rich tier)
+    risk_model_version: str | None = None  # the toxicity model behind the risk flags, or ``lexicon-…`` (decision 0325)
 
     @property
     def uid(self) -> str:

@@ -8,6 +8,7 @@ characters of the original message.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -92,14 +93,21 @@ class RiskLexicon:
     """Every section of lexicon_fr.toml, compiled."""
 
     categories: dict[str, Category]
+    digest: str = ""  # first 8 hex digits of the SHA-256 of the file it was read from ("" when built in memory)
+
+    @property
+    def version(self) -> str:
+        """``lexicon-<file digest>`` (``lexicon`` when not read from a file): the risk model's identity stored with
+        a score when no toxicity model is loaded (decision 0325)."""
+        return f"lexicon-{self.digest}" if self.digest else "lexicon"
 
     @classmethod
     def load(cls, path: Path = LEXICON_PATH) -> RiskLexicon:
         """Read and compile the TOML file; ConfigError names the file if it is malformed."""
         try:
-            with path.open("rb") as fh:
-                data = tomllib.load(fh)
-        except (OSError, tomllib.TOMLDecodeError) as err:
+            raw = path.read_bytes()
+            data = tomllib.loads(raw.decode("utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
             raise ConfigError(f"risk lexicon {path} cannot be read: {err}") from err
         categories = {}
         for name, section in data.items():
@@ -110,7 +118,7 @@ class RiskLexicon:
                                         strong=compile_terms(section.get("strong", [])),
                                         weak=compile_terms(section.get("weak", [])),
                                         exclude=compile_terms(section.get("exclude", [])), extra=extra)
-        return cls(categories=categories)
+        return cls(categories=categories, digest=hashlib.sha256(raw).hexdigest()[:8])
 
     def scan(self, text: str) -> dict[str, list[Hit]]:
         """Hits per category for ``text``."""

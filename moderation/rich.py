@@ -27,7 +27,16 @@ from pathlib import Path
 from typing import Any
 
 from moderation.sentiment import OfflineSentiment, SentimentResult, results_from_probabilities
-from moderation.sentiment_model import DEFAULT_MODEL_PATH, LABELS, MODEL_DIR, join_words, split_words, write_npz
+from moderation.sentiment_model import (
+    DEFAULT_MODEL_PATH,
+    LABELS,
+    MODEL_DIR,
+    content_digest,
+    join_words,
+    split_words,
+    with_content_digest,
+    write_npz,
+)
 from moderation.tox_adapter import ADAPTER_PATH
 from moderation.toxicity import ToxicityModel, normalise
 
@@ -68,11 +77,17 @@ class RichHeads:
     sent_labels: tuple[str, ...]
     tox_w: Any  # (512,)
     tox_b: float
+    bytes_digest: str = ""  # content_digest of the file it was loaded from ("" when built in memory)
 
     @property
     def version(self) -> str:
-        """``rich-<n>+<hash>`` from the header."""
+        """``rich-<n>+<hash>`` from the header (a digest of the training data)."""
         return str(self.meta.get("version", RICH_PREFIX + "0"))
+
+    @property
+    def file_version(self) -> str:
+        """:attr:`version` plus the digest of the file's bytes (decision 0325)."""
+        return with_content_digest(self.version, self.bytes_digest)
 
     def save(self, path: Path) -> None:
         """Write the heads as a compressed ``.npz`` (no pickles, fixed timestamps)."""
@@ -93,7 +108,8 @@ class RichHeads:
         with np.load(path, allow_pickle=False) as data:
             return cls(meta=json.loads(split_words(data["meta"])[0]), sent_w=data["sent_w"].astype(np.float64),
                        sent_b=data["sent_b"].astype(np.float64), sent_labels=tuple(split_words(data["sent_labels"])),
-                       tox_w=data["tox_w"].astype(np.float64), tox_b=float(data["tox_b"][0]))
+                       tox_w=data["tox_w"].astype(np.float64), tox_b=float(data["tox_b"][0]),
+                       bytes_digest=content_digest(path))
 
 
 class RichEncoders:
@@ -115,6 +131,7 @@ class RichEncoders:
         self.adapter_path = adapter if usable and adapter is not None and adapter.exists() else None
         self._memo: dict[str, tuple[tuple[str, ...], Any]] = {}
         self._adapter_meta: dict[str, Any] | None = None
+        self._adapter_version: str | None = None
 
     @property
     def adapter_meta(self) -> dict[str, Any]:
@@ -126,6 +143,16 @@ class RichEncoders:
 
             self._adapter_meta = AdapterWeights.load(self.adapter_path).meta
         return self._adapter_meta
+
+    @property
+    def adapter_version(self) -> str:
+        """The adapter's header version plus the digest of its file's bytes; "" without an adapter."""
+        if self.adapter_path is None:
+            return ""
+        if self._adapter_version is None:
+            self._adapter_version = with_content_digest(str(self.adapter_meta.get("version", "toxft-0")),
+                                                        content_digest(self.adapter_path))
+        return self._adapter_version
 
     def _load_e5(self) -> None:
         from moderation.encoder import E5Encoder
@@ -213,6 +240,8 @@ def fuse_toxicity(p_fast: Any, p_head: Any, weight: float = TOX_WEIGHT) -> Any:
 
 
 class _Rich:
+    fast: Any  # the fast model the heads are fused with (set by each subclass)
+
     def __init__(self, heads_path: Path, encoders: RichEncoders | None) -> None:
         self.heads_path = heads_path
         self.encoders = encoders or RichEncoders()
@@ -227,8 +256,9 @@ class _Rich:
 
     @property
     def version(self) -> str:
-        """The rich tier's version (stored as ``Scores.model_version``)."""
-        return self.heads.version
+        """The heads' version and file digest, then the fast model fused with them (``rich-…+…/offline-…``):
+        stored with the scores (decision 0325); starts with :data:`RICH_PREFIX`."""
+        return f"{self.heads.file_version}/{self.fast.version}"
 
 
 class RichSentiment(_Rich):
@@ -280,9 +310,10 @@ class RichToxicity(_Rich):
 
     @property
     def version(self) -> str:
-        """The heads' version, plus the adapter's when its branch is fused in (``rich-…/toxft-…``)."""
-        meta = self.encoders.adapter_meta
-        return f"{self.heads.version}/{meta['version']}" if meta.get("fusion") else self.heads.version
+        """The heads', the adapter's when its branch is fused in, then the fast toxicity model's, each with its
+        file digest (``rich-…+…[/toxft-…+…]/offline-toxicity-…+…``): ``Scores.risk_model_version`` (decision 0325)."""
+        adapter = self.encoders.adapter_version if self.encoders.adapter_meta.get("fusion") else ""
+        return "/".join(p for p in (self.heads.file_version, adapter, self.fast.version) if p)
 
     @property
     def fusion(self) -> dict[str, Any]:

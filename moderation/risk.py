@@ -99,6 +99,13 @@ class RiskScorer:
         self._names = compile_terms(n for n in names if n.strip())
         self._roles = compile_terms(section.extra.get("roles", [])) if section else None
 
+    @property
+    def model_version(self) -> str:
+        """What decides the toxicity part of the flags, stored with each score as ``risk_model_version``
+        (decision 0325): the toxicity model's version (its header's and its file's digests), or the lexicon's
+        (``lexicon-<digest>``) when no toxicity model is loaded."""
+        return str(self.toxicity.version) if self.toxicity is not None else self.lexicon.version
+
     def flags(self, texts: Sequence[str]) -> list[list[RiskFlag]]:
         """The flags of each text (highest score first)."""
         toxic = self.toxicity.predict_scores(texts) if self.toxicity is not None and texts else [None] * len(texts)

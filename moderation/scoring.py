@@ -63,8 +63,13 @@ class Moderator:
 
     @property
     def model_version(self) -> str:
-        """What produced the scores, stored with them."""
+        """What produced the sentiment (the tier), stored with the scores as ``model_version``."""
         return self.sentiment.version
+
+    @property
+    def risk_model_version(self) -> str:
+        """What produced the toxicity part of the risk flags, stored as ``risk_model_version`` (decision 0325)."""
+        return self.risk.model_version
 
     def score(self, mentions: Sequence[Mention], now: datetime) -> list[Scores]:
         """Scores for each mention, in order."""
@@ -73,7 +78,7 @@ class Moderator:
         texts = [m.text or "" for m in mentions]
         sentiments = self.sentiment.predict(texts)
         all_flags = self.risk.flags(texts)
-        version = self.model_version
+        version, risk_version = self.model_version, self.risk_model_version
         out = []
         for mention, sent, flags in zip(mentions, sentiments, all_flags, strict=True):
             risk = risk_score(flags)
@@ -82,7 +87,8 @@ class Moderator:
                                   target_h=self.response_target_h, weights=self.weights,
                                   severe=prio.is_severe(f.as_dict() for f in flags))
             out.append(Scores(sentiment=sent.label, sentiment_confidence=sent.confidence, risk_score=round(risk, 4),
-                              risk_flags=tuple(f.as_dict() for f in flags), priority=value, model_version=version))
+                              risk_flags=tuple(f.as_dict() for f in flags), priority=value, model_version=version,
+                              risk_model_version=risk_version))
         return out
 
     def reprioritize(self, items: Sequence[InboxItem], now: datetime) -> list[tuple[str, float]]:

@@ -76,8 +76,8 @@ class OfflineSentiment:
 
     @property
     def version(self) -> str:
-        """``offline-sentiment-<n>+<hash>`` from the model header."""
-        return self.model.version
+        """``offline-sentiment-<n>+<data digest>+<file digest>``: header version, then file digest (decision 0325)."""
+        return self.model.file_version
 
     def predict(self, texts: Sequence[str]) -> list[SentimentResult]:
         """Classify ``texts`` in one batch."""

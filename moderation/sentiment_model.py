@@ -10,6 +10,7 @@ Inference is NumPy only, batched. ``python -m console train sentiment`` rebuilds
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
@@ -24,6 +25,21 @@ from moderation.features import Lexicon, accent_fallback, extract
 MODEL_DIR = Path(__file__).with_name("models")
 DEFAULT_MODEL_PATH = MODEL_DIR / "sentiment_offline.npz"
 LABELS = ("negative", "neutral", "positive")
+
+
+def content_digest(path: Path) -> str:
+    """The first 8 hex digits of the SHA-256 of a file's bytes: what tells two builds of a model apart.
+
+    A model header's ``version`` digests the training *data* (``offline-toxicity-2+<data>``); a rebuild from the
+    same data can give other bytes (another library, another seed, feedback rows) under the same header, so the
+    version reported with a score adds this digest of the file itself (decision 0325).
+    """
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:8]
+
+
+def with_content_digest(version: str, digest: str) -> str:
+    """``<header version>+<file digest>`` (the header's alone for a model not read from a file)."""
+    return f"{version}+{digest}" if digest else version
 
 
 def _join(words: Sequence[str]) -> Any:
@@ -58,11 +74,18 @@ class LinearTextModel:
     extra_fn: Any = field(default=None, repr=False)  # str -> sequence of floats, set by the owner after load
     vec2_rows: dict[str, int] = field(default_factory=dict)  # second word table (USE word vectors folded in)
     vec2_scores: Any = None
+    bytes_digest: str = ""  # :func:`content_digest` of the file it was loaded from ("" when built in memory)
 
     @property
     def version(self) -> str:
-        """Model version stored with each score (e.g. ``offline-sentiment-1+3f2a9c1b``)."""
+        """The header's version, a digest of the training data (e.g. ``offline-sentiment-1+3f2a9c1b``)."""
         return str(self.meta.get("version", "offline"))
+
+    @property
+    def file_version(self) -> str:
+        """:attr:`version` plus the digest of the file's bytes (``offline-sentiment-1+3f2a9c1b+07d1e2aa``): the
+        identity stored with each score (decision 0325)."""
+        return with_content_digest(self.version, self.bytes_digest)
 
     def save(self, path: Path) -> None:
         """Write the model as a compressed ``.npz`` (no pickles)."""
@@ -121,7 +144,8 @@ class LinearTextModel:
                        lexicon=Lexicon.from_lists(meta["lexicon"]),
                        extra_w=data["extra_w"].astype(np.float32) if "extra_w" in data.files else None,
                        vec2_rows={w: i for i, w in enumerate(words2)} if words2 is not None else {},
-                       vec2_scores=data["vec2_scores"].astype(np.float32) if words2 is not None else None)
+                       vec2_scores=data["vec2_scores"].astype(np.float32) if words2 is not None else None,
+                       bytes_digest=content_digest(path))
 
     def decision(self, texts: Sequence[str]) -> Any:
         """Class scores (before softmax), shape ``(len(texts), len(labels))``."""

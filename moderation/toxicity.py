@@ -91,8 +91,10 @@ class ToxicityModel:
 
     @property
     def version(self) -> str:
-        """Model version from its header."""
-        return self.model.version
+        """``offline-toxicity-<n>+<data digest>[-fb<n>]+<file digest>``: the header's version, which digests the
+        training data, and the digest of the file's bytes, so that a rebuild is never taken for the model it
+        replaced (decision 0325). Stored with each score as ``risk_model_version``."""
+        return self.model.file_version
 
     def raw_probabilities(self, texts: Sequence[str]) -> Any:
         """The classifier's probability of toxicity per text, before re-centring on the threshold."""

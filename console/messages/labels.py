@@ -232,3 +232,12 @@ def token_expiry_text(days: int) -> str:
     if days <= 0:
         return "⚠️ Le jeton expire aujourd'hui : renouvelez-le maintenant."
     return f"⚠️ Le jeton expire dans {days} jour{'s' if days > 1 else ''} : renouvelez-le avant cette date."
+
+
+def models_text(model_version: str | None, risk_model_version: str | None) -> str:
+    """« Modèles : sentiment …, risque … »: which models gave a stored score (decision 0325); "" when none is
+    recorded (no score yet, or cleared by retention). A score stored before the risk model was recorded says so."""
+    if not model_version and not risk_model_version:
+        return ""
+    missing = "non enregistré"
+    return f"Modèles : sentiment {model_version or missing}, risque {risk_model_version or missing}"

@@ -40,6 +40,7 @@ from core.migrations.moderation import (
     m080_moderation_queue,
     m081_author_bans,
     m090_moderation_acts,
+    m325_risk_model_version,
 )
 from core.migrations.payloads import m130_unknown_authors, m131_rejected_items, m132_mention_quotes
 from core.migrations.publishing import m050_posts_outbox, m051_worker_leases, m052_reply_outbox
@@ -96,6 +97,7 @@ MIGRATIONS = [
     m195_similar_vectors,  # issue #21: sentence vectors for similar answers (decision 0195)
     m210_city_posts,  # issue #17: the city's own post at the top of a thread (« Fil »)
     m305_city_post_revisions,  # a root's later edits and deletion, the previous texts kept (decision 0305)
+    m325_risk_model_version,  # the toxicity model behind each score's risk flags (decision 0325)
 ]
 
 migrations = Migrations(MIGRATION_SET)

@@ -1,5 +1,5 @@
 """Migrations of moderation: sentiment feedback (m010), the moderation queue and author bans (m080-m081), moderation
-acts as outbox rows (m090, decision 0051)."""
+acts as outbox rows (m090, decision 0051), the risk model stored with each score (m325, decision 0325)."""
 
 from __future__ import annotations
 
@@ -122,3 +122,11 @@ def m090_moderation_acts(db: Database) -> None:
     CREATE INDEX idx_moderation_acts_mention ON moderation_acts (mention_uid, id);
     CREATE INDEX idx_moderation_acts_open ON moderation_acts (state, id) WHERE state IN ('sending', 'to_verify');
     """)
+
+
+def m325_risk_model_version(db: Database) -> None:
+    """``risk_model_version`` on mentions: the toxicity model behind a score's risk flags (``offline-toxicity-…``,
+    the rich tier's ``rich-…/…/offline-toxicity-…``), or ``lexicon-<digest>`` when none was loaded, each with the
+    digest of its file's bytes; ``model_version`` keeps naming the sentiment model / tier (decision 0325). NULL for
+    scores stored before, and cleared with the other scores by retention."""
+    db.execute("ALTER TABLE mentions ADD COLUMN risk_model_version TEXT")

@@ -30,7 +30,7 @@ MENTION_COLUMNS = (
     "uid, platform, platform_id, account, kind, conversation_id, in_reply_to, author_id, author_handle, "
     "author_name, author_followers, text, lang, created_at, permalink, media, raw, ingested_at, status, "
     "assigned_to, sentiment, sentiment_confidence, risk_score, risk_flags, priority, hidden, edited_at, "
-    "deleted_at, quote_of, model_version"
+    "deleted_at, quote_of, model_version, risk_model_version"
 )
 _OPEN_SQL = "status IN ('new', 'assigned', 'waiting', 'escalated')"  # must match the partial indexes
 
@@ -39,7 +39,7 @@ def _row_to_item(r: Sequence[Any], tags: tuple[str, ...] = ()) -> InboxItem:
     (uid, platform, platform_id, account, kind, conversation_id, in_reply_to, author_id, author_handle,
      author_name, author_followers, text, lang, created_at, permalink, media, raw, ingested_at, status,
      assigned_to, sentiment, sentiment_confidence, risk_score, risk_flags, priority, hidden, edited_at,
-     deleted_at, quote_of, model_version) = r
+     deleted_at, quote_of, model_version, risk_model_version) = r
     mention = Mention(
         platform=Platform(platform), platform_id=platform_id, text=text, account=account, kind=kind,
         author=Author(platform_id=author_id, handle=author_handle, display_name=author_name,
@@ -53,7 +53,7 @@ def _row_to_item(r: Sequence[Any], tags: tuple[str, ...] = ()) -> InboxItem:
         sentiment=sentiment, sentiment_confidence=sentiment_confidence, risk_score=risk_score or 0.0,
         risk_flags=tuple(json.loads(risk_flags or "[]")), priority=priority or 0.0, tags=tags,
         hidden=bool(hidden), edited_at=from_iso(edited_at), deleted_at=from_iso(deleted_at),
-        model_version=model_version)
+        model_version=model_version, risk_model_version=risk_model_version)
 
 
 def _tags_for(db: Database, uids: Sequence[str]) -> dict[str, tuple[str, ...]]:

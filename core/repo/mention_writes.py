@@ -28,7 +28,8 @@ class Scores:
     risk_score: float = 0.0
     risk_flags: tuple[dict[str, Any], ...] = ()
     priority: float = 0.0
-    model_version: str | None = None
+    model_version: str | None = None  # the sentiment model / tier (``offline-sentiment-…``, ``rich-…``)
+    risk_model_version: str | None = None  # the toxicity model behind the risk flags, or ``lexicon-…`` (decision 0325)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +45,7 @@ _INSERT_COLS = (
     "uid", "platform", "platform_id", "account", "kind", "conversation_id", "in_reply_to", "author_id",
     "author_handle", "author_name", "author_followers", "text", "lang", "created_at", "permalink", "media", "raw",
     "ingested_at", "updated_at", "sentiment", "sentiment_confidence", "sentiment_source", "risk_score", "risk_flags",
-    "priority", "model_version", "quote_of",
+    "priority", "model_version", "quote_of", "risk_model_version",
 )
 _INSERT_SQL = (f"INSERT INTO mentions (rowid, {', '.join(_INSERT_COLS)}) "
                f"VALUES (?, {', '.join('?' * len(_INSERT_COLS))})")
@@ -59,7 +60,7 @@ def _mention_row(m: Mention, now_iso: str, sc: Scores) -> tuple[Any, ...]:
         json_text.dumps(m.raw), now_iso, now_iso,
         sc.sentiment, sc.sentiment_confidence, "model" if sc.sentiment else None, sc.risk_score,
         json_text.dumps(list(sc.risk_flags)) if sc.risk_flags else "[]", sc.priority,
-        sc.model_version, m.quote_of,
+        sc.model_version, m.quote_of, sc.risk_model_version,
     )
 
 
@@ -243,6 +244,8 @@ def update_scores(db: Database, uid: str, scores: Scores) -> None:
     """Store moderation scores computed after ingestion (e.g. a re-score with another model)."""
     db.execute(
         "UPDATE mentions SET sentiment = ?, sentiment_confidence = ?, sentiment_source = 'model', risk_score = ?, "
-        "risk_flags = ?, priority = ?, model_version = ? WHERE uid = ? AND COALESCE(sentiment_source, '') != 'agent'",
+        "risk_flags = ?, priority = ?, model_version = ?, risk_model_version = ? "
+        "WHERE uid = ? AND COALESCE(sentiment_source, '') != 'agent'",
         (scores.sentiment, scores.sentiment_confidence, scores.risk_score,
-         json.dumps(list(scores.risk_flags), ensure_ascii=False), scores.priority, scores.model_version, uid))
+         json.dumps(list(scores.risk_flags), ensure_ascii=False), scores.priority, scores.model_version,
+         scores.risk_model_version, uid))

@@ -40,8 +40,9 @@ def store_rescored(db: Database, uid: str, scores: Scores, *, text: str | None) 
     """Store the rich tier's ``scores`` unless an agent corrected the sentiment or the text changed meanwhile."""
     cur = db.execute(
         "UPDATE mentions SET sentiment = ?, sentiment_confidence = ?, sentiment_source = 'model', risk_score = ?, "
-        "risk_flags = ?, priority = ?, model_version = ? WHERE uid = ? AND text IS ? "
+        "risk_flags = ?, priority = ?, model_version = ?, risk_model_version = ? WHERE uid = ? AND text IS ? "
         "AND COALESCE(sentiment_source, '') != 'agent'",
         (scores.sentiment, scores.sentiment_confidence, scores.risk_score,
-         json.dumps(list(scores.risk_flags), ensure_ascii=False), scores.priority, scores.model_version, uid, text))
+         json.dumps(list(scores.risk_flags), ensure_ascii=False), scores.priority, scores.model_version,
+         scores.risk_model_version, uid, text))
     return bool(cur.rowcount)

@@ -40,9 +40,11 @@ _CLASSES: dict[str, dict[str, str]] = {
     "scores": {
         "from": "mentions m", "age": "m.created_at", "key": "m.uid",
         "pending": "(m.sentiment IS NOT NULL OR m.sentiment_confidence IS NOT NULL OR m.risk_score != 0 "
-                   "OR m.risk_flags != '[]' OR m.priority != 0 OR m.model_version IS NOT NULL)",
+                   "OR m.risk_flags != '[]' OR m.priority != 0 OR m.model_version IS NOT NULL "
+                   "OR m.risk_model_version IS NOT NULL)",
         "action": "UPDATE mentions SET sentiment = NULL, sentiment_confidence = NULL, sentiment_source = NULL, "
-                  "risk_score = 0, risk_flags = '[]', priority = 0, model_version = NULL WHERE uid IN ({keys})",
+                  "risk_score = 0, risk_flags = '[]', priority = 0, model_version = NULL, risk_model_version = NULL "
+                  "WHERE uid IN ({keys})",
     },
     "assignments": {
         "from": "mentions m", "age": "m.created_at", "key": "m.uid",
@@ -236,7 +238,8 @@ def working_data(db: Database, uids: Sequence[str]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for uid in uids:
         row = db.execute("SELECT sentiment, sentiment_confidence, risk_score, risk_flags, priority, model_version, "
-                         "assigned_to, status, author_name, author_followers FROM mentions WHERE uid = ?",
+                         "assigned_to, status, author_name, author_followers, risk_model_version "
+                         "FROM mentions WHERE uid = ?",
                          (uid,)).fetchone()
         if row is None:
             continue
@@ -245,6 +248,7 @@ def working_data(db: Database, uids: Sequence[str]) -> list[dict[str, Any]]:
         tags = [t[0] for t in db.execute("SELECT tag FROM mention_tags WHERE mention_uid = ? ORDER BY tag", (uid,))]
         out.append({"uid": uid, "sentiment": row[0], "sentiment_confidence": row[1], "risk_score": row[2],
                     "risk_flags": json.loads(row[3] or "[]"), "priority": row[4], "model_version": row[5],
+                    "risk_model_version": row[10],
                     "assigned_to": row[6], "status": row[7], "author_name": row[8], "author_followers": row[9],
                     "notes": notes, "tags": tags})
     return out

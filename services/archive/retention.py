@@ -37,7 +37,7 @@ DEFAULT_INTEGRATION_DAYS = 90
 INTEGRATION_CLASS = "integration_messages"
 PURGE_INTERVAL_S = 24 * 3600
 ACTIONS = {
-    "scores": "sentiment, risk score and flags, priority and model version cleared",
+    "scores": "sentiment, risk score and flags, priority and model versions (sentiment, risk) cleared",
     "assignments": "assignee cleared on closed or answered mentions; presence forgotten",
     "notes": "internal notes deleted",
     "author_profiles": "author display name and follower count removed (the handle stays in the record)",

@@ -178,6 +178,9 @@ def test_m180_links_existing_rows_that_quote_a_mention(now):
     db = Database(memory=True)
     for migration in MIGRATIONS[:MIGRATIONS.index(m180_integration_texts)]:
         migration(db)
+    from core.migrations.moderation import m325_risk_model_version
+
+    m325_risk_model_version(db)  # a later mentions column that today's repo.upsert_mentions writes (decision 0325)
     m = Mention(platform=Platform.X, platform_id="1", text="Fuite d'eau", author=Author(platform_id="u", handle="u"),
                 created_at=now)
     repo.upsert_mentions(db, [m], now=now)

@@ -157,8 +157,9 @@ def test_heads_round_trip_byte_for_byte(tmp_path):
 
 
 def test_rich_sentiment_fuses_the_fast_model_with_the_e5_head(tmp_path):
-    from moderation.rich import RICH_BASE_PATH, RichEncoders, RichSentiment, fuse_sentiment
+    from moderation.rich import RICH_BASE_PATH, RichEncoders, RichSentiment, fuse_sentiment, is_rich_version
     from moderation.sentiment import OfflineSentiment
+    from moderation.sentiment_model import content_digest
 
     _, path = _heads(tmp_path)
     e5 = _bag(384)
@@ -166,7 +167,9 @@ def test_rich_sentiment_fuses_the_fast_model_with_the_e5_head(tmp_path):
     fast = OfflineSentiment(RICH_BASE_PATH)  # the rich tier's own labels-only fast model (decision 0271)
     texts = ["Merci, bravo à l'équipe !", "C'est une honte, scandaleux", "La mairie ouvre à 9h"]
     results = rich.predict(texts)
-    assert [r.label for r in results] and rich.version == "rich-1+test" and rich.name == "rich"
+    assert [r.label for r in results] and rich.name == "rich"
+    # decision 0325: the heads' header and file digests, then the fast model fused with them
+    assert rich.version == f"rich-1+test+{content_digest(path)}/{fast.version}" and is_rich_version(rich.version)
     order = [fast.model.labels.index(k) for k in ("negative", "neutral", "positive")]
     p_fast = fast.model.predict_proba(texts)[:, order]
     expected = fuse_sentiment(p_fast, rich.head_proba(texts), 2.0)

@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from console.messages import SENTIMENT_LABELS, STATUS_LABELS
-from console.messages.labels import CHOOSE_ONE
+from console.messages.labels import CHOOSE_ONE, models_text
 from console.ui import components, deps, page
 from console.ui.inbox import duplicates as inbox_duplicates
 from console.ui.inbox import table as inbox_table
@@ -178,6 +178,9 @@ def detail_pane(uid: str, agent: Agent, agents: list[Agent]) -> None:
     if not item.mention.author.known:
         meta.append("Auteur non communiqué par la plateforme")
     st.caption(components.md_escape(" · ".join(meta)))
+    models = models_text(item.model_version, item.risk_model_version)
+    if models:  # "by what": the sentiment model / tier and the risk (toxicity) model, as stored (decision 0325)
+        st.caption(components.md_escape(models))
     if item.mention.permalink and item.mention.permalink.startswith("https://"):
         st.link_button("Voir sur la plateforme", item.mention.permalink)
     if item.edited_at or item.deleted_at or d.revisions:
