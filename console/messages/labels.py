@@ -241,3 +241,9 @@ def models_text(model_version: str | None, risk_model_version: str | None) -> st
         return ""
     missing = "non enregistré"
     return f"Modèles : sentiment {model_version or missing}, risque {risk_model_version or missing}"
+
+
+def risk_model_text(risk_model_version: str | None) -> str:
+    """« modèle : … » after a queue item's risk line: which model raised (or did not raise) its flags (decision
+    0325); "" when none is recorded (scored before the risk model was recorded, or cleared by retention)."""
+    return f" · modèle : {risk_model_version}" if risk_model_version else ""

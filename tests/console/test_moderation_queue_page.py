@@ -110,3 +110,22 @@ def test_demo_threat_on_the_first_screen_of_queue_and_inbox(db, tmp_path, now):
     # the console's false positives are gone from the demo
     texts = {i.item.mention.text for i in mq.queue(db, 0.5, now, limit=1000)}
     assert not any("pourriez" in t for t in texts) and not any("dans le noir" in t.lower() for t in texts)
+
+
+def test_each_item_names_the_model_that_scored_its_risk(db_path, db, agents, now, monkeypatch):
+    """A moderator deciding on a flag sees which model raised it (decision 0325), plain text; an item scored
+    before the risk model was recorded shows no model rather than a wrong one."""
+    monkeypatch.setenv("PARVIS_DB", str(db_path))
+    monkeypatch.setenv("PARVIS_DATA_DIR", str(db_path.parent))
+    monkeypatch.setattr("console.ui.deps.now", lambda: now)
+    flag = {"kind": "insult", "score": 0.85, "spans": [[0, 7]]}
+    repo.upsert_mentions(db, [replace(make_mention("connard de maire", pid="new", author="a"), account="demo"),
+                              replace(make_mention("connard d'adjoint", pid="old", author="b"), account="demo")],
+                         now=now - timedelta(minutes=5), scores=[
+        repo.Scores(risk_score=0.8, priority=50.0, risk_flags=(flag,), model_version="offline-sentiment-3+aa+bb",
+                    risk_model_version="offline-toxicity-2+cac9ae7f+a2c545eb"),
+        repo.Scores(risk_score=0.8, priority=40.0, risk_flags=(flag,), model_version="offline-sentiment-2")])
+    risk_lines = [c.value.replace("\\", "") for c in open_as(agents["julie"]).caption
+                  if c.value.startswith("Risque")]
+    assert risk_lines == ["Risque 0,80 : Insulte · modèle : offline-toxicity-2+cac9ae7f+a2c545eb",
+                          "Risque 0,80 : Insulte"]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from console.messages import PLATFORM_LABELS, RISK_LABELS, notice
-from console.messages.labels import CHOOSE_ONE
+from console.messages.labels import CHOOSE_ONE, risk_model_text
 from console.ui import components, deps, page
 from core.clock import format_paris
 from core.config import Settings
@@ -73,7 +73,8 @@ def show_item(item: QueueItem, agent: Agent, settings: Settings, services: dict[
         else:
             components.resident_text(item.item.mention.text)
         kinds = ", ".join(dict.fromkeys(RISK_LABELS.get(str(f.get("kind")), "autre") for f in item.flags))
-        st.caption(f"Risque {components.fr_number(item.item.risk_score, 2)} : {components.md_escape(kinds)}")
+        st.caption(f"Risque {components.fr_number(item.item.risk_score, 2)} : "
+                   + components.md_escape(kinds + risk_model_text(item.item.risk_model_version)))
         if item.unlawful:
             minutes = item.waited.total_seconds() / 60
             text = f"Délai depuis le signalement : {minutes:.0f} min (objectif {target_min:.0f} min)"
