@@ -22,6 +22,7 @@ scikit-learn is imported lazily (only when grouping runs).
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
@@ -52,6 +53,7 @@ class FusedParams:
     shared_weight: float = 0.3
     threshold: float = 0.78
     projected: bool = False  # the vectors' cosine taken after a :class:`Projection` (``e5_share`` is then its own)
+    stemmed: bool = False  # TF-IDF words reduced by the French Snowball stemmer (:func:`french_stem`, decision 0320)
 
 
 FUSED_0250 = FusedParams()  # decision 0250's grouping (GroupKFold over topics), kept for ``bench topics``
@@ -90,8 +92,27 @@ def _stem(word: str) -> str:
     return word[:-1] if len(word) > 4 and word[-1] in "sx" else word
 
 
-def content_words(text: str, surfaces: dict[str, Counter[str]] | None = None) -> list[str]:
-    """Stemmed content words of ``text``; records each stem's original spellings in ``surfaces``."""
+_SNOWBALL = threading.local()  # a Snowball stemmer keeps state between calls: one per thread
+
+
+@lru_cache(maxsize=65536)
+def french_stem(word: str) -> str:
+    """``word`` (lowercase, accents kept or not) reduced by the French Snowball stemmer, then folded: « poubelles »,
+    « poubelle » → « poubel »; « réparée », « réparer » → « repar ». A compound (« nid-de-poule ») or a word with
+    digits keeps the plural rule of :func:`_stem` only (decision 0320)."""
+    if not word.isalpha():
+        return _stem(fold(word))
+    stemmer = getattr(_SNOWBALL, "french", None)
+    if stemmer is None:
+        import snowballstemmer
+
+        stemmer = _SNOWBALL.french = snowballstemmer.stemmer("french")
+    return fold(stemmer.stemWord(word))
+
+
+def content_words(text: str, surfaces: dict[str, Counter[str]] | None = None, *, french: bool = False) -> list[str]:
+    """Stemmed content words of ``text``; records each stem's original spellings in ``surfaces``. The stem is the
+    plural ``s``/``x`` dropped, or with ``french`` the Snowball stem of the accented word (:func:`french_stem`)."""
     out = []
     lowered = _HANDLE.sub(" ", _URL.sub(" ", text.lower()))
     for pattern, compound in _COMPOUNDS:
@@ -102,7 +123,10 @@ def content_words(text: str, surfaces: dict[str, Counter[str]] | None = None) ->
             for part in _SMS.get(word, word).split():
                 if part in STOPWORDS or len(part) < 2 or part.isdigit() and len(part) > 2:
                     continue
-                stem = _stem(part)
+                if not french:
+                    stem = _stem(part)
+                else:  # the accented spelling when the word is the resident's own: « fermée » → « ferm »
+                    stem = french_stem(original if fold(original) == word and part == word else part)
                 out.append(stem)
                 if surfaces is not None:
                     surfaces.setdefault(stem, Counter())[original if fold(original) == word else part] += 1
@@ -132,20 +156,21 @@ class TopicGroup:
 class _Space:
     """The fitted vector space of one grouping run."""
 
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(self, texts: Sequence[str], *, stemmed: bool = False) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
+        self.stemmed = stemmed
         self.surfaces: dict[str, Counter[str]] = {}
         self._cache: dict[str, list[str]] = {}
+        self._plain: dict[str, list[str]] = {}
         for t in dict.fromkeys(texts):
-            self._cache[t] = content_words(t, self.surfaces)
+            self._cache[t] = content_words(t, self.surfaces, french=stemmed)
         words = self.tokens_of(texts)
         self.tokens = words
         self.words = TfidfVectorizer(analyzer=_identity, sublinear_tf=True)
         self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
         self.word_matrix = self.words.fit_transform(words)
-        self.char_matrix = self.chars.fit_transform([" ".join(w) or fold(t) for w, t in zip(words, texts,
-                                                                                              strict=True)])
+        self.char_matrix = self.chars.fit_transform(self._char_input(texts, words))
 
     def tokens_of(self, texts: Sequence[str]) -> list[list[str]]:
         """Content words of each text (computed once per distinct text)."""
@@ -153,9 +178,18 @@ class _Space:
         for t in texts:
             words = self._cache.get(t)
             if words is None:
-                words = self._cache[t] = content_words(t)
+                words = self._cache[t] = content_words(t, french=self.stemmed)
             out.append(words)
         return out
+
+    def _char_input(self, texts: Sequence[str], words: list[list[str]]) -> list[str]:
+        """The character n-grams' input: the content words as without stemming (only the word part is stemmed)."""
+        if self.stemmed:
+            for t in texts:
+                if t not in self._plain:
+                    self._plain[t] = content_words(t)
+            words = [self._plain[t] for t in texts]
+        return [" ".join(w) or fold(t) for w, t in zip(words, texts, strict=True)]
 
     def vectors(self, texts: Sequence[str] | None = None) -> Any:
         """Joined, L2-normalised vectors of ``texts`` (default: the fitted texts)."""
@@ -167,7 +201,7 @@ class _Space:
         unique = list(dict.fromkeys(texts))  # campaigns repeat the same text: vectorise it once
         words = self.tokens_of(unique)
         w = self.words.transform(words)
-        c = self.chars.transform([" ".join(ws) or fold(t) for ws, t in zip(words, unique, strict=True)])
+        c = self.chars.transform(self._char_input(unique, words))
         row = {t: i for i, t in enumerate(unique)}
         return normalize(hstack([w * 0.75 ** 0.5, c * 0.25 ** 0.5]).tocsr())[[row[t] for t in texts]]
 
@@ -352,10 +386,11 @@ def _cluster(texts: Sequence[str], *, threshold: float, max_fit: int, vectors: V
     if len(texts) < 2:
         return list(range(len(texts))), None, None
     fit = list(texts[:max_fit])
-    space = _Space(fit)
-    x = space.vectors()
     stored = vector_matrix(vectors, len(fit))
-    if stored is not None and stored[1].mean() >= MIN_VECTOR_SHARE:
+    with_vectors = stored is not None and stored[1].mean() >= MIN_VECTOR_SHARE
+    space = _Space(fit, stemmed=fused.stemmed and with_vectors)
+    x = space.vectors()
+    if stored is not None and with_vectors:
         distance = fused_distance((x @ x.T).toarray(), *stored, fused, projection)
         labels = cut(average_linkage(distance), fused.threshold)
     else:

@@ -208,27 +208,29 @@ def _one_offs_apart(truth: Sequence[str]) -> list[str | None]:
     return [None if t.startswith("seul-") else t for t in truth]
 
 
-def _projected_params(key: tuple[Any, ...]) -> topics.FusedParams:
+def _projected_params(key: tuple[Any, ...], stemmed: bool = False) -> topics.FusedParams:
     w, a, _lam, s = key[:4]
     return topics.FusedParams(tfidf_weight=w, e5_share=a, neighbours=5, shared_weight=s,
-                              threshold=key[4] if len(key) > 4 else topics.FUSED.threshold, projected=True)
+                              threshold=key[4] if len(key) > 4 else topics.FUSED.threshold, projected=True,
+                              stemmed=stemmed)
 
 
 def _projected_scores(texts: Sequence[str], truth: Sequence[str], matrix: Any, fitted: dict[tuple[float, float], Any],
                       keys: Sequence[tuple[Any, ...]] | None = None,
-                      cuts: Sequence[float] | None = None) -> dict[tuple[Any, ...], float]:
+                      cuts: Sequence[float] | None = None, *, stemmed: bool = False,
+                      grid: Sequence[tuple[Any, ...]] = PROJECTED_GRID) -> dict[tuple[Any, ...], float]:
     """ARI of every (tfidf_weight, e5_share, λ, shared_weight, cut) on these messages, each with the projection
-    ``fitted[(e5_share, λ)]`` (fitted on other messages)."""
+    ``fitted[(e5_share, λ)]`` (fitted on other messages); ``stemmed``: the TF-IDF words stemmed (decision 0320)."""
     import numpy as np
     from scipy.cluster.hierarchy import fcluster
 
-    space = topics._Space(list(texts))
+    space = topics._Space(list(texts), stemmed=stemmed)
     x = space.vectors()
     similarity = (x @ x.T).toarray()
     codes = np.unique(list(truth), return_inverse=True)[1]
     have = np.ones(len(texts), dtype=bool)
     out: dict[tuple[Any, ...], float] = {}
-    for key in PROJECTED_GRID if keys is None else keys:
+    for key in grid if keys is None else keys:
         distance = topics.fused_distance(similarity, matrix, have, _projected_params(key), fitted[key[1:3]])
         tree = topics.average_linkage(distance)
         for t in PROJECTED_CUTS if cuts is None else cuts:
@@ -241,7 +243,8 @@ def _fit_projections(matrix: Any, truth: Sequence[str], keys: Sequence[tuple[Any
             for a, lam in dict.fromkeys(k[1:3] for k in keys)}
 
 
-def choose_projected(texts: Sequence[str], truth: Sequence[str], matrix: Any) -> tuple[Any, ...]:
+def choose_projected(texts: Sequence[str], truth: Sequence[str], matrix: Any, *, stemmed: bool = False,
+                     grid: Sequence[tuple[Any, ...]] = PROJECTED_GRID) -> tuple[Any, ...]:
     """The grid point and cut of the projected grouping picked on these messages alone: their topics split in
     two (:data:`INNER_SEEDS` seeds), a projection fitted on one inner half and scored on the other, both ways
     round; the key with the best mean ARI (ties: the first in grid order)."""
@@ -249,9 +252,9 @@ def choose_projected(texts: Sequence[str], truth: Sequence[str], matrix: Any) ->
     reads = 0
     for first, second in halves(truth, repeats=INNER_SEEDS):
         for fit_on, read_on in ((first, second), (second, first)):
-            fitted = _fit_projections(matrix[fit_on], [truth[i] for i in fit_on], PROJECTED_GRID)
+            fitted = _fit_projections(matrix[fit_on], [truth[i] for i in fit_on], grid)
             scores = _projected_scores([texts[i] for i in read_on], [truth[i] for i in read_on], matrix[read_on],
-                                       fitted)
+                                       fitted, stemmed=stemmed, grid=grid)
             reads += 1
             for key, value in scores.items():
                 total[key] = total.get(key, 0.0) + value
@@ -259,11 +262,11 @@ def choose_projected(texts: Sequence[str], truth: Sequence[str], matrix: Any) ->
 
 
 def read_projected(key: tuple[Any, ...], texts: Sequence[str], truth: Sequence[str], matrix: Any,
-                   train: Sequence[int], test: Sequence[int]) -> float:
+                   train: Sequence[int], test: Sequence[int], *, stemmed: bool = False) -> float:
     """ARI on the ``test`` messages grouped alone, with the projection fitted on the ``train`` messages."""
     fitted = _fit_projections(matrix[list(train)], [truth[i] for i in train], [key])
     return _projected_scores([texts[i] for i in test], [truth[i] for i in test], matrix[list(test)], fitted,
-                             keys=[key[:4]], cuts=[key[4]])[key]
+                             keys=[key[:4]], cuts=[key[4]], stemmed=stemmed)[key]
 
 
 def _projected_dict(key: tuple[Any, ...]) -> dict[str, Any]:
@@ -271,16 +274,18 @@ def _projected_dict(key: tuple[Any, ...]) -> dict[str, Any]:
 
 
 def cross_validate_projected(texts: Sequence[str], truth: Sequence[str], matrix: Any,
-                             splits: Sequence[tuple[list[int], list[int]]]) -> dict[str, Any]:
+                             splits: Sequence[tuple[list[int], list[int]]], *, stemmed: bool = False,
+                             grid: Sequence[tuple[Any, ...]] = PROJECTED_GRID) -> dict[str, Any]:
     """Held-out ARI of the projected grouping (decision 0300) over ``splits`` of (choosing, held-out) messages:
     everything (projection, grid point, cut) chosen and fitted on the choosing messages only."""
     import numpy as np
 
     per: list[dict[str, Any]] = []
     for train, test in splits:
-        key = choose_projected([texts[i] for i in train], [truth[i] for i in train], matrix[train])
+        key = choose_projected([texts[i] for i in train], [truth[i] for i in train], matrix[train], stemmed=stemmed,
+                               grid=grid)
         per.append({"params": _projected_dict(key), "ari": round(read_projected(key, texts, truth, matrix, train,
-                                                                                test), 4),
+                                                                                test, stemmed=stemmed), 4),
                     "n_texts": len(test), "n_topics": len({truth[i] for i in test if not
                                                            truth[i].startswith("seul-")})})
     aris = [h["ari"] for h in per]
