@@ -57,8 +57,11 @@ class FusedParams:
 
 
 FUSED_0250 = FusedParams()  # decision 0250's grouping (GroupKFold over topics), kept for ``bench topics``
-# decision 0300: the learned projection, then TF-IDF 0.2, no shared neighbours, cut 0.90 (many-topic CV)
-FUSED = FusedParams(tfidf_weight=0.2, e5_share=0.25, shared_weight=0.0, threshold=0.90, projected=True)
+# decision 0300: the learned projection (λ 3), then TF-IDF 0.2, no shared neighbours, cut 0.90 (many-topic CV)
+FUSED_0300 = FusedParams(tfidf_weight=0.2, e5_share=0.25, shared_weight=0.0, threshold=0.90, projected=True)
+# decision 0320: the TF-IDF words stemmed (French Snowball), the projection's λ 1, TF-IDF 0.35, cut 0.92
+FUSED = FusedParams(tfidf_weight=0.35, e5_share=0.25, shared_weight=0.0, threshold=0.92, projected=True,
+                    stemmed=True)
 PROJECTION_PATH = Path(__file__).parent / "models" / "topic_projection.npz"
 # a window with fewer vectors than this is centred on the labelled messages' mean, not its own (decision 0300)
 OWN_CENTRE_MIN = 30

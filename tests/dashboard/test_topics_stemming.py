@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import numpy as np
 
 from moderation import topics
-from moderation.topics import content_words, french_stem
+from moderation.topics import FUSED, cluster_labels, content_words, french_stem
 
 
 def test_inflected_forms_share_one_stem_and_accents_are_folded_after_stemming():
@@ -55,3 +56,44 @@ def test_the_stemmer_is_usable_from_several_threads():
     for t in threads:
         t.join()
     assert set(out) == {"poubel"}
+
+
+TEXTS = ["Les bacs ne sont pas ramassés rue des Lilas", "Bac à ramasser, rue Pasteur",
+         "Horaires de la piscine cet été ?", "La piscine ouvre à quelle heure ?"]
+
+
+def _noise(n: int) -> list:
+    rng = np.random.default_rng(0)
+    m = rng.normal(0, 1, (n, 896)).astype(np.float32)
+    m[:, :384] /= np.linalg.norm(m[:, :384], axis=1, keepdims=True)
+    m[:, 384:] /= np.linalg.norm(m[:, 384:], axis=1, keepdims=True)
+    return list(m)
+
+
+def _groups(labels: list[int]) -> list[int]:
+    first: dict[int, int] = {}
+    return [first.setdefault(v, len(first)) for v in labels]
+
+
+def test_the_shipped_grouping_stems_and_joins_two_wordings_of_one_complaint():
+    assert FUSED.stemmed and not topics.FUSED_0300.stemmed
+    words_only = replace(FUSED, tfidf_weight=1.0, threshold=0.6)  # the vectors (noise here) weigh nothing
+    assert _groups(cluster_labels(TEXTS, vectors=_noise(4), fused=words_only)) == [0, 0, 1, 2]
+    # « bacs ramassés » / « bac à ramasser » share no word without stemming (only character n-grams)
+    unstemmed = replace(words_only, stemmed=False)
+    assert _groups(cluster_labels(TEXTS, vectors=_noise(4), fused=unstemmed)) == [0, 1, 2, 3]
+
+
+def test_the_words_only_grouping_without_vectors_is_not_stemmed(monkeypatch):
+    built: list[bool] = []
+    real = topics._Space
+
+    def spy(texts, *, stemmed=False):
+        built.append(stemmed)
+        return real(texts, stemmed=stemmed)
+
+    monkeypatch.setattr(topics, "_Space", spy)
+    cluster_labels(TEXTS)  # no vector stored yet: decision 0060's TF-IDF grouping, unchanged
+    cluster_labels(TEXTS, vectors=[None, None, None, _noise(1)[0]])  # under half with a vector: the same
+    cluster_labels(TEXTS, vectors=_noise(4))
+    assert built == [False, False, True]
