@@ -116,24 +116,31 @@ def french_stem(word: str) -> str:
 def content_words(text: str, surfaces: dict[str, Counter[str]] | None = None, *, french: bool = False) -> list[str]:
     """Stemmed content words of ``text``; records each stem's original spellings in ``surfaces``. The stem is the
     plural ``s``/``x`` dropped, or with ``french`` the Snowball stem of the accented word (:func:`french_stem`)."""
-    out = []
+    return _words(text, surfaces, french)[0]
+
+
+def _words(text: str, surfaces: dict[str, Counter[str]] | None,
+           french: bool) -> tuple[list[str], list[str]]:
+    """(:func:`content_words`, the same without ``french``), in one pass."""
+    out, plain = [], []
     lowered = _HANDLE.sub(" ", _URL.sub(" ", text.lower()))
     for pattern, compound in _COMPOUNDS:
         lowered = pattern.sub(compound, lowered)
     originals = re.findall(r"\w+(?:-\w+)*", lowered)
     for original in originals:
-        for word in _WORD.findall(fold(original)):
+        folded = fold(original)
+        for word in _WORD.findall(folded):
             for part in _SMS.get(word, word).split():
                 if part in STOPWORDS or len(part) < 2 or part.isdigit() and len(part) > 2:
                     continue
-                if not french:
-                    stem = _stem(part)
-                else:  # the accented spelling when the word is the resident's own: « fermée » → « ferm »
-                    stem = french_stem(original if fold(original) == word and part == word else part)
+                stem = _stem(part)
+                plain.append(stem)
+                if french:  # the accented spelling when the word is the resident's own: « fermée » → « ferm »
+                    stem = french_stem(original if folded == word and part == word else part)
                 out.append(stem)
                 if surfaces is not None:
-                    surfaces.setdefault(stem, Counter())[original if fold(original) == word else part] += 1
-    return out
+                    surfaces.setdefault(stem, Counter())[original if folded == word else part] += 1
+    return out, plain
 
 
 def _identity(words: list[str]) -> list[str]:
@@ -167,7 +174,9 @@ class _Space:
         self._cache: dict[str, list[str]] = {}
         self._plain: dict[str, list[str]] = {}
         for t in dict.fromkeys(texts):
-            self._cache[t] = content_words(t, self.surfaces, french=stemmed)
+            self._cache[t], plain = _words(t, self.surfaces, stemmed)
+            if stemmed:
+                self._plain[t] = plain
         words = self.tokens_of(texts)
         self.tokens = words
         self.words = TfidfVectorizer(analyzer=_identity, sublinear_tf=True)
@@ -181,16 +190,17 @@ class _Space:
         for t in texts:
             words = self._cache.get(t)
             if words is None:
-                words = self._cache[t] = content_words(t, french=self.stemmed)
+                words, plain = _words(t, None, self.stemmed)
+                self._cache[t] = words
+                if self.stemmed:
+                    self._plain[t] = plain
             out.append(words)
         return out
 
     def _char_input(self, texts: Sequence[str], words: list[list[str]]) -> list[str]:
-        """The character n-grams' input: the content words as without stemming (only the word part is stemmed)."""
+        """The character n-grams' input: the content words as without stemming (only the word part is stemmed;
+        ``texts`` went through :meth:`tokens_of`)."""
         if self.stemmed:
-            for t in texts:
-                if t not in self._plain:
-                    self._plain[t] = content_words(t)
             words = [self._plain[t] for t in texts]
         return [" ".join(w) or fold(t) for w, t in zip(words, texts, strict=True)]
 
