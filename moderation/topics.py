@@ -16,7 +16,10 @@ Since decision 0300 the vectors first go through a learned linear map (:class:`P
 ``moderation/models/topic_projection.npz``): each encoder's part is centred on the window's mean, and the
 directions along which messages of one topic vary (register, politeness, the town hall itself) are shrunk, as
 learned from the labelled topics; the cosine of the mapped vectors replaces the two encoders' cosines.
-scikit-learn is imported lazily (only when grouping runs).
+Since decision 0320 that grouping (:data:`FUSED`, ``stemmed``) reduces the TF-IDF words with the French Snowball
+stemmer (:func:`french_stem`: « ramassés », « ramasser » → « ramass »); the character n-grams and the TF-IDF grouping
+without vectors keep the plural rule only.
+scikit-learn and snowballstemmer are imported lazily (only when grouping runs).
 """
 
 from __future__ import annotations

@@ -31,6 +31,9 @@ first. Its figures (the top-level ``ari_cv_mean``, ``ari_cv2_mean``, ``ari_full`
 e5 share, shrinkage, TF-IDF weight, shared-neighbour weight and cut chosen from :data:`PROJECTED_GRID` by an inner
 split of those topics (:func:`choose_projected`), then read on the held-out messages. ``fused_0250``: decision
 0250's grid, cross-validated as before; ``paired_0250``: the many-topic gain over it on the same halves.
+Since decision 0320 the shipped grouping stems the TF-IDF words (``FusedParams.stemmed``): the projected figures
+are read with stemming; ``projected_0300`` is decision 0300's method (not stemmed) through the same many-topic CV,
+``paired_0300`` the gain over it on the same halves, and ``grouping_ms`` also times ``fused_0300``.
 """
 
 from __future__ import annotations
