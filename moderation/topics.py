@@ -16,12 +16,16 @@ Since decision 0300 the vectors first go through a learned linear map (:class:`P
 ``moderation/models/topic_projection.npz``): each encoder's part is centred on the window's mean, and the
 directions along which messages of one topic vary (register, politeness, the town hall itself) are shrunk, as
 learned from the labelled topics; the cosine of the mapped vectors replaces the two encoders' cosines.
-scikit-learn is imported lazily (only when grouping runs).
+Since decision 0320 that grouping (:data:`FUSED`, ``stemmed``) reduces the TF-IDF words with the French Snowball
+stemmer (:func:`french_stem`: « ramassés », « ramasser » → « ramass »); the character n-grams and the TF-IDF grouping
+without vectors keep the plural rule only.
+scikit-learn and snowballstemmer are imported lazily (only when grouping runs).
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
@@ -52,11 +56,15 @@ class FusedParams:
     shared_weight: float = 0.3
     threshold: float = 0.78
     projected: bool = False  # the vectors' cosine taken after a :class:`Projection` (``e5_share`` is then its own)
+    stemmed: bool = False  # TF-IDF words reduced by the French Snowball stemmer (:func:`french_stem`, decision 0320)
 
 
 FUSED_0250 = FusedParams()  # decision 0250's grouping (GroupKFold over topics), kept for ``bench topics``
-# decision 0300: the learned projection, then TF-IDF 0.2, no shared neighbours, cut 0.90 (many-topic CV)
-FUSED = FusedParams(tfidf_weight=0.2, e5_share=0.25, shared_weight=0.0, threshold=0.90, projected=True)
+# decision 0300: the learned projection (λ 3), then TF-IDF 0.2, no shared neighbours, cut 0.90 (many-topic CV)
+FUSED_0300 = FusedParams(tfidf_weight=0.2, e5_share=0.25, shared_weight=0.0, threshold=0.90, projected=True)
+# decision 0320: the TF-IDF words stemmed (French Snowball), the projection's λ 1, TF-IDF 0.35, cut 0.92
+FUSED = FusedParams(tfidf_weight=0.35, e5_share=0.25, shared_weight=0.0, threshold=0.92, projected=True,
+                    stemmed=True)
 PROJECTION_PATH = Path(__file__).parent / "models" / "topic_projection.npz"
 # a window with fewer vectors than this is centred on the labelled messages' mean, not its own (decision 0300)
 OWN_CENTRE_MIN = 30
@@ -90,23 +98,52 @@ def _stem(word: str) -> str:
     return word[:-1] if len(word) > 4 and word[-1] in "sx" else word
 
 
-def content_words(text: str, surfaces: dict[str, Counter[str]] | None = None) -> list[str]:
-    """Stemmed content words of ``text``; records each stem's original spellings in ``surfaces``."""
-    out = []
+_SNOWBALL = threading.local()  # a Snowball stemmer keeps state between calls: one per thread
+
+
+@lru_cache(maxsize=65536)
+def french_stem(word: str) -> str:
+    """``word`` (lowercase, accents kept or not) reduced by the French Snowball stemmer, then folded: « poubelles »,
+    « poubelle » → « poubel »; « réparée », « réparer » → « repar ». A compound (« nid-de-poule ») or a word with
+    digits keeps the plural rule of :func:`_stem` only (decision 0320)."""
+    if not word.isalpha():
+        return _stem(fold(word))
+    stemmer = getattr(_SNOWBALL, "french", None)
+    if stemmer is None:
+        import snowballstemmer
+
+        stemmer = _SNOWBALL.french = snowballstemmer.stemmer("french")
+    return fold(stemmer.stemWord(word))
+
+
+def content_words(text: str, surfaces: dict[str, Counter[str]] | None = None, *, french: bool = False) -> list[str]:
+    """Stemmed content words of ``text``; records each stem's original spellings in ``surfaces``. The stem is the
+    plural ``s``/``x`` dropped, or with ``french`` the Snowball stem of the accented word (:func:`french_stem`)."""
+    return _words(text, surfaces, french)[0]
+
+
+def _words(text: str, surfaces: dict[str, Counter[str]] | None,
+           french: bool) -> tuple[list[str], list[str]]:
+    """(:func:`content_words`, the same without ``french``), in one pass."""
+    out, plain = [], []
     lowered = _HANDLE.sub(" ", _URL.sub(" ", text.lower()))
     for pattern, compound in _COMPOUNDS:
         lowered = pattern.sub(compound, lowered)
     originals = re.findall(r"\w+(?:-\w+)*", lowered)
     for original in originals:
-        for word in _WORD.findall(fold(original)):
+        folded = fold(original)
+        for word in _WORD.findall(folded):
             for part in _SMS.get(word, word).split():
                 if part in STOPWORDS or len(part) < 2 or part.isdigit() and len(part) > 2:
                     continue
                 stem = _stem(part)
+                plain.append(stem)
+                if french:  # the accented spelling when the word is the resident's own: « fermée » → « ferm »
+                    stem = french_stem(original if folded == word and part == word else part)
                 out.append(stem)
                 if surfaces is not None:
-                    surfaces.setdefault(stem, Counter())[original if fold(original) == word else part] += 1
-    return out
+                    surfaces.setdefault(stem, Counter())[original if folded == word else part] += 1
+    return out, plain
 
 
 def _identity(words: list[str]) -> list[str]:
@@ -132,20 +169,23 @@ class TopicGroup:
 class _Space:
     """The fitted vector space of one grouping run."""
 
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(self, texts: Sequence[str], *, stemmed: bool = False) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
+        self.stemmed = stemmed
         self.surfaces: dict[str, Counter[str]] = {}
         self._cache: dict[str, list[str]] = {}
+        self._plain: dict[str, list[str]] = {}
         for t in dict.fromkeys(texts):
-            self._cache[t] = content_words(t, self.surfaces)
+            self._cache[t], plain = _words(t, self.surfaces, stemmed)
+            if stemmed:
+                self._plain[t] = plain
         words = self.tokens_of(texts)
         self.tokens = words
         self.words = TfidfVectorizer(analyzer=_identity, sublinear_tf=True)
         self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
         self.word_matrix = self.words.fit_transform(words)
-        self.char_matrix = self.chars.fit_transform([" ".join(w) or fold(t) for w, t in zip(words, texts,
-                                                                                              strict=True)])
+        self.char_matrix = self.chars.fit_transform(self._char_input(texts, words))
 
     def tokens_of(self, texts: Sequence[str]) -> list[list[str]]:
         """Content words of each text (computed once per distinct text)."""
@@ -153,9 +193,19 @@ class _Space:
         for t in texts:
             words = self._cache.get(t)
             if words is None:
-                words = self._cache[t] = content_words(t)
+                words, plain = _words(t, None, self.stemmed)
+                self._cache[t] = words
+                if self.stemmed:
+                    self._plain[t] = plain
             out.append(words)
         return out
+
+    def _char_input(self, texts: Sequence[str], words: list[list[str]]) -> list[str]:
+        """The character n-grams' input: the content words as without stemming (only the word part is stemmed;
+        ``texts`` went through :meth:`tokens_of`)."""
+        if self.stemmed:
+            words = [self._plain[t] for t in texts]
+        return [" ".join(w) or fold(t) for w, t in zip(words, texts, strict=True)]
 
     def vectors(self, texts: Sequence[str] | None = None) -> Any:
         """Joined, L2-normalised vectors of ``texts`` (default: the fitted texts)."""
@@ -167,7 +217,7 @@ class _Space:
         unique = list(dict.fromkeys(texts))  # campaigns repeat the same text: vectorise it once
         words = self.tokens_of(unique)
         w = self.words.transform(words)
-        c = self.chars.transform([" ".join(ws) or fold(t) for ws, t in zip(words, unique, strict=True)])
+        c = self.chars.transform(self._char_input(unique, words))
         row = {t: i for i, t in enumerate(unique)}
         return normalize(hstack([w * 0.75 ** 0.5, c * 0.25 ** 0.5]).tocsr())[[row[t] for t in texts]]
 
@@ -352,10 +402,11 @@ def _cluster(texts: Sequence[str], *, threshold: float, max_fit: int, vectors: V
     if len(texts) < 2:
         return list(range(len(texts))), None, None
     fit = list(texts[:max_fit])
-    space = _Space(fit)
-    x = space.vectors()
     stored = vector_matrix(vectors, len(fit))
-    if stored is not None and stored[1].mean() >= MIN_VECTOR_SHARE:
+    with_vectors = stored is not None and stored[1].mean() >= MIN_VECTOR_SHARE
+    space = _Space(fit, stemmed=fused.stemmed and with_vectors)
+    x = space.vectors()
+    if stored is not None and with_vectors:
         distance = fused_distance((x @ x.T).toarray(), *stored, fused, projection)
         labels = cut(average_linkage(distance), fused.threshold)
     else:

@@ -31,6 +31,9 @@ first. Its figures (the top-level ``ari_cv_mean``, ``ari_cv2_mean``, ``ari_full`
 e5 share, shrinkage, TF-IDF weight, shared-neighbour weight and cut chosen from :data:`PROJECTED_GRID` by an inner
 split of those topics (:func:`choose_projected`), then read on the held-out messages. ``fused_0250``: decision
 0250's grid, cross-validated as before; ``paired_0250``: the many-topic gain over it on the same halves.
+Since decision 0320 the shipped grouping stems the TF-IDF words (``FusedParams.stemmed``): the projected figures
+are read with stemming; ``projected_0300`` is decision 0300's method (not stemmed) through the same many-topic CV,
+``paired_0300`` the gain over it on the same halves, and ``grouping_ms`` also times ``fused_0300``.
 """
 
 from __future__ import annotations
@@ -208,27 +211,29 @@ def _one_offs_apart(truth: Sequence[str]) -> list[str | None]:
     return [None if t.startswith("seul-") else t for t in truth]
 
 
-def _projected_params(key: tuple[Any, ...]) -> topics.FusedParams:
+def _projected_params(key: tuple[Any, ...], stemmed: bool = False) -> topics.FusedParams:
     w, a, _lam, s = key[:4]
     return topics.FusedParams(tfidf_weight=w, e5_share=a, neighbours=5, shared_weight=s,
-                              threshold=key[4] if len(key) > 4 else topics.FUSED.threshold, projected=True)
+                              threshold=key[4] if len(key) > 4 else topics.FUSED.threshold, projected=True,
+                              stemmed=stemmed)
 
 
 def _projected_scores(texts: Sequence[str], truth: Sequence[str], matrix: Any, fitted: dict[tuple[float, float], Any],
                       keys: Sequence[tuple[Any, ...]] | None = None,
-                      cuts: Sequence[float] | None = None) -> dict[tuple[Any, ...], float]:
+                      cuts: Sequence[float] | None = None, *, stemmed: bool = False,
+                      grid: Sequence[tuple[Any, ...]] | None = None) -> dict[tuple[Any, ...], float]:
     """ARI of every (tfidf_weight, e5_share, λ, shared_weight, cut) on these messages, each with the projection
-    ``fitted[(e5_share, λ)]`` (fitted on other messages)."""
+    ``fitted[(e5_share, λ)]`` (fitted on other messages); ``stemmed``: the TF-IDF words stemmed (decision 0320)."""
     import numpy as np
     from scipy.cluster.hierarchy import fcluster
 
-    space = topics._Space(list(texts))
+    space = topics._Space(list(texts), stemmed=stemmed)
     x = space.vectors()
     similarity = (x @ x.T).toarray()
     codes = np.unique(list(truth), return_inverse=True)[1]
     have = np.ones(len(texts), dtype=bool)
     out: dict[tuple[Any, ...], float] = {}
-    for key in PROJECTED_GRID if keys is None else keys:
+    for key in (PROJECTED_GRID if grid is None else grid) if keys is None else keys:
         distance = topics.fused_distance(similarity, matrix, have, _projected_params(key), fitted[key[1:3]])
         tree = topics.average_linkage(distance)
         for t in PROJECTED_CUTS if cuts is None else cuts:
@@ -241,7 +246,8 @@ def _fit_projections(matrix: Any, truth: Sequence[str], keys: Sequence[tuple[Any
             for a, lam in dict.fromkeys(k[1:3] for k in keys)}
 
 
-def choose_projected(texts: Sequence[str], truth: Sequence[str], matrix: Any) -> tuple[Any, ...]:
+def choose_projected(texts: Sequence[str], truth: Sequence[str], matrix: Any, *, stemmed: bool = False,
+                     grid: Sequence[tuple[Any, ...]] | None = None) -> tuple[Any, ...]:
     """The grid point and cut of the projected grouping picked on these messages alone: their topics split in
     two (:data:`INNER_SEEDS` seeds), a projection fitted on one inner half and scored on the other, both ways
     round; the key with the best mean ARI (ties: the first in grid order)."""
@@ -249,9 +255,10 @@ def choose_projected(texts: Sequence[str], truth: Sequence[str], matrix: Any) ->
     reads = 0
     for first, second in halves(truth, repeats=INNER_SEEDS):
         for fit_on, read_on in ((first, second), (second, first)):
-            fitted = _fit_projections(matrix[fit_on], [truth[i] for i in fit_on], PROJECTED_GRID)
+            fitted = _fit_projections(matrix[fit_on], [truth[i] for i in fit_on],
+                                      PROJECTED_GRID if grid is None else grid)
             scores = _projected_scores([texts[i] for i in read_on], [truth[i] for i in read_on], matrix[read_on],
-                                       fitted)
+                                       fitted, stemmed=stemmed, grid=grid)
             reads += 1
             for key, value in scores.items():
                 total[key] = total.get(key, 0.0) + value
@@ -259,61 +266,76 @@ def choose_projected(texts: Sequence[str], truth: Sequence[str], matrix: Any) ->
 
 
 def read_projected(key: tuple[Any, ...], texts: Sequence[str], truth: Sequence[str], matrix: Any,
-                   train: Sequence[int], test: Sequence[int]) -> float:
+                   train: Sequence[int], test: Sequence[int], *, stemmed: bool = False) -> float:
     """ARI on the ``test`` messages grouped alone, with the projection fitted on the ``train`` messages."""
     fitted = _fit_projections(matrix[list(train)], [truth[i] for i in train], [key])
     return _projected_scores([texts[i] for i in test], [truth[i] for i in test], matrix[list(test)], fitted,
-                             keys=[key[:4]], cuts=[key[4]])[key]
+                             keys=[key[:4]], cuts=[key[4]], stemmed=stemmed)[key]
 
 
-def _projected_dict(key: tuple[Any, ...]) -> dict[str, Any]:
-    return {**asdict(_projected_params(key)), "shrinkage": key[2]}
+def _projected_dict(key: tuple[Any, ...], stemmed: bool = False) -> dict[str, Any]:
+    return {**asdict(_projected_params(key, stemmed)), "shrinkage": key[2]}
 
 
 def cross_validate_projected(texts: Sequence[str], truth: Sequence[str], matrix: Any,
-                             splits: Sequence[tuple[list[int], list[int]]]) -> dict[str, Any]:
+                             splits: Sequence[tuple[list[int], list[int]]], *, stemmed: bool = False,
+                             grid: Sequence[tuple[Any, ...]] | None = None) -> dict[str, Any]:
     """Held-out ARI of the projected grouping (decision 0300) over ``splits`` of (choosing, held-out) messages:
     everything (projection, grid point, cut) chosen and fitted on the choosing messages only."""
     import numpy as np
 
     per: list[dict[str, Any]] = []
     for train, test in splits:
-        key = choose_projected([texts[i] for i in train], [truth[i] for i in train], matrix[train])
-        per.append({"params": _projected_dict(key), "ari": round(read_projected(key, texts, truth, matrix, train,
-                                                                                test), 4),
+        key = choose_projected([texts[i] for i in train], [truth[i] for i in train], matrix[train], stemmed=stemmed,
+                               grid=grid)
+        ari = read_projected(key, texts, truth, matrix, train, test, stemmed=stemmed)
+        per.append({"params": _projected_dict(key, stemmed), "ari": round(ari, 4),
                     "n_texts": len(test), "n_topics": len({truth[i] for i in test if not
                                                            truth[i].startswith("seul-")})})
     aris = [h["ari"] for h in per]
     return {"mean": round(float(np.mean(aris)), 4), "std": round(float(np.std(aris)), 4), "aris": aris, "per": per}
 
 
+def paired(after: Sequence[float], before: Sequence[float]) -> dict[str, Any]:
+    """The paired gain of ``after`` over ``before`` (held-out ARIs of the same halves): mean, standard error,
+    halves better / worse by more than 0.0005."""
+    import numpy as np
+
+    diff = np.array(after) - np.array(before)
+    return {"gain": round(float(diff.mean()), 4), "se": round(float(diff.std(ddof=1) / len(diff) ** 0.5), 4),
+            "better": int((diff > 0.0005).sum()), "worse": int((diff < -0.0005).sum())}
+
+
 def projected_figures(texts: Sequence[str], truth: Sequence[str], matrix: Any, *, folds: int, repeats: int,
                       baseline: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The shipped (projected) grouping's figures, shaped like :func:`cross_validate`'s per method, plus
-    ``paired_0250``: its many-topic gain over ``baseline`` (decision 0250's grid) on the same halves."""
-    import numpy as np
+    """The shipped (projected, stemmed) grouping's figures, shaped like :func:`cross_validate`'s per method, plus
+    ``paired_0250``: its many-topic gain over ``baseline`` (decision 0250's grid) on the same halves, and
+    ``projected_0300`` / ``paired_0300``: decision 0300's method (TF-IDF words not stemmed) on the same halves."""
     from sklearn.metrics import adjusted_rand_score
     from sklearn.model_selection import GroupKFold
 
+    stemmed = topics.FUSED.stemmed
     everything = list(range(len(texts)))
     kfold = [(list(a), list(b)) for a, b in GroupKFold(n_splits=folds).split(texts, groups=truth)]
-    five = cross_validate_projected(texts, truth, matrix, kfold)
-    key = choose_projected(texts, truth, matrix)
+    five = cross_validate_projected(texts, truth, matrix, kfold, stemmed=stemmed)
+    key = choose_projected(texts, truth, matrix, stemmed=stemmed)
     out: dict[str, Any] = {
         "ari_cv_mean": five["mean"], "ari_cv_std": five["std"], "ari_folds": five["aris"], "folds": five["per"],
-        "params": _projected_dict(key), "ari_full": round(read_projected(key, texts, truth, matrix, everything,
-                                                                         everything), 4),
+        "params": _projected_dict(key, stemmed),
+        "ari_full": round(read_projected(key, texts, truth, matrix, everything, everything, stemmed=stemmed), 4),
         "ari_full_shipped": round(adjusted_rand_score(truth, topics.cluster_labels(texts, vectors=list(matrix))), 4)}
     if repeats:
         both_ways = [split for a, b in halves(truth, repeats=repeats) for split in ((a, b), (b, a))]
-        many = cross_validate_projected(texts, truth, matrix, both_ways)  # the order of cross_validate_halves
+        # the order of cross_validate_halves
+        many = cross_validate_projected(texts, truth, matrix, both_ways, stemmed=stemmed)
         out.update({"ari_cv2_mean": many["mean"], "ari_cv2_std": many["std"], "ari_halves": many["aris"],
                     "halves": many["per"]})
         if baseline is not None and baseline.get("ari_halves"):
-            diff = np.array(many["aris"]) - np.array(baseline["ari_halves"])
-            out["paired_0250"] = {"gain": round(float(diff.mean()), 4),
-                                  "se": round(float(diff.std(ddof=1) / len(diff) ** 0.5), 4),
-                                  "better": int((diff > 0.0005).sum()), "worse": int((diff < -0.0005).sum())}
+            out["paired_0250"] = paired(many["aris"], baseline["ari_halves"])
+        before = cross_validate_projected(texts, truth, matrix, both_ways, stemmed=topics.FUSED_0300.stemmed)
+        out["projected_0300"] = {"ari_cv2_mean": before["mean"], "ari_cv2_std": before["std"],
+                                 "ari_halves": before["aris"]}
+        out["paired_0300"] = paired(many["aris"], before["aris"])
     return out
 
 
@@ -349,6 +371,9 @@ def grouping_ms(texts: Sequence[str], matrix: Any | None, *, window: int = 2000)
         start = time.perf_counter()
         topics.group_topics(repeated, min_size=3, max_fit=2000, top=20, vectors=vectors, fused=topics.FUSED_0250)
         out["fused_0250"] = round((time.perf_counter() - start) * 1000, 1)
+        start = time.perf_counter()
+        topics.group_topics(repeated, min_size=3, max_fit=2000, top=20, vectors=vectors, fused=topics.FUSED_0300)
+        out["fused_0300"] = round((time.perf_counter() - start) * 1000, 1)
     return out
 
 
@@ -375,6 +400,7 @@ def run(*, vectors: bool = True, folds: int = 5, window: int = 2000, path: Path 
             "ari_full": main["ari_full"], "ari_full_shipped": main["ari_full_shipped"], "params": main["params"],
             "folds": main["folds"], "halves": main.get("halves"), "fallback": cv["tfidf"] if vectors else None,
             "fused_0250": cv["fused"] if vectors else None, "paired_0250": main.get("paired_0250"),
+            "projected_0300": main.get("projected_0300"), "paired_0300": main.get("paired_0300"),
             "unseen": None if unseen_path is None else unseen(stored_vectors if vectors else lambda _t: None,
                                                                path=unseen_path),
             "n_texts": len(texts), "n_topics": len({t for t in truth if not t.startswith("seul-")}),

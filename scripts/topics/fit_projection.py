@@ -2,8 +2,8 @@
 ``moderation/models/topic_projection.npz``.
 
 The e5 share and shrinkage are those the many-topic choice rule picks on all 34 topics
-(``python -m scripts.topics.metric_cv wccn``: « whole » line; also ``moderation.topics.FUSED``'s other
-parameters). Same data, same bytes.
+(decision 0320, TF-IDF words stemmed: ``python -m scripts.topics.stem_cv stemmed``, « whole » line; also
+``moderation.topics.FUSED``'s other parameters; decision 0300 picked λ 3 without stemming). Same data, same bytes.
 
     nice -n 5 python -m scripts.topics.fit_projection
 """
@@ -15,7 +15,7 @@ from moderation import topics
 from scripts.topics.vectors import matrix as cached_matrix
 
 E5_SHARE = 0.25
-SHRINKAGE = 3.0
+SHRINKAGE = 1.0  # decision 0320 (3.0 in decision 0300)
 
 
 def main() -> None:
