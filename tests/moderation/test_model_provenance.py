@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import zlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from services.archive import retention
 from services.connections.ingest import store_mentions
 from services.inbox import rescoring
 from tests.conftest import make_mention
+from tests.moderation.fake_encoders import bag_encoder as _bag
 
 
 def _sha8(path: Path) -> str:
@@ -66,14 +66,6 @@ def test_a_rebuilt_sentiment_file_reports_another_version_still_fast_tier(tmp_pa
     assert a.version.startswith("offline") and OfflineSentiment().version.startswith("offline-sentiment-")
 
 
-def _bag(dim: int):
-    def embed(texts):
-        out = np.zeros((len(texts), dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for word in text.lower().split():
-                out[i, zlib.crc32(word.encode()) % dim] += 1.0
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-6)
-    return embed
 
 
 def _heads(path: Path, seed: int) -> Path:

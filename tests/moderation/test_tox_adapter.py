@@ -11,6 +11,7 @@ import pytest
 
 from moderation.devmodels import write_tiny_e5
 from moderation.tox_adapter import AdapterConfig
+from tests.moderation.fake_encoders import bag_encoder as _bag
 
 TEXTS = ["Service nul, je suis très déçu, c'est une honte.", "La mairie est ouverte de 9h à 17h.",
          "merci bravo", "la de le est"]
@@ -95,17 +96,6 @@ def _heads(tmp_path: Path) -> Path:
     return path
 
 
-def _bag(dim: int):
-    import zlib
-
-    def embed(texts):
-        out = np.zeros((len(texts), dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for word in text.lower().split():
-                out[i, zlib.crc32(word.encode()) % dim] += 1.0
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-6)
-
-    return embed
 
 
 def test_rich_toxicity_fuses_the_adapter_with_its_weights_and_threshold(trained, tmp_path):
