@@ -101,10 +101,13 @@ class RiskScorer:
 
     @property
     def model_version(self) -> str:
-        """What decides the toxicity part of the flags, stored with each score as ``risk_model_version``
-        (decision 0325): the toxicity model's version (its header's and its file's digests), or the lexicon's
-        (``lexicon-<digest>``) when no toxicity model is loaded."""
-        return str(self.toxicity.version) if self.toxicity is not None else self.lexicon.version
+        """What decides the flags, stored with each score as ``risk_model_version`` (decision 0325): the toxicity
+        model's version (its header's and its file's digests) then the lexicon's (``lexicon-<digest>``: threats,
+        urgency, personal data and the insults it lists come from it), or the lexicon's alone when no toxicity
+        model is loaded."""
+        if self.toxicity is None:
+            return self.lexicon.version
+        return f"{self.toxicity.version}/{self.lexicon.version}"
 
     def flags(self, texts: Sequence[str]) -> list[list[RiskFlag]]:
         """The flags of each text (highest score first)."""

@@ -87,14 +87,15 @@ def test_rich_versions_name_the_heads_file_and_the_fast_models_they_fuse(tmp_pat
     m1, m2 = _rich_moderator(one), _rich_moderator(two)
     assert m1.model_version != m2.model_version and m1.risk_model_version != m2.risk_model_version
     assert is_rich_version(m1.model_version) and is_rich_version(m1.risk_model_version)
-    assert m1.risk_model_version == f"rich-1+test+{_sha8(one)}/{ToxicityModel().version}"
+    assert m1.risk_model_version == f"rich-1+test+{_sha8(one)}/{ToxicityModel().version}/lexicon-{_sha8(LEXICON_PATH)}"
     assert m1.model_version.startswith(f"rich-1+test+{_sha8(one)}/offline-sentiment-")
 
 
 def test_the_moderator_reports_the_toxicity_model_or_the_lexicon(now):
     with_model = Moderator.from_settings()
     lexicon_only = Moderator.from_settings(toxicity=False)
-    assert with_model.risk_model_version == ToxicityModel().version
+    # the threat, urgency and personal-data flags come from the lexicon: a changed lexicon is another risk model
+    assert with_model.risk_model_version == f"{ToxicityModel().version}/lexicon-{_sha8(LEXICON_PATH)}"
     assert lexicon_only.risk_model_version == f"lexicon-{_sha8(LEXICON_PATH)}"
     scores = with_model.score([make_mention("Merci pour le parc")], now)
     assert (scores[0].model_version, scores[0].risk_model_version) == (with_model.model_version,
@@ -108,7 +109,7 @@ def test_ingest_stores_the_risk_model_with_each_score(db, now):
     for m in mentions:
         item = repo.get_item(db, m.uid)
         assert item.model_version == OfflineSentiment().version
-        assert item.risk_model_version == ToxicityModel().version
+        assert item.risk_model_version == f"{ToxicityModel().version}/lexicon-{_sha8(LEXICON_PATH)}"
     assert any(f["kind"] == "insult" for f in repo.get_item(db, "x:p1").risk_flags)
 
 
