@@ -109,6 +109,8 @@ class Dismissed(AuditEvent):
 
     name: ClassVar[str] = "dismissed"
     reason: str
+    flags: tuple[str, ...] = ()  # the risk flags (kinds) the mention carried when it was dismissed (decision 0326)
+    risk_model: str = ""  # the models that scored the mention (``risk_model_version``; "" when not recorded)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -160,6 +162,8 @@ class ModerationActSending(AuditEvent):
     action: str
     ground: str
     connector: str
+    flags: tuple[str, ...] = ()  # the risk flags (kinds) the mention carried when the person acted (decision 0326)
+    risk_model: str = ""  # the models that scored the mention (``risk_model_version``; "" when not recorded)
 
 
 @dataclass(frozen=True, kw_only=True)

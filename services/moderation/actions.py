@@ -283,7 +283,8 @@ def _dismiss_one(db: Database, uid: str, reason: str, *, actor: Agent, now: date
     """Dismiss ``uid`` inside the caller's transaction: audited, decided, and closed in the inbox if it was
     « Nouveau » (the shared state, docs/moderation-queue.md)."""
     item = repo.get_item(db, uid)
-    audit.record(db, audit.Dismissed(actor=actor.email, role=actor.role, subject=uid, reason=reason), at=now)
+    audit.record(db, audit.Dismissed(actor=actor.email, role=actor.role, subject=uid, reason=reason,
+                                     **acts.flagged_by(item)), at=now)
     _decide(db, uid, "dismiss", ground=None, detail=detail or reason, actor=actor, now=now)
     if item.status is Status.NEW:
         _close(db, uid, Status.CLOSED, actor=actor, now=now)

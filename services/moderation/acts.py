@@ -36,7 +36,7 @@ from core import audit, repo
 from core.clock import Clock
 from core.db import write_transaction
 from core.errors import NotFoundError, Unsupported, ValidationError
-from core.models import Agent, Mention
+from core.models import Agent, InboxItem, Mention
 from core.repo import author_bans as author_bans_repo
 from core.repo import moderation_actions as moderation_actions_repo
 from core.repo import outbox as acts_repo
@@ -319,6 +319,21 @@ def apply_done(db: Database, act: Act, *, via: str, now: datetime, actor: tuple[
         moderation_actions_repo.close_request(db, act.request_id, "confirmed", agent_id=act.agent_id, now=now)
 
 
+def flagged_by(item: InboxItem) -> dict[str, Any]:
+    """What the record keeps of the scores a person acted on (decision 0326): the risk flags' kinds and the models
+    that scored the mention, so that a hide, a deletion, a ban or a dismissal stays explained once retention has cleared
+    the scores (``flags``, ``risk_model`` of ``moderation-act-sending`` and ``dismissed``)."""
+    kinds = tuple(dict.fromkeys(str(f.get("kind")) for f in item.risk_flags if f.get("kind")))
+    return {"flags": kinds, "risk_model": item.risk_model_version or ""}
+
+
+def _flagged_by_uid(db: Database, uid: str) -> dict[str, Any]:
+    try:
+        return flagged_by(repo.get_item(db, uid))
+    except NotFoundError:  # an act on a mention no longer stored (an author's ban lifted after retention)
+        return {}
+
+
 def engine_for(db: Database, connector_for: ConnectorFor, *, clock: Clock, agent: Agent | None = None,
                policy: PublishPolicy = DEFAULT_POLICY, hook: Hook | None = None) -> tuple[Engine, ModerationKind]:
     """An engine with the moderation kind alone (a person's act, or a reconciliation outside the worker)."""
@@ -347,7 +362,8 @@ def perform(db: Database, connector: Connector, mention: Mention, request: ActRe
         audit.record(db, audit.ModerationActSending(actor=agent.email, role=str(agent.role),
                                                     subject=request.mention_uid, act_id=act_id,
                                                     action=request.action, ground=request.ground or "",
-                                                    connector=connector.name), at=now)
+                                                    connector=connector.name,
+                                                    **_flagged_by_uid(db, request.mention_uid)), at=now)
         engine.hook("claim_txn")
     claim = Claim(key=act_id, token=token, by=by, connector=connector, agent=agent,
                   data=ActCall(act_id, request.action, mention))

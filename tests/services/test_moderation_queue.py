@@ -232,3 +232,26 @@ def test_municipal_services_setting(tmp_path):
     s = Settings(data_dir=tmp_path, db_path=tmp_path / "p.db", values={"PARVIS_MUNICIPAL_SERVICES": "Voirie"})
     with pytest.raises(Exception, match="PARVIS_MUNICIPAL_SERVICES"):
         mq.municipal_services(s)
+
+
+def test_the_record_keeps_the_flags_and_the_model_a_person_acted_on(db, agents, now, fake, settings):
+    """Decision 0326: retention clears a mention's scores, so the act's own audit event keeps what the person saw
+    flagged and which models flagged it; a dismissal too (the « not offending » side of the same question)."""
+    model = "offline-toxicity-2+cac9ae7f+a2c545eb/lexicon-0a1b2c3d"
+    hidden, dismissed, unscored = (make_mention(t, author=a) for t, a in
+                                   (("Crétin de maire", "camille"), ("Quel crétin ce projet", "lea"),
+                                    ("Crétin !", "paul")))
+    threat = {"kind": "threat", "score": 0.95, "spans": [[0, 6]]}
+    repo.upsert_mentions(db, [hidden, dismissed, unscored], now=now - timedelta(minutes=30), scores=[
+        repo.Scores(risk_score=0.9, risk_flags=(INSULT, threat, INSULT), priority=80.0, risk_model_version=model),
+        repo.Scores(risk_score=0.7, risk_flags=(INSULT,), priority=60.0, risk_model_version=model),
+        repo.Scores(risk_score=0.7, risk_flags=(INSULT,), priority=60.0)])
+    actions.hide(db, settings, hidden.uid, "insult_defamation", actor=agents["julie"], now=now)
+    actions.dismiss(db, dismissed.uid, "criticism", actor=agents["julie"], now=now)
+    actions.dismiss(db, unscored.uid, "false_alarm", actor=agents["julie"], now=now)
+    [sending] = _props(db, hidden.uid, "moderation-act-sending")
+    assert (sending["properties"]["flags"], sending["properties"]["risk_model"]) == (["insult", "threat"], model)
+    [dismissal] = _props(db, dismissed.uid, "dismissed")
+    assert (dismissal["properties"]["flags"], dismissal["properties"]["risk_model"]) == (["insult"], model)
+    assert _props(db, unscored.uid, "dismissed")[0]["properties"]["risk_model"] == ""  # scored before 0325
+    assert audit.verify_chain(db).ok
