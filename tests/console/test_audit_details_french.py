@@ -11,7 +11,7 @@ def test_a_moderation_act_reads_its_flags_and_risk_model_in_french():
     details = json.dumps({"act_id": 4, "action": "hide", "ground": "insult_defamation", "connector": "facebook",
                           "flags": ["insult", "threat"], "risk_model": "offline-toxicity-2+cac9ae7f+a2c545eb"})
     assert readable(details) == ("act_id : 4 · action : hide · motif : insult_defamation · connecteur : facebook · "
-                                 "signalements : insult, threat · modèle de risque : offline-toxicity-2+cac9ae7f+"
+                                 "signalements : Insulte, Menace · modèle de risque : offline-toxicity-2+cac9ae7f+"
                                  "a2c545eb")
     assert readable(json.dumps({"reason": "criticism", "flags": [], "risk_model": ""})) == (
         "raison : criticism · signalements : — · modèle de risque : —")

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from console.messages.labels import AUDIT_EVENT_LABELS, AUDIT_FIELD_LABELS, ROLE_LABELS
+from console.messages.labels import AUDIT_EVENT_LABELS, AUDIT_FIELD_LABELS, RISK_LABELS, ROLE_LABELS
 from console.ui import deps, page
 from console.ui.audit.common import allowed, download_block, period_bounds, run_action, stale_note
 from core.clock import format_paris, from_iso
@@ -57,6 +57,8 @@ def readable(details: str, limit: int = 300) -> str:
             return ", ".join(f"{k} : {value(x)}" for k, x in v.items()) or "—"
         return "—" if v is None or v == "" else str(v)
 
+    if isinstance(props.get("flags"), list):  # risk flags' kinds (decision 0326), named as the queue names them
+        props["flags"] = [RISK_LABELS.get(str(k), str(k)) for k in props["flags"]]
     text = " · ".join(f"{AUDIT_FIELD_LABELS.get(k, k)} : {value(v)}" for k, v in props.items())
     return text[:limit] + ("…" if len(text) > limit else "")
 
