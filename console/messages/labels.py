@@ -177,7 +177,8 @@ AUDIT_EVENT_LABELS = {
 
 # The fields of audit events, in French (the details column); a field not listed keeps its name.
 AUDIT_FIELD_LABELS = {
-    "account": "compte", "accounts": "comptes", "action": "action", "after": "après", "after_state": "état après",
+    "account": "compte", "accounts": "comptes", "act_id": "acte n°", "action": "action", "after": "après",
+    "after_state": "état après", "confirmed_by": "confirmé par",
     "agent_id": "agent n°", "agent_role": "rôle", "approver": "validé par", "archive_id": "archive n°",
     "attempt": "essai", "attempts": "essais", "author": "auteur", "author_id": "auteur n°", "before": "avant",
     "before_state": "état avant", "body": "texte", "by": "par", "changes": "modifications",

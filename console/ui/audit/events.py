@@ -7,12 +7,19 @@ from typing import Any
 
 import streamlit as st
 
-from console.messages.labels import AUDIT_EVENT_LABELS, AUDIT_FIELD_LABELS, RISK_LABELS, ROLE_LABELS
+from console.messages.labels import (
+    AUDIT_EVENT_LABELS,
+    AUDIT_FIELD_LABELS,
+    MODERATION_ACTION_LABELS,
+    RISK_LABELS,
+    ROLE_LABELS,
+)
 from console.ui import deps, page
 from console.ui.audit.common import allowed, download_block, period_bounds, run_action, stale_note
 from core.clock import format_paris, from_iso
 from core.errors import ParvisError
 from core.models import Agent
+from moderation import legal
 from services.accounts.permissions import Action
 from services.archive import audit_trail
 from services.archive.exports import AuditSelection
@@ -39,6 +46,13 @@ def _selection(agents: list[Agent]) -> tuple[AuditSelection, int]:
                            subject=subject.strip() or None), int(page_no))
 
 
+# Codes some fields hold, read in French where the value is one of them (any other value is shown as it is).
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "action": MODERATION_ACTION_LABELS, "flags": RISK_LABELS, "reason": legal.DISMISS_REASONS_FR,
+    "ground": {g.code.value: g.label_fr for g in legal.GROUNDS},
+}
+
+
 def readable(details: str, limit: int = 300) -> str:
     """An event's properties as « champ : valeur » in French (the raw JSON stays in the exports)."""
     try:
@@ -57,9 +71,15 @@ def readable(details: str, limit: int = 300) -> str:
             return ", ".join(f"{k} : {value(x)}" for k, x in v.items()) or "—"
         return "—" if v is None or v == "" else str(v)
 
-    if isinstance(props.get("flags"), list):  # risk flags' kinds (decision 0326), named as the queue names them
-        props["flags"] = [RISK_LABELS.get(str(k), str(k)) for k in props["flags"]]
-    text = " · ".join(f"{AUDIT_FIELD_LABELS.get(k, k)} : {value(v)}" for k, v in props.items())
+    def coded(key: str, v: Any) -> Any:
+        codes = VALUE_LABELS.get(key)
+        if codes is None:
+            return v
+        if isinstance(v, list):
+            return [codes.get(x, x) if isinstance(x, str) else x for x in v]
+        return codes.get(v, v) if isinstance(v, str) else v
+
+    text = " · ".join(f"{AUDIT_FIELD_LABELS.get(k, k)} : {value(coded(k, v))}" for k, v in props.items())
     return text[:limit] + ("…" if len(text) > limit else "")
 
 
