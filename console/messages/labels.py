@@ -183,6 +183,7 @@ AUDIT_FIELD_LABELS = {
     "attempt": "essai", "attempts": "essais", "author": "auteur", "author_id": "auteur n°", "before": "avant",
     "before_state": "état avant", "body": "texte", "by": "par", "changes": "modifications",
     "charter_version": "version de la charte", "comment": "commentaire", "connector": "connecteur",
+    "content_hash": "empreinte du contenu", "media": "médias", "recurrence_id": "série n°", "via": "voie",
     "counts": "nombres", "day": "jour", "draft_id": "réponse n°", "email": "adresse", "error": "erreur",
     "failures": "échecs", "fetched": "reçus", "file": "fichier", "files": "fichiers", "findings": "constats",
     "flags": "signalements",

@@ -20,3 +20,8 @@ def test_a_moderation_act_reads_its_flags_and_risk_model_in_french():
 def test_a_value_that_is_no_known_code_is_shown_as_written():
     assert readable(json.dumps({"reason": "texte trop long", "action": "publish", "ground": "autre"})) == (
         "raison : texte trop long · action : publish · motif : autre")
+
+
+def test_how_an_outcome_was_established_reads_in_french():
+    assert readable(json.dumps({"act_id": 2, "via": "lookup"})) == (
+        "acte n° : 2 · voie : vérification sur la plateforme")

@@ -50,6 +50,8 @@ def _selection(agents: list[Agent]) -> tuple[AuditSelection, int]:
 VALUE_LABELS: dict[str, dict[str, str]] = {
     "action": MODERATION_ACTION_LABELS, "flags": RISK_LABELS, "reason": legal.DISMISS_REASONS_FR,
     "ground": {g.code.value: g.label_fr for g in legal.GROUNDS},
+    "via": {"api": "réponse de la plateforme", "lookup": "vérification sur la plateforme", "person": "une personne",
+            "api-after-takeover": "réponse de la plateforme (après reprise)"},
 }
 
 
