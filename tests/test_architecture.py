@@ -9,6 +9,7 @@ that stops biting fails here.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import subprocess
 import sys
@@ -98,8 +99,14 @@ def _dotted(node: ast.expr) -> str:
 
 def imports_of(path: Path, root: Path) -> list[Imported]:
     """Every module ``path`` imports: import statements anywhere (functions included), importlib and __import__."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    module, is_package = module_name(path, root), path.name == "__init__.py"
+    # The headless walk reaches the same modules from every entry point: each text is parsed once per run (keyed
+    # by its content, so a file a test rewrites is parsed again).
+    return list(_imports_in(path.read_text(encoding="utf-8"), module_name(path, root), path.name == "__init__.py"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _imports_in(text: str, module: str, is_package: bool) -> tuple[Imported, ...]:
+    tree = ast.parse(text)
     loaders = {"__import__", "importlib.import_module"}
     for node in ast.walk(tree):  # aliases of the loaders: `from importlib import import_module as load`
         if isinstance(node, ast.ImportFrom) and node.module == "importlib":
@@ -136,7 +143,7 @@ def imports_of(path: Path, root: Path) -> list[Imported]:
                             break
                         prefix += part.value
                 found.append(Imported(prefix, node.lineno, computed=True, function=where))
-    return found
+    return tuple(found)
 
 
 def direct_violations(path: Path, root: Path, forbidden: tuple[str, ...]) -> list[str]:
