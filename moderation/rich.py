@@ -19,6 +19,7 @@ use (about 3 s) and are shared by the sentiment and toxicity sides, which embed 
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -105,11 +106,12 @@ class RichHeads:
         """Read heads written by :meth:`save`."""
         import numpy as np
 
-        with np.load(path, allow_pickle=False) as data:
+        raw = Path(path).read_bytes()  # read once: loaded and digested (decision 0325)
+        with np.load(io.BytesIO(raw), allow_pickle=False) as data:
             return cls(meta=json.loads(split_words(data["meta"])[0]), sent_w=data["sent_w"].astype(np.float64),
                        sent_b=data["sent_b"].astype(np.float64), sent_labels=tuple(split_words(data["sent_labels"])),
                        tox_w=data["tox_w"].astype(np.float64), tox_b=float(data["tox_b"][0]),
-                       bytes_digest=content_digest(path))
+                       bytes_digest=content_digest(raw))
 
 
 class RichEncoders:

@@ -68,7 +68,7 @@ class Moderator:
 
     @property
     def risk_model_version(self) -> str:
-        """What produced the toxicity part of the risk flags, stored as ``risk_model_version`` (decision 0325)."""
+        """What produced the risk flags (toxicity model and lexicon), stored as ``risk_model_version`` (0325)."""
         return self.risk.model_version
 
     def score(self, mentions: Sequence[Mention], now: datetime) -> list[Scores]:

@@ -27,14 +27,16 @@ DEFAULT_MODEL_PATH = MODEL_DIR / "sentiment_offline.npz"
 LABELS = ("negative", "neutral", "positive")
 
 
-def content_digest(path: Path) -> str:
-    """The first 8 hex digits of the SHA-256 of a file's bytes: what tells two builds of a model apart.
+def content_digest(source: bytes | Path) -> str:
+    """The first 8 hex digits of the SHA-256 of a file's bytes (given, or read from ``source``): what tells two
+    builds of a model apart.
 
     A model header's ``version`` digests the training *data* (``offline-toxicity-2+<data>``); a rebuild from the
     same data can give other bytes (another library, another seed, feedback rows) under the same header, so the
     version reported with a score adds this digest of the file itself (decision 0325).
     """
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:8]
+    raw = source if isinstance(source, bytes) else Path(source).read_bytes()
+    return hashlib.sha256(raw).hexdigest()[:8]
 
 
 def with_content_digest(version: str, digest: str) -> str:
@@ -124,7 +126,8 @@ class LinearTextModel:
         """Read a model written by :meth:`save`."""
         import numpy as np
 
-        with np.load(path, allow_pickle=False) as data:
+        raw = Path(path).read_bytes()  # read once: loaded and digested (decision 0325)
+        with np.load(io.BytesIO(raw), allow_pickle=False) as data:
             meta = json.loads(_split(data["meta"])[0])
             words, chars = _split(data["word_names"]), _split(data["char_names"])
             vec_words = _split(data["vec_words"])
@@ -145,7 +148,7 @@ class LinearTextModel:
                        extra_w=data["extra_w"].astype(np.float32) if "extra_w" in data.files else None,
                        vec2_rows={w: i for i, w in enumerate(words2)} if words2 is not None else {},
                        vec2_scores=data["vec2_scores"].astype(np.float32) if words2 is not None else None,
-                       bytes_digest=content_digest(path))
+                       bytes_digest=content_digest(raw))
 
     def decision(self, texts: Sequence[str]) -> Any:
         """Class scores (before softmax), shape ``(len(texts), len(labels))``."""

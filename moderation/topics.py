@@ -177,15 +177,13 @@ class _Space:
         self._cache: dict[str, list[str]] = {}
         self._plain: dict[str, list[str]] = {}
         for t in dict.fromkeys(texts):
-            self._cache[t], plain = _words(t, self.surfaces, stemmed)
-            if stemmed:
-                self._plain[t] = plain
+            self._cache[t], self._plain[t] = _words(t, self.surfaces, stemmed)
         words = self.tokens_of(texts)
         self.tokens = words
         self.words = TfidfVectorizer(analyzer=_identity, sublinear_tf=True)
         self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
         self.word_matrix = self.words.fit_transform(words)
-        self.char_matrix = self.chars.fit_transform(self._char_input(texts, words))
+        self.char_matrix = self.chars.fit_transform(self._char_input(texts))
 
     def tokens_of(self, texts: Sequence[str]) -> list[list[str]]:
         """Content words of each text (computed once per distinct text)."""
@@ -193,19 +191,15 @@ class _Space:
         for t in texts:
             words = self._cache.get(t)
             if words is None:
-                words, plain = _words(t, None, self.stemmed)
+                words, self._plain[t] = _words(t, None, self.stemmed)
                 self._cache[t] = words
-                if self.stemmed:
-                    self._plain[t] = plain
             out.append(words)
         return out
 
-    def _char_input(self, texts: Sequence[str], words: list[list[str]]) -> list[str]:
+    def _char_input(self, texts: Sequence[str]) -> list[str]:
         """The character n-grams' input: the content words as without stemming (only the word part is stemmed;
         ``texts`` went through :meth:`tokens_of`)."""
-        if self.stemmed:
-            words = [self._plain[t] for t in texts]
-        return [" ".join(w) or fold(t) for w, t in zip(words, texts, strict=True)]
+        return [" ".join(self._plain[t]) or fold(t) for t in texts]
 
     def vectors(self, texts: Sequence[str] | None = None) -> Any:
         """Joined, L2-normalised vectors of ``texts`` (default: the fitted texts)."""
@@ -217,7 +211,7 @@ class _Space:
         unique = list(dict.fromkeys(texts))  # campaigns repeat the same text: vectorise it once
         words = self.tokens_of(unique)
         w = self.words.transform(words)
-        c = self.chars.transform(self._char_input(unique, words))
+        c = self.chars.transform(self._char_input(unique))
         row = {t: i for i, t in enumerate(unique)}
         return normalize(hstack([w * 0.75 ** 0.5, c * 0.25 ** 0.5]).tocsr())[[row[t] for t in texts]]
 

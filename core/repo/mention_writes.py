@@ -29,7 +29,7 @@ class Scores:
     risk_flags: tuple[dict[str, Any], ...] = ()
     priority: float = 0.0
     model_version: str | None = None  # the sentiment model / tier (``offline-sentiment-…``, ``rich-…``)
-    risk_model_version: str | None = None  # the toxicity model behind the risk flags, or ``lexicon-…`` (decision 0325)
+    risk_model_version: str | None = None  # the toxicity model and lexicon behind the flags (decision 0325)
 
 
 @dataclass(frozen=True, slots=True)
